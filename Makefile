@@ -1,0 +1,28 @@
+# Two entry points (README): `make demo` runs the main job, `make test` the whole test suite.
+# Both create .venv and install what they need first (torch: the CPU wheel, never a CUDA build).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build first, so that resolving the package never pulls a CUDA torch.
+	$(BIN)/pip install --quiet "torch==2.13.0" || $(BIN)/pip install --quiet "torch>=2.1,<=2.14.1" --index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/crystal-fourier demo
+
+# CI=true adds the exhaustive 230-group sweeps (pytest -m sweep) to the default suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n auto -q $(if $(filter true,$(CI)),-m "sweep or not sweep",)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

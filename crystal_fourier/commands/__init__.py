@@ -1,0 +1,1 @@
+"""Subcommands of ``crystal-fourier``; each module has ``add_parser(subparsers)``."""

@@ -1,0 +1,160 @@
+"""Space-group operations as exact integers: x -> R x + t with t in 24ths.
+
+An :class:`Operation` acts on fractional coordinates of the conventional cell
+(CONVENTIONS.md, "Groups and settings"); translations are stored as integer
+numerators over ``DEN = 24`` and reduced into [0, 24), so two operations that
+differ by a lattice translation compare equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["DEN", "Operation", "operations_as_arrays"]
+
+DEN = 24
+"""Common denominator of every translation in the ITA settings (gemmi's ``Op.DEN``)."""
+
+_AXES = "xyz"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One coset representative (R, t) of G / Z^3.
+
+    Parameters
+    ----------
+    rotation : tuple of 3 tuples of 3 ints
+        The integer matrix R acting on fractional coordinates (column vectors).
+    translation_24 : tuple of 3 ints
+        24 t, each reduced into [0, 24).
+
+    Examples
+    --------
+    >>> op = Operation.parse("-y,x-y,z+1/3")
+    >>> op
+    Operation.parse('-y,x-y,z+1/3')
+    >>> Operation.parse(op.xyz) == op
+    True
+    >>> op.apply((0.1, 0.2, 0.3))
+    (-0.2, -0.1, 0.6333333333333333)
+    """
+
+    rotation: tuple[tuple[int, int, int], tuple[int, int, int], tuple[int, int, int]]
+    translation_24: tuple[int, int, int]
+
+    def __post_init__(self) -> None:
+        rotation = tuple(tuple(int(v) for v in row) for row in self.rotation)
+        if len(rotation) != 3 or any(len(row) != 3 for row in rotation):
+            raise CrystalFourierError(f"rotation must be 3x3 integers, got {self.rotation!r}")
+        if round(abs(np.linalg.det(np.array(rotation)))) != 1:
+            raise CrystalFourierError(f"rotation {rotation} is not unimodular (det must be +-1)")
+        if len(self.translation_24) != 3:
+            raise CrystalFourierError(f"translation_24 must hold 3 integers, got {self.translation_24!r}")
+        translation = tuple(int(v) % DEN for v in self.translation_24)
+        object.__setattr__(self, "rotation", rotation)
+        object.__setattr__(self, "translation_24", translation)
+
+    @classmethod
+    def from_arrays(cls, rotation, translation_24) -> "Operation":
+        """Build from array-likes ``rotation`` (3, 3) int and ``translation_24`` (3,) int."""
+        return cls(tuple(tuple(int(v) for v in row) for row in np.asarray(rotation)),
+                   tuple(int(v) for v in np.asarray(translation_24)))
+
+    @classmethod
+    def identity(cls) -> "Operation":
+        """The identity operation x -> x."""
+        return cls(((1, 0, 0), (0, 1, 0), (0, 0, 1)), (0, 0, 0))
+
+    @classmethod
+    def parse(cls, xyz: str) -> "Operation":
+        """Parse crystallographic notation such as ``'-y,x-y,z+1/3'`` (gemmi/ITA style).
+
+        Raises
+        ------
+        CrystalFourierError
+            If the text is not three comma-separated affine forms in x, y, z
+            with rational translations whose denominators divide 24.
+        """
+        parts = xyz.replace(" ", "").lower().split(",")
+        if len(parts) != 3:
+            raise CrystalFourierError(f"cannot parse operation {xyz!r}: expected three comma-separated parts")
+        rotation = []
+        translation = []
+        for part in parts:
+            row = [0, 0, 0]
+            shift = Fraction(0)
+            tokens = re.findall(r"[+-]?[^+-]+", part)
+            if not tokens or "".join(tokens) != part:
+                raise CrystalFourierError(f"cannot parse operation {xyz!r}: bad part {part!r}")
+            for token in tokens:
+                sign = -1 if token.startswith("-") else 1
+                body = token.lstrip("+-")
+                if body in _AXES:
+                    row[_AXES.index(body)] += sign
+                    continue
+                try:
+                    shift += sign * Fraction(body)
+                except (ValueError, ZeroDivisionError):
+                    raise CrystalFourierError(
+                        f"cannot parse operation {xyz!r}: {token!r} is neither x, y, z nor a fraction"
+                    ) from None
+            if (shift * DEN).denominator != 1:
+                raise CrystalFourierError(f"translation {shift} in {xyz!r} is not a multiple of 1/{DEN}")
+            rotation.append(tuple(row))
+            translation.append(int(shift * DEN))
+        return cls(tuple(rotation), tuple(translation))
+
+    @property
+    def xyz(self) -> str:
+        """Crystallographic notation, e.g. ``'-y,x-y,z+1/3'``; round-trips through :meth:`parse`."""
+        parts = []
+        for row, t24 in zip(self.rotation, self.translation_24):
+            text = ""
+            for coefficient, axis in zip(row, _AXES):
+                if coefficient == 0:
+                    continue
+                sign = "-" if coefficient < 0 else ("+" if text else "")
+                magnitude = "" if abs(coefficient) == 1 else str(abs(coefficient))
+                text += f"{sign}{magnitude}{axis}"
+            if t24:
+                text += f"+{Fraction(t24, DEN)}"
+            parts.append(text or "0")
+        return ",".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Operation.parse({self.xyz!r})"
+
+    def __matmul__(self, other: "Operation") -> "Operation":
+        """Composition ``self @ other``: x -> R1 (R2 x + t2) + t1, reduced mod Z^3."""
+        r1, r2 = np.array(self.rotation), np.array(other.rotation)
+        t = r1 @ np.array(other.translation_24) + np.array(self.translation_24)
+        return Operation.from_arrays(r1 @ r2, t % DEN)
+
+    def inverse(self) -> "Operation":
+        """The inverse x -> R^-1 (x - t), reduced mod Z^3."""
+        r = np.array(self.rotation)
+        r_inv = np.rint(np.linalg.inv(r)).astype(np.int64)
+        return Operation.from_arrays(r_inv, (-(r_inv @ np.array(self.translation_24))) % DEN)
+
+    def apply(self, position) -> tuple[float, float, float]:
+        """Image R x + t of a fractional position (floats; not wrapped into the cell)."""
+        r = np.array(self.rotation, dtype=float)
+        image = r @ np.asarray(position, dtype=float) + np.array(self.translation_24) / DEN
+        return tuple(float(v) for v in image)
+
+
+def operations_as_arrays(operations) -> tuple[np.ndarray, np.ndarray]:
+    """Stack operations into ``rotations`` shape=(n, 3, 3), dtype=int64 and
+    ``translations_24`` shape=(n, 3), dtype=int64 (read-only)."""
+    rotations = np.array([op.rotation for op in operations], dtype=np.int64).reshape(-1, 3, 3)
+    translations = np.array([op.translation_24 for op in operations], dtype=np.int64).reshape(-1, 3)
+    rotations.setflags(write=False)
+    translations.setflags(write=False)
+    return rotations, translations
