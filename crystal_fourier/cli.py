@@ -25,7 +25,10 @@ COMMANDS = (
     "graph",
     "faithful",
     "verify",
-    "generate",
+    "train",
+    "evaluate",
+    "predict",
+    "pretrain",
 )
 
 

@@ -57,7 +57,7 @@ def dual_graph(group, frequencies: FrequencySet) -> DualGraph:
     >>> g = space_group(4)  # P2_1: -x, y+1/2, -z
     >>> graph = dual_graph(g, frequency_set(g, 1, "box"))
     >>> k = graph.frequencies.index([[0, 1, 0]])[0]
-    >>> int(graph.image[k, 1]) == k, int(graph.phase_24[k, 1])
+    >>> bool(graph.image[k, 1] == k), int(graph.phase_24[k, 1])
     (True, 12)
     """
     rotations, translations_24 = group.arrays

@@ -33,7 +33,7 @@ def norm3(hkl: np.ndarray, hexagonal: bool) -> np.ndarray:
     return 3 * (h * h + k * k + l * l)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=None, typed=True)  # typed: True must not hit the cache entry of 1
 def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:
     """All k of one shell, shape=(n, 3), dtype=int64, read-only, canonically ordered.
 

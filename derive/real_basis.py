@@ -120,9 +120,9 @@ def real_basis(decomposition: OrbitDecomposition) -> RealBasis:
     >>> from crystal_fourier.derive import basis
     >>> len(basis(1, 2, "box").real), len(basis(1, 5).real)
     (125, 515)
-    >>> f = basis(2, 1, "box").real.function(1)  # P-1, orbit {(1,1,1), (-1,-1,-1)}
+    >>> f = basis(2, 1, "box").real.function(1)  # P-1, orbit {(1,0,0), (-1,0,0)}
     >>> f.part, f.frequencies, f.phases_48
-    ('centric', ((1, 1, 1),), (0,))
+    ('centric', ((1, 0, 0),), (0,))
     """
     hkl = decomposition.graph.frequencies.hkl
     negatives = decomposition.graph.frequencies.index(-hkl)

@@ -113,6 +113,7 @@ def crystal_system(number: int) -> str:
     >>> crystal_system(194)
     'hexagonal'
     """
+    _check_number(number)
     bounds = ((2, "triclinic"), (15, "monoclinic"), (74, "orthorhombic"), (142, "tetragonal"),
               (167, "trigonal"), (194, "hexagonal"), (230, "cubic"))
     for upper, name in bounds:
@@ -133,7 +134,7 @@ def standard_hall_number(number: int) -> int:
     """Hall number of the ITA standard setting of group ``number`` (CONVENTIONS.md).
 
     >>> standard_hall_number(227), standard_hall_number(14), standard_hall_number(166)
-    (526, 81, 460)
+    (526, 81, 458)
     """
     _check_number(number)
     for hall, setting in enumerate(_setting_types(), start=1):
@@ -244,7 +245,7 @@ def space_group(group: "int | str | SpaceGroup | None" = None, *, hall_number: i
     227
     """
     if isinstance(group, SpaceGroup):
-        group = group.hall_number if hall_number is None else group.number
+        group, hall_number = (None, group.hall_number) if hall_number is None else (group.number, hall_number)
     if hall_number is not None:
         if isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer)) or not 1 <= hall_number <= 530:
             raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
@@ -282,15 +283,43 @@ def check_group_axioms(group: SpaceGroup) -> None:
 
     >>> check_group_axioms(space_group(227))
     """
-    members = set(group.operations)
-    if len(members) != len(group.operations):
+    # Vectorized: all n^2 products at once as integer rows (9 rotation entries,
+    # 3 translation numerators mod 24); membership by exact row identity through
+    # np.unique. Reads ``group.operations`` itself (not the cached ``arrays``),
+    # so a hand-built or perturbed group is checked as given.
+    operations = group.operations
+    n = len(operations)
+    rotations, translations = operations_as_arrays(operations)
+    members = np.concatenate([rotations.reshape(n, 9), translations], axis=1)
+    if len(np.unique(members, axis=0)) != n:
         raise CrystalFourierError(f"{group}: repeated operations")
-    if Operation.identity() not in members:
+    identity = Operation.identity()
+    if identity not in set(operations):
         raise CrystalFourierError(f"{group}: the identity x,y,z is missing")
-    for a in group.operations:
-        if a.inverse() not in members:
-            raise CrystalFourierError(f"{group}: the inverse of {a.xyz} ({a.inverse().xyz}) is missing")
-        for b in group.operations:
-            product = a @ b
-            if product not in members:
-                raise CrystalFourierError(f"{group}: not closed: ({a.xyz}) @ ({b.xyz}) = {product.xyz} is missing")
+
+    # Inverses: R^-1 is an integer matrix for a unimodular R; t^-1 = -R^-1 t mod 24.
+    inverse_rotations = np.rint(np.linalg.inv(rotations.astype(float))).astype(np.int64)
+    inverse_translations = -np.einsum("nij,nj->ni", inverse_rotations, translations) % DEN
+    inverses = np.concatenate([inverse_rotations.reshape(n, 9), inverse_translations], axis=1)
+    # Products a @ b for every ordered pair, row index a * n + b.
+    product_rotations = np.einsum("aij,bjk->abik", rotations, rotations).reshape(n * n, 9)
+    product_translations = (np.einsum("aij,bj->abi", rotations, translations)
+                            + translations[:, None, :]).reshape(n * n, 3) % DEN
+    products = np.concatenate([product_rotations, product_translations], axis=1)
+
+    rows = np.concatenate([members, inverses, products], axis=0)
+    _, ids = np.unique(rows, axis=0, return_inverse=True)
+    ids = ids.reshape(-1)
+    member_ids = ids[:n]
+    inverse_missing = ~np.isin(ids[n:2 * n], member_ids)
+    product_missing = ~np.isin(ids[2 * n:], member_ids)
+
+    # Report in the order of the pairwise loop: a's inverse, then a @ b for every b.
+    first_inverse = int(np.argmax(inverse_missing)) if inverse_missing.any() else n
+    first_product = int(np.argmax(product_missing)) if product_missing.any() else n * n
+    if first_inverse < n and first_inverse <= first_product // n:
+        a = operations[first_inverse]
+        raise CrystalFourierError(f"{group}: the inverse of {a.xyz} ({a.inverse().xyz}) is missing")
+    if first_product < n * n:
+        a, b = operations[first_product // n], operations[first_product % n]
+        raise CrystalFourierError(f"{group}: not closed: ({a.xyz}) @ ({b.xyz}) = {(a @ b).xyz} is missing")

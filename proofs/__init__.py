@@ -1,0 +1,20 @@
+"""Machine-checkable certificates of derive's output and the ``verify`` path that re-checks them."""
+
+from crystal_fourier.proofs.certificates import (
+    CHECKS,
+    certificate,
+    certificate_json,
+    check_absences,
+    check_completeness,
+    check_independence,
+    check_invariance,
+    check_sympy,
+    complex_coefficients,
+)
+from crystal_fourier.proofs.verify import GroupResult, verify_group, verify_groups
+
+__all__ = [
+    "CHECKS", "certificate", "certificate_json", "check_absences", "check_completeness",
+    "check_independence", "check_invariance", "check_sympy", "complex_coefficients",
+    "GroupResult", "verify_group", "verify_groups",
+]

@@ -1,0 +1,30 @@
+"""``crystal-fourier graph GROUP``: export the dual graph (DOT or JSON)."""
+
+from __future__ import annotations
+
+import sys
+
+from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, resolve_group
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("graph", help="export the dual graph of one group",
+                                   description="Nodes are frequencies; each operation (R, t) gives an edge "
+                                               "k -> R^T k labelled with the phase k.t in 24ths.")
+    add_group_argument(parser)
+    add_cutoff_arguments(parser, default_cutoff=2)
+    parser.add_argument("--format", choices=("dot", "json"), default="dot", help="output format")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.derive import basis, graph_to_dot, graph_to_json
+
+    group = resolve_group(args)
+    derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
+    if args.format == "json":
+        sys.stdout.write(graph_to_json(derived.graph))
+    else:
+        d = derived.decomposition
+        sys.stdout.write(graph_to_dot(derived.graph, d.orbit_of, d.absent[d.orbit_of]))
+    return 0
