@@ -25,10 +25,12 @@ COMMANDS = (
     "graph",
     "faithful",
     "verify",
+    "generate",
     "train",
     "evaluate",
     "predict",
     "pretrain",
+    "dataset",
 )
 
 

@@ -40,7 +40,7 @@ def closed_form(function: RealFunction) -> sp.Expr:
     1
     >>> b = basis(4, 1, "box")   # P2_1
     >>> [str(closed_form(f)) for f in b.real.functions()][1:3]
-    ['cos(2*pi*(x + z))', 'sin(2*pi*(x + z))']
+    ['cos(2*pi*x)', 'cos(2*pi*z)']
     """
     total = sp.Integer(0)
     for (h, k, l), p in zip(function.frequencies, function.phases_48):

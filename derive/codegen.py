@@ -23,7 +23,7 @@ import numpy as np
 from crystal_fourier._version import __version__
 from crystal_fourier.derive.basis import Basis, basis
 from crystal_fourier.derive.frequency_sets import SHELLS, shell_frequencies
-from crystal_fourier.derive.stamps import canonical_json, inputs_sha256, sha256_text, stamp
+from crystal_fourier.derive.stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = [
@@ -38,7 +38,7 @@ SHIPPED = (("ball", 5), ("ball", 6), ("box", 2))
 every group) and the box K = 2 of the fast tests."""
 
 REFERENCE_RENDER = ("box", 2, (1, 2, 194, 225))
-"""(shell, cutoff, groups) whose rendered modules the ledger generated/VERSIONS.txt hashes."""
+"""(shell, cutoff, groups) whose rendered modules, and their index, the ledger generated/VERSIONS.txt hashes."""
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 GROUP_TEMPLATE = "group.py.j2"
@@ -81,7 +81,7 @@ def routing_table(derived: Basis) -> RoutingTable:
     --------
     >>> table = routing_table(basis(4, 1, "box"))  # P2_1: (0, +-1, 0) absent
     >>> len(table.frequency), len(table.offsets) - 1
-    (25, 19)
+    (25, 13)
     """
     d = derived.decomposition
     frequency = np.flatnonzero(~d.absent[d.orbit_of])
@@ -135,7 +135,7 @@ def group_record(derived: Basis) -> dict:
     --------
     >>> record = group_record(basis(1, 2, "box"))
     >>> record["dim"], len(record["frequencies"]), len(record["terms"])
-    (125, 125, 125)
+    (125, 63, 125)
     """
     real, group, d = derived.real, derived.group, derived.decomposition
     used = np.unique(real.term_frequency)
@@ -180,6 +180,22 @@ def _int_block(values, indent: int = 4, per_item: int = 1) -> str:
     """Comma-terminated integers, ``per_item`` to an item, wrapped at 100 columns."""
     flat = [int(v) for v in np.asarray(values, dtype=np.int64).reshape(-1)]
     return _wrap([", ".join(map(str, flat[i:i + per_item])) + "," for i in range(0, len(flat), per_item)], indent)
+
+
+def _text_block(values, indent: int) -> str:
+    """Integers as adjacent string literals of space-separated numbers (fast to compile and parse)."""
+    items = [str(int(v)) for v in np.asarray(values, dtype=np.int64).reshape(-1)]
+    if not items:
+        return " " * indent + '""'
+    lines, line = [], ""
+    for item in items:
+        if line and indent + len(line) + len(item) + 4 > _WIDTH:
+            lines.append(line)
+            line = item
+        else:
+            line = f"{line} {item}" if line else item
+    lines.append(line)
+    return "\n".join(" " * indent + f'"{text}{" " if i < len(lines) - 1 else ""}"' for i, text in enumerate(lines))
 
 
 def _row_block(rows, indent: int = 4) -> str:
@@ -306,9 +322,9 @@ def render_index(shell: str, cutoff: int, bases, version: str = __version__) -> 
                         "frequency": table.frequency.tolist(), "phase_24": table.phase_24.tolist(),
                         "offsets": table.offsets.tolist()})
         entries.append({"number": group.number, "module": module_name(group), "class_name": class_name(group),
-                        "frequency": _int_block(table.frequency, indent=12),
-                        "phase_24": _int_block(table.phase_24, indent=12),
-                        "offsets": _int_block(table.offsets, indent=12)})
+                        "frequency": _text_block(table.frequency, indent=12),
+                        "phase_24": _text_block(table.phase_24, indent=12),
+                        "offsets": _text_block(table.offsets, indent=12)})
     cubic = shell_frequencies(shell, cutoff, False)
     hexagonal = shell_frequencies(shell, cutoff, True)
     record = {"shell": shell, "cutoff": cutoff, "groups": records,
@@ -379,7 +395,9 @@ def reference_render_sha256(version: str = __version__) -> str:
     64
     """
     shell, cutoff, numbers = REFERENCE_RENDER
-    return sha256_text("".join(render_group_module(basis(n, cutoff, shell), version) for n in numbers))
+    bases = [basis(n, cutoff, shell) for n in numbers]
+    texts = [render_group_module(derived, version) for derived in bases]
+    return sha256_text("".join(texts) + render_index(shell, cutoff, bases, version))
 
 
 def read_ledger(text: str) -> dict[str, str]:
@@ -389,13 +407,14 @@ def read_ledger(text: str) -> dict[str, str]:
     {'0.1.0': 'abc'}
     """
     ledger = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         parts = line.split()
         if len(parts) != 2 or parts[0] in ledger:
-            raise CrystalFourierError(f"{LEDGER} line {number}: expected '<version> <sha256>' once per version, got {line!r}")
+            raise CrystalFourierError(
+                f"{LEDGER} line {number}: expected '<version> <sha256>' once per version, got {line!r}")
         ledger[parts[0]] = parts[1]
     return ledger
 

@@ -28,7 +28,7 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
     >>> doc["orbits"][2]["representative"], doc["orbits"][2]["absent"], doc["orbits"][2]["witness"]
     ([0, 1, 0], True, 1)
     >>> doc["functions"][1]["sympy"]
-    'cos(2*pi*(x + z))'
+    'cos(2*pi*x)'
     """
     group = basis.group
     operations = [

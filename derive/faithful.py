@@ -97,6 +97,38 @@ def _all_translations() -> np.ndarray:
     return np.array(list(product(range(DEN), repeat=3)), dtype=np.int64)
 
 
+def _symmetry_solutions(group, cutoff: int, shell: str, hall_number: int | None, stop_above_order: bool):
+    """(group order, list of (rotation, translations_24 array)); with ``stop_above_order`` it stops as
+    soon as more solutions than |G| are found (enough to decide faithfulness)."""
+    derived = basis(group, cutoff, shell, hall_number=hall_number)
+    decomposition = derived.decomposition
+    hkl = derived.frequencies.hkl
+    present = ~decomposition.absent[decomposition.orbit_of]
+    members = np.flatnonzero(present)
+    phases = decomposition.phase_24
+    solutions = []
+    total = 0
+    for rotation in holohedry_rotations(derived.group.hall_number):
+        images = derived.frequencies.index(hkl[members] @ rotation)
+        if np.any(images < 0) or np.any(decomposition.orbit_of[images] != decomposition.orbit_of[members]):
+            continue
+        targets = (phases[images] - phases[members]) % DEN
+        candidates = _all_translations()
+        # Filtering a few constraints at a time keeps the candidate set tiny after the first chunk.
+        for start in range(0, len(members), 8):
+            chunk = slice(start, start + 8)
+            keep = np.all((candidates @ hkl[members[chunk]].T) % DEN == targets[chunk], axis=1)
+            candidates = candidates[keep]
+            if not len(candidates):
+                break
+        if len(candidates):
+            solutions.append((rotation, candidates))
+            total += len(candidates)
+            if stop_above_order and total > len(derived.group.operations):
+                break
+    return len(derived.group.operations), solutions
+
+
 def basis_symmetry(group, cutoff: int, shell: str = "ball", *, hall_number: int | None = None) -> BasisSymmetry:
     """All candidate operations leaving every basis function of ``group`` invariant.
 
@@ -111,29 +143,9 @@ def basis_symmetry(group, cutoff: int, shell: str = "ball", *, hall_number: int 
     >>> basis_symmetry(225, 5).faithful, basis_symmetry(226, 5).faithful
     (True, False)
     """
-    derived = basis(group, cutoff, shell, hall_number=hall_number)
-    decomposition = derived.decomposition
-    hkl = derived.frequencies.hkl
-    present = ~decomposition.absent[decomposition.orbit_of]
-    members = np.flatnonzero(present)
-    phases = decomposition.phase_24
-    translations = _all_translations()
-    found = []
-    for rotation in holohedry_rotations(derived.group.hall_number):
-        images = derived.frequencies.index(hkl[members] @ rotation)
-        if np.any(images < 0) or np.any(decomposition.orbit_of[images] != decomposition.orbit_of[members]):
-            continue
-        targets = (phases[images] - phases[members]) % DEN
-        candidates = translations
-        # Filtering a few constraints at a time keeps the candidate set tiny after the first chunk.
-        for start in range(0, len(members), 8):
-            chunk = slice(start, start + 8)
-            keep = np.all((candidates @ hkl[members[chunk]].T) % DEN == targets[chunk], axis=1)
-            candidates = candidates[keep]
-            if not len(candidates):
-                break
-        found.extend(Operation.from_arrays(rotation, t) for t in candidates)
-    return BasisSymmetry(len(derived.group.operations), tuple(sorted(found, key=_operation_key)))
+    order, solutions = _symmetry_solutions(group, cutoff, shell, hall_number, stop_above_order=False)
+    found = [Operation.from_arrays(rotation, t) for rotation, translations in solutions for t in translations]
+    return BasisSymmetry(order, tuple(sorted(found, key=_operation_key)))
 
 
 def _operation_key(operation: Operation):
@@ -146,7 +158,8 @@ def is_faithful(group, cutoff: int, shell: str = "ball", *, hall_number: int | N
     >>> is_faithful(227, 5), is_faithful(228, 5)
     (True, False)
     """
-    return basis_symmetry(group, cutoff, shell, hall_number=hall_number).faithful
+    order, solutions = _symmetry_solutions(group, cutoff, shell, hall_number, stop_above_order=True)
+    return sum(len(t) for _, t in solutions) == order
 
 
 def faithful_cutoff(group, shell: str = "ball", *, hall_number: int | None = None,
@@ -161,7 +174,7 @@ def faithful_cutoff(group, shell: str = "ball", *, hall_number: int | None = Non
     Examples
     --------
     >>> faithful_cutoff(1, "box"), faithful_cutoff(225), faithful_cutoff(228)
-    (1, 3, 6)
+    (1, 2, 6)
     """
     for cutoff in range(max_cutoff + 1):
         if is_faithful(group, cutoff, shell, hall_number=hall_number):

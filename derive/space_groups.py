@@ -9,6 +9,7 @@ is one of '', 'b', 'b1', '2', 'H'. spglib's float translations are converted to
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -126,7 +127,10 @@ def crystal_system(number: int) -> str:
 def _setting_types() -> tuple:
     import spglib
 
-    return tuple(spglib.get_spacegroup_type(hall) for hall in range(1, 531))
+    with warnings.catch_warnings():
+        # spglib 2.x warns about its legacy error handling on every database call; our inputs are valid.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return tuple(spglib.get_spacegroup_type(hall) for hall in range(1, 531))
 
 
 @lru_cache(maxsize=None)
@@ -193,7 +197,9 @@ def _group_from_hall(hall_number: int) -> SpaceGroup:
     import spglib
 
     setting = _setting_types()[hall_number - 1]
-    database = spglib.get_symmetry_from_database(hall_number)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        database = spglib.get_symmetry_from_database(hall_number)
     rotations = np.asarray(database["rotations"], dtype=np.int64)
     translations = np.asarray(database["translations"], dtype=float)
     scaled = translations * DEN

@@ -120,7 +120,7 @@ def read_stamp(text: str, path=None) -> Stamp:
     lines = text.split("\n", HEADER_LINES)
     keys = (None, "# template=", "# ", "# inputs_sha256=", "# output_sha256=")
     if len(lines) <= HEADER_LINES or not lines[0].startswith(_FIRST_PREFIX) or any(
-            not line.startswith(key) for line, key in zip(lines[1:HEADER_LINES], keys[1:])):
+            not line.startswith(key) for line, key in zip(lines[1:HEADER_LINES], keys[1:], strict=True)):
         raise CrystalFourierError(
             f"{where}not a file written by `crystal-fourier generate` (no five-line GENERATED header); "
             "delete it and run `crystal-fourier generate` again")

@@ -1,0 +1,181 @@
+"""Benchmark: invariant encoding of one mixed batch over all 230 groups, three ways (prints numbers).
+
+(a) the routing form, ``RoutingEncoder`` (sparse routing tables, W_G = W S_G per group);
+(b) naive group averaging: z_n = mean over operations of e(n . (R x + t)), then the same linear map;
+(c) the dense routing matrix: z = M_G v(x) with M_G the |U| x |U| complex matrix of each group.
+
+All three compute y = W_re Re z + W_im Im z + b with the same weights, in float32 on the CPU,
+in this process, one after the other; the outputs are checked to agree. Also prints the memory
+of the routing tables of all 230 groups for (a) and (c). Run from the repository root:
+
+    .venv/bin/python bench/bench_encoding.py [--atoms 100000] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+from crystal_fourier.derive import basis, standard_hall_number
+from crystal_fourier.runtime.routing import RoutingEncoder
+
+
+def _groups(encoder: RoutingEncoder, shell: str, cutoff: int):
+    """Per group: shell slots, operations and the dense routing matrix (as float tensors)."""
+    slot_of = {tuple(row): i for i, row in enumerate(encoder.slot_hkl.tolist())}
+    data = {}
+    for number in range(1, 231):
+        derived = basis(number, cutoff, shell)
+        hall = derived.group.hall_number
+        shell_slots = torch.tensor([slot_of[tuple(row)] for row in derived.frequencies.hkl.tolist()])
+        rotations, translations = derived.group.arrays
+        # M_G[n, m] = e((phase_n - phase_m) / 24) / |O| for n, m in one present orbit: column m is
+        # the symmetrised plane wave of e_m, written in the shell's own modes.
+        table = encoder.table(hall)
+        position = {int(s): i for i, s in enumerate(shell_slots.tolist())}
+        rows = torch.tensor([position[int(s)] for s in table.slot])
+        phase = torch.exp(2j * math.pi * torch.tensor(table.phase_24, dtype=torch.float64) / 24)
+        orbit = torch.tensor(table.orbit)
+        same = orbit[:, None] == orbit[None, :]
+        block = phase[:, None] * phase.conj()[None, :] / torch.tensor(table.size, dtype=torch.float64)[orbit][:, None]
+        dense = torch.zeros(len(shell_slots), len(shell_slots), dtype=torch.complex64)
+        dense[rows[:, None], rows[None, :]] = torch.where(same, block, 0).to(torch.complex64)
+        data[hall] = {
+            "slots": shell_slots,
+            "hkl": (2 * math.pi * derived.frequencies.hkl.T).astype(np.float32),
+            "rotations": torch.tensor(rotations, dtype=torch.float32),
+            "translations": torch.tensor(translations, dtype=torch.float32) / 24,
+            "dense": dense,
+        }
+    return data
+
+
+def _by_group(x, halls):
+    order = torch.argsort(halls, stable=True)
+    unique, counts = torch.unique_consecutive(halls[order], return_counts=True)
+    return order, unique.tolist(), counts.tolist()
+
+
+def naive(encoder, data, x, halls):
+    order, unique, counts = _by_group(x, halls)
+    xs, pieces, start = x[order], [], 0
+    for hall, count in zip(unique, counts, strict=True):
+        group = data[hall]
+        xg = xs[start:start + count]
+        start += count
+        hkl = torch.from_numpy(group["hkl"])
+        z_re = torch.zeros(count, hkl.shape[1])
+        z_im = torch.zeros(count, hkl.shape[1])
+        for chunk in range(0, len(group["rotations"]), 24):
+            rotations = group["rotations"][chunk:chunk + 24]
+            images = torch.einsum("gij,nj->gni", rotations, xg) + group["translations"][chunk:chunk + 24, None, :]
+            angle = images @ hkl
+            z_re += torch.cos(angle).sum(0)
+            z_im += torch.sin(angle).sum(0)
+        n_ops = len(group["rotations"])
+        slots = group["slots"]
+        pieces.append(torch.addmm(encoder.bias, z_re / n_ops, encoder.weight_re[:, slots].T)
+                      + (z_im / n_ops) @ encoder.weight_im[:, slots].T)
+    out = torch.cat(pieces)
+    return out[torch.argsort(order)]
+
+
+def dense(encoder, data, x, halls):
+    order, unique, counts = _by_group(x, halls)
+    xs, pieces, start = x[order], [], 0
+    for hall, count in zip(unique, counts, strict=True):
+        group = data[hall]
+        xg = xs[start:start + count]
+        start += count
+        angle = xg @ torch.from_numpy(group["hkl"])
+        modes = torch.complex(torch.cos(angle), torch.sin(angle))
+        z = modes @ group["dense"].T
+        slots = group["slots"]
+        pieces.append(torch.addmm(encoder.bias, z.real, encoder.weight_re[:, slots].T)
+                      + z.imag @ encoder.weight_im[:, slots].T)
+    out = torch.cat(pieces)
+    return out[torch.argsort(order)]
+
+
+def _time(functions, repeats):
+    """Best wall and CPU (process) seconds of each function, repeats interleaved: (a) (b) (c) (a) ...
+
+    Interleaving and the CPU time keep the comparison fair on a shared machine, where the wall
+    time of one call also counts other processes.
+    """
+    wall = [math.inf] * len(functions)
+    cpu = [math.inf] * len(functions)
+    results = [None] * len(functions)
+    with torch.no_grad():
+        for _ in range(repeats):
+            for i, function in enumerate(functions):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                results[i] = function()
+                wall[i] = min(wall[i], time.perf_counter() - start)
+                cpu[i] = min(cpu[i], time.process_time() - start_cpu)
+    return wall, cpu, results
+
+
+def run(shell: str, cutoff: int, atoms: int, out_features: int, repeats: int) -> None:
+    torch.manual_seed(0)
+    encoder = RoutingEncoder(out_features, cutoff=cutoff, shell=shell, include_constant=True)
+    halls_all = torch.tensor([standard_hall_number(n) for n in range(1, 231)])
+    halls = halls_all[torch.randperm(atoms) % 230]
+    x = torch.rand(atoms, 3)
+    start = time.perf_counter()
+    data = _groups(encoder, shell, cutoff)
+    setup = time.perf_counter() - start
+    with torch.no_grad():  # first use builds each group's tables; not part of the timing
+        encoder(x[:2300], halls_all.repeat(10))
+    wall, cpu, (y_a, y_b, y_c) = _time(
+        [lambda: encoder(x, halls), lambda: naive(encoder, data, x, halls), lambda: dense(encoder, data, x, halls)],
+        repeats)
+
+    tables = [encoder.table(hall) for hall in halls_all.tolist()]
+    sparse_bytes = sum(t.slot.nbytes + t.phase_24.nbytes + t.orbit.nbytes + t.size.nbytes for t in tables)
+    compact_bytes = sum(2 * len(t.slot) + len(t.phase_24) + 2 * len(t.size) for t in tables)  # int16, int8, int16
+    prepared_bytes = sum(
+        sum(v.numel() * v.element_size() for v in (p.angle_weight, p.term_function, p.source, p.target,
+                                                     p.coefficient))
+        for key, p in encoder._prepared.items() if key[2] == torch.float32)
+    dense_bytes = sum(group["dense"].numel() * group["dense"].element_size() for group in data.values())
+    n_cubic = len(basis(1, cutoff, shell).frequencies)
+    n_hexagonal = len(basis(191, cutoff, shell).frequencies)
+    print(f"\n{shell} cutoff {cutoff}: |U| = {n_cubic} (cubic axes) / {n_hexagonal} (hexagonal axes), "
+          f"{encoder.n_slots} slots, out_features = {out_features}, k = 0 included")
+    print(f"  {atoms} atoms over all 230 groups, float32, CPU, {torch.get_num_threads()} thread(s), "
+          f"best of {repeats}; setup of (b)/(c) tables {setup:.1f} s")
+    labels = ["(a) routing form (RoutingEncoder)", "(b) naive group averaging", "(c) dense |U|x|U| routing matrices"]
+    print(f"  {'':38s} {'wall s':>8s} {'atoms/s':>12s} {'CPU s':>8s}  ratio to (a): wall, CPU")
+    for label, seconds, seconds_cpu in zip(labels, wall, cpu, strict=True):
+        print(f"  {label:38s} {seconds:8.3f} {atoms / seconds:12,.0f} {seconds_cpu:8.3f}  "
+              f"{seconds / wall[0]:5.1f}x, {seconds_cpu / cpu[0]:5.1f}x")
+    print(f"  max |(a) - (b)| = {float((y_a - y_b).abs().max()):.1e}, max |(a) - (c)| = {float((y_a - y_c).abs().max()):.1e}"
+          f" (|y| up to {float(y_a.abs().max()):.1f})")
+    print(f"  routing tables, 230 groups: (a) {sparse_bytes / 1e6:.2f} MB as int64 index + phase arrays "
+          f"({compact_bytes / 1e6:.2f} MB as int16/int8; {prepared_bytes / 1e6:.2f} MB of prepared float32/int64 tensors)")
+    print(f"                              (c) {dense_bytes / 1e6:.1f} MB of complex64 matrices "
+          f"({2 * dense_bytes / 1e6:.1f} MB as complex128): {dense_bytes / sparse_bytes:.0f}x (a)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--atoms", type=int, default=100_000)
+    parser.add_argument("--out-features", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--configs", default="ball:5,box:4", help="shell:cutoff, comma-separated")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for item in args.configs.split(","):
+        shell, cutoff = item.split(":")
+        run(shell, int(cutoff), args.atoms, args.out_features, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

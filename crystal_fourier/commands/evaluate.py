@@ -1,0 +1,40 @@
+"""``crystal-fourier evaluate``: metrics of a saved model on a labelled data file."""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="MAE, RMSE and per-group errors of a saved model on a data file",
+        description="Evaluate a model directory from `crystal-fourier train` on a labelled data file; prints the "
+                    "metrics as JSON (errors in log10 units for models trained with --log-target).")
+    parser.add_argument("--model", required=True, metavar="DIR", help="model directory")
+    parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
+    parser.add_argument("--target", default=None, metavar="NAME", help="property column (default: the trained one)")
+    parser.add_argument("--out", default=None, metavar="FILE", help="also write the JSON here")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N structures")
+    parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.commands.train import check_device, load_samples
+    from crystal_fourier.runtime.training import load_trained
+
+    if args.device is not None:
+        check_device(args.device)
+    trained = load_trained(args.model, device=args.device)
+    target = args.target or trained.config.target
+    samples = load_samples(args.data, target, trained.config.symprec, args.limit)
+    metrics = trained.evaluate(samples)
+    metrics["target"] = target
+    text = json.dumps(metrics, indent=2, sort_keys=True)
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(text + "\n")
+    print(text)
+    return 0

@@ -1,0 +1,119 @@
+"""``crystal-fourier generate``: render the flat torch modules of one shell and cutoff.
+
+Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
+(see :mod:`crystal_fourier.derive.codegen`) atomically, leaving unchanged files untouched;
+``--check`` writes nothing and exits 1 with a unified diff when the files on disk differ from
+what the generator produces now. A file edited by hand (its body no longer matches its
+``output_sha256``) is never overwritten silently: ``--force`` does that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, parse_groups
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["add_parser", "run", "default_out"]
+
+
+def default_out() -> Path:
+    """The installed ``crystal_fourier/generated`` directory (independent of the working directory)."""
+    import crystal_fourier.generated
+
+    return Path(crystal_fourier.generated.__file__).resolve().parent
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``generate`` on the ``crystal-fourier`` subparsers."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="render the stamped torch modules of one shell and cutoff (generated/)",
+        description=(
+            "Render one nn.Module per space group and an index with the routing tables into "
+            "OUT/<shell>_<cutoff>/, atomically and deterministically. The index is written only "
+            "when all 230 groups are generated. Exit status: 0 up to date or written, 1 --check "
+            "found differences, 2 bad input or a hand-edited file."),
+    )
+    add_cutoff_arguments(parser)
+    add_groups_option(parser)
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="parent directory of <shell>_<cutoff>/ (default: the package's generated/)")
+    parser.add_argument("--shipped", action="store_true",
+                        help="all shipped sets (ball 5, ball 6, box 2) instead of --shell/--cutoff")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 with a unified diff if any file differs")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite files that were edited by hand")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _progress(label: str):
+    def wrap(iterable):
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency; stay usable without it
+            return iterable
+        return tqdm(iterable, desc=label, unit="group", file=sys.stderr, disable=None, leave=False)
+
+    return wrap
+
+
+def _hand_edits(directory: Path, files: dict[str, str], command: str) -> list[str]:
+    """Messages for existing files whose body does not match their own output_sha256."""
+    from crystal_fourier.derive.stamps import verify_stamp
+    from crystal_fourier.derive.writer import read_text
+
+    messages = []
+    for name in files:
+        text = read_text(directory / name)
+        if text is None:
+            continue
+        try:
+            verify_stamp(text, directory / name, regenerate=command)
+        except CrystalFourierError as error:
+            messages.append(str(error))
+    return messages
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate (or ``--check``) the requested directories; returns the exit status."""
+    from crystal_fourier.derive.codegen import SHIPPED, directory_name, render_directory
+    from crystal_fourier.derive.writer import unified_diff, write_files
+
+    out = default_out() if args.out is None else args.out
+    if out.exists() and not out.is_dir():
+        raise CrystalFourierError(f"--out {out} is not a directory")
+    groups = None if args.groups is None else parse_groups(args.groups)
+    requests = SHIPPED if args.shipped else ((args.shell, args.cutoff),)
+    status = 0
+    for shell, cutoff in requests:
+        directory = out / directory_name(shell, cutoff)
+        command = f"crystal-fourier generate --shell {shell} --cutoff {cutoff}"
+        if args.out is not None:
+            command += f" --out {args.out}"
+        files = render_directory(shell, cutoff, groups, progress=_progress(directory_name(shell, cutoff)))
+        edits = _hand_edits(directory, files, command)
+        changes = write_files({directory / name: text for name, text in files.items()},
+                              dry_run=args.check or (bool(edits) and not args.force))
+        if args.check:
+            for change in changes:
+                sys.stdout.write(unified_diff(change))
+            for message in edits:
+                print(message, file=sys.stderr)
+            if changes:
+                print(f"{directory}: {len(changes)} of {len(files)} files differ from the generator's output; "
+                      f"run `{command}` to update them", file=sys.stderr)
+                status = 1
+            else:
+                print(f"{directory}: {len(files)} files up to date")
+            continue
+        if edits and not args.force:
+            raise CrystalFourierError(f"{len(edits)} file(s) under {directory} were edited by hand; nothing "
+                                      f"was written. First: {edits[0]}")
+        note = "" if "__init__.py" in files else " (index not written: it is written with all 230 groups)"
+        print(f"{directory}: {len(changes)} written, {len(files) - len(changes)} unchanged{note}")
+    return status

@@ -1,0 +1,88 @@
+"""``crystal-fourier generate``: atomic, idempotent, deterministic, with --check and hand-edit detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from crystal_fourier.cli import main
+from crystal_fourier.derive.codegen import render_directory
+
+ARGS = ["generate", "--shell", "box", "--cutoff", "1", "--groups", "1,14,Fm-3m"]
+
+
+@pytest.fixture
+def out(tmp_path):
+    assert main([*ARGS, "--out", str(tmp_path)]) == 0
+    return tmp_path
+
+
+def test_writes_the_requested_groups_only(out):
+    files = sorted(p.name for p in (out / "box_1").iterdir())
+    assert files == ["sg001.py", "sg014.py", "sg225.py"]  # no index for a partial run
+    assert (out / "box_1" / "sg225.py").read_text() == render_directory("box", 1, [225])["sg225.py"]
+
+
+def test_second_run_leaves_files_untouched(out, capsys):
+    path = out / "box_1" / "sg014.py"
+    before = path.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main([*ARGS, "--out", str(out)]) == 0
+    assert "0 written, 3 unchanged" in capsys.readouterr().out
+    assert path.stat().st_mtime_ns == before
+    assert not [p for p in (out / "box_1").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_render_is_deterministic():
+    assert render_directory("box", 1, [1, 166]) == render_directory("box", 1, [1, 166])
+
+
+def test_check_passes_when_up_to_date(out, capsys):
+    assert main([*ARGS, "--out", str(out), "--check"]) == 0
+    assert "3 files up to date" in capsys.readouterr().out
+
+
+def test_check_fails_with_diff_on_missing_file(tmp_path, capsys):
+    assert main([*ARGS, "--out", str(tmp_path), "--check"]) == 1
+    captured = capsys.readouterr()
+    assert "+++ " in captured.out
+    assert "/dev/null" in captured.out
+    assert "3 of 3 files differ" in captured.err
+    assert not (tmp_path / "box_1").exists()  # --check writes nothing
+
+
+def test_hand_edit_check_write_and_force(out, capsys):
+    path = out / "box_1" / "sg014.py"
+    original = path.read_text()
+    edited = original.replace("x = x - torch.floor(x)", "x = x + 0.0 - torch.floor(x)")
+    path.write_text(edited)
+    capsys.readouterr()
+    assert main([*ARGS, "--out", str(out), "--check"]) == 1
+    captured = capsys.readouterr()
+    assert "-        x = x + 0.0 - torch.floor(x)" in captured.out
+    assert "+        x = x - torch.floor(x)" in captured.out
+    assert "Checksum mismatch!" in captured.err
+    assert "--force" in captured.err
+    # Writing refuses to overwrite the hand edit (exit 2) and leaves every file as it was.
+    assert main([*ARGS, "--out", str(out)]) == 2
+    assert "edited by hand" in capsys.readouterr().err
+    assert path.read_text() == edited
+    assert main([*ARGS, "--out", str(out), "--force"]) == 0
+    assert path.read_text() == original
+
+
+def test_stale_but_unedited_file_is_rewritten(out):
+    path = out / "box_1" / "sg001.py"
+    path.write_text(render_directory("box", 1, [1], version="0.0.0")["sg001.py"])
+    assert main([*ARGS, "--out", str(out)]) == 0
+    assert path.read_text() == render_directory("box", 1, [1])["sg001.py"]
+
+
+@pytest.mark.parametrize("bad", [["--groups", "231"], ["--groups", "Xyz"], ["--cutoff", "-1"], ["--shell", "sphere"]])
+def test_bad_input_exits_2(tmp_path, bad, capsys):
+    args = ["generate", "--out", str(tmp_path), *bad]
+    try:
+        status = main(args)
+    except SystemExit as exit_:  # argparse rejects --cutoff -1 and --shell sphere itself
+        status = exit_.code
+    assert status == 2
+    assert "error" in capsys.readouterr().err

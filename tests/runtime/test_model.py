@@ -1,0 +1,206 @@
+"""The CFT is exactly invariant: every description of a crystal gets the same prediction.
+
+Model level (positions already in the standard setting): every operation of the group,
+permutations, integer lattice translations, padding. Structure level (through
+``standardize``): rotated frames, primitive cells, other settings, origin shifts and
+bases. Each on random crystals of the representative groups; float32 predictions agree
+to ``INVARIANCE_TOLERANCE``. The non-invariant baseline fails the same checks, so the
+checks can fail.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import torch
+
+from crystal_fourier.derive import space_group
+from crystal_fourier.runtime.batching import collate, lattice_features, sample_from_arrays, sample_from_standardized
+from crystal_fourier.runtime.model import (
+    N_GROUP_DESCRIPTORS,
+    ModelConfig,
+    build_model,
+    check_cutoff_faithful,
+    group_descriptor_table,
+)
+from crystal_fourier.runtime.structures import Crystal
+from crystal_fourier.testing import REPRESENTATIVE_GROUPS
+
+INVARIANCE_TOLERANCE = 1e-5
+"""Absolute, float32, on predictions of O(0.1-1): the features of x and g x differ by the
+rounding of 2 pi (k . x) at |k| <= 6 (~1e-6), the standardized cells by spglib's ~1e-12."""
+
+SENSITIVITY = 1e-3
+"""A real change of the structure must move the prediction by far more than the tolerance."""
+
+
+@lru_cache(maxsize=None)
+def model(kind: str = "cft"):
+    torch.manual_seed(0)
+    config = ModelConfig(kind=kind, d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
+    network = build_model(config).eval()
+    with torch.no_grad():  # larger weights, so that predictions spread well beyond the tolerance
+        network.head[-1].weight.mul_(10.0)
+        network.positional.mlp[-1].weight.mul_(10.0)
+    return network
+
+
+@lru_cache(maxsize=None)
+def random_of(number: int):
+    """(crystal, group): a random crystal asked of group ``number``, in the standard setting of the group
+    it really has (``random_crystal`` records a larger group when the structure has more symmetry)."""
+    from crystal_fourier.runtime.random_crystals import random_crystal
+
+    made = random_crystal(number, seed=number, max_atoms=16)
+    return made.crystal, space_group(made.number)
+
+
+def crystal_of(number: int) -> Crystal:
+    return random_of(number)[0]
+
+
+def predict(samples, kind="cft") -> np.ndarray:
+    with torch.no_grad():
+        return model(kind)(collate(samples)).double().numpy()
+
+
+def predict_structures(crystals, kind="cft") -> np.ndarray:
+    from crystal_fourier.runtime.standardize import standardize
+
+    return predict([sample_from_standardized(standardize(c)) for c in crystals], kind)
+
+
+def variants_under_group(number: int, rng) -> list:
+    """The crystal with every operation of its group applied, atoms permuted and moved by lattice vectors."""
+    crystal, group = random_of(number)
+    rotations, translations_24 = group.arrays
+    out = []
+    for rotation, t24 in zip(rotations, translations_24, strict=False):
+        moved = crystal.positions @ rotation.T + t24 / 24.0 + rng.integers(-3, 4, size=crystal.positions.shape)
+        order = rng.permutation(crystal.n_atoms)
+        out.append(sample_from_arrays(crystal.lattice, moved[order], crystal.numbers[order], group.hall_number,
+                                      group.number))
+    return out
+
+
+def atoms_moved_one_by_one(number: int, rng) -> list:
+    """Each atom moved by its own random operation of the group: the per-atom invariance of the encoding.
+
+    Any periodic, permutation-invariant model is invariant when one operation moves every
+    atom (the atom set maps onto itself); only an encoding invariant atom by atom is
+    invariant here, so this is the check that the non-invariant baseline fails.
+    """
+    crystal, group = random_of(number)
+    rotations, translations_24 = group.arrays
+    out = []
+    for _ in range(8):
+        pick = rng.integers(len(rotations), size=crystal.n_atoms)
+        moved = np.einsum("nij,nj->ni", rotations[pick], crystal.positions) + translations_24[pick] / 24.0
+        out.append(sample_from_arrays(crystal.lattice, moved, crystal.numbers, group.hall_number, group.number))
+    return out
+
+
+@pytest.mark.parametrize("number", REPRESENTATIVE_GROUPS, ids=lambda n: f"sg{n}")
+def test_invariant_under_every_operation_permutation_and_translation(number):
+    rng = np.random.default_rng(number)
+    variants = variants_under_group(number, rng)
+    predictions = predict(variants)
+    np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+    # Sensitivity: a displacement that is not a symmetry changes the prediction.
+    base = variants[0]
+    moved = base.with_positions(base.positions + np.array([0.07, -0.05, 0.03]) * (np.arange(len(base)) % 2)[:, None])
+    if len(base) > 1:
+        assert abs(predict([moved])[0] - predictions[0]) > SENSITIVITY
+
+
+@pytest.mark.parametrize("number", REPRESENTATIVE_GROUPS, ids=lambda n: f"sg{n}")
+def test_invariant_atom_by_atom(number):
+    predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)))
+    np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+
+
+@pytest.mark.parametrize("number", [14, 62, 166, 194, 225, 227], ids=lambda n: f"sg{n}")
+def test_the_baseline_is_not_invariant_atom_by_atom(number):
+    predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)), kind="sinusoidal")
+    assert np.max(np.abs(predictions - predictions[0])) > SENSITIVITY
+
+
+def test_padding_and_batch_composition_change_nothing():
+    samples = [variants_under_group(n, np.random.default_rng(0))[0] for n in (1, 194, 227, 2)]
+    together = predict(samples)
+    alone = np.array([predict([s])[0] for s in samples])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=INVARIANCE_TOLERANCE)
+
+
+def _rotation(rng) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))  # proper: an improper one gives the mirror image
+
+
+def descriptions(number: int, rng) -> list[Crystal]:
+    """The same crystal given in many ways: frame, primitive cell, other settings, origin, basis."""
+    import spglib
+
+    crystal, group = random_of(number)
+    number = group.number
+    out = [crystal]
+    out.append(Crystal(crystal.lattice @ _rotation(rng).T, crystal.positions, crystal.numbers))
+    lattice, positions, numbers = spglib.standardize_cell(crystal.spglib_cell, to_primitive=True, no_idealize=True,
+                                                          symprec=1e-5)
+    out.append(Crystal(lattice @ _rotation(rng).T, positions, numbers))
+    # Another setting: a different Hall number of the same group (origin choice 1, other axes), via spglib.
+    others = [h for h in range(1, 531) if space_group(hall_number=h).number == number
+              and h != space_group(number).hall_number]
+    for hall in rng.permutation(others)[:2]:
+        data = spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=1e-5, hall_number=int(hall))
+        if data is not None and data.number == number:
+            out.append(Crystal(data.std_lattice, data.std_positions, data.std_types))
+    # Another axis setting: the cyclic relabelling a, b, c -> b, c, a (e.g. P2_1/c unique axis b -> c).
+    cyclic = [1, 2, 0]
+    out.append(Crystal(crystal.lattice[cyclic], crystal.positions[:, cyclic], crystal.numbers))
+    # An arbitrary origin shift and a unimodular change of basis (new rows B L, so x' = x B^-1), atoms permuted.
+    basis = np.array([[1, 1, 0], [0, 1, 0], [0, -1, 1]])
+    shifted = (crystal.positions + rng.random(3)) @ np.linalg.inv(basis)
+    order = rng.permutation(crystal.n_atoms)
+    out.append(Crystal(basis @ crystal.lattice, shifted[order], crystal.numbers[order]))
+    return out
+
+
+@pytest.mark.parametrize("number", REPRESENTATIVE_GROUPS, ids=lambda n: f"sg{n}")
+def test_every_description_of_a_crystal_gives_one_prediction(number):
+    rng = np.random.default_rng(1000 + number)
+    predictions = predict_structures(descriptions(number, rng))
+    np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+
+
+def test_lattice_features_ignore_the_frame():
+    rng = np.random.default_rng(0)
+    lattice = crystal_of(2).lattice
+    np.testing.assert_allclose(lattice_features(lattice @ _rotation(rng).T), lattice_features(lattice), rtol=0,
+                               atol=1e-12)
+
+
+def test_every_setting_has_descriptors_and_no_group_has_its_own_weights():
+    table = group_descriptor_table()
+    assert table.shape == (531, N_GROUP_DESCRIPTORS)
+    assert np.all(table[1:, :7].sum(axis=1) == 1)
+    assert np.all(table[1:, 7:14].sum(axis=1) == 1)
+    # A group never seen gets a prediction from the same weights: the parameters do not depend on the groups.
+    network = model()
+    unseen = [*range(3, 231, 9), 230]  # a spread of groups (all 230 would spend seconds building tables)
+    batch = collate([sample_from_arrays(np.eye(3) * 5, [[0.1, 0.2, 0.3]], [29], space_group(n).hall_number, n)
+                     for n in unseen])
+    with torch.no_grad():
+        assert torch.isfinite(network(batch)).all()
+    assert not any(230 in p.shape or 530 in p.shape or 531 in p.shape for p in network.parameters())
+
+
+def test_unfaithful_cutoff_warns():
+    with pytest.warns(UserWarning, match=r"not faithful for groups \[226, 228\]"):
+        assert check_cutoff_faithful(5, "ball", groups=[225, 226, 228]) == [226, 228]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_cutoff_faithful(6, "ball") == []

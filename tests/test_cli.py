@@ -1,0 +1,82 @@
+"""The command line: values in the output, exit status 2 and one line on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crystal_fourier.cli import main
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_basis_json(capsys):
+    status, out, _ = run(capsys, "basis", "Fd-3m", "--cutoff", "5", "--format", "json")
+    doc = json.loads(out)
+    assert status == 0 and doc["sg"] == 227 and doc["hall_number"] == 526 and doc["dim"] == 8
+
+
+def test_basis_hall_setting(capsys):
+    status, out, _ = run(capsys, "basis", "--hall", "525", "--cutoff", "2", "--shell", "box", "--format", "json")
+    doc = json.loads(out)
+    assert status == 0 and doc["sg"] == 227 and doc["hall_number"] == 525
+
+
+def test_summary_csv(capsys):
+    status, out, _ = run(capsys, "summary", "--groups", "1,225,227", "--format", "csv")
+    lines = out.strip().splitlines()
+    assert status == 0
+    assert lines[0] == ("sg,hall_number,symbol,n_operations,n_frequencies,n_present_frequencies,"
+                        "n_present_orbits,n_absent_orbits,dim")
+    assert lines[1] == "1,1,P1,1,515,515,515,0,515"
+    assert lines[2] == "225,523,Fm-3m,192,515,137,10,17,10"
+    assert lines[3] == "227,526,Fd-3m,192,515,107,8,19,8"
+
+
+def test_summary_hexagonal_counts(capsys):
+    status, out, _ = run(capsys, "summary", "--groups", "194", "--format", "json")
+    assert status == 0 and json.loads(out)[0]["n_frequencies"] == 419
+
+
+def test_graph_json_and_dot(capsys):
+    status, out, _ = run(capsys, "graph", "4", "--cutoff", "1", "--shell", "box", "--format", "json")
+    doc = json.loads(out)
+    assert status == 0 and len(doc["nodes"]) == 27
+    k = doc["nodes"].index([0, 1, 0])
+    assert {"source": k, "target": k, "phase24": 12, "operation": 1} in doc["edges"]
+    status, out, _ = run(capsys, "graph", "4", "--cutoff", "1", "--shell", "box", "--format", "dot")
+    assert out.startswith('digraph "sg4"') and 'label="12/24"' in out
+
+
+def test_faithful(capsys):
+    status, out, _ = run(capsys, "faithful", "228", "--shell", "ball", "--show", "5")
+    assert status == 0 and "smallest faithful cutoff 6" in out and "NOT faithful (index 2)" in out
+
+
+def test_verify_passes_and_writes(capsys, tmp_path):
+    status, out, _ = run(capsys, "verify", "--groups", "1,194,227", "--cutoff", "3", "--out", str(tmp_path))
+    assert status == 0 and "all 3 groups passed" in out
+    assert len(list(tmp_path.glob("*.json"))) == 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["basis", "231"], "1-230, got 231"),
+    (["basis", "Xyz"], "unknown space-group symbol 'Xyz'"),
+    (["basis", "--hall", "531"], "Hall number must be an integer in 1-530, got 531"),
+    (["basis", "4", "--cutoff", "-1"], "cutoff must be an integer >= 0, got -1"),
+    (["basis", "4", "--shell", "sphere"], "invalid choice: 'sphere'"),
+    (["basis", "4", "--format", "pdf"], "invalid choice: 'pdf'"),
+    (["summary", "--groups", "0-5"], "must lie within 1-230"),
+    (["verify", "--groups", "P9"], "unknown space-group symbol 'P9'"),
+])
+def test_bad_input_is_one_line_and_status_2(argv, message):
+    process = subprocess.run([sys.executable, "-m", "crystal_fourier", *argv], capture_output=True, text=True)
+    assert process.returncode == 2
+    assert message in process.stderr
+    assert len(process.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in process.stderr
