@@ -154,12 +154,17 @@ def run(shell: str, cutoff: int, atoms: int, out_features: int, repeats: int) ->
     for label, seconds, seconds_cpu in zip(labels, wall, cpu, strict=True):
         print(f"  {label:38s} {seconds:8.3f} {atoms / seconds:12,.0f} {seconds_cpu:8.3f}  "
               f"{seconds / wall[0]:5.1f}x, {seconds_cpu / cpu[0]:5.1f}x")
-    print(f"  max |(a) - (b)| = {float((y_a - y_b).abs().max()):.1e}, max |(a) - (c)| = {float((y_a - y_c).abs().max()):.1e}"
-          f" (|y| up to {float(y_a.abs().max()):.1f})")
-    print(f"  routing tables, 230 groups: (a) {sparse_bytes / 1e6:.2f} MB as int64 index + phase arrays "
-          f"({compact_bytes / 1e6:.2f} MB as int16/int8; {prepared_bytes / 1e6:.2f} MB of prepared float32/int64 tensors)")
-    print(f"                              (c) {dense_bytes / 1e6:.1f} MB of complex64 matrices "
-          f"({2 * dense_bytes / 1e6:.1f} MB as complex128): {dense_bytes / sparse_bytes:.0f}x (a)")
+    difference_b, difference_c = float((y_a - y_b).abs().max()), float((y_a - y_c).abs().max())
+    print(f"  max |(a) - (b)| = {difference_b:.1e}, max |(a) - (c)| = {difference_c:.1e} "
+          f"(|y| up to {float(y_a.abs().max()):.1f})")
+    print("  routing tables of the 230 groups:")
+    print(f"    (a) {sparse_bytes / 1e6:.2f} MB: int64 slot, orbit and phase arrays (S_G); "
+          f"{compact_bytes / 1e6:.2f} MB packed as int16/int8")
+    print(f"        {prepared_bytes / 1e6:.2f} MB: the encoder's prepared working tensors "
+          "(float32 angles and coefficients, int32 indices)")
+    print(f"    (c) {dense_bytes / 1e6:.1f} MB complex64 ({2 * dense_bytes / 1e6:.1f} MB complex128): "
+          f"{dense_bytes / sparse_bytes:.0f}x the tables of (a), "
+          f"{dense_bytes / prepared_bytes:.0f}x its working tensors")
 
 
 def main() -> None:

@@ -61,7 +61,8 @@ class RoutingEncoder(nn.Module):
     ----------
     out_features : int
     cutoff : int
-        Ball radius R or box size K (default 6: R = 6 is faithful for every group).
+        Ball radius R or box size K (default 6; at R = 5 a few cubic groups are not faithful,
+        see derive/faithful.py).
     shell : {'ball', 'box'}
     include_constant : bool
         Keep the k = 0 slot (z_0 = 1 for every group).

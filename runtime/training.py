@@ -25,6 +25,7 @@ import math
 import os
 import random
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,9 +199,12 @@ def _check_holdout(samples, holdout, where: str) -> None:
         raise CrystalFourierError(f"held-out groups {leaked} reached the {where} data")
 
 
-def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPREC,
-                    progress: bool = False) -> list[Sample]:
-    """Standardize dataset records into :class:`Sample` objects.
+def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPREC, progress: bool = False,
+                    workers: int = 1) -> list[Sample]:
+    """Standardize dataset records into :class:`Sample` objects, in the records' order.
+
+    Records whose ``target`` is missing (NaN) are skipped with a warning, so a
+    labelled data set with holes still trains.
 
     Parameters
     ----------
@@ -208,19 +212,21 @@ def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPRE
         Records of :mod:`crystal_fourier.runtime.datasets` (with ``crystal``,
         ``targets`` and ``id``), or ``(crystal, targets, id)`` tuples.
     target : str or None
-        Column to take as the label; None for unlabelled samples.
+        Column to take as the label; None for unlabelled samples (none skipped).
     symprec : float
         spglib tolerance for the group detection, Angstrom.
+    workers : int
+        Processes for the standardization (spglib plus the canonical choice,
+        tens of milliseconds per crystal); 1 runs in this process.
 
     Raises
     ------
     CrystalFourierError
         Unknown target column, or a structure that cannot be standardized (naming its id).
     """
-    from crystal_fourier.runtime.standardize import standardize
-
-    samples = []
-    for record in progress_bar(list(records), "standardize", progress):
+    jobs = []
+    skipped = 0
+    for record in records:
         crystal, targets, ident = _unpack_record(record)
         value = math.nan
         if target is not None:
@@ -228,12 +234,30 @@ def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPRE
                 raise CrystalFourierError(
                     f"record {ident!r} has no target {target!r}; available: {', '.join(sorted(targets)) or 'none'}")
             value = float(targets[target])
-        try:
-            standardized = standardize(crystal, symprec=symprec)
-        except CrystalFourierError as error:
-            raise CrystalFourierError(f"structure {ident!r}: {error}") from None
-        samples.append(sample_from_standardized(standardized, target=value, id=ident))
-    return samples
+            if math.isnan(value):
+                skipped += 1
+                continue
+        jobs.append((crystal, value, ident, symprec))
+    if skipped:
+        warnings.warn(f"skipped {skipped} structures without a value of {target!r}", stacklevel=2)
+    if workers > 1 and len(jobs) > 4 * workers:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            results = pool.map(_standardized_sample, jobs, chunksize=max(1, len(jobs) // (16 * workers)))
+            return list(progress_bar(results, "standardize", progress, total=len(jobs)))
+    return [_standardized_sample(job) for job in progress_bar(jobs, "standardize", progress)]
+
+
+def _standardized_sample(job) -> Sample:
+    from crystal_fourier.runtime.standardize import standardize
+
+    crystal, value, ident, symprec = job
+    try:
+        standardized = standardize(crystal, symprec=symprec)
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"structure {ident!r}: {error}") from None
+    return sample_from_standardized(standardized, target=value, id=ident)
 
 
 def _unpack_record(record):
@@ -259,7 +283,7 @@ def warmup_cosine(optimizer, total_steps: int, warmup_fraction: float = 0.05):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def progress_bar(iterable, description: str, enabled: bool = True):
+def progress_bar(iterable, description: str, enabled: bool = True, total: int | None = None):
     """A tqdm bar on stderr (a plain iterator where tqdm is missing or ``enabled`` is False)."""
     if not enabled:
         return iterable
@@ -267,7 +291,7 @@ def progress_bar(iterable, description: str, enabled: bool = True):
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency, but never fail for a bar
         return iterable
-    return tqdm(iterable, desc=description, file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(iterable, desc=description, file=sys.stderr, leave=False, dynamic_ncols=True, total=total)
 
 
 def _distributed() -> tuple[int, int]:

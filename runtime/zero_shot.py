@@ -116,7 +116,7 @@ def zero_shot_report(metrics_zero_shot: dict, metrics_all_data: dict, holdout) -
             "heldout_mae_zero_shot": pooled("mae_zero_shot"), "heldout_mae_all_data": pooled("mae_all_data")}
 
 
-def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None) -> dict:
+def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pretrained=None) -> dict:
     """Train the zero-shot and the all-data model on the same split; write and return the report.
 
     Parameters
@@ -132,6 +132,9 @@ def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None) ->
     pretrain_config : PretrainConfig, optional
         Pretrain an encoder for each run first: the zero-shot encoder never sees
         the held-out groups, the all-data encoder sees every group.
+    pretrained : path, optional
+        Instead, one pretrained encoder for both runs (it must not have seen
+        the held-out groups; :func:`~crystal_fourier.runtime.training.fit` checks).
     """
     from crystal_fourier.runtime.training import fit
 
@@ -142,15 +145,15 @@ def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None) ->
     results = {}
     for name, held in (("zero-shot", groups), ("all-data", ())):
         run_config = dataclasses.replace(config, holdout_groups=tuple(held))
-        pretrained = None
+        encoder = pretrained
         if pretrain_config is not None:
             from crystal_fourier.runtime.pretrain import pretrain
 
             encoder_config = dataclasses.replace(pretrain_config, model=config.model,
                                                  exclude=tuple(sorted(set(pretrain_config.exclude) | set(held))))
-            pretrained = out / name / "pretrained"
-            pretrain(encoder_config, pretrained)
-        results[name] = fit(samples, run_config, out / name, pretrained=pretrained)
+            encoder = out / name / "pretrained"
+            pretrain(encoder_config, encoder)
+        results[name] = fit(samples, run_config, out / name, pretrained=encoder)
     report = zero_shot_report(results["zero-shot"].metrics["test"], results["all-data"].metrics["test"], groups)
     report["model"] = config.model.kind
     report["target"] = config.target

@@ -65,7 +65,7 @@ def check_device(text: str) -> str:
     return text
 
 
-def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False):
+def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
     from crystal_fourier.runtime.datasets import load_dataset
     from crystal_fourier.runtime.training import prepare_samples
@@ -75,7 +75,7 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
     records = load_dataset(path, targets=None if target is None else [target], limit=limit)
     if not records:
         raise CrystalFourierError(f"{path} holds no structures")
-    return prepare_samples(records, target, symprec=symprec, progress=progress)
+    return prepare_samples(records, target, symprec=symprec, progress=progress, workers=workers)
 
 
 def add_parser(subparsers) -> None:
@@ -103,6 +103,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--pretrained", default=None, metavar="DIR", help="encoder from `crystal-fourier pretrain`")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N structures")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="processes for standardizing the structures (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
 
@@ -122,9 +124,10 @@ def run(args) -> int:
     config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
                          holdout_groups=holdout, symprec=args.symprec, device=args.device, progress=progress)
-    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress)
+    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers)
     if args.compare_all_data:
-        report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out)
+        report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
+                               pretrained=args.pretrained)
         if rank == 0:
             print(f"{'group':>5} {'n':>4} {'MAE zero-shot':>14} {'MAE all data':>13}")
             for row in report["groups"]:

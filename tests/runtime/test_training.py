@@ -240,3 +240,21 @@ def test_command_line_errors_are_one_line(data_files, tmp_path, capsys):
     assert "needs --holdout-groups" in capsys.readouterr().err
     assert main(["predict", "--model", str(tmp_path / "none"), str(folder / "one.cif")]) == 2
     assert "not a saved model" in capsys.readouterr().err
+
+
+def test_zero_shot_report_from_the_command_line(data_files, tmp_path, capsys):
+    from crystal_fourier.cli import main
+
+    folder, _ = data_files
+    out = tmp_path / "study"
+    assert main(["train", "--data", str(folder / "train.csv"), "--target", "energy", "--out", str(out),
+                 "--epochs", "1", "--batch-size", "4", "--d-model", "16", "--heads", "2", "--layers", "1",
+                 "--d-route", "16", "--d-position", "16", "--no-progress",
+                 "--holdout-groups", "centrosymmetric", "--compare-all-data"]) == 0
+    assert "GB-Gap" in capsys.readouterr().out
+    report = json.loads((out / "zero_shot.json").read_text())
+    assert report["groups"]
+    zero_shot = json.loads((out / "zero-shot" / "metrics.json").read_text())
+    assert zero_shot["holdout_groups"]
+    assert not json.loads((out / "all-data" / "metrics.json").read_text())[
+        "holdout_groups"]
