@@ -1,4 +1,10 @@
-"""Atomic file writes: a reader never sees a half-written file."""
+"""Atomic file writes: a reader never sees a half-written file.
+
+Text is written as UTF-8 bytes with the line ends it has (byte-for-byte
+determinism), to a temporary file in the target's directory, then moved into
+place with ``os.replace``. Used for generated code, certificates, datasets and
+model files alike.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +12,45 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text"]
 
 
-def atomic_write_text(path, text: str) -> bool:
+def atomic_write(path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``.
 
-    Returns False (and leaves the file untouched, mtime included) when the
-    content is already identical, True when the file was written.
+    Keeps the permission bits of an existing file; a new file gets 0o644 less the umask.
     """
     path = Path(path)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o644 & ~umask
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def atomic_write_text(path, text: str) -> bool:
+    """:func:`atomic_write` unless the file already holds exactly ``text``.
+
+    Returns False (the file untouched, mtime included) when nothing changed,
+    True when the file was written.
+    """
+    path = Path(path)
+    try:
+        if path.read_bytes() == text.encode("utf-8"):
+            return False
+    except FileNotFoundError:
+        pass
+    atomic_write(path, text)
     return True

@@ -9,10 +9,10 @@ Text is UTF-8 with ``\\n`` line ends on every platform (byte-for-byte determinis
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from crystal_fourier.atomic import atomic_write
 
 __all__ = ["Change", "write_files", "atomic_write", "read_text", "unified_diff"]
 
@@ -41,31 +41,6 @@ def read_text(path: Path) -> str | None:
         return Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``.
-
-    Keeps the permission bits of an existing file; a new file gets 0o644 less the umask.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o644 & ~umask
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def write_files(files, *, dry_run: bool = False) -> list[Change]:

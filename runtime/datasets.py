@@ -21,7 +21,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +28,7 @@ from typing import Mapping
 
 import numpy as np
 
+from crystal_fourier.atomic import atomic_write_text
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structures import Crystal, atomic_number
 
@@ -42,7 +42,6 @@ __all__ = [
     "structure_from_dict",
     "write_cdvae_csv",
     "write_extxyz",
-    "atomic_write_text",
 ]
 
 GROUP_COLUMNS = frozenset({"spacegroup", "spacegroup.number", "space_group", "spacegroup_number",
@@ -191,24 +190,6 @@ def _csv_value(value):
     if isinstance(value, float):
         return repr(value)
     return value
-
-
-def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def _open_text(path: Path):
