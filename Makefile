@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 # CI=true adds the exhaustive 230-group sweeps (pytest -m sweep) to the default suite.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto -q $(if $(filter true,$(CI)),-m "sweep or not sweep",)
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto -q $(if $(filter true,$(CI)),-m "sweep or not sweep",)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

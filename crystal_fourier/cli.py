@@ -23,6 +23,8 @@ COMMANDS = (
     "basis",
     "summary",
     "graph",
+    "plot",
+    "report",
     "faithful",
     "verify",
     "generate",

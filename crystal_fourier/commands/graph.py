@@ -13,7 +13,9 @@ def add_parser(subparsers) -> None:
                                                "k -> R^T k labelled with the phase k.t in 24ths.")
     add_group_argument(parser)
     add_cutoff_arguments(parser, default_cutoff=2)
-    parser.add_argument("--format", choices=("dot", "json"), default="dot", help="output format")
+    parser.add_argument("--format", choices=("dot", "json", "png", "svg"), default="dot",
+                        help="output format (png, svg: a picture, needs --out and matplotlib)")
+    parser.add_argument("--out", default=None, metavar="FILE", help="output file of a png or svg picture")
     parser.set_defaults(func=run)
 
 
@@ -22,6 +24,15 @@ def run(args) -> int:
 
     group = resolve_group(args)
     derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
+    if args.format in ("png", "svg"):
+        from crystal_fourier.visual.graph_picture import write_graph_picture
+
+        write_graph_picture(derived, args.format, args.out)
+        return 0
+    if args.out is not None:  # was an argparse error before png/svg; never ignore it silently
+        from crystal_fourier.errors import CrystalFourierError
+
+        raise CrystalFourierError("--out is for --format png or svg; dot and json are written to standard output")
     if args.format == "json":
         sys.stdout.write(graph_to_json(derived.graph))
     else:
