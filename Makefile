@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# Headless Chromium renders the HTML report in the tests (Debian's package; needs root and apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+		echo "warning: chromium not installed; the report rendering test needs /usr/bin/chromium"
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/crystal-fourier demo
 
 # CI=true adds the exhaustive 230-group sweeps (pytest -m sweep) to the default suite.
-test: $(STAMP)
+test: $(STAMP) browser
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto -q $(if $(filter true,$(CI)),-m "sweep or not sweep",)
 
 clean:

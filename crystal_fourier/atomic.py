@@ -12,10 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text"]
 
 
-def atomic_write(path, text: str) -> None:
+def atomic_write(path, text: "str | bytes") -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``.
 
     Keeps the permission bits of an existing file; a new file gets 0o644 less the umask.
@@ -31,7 +31,7 @@ def atomic_write(path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
+            stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
@@ -40,17 +40,22 @@ def atomic_write(path, text: str) -> None:
         raise
 
 
-def atomic_write_text(path, text: str) -> bool:
-    """:func:`atomic_write` unless the file already holds exactly ``text``.
+def atomic_write_bytes(path, data: bytes) -> bool:
+    """:func:`atomic_write` unless the file already holds exactly ``data``.
 
     Returns False (the file untouched, mtime included) when nothing changed,
     True when the file was written.
     """
     path = Path(path)
     try:
-        if path.read_bytes() == text.encode("utf-8"):
+        if path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    atomic_write(path, text)
+    atomic_write(path, data)
     return True
+
+
+def atomic_write_text(path, text: str) -> bool:
+    """:func:`atomic_write_bytes` of ``text`` as UTF-8 (line ends kept as given)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))

@@ -16,10 +16,11 @@ import sys
 from crystal_fourier._version import __version__
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "help_texts", "write_help_docs", "COMMANDS"]
 
 COMMANDS = (
     # (module under crystal_fourier.commands, in the order shown by --help)
+    "demo",
     "basis",
     "summary",
     "graph",
@@ -54,6 +55,36 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"crystal_fourier.commands.{name}")
         module.add_parser(subparsers)
     return parser
+
+
+HELP_WIDTH = 100
+"""Fixed width of the committed help texts, so they do not depend on the terminal."""
+
+
+def help_texts() -> dict[str, str]:
+    """``--help`` of the command and of every subcommand, at a fixed width (docs/cli/*.txt)."""
+    import functools
+
+    parser = build_parser()
+    formatter = functools.partial(argparse.HelpFormatter, width=HELP_WIDTH)
+    parser.formatter_class = formatter
+    texts = {"crystal-fourier": parser.format_help()}
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, subparser in subparsers.choices.items():
+        subparser.formatter_class = formatter
+        texts[name] = subparser.format_help()
+    return texts
+
+
+def write_help_docs(directory=None) -> list[str]:
+    """Write docs/cli/<command>.txt atomically; returns the names of the files that changed."""
+    from pathlib import Path
+
+    from crystal_fourier.atomic import atomic_write_text
+
+    directory = Path(directory) if directory else Path(__file__).resolve().parent.parent / "docs" / "cli"
+    return [f"{name}.txt" for name, text in help_texts().items()
+            if atomic_write_text(directory / f"{name}.txt", text)]
 
 
 def main(argv: list[str] | None = None) -> int:

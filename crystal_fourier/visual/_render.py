@@ -12,11 +12,9 @@ same inputs give the same bytes on the same matplotlib.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from io import BytesIO
-from pathlib import Path
 
+from crystal_fourier.atomic import atomic_write_bytes
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["FORMATS", "STYLE", "DPI", "require_matplotlib", "render_figure", "write_bytes_atomic"]
@@ -86,20 +84,5 @@ def render_figure(draw, size: tuple[float, float], fmt: str = "png", *, dpi: int
 
 
 def write_bytes_atomic(path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (as
-    :func:`crystal_fourier.atomic.atomic_write_text` does for text); False when unchanged."""
-    path = Path(path)
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; a picture is meant to be shared
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return True
+    """Write a picture atomically; False when the file already holds these bytes."""
+    return atomic_write_bytes(path, data)

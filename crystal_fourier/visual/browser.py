@@ -61,7 +61,8 @@ def find_chromium() -> str | None:
 def console_messages(log: str) -> tuple[str, ...]:
     """The page's console messages in a Chromium stderr log.
 
-    >>> console_messages('[1:1:INFO:CONSOLE:3] "Uncaught Error: x", source: file:///a.html (3)\\n[1:1:ERROR:bus.cc:4] dbus')
+    >>> log = '[1:1:INFO:CONSOLE:3] "Uncaught Error: x", source: file:///a.html (3)\\n[1:1:ERROR:bus.cc:4] dbus'
+    >>> console_messages(log)
     ('Uncaught Error: x (file:///a.html (3))',)
     """
     found = []
@@ -94,6 +95,8 @@ def render_page(html_path, screenshot_path, *, window: tuple[int, int] = (1200, 
                                      stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise CrystalFourierError(f"Chromium did not finish {html_path.name} within {timeout} s") from None
+        except OSError as error:
+            raise CrystalFourierError(f"cannot run Chromium {executable!r}: {error}") from None
     if not screenshot_path.is_file():
         raise CrystalFourierError(f"Chromium wrote no screenshot of {html_path.name} (exit {process.returncode}):\n"
                                   + process.stderr[-2000:])

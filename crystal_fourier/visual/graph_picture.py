@@ -6,7 +6,7 @@ h a* + k b* in the reciprocal metric of the CONVENTIONS.md cell (a* and b* at
 60 degrees on hexagonal axes, orthonormal otherwise), so the point group acts
 on each layer as rotations and reflections of the picture. Present frequencies
 are filled discs coloured by orbit (the connected components of the graph);
-systematically absent ones are grey crosses. Edges k -> R^T k that stay in a
+systematically absent ones are dark grey crosses. Edges k -> R^T k that stay in a
 layer are drawn as thin lines (self-loops and edges between layers are left
 out: the colours already show the components).
 """
@@ -20,10 +20,13 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.visual._render import DPI, FORMATS, render_figure, write_bytes_atomic
 
-__all__ = ["MAX_NODES", "GraphLayout", "graph_layout", "render_graph", "write_graph_picture"]
+__all__ = ["MAX_NODES", "ABSENT_COLOUR", "GraphLayout", "graph_layout", "render_graph", "write_graph_picture"]
 
 MAX_NODES = 400
 """Most frequencies drawn (ball 4 has 257, box 3 has 343; ball 5 with 515 is too many to read)."""
+
+ABSENT_COLOUR = "#503c46"
+"""Dark grey with a tint: no text edge (pure grey) or orbit colour (tab20) gives it, so tests can find the crosses."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -66,7 +69,7 @@ def graph_layout(frequencies) -> GraphLayout:
     panel = panel.reshape(-1).astype(np.int64)
     for array in (panel, position):
         array.setflags(write=False)
-    return GraphLayout(tuple(int(l) for l in layers), panel, position)
+    return GraphLayout(tuple(int(layer) for layer in layers), panel, position)
 
 
 def _check_size(basis) -> None:
@@ -127,7 +130,7 @@ def render_graph(basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
         palette = colormaps["tab20"]
         colours = np.array([palette(int(c) % 20) for c in colour_of_orbit[decomposition.orbit_of]])
         height = rows * panel_size + 1.1
-        for p, l in enumerate(layout.layers):
+        for p, layer in enumerate(layout.layers):
             row, column = divmod(p, columns)
             ax = figure.add_axes((column / columns + 0.01, 1.0 - (0.5 + (row + 1) * panel_size) / height,
                                   0.98 / columns, panel_size / height * 0.9))
@@ -140,13 +143,13 @@ def render_graph(basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
                        edgecolors="black", linewidths=0.4, zorder=3)
             hidden = nodes[absent[nodes]]
             ax.scatter(layout.position[hidden, 0], layout.position[hidden, 1], s=marker ** 2, marker="x",
-                       c="0.35", linewidths=1.2, zorder=3)
+                       c=ABSENT_COLOUR, linewidths=1.2, zorder=3)
             ax.set_xlim(-extent, extent)
             ax.set_ylim(-extent, extent)
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"l = {l}", fontsize=9)
+            ax.set_title(f"l = {layer}", fontsize=9)
         group = basis.group
         summary = basis.summary()
         figure.suptitle(
@@ -156,7 +159,7 @@ def render_graph(basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
         handles = [
             Line2D([], [], marker="o", linestyle="none", markerfacecolor=palette(0), markeredgecolor="black",
                    label="present frequency (colour: its orbit)"),
-            Line2D([], [], marker="x", linestyle="none", color="0.35", label="systematically absent"),
+            Line2D([], [], marker="x", linestyle="none", color=ABSENT_COLOUR, label="systematically absent"),
             Line2D([], [], color="0.75", label="edge $k \\to R^{T}k$ within a layer"),
         ]
         figure.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)

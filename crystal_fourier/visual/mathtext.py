@@ -35,11 +35,11 @@ def _linear(form: sp.Expr) -> str | None:
                     for symbol in (X, Y, Z)]
     if None in coefficients:
         return None
-    constant = sp.expand(form - sum(c * s for c, s in zip(coefficients, (X, Y, Z))))
+    constant = sp.expand(form - sum(c * s for c, s in zip(coefficients, (X, Y, Z), strict=True)))
     if not constant.is_Rational:
         return None
     pieces = []
-    for value, name in [*zip(coefficients, "xyz"), (constant, "")]:
+    for value, name in [*zip(coefficients, "xyz", strict=True), (constant, "")]:
         if value == 0:
             continue
         magnitude = _rational(value)
@@ -66,7 +66,7 @@ def _term(term: sp.Expr) -> tuple[str, str]:
     if factor.func in _TRIG:
         name = _TRIG[factor.func]
         form = sp.expand(factor.args[0] / (2 * sp.pi))
-        axes = [(axis, symbol, form.coeff(symbol)) for axis, symbol in zip("xyz", (X, Y, Z))
+        axes = [(axis, symbol, form.coeff(symbol)) for axis, symbol in zip("xyz", (X, Y, Z), strict=True)
                 if form.coeff(symbol) != 0]
         if len(axes) == 1 and axes[0][2].is_Integer and axes[0][2] > 0 and form == axes[0][2] * axes[0][1]:
             # One axis, no shift: '\cos 2\pi x', '\cos 8\pi z'.

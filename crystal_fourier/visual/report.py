@@ -83,7 +83,8 @@ def report_context(basis, *, section="z=0", max_formulas: int = MAX_FORMULAS) ->
     orbits, absences = [], []
     for index, orbit in enumerate(decomposition.orbits()):
         witness = None if orbit.witness is None else operations[orbit.witness]
-        status = "absent" if orbit.absent else ("centric" if orbit.centric else "acentric")
+        partner = int(decomposition.partner[index])
+        status = "absent" if orbit.absent else ("centric" if orbit.centric else f"acentric, -O is #{partner}")
         orbits.append({"index": index, "representative": _hkl(orbit.representative), "size": len(orbit.members),
                        "status": status, "functions": ", ".join(map(str, functions_of_orbit.get(index, []))),
                        "witness": "" if witness is None else witness.xyz})
@@ -92,7 +93,7 @@ def report_context(basis, *, section="z=0", max_formulas: int = MAX_FORMULAS) ->
             phase = int(basis.graph.phase_24[representative, orbit.witness])
             absences.append({"orbit": index, "representative": _hkl(orbit.representative),
                              "size": len(orbit.members), "witness_index": orbit.witness, "witness": witness.xyz,
-                             "phase": f"{phase}/24"})
+                             "phase": str(Fraction(phase, DEN))})
 
     functions = []
     for index, function in enumerate(basis.real.functions()[:max_formulas]):

@@ -114,7 +114,8 @@ class Section:
 
 def _check_resolution(resolution) -> int:
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 1024:
-        raise CrystalFourierError(f"resolution must be an integer in 2-1024 (grid intervals per edge), got {resolution!r}")
+        raise CrystalFourierError(
+            f"resolution must be an integer in 2-1024 (grid intervals per edge), got {resolution!r}")
     return int(resolution)
 
 
@@ -309,7 +310,8 @@ def _draw_panel(ax, values, basis_2d, elements, title: str, *, scale: float = 1.
     for point, text in (((0.5, -0.06), _AXES[plane[0]]), ((-0.06, 0.5), _AXES[plane[1]]),
                         ((-0.045, -0.045), "0"), ((1.0, -0.06), "1"), ((-0.06, 1.0), "1")):
         x0, y0 = _to_cartesian(point, basis_2d)
-        ax.text(x0, y0, text, ha="center", va="center", fontsize=9 * scale, style="italic" if text in _AXES else "normal")
+        ax.text(x0, y0, text, ha="center", va="center", fontsize=9 * scale,
+                style="italic" if text in _AXES else "normal")
     ax.set_title(title + (" (zero on this section)" if zero else ""), fontsize=10 * scale)
     return mesh, handles
 
@@ -414,7 +416,7 @@ def render_sections(basis, indices=None, section="z=0", *, resolution: int = 48,
     def draw(figure):
         handles = {}
         height = rows * panel + 1.0
-        for k, (index, values) in enumerate(zip(indices, grids)):
+        for k, (index, values) in enumerate(zip(indices, grids, strict=True)):
             row, column = divmod(k, columns)
             left = column / columns + 0.01
             bottom = 1.0 - (0.45 + (row + 1) * panel) / height

@@ -174,7 +174,7 @@ def _intrinsic(rotation, translation, order: int):
     """w = (1/k) sum_{j<k} R^j t, exact."""
     total, power_t = (Fraction(0),) * 3, translation
     for _ in range(order):
-        total = tuple(a + b for a, b in zip(total, power_t))
+        total = tuple(a + b for a, b in zip(total, power_t, strict=True))
         power_t = _matvec(rotation, power_t)
     return tuple(v / order for v in total)
 
@@ -198,7 +198,7 @@ def _solve_point(system, rhs):
         return None
     u = Fraction(system[j][1] * rhs[i] - system[i][1] * rhs[j], det)
     v = Fraction(system[i][0] * rhs[j] - system[j][0] * rhs[i], det)
-    if any(row[0] * u + row[1] * v != value for row, value in zip(system, rhs)):
+    if any(row[0] * u + row[1] * v != value for row, value in zip(system, rhs, strict=True)):
         return None
     return u, v
 
@@ -208,7 +208,7 @@ def _solve_line(system, rhs):
     i = next(index for index, row in enumerate(system) if any(row))
     normal, offset = system[i], rhs[i]
     k = 0 if normal[0] else 1
-    for row, value in zip(system, rhs):
+    for row, value in zip(system, rhs, strict=True):
         ratio = Fraction(row[k], normal[k])
         if (row[0], row[1]) != (ratio * normal[0], ratio * normal[1]) or value != ratio * offset:
             return None
@@ -292,9 +292,9 @@ def section_elements(group, axis: int, level=0, *, lattice_span=_LATTICE_SPAN) -
         for lu, lv in product(span, repeat=2):
             shift = [0, 0, 0]
             shift[plane[0]], shift[plane[1]] = lu, lv
-            t = tuple(a + b for a, b in zip(t0, shift))
+            t = tuple(a + b for a, b in zip(t0, shift, strict=True))
             w = _intrinsic(rotation, t, order)
-            location = tuple(a - b for a, b in zip(t, w))
+            location = tuple(a - b for a, b in zip(t, w, strict=True))
             if is_reflection:
                 line = _solve_line(system, location)
                 if line is None:

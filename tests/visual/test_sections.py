@@ -7,9 +7,9 @@ from io import BytesIO
 
 import numpy as np
 import pytest
+from crystal_fourier.derive import DEN, basis
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive import DEN, basis
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import FLOAT_TOLERANCE
 from crystal_fourier.visual.sections import (
@@ -28,7 +28,7 @@ RESOLUTION = 48  # a multiple of 24: every operation in 24ths maps the vertex gr
 needs_matplotlib = pytest.mark.usefixtures("matplotlib_required")
 
 
-@pytest.mark.parametrize("text, axis, level", [
+@pytest.mark.parametrize(("text", "axis", "level"), [
     ("z=0.25", 2, Fraction(1, 4)), ("z = 1/4", 2, Fraction(1, 4)), ("X=0", 0, Fraction(0)),
     ("y=3/2", 1, Fraction(1, 2)), ("z=-0.25", 2, Fraction(3, 4)), ("z=1", 2, Fraction(0)),
 ])
@@ -58,7 +58,9 @@ def test_section_values_are_the_function_on_the_grid():
     points = section.points(RESOLUTION)
     expected = b.real(points.reshape(-1, 3))[:, 2].reshape(points.shape[:2])
     np.testing.assert_allclose(section_values(b, 2, section, RESOLUTION), expected, rtol=0, atol=TOLERANCE)
-    assert np.all(points[..., 1] == 0.125) and points[0, -1, 0] == 1.0 and points[-1, 0, 2] == 1.0
+    assert np.all(points[..., 1] == 0.125)
+    assert points[0, -1, 0] == 1.0
+    assert points[-1, 0, 2] == 1.0
 
 
 def test_p4mm_grid_is_invariant_under_array_rotation_and_flips():
@@ -96,7 +98,7 @@ def _symmetry_errors(values, group, section):
     return {xyz: float(np.abs(periodic[j2, i2] - periodic).max()) for xyz, i2, j2 in _section_maps(group, section, n)}
 
 
-@pytest.mark.parametrize("number, section, n_maps", [
+@pytest.mark.parametrize(("number", "section", "n_maps"), [
     (99, "z=0", 8), (183, "z=0", 12), (164, "z=0", 12), (194, "z=1/4", 12), (62, "y=1/4", 4), (227, "z=1/8", 16),
 ])
 def test_grid_is_invariant_under_in_plane_operations(number, section, n_maps):
@@ -114,7 +116,8 @@ def test_symmetry_check_can_fail():
     """A function without the symmetry (P1's cos 2 pi x) is caught by P4mm's operations."""
     values = section_values(basis(1, 1), 1, "z=0", RESOLUTION)
     errors = _symmetry_errors(values, basis(99, 1).group, Section.parse("z=0"))
-    assert max(errors.values()) > 1.0 and errors["x,y,z"] == 0.0
+    assert max(errors.values()) > 1.0
+    assert errors["x,y,z"] == 0.0
 
 
 def _rgb(png: bytes) -> np.ndarray:
@@ -132,7 +135,8 @@ def test_heat_map_pixels_show_both_signs():
     assert rgb.std() > 0.15  # not blank
     red = rgb[..., 0] - rgb[..., 2] > 0.3  # the diverging map: red where f > 0, blue where f < 0
     blue = rgb[..., 2] - rgb[..., 0] > 0.3
-    assert red.mean() > 0.01 and blue.mean() > 0.01
+    assert red.mean() > 0.01
+    assert blue.mean() > 0.01
 
 
 @needs_matplotlib
@@ -142,14 +146,16 @@ def test_renders_are_byte_identical(fmt):
     first = render_section(b, 2, "x=0", resolution=24, fmt=fmt)
     assert first == render_section(b, 2, "x=0", resolution=24, fmt=fmt)
     if fmt == "svg":
-        assert b"<dc:date>" not in first and b"Matplotlib v" not in first
+        assert b"<dc:date>" not in first
+        assert b"Matplotlib v" not in first
 
 
 @needs_matplotlib
 def test_bare_image_has_the_square_symmetry():
     """The rendered P4mm heat map (4-fold through the cell centre) looks the same turned by 90 degrees."""
     rgb = _rgb(render_section(basis(99, 4), 5, "z=0", bare=True))
-    assert rgb.shape == (200, 200, 3) and rgb.std() > 0.1
+    assert rgb.shape == (200, 200, 3)
+    assert rgb.std() > 0.1
     assert np.abs(np.rot90(rgb) - rgb).mean() < 0.01
     assert np.abs(np.fliplr(rgb) - rgb).mean() < 0.01
     lopsided = _rgb(render_section(basis(1, 2), 1, "z=0", bare=True))  # cos 2 pi x: no 4-fold
@@ -171,14 +177,15 @@ def test_grid_of_functions():
 def test_plot_command(tmp_path, capsys):
     out = tmp_path / "p4mm.png"
     assert main(["plot", "P4mm", "--cutoff", "3", "--function", "1", "--section", "z=1/4", "--out", str(out)]) == 0
-    assert out.read_bytes()[:4] == b"\x89PNG" and _rgb(out.read_bytes()).std() > 0.1
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert _rgb(out.read_bytes()).std() > 0.1
     grid = tmp_path / "all.svg"
     assert main(["plot", "183", "--all", "--resolution", "24", "--out", str(grid)]) == 0
     assert grid.read_bytes().startswith(b"<?xml")
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("argv, suffix, message", [
+@pytest.mark.parametrize(("argv", "suffix", "message"), [
     (["--function", "999"], ".png", "function index 999 is out of range"),
     (["--function", "1", "--section", "w=0.3"], ".png", "bad section 'w=0.3'"),
     (["--function", "1"], ".pdf", "name it FILE.png or FILE.svg"),
@@ -190,5 +197,19 @@ def test_plot_bad_input_exits_2(tmp_path, capsys, argv, suffix, message):
         status = main(["plot", "99", *argv, "--out", str(out)])
     except SystemExit as exit_:  # argparse's own errors exit directly, also with status 2
         status = exit_.code
-    assert status == 2 and message in capsys.readouterr().err
+    assert status == 2
+    assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_basis_command_never_imports_matplotlib():
+    """matplotlib is lazy: parsing every command and running `basis` leaves it unimported."""
+    import subprocess
+    import sys
+
+    code = ("import sys, io, contextlib; from crystal_fourier.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): main(['basis', '2', '--cutoff', '1'])\n"
+            "import crystal_fourier.visual\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert process.stdout.strip() == "[]"

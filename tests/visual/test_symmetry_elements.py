@@ -6,8 +6,8 @@ import dataclasses
 from fractions import Fraction
 
 import pytest
-
 from crystal_fourier.derive import DEN, space_group
+
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS, REPRESENTATIVE_SETTINGS
 from crystal_fourier.visual.symmetry_elements import InversionPoint, in_plane_axes, section_elements
@@ -58,7 +58,7 @@ def test_p2_1c_glide_along_the_normal():
     assert glides == [((0, 1), F(1, 4), (F(0), F(0), F(1, 2))), ((0, 1), F(3, 4), (F(0), F(0), F(1, 2)))]
 
 
-@pytest.mark.parametrize("level, expected", [(F(0), 4), (F(1, 2), 4), (F(1, 4), 0)])
+@pytest.mark.parametrize(("level", "expected"), [(F(0), 4), (F(1, 2), 4), (F(1, 4), 0)])
 def test_p_1_inversion_centres_depend_on_the_level(level, expected):
     assert len(section_elements(space_group(2), 2, level).inversions) == expected
 
@@ -106,7 +106,7 @@ def _unproved(group, e):
         p = _point3(axis, F(0), *a.point)
         step = [F(a.screw, a.fold) * n for n in normal]
         if not any(orders[op] == a.fold and _is_integer_vector(
-                [d - s for d, s in zip(_moved(op, p), step)]) for op in group.operations):
+                [d - s for d, s in zip(_moved(op, p), step, strict=True)]) for op in group.operations):
             failures.append(a)
     for plane in e.planes:  # some reflection moves two points of the line by the same glide vector + L
         n0, n1 = plane.normal
@@ -117,7 +117,7 @@ def _unproved(group, e):
         for op in group.operations:
             if orders[op] != 2 or ok:
                 continue
-            moves = [tuple(d - g for d, g in zip(_moved(op, p), plane.glide)) for p in points]
+            moves = [tuple(d - g for d, g in zip(_moved(op, p), plane.glide, strict=True)) for p in points]
             ok = ok or (_is_integer_vector(moves[0]) and moves[0] == moves[1])
         if not ok:
             failures.append(plane)
@@ -136,7 +136,7 @@ def _setting_axis_cases():
             for a in ((2,) if space_group(hall_number=h).number >= 195 else (0, 1, 2))]
 
 
-@pytest.mark.parametrize("hall, axis", _setting_axis_cases())
+@pytest.mark.parametrize(("hall", "axis"), _setting_axis_cases())
 def test_every_element_is_proved_by_an_operation(hall, axis):
     group = space_group(hall_number=hall)
     assert _unproved(group, section_elements(group, axis, F(0))) == []
@@ -171,7 +171,7 @@ def test_lattice_span_is_complete_sweep(hall):
         assert section_elements(group, axis) == section_elements(group, axis, lattice_span=range(-3, 7))
 
 
-@pytest.mark.parametrize("axis, level", [(3, 0), (-1, 0), (2, 0.25)])
+@pytest.mark.parametrize(("axis", "level"), [(3, 0), (-1, 0), (2, 0.25)])
 def test_bad_axis_or_float_level(axis, level):
     with pytest.raises(CrystalFourierError, match="axis|exact"):
         section_elements(space_group(1), axis, level)
