@@ -7,7 +7,7 @@ reading derive's output. Conventions: CONVENTIONS.md (summarised in README.md).
 from crystal_fourier._version import __version__
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["__version__", "CrystalFourierError", "space_group", "basis"]
+__all__ = ["__version__", "CrystalFourierError", "space_group", "basis", "invariant_basis"]
 
 
 def __getattr__(name):

@@ -148,7 +148,7 @@ def certificate(basis, *, sympy: bool = False) -> dict:
     >>> from crystal_fourier.derive import basis
     >>> c = certificate(basis(227, 2, "box"))
     >>> c["ok"], c["completeness"]["dim"], c["completeness"]["character_formula"]
-    (True, 8, 8)
+    (True, 4, 4)
     """
     checks = {
         "invariance": check_invariance(basis),

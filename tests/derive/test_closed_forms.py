@@ -40,6 +40,8 @@ def test_conjugated_phase_fails_sympy_proof(number, hall):
     derived = basis(number, 2, "box", hall_number=hall)
     failures = 0
     for function in derived.real.functions():
+        if failures:
+            break
         # Conjugating the orbit phases: phi -> -phi, i.e. p -> -p + (offset of the part), done on p directly.
         conjugated = RealFunction(function.orbit, function.part, function.frequencies,
                                   tuple((-p) % 48 for p in function.phases_48))
@@ -53,7 +55,7 @@ def test_exact_strings_p21():
     texts = [str(e) for e in closed_forms(derived)]
     assert texts[0] == "1"
     assert texts[1:3] == ["cos(2*pi*x)", "cos(2*pi*z)"]
-    assert texts[6] == "cos(pi*(2*x + 2*z))"
+    assert texts[5:7] == ["cos(pi*(2*x + 2*z))", "cos(pi*(2*x - 2*z))"]
 
 
 def test_residual_names_the_difference():

@@ -1,0 +1,505 @@
+"""The results table of issue 5: CFT against its baselines on real data, same splits and budget.
+
+Reads carbon-24 and perov-5 (CDVAE CSV) from ../shared/data (never copied into the
+repository) and prints markdown tables, also written to docs/results.md:
+
+1. Test MAE, mean +- std over seeds, of the CFT, the non-invariant sinusoidal baseline and
+   the same baseline trained with random symmetry-operation augmentation. The split is the
+   seed-0 split for every seed and model: ``fit`` draws the split from ``TrainConfig.seed``,
+   so for seed s the samples are reordered such that seed s's split picks exactly the
+   crystals of seed 0's train/val/test sets (checked); the seed then only changes the
+   initialisation, the batch order and the augmentation draws.
+2. Zero-shot on carbon-24 (one seed): hold out the centrosymmetric groups, and separately
+   the five most populated groups; per-group test MAE zero-shot vs all data and the GB-Gap
+   (``runtime.zero_shot.zero_shot_report``); the all-data model is the seed-0 model of 1.
+3. Invariance in practice: the spread (max - min) of each trained model's predictions over
+   symmetry-equivalent descriptions of the same carbon-24 test crystals.
+4. Throughput: bench/bench_training.py, run as it is, its printed numbers included.
+
+Usage: python bench/bench_results.py [--quick] [--out DIR] [--seeds 3] [--epochs N] [--limit N]
+                                     [--data DIR] [--invariance 50] [--threads 2] [--no-throughput]
+                                     [--markdown docs/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+DATASETS = {"carbon-24": ("carbon_24", "energy_per_atom", "eV/atom"),
+            "perov-5": ("perov_5", "heat_ref", "eV/atom")}
+KINDS = ("cft", "sinusoidal", "augmented")
+LABELS = {"cft": "CFT", "sinusoidal": "sinusoidal", "augmented": "sinusoidal + augmentation"}
+SMALL_MODEL = dict(d_model=64, n_heads=4, n_layers=2, d_ff=128, d_route=32, d_position=64, d_head=64)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load(data_root: Path, name: str, limit: int | None, workers: int):
+    """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited)."""
+    from crystal_fourier.runtime.datasets import load_cdvae_csv
+    from crystal_fourier.runtime.training import prepare_samples
+
+    folder, target, _ = DATASETS[name]
+    records = []
+    for part in ("val", "test"):
+        path = data_root / folder / f"{part}.csv"
+        records += load_cdvae_csv(path, targets=[target], limit=None if limit is None else -(-limit // 2))
+    records = [r for r in records if math.isfinite(float(r.targets[target]))]
+    samples = prepare_samples(records, target, workers=workers)
+    assert [s.id for s in samples] == [str(r.id) for r in records]
+    return records, samples
+
+
+def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
+    """A permutation p such that samples[p] split with ``seed`` gives seed 0's train/val/test sets.
+
+    ``fit`` splits with ``split_indices(n, config.seed)``; position j of the reordered list
+    holds sample p[j], and the positions seed ``seed`` assigns to each part receive the
+    members of seed 0's part, so every seed trains, validates and tests on the same crystals.
+    """
+    from crystal_fourier.runtime.training import split_indices
+
+    base = split_indices(n, 0, fractions)
+    mine = split_indices(n, seed, fractions)
+    order = np.empty(n, dtype=np.int64)
+    for positions, members in zip(mine, base, strict=True):
+        order[positions] = members
+    return order
+
+
+# --------------------------------------------------------------------------- training
+
+
+def train(samples, kind: str, seed: int, args, out: Path, holdout=()):
+    from crystal_fourier.runtime.model import ModelConfig
+    from crystal_fourier.runtime.training import TrainConfig, fit, split_indices
+
+    config = TrainConfig(target="target", model=ModelConfig(kind=kind, **SMALL_MODEL), epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, seed=seed, holdout_groups=tuple(holdout),
+                         progress=False)
+    order = fixed_split_order(len(samples), seed, config.split)
+    reordered = [samples[i] for i in order]
+    # The test set must be seed 0's, whatever the seed.
+    test_ids = sorted(reordered[i].id for i in split_indices(len(samples), seed, config.split)[2])
+    assert test_ids == sorted(samples[i].id for i in split_indices(len(samples), 0, config.split)[2])
+    start = time.perf_counter()
+    result = fit(reordered, config, out)
+    seconds = time.perf_counter() - start
+    n_params = sum(p.numel() for p in result.model.parameters())
+    return result, seconds, n_params, len(result.split["train"])
+
+
+def test_set(samples, fractions=(0.8, 0.1, 0.1)):
+    from crystal_fourier.runtime.training import split_indices
+
+    return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
+
+
+def predict(result, samples) -> np.ndarray:
+    from crystal_fourier.runtime.training import predict_samples
+
+    return result.normalizer.denormalize(predict_samples(result.model, list(samples)))
+
+
+# --------------------------------------------------------------------------- invariance
+
+
+def _rotation(rng) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))  # proper: an improper rotation gives the mirror image
+
+
+def structure_descriptions(crystal, rng, symprec: float) -> dict:
+    """The same crystal given in other ways (each standardized afterwards like any input)."""
+    import spglib
+
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.runtime.standardize import detect_group
+    from crystal_fourier.runtime.structures import Crystal
+
+    out = {}
+    out["rotated frame"] = [Crystal(crystal.lattice @ _rotation(rng).T, crystal.positions, crystal.numbers)
+                            for _ in range(3)]
+    variants = []
+    for _ in range(3):
+        order = rng.permutation(crystal.n_atoms)
+        moved = crystal.positions[order] + rng.integers(-2, 3, size=crystal.positions.shape)
+        variants.append(Crystal(crystal.lattice, moved, crystal.numbers[order]))
+    out["permuted atoms (+ lattice translations)"] = variants
+    variants = []
+    for basis in (np.array([[1, 1, 0], [0, 1, 0], [0, -1, 1]]), np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]])):
+        shifted = (crystal.positions + rng.random(3)) @ np.linalg.inv(basis)
+        variants.append(Crystal(basis @ crystal.lattice, shifted, crystal.numbers))
+    out["origin shift + change of basis"] = variants
+    primitive = spglib.find_primitive(crystal.spglib_cell, symprec=symprec)
+    out["primitive cell (spglib find_primitive)"] = (
+        [] if primitive is None else [Crystal(primitive[0] @ _rotation(rng).T, primitive[1], primitive[2])])
+    number = detect_group(crystal, symprec=symprec)
+    standard = space_group(number).hall_number
+    others = [h for h in range(1, 531) if space_group(hall_number=h).number == number and h != standard]
+    variants = []
+    for hall in rng.permutation(others)[:2] if others else []:
+        data = spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=symprec, hall_number=int(hall))
+        if data is not None and data.number == number:
+            variants.append(Crystal(data.std_lattice, data.std_positions, data.std_types))
+    out["another setting (other Hall number)"] = variants
+    return out
+
+
+def operation_descriptions(sample, rng) -> dict:
+    """Group operations applied to the standardized cell (no re-standardization)."""
+    from crystal_fourier.derive import space_group
+
+    rotations, translations_24 = space_group(hall_number=sample.hall_number).arrays
+    pick = rng.permutation(len(rotations))[:24]
+    whole = []
+    for k in pick:
+        moved = sample.positions @ rotations[k].T + translations_24[k] / 24.0
+        order = rng.permutation(len(sample))
+        whole.append(dataclasses.replace(sample.with_positions(moved[order]), numbers=sample.numbers[order]))
+    per_atom = []
+    for _ in range(8):
+        k = rng.integers(len(rotations), size=len(sample))
+        moved = np.einsum("nij,nj->ni", rotations[k], sample.positions) + translations_24[k] / 24.0
+        per_atom.append(sample.with_positions(moved))
+    return {"operation of G on all atoms (+ permutation)": whole,
+            "own operation of G per atom (orbit representatives)": per_atom}
+
+
+def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
+    """Spread of each model's predictions over descriptions of ``count`` test crystals."""
+    from crystal_fourier.runtime.batching import sample_from_standardized
+    from crystal_fourier.runtime.standardize import standardize
+
+    rng = np.random.default_rng(2026)
+    chosen = tests[:count]
+    spreads = {}   # category -> kind -> list of spreads
+    overall = {kind: [] for kind in results}   # per crystal: the spread over all its descriptions
+    changed = Counter()   # category -> crystals whose detected group differs from the original's
+    n_descriptions = Counter()
+    for sample in chosen:
+        crystal = records_by_id[sample.id].crystal
+        groups = {}
+        for category, crystals in structure_descriptions(crystal, rng, symprec).items():
+            if not crystals:
+                continue
+            standardized = [standardize(c, symprec=symprec) for c in crystals]
+            groups[category] = [sample] + [sample_from_standardized(s, target=sample.target, id=sample.id)
+                                           for s in standardized]
+            if any(s.number != sample.number for s in standardized):
+                changed[category] += 1
+        groups.update({k: [sample] + v for k, v in operation_descriptions(sample, rng).items()})
+        lows, highs = {kind: math.inf for kind in results}, {kind: -math.inf for kind in results}
+        for category, variants in groups.items():
+            n_descriptions[category] += len(variants) - 1
+            for kind, result in results.items():
+                values = predict(result, variants)
+                spreads.setdefault(category, {}).setdefault(kind, []).append(float(values.max() - values.min()))
+                lows[kind], highs[kind] = min(lows[kind], values.min()), max(highs[kind], values.max())
+        for kind in results:
+            overall[kind].append(float(highs[kind] - lows[kind]))
+    report = {"crystals": len(chosen), "symprec": symprec, "categories": {}}
+    for category, by_kind in spreads.items():
+        report["categories"][category] = {
+            "descriptions": int(n_descriptions[category]), "group_changed": int(changed[category]),
+            **{kind: {"max": float(np.max(v)), "median": float(np.median(v))} for kind, v in by_kind.items()}}
+    report["all"] = {kind: {"max": float(np.max(v)), "median": float(np.median(v))} for kind, v in overall.items()}
+    return report
+
+
+# --------------------------------------------------------------------------- output
+
+
+def fmt(value, digits=4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def sci(value) -> str:
+    return f"{value:.1e}"
+
+
+def markdown(summary: dict) -> str:
+    lines = []
+    s = summary["setup"]
+    lines.append("# Results: CFT against the non-invariant baselines\n")
+    lines.append(f"Produced by `{s['command']}` ({s['date']}), wall time {s['wall_minutes']:.1f} min.\n")
+    lines.append(f"- Machine: {s['machine']}; torch {s['torch']} with {s['threads']} threads, CPU only.")
+    lines.append(f"- Data (read from `../shared/data`, not copied): {s['data_note']}")
+    for name, d in summary["data"].items():
+        lines.append(f"  - {name} (target `{d['target']}`, {d['units']}): {d['crystals']} crystals "
+                     f"({d['groups']} space groups after detection at symprec {s['symprec']}), split "
+                     f"{d['train']}/{d['val']}/{d['test']} (train/val/test, seed-0 split for every run); "
+                     f"standardization {d['standardize_s']:.0f} s.")
+    lines.append(f"- Models (every kind the same size): {s['model']}; parameters: "
+                 + ", ".join(f"{LABELS[k]} {v}" for k, v in s["parameters"].items()) + ".")
+    lines.append(f"- Budget (same for every model): {s['epochs']} epochs, batch {s['batch_size']}, AdamW lr {s['lr']}, "
+                 "warm-up + cosine, best epoch on validation MAE. Seeds " + ", ".join(map(str, s["seeds"]))
+                 + " vary initialisation, batch order and augmentation draws, never the split.")
+    lines.append("- These are small, short runs sized to a ~30-minute budget on 2 CPU cores: the MAEs are far "
+                 "from converged and from published numbers; they compare models under one budget.\n")
+
+    lines.append(f"## Test MAE (mean +- std over {len(s['seeds'])} seeds)\n")
+    names = list(summary["accuracy"])
+    lines.append("| model | " + " | ".join(f"{n} MAE ({summary['data'][n]['units']})" for n in names)
+                 + " | train s/run |")
+    lines.append("|---|" + "---|" * len(names) + "---|")
+    for kind in KINDS:
+        cells = []
+        seconds = []
+        for n in names:
+            r = summary["accuracy"][n][kind]
+            cells.append(f"{r['mean']:.4f} +- {r['std']:.4f}")
+            seconds += r["seconds"]
+        lines.append(f"| {LABELS[kind]} | " + " | ".join(cells) + f" | {np.mean(seconds):.0f} |")
+    lines.append("")
+
+    if summary.get("zero_shot"):
+        lines.append("## Zero-shot on carbon-24 (seed 0 only)\n")
+        lines.append("The zero-shot model never sees the held-out groups (train and validation); the all-data model "
+                     "is the seed-0 model above. Both are scored on the same test crystals of each held-out group. "
+                     "GB-Gap = mean over held-out groups with test crystals of |MAE zero-shot - MAE all data|.\n")
+        for name, study in summary["zero_shot"].items():
+            held = study["holdout_groups"]
+            lines.append(f"### Hold-out: {name} ({len(held)} groups; {study['present']} present in the data, "
+                         f"{study['train_crystals']} training crystals left of {study['train_all']})\n")
+            lines.append("| model | GB-Gap | held-out MAE zero-shot | held-out MAE all data | test MAE zero-shot "
+                         "(all test) | test MAE all data |")
+            lines.append("|---|---|---|---|---|---|")
+            for kind in KINDS:
+                r = study["models"][kind]
+                lines.append(f"| {LABELS[kind]} | {fmt(r['gb_gap'])} | {fmt(r['heldout_mae_zero_shot'])} | "
+                             f"{fmt(r['heldout_mae_all_data'])} | {fmt(r['test_mae_zero_shot'])} | "
+                             f"{fmt(r['test_mae_all_data'])} |")
+            lines.append("")
+            lines.append("| group | n test | " + " | ".join(f"{LABELS[k]} zero-shot / all data" for k in KINDS) + " |")
+            lines.append("|---|---|" + "---|" * len(KINDS))
+            rows = {k: {r["group"]: r for r in study["models"][k]["groups"]} for k in KINDS}
+            for group in sorted(rows["cft"]):
+                cells = [f"{fmt(rows[k][group]['mae_zero_shot'])} / {fmt(rows[k][group]['mae_all_data'])}"
+                         if group in rows[k] else "-" for k in KINDS]
+                lines.append(f"| {group} | {rows['cft'][group]['n']} | " + " | ".join(cells) + " |")
+            lines.append("")
+
+    if summary.get("invariance"):
+        inv = summary["invariance"]
+        lines.append(f"## Invariance in practice (carbon-24, {inv['crystals']} test crystals, seed-0 models)\n")
+        lines.append("Spread = max - min of a model's predictions (eV/atom) over the descriptions of one crystal "
+                     "(the original included); max and median over the crystals. Structure-level descriptions go "
+                     f"through `standardize` (symprec {inv['symprec']}) like any input; 'group changed' counts "
+                     "crystals for which spglib detected another group for some description (detection, not the "
+                     "model). Operation-level descriptions act on the standardized cell directly.\n")
+        lines.append("| description | n desc. | group changed | " + " | ".join(
+            f"{LABELS[k]} max / median" for k in KINDS) + " |")
+        lines.append("|---|---|---|" + "---|" * len(KINDS))
+        for category, row in inv["categories"].items():
+            cells = [f"{sci(row[k]['max'])} / {sci(row[k]['median'])}" for k in KINDS]
+            lines.append(f"| {category} | {row['descriptions']} | {row['group_changed']} | " + " | ".join(cells) + " |")
+        cells = [f"{sci(inv['all'][k]['max'])} / {sci(inv['all'][k]['median'])}" for k in KINDS]
+        lines.append("| **all of the above** | | | " + " | ".join(cells) + " |")
+        lines.append("")
+
+    if summary.get("throughput"):
+        t = summary["throughput"]
+        lines.append("## Throughput (bench/bench_training.py, same run, CFT vs sinusoidal baseline)\n")
+        lines.append(f"`{t['command']}` ({t['seconds']:.0f} s): {t.get('crystals')} {t.get('source')}, "
+                     f"mean {fmt(t.get('mean_atoms'), 1)} atoms, {t.get('threads')} threads, batch 64, "
+                     "ModelConfig default sizes (not the small models above).\n")
+        if "train_crystals_per_s" in t:
+            lines.append("| | CFT | sinusoidal | CFT overhead |")
+            lines.append("|---|---|---|---|")
+            tr, inf = t["train_crystals_per_s"], t["inference_s"]
+            lines.append(f"| training crystals/s (best round) | {tr['cft']:.1f} | {tr['sinusoidal']:.1f} | "
+                         f"{100 * t['train_overhead_vs_baseline']:+.1f}% |")
+            md = t["train_crystals_per_s_median"]
+            lines.append(f"| training crystals/s (median round) | {md['cft']:.1f} | {md['sinusoidal']:.1f} | |")
+            scale = 10000 / t["inference_crystals"]
+            lines.append(f"| inference s per 10,000 crystals | {scale * inf['cft']:.2f} | "
+                         f"{scale * inf['sinusoidal']:.2f} | {100 * t['inference_overhead_vs_baseline']:+.1f}% |")
+            lines.append(f"| standardization ms/crystal (both) | {t['standardize_ms_per_crystal']:.2f} | | |")
+        lines.append("\nIts printed output:\n\n```\n" + t["stdout"].rstrip() + "\n```\n")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- main
+
+
+def throughput(args, out: Path) -> dict:
+    command = [sys.executable, str(ROOT / "bench" / "bench_training.py"), "--threads", str(args.threads),
+               "--json", str(out / "bench_training.json")]
+    # Its defaults take ~4.5 min on a loaded 2-core machine; 3 rounds and 5,000 crystals (scaled to 10,000 in the
+    # table) keep the whole benchmark within ~30 minutes.
+    command += (["--crystals", "32", "--rounds", "1", "--steps", "2", "--inference", "1000"] if args.quick
+                else ["--rounds", "3", "--inference", "5000"])
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        log(f"bench_training.py failed ({done.returncode}): {done.stderr[-2000:]}")
+        return {"command": " ".join(command[1:]), "seconds": seconds, "stdout": done.stdout + done.stderr}
+    data = json.loads((out / "bench_training.json").read_text())
+    shown = "python " + " ".join(os.path.relpath(c, ROOT) if c.startswith(str(ROOT)) else c for c in command[1:])
+    return {**data, "command": shown.replace(str(out), "OUT"), "seconds": seconds, "stdout": done.stdout}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 120 crystals, 1 seed, 1 epoch")
+    parser.add_argument("--out", default="/tmp/crystal-fourier-results", help="JSON results and model directories")
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder with carbon_24/ and perov_5/")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per model (default 3; quick 1)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default 6; quick 1)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="crystals per data set, half from val.csv, half from test.csv (default 1000; quick 120)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--invariance", type=int, default=None, help="test crystals for the invariance study (50)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="processes for standardization (default 2)")
+    parser.add_argument("--no-throughput", action="store_true", help="skip bench/bench_training.py")
+    parser.add_argument("--no-zero-shot", action="store_true")
+    parser.add_argument("--markdown", default=None,
+                        help="write the tables here (default docs/results.md for a full run, OUT/results.md for --quick)")
+    args = parser.parse_args(argv)
+    args.seeds = args.seeds or (1 if args.quick else 3)
+    args.epochs = args.epochs or (1 if args.quick else 6)
+    args.limit = args.limit or (120 if args.quick else 1000)
+    args.invariance = args.invariance if args.invariance is not None else (5 if args.quick else 50)
+
+    data_root = Path(args.data)
+    missing = [str(data_root / DATASETS[n][0] / f"{p}.csv") for n in DATASETS for p in ("val", "test")
+               if not (data_root / DATASETS[n][0] / f"{p}.csv").is_file()]
+    if missing:
+        print(f"error: the real data sets are not there: missing {', '.join(missing)}.\n"
+              f"Expected carbon-24 and perov-5 in CDVAE format under {data_root} (../shared/data next to the "
+              "project); they are never copied into the repository. Pass --data DIR.", file=sys.stderr)
+        return 2
+
+    torch.set_num_threads(args.threads)
+    from crystal_fourier.runtime.model import ModelConfig
+    from crystal_fourier.runtime.standardize import DEFAULT_SYMPREC
+    from crystal_fourier.runtime.zero_shot import centrosymmetric_groups, zero_shot_report
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    seeds = list(range(args.seeds))
+    summary = {"data": {}, "accuracy": {}, "zero_shot": {}, "invariance": None, "throughput": None}
+    kept = {}
+    parameters = {}
+    for name in DATASETS:
+        folder, target, units = DATASETS[name]
+        start = time.perf_counter()
+        records, samples = load(data_root, name, args.limit, args.workers)
+        seconds = time.perf_counter() - start
+        n = len(samples)
+        from crystal_fourier.runtime.training import split_indices
+
+        parts = split_indices(n, 0, (0.8, 0.1, 0.1))
+        summary["data"][name] = {"target": target, "units": units, "crystals": n, "train": len(parts[0]),
+                                 "val": len(parts[1]), "test": len(parts[2]),
+                                 "groups": len({s.number for s in samples}), "standardize_s": seconds}
+        log(f"{name}: {n} crystals, {summary['data'][name]['groups']} groups, standardized in {seconds:.0f} s")
+        summary["accuracy"][name] = {}
+        for kind in KINDS:
+            maes, times, runs = [], [], []
+            for seed in seeds:
+                result, secs, n_params, n_train = train(samples, kind, seed, args, out / name / kind / f"seed{seed}")
+                parameters[kind] = n_params
+                maes.append(result.metrics["test"]["mae"])
+                times.append(secs)
+                runs.append({"seed": seed, "test_mae": maes[-1], "test_rmse": result.metrics["test"]["rmse"],
+                             "val_mae": result.metrics["val"]["mae"], "seconds": secs})
+                log(f"{name} {kind} seed {seed}: test MAE {maes[-1]:.4f} ({secs:.0f} s)")
+                if seed == 0:
+                    kept[(name, kind)] = result
+            summary["accuracy"][name][kind] = {"mean": float(np.mean(maes)),
+                                               "std": float(np.std(maes, ddof=1)) if len(maes) > 1 else 0.0,
+                                               "runs": runs, "seconds": times}
+        kept[(name, "records")] = {str(r.id): r for r in records}
+        kept[(name, "samples")] = samples
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+
+    if not args.no_zero_shot:
+        samples = kept[("carbon-24", "samples")]
+        parts = split_indices(len(samples), 0, (0.8, 0.1, 0.1))
+        counts = Counter(s.number for s in samples)
+        top5 = tuple(sorted(g for g, _ in counts.most_common(5)))
+        for label, held in (("centrosymmetric (groups containing inversion)", centrosymmetric_groups()),
+                            ("five most populated groups " + ",".join(map(str, top5)), top5)):
+            study = {"holdout_groups": list(held), "present": len(set(held) & set(counts)), "models": {},
+                     "train_all": len(parts[0])}
+            for kind in KINDS:
+                result, secs, _, n_train = train(samples, kind, 0, args,
+                                                 out / "zero-shot" / label.split()[0] / kind, holdout=held)
+                all_data = kept[("carbon-24", kind)]
+                report = zero_shot_report(result.metrics["test"], all_data.metrics["test"], held)
+                report["test_mae_zero_shot"] = result.metrics["test"]["mae"]
+                report["test_mae_all_data"] = all_data.metrics["test"]["mae"]
+                report["seconds"] = secs
+                study["models"][kind] = report
+                study["train_crystals"] = n_train
+                log(f"zero-shot {label.split()[0]} {kind}: GB-Gap {report['gb_gap']:.4f} ({secs:.0f} s)")
+            summary["zero_shot"][label] = study
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+
+    if args.invariance:
+        start = time.perf_counter()
+        samples = kept[("carbon-24", "samples")]
+        summary["invariance"] = invariance_study(kept[("carbon-24", "records")], test_set(samples),
+                                                 {k: kept[("carbon-24", k)] for k in KINDS}, args.invariance,
+                                                 DEFAULT_SYMPREC)
+        log(f"invariance study: {time.perf_counter() - start:.0f} s")
+
+    if not args.no_throughput:
+        log("running bench/bench_training.py ...")
+        summary["throughput"] = throughput(args, out)
+
+    config = ModelConfig(kind="cft", **SMALL_MODEL)
+    summary["setup"] = {
+        "command": "python bench/bench_results.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "wall_minutes": (time.perf_counter() - began) / 60,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores visible ({platform.processor() or 'cpu'}), "
+                   "shared with other work",
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "symprec": DEFAULT_SYMPREC,
+        "data_note": f"the first {-(-args.limit // 2)} rows of val.csv and of test.csv of each data set "
+                     "(a subsample, for the time budget)",
+        "model": ", ".join(f"{k} {getattr(config, k)}" for k in SMALL_MODEL) + f", cutoff {config.cutoff} "
+                 f"({config.shell}), sinusoidal harmonics {config.sinusoidal_frequencies}",
+        "parameters": parameters, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        "seeds": seeds,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    text = markdown(summary)
+    print(text)
+    target = Path(args.markdown) if args.markdown else (out / "results.md" if args.quick else ROOT / "docs" / "results.md")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    log(f"wrote {target} and {out / 'summary.json'}; total {(time.perf_counter() - began) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
