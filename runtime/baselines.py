@@ -76,10 +76,15 @@ def apply_operation(sample: Sample, index: int) -> Sample:
 
 
 class SymmetryAugmentation:
-    """Random-symmetry-operation augmentation: each sample gets a random operation of its group.
+    """Random-symmetry-operation augmentation: each atom gets its own random operation of the group.
 
-    Also permutes the atoms at random (which an attention model ignores anyway).
-    Deterministic for a given ``numpy.random.Generator``.
+    One operation applied to *every* atom only re-describes the same periodic
+    crystal (the wrapped positions are the same set), so it would teach a
+    periodic model nothing. The invariance the CFT has by construction is
+    per atom: its encoding of x equals that of g x for every g in G. Drawing
+    an independent g_i for each atom i exposes the baseline to exactly that
+    invariance. Atoms are also permuted at random. Deterministic for a given
+    ``numpy.random.Generator``.
 
     Examples
     --------
@@ -93,10 +98,12 @@ class SymmetryAugmentation:
     def __call__(self, samples, rng: np.random.Generator) -> list[Sample]:
         out = []
         for sample in samples:
-            rotations, _ = _operations(sample.hall_number)
-            moved = apply_operation(sample, int(rng.integers(len(rotations))))
+            rotations, translations = _operations(sample.hall_number)
+            chosen = rng.integers(len(rotations), size=len(sample))
+            moved = np.einsum("nij,nj->ni", rotations[chosen], sample.positions) + translations[chosen]
             order = rng.permutation(len(sample))
-            out.append(Sample(numbers=moved.numbers[order], positions=moved.positions[order],
-                              hall_number=moved.hall_number, number=moved.number, lattice=moved.lattice,
-                              log_volume_per_atom=moved.log_volume_per_atom, target=moved.target, id=moved.id))
+            moved_sample = sample.with_positions(moved)
+            out.append(Sample(numbers=moved_sample.numbers[order], positions=moved_sample.positions[order],
+                              hall_number=sample.hall_number, number=sample.number, lattice=sample.lattice,
+                              log_volume_per_atom=sample.log_volume_per_atom, target=sample.target, id=sample.id))
         return out
