@@ -228,7 +228,7 @@ def make_dataset(
     size: int,
     seed: int = 0,
     workers: int = 1,
-    max_atoms: int = 24,
+    max_atoms: int = 32,
     species=EMT_SPECIES,
     progress: bool = True,
 ) -> Path:

@@ -286,7 +286,7 @@ def random_crystal(
     *,
     seed: "int | np.random.Generator | None" = None,
     species=EMT_SPECIES,
-    max_atoms: int = 24,
+    max_atoms: int = 32,
     min_distance: float = 2.0,
     volume_per_atom: float = 18.0,
     symprec: float | None = None,

@@ -41,8 +41,8 @@ def add_parser(subparsers) -> None:
     make.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     make.add_argument("--workers", type=_positive_int, default=1, metavar="W",
                       help="parallel processes (default 1)")
-    make.add_argument("--max-atoms", type=_positive_int, default=24, metavar="M",
-                      help="most atoms in a conventional cell (default 24; Ia-3d needs 16)")
+    make.add_argument("--max-atoms", type=_positive_int, default=32, metavar="M",
+                      help="most atoms in a conventional cell (default 32: the smallest orbit of Fd-3c has 32)")
     make.add_argument("--species", default="Al,Cu,Ag,Au,Ni,Pd,Pt", metavar="LIST",
                       help="comma-separated EMT elements to draw from (default Al,Cu,Ag,Au,Ni,Pd,Pt)")
     make.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

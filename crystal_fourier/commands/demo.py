@@ -26,8 +26,8 @@ def add_parser(subparsers) -> None:
         "demo", help="the main job: verify all groups, make data, train CFT and baseline, zero-shot table",
         description=__doc__.split("\n\n")[1] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
-    parser.add_argument("--size", type=int, default=690, help="random crystals in the data set (default 690)")
-    parser.add_argument("--epochs", type=int, default=25, help="training epochs per run (default 25)")
+    parser.add_argument("--size", type=int, default=1610, help="random crystals in the data set, 7 per group (default 1610)")
+    parser.add_argument("--epochs", type=int, default=40, help="training epochs per run (default 40)")
     parser.add_argument("--target", default="energy_per_atom", choices=("energy_per_atom", "bulk_modulus"),
                         help="label to learn (default energy_per_atom)")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation (default 2)")
@@ -73,7 +73,7 @@ def run(args) -> int:
         print(f"reusing {data}")
     else:
         make_dataset(data, groups=list(range(1, 231)), size=args.size, seed=args.seed, workers=args.workers,
-                     max_atoms=24, progress=progress)
+                     max_atoms=32, progress=progress)
     records = load_cdvae_csv(data)
     samples = prepare_samples(records, args.target, progress=progress, workers=args.workers)
     groups = sorted({s.number for s in samples})
