@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save"]
 
 
 def atomic_write(path, text: "str | bytes") -> None:
@@ -59,3 +59,21 @@ def atomic_write_bytes(path, data: bytes) -> bool:
 def atomic_write_text(path, text: str) -> bool:
     """:func:`atomic_write_bytes` of ``text`` as UTF-8 (line ends kept as given)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path, data) -> None:
+    """:func:`atomic_write` of ``data`` as JSON (indent 2, sorted keys, trailing newline)."""
+    import json
+
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_torch_save(obj, path) -> None:
+    """``torch.save`` through :func:`atomic_write`: an interrupted save never leaves a broken file."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(path, buffer.getvalue())

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import numpy as np
 import torch
 
 from crystal_fourier._version import __version__
+from crystal_fourier.atomic import atomic_torch_save, atomic_write_json
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.batching import lattice_features
 from crystal_fourier.runtime.model import (
@@ -359,11 +359,8 @@ def save_pretrained(out_dir, encoder: PositionalEncoding, summary: dict) -> None
     """Write ``encoder.pt`` (state dict) and ``pretrain.json`` (config, groups used, losses) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_torch_save(encoder.state_dict(), out / ENCODER_FILE)
-    text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
-    tmp = out / (PRETRAIN_FILE + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, out / PRETRAIN_FILE)
+    atomic_torch_save(encoder.state_dict(), out / ENCODER_FILE)
+    atomic_write_json(out / PRETRAIN_FILE, summary)
 
 
 def load_pretrained(directory) -> tuple[dict, dict]:
@@ -384,8 +381,4 @@ def load_pretrained(directory) -> tuple[dict, dict]:
     return state, summary
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from crystal_fourier._version import __version__
+from crystal_fourier.atomic import atomic_torch_save, atomic_write_json
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.model import ModelConfig, build_model, check_cutoff_faithful
@@ -317,18 +318,6 @@ def _set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
 
 
-def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_json(data, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
 # --------------------------------------------------------------------------- prediction and metrics
 
 
@@ -526,7 +515,7 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
             print(f"epoch {epoch + 1}/{config.epochs}: train loss {train_loss:.4g}"
                   + (f", val MAE {val['mae']:.4g}" if val else "") + (" *" if improved else ""), file=sys.stderr)
         if main and checkpoint_path is not None:
-            _atomic_save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            atomic_torch_save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                           "scheduler": scheduler.state_dict(), "rng": _rng_state(), **state}, checkpoint_path)
 
     model.load_state_dict(state["best_state"])
@@ -544,10 +533,10 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
         "history": state["history"],
     }
     if main and out is not None:
-        _atomic_json({"version": __version__, "train": config.to_dict()}, out / CONFIG_FILE)
-        _atomic_json(normalizer.to_dict(), out / NORMALIZATION_FILE)
-        _atomic_save(model.state_dict(), out / WEIGHTS_FILE)
-        _atomic_json(_json_safe(metrics), out / METRICS_FILE)
+        atomic_write_json(out / CONFIG_FILE, {"version": __version__, "train": config.to_dict()})
+        atomic_write_json(out / NORMALIZATION_FILE, normalizer.to_dict())
+        atomic_torch_save(model.state_dict(), out / WEIGHTS_FILE)
+        atomic_write_json(out / METRICS_FILE, _json_safe(metrics))
     if world > 1:
         import torch.distributed as dist
 

@@ -14,13 +14,13 @@ inversion -1 (the paper's study): computed from the operations, not listed.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from crystal_fourier.atomic import atomic_write_json
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["NAMED_HOLDOUTS", "centrosymmetric_groups", "holdout_groups", "gb_gap", "zero_shot_report", "run_zero_shot"]
@@ -160,7 +160,7 @@ def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pr
     report["test_mae_zero_shot"] = results["zero-shot"].metrics["test"]["mae"]
     report["test_mae_all_data"] = results["all-data"].metrics["test"]["mae"]
     out.mkdir(parents=True, exist_ok=True)
-    (out / "zero_shot.json").write_text(json.dumps(_nan_to_none(report), indent=2, sort_keys=True) + "\n")
+    atomic_write_json(out / "zero_shot.json", _nan_to_none(report))
     return report
 
 
