@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
-from crystal_fourier.commands._options import add_groups_option, parse_groups
+from crystal_fourier.commands._options import add_groups_option, parse_groups, positive_int
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run_make"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def add_parser(subparsers) -> None:
@@ -36,12 +24,12 @@ def add_parser(subparsers) -> None:
                     "and bulk_modulus (GPa). Finished rows go to OUT.partial, so an interrupted run "
                     "resumes; OUT is written atomically at the end.")
     add_groups_option(make)
-    make.add_argument("--size", type=_positive_int, required=True, metavar="N", help="number of crystals")
+    make.add_argument("--size", type=positive_int, required=True, metavar="N", help="number of crystals")
     make.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV to write")
     make.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    make.add_argument("--workers", type=_positive_int, default=1, metavar="W",
+    make.add_argument("--workers", type=positive_int, default=1, metavar="W",
                       help="parallel processes (default 1)")
-    make.add_argument("--max-atoms", type=_positive_int, default=32, metavar="M",
+    make.add_argument("--max-atoms", type=positive_int, default=32, metavar="M",
                       help="most atoms in a conventional cell (default 32: the smallest orbit of Fd-3c has 32)")
     make.add_argument("--species", default="Al,Cu,Ag,Au,Ni,Pd,Pt", metavar="LIST",
                       help="comma-separated EMT elements to draw from (default Al,Cu,Ag,Au,Ni,Pd,Pt)")
