@@ -3,8 +3,10 @@
 Each subcommand lives in its own module under ``crystal_fourier.commands`` and
 exposes ``add_parser(subparsers)`` (which sets ``func`` on its parser). Modules
 are imported when the command line is parsed, so ``crystal-fourier basis`` never
-imports torch. Every :class:`CrystalFourierError` becomes one line on stderr and
-exit status 2; no traceback reaches the user.
+imports torch. Every :class:`CrystalFourierError`, and every operating-system error
+on a path the user gave (read-only directory, a directory where a file is expected,
+a full disk), becomes one line on stderr and exit status 2; no traceback reaches
+the user unless ``--traceback`` asks for one. Exit status 1 means "a check failed".
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sys
 from crystal_fourier._version import __version__
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["main", "build_parser", "help_texts", "write_help_docs", "COMMANDS"]
+__all__ = ["main", "build_parser", "help_texts", "write_help_docs", "error_line", "COMMANDS"]
 
 COMMANDS = (
     # (module under crystal_fourier.commands, in the order shown by --help)
@@ -49,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exact space-group-invariant Fourier bases, certificates, and the Crystal Fourier Transformer.",
     )
     parser.add_argument("--version", action="version", version=f"crystal-fourier {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an error, show the full Python traceback (for debugging and bug reports)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for name in COMMANDS:
@@ -93,15 +97,42 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.func(args)
-    except CrystalFourierError as error:
-        print(f"crystal-fourier {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"crystal-fourier {args.command}: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # e.g. `crystal-fourier summary | head`
         return 0
+    except KeyboardInterrupt:
+        if args.traceback:
+            raise
+        print(f"crystal-fourier {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (CrystalFourierError, OSError, MemoryError) as error:
+        if args.traceback:
+            raise
+        print(f"crystal-fourier {args.command}: error: {error_line(error)}", file=sys.stderr)
+        return 2
     return int(status or 0)
+
+
+def error_line(error: BaseException) -> str:
+    """One line for the user: the message of a CrystalFourierError, the path and reason of an OSError.
+
+    >>> error_line(PermissionError(13, "Permission denied", "/ro/model"))
+    '/ro/model: permission denied'
+    >>> error_line(IsADirectoryError(21, "Is a directory", "out.csv"))
+    'out.csv: is a directory (a file is expected)'
+    """
+    if isinstance(error, MemoryError):
+        return "out of memory; choose a smaller cutoff, size or model (see README, resource limits)"
+    if isinstance(error, OSError) and not isinstance(error, CrystalFourierError):
+        reason = (error.strerror or type(error).__name__).lower()
+        if isinstance(error, IsADirectoryError):
+            reason += " (a file is expected)"
+        elif isinstance(error, NotADirectoryError):
+            reason += " (a part of the path is a file, a directory is expected)"
+        paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+        text = f"{' -> '.join(paths)}: {reason}" if paths else f"{reason}: {error}"
+    else:
+        text = str(error)
+    return " ".join(text.split()) or type(error).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -61,6 +61,15 @@ N_GROUP_DESCRIPTORS = len(_CRYSTAL_SYSTEMS) + len(_CENTRINGS) + 6
 """Length of :func:`group_descriptors`."""
 
 
+MAX_SIZES = {"d_model": 4096, "n_heads": 256, "n_layers": 64, "d_ff": 16384, "d_route": 4096, "d_position": 4096,
+             "d_head": 4096, "sinusoidal_frequencies": 64}
+"""Largest accepted value of each size: a config (or a config.json) beyond them is refused before anything is built."""
+MAX_CUTOFF = 16
+"""Largest frequency cutoff of the positional encoding (ball R = 16: about 17,000 frequencies)."""
+MAX_PARAMETERS = 200_000_000
+"""Most transformer parameters (0.75 GiB of float32) a config may ask for."""
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Sizes and encoding choices of the crystal transformer (JSON-serialisable).
@@ -116,15 +125,28 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
             raise CrystalFourierError(f"unknown model kind {self.kind!r}: expected one of {', '.join(MODEL_KINDS)}")
-        for name in ("d_model", "n_heads", "n_layers", "d_ff", "d_route", "d_position", "d_head",
-                     "sinusoidal_frequencies"):
+        for name, largest in MAX_SIZES.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise CrystalFourierError(f"model size {name} must be an integer >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
+                raise CrystalFourierError(f"model size {name} must be an integer in 1-{largest}, got {value!r}")
+        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or not 0 <= self.cutoff <= MAX_CUTOFF:
+            raise CrystalFourierError(f"model cutoff must be an integer in 0-{MAX_CUTOFF}, got {self.cutoff!r}")
+        if self.shell not in ("ball", "box") or not isinstance(self.include_constant, bool):
+            raise CrystalFourierError(f"shell must be 'ball' or 'box' and include_constant true or false, got "
+                                      f"{self.shell!r} and {self.include_constant!r}")
+        if isinstance(self.max_element, bool) or self.max_element != 118:
+            raise CrystalFourierError(f"max_element must be 118, got {self.max_element!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
+            raise CrystalFourierError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
+        parameters = self.n_layers * (4 * self.d_model ** 2 + 2 * self.d_model * self.d_ff)
+        if parameters > MAX_PARAMETERS:
+            raise CrystalFourierError(
+                f"the model would have about {parameters:.3g} transformer parameters ({4 * parameters / 2**30:.1f} GiB), "
+                f"more than the limit of {MAX_PARAMETERS:.0e}; use fewer layers or narrower blocks")
         if self.d_model % self.n_heads:
             raise CrystalFourierError(
                 f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}); e.g. d_model=128, n_heads=8")
-        if not 0.0 <= self.dropout < 1.0:
+        if not 0.0 <= self.dropout < 1.0:  # NaN fails this too
             raise CrystalFourierError(f"dropout must lie in [0, 1), got {self.dropout!r}")
 
     def to_dict(self) -> dict:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import numpy as np
 import torch
 
 from crystal_fourier._version import __version__
-from crystal_fourier.atomic import atomic_torch_save, atomic_write_json
+from crystal_fourier.atomic import atomic_torch_save, atomic_write_json, json_safe
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.batching import lattice_features
 from crystal_fourier.runtime.model import (
@@ -360,7 +359,7 @@ def save_pretrained(out_dir, encoder: PositionalEncoding, summary: dict) -> None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     atomic_torch_save(encoder.state_dict(), out / ENCODER_FILE)
-    atomic_write_json(out / PRETRAIN_FILE, summary)
+    atomic_write_json(out / PRETRAIN_FILE, json_safe(summary))
 
 
 def load_pretrained(directory) -> tuple[dict, dict]:
@@ -376,8 +375,24 @@ def load_pretrained(directory) -> tuple[dict, dict]:
         raise CrystalFourierError(
             f"{directory} is not a pretrained encoder: expected {ENCODER_FILE} and {PRETRAIN_FILE} "
             "(made by `crystal-fourier pretrain --out DIR`)")
-    summary = json.loads((directory / PRETRAIN_FILE).read_text())
-    state = torch.load(directory / ENCODER_FILE, map_location="cpu", weights_only=True)
+    from crystal_fourier.runtime.model_files import check_int, check_version, load_torch_file, read_json
+
+    source = directory / PRETRAIN_FILE
+    summary = read_json(source)
+    if not isinstance(summary, dict) or not isinstance(summary.get("groups_used"), list) \
+            or not isinstance(summary.get("config"), dict) or not isinstance(summary["config"].get("model"), dict):
+        raise CrystalFourierError(f"{source}: expected an object with 'version', 'groups_used' and 'config' "
+                                  "(made by `crystal-fourier pretrain`)")
+    check_version(summary.get("version"), source)
+    try:
+        for number in summary["groups_used"]:
+            check_int("a group used", number, 1, 230)
+        ModelConfig.from_dict(summary["config"]["model"])
+    except (CrystalFourierError, TypeError) as error:
+        raise CrystalFourierError(f"{source}: {error}") from None
+    state = load_torch_file(directory / ENCODER_FILE, map_location="cpu")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CrystalFourierError(f"{directory / ENCODER_FILE}: not a state dict of tensors")
     return state, summary
 
 

@@ -13,14 +13,15 @@
   averaged gradient equals the single-process one.
 
 A saved model directory holds ``config.json``, ``weights.pt``,
-``normalization.json``, ``metrics.json`` and ``checkpoint.pt`` (for resuming).
+``normalization.json``, ``metrics.json`` and ``checkpoint.pt`` (for resuming),
+written as a whole by one process at a time and read back as data only
+(:mod:`crystal_fourier.runtime.model_files`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import math
 import os
 import random
@@ -34,10 +35,14 @@ import torch
 from torch import nn
 
 from crystal_fourier._version import __version__
-from crystal_fourier.atomic import atomic_torch_save, atomic_write_json
+from crystal_fourier.atomic import atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.model import ModelConfig, build_model, check_cutoff_faithful
+from crystal_fourier.runtime.model_files import (
+    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, check_device,
+    check_float, check_int, check_normalization, check_output_directory, check_saved_config, load_torch_file,
+    read_model_files)
 from crystal_fourier.runtime.standardize import DEFAULT_SYMPREC
 
 __all__ = [
@@ -62,12 +67,6 @@ __all__ = [
     "CHECKPOINT_FILE",
 ]
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.pt"
-NORMALIZATION_FILE = "normalization.json"
-METRICS_FILE = "metrics.json"
-CHECKPOINT_FILE = "checkpoint.pt"
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -75,7 +74,8 @@ class TrainConfig:
 
     Defaults: 100 epochs, batch 64, AdamW lr 5e-4, weight decay 0.01, 5% of the
     steps as linear warm-up then cosine decay to 0, gradient norm clipped at 1,
-    split 80/10/10 with seed 0, symprec 0.01 Angstrom (``standardize.DEFAULT_SYMPREC``).
+    split 80/10/10 with seed 0, symprec ``DEFAULT_SYMPREC`` = 0.1 Angstrom
+    (:mod:`crystal_fourier.runtime.tolerances`).
     """
 
     target: str = "target"
@@ -95,10 +95,31 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise CrystalFourierError(f"epochs and batch size must be >= 1, got {self.epochs} and {self.batch_size}")
-        if len(self.split) != 3 or any(f < 0 for f in self.split) or not math.isclose(sum(self.split), 1.0):
+        if not isinstance(self.model, ModelConfig):
+            raise CrystalFourierError(f"model must be a ModelConfig, got {type(self.model).__name__}")
+        if not isinstance(self.target, str) or not 0 < len(self.target) <= 200:
+            raise CrystalFourierError(f"target must be a column name, got {self.target!r}")
+        check_int("epochs", self.epochs, 1, 10**6)
+        check_int("batch size", self.batch_size, 1, 10**6)
+        check_float("learning rate", self.lr, 0.0, 10.0, open_low=True)
+        check_float("weight decay", self.weight_decay, 0.0, 10.0)
+        check_float("warm-up fraction", self.warmup_fraction, 0.0, 1.0)
+        if self.grad_clip is not None:
+            check_float("gradient clip", self.grad_clip, 0.0, 1e6)
+        check_int("seed", self.seed, 0, 2**63 - 1)
+        check_float("symprec", self.symprec, 0.0, 1.0, open_low=True)
+        if not isinstance(self.split, (tuple, list)) or len(self.split) != 3 \
+                or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 0
+                       for f in self.split) or not math.isclose(sum(self.split), 1.0):
             raise CrystalFourierError(f"split must be three fractions >= 0 summing to 1, got {self.split}")
+        if not isinstance(self.log_target, bool) or not isinstance(self.progress, bool):
+            raise CrystalFourierError("log_target and progress must be true or false")
+        if not isinstance(self.holdout_groups, (tuple, list)):
+            raise CrystalFourierError(f"holdout_groups must be a list of group numbers, got {self.holdout_groups!r}")
+        for number in self.holdout_groups:
+            check_int("held-out group", number, 1, 230)
+        if not isinstance(self.device, str) or len(self.device) > 32:
+            raise CrystalFourierError(f"device must be a name such as 'cpu', got {self.device!r}")
 
     @property
     def augment(self) -> bool:
@@ -113,10 +134,16 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(data, dict) or set(data) - known or not isinstance(data.get("model"), dict):
+            raise CrystalFourierError(f"a training configuration has the keys {sorted(known)} (model an object)")
         data = dict(data)
         data["model"] = ModelConfig.from_dict(data["model"])
-        data["split"] = tuple(data["split"])
-        data["holdout_groups"] = tuple(data["holdout_groups"])
+        for key in ("split", "holdout_groups"):
+            if key in data:
+                if not isinstance(data[key], (list, tuple)) or len(data[key]) > 230:
+                    raise CrystalFourierError(f"{key} must be a list, got {data[key]!r}")
+                data[key] = tuple(data[key])
         return cls(**data)
 
 
@@ -131,8 +158,14 @@ class Normalizer:
     @classmethod
     def fit(cls, targets, log_target: bool = False) -> "Normalizer":
         values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
-        std = float(values.std()) if len(values) > 1 else 1.0
-        return cls(float(values.mean()), std if std > 1e-12 else 1.0, log_target)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(values.mean()) if len(values) else 0.0
+            std = float(values.std()) if len(values) > 1 else 1.0
+        if not (math.isfinite(mean) and math.isfinite(std) and np.isfinite(values).all()):
+            raise CrystalFourierError(
+                f"the training targets overflow double precision (mean {mean}, std {std}; largest "
+                f"|value| {float(np.abs(values).max()):.3g}): rescale them, or use --log-target for positive ones")
+        return cls(mean, std if std > 1e-12 else 1.0, log_target)
 
     @staticmethod
     def to_metric_space(values, log_target: bool):
@@ -309,13 +342,23 @@ def _distributed() -> tuple[int, int]:
 
 
 def _rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """The global RNG states as tensors and plain lists, which ``torch.load(weights_only=True)`` reads back."""
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    version, internal, gauss = random.getstate()
+    return {"torch": torch.get_rng_state(),
+            "numpy": {"kind": str(kind), "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+                      "position": int(position), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+            "python": {"version": int(version), "internal": torch.tensor(internal, dtype=torch.int64),
+                       "gauss": None if gauss is None else float(gauss)}}
 
 
 def _set_rng_state(state: dict) -> None:
+    numpy_state, python_state = state["numpy"], state["python"]
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32),
+                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
+    random.setstate((python_state["version"], tuple(int(v) for v in python_state["internal"].tolist()),
+                     python_state["gauss"]))
 
 
 # --------------------------------------------------------------------------- prediction and metrics
@@ -396,7 +439,7 @@ def _check_pretrained(summary: dict, config: TrainConfig) -> None:
 
 
 def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pretrained=None,
-        stop_after: int | None = None) -> TrainResult:
+        stop_after: int | None = None, overwrite: bool = False) -> TrainResult:
     """Train a model on ``samples`` (labelled :class:`Sample` objects) and save it to ``out_dir``.
 
     Parameters
@@ -405,6 +448,9 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
     config : TrainConfig
     out_dir : path, optional
         Model directory; with ``resume`` an existing ``checkpoint.pt`` there is continued.
+        It is locked while training (a second writer is refused) and written as a
+        whole at the end. A directory that already holds a model is refused unless
+        ``resume`` or ``overwrite``.
     pretrained : path, optional
         Directory of ``crystal-fourier pretrain``; its encoder initialises the
         positional encoding. Refused if it saw a held-out group.
@@ -420,10 +466,18 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
     if any(not math.isfinite(s.target) for s in samples):
         raise CrystalFourierError("every training crystal needs a finite target value")
     rank, world = _distributed()
-    main = rank == 0
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None and main:
-        out.mkdir(parents=True, exist_ok=True)
+    if out is None or rank != 0:
+        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+    check_output_directory(out, resume=resume, overwrite=overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(out, "training into"):
+        check_output_directory(out, resume=resume, overwrite=overwrite)  # as found once the lock is ours
+        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+
+
+def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:
+    main = rank == 0
     split = training_split(samples, config)
     train_set = [samples[i] for i in split["train"]]
     val_set = [samples[i] for i in split["val"]]
@@ -449,17 +503,26 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
     state = {"epoch": 0, "best_val": math.inf, "best_state": copy.deepcopy(model.state_dict()), "history": []}
 
     checkpoint_path = out / CHECKPOINT_FILE if out is not None else None
+    checkpoint_bytes = None
     if resume and checkpoint_path is not None and checkpoint_path.is_file():
-        checkpoint = torch.load(checkpoint_path, map_location=config.device, weights_only=False)
+        checkpoint = load_torch_file(checkpoint_path, map_location=config.device)
+        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("config"), dict):
+            raise CrystalFourierError(f"{checkpoint_path}: not a crystal-fourier checkpoint")
         if _resumable(checkpoint["config"]) != _resumable(config.to_dict()):
             raise CrystalFourierError(
                 f"{checkpoint_path} was written with another configuration; resume with the same options "
                 "or start a new --out directory")
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scheduler.load_state_dict(checkpoint["scheduler"])
-        state = {key: checkpoint[key] for key in ("epoch", "best_val", "best_state", "history")}
-        _set_rng_state(checkpoint["rng"])
+        try:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+            state = {key: checkpoint[key] for key in ("epoch", "best_val", "best_state", "history")}
+            check_int("checkpoint epoch", state["epoch"], 0, config.epochs)
+            _set_rng_state(checkpoint["rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+            raise CrystalFourierError(f"{checkpoint_path}: damaged checkpoint ({reason})") from None
+        checkpoint_bytes = checkpoint_path.read_bytes()
 
     network = model
     if world > 1:
@@ -515,8 +578,10 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
             print(f"epoch {epoch + 1}/{config.epochs}: train loss {train_loss:.4g}"
                   + (f", val MAE {val['mae']:.4g}" if val else "") + (" *" if improved else ""), file=sys.stderr)
         if main and checkpoint_path is not None:
-            atomic_torch_save({"config": config.to_dict(), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                          "scheduler": scheduler.state_dict(), "rng": _rng_state(), **state}, checkpoint_path)
+            checkpoint_bytes = torch_bytes({"config": config.to_dict(), "model": model.state_dict(),
+                                            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                            "rng": _rng_state(), **state})
+            atomic_write(checkpoint_path, checkpoint_bytes)
 
     model.load_state_dict(state["best_state"])
     model.eval()
@@ -532,11 +597,14 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
         "pretrained": None if pretrained is None else str(pretrained),
         "history": state["history"],
     }
-    if main and out is not None:
-        atomic_write_json(out / CONFIG_FILE, {"version": __version__, "train": config.to_dict()})
-        atomic_write_json(out / NORMALIZATION_FILE, normalizer.to_dict())
-        atomic_torch_save(model.state_dict(), out / WEIGHTS_FILE)
-        atomic_write_json(out / METRICS_FILE, _json_safe(metrics))
+    if main and out is not None:  # one directory, all files or none (atomic.atomic_write_directory)
+        files = {CONFIG_FILE: json_text({"version": __version__, "train": config.to_dict()}),
+                 NORMALIZATION_FILE: json_text(normalizer.to_dict()),
+                 WEIGHTS_FILE: torch_bytes(model.state_dict()),
+                 METRICS_FILE: json_text(json_safe(metrics))}
+        if checkpoint_bytes is not None:
+            files[CHECKPOINT_FILE] = checkpoint_bytes
+        atomic_write_directory(out, files, keep=KEPT_ENTRIES)
     if world > 1:
         import torch.distributed as dist
 
@@ -547,16 +615,6 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
 def _resumable(config: dict) -> dict:
     """The part of a config that must match to resume (the device and progress bars may change)."""
     return {key: value for key, value in config.items() if key not in ("device", "progress")}
-
-
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 # --------------------------------------------------------------------------- saved models
@@ -590,26 +648,45 @@ class TrainedModel:
 def load_trained(directory, device: str | None = None) -> TrainedModel:
     """Load a model directory written by :func:`fit` (``crystal-fourier train --out DIR``).
 
+    Every file is checked before a model is built: ``config.json`` for a known
+    version, types and bounded sizes, ``normalization.json`` for finite values,
+    ``weights.pt`` is read as tensors only (``weights_only=True``) and must fit
+    the configured model exactly.
+
     Raises
     ------
     CrystalFourierError
-        The directory lacks a file, or was written by an incompatible version.
+        The directory lacks a file, a file is damaged or hostile, or it was written
+        by a newer version.
     """
     directory = Path(directory)
+    if not directory.is_dir():
+        raise CrystalFourierError(f"{directory} is not a saved model directory (made by `crystal-fourier train --out DIR`)")
     missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, NORMALIZATION_FILE) if not (directory / name).is_file()]
     if missing:
         raise CrystalFourierError(
             f"{directory} is not a saved model: missing {', '.join(missing)} "
             "(made by `crystal-fourier train --out DIR`)")
+    files = read_model_files(directory, (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE))
     try:
-        saved = json.loads((directory / CONFIG_FILE).read_text())
-        config = TrainConfig.from_dict(saved["train"])
-        normalizer = Normalizer(**json.loads((directory / NORMALIZATION_FILE).read_text()))
-    except (KeyError, TypeError, ValueError) as error:
-        raise CrystalFourierError(f"{directory}: unreadable model configuration ({error})") from None
+        config = TrainConfig.from_dict(check_saved_config(directory / CONFIG_FILE, files[CONFIG_FILE]))
+    except (TypeError, ValueError) as error:  # CrystalFourierError included
+        message = str(error).splitlines()[0]
+        raise CrystalFourierError(message if str(directory) in message else
+                                  f"{directory / CONFIG_FILE}: {message}") from None
+    normalizer = Normalizer(**check_normalization(directory / NORMALIZATION_FILE, files[NORMALIZATION_FILE]))
     if device is not None:
         config = dataclasses.replace(config, device=device)
-    model = build_model(config.model).to(config.device)
-    model.load_state_dict(torch.load(directory / WEIGHTS_FILE, map_location=config.device, weights_only=True))
+    check_device(config.device)
+    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE])
+    model = build_model(config.model)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: does not fit {CONFIG_FILE} ({reason})") from None
+    model = model.to(config.device)
     model.eval()
     return TrainedModel(model=model, normalizer=normalizer, config=config, directory=directory)

@@ -116,7 +116,8 @@ def zero_shot_report(metrics_zero_shot: dict, metrics_all_data: dict, holdout) -
             "heldout_mae_zero_shot": pooled("mae_zero_shot"), "heldout_mae_all_data": pooled("mae_all_data")}
 
 
-def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pretrained=None) -> dict:
+def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pretrained=None,
+                  overwrite: bool = False) -> dict:
     """Train the zero-shot and the all-data model on the same split; write and return the report.
 
     Parameters
@@ -135,6 +136,8 @@ def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pr
     pretrained : path, optional
         Instead, one pretrained encoder for both runs (it must not have seen
         the held-out groups; :func:`~crystal_fourier.runtime.training.fit` checks).
+    overwrite : bool
+        Replace models already in ``zero-shot/`` and ``all-data/`` (refused otherwise).
     """
     from crystal_fourier.runtime.training import fit
 
@@ -153,7 +156,7 @@ def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pr
                                                  exclude=tuple(sorted(set(pretrain_config.exclude) | set(held))))
             encoder = out / name / "pretrained"
             pretrain(encoder_config, encoder)
-        results[name] = fit(samples, run_config, out / name, pretrained=encoder)
+        results[name] = fit(samples, run_config, out / name, pretrained=encoder, overwrite=overwrite)
     report = zero_shot_report(results["zero-shot"].metrics["test"], results["all-data"].metrics["test"], groups)
     report["model"] = config.model.kind
     report["target"] = config.target

@@ -6,7 +6,9 @@ import argparse
 
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int", "positive_int"]
+__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
+           "positive_int", "seed_int", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
+           "parse_species"]
 
 
 def _integer(text: str, expected: str) -> int:
@@ -32,6 +34,42 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_int(text: str) -> int:
+    """argparse type: a random seed, an integer in 0 to 2**63 - 1 (numpy refuses negative seeds)."""
+    value = _integer(text, "an integer >= 0")
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"a seed must be an integer in 0 to 2**63-1, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (a learning rate, a tolerance)."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def dropout_float(text: str) -> float:
+    """argparse type: a probability in [0, 1)."""
+    value = _finite(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
 def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5) -> None:
     """--cutoff N (ball radius R or box size K) and --shell ball|box."""
     parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,
@@ -44,7 +82,7 @@ def add_group_argument(parser: argparse.ArgumentParser) -> None:
     """GROUP (number 1-230 or symbol) and --hall H (1-530) for another setting."""
     parser.add_argument("group", metavar="GROUP", nargs="?",
                         help="space group: number 1-230 or symbol such as Fd-3m, 'P 1 21/c 1' (standard setting)")
-    parser.add_argument("--hall", type=int, default=None, metavar="H",
+    parser.add_argument("--hall", type=positive_int, default=None, metavar="H",
                         help="Hall number 1-530 selecting a setting (origin choice 1, other axes, ...)")
 
 
@@ -88,3 +126,46 @@ def add_groups_option(parser: argparse.ArgumentParser) -> None:
     """--groups LIST: numbers, ranges or symbols, comma-separated (default all 230)."""
     parser.add_argument("--groups", default=None, metavar="LIST",
                         help="comma-separated numbers, ranges or symbols, e.g. '1-230' or '225,Fd-3m' (default: all 230)")
+
+
+def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> None:
+    """--symprec A: spglib's distance tolerance for the standardization.
+
+    ``from_model=False`` (train): default :data:`~crystal_fourier.runtime.tolerances.DEFAULT_SYMPREC`,
+    stored in the model. ``from_model=True`` (predict, evaluate): default None, meaning the value
+    stored in the model's config.json.
+    """
+    from crystal_fourier.runtime.tolerances import DEFAULT_SYMPREC
+
+    if from_model:
+        parser.add_argument("--symprec", type=positive_float, default=None, metavar="A",
+                            help="spglib tolerance in Angstrom for the standardization (default: the one the model "
+                                 "was trained with, stored in its config.json)")
+    else:
+        parser.add_argument("--symprec", type=positive_float, default=DEFAULT_SYMPREC, metavar="A",
+                            help=f"spglib tolerance in Angstrom (default {DEFAULT_SYMPREC}); stored in the model "
+                                 "and reused by predict and evaluate")
+
+
+def parse_species(text: str | None) -> list[str] | None:
+    """'Na,Cl' or 'Na Cl' -> ['Na', 'Cl'] (each checked to be an element); None stays None.
+
+    >>> parse_species("Na, cl")
+    ['Na', 'Cl']
+    """
+    from crystal_fourier.runtime.structures import element_symbol
+
+    if text is None:
+        return None
+    names = [item for item in text.replace(",", " ").split() if item]
+    if not names:
+        raise CrystalFourierError("--species must name at least one element, e.g. --species Na,Cl")
+    return [element_symbol(name, where="--species") for name in names]
+
+
+def add_species_option(parser: argparse.ArgumentParser) -> None:
+    """--species LIST: the elements of VASP 4 POSCARs, which have no species line."""
+    parser.add_argument("--species", default=None, metavar="LIST",
+                        help="elements of VASP 4 POSCAR files (no species line), in the order of their counts, "
+                             "e.g. Na,Cl; a species line or a comment line naming the elements takes precedence "
+                             "only when they agree")

@@ -6,7 +6,7 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
-    from crystal_fourier.commands._options import add_groups_option
+    from crystal_fourier.commands._options import add_groups_option, positive_float, positive_int, seed_int
     from crystal_fourier.commands.train import add_model_arguments
 
     parser = subparsers.add_parser(
@@ -18,11 +18,11 @@ def add_parser(subparsers) -> None:
     add_groups_option(parser)
     parser.add_argument("--exclude-groups", default=None, metavar="LIST",
                         help="groups never shown (numbers/ranges/symbols or 'centrosymmetric'), for zero-shot studies")
-    parser.add_argument("--pairs-per-group", type=int, default=256, help="pairs per group (default 256; paper ~100k)")
-    parser.add_argument("--epochs", type=int, default=10, help="epochs (default 10; paper 200)")
-    parser.add_argument("--batch-size", type=int, default=256, help="pairs per step (default 256)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="AdamW peak learning rate (default 1e-3)")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    parser.add_argument("--pairs-per-group", type=positive_int, default=256, help="pairs per group (default 256; paper ~100k)")
+    parser.add_argument("--epochs", type=positive_int, default=10, help="epochs (default 10; paper 200)")
+    parser.add_argument("--batch-size", type=positive_int, default=256, help="pairs per step (default 256)")
+    parser.add_argument("--lr", type=positive_float, default=1e-3, help="AdamW peak learning rate (default 1e-3)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed (default 0)")
     add_model_arguments(parser, kinds=False)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)

@@ -10,7 +10,8 @@ import argparse
 import dataclasses
 import sys
 
-from crystal_fourier.commands._options import add_cutoff_arguments
+from crystal_fourier.commands._options import (add_cutoff_arguments, add_symprec_option, dropout_float,
+                                               positive_float, positive_int, seed_int)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
@@ -31,17 +32,17 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) 
                             help="cft (invariant, default), sinusoidal (non-invariant baseline) or augmented "
                                  "(baseline + random symmetry operations)")
     add_cutoff_arguments(parser, default_cutoff=defaults.cutoff)
-    parser.add_argument("--d-model", type=int, default=defaults.d_model,
+    parser.add_argument("--d-model", type=positive_int, default=defaults.d_model,
                         help=f"token width (default {defaults.d_model})")
-    parser.add_argument("--heads", type=int, default=defaults.n_heads,
+    parser.add_argument("--heads", type=positive_int, default=defaults.n_heads,
                         help=f"attention heads (default {defaults.n_heads})")
-    parser.add_argument("--layers", type=int, default=defaults.n_layers,
+    parser.add_argument("--layers", type=positive_int, default=defaults.n_layers,
                         help=f"transformer blocks (default {defaults.n_layers})")
-    parser.add_argument("--d-route", type=int, default=defaults.d_route,
+    parser.add_argument("--d-route", type=positive_int, default=defaults.d_route,
                         help=f"width of the routing features, the encoder's first map (default {defaults.d_route})")
-    parser.add_argument("--d-position", type=int, default=defaults.d_position,
+    parser.add_argument("--d-position", type=positive_int, default=defaults.d_position,
                         help=f"positional-encoder width (default {defaults.d_position})")
-    parser.add_argument("--dropout", type=float, default=defaults.dropout, help=f"dropout (default {defaults.dropout})")
+    parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout, help=f"dropout (default {defaults.dropout})")
 
 
 def model_config_from_args(args, kind: str = "cft"):
@@ -54,15 +55,10 @@ def model_config_from_args(args, kind: str = "cft"):
 
 
 def check_device(text: str) -> str:
-    import torch
+    """:func:`crystal_fourier.runtime.model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
+    from crystal_fourier.runtime.model_files import check_device as check
 
-    try:
-        device = torch.device(text)
-    except RuntimeError:
-        raise CrystalFourierError(f"unknown device {text!r}: expected cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise CrystalFourierError(f"device {text!r} requested but CUDA is not available; use --device cpu")
-    return text
+    return check(text)
 
 
 def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1):
@@ -88,10 +84,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--target", required=True, metavar="NAME", help="property column to learn")
     parser.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     add_model_arguments(parser)
-    parser.add_argument("--epochs", type=int, default=100, help="epochs (default 100)")
-    parser.add_argument("--batch-size", type=int, default=64, help="global batch size (default 64)")
-    parser.add_argument("--lr", type=float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split, initialisation and order (default 0)")
+    parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
+    parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the split, initialisation and order (default 0)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--holdout-groups", default=None, metavar="LIST",
                         help="groups never trained on: numbers/ranges/symbols, or 'centrosymmetric'")
@@ -99,11 +95,13 @@ def add_parser(subparsers) -> None:
                         help="with --holdout-groups: also train on all data and write the zero-shot report "
                              "(OUT/zero-shot, OUT/all-data, OUT/zero_shot.json)")
     parser.add_argument("--log-target", action="store_true", help="learn log10 of the target (moduli)")
-    parser.add_argument("--symprec", type=float, default=0.01, help="spglib tolerance in Angstrom (default 0.01)")
+    add_symprec_option(parser, from_model=False)
     parser.add_argument("--pretrained", default=None, metavar="DIR", help="encoder from `crystal-fourier pretrain`")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N structures")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the model already in OUT (refused without this flag or --resume)")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
+    parser.add_argument("--workers", type=positive_int, default=1, metavar="N",
                         help="processes for standardizing the structures (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
@@ -116,6 +114,10 @@ def run(args) -> int:
     if args.epochs < 1 or args.batch_size < 1:
         raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
     check_device(args.device)
+    if not args.compare_all_data:
+        from crystal_fourier.runtime.model_files import check_output_directory
+
+        check_output_directory(args.out, resume=args.resume, overwrite=args.overwrite)  # before the data is read
     holdout = holdout_groups(args.holdout_groups)
     if args.compare_all_data and not holdout:
         raise CrystalFourierError("--compare-all-data needs --holdout-groups")
@@ -127,14 +129,14 @@ def run(args) -> int:
     samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers)
     if args.compare_all_data:
         report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
-                               pretrained=args.pretrained)
+                               pretrained=args.pretrained, overwrite=args.overwrite)
         if rank == 0:
             print(f"{'group':>5} {'n':>4} {'MAE zero-shot':>14} {'MAE all data':>13}")
             for row in report["groups"]:
                 print(f"{row['group']:>5} {row['n']:>4} {row['mae_zero_shot']:>14.4g} {row['mae_all_data']:>13.4g}")
             print(f"GB-Gap {report['gb_gap']:.4g}; report in {args.out}/zero_shot.json")
         return 0
-    result = fit(samples, config, args.out, resume=args.resume, pretrained=args.pretrained)
+    result = fit(samples, config, args.out, resume=args.resume, pretrained=args.pretrained, overwrite=args.overwrite)
     if rank == 0:
         test = result.metrics["test"]
         space = " (log10)" if args.log_target else ""

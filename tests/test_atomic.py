@@ -1,0 +1,128 @@
+"""Atomic writes of files and whole directories: killed writers, concurrent writers, stale temporaries."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from crystal_fourier import atomic
+from crystal_fourier.atomic import atomic_write, atomic_write_directory, exclusive_lock, remove_stale_temporaries
+from crystal_fourier.errors import CrystalFourierError
+
+KILLED_WRITER = textwrap.dedent("""
+    import os, signal, sys
+    from crystal_fourier import atomic
+
+    target, when = sys.argv[1], sys.argv[2]
+    real = atomic._exchange
+
+    def exchange(first, second):
+        if when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        done = real(first, second)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    atomic._exchange = exchange
+    atomic.atomic_write_directory(target, {"a.txt": "new", "b.txt": "new", "c.txt": "new"})
+""")
+
+
+def _contents(directory):
+    """The files of ``directory`` read through one open handle of it, as a reader of a model does."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        contents = {}
+        for name in sorted(os.listdir(fd)):
+            with open(os.open(name, os.O_RDONLY, dir_fd=fd)) as handle:
+                contents[name] = handle.read()
+        return contents
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("when, expected", [("before", "old"), ("after", "new")])
+def test_a_writer_killed_at_the_rename_leaves_one_whole_directory(tmp_path, when, expected):
+    target = tmp_path / "model"
+    atomic_write_directory(target, {"a.txt": "old", "b.txt": "old"})
+    run = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target), when], capture_output=True, timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    names = ["a.txt", "b.txt"] + (["c.txt"] if expected == "new" else [])
+    assert _contents(target) == {name: expected for name in names}
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name != "model")
+    assert len(leftovers) == 1 and leftovers[0].startswith(".model.") and leftovers[0].endswith(".tmp")
+    # the next writer removes what the killed one left (no lock held, old enough)
+    os.utime(tmp_path / leftovers[0], (time.time() - 60, time.time() - 60))
+    atomic_write_directory(target, {"a.txt": "third"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert _contents(target) == {"a.txt": "third"}
+
+
+CONCURRENT_WRITER = textwrap.dedent("""
+    import sys
+    from crystal_fourier.atomic import atomic_write_directory
+
+    target, label = sys.argv[1], sys.argv[2]
+    for i in range(40):
+        value = f"{label}{i}"
+        atomic_write_directory(target, {name: value for name in ("config.json", "weights.pt", "normalization.json")})
+""")
+
+
+def test_concurrent_directory_writers_never_mix_files(tmp_path):
+    target = tmp_path / "model"
+    atomic_write_directory(target, {name: "start" for name in ("config.json", "weights.pt", "normalization.json")})
+    writers = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(target), label]) for label in "AB"]
+    seen = set()
+    while any(w.poll() is None for w in writers):
+        try:
+            values = set(_contents(target).values())
+        except FileNotFoundError:  # the directory we opened was swapped out and removed: never a mixture
+            continue
+        assert len(values) <= 1, values  # empty: an old directory being removed
+        seen |= values
+    assert [w.returncode for w in writers] == [0, 0]
+    final = _contents(target)
+    assert len(set(final.values())) == 1 and set(final.values()) <= {"A39", "B39"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert len(seen) > 1
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
+    with exclusive_lock(tmp_path / "out.csv"):
+        with pytest.raises(CrystalFourierError, match="another process is writing"):
+            with exclusive_lock(tmp_path / "out.csv"):
+                pass
+    with exclusive_lock(tmp_path / "out.csv"):  # released again
+        pass
+
+
+def test_stale_temporary_files_are_removed_but_live_ones_are_kept(tmp_path):
+    target = tmp_path / "data.csv"
+    stale = tmp_path / ".data.csv.abc123.tmp"
+    stale.write_text("half a file")
+    live = tmp_path / ".data.csv.def456.tmp"
+    live.write_text("being written")
+    old = time.time() - 60
+    for path in (stale, live):
+        os.utime(path, (old, old))
+    import fcntl
+
+    with open(live) as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        assert remove_stale_temporaries(target) == [stale]
+    assert live.exists() and not stale.exists()
+    atomic_write(target, "x\n")  # the lock is released now: the next write removes that one too
+    assert target.read_text() == "x\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_json_is_strict():
+    with pytest.raises(CrystalFourierError, match="non-finite"):
+        atomic.json_text({"mae": float("inf")})
+    assert atomic.json_text(atomic.json_safe({"mae": float("nan")})) == '{\n  "mae": null\n}\n'
