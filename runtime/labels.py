@@ -18,16 +18,18 @@ EMT needs ASE (``pip install ase``; the ``data`` extra).
 from __future__ import annotations
 
 import csv
+import errno
 import math
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.processes import worker_pool
 from crystal_fourier.runtime.random_crystals import EMT_SPECIES
 from crystal_fourier.runtime.structures import ELEMENTS, Crystal
 
@@ -200,24 +202,121 @@ def labelled_random_row(task: tuple) -> dict:
                               f"(last error: {failure})")
 
 
-def _read_partial(path: Path, wanted: set[str]) -> dict[str, dict]:
-    """Rows already finished by an interrupted run (complete, numeric, and asked for again)."""
-    if not path.is_file():
+PARTIAL_STAMP = "# crystal-fourier dataset make "
+"""First line of ``OUT.partial``, followed by the options that made it (JSON), so rows never mix runs."""
+
+
+def _partial_options(seed: int, groups, species, max_atoms: int) -> dict:
+    """The options a row depends on (the size only adds rows), as stamped into ``OUT.partial``."""
+    return {"groups": [int(g) for g in groups], "max_atoms": int(max_atoms), "seed": int(seed),
+            "species": [str(s) for s in species]}
+
+
+def _stamp_line(options: dict) -> str:
+    import json
+
+    return PARTIAL_STAMP + json.dumps(options, sort_keys=True) + "\n"
+
+
+def _open_partial(path: Path):
+    """Open ``OUT.partial`` for reading and appending, never through a link, locked against a second run."""
+    import fcntl
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise CrystalFourierError(f"{path} is {kind}; refusing to write through it (remove it and rerun)")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise CrystalFourierError(f"{path} is a symbolic link; refusing to write through it") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CrystalFourierError(f"{path} is not a regular file; refusing to write through it")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise CrystalFourierError(f"another `dataset make` is writing {path}; wait for it or choose another --out") \
+            from None
+    return fd
+
+
+def _row_is_complete(row: list) -> bool:
+    if len(row) != len(LABEL_COLUMNS) or not row[0] or not row[1].rstrip().endswith("1"):
+        return False
+    try:
+        return 1 <= int(row[2]) <= 230 and all(math.isfinite(float(v)) for v in row[3:])
+    except ValueError:
+        return False
+
+
+def _resume_partial(fd: int, path: Path, options: dict) -> dict[str, dict]:
+    """Rows already finished in ``OUT.partial`` (opened as ``fd``), after checking its stamp.
+
+    A torn last row (an interrupted write: no line end, or missing fields) and
+    anything after it is cut off the file, so the row is made again.
+
+    Raises
+    ------
+    CrystalFourierError
+        The file was made with other options (the difference is named) or has no stamp.
+    """
+    import io
+    import json
+
+    data = b""
+    while chunk := os.read(fd, 1 << 20):
+        data += chunk
+    text = data.decode("utf-8", errors="replace")
+    header = ",".join(LABEL_COLUMNS) + "\n"
+    if not text.strip():
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (_stamp_line(options) + header).encode("utf-8"))
         return {}
-    csv.field_size_limit(2**31 - 1)
-    done = {}
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != LABEL_COLUMNS:
-            return {}
+    first, _, rest = text.partition("\n")
+    try:
+        stamped = json.loads(first[len(PARTIAL_STAMP):]) if first.startswith(PARTIAL_STAMP) else None
+    except ValueError:
+        stamped = None
+    if not isinstance(stamped, dict):
+        raise CrystalFourierError(f"{path} has no stamp of the options that made it (an older version or another "
+                                  "file); delete it to start again")
+    differences = [f"{key} {stamped.get(key)!r} there, {value!r} now" for key, value in options.items()
+                   if stamped.get(key) != value]
+    if differences:
+        raise CrystalFourierError(f"{path} was made with other options ({'; '.join(differences)}); rerun with the "
+                                  "same options to resume, or delete it to start again")
+    if not rest.startswith(header):
+        raise CrystalFourierError(f"{path}: the second line is not the header {header.strip()!r}; delete it")
+    consumed = [len(first) + 1 + len(header)]  # characters read so far
+
+    def lines():
+        for line in io.StringIO(rest[len(header):], newline=""):
+            consumed[0] += len(line)
+            yield line
+
+    done, good_end = {}, consumed[0]
+    reader = csv.reader(lines())
+    try:
         for row in reader:
-            try:
-                complete = row["material_id"] in wanted and row["cif"].rstrip().endswith("1") and \
-                    all(math.isfinite(float(row[c])) for c in ("spacegroup", "energy_per_atom", "bulk_modulus"))
-            except (TypeError, ValueError):
-                complete = False
-            if complete:
-                done[row["material_id"]] = row
+            if not text[:consumed[0]].endswith("\n") or not _row_is_complete(row):
+                break
+            done[row[0]] = dict(zip(LABEL_COLUMNS, row))
+            good_end = consumed[0]
+    except csv.Error:
+        pass
+    keep = len(text[:good_end].encode("utf-8"))
+    if keep < len(data):  # a torn tail: cut it off and make those rows again
+        os.ftruncate(fd, keep)
+    os.lseek(fd, 0, os.SEEK_END)
     return done
 
 
@@ -283,15 +382,30 @@ def make_dataset(
     tasks = [(f"cf{seed}-{i:06d}-sg{groups[i % len(groups)]}", groups[i % len(groups)], seed, i,
               tuple(species), max_atoms) for i in range(size)]
     partial = out.with_name(out.name + ".partial")
-    done = _read_partial(partial, {t[0] for t in tasks})
-    pending = [t for t in tasks if t[0] not in done]
+    if out.is_dir():
+        raise CrystalFourierError(f"--out {out} is a directory; name the CSV file to write")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not partial.is_file() or not done:
-        with open(partial, "w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle, lineterminator="\n").writerow(LABEL_COLUMNS)
+    fd = _open_partial(partial)
+    try:
+        finished = _resume_partial(fd, partial, _partial_options(seed, groups, species, max_atoms))
+        wanted = {t[0] for t in tasks}
+        done = {key: row for key, row in finished.items() if key in wanted}
+        pending = [t for t in tasks if t[0] not in done]
+        _make_rows(fd, pending, done, size, workers, progress, partial)
+        from crystal_fourier.runtime.datasets import write_cdvae_csv
+
+        write_cdvae_csv(out, [done[t[0]] for t in tasks], columns=LABEL_COLUMNS)
+        partial.unlink()
+    finally:
+        os.close(fd)
+    return out
+
+
+def _make_rows(fd: int, pending, done: dict, size: int, workers: int, progress: bool, partial: Path) -> None:
+    """Make the ``pending`` rows, appending each to ``OUT.partial`` (``fd``) as it is finished."""
     errors: list[str] = []
     bar = _progress(total=size, initial=len(done), enabled=progress)
-    with open(partial, "a", encoding="utf-8", newline="") as handle:
+    with open(os.dup(fd), "a", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
 
         def record(row: dict) -> None:
@@ -308,7 +422,7 @@ def make_dataset(
                     errors.append(str(error))
                     bar.update(1)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as executor:
+            with worker_pool(workers) as executor:
                 futures = [executor.submit(labelled_random_row, task) for task in pending]
                 for future in as_completed(futures):
                     try:
@@ -320,11 +434,6 @@ def make_dataset(
     if errors:
         raise CrystalFourierError(f"{len(errors)} of {size} crystals failed (first: {errors[0]}); "
                                   f"{len(done)} finished rows are kept in {partial} and a rerun resumes from them")
-    from crystal_fourier.runtime.datasets import write_cdvae_csv
-
-    write_cdvae_csv(out, [done[t[0]] for t in tasks], columns=LABEL_COLUMNS)
-    partial.unlink()
-    return out
 
 
 class _NoProgress:

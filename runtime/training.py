@@ -275,9 +275,9 @@ def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPRE
     if skipped:
         warnings.warn(f"skipped {skipped} structures without a value of {target!r}", stacklevel=2)
     if workers > 1 and len(jobs) > 4 * workers:
-        from concurrent.futures import ProcessPoolExecutor
+        from crystal_fourier.processes import worker_pool
 
-        with ProcessPoolExecutor(workers) as pool:
+        with worker_pool(workers) as pool:
             results = pool.map(_standardized_sample, jobs, chunksize=max(1, len(jobs) // (16 * workers)))
             return list(progress_bar(results, "standardize", progress, total=len(jobs)))
     return [_standardized_sample(job) for job in progress_bar(jobs, "standardize", progress)]

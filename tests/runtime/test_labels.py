@@ -12,7 +12,8 @@ pytest.importorskip("ase", reason="EMT labels need ASE (the data extra)")
 from crystal_fourier.cli import main  # noqa: E402
 from crystal_fourier.errors import CrystalFourierError  # noqa: E402
 from crystal_fourier.runtime.datasets import load_cdvae_csv  # noqa: E402
-from crystal_fourier.runtime.labels import LABEL_COLUMNS, emt_labels, make_dataset  # noqa: E402
+from crystal_fourier.runtime.labels import (  # noqa: E402
+    EMT_SPECIES, LABEL_COLUMNS, _partial_options, _stamp_line, emt_labels, make_dataset)
 from crystal_fourier.runtime.standardize import detect_group  # noqa: E402
 from crystal_fourier.runtime.structures import Crystal  # noqa: E402
 
@@ -78,6 +79,7 @@ def test_resume_keeps_finished_rows_and_workers_do_not_change_the_result(tmp_pat
     partial = tmp_path / "b.csv.partial"
     marked = dict(first[0], energy_per_atom="123.0")
     with open(partial, "w", newline="") as handle:
+        handle.write(_stamp_line(_partial_options(4, [221, 139], EMT_SPECIES, 6)))
         writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerow(marked)
@@ -101,3 +103,104 @@ def test_dataset_make_command(tmp_path, capsys):
     assert "EMT has no parameters for Fe" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["dataset", "make", "--size", "0", "--out", str(out)])
+
+
+# --------------------------------------------------------------------------- the resume file OUT.partial
+
+
+def _interrupted(tmp_path, name="c.csv", size=2, **options):
+    """A finished data set's rows written back as the OUT.partial of an interrupted run, torn after the first row."""
+    options = {"groups": [225], "seed": 2, "max_atoms": 4, "species": ["Cu", "Ag"], **options}
+    rows = read_rows(make_dataset(tmp_path / f"reference-{name}", size=size, progress=False, **options))
+    partial = tmp_path / f"{name}.partial"
+    with open(partial, "w", newline="") as handle:
+        handle.write(_stamp_line(_partial_options(options["seed"], options["groups"], options["species"],
+                                                  options["max_atoms"])))
+        writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(rows[0])
+    return rows, partial, options
+
+
+def test_a_torn_last_row_is_dropped_and_made_again(tmp_path):
+    rows, partial, options = _interrupted(tmp_path)
+    torn = ",".join(f'"{v}"' if k == "cif" else v for k, v in rows[1].items())
+    cut = torn.rindex(",") + 2  # the bulk modulus cut after its first digit, as a killed writer leaves it
+    with open(partial, "a", newline="") as handle:
+        handle.write(torn[:cut])
+    assert float(rows[1]["bulk_modulus"]) != float(torn[cut - 1])
+    again = read_rows(make_dataset(tmp_path / "c.csv", size=2, progress=False, **options))
+    assert again == rows
+    assert not partial.exists()
+
+
+def test_resuming_with_other_options_is_refused_naming_the_difference(tmp_path):
+    _, partial, options = _interrupted(tmp_path)
+    before = partial.read_bytes()
+    with pytest.raises(CrystalFourierError, match=r"other options \(species \['Cu', 'Ag'\] there, \['Cu'\] now\)"):
+        make_dataset(tmp_path / "c.csv", size=2, progress=False, **dict(options, species=["Cu"]))
+    with pytest.raises(CrystalFourierError, match="max_atoms 4 there, 5 now"):
+        make_dataset(tmp_path / "c.csv", size=2, progress=False, **dict(options, max_atoms=5))
+    assert partial.read_bytes() == before
+    partial.write_text("material_id,cif\n")
+    with pytest.raises(CrystalFourierError, match="no stamp"):
+        make_dataset(tmp_path / "c.csv", size=2, progress=False, **options)
+
+
+def test_a_symlink_at_the_partial_path_is_refused(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "d.csv.partial").symlink_to(victim)
+    status = main(["dataset", "make", "--groups", "225", "--size", "1", "--out", str(tmp_path / "d.csv"),
+                   "--species", "Cu", "--max-atoms", "4", "--no-progress"])
+    assert status == 2
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / "d.csv").exists()
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path):
+    import fcntl
+
+    partial = tmp_path / "e.csv.partial"
+    with open(partial, "w") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        with pytest.raises(CrystalFourierError, match="another `dataset make` is writing"):
+            make_dataset(tmp_path / "e.csv", groups=[225], size=1, max_atoms=4, species=["Cu"], progress=False)
+
+
+def test_workers_die_with_their_parent(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "crystal_fourier", "dataset", "make", "--groups", "1-230", "--size", "400",
+               "--workers", "2", "--out", str(tmp_path / "big.csv"), "--no-progress"]
+    parent = subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+    def children():
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == parent.pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+        return found
+
+    deadline = time.time() + 60
+    while len(children()) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    workers = children()
+    assert len(workers) >= 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 10
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
+                 open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert alive == []
