@@ -18,6 +18,7 @@ _EXPORTS = {
     "TrainConfig": "training", "fit": "training", "load_trained": "training", "prepare_samples": "training",
     "predict_samples": "training", "run_zero_shot": "zero_shot", "holdout_groups": "zero_shot",
     "PretrainConfig": "pretrain", "pretrain": "pretrain", "orbit_distance": "pretrain",
+    "fit_classical": "classical", "neighbour_list": "neighbourhood", "neighbourhood_features": "neighbourhood",
 }
 
 __all__ = sorted(_EXPORTS)

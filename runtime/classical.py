@@ -1,0 +1,269 @@
+"""Classical baselines in the CFT's harness: ridge and gradient-boosted trees on crystal descriptors.
+
+Four models, trained and scored on exactly the train/val/test split of
+:func:`crystal_fourier.runtime.training.training_split` (same seed, fractions and
+held-out groups as a transformer run with the same :class:`TrainConfig`):
+
+* ``ridge``: ridge regression on all quadratic monomials of the *base* descriptors;
+* ``gbm``: scikit-learn's ``HistGradientBoostingRegressor`` on the base descriptors;
+* ``ridge+distance`` and ``gbm+distance``: the same on base + distance descriptors.
+
+Base descriptors (:func:`base_features`, of a :class:`~crystal_fourier.runtime.batching.Sample`):
+the composition as element fractions (118), the density log(V / n / 15 A^3), and the six
+cell parameters of the standardized conventional cell (``lattice_features``: log lengths,
+cosines of the angles).
+
+Distance descriptors (:func:`distance_features`): the per-atom pair-distance histogram
+(Gaussian bins times a cosine cutoff, :func:`~crystal_fourier.runtime.neighbourhood.radial_basis`,
+summed over every neighbour within the cutoff and divided by the number of atoms), the same
+over unlike-species pairs only, and the min, mean, max and standard deviation over atoms of
+the nearest-neighbour distance. They are computed from the exact periodic neighbour list
+(:func:`~crystal_fourier.runtime.neighbourhood.neighbour_list`) and are invariant under
+permutation, lattice translation, origin shift, rotation, change of basis and supercell, to
+:data:`~crystal_fourier.runtime.neighbourhood.INVARIANCE_TOLERANCE`.
+
+Hyper-parameters are chosen on the validation set, as the transformers' best epoch is: the
+ridge penalty from a fixed grid, the number of boosting iterations by staged prediction. Both
+fits are deterministic given the training set; the seed acts through the split.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.neighbourhood import lattice_from_features, neighbour_list, radial_basis
+
+__all__ = [
+    "CLASSICAL_KINDS",
+    "CLASSICAL_LABELS",
+    "DISTANCE_CUTOFF",
+    "N_DISTANCE_BINS",
+    "N_BASE_FEATURES",
+    "RIDGE_ALPHAS",
+    "composition_features",
+    "base_features",
+    "distance_features",
+    "feature_matrix",
+    "ClassicalResult",
+    "fit_classical",
+]
+
+CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")
+CLASSICAL_LABELS = {"ridge": "ridge (composition + density + cell)", "gbm": "GBM (composition + density + cell)",
+                    "ridge+distance": "ridge + distance features", "gbm+distance": "GBM + distance features"}
+DISTANCE_CUTOFF = 6.0
+"""Angstrom, as :data:`~crystal_fourier.runtime.neighbourhood.DEFAULT_CUTOFF`."""
+N_DISTANCE_BINS = 24
+"""Gaussian bins on [0, cutoff] (spacing 0.26 Angstrom at 6 Angstrom)."""
+N_ELEMENTS = 118
+N_BASE_FEATURES = N_ELEMENTS + 7
+"""Element fractions, log volume per atom, six lattice features."""
+N_DISTANCE_FEATURES = 2 * N_DISTANCE_BINS + 4
+RIDGE_ALPHAS = tuple(10.0 ** k for k in range(-5, 5))
+"""Ridge penalties tried (on standardized quadratic features); the best on validation MAE is kept."""
+GBM_SETTINGS = {"max_iter": 1500, "learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 10,
+                "l2_regularization": 1e-3}
+"""Gradient boosting: up to 1500 trees, the number kept chosen on validation MAE."""
+
+
+def composition_features(numbers) -> np.ndarray:
+    """Element fractions: shape=(118,), entry Z - 1 is the fraction of atoms with atomic number Z.
+
+    >>> composition_features([11, 17, 17, 17])[[10, 16]].tolist()
+    [0.25, 0.75]
+    """
+    numbers = np.asarray(numbers, dtype=np.int64).reshape(-1)
+    if len(numbers) == 0 or numbers.min() < 1 or numbers.max() > N_ELEMENTS:
+        raise CrystalFourierError(f"atomic numbers must lie in 1-{N_ELEMENTS}, got {sorted(set(numbers.tolist()))}")
+    return np.bincount(numbers - 1, minlength=N_ELEMENTS).astype(np.float64) / len(numbers)
+
+
+def base_features(sample) -> np.ndarray:
+    """Composition (118), log volume per atom (1), lattice features of the standardized cell (6): shape=(125,)."""
+    return np.concatenate([composition_features(sample.numbers), [sample.log_volume_per_atom], sample.lattice])
+
+
+def distance_features(lattice, positions, numbers, *, cutoff: float = DISTANCE_CUTOFF,
+                      n_bins: int = N_DISTANCE_BINS) -> np.ndarray:
+    """Per-atom pair-distance histograms and nearest-neighbour statistics, shape=(2 n_bins + 4,).
+
+    [0:n_bins]: (1/n) sum over atoms i and neighbours (j, image) within ``cutoff`` of the
+    radial basis of d_ij; [n_bins:2 n_bins]: the same over pairs with Z_i != Z_j; then the
+    min, mean, max and std over atoms of the nearest-neighbour distance (Angstrom; lattice
+    images of the atom itself included, searched beyond ``cutoff`` when needed). Invariant
+    under every re-description of the crystal, supercells included (per-atom normalisation).
+
+    Parameters
+    ----------
+    lattice : array_like, shape=(3, 3), dtype=float64, rows in Angstrom
+    positions : array_like, shape=(n, 3), dtype=float64, fractional
+    numbers : array_like, shape=(n,), dtype=int64
+
+    Examples
+    --------
+    >>> f = distance_features(2.0 * np.eye(3), [[0, 0, 0]], [29], cutoff=2.5, n_bins=2)   # 6 neighbours at 2 A
+    >>> f.round(6).tolist()
+    [0.416046, 0.561604, 0.0, 0.0, 2.0, 2.0, 2.0, 0.0]
+    """
+    numbers = np.asarray(numbers, dtype=np.int64).reshape(-1)
+    nl = neighbour_list(lattice, positions, cutoff)
+    n = nl.n_atoms
+    rbf = radial_basis(nl.distances, cutoff, n_bins)
+    unlike = numbers[nl.centres] != numbers[nl.neighbours]
+    nearest = nl.nearest()
+    reach = cutoff
+    while not np.all(np.isfinite(nearest)):   # an atom alone within the cutoff: look further
+        reach *= 2.0
+        nearest = neighbour_list(lattice, positions, reach).nearest()
+    stats = [nearest.min(), nearest.mean(), nearest.max(), nearest.std()]
+    return np.concatenate([rbf.sum(axis=0) / n, rbf[unlike].sum(axis=0) / n, stats])
+
+
+def _sample_distance_features(sample) -> np.ndarray:
+    return distance_features(lattice_from_features(sample.lattice), sample.positions, sample.numbers)
+
+
+def feature_matrix(samples, *, distance: bool = True, workers: int = 1) -> np.ndarray:
+    """Rows [base_features | distance_features] for ``samples``: shape=(S, 125 [+ 52]), float64.
+
+    The distance part is computed from each sample's fractional positions and the lattice
+    with its lattice features' metric (:func:`lattice_from_features`); ``workers`` > 1 uses
+    that many processes for it.
+    """
+    samples = list(samples)
+    if not samples:
+        raise CrystalFourierError("no crystals to featurize")
+    base = np.stack([base_features(s) for s in samples])
+    if not distance:
+        return base
+    if workers > 1 and len(samples) > 8 * workers:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            rows = list(pool.map(_sample_distance_features, samples, chunksize=max(1, len(samples) // (8 * workers))))
+    else:
+        rows = [_sample_distance_features(s) for s in samples]
+    return np.concatenate([base, np.stack(rows)], axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class ClassicalResult:
+    """A fitted classical baseline and its metrics.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`CLASSICAL_KINDS`.
+    metrics : dict
+        ``train``, ``val``, ``test``: :func:`~crystal_fourier.runtime.training.regression_metrics`
+        (with ``per_group``), in the metric space of the config (log10 with ``log_target``).
+    split : dict
+        Index arrays ``train``, ``val``, ``test`` into the samples.
+    predictions : np.ndarray
+        shape=(S,): the model's prediction for every sample, in the metric space.
+    chosen : dict
+        The hyper-parameter picked on validation (``alpha`` or ``iterations``).
+    seconds : float
+        Fitting time, featurization excluded.
+    """
+
+    kind: str
+    metrics: dict
+    split: dict
+    predictions: np.ndarray
+    chosen: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _ridge(x_train, y_train, x_val, y_val, x_all):
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    best = None
+    for alpha in RIDGE_ALPHAS:
+        model = make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), StandardScaler(),
+                              Ridge(alpha=alpha))
+        model.fit(x_train, y_train)
+        score = np.abs(model.predict(x_val) - y_val).mean() if len(y_val) else -alpha   # no val: the largest penalty
+        if best is None or score < best[0]:
+            best = (score, alpha, model)
+    return best[2].predict(x_all), {"alpha": best[1]}
+
+
+def _gbm(x_train, y_train, x_val, y_val, x_all, seed: int):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    model = HistGradientBoostingRegressor(early_stopping=False, random_state=seed, **GBM_SETTINGS)
+    model.fit(x_train, y_train)
+    if len(y_val):
+        errors = [np.abs(p - y_val).mean() for p in model.staged_predict(x_val)]
+        iterations = int(np.argmin(errors)) + 1
+    else:
+        iterations = model.n_iter_
+    for k, prediction in enumerate(model.staged_predict(x_all), start=1):
+        if k == iterations:
+            return prediction, {"iterations": iterations}
+    raise AssertionError("unreachable: staged_predict yields n_iter_ predictions")
+
+
+def fit_classical(samples, config, kind: str, *, features: np.ndarray | None = None) -> ClassicalResult:
+    """Fit baseline ``kind`` on the training split of ``config`` and score it like ``training.fit``.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+    config : TrainConfig
+        Its ``seed``, ``split``, ``holdout_groups`` and ``log_target`` are used (the split of
+        :func:`~crystal_fourier.runtime.training.training_split`, identical to a transformer
+        run's); the model and optimiser settings are ignored.
+    kind : str
+        One of :data:`CLASSICAL_KINDS`.
+    features : np.ndarray, optional
+        :func:`feature_matrix` of ``samples`` (with the distance part for ``*+distance``),
+        to share one featurization between several fits.
+
+    Raises
+    ------
+    CrystalFourierError
+        Unknown kind, or a feature matrix of the wrong shape.
+    """
+    from crystal_fourier.runtime.training import Normalizer, regression_metrics, training_split
+
+    if kind not in CLASSICAL_KINDS:
+        raise CrystalFourierError(f"unknown classical baseline {kind!r}; choose from {', '.join(CLASSICAL_KINDS)}")
+    samples = list(samples)
+    with_distance = kind.endswith("+distance")
+    if features is None:
+        features = feature_matrix(samples, distance=with_distance)
+    width = N_BASE_FEATURES + (N_DISTANCE_FEATURES if with_distance else 0)
+    if features.shape[0] != len(samples) or features.shape[1] < width:
+        raise CrystalFourierError(f"features must have shape ({len(samples)}, >= {width}), got {features.shape}")
+    x = features[:, :width]
+    y = Normalizer.to_metric_space(np.array([s.target for s in samples], dtype=np.float64), config.log_target)
+    if not np.all(np.isfinite(y)):
+        raise CrystalFourierError("every sample needs a finite target to fit a classical baseline")
+    split = training_split(samples, config)
+    train, val = split["train"], split["val"]
+    keep = x[train].std(axis=0) > 0   # columns constant on the training set carry nothing (and break scaling)
+    x = x[:, keep]
+    start = time.perf_counter()
+    if kind.startswith("ridge"):
+        predictions, chosen = _ridge(x[train], y[train], x[val], y[val], x)
+    else:
+        predictions, chosen = _gbm(x[train], y[train], x[val], y[val], x, config.seed)
+    seconds = time.perf_counter() - start
+    groups = np.array([s.number for s in samples])
+    metrics = {}
+    for part, index in split.items():
+        if len(index):
+            metrics[part] = regression_metrics(predictions[index], y[index], groups[index])
+        else:
+            metrics[part] = {"n": 0, "mae": math.nan, "rmse": math.nan, "per_group": {}}
+    return ClassicalResult(kind=kind, metrics=metrics, split=split, predictions=np.asarray(predictions, np.float64),
+                           chosen=chosen, seconds=seconds)
