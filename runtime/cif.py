@@ -1,28 +1,41 @@
-"""A small CIF reader and P1 writer, with no dependency beyond numpy.
+"""CIF reader (gemmi's parser for the syntax, exact semantics here) and P1 writer.
 
-Reads the CIF 1.1 syntax that structure files use (data blocks, tags, loops,
-quoted strings, ``;`` text fields, ``#`` comments) and builds a :class:`Crystal`
-from the cell parameters, the symmetry operations and the atom sites:
+**Syntax** is gemmi's (``gemmi.cif.read_string``): data blocks, tags (case-insensitive),
+loops, quoted strings, ``;`` text fields, comments, a UTF-8 byte-order mark; numbers with
+standard uncertainties such as ``1.234(5)``; ``?`` and ``.`` mean missing.
 
-* operations from ``_space_group_symop_operation_xyz`` or
-  ``_symmetry_equiv_pos_as_xyz`` (or, without them, from the space-group symbol or
-  number in the package's standard setting; without any, P1);
-* fractional (``_atom_site_fract_*``) or Cartesian (``_atom_site_Cartn_*``) sites,
-  species from ``_atom_site_type_symbol`` or the label;
-* standard uncertainties such as ``1.234(5)`` are dropped; ``?`` and ``.`` mean missing;
-* every site is expanded by the operations and images closer than
-  :data:`MERGE_TOLERANCE` are merged; two different species on one site, or a
-  partial occupancy, is an error (disorder is not supported).
+**Semantics** are ours, and every problem is one :class:`CrystalFourierError` naming the
+source, the data block, the tag or site and the line:
 
-Every problem raises one :class:`CrystalFourierError` naming the source, the line
-where it applies, and what was expected.
+* *Blocks.* Only blocks with atom sites are structures. One is read; a file with several
+  is refused unless ``block=`` names one (:func:`parse_cif_blocks` reads them all). Never
+  silently the first.
+* *Operations*, in this order: the ``_space_group_symop_operation_xyz`` /
+  ``_symmetry_equiv_pos_as_xyz`` loop (parsed by
+  :meth:`crystal_fourier.derive.operations.Operation.parse`); the Hall symbol
+  (``_space_group_name_Hall``, via gemmi); the Hermann-Mauguin symbol or the number. A
+  symbol with an explicit setting (``F d -3 m:1``, ``R -3:H``) or
+  ``_space_group_IT_coordinate_system_code`` is exact. A bare symbol or number of one of
+  the 24 groups with two origin choices is decided from the file: the choice that expands
+  to ``_chemical_formula_sum`` (times ``_cell_formula_units_Z``), or to the declared
+  ``_atom_site_symmetry_multiplicity``, without atoms closer than :data:`OVERLAP_DISTANCE`;
+  when that does not single one out, it is an error naming both choices. No symmetry at
+  all means P1.
+* *Sites*: fractional or Cartesian coordinates; the element from
+  ``_atom_site_type_symbol``, else from ``_atom_site_label``, by the one rule of
+  :func:`~crystal_fourier.runtime.structures.element_number` (``CU`` is Cu, ``NA1`` Na).
+  Partial occupancy, or two species landing on one site, is an error (disorder is not
+  supported). Images closer than :data:`MERGE_TOLERANCE` are one atom.
+* *Formula*: when the file has ``_chemical_formula_sum``, the expanded cell must contain
+  it a whole number of times (exactly ``_cell_formula_units_Z`` times, or once, when Z is
+  given), else it is an error: the file and its atoms disagree.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,292 +44,479 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structures import (
     ELEMENTS,
     Crystal,
-    atomic_number,
     cell_parameters,
+    element_number,
     lattice_from_parameters,
 )
 
-__all__ = ["MERGE_TOLERANCE", "parse_cif", "read_cif", "write_cif", "cif_blocks"]
+__all__ = ["MERGE_TOLERANCE", "OVERLAP_DISTANCE", "parse_cif", "parse_cif_blocks", "read_cif", "write_cif",
+           "cif_blocks"]
 
 MERGE_TOLERANCE = 1e-2
 """Cartesian distance (Angstrom) under which two symmetry images are one atom. CIF
 coordinates are printed to 4-8 digits (0.3333 for 1/3), so images of a special
 position miss each other by up to ~1e-3 A; real atoms are never 0.01 A apart."""
 
+OVERLAP_DISTANCE = 0.5
+"""Angstrom. Two atoms closer than this (and farther than :data:`MERGE_TOLERANCE`) cannot
+both be real (the shortest bond, H-H, is 0.74 A): an origin choice that produces them is
+the wrong one."""
+
 _SYMOP_TAGS = ("_space_group_symop_operation_xyz", "_space_group_symop.operation_xyz",
                "_symmetry_equiv_pos_as_xyz", "_symmetry_equiv.pos_as_xyz")
-_SYMBOL_TAGS = ("_space_group_name_h-m_alt", "_space_group.name_h-m_alt", "_symmetry_space_group_name_h-m")
-_NUMBER_TAGS = ("_space_group_it_number", "_space_group.it_number", "_symmetry_int_tables_number")
+_HALL_TAGS = ("_space_group_name_hall", "_space_group.name_hall", "_symmetry_space_group_name_hall",
+              "_symmetry.space_group_name_hall")
+_SYMBOL_TAGS = ("_space_group_name_h-m_alt", "_space_group.name_h-m_alt", "_symmetry_space_group_name_h-m",
+                "_symmetry.space_group_name_h-m")
+_NUMBER_TAGS = ("_space_group_it_number", "_space_group.it_number", "_symmetry_int_tables_number",
+                "_symmetry.int_tables_number")
+_CODE_TAGS = ("_space_group_it_coordinate_system_code", "_space_group.it_coordinate_system_code")
+_SITE_TAGS = ("_atom_site_fract_x", "_atom_site_cartn_x")
+
+
+# --------------------------------------------------------------------------- syntax (gemmi)
+def _document(text: str, source: str):
+    from gemmi import cif
+
+    text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
+    try:
+        return cif.read_string(text)
+    except (RuntimeError, ValueError) as error:
+        message = str(error)
+        located = re.match(r"string:(\d+)(?::\d+)?(?:\(\d+\))?:?\s*(.*)", message, re.S)
+        if located:
+            message = f"line {located.group(1)}: {located.group(2)}"
+        else:
+            message = message.replace("string:", "line ", 1) if message.startswith("string:") else message
+        if "wrong number of values in loop" in message.lower():
+            message += " (a row is incomplete, or a value with spaces is not quoted)"
+        if "expected block header" in message:
+            message += " (text appears before any 'data_' block header; is this a CIF file?)"
+        raise CrystalFourierError(f"{source}, {message}") from None
 
 
 class _Block:
-    """One data block: scalar tags and loops (lower-cased tag -> list of (value, line))."""
+    """Read access to one gemmi block: values as plain strings, with line numbers for messages."""
 
-    def __init__(self, name: str, line: int):
-        self.name = name
-        self.line = line
-        self.values: dict[str, list[tuple[str, int]]] = {}
+    def __init__(self, block, source: str):
+        self.block = block
+        self.name = block.name
+        self.source = source
 
-    def first(self, *tags: str):
-        for tag in tags:
-            if tag in self.values:
-                return self.values[tag]
+    def where(self, tag: str | None = None) -> str:
+        line = self.line(tag) if tag else None
+        at = f", line {line}" if line else ""
+        return f"{self.source}, block '{self.name}'{at}"
+
+    def line(self, tag: str) -> int | None:
+        for finder in (self.block.find_pair_item, self.block.find_loop_item):
+            item = finder(tag)
+            if item is not None:
+                return item.line_number
         return None
 
+    def column(self, tag: str) -> list[str] | None:
+        values = self.block.find_values(tag)
+        if not values:
+            return None
+        return [values.str(i) for i in range(len(values))]
 
-def _tokens(text: str, source: str):
-    """Yield (token, line, quoted) for CIF 1.1 text."""
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        number = index + 1
-        if line.startswith(";"):
-            body = [line[1:]]
-            index += 1
-            while index < len(lines) and not lines[index].startswith(";"):
-                body.append(lines[index])
-                index += 1
-            if index == len(lines):
-                raise CrystalFourierError(f"{source}, line {number}: text field opened with ';' is never closed")
-            yield "\n".join(body).strip(), number, True
-            index += 1
-            continue
-        position = 0
-        while position < len(line):
-            char = line[position]
-            if char.isspace():
-                position += 1
-                continue
-            if char == "#":
-                break
-            if char in "'\"":
-                end = position + 1
-                while True:
-                    end = line.find(char, end)
-                    if end == -1:
-                        raise CrystalFourierError(
-                            f"{source}, line {number}: unterminated {char}-quoted string: {line.strip()!r}")
-                    if end + 1 == len(line) or line[end + 1].isspace():
-                        break
-                    end += 1
-                yield line[position + 1:end], number, True
-                position = end + 1
-                continue
-            end = position
-            while end < len(line) and not line[end].isspace():
-                end += 1
-            yield line[position:end], number, False
-            position = end
-        index += 1
+    def first_column(self, tags) -> tuple[str, list[str]] | tuple[None, None]:
+        for tag in tags:
+            values = self.column(tag)
+            if values is not None:
+                return tag, values
+        return None, None
+
+    def value(self, tags) -> tuple[str, str] | tuple[None, None]:
+        """(tag as spelled in the file, text) of the first of ``tags`` present with a non-null value."""
+        for tag in tags:
+            values = self.column(tag)
+            if values and values[0] not in ("?", "."):
+                return self.spelled(tag), values[0]
+        return None, None
+
+    def spelled(self, tag: str) -> str:
+        """The tag as the file writes it (tags are case-insensitive)."""
+        item = self.block.find_pair_item(tag)
+        if item is not None:
+            return item.pair[0]
+        item = self.block.find_loop_item(tag)
+        if item is not None:
+            return next((t for t in item.loop.tags if t.lower() == tag.lower()), tag)
+        return tag
+
+    def has_sites(self) -> bool:
+        return any(self.block.find_values(tag) for tag in _SITE_TAGS)
+
+
+def _number(text: str, where: str, what: str) -> float | None:
+    """A CIF number: '1.234(5)' -> 1.234; '?' or '.' -> None."""
+    from gemmi import cif
+
+    if text in ("?", "."):
+        return None
+    value = cif.as_number(text)
+    if not np.isfinite(value):
+        raise CrystalFourierError(f"{where}: {what} = {text!r} is not a number")
+    return float(value)
 
 
 def _blocks(text: str, source: str) -> list[_Block]:
-    blocks: list[_Block] = []
-    tokens = list(_tokens(text, source))
-    i = 0
-    current: _Block | None = None
-    while i < len(tokens):
-        token, line, quoted = tokens[i]
-        lower = token.lower()
-        if not quoted and lower.startswith("data_"):
-            current = _Block(token[5:], line)
-            blocks.append(current)
-            i += 1
-            continue
-        if not quoted and (lower.startswith("save_") or lower in ("global_", "stop_")):
-            i += 1  # save frames and global blocks carry no structure; skip their markers
-            continue
-        if current is None:
-            raise CrystalFourierError(
-                f"{source}, line {line}: {token!r} appears before any 'data_' block header; is this a CIF file?")
-        if not quoted and lower == "loop_":
-            i += 1
-            tags = []
-            while i < len(tokens) and not tokens[i][2] and tokens[i][0].startswith("_"):
-                tags.append(tokens[i][0].lower())
-                i += 1
-            if not tags:
-                raise CrystalFourierError(f"{source}, line {line}: 'loop_' is not followed by any tag")
-            values = []
-            while i < len(tokens):
-                value, value_line, value_quoted = tokens[i]
-                if not value_quoted and (value.startswith("_") or value.lower().startswith(("data_", "loop_", "save_"))):
-                    break
-                values.append((value, value_line))
-                i += 1
-            if len(values) % len(tags):
-                raise CrystalFourierError(
-                    f"{source}, line {line}: loop with {len(tags)} tags ({', '.join(tags[:3])}, ...) has "
-                    f"{len(values)} values, not a multiple of {len(tags)}; a row is incomplete or a value "
-                    "with spaces is not quoted")
-            for column, tag in enumerate(tags):
-                current.values[tag] = values[column::len(tags)]
-            continue
-        if not quoted and token.startswith("_"):
-            if i + 1 >= len(tokens) or (not tokens[i + 1][2] and (tokens[i + 1][0].startswith("_") or
-                                                                 tokens[i + 1][0].lower() in ("loop_",))):
-                raise CrystalFourierError(f"{source}, line {line}: tag {token} has no value")
-            current.values[lower] = [(tokens[i + 1][0], tokens[i + 1][1])]
-            i += 2
-            continue
-        raise CrystalFourierError(f"{source}, line {line}: unexpected value {token!r} outside a loop (no tag before it)")
-    return blocks
+    return [_Block(block, source) for block in _document(text, source)]
 
 
-def _number(value: str, line: int, tag: str, source: str) -> float | None:
-    """A CIF number: '1.234(5)' -> 1.234; '?' or '.' -> None."""
-    if value in ("?", "."):
+# --------------------------------------------------------------------------- symmetry
+def _cell(block: _Block) -> np.ndarray:
+    parameters = []
+    for tag in ("_cell_length_a", "_cell_length_b", "_cell_length_c",
+                "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"):
+        values = block.column(tag)
+        if values is None:
+            raise CrystalFourierError(f"{block.where()}: no {tag}; a structure needs all six "
+                                      "_cell_length_a/b/c and _cell_angle_alpha/beta/gamma")
+        number = _number(values[0], block.where(tag), tag)
+        if number is None:
+            raise CrystalFourierError(f"{block.where(tag)}: {tag} is missing ('{values[0]}')")
+        parameters.append(number)
+    try:
+        return lattice_from_parameters(*parameters)
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"{block.where()}: {error}") from None
+
+
+def _operation_arrays(operations) -> list[tuple[np.ndarray, np.ndarray]]:
+    from crystal_fourier.derive.operations import DEN
+
+    return [(np.array(op.rotation, dtype=np.int64), np.array(op.translation_24, dtype=np.float64) / DEN)
+            for op in operations]
+
+
+def _file_operations(block: _Block):
+    """Operations of the symop loop, or None."""
+    from crystal_fourier.derive.operations import Operation
+
+    tag, values = block.first_column(_SYMOP_TAGS)
+    if not values:
         return None
-    match = re.fullmatch(r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?:\(\d+\))?", value.strip())
-    if not match:
-        raise CrystalFourierError(f"{source}, line {line}: {tag} = {value!r} is not a number")
-    return float(match.group(1))
+    operations = []
+    for row, text in enumerate(values, start=1):
+        try:
+            operations.append(Operation.parse(text))
+        except CrystalFourierError as error:
+            raise CrystalFourierError(f"{block.where(tag)}: symmetry operation {row} ({text!r}) of {tag}: "
+                                      f"{error}") from None
+    return _operation_arrays(operations)
 
 
-def _scalar(block: _Block, tag: str, source: str) -> float:
-    entry = block.values.get(tag)
-    if entry is None:
-        raise CrystalFourierError(f"{source}: data block '{block.name}' has no {tag}; a structure needs all six "
-                                  "_cell_length_a/b/c and _cell_angle_alpha/beta/gamma")
-    value, line = entry[0]
-    number = _number(value, line, tag, source)
-    if number is None:
-        raise CrystalFourierError(f"{source}, line {line}: {tag} is missing ('{value}')")
-    return number
+def _hall_operations(block: _Block):
+    import gemmi
+
+    from crystal_fourier.derive.operations import Operation
+
+    tag, text = block.value(_HALL_TAGS)
+    if text is None:
+        return None
+    try:
+        group_ops = gemmi.symops_from_hall(text)
+    except (RuntimeError, ValueError) as error:
+        raise CrystalFourierError(f"{block.where(tag)}: Hall symbol {text!r} of {tag} cannot be read ({error})") \
+            from None
+    return _operation_arrays(Operation.parse(op.triplet()) for op in group_ops)
 
 
-def _parse_operation(text: str, line: int, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """'x, -y, z+1/2' -> (integer rotation (3, 3), float translation (3,))."""
-    parts = text.replace(" ", "").lower().split(",")
-    if len(parts) != 3:
-        raise CrystalFourierError(f"{source}, line {line}: symmetry operation {text!r} must have three parts")
-    rotation = np.zeros((3, 3), dtype=np.int64)
-    translation = np.zeros(3)
-    for row, part in enumerate(parts):
-        terms = re.findall(r"[+-]?[^+-]+", part)
-        if not terms or "".join(terms) != part:
-            raise CrystalFourierError(f"{source}, line {line}: cannot read symmetry operation {text!r}")
-        for term in terms:
-            match = re.fullmatch(r"([+-]?)(\d*(?:\.\d+)?(?:/\d+)?)\*?([xyz])?", term)
-            if not match or (not match.group(2) and not match.group(3)):
-                raise CrystalFourierError(
-                    f"{source}, line {line}: cannot read term {term!r} of symmetry operation {text!r}")
-            sign = -1 if match.group(1) == "-" else 1
-            if match.group(3):
-                coefficient = int(match.group(2)) if match.group(2) else 1
-                rotation[row, "xyz".index(match.group(3))] += sign * coefficient
-            else:
-                translation[row] += sign * float(Fraction(match.group(2)))
-    if round(abs(np.linalg.det(rotation))) != 1:
-        raise CrystalFourierError(f"{source}, line {line}: symmetry operation {text!r} is not a crystallographic "
-                                  "operation (its matrix has determinant other than +-1)")
-    return rotation, translation
+@lru_cache(maxsize=1)
+def _origin_choice_table() -> dict[int, dict[str, int]]:
+    import warnings
+
+    import spglib
+
+    table: dict[int, dict[str, int]] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for hall in range(1, 531):
+            kind = spglib.get_spacegroup_type(hall)
+            if str(kind.choice) in ("1", "2"):
+                table.setdefault(int(kind.number), {}).setdefault(str(kind.choice), hall)
+    return table
 
 
-def _operations(block: _Block, source: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    entries = block.first(*_SYMOP_TAGS)
-    if entries:
-        return [_parse_operation(value, line, source) for value, line in entries]
+def _origin_choices(number: int) -> dict[str, int]:
+    """{'1': hall, '2': hall} for the 24 groups with two origin choices, else {}."""
+    return _origin_choice_table().get(number, {})
+
+
+def _symbol_settings(block: _Block) -> tuple[list[tuple[str, int]], str]:
+    """Candidate settings [(name, hall_number)] from the symbol or number, and how they were named.
+
+    One candidate when the setting is determined; two (origin choice 1 and 2) when only a
+    symbol or number of a two-origin group is given; none when the block names no group.
+    """
+    from crystal_fourier.derive.space_groups import space_group
+
+    tag, symbol = block.value(_SYMBOL_TAGS)
+    number_tag, number_text = block.value(_NUMBER_TAGS)
+    code_tag, code = block.value(_CODE_TAGS)
+    if symbol is not None:
+        try:
+            group = space_group(symbol)
+        except CrystalFourierError as error:
+            raise CrystalFourierError(f"{block.where(tag)}: {tag} {symbol!r}: {error}") from None
+        named = f"{tag} {symbol!r}"
+        explicit = ":" in symbol
+    elif number_text is not None:
+        value = _number(number_text, block.where(number_tag), number_tag)
+        if value is None or not value.is_integer() or not 1 <= value <= 230:
+            raise CrystalFourierError(f"{block.where(number_tag)}: {number_tag} = {number_text!r} is not a "
+                                      "space-group number 1-230")
+        group = space_group(int(value))
+        named, explicit = f"{number_tag} {int(value)}", False
+    else:
+        return [], ""
+    choices = _origin_choices(group.number)
+    if not choices or explicit:
+        return [(f"{group.symbol} (Hall number {group.hall_number})", group.hall_number)], named
+    if code is not None:
+        key = code.strip().lower().replace("origin", "").strip()
+        if key not in choices:
+            raise CrystalFourierError(f"{block.where(code_tag)}: {code_tag} = {code!r}; group {group.number} "
+                                      f"({group.symbol}) has origin choices 1 and 2")
+        return [(f"{group.symbol} origin choice {key}", choices[key])], named
+    return [(f"{group.symbol} origin choice {key}", choices[key]) for key in ("1", "2")], named
+
+
+def _setting_operations(hall_number: int):
     from crystal_fourier.derive.operations import DEN
     from crystal_fourier.derive.space_groups import space_group
 
-    name = block.first(*_SYMBOL_TAGS)
-    number = block.first(*_NUMBER_TAGS)
-    group = None
-    if name and name[0][0] not in ("?", "."):
-        group = space_group(name[0][0])
-    elif number and number[0][0] not in ("?", "."):
-        group = space_group(int(_number(number[0][0], number[0][1], "space-group number", source)))
-    if group is None:
-        return [(np.eye(3, dtype=np.int64), np.zeros(3))]
-    rotations, translations_24 = group.arrays
+    rotations, translations_24 = space_group(hall_number=hall_number).arrays
     return [(r, t / DEN) for r, t in zip(rotations, translations_24)]
 
 
-def _species(block: _Block, source: str) -> list[tuple[int, int, str]]:
-    entries = block.first("_atom_site_type_symbol")
-    labels = block.first("_atom_site_label")
+# --------------------------------------------------------------------------- sites
+def _species(block: _Block) -> tuple[list[tuple[int, str]], str]:
+    type_values = block.column("_atom_site_type_symbol")
+    labels = block.column("_atom_site_label")
+    tag, entries = ("_atom_site_type_symbol", type_values) if type_values is not None else \
+        ("_atom_site_label", labels)
     if entries is None:
-        entries = labels
-    if entries is None:
-        raise CrystalFourierError(f"{source}: data block '{block.name}' has no _atom_site_type_symbol or "
-                                  "_atom_site_label loop: no atoms to read")
-    names = [value for value, _ in labels] if labels is not None and len(labels) == len(entries) else None
+        raise CrystalFourierError(f"{block.where()}: no _atom_site_type_symbol or _atom_site_label column: "
+                                  "no atoms to read")
+    names = labels if labels is not None and len(labels) == len(entries) else entries
     species = []
-    for row, (value, line) in enumerate(entries):
-        match = re.match(r"([A-Za-z][a-z]?)", value)
-        symbol = match.group(1) if match else value
-        try:
-            species.append((atomic_number(symbol[0].upper() + symbol[1:].lower()), line, names[row] if names else value))
-        except CrystalFourierError:
-            try:  # 'Os' vs 'O' + 's': fall back to the one-letter element
-                species.append((atomic_number(symbol[0].upper()), line, names[row] if names else value))
-            except CrystalFourierError:
-                raise CrystalFourierError(
-                    f"{source}, line {line}: atom site species {value!r} is not an element symbol") from None
-    return species
+    for row, value in enumerate(entries):
+        where = f"{block.where(tag)}: atom site {row + 1} ({names[row]!r}), {tag}"
+        species.append((element_number(value, where=where), names[row]))
+    return species, tag
 
 
-def _sites(block: _Block, lattice: np.ndarray, source: str) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
-    species = _species(block, source)
-    fractional = [block.values.get(f"_atom_site_fract_{axis}") for axis in "xyz"]
-    cartesian = [block.values.get(f"_atom_site_cartn_{axis}") for axis in "xyz"]
-    columns = fractional if all(c is not None for c in fractional) else cartesian
+def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    species, _ = _species(block)
+    fractional = [f"_atom_site_fract_{axis}" for axis in "xyz"]
+    cartesian = [f"_atom_site_cartn_{axis}" for axis in "xyz"]
+    tags = fractional if all(block.column(t) is not None for t in fractional) else cartesian
+    columns = [block.column(t) for t in tags]
     if any(c is None for c in columns):
-        raise CrystalFourierError(f"{source}: data block '{block.name}' has no complete _atom_site_fract_x/y/z "
+        raise CrystalFourierError(f"{block.where()}: no complete _atom_site_fract_x/y/z "
                                   "(or _atom_site_Cartn_x/y/z) columns")
     if any(len(c) != len(species) for c in columns):
-        raise CrystalFourierError(f"{source}: the atom-site columns of block '{block.name}' have different lengths")
+        raise CrystalFourierError(f"{block.where(tags[0])}: the atom-site columns have different lengths")
     positions = np.empty((len(species), 3))
-    for axis, column in enumerate(columns):
-        for row, (value, line) in enumerate(column):
-            number = _number(value, line, "atom site coordinate", source)
+    for axis, (tag, column) in enumerate(zip(tags, columns)):
+        for row, text in enumerate(column):
+            where = f"{block.where(tag)}: atom site {row + 1} ({species[row][1]!r})"
+            number = _number(text, where, tag)
             if number is None:
-                raise CrystalFourierError(f"{source}, line {line}: atom site {species[row][2]!r} has a missing coordinate")
+                raise CrystalFourierError(f"{where}: {tag} is missing ('{text}')")
             positions[row, axis] = number
-    if columns is cartesian:
+    if tags is cartesian:
         positions = np.linalg.solve(lattice.T, positions.T).T
-    occupancies = block.values.get("_atom_site_occupancy")
-    if occupancies is not None:
-        for (value, line), (_, _, label) in zip(occupancies, species):
-            occupancy = _number(value, line, "_atom_site_occupancy", source)
+    occupancies = block.column("_atom_site_occupancy")
+    if occupancies is not None and len(occupancies) == len(species):
+        for row, text in enumerate(occupancies):
+            where = f"{block.where('_atom_site_occupancy')}: atom site {row + 1} ({species[row][1]!r})"
+            occupancy = _number(text, where, "_atom_site_occupancy")
             if occupancy is not None and abs(occupancy - 1.0) > 1e-3:
                 raise CrystalFourierError(
-                    f"{source}, line {line}: site {label!r} has occupancy {value}; partially occupied "
-                    "(disordered) sites are not supported: order the structure first")
+                    f"{where} has occupancy {text}; partially occupied (disordered) sites are not supported: "
+                    "order the structure first")
     return positions, species
 
 
-def _expand(lattice, positions, species, operations, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """Apply every operation to every site, wrap into [0, 1) and merge coincident images."""
-    kept_positions: list[np.ndarray] = []
+def _expand(lattice, positions, species, operations, where: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Apply every operation to every site, wrap into [0, 1) and merge coincident images.
+
+    Returns positions, atomic numbers and the number of atoms each site gave. Work per site is
+    vectorized: (operations x operations) within the site, (operations x atoms so far) across.
+    """
+    rotations = np.array([r for r, _ in operations], dtype=np.float64)
+    translations = np.array([t for _, t in operations], dtype=np.float64)
+    kept_positions = np.zeros((0, 3))
     kept_numbers: list[int] = []
     kept_labels: list[str] = []
-    for position, (number, line, label) in zip(positions, species):
-        images = np.array([rotation @ position + translation for rotation, translation in operations])
-        images = np.mod(images, 1.0)
+    multiplicities = []
+    for position, (number, label) in zip(positions, species):
+        images = np.mod(rotations @ position + translations, 1.0)
         images[images > 1.0 - 1e-12] = 0.0
-        for image in images:
-            if kept_positions:
-                difference = np.array(kept_positions) - image
-                difference -= np.round(difference)
-                distance = np.linalg.norm(difference @ lattice, axis=1)
-                close = np.flatnonzero(distance < MERGE_TOLERANCE)
-                if len(close):
-                    other = int(close[0])
-                    if kept_numbers[other] != number:
-                        raise CrystalFourierError(
-                            f"{source}, line {line}: site {label!r} ({ELEMENTS[number]}) lands on site "
-                            f"{kept_labels[other]!r} ({ELEMENTS[kept_numbers[other]]}) under the symmetry "
-                            f"operations (closer than {MERGE_TOLERANCE} A); mixed sites are not supported")
-                    continue
-            kept_positions.append(image)
-            kept_numbers.append(number)
-            kept_labels.append(label)
-    return np.array(kept_positions), np.array(kept_numbers, dtype=np.int64)
+        gap = images[:, None, :] - images[None, :, :]
+        gap -= np.round(gap)
+        close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
+        images = images[~np.any(np.tril(close, k=-1), axis=1)]
+        if len(kept_positions):
+            gap = images[:, None, :] - kept_positions[None, :, :]
+            gap -= np.round(gap)
+            close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
+            hits = np.argwhere(close)
+            for image, other in hits:
+                if kept_numbers[other] != number:
+                    raise CrystalFourierError(
+                        f"{where}: site {label!r} ({ELEMENTS[number]}) lands on site {kept_labels[other]!r} "
+                        f"({ELEMENTS[kept_numbers[other]]}) under the symmetry operations (closer than "
+                        f"{MERGE_TOLERANCE} A); mixed sites are not supported")
+            images = images[~np.any(close, axis=1)]
+        multiplicities.append(len(images))
+        kept_positions = np.vstack([kept_positions, images])
+        kept_numbers += [number] * len(images)
+        kept_labels += [label] * len(images)
+    return kept_positions, np.array(kept_numbers, dtype=np.int64), multiplicities
 
 
+def _shortest_distance(lattice: np.ndarray, positions: np.ndarray, chunk: int = 256) -> float:
+    """Shortest distance between two atoms (nearest lattice image of the reduced difference)."""
+    best = np.inf
+    for start in range(0, len(positions), chunk):
+        gap = positions[start:start + chunk, None, :] - positions[None, :, :]
+        gap -= np.round(gap)
+        distance = np.linalg.norm(gap @ lattice, axis=-1)
+        rows = np.arange(len(distance))
+        distance[rows, start + rows] = np.inf
+        best = min(best, float(distance.min(initial=np.inf)))
+    return best
+
+
+# --------------------------------------------------------------------------- formula
+def _formula(block: _Block) -> dict[int, float] | None:
+    tag, text = block.value(("_chemical_formula_sum", "_chemical_formula.sum"))
+    if text is None:
+        return None
+    counts: dict[int, float] = {}
+    tokens = re.findall(r"([A-Za-z]+)\s*([0-9]*\.?[0-9]*)", text)
+    if not tokens or re.sub(r"[A-Za-z]+\s*[0-9]*\.?[0-9]*|\s", "", text):
+        raise CrystalFourierError(f"{block.where(tag)}: {tag} {text!r} is not a formula such as 'Na Cl' or 'Si O2'")
+    for symbol, amount in tokens:
+        number = element_number(symbol, where=f"{block.where(tag)}: {tag} {text!r}")
+        counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
+    return counts
+
+
+def _formula_units(block: _Block) -> float | None:
+    tag, text = block.value(("_cell_formula_units_z", "_cell.formula_units_z"))
+    return None if text is None else _number(text, block.where(tag), tag)
+
+
+def _formula_matches(numbers: np.ndarray, formula: dict[int, float], units: float | None) -> bool:
+    """Whether the cell holds the formula once, Z times, or (Z unknown) a whole number of times."""
+    present, counts = np.unique(numbers, return_counts=True)
+    cell = dict(zip(present.tolist(), counts.astype(float).tolist()))
+    if set(cell) != set(formula):
+        return False
+
+    def times(k: float) -> bool:
+        return all(abs(cell[z] - k * formula[z]) <= 1e-2 * max(1.0, k * formula[z]) for z in cell)
+
+    if units is not None:
+        return times(1.0) or times(units)
+    first = next(iter(cell))
+    k = cell[first] / formula[first]
+    return abs(k - round(k)) < 1e-2 and round(k) >= 1 and times(float(round(k)))
+
+
+def _formula_text(formula: dict[int, float]) -> str:
+    return " ".join(f"{ELEMENTS[z]}{v:g}" for z, v in sorted(formula.items()))
+
+
+def _composition(numbers: np.ndarray) -> str:
+    present, counts = np.unique(numbers, return_counts=True)
+    return " ".join(f"{ELEMENTS[z]}{n}" for z, n in zip(present.tolist(), counts.tolist()))
+
+
+# --------------------------------------------------------------------------- one block
+def _crystal(block: _Block) -> Crystal:
+    lattice = _cell(block)
+    positions, species = _sites(block, lattice)
+    formula, units = _formula(block), _formula_units(block)
+    operations = _file_operations(block)
+    if operations is None:
+        operations = _hall_operations(block)
+    if operations is not None:
+        settings = [("the file's operations", operations)]
+        named = ""
+    else:
+        candidates, named = _symbol_settings(block)
+        settings = [(name, _setting_operations(hall)) for name, hall in candidates] or \
+            [("P1 (the block names no symmetry)", _setting_operations(1))]
+    if len(settings) == 1:
+        expanded, numbers, _ = _expand(lattice, positions, species, settings[0][1], block.where())
+        if formula is not None and not _formula_matches(numbers, formula, units):
+            raise CrystalFourierError(
+                f"{block.where('_chemical_formula_sum')}: the atom sites expanded by {settings[0][0]} give "
+                f"{_composition(numbers)}, which is not _chemical_formula_sum '{_formula_text(formula)}'"
+                + (f" times Z = {units:g}" if units is not None else " a whole number of times")
+                + "; the file's symmetry, sites or formula are inconsistent")
+        return Crystal(lattice, expanded, numbers)
+    return _decide_origin(block, lattice, positions, species, settings, named, formula, units)
+
+
+def _decide_origin(block, lattice, positions, species, settings, named, formula, units) -> Crystal:
+    """Pick the one origin choice that the file's formula, multiplicities and atom distances allow."""
+    multiplicity_column = block.column("_atom_site_symmetry_multiplicity")
+    declared = None
+    if multiplicity_column is not None and len(multiplicity_column) == len(species):
+        values = [_number(v, block.where("_atom_site_symmetry_multiplicity"), "_atom_site_symmetry_multiplicity")
+                  for v in multiplicity_column]
+        declared = None if any(v is None for v in values) else [int(round(v)) for v in values]
+    outcomes = []
+    for name, operations in settings:
+        try:
+            expanded, numbers, multiplicities = _expand(lattice, positions, species, operations, block.where())
+        except CrystalFourierError as error:
+            outcomes.append((name, None, None, str(error).split(": ", 2)[-1], {}))
+            continue
+        facts = {
+            "formula": None if formula is None else _formula_matches(numbers, formula, units),
+            "multiplicity": None if declared is None else multiplicities == declared,
+            "overlap": _shortest_distance(lattice, expanded) < OVERLAP_DISTANCE,
+        }
+        outcomes.append((name, expanded, numbers, None, facts))
+    viable = [o for o in outcomes if o[1] is not None and not o[4]["overlap"]]
+    for evidence in ("formula", "multiplicity"):
+        matching = [o for o in viable if o[4][evidence]]
+        if any(o[4][evidence] is not None for o in viable) and len(matching) == 1:
+            return Crystal(lattice, matching[0][1], matching[0][2])
+        if formula is not None and evidence == "formula" and not matching:
+            break
+    if len(viable) == 1 and formula is None and declared is None:
+        return Crystal(lattice, viable[0][1], viable[0][2])
+    described = []
+    for name, expanded, numbers, failure, facts in outcomes:
+        if expanded is None:
+            described.append(f"{name} fails ({failure})")
+            continue
+        notes = [f"gives {len(numbers)} atoms ({_composition(numbers)})"]
+        if facts["overlap"]:
+            notes.append(f"with atoms closer than {OVERLAP_DISTANCE} A")
+        if facts["formula"] is False:
+            notes.append("not matching _chemical_formula_sum" + (" and Z" if units is not None else ""))
+        if facts["multiplicity"] is False:
+            notes.append("not matching _atom_site_symmetry_multiplicity")
+        described.append(f"{name} {', '.join(notes)}")
+    raise CrystalFourierError(
+        f"{block.where()}: {named} names a group with two origin choices, and the file does not say which: "
+        + "; ".join(described) + ". Add ':1' or ':2' to the symbol (e.g. 'F d -3 m:1'), a _space_group_name_Hall, "
+        "the symmetry operations, or _chemical_formula_sum with _cell_formula_units_Z")
+
+
+# --------------------------------------------------------------------------- public
 def cif_blocks(text: str, *, source: str = "<string>") -> list[str]:
     """Names of the data blocks in CIF ``text``, in file order.
 
@@ -324,6 +524,21 @@ def cif_blocks(text: str, *, source: str = "<string>") -> list[str]:
     ['a', 'b']
     """
     return [block.name for block in _blocks(text, source)]
+
+
+def parse_cif_blocks(text: str, *, source: str = "<string>") -> dict[str, Crystal]:
+    """Every structure of CIF ``text``: {block name: Crystal} for each block with atom sites, in file order.
+
+    Raises
+    ------
+    CrystalFourierError
+        As :func:`parse_cif`, for the first block that fails; or when no block has atom sites.
+    """
+    blocks = _blocks(text, source)
+    structures = {block.name: _crystal(block) for block in blocks if block.has_sites()}
+    if not structures:
+        raise CrystalFourierError(f"{source}: none of the {len(blocks)} data block(s) has atom sites")
+    return structures
 
 
 def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<string>") -> Crystal:
@@ -334,9 +549,9 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
     text : str
         CIF 1.1 text.
     block : str or int, optional
-        Which data block: its name (without ``data_``) or its index. By default the
-        first block that has atom sites (CIFs from databases often start with a
-        block of publication data).
+        Which data block: its name (without ``data_``) or its index among all blocks. By
+        default the one block that has atom sites (blocks of publication data are
+        skipped); several structure blocks without ``block`` are an error.
     source : str
         Name used in error messages.
 
@@ -348,8 +563,9 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
     Raises
     ------
     CrystalFourierError
-        Malformed CIF, missing cell or sites, unknown block, unreadable numbers or
-        operations, partial occupancy or two species on one site.
+        Malformed CIF, missing cell or sites, several structure blocks, an unknown block,
+        unreadable numbers or operations, an undecidable origin choice, a formula the
+        atoms do not give, partial occupancy or two species on one site.
 
     Examples
     --------
@@ -366,8 +582,8 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
     ... _atom_site_fract_x
     ... _atom_site_fract_y
     ... _atom_site_fract_z
-    ... Na1 0 0 0
-    ... Cl1 0.5 0.5 0.5
+    ... NA1 0 0 0
+    ... CL1 0.5 0.5 0.5
     ... '''
     >>> crystal = parse_cif(text)
     >>> crystal.n_atoms, crystal.formula
@@ -377,12 +593,17 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
     if not blocks:
         raise CrystalFourierError(f"{source}: no 'data_' block found; is this a CIF file?")
     if block is None:
-        candidates = [b for b in blocks if b.first("_atom_site_fract_x", "_atom_site_cartn_x")]
+        candidates = [b for b in blocks if b.has_sites()]
         if not candidates:
             raise CrystalFourierError(f"{source}: none of the {len(blocks)} data block(s) "
                                       f"({', '.join(b.name for b in blocks)}) has atom sites")
+        if len(candidates) > 1:
+            raise CrystalFourierError(
+                f"{source}: {len(candidates)} data blocks hold structures "
+                f"({', '.join(repr(b.name) for b in candidates)}); give one file per structure, choose one with "
+                "block=NAME, or read them all with parse_cif_blocks")
         chosen = candidates[0]
-    elif isinstance(block, int):
+    elif isinstance(block, int) and not isinstance(block, bool):
         if not -len(blocks) <= block < len(blocks):
             raise CrystalFourierError(f"{source}: block index {block} is out of range; the file has {len(blocks)} block(s)")
         chosen = blocks[block]
@@ -392,16 +613,7 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
             raise CrystalFourierError(f"{source}: no data block named {block!r}; the blocks are "
                                       f"{', '.join(repr(b.name) for b in blocks)}")
         chosen = matches[0]
-    parameters = [_scalar(chosen, f"_cell_length_{axis}", source) for axis in "abc"]
-    parameters += [_scalar(chosen, f"_cell_angle_{angle}", source) for angle in ("alpha", "beta", "gamma")]
-    try:
-        lattice = lattice_from_parameters(*parameters)
-    except CrystalFourierError as error:
-        raise CrystalFourierError(f"{source}: block '{chosen.name}': {error}") from None
-    positions, species = _sites(chosen, lattice, source)
-    operations = _operations(chosen, source)
-    positions, numbers = _expand(lattice, positions, species, operations, source)
-    return Crystal(lattice, positions, numbers)
+    return _crystal(chosen)
 
 
 def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> Crystal:
@@ -414,9 +626,13 @@ def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> 
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError as error:
         raise CrystalFourierError(f"cannot read CIF file {str(path)!r}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # old CIFs in ISO-8859-1 (author names); the structure is ASCII
     return parse_cif(text, block=block, source=str(path))
 
 

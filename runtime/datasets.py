@@ -30,7 +30,7 @@ import numpy as np
 
 from crystal_fourier.atomic import atomic_write_text
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structures import Crystal, atomic_number
+from crystal_fourier.runtime.structures import Crystal, element_number
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -328,7 +328,7 @@ def _extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) ->
         except ValueError:
             raise CrystalFourierError(f"{where}: atom line {line_number + 1}: position is not numeric: {line.strip()!r}") from None
         if "species" in offsets:
-            species.append(fields[offsets["species"][0]])
+            species.append(element_number(fields[offsets["species"][0]], where=f"{where}: atom line {line_number + 1}"))
         elif "Z" in offsets:
             species.append(int(fields[offsets["Z"][0]]))
         else:
@@ -379,7 +379,7 @@ def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
         element = species[0].get("element")
         if element is None:
             raise CrystalFourierError(f"{where}: site {index} has no element")
-        numbers.append(atomic_number(re.match(r"[A-Za-z]+", str(element)).group(0)))
+        numbers.append(element_number(str(element), where=f"{where}: site {index}"))
         if "abc" in site:
             positions.append(site["abc"])
         elif "xyz" in site:

@@ -49,6 +49,7 @@ from crystal_fourier.derive.operations import DEN
 from crystal_fourier.derive.space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structures import Crystal, cell_parameters, lattice_from_parameters
+from crystal_fourier.runtime.tolerances import DEFAULT_SYMPREC  # the one default (re-exported here)
 
 __all__ = [
     "DEFAULT_SYMPREC",
@@ -56,16 +57,6 @@ __all__ = [
     "standardize",
     "detect_group",
 ]
-
-DEFAULT_SYMPREC = 0.1
-"""spglib distance tolerance in Angstrom: CDVAE's, and the one at which the shared data sets
-(carbon-24, perov-5) have the group statistics their README states. It is also where detection
-is most stable: giving the first 400 validation structures with their atoms permuted and the
-origin shifted changes the detected group for 1.5% of carbon-24 and 0.25% of perov-5 at 0.1,
-but for 17% and 3% at 1e-2 (pymatgen's default), which lies inside the noise of relaxed
-structures. The price: distortions smaller than 0.1 A are symmetrized away (about a third of
-perov-5's tilted structures, groups 25 and 99, become 123, 47 or 221). Pass ``symprec=1e-3`` to
-keep them."""
 
 TIE_TOLERANCE = 1e-6
 """Relative tolerance (of sum of weights) under which two structure factors count as
@@ -172,9 +163,12 @@ def _dataset(crystal: Crystal, symprec: float, angle_tolerance: float, hall_numb
     except Exception as error:  # noqa: BLE001 - spglib's error classes differ between versions
         data, reason = None, str(error)
     if data is None:
+        reason = reason.strip()
+        if not reason or reason.lower() in ("no error", "none", "spglib_success"):
+            reason = "no symmetry dataset"
         raise CrystalFourierError(
             f"spglib could not determine the symmetry of {crystal!r} at symprec={symprec} A ({reason}); "
-            "check for overlapping atoms or try another symprec")
+            "check for overlapping atoms or try another symprec (--symprec on the command line)")
     return data
 
 

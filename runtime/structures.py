@@ -24,6 +24,8 @@ __all__ = [
     "MIN_CELL_VOLUME",
     "Crystal",
     "atomic_number",
+    "element_number",
+    "element_symbol",
     "cell_parameters",
     "lattice_from_parameters",
     "read_structure",
@@ -71,6 +73,59 @@ def atomic_number(species) -> int:
     if key not in _NUMBER:
         raise CrystalFourierError(f"unknown element symbol {species!r}: expected a symbol such as 'Fe' or 'Pt'")
     return _NUMBER[key]
+
+
+def element_number(text, *, where: str = "") -> int:
+    """Atomic number of the element a species name, CIF type symbol or site label starts with.
+
+    The one rule of every reader (CIF, POSCAR, extxyz, JSON, data-set rows), case-insensitive:
+    take the leading letters; if the first two spell an element (in any case), that element
+    wins; otherwise the first letter must be one. So ``CU`` is Cu, ``PT`` Pt, ``NA1`` Na,
+    ``SI2`` Si, ``Fe3+`` Fe, ``O2-`` and ``Ow1`` O, ``Fe_pv`` (a POTCAR name) Fe; ``D`` and
+    ``T`` are hydrogen. A two-letter reading is never dropped for a one-letter one, so an
+    upper-case label never silently becomes a lighter element (``NA`` is not N).
+
+    Parameters
+    ----------
+    text : str or int
+        The name; an integer 1-118 is taken as an atomic number.
+    where : str
+        Prefix of the error message (file and line).
+
+    Raises
+    ------
+    CrystalFourierError
+        When no element can be read, naming the text.
+
+    Examples
+    --------
+    >>> [element_number(t) for t in ("CU", "PT", "NI", "NA1", "SI2", "O2-", "Ow1", "c", "Fe_pv")]
+    [29, 78, 28, 11, 14, 8, 8, 6, 26]
+    """
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        return atomic_number(int(text))
+    letters = ""
+    for char in str(text).strip():
+        if not ("a" <= char.lower() <= "z"):
+            break
+        letters += char
+    for length in (2, 1):
+        if len(letters) >= length:
+            key = letters[:1].upper() + letters[1:length].lower()
+            if key in _NUMBER:
+                return _NUMBER[key]
+    prefix = f"{where}: " if where else ""
+    raise CrystalFourierError(f"{prefix}{str(text)!r} does not start with an element symbol "
+                              "(expected a species such as 'Fe', 'Fe3+' or a label such as 'Fe1')")
+
+
+def element_symbol(text, *, where: str = "") -> str:
+    """The element symbol of :func:`element_number` (``'NA1'`` -> ``'Na'``).
+
+    >>> element_symbol("SI2"), element_symbol("cl")
+    ('Si', 'Cl')
+    """
+    return ELEMENTS[element_number(text, where=where)]
 
 
 def cell_parameters(lattice) -> np.ndarray:
