@@ -368,6 +368,8 @@ def make_dataset(
         rows stay in ``OUT.partial`` for the next run).
     """
     out = Path(out)
+    if out.is_dir() or not out.name:
+        raise CrystalFourierError(f"--out {str(out)!r} is a directory; name the CSV file to write")
     groups = [int(g) for g in groups]
     if size < 1:
         raise CrystalFourierError(f"size must be at least 1, got {size}")
@@ -382,8 +384,6 @@ def make_dataset(
     tasks = [(f"cf{seed}-{i:06d}-sg{groups[i % len(groups)]}", groups[i % len(groups)], seed, i,
               tuple(species), max_atoms) for i in range(size)]
     partial = out.with_name(out.name + ".partial")
-    if out.is_dir():
-        raise CrystalFourierError(f"--out {out} is a directory; name the CSV file to write")
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = _open_partial(partial)
     try:

@@ -65,6 +65,7 @@ __all__ = [
     "NORMALIZATION_FILE",
     "METRICS_FILE",
     "CHECKPOINT_FILE",
+    "MAX_ABS_TARGET",
 ]
 
 
@@ -188,6 +189,11 @@ class Normalizer:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+MAX_ABS_TARGET = 1e30
+"""Largest |target| accepted for training: targets enter the network as float32 (largest 3.4e38), and their
+mean and standard deviation must stay finite."""
 
 
 # --------------------------------------------------------------------------- data
@@ -465,6 +471,10 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
     samples = list(samples)
     if any(not math.isfinite(s.target) for s in samples):
         raise CrystalFourierError("every training crystal needs a finite target value")
+    largest = max((abs(s.target) for s in samples), default=0.0)
+    if largest > MAX_ABS_TARGET:
+        raise CrystalFourierError(f"a target of magnitude {largest:.3g} is beyond {MAX_ABS_TARGET:.0e}, which training "
+                                  "in float32 cannot represent safely; rescale the target (e.g. other units)")
     rank, world = _distributed()
     out = Path(out_dir) if out_dir is not None else None
     if out is None or rank != 0:
@@ -633,7 +643,12 @@ class TrainedModel:
         """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
         raw = predict_samples(self.model, list(samples), batch_size, self.config.device)
         outputs = self.normalizer.denormalize(raw)
-        return 10.0 ** outputs if self.normalizer.log_target else outputs
+        with np.errstate(over="ignore"):
+            outputs = 10.0 ** outputs if self.normalizer.log_target else outputs
+        if not np.isfinite(outputs).all():
+            raise CrystalFourierError(f"{self.directory}: the model gave non-finite predictions (damaged weights or "
+                                      "normalization?)")
+        return outputs
 
     def predict_crystals(self, crystals, batch_size: int = 256) -> np.ndarray:
         """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict."""

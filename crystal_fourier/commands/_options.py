@@ -7,7 +7,7 @@ import argparse
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
-           "positive_int", "seed_int", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
+           "positive_int", "nonnegative_index", "seed_int", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
            "parse_species"]
 
 
@@ -31,6 +31,14 @@ def positive_int(text: str) -> int:
     value = _integer(text, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def nonnegative_index(text: str) -> int:
+    """argparse type: an index, an integer >= 0."""
+    value = _integer(text, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an index >= 0, got {value}")
     return value
 
 
@@ -110,7 +118,9 @@ def parse_groups(text: str | None) -> list[int]:
         item = item.strip()
         if not item:
             continue
-        if "-" in item and item.replace("-", "").isdigit() and not item.startswith("-"):
+        if "-" in item and item.replace("-", "").isdigit():
+            if item.count("-") != 1 or item.startswith("-") or item.endswith("-"):
+                raise CrystalFourierError(f"group range {item!r} must be LOW-HIGH, e.g. 1-230")
             low, high = (int(v) for v in item.split("-", 1))
             if not (1 <= low <= high <= 230):
                 raise CrystalFourierError(f"group range {item!r} must lie within 1-230, low to high")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import add_groups_option, parse_groups, positive_int
+from crystal_fourier.commands._options import add_groups_option, parse_groups, positive_int, seed_int
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run_make"]
@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
     add_groups_option(make)
     make.add_argument("--size", type=positive_int, required=True, metavar="N", help="number of crystals")
     make.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV to write")
-    make.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    make.add_argument("--seed", type=seed_int, default=0, metavar="S", help="random seed (default 0)")
     make.add_argument("--workers", type=positive_int, default=1, metavar="W",
                       help="parallel processes (default 1)")
     make.add_argument("--max-atoms", type=positive_int, default=32, metavar="M",

@@ -20,18 +20,20 @@ import sys
 import time
 from pathlib import Path
 
+from crystal_fourier.commands._options import positive_int, seed_int
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "demo", help="the main job: verify all groups, make data, train CFT and baseline, zero-shot table",
         description=__doc__.split("\n\n")[1] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
-    parser.add_argument("--size", type=int, default=1610, help="random crystals in the data set, 7 per group (default 1610)")
-    parser.add_argument("--epochs", type=int, default=40, help="training epochs per run (default 40)")
+    parser.add_argument("--size", type=positive_int, default=1610, help="random crystals in the data set, 7 per group (default 1610)")
+    parser.add_argument("--epochs", type=positive_int, default=40, help="training epochs per run (default 40)")
     parser.add_argument("--target", default="energy_per_atom", choices=("energy_per_atom", "bulk_modulus"),
                         help="label to learn (default energy_per_atom)")
-    parser.add_argument("--workers", type=int, default=2, help="processes for data generation (default 2)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=positive_int, default=2, help="processes for data generation (default 2)")
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.set_defaults(func=run)
 
 
@@ -101,7 +103,11 @@ def run(args) -> int:
     summary = {"target": args.target, "size": len(samples), "epochs": args.epochs,
                "results": {kind: dataclasses.asdict(r) if dataclasses.is_dataclass(r) else r
                            for kind, r in reports.items()}}
-    (out / "demo_results.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=str) + "\n")
+    from crystal_fourier.atomic import atomic_write_text, json_safe
+
+    summary = json.loads(json.dumps(summary, default=str))  # plain data (dataclasses, paths as strings)
+    atomic_write_text(out / "demo_results.json", json.dumps(json_safe(summary), indent=1, sort_keys=True,
+                                                             allow_nan=False) + "\n")
     model_dir = out / "cft" / "all-data"
     example = next(iter(sorted((out / "examples").glob("*.cif"))), None) if (out / "examples").exists() else None
     if example is None:

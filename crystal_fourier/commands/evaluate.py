@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+from crystal_fourier.commands._options import positive_int
+from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
@@ -14,9 +15,10 @@ def add_parser(subparsers) -> None:
                     "metrics as JSON (errors in log10 units for models trained with --log-target).")
     parser.add_argument("--model", required=True, metavar="DIR", help="model directory")
     parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
-    parser.add_argument("--target", default=None, metavar="NAME", help="property column (default: the trained one)")
+    parser.add_argument("--target", default=None, metavar="NAME",
+                        help="property column (default: the trained one; another one is refused)")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the JSON here")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N structures")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
     parser.set_defaults(func=run)
 
@@ -27,14 +29,18 @@ def run(args) -> int:
 
     if args.device is not None:
         check_device(args.device)
+    from crystal_fourier.atomic import atomic_write_text, json_safe, json_text
+
     trained = load_trained(args.model, device=args.device)
     target = args.target or trained.config.target
+    if target != trained.config.target:
+        raise CrystalFourierError(f"{args.model} predicts {trained.config.target!r}; scoring it against {target!r} "
+                                  f"compares different quantities (omit --target, or use --target {trained.config.target})")
     samples = load_samples(args.data, target, trained.config.symprec, args.limit)
     metrics = trained.evaluate(samples)
     metrics["target"] = target
-    text = json.dumps(metrics, indent=2, sort_keys=True)
+    text = json_text(json_safe(metrics))  # strict JSON: a NaN or infinite error is written as null
     if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(text + "\n")
-    print(text)
+        atomic_write_text(args.out, text)
+    print(text, end="")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import add_group_argument, resolve_group
+from crystal_fourier.commands._options import add_group_argument, positive_int, resolve_group
 
 
 def add_parser(subparsers) -> None:
@@ -13,7 +13,7 @@ def add_parser(subparsers) -> None:
     add_group_argument(parser)
     parser.add_argument("--shell", choices=("ball", "box"), default=None,
                         help="one shell (default: both)")
-    parser.add_argument("--show", type=int, default=None, metavar="N",
+    parser.add_argument("--show", type=positive_int, default=None, metavar="N",
                         help="also list, at cutoff N, the extra operations that leave the basis invariant")
     parser.set_defaults(func=run)
 

@@ -22,6 +22,15 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from crystal_fourier.derive import basis, graph_to_dot, graph_to_json
 
+    if args.format in ("png", "svg") and args.out is not None:
+        from pathlib import Path
+
+        from crystal_fourier.errors import CrystalFourierError
+
+        suffix = Path(args.out).suffix.lower()
+        if suffix != f".{args.format}":
+            raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
+                                      f"name it FILE.{args.format} (or choose --format {suffix[1:] or 'png'})")
     group = resolve_group(args)
     derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
     if args.format in ("png", "svg"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, resolve_group
+from crystal_fourier.commands._options import (add_cutoff_arguments, add_group_argument, nonnegative_index,
+                                               positive_int, resolve_group)
 from crystal_fourier.errors import CrystalFourierError
 
 _SUFFIXES = {".png": "png", ".svg": "svg"}
@@ -18,12 +19,12 @@ def add_parser(subparsers) -> None:
     add_group_argument(parser)
     add_cutoff_arguments(parser)
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--function", type=int, metavar="I",
+    which.add_argument("--function", type=nonnegative_index, metavar="I",
                        help="index of the real basis function (0 is the constant k = 0; see crystal-fourier basis)")
     which.add_argument("--all", action="store_true", help="a grid of the first 16 functions")
     parser.add_argument("--section", default="z=0", metavar="AXIS=LEVEL",
                         help="the plane section, e.g. z=0.25, z=1/4 or x=0 (default z=0)")
-    parser.add_argument("--resolution", type=int, default=None, metavar="N",
+    parser.add_argument("--resolution", type=positive_int, default=None, metavar="N",
                         help="grid intervals per cell edge (default 96, or 48 with --all)")
     parser.add_argument("--out", required=True, metavar="FILE.png", help="output picture (.png or .svg)")
     parser.set_defaults(func=run)

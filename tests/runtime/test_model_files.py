@@ -223,3 +223,26 @@ def test_unsupported_devices_are_one_error():
     assert check_device("cpu") == "cpu"
     with pytest.raises(CrystalFourierError, match="cannot read"):
         load_torch_file("/nonexistent/weights.pt")
+
+
+def test_a_huge_target_is_refused_not_trained_to_infinity(tmp_path):
+    import dataclasses
+
+    samples = list(tiny_samples())
+    samples[0] = dataclasses.replace(samples[0], target=1e300)
+    with pytest.raises(CrystalFourierError, match="magnitude 1e\\+300"):
+        fit(samples, tiny_config(epochs=1), tmp_path / "m")
+    assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
+    from crystal_fourier.runtime.training import Normalizer
+
+    with pytest.raises(CrystalFourierError, match="overflow"):
+        Normalizer.fit([1e300, -1e300, 1.0])
+
+
+def test_evaluate_refuses_another_target_than_the_trained_one(saved, tmp_path, capsys):
+    from crystal_fourier.cli import main
+
+    status = main(["evaluate", "--model", str(saved), "--data", str(tmp_path / "x.csv"), "--target", "bulk_modulus"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "predicts 'target'; scoring it against 'bulk_modulus'" in err

@@ -1,0 +1,72 @@
+"""Every input or environment error the user can fix is one line and exit status 2; --traceback shows it in full."""
+
+from __future__ import annotations
+
+import pytest
+
+from crystal_fourier.cli import main
+
+
+def _one_line_error(capsys, argv, status=2):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse errors exit through SystemExit(2)
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == status, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["summary", "--groups", "1-2-3"], "group range '1-2-3' must be LOW-HIGH"),
+    (["dataset", "make", "--seed", "-5", "--size", "1", "--out", "x.csv"], "a seed must be an integer in 0"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--lr", "-1"], "--lr: expected a number > 0"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--lr", "nan"], "--lr: expected a finite number"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--layers", "0"], "expected a positive integer"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--dropout", "1"], "expected a number in [0, 1)"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--layers", "100000"],
+     "n_layers must be an integer in 1-64"),
+    (["predict", "--model", "m", "--device", "xpu", "x.cif"], "device 'xpu' is not supported"),
+    (["graph", "225", "--format", "svg", "--out", "g.png"], "does not match --format svg"),
+    (["plot", "225", "--function", "0", "--out", "p.png", "--resolution", "0"], "expected a positive integer, got 0"),
+    (["plot", "225", "--function", "-1", "--out", "p.png"], "expected an index >= 0"),
+])
+def test_bad_arguments(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text("material_id,cif,y\n")
+    assert message in _one_line_error(capsys, argv)
+
+
+def test_output_paths_that_are_directories_or_below_files(capsys, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    err = _one_line_error(capsys, ["dataset", "make", "--size", "1", "--species", "Cu", "--out", str(tmp_path)])
+    assert "is a directory" in err
+    err = _one_line_error(capsys, ["dataset", "make", "--size", "1", "--species", "Cu",
+                                   "--out", str(tmp_path / "afile" / "x.csv")])
+    assert str(tmp_path / "afile") in err
+    err = _one_line_error(capsys, ["report", "225", "--cutoff", "1", "--out", str(tmp_path / "afile" / "r.html")])
+    assert str(tmp_path / "afile") in err and ("not a directory" in err or "file exists" in err)
+    err = _one_line_error(capsys, ["evaluate", "--model", str(tmp_path / "afile"), "--data", "x.csv"])
+    assert "not a saved model" in err
+
+
+def test_an_operating_system_error_names_the_path(capsys, monkeypatch):
+    import crystal_fourier.commands.summary as summary
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/read-only/out.csv")
+
+    monkeypatch.setattr(summary, "rows", refuse)
+    err = _one_line_error(capsys, ["summary", "--groups", "1"])
+    assert err.strip() == "crystal-fourier summary: error: /read-only/out.csv: permission denied"
+    with pytest.raises(PermissionError):
+        main(["--traceback", "summary", "--groups", "1"])
+
+
+def test_traceback_shows_the_error_in_full():
+    from crystal_fourier.errors import CrystalFourierError
+
+    with pytest.raises(CrystalFourierError, match="LOW-HIGH"):
+        main(["--traceback", "summary", "--groups", "1-2-3"])
