@@ -108,6 +108,36 @@ def _select_targets(available: dict[str, list], requested, where: str) -> list[s
 
 
 # --------------------------------------------------------------------------- CDVAE CSV
+def _reader(kind: str):
+    """Decorate a loader so that any malformed file gives one CrystalFourierError naming the file.
+
+    The loaders check what they expect; this is the net under them for what no check
+    foresaw (bytes that are not UTF-8, a value of the wrong JSON type, a cut gzip
+    stream), so a user never sees a traceback for a bad file.
+    """
+    import functools
+    import zlib
+
+    def decorate(loader):
+        @functools.wraps(loader)
+        def load(path, *args, **kwargs):
+            try:
+                return loader(path, *args, **kwargs)
+            except CrystalFourierError:
+                raise
+            except UnicodeDecodeError as error:
+                raise CrystalFourierError(f"{path}: not UTF-8 text at byte {error.start} (is it a {kind} file?)") from None
+            except OSError as error:
+                raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
+                    EOFError, RecursionError, csv.Error, zlib.error) as error:
+                reason = (str(error).strip().splitlines() or [""])[0][:160]
+                raise CrystalFourierError(f"{path}: malformed {kind} file ({type(error).__name__}: {reason})") from None
+        return load
+    return decorate
+
+
+@_reader("CDVAE CSV")
 def load_cdvae_csv(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
     """Read a CDVAE-format CSV: ``material_id``, ``cif`` and property columns.
 
@@ -223,6 +253,7 @@ def _properties(spec: str, where: str) -> tuple[list[tuple[str, str, int]], int]
     return columns, sum(c[2] for c in columns)
 
 
+@_reader("extxyz")
 def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
     """Read the frames of an extended XYZ file (own parser; ASE is not needed).
 
@@ -390,6 +421,7 @@ def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
     return Crystal.from_arrays(lattice, positions, numbers, cartesian=cartesian)
 
 
+@_reader("matbench JSON")
 def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
     """Read matbench / pymatgen JSON (``.json`` or ``.json.gz``).
 
