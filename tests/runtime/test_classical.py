@@ -144,3 +144,43 @@ def test_errors():
         fit_classical([s] * 10, TrainConfig(), "lasso")
     with pytest.raises(CrystalFourierError, match="shape"):
         fit_classical([s] * 10, TrainConfig(), "ridge+distance", features=np.zeros((10, N_BASE_FEATURES)))
+
+
+@pytest.mark.parametrize("n_train", [30, 400])   # fewer and more crystals than quadratic monomials (65)
+def test_ridge_path_equals_scikit_learn_ridge(n_train):
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    from crystal_fourier.runtime.classical import _ridge
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n_train + 100, 10))
+    y = x[:, 0] * x[:, 1] + 0.1 * rng.normal(size=len(x))
+    train, val = slice(0, n_train), slice(n_train, n_train + 50)
+    predictions, chosen = _ridge(x[train], y[train], x[val], y[val], x)
+    reference = make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), StandardScaler(),
+                              Ridge(alpha=chosen["alpha"])).fit(x[train], y[train])
+    np.testing.assert_allclose(predictions, reference.predict(x), rtol=0, atol=1e-8)
+    if n_train == 400:   # it learned x0 x1 (noise MAE 0.08; mean predictor about 0.7)
+        assert np.abs(predictions[n_train + 50:] - y[n_train + 50:]).mean() < 0.15
+
+
+def test_zero_shot_report_like_the_transformers(synthetic):
+    import dataclasses
+
+    from crystal_fourier.runtime.classical import classical_zero_shot
+
+    samples, features = synthetic
+    labelled = [dataclasses.replace(s.with_target(float(np.mean(s.numbers == 29))), number=2 if k % 3 == 0 else 1)
+                for k, s in enumerate(samples)]
+    config = TrainConfig(seed=0)
+    reports = classical_zero_shot(labelled, config, "2", kinds=("ridge", "gbm"), features=features)
+    for kind, report in reports.items():
+        all_data = fit_classical(labelled, config, kind, features=features)
+        zero_shot = fit_classical(labelled, dataclasses.replace(config, holdout_groups=(2,)), kind, features=features)
+        assert 2 not in {labelled[i].number for i in zero_shot.split["train"]}
+        assert report["test_mae_all_data"] == all_data.metrics["test"]["mae"]
+        row = report["groups"][0]
+        assert row["group"] == 2 and row["mae_zero_shot"] == zero_shot.metrics["test"]["per_group"]["2"]["mae"]
+        assert report["gb_gap"] == pytest.approx(abs(row["mae_zero_shot"] - row["mae_all_data"]), abs=1e-12)
