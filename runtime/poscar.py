@@ -4,8 +4,14 @@ Layout read: comment line; scale (one number: a factor, or a negative target
 volume in Angstrom^3; or three per-axis factors); three lattice rows; species
 symbols; counts; optional ``Selective dynamics``; ``Direct`` or ``Cartesian``
 (only the first letter counts, as in VASP: D/d direct, C/c/K/k Cartesian); one
-position per atom (flags and trailing labels ignored). VASP 4 files, which have
-no species line, are read when the species are passed as ``species=``.
+position per atom (flags and trailing labels ignored).
+
+VASP 4 files have no species line. Their species are, in this order: ``species=``
+(``--species Na,Cl`` on the command line), or the comment line when it is exactly a list of
+element symbols, one per count (``Na Cl``, as ASE reads it); otherwise the file is refused
+with a message saying so. When a VASP 5 file has a species line and ``species=`` is given
+too, the two must agree. Species names are read by
+:func:`~crystal_fourier.runtime.structures.element_number` (``Fe_pv`` is Fe).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structures import Crystal, atomic_number
+from crystal_fourier.runtime.structures import ELEMENTS, Crystal, element_number
 
 __all__ = ["parse_poscar", "read_poscar", "write_poscar"]
 
@@ -39,7 +45,8 @@ def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crysta
     ----------
     text : str
     species : sequence of str, optional
-        Element of each species block, for VASP 4 files without a species line.
+        Element of each species block, for VASP 4 files without a species line; checked
+        against the species line of a VASP 5 file.
     source : str
         Name used in error messages.
 
@@ -90,15 +97,20 @@ def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crysta
     lattice = lattice * factor[None, :]
     line_index = 5
     tokens = lines[line_index].split()
+    given = None if species is None else [ELEMENTS[element_number(s, where=f"{source}: species")] for s in species]
     if tokens and not _all_numbers(tokens):
-        names = tokens
+        names = [ELEMENTS[element_number(t, where=f"{source}, line 6: species line")] for t in tokens]
+        if given is not None and given != names:
+            raise CrystalFourierError(f"{source}, line 6: the species line says {' '.join(names)}, but the species "
+                                      f"given are {' '.join(given)}")
         line_index += 1
     else:
-        if species is None:
+        names = given if given is not None else _comment_species(lines[0], len(tokens))
+        if names is None:
             raise CrystalFourierError(
-                f"{source}, line 6: no species line (VASP 4 format); pass species=['Na', 'Cl', ...] "
-                "in the order of the counts, or add the VASP 5 species line")
-        names = list(species)
+                f"{source}, line 6: no species line (VASP 4 format) and the comment line {lines[0].strip()!r} is "
+                "not a list of element symbols; give the elements in the order of the counts: --species Na,Cl "
+                "on the command line, species=['Na', 'Cl'] in Python, or add the VASP 5 species line")
     if line_index >= len(lines):
         raise CrystalFourierError(f"{source}: the file ends before the line of atom counts")
     try:
@@ -127,7 +139,7 @@ def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crysta
                                   f"{len(lines) - line_index} position lines follow")
     positions = np.array([_floats(lines[line_index + i], 3, "atom position", source, line_index + i + 1)
                           for i in range(total)])
-    numbers = np.repeat([atomic_number(_element(name, source)) for name in names], counts)
+    numbers = np.repeat([element_number(name) for name in names], counts)
     if mode in ("c", "k"):  # Cartesian positions are scaled like the lattice
         return Crystal.from_arrays(lattice, positions * factor[None, :], numbers, cartesian=True)
     return Crystal(lattice, positions, numbers)
@@ -141,9 +153,18 @@ def _all_numbers(tokens) -> bool:
     return True
 
 
-def _element(name: str, source: str) -> str:
-    # pymatgen/VASP sometimes write 'Fe_pv' or 'Fe/abc123' (POTCAR names) on the species line
-    return name.split("_")[0].split("/")[0]
+def _comment_species(comment: str, count: int) -> list[str] | None:
+    """The comment line's elements when it is exactly ``count`` element symbols (any case), else None."""
+    tokens = comment.replace(",", " ").split()
+    if len(tokens) != count:
+        return None
+    names = []
+    for token in tokens:
+        key = token[:1].upper() + token[1:].lower()
+        if key not in ELEMENTS[1:]:
+            return None
+        names.append(key)
+    return names
 
 
 def read_poscar(path: "str | os.PathLike", *, species=None) -> Crystal:

@@ -422,7 +422,7 @@ def _as_species(value):
     return value
 
 
-def read_structure(path: "str | os.PathLike", *, format: str | None = None) -> Crystal:
+def read_structure(path: "str | os.PathLike", *, format: str | None = None, species=None) -> Crystal:
     """Read one crystal from a file, choosing the reader by extension or content.
 
     Formats: CIF (``.cif``, or text with a ``data_`` block), POSCAR/CONTCAR
@@ -435,6 +435,10 @@ def read_structure(path: "str | os.PathLike", *, format: str | None = None) -> C
         The file.
     format : {'cif', 'poscar', 'extxyz', 'json'}, optional
         Skip the guess.
+    species : sequence of str, optional
+        Elements of a VASP 4 POSCAR (no species line), in the order of its counts
+        (``--species Na,Cl`` on the command line); checked against the species line of
+        a VASP 5 file. Ignored by the other formats.
 
     Raises
     ------
@@ -460,7 +464,7 @@ def read_structure(path: "str | os.PathLike", *, format: str | None = None) -> C
     if fmt == "poscar":
         from crystal_fourier.runtime.poscar import read_poscar
 
-        return read_poscar(path)
+        return read_poscar(path, species=species)
     if fmt in ("extxyz", "xyz"):
         from crystal_fourier.runtime.datasets import load_extxyz
 

@@ -177,5 +177,5 @@ def add_species_option(parser: argparse.ArgumentParser) -> None:
     """--species LIST: the elements of VASP 4 POSCARs, which have no species line."""
     parser.add_argument("--species", default=None, metavar="LIST",
                         help="elements of VASP 4 POSCAR files (no species line), in the order of their counts, "
-                             "e.g. Na,Cl; a species line or a comment line naming the elements takes precedence "
-                             "only when they agree")
+                             "e.g. Na,Cl (without it, a comment line that lists the elements is used); where a "
+                             "file has a species line, it must agree")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import positive_int
+from crystal_fourier.commands._options import add_symprec_option, positive_int
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
@@ -20,6 +20,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the JSON here")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
+    add_symprec_option(parser, from_model=True)
     parser.set_defaults(func=run)
 
 
@@ -36,9 +37,11 @@ def run(args) -> int:
     if target != trained.config.target:
         raise CrystalFourierError(f"{args.model} predicts {trained.config.target!r}; scoring it against {target!r} "
                                   f"compares different quantities (omit --target, or use --target {trained.config.target})")
-    samples = load_samples(args.data, target, trained.config.symprec, args.limit)
+    symprec = args.symprec if args.symprec is not None else trained.config.symprec
+    samples = load_samples(args.data, target, symprec, args.limit)
     metrics = trained.evaluate(samples)
     metrics["target"] = target
+    metrics["symprec"] = symprec
     text = json_text(json_safe(metrics))  # strict JSON: a NaN or infinite error is written as null
     if args.out:
         atomic_write_text(args.out, text)

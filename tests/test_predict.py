@@ -1,0 +1,171 @@
+"""Batch ``predict`` and the one symprec default (issue 11).
+
+``predict`` prints one row per input file, in input order; a file that fails gets an error
+row naming the file, the others are still predicted, and the exit status is 1. The symprec a
+model was trained with is stored in its config.json and reused by predict and evaluate unless
+``--symprec`` overrides it; every default in the package is ``DEFAULT_SYMPREC``.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from crystal_fourier.runtime.tolerances import DEFAULT_SYMPREC
+
+SIZES = ["--d-model", "16", "--heads", "2", "--layers", "1", "--d-route", "16", "--d-position", "16",
+         "--no-progress", "--epochs", "1", "--batch-size", "4"]
+# Two Cu atoms 0.06 A apart: spglib refuses them at symprec 0.1 (overlap), accepts them at 0.01.
+CLOSE_ATOMS = "close\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n0.02 0 0\n"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    from crystal_fourier.runtime.cif import write_cif
+    from crystal_fourier.runtime.datasets import write_cdvae_csv
+    from crystal_fourier.runtime.poscar import write_poscar
+    from crystal_fourier.runtime.random_crystals import random_crystal
+
+    folder = tmp_path_factory.mktemp("predict")
+    rows = []
+    for seed, number in enumerate((1, 2, 14, 62, 194, 225)):
+        crystal = random_crystal(number, seed=seed, max_atoms=8).crystal
+        rows.append({"material_id": f"m{seed}", "cif": write_cif(crystal), "spacegroup": number,
+                     "energy": float(crystal.numbers.mean() / 40.0)})
+        if seed == 5:
+            (folder / "good.cif").write_text(write_cif(crystal))
+            vasp5 = write_poscar(crystal, comment="a comment")
+            (folder / "POSCAR_vasp5").write_text(vasp5)
+            lines = vasp5.splitlines()
+            symbols = lines[5]
+            (folder / "POSCAR_vasp4").write_text("\n".join(lines[:5] + lines[6:]) + "\n")
+            (folder / "POSCAR_vasp4_comment").write_text("\n".join([symbols] + lines[1:5] + lines[6:]) + "\n")
+            (folder / "species.txt").write_text(symbols.replace("  ", ","))
+    write_cdvae_csv(folder / "train.csv", rows)
+    two_blocks = write_cif(random_crystal(225, seed=1).crystal, name="a") + write_cif(
+        random_crystal(229, seed=1).crystal, name="b")
+    (folder / "two_blocks.cif").write_text(two_blocks)
+    (folder / "POSCAR_close").write_text(CLOSE_ATOMS)
+    return folder
+
+
+def _train(folder: Path, out: Path, *extra) -> Path:
+    from crystal_fourier.cli import main
+
+    assert main(["train", "--data", str(folder / "train.csv"), "--target", "energy", "--out", str(out),
+                 *SIZES, *extra]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def model(folder, tmp_path_factory):
+    return _train(folder, tmp_path_factory.mktemp("model") / "m")
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_one_row_per_file_in_input_order_and_exit_1_when_some_fail(folder, model, capsys):
+    from crystal_fourier.cli import main
+
+    capsys.readouterr()
+    files = [folder / "good.cif", folder / "absent.cif", folder / "POSCAR_vasp4", folder / "two_blocks.cif",
+             folder / "POSCAR_close", folder / "POSCAR_vasp5"]
+    assert main(["predict", "--model", str(model), *map(str, files)]) == 1
+    captured = capsys.readouterr()
+    rows = _rows(captured.out)
+    assert rows[0] == ["file", "prediction", "error"]
+    assert [row[0] for row in rows[1:]] == [str(f) for f in files]
+    good, absent, vasp4, blocks, close, vasp5 = rows[1:]
+    assert good[2] == vasp5[2] == "" and float(good[1]) == pytest.approx(float(vasp5[1]), abs=1e-6)
+    for row in (absent, vasp4, blocks, close):
+        assert row[1] == ""
+        assert row[2].startswith(row[0]), row           # the message names the file ...
+        assert "structure '" not in row[2] and "()" not in row[2]   # ... never an index, no empty reason
+    assert "does not exist" in absent[2]
+    assert "no species line (VASP 4 format)" in vasp4[2] and "--species" in vasp4[2]
+    assert "2 data blocks hold structures ('a', 'b')" in blocks[2]
+    assert "spglib could not determine the symmetry" in close[2] and "--symprec" in close[2]
+    assert "4 of 6 file(s) failed" in captured.err
+
+
+def test_vasp4_species_from_the_option_or_the_comment_line(folder, model, capsys):
+    from crystal_fourier.cli import main
+
+    species = (folder / "species.txt").read_text().strip()
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "--species", species, str(folder / "POSCAR_vasp4"),
+                 str(folder / "POSCAR_vasp4_comment"), str(folder / "good.cif")]) == 0
+    rows = _rows(capsys.readouterr().out)[1:]
+    values = [float(row[1]) for row in rows]
+    assert values[0] == pytest.approx(values[2], abs=1e-6) and values[1] == pytest.approx(values[2], abs=1e-6)
+    assert main(["predict", "--model", str(model), "--species", "Xx", str(folder / "good.cif")]) == 2
+    assert "'Xx' does not start with an element symbol" in capsys.readouterr().err
+
+
+def test_symprec_is_stored_in_the_model_and_reused_unless_overridden(folder, model, tmp_path, capsys):
+    from crystal_fourier.cli import main
+
+    assert json.loads((model / "config.json").read_text())["train"]["symprec"] == DEFAULT_SYMPREC
+    close = str(folder / "POSCAR_close")
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), close]) == 1                        # the model's 0.1
+    assert "at symprec=0.1 A" in _rows(capsys.readouterr().out)[1][2]
+    assert main(["predict", "--model", str(model), "--symprec", "0.01", close]) == 0   # overridden
+    capsys.readouterr()
+    fine = _train(folder, tmp_path / "fine", "--symprec", "0.01")
+    assert json.loads((fine / "config.json").read_text())["train"]["symprec"] == 0.01
+    capsys.readouterr()
+    assert main(["predict", "--model", str(fine), close]) == 0                         # its stored 0.01
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(fine), "--data", str(folder / "train.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["symprec"] == 0.01
+    assert main(["evaluate", "--model", str(fine), "--data", str(folder / "train.csv"), "--symprec", "0.1"]) == 0
+    assert json.loads(capsys.readouterr().out)["symprec"] == 0.1
+
+
+def test_every_symprec_default_is_the_one_constant():
+    import importlib
+    import pkgutil
+
+    import crystal_fourier.runtime as runtime
+    from crystal_fourier.runtime.standardize import DEFAULT_SYMPREC as reexported
+    from crystal_fourier.runtime.training import TrainConfig
+
+    assert DEFAULT_SYMPREC == reexported == 0.1
+    assert TrainConfig().symprec == DEFAULT_SYMPREC
+    assert "0.1 Angstrom" in TrainConfig.__doc__ and "0.01" not in TrainConfig.__doc__.split("symprec")[1][:40]
+    checked = set()
+    for info in pkgutil.iter_modules(runtime.__path__):
+        module = importlib.import_module(f"crystal_fourier.runtime.{info.name}")
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            parameter = inspect.signature(function).parameters.get("symprec")
+            if parameter is not None and isinstance(parameter.default, float):
+                assert parameter.default == DEFAULT_SYMPREC, f"{info.name}.{name} defaults to {parameter.default}"
+                checked.add(f"{function.__module__}.{function.__qualname__}")
+    assert {"crystal_fourier.runtime.standardize.standardize", "crystal_fourier.runtime.standardize.detect_group",
+            "crystal_fourier.runtime.training.prepare_samples"} <= checked
+
+
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+def test_every_command_that_standardizes_has_symprec(command):
+    from crystal_fourier.cli import help_texts
+
+    text = " ".join(help_texts()[command].split())
+    assert "--symprec A" in text
+    if command == "train":
+        assert f"(default {DEFAULT_SYMPREC})" in text and "0.01" not in text
+    else:
+        assert "default: the one the model was trained with" in text
+
+
+def test_species_option_is_on_predict():
+    from crystal_fourier.cli import help_texts
+
+    assert "--species LIST" in help_texts()["predict"]
