@@ -1,15 +1,21 @@
-"""Code generation: derived bases -> flat, stamped torch modules (the one producer of generated/).
+"""Code generation: derived bases -> stamped torch modules of exact tables (the one producer of generated/).
 
 Pure functions from derivation to text; writing is :mod:`crystal_fourier.derive.writer`'s job
 and the command line is ``crystal-fourier generate``. Templates live in ``derive/templates``
 and are rendered by jinja2 with ``StrictUndefined``, ``keep_trailing_newline`` and
 ``trim_blocks``/``lstrip_blocks``; every table is passed in canonical order, so the output is
-byte-for-byte deterministic. The generated code imports torch and nothing from derive.
+byte-for-byte deterministic. The generated code imports torch, numpy and the hand-written
+kernel (:mod:`crystal_fourier.kernel`), never derive/.
 
-One shell and cutoff give a directory ``<shell>_<cutoff>/`` holding ``sg001.py`` ...
-``sg230.py`` (one ``nn.Module`` per group, standard setting) and an index ``__init__.py``
-with the per-group routing tables (DESIGN.md, "The paper's routing matrix, computed
-sparsely").
+One shell and cutoff give a package ``<shell>_<cutoff>/``: an index ``__init__.py`` with the
+shell's frequencies (cubic and hexagonal axes) and ``sg001.py`` ... ``sg230.py``, each a thin
+subclass of :class:`crystal_fourier.kernel.GeneratedBasis` holding only its exact tables (the
+real basis of derive/real_basis.py: shell row and phase of every term, function offsets, part
+letters). The transformer's routing encoder reads the same modules (one encoding).
+
+Stamps carry :data:`crystal_fourier._version.GENERATOR_VERSION`, the generator's own version:
+it changes only when the output does (the ledger generated/VERSIONS.txt records the hash of a
+reference render per version), not with every release of the package.
 """
 
 from __future__ import annotations
@@ -20,22 +26,23 @@ from pathlib import Path
 
 import numpy as np
 
-from crystal_fourier._version import __version__
+from crystal_fourier._version import GENERATOR_VERSION
 from crystal_fourier.derive.basis import Basis, basis
 from crystal_fourier.derive.frequency_sets import SHELLS, shell_frequencies
 from crystal_fourier.derive.stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = [
-    "SHIPPED", "REFERENCE_RENDER", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "LEDGER",
+    "SHIPPED", "REFERENCE_RENDER", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE", "LEDGER",
     "RoutingTable", "routing_table", "group_record", "directory_name", "module_name", "class_name",
-    "render_group_module", "render_index", "render_directory", "groups_text",
+    "render_group_module", "render_index", "render_package", "iter_directory", "render_directory", "groups_text",
     "reference_render_sha256", "read_ledger", "check_ledger",
 ]
 
-SHIPPED = (("ball", 5), ("ball", 6), ("box", 2))
-"""(shell, cutoff) pairs shipped in generated/: the paper's ball R = 5, ball R = 6 (faithful for
-every group) and the box K = 2 of the fast tests."""
+SHIPPED = (("ball", 5), ("ball", 6))
+"""(shell, cutoff) pairs shipped in generated/: the paper's ball R = 5 and ball R = 6 (faithful for
+every group, the runtime default). Other sets (e.g. the box K = 2 of the fast tests) are
+rendered on demand into the user cache or a directory of the caller's choice."""
 
 REFERENCE_RENDER = ("box", 2, (1, 2, 194, 225))
 """(shell, cutoff, groups) whose rendered modules, and their index, the ledger generated/VERSIONS.txt hashes."""
@@ -43,9 +50,11 @@ REFERENCE_RENDER = ("box", 2, (1, 2, 194, 225))
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 GROUP_TEMPLATE = "group.py.j2"
 INDEX_TEMPLATE = "index.py.j2"
+PACKAGE_TEMPLATE = "package.py.j2"
 LEDGER = "VERSIONS.txt"
 _TEMPLATE_PREFIX = "crystal_fourier/derive/templates"
 _WIDTH = 100
+_PART_LETTER = {"centric": "c", "re": "r", "im": "i"}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -128,19 +137,22 @@ def class_name(group) -> str:
 def group_record(derived: Basis) -> dict:
     """Everything a group module is rendered from, as JSON-able ints and strings.
 
-    ``frequencies`` are the m used by the real basis' terms (canonical order), ``terms`` the
-    (row, phase in 48ths) pairs grouped by function and ``offsets`` the function boundaries.
+    ``term_rows`` are the rows of the shell (canonical order, :func:`shell_frequencies`) of the
+    real basis' terms, grouped by function; ``term_phases_48`` their phases, ``offsets`` the
+    function boundaries and ``parts`` one letter per function ('c' centric, 'r'/'i' the real and
+    imaginary part of a pair of orbits O, -O).
 
     Examples
     --------
     >>> record = group_record(basis(1, 2, "box"))
-    >>> record["dim"], len(record["frequencies"]), len(record["terms"])
-    (125, 63, 125)
+    >>> record["dim"], len(record["term_rows"]), record["parts"][:3]
+    (125, 125, 'cri')
     """
     real, group, d = derived.real, derived.group, derived.decomposition
-    used = np.unique(real.term_frequency)
-    rows = np.searchsorted(used, real.term_frequency)
-    hkl = derived.frequencies.hkl[used]
+    frequencies = derived.frequencies
+    shell = shell_frequencies(frequencies.shell, frequencies.cutoff, bool(frequencies.hexagonal))
+    if not np.array_equal(np.asarray(shell), frequencies.hkl):  # the index's table must be the derivation's
+        raise CrystalFourierError(f"{group}: derived frequencies are not the canonical {frequencies.shell} shell")
     offsets = np.searchsorted(real.term_function, np.arange(len(real) + 1))
     return {
         "sg": group.number,
@@ -148,59 +160,51 @@ def group_record(derived: Basis) -> dict:
         "symbol": group.symbol,
         "hall_symbol": group.hall_symbol,
         "standard": group.is_standard,
-        "shell": derived.frequencies.shell,
-        "cutoff": derived.frequencies.cutoff,
-        "hexagonal": bool(derived.frequencies.hexagonal),
+        "shell": frequencies.shell,
+        "cutoff": frequencies.cutoff,
+        "hexagonal": bool(frequencies.hexagonal),
         "n_operations": len(group.operations),
-        "n_shell": len(derived.frequencies),
+        "n_shell": len(frequencies),
         "n_orbits": len(d),
         "n_absent_orbits": int(d.absent.sum()),
         "dim": len(real),
-        "frequencies": hkl.tolist(),
-        "terms": np.stack([rows, real.term_phase_48], axis=1).tolist(),
+        "term_rows": real.term_frequency.tolist(),
+        "term_phases_48": real.term_phase_48.tolist(),
         "offsets": offsets.tolist(),
+        "parts": "".join(_PART_LETTER[part] for part in real.part),
     }
 
 
-def _wrap(items, indent: int) -> str:
-    """Items separated by spaces, wrapped at 100 columns, each line indented."""
-    lines, line = [], ""
-    for item in items:
-        if line and indent + len(line) + 1 + len(item) > _WIDTH:
-            lines.append(line)
-            line = item
-        else:
-            line = f"{line} {item}" if line else item
-    if line:
-        lines.append(line)
-    return "\n".join(" " * indent + text for text in lines)
+def _text_block(values, indent: int, per_line: int | None = None) -> str:
+    """Integers as adjacent string literals of space-separated numbers (compact, fast to compile and parse).
 
-
-def _int_block(values, indent: int = 4, per_item: int = 1) -> str:
-    """Comma-terminated integers, ``per_item`` to an item, wrapped at 100 columns."""
-    flat = [int(v) for v in np.asarray(values, dtype=np.int64).reshape(-1)]
-    return _wrap([", ".join(map(str, flat[i:i + per_item])) + "," for i in range(0, len(flat), per_item)], indent)
-
-
-def _text_block(values, indent: int) -> str:
-    """Integers as adjacent string literals of space-separated numbers (fast to compile and parse)."""
+    ``per_line`` keeps that many numbers to a line (3 for h k l rows); otherwise lines are filled
+    to 100 columns.
+    """
     items = [str(int(v)) for v in np.asarray(values, dtype=np.int64).reshape(-1)]
+    return _string_block(items, indent, per_line)
+
+
+def _string_block(items, indent: int, per_line: int | None = None, separator: str = " ") -> str:
     if not items:
         return " " * indent + '""'
-    lines, line = [], ""
+    lines, line, count = [], "", 0
     for item in items:
-        if line and indent + len(line) + len(item) + 4 > _WIDTH:
+        full = count == per_line if per_line else (line and indent + len(line) + len(item) + 4 > _WIDTH)
+        if full:
             lines.append(line)
-            line = item
+            line, count = item, 1
         else:
-            line = f"{line} {item}" if line else item
+            line = f"{line}{separator}{item}" if line else item
+            count += 1
     lines.append(line)
-    return "\n".join(" " * indent + f'"{text}{" " if i < len(lines) - 1 else ""}"' for i, text in enumerate(lines))
+    last = len(lines) - 1
+    return "\n".join(" " * indent + f'"{text}{separator if i < last else ""}"' for i, text in enumerate(lines))
 
 
-def _row_block(rows, indent: int = 4) -> str:
-    """Integer rows as tuples ``(h, k, l),``, wrapped at 100 columns."""
-    return _wrap([f"({', '.join(map(str, row))})," for row in np.asarray(rows, dtype=np.int64).tolist()], indent)
+def _rows_per_line(rows: int) -> int:
+    """h k l triples per line of a shell table, as many as fit in 100 columns."""
+    return max(1, (_WIDTH - 6) // 12) * 3 if rows else 3
 
 
 @lru_cache(maxsize=None)
@@ -227,8 +231,8 @@ def _render(name: str, record: dict, context: dict, fields: str, version: str) -
                  inputs=inputs_sha256(record, _template_text(name), version))
 
 
-def render_group_module(derived: Basis, version: str = __version__) -> str:
-    """The stamped source of one group's ``nn.Module``.
+def render_group_module(derived: Basis, version: str = GENERATOR_VERSION) -> str:
+    """The stamped source of one group's module: its exact tables and a thin kernel subclass.
 
     Parameters
     ----------
@@ -249,7 +253,6 @@ def render_group_module(derived: Basis, version: str = __version__) -> str:
     '# sg=225 hall_number=523 shell=box cutoff=2'
     """
     record = group_record(derived)
-    used = np.asarray(record["frequencies"], dtype=np.int64).reshape(-1, 3)
     context = {
         "number": record["sg"],
         "symbol": record["symbol"],
@@ -260,17 +263,17 @@ def render_group_module(derived: Basis, version: str = __version__) -> str:
         "cutoff": record["cutoff"],
         "n_shell": record["n_shell"],
         "axes": "hexagonal" if record["hexagonal"] else "cubic",
+        "shell_table": "HEXAGONAL_FREQUENCIES" if record["hexagonal"] else "CUBIC_FREQUENCIES",
         "dim": record["dim"],
         "n_orbits": record["n_orbits"],
         "n_present_orbits": record["n_orbits"] - record["n_absent_orbits"],
         "n_absent_orbits": record["n_absent_orbits"],
-        "n_terms": len(record["terms"]),
-        "n_frequencies": len(used),
-        "max_index": int(np.abs(used).max(initial=0)),
+        "n_terms": len(record["term_rows"]),
         "class_name": class_name(derived.group),
-        "frequencies": _row_block(used),
-        "terms": _int_block(record["terms"], per_item=2),
-        "offsets": _int_block(record["offsets"]),
+        "term_rows": _text_block(record["term_rows"], 4),
+        "term_phases": _text_block(record["term_phases_48"], 4),
+        "offsets": _text_block(record["offsets"], 4),
+        "parts": _string_block(list(record["parts"]), 4, per_line=90, separator=""),
     }
     fields = (f"sg={record['sg']} hall_number={record['hall_number']} "
               f"shell={record['shell']} cutoff={record['cutoff']}")
@@ -293,111 +296,101 @@ def groups_text(numbers) -> str:
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-def render_index(shell: str, cutoff: int, bases, version: str = __version__) -> str:
-    """The stamped index ``__init__.py`` of one directory: module map and routing tables.
+def render_index(shell: str, cutoff: int, version: str = GENERATOR_VERSION) -> str:
+    """The stamped index ``__init__.py`` of one set: the shell on both axes and the module lookup.
 
-    Parameters
-    ----------
-    shell : str
-    cutoff : int
-    bases : sequence of Basis
-        One per group, standard settings, all of ``shell`` and ``cutoff``.
-    version : str
+    It does not depend on which groups are rendered, so a partial run writes the same index.
 
     Examples
     --------
-    >>> text = render_index("box", 1, [basis(1, 1, "box"), basis(194, 1, "box")])
-    >>> text.splitlines()[2]
-    '# index groups=1,194 shell=box cutoff=1'
+    >>> render_index("box", 1).splitlines()[2]
+    '# index shell=box cutoff=1'
     """
-    bases = sorted(bases, key=lambda b: b.group.number)
-    entries, records = [], []
-    for derived in bases:
-        group = derived.group
-        if not group.is_standard or derived.frequencies.shell != shell or derived.frequencies.cutoff != cutoff:
-            raise CrystalFourierError(f"render_index wants standard settings at {shell} {cutoff}, got {group}")
-        table = routing_table(derived)
-        records.append({"sg": group.number, "hall_number": group.hall_number, "module": module_name(group),
-                        "class": class_name(group), "hexagonal": bool(derived.frequencies.hexagonal),
-                        "frequency": table.frequency.tolist(), "phase_24": table.phase_24.tolist(),
-                        "offsets": table.offsets.tolist()})
-        entries.append({"number": group.number, "module": module_name(group), "class_name": class_name(group),
-                        "frequency": _text_block(table.frequency, indent=12),
-                        "phase_24": _text_block(table.phase_24, indent=12),
-                        "offsets": _text_block(table.offsets, indent=12)})
-    cubic = shell_frequencies(shell, cutoff, False)
-    hexagonal = shell_frequencies(shell, cutoff, True)
-    record = {"shell": shell, "cutoff": cutoff, "groups": records,
-              "cubic": cubic.tolist(), "hexagonal": hexagonal.tolist()}
-    numbers = [b.group.number for b in bases]
+    _check_request(shell, cutoff)
+    cubic = np.asarray(shell_frequencies(shell, cutoff, False))
+    hexagonal = np.asarray(shell_frequencies(shell, cutoff, True))
+    record = {"shell": shell, "cutoff": cutoff, "cubic": cubic.tolist(), "hexagonal": hexagonal.tolist()}
     context = {
         "shell": shell,
         "cutoff": cutoff,
-        "groups_text": groups_text(numbers),
-        "groups": entries,
-        "hall_numbers": _wrap([f"{b.group.number}: {b.group.hall_number}," for b in bases], 4),
-        "hexagonal": _int_block([b.group.number for b in bases if b.frequencies.hexagonal]),
         "n_cubic": len(cubic),
         "n_hexagonal": len(hexagonal),
-        "cubic_frequencies": _row_block(cubic),
-        "hexagonal_frequencies": _row_block(hexagonal),
+        "cubic_frequencies": _text_block(cubic, 4, per_line=_rows_per_line(len(cubic))),
+        "hexagonal_frequencies": _text_block(hexagonal, 4, per_line=_rows_per_line(len(hexagonal))),
     }
-    fields = f"index groups={groups_text(numbers)} shell={shell} cutoff={cutoff}"
-    return _render(INDEX_TEMPLATE, record, context, fields, version)
+    return _render(INDEX_TEMPLATE, record, context, f"index shell={shell} cutoff={cutoff}", version)
+
+
+def render_package(version: str = GENERATOR_VERSION) -> str:
+    """The stamped ``generated/__init__.py``: names the shipped sets and adds the user cache to the path.
+
+    >>> render_package().splitlines()[2]
+    '# package shipped=ball_5,ball_6'
+    """
+    shipped = ",".join(directory_name(shell, cutoff) for shell, cutoff in SHIPPED)
+    record = {"shipped": shipped}
+    return _render(PACKAGE_TEMPLATE, record, {"shipped": shipped.replace(",", ", ")}, f"package shipped={shipped}",
+                   version)
 
 
 def _check_request(shell: str, cutoff) -> None:
     if shell not in SHELLS:
         raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 0:
+    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 0:
         raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
 
 
-def render_directory(shell: str, cutoff: int, groups=None, *, progress=None,
-                     version: str = __version__) -> dict[str, str]:
-    """All files of ``<shell>_<cutoff>/``: file name -> text.
+def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), progress=None,
+                   version: str = GENERATOR_VERSION):
+    """The files of ``<shell>_<cutoff>/`` one at a time: (file name, text), index first.
+
+    Group by group, so that a caller can write each file as soon as it is rendered and memory
+    stays bounded by one group's derivation.
 
     Parameters
     ----------
     shell : {'ball', 'box'}
     cutoff : int
     groups : iterable of int, optional
-        Group numbers (standard settings); default all 230. The index ``__init__.py`` is
-        rendered only when all 230 are, so a partial run never shrinks a shipped index.
+        Group numbers (standard settings); default all 230.
+    hall_numbers : iterable of int
+        Further settings (Hall numbers 1-530) rendered as ``sgNNN_hallHHH.py``.
     progress : callable, optional
         Wraps the iterable of group numbers (e.g. ``tqdm``).
     version : str
+    """
+    _check_request(shell, cutoff)
+    numbers = list(range(1, 231)) if groups is None else sorted(set(int(n) for n in groups))
+    if not numbers and not hall_numbers or numbers and (numbers[0] < 1 or numbers[-1] > 230):
+        raise CrystalFourierError(f"groups must be numbers in 1-230, got {groups!r}")
+    yield "__init__.py", render_index(shell, cutoff, version)
+    requests = [(n, None) for n in numbers] + [(None, int(h)) for h in hall_numbers]
+    for number, hall in (progress(requests) if progress is not None else requests):
+        derived = basis(number, cutoff, shell, hall_number=hall)
+        yield f"{module_name(derived.group)}.py", render_group_module(derived, version)
+
+
+def render_directory(shell: str, cutoff: int, groups=None, *, progress=None,
+                     version: str = GENERATOR_VERSION) -> dict[str, str]:
+    """All files of ``<shell>_<cutoff>/`` (:func:`iter_directory`): file name -> text.
 
     Examples
     --------
     >>> sorted(render_directory("box", 1, [1, 2]))
-    ['sg001.py', 'sg002.py']
+    ['__init__.py', 'sg001.py', 'sg002.py']
     """
-    _check_request(shell, cutoff)
-    numbers = list(range(1, 231)) if groups is None else sorted(set(int(n) for n in groups))
-    if not numbers or numbers[0] < 1 or numbers[-1] > 230:
-        raise CrystalFourierError(f"groups must be numbers in 1-230, got {groups!r}")
-    iterable = progress(numbers) if progress is not None else numbers
-    files, bases = {}, []
-    for number in iterable:
-        derived = basis(number, cutoff, shell)
-        bases.append(derived)
-        files[f"{module_name(derived.group)}.py"] = render_group_module(derived, version)
-    if len(numbers) == 230:
-        files["__init__.py"] = render_index(shell, cutoff, bases, version)
-    return dict(sorted(files.items()))
+    return dict(sorted(iter_directory(shell, cutoff, groups, progress=progress, version=version)))
 
 
-def reference_render_sha256(version: str = __version__) -> str:
+def reference_render_sha256(version: str = GENERATOR_VERSION) -> str:
     """SHA-256 of the reference render (:data:`REFERENCE_RENDER`), the ledger's entry for ``version``.
 
     >>> len(reference_render_sha256())
     64
     """
     shell, cutoff, numbers = REFERENCE_RENDER
-    bases = [basis(n, cutoff, shell) for n in numbers]
-    texts = [render_group_module(derived, version) for derived in bases]
-    return sha256_text("".join(texts) + render_index(shell, cutoff, bases, version))
+    texts = [render_group_module(basis(n, cutoff, shell), version) for n in numbers]
+    return sha256_text("".join(texts) + render_index(shell, cutoff, version) + render_package(version))
 
 
 def read_ledger(text: str) -> dict[str, str]:
@@ -419,13 +412,13 @@ def read_ledger(text: str) -> dict[str, str]:
     return ledger
 
 
-def check_ledger(text: str, version: str = __version__, reference: str | None = None) -> None:
+def check_ledger(text: str, version: str = GENERATOR_VERSION, reference: str | None = None) -> None:
     """Check that the ledger records ``version`` with the hash of today's reference render.
 
     Raises
     ------
     CrystalFourierError
-        Naming the constant to bump (``crystal_fourier._version.__version__``) when the output
+        Naming the constant to bump (``crystal_fourier._version.GENERATOR_VERSION``) when the output
         changed under an unchanged version, or the line to add for a new version.
 
     Examples
@@ -445,6 +438,6 @@ def check_ledger(text: str, version: str = __version__, reference: str | None = 
         raise CrystalFourierError(
             f"The generated code changed but the generator version did not: the reference render "
             f"{REFERENCE_RENDER} hashes to {reference}, generated/{LEDGER} records {ledger[version]} for "
-            f"{version}. Bump crystal_fourier._version.__version__ (crystal_fourier/_version.py), add "
+            f"{version}. Bump crystal_fourier._version.GENERATOR_VERSION (crystal_fourier/_version.py), add "
             f"'<new version> <hash>' to generated/{LEDGER}, and run `crystal-fourier generate --shipped`.")
 

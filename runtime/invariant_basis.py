@@ -1,79 +1,114 @@
-"""``invariant_basis``: the flat torch module of one group, shipped or generated on demand.
+"""``invariant_basis``: the torch module of one group, shipped or generated on demand.
 
-The shipped sets (generated/ball_5, ball_6, box_2) are imported directly. Any other shell,
-cutoff or setting (Hall number) is rendered by the same generator
-(:mod:`crystal_fourier.derive.codegen`) into a user cache directory and imported from there;
-the cache file is rewritten only when the generator would produce different bytes.
+The shipped sets (generated/ball_5, ball_6) are imported directly. Any other shell, cutoff or
+setting (Hall number) is rendered by the same generator (:mod:`crystal_fourier.derive.codegen`)
+into the user cache (:func:`crystal_fourier.cache.cache_directory`) and imported from there under
+its real package name (``crystal_fourier.generated.<shell>_<cutoff>.<module>``), so it behaves
+like a shipped module: same class layout, picklable. A cache file is rewritten only when the
+generator would produce different bytes.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 import torch
 
-from crystal_fourier._version import __version__
+from crystal_fourier.cache import cache_directory, sync_package_paths
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["invariant_basis", "cache_directory"]
+__all__ = ["invariant_basis", "cache_directory", "basis_class", "shell_index"]
 
 _SHELLS = ("ball", "box")
 
 
-def cache_directory() -> Path:
-    """Where modules generated on demand live.
-
-    ``$CRYSTAL_FOURIER_CACHE`` if set, else ``$XDG_CACHE_HOME/crystal-fourier``, else
-    ``~/.cache/crystal-fourier``; one subdirectory per generator version.
-
-    >>> cache_directory().name.startswith("generated-")
-    True
-    """
-    root = os.environ.get("CRYSTAL_FOURIER_CACHE")
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = Path(xdg) / "crystal-fourier" if xdg else Path.home() / ".cache" / "crystal-fourier"
-    return Path(root) / f"generated-{__version__}"
+def _module_path(shell: str, cutoff: int, module: str) -> str:
+    return f"crystal_fourier.generated.{shell}_{cutoff}.{module}"
 
 
-def _shipped_class(shell: str, cutoff: int, number: int):
-    """The shipped class of a standard setting, or None if that set is not shipped."""
-    package = f"crystal_fourier.generated.{shell}_{cutoff}"
+def _import_class(shell: str, cutoff: int, module: str, name: str):
+    """The class if its module is importable (shipped or already in the cache), else None."""
     try:
-        spec = importlib.util.find_spec(package)
+        if importlib.util.find_spec(_module_path(shell, cutoff, module)) is None:
+            return None
     except ModuleNotFoundError:
         return None
-    if spec is None:
-        return None
-    return importlib.import_module(package).basis_class(number)
+    return getattr(importlib.import_module(_module_path(shell, cutoff, module)), name)
+
+
+def _write(files: dict, directory) -> None:
+    from crystal_fourier.derive.writer import write_files
+
+    try:
+        write_files(files)
+    except OSError as error:
+        raise CrystalFourierError(
+            f"cannot write the generated module to {directory} ({error}); set CRYSTAL_FOURIER_CACHE to a "
+            "writable directory") from None
+    importlib.invalidate_caches()
+
+
+def _check_set(shell: str, cutoff: int) -> None:
+    if shell not in _SHELLS:
+        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(_SHELLS)}")
+    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 0:
+        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
 
 
 @lru_cache(maxsize=None)
-def _cached_class(shell: str, cutoff: int, hall_number: int):
-    """Render (if needed) and import the module of one setting from the cache directory."""
-    from crystal_fourier.derive import basis
-    from crystal_fourier.derive.codegen import class_name, directory_name, module_name, render_group_module
-    from crystal_fourier.derive.writer import write_files
+def shell_index(shell: str, cutoff: int):
+    """The generated index package of one set (its shell tables), shipped or rendered into the cache."""
+    _check_set(shell, cutoff)
+    import crystal_fourier.generated  # noqa: F401 - its __path__ holds the cache
 
-    derived = basis(None, cutoff, shell, hall_number=hall_number)
-    path = cache_directory() / directory_name(shell, cutoff) / f"{module_name(derived.group)}.py"
+    sync_package_paths()
+    name = f"crystal_fourier.generated.{shell}_{cutoff}"
     try:
-        write_files({path: render_group_module(derived)})
-    except OSError as error:
+        found = importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        from crystal_fourier.derive.codegen import directory_name, render_index
+
+        directory = cache_directory() / directory_name(shell, cutoff)
+        _write({directory / "__init__.py": render_index(shell, cutoff)}, directory)
+    return importlib.import_module(name)
+
+
+@lru_cache(maxsize=None)
+def basis_class(shell: str, cutoff: int, hall_number: int) -> type:
+    """The generated class of one setting: shipped, in the cache, or rendered into the cache now.
+
+    Raises
+    ------
+    CrystalFourierError
+        If the cache directory cannot be written.
+    """
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.derive.codegen import class_name, directory_name, module_name
+
+    group = space_group(None, hall_number=hall_number)
+    module, name = module_name(group), class_name(group)
+    shell_index(shell, cutoff)
+    cls = _import_class(shell, cutoff, module, name)
+    if cls is not None:
+        return cls
+    from crystal_fourier.derive import basis
+    from crystal_fourier.derive.codegen import render_group_module, render_index
+
+    directory = cache_directory() / directory_name(shell, cutoff)
+    derived = basis(None, cutoff, shell, hall_number=hall_number)
+    # The index too: a cache directory is a complete package wherever the set was first imported from.
+    _write({directory / "__init__.py": render_index(shell, cutoff),
+            directory / f"{module}.py": render_group_module(derived)}, directory)
+    cls = _import_class(shell, cutoff, module, name)
+    if cls is None:
         raise CrystalFourierError(
-            f"cannot write the generated module to {path} ({error}); set CRYSTAL_FOURIER_CACHE to a "
-            "writable directory") from None
-    name = f"crystal_fourier_cache.{directory_name(shell, cutoff)}.{module_name(derived.group)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return getattr(module, class_name(derived.group))
+            f"the module generated into {directory} does not import as {_module_path(shell, cutoff, module)}: "
+            "was CRYSTAL_FOURIER_CACHE changed after crystal_fourier.generated was imported?")
+    return cls
 
 
 def invariant_basis(group, cutoff: int = 5, shell: str = "ball", dtype: torch.dtype = torch.float64, *,
@@ -115,20 +150,8 @@ def invariant_basis(group, cutoff: int = 5, shell: str = "ball", dtype: torch.dt
     """
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise CrystalFourierError(f"dtype must be a floating torch dtype such as torch.float64, got {dtype!r}")
-    if shell not in _SHELLS:
-        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(_SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
-    number = group if isinstance(group, int) and not isinstance(group, bool) and hall_number is None else None
-    cls = None
-    if number is not None and 1 <= number <= 230:
-        cls = _shipped_class(shell, cutoff, number)
-    if cls is None:
-        from crystal_fourier.derive import space_group
+    _check_set(shell, cutoff)
+    from crystal_fourier.derive import space_group
 
-        resolved = space_group(group, hall_number=hall_number)
-        if resolved.is_standard:
-            cls = _shipped_class(shell, cutoff, resolved.number)
-        if cls is None:
-            cls = _cached_class(shell, cutoff, resolved.hall_number)
-    return cls(dtype=dtype)
+    resolved = space_group(group, hall_number=hall_number)
+    return basis_class(shell, cutoff, resolved.hall_number)(dtype=dtype)

@@ -10,13 +10,14 @@ weights W_re, W_im (out_features x n_slots, indexed by slot, shared by every gro
 
     y = W_re Re z + W_im Im z + b = W_G f(x) + b,   W_G = W_re Re T_G + W_im Im T_G,
 
-where z = T_G f writes the slot features through the group's n_orbits real functions f_i
-(:class:`~crystal_fourier.runtime.routing_tables.RealRouting`: one or two exact entries
-e(q/48) / |O| per slot, the sparse routing table S_G in real form). So per step W_G is a
-gather-and-sum over the group's slots, and per atom the cost is one cosine per term (at most
-one per present slot, half of them for centric orbits) and n_orbits x out_features; no dense
-|U| x |U| matrix is ever formed. Atoms are sorted by setting, and each setting's block is
-one small matrix product for the angles, one cosine, one sparse sum and one matrix product.
+where z = T_G f writes the slot features through the group's real basis functions f_i, the
+very functions of the generated per-group module (``crystal_fourier.generated``, evaluated by the
+one kernel of :mod:`crystal_fourier.kernel`), with one or two exact entries e(q/48) a/b per slot
+(:func:`~crystal_fourier.runtime.routing_tables.setting_routing`). So per step W_G is a
+gather-and-sum over the slots of every setting in the batch (one ``index_add_`` for all of
+them), and per atom the cost is the module's cosines plus n_functions x out_features; no dense
+|U| x |U| matrix is ever formed. Atoms are sorted by setting; each setting's block is one kernel
+call and one matrix product.
 
 The slot set (the union of the cubic and hexagonal shells, so that slot n always means the
 same (h, k, l)) and the tables are described in :mod:`crystal_fourier.runtime.routing_tables`.
@@ -27,26 +28,41 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.routing_tables import _check, real_routing, slot_frequencies, slot_table
+from crystal_fourier.runtime.routing_tables import check_set, setting_routing, slot_frequencies
 
-__all__ = ["RoutingEncoder"]
+__all__ = ["RoutingEncoder", "RoutingPlan"]
 
 _INDEX = torch.int32  # index dtype of the prepared tables (index_select / index_add_ accept it): half of int64
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Prepared:
-    """A setting's RealRouting as tensors on one device and dtype, laid out for ``forward``."""
+class RoutingPlan:
+    """How a batch is split by setting: static Python ints plus two index tensors.
 
-    angle_weight: torch.Tensor  # (n_terms, 4): [2 pi m_j, -2 pi p_j / 48], times [x; 1] gives the angle
-    term_function: torch.Tensor  # (n_terms,): function of each term
+    Built eagerly by :meth:`RoutingEncoder.plan`; :meth:`RoutingEncoder.forward_planned` only
+    reads it, so that method compiles with ``torch.compile(fullgraph=True)``.
+    """
+
+    hall_numbers: tuple[int, ...]  # settings present, ascending
+    counts: tuple[int, ...]  # atoms of each
+    order: torch.Tensor  # (N,): atoms sorted by setting
+    inverse: torch.Tensor  # (N,): back to input order
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Prepared:
+    """One setting on one device and dtype: its generated module and routing entries as tensors."""
+
+    module: nn.Module  # the generated per-group module (f_i of the setting)
     source: torch.Tensor  # (2 n_entries,): rows of [W_re, W_im]^T gathered into W_G^T
     target: torch.Tensor  # (2 n_entries,): rows of W_G^T (functions) they add to
-    coefficient: torch.Tensor  # (2 n_entries, 1): scale cos(2 pi q/48), scale sin(2 pi q/48)
+    coefficient: torch.Tensor  # (2 n_entries, 1): Re T, Im T
     n_functions: int
 
 
@@ -87,7 +103,7 @@ class RoutingEncoder(nn.Module):
 
     def __init__(self, out_features: int, cutoff: int = 6, shell: str = "ball", include_constant: bool = False):
         super().__init__()
-        _check(shell, cutoff)
+        check_set(shell, cutoff)
         if isinstance(out_features, bool) or not isinstance(out_features, int) or out_features < 1:
             raise CrystalFourierError(f"out_features must be a positive integer, got {out_features!r}")
         self.out_features = out_features
@@ -114,30 +130,26 @@ class RoutingEncoder(nn.Module):
                 f"cutoff={self.cutoff}, include_constant={self.include_constant}")
 
     def table(self, hall_number: int):
-        """The :class:`~crystal_fourier.runtime.routing_tables.SlotTable` of one setting (built on first use)."""
-        return slot_table(self.shell, self.cutoff, int(hall_number), self.include_constant)
+        """The :class:`~crystal_fourier.runtime.routing_tables.SettingRouting` of one setting."""
+        return setting_routing(self.shell, self.cutoff, int(hall_number), self.include_constant)
 
     def _prepare(self, hall_number: int, device: torch.device, dtype: torch.dtype) -> _Prepared:
         key = (hall_number, device, dtype)
         prepared = self._prepared.get(key)
         if prepared is not None:
             return prepared
-        form = real_routing(self.shell, self.cutoff, int(hall_number), self.include_constant)
-        hkl = self.slot_hkl.cpu()[torch.tensor(form.term_slot)].to(torch.float64)
-        shift = (-2 * math.pi / 48) * torch.tensor(form.term_phase_48, dtype=torch.float64)
-        entry_slot = torch.tensor(form.entry_slot)
-        entry_function = torch.tensor(form.entry_function)
-        angle = (2 * math.pi / 48) * torch.tensor(form.entry_phase_48, dtype=torch.float64)
-        scale = torch.tensor(form.entry_scale)
-        # W_G^T[i] = sum over entries (n, i) of scale (cos W_re[:, n] + sin W_im[:, n]); in
-        # [W_re, W_im]^T, W_re[:, n] is row n and W_im[:, n] row n_slots + n.
+        routing = self.table(hall_number)
+        slot = torch.from_numpy(routing.entry_slot.copy())
+        function = torch.from_numpy(routing.entry_function.copy())
+        # W_G^T[i] = sum over entries (n, i) of Re T W_re[:, n] + Im T W_im[:, n]; in [W_re, W_im]^T,
+        # W_re[:, n] is row n and W_im[:, n] row n_slots + n.
+        coefficient = torch.from_numpy(np.concatenate([routing.entry_re, routing.entry_im]))
         prepared = _Prepared(
-            angle_weight=torch.cat([2 * math.pi * hkl, shift[:, None]], dim=1).to(device, dtype),
-            term_function=torch.tensor(form.term_function).to(device, _INDEX),
-            source=torch.cat([entry_slot, entry_slot + self.n_slots]).to(device, _INDEX),
-            target=torch.cat([entry_function, entry_function]).to(device, _INDEX),
-            coefficient=torch.cat([scale * torch.cos(angle), scale * torch.sin(angle)])[:, None].to(device, dtype),
-            n_functions=form.n_functions,
+            module=routing.basis_class(dtype=dtype).to(device),
+            source=torch.cat([slot, slot + self.n_slots]).to(device, _INDEX),
+            target=torch.cat([function, function]).to(device, _INDEX),
+            coefficient=coefficient[:, None].to(device, dtype),
+            n_functions=routing.n_functions,
         )
         self._prepared[key] = prepared
         return prepared
@@ -155,6 +167,15 @@ class RoutingEncoder(nn.Module):
                 f"hall_numbers must lie in 1-530 (spglib Hall numbers), got {int(hall_numbers.min())}-"
                 f"{int(hall_numbers.max())}; use crystal_fourier.derive.standard_hall_number(group) for a group number")
 
+    def plan(self, hall_numbers: torch.Tensor) -> RoutingPlan:
+        """Split a batch by setting (eager: reads the Hall numbers); see :meth:`forward_planned`."""
+        hall_numbers = hall_numbers.to(self.weight_re.device)
+        order = torch.argsort(hall_numbers, stable=True)
+        halls, counts = torch.unique_consecutive(hall_numbers[order], return_counts=True)
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(len(order), device=order.device)
+        return RoutingPlan(tuple(halls.tolist()), tuple(counts.tolist()), order, inverse)
+
     def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
         """Encode fractional ``positions`` shape=(N, 3) of atoms in settings ``hall_numbers`` shape=(N,).
 
@@ -164,59 +185,49 @@ class RoutingEncoder(nn.Module):
             shape=(N, out_features), the dtype of the weights.
         """
         self._validate(positions, hall_numbers)
-        dtype, device = self.weight_re.dtype, self.weight_re.device
-        count = positions.shape[0]
-        if count == 0:
+        if positions.shape[0] == 0:
             return self.bias.new_zeros(0, self.out_features) + self.bias
-        x = positions.to(device, dtype)
-        x = x - torch.floor(x)
-        hall_numbers = hall_numbers.to(device)
-        order = torch.argsort(hall_numbers, stable=True)
-        halls, counts = torch.unique_consecutive(hall_numbers[order], return_counts=True)
-        # (4, N): coordinates of the atoms sorted by setting, and a row of ones for the phase shift.
-        columns = torch.cat([x.index_select(0, order).T, x.new_ones(1, count)]).contiguous()
-        weights = torch.cat([self.weight_re, self.weight_im], dim=1).T.contiguous()  # (2 n_slots, out)
+        return self.forward_planned(positions, self.plan(hall_numbers))
+
+    def forward_planned(self, positions: torch.Tensor, plan: RoutingPlan) -> torch.Tensor:
+        """:meth:`forward` for a batch already split by :meth:`plan` (no data-dependent control flow)."""
+        dtype, device = self.weight_re.dtype, self.weight_re.device
+        x = positions.to(device, dtype).index_select(0, plan.order)
+        tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
+        # W_G^T of every setting in the batch with one gather and one index_add_ (functions stacked).
+        offsets = [0]
+        for table in tables:
+            offsets.append(offsets[-1] + table.n_functions)
+        shift = [table.target + offset for table, offset in zip(tables, offsets)]
+        weights = torch.cat([self.weight_re, self.weight_im], dim=1).T  # (2 n_slots, out)
+        source = torch.cat([table.source for table in tables])
+        coefficient = torch.cat([table.coefficient for table in tables])
+        routed = weights.new_zeros(offsets[-1], self.out_features).index_add_(
+            0, torch.cat(shift), weights.index_select(0, source) * coefficient)
         pieces, start = [], 0
-        for hall, size in zip(halls.tolist(), counts.tolist(), strict=True):
-            table = self._prepare(hall, device, dtype)
-            angle = torch.mm(table.angle_weight, columns[:, start:start + size])  # (n_terms, size)
+        for table, size, offset in zip(tables, plan.counts, offsets):
+            functions = table.module(x[start:start + size])  # (size, n_functions): the generated module
             start += size
-            functions = angle.new_zeros(table.n_functions, size).index_add_(0, table.term_function, torch.cos(angle))
-            routed = weights.new_zeros(table.n_functions, self.out_features).index_add_(
-                0, table.target, weights.index_select(0, table.source) * table.coefficient)  # W_G^T
-            pieces.append(torch.addmm(self.bias, functions.T, routed))
-        inverse = torch.empty_like(order)
-        inverse[order] = torch.arange(count, device=device)
-        return torch.cat(pieces).index_select(0, inverse)
+            pieces.append(torch.addmm(self.bias, functions, routed[offset:offset + table.n_functions]))
+        return torch.cat(pieces).index_select(0, plan.inverse)
 
     def slot_features(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
-        """Dense reference path: [Re z, Im z] for every slot, shape=(N, 2 n_slots).
+        """[Re z, Im z] for every slot, shape=(N, 2 n_slots), through the generated modules: z = T f.
 
-        Computes every mode e(n . x) of the slot set, psi_O = (1/|O|) sum e(-phase_m/24) e(m.x)
-        and z_n = e(phase_n/24) psi_O(n) slot by slot; zero where n is absent for the atom's
-        group. ``forward`` equals ``slot_features @ [W_re, W_im]^T + bias``.
+        Zero where a slot is absent for the atom's group (or outside its shell). ``forward``
+        equals ``slot_features @ [W_re, W_im]^T + bias``; the tests check z against the direct
+        group average (1/|G|) sum_g e(n . g x).
         """
         self._validate(positions, hall_numbers)
         dtype, device = self.weight_re.dtype, self.weight_re.device
         x = positions.to(device, dtype)
-        turns = 2 * math.pi * (x @ self.slot_hkl.to(dtype).T)
-        mode_re, mode_im = torch.cos(turns), torch.sin(turns)
-        z_re = torch.zeros_like(mode_re)
-        z_im = torch.zeros_like(mode_im)
+        z = x.new_zeros(x.shape[0], 2 * self.n_slots)
         hall_numbers = hall_numbers.to(device)
         for hall in torch.unique(hall_numbers).tolist():
-            table = self.table(hall)
+            table = self._prepare(hall, device, dtype)
             rows = torch.nonzero(hall_numbers == hall).reshape(-1)
-            slot = torch.tensor(table.slot).to(device)
-            orbit = torch.tensor(table.orbit).to(device)
-            angle = (2 * math.pi / 24) * torch.tensor(table.phase_24).to(device, dtype)
-            cos, sin = torch.cos(angle), torch.sin(angle)
-            v_re, v_im = mode_re[rows][:, slot], mode_im[rows][:, slot]
-            size = torch.tensor(table.size).to(device, dtype)
-            psi_re = torch.zeros(len(rows), table.n_orbits, dtype=dtype, device=device).index_add_(
-                1, orbit, cos * v_re + sin * v_im) / size
-            psi_im = torch.zeros(len(rows), table.n_orbits, dtype=dtype, device=device).index_add_(
-                1, orbit, cos * v_im - sin * v_re) / size
-            z_re[rows[:, None], slot] = cos * psi_re[:, orbit] - sin * psi_im[:, orbit]
-            z_im[rows[:, None], slot] = sin * psi_re[:, orbit] + cos * psi_im[:, orbit]
-        return torch.cat([z_re, z_im], dim=1)
+            functions = table.module(x[rows])  # (rows, n_functions)
+            block = x.new_zeros(len(rows), 2 * self.n_slots)
+            block.index_add_(1, table.source, functions[:, table.target] * table.coefficient[:, 0])
+            z[rows] = block
+        return z

@@ -32,9 +32,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "generate",
         help="render the stamped torch modules of one shell and cutoff (generated/)",
         description=(
-            "Render one nn.Module per space group and an index with the routing tables into "
-            "OUT/<shell>_<cutoff>/, atomically and deterministically. The index is written only "
-            "when all 230 groups are generated. Exit status: 0 up to date or written, 1 --check "
+            "Render one nn.Module per space group (its exact tables behind the shared kernel) and "
+            "the index with the shell's frequencies into OUT/<shell>_<cutoff>/, atomically and "
+            "deterministically. Exit status: 0 up to date or written, 1 --check "
             "found differences, 2 bad input or a hand-edited file."),
     )
     add_cutoff_arguments(parser)
@@ -42,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="parent directory of <shell>_<cutoff>/ (default: the package's generated/)")
     parser.add_argument("--shipped", action="store_true",
-                        help="all shipped sets (ball 5, ball 6, box 2) instead of --shell/--cutoff")
+                        help="all shipped sets (ball 5, ball 6) and generated/__init__.py instead of --shell/--cutoff")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 with a unified diff if any file differs")
     parser.add_argument("--force", action="store_true",
@@ -81,7 +81,7 @@ def _hand_edits(directory: Path, files: dict[str, str], command: str) -> list[st
 
 def run(args: argparse.Namespace) -> int:
     """Generate (or ``--check``) the requested directories; returns the exit status."""
-    from crystal_fourier.derive.codegen import SHIPPED, directory_name, render_directory
+    from crystal_fourier.derive.codegen import SHIPPED, directory_name, render_directory, render_package
     from crystal_fourier.derive.writer import unified_diff, write_files
 
     out = default_out() if args.out is None else args.out
@@ -114,6 +114,13 @@ def run(args: argparse.Namespace) -> int:
         if edits and not args.force:
             raise CrystalFourierError(f"{len(edits)} file(s) under {directory} were edited by hand; nothing "
                                       f"was written. First: {edits[0]}")
-        note = "" if "__init__.py" in files else " (index not written: it is written with all 230 groups)"
-        print(f"{directory}: {len(changes)} written, {len(files) - len(changes)} unchanged{note}")
+        print(f"{directory}: {len(changes)} written, {len(files) - len(changes)} unchanged")
+    if args.shipped:  # the package marker of generated/ names the shipped sets
+        package = {out / "__init__.py": render_package()}
+        changes = write_files(package, dry_run=args.check)
+        if args.check and changes:
+            sys.stdout.write(unified_diff(changes[0]))
+            print(f"{out / '__init__.py'} differs from the generator's output; run `crystal-fourier generate "
+                  "--shipped`", file=sys.stderr)
+            status = 1
     return status

@@ -18,7 +18,7 @@ def out(tmp_path):
 
 def test_writes_the_requested_groups_only(out):
     files = sorted(p.name for p in (out / "box_1").iterdir())
-    assert files == ["sg001.py", "sg014.py", "sg225.py"]  # no index for a partial run
+    assert files == ["__init__.py", "sg001.py", "sg014.py", "sg225.py"]  # the index holds only the shell
     assert (out / "box_1" / "sg225.py").read_text() == render_directory("box", 1, [225])["sg225.py"]
 
 
@@ -27,7 +27,7 @@ def test_second_run_leaves_files_untouched(out, capsys):
     before = path.stat().st_mtime_ns
     capsys.readouterr()
     assert main([*ARGS, "--out", str(out)]) == 0
-    assert "0 written, 3 unchanged" in capsys.readouterr().out
+    assert "0 written, 4 unchanged" in capsys.readouterr().out
     assert path.stat().st_mtime_ns == before
     assert not [p for p in (out / "box_1").iterdir() if p.name.endswith(".tmp")]
 
@@ -38,7 +38,7 @@ def test_render_is_deterministic():
 
 def test_check_passes_when_up_to_date(out, capsys):
     assert main([*ARGS, "--out", str(out), "--check"]) == 0
-    assert "3 files up to date" in capsys.readouterr().out
+    assert "4 files up to date" in capsys.readouterr().out
 
 
 def test_check_fails_with_diff_on_missing_file(tmp_path, capsys):
@@ -46,20 +46,22 @@ def test_check_fails_with_diff_on_missing_file(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "+++ " in captured.out
     assert "/dev/null" in captured.out
-    assert "3 of 3 files differ" in captured.err
+    assert "4 of 4 files differ" in captured.err
     assert not (tmp_path / "box_1").exists()  # --check writes nothing
 
 
 def test_hand_edit_check_write_and_force(out, capsys):
     path = out / "box_1" / "sg014.py"
     original = path.read_text()
-    edited = original.replace("x = x - torch.floor(x)", "x = x + 0.0 - torch.floor(x)")
+    edited = original.replace("    tables = (TERM_ROWS, TERM_PHASES_48, OFFSETS, PARTS)",
+                              "    tables = (TERM_ROWS, TERM_PHASES_48, OFFSETS, PARTS.upper())")
+    assert edited != original
     path.write_text(edited)
     capsys.readouterr()
     assert main([*ARGS, "--out", str(out), "--check"]) == 1
     captured = capsys.readouterr()
-    assert "-        x = x + 0.0 - torch.floor(x)" in captured.out
-    assert "+        x = x - torch.floor(x)" in captured.out
+    assert "-    tables = (TERM_ROWS, TERM_PHASES_48, OFFSETS, PARTS.upper())" in captured.out
+    assert "+    tables = (TERM_ROWS, TERM_PHASES_48, OFFSETS, PARTS)" in captured.out
     assert "Checksum mismatch!" in captured.err
     assert "--force" in captured.err
     # Writing refuses to overwrite the hand edit (exit 2) and leaves every file as it was.

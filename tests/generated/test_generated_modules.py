@@ -10,6 +10,7 @@ cosine (worst measured over the representative groups: 2.8e-5 absolute at ball R
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -24,17 +25,20 @@ from hypothesis.extra.numpy import arrays
 from crystal_fourier.derive import basis
 from crystal_fourier.derive.codegen import SHIPPED, directory_name
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.invariant_basis import invariant_basis
 from crystal_fourier.testing import assert_generated_matches_symbolic, assert_invariant
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"
 REPRESENTATIVE = (1, 2, 14, 76, 91, 144, 146, 166, 169, 194, 210, 225, 227, 230)
-SETS = [(shell, cutoff) for shell, cutoff in SHIPPED]
-SET_IDS = [directory_name(shell, cutoff) for shell, cutoff in SHIPPED]
+# The shipped sets, and the box K = 2 rendered by the same generator into the (test) user cache.
+SETS = [(shell, cutoff) for shell, cutoff in SHIPPED] + [("box", 2)]
+SET_IDS = [directory_name(shell, cutoff) for shell, cutoff in SETS]
 FLOAT64_TOLERANCE = 1e-12
 
 
 def generated_module(shell: str, cutoff: int, number: int, dtype=torch.float64) -> torch.nn.Module:
-    """A fresh instance of the shipped class."""
+    """A fresh instance of the generated class (shipped, or rendered into the cache first)."""
+    invariant_basis(number, cutoff, shell)
     module = importlib.import_module(f"crystal_fourier.generated.{directory_name(shell, cutoff)}.sg{number:03d}")
     return getattr(module, f"InvariantBasis{number}")(dtype=dtype)
 
@@ -129,9 +133,10 @@ def test_broken_phase_is_caught():
     # The check can fail: a module whose phases are shifted is not invariant under P4_1.
     module = generated_module("box", 2, 76)
     module.term_phase_48.add_(12)
-    module._phase_cos, module._phase_sin = -module._phase_sin, module._phase_cos
-    with pytest.raises(AssertionError, match="not invariant under P4_1"):
-        assert_invariant(module.forward_reference, 76, torch.from_numpy(_points(4, 0)), tolerance=1e-6)
+    module._angle_table[3].add_(math.pi / 2)  # the kernel's phase row, 2 pi p / 48
+    for path in (module, module.forward_reference):
+        with pytest.raises(AssertionError, match="not invariant under P4_1"):
+            assert_invariant(path, 76, torch.from_numpy(_points(4, 0)), tolerance=1e-6)
 
 
 @pytest.mark.parametrize("number", REPRESENTATIVE, ids=lambda n: f"sg{n}")
@@ -181,13 +186,15 @@ def test_torch_compile_matches_eager():
     torch.testing.assert_close(compiled(x), module(x), rtol=0, atol=FLOAT64_TOLERANCE)
 
 
-ALLOWED_IMPORTS = {"__future__", "importlib", "math", "torch", "crystal_fourier.errors"}
+# Generated code reads only the kernel, the cache path helper, the error type and its own package index.
+ALLOWED_IMPORTS = {"__future__", "importlib", ".", "crystal_fourier.kernel", "crystal_fourier.cache",
+                   "crystal_fourier.errors"}
 
 
 IMPORT = re.compile(r"^\s*(?:from\s+(\S+)\s+import|import\s+(\S+))", re.MULTILINE)
 
 
-@pytest.mark.parametrize("name", SET_IDS)
+@pytest.mark.parametrize("name", [directory_name(shell, cutoff) for shell, cutoff in SHIPPED])
 def test_generated_code_imports_no_sympy_or_derive(name):
     # A textual scan (every import statement, at any indentation); ast.parse of the data tables is slow.
     for path in sorted((GENERATED / name).glob("*.py")):

@@ -1,4 +1,4 @@
-"""RoutingEncoder: the sparse routing form equals the dense one, is invariant, and shares weights by slot."""
+"""RoutingEncoder: built from the generated modules, equal to the group average, invariant, weights shared by slot."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from crystal_fourier.derive import basis, shell_frequencies, space_group, standa
 from crystal_fourier.derive.codegen import routing_table
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.routing import RoutingEncoder
-from crystal_fourier.runtime.routing_tables import real_routing, slot_frequencies, slot_table
+from crystal_fourier.runtime.invariant_basis import invariant_basis
+from crystal_fourier.runtime.routing_tables import setting_routing, slot_frequencies
 from crystal_fourier.testing import REPRESENTATIVE_SETTINGS, operation_images
 
 GROUPS = (1, 2, 14, 76, 91, 144, 146, 166, 169, 194, 210, 225, 227, 230)
 HALLS = tuple(standard_hall_number(n) for n in GROUPS) + tuple(REPRESENTATIVE_SETTINGS)
-# (shell, cutoff): two shipped sets, and one derived on the fly.
+# (shell, cutoff): generated into the test cache (box 2, box 3) and shipped (ball 5).
 CONFIGS = [("box", 2), ("ball", 5), ("box", 3)]
 TOLERANCE = {torch.float64: 1e-12, torch.float32: 1e-5}
 
@@ -97,16 +98,27 @@ def test_invariance_check_can_fail():
     # Changing the phase of one term of a many-term function breaks invariance of the P4_1 atoms.
     encoder = _encoder("box", 2)
     hall = standard_hall_number(76)
-    prepared = encoder._prepare(hall, torch.device("cpu"), torch.float64)
-    functions = prepared.term_function.long()
-    term = int(torch.nonzero(torch.bincount(functions)[functions] > 1)[0])
-    weight = prepared.angle_weight.clone()
-    weight[term, 3] += math.pi / 2  # column 3: the phase shift -2 pi p / 48
-    object.__setattr__(prepared, "angle_weight", weight)
+    module = encoder._prepare(hall, torch.device("cpu"), torch.float64).module
+    column = sum(width * count for width, count in module._buckets if width == 1)  # first term of a wider function
+    assert column < module.n_terms
+    module._angle_table[3, column] += math.pi / 2  # row 3: the phase 2 pi p / 48
     row = np.array([[0.1, 0.2, 0.3]])
     images = torch.from_numpy(operation_images(space_group(76).operations, row)[:, 0])
     out = encoder(images, torch.full((len(images),), hall))
     assert float((out - out[0]).detach().abs().max()) > 1e-3
+
+
+def test_encoder_evaluates_the_generated_modules():
+    # The functions routed are those of the per-group module (same class, same values).
+    encoder = _encoder("ball", 5)
+    for number in (14, 194, 227):
+        hall = standard_hall_number(number)
+        module = encoder._prepare(hall, torch.device("cpu"), torch.float64).module
+        shipped = invariant_basis(number, 5)
+        assert type(module) is type(shipped)
+        assert type(module).__module__ == f"crystal_fourier.generated.ball_5.sg{number:03d}"
+        x = torch.rand(7, 3, dtype=torch.float64)
+        torch.testing.assert_close(module(x), shipped(x), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize(("shell", "cutoff"), CONFIGS)
@@ -151,32 +163,25 @@ def test_slots_mean_fixed_frequencies():
 
 
 @pytest.mark.parametrize("number", GROUPS, ids=lambda n: f"sg{n}")
-def test_shipped_tables_equal_derived_tables(number):
-    derived = routing_table(basis(number, 5, "ball"))
-    table = slot_table("ball", 5, standard_hall_number(number), include_constant=True)
-    hkl = slot_frequencies("ball", 5, include_constant=True)
-    np.testing.assert_array_equal(hkl[table.slot], basis(number, 5, "ball").frequencies.hkl[derived.frequency])
-    np.testing.assert_array_equal(table.phase_24, derived.phase_24)
-    np.testing.assert_array_equal(np.concatenate([[0], np.cumsum(table.size)]), derived.offsets)
-
-
-@pytest.mark.parametrize("number", GROUPS, ids=lambda n: f"sg{n}")
-def test_real_form_has_one_function_per_orbit(number):
-    hall = standard_hall_number(number)
-    form, table = real_routing("ball", 5, hall, True), slot_table("ball", 5, hall, True)
+def test_present_slots_are_the_derived_present_frequencies(number):
     derived = basis(number, 5, "ball")
-    assert form.n_functions == table.n_orbits == derived.dim
-    # As many cosine terms as the derived real basis: half the members of a centric orbit.
-    assert len(form.term_slot) == len(derived.real.term_function) <= len(table.slot)
-    assert sorted(set(form.term_function.tolist())) == list(range(form.n_functions))
-    assert set(form.entry_slot.tolist()) == set(table.slot.tolist())
+    present = derived.frequencies.hkl[routing_table(derived).frequency]
+    routing = setting_routing("ball", 5, standard_hall_number(number), include_constant=True)
+    hkl = slot_frequencies("ball", 5, include_constant=True)
+    assert {tuple(r) for r in hkl[routing.slot].tolist()} == {tuple(r) for r in present.tolist()}
+    assert routing.n_functions == derived.dim
+    # One entry per slot of a centric orbit, two (Re and Im functions) per slot of a pair O, -O.
+    per_slot = np.bincount(routing.entry_slot, minlength=len(hkl))[routing.slot]
+    centric = np.isin(routing.entry_function, np.flatnonzero(np.array(derived.real.part) == "centric"))
+    assert set(per_slot.tolist()) <= {1, 2}
+    assert int((per_slot == 1).sum()) == len(np.unique(routing.entry_slot[centric]))
 
 
 def test_tables_are_sparse():
-    # Index + phase per present slot, never |U| x |U|: Fm-3m keeps 136 slots in 9 orbits at R = 5.
-    table = slot_table("ball", 5, standard_hall_number(225))
-    assert (len(table.slot), table.n_orbits) == (136, 9)
-    assert table.slot.nbytes + table.phase_24.nbytes + table.orbit.nbytes == 3 * 8 * 136
+    # A few exact entries per present slot, never |U| x |U|: Fm-3m keeps 136 slots at R = 5 (k = 0 dropped).
+    routing = setting_routing("ball", 5, standard_hall_number(225))
+    assert len(routing.slot) == 136 and len(routing.entry_slot) == 136  # centrosymmetric: one entry per slot
+    assert routing.n_functions == 10
 
 
 def test_gradients():
@@ -200,6 +205,23 @@ def test_empty_batch_and_errors():
         encoder(torch.zeros(2, 3), torch.tensor([1.0, 2.0]))
     with pytest.raises(CrystalFourierError, match="unknown shell"):
         RoutingEncoder(4, shell="sphere")
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("cutoff", [5, 6])
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_slot_features_through_generated_modules_sweep(number, cutoff):
+    # The identity the transformer rests on, for every group and both shipped shells:
+    # z = T f with f the generated module equals the group average of e(n . x).
+    encoder = _encoder("ball", cutoff, include_constant=True)
+    hall = standard_hall_number(number)
+    x = np.random.default_rng(number).uniform(-1, 2, (2, 3))
+    z = encoder.slot_features(torch.from_numpy(x), torch.full((2,), hall)).numpy()
+    hkl = encoder.slot_hkl.numpy()
+    for i in range(2):
+        expected = _group_average(hkl, hall, x[i], "ball", cutoff)
+        np.testing.assert_allclose(z[i, :encoder.n_slots], expected.real, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(z[i, encoder.n_slots:], expected.imag, rtol=0, atol=1e-12)
 
 
 @pytest.mark.sweep

@@ -1,0 +1,64 @@
+"""Speed of the generated per-group modules against the cost of their own cosines (issue: one kernel).
+
+For each group and ball radius: the module's ``forward`` (the kernel of crystal_fourier.kernel),
+its ``forward_reference`` (one cosine per term, then ``index_add_``) and the **cosine floor**,
+one ``torch.cos`` over an (N x n_terms) tensor, all in the same process, best of ``--repeat``.
+Default: 100,000 random points, one thread, float32 and float64.
+
+    python bench/bench_kernel.py [--points 100000] [--threads 1] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from crystal_fourier.runtime.invariant_basis import invariant_basis
+
+CASES = ((1, 5), (62, 5), (194, 5), (227, 5), (1, 6), (62, 6), (194, 6), (227, 6))
+
+
+def best_of(fn, repeat: int, device: str) -> float:
+    times = []
+    for _ in range(repeat):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtypes", default="float32,float64")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    generator = torch.Generator().manual_seed(0)
+    print(f"| group, ball R | dtype | terms | forward | reference | cosine floor | forward / floor |")
+    print("|---|---|---|---|---|---|---|")
+    with torch.no_grad():
+        for dtype_name in args.dtypes.split(","):
+            dtype = getattr(torch, dtype_name)
+            x = torch.rand(args.points, 3, generator=generator, dtype=torch.float64).to(args.device, dtype)
+            for number, radius in CASES:
+                module = invariant_basis(number, radius, dtype=dtype).to(args.device)
+                angles = torch.rand(args.points, module.n_terms, generator=generator, dtype=dtype).to(args.device)
+                forward = best_of(lambda: module(x), args.repeat, args.device)
+                reference = best_of(lambda: module.forward_reference(x), args.repeat, args.device)
+                floor = best_of(lambda: torch.cos(angles), args.repeat, args.device)
+                del angles
+                print(f"| {module.symbol}, {radius} | {dtype_name} | {module.n_terms} | {forward:.3f} s | "
+                      f"{reference:.3f} s | {floor:.3f} s | {forward / floor:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
