@@ -171,6 +171,8 @@ class ClassicalResult:
         The hyper-parameter picked on validation (``alpha`` or ``iterations``).
     seconds : float
         Fitting time, featurization excluded.
+    model : callable, optional
+        Feature rows (:func:`feature_matrix` layout) -> predictions; use :meth:`predict`.
     """
 
     kind: str
@@ -179,6 +181,15 @@ class ClassicalResult:
     predictions: np.ndarray
     chosen: dict = field(default_factory=dict)
     seconds: float = 0.0
+    model: object = field(default=None, repr=False)
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Predictions (metric space) for rows of :func:`feature_matrix`, shape=(S,)."""
+        return np.asarray(self.model(np.atleast_2d(np.asarray(features, dtype=np.float64))), dtype=np.float64)
+
+    def predict_samples(self, samples, workers: int = 1) -> np.ndarray:
+        """Predictions (metric space) for new samples, shape=(S,)."""
+        return self.predict(feature_matrix(samples, distance=self.kind.endswith("+distance"), workers=workers))
 
 
 def _ridge(x_train, y_train, x_val, y_val, x_all):
@@ -214,7 +225,11 @@ def _ridge(x_train, y_train, x_val, y_val, x_all):
         score = np.abs(val @ coef + offset - y_val).mean() if val is not None else -alpha   # no val: largest penalty
         if best is None or score < best[0]:
             best = (score, alpha, coef)
-    return expand.transform(x_all) @ best[2] + offset, {"alpha": best[1]}
+
+    def model(x):
+        return expand.transform(x) @ best[2] + offset
+
+    return model(x_all), {"alpha": best[1]}, model
 
 
 def _gbm(x_train, y_train, x_val, y_val, x_all, seed: int):
@@ -227,10 +242,14 @@ def _gbm(x_train, y_train, x_val, y_val, x_all, seed: int):
         iterations = int(np.argmin(errors)) + 1
     else:
         iterations = model.n_iter_
-    for k, prediction in enumerate(model.staged_predict(x_all), start=1):
-        if k == iterations:
-            return prediction, {"iterations": iterations}
-    raise AssertionError("unreachable: staged_predict yields n_iter_ predictions")
+
+    def predict(x):
+        for k, prediction in enumerate(model.staged_predict(x), start=1):
+            if k == iterations:
+                return prediction
+        raise AssertionError("unreachable: staged_predict yields n_iter_ predictions")
+
+    return predict(x_all), {"iterations": iterations}, predict
 
 
 def fit_classical(samples, config, kind: str, *, features: np.ndarray | None = None) -> ClassicalResult:
@@ -275,10 +294,16 @@ def fit_classical(samples, config, kind: str, *, features: np.ndarray | None = N
     x = x[:, keep]
     start = time.perf_counter()
     if kind.startswith("ridge"):
-        predictions, chosen = _ridge(x[train], y[train], x[val], y[val], x)
+        predictions, chosen, fitted = _ridge(x[train], y[train], x[val], y[val], x)
     else:
-        predictions, chosen = _gbm(x[train], y[train], x[val], y[val], x, config.seed)
+        predictions, chosen, fitted = _gbm(x[train], y[train], x[val], y[val], x, config.seed)
     seconds = time.perf_counter() - start
+
+    def model(rows):
+        if rows.shape[1] < width:
+            raise CrystalFourierError(f"{kind} needs feature rows of width >= {width}, got {rows.shape[1]}")
+        return fitted(rows[:, :width][:, keep])
+
     groups = np.array([s.number for s in samples])
     metrics = {}
     for part, index in split.items():
@@ -287,7 +312,7 @@ def fit_classical(samples, config, kind: str, *, features: np.ndarray | None = N
         else:
             metrics[part] = {"n": 0, "mae": math.nan, "rmse": math.nan, "per_group": {}}
     return ClassicalResult(kind=kind, metrics=metrics, split=split, predictions=np.asarray(predictions, np.float64),
-                           chosen=chosen, seconds=seconds)
+                           chosen=chosen, seconds=seconds, model=model)
 
 
 def classical_zero_shot(samples, config, holdout, kinds=CLASSICAL_KINDS, *, features: np.ndarray | None = None,

@@ -132,6 +132,9 @@ def test_same_split_as_training_and_reproducible(synthetic):
         np.testing.assert_array_equal(first.split[part], split[part])
     other = fit_classical(labelled, TrainConfig(seed=4), "gbm+distance", features=features)
     assert not np.array_equal(other.split["test"], first.split["test"])
+    # The fitted model predicts new rows and samples as in the fit.
+    np.testing.assert_allclose(first.predict(features[:5]), first.predictions[:5], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(first.predict_samples(labelled[5:8]), first.predictions[5:8], rtol=0, atol=1e-12)
     # Featurizing inside fit gives the same model as the shared matrix.
     inside = fit_classical(labelled, config, "ridge")
     np.testing.assert_allclose(inside.predictions, fit_classical(labelled, config, "ridge", features=features)
@@ -158,7 +161,7 @@ def test_ridge_path_equals_scikit_learn_ridge(n_train):
     x = rng.normal(size=(n_train + 100, 10))
     y = x[:, 0] * x[:, 1] + 0.1 * rng.normal(size=len(x))
     train, val = slice(0, n_train), slice(n_train, n_train + 50)
-    predictions, chosen = _ridge(x[train], y[train], x[val], y[val], x)
+    predictions, chosen, _ = _ridge(x[train], y[train], x[val], y[val], x)
     reference = make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), StandardScaler(),
                               Ridge(alpha=chosen["alpha"])).fit(x[train], y[train])
     np.testing.assert_allclose(predictions, reference.predict(x), rtol=0, atol=1e-8)
