@@ -65,6 +65,15 @@ N_ELEMENTS = 118
 N_BASE_FEATURES = N_ELEMENTS + 7
 """Element fractions, log volume per atom, six lattice features."""
 N_DISTANCE_FEATURES = 2 * N_DISTANCE_BINS + 4
+FEATURE_DECIMALS = 9
+"""Feature rows are rounded to this many decimals. Equivalent descriptions of one crystal give
+features equal up to float rounding (~1e-15); a tree's split threshold can fall inside that
+noise (e.g. between cos 90 deg = 6e-17 and -1e-17 of two cells of one shape), so without the
+rounding a gradient-boosted model could change its prediction under a rotated frame."""
+CONSTANT_TOLERANCE = 1e-6
+"""A feature whose training-set standard deviation is below this is dropped: rounding noise on a
+constant (a right angle's cosine) would otherwise be scaled up to O(1) and blow up the quadratic
+terms on crystals where it is not constant."""
 RIDGE_ALPHAS = tuple(10.0 ** k for k in range(-5, 5))
 """Ridge penalties tried (on standardized quadratic features); the best on validation MAE is kept."""
 GBM_SETTINGS = {"max_iter": 1500, "learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 10,
@@ -134,12 +143,12 @@ def feature_matrix(samples, *, distance: bool = True, workers: int = 1) -> np.nd
 
     The distance part is computed from each sample's fractional positions and the lattice
     with its lattice features' metric (:func:`lattice_from_features`); ``workers`` > 1 uses
-    that many processes for it.
+    that many processes for it. Every value is rounded to :data:`FEATURE_DECIMALS` decimals.
     """
     samples = list(samples)
     if not samples:
         raise CrystalFourierError("no crystals to featurize")
-    base = np.stack([base_features(s) for s in samples])
+    base = np.round(np.stack([base_features(s) for s in samples]), FEATURE_DECIMALS)
     if not distance:
         return base
     if workers > 1 and len(samples) > 8 * workers:
@@ -149,7 +158,7 @@ def feature_matrix(samples, *, distance: bool = True, workers: int = 1) -> np.nd
             rows = list(pool.map(_sample_distance_features, samples, chunksize=max(1, len(samples) // (8 * workers))))
     else:
         rows = [_sample_distance_features(s) for s in samples]
-    return np.concatenate([base, np.stack(rows)], axis=1)
+    return np.concatenate([base, np.round(np.stack(rows), FEATURE_DECIMALS)], axis=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,7 +299,7 @@ def fit_classical(samples, config, kind: str, *, features: np.ndarray | None = N
         raise CrystalFourierError("every sample needs a finite target to fit a classical baseline")
     split = training_split(samples, config)
     train, val = split["train"], split["val"]
-    keep = x[train].std(axis=0) > 0   # columns constant on the training set carry nothing (and break scaling)
+    keep = x[train].std(axis=0) > CONSTANT_TOLERANCE   # constant on the training set: nothing to learn from
     x = x[:, keep]
     start = time.perf_counter()
     if kind.startswith("ridge"):
