@@ -21,7 +21,7 @@ repository) and prints markdown tables, also written to docs/results.md:
 
 Usage: python bench/bench_results.py [--quick] [--out DIR] [--seeds 3] [--epochs N] [--limit N]
                                      [--data DIR] [--invariance 50] [--threads 2] [--no-throughput]
-                                     [--markdown docs/results.md]
+                                     [--kinds cft,sinusoidal,...] [--markdown docs/results.md]
 """
 
 from __future__ import annotations
@@ -343,10 +343,10 @@ def markdown(summary: dict) -> str:
             lines.append("| group | n test | " + " | ".join(f"{LABELS[k]} zero-shot / all data" for k in kinds) + " |")
             lines.append("|---|---|" + "---|" * len(kinds))
             rows = {k: {r["group"]: r for r in study["models"][k]["groups"]} for k in kinds}
-            for group in sorted(rows["cft"]):
+            for group in sorted(rows[kinds[0]]):
                 cells = [f"{fmt(rows[k][group]['mae_zero_shot'])} / {fmt(rows[k][group]['mae_all_data'])}"
                          if group in rows[k] else "-" for k in kinds]
-                lines.append(f"| {group} | {rows['cft'][group]['n']} | " + " | ".join(cells) + " |")
+                lines.append(f"| {group} | {rows[kinds[0]][group]['n']} | " + " | ".join(cells) + " |")
             lines.append("")
 
     if summary.get("invariance"):
@@ -436,6 +436,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes for standardization (default 2)")
     parser.add_argument("--no-throughput", action="store_true", help="skip bench/bench_training.py")
     parser.add_argument("--no-zero-shot", action="store_true")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="comma-separated models to run (default all: " + ",".join(KINDS) + ")")
     parser.add_argument("--markdown", default=None,
                         help="write the tables here (default docs/results.md for a full run, OUT/results.md for --quick)")
     args = parser.parse_args(argv)
@@ -444,6 +446,9 @@ def main(argv=None) -> int:
     args.limit = args.limit or (120 if args.quick else 1000)
     args.invariance = args.invariance if args.invariance is not None else (5 if args.quick else 50)
 
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not kinds or set(kinds) - set(KINDS):
+        parser.error(f"--kinds takes models from {','.join(KINDS)}; got {args.kinds!r}")
     data_root = Path(args.data)
     missing = [str(data_root / DATASETS[n][0] / f"{p}.csv") for n in DATASETS for p in ("val", "test")
                if not (data_root / DATASETS[n][0] / f"{p}.csv").is_file()]
@@ -486,7 +491,7 @@ def main(argv=None) -> int:
         features = feature_matrix(samples, workers=args.workers)
         summary["data"][name]["features_s"] = time.perf_counter() - start
         kept[(name, "features")] = features
-        for kind in KINDS:
+        for kind in kinds:
             maes, times, runs = [], [], []
             for seed in seeds:
                 result, secs, n_params, n_train = train(samples, kind, seed, args, out / name / kind / f"seed{seed}",
@@ -516,7 +521,7 @@ def main(argv=None) -> int:
                             ("five most populated groups " + ",".join(map(str, top5)), top5)):
             study = {"holdout_groups": list(held), "present": len(set(held) & set(counts)), "models": {},
                      "train_all": len(parts[0])}
-            for kind in KINDS:
+            for kind in kinds:
                 result, secs, _, n_train = train(samples, kind, 0, args,
                                                  out / "zero-shot" / label.split()[0] / kind, holdout=held,
                                                  features=kept[("carbon-24", "features")])
@@ -535,7 +540,7 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         samples = kept[("carbon-24", "samples")]
         summary["invariance"] = invariance_study(kept[("carbon-24", "records")], test_set(samples),
-                                                 {k: kept[("carbon-24", k)] for k in KINDS}, args.invariance,
+                                                 {k: kept[("carbon-24", k)] for k in kinds}, args.invariance,
                                                  DEFAULT_SYMPREC)
         log(f"invariance study: {time.perf_counter() - start:.0f} s")
 
