@@ -1,18 +1,28 @@
-"""Benchmark: time and peak memory of ``standardize`` on one large cubic cell (prints numbers).
+"""Benchmark: time and peak memory of ``standardize`` on one large cubic cell; with ``--sweep``,
+canonicity and time over all 230 groups (prints numbers).
 
 Builds a deterministic Fm-3c (226) crystal of about ``--atoms`` atoms in the conventional
 cell (general orbits of 192 atoms and one special orbit, atoms at least 1.2 A apart), then
 standardizes it as given, with its atoms permuted and its origin shifted, and as the primitive
 cell, and checks that all give the same standardized cell. For each run it prints the wall
 time and the peak of traced Python/numpy allocations (``tracemalloc``); at the end the peak
-resident set size of the process (``resource``). Run from the repository root:
+resident set size of the process (``resource``).
+
+``--sweep``: for one crystal of each of the 230 groups (a special and a general orbit), every
+re-description (each coset of the affine normalizer, 2x1x1 and 1x2x2 supercells, the primitive
+cell, three unimodular bases, permuted atoms with a shifted origin) is standardized; prints the
+largest difference between standardized atom sets, the largest spread of a seeded, untrained
+CFT's float32 predictions over the descriptions, and the standardization time per crystal
+(median, 90th percentile, max). Run from the repository root:
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_standardize.py [--atoms 2000] [--group 226]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_standardize.py --sweep
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import sys
 import time
@@ -69,12 +79,109 @@ def measure(label: str, crystal: Crystal):
     return result, seconds, peak
 
 
+def crystal_of(number: int) -> Crystal:
+    """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.runtime.random_crystals import _candidate_point, random_lattice
+    from crystal_fourier.runtime.standardize import detect_group
+
+    group = space_group(number)
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        special = orbit(group, _candidate_point(group, rng, 0))
+        general = orbit(group, rng.random(3))
+        positions = np.vstack([special, general])
+        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
+        gap = positions[:, None, :] - positions[None, :, :]
+        gap -= np.round(gap)
+        if (np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9).min() < 1.2:
+            continue
+        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
+        if detect_group(crystal) == number:
+            return crystal
+    raise RuntimeError(f"no crystal of exactly group {number}")
+
+
+def descriptions(crystal: Crystal, number: int):
+    """Every re-description of the module docstring, as Crystal objects."""
+    from crystal_fourier.derive import standard_hall_number
+    from crystal_fourier.runtime.standardize import _SHIFT_DEN, _linear_parts, _origin_shifts
+
+    standard = standardize(crystal).crystal
+    hall = standard_hall_number(number)
+    for m in _linear_parts(hall, standard.lattice @ standard.lattice.T):
+        for shift in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
+            yield Crystal(np.linalg.inv(m).T @ standard.lattice, standard.positions @ m.T + shift / _SHIFT_DEN,
+                          standard.numbers)
+    for repeats in ((2, 1, 1), (1, 2, 2)):
+        translations = np.array(list(itertools.product(*(range(r) for r in repeats))), dtype=float)
+        positions = ((crystal.positions[None] + translations[:, None]) / np.array(repeats)).reshape(-1, 3)
+        yield Crystal(np.diag(repeats).astype(float) @ crystal.lattice, positions,
+                      np.tile(crystal.numbers, len(translations)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield Crystal(*spglib.find_primitive(crystal.spglib_cell, symprec=1e-5))
+    for basis in ([[1, 1, 0], [0, 1, 0], [0, -1, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
+                  [[1, 0, 0], [0, -1, 0], [0, 0, -1]]):
+        basis = np.array(basis, dtype=float)
+        yield Crystal(basis @ crystal.lattice, crystal.positions @ np.linalg.inv(basis), crystal.numbers)
+    rng = np.random.default_rng(number)
+    order = rng.permutation(crystal.n_atoms)
+    yield Crystal(crystal.lattice, crystal.positions[order] + rng.random(3), crystal.numbers[order])
+
+
+def set_distance(a, b) -> float:
+    if a.n_atoms != b.n_atoms or a.numbers.tolist() != b.numbers.tolist():
+        return np.inf
+    gap = a.positions[:, None, :] - b.positions[None, :, :]
+    gap -= np.round(gap)
+    distance = np.max(np.abs(gap), axis=-1)
+    distance[a.numbers[:, None] != b.numbers[None, :]] = np.inf
+    return float(max(distance.min(axis=0).max(), distance.min(axis=1).max()))
+
+
+def sweep() -> int:
+    import torch
+
+    from crystal_fourier.runtime.batching import sample_from_standardized
+    from crystal_fourier.runtime.model import ModelConfig, build_model
+    from crystal_fourier.runtime.training import predict_samples
+
+    torch.manual_seed(0)
+    network = build_model(ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32,
+                                      d_head=32)).eval()
+    times, worst_set, worst_prediction, count = [], (0.0, 0), (0.0, 0), 0
+    for number in range(1, 231):
+        crystal = crystal_of(number)
+        results = []
+        for description in [crystal, *descriptions(crystal, number)]:
+            start = time.perf_counter()
+            results.append(standardize(description))
+            times.append(time.perf_counter() - start)
+        count += len(results)
+        gap = max(set_distance(results[0], r) for r in results[1:])
+        predictions = predict_samples(network, [sample_from_standardized(r) for r in results])
+        spread = float(np.max(predictions) - np.min(predictions))
+        worst_set = max(worst_set, (gap, number))
+        worst_prediction = max(worst_prediction, (spread, number))
+    times = np.array(times) * 1e3
+    print(f"{count} descriptions of 230 crystals (one per group)")
+    print(f"largest difference between standardized atom sets: {worst_set[0]:.2e} (fractional, sg{worst_set[1]})")
+    print(f"largest spread of float32 predictions: {worst_prediction[0]:.2e} (sg{worst_prediction[1]})")
+    print(f"standardize: median {np.median(times):.1f} ms, 90th percentile {np.percentile(times, 90):.1f} ms, "
+          f"max {times.max():.1f} ms")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--atoms", type=int, default=2000)
     parser.add_argument("--group", type=int, default=226, help="a cubic group (195-230); default Fm-3c")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sweep", action="store_true", help="canonicity and time over all 230 groups instead")
     args = parser.parse_args(argv)
+    if args.sweep:
+        return sweep()
     crystal = large_cubic(args.group, args.atoms, args.seed)
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(crystal.n_atoms)

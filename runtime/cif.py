@@ -236,53 +236,99 @@ def _origin_choice_table() -> dict[int, dict[str, int]]:
         warnings.simplefilter("ignore", DeprecationWarning)
         for hall in range(1, 531):
             kind = spglib.get_spacegroup_type(hall)
-            if str(kind.choice) in ("1", "2"):
+            if str(kind.choice) in ("1", "2", "H", "R"):
                 table.setdefault(int(kind.number), {}).setdefault(str(kind.choice), hall)
     return table
 
 
 def _origin_choices(number: int) -> dict[str, int]:
     """{'1': hall, '2': hall} for the 24 groups with two origin choices, else {}."""
-    return _origin_choice_table().get(number, {})
+    return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("1", "2")}
 
 
-def _symbol_settings(block: _Block) -> tuple[list[tuple[str, int]], str]:
-    """Candidate settings [(name, hall_number)] from the symbol or number, and how they were named.
+def _axes_choices(number: int) -> dict[str, int]:
+    """{'H': hall, 'R': hall} for the 7 rhombohedral groups (hexagonal or rhombohedral axes), else {}."""
+    return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("H", "R")}
 
-    One candidate when the setting is determined; two (origin choice 1 and 2) when only a
-    symbol or number of a two-origin group is given; none when the block names no group.
+
+def _gemmi_setting(symbol: str):
+    """gemmi's space-group setting for a symbol (old 'C m c a' and non-standard axes included), or None."""
+    import gemmi
+
+    try:
+        return gemmi.find_spacegroup_by_name(symbol)
+    except (RuntimeError, ValueError):
+        return None
+
+
+def _gemmi_operations(setting):
+    from crystal_fourier.derive.operations import Operation
+
+    return _operation_arrays(Operation.parse(op.triplet()) for op in setting.operations())
+
+
+def _symbol_settings(block: _Block, lattice: np.ndarray) -> tuple[list[tuple[str, list]], str]:
+    """Candidate settings [(name, operations)] from the symbol or number, and how they were named.
+
+    One candidate when the setting is determined (a bare symbol of a rhombohedral group by the
+    cell: rhombohedral axes when a = b = c and alpha = beta = gamma != 120, else hexagonal); two
+    (origin choice 1 and 2, in the symbol's axis setting) when only a symbol or number of a
+    two-origin group is given; none when the block names no group. Symbols our table does not
+    know (the pre-2002 ITA spellings such as 'C m c a', 'A b m 2') are looked up by gemmi.
     """
     from crystal_fourier.derive.space_groups import space_group
 
     tag, symbol = block.value(_SYMBOL_TAGS)
     number_tag, number_text = block.value(_NUMBER_TAGS)
     code_tag, code = block.value(_CODE_TAGS)
+    gemmi_setting = None
     if symbol is not None:
-        try:
-            group = space_group(symbol)
-        except CrystalFourierError as error:
-            raise CrystalFourierError(f"{block.where(tag)}: {tag} {symbol!r}: {error}") from None
         named = f"{tag} {symbol!r}"
         explicit = ":" in symbol
+        try:
+            group = space_group(symbol)
+            number, label, operations = group.number, group.symbol, _setting_operations(group.hall_number)
+        except CrystalFourierError as error:
+            gemmi_setting = _gemmi_setting(symbol)
+            if gemmi_setting is None:
+                raise CrystalFourierError(f"{block.where(tag)}: {tag} {symbol!r}: {error}") from None
+            number, label = gemmi_setting.number, gemmi_setting.xhm()
+            operations = _gemmi_operations(gemmi_setting)
     elif number_text is not None:
         value = _number(number_text, block.where(number_tag), number_tag)
         if value is None or not value.is_integer() or not 1 <= value <= 230:
             raise CrystalFourierError(f"{block.where(number_tag)}: {number_tag} = {number_text!r} is not a "
                                       "space-group number 1-230")
         group = space_group(int(value))
+        number, label, operations = group.number, group.symbol, _setting_operations(group.hall_number)
         named, explicit = f"{number_tag} {int(value)}", False
     else:
         return [], ""
-    choices = _origin_choices(group.number)
+    axes = _axes_choices(number)
+    if axes and not explicit:  # a bare R symbol: the cell says which axes (a = b, gamma = 120: hexagonal)
+        a, b, c, alpha, beta, gamma = cell_parameters(lattice)
+        rhombohedral = abs(a - b) < 1e-3 * a and abs(b - c) < 1e-3 * a and abs(alpha - beta) < 1e-2 \
+            and abs(beta - gamma) < 1e-2 and abs(gamma - 120.0) > 1e-2
+        key = "R" if rhombohedral else "H"
+        return [(f"{label} ({'rhombohedral' if rhombohedral else 'hexagonal'} axes)",
+                 _setting_operations(axes[key]))], named
+    choices = _origin_choices(number)
     if not choices or explicit:
-        return [(f"{group.symbol} (Hall number {group.hall_number})", group.hall_number)], named
+        return [(label, operations)], named
+
+    def choice(key: str):
+        # the symbol's own axis setting with origin choice `key`; our standard axes for a number
+        found = _gemmi_setting(f"{symbol}:{key}") if symbol is not None else None
+        return (f"{label} origin choice {key}",
+                _gemmi_operations(found) if found is not None else _setting_operations(choices[key]))
+
     if code is not None:
         key = code.strip().lower().replace("origin", "").strip()
         if key not in choices:
-            raise CrystalFourierError(f"{block.where(code_tag)}: {code_tag} = {code!r}; group {group.number} "
-                                      f"({group.symbol}) has origin choices 1 and 2")
-        return [(f"{group.symbol} origin choice {key}", choices[key])], named
-    return [(f"{group.symbol} origin choice {key}", choices[key]) for key in ("1", "2")], named
+            raise CrystalFourierError(f"{block.where(code_tag)}: {code_tag} = {code!r}; group {number} "
+                                      f"({label}) has origin choices 1 and 2")
+        return [choice(key)], named
+    return [choice("1"), choice("2")], named
 
 
 def _setting_operations(hall_number: int):
@@ -452,9 +498,8 @@ def _crystal(block: _Block) -> Crystal:
         settings = [("the file's operations", operations)]
         named = ""
     else:
-        candidates, named = _symbol_settings(block)
-        settings = [(name, _setting_operations(hall)) for name, hall in candidates] or \
-            [("P1 (the block names no symmetry)", _setting_operations(1))]
+        candidates, named = _symbol_settings(block, lattice)
+        settings = candidates or [("P1 (the block names no symmetry)", _setting_operations(1))]
     if len(settings) == 1:
         expanded, numbers, _ = _expand(lattice, positions, species, settings[0][1], block.where())
         if formula is not None and not _formula_matches(numbers, formula, units):

@@ -425,9 +425,10 @@ def _as_species(value):
 def read_structure(path: "str | os.PathLike", *, format: str | None = None, species=None) -> Crystal:
     """Read one crystal from a file, choosing the reader by extension or content.
 
-    Formats: CIF (``.cif``, or text with a ``data_`` block), POSCAR/CONTCAR
-    (``POSCAR*``, ``CONTCAR*``, ``.vasp``, ``.poscar``), extended XYZ (``.extxyz``,
-    ``.xyz``; the first frame) and pymatgen ``Structure`` JSON (``.json``).
+    Formats: CIF (``.cif``, or text with a ``data_`` block; one structure block),
+    POSCAR/CONTCAR (``POSCAR*``, ``CONTCAR*``, ``.vasp``, ``.poscar``), extended XYZ
+    (``.extxyz``, ``.xyz``; one frame) and pymatgen ``Structure`` JSON (``.json``). A file
+    with several structures is refused, never read as its first.
 
     Parameters
     ----------
@@ -468,7 +469,14 @@ def read_structure(path: "str | os.PathLike", *, format: str | None = None, spec
     if fmt in ("extxyz", "xyz"):
         from crystal_fourier.runtime.datasets import load_extxyz
 
-        return load_extxyz(path, limit=1)[0].crystal
+        frames = load_extxyz(path, limit=2)
+        if len(frames) > 1:  # never silently the first of several structures
+            raise CrystalFourierError(
+                f"{path} holds several structures (extxyz frames); give one structure per file, or use it as a "
+                "data file (crystal-fourier evaluate --data, or load_dataset)")
+        if not frames:
+            raise CrystalFourierError(f"{path} holds no structure")
+        return frames[0].crystal
     if fmt == "json":
         from crystal_fourier.runtime.datasets import structure_from_dict
 

@@ -212,3 +212,41 @@ def test_standardization_memory_is_bounded():
         tracemalloc.stop()
     assert (result.number, result.n_atoms) == (226, crystal.n_atoms)
     assert peak < 256 * 2**20, f"standardize used {peak / 2**20:.0f} MiB (limit 256 MiB)"
+
+
+# --------------------------------------------------------------------------- predictions (float32)
+PREDICTION_TOLERANCE = 1e-5   # float32 model output; the atom sets above agree to 1e-9
+
+
+@pytest.fixture(scope="module")
+def network():
+    import torch
+
+    from crystal_fourier.runtime.model import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
+    return build_model(config).eval()
+
+
+def prediction_spread(network, number: int) -> float:
+    """max - min of an (untrained, seeded) CFT's predictions over every description of one crystal."""
+    from crystal_fourier.runtime.training import predict_samples, prepare_samples
+
+    crystal = crystal_of(number)
+    records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in descriptions(crystal, number)]
+    predictions = predict_samples(network, prepare_samples(records, None))
+    return float(np.max(predictions) - np.min(predictions))
+
+
+@pytest.mark.parametrize("number", ISSUE_GROUPS + (227,), ids=lambda n: f"sg{n}")
+def test_predictions_agree_over_every_description(network, number):
+    spread = prediction_spread(network, number)
+    assert spread < PREDICTION_TOLERANCE, f"sg{number}: predictions spread {spread:.3g}"
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_predictions_agree_over_every_description_all_groups(network, number):
+    spread = prediction_spread(network, number)
+    assert spread < PREDICTION_TOLERANCE, f"sg{number}: predictions spread {spread:.3g}"

@@ -335,13 +335,9 @@ def test_symbol_only_files_never_become_another_crystal(number, choice):
 
 
 @pytest.mark.sweep
-@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+@pytest.mark.parametrize("number", _two_origin_groups(), ids=lambda n: f"sg{n}")
 @pytest.mark.parametrize("choice", ["1", "2"])
 def test_symbol_only_files_never_become_another_crystal_all_groups(number, choice):
-    from crystal_fourier.runtime.cif import _origin_choices
-
-    if not _origin_choices(number):
-        pytest.skip("one origin choice")
     _check_symbol_only(number, choice)
 
 
@@ -391,3 +387,24 @@ def _check_symbol_only(number, choice):
         decided += 1
     assert decided + refused > 0
     return decided, refused
+
+
+def test_bare_rhombohedral_symbol_takes_the_axes_from_the_cell():
+    from crystal_fourier.runtime.structures import lattice_from_parameters
+
+    hexagonal = lattice_from_parameters(4.0, 4.0, 10.0, 90, 90, 120)
+    rhombohedral = lattice_from_parameters(4.1, 4.1, 4.1, 60.0, 60.0, 60.0)
+    for lattice, atoms in ((hexagonal, 3), (rhombohedral, 1)):
+        a, b, c, alpha, beta, gamma = cell_parameters(lattice)
+        text = (f"data_r\n_cell_length_a {a}\n_cell_length_b {b}\n_cell_length_c {c}\n_cell_angle_alpha {alpha}\n"
+                f"_cell_angle_beta {beta}\n_cell_angle_gamma {gamma}\n_symmetry_space_group_name_H-M 'R -3 m'\n"
+                "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nCu1 0 0 0\n")
+        assert parse_cif(text).n_atoms == atoms
+
+
+@pytest.mark.parametrize(("symbol", "atoms"), [("C m c a", 16), ("A b m 2", 8), ("C c c a:2", 16)])
+def test_pre_2002_symbols_are_read_through_gemmi(symbol, atoms):
+    text = silicon(symmetry=f"_symmetry_space_group_name_H-M '{symbol}'", formula="",
+                   position="0.1 0.2 0.3").replace("_cell_length_b 5.431", "_cell_length_b 6.1").replace(
+        "_cell_length_c 5.431", "_cell_length_c 7.3")
+    assert parse_cif(text).n_atoms == atoms

@@ -52,3 +52,12 @@ def test_read_structure_passes_species(tmp_path):
     with pytest.raises(CrystalFourierError, match="POSCAR, line 6: no species line"):
         read_structure(path)
     assert read_structure(path, species=["Na", "Cl"]).formula == "ClNa"
+
+
+def test_read_structure_refuses_several_extxyz_frames(tmp_path):
+    frame = ('1\nLattice="3 0 0 0 3 0 0 0 3" Properties=species:S:1:pos:R:3 pbc="T T T"\nCu 0 0 0\n')
+    (tmp_path / "one.extxyz").write_text(frame)
+    assert read_structure(tmp_path / "one.extxyz").formula == "Cu"
+    (tmp_path / "two.extxyz").write_text(frame + frame)
+    with pytest.raises(CrystalFourierError, match="two.extxyz holds several structures"):
+        read_structure(tmp_path / "two.extxyz")
