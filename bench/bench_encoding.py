@@ -1,6 +1,6 @@
 """Benchmark: invariant encoding of one mixed batch over all 230 groups, three ways (prints numbers).
 
-(a) the routing form, ``RoutingEncoder`` (sparse routing tables, W_G = W S_G per group);
+(a) the routing form, ``RoutingEncoder`` (the generated per-group modules, W_G = W S_G per group);
 (b) naive group averaging: z_n = mean over operations of e(n . (R x + t)), then the same linear map;
 (c) the dense routing matrix: z = M_G v(x) with M_G the |U| x |U| complex matrix of each group.
 
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from crystal_fourier.derive import basis, standard_hall_number
+from crystal_fourier.derive.codegen import routing_table
 from crystal_fourier.runtime.routing import RoutingEncoder
 
 
@@ -34,14 +35,14 @@ def _groups(encoder: RoutingEncoder, shell: str, cutoff: int):
         shell_slots = torch.tensor([slot_of[tuple(row)] for row in derived.frequencies.hkl.tolist()])
         rotations, translations = derived.group.arrays
         # M_G[n, m] = e((phase_n - phase_m) / 24) / |O| for n, m in one present orbit: column m is
-        # the symmetrised plane wave of e_m, written in the shell's own modes.
-        table = encoder.table(hall)
-        position = {int(s): i for i, s in enumerate(shell_slots.tolist())}
-        rows = torch.tensor([position[int(s)] for s in table.slot])
+        # the symmetrised plane wave of e_m, written in the shell's own modes (derive's complex table).
+        table = routing_table(derived)
+        rows = torch.tensor(table.frequency)
         phase = torch.exp(2j * math.pi * torch.tensor(table.phase_24, dtype=torch.float64) / 24)
-        orbit = torch.tensor(table.orbit)
+        sizes = np.diff(table.offsets)
+        orbit = torch.from_numpy(np.repeat(np.arange(len(sizes)), sizes))
         same = orbit[:, None] == orbit[None, :]
-        block = phase[:, None] * phase.conj()[None, :] / torch.tensor(table.size, dtype=torch.float64)[orbit][:, None]
+        block = phase[:, None] * phase.conj()[None, :] / torch.tensor(sizes, dtype=torch.float64)[orbit][:, None]
         dense = torch.zeros(len(shell_slots), len(shell_slots), dtype=torch.complex64)
         dense[rows[:, None], rows[None, :]] = torch.where(same, block, 0).to(torch.complex64)
         data[hall] = {
@@ -136,11 +137,14 @@ def run(shell: str, cutoff: int, atoms: int, out_features: int, repeats: int) ->
         repeats)
 
     tables = [encoder.table(hall) for hall in halls_all.tolist()]
-    sparse_bytes = sum(t.slot.nbytes + t.phase_24.nbytes + t.orbit.nbytes + t.size.nbytes for t in tables)
-    compact_bytes = sum(2 * len(t.slot) + len(t.phase_24) + 2 * len(t.size) for t in tables)  # int16, int8, int16
+    modules = [p.module for key, p in encoder._prepared.items() if key[2] == torch.float32]
+    # (a) exact tables: the generated modules' integer buffers plus the routing entries (slot, function: int64).
+    sparse_bytes = sum(sum(b.numel() * b.element_size() for b in m.state_dict().values()) for m in modules)
+    sparse_bytes += sum(t.entry_slot.nbytes + t.entry_function.nbytes for t in tables)
+    compact_bytes = sum(m.n_terms * 3 + m.dim * 2 for m in modules)  # int16 row + int8 phase per term, int16 offsets
     prepared_bytes = sum(
-        sum(v.numel() * v.element_size() for v in (p.angle_weight, p.term_function, p.source, p.target,
-                                                     p.coefficient))
+        sum(v.numel() * v.element_size() for v in (p.module._angle_table, p.module._function_order, p.slot,
+                                                     p.function, p.coefficient))
         for key, p in encoder._prepared.items() if key[2] == torch.float32)
     dense_bytes = sum(group["dense"].numel() * group["dense"].element_size() for group in data.values())
     n_cubic = len(basis(1, cutoff, shell).frequencies)
@@ -158,7 +162,7 @@ def run(shell: str, cutoff: int, atoms: int, out_features: int, repeats: int) ->
     print(f"  max |(a) - (b)| = {difference_b:.1e}, max |(a) - (c)| = {difference_c:.1e} "
           f"(|y| up to {float(y_a.abs().max()):.1f})")
     print("  routing tables of the 230 groups:")
-    print(f"    (a) {sparse_bytes / 1e6:.2f} MB: int64 slot, orbit and phase arrays (S_G); "
+    print(f"    (a) {sparse_bytes / 1e6:.2f} MB: int64 term tables of the generated modules and routing entries; "
           f"{compact_bytes / 1e6:.2f} MB packed as int16/int8")
     print(f"        {prepared_bytes / 1e6:.2f} MB: the encoder's prepared working tensors "
           "(float32 angles and coefficients, int32 indices)")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from crystal_fourier._version import GENERATOR_VERSION
 
-__all__ = ["cache_directory", "extend_package_path", "sync_package_paths"]
+__all__ = ["cache_directory", "extend_package_path", "sync_package_paths", "is_shipped"]
 
 _ROOT_PACKAGE = "crystal_fourier.generated"
 
@@ -54,12 +54,29 @@ def extend_package_path(path: list[str], name: str) -> list[str]:
 
 
 def sync_package_paths() -> None:
-    """Add the current cache directory to the ``__path__`` of ``crystal_fourier.generated`` and its
-    imported set packages (after ``$CRYSTAL_FOURIER_CACHE`` changed in this process)."""
+    """Put the current cache directory first among the cache entries of ``__path__`` of
+    ``crystal_fourier.generated`` and its imported set packages (after ``$CRYSTAL_FOURIER_CACHE``
+    changed in this process): shipped directories, then the current cache, then older caches."""
     import sys
 
+    root = sys.modules.get(_ROOT_PACKAGE)
+    if root is None:
+        return
+    shipped = Path(root.__file__).resolve().parent
     for name, module in list(sys.modules.items()):
-        if (name == _ROOT_PACKAGE or name.startswith(_ROOT_PACKAGE + ".")) and hasattr(module, "__path__"):
-            extended = extend_package_path(module.__path__, name)
-            if extended != list(module.__path__):
-                module.__path__.append(extended[-1])
+        if not (name == _ROOT_PACKAGE or name.startswith(_ROOT_PACKAGE + ".")) or not hasattr(module, "__path__"):
+            continue
+        current = extend_package_path([], name)[-1]
+        entries = [entry for entry in module.__path__ if entry != current]
+        first_cache = next((i for i, entry in enumerate(entries) if not is_shipped(entry, shipped)), len(entries))
+        entries.insert(first_cache, current)
+        module.__path__[:] = entries
+
+
+def is_shipped(path, shipped: Path) -> bool:
+    """Whether ``path`` lies inside the installed ``crystal_fourier/generated`` directory ``shipped``."""
+    try:
+        Path(path).resolve().relative_to(shipped)
+    except ValueError:
+        return False
+    return True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from functools import lru_cache
+from pathlib import Path
 
 import torch
 
@@ -29,13 +30,37 @@ def _module_path(shell: str, cutoff: int, module: str) -> str:
 
 
 def _import_class(shell: str, cutoff: int, module: str, name: str):
-    """The class if its module is importable (shipped or already in the cache), else None."""
+    """The class if its module is shipped or in the current cache directory, else None.
+
+    A module imported earlier in this process from another cache directory (``$CRYSTAL_FOURIER_CACHE``
+    changed) is forgotten, so that the current cache is complete on its own (other processes and
+    unpickling read it).
+    """
+    import sys
+
+    import crystal_fourier.generated as package
+    from crystal_fourier.cache import is_shipped
+
+    full = _module_path(shell, cutoff, module)
+    shipped = Path(package.__file__).resolve().parent
+    current = cache_directory()
+
+    def acceptable(origin) -> bool:
+        if origin is None:
+            return False
+        path = Path(origin).resolve()
+        return is_shipped(path, shipped) or path.is_relative_to(current.resolve())
+
+    loaded = sys.modules.get(full)
+    if loaded is not None and not acceptable(getattr(loaded, "__file__", None)):
+        del sys.modules[full]
     try:
-        if importlib.util.find_spec(_module_path(shell, cutoff, module)) is None:
-            return None
+        spec = importlib.util.find_spec(full)
     except ModuleNotFoundError:
         return None
-    return getattr(importlib.import_module(_module_path(shell, cutoff, module)), name)
+    if spec is None or not acceptable(spec.origin):
+        return None
+    return getattr(importlib.import_module(full), name)
 
 
 def _write(files: dict, directory) -> None:
@@ -100,6 +125,7 @@ def basis_class(shell: str, cutoff: int, hall_number: int) -> type:
 
     directory = cache_directory() / directory_name(shell, cutoff)
     derived = basis(None, cutoff, shell, hall_number=hall_number)
+    sync_package_paths()
     # The index too: a cache directory is a complete package wherever the set was first imported from.
     _write({directory / "__init__.py": render_index(shell, cutoff),
             directory / f"{module}.py": render_group_module(derived)}, directory)

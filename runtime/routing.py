@@ -60,9 +60,9 @@ class _Prepared:
     """One setting on one device and dtype: its generated module and routing entries as tensors."""
 
     module: nn.Module  # the generated per-group module (f_i of the setting)
-    source: torch.Tensor  # (2 n_entries,): rows of [W_re, W_im]^T gathered into W_G^T
-    target: torch.Tensor  # (2 n_entries,): rows of W_G^T (functions) they add to
-    coefficient: torch.Tensor  # (2 n_entries, 1): Re T, Im T
+    slot: torch.Tensor  # (n_entries,): slot n of each nonzero T[n, i]
+    function: torch.Tensor  # (n_entries,): function i
+    coefficient: torch.Tensor  # (n_entries, 2): Re T[n, i], Im T[n, i]
     n_functions: int
 
 
@@ -113,6 +113,12 @@ class RoutingEncoder(nn.Module):
         hkl = slot_frequencies(shell, self.cutoff, self.include_constant)
         self.n_slots = len(hkl)
         self.register_buffer("slot_hkl", torch.from_numpy(hkl))
+        # Slot of -n for every slot n (both shells are closed under k -> -k), and 0 where -n = n (k = 0).
+        position = {tuple(row): i for i, row in enumerate(hkl.tolist())}
+        negative = torch.tensor([position[tuple(-v for v in row)] for row in hkl.tolist()], dtype=torch.int64)
+        self.register_buffer("_negative_slot", negative, persistent=False)
+        self.register_buffer("_paired", (negative != torch.arange(len(hkl))).to(torch.get_default_dtype()),
+                             persistent=False)
         self.weight_re = nn.Parameter(torch.empty(out_features, self.n_slots))
         self.weight_im = nn.Parameter(torch.empty(out_features, self.n_slots))
         self.bias = nn.Parameter(torch.empty(out_features))
@@ -139,16 +145,17 @@ class RoutingEncoder(nn.Module):
         if prepared is not None:
             return prepared
         routing = self.table(hall_number)
-        slot = torch.from_numpy(routing.entry_slot.copy())
-        function = torch.from_numpy(routing.entry_function.copy())
-        # W_G^T[i] = sum over entries (n, i) of Re T W_re[:, n] + Im T W_im[:, n]; in [W_re, W_im]^T,
-        # W_re[:, n] is row n and W_im[:, n] row n_slots + n.
-        coefficient = torch.from_numpy(np.concatenate([routing.entry_re, routing.entry_im]))
+        # z_{-n} = conj(z_n): keep the entries of one slot of each pair {n, -n} (the one with the first
+        # nonzero index positive, and k = 0); forward folds the weights of -n into n (see there).
+        hkl = self.slot_hkl.cpu().numpy()[routing.entry_slot]
+        first = np.take_along_axis(hkl, np.argmax(hkl != 0, axis=1)[:, None], axis=1)[:, 0]
+        half = first >= 0
         prepared = _Prepared(
             module=routing.basis_class(dtype=dtype).to(device),
-            source=torch.cat([slot, slot + self.n_slots]).to(device, _INDEX),
-            target=torch.cat([function, function]).to(device, _INDEX),
-            coefficient=coefficient[:, None].to(device, dtype),
+            slot=torch.from_numpy(routing.entry_slot[half].copy()).to(device, _INDEX),
+            function=torch.from_numpy(routing.entry_function[half].copy()).to(device, _INDEX),
+            coefficient=torch.from_numpy(np.stack([routing.entry_re[half], routing.entry_im[half]], axis=1)).to(
+                device, dtype),
             n_functions=routing.n_functions,
         )
         self._prepared[key] = prepared
@@ -174,6 +181,8 @@ class RoutingEncoder(nn.Module):
         halls, counts = torch.unique_consecutive(hall_numbers[order], return_counts=True)
         inverse = torch.empty_like(order)
         inverse[order] = torch.arange(len(order), device=order.device)
+        for hall in halls.tolist():  # build the settings' tables here, eagerly (imports, derivation, files)
+            self._prepare(hall, self.weight_re.device, self.weight_re.dtype)
         return RoutingPlan(tuple(halls.tolist()), tuple(counts.tolist()), order, inverse)
 
     def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
@@ -194,21 +203,32 @@ class RoutingEncoder(nn.Module):
         dtype, device = self.weight_re.dtype, self.weight_re.device
         x = positions.to(device, dtype).index_select(0, plan.order)
         tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
-        # W_G^T of every setting in the batch with one gather and one index_add_ (functions stacked).
+        # y = W_re Re z + W_im Im z + b. With z_{-n} = conj(z_n), the pair {n, -n} contributes
+        # (W_re[:, n] + W_re[:, -n]) Re z_n + (W_im[:, n] - W_im[:, -n]) Im z_n, so the weights are
+        # folded once per step and only half the entries are gathered (k = 0 is its own pair).
+        # W_G^T[i] = sum over the kept entries (n, i) of Re T W'_re[:, n] + Im T W'_im[:, n], for every
+        # setting of the batch at once (functions stacked): one gather and one index_add_.
         offsets = [0]
         for table in tables:
             offsets.append(offsets[-1] + table.n_functions)
-        shift = [table.target + offset for table, offset in zip(tables, offsets)]
-        weights = torch.cat([self.weight_re, self.weight_im], dim=1).T  # (2 n_slots, out)
-        source = torch.cat([table.source for table in tables])
+        slot = torch.cat([table.slot for table in tables])
+        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets)])
         coefficient = torch.cat([table.coefficient for table in tables])
-        routed = weights.new_zeros(offsets[-1], self.out_features).index_add_(
-            0, torch.cat(shift), weights.index_select(0, source) * coefficient)
+        negative, paired = self._negative_slot, self._paired
+        folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T.contiguous()  # (n_slots, out)
+        folded_im = (self.weight_im - self.weight_im[:, negative] * paired).T.contiguous()
+        # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
+        contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
+                                      folded_im.index_select(0, slot), coefficient[:, 1:])
+        out = self.out_features
+        routed = contributions.new_zeros(offsets[-1], out).index_add_(0, function, contributions)
+        # split (not slicing): its backward is one cat, where each slice's would zero-fill all of routed.
+        blocks = torch.split(routed, [table.n_functions for table in tables])
         pieces, start = [], 0
-        for table, size, offset in zip(tables, plan.counts, offsets):
+        for table, size, block in zip(tables, plan.counts, blocks):
             functions = table.module(x[start:start + size])  # (size, n_functions): the generated module
             start += size
-            pieces.append(torch.addmm(self.bias, functions, routed[offset:offset + table.n_functions]))
+            pieces.append(torch.addmm(self.bias, functions, block))
         return torch.cat(pieces).index_select(0, plan.inverse)
 
     def slot_features(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
@@ -228,6 +248,10 @@ class RoutingEncoder(nn.Module):
             rows = torch.nonzero(hall_numbers == hall).reshape(-1)
             functions = table.module(x[rows])  # (rows, n_functions)
             block = x.new_zeros(len(rows), 2 * self.n_slots)
-            block.index_add_(1, table.source, functions[:, table.target] * table.coefficient[:, 0])
+            routing = self.table(hall)  # every entry, both n and -n: the reference path folds nothing
+            values = functions[:, torch.from_numpy(routing.entry_function.copy()).to(device)]
+            slot = torch.from_numpy(routing.entry_slot.copy()).to(device)
+            block.index_add_(1, slot, values * torch.from_numpy(routing.entry_re).to(device, dtype))
+            block.index_add_(1, slot + self.n_slots, values * torch.from_numpy(routing.entry_im).to(device, dtype))
             z[rows] = block
         return z
