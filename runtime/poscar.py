@@ -177,7 +177,7 @@ def read_poscar(path: "str | os.PathLike", *, species=None) -> Crystal:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError as error:
         raise CrystalFourierError(f"cannot read POSCAR file {str(path)!r}: {error.strerror}") from None
     return parse_poscar(text, species=species, source=str(path))

@@ -250,3 +250,17 @@ def test_predictions_agree_over_every_description(network, number):
 def test_predictions_agree_over_every_description_all_groups(network, number):
     spread = prediction_spread(network, number)
     assert spread < PREDICTION_TOLERANCE, f"sg{number}: predictions spread {spread:.3g}"
+
+
+def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
+    from crystal_fourier.runtime.standardize import _LOOKUP_GRID, _site_index
+
+    rng = np.random.default_rng(0)
+    sites = rng.random((500, 3))
+    sites[:100] = np.round(sites[:100] * _LOOKUP_GRID) / _LOOKUP_GRID   # exactly on cell walls
+    sites[100:110] = 0.0 + np.arange(10)[:, None] * 1e-3                  # near the origin
+    order = rng.permutation(len(sites))
+    noise = rng.uniform(-1e-7, 1e-7, size=sites.shape)
+    points = sites[order] + noise + rng.integers(-2, 3, size=sites.shape)
+    assert _site_index(points, sites, tolerance=1e-6).tolist() == order.tolist()
+    assert _site_index(points + [0, 0, 3e-6], sites, tolerance=1e-6).tolist() == [-1] * len(sites)
