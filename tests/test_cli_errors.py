@@ -70,3 +70,21 @@ def test_traceback_shows_the_error_in_full():
 
     with pytest.raises(CrystalFourierError, match="LOW-HIGH"):
         main(["--traceback", "summary", "--groups", "1-2-3"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["summary", "--cutoff", "40"], "a summary of 230 group(s) at ball cutoff 40 needs about"),
+    (["basis", "225", "--cutoff", "1000"], "192 operations"),
+    (["basis", "P1", "--cutoff", "60"], "x 1 operations"),
+    (["graph", "225", "--cutoff", "100"], "--allow-large"),
+    (["dataset", "make", "--size", "1000000000", "--out", "x.csv"], "GiB of memory"),
+    (["dataset", "make", "--size", "1", "--out", "x.csv", "--workers", "100000"], "worker processes"),
+])
+def test_runaway_work_is_refused_before_it_starts(capsys, tmp_path, monkeypatch, argv, message):
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    assert message in _one_line_error(capsys, argv)
+    assert time.perf_counter() - start < 10
+    assert not (tmp_path / "x.csv.partial").exists()

@@ -7,7 +7,7 @@ import argparse
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
-           "positive_int", "nonnegative_index", "seed_int", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
+           "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option", "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
            "parse_species"]
 
 
@@ -31,6 +31,17 @@ def positive_int(text: str) -> int:
     value = _integer(text, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def worker_count(text: str) -> int:
+    """argparse type: a number of processes, 1 to 4 x the CPU cores (more only thrash, or exhaust the process table)."""
+    import os
+
+    value = positive_int(text)
+    largest = 4 * (os.cpu_count() or 1)
+    if value > largest:
+        raise argparse.ArgumentTypeError(f"at most {largest} worker processes on this machine, got {value}")
     return value
 
 
@@ -78,12 +89,36 @@ def dropout_float(text: str) -> float:
     return value
 
 
-def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5) -> None:
-    """--cutoff N (ball radius R or box size K) and --shell ball|box."""
+def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5, *, allow_large: bool = False) -> None:
+    """--cutoff N (ball radius R or box size K) and --shell ball|box; with ``allow_large`` also --allow-large."""
     parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,
                         help=f"ball radius R or box size K, an integer >= 0 (default {default_cutoff})")
     parser.add_argument("--shell", choices=("ball", "box"), default="ball",
                         help="frequency shell of CONVENTIONS.md (default ball)")
+    if allow_large:
+        add_allow_large_option(parser)
+
+
+def add_allow_large_option(parser: argparse.ArgumentParser) -> None:
+    """--allow-large: go ahead with work estimated beyond the limits (README, resource limits)."""
+    parser.add_argument("--allow-large", action="store_true",
+                        help="go ahead even when the estimated time or memory exceeds the limits (5 min, 2 GiB)")
+
+
+def check_cutoff_work(groups, args, what: str, *, render: bool = False) -> None:
+    """Refuse, before any work, a cutoff whose estimated cost for ``groups`` exceeds the limits (unless --allow-large).
+
+    ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
+    """
+    from crystal_fourier.derive.basis import check_work, work_estimate
+
+    total = None
+    for group in groups:
+        hall = getattr(group, "hall_number", None)
+        estimate = work_estimate(group, args.cutoff, args.shell, hall_number=hall, render=render)
+        total = estimate if total is None else total + estimate
+    if total is not None:
+        check_work(total, what, getattr(args, "allow_large", False))
 
 
 def add_group_argument(parser: argparse.ArgumentParser) -> None:

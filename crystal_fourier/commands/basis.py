@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, resolve_group
+from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, check_cutoff_work, resolve_group
 
 
 def add_parser(subparsers) -> None:
@@ -12,7 +12,7 @@ def add_parser(subparsers) -> None:
                                    description="Print the exact real basis of GROUP: operations, orbits, "
                                                "absences with witnesses, closed forms.")
     add_group_argument(parser)
-    add_cutoff_arguments(parser)
+    add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
     parser.set_defaults(func=run)
 
@@ -22,5 +22,7 @@ def run(args) -> int:
     from crystal_fourier.derive.export import render
 
     group = resolve_group(args)
+    check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",
+                      render=True)
     sys.stdout.write(render(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.format))
     return 0

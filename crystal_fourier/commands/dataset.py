@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import add_groups_option, parse_groups, positive_int, seed_int
+from crystal_fourier.commands._options import (add_allow_large_option, add_groups_option, parse_groups, positive_int,
+                                               seed_int, worker_count)
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_parser", "run_make"]
+__all__ = ["add_parser", "run_make", "DATASET_MEMORY_LIMIT"]
+
+DATASET_MEMORY_LIMIT = 2 * 2**30
+"""Estimated memory (2 GiB) beyond which `dataset make` refuses to start without --allow-large."""
 
 
 def add_parser(subparsers) -> None:
@@ -27,20 +31,27 @@ def add_parser(subparsers) -> None:
     make.add_argument("--size", type=positive_int, required=True, metavar="N", help="number of crystals")
     make.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV to write")
     make.add_argument("--seed", type=seed_int, default=0, metavar="S", help="random seed (default 0)")
-    make.add_argument("--workers", type=positive_int, default=1, metavar="W",
+    make.add_argument("--workers", type=worker_count, default=1, metavar="W",
                       help="parallel processes (default 1)")
     make.add_argument("--max-atoms", type=positive_int, default=32, metavar="M",
                       help="most atoms in a conventional cell (default 32: the smallest orbit of Fd-3c has 32)")
     make.add_argument("--species", default="Al,Cu,Ag,Au,Ni,Pd,Pt", metavar="LIST",
                       help="comma-separated EMT elements to draw from (default Al,Cu,Ag,Au,Ni,Pd,Pt)")
     make.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_allow_large_option(make)
     make.set_defaults(func=run_make)
 
 
 def run_make(args) -> int:
     """Run ``dataset make``; returns the exit status."""
-    from crystal_fourier.runtime.labels import make_dataset
+    from crystal_fourier.runtime.labels import dataset_estimate, make_dataset
 
+    seconds, memory = dataset_estimate(args.size, args.max_atoms, args.workers)
+    if memory > DATASET_MEMORY_LIMIT and not args.allow_large:
+        raise CrystalFourierError(
+            f"--size {args.size} needs ~{memory / 2**30:.1f} GiB of memory and ~{seconds / 3600:.1f} h with "
+            f"{args.workers} worker(s), beyond the limit of {DATASET_MEMORY_LIMIT / 2**30:.0f} GiB; make it in parts "
+            "(--seed) or pass --allow-large to go ahead")
     groups = parse_groups(args.groups)
     species = [s.strip() for s in args.species.split(",") if s.strip()]
     if not species:

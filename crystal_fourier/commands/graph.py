@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, resolve_group
+from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, check_cutoff_work, resolve_group
 
 
 def add_parser(subparsers) -> None:
@@ -12,7 +12,7 @@ def add_parser(subparsers) -> None:
                                    description="Nodes are frequencies; each operation (R, t) gives an edge "
                                                "k -> R^T k labelled with the phase k.t in 24ths.")
     add_group_argument(parser)
-    add_cutoff_arguments(parser, default_cutoff=2)
+    add_cutoff_arguments(parser, default_cutoff=2, allow_large=True)
     parser.add_argument("--format", choices=("dot", "json", "png", "svg"), default="dot",
                         help="output format (png, svg: a picture, needs --out and matplotlib)")
     parser.add_argument("--out", default=None, metavar="FILE", help="output file of a png or svg picture")
@@ -32,6 +32,7 @@ def run(args) -> int:
             raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
                                       f"name it FILE.{args.format} (or choose --format {suffix[1:] or 'png'})")
     group = resolve_group(args)
+    check_cutoff_work([group], args, f"the dual graph of group {group.number} at {args.shell} cutoff {args.cutoff}")
     derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
     if args.format in ("png", "svg"):
         from crystal_fourier.visual.graph_picture import write_graph_picture

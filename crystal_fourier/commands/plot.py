@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import (add_cutoff_arguments, add_group_argument, nonnegative_index,
-                                               positive_int, resolve_group)
+from crystal_fourier.commands._options import (add_cutoff_arguments, add_group_argument, check_cutoff_work,
+                                               nonnegative_index, positive_int, resolve_group)
 from crystal_fourier.errors import CrystalFourierError
 
 _SUFFIXES = {".png": "png", ".svg": "svg"}
@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
                     "perpendicular to the section (rotation and screw axes, mirror and glide planes) and the "
                     "inversion centres in it. Needs the optional extra: pip install 'crystal-fourier[plot]'.")
     add_group_argument(parser)
-    add_cutoff_arguments(parser)
+    add_cutoff_arguments(parser, allow_large=True)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--function", type=nonnegative_index, metavar="I",
                        help="index of the real basis function (0 is the constant k = 0; see crystal-fourier basis)")
@@ -44,6 +44,7 @@ def run(args) -> int:
     section = Section.parse(args.section)
     require_matplotlib()
     group = resolve_group(args)
+    check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}")
     derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
     if args.all:
         picture = render_sections(derived, None, section, resolution=args.resolution or 48, fmt=fmt)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, resolve_group
+from crystal_fourier.commands._options import add_cutoff_arguments, add_group_argument, check_cutoff_work, resolve_group
 
 
 def add_parser(subparsers) -> None:
@@ -13,7 +13,7 @@ def add_parser(subparsers) -> None:
                     "all embedded: the page loads nothing. Written to DIR/sg<N>_hall<H>_<shell><cutoff>.html. "
                     "Needs the optional extra: pip install 'crystal-fourier[plot]'.")
     add_group_argument(parser)
-    add_cutoff_arguments(parser)
+    add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--section", default="z=0", metavar="AXIS=LEVEL",
                         help="the plane section of the heat maps, e.g. z=1/4 (default z=0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the report (created if needed)")
@@ -29,6 +29,7 @@ def run(args) -> int:
     section = Section.parse(args.section)
     require_matplotlib()
     group = resolve_group(args)
+    check_cutoff_work([group], args, f"the report of group {group.number} at {args.shell} cutoff {args.cutoff}")
     path = write_report(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.out,
                         section=section)
     print(f"wrote {path}")

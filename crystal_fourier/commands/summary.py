@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 
-from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, parse_groups
+from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, check_cutoff_work, parse_groups
 
 COLUMNS = ("sg", "hall_number", "symbol", "n_operations", "n_frequencies", "n_present_frequencies",
            "n_present_orbits", "n_absent_orbits", "dim")
@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("summary", help="counts for every group (csv, json or table)",
                                    description="One row per group: " + ", ".join(COLUMNS)
                                    + ". Counts include k = 0; dim is the number of real basis functions.")
-    add_cutoff_arguments(parser)
+    add_cutoff_arguments(parser, allow_large=True)
     add_groups_option(parser)
     parser.add_argument("--format", choices=("csv", "json", "table"), default="table", help="output format")
     parser.add_argument("--faithful", action="store_true",
@@ -40,7 +40,9 @@ def rows(groups, cutoff: int, shell: str, faithful: bool = False) -> list[dict]:
 
 
 def run(args) -> int:
-    table = rows(parse_groups(args.groups), args.cutoff, args.shell, args.faithful)
+    groups = parse_groups(args.groups)
+    check_cutoff_work(groups, args, f"a summary of {len(groups)} group(s) at {args.shell} cutoff {args.cutoff}")
+    table = rows(groups, args.cutoff, args.shell, args.faithful)
     columns = list(COLUMNS) + (["faithful_cutoff"] if args.faithful else [])
     if args.format == "json":
         sys.stdout.write(json.dumps(table, indent=1) + "\n")

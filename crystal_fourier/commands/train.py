@@ -11,7 +11,7 @@ import dataclasses
 import sys
 
 from crystal_fourier.commands._options import (add_cutoff_arguments, add_symprec_option, dropout_float,
-                                               positive_float, positive_int, seed_int)
+                                               positive_float, positive_int, seed_int, worker_count)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
@@ -101,7 +101,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the model already in OUT (refused without this flag or --resume)")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
-    parser.add_argument("--workers", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--workers", type=worker_count, default=1, metavar="N",
                         help="processes for standardizing the structures (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)

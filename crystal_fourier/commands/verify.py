@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, parse_groups
+from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, check_cutoff_work, parse_groups
 
 
 def add_parser(subparsers) -> None:
@@ -13,7 +13,7 @@ def add_parser(subparsers) -> None:
         "verify", help="re-derive and re-check invariance, absences, completeness, independence",
         description="Exit status 0 when every check passes, 1 naming every failing group and check.")
     add_groups_option(parser)
-    add_cutoff_arguments(parser)
+    add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--sympy", action="store_true",
                         help="also prove f(g x) - f(x) = 0 with SymPy for every function and operation (slow)")
     parser.add_argument("--out", type=Path, default=None, help="write one certificate JSON per group here")
@@ -25,6 +25,7 @@ def run(args) -> int:
     from crystal_fourier.proofs import verify_groups
 
     groups = parse_groups(args.groups)
+    check_cutoff_work(groups, args, f"verifying {len(groups)} group(s) at {args.shell} cutoff {args.cutoff}")
     results = verify_groups(groups, args.cutoff, args.shell, sympy=args.sympy, out=args.out,
                             progress=sys.stderr.isatty())
     header = f"{'sg':>3}  {'symbol':<12} {'hall':>4} {'ops':>4} {'dim':>5} {'chi':>5} {'absent':>6} {'terms':>8}  status"
