@@ -26,9 +26,11 @@ source, the data block, the tag or site and the line:
   :func:`~crystal_fourier.runtime.structures.element_number` (``CU`` is Cu, ``NA1`` Na).
   Partial occupancy, or two species landing on one site, is an error (disorder is not
   supported). Images closer than :data:`MERGE_TOLERANCE` are one atom.
-* *Formula*: when the file has ``_chemical_formula_sum``, the expanded cell must contain
-  it a whole number of times (exactly ``_cell_formula_units_Z`` times, or once, when Z is
-  given), else it is an error: the file and its atoms disagree.
+* *Formula*: when the file has ``_chemical_formula_sum`` as a plain sum of element symbols
+  with counts (``'Na Cl'``, ``'Si O2'``; anything with brackets or charges is not checked),
+  the expanded cell must contain it a whole number of times (exactly
+  ``_cell_formula_units_Z`` times, or once, when Z is given), else it is an error: the file
+  and its atoms disagree.
 """
 
 from __future__ import annotations
@@ -446,11 +448,14 @@ def _formula(block: _Block) -> dict[int, float] | None:
     if text is None:
         return None
     counts: dict[int, float] = {}
-    tokens = re.findall(r"([A-Za-z]+)\s*([0-9]*\.?[0-9]*)", text)
-    if not tokens or re.sub(r"[A-Za-z]+\s*[0-9]*\.?[0-9]*|\s", "", text):
-        raise CrystalFourierError(f"{block.where(tag)}: {tag} {text!r} is not a formula such as 'Na Cl' or 'Si O2'")
+    tokens = re.findall(r"([A-Z][a-z]?)\s*([0-9]*\.?[0-9]*)", text)
+    if not tokens or re.sub(r"[A-Z][a-z]?\s*[0-9]*\.?[0-9]*|\s", "", text):
+        return None  # brackets, charges, moieties ('(H2 O)2'): not a plain sum, so nothing to check against
     for symbol, amount in tokens:
-        number = element_number(symbol, where=f"{block.where(tag)}: {tag} {text!r}")
+        try:
+            number = element_number(symbol)
+        except CrystalFourierError:
+            return None
         counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
     return counts
 

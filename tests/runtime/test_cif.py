@@ -408,3 +408,8 @@ def test_pre_2002_symbols_are_read_through_gemmi(symbol, atoms):
                    position="0.1 0.2 0.3").replace("_cell_length_b 5.431", "_cell_length_b 6.1").replace(
         "_cell_length_c 5.431", "_cell_length_c 7.3")
     assert parse_cif(text).n_atoms == atoms
+
+
+def test_a_formula_that_is_not_a_plain_sum_is_not_checked():
+    text = rocksalt_cif().replace("data_NaCl\n", "data_NaCl\n_chemical_formula_sum 'Na Cl (H2 O)0.5'\n")
+    assert parse_cif(text).n_atoms == 8
