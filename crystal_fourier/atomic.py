@@ -91,6 +91,8 @@ def atomic_write(path, text: "str | bytes") -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():  # said before a temporary is made, with the user's path (not the temporary's) in the error
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     mode = _mode(path, 0o644)
     remove_stale_temporaries(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
