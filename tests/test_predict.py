@@ -153,13 +153,13 @@ def test_every_symprec_default_is_the_one_constant():
             "crystal_fourier.runtime.training.prepare_samples"} <= checked
 
 
-@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "demo"])
 def test_every_command_that_standardizes_has_symprec(command):
     from crystal_fourier.cli import help_texts
 
     text = " ".join(help_texts()[command].split())
     assert "--symprec A" in text
-    if command == "train":
+    if command in ("train", "demo"):
         assert f"(default {DEFAULT_SYMPREC})" in text and "0.01" not in text
     else:
         assert "default: the one the model was trained with" in text

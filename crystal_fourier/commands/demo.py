@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from crystal_fourier.commands._options import positive_int, seed_int
+from crystal_fourier.commands._options import add_symprec_option, positive_int, seed_int
 
 
 def add_parser(subparsers) -> None:
@@ -36,6 +36,7 @@ def add_parser(subparsers) -> None:
                         help="label to learn (default energy_per_atom)")
     parser.add_argument("--workers", type=positive_int, default=2, help="processes for data generation (default 2)")
     parser.add_argument("--seed", type=seed_int, default=0)
+    add_symprec_option(parser, from_model=False)
     parser.set_defaults(func=run)
 
 
@@ -79,7 +80,7 @@ def run(args) -> int:
         make_dataset(data, groups=list(range(1, 231)), size=args.size, seed=args.seed, workers=args.workers,
                      max_atoms=32, progress=progress)
     records = load_cdvae_csv(data)
-    samples = prepare_samples(records, args.target, progress=progress, workers=args.workers)
+    samples = prepare_samples(records, args.target, symprec=args.symprec, progress=progress, workers=args.workers)
     groups = sorted({s.number for s in samples})
     print(f"{len(samples)} crystals, {len(groups)} detected groups, in {time.perf_counter() - start:.1f} s")
 
@@ -88,7 +89,7 @@ def run(args) -> int:
     for kind in ("cft", "sinusoidal"):
         start = _step(f"3/4 train {kind}: all data, then zero-shot without the centrosymmetric groups")
         config = TrainConfig(target=args.target, model=ModelConfig(kind=kind, **model_sizes), epochs=args.epochs,
-                             batch_size=32, lr=1e-3, seed=args.seed, progress=progress)
+                             batch_size=32, lr=1e-3, seed=args.seed, symprec=args.symprec, progress=progress)
         reports[kind] = run_zero_shot(samples, config, "centrosymmetric", out / kind)
         print(f"{kind} trained in {time.perf_counter() - start:.1f} s")
 
@@ -96,7 +97,8 @@ def run(args) -> int:
 
     start = _step("3/4 classical baselines on the same split: ridge and gradient-boosted trees on composition, "
                   "density and cell, without and with distance features")
-    reports.update(classical_zero_shot(samples, TrainConfig(target=args.target, seed=args.seed, progress=False),
+    reports.update(classical_zero_shot(samples, TrainConfig(target=args.target, seed=args.seed, symprec=args.symprec,
+                                                            progress=False),
                                        "centrosymmetric", workers=args.workers))
     print(f"classical baselines fitted in {time.perf_counter() - start:.1f} s")
 
