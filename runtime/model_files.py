@@ -7,7 +7,8 @@ with ``torch.load(weights_only=True)`` only: a file is data, never code. The JSO
 files are checked for types, finite values, ranges and a known version before a
 model is built from them (:func:`check_saved_config`, :func:`check_normalization`),
 so a hostile or damaged file gives one :class:`CrystalFourierError`, not a
-5 GB allocation or a NaN prediction.
+5 GB allocation or a NaN prediction. :func:`load_trained` reads a directory this
+way into a :class:`TrainedModel` (torch is imported only when a model is loaded).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from crystal_fourier._version import __version__
@@ -23,7 +25,7 @@ from crystal_fourier.errors import CrystalFourierError
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
            "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
            "check_output_directory", "load_torch_file", "check_device", "read_json",
-           "read_model_files"]
+           "read_model_files", "TrainedModel", "load_trained"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -239,3 +241,98 @@ def check_device(text: str) -> str:
     if device.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
         raise CrystalFourierError(f"device {text!r} requested but MPS is not available; use --device cpu")
     return text
+
+
+# --------------------------------------------------------------------------- loading a saved model
+
+
+@dataclass
+class TrainedModel:
+    """A model loaded from a saved directory, ready to predict in the target's units."""
+
+    model: "torch.nn.Module"
+    normalizer: "Normalizer"
+    config: "TrainConfig"
+    directory: Path
+
+    def predict_samples(self, samples, batch_size: int = 256) -> "np.ndarray":
+        """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
+        import numpy as np
+
+        from crystal_fourier.runtime.training import predict_samples
+
+        raw = predict_samples(self.model, list(samples), batch_size, self.config.device)
+        outputs = self.normalizer.denormalize(raw)
+        with np.errstate(over="ignore"):
+            outputs = 10.0 ** outputs if self.normalizer.log_target else outputs
+        if not np.isfinite(outputs).all():
+            raise CrystalFourierError(f"{self.directory}: the model gave non-finite predictions (damaged weights or "
+                                      "normalization?)")
+        return outputs
+
+    def predict_crystals(self, crystals, batch_size: int = 256) -> "np.ndarray":
+        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict."""
+        from crystal_fourier.runtime.training import prepare_samples
+
+        samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.config.symprec)
+        return self.predict_samples(samples, batch_size)
+
+    def evaluate(self, samples) -> dict:
+        """:func:`~crystal_fourier.runtime.training.evaluate_samples` on labelled samples."""
+        from crystal_fourier.runtime.training import evaluate_samples
+
+        return evaluate_samples(self.model, self.normalizer, list(samples), self.config.device)
+
+
+def load_trained(directory, device: str | None = None) -> TrainedModel:
+    """Load a model directory written by :func:`~crystal_fourier.runtime.training.fit` (``crystal-fourier train --out DIR``).
+
+    Every file is checked before a model is built: ``config.json`` for a known
+    version, types and bounded sizes, ``normalization.json`` for finite values,
+    ``weights.pt`` is read as tensors only (``weights_only=True``) and must fit
+    the configured model exactly.
+
+    Raises
+    ------
+    CrystalFourierError
+        The directory lacks a file, a file is damaged or hostile, or it was written
+        by a newer version.
+    """
+    import dataclasses
+
+    import torch
+
+    from crystal_fourier.runtime.model import build_model
+    from crystal_fourier.runtime.training import Normalizer, TrainConfig
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CrystalFourierError(f"{directory} is not a saved model directory (made by `crystal-fourier train --out DIR`)")
+    missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, NORMALIZATION_FILE) if not (directory / name).is_file()]
+    if missing:
+        raise CrystalFourierError(
+            f"{directory} is not a saved model: missing {', '.join(missing)} "
+            "(made by `crystal-fourier train --out DIR`)")
+    files = read_model_files(directory, (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE))
+    try:
+        config = TrainConfig.from_dict(check_saved_config(directory / CONFIG_FILE, files[CONFIG_FILE]))
+    except (TypeError, ValueError) as error:  # CrystalFourierError included
+        message = str(error).splitlines()[0]
+        raise CrystalFourierError(message if str(directory) in message else
+                                  f"{directory / CONFIG_FILE}: {message}") from None
+    normalizer = Normalizer(**check_normalization(directory / NORMALIZATION_FILE, files[NORMALIZATION_FILE]))
+    if device is not None:
+        config = dataclasses.replace(config, device=device)
+    check_device(config.device)
+    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE])
+    model = build_model(config.model)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: does not fit {CONFIG_FILE} ({reason})") from None
+    model = model.to(config.device)
+    model.eval()
+    return TrainedModel(model=model, normalizer=normalizer, config=config, directory=directory)

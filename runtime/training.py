@@ -39,10 +39,9 @@ from crystal_fourier.atomic import atomic_write, atomic_write_directory, exclusi
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.model import ModelConfig, build_model, check_cutoff_faithful
-from crystal_fourier.runtime.model_files import (
-    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, check_device,
-    check_float, check_int, check_normalization, check_output_directory, check_saved_config, load_torch_file,
-    read_model_files)
+from crystal_fourier.runtime.model_files import (  # TrainedModel, load_trained: re-exported, they live there
+    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel,
+    check_float, check_int, check_output_directory, load_trained, load_torch_file)
 from crystal_fourier.runtime.standardize import DEFAULT_SYMPREC
 
 __all__ = [
@@ -625,83 +624,3 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
 def _resumable(config: dict) -> dict:
     """The part of a config that must match to resume (the device and progress bars may change)."""
     return {key: value for key, value in config.items() if key not in ("device", "progress")}
-
-
-# --------------------------------------------------------------------------- saved models
-
-
-@dataclass
-class TrainedModel:
-    """A model loaded from a saved directory, ready to predict in the target's units."""
-
-    model: nn.Module
-    normalizer: Normalizer
-    config: TrainConfig
-    directory: Path
-
-    def predict_samples(self, samples, batch_size: int = 256) -> np.ndarray:
-        """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
-        raw = predict_samples(self.model, list(samples), batch_size, self.config.device)
-        outputs = self.normalizer.denormalize(raw)
-        with np.errstate(over="ignore"):
-            outputs = 10.0 ** outputs if self.normalizer.log_target else outputs
-        if not np.isfinite(outputs).all():
-            raise CrystalFourierError(f"{self.directory}: the model gave non-finite predictions (damaged weights or "
-                                      "normalization?)")
-        return outputs
-
-    def predict_crystals(self, crystals, batch_size: int = 256) -> np.ndarray:
-        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict."""
-        samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.config.symprec)
-        return self.predict_samples(samples, batch_size)
-
-    def evaluate(self, samples) -> dict:
-        """:func:`evaluate_samples` on labelled samples."""
-        return evaluate_samples(self.model, self.normalizer, list(samples), self.config.device)
-
-
-def load_trained(directory, device: str | None = None) -> TrainedModel:
-    """Load a model directory written by :func:`fit` (``crystal-fourier train --out DIR``).
-
-    Every file is checked before a model is built: ``config.json`` for a known
-    version, types and bounded sizes, ``normalization.json`` for finite values,
-    ``weights.pt`` is read as tensors only (``weights_only=True``) and must fit
-    the configured model exactly.
-
-    Raises
-    ------
-    CrystalFourierError
-        The directory lacks a file, a file is damaged or hostile, or it was written
-        by a newer version.
-    """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise CrystalFourierError(f"{directory} is not a saved model directory (made by `crystal-fourier train --out DIR`)")
-    missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, NORMALIZATION_FILE) if not (directory / name).is_file()]
-    if missing:
-        raise CrystalFourierError(
-            f"{directory} is not a saved model: missing {', '.join(missing)} "
-            "(made by `crystal-fourier train --out DIR`)")
-    files = read_model_files(directory, (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE))
-    try:
-        config = TrainConfig.from_dict(check_saved_config(directory / CONFIG_FILE, files[CONFIG_FILE]))
-    except (TypeError, ValueError) as error:  # CrystalFourierError included
-        message = str(error).splitlines()[0]
-        raise CrystalFourierError(message if str(directory) in message else
-                                  f"{directory / CONFIG_FILE}: {message}") from None
-    normalizer = Normalizer(**check_normalization(directory / NORMALIZATION_FILE, files[NORMALIZATION_FILE]))
-    if device is not None:
-        config = dataclasses.replace(config, device=device)
-    check_device(config.device)
-    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE])
-    model = build_model(config.model)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        reason = str(error).strip().splitlines()[0][:200]
-        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: does not fit {CONFIG_FILE} ({reason})") from None
-    model = model.to(config.device)
-    model.eval()
-    return TrainedModel(model=model, normalizer=normalizer, config=config, directory=directory)

@@ -127,11 +127,11 @@ def _edit_json(path, change):
     (lambda d: d["train"].update(holdout_groups=[999]), "held-out group"),
 ])
 def test_bad_config_is_refused_before_anything_is_built(saved, tmp_path, change, message, monkeypatch):
-    import crystal_fourier.runtime.training as training
+    import crystal_fourier.runtime.model as model_module
 
     model = _copy(saved, tmp_path)
     _edit_json(model / "config.json", change)
-    monkeypatch.setattr(training, "build_model", lambda config: pytest.fail("a model was built"))
+    monkeypatch.setattr(model_module, "build_model", lambda config: pytest.fail("a model was built"))
     with pytest.raises(CrystalFourierError, match=message):
         load_trained(model)
 
