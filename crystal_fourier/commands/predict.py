@@ -32,9 +32,9 @@ def add_parser(subparsers) -> None:
 
 
 def _located(path: str, error: Exception) -> str:
-    """The error's message, starting with the file's name (readers already name it)."""
+    """The error's message, naming the file once (readers already name it)."""
     message = " ".join(str(error).split()) or type(error).__name__
-    return message if message.startswith(str(path)) else f"{path}: {message}"
+    return message if str(path) in message else f"{path}: {message}"
 
 
 def _sample(path: str, species, symprec: float):
