@@ -89,7 +89,7 @@ def _document(text: str, source: str):
         if located:
             message = f"line {located.group(1)}: {located.group(2)}"
         else:
-            message = message.replace("string:", "line ", 1) if message.startswith("string:") else message
+            message = message[len("string:"):].strip() if message.startswith("string:") else message
         if "wrong number of values in loop" in message.lower():
             message += " (a row is incomplete, or a value with spaces is not quoted)"
         if "expected block header" in message:

@@ -413,3 +413,13 @@ def test_pre_2002_symbols_are_read_through_gemmi(symbol, atoms):
 def test_a_formula_that_is_not_a_plain_sum_is_not_checked():
     text = rocksalt_cif().replace("data_NaCl\n", "data_NaCl\n_chemical_formula_sum 'Na Cl (H2 O)0.5'\n")
     assert parse_cif(text).n_atoms == 8
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("data_a\n_x 1\ndata_a\n_x 2\n", "f.cif, duplicate block name: a"),
+    ("data_a\n_x 1\n_x 2\n", "f.cif, line 3: in data_a: duplicate tag _x"),
+])
+def test_syntax_errors_from_gemmi_are_located(text, message):
+    with pytest.raises(CrystalFourierError) as info:
+        parse_cif(text, source="f.cif")
+    assert str(info.value) == message
