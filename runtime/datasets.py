@@ -123,8 +123,10 @@ def _reader(kind: str):
         def load(path, *args, **kwargs):
             try:
                 return loader(path, *args, **kwargs)
-            except CrystalFourierError:
-                raise
+            except CrystalFourierError as error:
+                if str(path) in str(error):
+                    raise
+                raise CrystalFourierError(f"{path}: {error}") from None
             except UnicodeDecodeError as error:
                 raise CrystalFourierError(f"{path}: not UTF-8 text at byte {error.start} (is it a {kind} file?)") from None
             except OSError as error:
