@@ -84,6 +84,14 @@ def remove_stale_temporaries(path) -> list[Path]:
     return removed
 
 
+def _in_directory(path: Path, make):
+    """``make`` (mkstemp or mkdtemp) a ``.NAME.XXXXXXXX.tmp`` beside ``path``; an OSError names the directory."""
+    try:
+        return make(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:  # the random temporary name would only confuse: name the user's directory
+        raise type(error)(error.errno, error.strerror, str(path.parent)) from None
+
+
 def atomic_write(path, text: "str | bytes") -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``.
 
@@ -95,7 +103,7 @@ def atomic_write(path, text: "str | bytes") -> None:
         raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     mode = _mode(path, 0o644)
     remove_stale_temporaries(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = _in_directory(path, tempfile.mkstemp)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
         with os.fdopen(handle, "wb") as stream:
@@ -208,7 +216,7 @@ def atomic_write_directory(path, files: dict, keep=()) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
-    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    temporary = Path(_in_directory(path, tempfile.mkdtemp))
     lock = os.open(temporary, os.O_RDONLY)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)

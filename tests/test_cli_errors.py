@@ -88,3 +88,35 @@ def test_runaway_work_is_refused_before_it_starts(capsys, tmp_path, monkeypatch,
     assert message in _one_line_error(capsys, argv)
     assert time.perf_counter() - start < 10
     assert not (tmp_path / "x.csv.partial").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "--groups", "1", "--cutoff", "1", "--out", "{ro}/certificates"],
+    ["dataset", "make", "--size", "1", "--species", "Cu", "--max-atoms", "4", "--no-progress", "--out", "{ro}/x.csv"],
+    ["graph", "225", "--cutoff", "1", "--format", "svg", "--out", "{ro}/g.svg"],
+])
+def test_a_read_only_output_directory_is_one_line(tmp_path, argv):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    prefix = []
+    if os.geteuid() == 0:  # root writes anywhere: drop the capability that lets it
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv")
+        prefix = ["setpriv", "--bounding-set", "-dac_override", "--inh-caps", "-dac_override"]
+    try:
+        command = [*prefix, sys.executable, "-m", "crystal_fourier", *[a.format(ro=read_only) for a in argv]]
+        process = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                                 env={**os.environ, "OMP_NUM_THREADS": "1"})
+    finally:
+        read_only.chmod(0o755)
+    assert process.returncode == 2, process.stderr
+    assert len(process.stderr.strip().splitlines()) == 1 and "Traceback" not in process.stderr
+    assert f"{read_only}" in process.stderr or "ro/" in process.stderr or "ro:" in process.stderr
+    assert "permission denied" in process.stderr
+    assert os.listdir(read_only) == []
