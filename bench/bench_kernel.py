@@ -20,17 +20,20 @@ from crystal_fourier.runtime.invariant_basis import invariant_basis
 CASES = ((1, 5), (62, 5), (194, 5), (227, 5), (1, 6), (62, 6), (194, 6), (227, 6))
 
 
-def best_of(fn, repeat: int, device: str) -> float:
-    times = []
+def best_of(functions, repeat: int, device: str) -> list[float]:
+    """Best wall seconds of each function, rounds interleaved (f, g, h, f, g, h, ...) so that a shared
+    machine's drifting load affects all alike."""
+    best = [float("inf")] * len(functions)
     for _ in range(repeat):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(functions):
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device == "cuda":
+                torch.cuda.synchronize()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def main(argv=None) -> None:
@@ -52,9 +55,9 @@ def main(argv=None) -> None:
             for number, radius in CASES:
                 module = invariant_basis(number, radius, dtype=dtype).to(args.device)
                 angles = torch.rand(args.points, module.n_terms, generator=generator, dtype=dtype).to(args.device)
-                forward = best_of(lambda: module(x), args.repeat, args.device)
-                reference = best_of(lambda: module.forward_reference(x), args.repeat, args.device)
-                floor = best_of(lambda: torch.cos(angles), args.repeat, args.device)
+                forward, reference, floor = best_of(
+                    [lambda: module(x), lambda: module.forward_reference(x), lambda: torch.cos(angles)],
+                    args.repeat, args.device)
                 del angles
                 print(f"| {module.symbol}, {radius} | {dtype_name} | {module.n_terms} | {forward:.3f} s | "
                       f"{reference:.3f} s | {floor:.3f} s | {forward / floor:.2f}x |", flush=True)
