@@ -168,5 +168,26 @@ def test_embedding_sums_the_radial_basis_and_is_invariant(crystal):
     assert np.all(h[2, 1:] == 0.0)   # padding
     # Learned weights: still a function of the neighbourhood only (float32 module).
     module = NeighbourhoodEmbedding(8)
-    h = module(batch_neighbours([sample, permuted])).detach().numpy()
+    out = module(batch_neighbours([sample, permuted]))
+    h = out.detach().numpy()
     assert np.abs(h[1] - h[0][order]).max() < INVARIANCE_TOLERANCE[np.float32]
+    out.square().sum().backward()   # both the radial map and the element embedding learn
+    assert module.radial.weight.grad.abs().sum() > 0
+    assert module.element.weight.grad[[29, 79]].abs().sum() > 0 and module.element.weight.grad[30].abs().sum() == 0
+
+
+def test_batch_sums_are_the_dense_features(crystal):
+    lattice, positions, numbers = crystal
+    sample = sample_from_arrays(lattice, positions, numbers, 1, 1)
+    tiny = sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)
+    nb = batch_neighbours([tiny, sample])
+    n = len(numbers)
+    assert nb.shape == (2, n)
+    dense = np.zeros((2 * n, 2, 16))
+    for q, z, row in zip(nb.index.tolist(), nb.species.tolist(), nb.sums.numpy()):
+        dense[q, [29, 79].index(z)] += row
+    np.testing.assert_allclose(dense[n:], features(lattice, positions, numbers), rtol=0, atol=TOL)
+    np.testing.assert_allclose(dense[0], features(np.eye(3) * 2.0, [[0, 0, 0]], [29])[0], rtol=0, atol=TOL)
+    assert np.all(dense[1:n] == 0.0)   # padding rows of the 1-atom crystal
+    with pytest.raises(CrystalFourierError, match="expects 16 at 6.0"):
+        NeighbourhoodEmbedding(4)(batch_neighbours([tiny], n_rbf=8))
