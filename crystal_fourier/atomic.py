@@ -66,7 +66,9 @@ def remove_stale_temporaries(path) -> list[Path]:
     path = Path(path)
     removed = []
     try:
-        candidates = list(path.parent.glob(f".{path.name}.*.tmp"))
+        import glob
+
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
     except OSError:
         return removed
     now = time.time()

@@ -177,6 +177,9 @@ def check_output_directory(out, *, resume: bool = False, overwrite: bool = False
     out = Path(out)
     if resume and overwrite:
         raise CrystalFourierError("--resume continues a model and --overwrite replaces it: give one of them")
+    if out.name in ("", ".", ".."):
+        raise CrystalFourierError(f"--out {str(out)!r}: name the model directory (e.g. {str(out / 'model')!r}); "
+                                  "it is replaced as a whole")
     if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
         raise CrystalFourierError(f"{out}: exists and is not a directory; give a new or model directory as --out")
     if not out.is_dir():

@@ -175,6 +175,8 @@ def test_a_directory_with_other_files_is_refused(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(CrystalFourierError, match="not a directory"):
         fit(tiny_samples(), tiny_config(epochs=1), tmp_path / "file")
+    with pytest.raises(CrystalFourierError, match="name the model directory"):
+        fit(tiny_samples(), tiny_config(epochs=1), tmp_path / "sub" / "..")
 
 
 def test_a_second_trainer_of_the_same_directory_is_refused(tmp_path):
