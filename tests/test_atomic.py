@@ -126,3 +126,12 @@ def test_json_is_strict():
     with pytest.raises(CrystalFourierError, match="non-finite"):
         atomic.json_text({"mae": float("inf")})
     assert atomic.json_text(atomic.json_safe({"mae": float("nan")})) == '{\n  "mae": null\n}\n'
+
+
+def test_without_an_atomic_exchange_the_directory_is_still_replaced_whole(tmp_path, monkeypatch):
+    target = tmp_path / "model"
+    atomic_write_directory(target, {"a.txt": "old", "b.txt": "old", "pretrained": "kept"})
+    monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)  # e.g. not Linux
+    atomic_write_directory(target, {"a.txt": "new"}, keep=("pretrained",))
+    assert _contents(target) == {"a.txt": "new", "pretrained": "kept"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
