@@ -2,8 +2,10 @@
 
 Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
 (see :mod:`crystal_fourier.derive.codegen`) atomically, leaving unchanged files untouched;
-``--check`` writes nothing and exits 1 with a unified diff when the files on disk differ from
-what the generator produces now. A file edited by hand (its body no longer matches its
+Files are rendered and written group by group (bounded memory at any cutoff). ``--check``
+writes nothing and exits 1 with a unified diff when the files on disk differ from what the
+generator produces now, or when a directory holds stray files (temporaries of an interrupted
+write, modules the generator no longer makes). A file edited by hand (its body no longer matches its
 ``output_sha256``) is never overwritten silently: ``--force`` does that.
 """
 
@@ -62,26 +64,39 @@ def _progress(label: str):
     return wrap
 
 
-def _hand_edits(directory: Path, files: dict[str, str], command: str) -> list[str]:
-    """Messages for existing files whose body does not match their own output_sha256."""
+def _hand_edits(directory: Path, command: str) -> list[str]:
+    """Messages for the generated files in ``directory`` whose body no longer matches their output_sha256."""
     from crystal_fourier.derive.stamps import verify_stamp
     from crystal_fourier.derive.writer import read_text
 
     messages = []
-    for name in files:
-        text = read_text(directory / name)
-        if text is None:
-            continue
+    for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
+        text = read_text(path)
         try:
-            verify_stamp(text, directory / name, regenerate=command)
+            verify_stamp(text, path, regenerate=command)
         except CrystalFourierError as error:
             messages.append(str(error))
     return messages
 
 
+def _strays(directory: Path, produced: set[str], complete: bool) -> list[Path]:
+    """Temporaries left by an interrupted write, and (for a complete set) modules the generator no longer makes."""
+    if not directory.is_dir():
+        return []
+    strays = sorted(directory.glob(".*.tmp"))
+    if complete:
+        strays += sorted(path for path in directory.glob("*.py") if path.name not in produced)
+    return strays
+
+
 def run(args: argparse.Namespace) -> int:
-    """Generate (or ``--check``) the requested directories; returns the exit status."""
-    from crystal_fourier.derive.codegen import SHIPPED, directory_name, render_directory, render_package
+    """Generate (or ``--check``) the requested directories, group by group; returns the exit status.
+
+    Files are rendered and written one at a time (memory bounded by one group's derivation);
+    hand-edited files are looked for before anything is written.
+    """
+    from crystal_fourier.atomic import remove_stale_temporaries
+    from crystal_fourier.derive.codegen import SHIPPED, directory_name, iter_directory, render_package
     from crystal_fourier.derive.writer import unified_diff, write_files
 
     out = default_out() if args.out is None else args.out
@@ -95,26 +110,35 @@ def run(args: argparse.Namespace) -> int:
         command = f"crystal-fourier generate --shell {shell} --cutoff {cutoff}"
         if args.out is not None:
             command += f" --out {args.out}"
-        files = render_directory(shell, cutoff, groups, progress=_progress(directory_name(shell, cutoff)))
-        edits = _hand_edits(directory, files, command)
-        changes = write_files({directory / name: text for name, text in files.items()},
-                              dry_run=args.check or (bool(edits) and not args.force))
-        if args.check:
-            for change in changes:
-                sys.stdout.write(unified_diff(change))
-            for message in edits:
-                print(message, file=sys.stderr)
-            if changes:
-                print(f"{directory}: {len(changes)} of {len(files)} files differ from the generator's output; "
-                      f"run `{command}` to update them", file=sys.stderr)
-                status = 1
-            else:
-                print(f"{directory}: {len(files)} files up to date")
-            continue
-        if edits and not args.force:
+        edits = _hand_edits(directory, command)
+        if edits and not args.force and not args.check:
             raise CrystalFourierError(f"{len(edits)} file(s) under {directory} were edited by hand; nothing "
                                       f"was written. First: {edits[0]}")
-        print(f"{directory}: {len(changes)} written, {len(files) - len(changes)} unchanged")
+        produced, changed = set(), 0
+        for name, text in iter_directory(shell, cutoff, groups, progress=_progress(directory_name(shell, cutoff))):
+            produced.add(name)
+            if not args.check:
+                remove_stale_temporaries(directory / name)
+            for change in write_files({directory / name: text}, dry_run=args.check):
+                changed += 1
+                if args.check:
+                    sys.stdout.write(unified_diff(change))
+        strays = _strays(directory, produced, complete=groups is None)
+        if args.check:
+            for message in edits:
+                print(message, file=sys.stderr)
+            for path in strays:
+                print(f"{path}: not written by the generator (an interrupted write or a module it no longer "
+                      "makes); delete it", file=sys.stderr)
+            if changed or edits or strays:
+                print(f"{directory}: {changed} of {len(produced)} files differ from the generator's output, "
+                      f"{len(strays)} stray file(s); run `{command}` to update them", file=sys.stderr)
+                status = 1
+            else:
+                print(f"{directory}: {len(produced)} files up to date")
+            continue
+        note = f"; {len(strays)} stray file(s) not written by the generator: {strays[0].name} ..." if strays else ""
+        print(f"{directory}: {changed} written, {len(produced) - changed} unchanged{note}")
     if args.shipped:  # the package marker of generated/ names the shipped sets
         package = {out / "__init__.py": render_package()}
         changes = write_files(package, dry_run=args.check)

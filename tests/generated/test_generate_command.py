@@ -88,3 +88,41 @@ def test_bad_input_exits_2(tmp_path, bad, capsys):
         status = exit_.code
     assert status == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_check_reports_stray_temporaries_and_unknown_modules(tmp_path, capsys):
+    args = ["generate", "--shell", "box", "--cutoff", "0", "--out", str(tmp_path)]
+    assert main(args) == 0
+    directory = tmp_path / "box_0"
+    (directory / ".sg001.py.abcd1234.tmp").write_text("half a file")
+    capsys.readouterr()
+    assert main([*args, "--check"]) == 1
+    assert ".sg001.py.abcd1234.tmp: not written by the generator" in capsys.readouterr().err
+    (directory / ".sg001.py.abcd1234.tmp").unlink()
+    (directory / "sg231.py").write_text("# left over\n")
+    assert main([*args, "--check"]) == 1
+    assert "sg231.py: not written by the generator" in capsys.readouterr().err
+    (directory / "sg231.py").unlink()
+    assert main([*args, "--check"]) == 0
+
+
+def test_files_are_written_group_by_group(tmp_path, monkeypatch):
+    # The generator hands over one file at a time: a failure midway leaves the earlier files written.
+    from crystal_fourier.derive import codegen
+
+    real = codegen.render_group_module
+    calls = []
+
+    def failing(derived, version=codegen.GENERATOR_VERSION):
+        calls.append(derived.group.number)
+        if len(calls) == 3:
+            raise MemoryError("simulated")
+        return real(derived, version)
+
+    monkeypatch.setattr(codegen, "render_group_module", failing)
+    with pytest.raises(MemoryError):
+        from crystal_fourier.commands.generate import run
+        import argparse
+        run(argparse.Namespace(out=tmp_path, groups="1-5", shipped=False, shell="box", cutoff=1, check=False,
+                               force=False))
+    assert sorted(p.name for p in (tmp_path / "box_1").glob("*.py")) == ["__init__.py", "sg001.py", "sg002.py"]
