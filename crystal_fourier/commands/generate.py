@@ -1,7 +1,7 @@
 """``crystal-fourier generate``: render the flat torch modules of one shell and cutoff.
 
 Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
-(see :mod:`crystal_fourier.derive.codegen`) atomically, leaving unchanged files untouched;
+(see :mod:`crystal_fourier.derive.codegen`) atomically, leaving unchanged files untouched.
 Files are rendered and written group by group (bounded memory at any cutoff). ``--check``
 writes nothing and exits 1 with a unified diff when the files on disk differ from what the
 generator produces now, or when a directory holds stray files (temporaries of an interrupted
