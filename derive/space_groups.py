@@ -107,6 +107,99 @@ class SpaceGroup:
         """First letter of the Hall symbol's lattice part: P, A, B, C, I, F or R."""
         return self.hall_symbol.lstrip("-")[0]
 
+    @property
+    def rotations(self) -> tuple[tuple[tuple[int, ...], ...], ...]:
+        """The distinct rotations R (the point group in this setting's basis), in order of first appearance.
+
+        >>> len(space_group(225).rotations), space_group(225).point_group_order
+        (48, 48)
+        """
+        return tuple(dict.fromkeys(op.rotation for op in self.operations))
+
+    @property
+    def centrosymmetric(self) -> bool:
+        """True when the point group contains the inversion -1 (some operation x -> -x + t).
+
+        >>> space_group(2).centrosymmetric, space_group(225).centrosymmetric, space_group(216).centrosymmetric
+        (True, True, False)
+        """
+        return ((-1, 0, 0), (0, -1, 0), (0, 0, -1)) in self.rotations
+
+    @property
+    def sohncke(self) -> bool:
+        """True when every rotation is proper (det R = +1): a Sohncke group, one that admits chiral crystals.
+
+        >>> space_group(19).sohncke, space_group(14).sohncke
+        (True, False)
+        """
+        return all(_determinant(r) == 1 for r in self.rotations)
+
+    @property
+    def origin_freedom(self) -> int:
+        """Dimension (0-3) of the continuous origin freedom: the vectors v with R v = v for every rotation R.
+
+        Nonzero exactly for the polar groups; computed by exact integer rank of the stacked (R - 1).
+
+        >>> [space_group(n).origin_freedom for n in (1, 2, 3, 6, 76, 225)]
+        [3, 0, 1, 2, 1, 0]
+        """
+        stacked = [tuple(r[i][j] - (i == j) for j in range(3)) for r in self.rotations for i in range(3)]
+        return 3 - _integer_rank(stacked)
+
+    @property
+    def polar_axes(self) -> tuple[int, ...]:
+        """Coordinate axes i (0 = a, 1 = b, 2 = c) that every rotation leaves alone: R e_i = e_i and e_i^T R = e_i^T.
+
+        Along such an axis the group commutes with every translation, so the origin may slide
+        freely. In the 230 standard settings these axes span the whole fixed space
+        (``len(polar_axes) == origin_freedom``); in other settings (e.g. rhombohedral axes, where
+        the polar direction is [111]) they may not.
+
+        >>> [space_group(n).polar_axes for n in (1, 3, 6, 146)], space_group(hall_number=434).polar_axes
+        ([(0, 1, 2), (1,), (0, 2), (2,)], ())
+        """
+        return tuple(i for i in range(3)
+                     if all(r[i][j] == (i == j) and r[j][i] == (i == j) for r in self.rotations for j in range(3)))
+
+    @property
+    def polar(self) -> bool:
+        """True when the origin is not fixed by the group (``origin_freedom > 0``).
+
+        >>> space_group(4).polar, space_group(2).polar
+        (True, False)
+        """
+        return self.origin_freedom > 0
+
+
+def _determinant(m) -> int:
+    """Exact determinant of a 3x3 integer matrix (tuple of rows)."""
+    return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+
+
+def _integer_rank(rows) -> int:
+    """Exact rank of an integer matrix given as rows, by fraction-free Gaussian elimination.
+
+    >>> _integer_rank([(1, 2, 3), (2, 4, 6), (0, 0, 0)]), _integer_rank([(0, 0, 0)])
+    (1, 0)
+    """
+    rows = [list(r) for r in rows if any(r)]
+    rank = 0
+    n_columns = len(rows[0]) if rows else 0
+    for column in range(n_columns):
+        pivot = next((k for k in range(rank, len(rows)) if rows[k][column]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        p = rows[rank]
+        for k in range(rank + 1, len(rows)):
+            factor = rows[k][column]
+            if factor:
+                rows[k] = [p[column] * x - factor * y for x, y in zip(rows[k], p)]
+        rank += 1
+    return rank
+
 
 def crystal_system(number: int) -> str:
     """Crystal system of group ``number`` (1-230), by the ITA number ranges.

@@ -199,20 +199,16 @@ def group_descriptor_table() -> np.ndarray:
     from crystal_fourier.derive import space_group
 
     table = np.zeros((531, N_GROUP_DESCRIPTORS), dtype=np.float64)
-    identity = np.eye(3, dtype=np.int64)
     for hall in range(1, 531):
         group = space_group(hall_number=hall)
-        rotations, _ = group.arrays
         row = table[hall]
         row[_CRYSTAL_SYSTEMS.index(group.crystal_system)] = 1.0
         row[7 + _CENTRINGS.index(group.centring)] = 1.0
         row[14] = math.log(group.point_group_order) / math.log(48)
         row[15] = math.log(len(group.operations)) / math.log(192)
-        row[16] = float(any(np.array_equal(r, -identity) for r in rotations))
-        row[17] = float(all(round(np.linalg.det(r)) == 1 for r in rotations))
-        # Vectors fixed by every rotation: the null space of the stacked (R - 1).
-        stacked = np.concatenate([r - identity for r in rotations], axis=0).astype(float)
-        row[18] = (3 - np.linalg.matrix_rank(stacked)) / 3.0
+        row[16] = float(group.centrosymmetric)
+        row[17] = float(group.sohncke)
+        row[18] = group.origin_freedom / 3.0
         row[19] = float(group.hexagonal_axes)
     table.setflags(write=False)
     return table

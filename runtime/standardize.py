@@ -223,7 +223,8 @@ class _GroupTable:
 
 @lru_cache(maxsize=None)
 def _group_table(hall_number: int) -> _GroupTable:
-    rotations, translations_24 = space_group(hall_number=hall_number).arrays
+    group = space_group(hall_number=hall_number)
+    rotations, translations_24 = group.arrays
     keys: dict[bytes, int] = {}
     distinct, representatives, allowed = [], [], []
     for rotation, t24 in zip(rotations, translations_24):
@@ -236,12 +237,8 @@ def _group_table(hall_number: int) -> _GroupTable:
         allowed[keys[key]].append(int(_encode(2 * t24, _SHIFT_DEN)))
     identity = np.eye(3, dtype=np.int64)
     centrings = translations_24[np.all(rotations == identity, axis=(1, 2))]
-    polar = tuple(i for i in range(3)
-                  if all(np.array_equal(r[:, i], identity[i]) and np.array_equal(r[i, :], identity[i])
-                         for r in distinct))
-    stacked = np.vstack([r - identity for r in distinct])
-    fixed_dimension = 3 - np.linalg.matrix_rank(stacked) if len(distinct) > 1 else 3
-    if fixed_dimension != len(polar):  # pragma: no cover - guarded by a test over all 230 standard settings
+    polar = group.polar_axes
+    if group.origin_freedom != len(polar):  # pragma: no cover - guarded by a test over all 230 standard settings
         raise CrystalFourierError(f"Hall number {hall_number}: polar directions are not coordinate axes")
     return _GroupTable(
         rotations=np.array(distinct), translations_24=np.array(representatives),

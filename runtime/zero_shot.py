@@ -38,9 +38,7 @@ def centrosymmetric_groups() -> tuple[int, ...]:
     """
     from crystal_fourier.derive import space_group
 
-    minus_one = -np.eye(3, dtype=np.int64)
-    return tuple(n for n in range(1, 231)
-                 if any(np.array_equal(r, minus_one) for r in space_group(n).arrays[0]))
+    return tuple(n for n in range(1, 231) if space_group(n).centrosymmetric)
 
 
 def holdout_groups(spec) -> tuple[int, ...]:

@@ -264,3 +264,79 @@ def test_axiom_checker_fails_on_a_lost_centring(fm3m):
     kept = [op for op in fm3m.operations if op.translation_24 in ((0, 0, 0), (0, 12, 12))]
     with pytest.raises(CrystalFourierError, match="not closed"):
         check_group_axioms(_broken(fm3m, kept))
+
+
+# ----------------------------------------------------------------------------- group properties
+
+# Counts over the 230 types, from the ITA: 92 centrosymmetric, 65 Sohncke, 68 polar (continuous origin freedom).
+POINT_GROUP_ORDER = {1: 1, 2: 2, 14: 4, 76: 4, 146: 3, 166: 12, 194: 24, 225: 48, 227: 48}
+
+
+def test_group_property_counts_over_the_230_types():
+    groups = [space_group(n) for n in range(1, 231)]
+    assert sum(g.centrosymmetric for g in groups) == 92
+    assert sum(g.sohncke for g in groups) == 65
+    assert sum(g.polar for g in groups) == 68
+    # No group is both: a Sohncke group has no improper rotation, so no -1.
+    assert not any(g.centrosymmetric and g.sohncke for g in groups)
+    # Centrosymmetric groups fix the origin; origin freedom 3 only for P1, 2 only for the Pm..Cc family.
+    assert not any(g.centrosymmetric and g.polar for g in groups)
+    assert [g.number for g in groups if g.origin_freedom == 3] == [1]
+    assert [g.number for g in groups if g.origin_freedom == 2] == [6, 7, 8, 9]
+
+
+@pytest.mark.parametrize("number", sorted(POINT_GROUP_ORDER), ids=lambda n: f"sg{n}")
+def test_point_group_order_and_rotations(number):
+    group = space_group(number)
+    assert group.point_group_order == len(group.rotations) == POINT_GROUP_ORDER[number]
+    assert group.rotations[0] == ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+
+
+@pytest.mark.parametrize(
+    ("number", "centrosymmetric", "sohncke", "origin_freedom", "polar_axes", "system", "centring"),
+    [(1, False, True, 3, (0, 1, 2), "triclinic", "P"), (2, True, False, 0, (), "triclinic", "P"),
+     (4, False, True, 1, (1,), "monoclinic", "P"), (9, False, False, 2, (0, 2), "monoclinic", "C"),
+     (19, False, True, 0, (), "orthorhombic", "P"), (43, False, False, 1, (2,), "orthorhombic", "F"),
+     (80, False, True, 1, (2,), "tetragonal", "I"), (146, False, True, 1, (2,), "trigonal", "R"),
+     (186, False, False, 1, (2,), "hexagonal", "P"), (216, False, False, 0, (), "cubic", "F"),
+     (227, True, False, 0, (), "cubic", "F")],
+    ids=lambda v: str(v))
+def test_group_properties(number, centrosymmetric, sohncke, origin_freedom, polar_axes, system, centring):
+    group = space_group(number)
+    assert (group.centrosymmetric, group.sohncke, group.origin_freedom, group.polar_axes) == (
+        centrosymmetric, sohncke, origin_freedom, polar_axes)
+    assert (group.crystal_system, group.centring) == (system, centring)
+
+
+def test_polar_axes_need_not_span_the_fixed_space_off_the_standard_setting():
+    # R3 on rhombohedral axes: the polar direction is [111], not a coordinate axis.
+    group = space_group(146, hall_number=434)
+    assert (group.choice, group.origin_freedom, group.polar_axes) == ("R", 1, ())
+
+
+@pytest.mark.parametrize("hall_number", [1, 2, 7, 87, 228, 434, 459, 525, 526, 530], ids=lambda h: f"hall{h}")
+def test_group_properties_match_gemmi(hall_number):
+    gemmi = pytest.importorskip("gemmi")
+    group = space_group(hall_number=hall_number)
+    theirs = gemmi.find_spacegroup_by_ops(gemmi.symops_from_hall(group.hall_symbol))
+    assert group.centrosymmetric == theirs.is_centrosymmetric()
+    assert group.sohncke == theirs.is_sohncke()
+    assert group.crystal_system == theirs.crystal_system_str()
+
+
+def test_origin_freedom_fails_on_a_group_with_a_lost_rotation(p2_1):
+    # Dropping the 2-fold screw leaves P1's operations under P2_1's name: all three directions are free.
+    broken = dataclasses.replace(p2_1, operations=p2_1.operations[:1])
+    assert (p2_1.origin_freedom, broken.origin_freedom) == (1, 3)
+    assert (p2_1.polar_axes, broken.polar_axes) == ((1,), (0, 1, 2))
+
+
+def test_exact_group_properties_agree_with_floating_point_linear_algebra_in_every_setting():
+    identity = np.eye(3, dtype=np.int64)
+    for hall in range(1, 531):
+        group = space_group(hall_number=hall)
+        rotations = np.array(group.rotations)
+        assert group.centrosymmetric == any(np.array_equal(r, -identity) for r in rotations), hall
+        assert group.sohncke == all(round(np.linalg.det(r)) == 1 for r in rotations), hall
+        fixed = 3 - np.linalg.matrix_rank(np.concatenate([r - identity for r in rotations]).astype(float))
+        assert group.origin_freedom == fixed, hall
