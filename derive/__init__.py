@@ -13,6 +13,7 @@ from crystal_fourier.derive.space_groups import (
     all_space_groups,
     check_group_axioms,
     crystal_system,
+    parse_groups,
     space_group,
     standard_hall_number,
 )
@@ -21,7 +22,7 @@ __all__ = [
     "DEN", "PHASE_DEN", "SHELLS", "DEFAULT_CUTOFF", "DEFAULT_SHELL",
     "Operation", "SpaceGroup", "FrequencySet", "DualGraph", "Orbit", "OrbitDecomposition",
     "RealBasis", "RealFunction", "Basis",
-    "space_group", "standard_hall_number", "all_space_groups", "check_group_axioms", "crystal_system",
+    "space_group", "standard_hall_number", "all_space_groups", "check_group_axioms", "crystal_system", "parse_groups",
     "frequency_set", "shell_frequencies", "dual_graph", "graph_to_dot", "graph_to_json",
     "orbit_decomposition", "absence_witness", "is_witness", "systematic_absences",
     "real_basis", "basis", "character_dimension", "cyclotomic_sum",

@@ -25,6 +25,7 @@ __all__ = [
     "all_space_groups",
     "check_group_axioms",
     "crystal_system",
+    "parse_groups",
     "STANDARD_CHOICES",
 ]
 
@@ -362,6 +363,41 @@ def space_group(group: "int | str | SpaceGroup | None" = None, *, hall_number: i
         return _group_from_hall(_hall_from_symbol(group))
     _check_number(group)
     return _group_from_hall(standard_hall_number(int(group)))
+
+
+def parse_groups(text: str | None) -> list[int]:
+    """'1-230', '225,227', '1-10,194' or symbols ('Fd-3m,P6_3/mmc') -> sorted group numbers.
+
+    None, '' and 'all' mean all 230. Used by the CLI's ``--groups`` options and by
+    :func:`crystal_fourier.runtime.zero_shot.holdout_groups`.
+
+    Raises
+    ------
+    CrystalFourierError
+        A range that is not LOW-HIGH within 1-230, an unknown symbol, or no group at all.
+
+    >>> parse_groups("1-3,225,Fd-3m")
+    [1, 2, 3, 225, 227]
+    """
+    if text is None or text.strip() in ("", "all"):
+        return list(range(1, 231))
+    numbers = set()
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "-" in item and item.replace("-", "").isdigit():
+            if item.count("-") != 1 or item.startswith("-") or item.endswith("-"):
+                raise CrystalFourierError(f"group range {item!r} must be LOW-HIGH, e.g. 1-230")
+            low, high = (int(v) for v in item.split("-", 1))
+            if not (1 <= low <= high <= 230):
+                raise CrystalFourierError(f"group range {item!r} must lie within 1-230, low to high")
+            numbers.update(range(low, high + 1))
+        else:
+            numbers.add(space_group(item).number)
+    if not numbers:
+        raise CrystalFourierError(f"no groups in {text!r}")
+    return sorted(numbers)
 
 
 def all_space_groups() -> tuple[SpaceGroup, ...]:

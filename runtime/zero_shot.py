@@ -62,7 +62,7 @@ def holdout_groups(spec) -> tuple[int, ...]:
             return ()
         if text.lower() in NAMED_HOLDOUTS:
             return centrosymmetric_groups()
-        from crystal_fourier.commands._options import parse_groups
+        from crystal_fourier.derive import parse_groups
 
         if text == "all":
             raise CrystalFourierError("holding out all 230 groups leaves nothing to train on")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from crystal_fourier.derive.space_groups import parse_groups  # re-exported: the option parsers' users import it here
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
@@ -136,35 +137,6 @@ def resolve_group(args):
     if args.group is None and args.hall is None:
         raise CrystalFourierError("give a GROUP (number 1-230 or symbol) or --hall H")
     return space_group(args.group, hall_number=args.hall)
-
-
-def parse_groups(text: str | None) -> list[int]:
-    """'1-230', '225,227', '1-10,194' or symbols ('Fd-3m,P6_3/mmc') -> sorted group numbers.
-
-    >>> parse_groups("1-3,225")
-    [1, 2, 3, 225]
-    """
-    from crystal_fourier.derive import space_group
-
-    if text is None or text.strip() in ("", "all"):
-        return list(range(1, 231))
-    numbers = set()
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        if "-" in item and item.replace("-", "").isdigit():
-            if item.count("-") != 1 or item.startswith("-") or item.endswith("-"):
-                raise CrystalFourierError(f"group range {item!r} must be LOW-HIGH, e.g. 1-230")
-            low, high = (int(v) for v in item.split("-", 1))
-            if not (1 <= low <= high <= 230):
-                raise CrystalFourierError(f"group range {item!r} must lie within 1-230, low to high")
-            numbers.update(range(low, high + 1))
-        else:
-            numbers.add(space_group(item).number)
-    if not numbers:
-        raise CrystalFourierError(f"no groups in {text!r}")
-    return sorted(numbers)
 
 
 def add_groups_option(parser: argparse.ArgumentParser) -> None:

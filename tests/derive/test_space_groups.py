@@ -13,6 +13,7 @@ from crystal_fourier.derive import (
     basis,
     check_group_axioms,
     crystal_system,
+    parse_groups,
     space_group,
     standard_hall_number,
 )
@@ -340,3 +341,25 @@ def test_exact_group_properties_agree_with_floating_point_linear_algebra_in_ever
         assert group.sohncke == all(round(np.linalg.det(r)) == 1 for r in rotations), hall
         fixed = 3 - np.linalg.matrix_rank(np.concatenate([r - identity for r in rotations]).astype(float))
         assert group.origin_freedom == fixed, hall
+
+
+# ----------------------------------------------------------------------------- group lists
+
+
+@pytest.mark.parametrize(("text", "numbers"), [
+    ("1-3,225", [1, 2, 3, 225]), ("Fd-3m, P6_3/mmc,227", [194, 227]), (" 230 ", [230]), ("10-10,,2", [2, 10])])
+def test_parse_groups(text, numbers):
+    assert parse_groups(text) == numbers
+
+
+@pytest.mark.parametrize("text", [None, "", "all", " all "])
+def test_parse_groups_defaults_to_all_230(text):
+    assert parse_groups(text) == list(range(1, 231))
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("5-2", "must lie within 1-230"), ("0-3", "must lie within 1-230"), ("1-2-3", "must be LOW-HIGH"),
+    (",", "no groups in ','"), ("Xy9", "unknown space-group symbol 'Xy9'"), ("231", "got 231")])
+def test_parse_groups_refuses_naming_the_item(text, fragment):
+    with pytest.raises(CrystalFourierError, match=re.escape(fragment)):
+        parse_groups(text)
