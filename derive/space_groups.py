@@ -9,12 +9,12 @@ is one of '', 'b', 'b1', '2', 'H'. spglib's float translations are converted to
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from crystal_fourier._spglib import spacegroup_type, symmetry_from_database
 from crystal_fourier.derive.operations import DEN, Operation, operations_as_arrays
 from crystal_fourier.errors import CrystalFourierError
 
@@ -219,12 +219,7 @@ def crystal_system(number: int) -> str:
 
 @lru_cache(maxsize=None)
 def _setting_types() -> tuple:
-    import spglib
-
-    with warnings.catch_warnings():
-        # spglib 2.x warns about its legacy error handling on every database call; our inputs are valid.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return tuple(spglib.get_spacegroup_type(hall) for hall in range(1, 531))
+    return tuple(spacegroup_type(hall) for hall in range(1, 531))
 
 
 @lru_cache(maxsize=None)
@@ -288,12 +283,8 @@ def _hall_from_symbol(symbol: str) -> int:
 
 @lru_cache(maxsize=None)
 def _group_from_hall(hall_number: int) -> SpaceGroup:
-    import spglib
-
     setting = _setting_types()[hall_number - 1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        database = spglib.get_symmetry_from_database(hall_number)
+    database = symmetry_from_database(hall_number)
     rotations = np.asarray(database["rotations"], dtype=np.int64)
     translations = np.asarray(database["translations"], dtype=float)
     scaled = translations * DEN

@@ -229,17 +229,13 @@ def _hall_operations(block: _Block):
 
 @lru_cache(maxsize=1)
 def _origin_choice_table() -> dict[int, dict[str, int]]:
-    import warnings
-
-    import spglib
+    from crystal_fourier._spglib import spacegroup_type
 
     table: dict[int, dict[str, int]] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for hall in range(1, 531):
-            kind = spglib.get_spacegroup_type(hall)
-            if str(kind.choice) in ("1", "2", "H", "R"):
-                table.setdefault(int(kind.number), {}).setdefault(str(kind.choice), hall)
+    for hall in range(1, 531):
+        kind = spacegroup_type(hall)
+        if str(kind.choice) in ("1", "2", "H", "R"):
+            table.setdefault(int(kind.number), {}).setdefault(str(kind.choice), hall)
     return table
 
 

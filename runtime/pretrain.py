@@ -66,16 +66,12 @@ PRETRAIN_FILE = "pretrain.json"
 
 def _niggli(lattice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(reduced, U) with reduced = U @ lattice, U integer unimodular; identity when spglib declines."""
-    import warnings
+    from crystal_fourier._spglib import niggli_reduce
 
-    import spglib
-
-    with warnings.catch_warnings():  # spglib 2.x warns about its own error-handling switch on every call
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            reduced = spglib.niggli_reduce(lattice)
-        except Exception:  # noqa: BLE001 - spglib's error types vary by version; fall back to no reduction
-            reduced = None
+    try:
+        reduced = niggli_reduce(lattice)
+    except CrystalFourierError:  # spglib declined: fall back to no reduction
+        reduced = None
     if reduced is not None:
         transform = np.asarray(reduced) @ np.linalg.inv(lattice)
         rounded = np.rint(transform)

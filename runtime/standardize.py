@@ -39,12 +39,12 @@ gives the mirror image, which is a different crystal (P4_1 becomes P4_3).
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from crystal_fourier._spglib import symmetry_dataset
 from crystal_fourier.derive.operations import DEN
 from crystal_fourier.derive.space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
@@ -148,28 +148,8 @@ class StandardizedCrystal:
 
 # --------------------------------------------------------------------------- spglib ingress
 def _dataset(crystal: Crystal, symprec: float, angle_tolerance: float, hall_number: int = 0):
-    import spglib
-
-    if not (np.isfinite(symprec) and symprec > 0):
-        raise CrystalFourierError(f"symprec must be a positive tolerance in Angstrom, got {symprec!r}")
-    reason = ""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            data = spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=symprec,
-                                               angle_tolerance=angle_tolerance, hall_number=hall_number)
-            if data is None:
-                reason = str(spglib.get_error_message())
-    except Exception as error:  # noqa: BLE001 - spglib's error classes differ between versions
-        data, reason = None, str(error)
-    if data is None:
-        reason = reason.strip()
-        if not reason or reason.lower() in ("no error", "none", "spglib_success"):
-            reason = "no symmetry dataset"
-        raise CrystalFourierError(
-            f"spglib could not determine the symmetry of {crystal!r} at symprec={symprec} A ({reason}); "
-            "check for overlapping atoms or try another symprec (--symprec on the command line)")
-    return data
+    return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
+                            hall_number=hall_number, subject=repr(crystal))
 
 
 def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_tolerance: float = -1.0) -> int:
