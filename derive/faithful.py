@@ -23,7 +23,7 @@ from itertools import product
 import numpy as np
 
 from crystal_fourier.derive.basis import basis
-from crystal_fourier.derive.operations import DEN, Operation
+from crystal_fourier.derive.operations import DEN, Operation, unimodular_matrices
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["BasisSymmetry", "basis_symmetry", "holohedry_rotations", "is_faithful", "faithful_cutoff",
@@ -64,13 +64,6 @@ class BasisSymmetry:
 
 
 @lru_cache(maxsize=None)
-def _all_signed_matrices() -> np.ndarray:
-    matrices = np.array(list(product((-1, 0, 1), repeat=9)), dtype=np.int64).reshape(-1, 3, 3)
-    determinants = np.rint(np.linalg.det(matrices)).astype(np.int64)
-    return matrices[np.abs(determinants) == 1]
-
-
-@lru_cache(maxsize=None)
 def holohedry_rotations(hall_number: int) -> np.ndarray:
     """Rotations of the lattice holohedry in a setting, shape=(n, 3, 3), dtype=int64.
 
@@ -85,7 +78,7 @@ def holohedry_rotations(hall_number: int) -> np.ndarray:
 
     rotations, _ = space_group(hall_number=hall_number).arrays
     metric = np.einsum("gji,jk,gkl->il", rotations, _GENERIC_FORM, rotations)
-    candidates = _all_signed_matrices()
+    candidates, _ = unimodular_matrices()
     preserved = np.einsum("nji,jk,nkl->nil", candidates, metric, candidates)
     result = candidates[np.all(preserved == metric, axis=(1, 2))]
     result.setflags(write=False)

@@ -45,7 +45,7 @@ from functools import lru_cache
 import numpy as np
 
 from crystal_fourier._spglib import symmetry_dataset
-from crystal_fourier.derive.operations import DEN
+from crystal_fourier.derive.operations import DEN, unimodular_matrices
 from crystal_fourier.derive.space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structures import Crystal, cell_parameters, lattice_from_parameters
@@ -177,15 +177,6 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
 
 
 # --------------------------------------------------------------------------- group tables (exact)
-@lru_cache(maxsize=1)
-def _proper_unimodular() -> tuple[np.ndarray, np.ndarray]:
-    """All integer 3x3 matrices with entries in {-1, 0, 1} and determinant +1, and their inverses."""
-    matrices = np.array(list(itertools.product((-1, 0, 1), repeat=9)), dtype=np.int64).reshape(-1, 3, 3)
-    matrices = matrices[np.rint(np.linalg.det(matrices)).astype(np.int64) == 1]
-    inverses = np.rint(np.linalg.inv(matrices)).astype(np.int64)
-    return matrices, inverses
-
-
 def _encode(vectors: np.ndarray, modulus: int) -> np.ndarray:
     vectors = np.mod(vectors, modulus)
     return (vectors[..., 0] * modulus + vectors[..., 1]) * modulus + vectors[..., 2]
@@ -263,7 +254,7 @@ def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
 def _linear_parts(hall_number: int, metric: np.ndarray) -> tuple[np.ndarray, ...]:
     """Proper integer isometries of ``metric`` normalizing the point group and keeping the centring,
     one per coset of the point group (M and M R give the same descriptions up to a shift)."""
-    matrices, inverses = _proper_unimodular()
+    matrices, inverses = unimodular_matrices(proper=True)
     # metric of the transformed basis: M^-T G M^-1
     transformed = np.transpose(inverses, (0, 2, 1)) @ metric @ inverses
     scale = float(np.max(np.abs(np.diag(metric))))
@@ -274,7 +265,7 @@ def _linear_parts(hall_number: int, metric: np.ndarray) -> tuple[np.ndarray, ...
 @lru_cache(maxsize=4096)
 def _normalizing_cosets(hall_number: int, indices: tuple) -> tuple[np.ndarray, ...]:
     table = _group_table(hall_number)
-    matrices, inverses = _proper_unimodular()
+    matrices, inverses = unimodular_matrices(proper=True)
     centrings = {tuple(c) for c in np.mod(table.centrings_24, DEN).tolist()}
     seen: set[bytes] = set()
     kept = []
