@@ -83,7 +83,9 @@ class SymmetryAugmentation:
     periodic model nothing. The invariance the CFT has by construction is
     per atom: its encoding of x equals that of g x for every g in G. Drawing
     an independent g_i for each atom i exposes the baseline to exactly that
-    invariance. Atoms are also permuted at random. Deterministic for a given
+    invariance. Atoms are also permuted at random, with their cached
+    neighbourhoods (``Sample.neighbours``, which describe the unmoved crystal and are
+    the same for every atom of an orbit). Deterministic for a given
     ``numpy.random.Generator``.
 
     Examples
@@ -103,7 +105,11 @@ class SymmetryAugmentation:
             moved = np.einsum("nij,nj->ni", rotations[chosen], sample.positions) + translations[chosen]
             order = rng.permutation(len(sample))
             moved_sample = sample.with_positions(moved)
+            # Each atom keeps its cached neighbourhood: g_i maps the crystal onto itself, so the atom at
+            # g_i x_i has the same neighbours as the one at x_i (the features of the real crystal).
+            neighbours = None if sample.neighbours is None else sample.neighbours.permuted(order)
             out.append(Sample(numbers=moved_sample.numbers[order], positions=moved_sample.positions[order],
                               hall_number=sample.hall_number, number=sample.number, lattice=sample.lattice,
-                              log_volume_per_atom=sample.log_volume_per_atom, target=sample.target, id=sample.id))
+                              log_volume_per_atom=sample.log_volume_per_atom, target=sample.target, id=sample.id,
+                              neighbours=neighbours))
         return out

@@ -4,7 +4,10 @@ A :class:`Sample` holds one crystal in the ITA standard conventional setting of
 its detected group (CONVENTIONS.md, "Coordinates at run time"), with its
 frame-independent lattice features precomputed; :func:`collate` pads a list of
 samples into a :class:`Batch` of tensors. Standardization is done once, when a
-sample is built (:func:`sample_from_standardized`), never per step.
+sample is built (:func:`sample_from_standardized`), never per step; so are the
+neighbourhoods of the atoms (``Sample.neighbours``, cached by
+:func:`crystal_fourier.runtime.neighbourhood.with_neighbours`), which ``collate``
+only concatenates.
 """
 
 from __future__ import annotations
@@ -95,6 +98,10 @@ class Sample:
         The label (NaN when unknown).
     id : str
         Identifier from the data file.
+    neighbours : SampleNeighbours or None
+        Cached radial-basis sums over each atom's neighbours
+        (:class:`crystal_fourier.runtime.neighbourhood.SampleNeighbours`), or None when not
+        computed yet. Dropped by :meth:`with_positions` (other positions, other neighbours).
     """
 
     numbers: np.ndarray
@@ -105,13 +112,18 @@ class Sample:
     log_volume_per_atom: float
     target: float = math.nan
     id: str = ""
+    neighbours: object = None
 
     def __len__(self) -> int:
         return len(self.numbers)
 
     def with_positions(self, positions: np.ndarray) -> "Sample":
-        """The same sample with other positions (reduced into [0, 1))."""
-        return replace(self, positions=np.mod(np.asarray(positions, dtype=np.float64), 1.0))
+        """The same sample with other positions (reduced into [0, 1)); cached neighbourhoods are dropped."""
+        return replace(self, positions=np.mod(np.asarray(positions, dtype=np.float64), 1.0), neighbours=None)
+
+    def with_neighbours(self, neighbours) -> "Sample":
+        """The same sample with its neighbourhoods cached (a ``SampleNeighbours`` of these positions)."""
+        return replace(self, neighbours=neighbours)
 
     def with_target(self, target: float) -> "Sample":
         return replace(self, target=float(target))
@@ -169,6 +181,9 @@ class Batch:
         shape=(B, 1).
     targets : torch.Tensor
         shape=(B,), NaN where unknown.
+    neighbours : BatchNeighbours or None
+        The atoms' neighbourhoods (:class:`crystal_fourier.runtime.neighbourhood.BatchNeighbours`)
+        when ``collate`` was asked for them, else None.
     """
 
     numbers: torch.Tensor
@@ -179,16 +194,22 @@ class Batch:
     lattice: torch.Tensor
     log_volume_per_atom: torch.Tensor
     targets: torch.Tensor
+    neighbours: object = None
 
     def __len__(self) -> int:
         return self.numbers.shape[0]
 
     def to(self, device) -> "Batch":
-        return Batch(**{name: getattr(self, name).to(device) for name in self.__dataclass_fields__})
+        return Batch(**{name: None if getattr(self, name) is None else getattr(self, name).to(device)
+                        for name in self.__dataclass_fields__})
 
 
-def collate(samples, dtype: torch.dtype = torch.float32) -> Batch:
+def collate(samples, dtype: torch.dtype = torch.float32, neighbours: "tuple[float, int] | None" = None) -> Batch:
     """Pad ``samples`` (a sequence of :class:`Sample`) into one :class:`Batch`.
+
+    ``neighbours`` = (cutoff, n_rbf) adds the atoms' neighbourhoods
+    (:func:`crystal_fourier.runtime.neighbourhood.batch_neighbours`): taken from each sample's
+    cache when it has them at that cutoff and n_rbf, computed (in float64) otherwise.
 
     Examples
     --------
@@ -219,4 +240,11 @@ def collate(samples, dtype: torch.dtype = torch.float32) -> Batch:
         lattice=torch.from_numpy(np.stack([s.lattice for s in samples])).to(dtype),
         log_volume_per_atom=torch.tensor([[s.log_volume_per_atom] for s in samples], dtype=dtype),
         targets=torch.tensor([s.target for s in samples], dtype=dtype),
+        neighbours=None if neighbours is None else _batch_neighbours(samples, *neighbours),
     )
+
+
+def _batch_neighbours(samples, cutoff: float, n_rbf: int):
+    from crystal_fourier.runtime.neighbourhood import batch_neighbours
+
+    return batch_neighbours(samples, cutoff, n_rbf)

@@ -1,6 +1,7 @@
 """The Crystal Fourier Transformer (CFT): exactly invariant crystal property regression.
 
-One token per atom: an element embedding plus an invariant positional encoding.
+One token per atom: an element embedding plus an invariant positional encoding, plus
+(``ModelConfig.neighbourhood``, on by default) an embedding of the atom's neighbourhood.
 The positional encoding is the group's exactly invariant Fourier features of the
 atom's fractional position (``RoutingEncoder``: weights indexed by frequency slot,
 shared by every group, so an unseen group works with the same weights), mixed by
@@ -12,11 +13,20 @@ an MLP with the crystal's context. The context is frame-independent:
   are defined for every setting of every group (never a learned per-group
   embedding, which an unseen group would lack).
 
+The neighbourhood embedding (:class:`~crystal_fourier.runtime.neighbourhood.NeighbourhoodEmbedding`,
+then an MLP) sums learned element embeddings of every neighbour within ``neighbour_cutoff``
+Angstrom, weighted by a learned map of radial basis functions of the exact periodic
+distance: the interatomic geometry that orbit features of single atoms do not carry
+(atoms of one element on one orbit otherwise get identical tokens). It is a function of
+the periodic crystal only, so exactly invariant under every re-description; the same
+embedding is given to the sinusoidal and augmented baselines, so the comparison stays fair.
+
 A pre-LN transformer encoder runs over the atoms with a padding mask, followed
 by masked mean pooling and an MLP head. Invariances (each tested in
 ``tests/runtime/test_model.py``): any operation of the crystal's group applied to
-its atoms, permutations of atoms, integer lattice translations, and (through
-standardization) rotations of the frame, primitive cells and other settings.
+its atoms (with the neighbourhood off; with it on, one operation applied to all atoms), permutations
+of atoms, integer lattice translations, and (through standardization) rotations of the frame,
+primitive cells and other settings.
 
 Defaults (:class:`ModelConfig`) follow the paper's smaller configuration:
 d_model 128, 8 heads, 3 blocks, feed-forward 256, routing width 64, positional
@@ -64,6 +74,9 @@ N_GROUP_DESCRIPTORS = len(_CRYSTAL_SYSTEMS) + len(_CENTRINGS) + 6
 MAX_SIZES = {"d_model": 4096, "n_heads": 256, "n_layers": 64, "d_ff": 16384, "d_route": 4096, "d_position": 4096,
              "d_head": 4096, "sinusoidal_frequencies": 64}
 """Largest accepted value of each size: a config (or a config.json) beyond them is refused before anything is built."""
+MAX_NEIGHBOUR_CUTOFF = 12.0
+"""Largest neighbourhood cutoff, Angstrom (the neighbour lists grow with its cube)."""
+MAX_N_RBF = 128
 MAX_CUTOFF = 16
 """Largest frequency cutoff of the positional encoding (ball R = 16: about 17,000 frequencies)."""
 MAX_PARAMETERS = 200_000_000
@@ -105,6 +118,13 @@ class ModelConfig:
         Dropout in the transformer blocks (0.0).
     max_element : int
         Largest atomic number accepted (118).
+    neighbourhood : bool
+        Add the neighbourhood embedding to every token (True). A config.json written
+        before this option existed has no such key and loads with False, as it was trained.
+    neighbour_cutoff : float
+        Angstrom; neighbours closer than this enter the neighbourhood embedding (6.0).
+    n_rbf : int
+        Gaussian radial basis functions on [0, neighbour_cutoff] (16).
     """
 
     kind: str = "cft"
@@ -121,6 +141,9 @@ class ModelConfig:
     d_head: int = 128
     dropout: float = 0.0
     max_element: int = 118
+    neighbourhood: bool = True
+    neighbour_cutoff: float = 6.0
+    n_rbf: int = 16
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -148,16 +171,32 @@ class ModelConfig:
                 f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}); e.g. d_model=128, n_heads=8")
         if not 0.0 <= self.dropout < 1.0:  # NaN fails this too
             raise CrystalFourierError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+        if not isinstance(self.neighbourhood, bool):
+            raise CrystalFourierError(f"neighbourhood must be true or false, got {self.neighbourhood!r}")
+        if isinstance(self.neighbour_cutoff, bool) or not isinstance(self.neighbour_cutoff, (int, float)) \
+                or not 0.5 <= self.neighbour_cutoff <= MAX_NEIGHBOUR_CUTOFF:  # NaN fails this too
+            raise CrystalFourierError(f"neighbour_cutoff must be a number of Angstrom in 0.5-{MAX_NEIGHBOUR_CUTOFF:g}, "
+                                      f"got {self.neighbour_cutoff!r}")
+        if isinstance(self.n_rbf, bool) or not isinstance(self.n_rbf, int) or not 2 <= self.n_rbf <= MAX_N_RBF:
+            raise CrystalFourierError(f"n_rbf must be an integer in 2-{MAX_N_RBF}, got {self.n_rbf!r}")
+
+    @property
+    def neighbour_spec(self) -> "tuple[float, int] | None":
+        """(neighbour_cutoff, n_rbf) to pass to ``collate`` (None when the neighbourhood is off)."""
+        return (float(self.neighbour_cutoff), int(self.n_rbf)) if self.neighbourhood else None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
+        """The config of ``to_dict``; one without ``neighbourhood`` (written before it existed) means False."""
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise CrystalFourierError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
+        if "neighbourhood" not in data:
+            data = {**data, "neighbourhood": False}
         return cls(**data)
 
 
@@ -287,7 +326,7 @@ class PositionalEncoding(nn.Module):
 
 
 class CrystalTransformer(nn.Module):
-    """Element embedding + positional encoding, pre-LN transformer, masked mean pool, MLP head.
+    """Element embedding + positional encoding (+ neighbourhood), pre-LN transformer, masked mean pool, MLP head.
 
     Parameters
     ----------
@@ -296,7 +335,9 @@ class CrystalTransformer(nn.Module):
         The per-atom encoding (invariant for the CFT; see :func:`build_model`).
 
     The forward pass takes a :class:`~crystal_fourier.runtime.batching.Batch`
-    and returns one prediction per crystal, shape=(B,). Padding never changes a
+    (with ``neighbours`` when ``config.neighbourhood``: ``collate(samples,
+    neighbours=config.neighbour_spec)``) and returns one prediction per crystal,
+    shape=(B,). Padding never changes a
     prediction: padded atoms are masked in attention and pooling, and the
     positional encoder runs only on real atoms.
     """
@@ -306,6 +347,14 @@ class CrystalTransformer(nn.Module):
         self.config = config
         self.positional = positional
         self.element = nn.Embedding(config.max_element + 1, config.d_model, padding_idx=0)
+        self.neighbourhood = None
+        if config.neighbourhood:
+            from crystal_fourier.runtime.neighbourhood import NeighbourhoodEmbedding
+
+            self.neighbourhood = nn.Sequential(
+                NeighbourhoodEmbedding(config.d_position, config.neighbour_cutoff, config.n_rbf),
+                nn.SiLU(), nn.Linear(config.d_position, config.d_position), nn.SiLU(),
+                nn.Linear(config.d_position, config.d_model))
         layer = nn.TransformerEncoderLayer(config.d_model, config.n_heads, config.d_ff, config.dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, config.n_layers, norm=nn.LayerNorm(config.d_model),
@@ -333,6 +382,15 @@ class CrystalTransformer(nn.Module):
         encoded = self.positional(batch.positions[mask], hall[mask], context[crystal[mask]])
         tokens = self.element(batch.numbers)
         tokens = tokens + _scatter(encoded, mask, tokens)
+        if self.neighbourhood is not None:
+            if batch.neighbours is None:
+                raise CrystalFourierError("this model embeds neighbourhoods: collate the samples with "
+                                          f"neighbours={self.config.neighbour_spec}")
+            if tuple(batch.neighbours.shape) != tuple(mask.shape):
+                raise CrystalFourierError(f"the batch's neighbourhoods are of shape {batch.neighbours.shape}, its "
+                                          f"atoms {tuple(mask.shape)}")
+            # Padded atoms have no rows in the neighbour sums; the MLP's biases are masked out here.
+            tokens = tokens + self.neighbourhood(batch.neighbours).to(tokens.dtype) * mask[..., None].to(tokens.dtype)
         hidden = self.encoder(tokens, src_key_padding_mask=~mask)
         weights = mask.to(hidden.dtype)[..., None]
         pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)

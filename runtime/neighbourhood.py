@@ -47,6 +47,9 @@ __all__ = [
     "radial_basis",
     "neighbourhood_features",
     "lattice_from_features",
+    "SampleNeighbours",
+    "sample_neighbours",
+    "with_neighbours",
     "BatchNeighbours",
     "batch_neighbours",
     "NeighbourhoodEmbedding",
@@ -299,13 +302,106 @@ class BatchNeighbours:
                                self.cutoff)
 
 
+@dataclass(frozen=True, eq=False)
+class SampleNeighbours:
+    """Radial-basis sums per (atom, neighbour species) of one crystal: its cache on a :class:`Sample`.
+
+    Attributes (Q rows)
+    -------------------
+    atoms : np.ndarray, shape=(Q,), dtype=int64
+        The atom (row of the sample) whose neighbours are summed.
+    species : np.ndarray, shape=(Q,), dtype=int64
+        Atomic number of the neighbours summed in the row.
+    sums : np.ndarray, shape=(Q, n_rbf), dtype=float64
+    cutoff : float
+    n_rbf : int
+    """
+
+    atoms: np.ndarray
+    species: np.ndarray
+    sums: np.ndarray
+    cutoff: float
+    n_rbf: int
+
+    def matches(self, cutoff: float, n_rbf: int) -> bool:
+        return self.cutoff == float(cutoff) and self.n_rbf == int(n_rbf)
+
+    def permuted(self, order) -> "SampleNeighbours":
+        """The rows of the same atoms after the sample's atoms are reordered as ``atoms[order]``.
+
+        >>> nb = SampleNeighbours(np.array([0, 1]), np.array([6, 8]), np.zeros((2, 2)), 6.0, 2)
+        >>> nb.permuted([1, 0]).atoms.tolist()
+        [1, 0]
+        """
+        order = np.asarray(order, dtype=np.int64)
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        return SampleNeighbours(inverse[self.atoms], self.species, self.sums, self.cutoff, self.n_rbf)
+
+
+def sample_neighbours(sample, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF) -> SampleNeighbours:
+    """:class:`SampleNeighbours` of one :class:`~crystal_fourier.runtime.batching.Sample`, in float64.
+
+    The lattice comes from the sample's lattice features (:func:`lattice_from_features`), so the
+    sums match those of the original cell up to rounding. About 1-3 ms per crystal.
+    """
+    numbers = np.asarray(sample.numbers, dtype=np.int64)
+    nl = neighbour_list(lattice_from_features(sample.lattice), sample.positions, cutoff)
+    keys, row = np.unique(nl.centres * (MAX_ATOMIC_NUMBER + 1) + numbers[nl.neighbours], return_inverse=True)
+    summed = np.zeros((len(keys), n_rbf))
+    np.add.at(summed, row.reshape(-1), radial_basis(nl.distances, cutoff, n_rbf))
+    return SampleNeighbours(atoms=(keys // (MAX_ATOMIC_NUMBER + 1)).astype(np.int64),
+                            species=(keys % (MAX_ATOMIC_NUMBER + 1)).astype(np.int64),
+                            sums=summed.reshape(-1, n_rbf), cutoff=float(cutoff), n_rbf=int(n_rbf))
+
+
+def _cached(sample, cutoff: float, n_rbf: int) -> SampleNeighbours:
+    cached = getattr(sample, "neighbours", None)
+    if cached is not None and cached.matches(cutoff, n_rbf):
+        return cached
+    return sample_neighbours(sample, cutoff, n_rbf)
+
+
+def _attach(job):
+    sample, cutoff, n_rbf = job
+    return sample.with_neighbours(_cached(sample, cutoff, n_rbf))
+
+
+def with_neighbours(samples, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF,
+                    workers: int = 1) -> list:
+    """``samples`` with their :class:`SampleNeighbours` cached (``Sample.neighbours``), in order.
+
+    Samples that already hold the sums at this cutoff and n_rbf are returned as they are, so
+    calling this again (every epoch, every seed) costs nothing; :func:`batch_neighbours`
+    then only concatenates. ``workers`` > 1 spreads the neighbour lists over processes.
+
+    >>> from crystal_fourier.runtime.batching import sample_from_arrays
+    >>> s = with_neighbours([sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)], cutoff=2.5, n_rbf=2)[0]
+    >>> s.neighbours.species.tolist(), with_neighbours([s], cutoff=2.5, n_rbf=2)[0] is s
+    ([29], True)
+    """
+    samples = list(samples)
+    missing = [i for i, s in enumerate(samples)
+               if getattr(s, "neighbours", None) is None or not s.neighbours.matches(cutoff, n_rbf)]
+    jobs = [(samples[i], float(cutoff), int(n_rbf)) for i in missing]
+    if workers > 1 and len(jobs) > 16 * workers:
+        from crystal_fourier.processes import worker_pool
+
+        with worker_pool(workers) as pool:
+            done = pool.map(_attach, jobs, chunksize=max(1, len(jobs) // (16 * workers)))
+    else:
+        done = [_attach(job) for job in jobs]
+    for i, sample in zip(missing, done, strict=True):
+        samples[i] = sample
+    return samples
+
+
 def batch_neighbours(samples, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF) -> BatchNeighbours:
     """:class:`BatchNeighbours` of ``samples`` (:class:`~crystal_fourier.runtime.batching.Sample`), padded like ``collate``.
 
-    Computed in float64 from each sample's positions and lattice features (the
-    lattice from :func:`lattice_from_features`), so the sums match those of the
-    original cell up to rounding. Cost: one :func:`neighbour_list` per crystal
-    (about 1-3 ms on a CPU core); cache it per sample when training for many epochs.
+    Uses each sample's cached :class:`SampleNeighbours` (:func:`with_neighbours`) when it has
+    them at this cutoff and n_rbf, and computes them otherwise (:func:`sample_neighbours`,
+    about 1-3 ms per crystal): cache them once when training for many epochs.
 
     >>> from crystal_fourier.runtime.batching import sample_from_arrays
     >>> s = sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)
@@ -317,14 +413,10 @@ def batch_neighbours(samples, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAU
     n_max = max(len(s) for s in samples)
     index, species, sums = [], [], []
     for b, sample in enumerate(samples):
-        numbers = np.asarray(sample.numbers, dtype=np.int64)
-        nl = neighbour_list(lattice_from_features(sample.lattice), sample.positions, cutoff)
-        keys, row = np.unique(nl.centres * (MAX_ATOMIC_NUMBER + 1) + numbers[nl.neighbours], return_inverse=True)
-        summed = np.zeros((len(keys), n_rbf))
-        np.add.at(summed, row.reshape(-1), radial_basis(nl.distances, cutoff, n_rbf))
-        index.append(b * n_max + keys // (MAX_ATOMIC_NUMBER + 1))
-        species.append(keys % (MAX_ATOMIC_NUMBER + 1))
-        sums.append(summed)
+        cached = _cached(sample, cutoff, n_rbf)
+        index.append(b * n_max + cached.atoms)
+        species.append(cached.species)
+        sums.append(cached.sums)
     return BatchNeighbours(index=torch.from_numpy(np.concatenate(index).astype(np.int64)),
                            species=torch.from_numpy(np.concatenate(species).astype(np.int64)),
                            sums=torch.from_numpy(np.concatenate(sums).reshape(-1, n_rbf)),

@@ -5,7 +5,11 @@
   checked never to reach them.
 * MSE on standardized targets (optionally log10 first, for moduli); AdamW with
   linear warm-up then cosine decay, stepped per batch (:func:`warmup_cosine`).
-* The best epoch on the validation MAE is kept; a checkpoint after every epoch
+* The atoms' neighbourhoods (when the model embeds them) are computed once per
+  sample before the first epoch (:func:`~crystal_fourier.runtime.neighbourhood.with_neighbours`),
+  never per epoch.
+* The best epoch on the validation MAE is kept, and with ``patience`` training stops
+  once that many epochs have passed without a better one; a checkpoint after every epoch
   (model, optimizer, scheduler, epoch, best state, RNG states) lets an
   interrupted run resume and finish exactly as an uninterrupted one would.
 * Data-parallel over processes with torch.distributed (``torchrun``; gloo on
@@ -74,6 +78,7 @@ class TrainConfig:
 
     Defaults: 100 epochs, batch 64, AdamW lr 5e-4, weight decay 0.01, 5% of the
     steps as linear warm-up then cosine decay to 0, gradient norm clipped at 1,
+    no early stopping (``patience`` None: the best validation epoch is kept anyway),
     split 80/10/10 with seed 0, symprec ``DEFAULT_SYMPREC`` = 0.1 Angstrom
     (:mod:`crystal_fourier.runtime.tolerances`).
     """
@@ -93,6 +98,7 @@ class TrainConfig:
     symprec: float = DEFAULT_SYMPREC
     device: str = "cpu"
     progress: bool = True
+    patience: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, ModelConfig):
@@ -118,6 +124,8 @@ class TrainConfig:
             raise CrystalFourierError(f"holdout_groups must be a list of group numbers, got {self.holdout_groups!r}")
         for number in self.holdout_groups:
             check_int("held-out group", number, 1, 230)
+        if self.patience is not None:
+            check_int("patience", self.patience, 1, 10**6)
         if not isinstance(self.device, str) or len(self.device) > 32:
             raise CrystalFourierError(f"device must be a name such as 'cpu', got {self.device!r}")
 
@@ -373,11 +381,17 @@ def _set_rng_state(state: dict) -> None:
 def predict_samples(model: nn.Module, samples, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
     """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order."""
     model.eval()
+    spec = _neighbour_spec(model)
     out = []
     for start in range(0, len(samples), batch_size):
-        batch = collate(samples[start:start + batch_size]).to(device)
+        batch = collate(samples[start:start + batch_size], neighbours=spec).to(device)
         out.append(model(batch).double().cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def _neighbour_spec(model: nn.Module):
+    config = getattr(model, "config", None)
+    return getattr(config, "neighbour_spec", None)
 
 
 def regression_metrics(predictions, targets, groups=None) -> dict:
@@ -487,6 +501,11 @@ def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pre
 
 def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:
     main = rank == 0
+    spec = config.model.neighbour_spec
+    if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
+        from crystal_fourier.runtime.neighbourhood import with_neighbours
+
+        samples = with_neighbours(samples, *spec)
     split = training_split(samples, config)
     train_set = [samples[i] for i in split["train"]]
     val_set = [samples[i] for i in split["val"]]
@@ -544,6 +563,8 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
 
     last_epoch = config.epochs if stop_after is None else min(config.epochs, stop_after)
     for epoch in range(state["epoch"], last_epoch):
+        if _stopped_early(state["history"], config.patience):
+            break
         network.train()
         order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 100003 + epoch))
         augment_rng = np.random.default_rng([config.seed, epoch])
@@ -556,7 +577,7 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
             shard, weight = chosen[rank::world], 1.0
             if not shard:  # fewer crystals than ranks in the last batch: take part with zero weight
                 shard, weight = chosen[:1], 0.0
-            batch = collate(shard).to(config.device)
+            batch = collate(shard, neighbours=spec).to(config.device)
             errors = (network(batch) - normalizer.normalize(batch.targets)) ** 2
             # Scaled so that DDP's average over ranks equals the mean over the global batch.
             loss = errors.sum() * (weight * world / len(chosen))
@@ -594,10 +615,12 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
 
     model.load_state_dict(state["best_state"])
     model.eval()
-    finished = state["epoch"] >= config.epochs
+    stopped_early = _stopped_early(state["history"], config.patience)
+    finished = state["epoch"] >= config.epochs or stopped_early
     metrics = {
         "version": __version__, "target": config.target, "model": config.model.kind,
-        "epochs_completed": state["epoch"], "finished": finished, "best_val": state["best_val"],
+        "epochs_completed": state["epoch"], "finished": finished, "stopped_early": stopped_early,
+        "best_val": state["best_val"],
         "world_size": world,
         "train": evaluate_samples(model, normalizer, train_set, config.device),
         "val": evaluate_samples(model, normalizer, val_set, config.device),
@@ -619,6 +642,24 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
 
         dist.barrier()
     return TrainResult(model=model, normalizer=normalizer, metrics=metrics, history=state["history"], split=split)
+
+
+def _stopped_early(history: list, patience: "int | None") -> bool:
+    """True when the last ``patience`` epochs of ``history`` brought no better validation MAE (train loss without one).
+
+    Derived from the history alone, so a resumed run stops where the uninterrupted one would.
+
+    >>> _stopped_early([{"val_mae": 3.0}, {"val_mae": 2.0}, {"val_mae": 2.5}, {"val_mae": 2.1}], 2)
+    True
+    >>> _stopped_early([{"val_mae": 3.0}, {"val_mae": 2.0}, {"val_mae": 2.5}], 2)
+    False
+    """
+    if patience is None or not history:
+        return False
+    scores = [entry["val_mae"] if entry.get("val_mae") is not None else entry["train_loss"] for entry in history]
+    scores = [score if math.isfinite(score) else math.inf for score in scores]
+    best = min(range(len(scores)), key=lambda i: (scores[i], i))
+    return len(scores) - 1 - best >= patience
 
 
 def _resumable(config: dict) -> dict:

@@ -6,6 +6,12 @@ permutations, integer lattice translations, padding. Structure level (through
 bases. Each on random crystals of the representative groups; float32 predictions agree
 to ``INVARIANCE_TOLERANCE``. The non-invariant baseline fails the same checks, so the
 checks can fail.
+
+The models embed each atom's neighbourhood (exact periodic distances to its neighbours)
+by default; the invariance tests run with it. The one check that is not about a
+re-description of the crystal, each atom moved by its own group operation, runs on the
+Fourier encoding alone (the model with the neighbourhood off): moving atoms one by one
+makes another periodic crystal, whose interatomic distances differ.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import pytest
 import torch
 
 from crystal_fourier.derive import space_group
+from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.batching import collate, lattice_features, sample_from_arrays, sample_from_standardized
 from crystal_fourier.runtime.model import (
     N_GROUP_DESCRIPTORS,
@@ -38,9 +45,10 @@ SENSITIVITY = 1e-3
 
 
 @lru_cache(maxsize=None)
-def model(kind: str = "cft"):
+def model(kind: str = "cft", neighbourhood: bool = True):
     torch.manual_seed(0)
-    config = ModelConfig(kind=kind, d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
+    config = ModelConfig(kind=kind, d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32,
+                         neighbourhood=neighbourhood)
     network = build_model(config).eval()
     with torch.no_grad():  # larger weights, so that predictions spread well beyond the tolerance
         network.head[-1].weight.mul_(10.0)
@@ -62,9 +70,10 @@ def crystal_of(number: int) -> Crystal:
     return random_of(number)[0]
 
 
-def predict(samples, kind="cft") -> np.ndarray:
+def predict(samples, kind="cft", neighbourhood=True) -> np.ndarray:
+    network = model(kind, neighbourhood)
     with torch.no_grad():
-        return model(kind)(collate(samples)).double().numpy()
+        return network(collate(samples, neighbours=network.config.neighbour_spec)).double().numpy()
 
 
 def predict_structures(crystals, kind="cft") -> np.ndarray:
@@ -109,23 +118,87 @@ def test_invariant_under_every_operation_permutation_and_translation(number):
     variants = variants_under_group(number, rng)
     predictions = predict(variants)
     np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
-    # Sensitivity: a displacement that is not a symmetry changes the prediction.
+    fourier = predict(variants, neighbourhood=False)
+    np.testing.assert_allclose(fourier, fourier[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+    # Sensitivity: a displacement that is not a symmetry changes the prediction (of the full model by
+    # less at random initialisation: the neighbourhood term dilutes the positional one in the LayerNorms).
     base = variants[0]
     moved = base.with_positions(base.positions + np.array([0.07, -0.05, 0.03]) * (np.arange(len(base)) % 2)[:, None])
     if len(base) > 1:
-        assert abs(predict([moved])[0] - predictions[0]) > SENSITIVITY
+        assert abs(predict([moved], neighbourhood=False)[0] - fourier[0]) > SENSITIVITY
+        assert abs(predict([moved])[0] - predictions[0]) > 10 * INVARIANCE_TOLERANCE
 
 
 @pytest.mark.parametrize("number", REPRESENTATIVE_GROUPS, ids=lambda n: f"sg{n}")
 def test_invariant_atom_by_atom(number):
-    predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)))
+    # The Fourier encoding alone (neighbourhood off): moving each atom by its own operation g_i is not a
+    # re-description of the periodic crystal (its interatomic distances change), so only the per-atom
+    # encoding, not the neighbourhood, is invariant to it.
+    predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)), neighbourhood=False)
     np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+
+
+@pytest.mark.parametrize("number", [14, 166, 194, 227], ids=lambda n: f"sg{n}")
+def test_invariant_atom_by_atom_with_the_neighbourhoods_of_the_crystal(number):
+    """With the neighbourhood on, each atom keeps the neighbourhood it has in the crystal (as the
+    augmentation does): g_i maps the crystal onto itself, so the atom at g_i x_i has the same neighbours."""
+    from crystal_fourier.runtime.neighbourhood import with_neighbours
+
+    original = with_neighbours([variants_under_group(number, np.random.default_rng(0))[0]])[0]
+    rng = np.random.default_rng(number)
+    rotations, translations_24 = space_group(hall_number=original.hall_number).arrays
+    variants = [original]
+    for _ in range(6):
+        pick = rng.integers(len(rotations), size=len(original))
+        moved = np.einsum("nij,nj->ni", rotations[pick], original.positions) + translations_24[pick] / 24.0
+        variants.append(original.with_positions(moved).with_neighbours(original.neighbours))
+    predictions = predict(variants)
+    np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+    # ... while neighbourhoods recomputed from the moved atoms are those of another crystal.
+    recomputed = predict([v.with_positions(v.positions) for v in variants[1:]])
+    assert np.max(np.abs(recomputed - predictions[0])) > 10 * INVARIANCE_TOLERANCE
 
 
 @pytest.mark.parametrize("number", [14, 62, 166, 194, 225, 227], ids=lambda n: f"sg{n}")
 def test_the_baseline_is_not_invariant_atom_by_atom(number):
-    predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)), kind="sinusoidal")
+    predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)), kind="sinusoidal",
+                          neighbourhood=False)
     assert np.max(np.abs(predictions - predictions[0])) > SENSITIVITY
+
+
+@pytest.mark.parametrize("kind", ["cft", "sinusoidal"])
+def test_the_neighbourhood_reaches_the_prediction(kind):
+    """Without the neighbour sums (zeroed) the same crystals get other predictions; and a batch without
+    neighbourhoods is refused by a model that embeds them."""
+    import dataclasses
+
+    samples = [variants_under_group(n, np.random.default_rng(0))[0] for n in (194, 227, 2)]
+    network = model(kind)
+    batch = collate(samples, neighbours=network.config.neighbour_spec)
+    empty = dataclasses.replace(batch.neighbours, sums=torch.zeros_like(batch.neighbours.sums))
+    with torch.no_grad():
+        full = network(batch).double().numpy()
+        without = network(dataclasses.replace(batch, neighbours=empty)).double().numpy()
+    assert np.max(np.abs(full - without)) > SENSITIVITY and np.min(np.abs(full - without)) > 10 * INVARIANCE_TOLERANCE
+    with pytest.raises(CrystalFourierError, match=r"collate the samples with neighbours=\(6.0, 16\)"):
+        network(collate(samples))
+
+
+def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked():
+    config = ModelConfig(kind="cft", d_model=32, n_heads=4)
+    assert config.neighbourhood and config.neighbour_spec == (6.0, 16)
+    old = {k: v for k, v in config.to_dict().items() if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf")}
+    loaded = ModelConfig.from_dict(old)
+    assert loaded.neighbourhood is False and loaded.neighbour_spec is None
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    assert not any("neighbourhood" in name for name, _ in build_model(loaded).named_parameters())
+    for change, message in (({"neighbourhood": 1}, "neighbourhood must be true or false"),
+                            ({"neighbour_cutoff": float("nan")}, "neighbour_cutoff must be"),
+                            ({"neighbour_cutoff": 100.0}, "neighbour_cutoff must be"),
+                            ({"n_rbf": 1}, "n_rbf must be an integer"),
+                            ({"n_rbf": True}, "n_rbf must be an integer")):
+        with pytest.raises(CrystalFourierError, match=message):
+            ModelConfig.from_dict({**config.to_dict(), **change})
 
 
 def test_padding_and_batch_composition_change_nothing():
@@ -191,10 +264,10 @@ def test_every_setting_has_descriptors_and_no_group_has_its_own_weights():
     # A group never seen gets a prediction from the same weights: the parameters do not depend on the groups.
     network = model()
     unseen = [*range(3, 231, 9), 230]  # a spread of groups (all 230 would spend seconds building tables)
-    batch = collate([sample_from_arrays(np.eye(3) * 5, [[0.1, 0.2, 0.3]], [29], space_group(n).hall_number, n)
-                     for n in unseen])
+    batch = [sample_from_arrays(np.eye(3) * 5, [[0.1, 0.2, 0.3]], [29], space_group(n).hall_number, n)
+             for n in unseen]
     with torch.no_grad():
-        assert torch.isfinite(network(batch)).all()
+        assert torch.isfinite(network(collate(batch, neighbours=network.config.neighbour_spec))).all()
     assert not any(230 in p.shape or 530 in p.shape or 531 in p.shape for p in network.parameters())
 
 
