@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from crystal_fourier.derive.dual_graph import DualGraph, dual_graph
-from crystal_fourier.derive.frequency_sets import SHELLS, FrequencySet, frequency_set
+from crystal_fourier.derive.frequency_sets import FrequencySet, check_shell_cutoff, frequency_set
 from crystal_fourier.derive.orbits import OrbitDecomposition, orbit_decomposition
 from crystal_fourier.derive.real_basis import RealBasis, real_basis
 from crystal_fourier.derive.space_groups import SpaceGroup, space_group
@@ -69,12 +69,6 @@ class Basis:
             "n_absent_orbits": int(d.absent.sum()),
             "dim": self.dim,
         }
-
-
-def _check_cutoff(cutoff) -> int:
-    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
-    return cutoff
 
 
 # Measured on one core (tracemalloc peaks; bench-style runs of groups 1, 191, 225 at cutoffs 8-30):
@@ -147,7 +141,7 @@ def work_estimate(group, cutoff: int, shell: str = DEFAULT_SHELL, *, hall_number
     (192, True)
     """
     resolved = space_group(group, hall_number=hall_number)
-    cutoff = _check_cutoff(cutoff)
+    cutoff = check_shell_cutoff(shell, cutoff)
     n = _frequency_count(cutoff, shell, resolved.hexagonal_axes)
     operations = len(resolved.operations)
     edges, orbits = n * operations, n / resolved.point_group_order
@@ -256,7 +250,6 @@ def basis(group, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL, *, ha
     >>> basis("Fm-3m").summary()["n_present_orbits"] - 1   # without k = 0
     9
     """
-    if shell not in SHELLS:
-        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(SHELLS)}")
+    cutoff = check_shell_cutoff(shell, cutoff)
     resolved = space_group(group, hall_number=hall_number)
-    return _basis(resolved.hall_number, _check_cutoff(cutoff), shell)
+    return _basis(resolved.hall_number, cutoff, shell)

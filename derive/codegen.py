@@ -28,7 +28,7 @@ import numpy as np
 
 from crystal_fourier._version import GENERATOR_VERSION
 from crystal_fourier.derive.basis import Basis, basis
-from crystal_fourier.derive.frequency_sets import SHELLS, shell_frequencies
+from crystal_fourier.derive.frequency_sets import check_shell_cutoff, shell_frequencies
 from crystal_fourier.derive.stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
 
@@ -334,10 +334,7 @@ def render_package(version: str = GENERATOR_VERSION) -> str:
 
 
 def _check_request(shell: str, cutoff) -> None:
-    if shell not in SHELLS:
-        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
+    check_shell_cutoff(shell, cutoff)
 
 
 def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), progress=None,

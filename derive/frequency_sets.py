@@ -16,7 +16,7 @@ import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["SHELLS", "FrequencySet", "frequency_set", "shell_frequencies", "norm3"]
+__all__ = ["SHELLS", "FrequencySet", "frequency_set", "shell_frequencies", "norm3", "check_shell_cutoff"]
 
 SHELLS = ("ball", "box")
 
@@ -34,6 +34,33 @@ def norm3(hkl: np.ndarray, hexagonal: bool) -> np.ndarray:
 
 
 @lru_cache(maxsize=None, typed=True)  # typed: True must not hit the cache entry of 1
+def check_shell_cutoff(shell: str, cutoff) -> int:
+    """Validate that (``shell``, ``cutoff``) names a frequency set; return the cutoff as an int.
+
+    The one check behind every function taking a shell and a cutoff (derive, the generator,
+    the runtime modules and routing tables).
+
+    Raises
+    ------
+    CrystalFourierError
+        ``shell`` not one of :data:`SHELLS`, or ``cutoff`` not an integer >= 0 (bools refused).
+
+    Examples
+    --------
+    >>> check_shell_cutoff("ball", np.int64(5))
+    5
+    >>> check_shell_cutoff("sphere", 5)
+    Traceback (most recent call last):
+    ...
+    crystal_fourier.errors.CrystalFourierError: unknown shell 'sphere': expected one of ball, box
+    """
+    if shell not in SHELLS:
+        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(SHELLS)}")
+    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 0:
+        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
+    return int(cutoff)
+
+
 def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:
     """All k of one shell, shape=(n, 3), dtype=int64, read-only, canonically ordered.
 
@@ -54,11 +81,7 @@ def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:
     >>> len(shell_frequencies("box", 2, False)), len(shell_frequencies("box", 2, True))
     (125, 95)
     """
-    if shell not in SHELLS:
-        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
-    cutoff = int(cutoff)
+    cutoff = check_shell_cutoff(shell, cutoff)
     # The hexagonal ball reaches |h| <= 2R/sqrt(3) along a*; 2*cutoff bounds every case.
     span = np.arange(-2 * cutoff, 2 * cutoff + 1, dtype=np.int64)
     grid = np.stack(np.meshgrid(span, span, span, indexing="ij"), axis=-1).reshape(-1, 3)

@@ -22,8 +22,6 @@ from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["invariant_basis", "cache_directory", "basis_class", "shell_index"]
 
-_SHELLS = ("ball", "box")
-
 
 def _module_path(shell: str, cutoff: int, module: str) -> str:
     return f"crystal_fourier.generated.{shell}_{cutoff}.{module}"
@@ -76,10 +74,9 @@ def _write(files: dict, directory) -> None:
 
 
 def _check_set(shell: str, cutoff: int) -> None:
-    if shell not in _SHELLS:
-        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(_SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
+    from crystal_fourier.derive.frequency_sets import check_shell_cutoff
+
+    check_shell_cutoff(shell, cutoff)
 
 
 @lru_cache(maxsize=None)

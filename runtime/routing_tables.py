@@ -29,15 +29,12 @@ from crystal_fourier.kernel import parse_integers
 
 __all__ = ["SettingRouting", "slot_frequencies", "setting_routing", "check_set"]
 
-_SHELLS = ("ball", "box")
-
 
 def check_set(shell, cutoff) -> None:
     """Raise a :class:`CrystalFourierError` unless (shell, cutoff) names a frequency set."""
-    if shell not in _SHELLS:
-        raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(_SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
+    from crystal_fourier.derive.frequency_sets import check_shell_cutoff
+
+    check_shell_cutoff(shell, cutoff)
 
 
 @lru_cache(maxsize=None)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.derive import basis, frequency_set, shell_frequencies, space_group
-from crystal_fourier.derive.frequency_sets import FrequencySet, norm3
+from crystal_fourier.derive.frequency_sets import FrequencySet, check_shell_cutoff, norm3
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
@@ -145,3 +145,41 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
         frequency_set(space_group(1), cutoff, shell)
     with pytest.raises(CrystalFourierError, match=re.escape(fragment)):
         basis(1, cutoff, shell)
+
+
+# ----------------------------------------------------------------------------- the one shell/cutoff check
+
+
+def _callers():
+    from crystal_fourier.derive import basis
+    from crystal_fourier.derive.basis import work_estimate
+    from crystal_fourier.derive.codegen import iter_directory
+    from crystal_fourier.runtime.invariant_basis import invariant_basis
+    from crystal_fourier.runtime.routing_tables import check_set
+
+    return {
+        "check_shell_cutoff": check_shell_cutoff,
+        "shell_frequencies": lambda shell, cutoff: shell_frequencies(shell, cutoff, False),
+        "basis": lambda shell, cutoff: basis(1, cutoff, shell),
+        "work_estimate": lambda shell, cutoff: work_estimate(1, cutoff, shell),
+        "codegen.iter_directory": lambda shell, cutoff: next(iter(iter_directory(shell, cutoff, [1]))),
+        "invariant_basis": lambda shell, cutoff: invariant_basis(1, cutoff, shell),
+        "routing_tables.check_set": check_set,
+    }
+
+
+@pytest.mark.parametrize("caller", sorted(_callers()))
+@pytest.mark.parametrize(("shell", "cutoff", "message"), [
+    ("sphere", 2, "unknown shell 'sphere': expected one of ball, box"),
+    ("ball", -1, "cutoff must be an integer >= 0, got -1"),
+    ("box", True, "cutoff must be an integer >= 0, got True"),
+    ("ball", 2.0, "cutoff must be an integer >= 0, got 2.0"),
+])
+def test_every_shell_cutoff_check_is_the_one_in_frequency_sets(caller, shell, cutoff, message):
+    with pytest.raises(CrystalFourierError, match=f"^{re.escape(message)}$"):
+        _callers()[caller](shell, cutoff)
+
+
+def test_check_shell_cutoff_accepts_numpy_integers_and_returns_an_int():
+    value = check_shell_cutoff("box", np.int32(3))
+    assert (value, type(value)) == (3, int)
