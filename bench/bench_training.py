@@ -102,7 +102,8 @@ def inference_seconds(model, samples, total: int, batch_size: int = 256) -> floa
     batches = []
     for start in range(0, total, batch_size):
         chosen = [samples[i % len(samples)] for i in range(start, min(start + batch_size, total))]
-        batches.append(collate(chosen))  # collation is included in neither model's time
+        # collation (and the cached neighbourhoods) is included in neither model's time
+        batches.append(collate(chosen, neighbours=model.config.neighbour_spec))
     begin = time.perf_counter()
     for batch in batches:
         model(batch)
@@ -133,10 +134,14 @@ def main(argv=None) -> int:
     source = "random crystals of 30 groups" if args.data is None else args.data
     print(f"read {len(crystals)} crystals ({source}) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     samples, standardize_seconds = standardized_samples(crystals, symprec=0.01)
+    from crystal_fourier.runtime.neighbourhood import with_neighbours
+
+    samples = with_neighbours(samples, *ModelConfig().neighbour_spec)   # once, as training does
     n_atoms = np.array([len(s) for s in samples])
 
     rng = np.random.default_rng(1)
-    batches = [collate([samples[i] for i in rng.choice(len(samples), 64)]) for _ in range(args.steps)]
+    batches = [collate([samples[i] for i in rng.choice(len(samples), 64)], neighbours=ModelConfig().neighbour_spec)
+               for _ in range(args.steps)]
     models, optimizers = {}, {}
     for kind in ("cft", "sinusoidal"):
         torch.manual_seed(0)

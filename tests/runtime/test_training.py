@@ -258,3 +258,51 @@ def test_zero_shot_report_from_the_command_line(data_files, tmp_path, capsys):
     assert zero_shot["holdout_groups"]
     assert not json.loads((out / "all-data" / "metrics.json").read_text())[
         "holdout_groups"]
+
+
+def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_path, monkeypatch):
+    from crystal_fourier.runtime import training
+
+    scores = iter([0.5, 0.3, 0.4, 0.35, 0.2] * 4)   # best at epoch 2; epochs 3 and 4 are worse
+    evaluate = training.evaluate_samples
+
+    def scripted(model, normalizer, samples, device="cpu"):
+        metrics = evaluate(model, normalizer, samples, device)
+        if samples and samples[0].id == "val-marker":
+            metrics["mae"] = next(scores)
+        return metrics
+
+    samples = list(tiny_samples())
+    val = training.training_split(samples, tiny_config())["val"]
+    samples[val[0]] = dataclasses.replace(samples[val[0]], id="val-marker")
+    monkeypatch.setattr(training, "evaluate_samples", scripted)
+    result = fit(samples, tiny_config(epochs=10, patience=2), tmp_path / "straight")
+    assert [row["val_mae"] for row in result.history] == [0.5, 0.3, 0.4, 0.35]
+    metrics = json.loads((tmp_path / "straight" / "metrics.json").read_text())
+    assert metrics["stopped_early"] and metrics["finished"] and metrics["epochs_completed"] == 4
+    assert metrics["best_val"] == 0.3
+    # Interrupted after 3 epochs and resumed: it stops after epoch 4 as well (each fit also evaluates the
+    # validation set once at the end, which takes one more score).
+    scores = iter([0.5, 0.3, 0.4, 0.4])
+    fit(samples, tiny_config(epochs=10, patience=2), tmp_path / "resumed", stop_after=3)
+    scores = iter([0.35, 0.3])
+    resumed = fit(samples, tiny_config(epochs=10, patience=2), tmp_path / "resumed", resume=True)
+    assert [row["val_mae"] for row in resumed.history] == [0.5, 0.3, 0.4, 0.35]
+    with pytest.raises(CrystalFourierError, match="patience must be an integer"):
+        tiny_config(patience=0)
+
+
+def test_a_model_saved_before_the_neighbourhood_option_still_loads(tmp_path):
+    config = dataclasses.replace(tiny_config("cft", epochs=1),
+                                 model=dataclasses.replace(tiny_config("cft").model, neighbourhood=False))
+    result = fit(tiny_samples(), config, tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    for key in ("neighbourhood", "neighbour_cutoff", "n_rbf"):
+        del saved["train"]["model"][key]
+    del saved["train"]["patience"]
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    loaded = load_trained(tmp_path)
+    assert loaded.config.model.neighbourhood is False and loaded.config.patience is None
+    expected = result.normalizer.denormalize(predict_samples(result.model, list(tiny_samples())))
+    np.testing.assert_allclose(loaded.predict_samples(list(tiny_samples())), expected, rtol=PREDICTION_TOLERANCE,
+                               atol=0)
