@@ -63,10 +63,9 @@ def verify_group(group, cutoff: int, shell: str = "ball", *, hall_number: int | 
 def verify_groups(groups, cutoff: int, shell: str = "ball", *, sympy: bool = False, out: Path | None = None,
                   progress: bool = True) -> list[GroupResult]:
     """:func:`verify_group` for each group number, with a progress bar on stderr."""
-    from tqdm import tqdm
+    from crystal_fourier._progress import progress_bar
 
     results = []
-    for number in tqdm(list(groups), desc=f"verify {shell} {cutoff}", unit="group", disable=not progress,
-                       leave=False):
+    for number in progress_bar(list(groups), f"verify {shell} {cutoff}", progress, unit="group"):
         results.append(verify_group(number, cutoff, shell, sympy=sympy, out=out))
     return results

@@ -21,13 +21,13 @@ import csv
 import errno
 import math
 import os
-import sys
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from crystal_fourier._progress import progress_bar
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.processes import worker_pool
 from crystal_fourier.runtime.random_crystals import EMT_SPECIES
@@ -420,7 +420,7 @@ def make_dataset(
 def _make_rows(fd: int, pending, done: dict, size: int, workers: int, progress: bool, partial: Path) -> None:
     """Make the ``pending`` rows, appending each to ``OUT.partial`` (``fd``) as it is finished."""
     errors: list[str] = []
-    bar = _progress(total=size, initial=len(done), enabled=progress)
+    bar = progress_bar(None, "dataset", progress, total=size, initial=len(done), unit="crystal", leave=True)
     with open(os.dup(fd), "a", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
 
@@ -450,21 +450,3 @@ def _make_rows(fd: int, pending, done: dict, size: int, workers: int, progress: 
     if errors:
         raise CrystalFourierError(f"{len(errors)} of {size} crystals failed (first: {errors[0]}); "
                                   f"{len(done)} finished rows are kept in {partial} and a rerun resumes from them")
-
-
-class _NoProgress:
-    def update(self, count: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(*, total: int, initial: int, enabled: bool):
-    if not enabled:
-        return _NoProgress()
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is optional
-        return _NoProgress()
-    return tqdm(total=total, initial=initial, file=sys.stderr, unit="crystal", desc="dataset", dynamic_ncols=True)

@@ -305,7 +305,8 @@ def pretrain(config: PretrainConfig, out_dir=None, encoder: PositionalEncoding |
         The trained encoder and a summary (groups used, losses per epoch).
         With ``out_dir``, both are saved there (:func:`save_pretrained`).
     """
-    from crystal_fourier.runtime.training import progress_bar, warmup_cosine
+    from crystal_fourier._progress import progress_bar
+    from crystal_fourier.runtime.training import warmup_cosine
 
     used = sorted(set(int(n) for n in config.groups) - set(int(n) for n in config.exclude))
     if config.model.kind == "cft":

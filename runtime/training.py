@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from crystal_fourier._progress import progress_bar
 from crystal_fourier._version import __version__
 from crystal_fourier.atomic import atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes
 from crystal_fourier.errors import CrystalFourierError
@@ -56,7 +57,6 @@ __all__ = [
     "split_indices",
     "training_split",
     "warmup_cosine",
-    "progress_bar",
     "prepare_samples",
     "fit",
     "predict_samples",
@@ -328,17 +328,6 @@ def warmup_cosine(optimizer, total_steps: int, warmup_fraction: float = 0.05):
         return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def progress_bar(iterable, description: str, enabled: bool = True, total: int | None = None):
-    """A tqdm bar on stderr (a plain iterator where tqdm is missing or ``enabled`` is False)."""
-    if not enabled:
-        return iterable
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency, but never fail for a bar
-        return iterable
-    return tqdm(iterable, desc=description, file=sys.stderr, leave=False, dynamic_ncols=True, total=total)
 
 
 def _distributed() -> tuple[int, int]:

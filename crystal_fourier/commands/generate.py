@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from crystal_fourier._progress import progress_bar
 from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
@@ -54,14 +55,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _progress(label: str):
-    def wrap(iterable):
-        try:
-            from tqdm import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency; stay usable without it
-            return iterable
-        return tqdm(iterable, desc=label, unit="group", file=sys.stderr, disable=None, leave=False)
-
-    return wrap
+    """A wrapper for codegen's ``progress``: a bar over the groups, shown only on a terminal."""
+    return lambda iterable: progress_bar(iterable, label, None, unit="group")
 
 
 def _hand_edits(directory: Path, command: str) -> list[str]:
