@@ -122,7 +122,7 @@ def neighbour_list(lattice, positions, cutoff: float = DEFAULT_CUTOFF) -> Neighb
     >>> len(nl), nl.distances[:6].round(12).tolist()
     (6, [2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
     """
-    from crystal_fourier.runtime.pretrain import _niggli
+    from crystal_fourier.runtime.periodic import niggli_reduced as _niggli
 
     lattice = np.asarray(lattice, dtype=np.float64)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)

@@ -25,7 +25,6 @@ checked by :func:`crystal_fourier.runtime.training.fit`.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from crystal_fourier.runtime.model import (
     check_cutoff_faithful,
     group_descriptor_table,
 )
+from crystal_fourier.runtime.periodic import minimum_image_norms
 
 __all__ = [
     "orbit_distance",
@@ -62,22 +62,6 @@ PRETRAIN_FILE = "pretrain.json"
 
 
 # --------------------------------------------------------------------------- orbit distance
-
-
-def _niggli(lattice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(reduced, U) with reduced = U @ lattice, U integer unimodular; identity when spglib declines."""
-    from crystal_fourier._spglib import niggli_reduce
-
-    try:
-        reduced = niggli_reduce(lattice)
-    except CrystalFourierError:  # spglib declined: fall back to no reduction
-        reduced = None
-    if reduced is not None:
-        transform = np.asarray(reduced) @ np.linalg.inv(lattice)
-        rounded = np.rint(transform)
-        if np.max(np.abs(transform - rounded)) < 1e-6 and abs(round(np.linalg.det(rounded))) == 1:
-            return rounded @ lattice, rounded
-    return lattice.copy(), np.eye(3)
 
 
 def orbit_distance(group, lattice, positions1, positions2) -> np.ndarray:
@@ -119,26 +103,8 @@ def orbit_distance(group, lattice, positions1, positions2) -> np.ndarray:
         lattice = np.broadcast_to(lattice, (len(x1), 3, 3))
     if lattice.shape != (len(x1), 3, 3):
         raise CrystalFourierError(f"lattice must have shape (3, 3) or ({len(x1)}, 3, 3), got {lattice.shape}")
-    # Reduce each distinct lattice once: reduced = U L, and a fractional row f becomes f U^-1.
-    unique, inverse = np.unique(lattice.reshape(len(lattice), 9), axis=0, return_inverse=True)
-    pairs = [_niggli(row.reshape(3, 3)) for row in unique]
-    reduced = np.stack([p[0] for p in pairs])[inverse.reshape(-1)]
-    to_reduced = np.stack([np.linalg.inv(p[1]) for p in pairs])[inverse.reshape(-1)]
     images = np.einsum("gij,pj->pgi", rotations, x1) + translations  # (P, G, 3)
-    delta = np.einsum("pgi,pij->pgj", images - x2[:, None, :], to_reduced)
-    delta -= np.rint(delta)
-    cartesian = np.einsum("pgi,pij->pgj", delta, reduced)
-    best = np.linalg.norm(cartesian, axis=-1).min(axis=1)  # an upper bound of the distance
-    # Any image at distance <= best has |f_i| <= best * |column i of reduced^-1|, and |delta_i| <= 1/2.
-    reciprocal = np.linalg.norm(np.linalg.inv(reduced), axis=1)  # (P, 3): norms of the columns
-    reach = np.floor(best[:, None] * reciprocal + 0.5 + 1e-9).astype(np.int64).max(axis=0)
-    for offset in itertools.product(*(range(-int(r), int(r) + 1) for r in reach)):
-        if not any(offset):
-            continue
-        shift = np.einsum("i,pij->pj", np.asarray(offset, dtype=np.float64), reduced)
-        distance = np.linalg.norm(cartesian + shift[:, None, :], axis=-1).min(axis=1)
-        best = np.minimum(best, distance)
-    return best
+    return minimum_image_norms(lattice, images - x2[:, None, :], over_images=True)
 
 
 def random_metric_lattice(number: int, rng: np.random.Generator,

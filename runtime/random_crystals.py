@@ -31,6 +31,7 @@ import numpy as np
 from crystal_fourier.derive.operations import DEN
 from crystal_fourier.derive.space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.periodic import periodic_distances
 from crystal_fourier.runtime.structures import Crystal, atomic_number, lattice_from_parameters
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "random_lattice",
     "orbit",
     "fixed_points",
-    "periodic_distances",
 ]
 
 EMT_SPECIES = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
@@ -229,36 +229,6 @@ def fixed_points(operations) -> "tuple[np.ndarray, np.ndarray] | None":
         if np.max(np.abs(snapped - x0)) < 1e-9:
             x0 = snapped
     return x0 + 0.0, basis
-
-
-def periodic_distances(lattice, positions_a, positions_b) -> np.ndarray:
-    """Shortest Cartesian distances between fractional points over all lattice images.
-
-    Differences are first reduced into [-1/2, 1/2), then the images -2..2 along each
-    axis are tried, which is exact for cells whose reduced-difference images lie
-    within two cells (every cell :func:`random_lattice` makes).
-
-    Parameters
-    ----------
-    lattice : array_like, shape=(3, 3), dtype=float64
-    positions_a : array_like, shape=(n, 3), dtype=float64
-    positions_b : array_like, shape=(m, 3), dtype=float64
-
-    Returns
-    -------
-    numpy.ndarray, shape=(n, m), dtype=float64
-
-    Examples
-    --------
-    >>> periodic_distances(np.eye(3) * 2, [[0.05, 0, 0]], [[0.95, 0, 0]]).round(6).tolist()
-    [[0.2]]
-    """
-    lattice = np.asarray(lattice, dtype=np.float64)
-    diff = np.asarray(positions_a, dtype=np.float64)[:, None, :] - np.asarray(positions_b, dtype=np.float64)[None]
-    diff -= np.round(diff)
-    shifts = np.array(list(itertools.product(range(-2, 3), repeat=3)), dtype=np.float64)
-    cartesian = (diff[:, :, None, :] + shifts[None, None]) @ lattice
-    return np.sqrt(np.min(np.sum(cartesian * cartesian, axis=-1), axis=-1))
 
 
 def _candidate_point(group, rng: np.random.Generator, max_atoms: int) -> np.ndarray:
