@@ -1,0 +1,84 @@
+"""No public name resolves to a module, before or after the submodules are imported.
+
+A lazy re-export named like its submodule (``crystal_fourier.runtime.standardize`` was one)
+is the function on first access and the module once anything imports the submodule; this
+checks every name in ``__all__`` of the packages in a fresh interpreter, first access and
+after importing every module of derive, runtime, proofs and the top-level package.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("crystal_fourier", "crystal_fourier.runtime", "crystal_fourier.derive", "crystal_fourier.proofs")
+
+_SCRIPT = r"""
+import importlib, json, sys, types
+packages, modules = json.loads(sys.argv[1])
+
+def describe():
+    out = {}
+    for package in packages:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            out[f"{package}.{name}"] = [id(value), isinstance(value, types.ModuleType), type(value).__name__]
+    return out
+
+first = describe()
+for name in modules:
+    importlib.import_module(name)
+print(json.dumps([first, describe()]))
+"""
+
+
+def _modules() -> list[str]:
+    names = [f"crystal_fourier.{path.stem}" for path in sorted((ROOT / "crystal_fourier").glob("*.py"))
+             if path.stem not in ("__init__", "__main__")]
+    for layer in ("derive", "runtime", "proofs"):
+        names += [f"crystal_fourier.{layer}.{path.stem}" for path in sorted((ROOT / layer).glob("*.py"))
+                  if path.stem != "__init__"]
+    return names
+
+
+def _describe(packages, modules) -> tuple[dict, dict]:
+    result = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps([packages, modules])], capture_output=True,
+                            text=True, check=True, cwd=ROOT)
+    first, after = json.loads(result.stdout.strip().splitlines()[-1])
+    return first, after
+
+
+def test_no_public_name_is_a_module_and_none_changes_when_submodules_load():
+    modules = _modules()
+    assert "crystal_fourier.runtime.standardize" in modules and "crystal_fourier.derive.basis" in modules
+    first, after = _describe(list(PACKAGES), modules)
+    assert len(first) > 70 and first.keys() == after.keys()
+    assert not [name for name, (_, is_module, _) in after.items() if is_module], "public names that are modules"
+    changed = [f"{name}: {first[name][2]} -> {after[name][2]}" for name in first if first[name][0] != after[name][0]]
+    assert not changed, "public names that change when their submodule is imported:\n" + "\n".join(changed)
+    assert after["crystal_fourier.runtime.StandardizedCrystal"][2] == "type"
+    assert after["crystal_fourier.derive.basis"][2] == "function"
+
+
+def test_the_check_sees_a_lazy_name_that_collides_with_its_submodule(tmp_path):
+    package = tmp_path / "collides"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from importlib import import_module\n__all__ = ['thing']\n"
+        "def __getattr__(name):\n    return getattr(import_module(f'collides.{name}'), name)\n")
+    (package / "thing.py").write_text("def thing():\n    pass\n")
+    result = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps([["collides"], ["collides.thing"]])],
+                            capture_output=True, text=True, check=True, cwd=tmp_path)
+    first, after = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (first["collides.thing"][1:], after["collides.thing"][1:]) == ([False, "function"], [True, "module"])
+
+
+def test_no_lazy_runtime_export_is_named_like_a_submodule():
+    from crystal_fourier import runtime
+
+    submodules = {path.stem for path in (ROOT / "runtime").glob("*.py")}
+    assert not set(runtime._EXPORTS) & submodules
