@@ -251,7 +251,9 @@ class RoutingEncoder(nn.Module):
             routing = self.table(hall)  # every entry, both n and -n: the reference path folds nothing
             values = functions[:, torch.from_numpy(routing.entry_function.copy()).to(device)]
             slot = torch.from_numpy(routing.entry_slot.copy()).to(device)
-            block.index_add_(1, slot, values * torch.from_numpy(routing.entry_re.copy()).to(device, dtype))
-            block.index_add_(1, slot + self.n_slots, values * torch.from_numpy(routing.entry_im.copy()).to(device, dtype))
+            entry_re = torch.from_numpy(routing.entry_re.copy()).to(device, dtype)
+            entry_im = torch.from_numpy(routing.entry_im.copy()).to(device, dtype)
+            block.index_add_(1, slot, values * entry_re)
+            block.index_add_(1, slot + self.n_slots, values * entry_im)
             z[rows] = block
         return z
