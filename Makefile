@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install browser clean
+.PHONY: demo test lint generate install browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/crystal-fourier demo
 
+# The linter configuration of STYLE.md (ruff's B, PT and PL families; pyproject [tool.ruff]).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
 # CI=true adds the exhaustive 230-group sweeps (pytest -m sweep) to the default suite.
-test: $(STAMP) browser
+test: $(STAMP) browser lint
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto -q $(if $(filter true,$(CI)),-m "sweep or not sweep",)
+
+# Re-render the shipped generated/ modules into this checkout (an explicit path: never the installed package).
+generate: $(STAMP)
+	$(BIN)/crystal-fourier generate --shipped --out generated/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -46,7 +46,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(0)
-    print(f"| group, ball R | dtype | terms | forward | reference | cosine floor | forward / floor |")
+    print("| group, ball R | dtype | terms | forward | reference | cosine floor | forward / floor |")
     print("|---|---|---|---|---|---|---|")
     with torch.no_grad():
         for dtype_name in args.dtypes.split(","):

@@ -18,9 +18,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crystal_fourier._version import __version__
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:  # annotations only: this module loads without torch (training imports it)
+    import numpy as np
+    import torch
+
+    from crystal_fourier.runtime.training import Normalizer, TrainConfig
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
            "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",

@@ -86,7 +86,7 @@ def minimum_image_norms(lattice, delta, *, over_images: bool = False) -> np.ndar
     batched = lattice.ndim == 3
     if not batched:
         lattice, delta = lattice[None], delta[None]
-    if lattice.shape[1:] != (3, 3) or delta.shape[-1] != 3 or delta.shape[0] != lattice.shape[0]:
+    if lattice.shape[1:] != (3, 3) or delta.shape[-1:] != (3,) or delta.shape[0] != lattice.shape[0]:
         raise CrystalFourierError(f"lattice (3, 3) or (P, 3, 3) and differences (P, ..., 3) needed, got "
                                   f"{lattice.shape[-3:] if batched else lattice.shape[1:]} and "
                                   f"{delta.shape if batched else delta.shape[1:]}")

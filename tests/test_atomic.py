@@ -46,7 +46,7 @@ def _contents(directory):
         os.close(fd)
 
 
-@pytest.mark.parametrize("when, expected", [("before", "old"), ("after", "new")])
+@pytest.mark.parametrize(("when", "expected"), [("before", "old"), ("after", "new")])
 def test_a_writer_killed_at_the_rename_leaves_one_whole_directory(tmp_path, when, expected):
     target = tmp_path / "model"
     atomic_write_directory(target, {"a.txt": "old", "b.txt": "old"})

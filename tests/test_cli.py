@@ -64,7 +64,7 @@ def test_verify_passes_and_writes(capsys, tmp_path):
     assert len(list(tmp_path.glob("*.json"))) == 3
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["basis", "231"], "1-230, got 231"),
     (["basis", "Xyz"], "unknown space-group symbol 'Xyz'"),
     (["basis", "--hall", "531"], "Hall number must be an integer in 1-530, got 531"),

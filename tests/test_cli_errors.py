@@ -19,7 +19,7 @@ def _one_line_error(capsys, argv, status=2):
     return err
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["summary", "--groups", "1-2-3"], "group range '1-2-3' must be LOW-HIGH"),
     (["dataset", "make", "--seed", "-5", "--size", "1", "--out", "x.csv"], "a seed must be an integer in 0"),
     (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--lr", "-1"], "--lr: expected a number > 0"),
@@ -53,7 +53,7 @@ def test_output_paths_that_are_directories_or_below_files(capsys, tmp_path):
 
 
 def test_an_operating_system_error_names_the_path(capsys, monkeypatch):
-    import crystal_fourier.commands.summary as summary
+    from crystal_fourier.commands import summary
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/read-only/out.csv")
@@ -72,7 +72,7 @@ def test_traceback_shows_the_error_in_full():
         main(["--traceback", "summary", "--groups", "1-2-3"])
 
 
-@pytest.mark.parametrize("argv, message", [
+@pytest.mark.parametrize(("argv", "message"), [
     (["summary", "--cutoff", "40"], "a summary of 230 group(s) at ball cutoff 40 needs about"),
     (["basis", "225", "--cutoff", "1000"], "192 operations"),
     (["basis", "P1", "--cutoff", "60"], "x 1 operations"),

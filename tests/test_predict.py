@@ -134,7 +134,7 @@ def test_every_symprec_default_is_the_one_constant():
     import importlib
     import pkgutil
 
-    import crystal_fourier.runtime as runtime
+    from crystal_fourier import runtime
     from crystal_fourier.runtime.standardize import DEFAULT_SYMPREC as reexported
     from crystal_fourier.runtime.training import TrainConfig
 

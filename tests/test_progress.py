@@ -28,7 +28,9 @@ def test_enabled_bar_writes_to_stderr_only(capsys):
     assert list(progress_bar(range(3), "count-up", True, unit="group", leave=True)) == [0, 1, 2]
     out, err = capsys.readouterr()
     assert out == ""
-    assert "count-up" in err and "3/3" in err and "group" in err
+    assert "count-up" in err
+    assert "3/3" in err
+    assert "group" in err
 
 
 def test_manual_bar_starts_at_initial(capsys):

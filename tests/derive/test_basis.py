@@ -37,7 +37,7 @@ def test_bases_are_cached_within_the_memory_bound(monkeypatch):
     assert basis(225, 4) is not first                  # dropped for the later ones, derived again
 
 
-@pytest.mark.parametrize("number, cutoff, shell", [(1, 10, "ball"), (225, 12, "ball"), (191, 12, "ball"),
+@pytest.mark.parametrize(("number", "cutoff", "shell"), [(1, 10, "ball"), (225, 12, "ball"), (191, 12, "ball"),
                                                    (1, 6, "box"), (191, 6, "box")])
 def test_the_frequency_estimate_is_close(number, cutoff, shell):
     estimate = work_estimate(number, cutoff, shell)

@@ -14,7 +14,7 @@ def test_paper_groups_unfaithful_at_r5_and_faithful_at_r6(number):
     assert is_faithful(number, 6)
 
 
-@pytest.mark.parametrize("number", (1, 2, 14, 76, 144, 166, 194, 225, 227, 230), ids=lambda n: f"sg{n}")
+@pytest.mark.parametrize("number", [1, 2, 14, 76, 144, 166, 194, 225, 227, 230], ids=lambda n: f"sg{n}")
 def test_other_groups_faithful_at_r5(number):
     assert is_faithful(number, 5)
 

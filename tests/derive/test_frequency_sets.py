@@ -83,9 +83,10 @@ def test_canonical_order(shell, hexagonal):
     """k = 0 first, then by q, ties by (h, k, l) descending."""
     hkl = shell_frequencies(shell, 4, hexagonal)
     assert hkl[0].tolist() == [0, 0, 0]
-    keys = [(int(q), tuple(-v for v in row)) for q, row in zip(norm3(hkl, hexagonal), hkl.tolist())]
+    keys = [(int(q), tuple(-v for v in row)) for q, row in zip(norm3(hkl, hexagonal), hkl.tolist(), strict=False)]
     assert keys == sorted(keys)
-    assert not hkl.flags.writeable and hkl.dtype == np.int64
+    assert not hkl.flags.writeable
+    assert hkl.dtype == np.int64
 
 
 @pytest.mark.parametrize("shell", ["ball", "box"])

@@ -166,10 +166,14 @@ def test_bad_arrays_raise(rotation, translation_24):
 
 def test_operations_as_arrays_are_read_only_integers(fd3m):
     rotations, translations = operations_as_arrays(fd3m.operations)
-    assert rotations.shape == (192, 3, 3) and translations.shape == (192, 3)
-    assert rotations.dtype == np.int64 and translations.dtype == np.int64
-    assert not rotations.flags.writeable and not translations.flags.writeable
-    assert translations.min() >= 0 and translations.max() < DEN
+    assert rotations.shape == (192, 3, 3)
+    assert translations.shape == (192, 3)
+    assert rotations.dtype == np.int64
+    assert translations.dtype == np.int64
+    assert not rotations.flags.writeable
+    assert not translations.flags.writeable
+    assert translations.min() >= 0
+    assert translations.max() < DEN
 
 
 # ----------------------------------------------------------------------------- {-1, 0, 1} unimodular matrices
@@ -186,9 +190,11 @@ def test_unimodular_matrices_are_all_of_them_with_exact_inverses():
     np.testing.assert_array_equal(matrices, everything[np.abs(determinants) == 1])
     np.testing.assert_array_equal(proper, everything[determinants == 1])
     identity = np.eye(3, dtype=np.int64)
-    assert (matrices @ inverses == identity).all() and (inverses @ matrices == identity).all()
+    assert (matrices @ inverses == identity).all()
+    assert (inverses @ matrices == identity).all()
     assert (proper @ proper_inverses == identity).all()
-    assert matrices.dtype == inverses.dtype == np.int64 and not matrices.flags.writeable
+    assert matrices.dtype == inverses.dtype == np.int64
+    assert not matrices.flags.writeable
     # The inverse of a {-1, 0, 1} matrix is computed, not looked up: a shear chain and its inverse.
     index = next(i for i, m in enumerate(proper) if m.tolist() == [[1, 1, 0], [0, 1, 1], [0, 0, 1]])
     assert proper_inverses[index].tolist() == [[1, -1, 1], [0, 1, -1], [0, 0, 1]]

@@ -170,7 +170,7 @@ def _spglib_operations(hall_number):
     database = spglib.get_symmetry_from_database(hall_number)
     translations_24 = np.asarray(database["translations"]) * 24
     return {(tuple(map(tuple, r.tolist())), tuple(int(round(v)) % 24 for v in t))
-            for r, t in zip(database["rotations"], translations_24)}, translations_24
+            for r, t in zip(database["rotations"], translations_24, strict=False)}, translations_24
 
 
 def _gemmi_operations(hall_symbol):
@@ -301,7 +301,7 @@ def test_point_group_order_and_rotations(number):
      (80, False, True, 1, (2,), "tetragonal", "I"), (146, False, True, 1, (2,), "trigonal", "R"),
      (186, False, False, 1, (2,), "hexagonal", "P"), (216, False, False, 0, (), "cubic", "F"),
      (227, True, False, 0, (), "cubic", "F")],
-    ids=lambda v: str(v))
+    ids=str)
 def test_group_properties(number, centrosymmetric, sohncke, origin_freedom, polar_axes, system, centring):
     group = space_group(number)
     assert (group.centrosymmetric, group.sohncke, group.origin_freedom, group.polar_axes) == (

@@ -21,13 +21,13 @@ def test_certificate_passes(number):
 
 
 @pytest.mark.sweep
-@pytest.mark.parametrize("shell, cutoff", [("ball", 5), ("ball", 6), ("box", 4)])
+@pytest.mark.parametrize(("shell", "cutoff"), [("ball", 5), ("ball", 6), ("box", 4)])
 @pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
 def test_certificate_sweep(number, shell, cutoff):
     assert certificate(basis(number, cutoff, shell))["ok"]
 
 
-@pytest.mark.parametrize("number", (76, 144, 227), ids=lambda n: f"sg{n}")
+@pytest.mark.parametrize("number", [76, 144, 227], ids=lambda n: f"sg{n}")
 def test_sympy_check_in_certificate(number):
     document = certificate(basis(number, 1, "box"), sympy=True)
     assert document["sympy"]["ok"] and document["sympy"]["functions_checked"] == document["dim"]
@@ -35,7 +35,7 @@ def test_sympy_check_in_certificate(number):
 
 # Fd-3m in origin choice 1 (Hall 525): with the inversion at the origin (choice 2) the conjugated
 # group (R, -t) is G itself, so the sign error is harmless there and cannot be detected.
-@pytest.mark.parametrize("number, hall", [(76, None), (91, None), (144, None), (169, None), (210, None), (227, 525)])
+@pytest.mark.parametrize(("number", "hall"), [(76, None), (91, None), (144, None), (169, None), (210, None), (227, 525)])
 def test_conjugated_phases_fail_invariance(number, hall):
     derived = basis(number, 3, hall_number=hall)
     real = derived.real

@@ -378,7 +378,7 @@ def _check_symbol_only(number, choice):
             assert "does not say which" in str(error)
             refused += 1
             continue
-        assert read.n_atoms == written.n_atoms, f"seed {seed}: {read.n_atoms} atoms, written {written.n_atoms}"
+        assert read.n_atoms == written.n_atoms, f"group {number} choice {choice}: {read.n_atoms} atoms, written {written.n_atoms}"
         gap = read.positions[:, None, :] - written.positions[None, :, :]
         gap -= np.round(gap)
         distance = np.max(np.abs(gap), axis=-1)

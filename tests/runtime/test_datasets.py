@@ -29,7 +29,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 FCC = [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]]
 
 
-@pytest.fixture()
+@pytest.fixture
 def crystals():
     rng = np.random.default_rng(0)
     return [Crystal(3.6 * np.eye(3), FCC, [29] * 4),

@@ -115,7 +115,7 @@ def _edit_json(path, change):
     path.write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize("change, message", [
+@pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["train"]["model"].update(n_layers=100000), "n_layers must be an integer in 1-64"),
     (lambda d: d["train"]["model"].update(d_model=4096, d_ff=16384, n_heads=8, n_layers=64), "transformer parameters"),
     (lambda d: d["train"]["model"].update(n_heads="8"), "n_heads"),
@@ -136,7 +136,7 @@ def test_bad_config_is_refused_before_anything_is_built(saved, tmp_path, change,
         load_trained(model)
 
 
-@pytest.mark.parametrize("text, message", [
+@pytest.mark.parametrize(("text", "message"), [
     ('{"mean": NaN, "std": 1.0, "log_target": false}', "NaN is not a number JSON allows"),
     ('{"mean": 1.0, "std": 0, "log_target": false}', "std must be a finite number"),
     ('{"mean": 1.0, "std": -2, "log_target": false}', "std must be a finite number"),

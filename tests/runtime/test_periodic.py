@@ -76,7 +76,8 @@ def test_niggli_reduced_is_a_unimodular_change_of_basis():
     lattice = np.array([[1.0, 0, 0], [10.0, 1.0, 0], [0, 3.0, 1.0]])
     reduced, unimodular = niggli_reduced(lattice)
     np.testing.assert_allclose(reduced, unimodular @ lattice, rtol=0, atol=1e-12)
-    assert np.array_equal(unimodular, np.rint(unimodular)) and abs(round(np.linalg.det(unimodular))) == 1
+    assert np.array_equal(unimodular, np.rint(unimodular))
+    assert abs(round(np.linalg.det(unimodular))) == 1
     np.testing.assert_allclose(np.sort(np.linalg.norm(reduced, axis=1)), [1.0, 1.0, 1.0], rtol=0, atol=1e-12)
 
 

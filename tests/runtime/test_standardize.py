@@ -106,7 +106,7 @@ def test_standardized_cell_is_the_same_for_every_description(number):
             raise AssertionError(f"sg{number}, {how}: {error}") from None
 
 
-@pytest.mark.parametrize("number", (48, 70, 141, 227), ids=lambda n: f"sg{n}")
+@pytest.mark.parametrize("number", [48, 70, 141, 227], ids=lambda n: f"sg{n}")
 def test_origin_choice_1_input_gives_the_origin_choice_2_cell(number):
     """The crystal written in origin choice 1 (shifted by the o1 -> o2 offset) standardizes the same."""
     crystal = made(number)

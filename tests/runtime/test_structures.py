@@ -22,7 +22,7 @@ from crystal_fourier.runtime.structures import (
 FCC = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])
 
 
-@pytest.fixture()
+@pytest.fixture
 def copper():
     return Crystal.from_arrays(3.6 * np.eye(3), FCC, ["Cu"] * 4)
 
