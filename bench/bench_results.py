@@ -22,6 +22,8 @@ repository) and prints markdown tables, also written to docs/results.md:
 Usage: python bench/bench_results.py [--quick] [--out DIR] [--seeds 3] [--epochs N] [--limit N]
                                      [--data DIR] [--invariance 50] [--threads 2] [--no-throughput]
                                      [--kinds cft,sinusoidal,...] [--markdown docs/results.md]
+                                     [--datasets carbon-24,perov-5,demo-emt] [--demo-csv CSV]
+                                     [--lr 3e-3] [--patience N]
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 DATASETS = {"carbon-24": ("carbon_24", "energy_per_atom", "eV/atom"),
-            "perov-5": ("perov_5", "heat_ref", "eV/atom")}
+            "perov-5": ("perov_5", "heat_ref", "eV/atom"),
+            "demo-emt": (None, "energy_per_atom", "eV/atom")}
+"""name -> (folder under --data, target, units); demo-emt is the demo's own EMT set, a CSV given by --demo-csv."""
 TRANSFORMER_KINDS = ("cft", "sinusoidal", "augmented")
 CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")   # runtime.classical.CLASSICAL_KINDS
 KINDS = TRANSFORMER_KINDS + CLASSICAL_KINDS
@@ -62,20 +66,27 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------- data
 
 
-def load(data_root: Path, name: str, limit: int | None, workers: int):
-    """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited)."""
+def load(data_root: Path, name: str, limit: int | None, workers: int, demo_csv: "str | None" = None):
+    """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited); for demo-emt
+    the first ``limit`` rows of ``demo_csv``. The samples carry their neighbourhoods (computed once here)."""
     from crystal_fourier.runtime.datasets import load_cdvae_csv
     from crystal_fourier.runtime.training import prepare_samples
 
+    from crystal_fourier.runtime.model import ModelConfig
+    from crystal_fourier.runtime.neighbourhood import with_neighbours
+
     folder, target, _ = DATASETS[name]
     records = []
-    for part in ("val", "test"):
-        path = data_root / folder / f"{part}.csv"
-        records += load_cdvae_csv(path, targets=[target], limit=None if limit is None else -(-limit // 2))
+    if folder is None:
+        records = load_cdvae_csv(Path(demo_csv), targets=[target], limit=limit)
+    else:
+        for part in ("val", "test"):
+            path = data_root / folder / f"{part}.csv"
+            records += load_cdvae_csv(path, targets=[target], limit=None if limit is None else -(-limit // 2))
     records = [r for r in records if math.isfinite(float(r.targets[target]))]
     samples = prepare_samples(records, target, workers=workers)
     assert [s.id for s in samples] == [str(r.id) for r in records]
-    return records, samples
+    return records, with_neighbours(samples, *ModelConfig().neighbour_spec, workers=workers)
 
 
 def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
@@ -108,7 +119,7 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
     classical = kind in CLASSICAL_KINDS
     config = TrainConfig(target="target", model=ModelConfig(kind="cft" if classical else kind, **SMALL_MODEL),
                          epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
-                         holdout_groups=tuple(holdout), progress=False)
+                         holdout_groups=tuple(holdout), progress=False, patience=args.patience)
     order = fixed_split_order(len(samples), seed, config.split)
     reordered = [samples[i] for i in order]
     # The test set must be seed 0's, whatever the seed.
@@ -289,7 +300,9 @@ def markdown(summary: dict) -> str:
     lines.append(f"- Models (every kind the same size): {s['model']}; parameters: "
                  + ", ".join(f"{LABELS[k]} {v}" for k, v in s["parameters"].items()) + ".")
     lines.append(f"- Budget (same for every model): {s['epochs']} epochs, batch {s['batch_size']}, AdamW lr {s['lr']}, "
-                 "warm-up + cosine, best epoch on validation MAE. Seeds " + ", ".join(map(str, s["seeds"]))
+                 "warm-up + cosine, best epoch on validation MAE"
+                 + (f", early stopping after {s['patience']} epochs without a better one" if s.get("patience") else "")
+                 + ". Seeds " + ", ".join(map(str, s["seeds"]))
                  + " vary initialisation, batch order and augmentation draws, never the split.")
     lines.append("- These are small, short runs sized to a ~30-minute budget on 2 CPU cores: the MAEs are far "
                  "from converged and from published numbers; they compare models under one budget.\n")
@@ -430,7 +443,14 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=None,
                         help="crystals per data set, half from val.csv, half from test.csv (default 1000; quick 120)")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--patience", type=int, default=None,
+                        help="early stopping: epochs without a better validation MAE (default: none)")
+    parser.add_argument("--datasets", default="carbon-24,perov-5",
+                        help="comma-separated, from " + ",".join(DATASETS) + " (default carbon-24,perov-5; zero-shot "
+                             "and invariance need carbon-24)")
+    parser.add_argument("--demo-csv", default=None, metavar="CSV",
+                        help="the demo's EMT set (e.g. demo-output/random-crystals.csv) for --datasets demo-emt")
     parser.add_argument("--invariance", type=int, default=None, help="test crystals for the invariance study (50)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="processes for standardization (default 2)")
@@ -450,7 +470,14 @@ def main(argv=None) -> int:
     if not kinds or set(kinds) - set(KINDS):
         parser.error(f"--kinds takes models from {','.join(KINDS)}; got {args.kinds!r}")
     data_root = Path(args.data)
-    missing = [str(data_root / DATASETS[n][0] / f"{p}.csv") for n in DATASETS for p in ("val", "test")
+    datasets = tuple(n.strip() for n in args.datasets.split(",") if n.strip())
+    if not datasets or set(datasets) - set(DATASETS):
+        parser.error(f"--datasets takes names from {','.join(DATASETS)}; got {args.datasets!r}")
+    if "demo-emt" in datasets and not (args.demo_csv and Path(args.demo_csv).is_file()):
+        parser.error("--datasets demo-emt needs --demo-csv FILE (the demo's random-crystals.csv)")
+    if "carbon-24" not in datasets:
+        args.no_zero_shot, args.invariance = True, 0
+    missing = [str(data_root / DATASETS[n][0] / f"{p}.csv") for n in datasets if DATASETS[n][0] for p in ("val", "test")
                if not (data_root / DATASETS[n][0] / f"{p}.csv").is_file()]
     if missing:
         print(f"error: the real data sets are not there: missing {', '.join(missing)}.\n"
@@ -474,9 +501,10 @@ def main(argv=None) -> int:
     summary = {"data": {}, "accuracy": {}, "zero_shot": {}, "invariance": None, "throughput": None}
     kept = {}
     parameters = {}
-    for name, (_, target, units) in DATASETS.items():
+    for name in datasets:
+        _, target, units = DATASETS[name]
         start = time.perf_counter()
-        records, samples = load(data_root, name, args.limit, args.workers)
+        records, samples = load(data_root, name, args.limit, args.workers, args.demo_csv)
         seconds = time.perf_counter() - start
         n = len(samples)
         from crystal_fourier.runtime.training import split_indices
@@ -557,10 +585,16 @@ def main(argv=None) -> int:
                    "shared with other work",
         "torch": torch.__version__, "threads": torch.get_num_threads(), "symprec": DEFAULT_SYMPREC,
         "data_note": f"the first {-(-args.limit // 2)} rows of val.csv and of test.csv of each data set "
-                     "(a subsample, for the time budget)",
+                     "(a subsample, for the time budget)"
+                     + (f"; demo-emt: the first {args.limit} rows of {args.demo_csv} (the demo's own EMT set, "
+                        "made by the package)" if "demo-emt" in datasets else ""),
         "model": ", ".join(f"{k} {getattr(config, k)}" for k in SMALL_MODEL) + f", cutoff {config.cutoff} "
-                 f"({config.shell}), sinusoidal harmonics {config.sinusoidal_frequencies}",
+                 f"({config.shell}), sinusoidal harmonics {config.sinusoidal_frequencies}, neighbourhood embedding "
+                 f"{'on' if config.neighbourhood else 'off'} (cutoff {config.neighbour_cutoff} A, "
+                 f"{config.n_rbf} radial functions) for every transformer, per-atom readout "
+                 f"{'on' if config.atom_readout else 'off'}",
         "parameters": parameters, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        "patience": args.patience,
         "seeds": seeds,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))

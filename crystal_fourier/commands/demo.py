@@ -3,11 +3,11 @@
 1. certify all 230 groups at the runtime's default cutoff (ball R = 6, faithful for every group);
 2. make a labelled data set of random symmetric crystals over all 230 groups (EMT energies and
    bulk moduli, groups detected with spglib);
-3. train the Crystal Fourier Transformer and the non-invariant sinusoidal baseline, each once on
-   all data and once zero-shot with the centrosymmetric groups held out (pretraining included
-   only with --pretrain), and fit the classical baselines on the same split and hold-out (ridge
-   regression and gradient-boosted trees on composition, density and cell parameters, without and
-   with exactly invariant interatomic-distance features);
+3. train the Crystal Fourier Transformer and the non-invariant sinusoidal baseline (both with
+   the exactly invariant neighbourhood embedding, no pretraining), each once on all data and
+   once zero-shot with the centrosymmetric groups held out, and fit the classical baselines on
+   the same split and hold-out (ridge regression and gradient-boosted trees on composition,
+   density and cell parameters, without and with exactly invariant interatomic-distance features);
 4. print a table of MAEs and the zero-shot gap of every model, and save a model that
    ``crystal-fourier predict`` can use.
 

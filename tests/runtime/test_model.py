@@ -187,12 +187,14 @@ def test_the_neighbourhood_reaches_the_prediction(kind):
 def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked():
     config = ModelConfig(kind="cft", d_model=32, n_heads=4)
     assert config.neighbourhood and config.neighbour_spec == (6.0, 16)
-    old = {k: v for k, v in config.to_dict().items() if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf")}
+    old = {k: v for k, v in config.to_dict().items()
+           if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout")}
     loaded = ModelConfig.from_dict(old)
-    assert loaded.neighbourhood is False and loaded.neighbour_spec is None
+    assert loaded.neighbourhood is False and loaded.neighbour_spec is None and loaded.atom_readout is False
     assert ModelConfig.from_dict(config.to_dict()) == config
     assert not any("neighbourhood" in name for name, _ in build_model(loaded).named_parameters())
-    for change, message in (({"neighbourhood": 1}, "neighbourhood must be true or false"),
+    for change, message in (({"neighbourhood": 1}, "neighbourhood and atom_readout must be true or false"),
+                            ({"atom_readout": None}, "neighbourhood and atom_readout must be true or false"),
                             ({"neighbour_cutoff": float("nan")}, "neighbour_cutoff must be"),
                             ({"neighbour_cutoff": 100.0}, "neighbour_cutoff must be"),
                             ({"n_rbf": 1}, "n_rbf must be an integer"),
@@ -277,3 +279,57 @@ def test_unfaithful_cutoff_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert check_cutoff_faithful(6, "ball") == []
+
+
+# --------------------------------------------------------------------------- raw against idealized input
+
+NOISE = {"lattice": 2e-2, "positions": 3e-3}
+"""Lattice noise (Angstrom) and fractional position noise (~0.02 Angstrom): an unrefined structure, well within symprec."""
+
+
+def _noisy(crystal: Crystal, rng) -> Crystal:
+    return Crystal(crystal.lattice + rng.normal(scale=NOISE["lattice"], size=(3, 3)),
+                   crystal.positions + rng.normal(scale=NOISE["positions"], size=crystal.positions.shape),
+                   crystal.numbers)
+
+
+@pytest.mark.parametrize("number", [2, 14, 62, 166, 194, 227], ids=lambda n: f"sg{n}")
+def test_raw_input_and_its_symmetrized_description_give_one_prediction(number):
+    """standardize projects the positions onto exactly G-symmetric ones (a Reynolds average), so feeding its
+    idealized cell back in, in another frame and origin, changes nothing: the raw noisy crystal and the
+    idealized one are the same input to the model."""
+    from crystal_fourier.runtime.standardize import standardize
+
+    rng = np.random.default_rng(number)
+    raw = _noisy(crystal_of(number), rng)
+    ideal = standardize(raw).crystal
+    moved = Crystal(ideal.lattice @ _rotation(rng).T, ideal.positions + rng.random(3), ideal.numbers)
+    predictions = predict_structures([raw, ideal, moved])
+    np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+    if number != 2:   # control: the raw positions, only mapped into the standard cell, are another input
+        standardized = standardize(raw)
+        mapped = raw.positions @ standardized.transformation.T + standardized.origin_shift
+        unsymmetrized = sample_from_arrays(standardized.lattice, mapped, raw.numbers, standardized.hall_number,
+                                           standardized.number)
+        assert abs(predict([unsymmetrized])[0] - predictions[0]) > INVARIANCE_TOLERANCE
+
+
+@pytest.mark.parametrize("name", ["rock salt", "perovskite"])
+def test_raw_and_spglib_idealized_crystals_on_fixed_sites_give_one_prediction(name):
+    """Atoms on sites without free parameters: spglib's idealized cell and the raw noisy one give the same
+    prediction (free parameters differ between the two by the noise: spglib copies one representative
+    atom per orbit, standardize averages over the orbit; see the README)."""
+    import spglib
+
+    rng = np.random.default_rng(7)
+    if name == "rock salt":
+        crystal = Crystal(5.64 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0],
+                                             [.5, .5, .5], [.5, 0, 0], [0, .5, 0], [0, 0, .5]], [11] * 4 + [17] * 4)
+    else:
+        crystal = Crystal(3.905 * np.eye(3), [[0, 0, 0], [.5, .5, .5], [.5, .5, 0], [.5, 0, .5], [0, .5, .5]],
+                          [38, 22, 8, 8, 8])
+    raw = _noisy(crystal, rng)
+    lattice, positions, numbers = spglib.standardize_cell(raw.spglib_cell, to_primitive=False, no_idealize=False,
+                                                          symprec=0.1)
+    predictions = predict_structures([raw, Crystal(lattice, positions, numbers)])
+    np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
