@@ -426,7 +426,12 @@ def _expand(lattice, positions, species, operations, where: str) -> tuple[np.nda
 
 
 def _shortest_distance(lattice: np.ndarray, positions: np.ndarray, chunk: int = 256) -> float:
-    """Shortest distance between two atoms (nearest lattice image of the reduced difference)."""
+    """Shortest distance between two atoms (nearest lattice image of the reduced difference).
+
+    An upper bound of the minimum-image distance, exact for cells near orthogonal; all the origin
+    decision needs is that a short bond it finds is real, so this stays cheaper than
+    :func:`crystal_fourier.runtime.periodic.periodic_distances` (exact for every cell).
+    """
     best = np.inf
     for start in range(0, len(positions), chunk):
         gap = positions[start:start + chunk, None, :] - positions[None, :, :]
