@@ -428,9 +428,11 @@ def _expand(lattice, positions, species, operations, where: str) -> tuple[np.nda
 def _shortest_distance(lattice: np.ndarray, positions: np.ndarray, chunk: int = 256) -> float:
     """Shortest distance between two atoms (nearest lattice image of the reduced difference).
 
-    An upper bound of the minimum-image distance, exact for cells near orthogonal; all the origin
-    decision needs is that a short bond it finds is real, so this stays cheaper than
-    :func:`crystal_fourier.runtime.periodic.periodic_distances` (exact for every cell).
+    An upper bound of the minimum-image distance, exact for cells near orthogonal (conventional
+    ITA cells mostly are): a short bond it reports is real, but in a strongly skewed cell it can
+    miss one. XXX: :func:`crystal_fourier.runtime.periodic.periodic_distances` is exact for every
+    cell; switching to it changes which origin choices are refused, so it is left for a change
+    that says so.
     """
     best = np.inf
     for start in range(0, len(positions), chunk):
