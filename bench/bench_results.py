@@ -529,7 +529,8 @@ def main(argv=None) -> int:
                 maes.append(result.metrics["test"]["mae"])
                 times.append(secs)
                 runs.append({"seed": seed, "test_mae": maes[-1], "test_rmse": result.metrics["test"]["rmse"],
-                             "val_mae": result.metrics["val"]["mae"], "seconds": secs})
+                             "val_mae": result.metrics["val"]["mae"], "seconds": secs,
+                             "val_curve": [row["val_mae"] for row in getattr(result, "history", None) or []]})
                 log(f"{name} {kind} seed {seed}: test MAE {maes[-1]:.4f} ({secs:.0f} s)")
                 if seed == 0:
                     kept[(name, kind)] = result

@@ -437,7 +437,8 @@ def _check_pretrained(summary: dict, config: TrainConfig) -> None:
             f"the pretrained encoder saw held-out groups {leaked}; pretrain with --exclude-groups "
             "set to the same hold-out for a zero-shot study")
     saved = ModelConfig.from_dict(summary["config"]["model"])
-    for name in ("d_model", "d_route", "d_position", "cutoff", "shell", "include_constant", "sinusoidal_frequencies"):
+    for name in ("d_model", "d_route", "d_position", "cutoff", "shell", "include_constant", "sinusoidal_frequencies",
+                 "frequency_damping"):
         if getattr(saved, name) != getattr(config.model, name):
             raise CrystalFourierError(
                 f"pretrained encoder has {name}={getattr(saved, name)!r} but the model has "

@@ -16,6 +16,7 @@ makes another periodic crystal, whose interatomic distances differ.
 
 from __future__ import annotations
 
+import math
 import warnings
 from functools import lru_cache
 
@@ -45,10 +46,12 @@ SENSITIVITY = 1e-3
 
 
 @lru_cache(maxsize=None)
-def model(kind: str = "cft", neighbourhood: bool = True):
+def model(kind: str = "cft", neighbourhood: bool = True, damping: "float | None" = ModelConfig.frequency_damping):
+    """A random model; ``damping`` None turns the frequency prior off (it shrinks the positional encoding at
+    initialisation, so the sensitivity checks use the model without it)."""
     torch.manual_seed(0)
     config = ModelConfig(kind=kind, d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32,
-                         neighbourhood=neighbourhood)
+                         neighbourhood=neighbourhood, frequency_damping=damping)
     network = build_model(config).eval()
     with torch.no_grad():  # larger weights, so that predictions spread well beyond the tolerance
         network.head[-1].weight.mul_(10.0)
@@ -70,8 +73,8 @@ def crystal_of(number: int) -> Crystal:
     return random_of(number)[0]
 
 
-def predict(samples, kind="cft", neighbourhood=True) -> np.ndarray:
-    network = model(kind, neighbourhood)
+def predict(samples, kind="cft", neighbourhood=True, damping=ModelConfig.frequency_damping) -> np.ndarray:
+    network = model(kind, neighbourhood, damping)
     with torch.no_grad():
         return network(collate(samples, neighbours=network.config.neighbour_spec)).double().numpy()
 
@@ -118,14 +121,15 @@ def test_invariant_under_every_operation_permutation_and_translation(number):
     variants = variants_under_group(number, rng)
     predictions = predict(variants)
     np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
-    fourier = predict(variants, neighbourhood=False)
+    fourier = predict(variants, neighbourhood=False, damping=None)
     np.testing.assert_allclose(fourier, fourier[0], rtol=0, atol=INVARIANCE_TOLERANCE)
     # Sensitivity: a displacement that is not a symmetry changes the prediction (of the full model by
-    # less at random initialisation: the neighbourhood term dilutes the positional one in the LayerNorms).
+    # less at random initialisation: the neighbourhood term dilutes the positional one in the LayerNorms,
+    # and the frequency prior shrinks it).
     base = variants[0]
     moved = base.with_positions(base.positions + np.array([0.07, -0.05, 0.03]) * (np.arange(len(base)) % 2)[:, None])
     if len(base) > 1:
-        assert abs(predict([moved], neighbourhood=False)[0] - fourier[0]) > SENSITIVITY
+        assert abs(predict([moved], neighbourhood=False, damping=None)[0] - fourier[0]) > SENSITIVITY
         assert abs(predict([moved])[0] - predictions[0]) > 10 * INVARIANCE_TOLERANCE
 
 
@@ -162,7 +166,7 @@ def test_invariant_atom_by_atom_with_the_neighbourhoods_of_the_crystal(number):
 @pytest.mark.parametrize("number", [14, 62, 166, 194, 225, 227], ids=lambda n: f"sg{n}")
 def test_the_baseline_is_not_invariant_atom_by_atom(number):
     predictions = predict(atoms_moved_one_by_one(number, np.random.default_rng(number)), kind="sinusoidal",
-                          neighbourhood=False)
+                          neighbourhood=False, damping=None)
     assert np.max(np.abs(predictions - predictions[0])) > SENSITIVITY
 
 
@@ -188,9 +192,10 @@ def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked()
     config = ModelConfig(kind="cft", d_model=32, n_heads=4)
     assert config.neighbourhood and config.neighbour_spec == (6.0, 16)
     old = {k: v for k, v in config.to_dict().items()
-           if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout")}
+           if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout", "frequency_damping")}
     loaded = ModelConfig.from_dict(old)
     assert loaded.neighbourhood is False and loaded.neighbour_spec is None and loaded.atom_readout is False
+    assert loaded.frequency_damping is None
     assert ModelConfig.from_dict(config.to_dict()) == config
     assert not any("neighbourhood" in name for name, _ in build_model(loaded).named_parameters())
     for change, message in (({"neighbourhood": 1}, "neighbourhood and atom_readout must be true or false"),
@@ -198,7 +203,9 @@ def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked()
                             ({"neighbour_cutoff": float("nan")}, "neighbour_cutoff must be"),
                             ({"neighbour_cutoff": 100.0}, "neighbour_cutoff must be"),
                             ({"n_rbf": 1}, "n_rbf must be an integer"),
-                            ({"n_rbf": True}, "n_rbf must be an integer")):
+                            ({"n_rbf": True}, "n_rbf must be an integer"),
+                            ({"frequency_damping": 0.0}, "frequency_damping must be null or a number"),
+                            ({"frequency_damping": float("inf")}, "frequency_damping must be null or a number")):
         with pytest.raises(CrystalFourierError, match=message):
             ModelConfig.from_dict({**config.to_dict(), **change})
 
@@ -311,7 +318,9 @@ def test_raw_input_and_its_symmetrized_description_give_one_prediction(number):
         mapped = raw.positions @ standardized.transformation.T + standardized.origin_shift
         unsymmetrized = sample_from_arrays(standardized.lattice, mapped, raw.numbers, standardized.hall_number,
                                            standardized.number)
-        assert abs(predict([unsymmetrized])[0] - predictions[0]) > INVARIANCE_TOLERANCE
+        symmetrized = sample_from_standardized(standardized)
+        assert abs(predict([unsymmetrized], damping=None)[0] - predict([symmetrized], damping=None)[0]) \
+            > INVARIANCE_TOLERANCE
 
 
 @pytest.mark.parametrize("name", ["rock salt", "perovskite"])
@@ -333,3 +342,25 @@ def test_raw_and_spglib_idealized_crystals_on_fixed_sites_give_one_prediction(na
                                                           symprec=0.1)
     predictions = predict_structures([raw, Crystal(lattice, positions, numbers)])
     np.testing.assert_allclose(predictions, predictions[0], rtol=0, atol=INVARIANCE_TOLERANCE)
+
+
+@pytest.mark.parametrize("kind", ["cft", "sinusoidal"])
+def test_frequency_damping_scales_the_weights_of_high_frequencies(kind):
+    from crystal_fourier.runtime.model import frequency_scale
+
+    torch.manual_seed(0)
+    damped = build_model(ModelConfig(kind=kind, d_model=32, n_heads=4, d_route=16, frequency_damping=2.0))
+    features = damped.positional.features
+    scale = frequency_scale(features, 2.0)
+    holder, name = (features, "weight_re") if kind == "cft" else (features.linear, "weight")
+    original = getattr(holder.parametrizations, name).original
+    torch.testing.assert_close(getattr(holder, name), original * scale, rtol=0, atol=0)
+    if kind == "cft":   # slot (h, k, l): |n|^2 = 36 is damped by exp(-4.5), the lowest |n|^2 = 1 by exp(-1/8)
+        squared = (features.slot_hkl.double() ** 2).sum(-1)
+        assert float(scale[0, squared.argmax()]) == pytest.approx(math.exp(-float(squared.max()) / 8), rel=1e-6)
+        assert float(scale.max()) == pytest.approx(math.exp(-1 / 8), rel=1e-6)
+    plain = build_model(ModelConfig(kind=kind, d_model=32, n_heads=4, d_route=16, frequency_damping=None))
+    assert not hasattr(plain.positional.features if kind == "cft" else plain.positional.features.linear,
+                       "parametrizations")
+    # The trainable parameter keeps its name inside the parametrization, so state dicts round-trip.
+    assert any(key.endswith(f"parametrizations.{name}.original") for key in damped.state_dict())

@@ -295,10 +295,10 @@ def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_pa
 def test_a_model_saved_before_the_neighbourhood_option_still_loads(tmp_path):
     config = dataclasses.replace(tiny_config("cft", epochs=1),
                                  model=dataclasses.replace(tiny_config("cft").model, neighbourhood=False,
-                                                                 atom_readout=False))
+                                                           atom_readout=False, frequency_damping=None))
     result = fit(tiny_samples(), config, tmp_path)
     saved = json.loads((tmp_path / "config.json").read_text())
-    for key in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout"):
+    for key in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout", "frequency_damping"):
         del saved["train"]["model"][key]
     del saved["train"]["patience"]
     (tmp_path / "config.json").write_text(json.dumps(saved))
