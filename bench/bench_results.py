@@ -219,6 +219,14 @@ def operation_descriptions(sample, rng) -> dict:
             "own operation of G per atom (orbit representatives)": per_atom}
 
 
+def sees_distances(kind: str) -> bool:
+    """Whether a model sees interatomic distances: the classical '+ distance' ones, and the transformers
+    when they embed neighbourhoods (``ModelConfig.neighbourhood``, on by default)."""
+    from crystal_fourier.runtime.model import ModelConfig
+
+    return kind.endswith("+distance") or (kind in TRANSFORMER_KINDS and ModelConfig().neighbourhood)
+
+
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
     from crystal_fourier.runtime.batching import sample_from_standardized
@@ -255,7 +263,7 @@ def invariance_study(records_by_id, tests, results: dict, count: int, symprec: f
                 lows[kind], highs[kind] = min(lows[kind], values.min()), max(highs[kind], values.max())
                 # Per-atom operations are not a re-description of the crystal (see markdown()); models that
                 # see distances are not expected to be invariant to them.
-                if "idealized" not in category and not (kind.endswith("+distance") and "per atom" in category):
+                if "idealized" not in category and not (sees_distances(kind) and "per atom" in category):
                     exact_lows[kind] = min(exact_lows[kind], values.min())
                     exact_highs[kind] = max(exact_highs[kind], values.max())
         for kind in results:
@@ -373,10 +381,11 @@ def markdown(summary: dict) -> str:
                      "*idealized* take spglib's symmetrized cell, whose atoms spglib has moved by up to symprec: "
                      "they are nearby inputs, not exact re-descriptions, so no model need agree on them; the "
                      "**exact** total excludes them. 'Own operation of G per atom' moves each atom to another point "
-                     "of its orbit independently: the CFT is invariant to it by construction, but it is not a "
-                     "re-description of the crystal (two atoms of one orbit can land on one site), so models that "
-                     "see interatomic distances (the classical '+ distance' rows) rightly change under it; it is "
-                     "not counted in their exact total.\n")
+                     "of its orbit independently: the CFT's Fourier encoding is invariant to it by construction, but "
+                     "it is not a re-description of the crystal (two atoms of one orbit can land on one site), so "
+                     "models that see interatomic distances (the classical '+ distance' rows, and the transformers "
+                     "with their neighbourhood embedding, whose neighbourhoods are recomputed from the moved atoms) "
+                     "rightly change under it; it is not counted in their exact total.\n")
         kinds = [k for k in KINDS if k in inv["all"]]
         lines.append("| description | n desc. | group changed | " + " | ".join(
             f"{LABELS[k]} max / median" for k in kinds) + " |")

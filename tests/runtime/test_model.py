@@ -148,7 +148,8 @@ def test_invariant_atom_by_atom_with_the_neighbourhoods_of_the_crystal(number):
     augmentation does): g_i maps the crystal onto itself, so the atom at g_i x_i has the same neighbours."""
     from crystal_fourier.runtime.neighbourhood import with_neighbours
 
-    original = with_neighbours([variants_under_group(number, np.random.default_rng(0))[0]])[0]
+    original = with_neighbours([variants_under_group(number, np.random.default_rng(0))[0]],
+                               *model().config.neighbour_spec)[0]
     rng = np.random.default_rng(number)
     rotations, translations_24 = space_group(hall_number=original.hall_number).arrays
     variants = [original]
@@ -184,13 +185,13 @@ def test_the_neighbourhood_reaches_the_prediction(kind):
         full = network(batch).double().numpy()
         without = network(dataclasses.replace(batch, neighbours=empty)).double().numpy()
     assert np.max(np.abs(full - without)) > SENSITIVITY and np.min(np.abs(full - without)) > 10 * INVARIANCE_TOLERANCE
-    with pytest.raises(CrystalFourierError, match=r"collate the samples with neighbours=\(6.0, 16\)"):
+    with pytest.raises(CrystalFourierError, match=r"collate the samples with neighbours=\(6.0, 64\)"):
         network(collate(samples))
 
 
 def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked():
     config = ModelConfig(kind="cft", d_model=32, n_heads=4)
-    assert config.neighbourhood and config.neighbour_spec == (6.0, 16)
+    assert config.neighbourhood and config.neighbour_spec == (6.0, 64)
     old = {k: v for k, v in config.to_dict().items()
            if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout", "frequency_damping")}
     loaded = ModelConfig.from_dict(old)
