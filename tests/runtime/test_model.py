@@ -185,13 +185,13 @@ def test_the_neighbourhood_reaches_the_prediction(kind):
         full = network(batch).double().numpy()
         without = network(dataclasses.replace(batch, neighbours=empty)).double().numpy()
     assert np.max(np.abs(full - without)) > SENSITIVITY and np.min(np.abs(full - without)) > 10 * INVARIANCE_TOLERANCE
-    with pytest.raises(CrystalFourierError, match=r"collate the samples with neighbours=\(6.0, 64\)"):
+    with pytest.raises(CrystalFourierError, match=r"collate the samples with neighbours=\(6.0, 32\)"):
         network(collate(samples))
 
 
 def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked():
     config = ModelConfig(kind="cft", d_model=32, n_heads=4)
-    assert config.neighbourhood and config.neighbour_spec == (6.0, 64)
+    assert config.neighbourhood and config.neighbour_spec == (6.0, 32)
     old = {k: v for k, v in config.to_dict().items()
            if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout", "frequency_damping")}
     loaded = ModelConfig.from_dict(old)
