@@ -12,6 +12,7 @@ Writes a PNG (default docs/learning_curves.png) and the numbers as JSON beside i
 Usage: python bench/learning_curves.py --summary OUT/summary.json [--summary ...]
                                        [--sizes demo-output/random-crystals.csv] [--fractions 0.25,0.5,1]
                                        [--epochs 30] [--png docs/learning_curves.png] [--threads 1]
+                                       [--sizes-from earlier.json]
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ def main(argv=None) -> int:
     parser.add_argument("--summary", action="append", default=[], help="bench_results summary.json (repeatable)")
     parser.add_argument("--sizes", default=None, metavar="CSV", help="data file for the training-size curve")
     parser.add_argument("--fractions", default="0.25,0.5,1", help="fractions of the non-test crystals")
+    parser.add_argument("--sizes-from", default=None, metavar="JSON",
+                        help="reuse the training-size curve of an earlier run's JSON instead of training again")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--png", default=str(ROOT / "docs" / "learning_curves.png"))
@@ -148,7 +151,9 @@ def main(argv=None) -> int:
         epochs.update(epoch_curves(summary))
         lines.update(classical_lines(summary))
     sizes = None
-    if args.sizes:
+    if args.sizes_from:
+        sizes = json.loads(Path(args.sizes_from).read_text())["sizes"]
+    elif args.sizes:
         sizes = size_curves(Path(args.sizes), [float(f) for f in args.fractions.split(",")], args.epochs)
     png = Path(args.png)
     plot(epochs, lines, sizes, png)
