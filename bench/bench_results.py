@@ -5,7 +5,7 @@ repository) and prints markdown tables, also written to docs/results.md:
 
 1. Test MAE, mean +- std over seeds, of the CFT, the non-invariant sinusoidal baseline,
    the same baseline trained with random symmetry-operation augmentation, and the classical
-   baselines of ``runtime.classical`` (ridge on quadratic features and gradient-boosted trees, on
+   baselines of ``runtime.network.classical`` (ridge on quadratic features and gradient-boosted trees, on
    composition + density + cell parameters, without and with exactly invariant distance
    features; hyper-parameters chosen on the same validation set). The split is the
    seed-0 split for every seed and model: ``fit`` draws the split from ``TrainConfig.seed``,
@@ -14,7 +14,7 @@ repository) and prints markdown tables, also written to docs/results.md:
    initialisation, the batch order and the augmentation draws.
 2. Zero-shot on carbon-24 (one seed): hold out the centrosymmetric groups, and separately
    the five most populated groups; per-group test MAE zero-shot vs all data and the GB-Gap
-   (``runtime.zero_shot.zero_shot_report``); the all-data model is the seed-0 model of 1.
+   (``runtime.learning.zero_shot.zero_shot_report``); the all-data model is the seed-0 model of 1.
 3. Invariance in practice: the spread (max - min) of each trained model's predictions over
    symmetry-equivalent descriptions of the same carbon-24 test crystals.
 4. Throughput: bench/bench_training.py, run as it is, its printed numbers included.
@@ -50,7 +50,7 @@ DATASETS = {"carbon-24": ("carbon_24", "energy_per_atom", "eV/atom"),
             "demo-emt": (None, "energy_per_atom", "eV/atom")}
 """name -> (folder under --data, target, units); demo-emt is the demo's own EMT set, a CSV given by --demo-csv."""
 TRANSFORMER_KINDS = ("cft", "sinusoidal", "augmented")
-CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")   # runtime.classical.CLASSICAL_KINDS
+CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")   # runtime.network.classical.CLASSICAL_KINDS
 KINDS = TRANSFORMER_KINDS + CLASSICAL_KINDS
 LABELS = {"cft": "CFT", "sinusoidal": "sinusoidal", "augmented": "sinusoidal + augmentation",
           "ridge": "ridge (composition + density + cell)", "gbm": "GBM (composition + density + cell)",
@@ -69,11 +69,11 @@ def log(message: str) -> None:
 def load(data_root: Path, name: str, limit: int | None, workers: int, demo_csv: "str | None" = None):
     """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited); for demo-emt
     the first ``limit`` rows of ``demo_csv``. The samples carry their neighbourhoods (computed once here)."""
-    from crystal_fourier.runtime.datasets import load_cdvae_csv
-    from crystal_fourier.runtime.training import prepare_samples
+    from crystal_fourier.runtime.data.datasets import load_cdvae_csv
+    from crystal_fourier.runtime.learning.training import prepare_samples
 
-    from crystal_fourier.runtime.model import ModelConfig
-    from crystal_fourier.runtime.neighbourhood import with_neighbours
+    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.network.neighbourhood import with_neighbours
 
     folder, target, _ = DATASETS[name]
     records = []
@@ -96,7 +96,7 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
     holds sample p[j], and the positions seed ``seed`` assigns to each part receive the
     members of seed 0's part, so every seed trains, validates and tests on the same crystals.
     """
-    from crystal_fourier.runtime.training import split_indices
+    from crystal_fourier.runtime.learning.training import split_indices
 
     base = split_indices(n, 0, fractions)
     mine = split_indices(n, seed, fractions)
@@ -111,10 +111,10 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
 
 def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=None):
     """(result, seconds, parameters or None, training crystals); classical kinds take ``features``
-    (``runtime.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
-    from crystal_fourier.runtime.classical import fit_classical
-    from crystal_fourier.runtime.model import ModelConfig
-    from crystal_fourier.runtime.training import TrainConfig, fit, split_indices
+    (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
+    from crystal_fourier.runtime.network.classical import fit_classical
+    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.learning.training import TrainConfig, fit, split_indices
 
     classical = kind in CLASSICAL_KINDS
     config = TrainConfig(target="target", model=ModelConfig(kind="cft" if classical else kind, **SMALL_MODEL),
@@ -136,16 +136,16 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
 
 
 def test_set(samples, fractions=(0.8, 0.1, 0.1)):
-    from crystal_fourier.runtime.training import split_indices
+    from crystal_fourier.runtime.learning.training import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
 
 
 def predict(result, samples, features=None) -> np.ndarray:
     """A model's predictions; a classical one uses ``features`` (``feature_matrix`` of ``samples``) when given."""
-    from crystal_fourier.runtime.training import predict_samples
+    from crystal_fourier.runtime.learning.training import predict_samples
 
-    if hasattr(result, "predict_samples"):   # runtime.classical.ClassicalResult
+    if hasattr(result, "predict_samples"):   # runtime.network.classical.ClassicalResult
         return result.predict(features) if features is not None else result.predict_samples(list(samples))
     return result.normalizer.denormalize(predict_samples(result.model, list(samples)))
 
@@ -162,8 +162,8 @@ def structure_descriptions(crystal, rng, symprec: float) -> dict:
     """The same crystal given in other ways (each standardized afterwards like any input)."""
     import spglib
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.standardize import detect_group
-    from crystal_fourier.runtime.structures import Crystal
+    from crystal_fourier.runtime.symmetry.standardize import detect_group
+    from crystal_fourier.runtime.structure_io.structures import Crystal
 
     out = {}
     out["rotated frame"] = [Crystal(crystal.lattice @ _rotation(rng).T, crystal.positions, crystal.numbers)
@@ -222,16 +222,16 @@ def operation_descriptions(sample, rng) -> dict:
 def sees_distances(kind: str) -> bool:
     """Whether a model sees interatomic distances: the classical '+ distance' ones, and the transformers
     when they embed neighbourhoods (``ModelConfig.neighbourhood``, on by default)."""
-    from crystal_fourier.runtime.model import ModelConfig
+    from crystal_fourier.runtime.network.model import ModelConfig
 
     return kind.endswith("+distance") or (kind in TRANSFORMER_KINDS and ModelConfig().neighbourhood)
 
 
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
-    from crystal_fourier.runtime.batching import sample_from_standardized
-    from crystal_fourier.runtime.classical import feature_matrix
-    from crystal_fourier.runtime.standardize import standardize
+    from crystal_fourier.runtime.learning.batching import sample_from_standardized
+    from crystal_fourier.runtime.network.classical import feature_matrix
+    from crystal_fourier.runtime.symmetry.standardize import standardize
 
     rng = np.random.default_rng(2026)
     chosen = tests[:count]
@@ -332,7 +332,7 @@ def markdown(summary: dict) -> str:
     lines.append("\n'train s/run' is wall time per run averaged over both data sets and seeds, including the first "
                  "run's one-time setup (routing tables of each group for the CFT); on a shared machine it varies "
                  "several-fold between identical runs, so use the throughput section for speed.")
-    lines.append("\nThe classical baselines (`runtime/classical.py`) are ridge regression on all quadratic monomials "
+    lines.append("\nThe classical baselines (`runtime/network/classical.py`) are ridge regression on all quadratic monomials "
                  "and scikit-learn's HistGradientBoostingRegressor, on element fractions, log volume per atom and "
                  "the six cell parameters of the standardized cell ('composition + density + cell'), and on those "
                  "plus exactly invariant distance features (per-atom pair-distance histogram within 6 A, unlike-"
@@ -495,10 +495,10 @@ def main(argv=None) -> int:
         return 2
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime.classical import feature_matrix
-    from crystal_fourier.runtime.model import ModelConfig
-    from crystal_fourier.runtime.standardize import DEFAULT_SYMPREC
-    from crystal_fourier.runtime.zero_shot import (
+    from crystal_fourier.runtime.network.classical import feature_matrix
+    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.symmetry.standardize import DEFAULT_SYMPREC
+    from crystal_fourier.runtime.learning.zero_shot import (
         centrosymmetric_groups,
         zero_shot_report,
     )
@@ -516,7 +516,7 @@ def main(argv=None) -> int:
         records, samples = load(data_root, name, args.limit, args.workers, args.demo_csv)
         seconds = time.perf_counter() - start
         n = len(samples)
-        from crystal_fourier.runtime.training import split_indices
+        from crystal_fourier.runtime.learning.training import split_indices
 
         parts = split_indices(n, 0, (0.8, 0.1, 0.1))
         summary["data"][name] = {"target": target, "units": units, "crystals": n, "train": len(parts[0]),

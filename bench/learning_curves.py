@@ -57,11 +57,12 @@ def classical_lines(summary: dict) -> dict:
 
 def size_curves(csv: Path, fractions, epochs: int, kinds=("cft", "sinusoidal", "ridge+distance")) -> dict:
     """{kind: [(training crystals, test MAE)]} on the fixed seed-0 test set of ``csv``."""
-    from crystal_fourier.runtime.classical import fit_classical
-    from crystal_fourier.runtime.datasets import load_cdvae_csv
-    from crystal_fourier.runtime.model import ModelConfig
-    from crystal_fourier.runtime.neighbourhood import with_neighbours
-    from crystal_fourier.runtime.training import TrainConfig, fit, predict_samples, prepare_samples, split_indices
+    from crystal_fourier.runtime.network.classical import fit_classical
+    from crystal_fourier.runtime.data.datasets import load_cdvae_csv
+    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.network.neighbourhood import with_neighbours
+    from crystal_fourier.runtime.learning.training import (TrainConfig, fit, predict_samples, prepare_samples,
+                                                           split_indices)
 
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_results import SMALL_MODEL

@@ -360,7 +360,7 @@ def parse_groups(text: str | None) -> list[int]:
     """'1-230', '225,227', '1-10,194' or symbols ('Fd-3m,P6_3/mmc') -> sorted group numbers.
 
     None, '' and 'all' mean all 230. Used by the CLI's ``--groups`` options and by
-    :func:`crystal_fourier.runtime.zero_shot.holdout_groups`.
+    :func:`crystal_fourier.runtime.learning.zero_shot.holdout_groups`.
 
     Raises
     ------

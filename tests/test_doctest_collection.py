@@ -23,7 +23,7 @@ def test_doctests_are_named_by_the_installed_module_and_collected_once():
     assert all(name.startswith("crystal_fourier.") for name in names), [n for n in names if
                                                                        not n.startswith("crystal_fourier.")]
     assert "derive/space_groups.py::crystal_fourier.derive.space_groups.SpaceGroup" in items
-    assert "runtime/periodic.py::crystal_fourier.runtime.periodic.minimum_image_norms" in items
+    assert "runtime/symmetry/periodic.py::crystal_fourier.runtime.symmetry.periodic.minimum_image_norms" in items
     assert not any(item.startswith("crystal_fourier/__main__.py") for item in items)
 
 

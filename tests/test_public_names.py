@@ -1,6 +1,6 @@
 """No public name resolves to a module, before or after the submodules are imported.
 
-A lazy re-export named like its submodule (``crystal_fourier.runtime.standardize`` was one)
+A lazy re-export named like its submodule (``crystal_fourier.runtime.symmetry.standardize`` was one)
 is the function on first access and the module once anything imports the submodule; this
 checks every name in ``__all__`` of the packages in a fresh interpreter, first access and
 after importing every module of derive, runtime, proofs and the top-level package.
@@ -39,9 +39,14 @@ print(json.dumps([first, describe()]))
 def _modules() -> list[str]:
     names = [f"crystal_fourier.{path.stem}" for path in sorted((ROOT / "crystal_fourier").glob("*.py"))
              if path.stem not in ("__init__", "__main__")]
-    for layer in ("derive", "runtime", "proofs"):
-        names += [f"crystal_fourier.{layer}.{path.stem}" for path in sorted((ROOT / layer).glob("*.py"))
-                  if path.stem != "__init__"]
+    for layer in ("derive", "runtime", "proofs"):  # sub-packages (runtime/network/...) included
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            parts = path.relative_to(ROOT / layer).with_suffix("").parts
+            if "templates" in parts:
+                continue
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            if parts:
+                names.append(".".join(("crystal_fourier", layer, *parts)))
     return names
 
 
@@ -54,7 +59,7 @@ def _describe(packages, modules) -> tuple[dict, dict]:
 
 def test_no_public_name_is_a_module_and_none_changes_when_submodules_load():
     modules = _modules()
-    assert "crystal_fourier.runtime.standardize" in modules
+    assert "crystal_fourier.runtime.symmetry.standardize" in modules
     assert "crystal_fourier.derive.basis" in modules
     first, after = _describe(list(PACKAGES), modules)
     assert len(first) > 70
@@ -82,5 +87,6 @@ def test_the_check_sees_a_lazy_name_that_collides_with_its_submodule(tmp_path):
 def test_no_lazy_runtime_export_is_named_like_a_submodule():
     from crystal_fourier import runtime
 
-    submodules = {path.stem for path in (ROOT / "runtime").glob("*.py")}
+    submodules = {path.stem for path in (ROOT / "runtime").rglob("*.py")}
+    submodules |= {path.name for path in (ROOT / "runtime").iterdir() if path.is_dir()}
     assert not set(runtime._EXPORTS) & submodules

@@ -148,11 +148,11 @@ def add_groups_option(parser: argparse.ArgumentParser) -> None:
 def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> None:
     """--symprec A: spglib's distance tolerance for the standardization.
 
-    ``from_model=False`` (train): default :data:`~crystal_fourier.runtime.tolerances.DEFAULT_SYMPREC`,
+    ``from_model=False`` (train): default :data:`~crystal_fourier.runtime.symmetry.tolerances.DEFAULT_SYMPREC`,
     stored in the model. ``from_model=True`` (predict, evaluate): default None, meaning the value
     stored in the model's config.json.
     """
-    from crystal_fourier.runtime.tolerances import DEFAULT_SYMPREC
+    from crystal_fourier.runtime.symmetry.tolerances import DEFAULT_SYMPREC
 
     if from_model:
         parser.add_argument("--symprec", type=positive_float, default=None, metavar="A",
@@ -170,7 +170,7 @@ def parse_species(text: str | None) -> list[str] | None:
     >>> parse_species("Na, cl")
     ['Na', 'Cl']
     """
-    from crystal_fourier.runtime.structures import element_symbol
+    from crystal_fourier.runtime.structure_io.structures import element_symbol
 
     if text is None:
         return None

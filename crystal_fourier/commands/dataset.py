@@ -44,7 +44,7 @@ def add_parser(subparsers) -> None:
 
 def run_make(args) -> int:
     """Run ``dataset make``; returns the exit status."""
-    from crystal_fourier.runtime.labels import dataset_estimate, make_dataset
+    from crystal_fourier.runtime.data.labels import dataset_estimate, make_dataset
 
     seconds, memory = dataset_estimate(args.size, args.max_atoms, args.workers)
     if memory > DATASET_MEMORY_LIMIT and not args.allow_large:

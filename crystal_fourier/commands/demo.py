@@ -50,11 +50,11 @@ def run(args) -> int:
 
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.proofs import verify_groups
-    from crystal_fourier.runtime.datasets import load_cdvae_csv
-    from crystal_fourier.runtime.labels import make_dataset
-    from crystal_fourier.runtime.model import ModelConfig
-    from crystal_fourier.runtime.training import TrainConfig, prepare_samples
-    from crystal_fourier.runtime.zero_shot import run_zero_shot
+    from crystal_fourier.runtime.data.datasets import load_cdvae_csv
+    from crystal_fourier.runtime.data.labels import make_dataset
+    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.learning.training import TrainConfig, prepare_samples
+    from crystal_fourier.runtime.learning.zero_shot import run_zero_shot
 
     if args.size < 50 or args.epochs < 1:
         raise CrystalFourierError(f"--size must be >= 50 and --epochs >= 1, got {args.size} and {args.epochs}")
@@ -81,7 +81,7 @@ def run(args) -> int:
                      max_atoms=32, progress=progress)
     records = load_cdvae_csv(data)
     samples = prepare_samples(records, args.target, symprec=args.symprec, progress=progress, workers=args.workers)
-    from crystal_fourier.runtime.neighbourhood import with_neighbours
+    from crystal_fourier.runtime.network.neighbourhood import with_neighbours
 
     samples = with_neighbours(samples, *ModelConfig().neighbour_spec, workers=args.workers)   # once for all runs
     groups = sorted({s.number for s in samples})
@@ -96,7 +96,7 @@ def run(args) -> int:
         reports[kind] = run_zero_shot(samples, config, "centrosymmetric", out / kind)
         print(f"{kind} trained in {time.perf_counter() - start:.1f} s")
 
-    from crystal_fourier.runtime.classical import classical_zero_shot
+    from crystal_fourier.runtime.network.classical import classical_zero_shot
 
     start = _step("3/4 classical baselines on the same split: ridge and gradient-boosted trees on composition, "
                   "density and cell, without and with distance features")
@@ -126,7 +126,7 @@ def run(args) -> int:
     model_dir = out / "cft" / "all-data"
     example = next(iter(sorted((out / "examples").glob("*.cif"))), None) if (out / "examples").exists() else None
     if example is None:
-        from crystal_fourier.runtime.cif import write_cif
+        from crystal_fourier.runtime.structure_io.cif import write_cif
 
         (out / "examples").mkdir(exist_ok=True)
         example = out / "examples" / f"{records[0].id}.cif"

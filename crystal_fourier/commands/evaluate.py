@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from crystal_fourier.commands.train import check_device, load_samples
-    from crystal_fourier.runtime.training import load_trained
+    from crystal_fourier.runtime.learning.training import load_trained
 
     if args.device is not None:
         check_device(args.device)

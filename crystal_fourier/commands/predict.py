@@ -38,9 +38,9 @@ def _located(path: str, error: Exception) -> str:
 
 
 def _sample(path: str, species, symprec: float):
-    from crystal_fourier.runtime.batching import sample_from_standardized
-    from crystal_fourier.runtime.standardize import standardize
-    from crystal_fourier.runtime.structures import read_structure
+    from crystal_fourier.runtime.learning.batching import sample_from_standardized
+    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.structure_io.structures import read_structure
 
     crystal = read_structure(path, species=species)
     return sample_from_standardized(standardize(crystal, symprec=symprec), id=str(path))
@@ -49,7 +49,7 @@ def _sample(path: str, species, symprec: float):
 def run(args) -> int:
     from crystal_fourier.commands._options import parse_species
     from crystal_fourier.commands.train import check_device
-    from crystal_fourier.runtime.training import load_trained
+    from crystal_fourier.runtime.learning.training import load_trained
 
     species = parse_species(args.species)
     if args.device is not None:

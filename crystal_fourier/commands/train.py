@@ -18,7 +18,7 @@ __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args",
 
 
 # ModelConfig's defaults, repeated here so that building the parser never imports torch
-# (tests/runtime/test_training.py checks that the two agree).
+# (tests/runtime/learning/test_training.py checks that the two agree).
 MODEL_KINDS = ("cft", "sinusoidal", "augmented")
 MODEL_DEFAULTS = argparse.Namespace(d_model=128, n_heads=8, n_layers=3, d_route=64, d_position=128, cutoff=6,
                                     dropout=0.0)
@@ -46,7 +46,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) 
 
 
 def model_config_from_args(args, kind: str = "cft"):
-    from crystal_fourier.runtime.model import ModelConfig
+    from crystal_fourier.runtime.network.model import ModelConfig
 
     return ModelConfig(kind=getattr(args, "model", kind), d_model=args.d_model, n_heads=args.heads,
                        n_layers=args.layers, d_ff=2 * args.d_model, d_route=args.d_route,
@@ -55,16 +55,16 @@ def model_config_from_args(args, kind: str = "cft"):
 
 
 def check_device(text: str) -> str:
-    """:func:`crystal_fourier.runtime.model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
-    from crystal_fourier.runtime.model_files import check_device as check
+    """:func:`crystal_fourier.runtime.learning.model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
+    from crystal_fourier.runtime.learning.model_files import check_device as check
 
     return check(text)
 
 
 def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
-    from crystal_fourier.runtime.datasets import load_dataset
-    from crystal_fourier.runtime.training import prepare_samples
+    from crystal_fourier.runtime.data.datasets import load_dataset
+    from crystal_fourier.runtime.learning.training import prepare_samples
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
@@ -108,14 +108,14 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime.training import TrainConfig, _distributed, fit
-    from crystal_fourier.runtime.zero_shot import holdout_groups, run_zero_shot
+    from crystal_fourier.runtime.learning.training import TrainConfig, _distributed, fit
+    from crystal_fourier.runtime.learning.zero_shot import holdout_groups, run_zero_shot
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
     check_device(args.device)
     if not args.compare_all_data:
-        from crystal_fourier.runtime.model_files import check_output_directory
+        from crystal_fourier.runtime.learning.model_files import check_output_directory
 
         check_output_directory(args.out, resume=args.resume, overwrite=args.overwrite)  # before the data is read
     holdout = holdout_groups(args.holdout_groups)

@@ -155,8 +155,8 @@ def _callers():
     from crystal_fourier.derive import basis
     from crystal_fourier.derive.basis import work_estimate
     from crystal_fourier.derive.codegen import iter_directory
-    from crystal_fourier.runtime.invariant_basis import invariant_basis
-    from crystal_fourier.runtime.routing_tables import check_set
+    from crystal_fourier.runtime.network.invariant_basis import invariant_basis
+    from crystal_fourier.runtime.network.routing_tables import check_set
 
     return {
         "check_shell_cutoff": check_shell_cutoff,

@@ -1,0 +1,1 @@
+"""Learning: batching, training, saved models, orbit-distance pretraining, zero-shot evaluation."""

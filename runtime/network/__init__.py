@@ -1,0 +1,1 @@
+"""The network: the routing encoder built from the generated modules, neighbourhoods, the transformer, baselines."""

@@ -1,0 +1,1 @@
+"""Structure files in and out: crystals, CIF (gemmi syntax, exact semantics), POSCAR."""

@@ -1,0 +1,1 @@
+"""Crystal symmetry at run time: standardization, tolerances, exact periodic distances, random symmetric crystals."""
