@@ -430,11 +430,12 @@ def check_ledger(text: str, version: str = GENERATOR_VERSION, reference: str | N
     if version not in ledger:
         raise CrystalFourierError(
             f"generated/{LEDGER} has no entry for generator version {version}: add the line "
-            f"'{version} {reference}' (and regenerate: crystal-fourier generate --shipped)")
+            f"'{version} {reference}' (and regenerate: crystal-fourier generate --shipped --out generated/)")
     if ledger[version] != reference:
         raise CrystalFourierError(
             f"The generated code changed but the generator version did not: the reference render "
             f"{REFERENCE_RENDER} hashes to {reference}, generated/{LEDGER} records {ledger[version]} for "
             f"{version}. Bump crystal_fourier._version.GENERATOR_VERSION (crystal_fourier/_version.py), add "
-            f"'<new version> <hash>' to generated/{LEDGER}, and run `crystal-fourier generate --shipped`.")
+            f"'<new version> <hash>' to generated/{LEDGER}, and run "
+            "`crystal-fourier generate --shipped --out generated/`.")
 

@@ -19,14 +19,7 @@ from crystal_fourier._progress import progress_bar
 from crystal_fourier.commands._options import add_cutoff_arguments, add_groups_option, parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_parser", "run", "default_out"]
-
-
-def default_out() -> Path:
-    """The installed ``crystal_fourier/generated`` directory (independent of the working directory)."""
-    import crystal_fourier.generated
-
-    return Path(crystal_fourier.generated.__file__).resolve().parent
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -42,8 +35,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     add_cutoff_arguments(parser)
     add_groups_option(parser)
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="parent directory of <shell>_<cutoff>/ (default: the package's generated/)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="parent directory of <shell>_<cutoff>/, always explicit (the repository's "
+                             "generated/ for the shipped sets: `make generate`); never the installed package")
     parser.add_argument("--shipped", action="store_true",
                         help="all shipped sets (ball 5, ball 6) and generated/__init__.py instead of --shell/--cutoff")
     parser.add_argument("--check", action="store_true",
@@ -94,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from crystal_fourier.derive.codegen import SHIPPED, directory_name, iter_directory, render_package
     from crystal_fourier.derive.writer import unified_diff, write_files
 
-    out = default_out() if args.out is None else args.out
+    out = args.out
     if out.exists() and not out.is_dir():
         raise CrystalFourierError(f"--out {out} is not a directory")
     groups = None if args.groups is None else parse_groups(args.groups)
@@ -102,9 +96,7 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for shell, cutoff in requests:
         directory = out / directory_name(shell, cutoff)
-        command = f"crystal-fourier generate --shell {shell} --cutoff {cutoff}"
-        if args.out is not None:
-            command += f" --out {args.out}"
+        command = f"crystal-fourier generate --shell {shell} --cutoff {cutoff} --out {args.out}"
         edits = _hand_edits(directory, command)
         if edits and not args.force and not args.check:
             raise CrystalFourierError(f"{len(edits)} file(s) under {directory} were edited by hand; nothing "
@@ -140,6 +132,6 @@ def run(args: argparse.Namespace) -> int:
         if args.check and changes:
             sys.stdout.write(unified_diff(changes[0]))
             print(f"{out / '__init__.py'} differs from the generator's output; run `crystal-fourier generate "
-                  "--shipped`", file=sys.stderr)
+                  f"--shipped --out {out}`", file=sys.stderr)
             status = 1
     return status
