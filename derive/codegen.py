@@ -306,7 +306,7 @@ def render_index(shell: str, cutoff: int, version: str = GENERATOR_VERSION) -> s
     >>> render_index("box", 1).splitlines()[2]
     '# index shell=box cutoff=1'
     """
-    _check_request(shell, cutoff)
+    check_shell_cutoff(shell, cutoff)
     cubic = np.asarray(shell_frequencies(shell, cutoff, False))
     hexagonal = np.asarray(shell_frequencies(shell, cutoff, True))
     record = {"shell": shell, "cutoff": cutoff, "cubic": cubic.tolist(), "hexagonal": hexagonal.tolist()}
@@ -333,10 +333,6 @@ def render_package(version: str = GENERATOR_VERSION) -> str:
                    version)
 
 
-def _check_request(shell: str, cutoff) -> None:
-    check_shell_cutoff(shell, cutoff)
-
-
 def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), progress=None,
                    version: str = GENERATOR_VERSION):
     """The files of ``<shell>_<cutoff>/`` one at a time: (file name, text), index first.
@@ -356,7 +352,7 @@ def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), pro
         Wraps the iterable of group numbers (e.g. ``tqdm``).
     version : str
     """
-    _check_request(shell, cutoff)
+    check_shell_cutoff(shell, cutoff)
     numbers = list(range(1, 231)) if groups is None else sorted(set(int(n) for n in groups))
     if not numbers and not hall_numbers or numbers and (numbers[0] < 1 or numbers[-1] > 230):
         raise CrystalFourierError(f"groups must be numbers in 1-230, got {groups!r}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from crystal_fourier.cache import cache_directory, sync_package_paths
+from crystal_fourier.derive.frequency_sets import check_shell_cutoff
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["invariant_basis", "cache_directory", "basis_class", "shell_index"]
@@ -73,16 +74,10 @@ def _write(files: dict, directory) -> None:
     importlib.invalidate_caches()
 
 
-def _check_set(shell: str, cutoff: int) -> None:
-    from crystal_fourier.derive.frequency_sets import check_shell_cutoff
-
-    check_shell_cutoff(shell, cutoff)
-
-
 @lru_cache(maxsize=None)
 def shell_index(shell: str, cutoff: int):
     """The generated index package of one set (its shell tables), shipped or rendered into the cache."""
-    _check_set(shell, cutoff)
+    check_shell_cutoff(shell, cutoff)
     import crystal_fourier.generated  # noqa: F401 - its __path__ holds the cache
 
     sync_package_paths()
@@ -173,7 +168,7 @@ def invariant_basis(group, cutoff: int = 5, shell: str = "ball", dtype: torch.dt
     """
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise CrystalFourierError(f"dtype must be a floating torch dtype such as torch.float64, got {dtype!r}")
-    _check_set(shell, cutoff)
+    check_shell_cutoff(shell, cutoff)
     from crystal_fourier.derive import space_group
 
     resolved = space_group(group, hall_number=hall_number)

@@ -34,7 +34,8 @@ import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network.routing_tables import check_set, setting_routing, slot_frequencies
+from crystal_fourier.derive.frequency_sets import check_shell_cutoff
+from crystal_fourier.runtime.network.routing_tables import setting_routing, slot_frequencies
 
 __all__ = ["RoutingEncoder", "RoutingPlan"]
 
@@ -103,7 +104,7 @@ class RoutingEncoder(nn.Module):
 
     def __init__(self, out_features: int, cutoff: int = 6, shell: str = "ball", include_constant: bool = False):
         super().__init__()
-        check_set(shell, cutoff)
+        check_shell_cutoff(shell, cutoff)
         if isinstance(out_features, bool) or not isinstance(out_features, int) or out_features < 1:
             raise CrystalFourierError(f"out_features must be a positive integer, got {out_features!r}")
         self.out_features = out_features

@@ -24,17 +24,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from crystal_fourier.derive.frequency_sets import check_shell_cutoff
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.kernel import parse_integers
 
-__all__ = ["SettingRouting", "slot_frequencies", "setting_routing", "check_set"]
-
-
-def check_set(shell, cutoff) -> None:
-    """Raise a :class:`CrystalFourierError` unless (shell, cutoff) names a frequency set."""
-    from crystal_fourier.derive.frequency_sets import check_shell_cutoff
-
-    check_shell_cutoff(shell, cutoff)
+__all__ = ["SettingRouting", "slot_frequencies", "setting_routing"]
 
 
 @lru_cache(maxsize=None)
@@ -62,7 +56,7 @@ def slot_frequencies(shell: str = "ball", cutoff: int = 6, include_constant: boo
     >>> len(slot_frequencies("ball", 5, True)), len(slot_frequencies("box", 2))
     (549, 124)
     """
-    check_set(shell, cutoff)
+    check_shell_cutoff(shell, cutoff)
     return _slot_maps(shell, int(cutoff), bool(include_constant))[0].copy()
 
 
@@ -109,7 +103,7 @@ def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant:
     >>> len(routing.slot), routing.n_functions
     (136, 10)
     """
-    check_set(shell, cutoff)
+    check_shell_cutoff(shell, cutoff)
     if isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer)) or not 1 <= hall_number <= 530:
         raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
     from crystal_fourier.runtime.network.invariant_basis import basis_class

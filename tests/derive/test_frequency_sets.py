@@ -156,7 +156,8 @@ def _callers():
     from crystal_fourier.derive.basis import work_estimate
     from crystal_fourier.derive.codegen import iter_directory
     from crystal_fourier.runtime.network.invariant_basis import invariant_basis
-    from crystal_fourier.runtime.network.routing_tables import check_set
+    from crystal_fourier.runtime.network.routing import RoutingEncoder
+    from crystal_fourier.runtime.network.routing_tables import slot_frequencies
 
     return {
         "check_shell_cutoff": check_shell_cutoff,
@@ -165,7 +166,8 @@ def _callers():
         "work_estimate": lambda shell, cutoff: work_estimate(1, cutoff, shell),
         "codegen.iter_directory": lambda shell, cutoff: next(iter(iter_directory(shell, cutoff, [1]))),
         "invariant_basis": lambda shell, cutoff: invariant_basis(1, cutoff, shell),
-        "routing_tables.check_set": check_set,
+        "routing_tables.slot_frequencies": slot_frequencies,
+        "RoutingEncoder": lambda shell, cutoff: RoutingEncoder(4, cutoff=cutoff, shell=shell),
     }
 
 
