@@ -300,12 +300,15 @@ class GeneratedBasis(CosineSums):
     shell_frequencies: str
     tables: tuple[str, str, str, str]
 
+    @classmethod
+    def _tables(cls):
+        """The class's exact tables parsed: (shell hkl, shell row, phase_48, offsets, parts) of its terms."""
+        rows_text, phase_text, offsets_text, parts = cls.tables
+        shell = parse_integers(cls.shell_frequencies).reshape(-1, 3)
+        return shell, parse_integers(rows_text), parse_integers(phase_text), parse_integers(offsets_text), parts
+
     def __init__(self, dtype: torch.dtype = torch.float64) -> None:
-        rows_text, phase_text, offsets_text, parts = self.tables
-        shell = parse_integers(self.shell_frequencies).reshape(-1, 3)
-        rows = parse_integers(rows_text)
-        phase = parse_integers(phase_text)
-        offsets = parse_integers(offsets_text)
+        shell, rows, phase, offsets, parts = self._tables()
         super().__init__(shell[rows], phase, offsets, dtype)
         if self.dim != type(self).dim or len(parts) != self.dim:
             raise CrystalFourierError(f"{type(self).__name__}: tables hold {self.dim} functions, class says "
@@ -325,8 +328,11 @@ class GeneratedBasis(CosineSums):
         out = terms.new_zeros(x.shape[0], self.dim).index_add_(1, self.term_function, terms)
         return out.reshape(positions.shape[:-1] + (self.dim,))
 
-    def slot_entries(self):
-        """This group's routing table in real form, from its own exact tables: :func:`slot_entries`."""
-        offsets = parse_integers(self.tables[2])
-        m = self.frequencies[self.term_frequency].cpu().numpy()
-        return slot_entries(m, self.term_phase_48.cpu().numpy(), offsets, self.parts)
+    @classmethod
+    def slot_entries(cls):
+        """This group's routing table in real form, from its own exact tables: :func:`slot_entries`.
+
+        A class method: the routing needs the tables, not an instance with float buffers.
+        """
+        shell, rows, phase, offsets, parts = cls._tables()
+        return slot_entries(shell[rows], phase, offsets, parts)

@@ -109,7 +109,7 @@ def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant:
     from crystal_fourier.runtime.network.invariant_basis import basis_class
 
     cls = basis_class(shell, int(cutoff), int(hall_number))
-    hkl, function, phase_48, numerator, denominator = cls().slot_entries()
+    hkl, function, phase_48, numerator, denominator = cls.slot_entries()
     _, position = _slot_maps(shell, int(cutoff), bool(include_constant))
     slot = np.array([position.get(tuple(row), -1) for row in hkl.tolist()], dtype=np.int64)
     constant = np.all(hkl == 0, axis=1)
