@@ -12,9 +12,14 @@ repository) and prints markdown tables, also written to docs/results.md:
    so for seed s the samples are reordered such that seed s's split picks exactly the
    crystals of seed 0's train/val/test sets (checked); the seed then only changes the
    initialisation, the batch order and the augmentation draws.
-2. Zero-shot on carbon-24 (one seed): hold out the centrosymmetric groups, and separately
+2. Zero-shot on carbon-24 (every seed): hold out the centrosymmetric groups, and separately
    the five most populated groups; per-group test MAE zero-shot vs all data and the GB-Gap
-   (``runtime.learning.zero_shot.zero_shot_report``); the all-data model is the seed-0 model of 1.
+   (``runtime.learning.zero_shot.zero_shot_report``); seed s's zero-shot model is compared with
+   seed s's all-data model of 1, and the table gives mean +- std over seeds.
+
+"cft+pretrained" is the CFT whose positional encoder starts from ``crystal-fourier pretrain``
+(exact orbit distances, ``PretrainConfig`` defaults, seed 0, pretrained once per hold-out with the
+held-out groups excluded, so zero-shot stays leak-free); it answers whether pretraining helps.
 3. Invariance in practice: the spread (max - min) of each trained model's predictions over
    symmetry-equivalent descriptions of the same carbon-24 test crystals.
 4. Throughput: bench/bench_training.py, run as it is, its printed numbers included.
@@ -49,10 +54,10 @@ DATASETS = {"carbon-24": ("carbon_24", "energy_per_atom", "eV/atom"),
             "perov-5": ("perov_5", "heat_ref", "eV/atom"),
             "demo-emt": (None, "energy_per_atom", "eV/atom")}
 """name -> (folder under --data, target, units); demo-emt is the demo's own EMT set, a CSV given by --demo-csv."""
-TRANSFORMER_KINDS = ("cft", "sinusoidal", "augmented")
+TRANSFORMER_KINDS = ("cft", "cft+pretrained", "sinusoidal", "augmented")
 CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")   # runtime.network.classical.CLASSICAL_KINDS
 KINDS = TRANSFORMER_KINDS + CLASSICAL_KINDS
-LABELS = {"cft": "CFT", "sinusoidal": "sinusoidal", "augmented": "sinusoidal + augmentation",
+LABELS = {"cft": "CFT", "cft+pretrained": "CFT, encoder pretrained on orbit distances", "sinusoidal": "sinusoidal", "augmented": "sinusoidal + augmentation",
           "ridge": "ridge (composition + density + cell)", "gbm": "GBM (composition + density + cell)",
           "ridge+distance": "ridge + distance features", "gbm+distance": "GBM + distance features"}
 SMALL_MODEL = {"d_model": 64, "n_heads": 4, "n_layers": 2, "d_ff": 128, "d_route": 32, "d_position": 64,
@@ -109,6 +114,29 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
 # --------------------------------------------------------------------------- training
 
 
+_PRETRAINED: dict = {}
+
+
+def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
+    """The directory of an encoder pretrained on orbit distances without the groups in ``holdout``
+    (made once per hold-out and reused by every seed; the time is logged)."""
+    from crystal_fourier.runtime.learning.pretrain import PretrainConfig, pretrain
+    from crystal_fourier.runtime.network.model import ModelConfig
+
+    key = tuple(sorted(holdout))
+    if key not in _PRETRAINED:
+        directory = out / "pretrained" / (f"without-{len(key)}-groups" if key else "all-groups")
+        start = time.perf_counter()
+        sizes = {"pairs_per_group": 16, "epochs": 1} if quick else {}   # --quick: a smoke run of the path
+        config = PretrainConfig(model=ModelConfig(kind="cft", **SMALL_MODEL), exclude=key, progress=False, **sizes)
+        _, summary = pretrain(config, directory)
+        log(f"pretrained the encoder ({len(summary['groups_used'])} groups, {summary['n_pairs']} pairs, loss "
+            f"{summary['loss_history'][0]:.3f} -> {summary['loss_history'][-1]:.3f}) in "
+            f"{time.perf_counter() - start:.0f} s")
+        _PRETRAINED[key] = directory
+    return _PRETRAINED[key]
+
+
 def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=None):
     """(result, seconds, parameters or None, training crystals); classical kinds take ``features``
     (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
@@ -117,7 +145,9 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
     from crystal_fourier.runtime.learning.training import TrainConfig, fit, split_indices
 
     classical = kind in CLASSICAL_KINDS
-    config = TrainConfig(target="target", model=ModelConfig(kind="cft" if classical else kind, **SMALL_MODEL),
+    pretrained = kind == "cft+pretrained"
+    model_kind = "cft" if classical or pretrained else kind
+    config = TrainConfig(target="target", model=ModelConfig(kind=model_kind, **SMALL_MODEL),
                          epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
                          holdout_groups=tuple(holdout), progress=False, patience=args.patience)
     order = fixed_split_order(len(samples), seed, config.split)
@@ -129,7 +159,8 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
     if classical:
         result = fit_classical(reordered, config, kind, features=None if features is None else features[order])
         return result, time.perf_counter() - start, None, len(result.split["train"])
-    result = fit(reordered, config, out)
+    encoder = pretrained_encoder(Path(args.out), holdout, args.quick) if pretrained else None
+    result = fit(reordered, config, out, pretrained=encoder)
     seconds = time.perf_counter() - start
     n_params = sum(p.numel() for p in result.model.parameters())
     return result, seconds, n_params, len(result.split["train"])
@@ -289,6 +320,20 @@ def fmt(value, digits=4) -> str:
     return f"{value:.{digits}f}"
 
 
+SEED_KEYS = ("gb_gap", "heldout_mae_zero_shot", "heldout_mae_all_data", "test_mae_zero_shot", "test_mae_all_data")
+"""Zero-shot numbers reported as mean +- std over seeds."""
+
+
+def spread(values) -> str:
+    """'mean +- std' over seeds (std with ddof 1; just the value for one seed)."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{np.mean(values):.4f} +- {np.std(values, ddof=1):.4f}"
+
+
 def sci(value) -> str:
     return f"{value:.1e}"
 
@@ -343,10 +388,11 @@ def markdown(summary: dict) -> str:
                  + ".\n")
 
     if summary.get("zero_shot"):
-        lines.append("## Zero-shot on carbon-24 (seed 0 only)\n")
-        lines.append("The zero-shot model never sees the held-out groups (train and validation); the all-data model "
-                     "is the seed-0 model above. Both are scored on the same test crystals of each held-out group. "
-                     "GB-Gap = mean over held-out groups with test crystals of |MAE zero-shot - MAE all data|.\n")
+        lines.append(f"## Zero-shot on carbon-24 (mean +- std over {len(s['seeds'])} seeds)\n")
+        lines.append("The zero-shot model never sees the held-out groups (train and validation); seed s's zero-shot "
+                     "model is compared with seed s's all-data model above. Both are scored on the same test crystals "
+                     "of each held-out group. GB-Gap = mean over held-out groups with test crystals of |MAE zero-shot "
+                     "- MAE all data|. The per-group table is seed 0.\n")
         for name, study in summary["zero_shot"].items():
             held = study["holdout_groups"]
             lines.append(f"### Hold-out: {name} ({len(held)} groups; {study['present']} present in the data, "
@@ -357,9 +403,8 @@ def markdown(summary: dict) -> str:
             kinds = [k for k in KINDS if k in study["models"]]
             for kind in kinds:
                 r = study["models"][kind]
-                lines.append(f"| {LABELS[kind]} | {fmt(r['gb_gap'])} | {fmt(r['heldout_mae_zero_shot'])} | "
-                             f"{fmt(r['heldout_mae_all_data'])} | {fmt(r['test_mae_zero_shot'])} | "
-                             f"{fmt(r['test_mae_all_data'])} |")
+                lines.append(f"| {LABELS[kind]} | " + " | ".join(
+                    spread(r.get(f"{key}_runs", [r[key]])) for key in SEED_KEYS) + " |")
             lines.append("")
             lines.append("| group | n test | " + " | ".join(f"{LABELS[k]} zero-shot / all data" for k in kinds) + " |")
             lines.append("|---|---|" + "---|" * len(kinds))
@@ -450,7 +495,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per model (default 3; quick 1)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default 6; quick 1)")
     parser.add_argument("--limit", type=int, default=None,
-                        help="crystals per data set, half from val.csv, half from test.csv (default 1000; quick 120)")
+                        help="crystals per data set, half from val.csv, half from test.csv (default 1000; quick 120; "
+                             "0: every row of both files)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--patience", type=int, default=None,
@@ -472,7 +518,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.seeds = args.seeds or (1 if args.quick else 3)
     args.epochs = args.epochs or (1 if args.quick else 6)
-    args.limit = args.limit or (120 if args.quick else 1000)
+    if args.limit is None:
+        args.limit = 120 if args.quick else 1000
+    args.limit = args.limit or None   # 0: every row
     args.invariance = args.invariance if args.invariance is not None else (5 if args.quick else 50)
 
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
@@ -541,8 +589,7 @@ def main(argv=None) -> int:
                              "val_mae": result.metrics["val"]["mae"], "seconds": secs,
                              "val_curve": [row["val_mae"] for row in getattr(result, "history", None) or []]})
                 log(f"{name} {kind} seed {seed}: test MAE {maes[-1]:.4f} ({secs:.0f} s)")
-                if seed == 0:
-                    kept[(name, kind)] = result
+                kept[(name, kind, seed)] = result
             summary["accuracy"][name][kind] = {"mean": float(np.mean(maes)),
                                                "std": float(np.std(maes, ddof=1)) if len(maes) > 1 else 0.0,
                                                "runs": runs, "seconds": times}
@@ -560,17 +607,23 @@ def main(argv=None) -> int:
             study = {"holdout_groups": list(held), "present": len(set(held) & set(counts)), "models": {},
                      "train_all": len(parts[0])}
             for kind in kinds:
-                result, secs, _, n_train = train(samples, kind, 0, args,
-                                                 out / "zero-shot" / label.split()[0] / kind, holdout=held,
-                                                 features=kept[("carbon-24", "features")])
-                all_data = kept[("carbon-24", kind)]
-                report = zero_shot_report(result.metrics["test"], all_data.metrics["test"], held)
-                report["test_mae_zero_shot"] = result.metrics["test"]["mae"]
-                report["test_mae_all_data"] = all_data.metrics["test"]["mae"]
-                report["seconds"] = secs
-                study["models"][kind] = report
-                study["train_crystals"] = n_train
-                log(f"zero-shot {label.split()[0]} {kind}: GB-Gap {report['gb_gap']:.4f} ({secs:.0f} s)")
+                reports = []
+                for seed in seeds:
+                    result, secs, _, n_train = train(samples, kind, seed, args,
+                                                     out / "zero-shot" / label.split()[0] / kind / f"seed{seed}",
+                                                     holdout=held, features=kept[("carbon-24", "features")])
+                    all_data = kept[("carbon-24", kind, seed)]
+                    report = zero_shot_report(result.metrics["test"], all_data.metrics["test"], held)
+                    report["test_mae_zero_shot"] = result.metrics["test"]["mae"]
+                    report["test_mae_all_data"] = all_data.metrics["test"]["mae"]
+                    report["seconds"] = secs
+                    report["seed"] = seed
+                    reports.append(report)
+                    study["train_crystals"] = n_train
+                    log(f"zero-shot {label.split()[0]} {kind} seed {seed}: GB-Gap {report['gb_gap']:.4f}, "
+                        f"held-out MAE {report['heldout_mae_zero_shot']:.4f} ({secs:.0f} s)")
+                study["models"][kind] = {**reports[0], "seeds": reports,
+                                         **{f"{key}_runs": [r[key] for r in reports] for key in SEED_KEYS}}
             summary["zero_shot"][label] = study
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
 
@@ -578,7 +631,7 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         samples = kept[("carbon-24", "samples")]
         summary["invariance"] = invariance_study(kept[("carbon-24", "records")], test_set(samples),
-                                                 {k: kept[("carbon-24", k)] for k in kinds}, args.invariance,
+                                                 {k: kept[("carbon-24", k, 0)] for k in kinds}, args.invariance,
                                                  DEFAULT_SYMPREC)
         log(f"invariance study: {time.perf_counter() - start:.0f} s")
 
@@ -594,8 +647,9 @@ def main(argv=None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores visible ({platform.processor() or 'cpu'}), "
                    "shared with other work",
         "torch": torch.__version__, "threads": torch.get_num_threads(), "symprec": DEFAULT_SYMPREC,
-        "data_note": f"the first {-(-args.limit // 2)} rows of val.csv and of test.csv of each data set "
-                     "(a subsample, for the time budget)"
+        "data_note": ("every row of val.csv and of test.csv of each data set" if args.limit is None else
+                      f"the first {-(-args.limit // 2)} rows of val.csv and of test.csv of each data set "
+                      "(a subsample, for the time budget)")
                      + (f"; demo-emt: the first {args.limit} rows of {args.demo_csv} (the demo's own EMT set, "
                         "made by the package)" if "demo-emt" in datasets else ""),
         "model": ", ".join(f"{k} {getattr(config, k)}" for k in SMALL_MODEL) + f", cutoff {config.cutoff} "
