@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint generate install browser clean
+.PHONY: demo test lint generate help-docs install browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 # CI=true adds the exhaustive 230-group sweeps (pytest -m sweep) to the default suite.
 test: $(STAMP) browser lint
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto -q $(if $(filter true,$(CI)),-m "sweep or not sweep",)
+
+# Rewrite the committed --help snapshots (docs/cli/*.txt) after changing the command line.
+help-docs: $(STAMP)
+	$(BIN)/python -c 'from crystal_fourier.cli import write_help_docs; print(write_help_docs("docs/cli"))'
 
 # Re-render the shipped generated/ modules into this checkout (an explicit path: never the installed package).
 generate: $(STAMP)

@@ -15,8 +15,8 @@ import time
 from collections import deque
 
 from crystal_fourier.derive import basis, shell_frequencies, space_group
-from crystal_fourier.derive.basis import _basis
-from crystal_fourier.derive.closed_forms import closed_forms
+from crystal_fourier.derive.bases import _basis
+from crystal_fourier.derive.symbolic_forms import closed_forms
 from crystal_fourier.derive.frequency_sets import _lookup_table_cached
 
 

@@ -120,7 +120,7 @@ _PRETRAINED: dict = {}
 def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
     """The directory of an encoder pretrained on orbit distances without the groups in ``holdout``
     (made once per hold-out and reused by every seed; the time is logged)."""
-    from crystal_fourier.runtime.learning.pretrain import PretrainConfig, pretrain
+    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, pretrain
     from crystal_fourier.runtime.network.model import ModelConfig
 
     key = tuple(sorted(holdout))
@@ -193,7 +193,7 @@ def structure_descriptions(crystal, rng, symprec: float) -> dict:
     """The same crystal given in other ways (each standardized afterwards like any input)."""
     import spglib
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry.standardize import detect_group
+    from crystal_fourier.runtime.symmetry.standardization import detect_group
     from crystal_fourier.runtime.structure_io.structures import Crystal
 
     out = {}
@@ -262,7 +262,7 @@ def invariance_study(records_by_id, tests, results: dict, count: int, symprec: f
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
     from crystal_fourier.runtime.learning.batching import sample_from_standardized
     from crystal_fourier.runtime.network.classical import feature_matrix
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
 
     rng = np.random.default_rng(2026)
     chosen = tests[:count]
@@ -545,7 +545,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     from crystal_fourier.runtime.network.classical import feature_matrix
     from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.symmetry.standardize import DEFAULT_SYMPREC
+    from crystal_fourier.runtime.symmetry.standardization import DEFAULT_SYMPREC
     from crystal_fourier.runtime.learning.zero_shot import (
         centrosymmetric_groups,
         zero_shot_report,

@@ -33,7 +33,7 @@ import numpy as np
 import spglib
 
 from crystal_fourier.runtime.symmetry.random_crystals import orbit
-from crystal_fourier.runtime.symmetry.standardize import standardize
+from crystal_fourier.runtime.symmetry.standardization import standardize
 from crystal_fourier.runtime.structure_io.structures import Crystal
 
 MIN_DISTANCE = 1.2  # Angstrom
@@ -83,7 +83,7 @@ def crystal_of(number: int) -> Crystal:
     """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
     from crystal_fourier.derive import space_group
     from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, random_lattice
-    from crystal_fourier.runtime.symmetry.standardize import detect_group
+    from crystal_fourier.runtime.symmetry.standardization import detect_group
 
     group = space_group(number)
     for seed in range(200):
@@ -105,7 +105,7 @@ def crystal_of(number: int) -> Crystal:
 def descriptions(crystal: Crystal, number: int):
     """Every re-description of the module docstring, as Crystal objects."""
     from crystal_fourier.derive import standard_hall_number
-    from crystal_fourier.runtime.symmetry.standardize import _SHIFT_DEN, _linear_parts, _origin_shifts
+    from crystal_fourier.runtime.symmetry.standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
 
     standard = standardize(crystal).crystal
     hall = standard_hall_number(number)

@@ -60,7 +60,7 @@ def rotated(crystal, rng):
 
 def standardized_samples(crystals, symprec: float):
     from crystal_fourier.runtime.learning.batching import sample_from_standardized
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
 
     rng = np.random.default_rng(0)
     inputs = [rotated(c, rng) for c in crystals]

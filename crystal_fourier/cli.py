@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from crystal_fourier._version import __version__
@@ -80,13 +81,17 @@ def help_texts() -> dict[str, str]:
     return texts
 
 
-def write_help_docs(directory=None) -> list[str]:
-    """Write docs/cli/<command>.txt atomically; returns the names of the files that changed."""
+def write_help_docs(directory: str | os.PathLike[str]) -> list[str]:
+    """Write ``<directory>/<command>.txt`` (the repository's docs/cli) atomically.
+
+    The folder is explicit: a writer of repository files never defaults to the installed
+    package (in a wheel install, site-packages). Returns the names of the files that changed.
+    """
     from pathlib import Path
 
     from crystal_fourier.atomic import atomic_write_text
 
-    directory = Path(directory) if directory else Path(__file__).resolve().parent.parent / "docs" / "cli"
+    directory = Path(directory)
     return [f"{name}.txt" for name, text in help_texts().items()
             if atomic_write_text(directory / f"{name}.txt", text)]
 

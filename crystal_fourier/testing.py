@@ -257,7 +257,7 @@ def _is_zero_sum_of_roots(counts: np.ndarray) -> bool:
 
 def _exact_absence_violations(basis):
     """(function, frequency index, |c_k|) for every nonzero coefficient on an absent k."""
-    from crystal_fourier.derive.real_basis import PHASE_DEN
+    from crystal_fourier.derive.real_bases import PHASE_DEN
 
     real = basis.real
     hkl = basis.frequencies.hkl
@@ -339,7 +339,7 @@ def assert_vanishes_on_absences(target, group=None, frequencies=None, *, grid: i
     AssertionError: nonzero Fourier coefficient on an absent frequency ...
     """
     __tracebackhide__ = True
-    from crystal_fourier.derive.basis import Basis
+    from crystal_fourier.derive.bases import Basis
 
     if isinstance(target, Basis):
         if group is not None or frequencies is not None:

@@ -10,7 +10,7 @@ kernel (:mod:`crystal_fourier.kernel`), never derive/.
 One shell and cutoff give a package ``<shell>_<cutoff>/``: an index ``__init__.py`` with the
 shell's frequencies (cubic and hexagonal axes) and ``sg001.py`` ... ``sg230.py``, each a thin
 subclass of :class:`crystal_fourier.kernel.GeneratedBasis` holding only its exact tables (the
-real basis of derive/real_basis.py: shell row and phase of every term, function offsets, part
+real basis of derive/real_bases.py: shell row and phase of every term, function offsets, part
 letters). The transformer's routing encoder reads the same modules (one encoding).
 
 Stamps carry :data:`crystal_fourier._version.GENERATOR_VERSION`, the generator's own version:
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from crystal_fourier._version import GENERATOR_VERSION
-from crystal_fourier.derive.basis import Basis, basis
+from crystal_fourier.derive.bases import Basis, basis
 from crystal_fourier.derive.frequency_sets import check_shell_cutoff, shell_frequencies
 from crystal_fourier.derive.stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
@@ -237,7 +237,7 @@ def render_group_module(derived: Basis, version: str = GENERATOR_VERSION) -> str
     Parameters
     ----------
     derived : Basis
-        From :func:`crystal_fourier.derive.basis`.
+        From :func:`crystal_fourier.derive.bases`.
     version : str
         Generator version stamped in the header.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from crystal_fourier.derive.closed_forms import closed_form, latex
+from crystal_fourier.derive.symbolic_forms import closed_form, latex
 
 __all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "render"]
 

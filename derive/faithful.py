@@ -22,7 +22,7 @@ from itertools import product
 
 import numpy as np
 
-from crystal_fourier.derive.basis import basis
+from crystal_fourier.derive.bases import basis
 from crystal_fourier.derive.operations import DEN, Operation, unimodular_matrices
 from crystal_fourier.errors import CrystalFourierError
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crystal_fourier.derive.dual_graph import DualGraph
+from crystal_fourier.derive.dual_graphs import DualGraph
 
 __all__ = ["Orbit", "OrbitDecomposition", "orbit_decomposition"]
 

@@ -127,7 +127,7 @@ def check_independence(basis) -> dict:
 
 def check_sympy(basis, max_functions: int | None = None) -> dict:
     """SymPy's exact residual f(g x) - f(x) is 0 for every function and operation."""
-    from crystal_fourier.derive.closed_forms import closed_form, invariance_residual
+    from crystal_fourier.derive.symbolic_forms import closed_form, invariance_residual
 
     functions = basis.real.functions()[:max_functions]
     failures = []

@@ -9,11 +9,10 @@ zero-shot).
 Public names are re-exported lazily, so importing a light module such as
 ``crystal_fourier.runtime.structure_io.cif`` never imports torch.
 
-A function named like its module (``standardize``, ``pretrain``, ``invariant_basis``) is not
-re-exported here: importing the submodule binds the package attribute to the module, so the
-lazy name would be a function on first access and a module afterwards. Call them from their
-modules (``crystal_fourier.runtime.symmetry.standardize.standardize``) or, for ``invariant_basis``, as
-``crystal_fourier.invariant_basis``.
+No module is named like a function it exports (``symmetry.standardization`` holds
+``standardize``, ``learning.pretraining`` holds ``pretrain``, ``network.invariant_bases`` holds
+``invariant_basis``), so every name here is the same object on first access and after any
+submodule is imported (tests/test_public_names.py).
 """
 
 from importlib import import_module
@@ -22,15 +21,17 @@ _EXPORTS = {
     "Crystal": "structure_io.structures", "read_structure": "structure_io.structures",
     "parse_cif": "structure_io.cif", "read_cif": "structure_io.cif", "write_cif": "structure_io.cif",
     "read_poscar": "structure_io.poscar",
-    "StandardizedCrystal": "symmetry.standardize", "DEFAULT_SYMPREC": "symmetry.standardize",
+    "standardize": "symmetry.standardization", "StandardizedCrystal": "symmetry.standardization",
+    "DEFAULT_SYMPREC": "symmetry.standardization",
     "random_crystal": "symmetry.random_crystals", "emt_labels": "data.labels", "make_dataset": "data.labels",
     "Record": "data.datasets", "load_dataset": "data.datasets", "load_cdvae_csv": "data.datasets",
-    "RoutingEncoder": "network.routing",
+    "RoutingEncoder": "network.routing", "invariant_basis": "network.invariant_bases",
     "ModelConfig": "network.model", "build_model": "network.model", "CrystalTransformer": "network.model",
     "TrainConfig": "learning.training", "fit": "learning.training", "load_trained": "learning.training",
     "prepare_samples": "learning.training", "predict_samples": "learning.training",
     "run_zero_shot": "learning.zero_shot", "holdout_groups": "learning.zero_shot",
-    "PretrainConfig": "learning.pretrain", "orbit_distance": "learning.pretrain",
+    "pretrain": "learning.pretraining", "PretrainConfig": "learning.pretraining",
+    "orbit_distance": "learning.pretraining",
     "fit_classical": "network.classical", "neighbour_list": "network.neighbourhood",
     "neighbourhood_features": "network.neighbourhood",
 }

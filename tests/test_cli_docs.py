@@ -5,7 +5,7 @@ from pathlib import Path
 from crystal_fourier.cli import COMMANDS, help_texts
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli"
-FIX = "regenerate with: python -c 'from crystal_fourier.cli import write_help_docs; write_help_docs()'"
+FIX = "regenerate with: make help-docs"
 
 
 def test_every_command_has_committed_help():

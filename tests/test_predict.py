@@ -135,7 +135,7 @@ def test_every_symprec_default_is_the_one_constant():
     import pkgutil
 
     from crystal_fourier import runtime
-    from crystal_fourier.runtime.symmetry.standardize import DEFAULT_SYMPREC as reexported
+    from crystal_fourier.runtime.symmetry.standardization import DEFAULT_SYMPREC as reexported
     from crystal_fourier.runtime.learning.training import TrainConfig
 
     assert DEFAULT_SYMPREC == reexported == 0.1
@@ -149,8 +149,8 @@ def test_every_symprec_default_is_the_one_constant():
             if parameter is not None and isinstance(parameter.default, float):
                 assert parameter.default == DEFAULT_SYMPREC, f"{info.name}.{name} defaults to {parameter.default}"
                 checked.add(f"{function.__module__}.{function.__qualname__}")
-    assert {"crystal_fourier.runtime.symmetry.standardize.standardize",
-            "crystal_fourier.runtime.symmetry.standardize.detect_group",
+    assert {"crystal_fourier.runtime.symmetry.standardization.standardize",
+            "crystal_fourier.runtime.symmetry.standardization.detect_group",
             "crystal_fourier.runtime.learning.training.prepare_samples"} <= checked
 
 

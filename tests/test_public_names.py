@@ -1,6 +1,6 @@
 """No public name resolves to a module, before or after the submodules are imported.
 
-A lazy re-export named like its submodule (``crystal_fourier.runtime.symmetry.standardize`` was one)
+A lazy re-export named like its submodule (``crystal_fourier.runtime.symmetry.standardization`` was one)
 is the function on first access and the module once anything imports the submodule; this
 checks every name in ``__all__`` of the packages in a fresh interpreter, first access and
 after importing every module of derive, runtime, proofs and the top-level package.
@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("crystal_fourier", "crystal_fourier.runtime", "crystal_fourier.derive", "crystal_fourier.proofs")
+PACKAGES = ("crystal_fourier", "crystal_fourier.runtime", "crystal_fourier.derive", "crystal_fourier.proofs",
+            "crystal_fourier.visual")
 
 _SCRIPT = r"""
 import importlib, json, sys, types
@@ -59,8 +63,8 @@ def _describe(packages, modules) -> tuple[dict, dict]:
 
 def test_no_public_name_is_a_module_and_none_changes_when_submodules_load():
     modules = _modules()
-    assert "crystal_fourier.runtime.symmetry.standardize" in modules
-    assert "crystal_fourier.derive.basis" in modules
+    assert "crystal_fourier.runtime.symmetry.standardization" in modules
+    assert "crystal_fourier.derive.bases" in modules
     first, after = _describe(list(PACKAGES), modules)
     assert len(first) > 70
     assert first.keys() == after.keys()
@@ -68,7 +72,9 @@ def test_no_public_name_is_a_module_and_none_changes_when_submodules_load():
     changed = [f"{name}: {first[name][2]} -> {after[name][2]}" for name in first if first[name][0] != after[name][0]]
     assert not changed, "public names that change when their submodule is imported:\n" + "\n".join(changed)
     assert after["crystal_fourier.runtime.StandardizedCrystal"][2] == "type"
-    assert after["crystal_fourier.derive.basis"][2] == "function"
+    for name in ("derive.basis", "derive.dual_graph", "derive.real_basis", "runtime.standardize", "runtime.pretrain",
+                 "runtime.invariant_basis", "invariant_basis"):
+        assert after[f"crystal_fourier.{name}"][2] == "function", name
 
 
 def test_the_check_sees_a_lazy_name_that_collides_with_its_submodule(tmp_path):
@@ -90,3 +96,29 @@ def test_no_lazy_runtime_export_is_named_like_a_submodule():
     submodules = {path.stem for path in (ROOT / "runtime").rglob("*.py")}
     submodules |= {path.name for path in (ROOT / "runtime").iterdir() if path.is_dir()}
     assert not set(runtime._EXPORTS) & submodules
+
+
+def test_no_module_is_named_like_a_name_it_defines():
+    """e3nn's rule: a module never shares its name with a function or class it holds, so
+    ``import pkg.name as m`` and ``from pkg import name`` cannot disagree."""
+    import importlib
+
+    offenders = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        leaf = name.rsplit(".", 1)[1]
+        value = getattr(module, leaf, None)
+        if value is not None and not isinstance(value, types.ModuleType):
+            offenders.append(f"{name}.{leaf} ({type(value).__name__})")
+    assert not offenders, "modules named like what they define:\n" + "\n".join(offenders)
+
+
+def test_the_module_name_check_can_fail(tmp_path, monkeypatch):
+    package = tmp_path / "clash"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "thing.py").write_text("def thing():\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys.modules[__name__], "_modules", lambda: ["clash.thing"])
+    with pytest.raises(AssertionError, match=r"clash\.thing\.thing \(function\)"):
+        test_no_module_is_named_like_a_name_it_defines()

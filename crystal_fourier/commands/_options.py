@@ -111,7 +111,7 @@ def check_cutoff_work(groups, args, what: str, *, render: bool = False) -> None:
 
     ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
     """
-    from crystal_fourier.derive.basis import check_work, work_estimate
+    from crystal_fourier.derive.bases import check_work, work_estimate
 
     total = None
     for group in groups:

@@ -39,7 +39,7 @@ def _located(path: str, error: Exception) -> str:
 
 def _sample(path: str, species, symprec: float):
     from crystal_fourier.runtime.learning.batching import sample_from_standardized
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
     from crystal_fourier.runtime.structure_io.structures import read_structure
 
     crystal = read_structure(path, species=species)

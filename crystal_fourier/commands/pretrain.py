@@ -32,7 +32,7 @@ def run(args) -> int:
     from crystal_fourier.commands._options import parse_groups
     from crystal_fourier.commands.train import model_config_from_args
     from crystal_fourier.errors import CrystalFourierError
-    from crystal_fourier.runtime.learning.pretrain import PretrainConfig, pretrain
+    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, pretrain
     from crystal_fourier.runtime.learning.zero_shot import holdout_groups
 
     if args.pairs_per_group < 1 or args.epochs < 1 or args.batch_size < 1:

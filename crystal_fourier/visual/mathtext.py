@@ -1,6 +1,6 @@
 """Closed forms as matplotlib mathtext, rendered to SVG offline (no MathJax, no network).
 
-A closed form of :mod:`crystal_fourier.derive.closed_forms` is a sum of terms
+A closed form of :mod:`crystal_fourier.derive.symbolic_forms` is a sum of terms
 c cos(2 pi (h x + k y + l z + r)) or c sin(...), with c and r exact rationals.
 :func:`mathtext_terms` prints each term in the compact crystallographic form
 ``\\cos 2\\pi(h x + k y + l z + r)`` that matplotlib's mathtext (a subset of
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from crystal_fourier.derive.closed_forms import X, Y, Z
+from crystal_fourier.derive.symbolic_forms import X, Y, Z
 from crystal_fourier.visual._render import render_figure
 
 __all__ = ["TERMS_PER_LINE", "MAX_LINES", "mathtext_terms", "mathtext_lines", "formula_svg"]
@@ -83,7 +83,7 @@ def mathtext_terms(expression: sp.Expr) -> list[tuple[str, str]]:
 
     Examples
     --------
-    >>> from crystal_fourier.derive.closed_forms import closed_form
+    >>> from crystal_fourier.derive.symbolic_forms import closed_form
     >>> from crystal_fourier.derive import basis
     >>> mathtext_terms(closed_form(basis(76, 2).real.function(2)))   # P4_1
     [('+', '\\\\cos\\\\,2\\\\pi(x - y)'), ('+', '\\\\cos\\\\,2\\\\pi(x + y)')]

@@ -64,7 +64,7 @@ def report_context(basis, *, section="z=0", max_formulas: int = MAX_FORMULAS) ->
     CrystalFourierError
         Bad section or ``max_formulas``, or no matplotlib.
     """
-    from crystal_fourier.derive.closed_forms import closed_form, latex
+    from crystal_fourier.derive.symbolic_forms import closed_form, latex
     from crystal_fourier.proofs import certificate
     from crystal_fourier.visual.graph_picture import render_graph
     from crystal_fourier.visual.mathtext import formula_svg, mathtext_lines

@@ -9,7 +9,7 @@
 
 A file's own space-group column is never used as truth (it is not even returned
 as a target): the group is detected from the structure when it is standardized
-(:mod:`crystal_fourier.runtime.symmetry.standardize`).
+(:mod:`crystal_fourier.runtime.symmetry.standardization`).
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ def sample_from_arrays(lattice, positions, numbers, hall_number: int, number: in
 
 
 def sample_from_standardized(standardized, target: float = math.nan, id: str = "") -> Sample:
-    """A :class:`Sample` from a ``StandardizedCrystal`` of :mod:`crystal_fourier.runtime.symmetry.standardize`.
+    """A :class:`Sample` from a ``StandardizedCrystal`` of :mod:`crystal_fourier.runtime.symmetry.standardization`.
 
     Uses its standardized conventional ``lattice`` (rows, Angstrom), ``positions``
     (fractional), ``numbers``, ``hall_number`` (ITA standard setting) and ``number``.

@@ -47,7 +47,7 @@ from crystal_fourier.runtime.network.model import ModelConfig, build_model, chec
 from crystal_fourier.runtime.learning.model_files import (  # TrainedModel, load_trained: re-exported, they live there
     CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel,
     check_float, check_int, check_output_directory, load_trained, load_torch_file)
-from crystal_fourier.runtime.symmetry.standardize import DEFAULT_SYMPREC
+from crystal_fourier.runtime.symmetry.standardization import DEFAULT_SYMPREC
 
 __all__ = [
     "TrainConfig",
@@ -297,7 +297,7 @@ def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPRE
 
 
 def _standardized_sample(job) -> Sample:
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
 
     crystal, value, ident, symprec = job
     try:
@@ -510,7 +510,7 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
     model = build_model(config.model).to(config.device)
     pretrained_summary = None
     if pretrained is not None:
-        from crystal_fourier.runtime.learning.pretrain import load_pretrained
+        from crystal_fourier.runtime.learning.pretraining import load_pretrained
 
         state, pretrained_summary = load_pretrained(pretrained)
         _check_pretrained(pretrained_summary, config)

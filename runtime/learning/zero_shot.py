@@ -148,7 +148,7 @@ def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pr
         run_config = dataclasses.replace(config, holdout_groups=tuple(held))
         encoder = pretrained
         if pretrain_config is not None:
-            from crystal_fourier.runtime.learning.pretrain import pretrain
+            from crystal_fourier.runtime.learning.pretraining import pretrain
 
             encoder_config = dataclasses.replace(pretrain_config, model=config.model,
                                                  exclude=tuple(sorted(set(pretrain_config.exclude) | set(held))))

@@ -12,7 +12,7 @@ frame, a change of cell basis, and a supercell (whose copies of atom i have the 
 neighbourhood). Every feature here is a function of it, and so shares that invariance:
 
 * :func:`neighbour_list`: every pair within the cutoff, found exactly in any cell (the cell is
-  Niggli-reduced with the reduction of :func:`crystal_fourier.runtime.learning.pretrain.orbit_distance`,
+  Niggli-reduced with the reduction of :func:`crystal_fourier.runtime.learning.pretraining.orbit_distance`,
   and the lattice images searched are bounded by the cell's reciprocal lengths, as there);
 * :func:`radial_basis`: Gaussians on a grid of distances times a smooth cosine cutoff, so that
   a neighbour crossing the cutoff changes the features continuously;

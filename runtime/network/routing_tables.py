@@ -9,7 +9,7 @@ Without ``include_constant`` the k = 0 slot is dropped. Both shells come from th
 index package of the set (``crystal_fourier.generated.<shell>_<cutoff>``).
 
 One encoding. A setting's routing is the generated per-group module itself (its exact real-term
-tables, derive/real_basis.py) plus :func:`crystal_fourier.kernel.slot_entries`, which writes the
+tables, derive/real_bases.py) plus :func:`crystal_fourier.kernel.slot_entries`, which writes the
 slot features z_n = (1/|G|) sum_g e(n . g x) (DESIGN.md) through the module's functions:
 z = T f with one or two exact entries T[n, i] = (a/b) e(q/48) per present slot. Nothing here
 re-derives orbits, phases or the centric/pair split: the transformer is assembled from the same
@@ -34,7 +34,7 @@ __all__ = ["SettingRouting", "slot_frequencies", "setting_routing"]
 @lru_cache(maxsize=None)
 def _slot_maps(shell: str, cutoff: int, include_constant: bool):
     """(slot hkl, {(h, k, l): slot}); the k = 0 slot is left out without ``include_constant``."""
-    from crystal_fourier.runtime.network.invariant_basis import shell_index
+    from crystal_fourier.runtime.network.invariant_bases import shell_index
 
     index = shell_index(shell, int(cutoff))
     cubic = parse_integers(index.CUBIC_FREQUENCIES).reshape(-1, 3)
@@ -106,7 +106,7 @@ def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant:
     check_shell_cutoff(shell, cutoff)
     if isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer)) or not 1 <= hall_number <= 530:
         raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
-    from crystal_fourier.runtime.network.invariant_basis import basis_class
+    from crystal_fourier.runtime.network.invariant_bases import basis_class
 
     cls = basis_class(shell, int(cutoff), int(hall_number))
     hkl, function, phase_48, numerator, denominator = cls.slot_entries()

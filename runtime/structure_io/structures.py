@@ -6,7 +6,7 @@ POSCAR, extxyz, pymatgen JSON) and every constructor (plain arrays, pymatgen
 are the cell vectors in Angstrom (spglib's and ASE's convention); positions are
 fractional coordinates of those vectors (CONVENTIONS.md, "Coordinates at run
 time"). Nothing about the space group is stored: it is detected later
-(:mod:`crystal_fourier.runtime.symmetry.standardize`).
+(:mod:`crystal_fourier.runtime.symmetry.standardization`).
 """
 
 from __future__ import annotations

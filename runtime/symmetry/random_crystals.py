@@ -283,7 +283,7 @@ def random_crystal(
         Cell volume per atom in Angstrom^3 after scaling.
     symprec : float, optional
         spglib tolerance (Angstrom) for the group the crystal really has; default the
-        standardization's :data:`~crystal_fourier.runtime.symmetry.standardize.DEFAULT_SYMPREC`.
+        standardization's :data:`~crystal_fourier.runtime.symmetry.standardization.DEFAULT_SYMPREC`.
         When that group is not the requested one, the crystal is replaced by its
         standardized, exactly symmetric cell (atoms within ``symprec`` of a symmetric
         arrangement move onto it, so distances may drop below ``min_distance`` by up
@@ -304,10 +304,10 @@ def random_crystal(
     >>> random_crystal(225, seed=1).crystal.positions.tolist() == made.crystal.positions.tolist()
     True
     """
-    from crystal_fourier.runtime.symmetry.standardize import detect_group, standardize
+    from crystal_fourier.runtime.symmetry.standardization import detect_group, standardize
 
     if symprec is None:
-        from crystal_fourier.runtime.symmetry.standardize import DEFAULT_SYMPREC as symprec
+        from crystal_fourier.runtime.symmetry.standardization import DEFAULT_SYMPREC as symprec
     group = space_group(group)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     numbers = [atomic_number(s) for s in species]

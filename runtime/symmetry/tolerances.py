@@ -1,7 +1,7 @@
 """Named tolerances of the runtime that the command line also needs (no numpy import here).
 
 The command line builds its parsers before it imports anything heavy, so a default that
-appears in ``--help`` lives in this light module; :mod:`crystal_fourier.runtime.symmetry.standardize`
+appears in ``--help`` lives in this light module; :mod:`crystal_fourier.runtime.symmetry.standardization`
 re-exports it, and every other user (TrainConfig, ``train``/``predict``/``evaluate``
 ``--symprec``, the README) takes it from there. One value, one place.
 """

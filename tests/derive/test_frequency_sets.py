@@ -153,9 +153,9 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
 
 def _callers():
     from crystal_fourier.derive import basis
-    from crystal_fourier.derive.basis import work_estimate
+    from crystal_fourier.derive.bases import work_estimate
     from crystal_fourier.derive.codegen import iter_directory
-    from crystal_fourier.runtime.network.invariant_basis import invariant_basis
+    from crystal_fourier.runtime.network.invariant_bases import invariant_basis
     from crystal_fourier.runtime.network.routing import RoutingEncoder
     from crystal_fourier.runtime.network.routing_tables import slot_frequencies
 

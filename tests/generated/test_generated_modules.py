@@ -25,7 +25,7 @@ from hypothesis.extra.numpy import arrays
 from crystal_fourier.derive import basis
 from crystal_fourier.derive.codegen import SHIPPED, directory_name
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network.invariant_basis import invariant_basis
+from crystal_fourier.runtime.network.invariant_bases import invariant_basis
 from crystal_fourier.testing import assert_generated_matches_symbolic, assert_invariant
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"

@@ -11,7 +11,7 @@ import torch
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network.model import ModelConfig
-from crystal_fourier.runtime.learning.pretrain import (
+from crystal_fourier.runtime.learning.pretraining import (
     PretrainConfig,
     load_pretrained,
     orbit_distance,

@@ -145,7 +145,7 @@ def test_log_target_needs_positive_values(tmp_path):
 
 
 def test_pretrained_encoder_must_not_have_seen_the_holdout(tmp_path):
-    from crystal_fourier.runtime.learning.pretrain import PretrainConfig, pretrain
+    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, pretrain
 
     config = tiny_config("cft", epochs=1, holdout_groups=(2, 225))
     pretrain(PretrainConfig(groups=(1, 2, 4), pairs_per_group=4, epochs=1, progress=False, model=config.model),

@@ -57,7 +57,7 @@ def test_report_rows_and_gap():
 def test_zero_shot_study_end_to_end(tmp_path):
     from crystal_fourier.runtime.learning.batching import sample_from_arrays
     from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.learning.pretrain import PretrainConfig, load_pretrained
+    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, load_pretrained
     from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
     from crystal_fourier.runtime.learning.training import TrainConfig
     from crystal_fourier.runtime.learning.zero_shot import run_zero_shot

@@ -80,7 +80,7 @@ def predict(samples, kind="cft", neighbourhood=True, damping=ModelConfig.frequen
 
 
 def predict_structures(crystals, kind="cft") -> np.ndarray:
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
 
     return predict([sample_from_standardized(standardize(c)) for c in crystals], kind)
 
@@ -306,7 +306,7 @@ def test_raw_input_and_its_symmetrized_description_give_one_prediction(number):
     """standardize projects the positions onto exactly G-symmetric ones (a Reynolds average), so feeding its
     idealized cell back in, in another frame and origin, changes nothing: the raw noisy crystal and the
     idealized one are the same input to the model."""
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
 
     rng = np.random.default_rng(number)
     raw = _noisy(crystal_of(number), rng)

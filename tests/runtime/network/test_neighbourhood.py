@@ -19,7 +19,7 @@ from crystal_fourier.runtime.network.neighbourhood import (
     neighbourhood_features,
     radial_basis,
 )
-from crystal_fourier.runtime.learning.pretrain import orbit_distance
+from crystal_fourier.runtime.learning.pretraining import orbit_distance
 from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
 
 TOL = INVARIANCE_TOLERANCE[np.float64]

@@ -15,7 +15,7 @@ from crystal_fourier.derive import basis, shell_frequencies, space_group, standa
 from crystal_fourier.derive.codegen import routing_table
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network.routing import RoutingEncoder
-from crystal_fourier.runtime.network.invariant_basis import invariant_basis
+from crystal_fourier.runtime.network.invariant_bases import invariant_basis
 from crystal_fourier.runtime.network.routing_tables import setting_routing, slot_frequencies
 from crystal_fourier.testing import REPRESENTATIVE_SETTINGS, operation_images
 

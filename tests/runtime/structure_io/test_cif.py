@@ -345,7 +345,7 @@ def _crystals_of(number, count):
     """``count`` crystals of exactly group ``number``: a special orbit (Cu) and a general one (Al) each."""
     from crystal_fourier.derive import space_group
     from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, orbit, random_lattice
-    from crystal_fourier.runtime.symmetry.standardize import detect_group
+    from crystal_fourier.runtime.symmetry.standardization import detect_group
 
     group, found = space_group(number), []
     for seed in range(200):
@@ -365,7 +365,7 @@ def _crystals_of(number, count):
 def _check_symbol_only(number, choice):
     from crystal_fourier.derive import space_group
     from crystal_fourier.runtime.structure_io.cif import _origin_choices
-    from crystal_fourier.runtime.symmetry.standardize import standardize
+    from crystal_fourier.runtime.symmetry.standardization import standardize
 
     hall = _origin_choices(number)[choice]
     decided = refused = 0

@@ -28,7 +28,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io.cif import _origin_choices, parse_cif
 from crystal_fourier.runtime.structure_io.poscar import parse_poscar
 from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, orbit, random_lattice
-from crystal_fourier.runtime.symmetry.standardize import detect_group, standardize
+from crystal_fourier.runtime.symmetry.standardization import detect_group, standardize
 from crystal_fourier.runtime.structure_io.structures import Crystal, cell_parameters
 
 gemmi = pytest.importorskip("gemmi")

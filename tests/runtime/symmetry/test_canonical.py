@@ -28,7 +28,7 @@ import spglib
 
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, orbit, random_lattice
-from crystal_fourier.runtime.symmetry.standardize import (
+from crystal_fourier.runtime.symmetry.standardization import (
     _SHIFT_DEN,
     _canonical,
     _linear_parts,
@@ -253,7 +253,7 @@ def test_predictions_agree_over_every_description_all_groups(network, number):
 
 
 def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
-    from crystal_fourier.runtime.symmetry.standardize import _LOOKUP_GRID, _site_index
+    from crystal_fourier.runtime.symmetry.standardization import _LOOKUP_GRID, _site_index
 
     rng = np.random.default_rng(0)
     sites = rng.random((500, 3))
@@ -272,7 +272,7 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
 
     import spglib as spg
 
-    from crystal_fourier.runtime.symmetry.standardize import _assign_to_sites, _group_table
+    from crystal_fourier.runtime.symmetry.standardization import _assign_to_sites, _group_table
 
     crystal = supercell(crystal_of(227), (2, 1, 1))
     rng = np.random.default_rng(1)

@@ -1,6 +1,6 @@
 """Exact closed forms of the real basis as SymPy expressions in x, y, z.
 
-Each function of :mod:`crystal_fourier.derive.real_basis` is printed as
+Each function of :mod:`crystal_fourier.derive.real_bases` is printed as
 
     f(x, y, z) = sum_j cos(2 pi (h_j x + k_j y + l_j z) + pi p_j / 24),
 
@@ -23,7 +23,7 @@ from functools import lru_cache
 import sympy as sp
 
 from crystal_fourier.derive.operations import DEN, Operation
-from crystal_fourier.derive.real_basis import PHASE_DEN, RealFunction
+from crystal_fourier.derive.real_bases import PHASE_DEN, RealFunction
 
 __all__ = ["X", "Y", "Z", "closed_form", "closed_forms", "invariance_residual", "laurent_form", "latex"]
 

@@ -1,4 +1,4 @@
-"""Open a page in headless Chromium: a screenshot and the page's console messages.
+"""Open a page in headless Chromium: a screenshot and the page's console messages (test harness).
 
 Used by the report tests (and by anyone checking a report by eye) to prove the
 page renders offline: Chromium runs with networking features off and its own

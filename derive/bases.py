@@ -15,10 +15,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from crystal_fourier.derive.dual_graph import DualGraph, dual_graph
+from crystal_fourier.derive.dual_graphs import DualGraph, dual_graph
 from crystal_fourier.derive.frequency_sets import FrequencySet, check_shell_cutoff, frequency_set
 from crystal_fourier.derive.orbits import OrbitDecomposition, orbit_decomposition
-from crystal_fourier.derive.real_basis import RealBasis, real_basis
+from crystal_fourier.derive.real_bases import RealBasis, real_basis
 from crystal_fourier.derive.space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
 
