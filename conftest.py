@@ -13,7 +13,7 @@ os.environ["CRYSTAL_FOURIER_CACHE"] = tempfile.mkdtemp(prefix="crystal-fourier-t
 
 # ----------------------------------------------------------------------------- doctests, once
 # derive/, runtime/ and proofs/ are installed as crystal_fourier.derive etc. (pyproject package-dir).
-# pytest's own --doctest-modules would import derive/bases.py from its path under a second name
+# pytest's own --doctest-modules would import derive/_bases.py from its path under a second name
 # (``derive.bases``), so module-level caches and classes would exist twice. Here each source file is
 # collected once and its doctests run against the module imported by its installed name.
 
@@ -28,7 +28,7 @@ _PACKAGE_DIRS = {_ROOT / "crystal_fourier": "crystal_fourier", _ROOT / "derive":
 
 
 def installed_name(path: Path) -> str | None:
-    """``crystal_fourier.derive.bases`` for derive/bases.py; None outside the package folders."""
+    """``crystal_fourier.derive._bases`` for derive/_bases.py; None outside the package folders."""
     for folder, package in _PACKAGE_DIRS.items():
         if path.is_relative_to(folder):
             parts = path.relative_to(folder).with_suffix("").parts

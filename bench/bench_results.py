@@ -74,11 +74,11 @@ def log(message: str) -> None:
 def load(data_root: Path, name: str, limit: int | None, workers: int, demo_csv: "str | None" = None):
     """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited); for demo-emt
     the first ``limit`` rows of ``demo_csv``. The samples carry their neighbourhoods (computed once here)."""
-    from crystal_fourier.runtime.data.datasets import load_cdvae_csv
-    from crystal_fourier.runtime.learning.training import prepare_samples
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+    from crystal_fourier.runtime.learning._training import prepare_samples
 
-    from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.network.neighbourhood import with_neighbours
+    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
     folder, target, _ = DATASETS[name]
     records = []
@@ -101,7 +101,7 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
     holds sample p[j], and the positions seed ``seed`` assigns to each part receive the
     members of seed 0's part, so every seed trains, validates and tests on the same crystals.
     """
-    from crystal_fourier.runtime.learning.training import split_indices
+    from crystal_fourier.runtime.learning._training import split_indices
 
     base = split_indices(n, 0, fractions)
     mine = split_indices(n, seed, fractions)
@@ -120,8 +120,8 @@ _PRETRAINED: dict = {}
 def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
     """The directory of an encoder pretrained on orbit distances without the groups in ``holdout``
     (made once per hold-out and reused by every seed; the time is logged)."""
-    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, pretrain
-    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, pretrain
+    from crystal_fourier.runtime.network._model import ModelConfig
 
     key = tuple(sorted(holdout))
     if key not in _PRETRAINED:
@@ -140,9 +140,9 @@ def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
 def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=None):
     """(result, seconds, parameters or None, training crystals); classical kinds take ``features``
     (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
-    from crystal_fourier.runtime.network.classical import fit_classical
-    from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.learning.training import TrainConfig, fit, split_indices
+    from crystal_fourier.runtime.network._classical import fit_classical
+    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.learning._training import TrainConfig, fit, split_indices
 
     classical = kind in CLASSICAL_KINDS
     pretrained = kind == "cft+pretrained"
@@ -167,14 +167,14 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
 
 
 def test_set(samples, fractions=(0.8, 0.1, 0.1)):
-    from crystal_fourier.runtime.learning.training import split_indices
+    from crystal_fourier.runtime.learning._training import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
 
 
 def predict(result, samples, features=None) -> np.ndarray:
     """A model's predictions; a classical one uses ``features`` (``feature_matrix`` of ``samples``) when given."""
-    from crystal_fourier.runtime.learning.training import predict_samples
+    from crystal_fourier.runtime.learning._training import predict_samples
 
     if hasattr(result, "predict_samples"):   # runtime.network.classical.ClassicalResult
         return result.predict(features) if features is not None else result.predict_samples(list(samples))
@@ -193,8 +193,8 @@ def structure_descriptions(crystal, rng, symprec: float) -> dict:
     """The same crystal given in other ways (each standardized afterwards like any input)."""
     import spglib
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry.standardization import detect_group
-    from crystal_fourier.runtime.structure_io.structures import Crystal
+    from crystal_fourier.runtime.symmetry._standardization import detect_group
+    from crystal_fourier.runtime.structure_io._structures import Crystal
 
     out = {}
     out["rotated frame"] = [Crystal(crystal.lattice @ _rotation(rng).T, crystal.positions, crystal.numbers)
@@ -253,16 +253,16 @@ def operation_descriptions(sample, rng) -> dict:
 def sees_distances(kind: str) -> bool:
     """Whether a model sees interatomic distances: the classical '+ distance' ones, and the transformers
     when they embed neighbourhoods (``ModelConfig.neighbourhood``, on by default)."""
-    from crystal_fourier.runtime.network.model import ModelConfig
+    from crystal_fourier.runtime.network._model import ModelConfig
 
     return kind.endswith("+distance") or (kind in TRANSFORMER_KINDS and ModelConfig().neighbourhood)
 
 
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
-    from crystal_fourier.runtime.learning.batching import sample_from_standardized
-    from crystal_fourier.runtime.network.classical import feature_matrix
-    from crystal_fourier.runtime.symmetry.standardization import standardize
+    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.symmetry._standardization import standardize
 
     rng = np.random.default_rng(2026)
     chosen = tests[:count]
@@ -377,7 +377,7 @@ def markdown(summary: dict) -> str:
     lines.append("\n'train s/run' is wall time per run averaged over both data sets and seeds, including the first "
                  "run's one-time setup (routing tables of each group for the CFT); on a shared machine it varies "
                  "several-fold between identical runs, so use the throughput section for speed.")
-    lines.append("\nThe classical baselines (`runtime/network/classical.py`) are ridge regression on all quadratic monomials "
+    lines.append("\nThe classical baselines (`runtime/network/_classical.py`) are ridge regression on all quadratic monomials "
                  "and scikit-learn's HistGradientBoostingRegressor, on element fractions, log volume per atom and "
                  "the six cell parameters of the standardized cell ('composition + density + cell'), and on those "
                  "plus exactly invariant distance features (per-atom pair-distance histogram within 6 A, unlike-"
@@ -543,10 +543,10 @@ def main(argv=None) -> int:
         return 2
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime.network.classical import feature_matrix
-    from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.symmetry.standardization import DEFAULT_SYMPREC
-    from crystal_fourier.runtime.learning.zero_shot import (
+    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+    from crystal_fourier.runtime.learning._zero_shot import (
         centrosymmetric_groups,
         zero_shot_report,
     )
@@ -564,7 +564,7 @@ def main(argv=None) -> int:
         records, samples = load(data_root, name, args.limit, args.workers, args.demo_csv)
         seconds = time.perf_counter() - start
         n = len(samples)
-        from crystal_fourier.runtime.learning.training import split_indices
+        from crystal_fourier.runtime.learning._training import split_indices
 
         parts = split_indices(n, 0, (0.8, 0.1, 0.1))
         summary["data"][name] = {"target": target, "units": units, "crystals": n, "train": len(parts[0]),

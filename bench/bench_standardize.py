@@ -32,9 +32,9 @@ import warnings
 import numpy as np
 import spglib
 
-from crystal_fourier.runtime.symmetry.random_crystals import orbit
-from crystal_fourier.runtime.symmetry.standardization import standardize
-from crystal_fourier.runtime.structure_io.structures import Crystal
+from crystal_fourier.runtime.symmetry._random_crystals import orbit
+from crystal_fourier.runtime.symmetry._standardization import standardize
+from crystal_fourier.runtime.structure_io._structures import Crystal
 
 MIN_DISTANCE = 1.2  # Angstrom
 VOLUME_PER_ATOM = 14.0  # Angstrom^3
@@ -82,8 +82,8 @@ def measure(label: str, crystal: Crystal):
 def crystal_of(number: int) -> Crystal:
     """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, random_lattice
-    from crystal_fourier.runtime.symmetry.standardization import detect_group
+    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, random_lattice
+    from crystal_fourier.runtime.symmetry._standardization import detect_group
 
     group = space_group(number)
     for seed in range(200):
@@ -105,7 +105,7 @@ def crystal_of(number: int) -> Crystal:
 def descriptions(crystal: Crystal, number: int):
     """Every re-description of the module docstring, as Crystal objects."""
     from crystal_fourier.derive import standard_hall_number
-    from crystal_fourier.runtime.symmetry.standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
+    from crystal_fourier.runtime.symmetry._standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
 
     standard = standardize(crystal).crystal
     hall = standard_hall_number(number)
@@ -143,9 +143,9 @@ def set_distance(a, b) -> float:
 def sweep() -> int:
     import torch
 
-    from crystal_fourier.runtime.learning.batching import sample_from_standardized
-    from crystal_fourier.runtime.network.model import ModelConfig, build_model
-    from crystal_fourier.runtime.learning.training import predict_samples
+    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._model import ModelConfig, build_model
+    from crystal_fourier.runtime.learning._training import predict_samples
 
     torch.manual_seed(0)
     network = build_model(ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32,

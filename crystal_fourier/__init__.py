@@ -17,7 +17,7 @@ def __getattr__(name):
 
         return getattr(derive, name)
     if name == "invariant_basis":
-        from crystal_fourier.runtime.network.invariant_bases import invariant_basis
+        from crystal_fourier.runtime.network._invariant_bases import invariant_basis
 
         return invariant_basis
     raise AttributeError(f"module 'crystal_fourier' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """The ``crystal-fourier`` command: one entry point, one subcommand per task.
 
-Each subcommand lives in its own module under ``crystal_fourier.commands`` and
+Each subcommand lives in its own module under ``crystal_fourier._commands`` and
 exposes ``add_parser(subparsers)`` (which sets ``func`` on its parser). Modules
 are imported when the command line is parsed, so ``crystal-fourier basis`` never
 imports torch. Every :class:`CrystalFourierError`, and every operating-system error
@@ -22,7 +22,7 @@ from crystal_fourier.errors import CrystalFourierError
 __all__ = ["main", "build_parser", "help_texts", "write_help_docs", "error_line", "COMMANDS"]
 
 COMMANDS = (
-    # (module under crystal_fourier.commands, in the order shown by --help)
+    # (module under crystal_fourier._commands, in the order shown by --help)
     "demo",
     "basis",
     "summary",
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"crystal_fourier.commands.{name}")
+        module = importlib.import_module(f"crystal_fourier._commands.{name}")
         module.add_parser(subparsers)
     return parser
 
@@ -89,7 +89,7 @@ def write_help_docs(directory: str | os.PathLike[str]) -> list[str]:
     """
     from pathlib import Path
 
-    from crystal_fourier.atomic import atomic_write_text
+    from crystal_fourier._atomic import atomic_write_text
 
     directory = Path(directory)
     return [f"{name}.txt" for name, text in help_texts().items()

@@ -1,7 +1,7 @@
 """The one fast kernel: sums of phased cosines, evaluated for many functions at once.
 
 Every generated per-group module (``crystal_fourier.generated``) and the transformer's routing
-encoder evaluate real basis functions of the form (CONVENTIONS.md; derive/real_bases.py)
+encoder evaluate real basis functions of the form (CONVENTIONS.md; derive/_real_bases.py)
 
     f_i(x) = sum over the terms j of function i of cos(2 pi m_j . x + 2 pi p_j / 48),
 
@@ -217,7 +217,7 @@ def slot_entries(frequencies, phase_48, offsets, parts: str):
     """The slot features z_m of DESIGN.md written through the real functions: z_m = sum_i T[m, i] f_i.
 
     z_m(x) = (1/|G|) sum_{(R, t)} e(m . (R x + t)) is the symmetrised plane wave of frequency m
-    (zero when m is systematically absent). With the real basis of derive/real_bases.py, a term
+    (zero when m is systematically absent). With the real basis of derive/_real_bases.py, a term
     (m, p) of function i gives, exactly,
 
     * ``part == 'c'`` (centric orbit O, f_i = e(-c/48) psi_O / 2 over one of each pair {m, -m}):

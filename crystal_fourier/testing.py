@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crystal_fourier.derive.operations import DEN, Operation  # noqa: F401 (Operation: doctests)
+from crystal_fourier.derive._operations import DEN, Operation  # noqa: F401 (Operation: doctests)
 
 __all__ = [
     "FLOAT_TOLERANCE",
@@ -119,7 +119,7 @@ def tolerance_for(dtype) -> float:
 
 
 def _resolve_group(group):
-    from crystal_fourier.derive.space_groups import SpaceGroup, space_group
+    from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 
     # A SpaceGroup is used as given (its own operations), so hand-built groups work too.
     return group if isinstance(group, SpaceGroup) else space_group(group)
@@ -257,7 +257,7 @@ def _is_zero_sum_of_roots(counts: np.ndarray) -> bool:
 
 def _exact_absence_violations(basis):
     """(function, frequency index, |c_k|) for every nonzero coefficient on an absent k."""
-    from crystal_fourier.derive.real_bases import PHASE_DEN
+    from crystal_fourier.derive._real_bases import PHASE_DEN
 
     real = basis.real
     hkl = basis.frequencies.hkl
@@ -339,7 +339,7 @@ def assert_vanishes_on_absences(target, group=None, frequencies=None, *, grid: i
     AssertionError: nonzero Fourier coefficient on an absent frequency ...
     """
     __tracebackhide__ = True
-    from crystal_fourier.derive.bases import Basis
+    from crystal_fourier.derive._bases import Basis
 
     if isinstance(target, Basis):
         if group is not None or frequencies is not None:

@@ -1,14 +1,14 @@
 """Exact derivation of symmetry-adapted Fourier bases (integer work; SymPy only for display and proof)."""
 
-from crystal_fourier.derive.absences import absence_witness, is_witness, systematic_absences
-from crystal_fourier.derive.bases import DEFAULT_CUTOFF, DEFAULT_SHELL, Basis, basis
-from crystal_fourier.derive.characters import character_dimension, cyclotomic_sum
-from crystal_fourier.derive.dual_graphs import DualGraph, dual_graph, graph_to_dot, graph_to_json
-from crystal_fourier.derive.frequency_sets import SHELLS, FrequencySet, frequency_set, shell_frequencies
-from crystal_fourier.derive.operations import DEN, Operation
-from crystal_fourier.derive.orbits import Orbit, OrbitDecomposition, orbit_decomposition
-from crystal_fourier.derive.real_bases import PHASE_DEN, RealBasis, RealFunction, real_basis
-from crystal_fourier.derive.space_groups import (
+from crystal_fourier.derive._absences import absence_witness, is_witness, systematic_absences
+from crystal_fourier.derive._bases import DEFAULT_CUTOFF, DEFAULT_SHELL, Basis, basis
+from crystal_fourier.derive._characters import character_dimension, cyclotomic_sum
+from crystal_fourier.derive._dual_graphs import DualGraph, dual_graph, graph_to_dot, graph_to_json
+from crystal_fourier.derive._frequency_sets import SHELLS, FrequencySet, frequency_set, shell_frequencies
+from crystal_fourier.derive._operations import DEN, Operation
+from crystal_fourier.derive._orbits import Orbit, OrbitDecomposition, orbit_decomposition
+from crystal_fourier.derive._real_bases import PHASE_DEN, RealBasis, RealFunction, real_basis
+from crystal_fourier.derive._space_groups import (
     SpaceGroup,
     all_space_groups,
     check_group_axioms,
@@ -17,6 +17,17 @@ from crystal_fourier.derive.space_groups import (
     space_group,
     standard_hall_number,
 )
+
+# Heavier parts (SymPy expressions, the jinja2 code generator, exports) load on first use, so
+# ``from crystal_fourier.derive import basis`` stays light.
+_LAZY = {
+    "closed_form": "_symbolic_forms", "closed_forms": "_symbolic_forms", "latex": "_symbolic_forms",
+    "invariance_residual": "_symbolic_forms",
+    "BasisSymmetry": "_faithful", "basis_symmetry": "_faithful", "is_faithful": "_faithful",
+    "faithful_cutoff": "_faithful", "MAX_FAITHFUL_CUTOFF": "_faithful",
+    "FORMATS": "_export", "to_text": "_export", "to_latex": "_export", "to_json": "_export",
+    "SHIPPED": "_codegen", "render_group_module": "_codegen", "render_directory": "_codegen",
+}
 
 __all__ = [
     "DEN", "PHASE_DEN", "SHELLS", "DEFAULT_CUTOFF", "DEFAULT_SHELL",
@@ -27,3 +38,12 @@ __all__ = [
     "orbit_decomposition", "absence_witness", "is_witness", "systematic_absences",
     "real_basis", "basis", "character_dimension", "cyclotomic_sum",
 ]
+__all__.extend(sorted(_LAZY))
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f"crystal_fourier.derive.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'crystal_fourier.derive' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Machine-checkable certificates of derive's output and the ``verify`` path that re-checks them."""
 
-from crystal_fourier.proofs.certificates import (
+from crystal_fourier.proofs._certificates import (
     CHECKS,
     certificate,
     certificate_json,
@@ -11,7 +11,7 @@ from crystal_fourier.proofs.certificates import (
     check_sympy,
     complex_coefficients,
 )
-from crystal_fourier.proofs.verify import GroupResult, verify_group, verify_groups
+from crystal_fourier.proofs._verify import GroupResult, verify_group, verify_groups
 
 __all__ = [
     "CHECKS", "certificate", "certificate_json", "check_absences", "check_completeness",

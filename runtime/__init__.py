@@ -7,7 +7,7 @@ the transformer, baselines) and ``learning`` (batching, training, saved models, 
 zero-shot).
 
 Public names are re-exported lazily, so importing a light module such as
-``crystal_fourier.runtime.structure_io.cif`` never imports torch.
+``crystal_fourier.runtime.structure_io._cif`` never imports torch.
 
 No module is named like a function it exports (``symmetry.standardization`` holds
 ``standardize``, ``learning.pretraining`` holds ``pretrain``, ``network.invariant_bases`` holds
@@ -18,22 +18,25 @@ submodule is imported (tests/test_public_names.py).
 from importlib import import_module
 
 _EXPORTS = {
-    "Crystal": "structure_io.structures", "read_structure": "structure_io.structures",
-    "parse_cif": "structure_io.cif", "read_cif": "structure_io.cif", "write_cif": "structure_io.cif",
-    "read_poscar": "structure_io.poscar",
-    "standardize": "symmetry.standardization", "StandardizedCrystal": "symmetry.standardization",
-    "DEFAULT_SYMPREC": "symmetry.standardization",
-    "random_crystal": "symmetry.random_crystals", "emt_labels": "data.labels", "make_dataset": "data.labels",
-    "Record": "data.datasets", "load_dataset": "data.datasets", "load_cdvae_csv": "data.datasets",
-    "RoutingEncoder": "network.routing", "invariant_basis": "network.invariant_bases",
-    "ModelConfig": "network.model", "build_model": "network.model", "CrystalTransformer": "network.model",
-    "TrainConfig": "learning.training", "fit": "learning.training", "load_trained": "learning.training",
-    "prepare_samples": "learning.training", "predict_samples": "learning.training",
-    "run_zero_shot": "learning.zero_shot", "holdout_groups": "learning.zero_shot",
-    "pretrain": "learning.pretraining", "PretrainConfig": "learning.pretraining",
-    "orbit_distance": "learning.pretraining",
-    "fit_classical": "network.classical", "neighbour_list": "network.neighbourhood",
-    "neighbourhood_features": "network.neighbourhood",
+    "Crystal": "structure_io._structures", "read_structure": "structure_io._structures",
+    "parse_cif": "structure_io._cif", "read_cif": "structure_io._cif", "write_cif": "structure_io._cif",
+    "read_poscar": "structure_io._poscar",
+    "standardize": "symmetry._standardization", "StandardizedCrystal": "symmetry._standardization",
+    "DEFAULT_SYMPREC": "symmetry._standardization",
+    "random_crystal": "symmetry._random_crystals", "emt_labels": "data._labels", "make_dataset": "data._labels",
+    "Record": "data._datasets", "load_dataset": "data._datasets", "load_cdvae_csv": "data._datasets",
+    "RoutingEncoder": "network._routing", "invariant_basis": "network._invariant_bases",
+    "ModelConfig": "network._model", "build_model": "network._model", "CrystalTransformer": "network._model",
+    "TrainConfig": "learning._training", "fit": "learning._training", "load_trained": "learning._training",
+    "prepare_samples": "learning._training", "predict_samples": "learning._training",
+    "run_zero_shot": "learning._zero_shot", "holdout_groups": "learning._zero_shot",
+    "pretrain": "learning._pretraining", "PretrainConfig": "learning._pretraining",
+    "orbit_distance": "learning._pretraining",
+    "fit_classical": "network._classical", "neighbour_list": "network._neighbourhood",
+    "neighbourhood_features": "network._neighbourhood", "with_neighbours": "network._neighbourhood",
+    "feature_matrix": "network._classical", "CLASSICAL_KINDS": "network._classical",
+    "detect_group": "symmetry._standardization", "split_indices": "learning._training",
+    "TrainResult": "learning._training", "TrainedModel": "learning._model_files",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from crystal_fourier import atomic
-from crystal_fourier.atomic import atomic_write, atomic_write_directory, exclusive_lock, remove_stale_temporaries
+from crystal_fourier import _atomic as atomic
+from crystal_fourier._atomic import atomic_write, atomic_write_directory, exclusive_lock, remove_stale_temporaries
 from crystal_fourier.errors import CrystalFourierError
 
 KILLED_WRITER = textwrap.dedent("""
     import os, signal, sys
-    from crystal_fourier import atomic
+    from crystal_fourier import _atomic as atomic
 
     target, when = sys.argv[1], sys.argv[2]
     real = atomic._exchange
@@ -65,7 +65,7 @@ def test_a_writer_killed_at_the_rename_leaves_one_whole_directory(tmp_path, when
 
 CONCURRENT_WRITER = textwrap.dedent("""
     import sys
-    from crystal_fourier.atomic import atomic_write_directory
+    from crystal_fourier._atomic import atomic_write_directory
 
     target, label = sys.argv[1], sys.argv[2]
     for i in range(40):

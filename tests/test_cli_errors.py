@@ -53,7 +53,7 @@ def test_output_paths_that_are_directories_or_below_files(capsys, tmp_path):
 
 
 def test_an_operating_system_error_names_the_path(capsys, monkeypatch):
-    from crystal_fourier.commands import summary
+    from crystal_fourier._commands import summary
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/read-only/out.csv")

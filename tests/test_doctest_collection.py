@@ -22,14 +22,14 @@ def test_doctests_are_named_by_the_installed_module_and_collected_once():
     assert len(set(items)) == len(items)
     assert all(name.startswith("crystal_fourier.") for name in names), [n for n in names if
                                                                        not n.startswith("crystal_fourier.")]
-    assert "derive/space_groups.py::crystal_fourier.derive.space_groups.SpaceGroup" in items
-    assert "runtime/symmetry/periodic.py::crystal_fourier.runtime.symmetry.periodic.minimum_image_norms" in items
+    assert "derive/_space_groups.py::crystal_fourier.derive._space_groups.SpaceGroup" in items
+    assert "runtime/symmetry/_periodic.py::crystal_fourier.runtime.symmetry._periodic.minimum_image_norms" in items
     assert not any(item.startswith("crystal_fourier/__main__.py") for item in items)
 
 
 def test_the_doctests_of_a_module_run_and_pass():
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "derive/space_groups.py"],  # noqa: PLW1510 - the return code is asserted below
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "derive/_space_groups.py"],  # noqa: PLW1510 - the return code is asserted below
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-2000:]
     assert "passed" in result.stdout.splitlines()[-1]
-    assert int(result.stdout.splitlines()[-1].split()[0]) == len(_collected("derive/space_groups.py")) >= 10
+    assert int(result.stdout.splitlines()[-1].split()[0]) == len(_collected("derive/_space_groups.py")) >= 10

@@ -20,10 +20,10 @@ LAYERS = {"derive": "derive", "runtime": "runtime", "proofs": "proofs", "generat
 
 # layer -> import prefixes it must never reach
 FORBIDDEN = {
-    "derive": ("crystal_fourier.commands", "crystal_fourier.cli", "crystal_fourier.runtime", "torch"),
-    "proofs": ("crystal_fourier.commands", "crystal_fourier.cli", "crystal_fourier.runtime", "torch"),
-    "runtime": ("crystal_fourier.commands", "crystal_fourier.cli"),
-    "generated": ("crystal_fourier.commands", "crystal_fourier.cli", "crystal_fourier.derive", "sympy"),
+    "derive": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.runtime", "torch"),
+    "proofs": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.runtime", "torch"),
+    "runtime": ("crystal_fourier._commands", "crystal_fourier.cli"),
+    "generated": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.derive", "sympy"),
 }
 
 
@@ -73,11 +73,11 @@ def test_no_import_statement_crosses_a_layer_upwards(layer):
 
 def test_the_scanner_sees_lazy_and_relative_imports(tmp_path):
     source = tmp_path / "m.py"
-    source.write_text("def f():\n    from crystal_fourier.commands._options import parse_groups\n"
+    source.write_text("def f():\n    from crystal_fourier._commands._options import parse_groups\n"
                       "from . import CUBIC as C\nimport torch.nn\n")
     names = [name for _, name in _imported_names(source, "crystal_fourier.generated.ball_5")]
-    assert _violations("runtime", names) == ["crystal_fourier.commands._options",
-                                             "crystal_fourier.commands._options.parse_groups"]
+    assert _violations("runtime", names) == ["crystal_fourier._commands._options",
+                                             "crystal_fourier._commands._options.parse_groups"]
     assert "crystal_fourier.generated.ball_5.CUBIC" in names
     assert "torch.nn" in _violations("derive", names)
 

@@ -1,6 +1,6 @@
 """No public name resolves to a module, before or after the submodules are imported.
 
-A lazy re-export named like its submodule (``crystal_fourier.runtime.symmetry.standardization`` was one)
+A lazy re-export named like its submodule (``crystal_fourier.runtime.symmetry._standardization`` was one)
 is the function on first access and the module once anything imports the submodule; this
 checks every name in ``__all__`` of the packages in a fresh interpreter, first access and
 after importing every module of derive, runtime, proofs and the top-level package.
@@ -63,8 +63,8 @@ def _describe(packages, modules) -> tuple[dict, dict]:
 
 def test_no_public_name_is_a_module_and_none_changes_when_submodules_load():
     modules = _modules()
-    assert "crystal_fourier.runtime.symmetry.standardization" in modules
-    assert "crystal_fourier.derive.bases" in modules
+    assert "crystal_fourier.runtime.symmetry._standardization" in modules
+    assert "crystal_fourier.derive._bases" in modules
     first, after = _describe(list(PACKAGES), modules)
     assert len(first) > 70
     assert first.keys() == after.keys()

@@ -10,10 +10,16 @@ The headless-browser harness that the report tests use (``_browser``) is private
 test infrastructure, not part of the API.
 """
 
-from crystal_fourier.visual.graph_picture import MAX_NODES, GraphLayout, graph_layout, render_graph, write_graph_picture
-from crystal_fourier.visual.mathtext import formula_svg, mathtext_lines, mathtext_terms
-from crystal_fourier.visual.report import MAX_FORMULAS, render_report, report_context, report_name, write_report
-from crystal_fourier.visual.sections import (
+from crystal_fourier.visual._graph_picture import (
+    MAX_NODES,
+    GraphLayout,
+    graph_layout,
+    render_graph,
+    write_graph_picture,
+)
+from crystal_fourier.visual._mathtext import formula_svg, mathtext_lines, mathtext_terms
+from crystal_fourier.visual._report import MAX_FORMULAS, render_report, report_context, report_name, write_report
+from crystal_fourier.visual._sections import (
     DEFAULT_RESOLUTION,
     MAX_GRID,
     Section,
@@ -23,7 +29,7 @@ from crystal_fourier.visual.sections import (
     render_sections,
     section_values,
 )
-from crystal_fourier.visual.symmetry_elements import (
+from crystal_fourier.visual._symmetry_elements import (
     AxisPoint,
     InversionPoint,
     PlaneLine,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from crystal_fourier.atomic import atomic_write_bytes
+from crystal_fourier._atomic import atomic_write_bytes
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["FORMATS", "STYLE", "DPI", "require_matplotlib", "render_figure", "write_bytes_atomic"]

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from crystal_fourier.derive.bases import (
+from crystal_fourier.derive._bases import (
     WORK_LIMIT_BYTES, WORK_LIMIT_SECONDS, _BoundedCache, basis, check_work, work_estimate)
 from crystal_fourier.errors import CrystalFourierError
 
-basis_module = sys.modules["crystal_fourier.derive.bases"]  # the package re-exports the function under this name
+basis_module = sys.modules["crystal_fourier.derive._bases"]  # the package re-exports the function under this name
 
 
 def test_the_cache_keeps_at_most_its_capacity_least_recent_first():

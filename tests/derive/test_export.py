@@ -5,7 +5,7 @@ import json
 import pytest
 
 from crystal_fourier.derive import basis
-from crystal_fourier.derive.export import basis_document, render, to_json, to_latex, to_text
+from crystal_fourier.derive._export import basis_document, render, to_json, to_latex, to_text
 from crystal_fourier.errors import CrystalFourierError
 
 

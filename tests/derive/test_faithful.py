@@ -3,7 +3,7 @@
 import pytest
 
 from crystal_fourier.derive import Operation, space_group
-from crystal_fourier.derive.faithful import basis_symmetry, faithful_cutoff, holohedry_rotations, is_faithful
+from crystal_fourier.derive._faithful import basis_symmetry, faithful_cutoff, holohedry_rotations, is_faithful
 
 UNFAITHFUL_AT_R5 = (203, 209, 219, 226, 228)
 

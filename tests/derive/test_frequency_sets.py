@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.derive import basis, frequency_set, shell_frequencies, space_group
-from crystal_fourier.derive.frequency_sets import FrequencySet, check_shell_cutoff, norm3
+from crystal_fourier.derive._frequency_sets import FrequencySet, check_shell_cutoff, norm3
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
@@ -153,11 +153,11 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
 
 def _callers():
     from crystal_fourier.derive import basis
-    from crystal_fourier.derive.bases import work_estimate
-    from crystal_fourier.derive.codegen import iter_directory
-    from crystal_fourier.runtime.network.invariant_bases import invariant_basis
-    from crystal_fourier.runtime.network.routing import RoutingEncoder
-    from crystal_fourier.runtime.network.routing_tables import slot_frequencies
+    from crystal_fourier.derive._bases import work_estimate
+    from crystal_fourier.derive._codegen import iter_directory
+    from crystal_fourier.runtime.network._invariant_bases import invariant_basis
+    from crystal_fourier.runtime.network._routing import RoutingEncoder
+    from crystal_fourier.runtime.network._routing_tables import slot_frequencies
 
     return {
         "check_shell_cutoff": check_shell_cutoff,

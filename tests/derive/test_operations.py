@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crystal_fourier.derive import DEN, Operation, space_group
-from crystal_fourier.derive.operations import operations_as_arrays, unimodular_matrices
+from crystal_fourier.derive._operations import operations_as_arrays, unimodular_matrices
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 

@@ -17,7 +17,7 @@ from crystal_fourier.derive import (
     space_group,
     standard_hall_number,
 )
-from crystal_fourier.derive.space_groups import STANDARD_CHOICES
+from crystal_fourier.derive._space_groups import STANDARD_CHOICES
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 

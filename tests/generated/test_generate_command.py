@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive.codegen import render_directory
+from crystal_fourier.derive._codegen import render_directory
 
 ARGS = ["generate", "--shell", "box", "--cutoff", "1", "--groups", "1,14,Fm-3m"]
 
@@ -108,7 +108,7 @@ def test_check_reports_stray_temporaries_and_unknown_modules(tmp_path, capsys):
 
 def test_files_are_written_group_by_group(tmp_path, monkeypatch):
     # The generator hands over one file at a time: a failure midway leaves the earlier files written.
-    from crystal_fourier.derive import codegen
+    from crystal_fourier.derive import _codegen as codegen
 
     real = codegen.render_group_module
     calls = []
@@ -121,7 +121,7 @@ def test_files_are_written_group_by_group(tmp_path, monkeypatch):
 
     monkeypatch.setattr(codegen, "render_group_module", failing)
     with pytest.raises(MemoryError):
-        from crystal_fourier.commands.generate import run
+        from crystal_fourier._commands.generate import run
         import argparse
         run(argparse.Namespace(out=tmp_path, groups="1-5", shipped=False, shell="box", cutoff=1, check=False,
                                force=False))

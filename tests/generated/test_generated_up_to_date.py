@@ -12,9 +12,9 @@ import pytest
 
 from crystal_fourier._version import GENERATOR_VERSION, __version__
 from crystal_fourier.cli import main
-from crystal_fourier.derive.codegen import (LEDGER, SHIPPED, check_ledger, directory_name, reference_render_sha256,
+from crystal_fourier.derive._codegen import (LEDGER, SHIPPED, check_ledger, directory_name, reference_render_sha256,
                                             render_package)
-from crystal_fourier.derive.stamps import read_stamp, verify_stamp
+from crystal_fourier.derive._stamps import read_stamp, verify_stamp
 from crystal_fourier.errors import CrystalFourierError
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"

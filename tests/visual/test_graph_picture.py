@@ -11,7 +11,7 @@ from crystal_fourier.derive import basis
 
 from crystal_fourier.cli import main
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.visual.graph_picture import ABSENT_COLOUR, MAX_NODES, graph_layout, render_graph
+from crystal_fourier.visual._graph_picture import ABSENT_COLOUR, MAX_NODES, graph_layout, render_graph
 
 needs_matplotlib = pytest.mark.usefixtures("matplotlib_required")
 LAYOUT_TOLERANCE = 1e-12  # positions are integer combinations of (1, 0) and (1/2, sqrt 3/2)

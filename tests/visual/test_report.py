@@ -13,7 +13,7 @@ from crystal_fourier.derive import basis
 from crystal_fourier.cli import main
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.visual._browser import console_messages, render_page
-from crystal_fourier.visual.report import MAX_FORMULAS, _environment, render_report, report_context, write_report
+from crystal_fourier.visual._report import MAX_FORMULAS, _environment, render_report, report_context, write_report
 
 pytestmark = pytest.mark.usefixtures("matplotlib_required")
 

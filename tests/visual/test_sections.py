@@ -12,7 +12,7 @@ from crystal_fourier.derive import DEN, basis
 from crystal_fourier.cli import main
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import FLOAT_TOLERANCE
-from crystal_fourier.visual.sections import (
+from crystal_fourier.visual._sections import (
     MAX_GRID,
     Section,
     check_function_index,

@@ -10,7 +10,7 @@ from crystal_fourier.derive import DEN, space_group
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS, REPRESENTATIVE_SETTINGS
-from crystal_fourier.visual.symmetry_elements import InversionPoint, in_plane_axes, section_elements
+from crystal_fourier.visual._symmetry_elements import InversionPoint, in_plane_axes, section_elements
 
 F = Fraction
 

@@ -19,10 +19,10 @@ SCRIPT = textwrap.dedent('''
     import sys
     import numpy as np
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.learning.batching import sample_from_arrays
-    from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
-    from crystal_fourier.runtime.learning.training import TrainConfig, fit
+    from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime.learning._training import TrainConfig, fit
 
 
     def samples():
@@ -70,7 +70,7 @@ def test_two_gloo_processes_train_like_one(script, tmp_path):
     spec = importlib.util.spec_from_file_location("ddp_train", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from crystal_fourier.runtime.learning.training import fit, load_trained
+    from crystal_fourier.runtime.learning._training import fit, load_trained
 
     samples = module.samples()
     single = fit(samples, module.CONFIG, tmp_path / "single")

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from crystal_fourier.atomic import exclusive_lock
+from crystal_fourier._atomic import exclusive_lock
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning.model_files import check_device, load_torch_file
-from crystal_fourier.runtime.learning.training import fit, load_trained
+from crystal_fourier.runtime.learning._model_files import check_device, load_torch_file
+from crystal_fourier.runtime.learning._training import fit, load_trained
 
 from .test_training import tiny_config, tiny_samples
 
@@ -127,7 +127,7 @@ def _edit_json(path, change):
     (lambda d: d["train"].update(holdout_groups=[999]), "held-out group"),
 ])
 def test_bad_config_is_refused_before_anything_is_built(saved, tmp_path, change, message, monkeypatch):
-    import crystal_fourier.runtime.network.model as model_module
+    import crystal_fourier.runtime.network._model as model_module
 
     model = _copy(saved, tmp_path)
     _edit_json(model / "config.json", change)
@@ -189,8 +189,8 @@ def test_a_second_trainer_of_the_same_directory_is_refused(tmp_path):
 
 KILLED_TRAINER = textwrap.dedent("""
     import importlib.util, os, signal, sys
-    from crystal_fourier import atomic
-    from crystal_fourier.runtime.learning.training import fit
+    from crystal_fourier import _atomic as atomic
+    from crystal_fourier.runtime.learning._training import fit
 
     spec = importlib.util.spec_from_file_location("test_training", sys.argv[2])
     helpers = importlib.util.module_from_spec(spec)
@@ -235,7 +235,7 @@ def test_a_huge_target_is_refused_not_trained_to_infinity(tmp_path):
     with pytest.raises(CrystalFourierError, match="magnitude 1e\\+300"):
         fit(samples, tiny_config(epochs=1), tmp_path / "m")
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
-    from crystal_fourier.runtime.learning.training import Normalizer
+    from crystal_fourier.runtime.learning._training import Normalizer
 
     with pytest.raises(CrystalFourierError, match="overflow"):
         Normalizer.fit([1e300, -1e300, 1.0])

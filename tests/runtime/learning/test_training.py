@@ -12,9 +12,9 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning.batching import sample_from_arrays
-from crystal_fourier.runtime.network.model import ModelConfig
-from crystal_fourier.runtime.learning.training import (
+from crystal_fourier.runtime.learning._batching import sample_from_arrays
+from crystal_fourier.runtime.network._model import ModelConfig
+from crystal_fourier.runtime.learning._training import (
     TrainConfig,
     fit,
     load_trained,
@@ -35,7 +35,7 @@ GROUPS = (1, 2, 4, 14, 62, 139, 166, 194, 225)
 @lru_cache(maxsize=1)
 def tiny_samples() -> tuple:
     """36 random crystals of 9 groups; the target depends on species and density."""
-    from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
+    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
 
     samples = []
     for seed, number in enumerate(GROUPS * 4):
@@ -145,7 +145,7 @@ def test_log_target_needs_positive_values(tmp_path):
 
 
 def test_pretrained_encoder_must_not_have_seen_the_holdout(tmp_path):
-    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, pretrain
+    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, pretrain
 
     config = tiny_config("cft", epochs=1, holdout_groups=(2, 225))
     pretrain(PretrainConfig(groups=(1, 2, 4), pairs_per_group=4, epochs=1, progress=False, model=config.model),
@@ -167,8 +167,8 @@ def test_load_trained_names_missing_files(tmp_path):
 
 
 def test_parser_defaults_match_the_model_config():
-    from crystal_fourier.commands.train import MODEL_DEFAULTS, MODEL_KINDS
-    from crystal_fourier.runtime.network.model import MODEL_KINDS as KINDS
+    from crystal_fourier._commands.train import MODEL_DEFAULTS, MODEL_KINDS
+    from crystal_fourier.runtime.network._model import MODEL_KINDS as KINDS
 
     defaults = ModelConfig()
     assert MODEL_KINDS == KINDS
@@ -181,10 +181,10 @@ def test_parser_defaults_match_the_model_config():
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
-    from crystal_fourier.runtime.structure_io.cif import write_cif
-    from crystal_fourier.runtime.data.datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io.poscar import write_poscar
-    from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
+    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
+    from crystal_fourier.runtime.structure_io._poscar import write_poscar
+    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
 
     folder = tmp_path_factory.mktemp("data")
     rows, crystals = [], []
@@ -261,7 +261,7 @@ def test_zero_shot_report_from_the_command_line(data_files, tmp_path, capsys):
 
 
 def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_path, monkeypatch):
-    from crystal_fourier.runtime.learning import training
+    from crystal_fourier.runtime.learning import _training as training
 
     scores = iter([0.5, 0.3, 0.4, 0.35, 0.2] * 4)   # best at epoch 2; epochs 3 and 4 are worse
     evaluate = training.evaluate_samples

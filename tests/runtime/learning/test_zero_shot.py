@@ -10,7 +10,7 @@ import pytest
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning.zero_shot import centrosymmetric_groups, gb_gap, holdout_groups, zero_shot_report
+from crystal_fourier.runtime.learning._zero_shot import centrosymmetric_groups, gb_gap, holdout_groups, zero_shot_report
 
 
 def test_centrosymmetric_groups_are_those_with_inversion():
@@ -55,12 +55,12 @@ def test_report_rows_and_gap():
 
 
 def test_zero_shot_study_end_to_end(tmp_path):
-    from crystal_fourier.runtime.learning.batching import sample_from_arrays
-    from crystal_fourier.runtime.network.model import ModelConfig
-    from crystal_fourier.runtime.learning.pretraining import PretrainConfig, load_pretrained
-    from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
-    from crystal_fourier.runtime.learning.training import TrainConfig
-    from crystal_fourier.runtime.learning.zero_shot import run_zero_shot
+    from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, load_pretrained
+    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 
     samples = []
     for seed, number in enumerate([1, 2, 4, 14, 62, 194, 225] * 4):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning.batching import sample_from_arrays
-from crystal_fourier.runtime.network.classical import (
+from crystal_fourier.runtime.learning._batching import sample_from_arrays
+from crystal_fourier.runtime.network._classical import (
     CLASSICAL_KINDS,
     N_BASE_FEATURES,
     N_DISTANCE_BINS,
@@ -16,9 +16,9 @@ from crystal_fourier.runtime.network.classical import (
     feature_matrix,
     fit_classical,
 )
-from crystal_fourier.runtime.network.neighbourhood import INVARIANCE_TOLERANCE, lattice_from_features
-from crystal_fourier.runtime.symmetry.random_crystals import random_crystal
-from crystal_fourier.runtime.learning.training import TrainConfig, training_split
+from crystal_fourier.runtime.network._neighbourhood import INVARIANCE_TOLERANCE, lattice_from_features
+from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+from crystal_fourier.runtime.learning._training import TrainConfig, training_split
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 
@@ -155,7 +155,7 @@ def test_ridge_path_equals_scikit_learn_ridge(n_train):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-    from crystal_fourier.runtime.network.classical import _ridge
+    from crystal_fourier.runtime.network._classical import _ridge
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n_train + 100, 10))
@@ -172,7 +172,7 @@ def test_ridge_path_equals_scikit_learn_ridge(n_train):
 def test_zero_shot_report_like_the_transformers(synthetic):
     import dataclasses
 
-    from crystal_fourier.runtime.network.classical import classical_zero_shot
+    from crystal_fourier.runtime.network._classical import classical_zero_shot
 
     samples, features = synthetic
     labelled = [dataclasses.replace(s.with_target(float(np.mean(s.numbers == 29))), number=2 if k % 3 == 0 else 1)

@@ -10,8 +10,8 @@ import crystal_fourier
 from crystal_fourier._version import GENERATOR_VERSION
 from crystal_fourier.derive import basis
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network import invariant_bases as loader
-from crystal_fourier.runtime.network.invariant_bases import cache_directory, invariant_basis
+from crystal_fourier.runtime.network import _invariant_bases as loader
+from crystal_fourier.runtime.network._invariant_bases import cache_directory, invariant_basis
 from crystal_fourier.testing import assert_generated_matches_symbolic, assert_invariant
 
 

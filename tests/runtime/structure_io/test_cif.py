@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io.cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif, write_cif
-from crystal_fourier.runtime.structure_io.structures import Crystal, cell_parameters
+from crystal_fourier.runtime.structure_io._cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif, write_cif
+from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters
 
 CELL = """_cell_length_a 5.6402(3)
 _cell_length_b 5.6402(3)
@@ -282,7 +282,7 @@ def test_byte_order_mark_is_read(tmp_path):
 
 
 def test_symmetry_operations_are_parsed_by_the_derive_parser():
-    import crystal_fourier.runtime.structure_io.cif as module
+    import crystal_fourier.runtime.structure_io._cif as module
 
     source = open(module.__file__).read()
     assert "Operation.parse" in source and "def _parse_operation" not in source
@@ -318,7 +318,7 @@ def _symbol_only_cif(crystal, hall_number, symbol) -> str:
 
 
 def _two_origin_groups():
-    from crystal_fourier.runtime.structure_io.cif import _origin_choices
+    from crystal_fourier.runtime.structure_io._cif import _origin_choices
 
     return [n for n in range(1, 231) if _origin_choices(n)]
 
@@ -344,8 +344,8 @@ def test_symbol_only_files_never_become_another_crystal_all_groups(number, choic
 def _crystals_of(number, count):
     """``count`` crystals of exactly group ``number``: a special orbit (Cu) and a general one (Al) each."""
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, orbit, random_lattice
-    from crystal_fourier.runtime.symmetry.standardization import detect_group
+    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+    from crystal_fourier.runtime.symmetry._standardization import detect_group
 
     group, found = space_group(number), []
     for seed in range(200):
@@ -364,8 +364,8 @@ def _crystals_of(number, count):
 
 def _check_symbol_only(number, choice):
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.structure_io.cif import _origin_choices
-    from crystal_fourier.runtime.symmetry.standardization import standardize
+    from crystal_fourier.runtime.structure_io._cif import _origin_choices
+    from crystal_fourier.runtime.symmetry._standardization import standardize
 
     hall = _origin_choices(number)[choice]
     decided = refused = 0
@@ -390,7 +390,7 @@ def _check_symbol_only(number, choice):
 
 
 def test_bare_rhombohedral_symbol_takes_the_axes_from_the_cell():
-    from crystal_fourier.runtime.structure_io.structures import lattice_from_parameters
+    from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
 
     hexagonal = lattice_from_parameters(4.0, 4.0, 10.0, 90, 90, 120)
     rhombohedral = lattice_from_parameters(4.1, 4.1, 4.1, 60.0, 60.0, 60.0)

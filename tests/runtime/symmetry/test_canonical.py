@@ -27,8 +27,8 @@ import pytest
 import spglib
 
 from crystal_fourier.derive import space_group, standard_hall_number
-from crystal_fourier.runtime.symmetry.random_crystals import _candidate_point, orbit, random_lattice
-from crystal_fourier.runtime.symmetry.standardization import (
+from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+from crystal_fourier.runtime.symmetry._standardization import (
     _SHIFT_DEN,
     _canonical,
     _linear_parts,
@@ -37,7 +37,7 @@ from crystal_fourier.runtime.symmetry.standardization import (
     detect_group,
     standardize,
 )
-from crystal_fourier.runtime.structure_io.structures import Crystal
+from crystal_fourier.runtime.structure_io._structures import Crystal
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees
@@ -222,7 +222,7 @@ PREDICTION_TOLERANCE = 1e-5   # float32 model output; the atom sets above agree 
 def network():
     import torch
 
-    from crystal_fourier.runtime.network.model import ModelConfig, build_model
+    from crystal_fourier.runtime.network._model import ModelConfig, build_model
 
     torch.manual_seed(0)
     config = ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
@@ -231,7 +231,7 @@ def network():
 
 def prediction_spread(network, number: int) -> float:
     """max - min of an (untrained, seeded) CFT's predictions over every description of one crystal."""
-    from crystal_fourier.runtime.learning.training import predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
 
     crystal = crystal_of(number)
     records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in descriptions(crystal, number)]
@@ -253,7 +253,7 @@ def test_predictions_agree_over_every_description_all_groups(network, number):
 
 
 def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
-    from crystal_fourier.runtime.symmetry.standardization import _LOOKUP_GRID, _site_index
+    from crystal_fourier.runtime.symmetry._standardization import _LOOKUP_GRID, _site_index
 
     rng = np.random.default_rng(0)
     sites = rng.random((500, 3))
@@ -272,7 +272,7 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
 
     import spglib as spg
 
-    from crystal_fourier.runtime.symmetry.standardization import _assign_to_sites, _group_table
+    from crystal_fourier.runtime.symmetry._standardization import _assign_to_sites, _group_table
 
     crystal = supercell(crystal_of(227), (2, 1, 1))
     rng = np.random.default_rng(1)

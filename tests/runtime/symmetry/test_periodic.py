@@ -1,4 +1,4 @@
-"""runtime/symmetry/periodic.py: minimum-image distances, exact for any cell shape."""
+"""runtime/symmetry/_periodic.py: minimum-image distances, exact for any cell shape."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry.periodic import minimum_image_norms, niggli_reduced, periodic_distances
+from crystal_fourier.runtime.symmetry._periodic import minimum_image_norms, niggli_reduced, periodic_distances
 
 DISTANCE_TOLERANCE = 1e-10
 """Angstrom; float64 distances of a few Angstrom computed two ways agree to ~1e-14."""

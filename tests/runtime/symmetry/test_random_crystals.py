@@ -10,15 +10,15 @@ import spglib
 
 from crystal_fourier.derive import DEN, space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry.random_crystals import (
+from crystal_fourier.runtime.symmetry._random_crystals import (
     EMT_SPECIES,
     fixed_points,
     orbit,
     random_crystal,
     random_lattice,
 )
-from crystal_fourier.runtime.symmetry.periodic import periodic_distances
-from crystal_fourier.runtime.structure_io.structures import atomic_number, cell_parameters
+from crystal_fourier.runtime.symmetry._periodic import periodic_distances
+from crystal_fourier.runtime.structure_io._structures import atomic_number, cell_parameters
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
 MAX_ATOMS = 16

@@ -19,9 +19,9 @@ import spglib
 
 from crystal_fourier.derive import DEN, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry.random_crystals import orbit, random_crystal
-from crystal_fourier.runtime.symmetry.standardization import DEFAULT_SYMPREC, _group_table, detect_group, standardize
-from crystal_fourier.runtime.structure_io.structures import Crystal, lattice_from_parameters
+from crystal_fourier.runtime.symmetry._random_crystals import orbit, random_crystal
+from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, _group_table, detect_group, standardize
+from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
 
 # triclinic, monoclinic P and C, orthorhombic P and F (two origins), tetragonal polar chiral,
 # tetragonal I with two origins, trigonal R (hexagonal axes), hexagonal, cubic P/F/I

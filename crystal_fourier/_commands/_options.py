@@ -1,0 +1,188 @@
+"""Arguments shared by several subcommands, parsed into exact values."""
+
+from __future__ import annotations
+
+import argparse
+
+from crystal_fourier.derive._space_groups import parse_groups  # re-exported: the option parsers' users import it here
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
+           "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option", "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
+           "parse_species"]
+
+
+def _integer(text: str, expected: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (a cutoff)."""
+    value = _integer(text, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"cutoff must be an integer >= 0, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a size, a count)."""
+    value = _integer(text, "a positive integer")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def worker_count(text: str) -> int:
+    """argparse type: a number of processes, 1 to 4 x the CPU cores (more only thrash, or exhaust the process table)."""
+    import os
+
+    value = positive_int(text)
+    largest = 4 * (os.cpu_count() or 1)
+    if value > largest:
+        raise argparse.ArgumentTypeError(f"at most {largest} worker processes on this machine, got {value}")
+    return value
+
+
+def nonnegative_index(text: str) -> int:
+    """argparse type: an index, an integer >= 0."""
+    value = _integer(text, "an integer >= 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an index >= 0, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a random seed, an integer in 0 to 2**63 - 1 (numpy refuses negative seeds)."""
+    value = _integer(text, "an integer >= 0")
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"a seed must be an integer in 0 to 2**63-1, got {value}")
+    return value
+
+
+def _finite(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (a learning rate, a tolerance)."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def dropout_float(text: str) -> float:
+    """argparse type: a probability in [0, 1)."""
+    value = _finite(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5, *, allow_large: bool = False) -> None:
+    """--cutoff N (ball radius R or box size K) and --shell ball|box; with ``allow_large`` also --allow-large."""
+    parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,
+                        help=f"ball radius R or box size K, an integer >= 0 (default {default_cutoff})")
+    parser.add_argument("--shell", choices=("ball", "box"), default="ball",
+                        help="frequency shell of CONVENTIONS.md (default ball)")
+    if allow_large:
+        add_allow_large_option(parser)
+
+
+def add_allow_large_option(parser: argparse.ArgumentParser) -> None:
+    """--allow-large: go ahead with work estimated beyond the limits (README, resource limits)."""
+    parser.add_argument("--allow-large", action="store_true",
+                        help="go ahead even when the estimated time or memory exceeds the limits (5 min, 2 GiB)")
+
+
+def check_cutoff_work(groups, args, what: str, *, render: bool = False) -> None:
+    """Refuse, before any work, a cutoff whose estimated cost for ``groups`` exceeds the limits (unless --allow-large).
+
+    ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
+    """
+    from crystal_fourier.derive._bases import check_work, work_estimate
+
+    total = None
+    for group in groups:
+        hall = getattr(group, "hall_number", None)
+        estimate = work_estimate(group, args.cutoff, args.shell, hall_number=hall, render=render)
+        total = estimate if total is None else total + estimate
+    if total is not None:
+        check_work(total, what, getattr(args, "allow_large", False))
+
+
+def add_group_argument(parser: argparse.ArgumentParser) -> None:
+    """GROUP (number 1-230 or symbol) and --hall H (1-530) for another setting."""
+    parser.add_argument("group", metavar="GROUP", nargs="?",
+                        help="space group: number 1-230 or symbol such as Fd-3m, 'P 1 21/c 1' (standard setting)")
+    parser.add_argument("--hall", type=positive_int, default=None, metavar="H",
+                        help="Hall number 1-530 selecting a setting (origin choice 1, other axes, ...)")
+
+
+def resolve_group(args):
+    """The SpaceGroup named by GROUP and/or --hall."""
+    from crystal_fourier.derive import space_group
+
+    if args.group is None and args.hall is None:
+        raise CrystalFourierError("give a GROUP (number 1-230 or symbol) or --hall H")
+    return space_group(args.group, hall_number=args.hall)
+
+
+def add_groups_option(parser: argparse.ArgumentParser) -> None:
+    """--groups LIST: numbers, ranges or symbols, comma-separated (default all 230)."""
+    parser.add_argument("--groups", default=None, metavar="LIST",
+                        help="comma-separated numbers, ranges or symbols, e.g. '1-230' or '225,Fd-3m' (default: all 230)")
+
+
+def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> None:
+    """--symprec A: spglib's distance tolerance for the standardization.
+
+    ``from_model=False`` (train): default :data:`~crystal_fourier.runtime.symmetry._tolerances.DEFAULT_SYMPREC`,
+    stored in the model. ``from_model=True`` (predict, evaluate): default None, meaning the value
+    stored in the model's config.json.
+    """
+    from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC
+
+    if from_model:
+        parser.add_argument("--symprec", type=positive_float, default=None, metavar="A",
+                            help="spglib tolerance in Angstrom for the standardization (default: the one the model "
+                                 "was trained with, stored in its config.json)")
+    else:
+        parser.add_argument("--symprec", type=positive_float, default=DEFAULT_SYMPREC, metavar="A",
+                            help=f"spglib tolerance in Angstrom (default {DEFAULT_SYMPREC}); stored in the model "
+                                 "and reused by predict and evaluate")
+
+
+def parse_species(text: str | None) -> list[str] | None:
+    """'Na,Cl' or 'Na Cl' -> ['Na', 'Cl'] (each checked to be an element); None stays None.
+
+    >>> parse_species("Na, cl")
+    ['Na', 'Cl']
+    """
+    from crystal_fourier.runtime.structure_io._structures import element_symbol
+
+    if text is None:
+        return None
+    names = [item for item in text.replace(",", " ").split() if item]
+    if not names:
+        raise CrystalFourierError("--species must name at least one element, e.g. --species Na,Cl")
+    return [element_symbol(name, where="--species") for name in names]
+
+
+def add_species_option(parser: argparse.ArgumentParser) -> None:
+    """--species LIST: the elements of VASP 4 POSCARs, which have no species line."""
+    parser.add_argument("--species", default=None, metavar="LIST",
+                        help="elements of VASP 4 POSCAR files (no species line), in the order of their counts, "
+                             "e.g. Na,Cl (without it, a comment line that lists the elements is used); where a "
+                             "file has a species line, it must agree")

@@ -1,0 +1,33 @@
+"""``crystal-fourier basis GROUP``: print a group's exact basis (text, LaTeX or JSON)."""
+
+from __future__ import annotations
+
+import sys
+
+from crystal_fourier._commands._options import (
+    add_cutoff_arguments,
+    add_group_argument,
+    check_cutoff_work,
+    resolve_group,
+)
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("basis", help="print the symmetry-adapted basis of one group",
+                                   description="Print the exact real basis of GROUP: operations, orbits, "
+                                               "absences with witnesses, closed forms.")
+    add_group_argument(parser)
+    add_cutoff_arguments(parser, allow_large=True)
+    parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.derive import basis
+    from crystal_fourier.derive._export import render
+
+    group = resolve_group(args)
+    check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",
+                      render=True)
+    sys.stdout.write(render(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.format))
+    return 0

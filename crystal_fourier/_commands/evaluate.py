@@ -1,0 +1,49 @@
+"""``crystal-fourier evaluate``: metrics of a saved model on a labelled data file."""
+
+from __future__ import annotations
+
+from crystal_fourier._commands._options import add_symprec_option, positive_int
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="MAE, RMSE and per-group errors of a saved model on a data file",
+        description="Evaluate a model directory from `crystal-fourier train` on a labelled data file; prints the "
+                    "metrics as JSON (errors in log10 units for models trained with --log-target).")
+    parser.add_argument("--model", required=True, metavar="DIR", help="model directory")
+    parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
+    parser.add_argument("--target", default=None, metavar="NAME",
+                        help="property column (default: the trained one; another one is refused)")
+    parser.add_argument("--out", default=None, metavar="FILE", help="also write the JSON here")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
+    parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
+    add_symprec_option(parser, from_model=True)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier._commands.train import check_device, load_samples
+    from crystal_fourier.runtime.learning._training import load_trained
+
+    if args.device is not None:
+        check_device(args.device)
+    from crystal_fourier._atomic import atomic_write_text, json_safe, json_text
+
+    trained = load_trained(args.model, device=args.device)
+    target = args.target or trained.config.target
+    if target != trained.config.target:
+        raise CrystalFourierError(f"{args.model} predicts {trained.config.target!r}; scoring it against {target!r} "
+                                  f"compares different quantities (omit --target, or use --target {trained.config.target})")
+    symprec = args.symprec if args.symprec is not None else trained.config.symprec
+    samples = load_samples(args.data, target, symprec, args.limit)
+    metrics = trained.evaluate(samples)
+    metrics["target"] = target
+    metrics["symprec"] = symprec
+    text = json_text(json_safe(metrics))  # strict JSON: a NaN or infinite error is written as null
+    if args.out:
+        atomic_write_text(args.out, text)
+    print(text, end="")
+    return 0

@@ -1,0 +1,137 @@
+"""``crystal-fourier generate``: render the flat torch modules of one shell and cutoff.
+
+Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
+(see :mod:`crystal_fourier.derive._codegen`) atomically, leaving unchanged files untouched.
+Files are rendered and written group by group (bounded memory at any cutoff). ``--check``
+writes nothing and exits 1 with a unified diff when the files on disk differ from what the
+generator produces now, or when a directory holds stray files (temporaries of an interrupted
+write, modules the generator no longer makes). A file edited by hand (its body no longer matches its
+``output_sha256``) is never overwritten silently: ``--force`` does that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crystal_fourier._progress import progress_bar
+from crystal_fourier._commands._options import add_cutoff_arguments, add_groups_option, parse_groups
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``generate`` on the ``crystal-fourier`` subparsers."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="render the stamped torch modules of one shell and cutoff (generated/)",
+        description=(
+            "Render one nn.Module per space group (its exact tables behind the shared kernel) and "
+            "the index with the shell's frequencies into OUT/<shell>_<cutoff>/, atomically and "
+            "deterministically. Exit status: 0 up to date or written, 1 --check "
+            "found differences, 2 bad input or a hand-edited file."),
+    )
+    add_cutoff_arguments(parser)
+    add_groups_option(parser)
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="parent directory of <shell>_<cutoff>/, always explicit (the repository's "
+                             "generated/ for the shipped sets: `make generate`); never the installed package")
+    parser.add_argument("--shipped", action="store_true",
+                        help="all shipped sets (ball 5, ball 6) and generated/__init__.py instead of --shell/--cutoff")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 with a unified diff if any file differs")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite files that were edited by hand")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _progress(label: str):
+    """A wrapper for codegen's ``progress``: a bar over the groups, shown only on a terminal."""
+    return lambda iterable: progress_bar(iterable, label, None, unit="group")
+
+
+def _hand_edits(directory: Path, command: str) -> list[str]:
+    """Messages for the generated files in ``directory`` whose body no longer matches their output_sha256."""
+    from crystal_fourier.derive._stamps import verify_stamp
+    from crystal_fourier.derive._writer import read_text
+
+    messages = []
+    for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
+        text = read_text(path)
+        try:
+            verify_stamp(text, path, regenerate=command)
+        except CrystalFourierError as error:
+            messages.append(str(error))
+    return messages
+
+
+def _strays(directory: Path, produced: set[str], complete: bool) -> list[Path]:
+    """Temporaries left by an interrupted write, and (for a complete set) modules the generator no longer makes."""
+    if not directory.is_dir():
+        return []
+    strays = sorted(directory.glob(".*.tmp"))
+    if complete:
+        strays += sorted(path for path in directory.glob("*.py") if path.name not in produced)
+    return strays
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate (or ``--check``) the requested directories, group by group; returns the exit status.
+
+    Files are rendered and written one at a time (memory bounded by one group's derivation);
+    hand-edited files are looked for before anything is written.
+    """
+    from crystal_fourier._atomic import remove_stale_temporaries
+    from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory, render_package
+    from crystal_fourier.derive._writer import unified_diff, write_files
+
+    out = args.out
+    if out.exists() and not out.is_dir():
+        raise CrystalFourierError(f"--out {out} is not a directory")
+    groups = None if args.groups is None else parse_groups(args.groups)
+    requests = SHIPPED if args.shipped else ((args.shell, args.cutoff),)
+    status = 0
+    for shell, cutoff in requests:
+        directory = out / directory_name(shell, cutoff)
+        command = f"crystal-fourier generate --shell {shell} --cutoff {cutoff} --out {args.out}"
+        edits = _hand_edits(directory, command)
+        if edits and not args.force and not args.check:
+            raise CrystalFourierError(f"{len(edits)} file(s) under {directory} were edited by hand; nothing "
+                                      f"was written. First: {edits[0]}")
+        produced, changed = set(), 0
+        for name, text in iter_directory(shell, cutoff, groups, progress=_progress(directory_name(shell, cutoff))):
+            produced.add(name)
+            if not args.check:
+                remove_stale_temporaries(directory / name)
+            for change in write_files({directory / name: text}, dry_run=args.check):
+                changed += 1
+                if args.check:
+                    sys.stdout.write(unified_diff(change))
+        strays = _strays(directory, produced, complete=groups is None)
+        if args.check:
+            for message in edits:
+                print(message, file=sys.stderr)
+            for path in strays:
+                print(f"{path}: not written by the generator (an interrupted write or a module it no longer "
+                      "makes); delete it", file=sys.stderr)
+            if changed or edits or strays:
+                print(f"{directory}: {changed} of {len(produced)} files differ from the generator's output, "
+                      f"{len(strays)} stray file(s); run `{command}` to update them", file=sys.stderr)
+                status = 1
+            else:
+                print(f"{directory}: {len(produced)} files up to date")
+            continue
+        note = f"; {len(strays)} stray file(s) not written by the generator: {strays[0].name} ..." if strays else ""
+        print(f"{directory}: {changed} written, {len(produced) - changed} unchanged{note}")
+    if args.shipped:  # the package marker of generated/ names the shipped sets
+        package = {out / "__init__.py": render_package()}
+        changes = write_files(package, dry_run=args.check)
+        if args.check and changes:
+            sys.stdout.write(unified_diff(changes[0]))
+            print(f"{out / '__init__.py'} differs from the generator's output; run `crystal-fourier generate "
+                  f"--shipped --out {out}`", file=sys.stderr)
+            status = 1
+    return status

@@ -1,0 +1,56 @@
+"""``crystal-fourier graph GROUP``: export the dual graph (DOT or JSON)."""
+
+from __future__ import annotations
+
+import sys
+
+from crystal_fourier._commands._options import (
+    add_cutoff_arguments,
+    add_group_argument,
+    check_cutoff_work,
+    resolve_group,
+)
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("graph", help="export the dual graph of one group",
+                                   description="Nodes are frequencies; each operation (R, t) gives an edge "
+                                               "k -> R^T k labelled with the phase k.t in 24ths.")
+    add_group_argument(parser)
+    add_cutoff_arguments(parser, default_cutoff=2, allow_large=True)
+    parser.add_argument("--format", choices=("dot", "json", "png", "svg"), default="dot",
+                        help="output format (png, svg: a picture, needs --out and matplotlib)")
+    parser.add_argument("--out", default=None, metavar="FILE", help="output file of a png or svg picture")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.derive import basis, graph_to_dot, graph_to_json
+
+    if args.format in ("png", "svg") and args.out is not None:
+        from pathlib import Path
+
+        from crystal_fourier.errors import CrystalFourierError
+
+        suffix = Path(args.out).suffix.lower()
+        if suffix != f".{args.format}":
+            raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
+                                      f"name it FILE.{args.format} (or choose --format {suffix[1:] or 'png'})")
+    group = resolve_group(args)
+    check_cutoff_work([group], args, f"the dual graph of group {group.number} at {args.shell} cutoff {args.cutoff}")
+    derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
+    if args.format in ("png", "svg"):
+        from crystal_fourier.visual._graph_picture import write_graph_picture
+
+        write_graph_picture(derived, args.format, args.out)
+        return 0
+    if args.out is not None:  # was an argparse error before png/svg; never ignore it silently
+        from crystal_fourier.errors import CrystalFourierError
+
+        raise CrystalFourierError("--out is for --format png or svg; dot and json are written to standard output")
+    if args.format == "json":
+        sys.stdout.write(graph_to_json(derived.graph))
+    else:
+        d = derived.decomposition
+        sys.stdout.write(graph_to_dot(derived.graph, d.orbit_of, d.absent[d.orbit_of]))
+    return 0

@@ -1,0 +1,56 @@
+"""``crystal-fourier plot GROUP``: a basis function on a section of the unit cell, as a heat map (PNG or SVG)."""
+
+from __future__ import annotations
+
+from crystal_fourier._commands._options import (add_cutoff_arguments, add_group_argument, check_cutoff_work,
+                                               nonnegative_index, positive_int, resolve_group)
+from crystal_fourier.errors import CrystalFourierError
+
+_SUFFIXES = {".png": "png", ".svg": "svg"}
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "plot", help="draw basis functions on a section of the unit cell (needs matplotlib)",
+        description="Heat map of one real basis function (--function I) or of the first 16 (--all) on the plane "
+                    "section x=, y= or z= of the unit cell, with the cell outline and the symmetry elements "
+                    "perpendicular to the section (rotation and screw axes, mirror and glide planes) and the "
+                    "inversion centres in it. Needs the optional extra: pip install 'crystal-fourier[plot]'.")
+    add_group_argument(parser)
+    add_cutoff_arguments(parser, allow_large=True)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--function", type=nonnegative_index, metavar="I",
+                       help="index of the real basis function (0 is the constant k = 0; see crystal-fourier basis)")
+    which.add_argument("--all", action="store_true", help="a grid of the first 16 functions")
+    parser.add_argument("--section", default="z=0", metavar="AXIS=LEVEL",
+                        help="the plane section, e.g. z=0.25, z=1/4 or x=0 (default z=0)")
+    parser.add_argument("--resolution", type=positive_int, default=None, metavar="N",
+                        help="grid intervals per cell edge (default 96, or 48 with --all)")
+    parser.add_argument("--out", required=True, metavar="FILE.png", help="output picture (.png or .svg)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from crystal_fourier.derive import basis
+    from crystal_fourier.visual._render import require_matplotlib, write_bytes_atomic
+    from crystal_fourier.visual._sections import DEFAULT_RESOLUTION, Section, render_section, render_sections
+
+    out = Path(args.out)
+    fmt = _SUFFIXES.get(out.suffix.lower())
+    if fmt is None:
+        raise CrystalFourierError(f"--out {args.out!r}: the picture is PNG or SVG, name it FILE.png or FILE.svg")
+    section = Section.parse(args.section)
+    require_matplotlib()
+    group = resolve_group(args)
+    check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}")
+    derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
+    if args.all:
+        picture = render_sections(derived, None, section, resolution=args.resolution or 48, fmt=fmt)
+    else:
+        picture = render_section(derived, args.function, section, resolution=args.resolution or DEFAULT_RESOLUTION,
+                                 fmt=fmt)
+    write_bytes_atomic(out, picture)
+    print(f"wrote {out}")
+    return 0

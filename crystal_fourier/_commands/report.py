@@ -1,0 +1,41 @@
+"""``crystal-fourier report GROUP``: one self-contained HTML page about one group (needs matplotlib)."""
+
+from __future__ import annotations
+
+from crystal_fourier._commands._options import (
+    add_cutoff_arguments,
+    add_group_argument,
+    check_cutoff_work,
+    resolve_group,
+)
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report", help="write a self-contained HTML report of one group (needs matplotlib)",
+        description="One HTML page with the group's operations in xyz notation, the orbit table, the absences "
+                    "with their witnesses, the closed forms (typeset offline), the certificate and the pictures, "
+                    "all embedded: the page loads nothing. Written to DIR/sg<N>_hall<H>_<shell><cutoff>.html. "
+                    "Needs the optional extra: pip install 'crystal-fourier[plot]'.")
+    add_group_argument(parser)
+    add_cutoff_arguments(parser, allow_large=True)
+    parser.add_argument("--section", default="z=0", metavar="AXIS=LEVEL",
+                        help="the plane section of the heat maps, e.g. z=1/4 (default z=0)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="directory for the report (created if needed)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.derive import basis
+    from crystal_fourier.visual._render import require_matplotlib
+    from crystal_fourier.visual._report import write_report
+    from crystal_fourier.visual._sections import Section
+
+    section = Section.parse(args.section)
+    require_matplotlib()
+    group = resolve_group(args)
+    check_cutoff_work([group], args, f"the report of group {group.number} at {args.shell} cutoff {args.cutoff}")
+    path = write_report(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.out,
+                        section=section)
+    print(f"wrote {path}")
+    return 0

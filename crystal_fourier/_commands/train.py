@@ -1,0 +1,145 @@
+"""``crystal-fourier train``: train the CFT or a baseline on a data file and save the model.
+
+Runs data-parallel when launched with torchrun (gloo on CPU), e.g.
+``torchrun --nproc_per_node 2 $(which crystal-fourier) train --data d.csv --target y --out m``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from crystal_fourier._commands._options import (add_cutoff_arguments, add_symprec_option, dropout_float,
+                                               positive_float, positive_int, seed_int, worker_count)
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
+
+
+# ModelConfig's defaults, repeated here so that building the parser never imports torch
+# (tests/runtime/learning/test_training.py checks that the two agree).
+MODEL_KINDS = ("cft", "sinusoidal", "augmented")
+MODEL_DEFAULTS = argparse.Namespace(d_model=128, n_heads=8, n_layers=3, d_route=64, d_position=128, cutoff=6,
+                                    dropout=0.0)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) -> None:
+    """Model sizes and the frequency cutoff (defaults: ModelConfig's)."""
+    defaults = MODEL_DEFAULTS
+    if kinds:
+        parser.add_argument("--model", choices=MODEL_KINDS, default="cft",
+                            help="cft (invariant, default), sinusoidal (non-invariant baseline) or augmented "
+                                 "(baseline + random symmetry operations)")
+    add_cutoff_arguments(parser, default_cutoff=defaults.cutoff)
+    parser.add_argument("--d-model", type=positive_int, default=defaults.d_model,
+                        help=f"token width (default {defaults.d_model})")
+    parser.add_argument("--heads", type=positive_int, default=defaults.n_heads,
+                        help=f"attention heads (default {defaults.n_heads})")
+    parser.add_argument("--layers", type=positive_int, default=defaults.n_layers,
+                        help=f"transformer blocks (default {defaults.n_layers})")
+    parser.add_argument("--d-route", type=positive_int, default=defaults.d_route,
+                        help=f"width of the routing features, the encoder's first map (default {defaults.d_route})")
+    parser.add_argument("--d-position", type=positive_int, default=defaults.d_position,
+                        help=f"positional-encoder width (default {defaults.d_position})")
+    parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout, help=f"dropout (default {defaults.dropout})")
+
+
+def model_config_from_args(args, kind: str = "cft"):
+    from crystal_fourier.runtime.network._model import ModelConfig
+
+    return ModelConfig(kind=getattr(args, "model", kind), d_model=args.d_model, n_heads=args.heads,
+                       n_layers=args.layers, d_ff=2 * args.d_model, d_route=args.d_route,
+                       d_position=args.d_position,
+                       cutoff=args.cutoff, shell=args.shell, dropout=args.dropout)
+
+
+def check_device(text: str) -> str:
+    """:func:`crystal_fourier.runtime.learning._model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
+    from crystal_fourier.runtime.learning._model_files import check_device as check
+
+    return check(text)
+
+
+def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1):
+    """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
+    from crystal_fourier.runtime.data._datasets import load_dataset
+    from crystal_fourier.runtime.learning._training import prepare_samples
+
+    if limit is not None and limit < 1:
+        raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
+    records = load_dataset(path, targets=None if target is None else [target], limit=limit)
+    if not records:
+        raise CrystalFourierError(f"{path} holds no structures")
+    return prepare_samples(records, target, symprec=symprec, progress=progress, workers=workers)
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train the Crystal Fourier Transformer (or a baseline) and save it",
+        description="Train on a CDVAE CSV, extxyz or matbench JSON file; the groups are detected with spglib and "
+                    "every structure is brought to the ITA standard setting. Saves config.json, weights.pt, "
+                    "normalization.json and metrics.json under --out.")
+    parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
+    parser.add_argument("--target", required=True, metavar="NAME", help="property column to learn")
+    parser.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    add_model_arguments(parser)
+    parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
+    parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the split, initialisation and order (default 0)")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.add_argument("--holdout-groups", default=None, metavar="LIST",
+                        help="groups never trained on: numbers/ranges/symbols, or 'centrosymmetric'")
+    parser.add_argument("--compare-all-data", action="store_true",
+                        help="with --holdout-groups: also train on all data and write the zero-shot report "
+                             "(OUT/zero-shot, OUT/all-data, OUT/zero_shot.json)")
+    parser.add_argument("--log-target", action="store_true", help="learn log10 of the target (moduli)")
+    add_symprec_option(parser, from_model=False)
+    parser.add_argument("--pretrained", default=None, metavar="DIR", help="encoder from `crystal-fourier pretrain`")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the model already in OUT (refused without this flag or --resume)")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
+    parser.add_argument("--workers", type=worker_count, default=1, metavar="N",
+                        help="processes for standardizing the structures (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.runtime.learning._training import TrainConfig, _distributed, fit
+    from crystal_fourier.runtime.learning._zero_shot import holdout_groups, run_zero_shot
+
+    if args.epochs < 1 or args.batch_size < 1:
+        raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
+    check_device(args.device)
+    if not args.compare_all_data:
+        from crystal_fourier.runtime.learning._model_files import check_output_directory
+
+        check_output_directory(args.out, resume=args.resume, overwrite=args.overwrite)  # before the data is read
+    holdout = holdout_groups(args.holdout_groups)
+    if args.compare_all_data and not holdout:
+        raise CrystalFourierError("--compare-all-data needs --holdout-groups")
+    rank, _ = _distributed()
+    progress = not args.no_progress and rank == 0
+    config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
+                         holdout_groups=holdout, symprec=args.symprec, device=args.device, progress=progress)
+    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers)
+    if args.compare_all_data:
+        report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
+                               pretrained=args.pretrained, overwrite=args.overwrite)
+        if rank == 0:
+            print(f"{'group':>5} {'n':>4} {'MAE zero-shot':>14} {'MAE all data':>13}")
+            for row in report["groups"]:
+                print(f"{row['group']:>5} {row['n']:>4} {row['mae_zero_shot']:>14.4g} {row['mae_all_data']:>13.4g}")
+            print(f"GB-Gap {report['gb_gap']:.4g}; report in {args.out}/zero_shot.json")
+        return 0
+    result = fit(samples, config, args.out, resume=args.resume, pretrained=args.pretrained, overwrite=args.overwrite)
+    if rank == 0:
+        test = result.metrics["test"]
+        space = " (log10)" if args.log_target else ""
+        print(f"{args.model} {args.target}{space}: test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} "
+              f"on {test['n']} crystals; saved to {args.out}", file=sys.stdout)
+    return 0

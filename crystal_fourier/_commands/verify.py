@@ -1,0 +1,48 @@
+"""``crystal-fourier verify``: re-derive and re-check the certificates of many groups."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from crystal_fourier._commands._options import add_cutoff_arguments, add_groups_option, check_cutoff_work, parse_groups
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="re-derive and re-check invariance, absences, completeness, independence",
+        description="Exit status 0 when every check passes, 1 naming every failing group and check.")
+    add_groups_option(parser)
+    add_cutoff_arguments(parser, allow_large=True)
+    parser.add_argument("--sympy", action="store_true",
+                        help="also prove f(g x) - f(x) = 0 with SymPy for every function and operation (slow)")
+    parser.add_argument("--out", type=Path, default=None, help="write one certificate JSON per group here")
+    parser.add_argument("--quiet", action="store_true", help="print only failures and the final line")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from crystal_fourier.proofs import verify_groups
+
+    groups = parse_groups(args.groups)
+    check_cutoff_work(groups, args, f"verifying {len(groups)} group(s) at {args.shell} cutoff {args.cutoff}")
+    results = verify_groups(groups, args.cutoff, args.shell, sympy=args.sympy, out=args.out,
+                            progress=sys.stderr.isatty())
+    header = f"{'sg':>3}  {'symbol':<12} {'hall':>4} {'ops':>4} {'dim':>5} {'chi':>5} {'absent':>6} {'terms':>8}  status"
+    if not args.quiet:
+        print(header)
+    for r in results:
+        status = "ok" if r.ok else "FAILED: " + ", ".join(r.failed)
+        if not args.quiet or not r.ok:
+            print(f"{r.sg:>3}  {r.symbol:<12} {r.hall_number:>4} {r.n_operations:>4} {r.dim:>5} "
+                  f"{r.character_formula:>5} {r.n_absent_frequencies:>6} {r.terms_checked:>8}  {status}")
+    failed = [r for r in results if not r.ok]
+    checks = "invariance, absences, completeness, independence" + (", sympy" if args.sympy else "")
+    if failed:
+        names = "; ".join(f"sg {r.sg} ({r.symbol}): {', '.join(r.failed)}" for r in failed)
+        print(f"verify: {len(failed)} of {len(results)} groups FAILED at {args.shell} {args.cutoff}: {names}",
+              file=sys.stderr)
+        return 1
+    print(f"verify: all {len(results)} groups passed ({checks}) at {args.shell} cutoff {args.cutoff}"
+          + (f"; certificates in {args.out}" if args.out else ""))
+    return 0

@@ -1,0 +1,123 @@
+"""The dual graph of a group on a frequency set (CONVENTIONS.md).
+
+Nodes are the frequencies k of the set; each operation (R, t) gives an edge
+k -> R^T k labelled with the exact phase k.t, stored as the integer
+24 (k.t) mod 24. Everything is computed at once for all frequencies and
+operations with integer array operations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from crystal_fourier.derive._frequency_sets import FrequencySet
+from crystal_fourier.derive._operations import DEN
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["DualGraph", "dual_graph", "graph_to_dot", "graph_to_json"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DualGraph:
+    """Edges of the dual graph as dense integer tables.
+
+    Attributes
+    ----------
+    group : SpaceGroup
+    frequencies : FrequencySet
+    image : np.ndarray
+        shape=(n_frequencies, n_operations), dtype=int64: index of R_g^T k_i.
+    phase_24 : np.ndarray
+        shape=(n_frequencies, n_operations), dtype=int64: 24 (k_i . t_g) mod 24.
+    """
+
+    group: object
+    frequencies: FrequencySet
+    image: np.ndarray
+    phase_24: np.ndarray
+
+
+def dual_graph(group, frequencies: FrequencySet) -> DualGraph:
+    """Build the dual graph of ``group`` on ``frequencies``.
+
+    Every edge k -> R^T k carries the phase k.t (CONVENTIONS.md: an invariant
+    function has c_{R^T k} = e(k.t) c_k).
+
+    Raises
+    ------
+    CrystalFourierError
+        If the frequency set is not closed under the point group.
+
+    Examples
+    --------
+    >>> from crystal_fourier.derive import space_group, frequency_set
+    >>> g = space_group(4)  # P2_1: -x, y+1/2, -z
+    >>> graph = dual_graph(g, frequency_set(g, 1, "box"))
+    >>> k = graph.frequencies.index([[0, 1, 0]])[0]
+    >>> bool(graph.image[k, 1] == k), int(graph.phase_24[k, 1])
+    (True, 12)
+    """
+    rotations, translations_24 = group.arrays
+    images = np.einsum("ni,gij->ngj", frequencies.hkl, rotations)
+    image = frequencies.index(images)
+    if np.any(image < 0):
+        raise CrystalFourierError(f"frequency set is not closed under the point group of {group}")
+    phase_24 = (frequencies.hkl @ translations_24.T) % DEN
+    image.setflags(write=False)
+    phase_24.setflags(write=False)
+    return DualGraph(group, frequencies, image, phase_24)
+
+
+def _edges(graph: DualGraph):
+    """Unique labelled edges (source, target, phase_24, first operation index), sorted."""
+    n_frequencies, n_operations = graph.image.shape
+    source = np.repeat(np.arange(n_frequencies), n_operations)
+    target = graph.image.reshape(-1)
+    phase = graph.phase_24.reshape(-1)
+    operation = np.tile(np.arange(n_operations), n_frequencies)
+    table = np.stack([source, target, phase, operation], axis=1)
+    # Keep the first operation for each distinct (source, target, phase); stable for determinism.
+    _, first = np.unique(table[:, :3], axis=0, return_index=True)
+    return table[np.sort(first)]
+
+
+def graph_to_json(graph: DualGraph) -> str:
+    """JSON with "nodes" ([h,k,l] per frequency) and "edges" ({source, target,
+    phase24, operation}), one edge per distinct labelled pair, keys sorted."""
+    edges = [
+        {"source": int(s), "target": int(t), "phase24": int(p), "operation": int(o)}
+        for s, t, p, o in _edges(graph)
+    ]
+    document = {
+        "sg": graph.group.number,
+        "hall_number": graph.group.hall_number,
+        "shell": graph.frequencies.shell,
+        "cutoff": graph.frequencies.cutoff,
+        "operations": [op.xyz for op in graph.group.operations],
+        "nodes": graph.frequencies.hkl.tolist(),
+        "edges": edges,
+    }
+    return json.dumps(document, sort_keys=True, indent=1) + "\n"
+
+
+def graph_to_dot(graph: DualGraph, orbit_of: np.ndarray | None = None, absent: np.ndarray | None = None) -> str:
+    """Graphviz DOT text: one node per frequency (labelled hkl), one edge per
+    distinct labelled pair (label = phase in 24ths); self-loops with phase 0
+    are omitted since they carry no constraint."""
+    lines = [f'digraph "sg{graph.group.number}" {{', "  node [shape=box, fontname=monospace];"]
+    for index, (h, k, l) in enumerate(graph.frequencies.hkl.tolist()):
+        attributes = [f'label="{h} {k} {l}"']
+        if orbit_of is not None:
+            attributes.append(f'group="orbit{int(orbit_of[index])}"')
+        if absent is not None and absent[index]:
+            attributes.append("style=dashed")
+        lines.append(f"  n{index} [{', '.join(attributes)}];")
+    for s, t, p, _ in _edges(graph):
+        if s == t and p == 0:
+            continue
+        lines.append(f'  n{s} -> n{t} [label="{p}/24"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,507 @@
+"""Loaders for the data formats materials-ML users have, all returning :class:`Record` lists.
+
+* CDVAE CSV (MP-20, perov-5, carbon-24, and what ``crystal-fourier dataset make``
+  writes): columns ``material_id``, ``cif`` and numeric property columns;
+* extended XYZ, read by a small parser of its own (no ASE needed): ``Lattice=``,
+  ``Properties=species:S:1:pos:R:3...`` and numeric ``key=value`` pairs as targets;
+* matbench / pymatgen JSON: ``{"columns", "data"}`` tables of pymatgen ``Structure``
+  dicts, lists of ``{"structure": ..., target: ...}``, or one structure dict.
+
+A file's own space-group column is never used as truth (it is not even returned
+as a target): the group is detected from the structure when it is standardized
+(:mod:`crystal_fourier.runtime.symmetry._standardization`).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from crystal_fourier._atomic import atomic_write_text
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
+
+__all__ = [
+    "GROUP_COLUMNS",
+    "Record",
+    "load_dataset",
+    "load_cdvae_csv",
+    "load_extxyz",
+    "load_matbench_json",
+    "structure_from_dict",
+    "write_cdvae_csv",
+    "write_extxyz",
+]
+
+GROUP_COLUMNS = frozenset({"spacegroup", "spacegroup.number", "space_group", "spacegroup_number",
+                           "space_group_number", "sg", "spg", "symmetry"})
+"""Columns that hold a space group: never targets, never trusted."""
+
+_NOT_TARGETS = frozenset({"", "material_id", "cif", "id", "index", "unnamed: 0", "formula", "pretty_formula",
+                          "elements", "structure", "name"}) | GROUP_COLUMNS
+
+
+@dataclass(frozen=True, eq=False)
+class Record:
+    """One structure of a data set and its target values.
+
+    Attributes
+    ----------
+    id : str
+        The data set's identifier (``material_id``; for extxyz an ``id`` key or ``stem:frame``).
+    crystal : Crystal
+    targets : Mapping[str, float]
+        Read-only map from property name to value (NaN where the file has none).
+    """
+
+    id: str
+    crystal: Crystal
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
+
+    def __repr__(self) -> str:
+        return f"Record({self.id!r}, {self.crystal!r}, targets={dict(self.targets)})"
+
+
+def _float(value) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    if text == "" or text.lower() in ("nan", "none", "null", "?"):
+        return math.nan
+    return float(text)
+
+
+def _is_number(value) -> bool:
+    try:
+        _float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _select_targets(available: dict[str, list], requested, where: str) -> list[str]:
+    if requested is not None:
+        requested = [requested] if isinstance(requested, str) else list(requested)
+        missing = [name for name in requested if name not in available]
+        if missing:
+            raise CrystalFourierError(f"{where}: no column {missing[0]!r}; the numeric columns are "
+                                      f"{', '.join(sorted(n for n in available if n.lower() not in _NOT_TARGETS))}")
+        return requested
+    return [name for name, values in available.items()
+            if name.lower() not in _NOT_TARGETS and all(_is_number(v) for v in values)]
+
+
+# --------------------------------------------------------------------------- CDVAE CSV
+def _reader(kind: str):
+    """Decorate a loader so that any malformed file gives one CrystalFourierError naming the file.
+
+    The loaders check what they expect; this is the net under them for what no check
+    foresaw (bytes that are not UTF-8, a value of the wrong JSON type, a cut gzip
+    stream), so a user never sees a traceback for a bad file.
+    """
+    import functools
+    import zlib
+
+    def decorate(loader):
+        @functools.wraps(loader)
+        def load(path, *args, **kwargs):
+            try:
+                return loader(path, *args, **kwargs)
+            except CrystalFourierError as error:
+                if str(path) in str(error):
+                    raise
+                raise CrystalFourierError(f"{path}: {error}") from None
+            except UnicodeDecodeError as error:
+                raise CrystalFourierError(f"{path}: not UTF-8 text at byte {error.start} (is it a {kind} file?)") from None
+            except OSError as error:
+                raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
+                    EOFError, RecursionError, csv.Error, zlib.error) as error:
+                reason = (str(error).strip().splitlines() or [""])[0][:160]
+                raise CrystalFourierError(f"{path}: malformed {kind} file ({type(error).__name__}: {reason})") from None
+        return load
+    return decorate
+
+
+@_reader("CDVAE CSV")
+def load_cdvae_csv(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+    """Read a CDVAE-format CSV: ``material_id``, ``cif`` and property columns.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    targets : str or sequence of str, optional
+        Property columns to keep (default: every numeric column except ids and
+        space-group columns).
+    limit : int, optional
+        Read only the first ``limit`` rows.
+
+    Raises
+    ------
+    CrystalFourierError
+        Missing file or columns, a bad CIF (the message names the material_id), or
+        a non-numeric value in a requested target column.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from crystal_fourier.runtime.structure_io._cif import write_cif
+    >>> cu = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.csv"
+    >>> write_cdvae_csv(path, [{"material_id": "cu-1", "cif": write_cif(cu), "spacegroup": 225, "energy": -0.1}])
+    >>> [(r.id, r.crystal.formula, dict(r.targets)) for r in load_cdvae_csv(path)]
+    [('cu-1', 'Cu4', {'energy': -0.1})]
+    """
+    from crystal_fourier.runtime.structure_io._cif import parse_cif
+
+    path = Path(path)
+    if not path.is_file():
+        raise CrystalFourierError(f"data file {str(path)!r} does not exist")
+    csv.field_size_limit(2**31 - 1)
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        for required in ("material_id", "cif"):
+            if required not in columns:
+                raise CrystalFourierError(f"{path}: no {required!r} column; a CDVAE CSV has material_id, cif and "
+                                          f"property columns (found {', '.join(columns) or 'nothing'})")
+        rows = []
+        for row in reader:
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    names = _select_targets({c: [r[c] for r in rows] for c in columns}, targets, str(path))
+    records = []
+    for number, row in enumerate(rows, start=2):
+        crystal = parse_cif(row["cif"], source=f"{path} (material_id {row['material_id']}, CSV row {number})")
+        try:
+            values = {name: _float(row[name]) for name in names}
+        except ValueError:
+            bad = next(n for n in names if not _is_number(row[n]))
+            raise CrystalFourierError(f"{path}, material_id {row['material_id']}: {bad} = {row[bad]!r} "
+                                      "is not a number") from None
+        records.append(Record(str(row["material_id"]), crystal, values))
+    return records
+
+
+def write_cdvae_csv(path: "str | os.PathLike", rows, *, columns=None) -> None:
+    """Write rows (dicts) as a CDVAE CSV, atomically (temporary file + ``os.replace``).
+
+    ``columns`` fixes the order (default: material_id, cif, then the other keys of
+    the first row in their order).
+    """
+    rows = list(rows)
+    if columns is None:
+        first = list(rows[0]) if rows else ["material_id", "cif"]
+        columns = ["material_id", "cif"] + [c for c in first if c not in ("material_id", "cif")]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_value(value) for key, value in row.items()})
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _csv_value(value):
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+# --------------------------------------------------------------------------- extxyz
+_PAIR = re.compile(r"""([A-Za-z_][\w\-.]*)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|\{[^}]*\}|\S+)|([A-Za-z_][\w\-.]*)""")
+
+
+def _comment_pairs(line: str) -> dict[str, str]:
+    pairs = {}
+    for match in _PAIR.finditer(line):
+        if match.group(1):
+            value = match.group(2)
+            if value[:1] in "\"'{" and len(value) >= 2:
+                value = value[1:-1]
+            pairs[match.group(1)] = value
+        else:
+            pairs[match.group(3)] = "T"
+    return pairs
+
+
+def _properties(spec: str, where: str) -> tuple[list[tuple[str, str, int]], int]:
+    parts = spec.split(":")
+    if len(parts) % 3:
+        raise CrystalFourierError(f"{where}: Properties={spec!r} is not a list of name:type:count triples")
+    columns = [(parts[i], parts[i + 1].upper(), int(parts[i + 2])) for i in range(0, len(parts), 3)]
+    return columns, sum(c[2] for c in columns)
+
+
+@_reader("extxyz")
+def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+    """Read the frames of an extended XYZ file (own parser; ASE is not needed).
+
+    Each frame: a count line; a comment line with ``Lattice="ax ay az bx by bz cx cy cz"``,
+    ``Properties=species:S:1:pos:R:3[:...]`` (or ``Z:I:1`` instead of species) and
+    other ``key=value`` pairs, whose numeric scalars are the targets; then one line per atom.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    targets : str or sequence of str, optional
+        Keys to keep (default: every numeric scalar key).
+    limit : int, optional
+        Read only the first ``limit`` frames.
+
+    Raises
+    ------
+    CrystalFourierError
+        A frame without a lattice or positions, a non-periodic frame, a short frame,
+        or an unreadable number (the message names the line).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.extxyz"
+    >>> _ = path.write_text('''1
+    ... Lattice="3 0 0 0 3 0 0 0 3" Properties=species:S:1:pos:R:3 energy=-1.5 pbc="T T T"
+    ... Cu 0 0 0
+    ... 2
+    ... Lattice="4 0 0 0 4 0 0 0 4" Properties=species:S:1:pos:R:3 energy=-2.5
+    ... Na 0 0 0
+    ... Cl 2 2 2
+    ... ''')
+    >>> [(r.id, r.crystal.formula, dict(r.targets)) for r in load_extxyz(path)]
+    [('two:0', 'Cu', {'energy': -1.5}), ('two:1', 'ClNa', {'energy': -2.5})]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CrystalFourierError(f"data file {str(path)!r} does not exist")
+    with _open_text(path) as handle:
+        lines = handle.read().splitlines()
+    frames = []
+    index = 0
+    while index < len(lines) and (limit is None or len(frames) < limit):
+        if not lines[index].strip():
+            index += 1
+            continue
+        where = f"{path}, line {index + 1}"
+        try:
+            count = int(lines[index].split()[0])
+        except ValueError:
+            raise CrystalFourierError(f"{where}: expected the number of atoms of a frame, got {lines[index]!r}") from None
+        if index + 2 + count > len(lines):
+            raise CrystalFourierError(f"{where}: the frame announces {count} atoms but the file ends first")
+        pairs = _comment_pairs(lines[index + 1])
+        frames.append((index, count, pairs, lines[index + 2:index + 2 + count]))
+        index += 2 + count
+    available: dict[str, list] = {}
+    for _, _, pairs, _ in frames:
+        for key, value in pairs.items():
+            if key not in ("Lattice", "Properties", "pbc") and " " not in value.strip():
+                available.setdefault(key, []).append(value)
+    available = {k: v for k, v in available.items() if len(v) == len(frames)}
+    names = _select_targets(available, targets, str(path))
+    records = []
+    for number, (start, count, pairs, atom_lines) in enumerate(frames):
+        crystal = _extxyz_crystal(pairs, atom_lines, f"{path}, frame {number} (line {start + 1})")
+        try:
+            values = {name: _float(pairs.get(name)) for name in names}
+        except ValueError:
+            raise CrystalFourierError(f"{path}, frame {number}: a target value is not a number") from None
+        identifier = pairs.get("material_id") or pairs.get("id") or f"{path.stem.split('.')[0]}:{number}"
+        records.append(Record(str(identifier), crystal, values))
+    return records
+
+
+def _extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> Crystal:
+    if "Lattice" not in pairs:
+        raise CrystalFourierError(f"{where}: no Lattice=\"...\" in the comment line; a crystal needs its cell")
+    try:
+        lattice = np.array([float(v) for v in pairs["Lattice"].split()]).reshape(3, 3)
+    except ValueError:
+        raise CrystalFourierError(f"{where}: Lattice must hold 9 numbers, got {pairs['Lattice']!r}") from None
+    pbc = pairs.get("pbc", "T T T").replace(",", " ").split()
+    if any(flag.upper() not in ("T", "TRUE", "1") for flag in pbc):
+        raise CrystalFourierError(f"{where}: pbc={pairs.get('pbc')!r}; only crystals periodic in 3 directions are supported")
+    columns, width = _properties(pairs.get("Properties", "species:S:1:pos:R:3"), where)
+    offsets, offset = {}, 0
+    for name, kind, size in columns:
+        offsets[name] = (offset, kind, size)
+        offset += size
+    if "pos" not in offsets:
+        raise CrystalFourierError(f"{where}: Properties has no pos:R:3 column")
+    positions, species = [], []
+    for line_number, line in enumerate(atom_lines):
+        fields = line.split()
+        if len(fields) < width:
+            raise CrystalFourierError(f"{where}: atom line {line_number + 1} has {len(fields)} fields, "
+                                      f"Properties announces {width}: {line.strip()!r}")
+        start = offsets["pos"][0]
+        try:
+            positions.append([float(v) for v in fields[start:start + 3]])
+        except ValueError:
+            raise CrystalFourierError(f"{where}: atom line {line_number + 1}: position is not numeric: {line.strip()!r}") from None
+        if "species" in offsets:
+            species.append(element_number(fields[offsets["species"][0]], where=f"{where}: atom line {line_number + 1}"))
+        elif "Z" in offsets:
+            species.append(int(fields[offsets["Z"][0]]))
+        else:
+            raise CrystalFourierError(f"{where}: Properties has neither species:S:1 nor Z:I:1")
+    if len(positions) != len(atom_lines) or not atom_lines:
+        raise CrystalFourierError(f"{where}: the frame has no atoms")
+    return Crystal.from_arrays(lattice, positions, species, cartesian=True)
+
+
+def write_extxyz(path: "str | os.PathLike", records) -> None:
+    """Write records as extended XYZ (Cartesian positions, targets as key=value), atomically."""
+    lines = []
+    for record in records:
+        crystal = record.crystal
+        lattice = " ".join(f"{v:.12g}" for v in crystal.lattice.reshape(-1))
+        extra = " ".join(f"{key}={value!r}" for key, value in record.targets.items())
+        lines += [str(crystal.n_atoms),
+                  f'Lattice="{lattice}" Properties=species:S:1:pos:R:3 id={record.id} {extra} pbc="T T T"'.rstrip()]
+        for symbol, position in zip(crystal.symbols, crystal.cartesian_positions):
+            lines.append(f"{symbol} " + " ".join(f"{v:.12f}" for v in position))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- pymatgen / matbench JSON
+def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
+    """A crystal from a pymatgen ``Structure.as_dict()`` dictionary (no pymatgen needed).
+
+    Uses ``lattice.matrix`` and each site's ``species[0].element`` with its ``abc``
+    (or Cartesian ``xyz``); a site with several species or occupancy below 1 is an error.
+
+    >>> structure_from_dict({"lattice": {"matrix": [[3, 0, 0], [0, 3, 0], [0, 0, 3]]},
+    ...                      "sites": [{"species": [{"element": "Cu", "occu": 1}], "abc": [0, 0, 0]}]}).formula
+    'Cu'
+    """
+    if not isinstance(data, dict) or "lattice" not in data or "sites" not in data:
+        raise CrystalFourierError(f"{where}: not a pymatgen Structure dict (needs 'lattice' and 'sites')")
+    lattice_data = data["lattice"]
+    matrix = lattice_data.get("matrix") if isinstance(lattice_data, dict) else lattice_data
+    if matrix is None:
+        raise CrystalFourierError(f"{where}: the structure's lattice has no 'matrix'")
+    lattice = np.asarray(matrix, dtype=np.float64)
+    positions, numbers, cartesian = [], [], False
+    for index, site in enumerate(data["sites"]):
+        species = site.get("species") or []
+        if len(species) != 1 or abs(float(species[0].get("occu", 1.0)) - 1.0) > 1e-3:
+            raise CrystalFourierError(f"{where}: site {index} is disordered ({species}); only ordered structures "
+                                      "are supported")
+        element = species[0].get("element")
+        if element is None:
+            raise CrystalFourierError(f"{where}: site {index} has no element")
+        numbers.append(element_number(str(element), where=f"{where}: site {index}"))
+        if "abc" in site:
+            positions.append(site["abc"])
+        elif "xyz" in site:
+            positions.append(site["xyz"])
+            cartesian = True
+        else:
+            raise CrystalFourierError(f"{where}: site {index} has neither 'abc' nor 'xyz' coordinates")
+    return Crystal.from_arrays(lattice, positions, numbers, cartesian=cartesian)
+
+
+@_reader("matbench JSON")
+def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+    """Read matbench / pymatgen JSON (``.json`` or ``.json.gz``).
+
+    Accepts a matbench table ``{"index": [...], "columns": ["structure", "e_form"], "data": [[{...}, -0.5], ...]}``,
+    a list of objects ``{"structure": {...}, "material_id": ..., <target>: value}``, or one
+    Structure dict.
+
+    Raises
+    ------
+    CrystalFourierError
+        Unreadable JSON, no structure column, or a malformed structure dict.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> site = {"species": [{"element": "Al", "occu": 1}], "abc": [0, 0, 0]}
+    >>> table = {"index": ["mb-1"], "columns": ["structure", "e_form"],
+    ...          "data": [[{"lattice": {"matrix": [[4, 0, 0], [0, 4, 0], [0, 0, 4]]}, "sites": [site]}, -0.25]]}
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "mb.json"
+    >>> _ = path.write_text(json.dumps(table))
+    >>> [(r.id, r.crystal.formula, dict(r.targets)) for r in load_matbench_json(path)]
+    [('mb-1', 'Al', {'e_form': -0.25})]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CrystalFourierError(f"data file {str(path)!r} does not exist")
+    try:
+        with _open_text(path) as handle:
+            data = json.load(handle)
+    except (ValueError, UnicodeDecodeError, OSError) as error:
+        raise CrystalFourierError(f"{path}: not valid JSON ({error})") from None
+    if isinstance(data, dict) and "columns" in data and "data" in data:
+        columns = list(data["columns"])
+        if "structure" not in columns:
+            raise CrystalFourierError(f"{path}: the table has no 'structure' column (columns: {columns})")
+        index = data.get("index") or list(range(len(data["data"])))
+        items = [dict(zip(columns, row), material_id=str(name)) for name, row in zip(index, data["data"])]
+    elif isinstance(data, list):
+        items = [dict(item) for item in data]
+        for number, item in enumerate(items):
+            if "structure" not in item:
+                raise CrystalFourierError(f"{path}: entry {number} has no 'structure' key")
+            item.setdefault("material_id", item.get("id", str(number)))
+    elif isinstance(data, dict) and "sites" in data:
+        items = [{"structure": data, "material_id": path.stem}]
+    else:
+        raise CrystalFourierError(f"{path}: expected a matbench table (columns/data), a list of "
+                                  "{'structure': ...} objects, or a pymatgen Structure dict")
+    if limit is not None:
+        items = items[:limit]
+    available = {}
+    for item in items:
+        for key, value in item.items():
+            if key not in ("structure",) and not isinstance(value, (dict, list)):
+                available.setdefault(key, []).append(value)
+    available = {k: v for k, v in available.items() if len(v) == len(items)}
+    names = _select_targets(available, targets, str(path))
+    records = []
+    for number, item in enumerate(items):
+        crystal = structure_from_dict(item["structure"], where=f"{path}, entry {number}")
+        records.append(Record(str(item["material_id"]), crystal, {name: _float(item[name]) for name in names}))
+    return records
+
+
+def load_dataset(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+    """Read a data set, choosing the loader by extension (.csv, .extxyz/.xyz, .json/.json.gz).
+
+    Raises
+    ------
+    CrystalFourierError
+        For an unknown extension, or the loader's error.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz")):
+        return load_cdvae_csv(path, targets=targets, limit=limit)
+    if name.endswith((".extxyz", ".xyz", ".extxyz.gz", ".xyz.gz")):
+        return load_extxyz(path, targets=targets, limit=limit)
+    if name.endswith((".json", ".json.gz")):
+        return load_matbench_json(path, targets=targets, limit=limit)
+    raise CrystalFourierError(f"cannot tell the format of {path}: expected .csv (CDVAE), .extxyz/.xyz or .json(.gz)")

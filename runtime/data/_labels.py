@@ -1,0 +1,452 @@
+"""Labels from a real calculator (ASE's EMT potential), and the labelled random data set.
+
+:func:`emt_labels` scales a crystal isotropically (so its symmetry is kept), finds
+the volume of least EMT energy, and fits an equation of state (Birch-Murnaghan,
+``ase.eos.EquationOfState``) to a scan around it: the energy per atom at the
+equilibrium volume and the bulk modulus B = V d2E/dV2 in GPa.
+
+:func:`make_dataset` makes ``size`` random crystals (:mod:`.random_crystals`),
+labels them in parallel processes, appends each finished row to ``OUT.partial``
+(so an interrupted run resumes where it stopped, skipping the material_ids already
+there) and writes ``OUT`` atomically in the CDVAE CSV format at the end. Every row is
+a deterministic function of (seed, index): the same command gives the same file for
+any number of workers.
+
+EMT needs ASE (``pip install ase``; the ``data`` extra).
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import math
+import os
+from concurrent.futures import as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from crystal_fourier._progress import progress_bar
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier._processes import worker_pool
+from crystal_fourier.runtime.symmetry._random_crystals import EMT_SPECIES
+from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal
+
+__all__ = ["EMT_ELEMENTS", "LABEL_COLUMNS", "EMTLabels", "emt_labels", "labelled_random_row", "make_dataset",
+           "dataset_estimate"]
+
+EMT_ELEMENTS = EMT_SPECIES
+"""Elements ASE's EMT potential is parametrized for (its H, C, N, O are for testing only)."""
+
+LABEL_COLUMNS = ("material_id", "cif", "spacegroup", "energy_per_atom", "bulk_modulus")
+"""Columns of the data set :func:`make_dataset` writes."""
+
+_COARSE_SCALES = np.linspace(0.80, 1.30, 6)    # linear factors of the first search
+_FIT_STRAIN = 0.02                               # +-2% linear = +-6% volume around the minimum
+_FIT_POINTS = 7
+_ATTEMPTS = 5                                    # new random crystals tried when a fit fails
+
+
+@dataclass(frozen=True)
+class EMTLabels:
+    """EMT labels of one crystal.
+
+    Attributes
+    ----------
+    energy_per_atom : float
+        Energy per atom at the equilibrium volume, eV/atom (EMT's reference: the fcc metals).
+    bulk_modulus : float
+        Bulk modulus from the equation-of-state fit, GPa.
+    volume_per_atom : float
+        Equilibrium volume per atom, Angstrom^3.
+    scale : float
+        Linear factor that takes the given cell to the equilibrium volume.
+    """
+
+    energy_per_atom: float
+    bulk_modulus: float
+    volume_per_atom: float
+    scale: float
+
+
+def _calculator():
+    try:
+        from ase.calculators.emt import EMT
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise CrystalFourierError("EMT labels need ASE: pip install ase (or 'crystal-fourier[data]')") from None
+    return EMT()
+
+
+def emt_labels(crystal: Crystal, *, points: int = _FIT_POINTS, strain: float = _FIT_STRAIN) -> EMTLabels:
+    """Energy per atom and bulk modulus of ``crystal`` with ASE's EMT, from an isotropic volume scan.
+
+    The cell is only scaled, never relaxed in shape or positions, so the crystal keeps
+    its symmetry: the labels are functions of the structure up to scale, and the same
+    for every description of it (they depend on distances only).
+
+    Parameters
+    ----------
+    crystal : Crystal
+        Made of EMT elements only (:data:`EMT_ELEMENTS`).
+    points : int
+        Volumes in the fit, at least 5.
+    strain : float
+        Half-width of the fit's scan, as a linear strain (0.02 is +-6% in volume).
+
+    Returns
+    -------
+    EMTLabels
+
+    Raises
+    ------
+    CrystalFourierError
+        Non-EMT elements, no energy minimum within scale factors 0.5-2, or a failed fit.
+
+    Examples
+    --------
+    >>> fcc = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
+    >>> labels = emt_labels(fcc)
+    >>> round(labels.energy_per_atom, 3), round(labels.bulk_modulus), round(labels.volume_per_atom, 2)
+    (-0.007, 134, 11.57)
+    """
+    bad = sorted({ELEMENTS[z] for z in crystal.numbers.tolist()} - set(EMT_ELEMENTS))
+    if bad:
+        raise CrystalFourierError(f"EMT has no parameters for {', '.join(bad)}; it covers {', '.join(EMT_ELEMENTS)}")
+    if points < 5:
+        raise CrystalFourierError(f"the equation-of-state fit needs at least 5 points, got {points}")
+    from ase.eos import EquationOfState
+    from ase.units import GPa
+
+    atoms = crystal.to_ase()
+    atoms.calc = _calculator()
+    cell = np.array(atoms.cell[:])
+
+    def energy(scale: float) -> float:
+        atoms.set_cell(cell * scale, scale_atoms=True)
+        return float(atoms.get_potential_energy())
+
+    scales = list(_COARSE_SCALES)
+    energies = [energy(s) for s in scales]
+    # extend the search while the minimum sits on the edge
+    while int(np.argmin(energies)) in (0, len(scales) - 1):
+        step = scales[1] - scales[0]
+        if int(np.argmin(energies)) == 0:
+            new = scales[0] - step
+            if new < 0.5:
+                raise CrystalFourierError(f"no EMT energy minimum above scale 0.5 for {crystal!r}")
+            scales.insert(0, new)
+            energies.insert(0, energy(new))
+        else:
+            new = scales[-1] + step
+            if new > 2.0:
+                raise CrystalFourierError(f"no EMT energy minimum below scale 2 for {crystal!r} (atoms too far apart)")
+            scales.append(new)
+            energies.append(energy(new))
+    best = int(np.argmin(energies))
+    # parabola through the three points around the minimum, then the fit around that
+    x, y = np.array(scales[best - 1:best + 2]), np.array(energies[best - 1:best + 2])
+    a, b, _ = np.polyfit(x, y, 2)
+    center = float(-b / (2 * a)) if a > 0 else float(scales[best])
+    factors = center * (1.0 + np.linspace(-strain, strain, points))
+    fit_energies = [energy(s) for s in factors]
+    volumes = [abs(np.linalg.det(cell)) * s ** 3 for s in factors]
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v0, e0, modulus = EquationOfState(volumes, fit_energies, eos="birchmurnaghan").fit()
+    except Exception as error:  # noqa: BLE001 - scipy raises several kinds
+        raise CrystalFourierError(f"equation-of-state fit failed for {crystal!r}: {error}") from None
+    if not (np.isfinite(v0) and np.isfinite(e0) and np.isfinite(modulus)) or modulus <= 0 \
+            or not min(volumes) * 0.9 <= v0 <= max(volumes) * 1.1:
+        raise CrystalFourierError(f"equation-of-state fit of {crystal!r} is unphysical (V0={v0}, B={modulus})")
+    n = crystal.n_atoms
+    return EMTLabels(energy_per_atom=float(e0) / n, bulk_modulus=float(modulus / GPa),
+                     volume_per_atom=float(v0) / n, scale=float((v0 / abs(np.linalg.det(cell))) ** (1.0 / 3.0)))
+
+
+def labelled_random_row(task: tuple) -> dict:
+    """One row of the data set: a random crystal of a group, scaled to its EMT equilibrium, and its labels.
+
+    Parameters
+    ----------
+    task : tuple
+        ``(material_id, group, seed, index, species, max_atoms)``; the crystal is drawn
+        from ``numpy.random.default_rng([seed, index, attempt])``, attempt 0 first and
+        the next one when a fit fails, so the row does not depend on the worker.
+
+    Returns
+    -------
+    dict
+        The columns of :data:`LABEL_COLUMNS`.
+    """
+    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+
+    material_id, group, seed, index, species, max_atoms = task
+    failure = None
+    for attempt in range(_ATTEMPTS):
+        rng = np.random.default_rng([seed, index, attempt])
+        made = random_crystal(group, seed=rng, species=species, max_atoms=max_atoms)
+        try:
+            labels = emt_labels(made.crystal)
+        except CrystalFourierError as error:
+            failure = error
+            continue
+        crystal = Crystal(made.crystal.lattice * labels.scale, made.crystal.positions, made.crystal.numbers)
+        return {"material_id": material_id, "cif": write_cif(crystal, name=material_id),
+                "spacegroup": made.number, "energy_per_atom": labels.energy_per_atom,
+                "bulk_modulus": labels.bulk_modulus}
+    raise CrystalFourierError(f"{material_id}: no labelled crystal of group {group} in {_ATTEMPTS} attempts "
+                              f"(last error: {failure})")
+
+
+PARTIAL_STAMP = "# crystal-fourier dataset make "
+"""First line of ``OUT.partial``, followed by the options that made it (JSON), so rows never mix runs."""
+
+
+def _partial_options(seed: int, groups, species, max_atoms: int) -> dict:
+    """The options a row depends on (the size only adds rows), as stamped into ``OUT.partial``."""
+    return {"groups": [int(g) for g in groups], "max_atoms": int(max_atoms), "seed": int(seed),
+            "species": [str(s) for s in species]}
+
+
+def _stamp_line(options: dict) -> str:
+    import json
+
+    return PARTIAL_STAMP + json.dumps(options, sort_keys=True) + "\n"
+
+
+def _open_partial(path: Path):
+    """Open ``OUT.partial`` for reading and appending, never through a link, locked against a second run."""
+    import fcntl
+    import stat
+
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise CrystalFourierError(f"{path} is {kind}; refusing to write through it (remove it and rerun)")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise CrystalFourierError(f"{path} is a symbolic link; refusing to write through it") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CrystalFourierError(f"{path} is not a regular file; refusing to write through it")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise CrystalFourierError(f"another `dataset make` is writing {path}; wait for it or choose another --out") \
+            from None
+    return fd
+
+
+def _row_is_complete(row: list) -> bool:
+    if len(row) != len(LABEL_COLUMNS) or not row[0] or not row[1].rstrip().endswith("1"):
+        return False
+    try:
+        return 1 <= int(row[2]) <= 230 and all(math.isfinite(float(v)) for v in row[3:])
+    except ValueError:
+        return False
+
+
+def _resume_partial(fd: int, path: Path, options: dict) -> dict[str, dict]:
+    """Rows already finished in ``OUT.partial`` (opened as ``fd``), after checking its stamp.
+
+    A torn last row (an interrupted write: no line end, or missing fields) and
+    anything after it is cut off the file, so the row is made again.
+
+    Raises
+    ------
+    CrystalFourierError
+        The file was made with other options (the difference is named) or has no stamp.
+    """
+    import io
+    import json
+
+    data = b""
+    while chunk := os.read(fd, 1 << 20):
+        data += chunk
+    text = data.decode("utf-8", errors="replace")
+    header = ",".join(LABEL_COLUMNS) + "\n"
+    if not text.strip():
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (_stamp_line(options) + header).encode("utf-8"))
+        return {}
+    first, _, rest = text.partition("\n")
+    try:
+        stamped = json.loads(first[len(PARTIAL_STAMP):]) if first.startswith(PARTIAL_STAMP) else None
+    except ValueError:
+        stamped = None
+    if not isinstance(stamped, dict):
+        raise CrystalFourierError(f"{path} has no stamp of the options that made it (an older version or another "
+                                  "file); delete it to start again")
+    differences = [f"{key} {stamped.get(key)!r} there, {value!r} now" for key, value in options.items()
+                   if stamped.get(key) != value]
+    if differences:
+        raise CrystalFourierError(f"{path} was made with other options ({'; '.join(differences)}); rerun with the "
+                                  "same options to resume, or delete it to start again")
+    if not rest.startswith(header):
+        raise CrystalFourierError(f"{path}: the second line is not the header {header.strip()!r}; delete it")
+    consumed = [len(first) + 1 + len(header)]  # characters read so far
+
+    def lines():
+        for line in io.StringIO(rest[len(header):], newline=""):
+            consumed[0] += len(line)
+            yield line
+
+    done, good_end = {}, consumed[0]
+    reader = csv.reader(lines())
+    try:
+        for row in reader:
+            if not text[:consumed[0]].endswith("\n") or not _row_is_complete(row):
+                break
+            done[row[0]] = dict(zip(LABEL_COLUMNS, row))
+            good_end = consumed[0]
+    except csv.Error:
+        pass
+    keep = len(text[:good_end].encode("utf-8"))
+    if keep < len(data):  # a torn tail: cut it off and make those rows again
+        os.ftruncate(fd, keep)
+    os.lseek(fd, 0, os.SEEK_END)
+    return done
+
+
+def dataset_estimate(size: int, max_atoms: int = 32, workers: int = 1) -> tuple[float, int]:
+    """(seconds, bytes) :func:`make_dataset` is expected to need, before it starts.
+
+    Measured on one core: about 0.4 s per crystal (EMT scan and fit, 32 atoms at most)
+    and 1.6 KB of CSV per row; the rows are held in memory about three times (finished
+    rows, the CSV text, its bytes), with 600 bytes of task per crystal.
+
+    >>> seconds, memory = dataset_estimate(10**9)
+    >>> memory > 2**40
+    True
+    """
+    row_bytes = 600 + 80 * max_atoms
+    return size * 0.4 / max(1, workers), size * (3 * row_bytes + 600)
+
+
+def make_dataset(
+    out: "str | os.PathLike",
+    *,
+    groups,
+    size: int,
+    seed: int = 0,
+    workers: int = 1,
+    max_atoms: int = 32,
+    species=EMT_SPECIES,
+    progress: bool = True,
+) -> Path:
+    """Make a labelled data set of random crystals and write it as a CDVAE CSV.
+
+    Crystal ``i`` (0 <= i < size) belongs to group ``groups[i % len(groups)]`` and has
+    material_id ``cf{seed}-{i:06d}-sg{group}``; its row is a deterministic function of
+    (seed, i), so the file does not depend on ``workers``.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The CSV to write (columns :data:`LABEL_COLUMNS`); ``OUT.partial`` holds the
+        finished rows while the run lasts and lets an interrupted run resume.
+    groups : sequence of int
+        Space-group numbers, used in turn.
+    size : int
+        Number of crystals.
+    seed : int
+    workers : int
+        Processes (1: in this process).
+    max_atoms : int
+        Most atoms in a conventional cell.
+    species : sequence of str
+        EMT elements to draw from.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+
+    Raises
+    ------
+    CrystalFourierError
+        Bad arguments, or a crystal that could not be made or labelled (the finished
+        rows stay in ``OUT.partial`` for the next run).
+    """
+    out = Path(out)
+    if out.is_dir() or not out.name:
+        raise CrystalFourierError(f"--out {str(out)!r} is a directory; name the CSV file to write")
+    groups = [int(g) for g in groups]
+    if size < 1:
+        raise CrystalFourierError(f"size must be at least 1, got {size}")
+    if not groups:
+        raise CrystalFourierError("give at least one space group")
+    if workers < 1:
+        raise CrystalFourierError(f"workers must be at least 1, got {workers}")
+    bad = sorted({str(s) for s in species} - set(EMT_ELEMENTS))
+    if bad:
+        raise CrystalFourierError(f"EMT has no parameters for {', '.join(bad)}; choose among {', '.join(EMT_ELEMENTS)}")
+    _calculator()  # fail now, not in a worker, when ASE is missing
+    tasks = [(f"cf{seed}-{i:06d}-sg{groups[i % len(groups)]}", groups[i % len(groups)], seed, i,
+              tuple(species), max_atoms) for i in range(size)]
+    partial = out.with_name(out.name + ".partial")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = _open_partial(partial)
+    try:
+        finished = _resume_partial(fd, partial, _partial_options(seed, groups, species, max_atoms))
+        wanted = {t[0] for t in tasks}
+        done = {key: row for key, row in finished.items() if key in wanted}
+        pending = [t for t in tasks if t[0] not in done]
+        _make_rows(fd, pending, done, size, workers, progress, partial)
+        from crystal_fourier.runtime.data._datasets import write_cdvae_csv
+
+        write_cdvae_csv(out, [done[t[0]] for t in tasks], columns=LABEL_COLUMNS)
+        partial.unlink()
+    finally:
+        os.close(fd)
+    return out
+
+
+def _make_rows(fd: int, pending, done: dict, size: int, workers: int, progress: bool, partial: Path) -> None:
+    """Make the ``pending`` rows, appending each to ``OUT.partial`` (``fd``) as it is finished."""
+    errors: list[str] = []
+    bar = progress_bar(None, "dataset", progress, total=size, initial=len(done), unit="crystal", leave=True)
+    with open(os.dup(fd), "a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
+
+        def record(row: dict) -> None:
+            writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+            handle.flush()
+            done[row["material_id"]] = row
+            bar.update(1)
+
+        if workers == 1:
+            for task in pending:
+                try:
+                    record(labelled_random_row(task))
+                except CrystalFourierError as error:
+                    errors.append(str(error))
+                    bar.update(1)
+        else:
+            with worker_pool(workers) as executor:
+                futures = [executor.submit(labelled_random_row, task) for task in pending]
+                for future in as_completed(futures):
+                    try:
+                        record(future.result())
+                    except CrystalFourierError as error:
+                        errors.append(str(error))
+                        bar.update(1)
+    bar.close()
+    if errors:
+        raise CrystalFourierError(f"{len(errors)} of {size} crystals failed (first: {errors[0]}); "
+                                  f"{len(done)} finished rows are kept in {partial} and a rerun resumes from them")

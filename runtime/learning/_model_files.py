@@ -1,0 +1,348 @@
+"""The files of a saved model: safe loading, validation before anything is built, whole-directory writes.
+
+A model directory holds :data:`MODEL_FILES`. It is written as a whole
+(:func:`crystal_fourier._atomic.atomic_write_directory`), by one process at a time
+(:func:`crystal_fourier._atomic.exclusive_lock` on the directory), and read back
+with ``torch.load(weights_only=True)`` only: a file is data, never code. The JSON
+files are checked for types, finite values, ranges and a known version before a
+model is built from them (:func:`check_saved_config`, :func:`check_normalization`),
+so a hostile or damaged file gives one :class:`CrystalFourierError`, not a
+5 GB allocation or a NaN prediction. :func:`load_trained` reads a directory this
+way into a :class:`TrainedModel` (torch is imported only when a model is loaded).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crystal_fourier._version import __version__
+from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:  # annotations only: this module loads without torch (training imports it)
+    import numpy as np
+    import torch
+
+    from crystal_fourier.runtime.learning._training import Normalizer, TrainConfig
+
+__all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
+           "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
+           "check_output_directory", "load_torch_file", "check_device", "read_json",
+           "read_model_files", "TrainedModel", "load_trained"]
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.pt"
+NORMALIZATION_FILE = "normalization.json"
+METRICS_FILE = "metrics.json"
+CHECKPOINT_FILE = "checkpoint.pt"
+MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, NORMALIZATION_FILE, METRICS_FILE, CHECKPOINT_FILE)
+KEPT_ENTRIES = ("pretrained",)
+"""Entries of a model directory that are not the model's own (the zero-shot study's encoder) and survive a rewrite."""
+
+MAX_JSON_BYTES = 1 << 20
+"""config.json and normalization.json are a few hundred bytes; anything over 1 MiB is refused unread."""
+
+
+def check_int(name: str, value, low: int, high: int) -> int:
+    """``value`` if it is an int (not a bool) in [low, high]; else one CrystalFourierError naming ``name``.
+
+    >>> check_int("n_layers", 3, 1, 64)
+    3
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CrystalFourierError(f"{name} must be an integer in {low}-{high}, got {value!r}")
+    return value
+
+
+def check_float(name: str, value, low: float, high: float, *, open_low: bool = False) -> float:
+    """``value`` as a float if it is a finite number in [low, high] (``(low, high]`` with ``open_low``).
+
+    >>> check_float("lr", 5e-4, 0, 10, open_low=True)
+    0.0005
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value > high or value < low or (open_low and value == low):
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}]"
+        raise CrystalFourierError(f"{name} must be a finite number in {interval}, got {value!r}")
+    return float(value)
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{1,4})\.(\d{1,4})(\.\d{1,4})?([.+-][0-9A-Za-z.+-]{0,40})?", text)
+    if match is None:
+        raise ValueError(text)
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_version(version, source) -> None:
+    """Refuse a file written by an unknown or newer crystal-fourier than this one."""
+    if not isinstance(version, str):
+        raise CrystalFourierError(f"{source}: version must be a string such as {__version__!r}, got {version!r}")
+    try:
+        written = _version_tuple(version)
+    except ValueError:
+        raise CrystalFourierError(f"{source}: unknown version {version[:40]!r}") from None
+    if written > _version_tuple(__version__):
+        raise CrystalFourierError(f"{source}: written by crystal-fourier {version}, newer than this "
+                                  f"{__version__}; upgrade crystal-fourier to load it")
+
+
+def read_model_files(directory, names) -> dict:
+    """{name: bytes} of files of ``directory``, read through one handle of it.
+
+    A directory replaced as a whole while we read (:func:`~crystal_fourier._atomic.atomic_write_directory`)
+    gives all files of the old one or, read again, of the new one: never a mixture.
+    """
+    directory = Path(directory)
+    for attempt in range(3):
+        try:
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as error:
+            raise CrystalFourierError(f"{directory}: cannot open the model directory ({error.strerror})") from None
+        try:
+            contents = {}
+            for name in names:
+                with open(os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd), "rb") as handle:
+                    contents[name] = handle.read()
+            return contents
+        except FileNotFoundError:
+            if attempt == 2:
+                raise CrystalFourierError(f"{directory}: files vanished while reading (being rewritten?)") from None
+        except OSError as error:
+            raise CrystalFourierError(f"{directory}: cannot read {name} ({error.strerror})") from None
+        finally:
+            os.close(fd)
+
+
+def read_json(path, data: "bytes | None" = None):
+    """A small JSON file (at most :data:`MAX_JSON_BYTES`; no NaN or Infinity), or one CrystalFourierError.
+
+    ``data`` is its content when already read; ``path`` then only names it in messages.
+    """
+    path = Path(path)
+    import json
+
+    try:
+        if data is None:
+            size = path.stat().st_size
+            if size > MAX_JSON_BYTES:
+                raise CrystalFourierError(f"{path}: {size} bytes, more than a model file's {MAX_JSON_BYTES}")
+            data = path.read_bytes()
+        if len(data) > MAX_JSON_BYTES:
+            raise CrystalFourierError(f"{path}: {len(data)} bytes, more than a model file's {MAX_JSON_BYTES}")
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except OSError as error:
+        raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise CrystalFourierError(f"{path}: not valid JSON ({str(error).splitlines()[0][:120]})") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def check_saved_config(path, data: "bytes | None" = None) -> dict:
+    """The ``train`` part of ``config.json`` after checking its version and shape (sizes are checked by TrainConfig)."""
+    path = Path(path)
+    data = read_json(path, data)
+    if not isinstance(data, dict) or not isinstance(data.get("train"), dict) \
+            or not isinstance(data["train"].get("model"), dict):
+        raise CrystalFourierError(f"{path}: expected an object with 'version' and 'train' (with 'model')")
+    check_version(data.get("version"), path)
+    return data["train"]
+
+
+def check_normalization(path, data: "bytes | None" = None) -> dict:
+    """``normalization.json`` checked: finite ``mean``, finite ``std`` > 0, boolean ``log_target``, nothing else."""
+    path = Path(path)
+    data = read_json(path, data)
+    if not isinstance(data, dict) or set(data) != {"mean", "std", "log_target"}:
+        raise CrystalFourierError(f"{path}: expected exactly the keys mean, std and log_target")
+    try:
+        check_float("mean", data["mean"], -1e300, 1e300)
+        check_float("std", data["std"], 0.0, 1e300, open_low=True)
+        if not isinstance(data["log_target"], bool):
+            raise CrystalFourierError(f"log_target must be true or false, got {data['log_target']!r}")
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"{path}: {error}") from None
+    return data
+
+
+def check_output_directory(out, *, resume: bool = False, overwrite: bool = False) -> None:
+    """Refuse to train into a directory that is not a model's, or holds a model, unless resuming or overwriting.
+
+    Raises
+    ------
+    CrystalFourierError
+        ``out`` is a file; holds entries that are not a model's; holds a model
+        (or a checkpoint) and neither ``resume`` nor ``overwrite`` is given.
+    """
+    out = Path(out)
+    if resume and overwrite:
+        raise CrystalFourierError("--resume continues a model and --overwrite replaces it: give one of them")
+    if out.name in ("", ".", ".."):
+        raise CrystalFourierError(f"--out {str(out)!r}: name the model directory (e.g. {str(out / 'model')!r}); "
+                                  "it is replaced as a whole")
+    if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
+        raise CrystalFourierError(f"{out}: exists and is not a directory; give a new or model directory as --out")
+    if not out.is_dir():
+        return
+    try:
+        entries = sorted(os.listdir(out))
+    except OSError as error:
+        raise CrystalFourierError(f"{out}: cannot list ({error.strerror or error})") from None
+    foreign = [name for name in entries if name not in MODEL_FILES + KEPT_ENTRIES]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise CrystalFourierError(f"{out}: holds files that are not a model's ({shown}); a model directory is "
+                                  "replaced as a whole, so give a new or empty directory as --out")
+    present = [name for name in entries if name in MODEL_FILES]
+    if present and not (resume or overwrite):
+        raise CrystalFourierError(f"{out}: already holds a model ({', '.join(present)}); pass --resume to continue "
+                                  "its checkpoint or --overwrite to replace it")
+
+
+def load_torch_file(path, map_location="cpu", data: "bytes | None" = None):
+    """``torch.load(path, weights_only=True)``: tensors and plain data only, never code.
+
+    Raises
+    ------
+    CrystalFourierError
+        The file is missing, empty, truncated, not a torch file, or holds anything
+        but tensors and plain data (e.g. a pickled object with ``__reduce__``).
+    """
+    import torch
+
+    import io
+
+    path = Path(path)
+    try:
+        if data is not None:
+            return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+        with open(path, "rb") as handle:
+            return torch.load(handle, map_location=map_location, weights_only=True)
+    except OSError as error:
+        raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
+    except Exception as error:  # noqa: BLE001 - the unpickler and zip reader raise many kinds
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        raise CrystalFourierError(f"{path}: not a valid tensor file, refused without running it "
+                                  f"({type(error).__name__}: {reason})") from None
+
+
+def check_device(text: str) -> str:
+    """``text`` if it names a usable torch device (cpu, cuda, cuda:N, mps); else one CrystalFourierError."""
+    import torch
+
+    try:
+        device = torch.device(text)
+    except (RuntimeError, TypeError):
+        raise CrystalFourierError(f"unknown device {text!r}: expected cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise CrystalFourierError(f"device {text!r} is not supported: expected cpu, cuda or cuda:N")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise CrystalFourierError(f"device {text!r} requested but CUDA is not available; use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise CrystalFourierError(f"device {text!r}: only {torch.cuda.device_count()} CUDA device(s) here")
+    if device.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise CrystalFourierError(f"device {text!r} requested but MPS is not available; use --device cpu")
+    return text
+
+
+# --------------------------------------------------------------------------- loading a saved model
+
+
+@dataclass
+class TrainedModel:
+    """A model loaded from a saved directory, ready to predict in the target's units."""
+
+    model: "torch.nn.Module"
+    normalizer: "Normalizer"
+    config: "TrainConfig"
+    directory: Path
+
+    def predict_samples(self, samples, batch_size: int = 256) -> "np.ndarray":
+        """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
+        import numpy as np
+
+        from crystal_fourier.runtime.learning._training import predict_samples
+
+        raw = predict_samples(self.model, list(samples), batch_size, self.config.device)
+        outputs = self.normalizer.denormalize(raw)
+        with np.errstate(over="ignore"):
+            outputs = 10.0 ** outputs if self.normalizer.log_target else outputs
+        if not np.isfinite(outputs).all():
+            raise CrystalFourierError(f"{self.directory}: the model gave non-finite predictions (damaged weights or "
+                                      "normalization?)")
+        return outputs
+
+    def predict_crystals(self, crystals, batch_size: int = 256) -> "np.ndarray":
+        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict."""
+        from crystal_fourier.runtime.learning._training import prepare_samples
+
+        samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.config.symprec)
+        return self.predict_samples(samples, batch_size)
+
+    def evaluate(self, samples) -> dict:
+        """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples."""
+        from crystal_fourier.runtime.learning._training import evaluate_samples
+
+        return evaluate_samples(self.model, self.normalizer, list(samples), self.config.device)
+
+
+def load_trained(directory, device: str | None = None) -> TrainedModel:
+    """Load a model directory written by :func:`~crystal_fourier.runtime.learning._training.fit` (``crystal-fourier train --out DIR``).
+
+    Every file is checked before a model is built: ``config.json`` for a known
+    version, types and bounded sizes, ``normalization.json`` for finite values,
+    ``weights.pt`` is read as tensors only (``weights_only=True``) and must fit
+    the configured model exactly.
+
+    Raises
+    ------
+    CrystalFourierError
+        The directory lacks a file, a file is damaged or hostile, or it was written
+        by a newer version.
+    """
+    import dataclasses
+
+    import torch
+
+    from crystal_fourier.runtime.network._model import build_model
+    from crystal_fourier.runtime.learning._training import Normalizer, TrainConfig
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CrystalFourierError(f"{directory} is not a saved model directory (made by `crystal-fourier train --out DIR`)")
+    missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, NORMALIZATION_FILE) if not (directory / name).is_file()]
+    if missing:
+        raise CrystalFourierError(
+            f"{directory} is not a saved model: missing {', '.join(missing)} "
+            "(made by `crystal-fourier train --out DIR`)")
+    files = read_model_files(directory, (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE))
+    try:
+        config = TrainConfig.from_dict(check_saved_config(directory / CONFIG_FILE, files[CONFIG_FILE]))
+    except (TypeError, ValueError) as error:  # CrystalFourierError included
+        message = str(error).splitlines()[0]
+        raise CrystalFourierError(message if str(directory) in message else
+                                  f"{directory / CONFIG_FILE}: {message}") from None
+    normalizer = Normalizer(**check_normalization(directory / NORMALIZATION_FILE, files[NORMALIZATION_FILE]))
+    if device is not None:
+        config = dataclasses.replace(config, device=device)
+    check_device(config.device)
+    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE])
+    model = build_model(config.model)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: does not fit {CONFIG_FILE} ({reason})") from None
+    model = model.to(config.device)
+    model.eval()
+    return TrainedModel(model=model, normalizer=normalizer, config=config, directory=directory)

@@ -1,0 +1,657 @@
+"""Training, evaluation and prediction for the CFT and its baselines, one harness for all.
+
+* Seeded random split 80/10/10 (:func:`split_indices`); held-out groups are
+  removed from the training and validation sets (:func:`training_split`) and
+  checked never to reach them.
+* MSE on standardized targets (optionally log10 first, for moduli); AdamW with
+  linear warm-up then cosine decay, stepped per batch (:func:`warmup_cosine`).
+* The atoms' neighbourhoods (when the model embeds them) are computed once per
+  sample before the first epoch (:func:`~crystal_fourier.runtime.network._neighbourhood.with_neighbours`),
+  never per epoch.
+* The best epoch on the validation MAE is kept, and with ``patience`` training stops
+  once that many epochs have passed without a better one; a checkpoint after every epoch
+  (model, optimizer, scheduler, epoch, best state, RNG states) lets an
+  interrupted run resume and finish exactly as an uninterrupted one would.
+* Data-parallel over processes with torch.distributed (``torchrun``; gloo on
+  CPU): each global batch is split across ranks and the loss is scaled so the
+  averaged gradient equals the single-process one.
+
+A saved model directory holds ``config.json``, ``weights.pt``,
+``normalization.json``, ``metrics.json`` and ``checkpoint.pt`` (for resuming),
+written as a whole by one process at a time and read back as data only
+(:mod:`crystal_fourier.runtime.learning._model_files`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import os
+import random
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from crystal_fourier._progress import progress_bar
+from crystal_fourier._version import __version__
+from crystal_fourier._atomic import atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.learning._batching import Sample, collate, sample_from_standardized
+from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
+from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
+    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel,
+    check_float, check_int, check_output_directory, load_trained, load_torch_file)
+from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+
+__all__ = [
+    "TrainConfig",
+    "Normalizer",
+    "TrainResult",
+    "TrainedModel",
+    "split_indices",
+    "training_split",
+    "warmup_cosine",
+    "prepare_samples",
+    "fit",
+    "predict_samples",
+    "regression_metrics",
+    "evaluate_samples",
+    "load_trained",
+    "CONFIG_FILE",
+    "WEIGHTS_FILE",
+    "NORMALIZATION_FILE",
+    "METRICS_FILE",
+    "CHECKPOINT_FILE",
+    "MAX_ABS_TARGET",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (saved as ``config.json``).
+
+    Defaults: 100 epochs, batch 64, AdamW lr 5e-4, weight decay 0.01, 5% of the
+    steps as linear warm-up then cosine decay to 0, gradient norm clipped at 1,
+    no early stopping (``patience`` None: the best validation epoch is kept anyway),
+    split 80/10/10 with seed 0, symprec ``DEFAULT_SYMPREC`` = 0.1 Angstrom
+    (:mod:`crystal_fourier.runtime.symmetry._tolerances`).
+    """
+
+    target: str = "target"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    grad_clip: float | None = 1.0
+    seed: int = 0
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    log_target: bool = False
+    holdout_groups: tuple[int, ...] = ()
+    symprec: float = DEFAULT_SYMPREC
+    device: str = "cpu"
+    progress: bool = True
+    patience: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, ModelConfig):
+            raise CrystalFourierError(f"model must be a ModelConfig, got {type(self.model).__name__}")
+        if not isinstance(self.target, str) or not 0 < len(self.target) <= 200:
+            raise CrystalFourierError(f"target must be a column name, got {self.target!r}")
+        check_int("epochs", self.epochs, 1, 10**6)
+        check_int("batch size", self.batch_size, 1, 10**6)
+        check_float("learning rate", self.lr, 0.0, 10.0, open_low=True)
+        check_float("weight decay", self.weight_decay, 0.0, 10.0)
+        check_float("warm-up fraction", self.warmup_fraction, 0.0, 1.0)
+        if self.grad_clip is not None:
+            check_float("gradient clip", self.grad_clip, 0.0, 1e6)
+        check_int("seed", self.seed, 0, 2**63 - 1)
+        check_float("symprec", self.symprec, 0.0, 1.0, open_low=True)
+        if not isinstance(self.split, (tuple, list)) or len(self.split) != 3 \
+                or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 0
+                       for f in self.split) or not math.isclose(sum(self.split), 1.0):
+            raise CrystalFourierError(f"split must be three fractions >= 0 summing to 1, got {self.split}")
+        if not isinstance(self.log_target, bool) or not isinstance(self.progress, bool):
+            raise CrystalFourierError("log_target and progress must be true or false")
+        if not isinstance(self.holdout_groups, (tuple, list)):
+            raise CrystalFourierError(f"holdout_groups must be a list of group numbers, got {self.holdout_groups!r}")
+        for number in self.holdout_groups:
+            check_int("held-out group", number, 1, 230)
+        if self.patience is not None:
+            check_int("patience", self.patience, 1, 10**6)
+        if not isinstance(self.device, str) or len(self.device) > 32:
+            raise CrystalFourierError(f"device must be a name such as 'cpu', got {self.device!r}")
+
+    @property
+    def augment(self) -> bool:
+        return self.model.kind == "augmented"
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["model"] = self.model.to_dict()
+        data["split"] = list(self.split)
+        data["holdout_groups"] = list(self.holdout_groups)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(data, dict) or set(data) - known or not isinstance(data.get("model"), dict):
+            raise CrystalFourierError(f"a training configuration has the keys {sorted(known)} (model an object)")
+        data = dict(data)
+        data["model"] = ModelConfig.from_dict(data["model"])
+        for key in ("split", "holdout_groups"):
+            if key in data:
+                if not isinstance(data[key], (list, tuple)) or len(data[key]) > 230:
+                    raise CrystalFourierError(f"{key} must be a list, got {data[key]!r}")
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Target transform: optional log10 (moduli), then standardization by training mean and std."""
+
+    mean: float
+    std: float
+    log_target: bool = False
+
+    @classmethod
+    def fit(cls, targets, log_target: bool = False) -> "Normalizer":
+        values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(values.mean()) if len(values) else 0.0
+            std = float(values.std()) if len(values) > 1 else 1.0
+        if not (math.isfinite(mean) and math.isfinite(std) and np.isfinite(values).all()):
+            raise CrystalFourierError(
+                f"the training targets overflow double precision (mean {mean}, std {std}; largest "
+                f"|value| {float(np.abs(values).max()):.3g}): rescale them, or use --log-target for positive ones")
+        return cls(mean, std if std > 1e-12 else 1.0, log_target)
+
+    @staticmethod
+    def to_metric_space(values, log_target: bool):
+        """log10 of positive targets when ``log_target``; errors are reported in this space."""
+        if not log_target:
+            return values
+        if isinstance(values, torch.Tensor):
+            return torch.log10(values)
+        values = np.asarray(values, dtype=np.float64)
+        if np.any(values <= 0):
+            raise CrystalFourierError("--log-target needs positive targets (e.g. moduli in GPa); found values <= 0")
+        return np.log10(values)
+
+    def normalize(self, targets: torch.Tensor) -> torch.Tensor:
+        return (self.to_metric_space(targets, self.log_target) - self.mean) / self.std
+
+    def denormalize(self, outputs: np.ndarray) -> np.ndarray:
+        """Model outputs -> metric space (log10 units when ``log_target``)."""
+        return np.asarray(outputs, dtype=np.float64) * self.std + self.mean
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+MAX_ABS_TARGET = 1e30
+"""Largest |target| accepted for training: targets enter the network as float32 (largest 3.4e38), and their
+mean and standard deviation must stay finite."""
+
+
+# --------------------------------------------------------------------------- data
+
+
+def split_indices(n: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random split of range(n) into train, validation and test index arrays.
+
+    >>> [len(part) for part in split_indices(10, 0)]
+    [8, 1, 1]
+    """
+    order = np.random.default_rng(seed).permutation(n)
+    n_train = int(round(fractions[0] * n))
+    n_val = int(round(fractions[1] * n))
+    return np.sort(order[:n_train]), np.sort(order[n_train:n_train + n_val]), np.sort(order[n_train + n_val:])
+
+
+def training_split(samples, config: TrainConfig) -> dict[str, np.ndarray]:
+    """Indices of the train, val and test sets; held-out groups removed from train and val.
+
+    The split itself does not depend on the hold-out, so a zero-shot run and an
+    all-data run with the same seed share their test set exactly.
+
+    Raises
+    ------
+    CrystalFourierError
+        If, after the removal, no training crystal is left.
+    """
+    train, val, test = split_indices(len(samples), config.seed, config.split)
+    holdout = set(int(g) for g in config.holdout_groups)
+    if holdout:
+        train = np.array([i for i in train if samples[i].number not in holdout], dtype=np.int64)
+        val = np.array([i for i in val if samples[i].number not in holdout], dtype=np.int64)
+    _check_holdout([samples[i] for i in np.concatenate([train, val])], holdout, "training or validation")
+    if len(train) == 0:
+        raise CrystalFourierError(f"no training crystal left (of {len(samples)}) after the split and hold-out")
+    return {"train": train, "val": val, "test": test}
+
+
+def _check_holdout(samples, holdout, where: str) -> None:
+    leaked = sorted({s.number for s in samples} & set(holdout))
+    if leaked:  # a real check, not an assert: it must survive python -O
+        raise CrystalFourierError(f"held-out groups {leaked} reached the {where} data")
+
+
+def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPREC, progress: bool = False,
+                    workers: int = 1) -> list[Sample]:
+    """Standardize dataset records into :class:`Sample` objects, in the records' order.
+
+    Records whose ``target`` is missing (NaN) are skipped with a warning, so a
+    labelled data set with holes still trains.
+
+    Parameters
+    ----------
+    records : iterable
+        Records of :mod:`crystal_fourier.runtime.data._datasets` (with ``crystal``,
+        ``targets`` and ``id``), or ``(crystal, targets, id)`` tuples.
+    target : str or None
+        Column to take as the label; None for unlabelled samples (none skipped).
+    symprec : float
+        spglib tolerance for the group detection, Angstrom.
+    workers : int
+        Processes for the standardization (spglib plus the canonical choice,
+        tens of milliseconds per crystal); 1 runs in this process.
+
+    Raises
+    ------
+    CrystalFourierError
+        Unknown target column, or a structure that cannot be standardized (naming its id).
+    """
+    jobs = []
+    skipped = 0
+    for record in records:
+        crystal, targets, ident = _unpack_record(record)
+        value = math.nan
+        if target is not None:
+            if target not in targets:
+                raise CrystalFourierError(
+                    f"record {ident!r} has no target {target!r}; available: {', '.join(sorted(targets)) or 'none'}")
+            value = float(targets[target])
+            if math.isnan(value):
+                skipped += 1
+                continue
+        jobs.append((crystal, value, ident, symprec))
+    if skipped:
+        warnings.warn(f"skipped {skipped} structures without a value of {target!r}", stacklevel=2)
+    if workers > 1 and len(jobs) > 4 * workers:
+        from crystal_fourier._processes import worker_pool
+
+        with worker_pool(workers) as pool:
+            results = pool.map(_standardized_sample, jobs, chunksize=max(1, len(jobs) // (16 * workers)))
+            return list(progress_bar(results, "standardize", progress, total=len(jobs)))
+    return [_standardized_sample(job) for job in progress_bar(jobs, "standardize", progress)]
+
+
+def _standardized_sample(job) -> Sample:
+    from crystal_fourier.runtime.symmetry._standardization import standardize
+
+    crystal, value, ident, symprec = job
+    try:
+        standardized = standardize(crystal, symprec=symprec)
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"structure {ident!r}: {error}") from None
+    return sample_from_standardized(standardized, target=value, id=ident)
+
+
+def _unpack_record(record):
+    if hasattr(record, "crystal"):
+        return record.crystal, dict(getattr(record, "targets", {}) or {}), str(getattr(record, "id", ""))
+    crystal, targets, ident = record
+    return crystal, dict(targets or {}), str(ident)
+
+
+# --------------------------------------------------------------------------- utilities
+
+
+def warmup_cosine(optimizer, total_steps: int, warmup_fraction: float = 0.05):
+    """LambdaLR: linear warm-up over ``warmup_fraction`` of the steps, then cosine decay to 0."""
+    warmup = max(1, int(round(warmup_fraction * total_steps)))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initializes gloo when launched by torchrun with WORLD_SIZE > 1."""
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        return 0, 1
+    if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        dist.init_process_group("gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _rng_state() -> dict:
+    """The global RNG states as tensors and plain lists, which ``torch.load(weights_only=True)`` reads back."""
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    version, internal, gauss = random.getstate()
+    return {"torch": torch.get_rng_state(),
+            "numpy": {"kind": str(kind), "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+                      "position": int(position), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+            "python": {"version": int(version), "internal": torch.tensor(internal, dtype=torch.int64),
+                       "gauss": None if gauss is None else float(gauss)}}
+
+
+def _set_rng_state(state: dict) -> None:
+    numpy_state, python_state = state["numpy"], state["python"]
+    torch.set_rng_state(state["torch"])
+    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32),
+                         numpy_state["position"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
+    random.setstate((python_state["version"], tuple(int(v) for v in python_state["internal"].tolist()),
+                     python_state["gauss"]))
+
+
+# --------------------------------------------------------------------------- prediction and metrics
+
+
+@torch.no_grad()
+def predict_samples(model: nn.Module, samples, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
+    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order."""
+    model.eval()
+    spec = _neighbour_spec(model)
+    out = []
+    for start in range(0, len(samples), batch_size):
+        batch = collate(samples[start:start + batch_size], neighbours=spec).to(device)
+        out.append(model(batch).double().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _neighbour_spec(model: nn.Module):
+    config = getattr(model, "config", None)
+    return getattr(config, "neighbour_spec", None)
+
+
+def regression_metrics(predictions, targets, groups=None) -> dict:
+    """MAE, RMSE and count, overall and per space group (keys are group numbers as strings).
+
+    >>> regression_metrics([1.0, 2.0], [1.5, 2.0], [225, 1])["per_group"]["225"]["mae"]
+    0.5
+    """
+    predictions = np.asarray(predictions, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    errors = predictions - targets
+
+    def summary(e):
+        return {"n": int(len(e)), "mae": float(np.abs(e).mean()) if len(e) else math.nan,
+                "rmse": float(np.sqrt((e ** 2).mean())) if len(e) else math.nan}
+
+    result = summary(errors)
+    if groups is not None:
+        groups = np.asarray(groups)
+        result["per_group"] = {str(int(g)): summary(errors[groups == g]) for g in np.unique(groups)}
+    return result
+
+
+def evaluate_samples(model: nn.Module, normalizer: Normalizer, samples, device: str = "cpu") -> dict:
+    """:func:`regression_metrics` in the metric space (log10 units with ``log_target``)."""
+    if not samples:
+        return {"n": 0, "mae": math.nan, "rmse": math.nan, "per_group": {}}
+    predicted = normalizer.denormalize(predict_samples(model, samples, device=device))
+    targets = Normalizer.to_metric_space(np.array([s.target for s in samples]), normalizer.log_target)
+    metrics = regression_metrics(predicted, targets, [s.number for s in samples])
+    metrics["space"] = "log10" if normalizer.log_target else "target"
+    return metrics
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TrainResult:
+    """The best model (weights of the best validation epoch), its normalizer, metrics and history."""
+
+    model: nn.Module
+    normalizer: Normalizer
+    metrics: dict
+    history: list
+    split: dict
+
+
+def _check_pretrained(summary: dict, config: TrainConfig) -> None:
+    used = set(summary.get("groups_used", []))
+    leaked = sorted(used & set(config.holdout_groups))
+    if leaked:
+        raise CrystalFourierError(
+            f"the pretrained encoder saw held-out groups {leaked}; pretrain with --exclude-groups "
+            "set to the same hold-out for a zero-shot study")
+    saved = ModelConfig.from_dict(summary["config"]["model"])
+    for name in ("d_model", "d_route", "d_position", "cutoff", "shell", "include_constant", "sinusoidal_frequencies",
+                 "frequency_damping"):
+        if getattr(saved, name) != getattr(config.model, name):
+            raise CrystalFourierError(
+                f"pretrained encoder has {name}={getattr(saved, name)!r} but the model has "
+                f"{getattr(config.model, name)!r}; use the same sizes")
+    if (saved.kind == "cft") != (config.model.kind == "cft"):
+        raise CrystalFourierError(f"a {saved.kind!r} encoder cannot initialise a {config.model.kind!r} model")
+
+
+def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pretrained=None,
+        stop_after: int | None = None, overwrite: bool = False) -> TrainResult:
+    """Train a model on ``samples`` (labelled :class:`Sample` objects) and save it to ``out_dir``.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+    config : TrainConfig
+    out_dir : path, optional
+        Model directory; with ``resume`` an existing ``checkpoint.pt`` there is continued.
+        It is locked while training (a second writer is refused) and written as a
+        whole at the end. A directory that already holds a model is refused unless
+        ``resume`` or ``overwrite``.
+    pretrained : path, optional
+        Directory of ``crystal-fourier pretrain``; its encoder initialises the
+        positional encoding. Refused if it saw a held-out group.
+    stop_after : int, optional
+        Stop after this many epochs in total (simulates an interruption; the
+        checkpoint is written as usual).
+
+    Returns
+    -------
+    TrainResult
+    """
+    samples = list(samples)
+    if any(not math.isfinite(s.target) for s in samples):
+        raise CrystalFourierError("every training crystal needs a finite target value")
+    largest = max((abs(s.target) for s in samples), default=0.0)
+    if largest > MAX_ABS_TARGET:
+        raise CrystalFourierError(f"a target of magnitude {largest:.3g} is beyond {MAX_ABS_TARGET:.0e}, which training "
+                                  "in float32 cannot represent safely; rescale the target (e.g. other units)")
+    rank, world = _distributed()
+    out = Path(out_dir) if out_dir is not None else None
+    if out is None or rank != 0:
+        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+    check_output_directory(out, resume=resume, overwrite=overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(out, "training into"):
+        check_output_directory(out, resume=resume, overwrite=overwrite)  # as found once the lock is ours
+        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+
+
+def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:
+    main = rank == 0
+    spec = config.model.neighbour_spec
+    if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
+        from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+
+        samples = with_neighbours(samples, *spec)
+    split = training_split(samples, config)
+    train_set = [samples[i] for i in split["train"]]
+    val_set = [samples[i] for i in split["val"]]
+    test_set = [samples[i] for i in split["test"]]
+    _check_holdout(train_set + val_set, config.holdout_groups, "training or validation")
+    normalizer = Normalizer.fit([s.target for s in train_set], config.log_target)
+    if config.model.kind == "cft" and main:
+        check_cutoff_faithful(config.model.cutoff, config.model.shell,
+                              {s.number for s in samples} | set(config.holdout_groups))
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model).to(config.device)
+    pretrained_summary = None
+    if pretrained is not None:
+        from crystal_fourier.runtime.learning._pretraining import load_pretrained
+
+        state, pretrained_summary = load_pretrained(pretrained)
+        _check_pretrained(pretrained_summary, config)
+        model.positional.load_state_dict(state)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = -(-len(train_set) // config.batch_size)
+    scheduler = warmup_cosine(optimizer, config.epochs * steps_per_epoch, config.warmup_fraction)
+    state = {"epoch": 0, "best_val": math.inf, "best_state": copy.deepcopy(model.state_dict()), "history": []}
+
+    checkpoint_path = out / CHECKPOINT_FILE if out is not None else None
+    checkpoint_bytes = None
+    if resume and checkpoint_path is not None and checkpoint_path.is_file():
+        checkpoint = load_torch_file(checkpoint_path, map_location=config.device)
+        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("config"), dict):
+            raise CrystalFourierError(f"{checkpoint_path}: not a crystal-fourier checkpoint")
+        if _resumable(checkpoint["config"]) != _resumable(config.to_dict()):
+            raise CrystalFourierError(
+                f"{checkpoint_path} was written with another configuration; resume with the same options "
+                "or start a new --out directory")
+        try:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+            state = {key: checkpoint[key] for key in ("epoch", "best_val", "best_state", "history")}
+            check_int("checkpoint epoch", state["epoch"], 0, config.epochs)
+            _set_rng_state(checkpoint["rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+            raise CrystalFourierError(f"{checkpoint_path}: damaged checkpoint ({reason})") from None
+        checkpoint_bytes = checkpoint_path.read_bytes()
+
+    network = model
+    if world > 1:
+        network = nn.parallel.DistributedDataParallel(model)
+    augmentation = None
+    if config.augment:
+        from crystal_fourier.runtime.network._baselines import SymmetryAugmentation
+
+        augmentation = SymmetryAugmentation()
+
+    last_epoch = config.epochs if stop_after is None else min(config.epochs, stop_after)
+    for epoch in range(state["epoch"], last_epoch):
+        if _stopped_early(state["history"], config.patience):
+            break
+        network.train()
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 100003 + epoch))
+        augment_rng = np.random.default_rng([config.seed, epoch])
+        total = torch.zeros(2, dtype=torch.float64)
+        bar = progress_bar(range(steps_per_epoch), f"epoch {epoch + 1}/{config.epochs}", config.progress and main)
+        for step in bar:
+            chosen = [train_set[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size].tolist()]
+            if augmentation is not None:  # the same draws on every rank, before sharding
+                chosen = augmentation(chosen, augment_rng)
+            shard, weight = chosen[rank::world], 1.0
+            if not shard:  # fewer crystals than ranks in the last batch: take part with zero weight
+                shard, weight = chosen[:1], 0.0
+            batch = collate(shard, neighbours=spec).to(config.device)
+            errors = (network(batch) - normalizer.normalize(batch.targets)) ** 2
+            # Scaled so that DDP's average over ranks equals the mean over the global batch.
+            loss = errors.sum() * (weight * world / len(chosen))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            total += torch.tensor([float(errors.detach().sum()) * weight, len(shard) * weight], dtype=torch.float64)
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(loss=f"{float(errors.detach().mean()):.4f}")
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(total)
+        train_loss = float(total[0] / max(total[1], 1.0))
+        val = evaluate_samples(model, normalizer, val_set, config.device) if val_set else None
+        score = val["mae"] if val else train_loss
+        improved = score < state["best_val"]
+        if improved:
+            state["best_val"] = score
+            state["best_state"] = copy.deepcopy(model.state_dict())
+        state["history"].append({"epoch": epoch + 1, "train_loss": train_loss,
+                                 "val_mae": val["mae"] if val else None, "lr": scheduler.get_last_lr()[0]})
+        state["epoch"] = epoch + 1
+        if main and config.progress:
+            print(f"epoch {epoch + 1}/{config.epochs}: train loss {train_loss:.4g}"
+                  + (f", val MAE {val['mae']:.4g}" if val else "") + (" *" if improved else ""), file=sys.stderr)
+        if main and checkpoint_path is not None:
+            checkpoint_bytes = torch_bytes({"config": config.to_dict(), "model": model.state_dict(),
+                                            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                                            "rng": _rng_state(), **state})
+            atomic_write(checkpoint_path, checkpoint_bytes)
+
+    model.load_state_dict(state["best_state"])
+    model.eval()
+    stopped_early = _stopped_early(state["history"], config.patience)
+    finished = state["epoch"] >= config.epochs or stopped_early
+    metrics = {
+        "version": __version__, "target": config.target, "model": config.model.kind,
+        "epochs_completed": state["epoch"], "finished": finished, "stopped_early": stopped_early,
+        "best_val": state["best_val"],
+        "world_size": world,
+        "train": evaluate_samples(model, normalizer, train_set, config.device),
+        "val": evaluate_samples(model, normalizer, val_set, config.device),
+        "test": evaluate_samples(model, normalizer, test_set, config.device),
+        "holdout_groups": list(config.holdout_groups),
+        "pretrained": None if pretrained is None else str(pretrained),
+        "history": state["history"],
+    }
+    if main and out is not None:  # one directory, all files or none (atomic.atomic_write_directory)
+        files = {CONFIG_FILE: json_text({"version": __version__, "train": config.to_dict()}),
+                 NORMALIZATION_FILE: json_text(normalizer.to_dict()),
+                 WEIGHTS_FILE: torch_bytes(model.state_dict()),
+                 METRICS_FILE: json_text(json_safe(metrics))}
+        if checkpoint_bytes is not None:
+            files[CHECKPOINT_FILE] = checkpoint_bytes
+        atomic_write_directory(out, files, keep=KEPT_ENTRIES)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+    return TrainResult(model=model, normalizer=normalizer, metrics=metrics, history=state["history"], split=split)
+
+
+def _stopped_early(history: list, patience: "int | None") -> bool:
+    """True when the last ``patience`` epochs of ``history`` brought no better validation MAE (train loss without one).
+
+    Derived from the history alone, so a resumed run stops where the uninterrupted one would.
+
+    >>> _stopped_early([{"val_mae": 3.0}, {"val_mae": 2.0}, {"val_mae": 2.5}, {"val_mae": 2.1}], 2)
+    True
+    >>> _stopped_early([{"val_mae": 3.0}, {"val_mae": 2.0}, {"val_mae": 2.5}], 2)
+    False
+    """
+    if patience is None or not history:
+        return False
+    scores = [entry["val_mae"] if entry.get("val_mae") is not None else entry["train_loss"] for entry in history]
+    scores = [score if math.isfinite(score) else math.inf for score in scores]
+    best = min(range(len(scores)), key=lambda i: (scores[i], i))
+    return len(scores) - 1 - best >= patience
+
+
+def _resumable(config: dict) -> dict:
+    """The part of a config that must match to resume (the device and progress bars may change)."""
+    return {key: value for key, value in config.items() if key not in ("device", "progress")}

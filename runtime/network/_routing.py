@@ -1,0 +1,260 @@
+"""The routing form: invariant Fourier features of mixed batches, weights shared by all groups.
+
+DESIGN.md, "The paper's routing matrix, computed sparsely". Every frequency slot n of the
+shell carries, for the group G of an atom, the symmetrised plane wave
+
+    z_n(x) = (1/|G|) sum_{(R,t)} e(n . (R x + t)) = e(phase_n / 24) psi_O(n)(x),
+
+zero when n is systematically absent (or outside the group's shell). A linear layer with
+weights W_re, W_im (out_features x n_slots, indexed by slot, shared by every group) reads
+
+    y = W_re Re z + W_im Im z + b = W_G f(x) + b,   W_G = W_re Re T_G + W_im Im T_G,
+
+where z = T_G f writes the slot features through the group's real basis functions f_i, the
+very functions of the generated per-group module (``crystal_fourier.generated``, evaluated by the
+one kernel of :mod:`crystal_fourier.kernel`), with one or two exact entries e(q/48) a/b per slot
+(:func:`~crystal_fourier.runtime.network._routing_tables.setting_routing`). So per step W_G is a
+gather-and-sum over the slots of every setting in the batch (one ``index_add_`` for all of
+them), and per atom the cost is the module's cosines plus n_functions x out_features; no dense
+|U| x |U| matrix is ever formed. Atoms are sorted by setting; each setting's block is one kernel
+call and one matrix product.
+
+The slot set (the union of the cubic and hexagonal shells, so that slot n always means the
+same (h, k, l)) and the tables are described in :mod:`crystal_fourier.runtime.network._routing_tables`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import torch
+from torch import nn
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.derive._frequency_sets import check_shell_cutoff
+from crystal_fourier.runtime.network._routing_tables import setting_routing, slot_frequencies
+
+__all__ = ["RoutingEncoder", "RoutingPlan"]
+
+_INDEX = torch.int32  # index dtype of the prepared tables (index_select / index_add_ accept it): half of int64
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RoutingPlan:
+    """How a batch is split by setting: static Python ints plus two index tensors.
+
+    Built eagerly by :meth:`RoutingEncoder.plan`; :meth:`RoutingEncoder.forward_planned` only
+    reads it, so that method compiles with ``torch.compile(fullgraph=True)``.
+    """
+
+    hall_numbers: tuple[int, ...]  # settings present, ascending
+    counts: tuple[int, ...]  # atoms of each
+    order: torch.Tensor  # (N,): atoms sorted by setting
+    inverse: torch.Tensor  # (N,): back to input order
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Prepared:
+    """One setting on one device and dtype: its generated module and routing entries as tensors."""
+
+    module: nn.Module  # the generated per-group module (f_i of the setting)
+    slot: torch.Tensor  # (n_entries,): slot n of each nonzero T[n, i]
+    function: torch.Tensor  # (n_entries,): function i
+    coefficient: torch.Tensor  # (n_entries, 2): Re T[n, i], Im T[n, i]
+    n_functions: int
+
+
+class RoutingEncoder(nn.Module):
+    """Invariant Fourier encoding of mixed batches through sparse routing tables.
+
+    ``forward(x, hall)`` equals ``W_re @ Re z(x) + W_im @ Im z(x) + bias`` with z the slot
+    features of each atom's group (module docstring), computed sparsely. Invariant: for
+    every operation (R, t) of the group of atom i, y_i(R x + t) = y_i(x).
+
+    Parameters
+    ----------
+    out_features : int
+    cutoff : int
+        Ball radius R or box size K (default 6; at R = 5 a few cubic groups are not faithful,
+        see derive/_faithful.py).
+    shell : {'ball', 'box'}
+    include_constant : bool
+        Keep the k = 0 slot (z_0 = 1 for every group).
+
+    Attributes
+    ----------
+    n_slots : int
+    weight_re, weight_im : nn.Parameter
+        shape=(out_features, n_slots): W_re, W_im, shared by all groups.
+    bias : nn.Parameter
+        shape=(out_features,).
+    slot_hkl : torch.Tensor
+        shape=(n_slots, 3), int64 buffer: Miller indices of the slots.
+
+    Examples
+    --------
+    >>> import torch
+    >>> encoder = RoutingEncoder(8, cutoff=2, shell="box")
+    >>> encoder(torch.rand(5, 3), torch.tensor([1, 2, 523, 523, 488])).shape
+    torch.Size([5, 8])
+    """
+
+    def __init__(self, out_features: int, cutoff: int = 6, shell: str = "ball", include_constant: bool = False):
+        super().__init__()
+        check_shell_cutoff(shell, cutoff)
+        if isinstance(out_features, bool) or not isinstance(out_features, int) or out_features < 1:
+            raise CrystalFourierError(f"out_features must be a positive integer, got {out_features!r}")
+        self.out_features = out_features
+        self.cutoff = int(cutoff)
+        self.shell = shell
+        self.include_constant = bool(include_constant)
+        hkl = slot_frequencies(shell, self.cutoff, self.include_constant)
+        self.n_slots = len(hkl)
+        self.register_buffer("slot_hkl", torch.from_numpy(hkl))
+        # Slot of -n for every slot n (both shells are closed under k -> -k), and 0 where -n = n (k = 0).
+        position = {tuple(row): i for i, row in enumerate(hkl.tolist())}
+        negative = torch.tensor([position[tuple(-v for v in row)] for row in hkl.tolist()], dtype=torch.int64)
+        self.register_buffer("_negative_slot", negative, persistent=False)
+        self.register_buffer("_paired", (negative != torch.arange(len(hkl))).to(torch.get_default_dtype()),
+                             persistent=False)
+        self.weight_re = nn.Parameter(torch.empty(out_features, self.n_slots))
+        self.weight_im = nn.Parameter(torch.empty(out_features, self.n_slots))
+        self.bias = nn.Parameter(torch.empty(out_features))
+        self._prepared: dict = {}
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Uniform in +-1/sqrt(2 n_slots), like ``nn.Linear`` on the 2 n_slots real features."""
+        bound = 1.0 / math.sqrt(max(2 * self.n_slots, 1))
+        for parameter in (self.weight_re, self.weight_im, self.bias):
+            nn.init.uniform_(parameter, -bound, bound)
+
+    def extra_repr(self) -> str:
+        return (f"out_features={self.out_features}, n_slots={self.n_slots}, shell={self.shell!r}, "
+                f"cutoff={self.cutoff}, include_constant={self.include_constant}")
+
+    def table(self, hall_number: int):
+        """The :class:`~crystal_fourier.runtime.network._routing_tables.SettingRouting` of one setting."""
+        return setting_routing(self.shell, self.cutoff, int(hall_number), self.include_constant)
+
+    def _prepare(self, hall_number: int, device: torch.device, dtype: torch.dtype) -> _Prepared:
+        key = (hall_number, device, dtype)
+        prepared = self._prepared.get(key)
+        if prepared is not None:
+            return prepared
+        routing = self.table(hall_number)
+        # z_{-n} = conj(z_n): keep the entries of one slot of each pair {n, -n} (the one with the first
+        # nonzero index positive, and k = 0); forward folds the weights of -n into n (see there).
+        hkl = self.slot_hkl.cpu().numpy()[routing.entry_slot]
+        first = np.take_along_axis(hkl, np.argmax(hkl != 0, axis=1)[:, None], axis=1)[:, 0]
+        half = first >= 0
+        prepared = _Prepared(
+            module=routing.basis_class(dtype=dtype).to(device),
+            slot=torch.from_numpy(routing.entry_slot[half].copy()).to(device, _INDEX),
+            function=torch.from_numpy(routing.entry_function[half].copy()).to(device, _INDEX),
+            coefficient=torch.from_numpy(np.stack([routing.entry_re[half], routing.entry_im[half]], axis=1)).to(
+                device, dtype),
+            n_functions=routing.n_functions,
+        )
+        self._prepared[key] = prepared
+        return prepared
+
+    def _validate(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> None:
+        if positions.dim() != 2 or positions.shape[1] != 3 or not positions.is_floating_point():
+            raise CrystalFourierError(
+                f"positions must be a floating tensor of shape (N, 3), got {tuple(positions.shape)} {positions.dtype}")
+        if hall_numbers.shape != positions.shape[:1] or hall_numbers.is_floating_point() or hall_numbers.is_complex():
+            raise CrystalFourierError(
+                f"hall_numbers must be an integer tensor of shape ({positions.shape[0]},), got "
+                f"{tuple(hall_numbers.shape)} {hall_numbers.dtype}")
+        if hall_numbers.numel() and (int(hall_numbers.min()) < 1 or int(hall_numbers.max()) > 530):
+            raise CrystalFourierError(
+                f"hall_numbers must lie in 1-530 (spglib Hall numbers), got {int(hall_numbers.min())}-"
+                f"{int(hall_numbers.max())}; use crystal_fourier.derive.standard_hall_number(group) for a group number")
+
+    def plan(self, hall_numbers: torch.Tensor) -> RoutingPlan:
+        """Split a batch by setting (eager: reads the Hall numbers); see :meth:`forward_planned`."""
+        hall_numbers = hall_numbers.to(self.weight_re.device)
+        order = torch.argsort(hall_numbers, stable=True)
+        halls, counts = torch.unique_consecutive(hall_numbers[order], return_counts=True)
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(len(order), device=order.device)
+        for hall in halls.tolist():  # build the settings' tables here, eagerly (imports, derivation, files)
+            self._prepare(hall, self.weight_re.device, self.weight_re.dtype)
+        return RoutingPlan(tuple(halls.tolist()), tuple(counts.tolist()), order, inverse)
+
+    def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
+        """Encode fractional ``positions`` shape=(N, 3) of atoms in settings ``hall_numbers`` shape=(N,).
+
+        Returns
+        -------
+        torch.Tensor
+            shape=(N, out_features), the dtype of the weights.
+        """
+        self._validate(positions, hall_numbers)
+        if positions.shape[0] == 0:
+            return self.bias.new_zeros(0, self.out_features) + self.bias
+        return self.forward_planned(positions, self.plan(hall_numbers))
+
+    def forward_planned(self, positions: torch.Tensor, plan: RoutingPlan) -> torch.Tensor:
+        """:meth:`forward` for a batch already split by :meth:`plan` (no data-dependent control flow)."""
+        dtype, device = self.weight_re.dtype, self.weight_re.device
+        x = positions.to(device, dtype).index_select(0, plan.order)
+        tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
+        # y = W_re Re z + W_im Im z + b. With z_{-n} = conj(z_n), the pair {n, -n} contributes
+        # (W_re[:, n] + W_re[:, -n]) Re z_n + (W_im[:, n] - W_im[:, -n]) Im z_n, so the weights are
+        # folded once per step and only half the entries are gathered (k = 0 is its own pair).
+        # W_G^T[i] = sum over the kept entries (n, i) of Re T W'_re[:, n] + Im T W'_im[:, n], for every
+        # setting of the batch at once (functions stacked): one gather and one index_add_.
+        offsets = [0]
+        for table in tables:
+            offsets.append(offsets[-1] + table.n_functions)
+        slot = torch.cat([table.slot for table in tables])
+        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets)])
+        coefficient = torch.cat([table.coefficient for table in tables])
+        negative, paired = self._negative_slot, self._paired
+        folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T.contiguous()  # (n_slots, out)
+        folded_im = (self.weight_im - self.weight_im[:, negative] * paired).T.contiguous()
+        # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
+        contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
+                                      folded_im.index_select(0, slot), coefficient[:, 1:])
+        out = self.out_features
+        routed = contributions.new_zeros(offsets[-1], out).index_add_(0, function, contributions)
+        # split (not slicing): its backward is one cat, where each slice's would zero-fill all of routed.
+        blocks = torch.split(routed, [table.n_functions for table in tables])
+        pieces, start = [], 0
+        for table, size, block in zip(tables, plan.counts, blocks):
+            functions = table.module(x[start:start + size])  # (size, n_functions): the generated module
+            start += size
+            pieces.append(torch.addmm(self.bias, functions, block))
+        return torch.cat(pieces).index_select(0, plan.inverse)
+
+    def slot_features(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
+        """[Re z, Im z] for every slot, shape=(N, 2 n_slots), through the generated modules: z = T f.
+
+        Zero where a slot is absent for the atom's group (or outside its shell). ``forward``
+        equals ``slot_features @ [W_re, W_im]^T + bias``; the tests check z against the direct
+        group average (1/|G|) sum_g e(n . g x).
+        """
+        self._validate(positions, hall_numbers)
+        dtype, device = self.weight_re.dtype, self.weight_re.device
+        x = positions.to(device, dtype)
+        z = x.new_zeros(x.shape[0], 2 * self.n_slots)
+        hall_numbers = hall_numbers.to(device)
+        for hall in torch.unique(hall_numbers).tolist():
+            table = self._prepare(hall, device, dtype)
+            rows = torch.nonzero(hall_numbers == hall).reshape(-1)
+            functions = table.module(x[rows])  # (rows, n_functions)
+            block = x.new_zeros(len(rows), 2 * self.n_slots)
+            routing = self.table(hall)  # every entry, both n and -n: the reference path folds nothing
+            values = functions[:, torch.from_numpy(routing.entry_function.copy()).to(device)]
+            slot = torch.from_numpy(routing.entry_slot.copy()).to(device)
+            entry_re = torch.from_numpy(routing.entry_re.copy()).to(device, dtype)
+            entry_im = torch.from_numpy(routing.entry_im.copy()).to(device, dtype)
+            block.index_add_(1, slot, values * entry_re)
+            block.index_add_(1, slot + self.n_slots, values * entry_im)
+            z[rows] = block
+        return z

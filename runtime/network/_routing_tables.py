@@ -1,0 +1,124 @@
+"""Routing tables of :class:`~crystal_fourier.runtime.network._routing.RoutingEncoder`, read from the generated modules.
+
+Slots. Groups 143-194 (hexagonal axes) use the hexagonal shell, the others the cubic one
+(CONVENTIONS.md). The slot set is their union: slots 0 .. |U_cubic|-1 are the cubic shell in
+canonical order, followed by the frequencies of the hexagonal shell that the cubic one lacks
+(hexagonal canonical order). Slot n always means the same Miller indices (h, k, l), so a
+weight is shared by every group whose shell holds n; it is unused (z_n = 0) for the others.
+Without ``include_constant`` the k = 0 slot is dropped. Both shells come from the generated
+index package of the set (``crystal_fourier.generated.<shell>_<cutoff>``).
+
+One encoding. A setting's routing is the generated per-group module itself (its exact real-term
+tables, derive/_real_bases.py) plus :func:`crystal_fourier.kernel.slot_entries`, which writes the
+slot features z_n = (1/|G|) sum_g e(n . g x) (DESIGN.md) through the module's functions:
+z = T f with one or two exact entries T[n, i] = (a/b) e(q/48) per present slot. Nothing here
+re-derives orbits, phases or the centric/pair split: the transformer is assembled from the same
+tables that ``invariant_basis`` evaluates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from crystal_fourier.derive._frequency_sets import check_shell_cutoff
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.kernel import parse_integers
+
+__all__ = ["SettingRouting", "slot_frequencies", "setting_routing"]
+
+
+@lru_cache(maxsize=None)
+def _slot_maps(shell: str, cutoff: int, include_constant: bool):
+    """(slot hkl, {(h, k, l): slot}); the k = 0 slot is left out without ``include_constant``."""
+    from crystal_fourier.runtime.network._invariant_bases import shell_index
+
+    index = shell_index(shell, int(cutoff))
+    cubic = parse_integers(index.CUBIC_FREQUENCIES).reshape(-1, 3)
+    hexagonal = parse_integers(index.HEXAGONAL_FREQUENCIES).reshape(-1, 3)
+    known = {tuple(row) for row in cubic.tolist()}
+    extra = np.asarray([row for row in hexagonal.tolist() if tuple(row) not in known], dtype=np.int64).reshape(-1, 3)
+    union = np.concatenate([cubic, extra])
+    if not include_constant:
+        union = union[np.any(union != 0, axis=1)]
+    union.setflags(write=False)
+    return union, {tuple(row): slot for slot, row in enumerate(union.tolist())}
+
+
+def slot_frequencies(shell: str = "ball", cutoff: int = 6, include_constant: bool = False) -> np.ndarray:
+    """Miller indices of the encoder's slots, shape=(n_slots, 3), dtype=int64.
+
+    Examples
+    --------
+    >>> len(slot_frequencies("ball", 5, True)), len(slot_frequencies("box", 2))
+    (549, 124)
+    """
+    check_shell_cutoff(shell, cutoff)
+    return _slot_maps(shell, int(cutoff), bool(include_constant))[0].copy()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SettingRouting:
+    """One setting's slot features through its generated module: z_n(x) = sum_i T[n, i] f_i(x).
+
+    Attributes
+    ----------
+    hall_number : int
+    basis_class : type
+        The generated :class:`~crystal_fourier.kernel.GeneratedBasis` subclass whose functions f_i are routed.
+    entry_slot, entry_function : np.ndarray
+        shape=(n_entries,), int64: the nonzeros (n, i) of T.
+    entry_re, entry_im : np.ndarray
+        shape=(n_entries,), float64: Re and Im of T[n, i] = (a/b) e(q/48), evaluated from exact a, b, q.
+    slot : np.ndarray
+        Sorted present slots (those with at least one entry).
+    n_functions : int
+    """
+
+    hall_number: int
+    basis_class: type
+    entry_slot: np.ndarray
+    entry_function: np.ndarray
+    entry_re: np.ndarray
+    entry_im: np.ndarray
+    slot: np.ndarray
+    n_functions: int
+
+
+@lru_cache(maxsize=2048)
+def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant: bool = False) -> SettingRouting:
+    """The routing of Hall number ``hall_number`` in the encoder's slot indices (module docstring).
+
+    Raises
+    ------
+    CrystalFourierError
+        Bad set or Hall number, or a module whose frequencies are not in the slot set.
+
+    Examples
+    --------
+    >>> routing = setting_routing("ball", 5, 523)  # Fm-3m: 136 present frequencies without k = 0
+    >>> len(routing.slot), routing.n_functions
+    (136, 10)
+    """
+    check_shell_cutoff(shell, cutoff)
+    if isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer)) or not 1 <= hall_number <= 530:
+        raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
+    from crystal_fourier.runtime.network._invariant_bases import basis_class
+
+    cls = basis_class(shell, int(cutoff), int(hall_number))
+    hkl, function, phase_48, numerator, denominator = cls.slot_entries()
+    _, position = _slot_maps(shell, int(cutoff), bool(include_constant))
+    slot = np.array([position.get(tuple(row), -1) for row in hkl.tolist()], dtype=np.int64)
+    constant = np.all(hkl == 0, axis=1)
+    if np.any((slot < 0) & ~constant):
+        raise CrystalFourierError(f"generated module {cls.__name__} uses frequencies outside the {shell} {cutoff} slots")
+    keep = slot >= 0
+    scale = numerator[keep] / denominator[keep]
+    angle = (2 * math.pi / 48) * phase_48[keep]
+    arrays = [slot[keep], function[keep], scale * np.cos(angle), scale * np.sin(angle), np.unique(slot[keep])]
+    for array in arrays:
+        array.setflags(write=False)
+    return SettingRouting(int(hall_number), cls, *arrays, n_functions=int(cls.dim))

@@ -1,0 +1,744 @@
+"""CIF reader (gemmi's parser for the syntax, exact semantics here) and P1 writer.
+
+**Syntax** is gemmi's (``gemmi.cif.read_string``): data blocks, tags (case-insensitive),
+loops, quoted strings, ``;`` text fields, comments, a UTF-8 byte-order mark; numbers with
+standard uncertainties such as ``1.234(5)``; ``?`` and ``.`` mean missing.
+
+**Semantics** are ours, and every problem is one :class:`CrystalFourierError` naming the
+source, the data block, the tag or site and the line:
+
+* *Blocks.* Only blocks with atom sites are structures. One is read; a file with several
+  is refused unless ``block=`` names one (:func:`parse_cif_blocks` reads them all). Never
+  silently the first.
+* *Operations*, in this order: the ``_space_group_symop_operation_xyz`` /
+  ``_symmetry_equiv_pos_as_xyz`` loop (parsed by
+  :meth:`crystal_fourier.derive._operations.Operation.parse`); the Hall symbol
+  (``_space_group_name_Hall``, via gemmi); the Hermann-Mauguin symbol or the number. A
+  symbol with an explicit setting (``F d -3 m:1``, ``R -3:H``) or
+  ``_space_group_IT_coordinate_system_code`` is exact. A bare symbol or number of one of
+  the 24 groups with two origin choices is decided from the file: the choice that expands
+  to ``_chemical_formula_sum`` (times ``_cell_formula_units_Z``), or to the declared
+  ``_atom_site_symmetry_multiplicity``, without atoms closer than :data:`OVERLAP_DISTANCE`;
+  when that does not single one out, it is an error naming both choices. No symmetry at
+  all means P1.
+* *Sites*: fractional or Cartesian coordinates; the element from
+  ``_atom_site_type_symbol``, else from ``_atom_site_label``, by the one rule of
+  :func:`~crystal_fourier.runtime.structure_io._structures.element_number` (``CU`` is Cu, ``NA1`` Na).
+  Partial occupancy, or two species landing on one site, is an error (disorder is not
+  supported). Images closer than :data:`MERGE_TOLERANCE` are one atom.
+* *Formula*: when the file has ``_chemical_formula_sum`` as a plain sum of element symbols
+  with counts (``'Na Cl'``, ``'Si O2'``; anything with brackets or charges is not checked),
+  the expanded cell must contain it a whole number of times (exactly
+  ``_cell_formula_units_Z`` times, or once, when Z is given), else it is an error: the file
+  and its atoms disagree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._structures import (
+    ELEMENTS,
+    Crystal,
+    cell_parameters,
+    element_number,
+    lattice_from_parameters,
+)
+
+__all__ = ["MERGE_TOLERANCE", "OVERLAP_DISTANCE", "parse_cif", "parse_cif_blocks", "read_cif", "write_cif",
+           "cif_blocks"]
+
+MERGE_TOLERANCE = 1e-2
+"""Cartesian distance (Angstrom) under which two symmetry images are one atom. CIF
+coordinates are printed to 4-8 digits (0.3333 for 1/3), so images of a special
+position miss each other by up to ~1e-3 A; real atoms are never 0.01 A apart."""
+
+OVERLAP_DISTANCE = 0.5
+"""Angstrom. Two atoms closer than this (and farther than :data:`MERGE_TOLERANCE`) cannot
+both be real (the shortest bond, H-H, is 0.74 A): an origin choice that produces them is
+the wrong one."""
+
+_SYMOP_TAGS = ("_space_group_symop_operation_xyz", "_space_group_symop.operation_xyz",
+               "_symmetry_equiv_pos_as_xyz", "_symmetry_equiv.pos_as_xyz")
+_HALL_TAGS = ("_space_group_name_hall", "_space_group.name_hall", "_symmetry_space_group_name_hall",
+              "_symmetry.space_group_name_hall")
+_SYMBOL_TAGS = ("_space_group_name_h-m_alt", "_space_group.name_h-m_alt", "_symmetry_space_group_name_h-m",
+                "_symmetry.space_group_name_h-m")
+_NUMBER_TAGS = ("_space_group_it_number", "_space_group.it_number", "_symmetry_int_tables_number",
+                "_symmetry.int_tables_number")
+_CODE_TAGS = ("_space_group_it_coordinate_system_code", "_space_group.it_coordinate_system_code")
+_SITE_TAGS = ("_atom_site_fract_x", "_atom_site_cartn_x")
+
+
+# --------------------------------------------------------------------------- syntax (gemmi)
+def _document(text: str, source: str):
+    from gemmi import cif
+
+    text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
+    try:
+        return cif.read_string(text)
+    except (RuntimeError, ValueError) as error:
+        message = str(error)
+        located = re.match(r"string:(\d+)(?::\d+)?(?:\(\d+\))?:?\s*(.*)", message, re.S)
+        if located:
+            message = f"line {located.group(1)}: {located.group(2)}"
+        else:
+            message = message[len("string:"):].strip() if message.startswith("string:") else message
+        if "wrong number of values in loop" in message.lower():
+            message += " (a row is incomplete, or a value with spaces is not quoted)"
+        if "expected block header" in message:
+            message += " (text appears before any 'data_' block header; is this a CIF file?)"
+        raise CrystalFourierError(f"{source}, {message}") from None
+
+
+class _Block:
+    """Read access to one gemmi block: values as plain strings, with line numbers for messages."""
+
+    def __init__(self, block, source: str):
+        self.block = block
+        self.name = block.name
+        self.source = source
+
+    def where(self, tag: str | None = None) -> str:
+        line = self.line(tag) if tag else None
+        at = f", line {line}" if line else ""
+        return f"{self.source}, block '{self.name}'{at}"
+
+    def line(self, tag: str) -> int | None:
+        for finder in (self.block.find_pair_item, self.block.find_loop_item):
+            item = finder(tag)
+            if item is not None:
+                return item.line_number
+        return None
+
+    def column(self, tag: str) -> list[str] | None:
+        values = self.block.find_values(tag)
+        if not values:
+            return None
+        return [values.str(i) for i in range(len(values))]
+
+    def first_column(self, tags) -> tuple[str, list[str]] | tuple[None, None]:
+        for tag in tags:
+            values = self.column(tag)
+            if values is not None:
+                return tag, values
+        return None, None
+
+    def value(self, tags) -> tuple[str, str] | tuple[None, None]:
+        """(tag as spelled in the file, text) of the first of ``tags`` present with a non-null value."""
+        for tag in tags:
+            values = self.column(tag)
+            if values and values[0] not in ("?", "."):
+                return self.spelled(tag), values[0]
+        return None, None
+
+    def spelled(self, tag: str) -> str:
+        """The tag as the file writes it (tags are case-insensitive)."""
+        item = self.block.find_pair_item(tag)
+        if item is not None:
+            return item.pair[0]
+        item = self.block.find_loop_item(tag)
+        if item is not None:
+            return next((t for t in item.loop.tags if t.lower() == tag.lower()), tag)
+        return tag
+
+    def has_sites(self) -> bool:
+        return any(self.block.find_values(tag) for tag in _SITE_TAGS)
+
+
+def _number(text: str, where: str, what: str) -> float | None:
+    """A CIF number: '1.234(5)' -> 1.234; '?' or '.' -> None."""
+    from gemmi import cif
+
+    if text in ("?", "."):
+        return None
+    value = cif.as_number(text)
+    if not np.isfinite(value):
+        raise CrystalFourierError(f"{where}: {what} = {text!r} is not a number")
+    return float(value)
+
+
+def _blocks(text: str, source: str) -> list[_Block]:
+    return [_Block(block, source) for block in _document(text, source)]
+
+
+# --------------------------------------------------------------------------- symmetry
+def _cell(block: _Block) -> np.ndarray:
+    parameters = []
+    for tag in ("_cell_length_a", "_cell_length_b", "_cell_length_c",
+                "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"):
+        values = block.column(tag)
+        if values is None:
+            raise CrystalFourierError(f"{block.where()}: no {tag}; a structure needs all six "
+                                      "_cell_length_a/b/c and _cell_angle_alpha/beta/gamma")
+        number = _number(values[0], block.where(tag), tag)
+        if number is None:
+            raise CrystalFourierError(f"{block.where(tag)}: {tag} is missing ('{values[0]}')")
+        parameters.append(number)
+    try:
+        return lattice_from_parameters(*parameters)
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"{block.where()}: {error}") from None
+
+
+def _operation_arrays(operations) -> list[tuple[np.ndarray, np.ndarray]]:
+    from crystal_fourier.derive._operations import DEN
+
+    return [(np.array(op.rotation, dtype=np.int64), np.array(op.translation_24, dtype=np.float64) / DEN)
+            for op in operations]
+
+
+def _file_operations(block: _Block):
+    """Operations of the symop loop, or None."""
+    from crystal_fourier.derive._operations import Operation
+
+    tag, values = block.first_column(_SYMOP_TAGS)
+    if not values:
+        return None
+    operations = []
+    for row, text in enumerate(values, start=1):
+        try:
+            operations.append(Operation.parse(text))
+        except CrystalFourierError as error:
+            raise CrystalFourierError(f"{block.where(tag)}: symmetry operation {row} ({text!r}) of {tag}: "
+                                      f"{error}") from None
+    return _operation_arrays(operations)
+
+
+def _hall_operations(block: _Block):
+    import gemmi
+
+    from crystal_fourier.derive._operations import Operation
+
+    tag, text = block.value(_HALL_TAGS)
+    if text is None:
+        return None
+    try:
+        group_ops = gemmi.symops_from_hall(text)
+    except (RuntimeError, ValueError) as error:
+        raise CrystalFourierError(f"{block.where(tag)}: Hall symbol {text!r} of {tag} cannot be read ({error})") \
+            from None
+    return _operation_arrays(Operation.parse(op.triplet()) for op in group_ops)
+
+
+@lru_cache(maxsize=1)
+def _origin_choice_table() -> dict[int, dict[str, int]]:
+    from crystal_fourier._spglib import spacegroup_type
+
+    table: dict[int, dict[str, int]] = {}
+    for hall in range(1, 531):
+        kind = spacegroup_type(hall)
+        if str(kind.choice) in ("1", "2", "H", "R"):
+            table.setdefault(int(kind.number), {}).setdefault(str(kind.choice), hall)
+    return table
+
+
+def _origin_choices(number: int) -> dict[str, int]:
+    """{'1': hall, '2': hall} for the 24 groups with two origin choices, else {}."""
+    return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("1", "2")}
+
+
+def _axes_choices(number: int) -> dict[str, int]:
+    """{'H': hall, 'R': hall} for the 7 rhombohedral groups (hexagonal or rhombohedral axes), else {}."""
+    return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("H", "R")}
+
+
+def _gemmi_setting(symbol: str):
+    """gemmi's space-group setting for a symbol (old 'C m c a' and non-standard axes included), or None."""
+    import gemmi
+
+    try:
+        return gemmi.find_spacegroup_by_name(symbol)
+    except (RuntimeError, ValueError):
+        return None
+
+
+def _gemmi_operations(setting):
+    from crystal_fourier.derive._operations import Operation
+
+    return _operation_arrays(Operation.parse(op.triplet()) for op in setting.operations())
+
+
+def _symbol_settings(block: _Block, lattice: np.ndarray) -> tuple[list[tuple[str, list]], str]:
+    """Candidate settings [(name, operations)] from the symbol or number, and how they were named.
+
+    One candidate when the setting is determined (a bare symbol of a rhombohedral group by the
+    cell: rhombohedral axes when a = b = c and alpha = beta = gamma != 120, else hexagonal); two
+    (origin choice 1 and 2, in the symbol's axis setting) when only a symbol or number of a
+    two-origin group is given; none when the block names no group. Symbols our table does not
+    know (the pre-2002 ITA spellings such as 'C m c a', 'A b m 2') are looked up by gemmi.
+    """
+    from crystal_fourier.derive._space_groups import space_group
+
+    tag, symbol = block.value(_SYMBOL_TAGS)
+    number_tag, number_text = block.value(_NUMBER_TAGS)
+    code_tag, code = block.value(_CODE_TAGS)
+    gemmi_setting = None
+    if symbol is not None:
+        named = f"{tag} {symbol!r}"
+        explicit = ":" in symbol
+        try:
+            group = space_group(symbol)
+            number, label, operations = group.number, group.symbol, _setting_operations(group.hall_number)
+        except CrystalFourierError as error:
+            gemmi_setting = _gemmi_setting(symbol)
+            if gemmi_setting is None:
+                raise CrystalFourierError(f"{block.where(tag)}: {tag} {symbol!r}: {error}") from None
+            number, label = gemmi_setting.number, gemmi_setting.xhm()
+            operations = _gemmi_operations(gemmi_setting)
+    elif number_text is not None:
+        value = _number(number_text, block.where(number_tag), number_tag)
+        if value is None or not value.is_integer() or not 1 <= value <= 230:
+            raise CrystalFourierError(f"{block.where(number_tag)}: {number_tag} = {number_text!r} is not a "
+                                      "space-group number 1-230")
+        group = space_group(int(value))
+        number, label, operations = group.number, group.symbol, _setting_operations(group.hall_number)
+        named, explicit = f"{number_tag} {int(value)}", False
+    else:
+        return [], ""
+    axes = _axes_choices(number)
+    if axes and not explicit:  # a bare R symbol: the cell says which axes (a = b, gamma = 120: hexagonal)
+        a, b, c, alpha, beta, gamma = cell_parameters(lattice)
+        rhombohedral = abs(a - b) < 1e-3 * a and abs(b - c) < 1e-3 * a and abs(alpha - beta) < 1e-2 \
+            and abs(beta - gamma) < 1e-2 and abs(gamma - 120.0) > 1e-2
+        key = "R" if rhombohedral else "H"
+        return [(f"{label} ({'rhombohedral' if rhombohedral else 'hexagonal'} axes)",
+                 _setting_operations(axes[key]))], named
+    choices = _origin_choices(number)
+    if not choices or explicit:
+        return [(label, operations)], named
+
+    def choice(key: str):
+        # the symbol's own axis setting with origin choice `key`; our standard axes for a number
+        found = _gemmi_setting(f"{symbol}:{key}") if symbol is not None else None
+        return (f"{label} origin choice {key}",
+                _gemmi_operations(found) if found is not None else _setting_operations(choices[key]))
+
+    if code is not None:
+        key = code.strip().lower().replace("origin", "").strip()
+        if key not in choices:
+            raise CrystalFourierError(f"{block.where(code_tag)}: {code_tag} = {code!r}; group {number} "
+                                      f"({label}) has origin choices 1 and 2")
+        return [choice(key)], named
+    return [choice("1"), choice("2")], named
+
+
+def _setting_operations(hall_number: int):
+    from crystal_fourier.derive._operations import DEN
+    from crystal_fourier.derive._space_groups import space_group
+
+    rotations, translations_24 = space_group(hall_number=hall_number).arrays
+    return [(r, t / DEN) for r, t in zip(rotations, translations_24)]
+
+
+# --------------------------------------------------------------------------- sites
+def _species(block: _Block) -> tuple[list[tuple[int, str]], str]:
+    type_values = block.column("_atom_site_type_symbol")
+    labels = block.column("_atom_site_label")
+    tag, entries = ("_atom_site_type_symbol", type_values) if type_values is not None else \
+        ("_atom_site_label", labels)
+    if entries is None:
+        raise CrystalFourierError(f"{block.where()}: no _atom_site_type_symbol or _atom_site_label column: "
+                                  "no atoms to read")
+    names = labels if labels is not None and len(labels) == len(entries) else entries
+    species = []
+    for row, value in enumerate(entries):
+        where = f"{block.where(tag)}: atom site {row + 1} ({names[row]!r}), {tag}"
+        species.append((element_number(value, where=where), names[row]))
+    return species, tag
+
+
+def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    species, _ = _species(block)
+    fractional = [f"_atom_site_fract_{axis}" for axis in "xyz"]
+    cartesian = [f"_atom_site_cartn_{axis}" for axis in "xyz"]
+    tags = fractional if all(block.column(t) is not None for t in fractional) else cartesian
+    columns = [block.column(t) for t in tags]
+    if any(c is None for c in columns):
+        raise CrystalFourierError(f"{block.where()}: no complete _atom_site_fract_x/y/z "
+                                  "(or _atom_site_Cartn_x/y/z) columns")
+    if any(len(c) != len(species) for c in columns):
+        raise CrystalFourierError(f"{block.where(tags[0])}: the atom-site columns have different lengths")
+    positions = np.empty((len(species), 3))
+    for axis, (tag, column) in enumerate(zip(tags, columns)):
+        for row, text in enumerate(column):
+            where = f"{block.where(tag)}: atom site {row + 1} ({species[row][1]!r})"
+            number = _number(text, where, tag)
+            if number is None:
+                raise CrystalFourierError(f"{where}: {tag} is missing ('{text}')")
+            positions[row, axis] = number
+    if tags is cartesian:
+        positions = np.linalg.solve(lattice.T, positions.T).T
+    occupancies = block.column("_atom_site_occupancy")
+    if occupancies is not None and len(occupancies) == len(species):
+        for row, text in enumerate(occupancies):
+            where = f"{block.where('_atom_site_occupancy')}: atom site {row + 1} ({species[row][1]!r})"
+            occupancy = _number(text, where, "_atom_site_occupancy")
+            if occupancy is not None and abs(occupancy - 1.0) > 1e-3:
+                raise CrystalFourierError(
+                    f"{where} has occupancy {text}; partially occupied (disordered) sites are not supported: "
+                    "order the structure first")
+    return positions, species
+
+
+def _expand(lattice, positions, species, operations, where: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Apply every operation to every site, wrap into [0, 1) and merge coincident images.
+
+    Returns positions, atomic numbers and the number of atoms each site gave. Work per site is
+    vectorized: (operations x operations) within the site, (operations x atoms so far) across.
+    """
+    rotations = np.array([r for r, _ in operations], dtype=np.float64)
+    translations = np.array([t for _, t in operations], dtype=np.float64)
+    kept_positions = np.zeros((0, 3))
+    kept_numbers: list[int] = []
+    kept_labels: list[str] = []
+    multiplicities = []
+    for position, (number, label) in zip(positions, species):
+        images = np.mod(rotations @ position + translations, 1.0)
+        images[images > 1.0 - 1e-12] = 0.0
+        gap = images[:, None, :] - images[None, :, :]
+        gap -= np.round(gap)
+        close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
+        images = images[~np.any(np.tril(close, k=-1), axis=1)]
+        if len(kept_positions):
+            gap = images[:, None, :] - kept_positions[None, :, :]
+            gap -= np.round(gap)
+            close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
+            hits = np.argwhere(close)
+            for image, other in hits:
+                if kept_numbers[other] != number:
+                    raise CrystalFourierError(
+                        f"{where}: site {label!r} ({ELEMENTS[number]}) lands on site {kept_labels[other]!r} "
+                        f"({ELEMENTS[kept_numbers[other]]}) under the symmetry operations (closer than "
+                        f"{MERGE_TOLERANCE} A); mixed sites are not supported")
+            images = images[~np.any(close, axis=1)]
+        multiplicities.append(len(images))
+        kept_positions = np.vstack([kept_positions, images])
+        kept_numbers += [number] * len(images)
+        kept_labels += [label] * len(images)
+    return kept_positions, np.array(kept_numbers, dtype=np.int64), multiplicities
+
+
+def _shortest_distance(lattice: np.ndarray, positions: np.ndarray, chunk: int = 256) -> float:
+    """Shortest distance between two atoms (nearest lattice image of the reduced difference).
+
+    An upper bound of the minimum-image distance, exact for cells near orthogonal (conventional
+    ITA cells mostly are): a short bond it reports is real, but in a strongly skewed cell it can
+    miss one. XXX: :func:`crystal_fourier.runtime.symmetry._periodic.periodic_distances` is exact for every
+    cell; switching to it changes which origin choices are refused, so it is left for a change
+    that says so.
+    """
+    best = np.inf
+    for start in range(0, len(positions), chunk):
+        gap = positions[start:start + chunk, None, :] - positions[None, :, :]
+        gap -= np.round(gap)
+        distance = np.linalg.norm(gap @ lattice, axis=-1)
+        rows = np.arange(len(distance))
+        distance[rows, start + rows] = np.inf
+        best = min(best, float(distance.min(initial=np.inf)))
+    return best
+
+
+# --------------------------------------------------------------------------- formula
+def _formula(block: _Block) -> dict[int, float] | None:
+    tag, text = block.value(("_chemical_formula_sum", "_chemical_formula.sum"))
+    if text is None:
+        return None
+    counts: dict[int, float] = {}
+    tokens = re.findall(r"([A-Z][a-z]?)\s*([0-9]*\.?[0-9]*)", text)
+    if not tokens or re.sub(r"[A-Z][a-z]?\s*[0-9]*\.?[0-9]*|\s", "", text):
+        return None  # brackets, charges, moieties ('(H2 O)2'): not a plain sum, so nothing to check against
+    for symbol, amount in tokens:
+        try:
+            number = element_number(symbol)
+        except CrystalFourierError:
+            return None
+        counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
+    return counts
+
+
+def _formula_units(block: _Block) -> float | None:
+    tag, text = block.value(("_cell_formula_units_z", "_cell.formula_units_z"))
+    return None if text is None else _number(text, block.where(tag), tag)
+
+
+def _formula_matches(numbers: np.ndarray, formula: dict[int, float], units: float | None) -> bool:
+    """Whether the cell holds the formula once, Z times, or (Z unknown) a whole number of times."""
+    present, counts = np.unique(numbers, return_counts=True)
+    cell = dict(zip(present.tolist(), counts.astype(float).tolist()))
+    if set(cell) != set(formula):
+        return False
+
+    def times(k: float) -> bool:
+        return all(abs(cell[z] - k * formula[z]) <= 1e-2 * max(1.0, k * formula[z]) for z in cell)
+
+    if units is not None:
+        return times(1.0) or times(units)
+    first = next(iter(cell))
+    k = cell[first] / formula[first]
+    return abs(k - round(k)) < 1e-2 and round(k) >= 1 and times(float(round(k)))
+
+
+def _formula_text(formula: dict[int, float]) -> str:
+    return " ".join(f"{ELEMENTS[z]}{v:g}" for z, v in sorted(formula.items()))
+
+
+def _composition(numbers: np.ndarray) -> str:
+    present, counts = np.unique(numbers, return_counts=True)
+    return " ".join(f"{ELEMENTS[z]}{n}" for z, n in zip(present.tolist(), counts.tolist()))
+
+
+# --------------------------------------------------------------------------- one block
+def _crystal(block: _Block) -> Crystal:
+    lattice = _cell(block)
+    positions, species = _sites(block, lattice)
+    formula, units = _formula(block), _formula_units(block)
+    operations = _file_operations(block)
+    if operations is None:
+        operations = _hall_operations(block)
+    if operations is not None:
+        settings = [("the file's operations", operations)]
+        named = ""
+    else:
+        candidates, named = _symbol_settings(block, lattice)
+        settings = candidates or [("P1 (the block names no symmetry)", _setting_operations(1))]
+    if len(settings) == 1:
+        expanded, numbers, _ = _expand(lattice, positions, species, settings[0][1], block.where())
+        if formula is not None and not _formula_matches(numbers, formula, units):
+            raise CrystalFourierError(
+                f"{block.where('_chemical_formula_sum')}: the atom sites expanded by {settings[0][0]} give "
+                f"{_composition(numbers)}, which is not _chemical_formula_sum '{_formula_text(formula)}'"
+                + (f" times Z = {units:g}" if units is not None else " a whole number of times")
+                + "; the file's symmetry, sites or formula are inconsistent")
+        return Crystal(lattice, expanded, numbers)
+    return _decide_origin(block, lattice, positions, species, settings, named, formula, units)
+
+
+def _decide_origin(block, lattice, positions, species, settings, named, formula, units) -> Crystal:
+    """Pick the one origin choice that the file's formula, multiplicities and atom distances allow."""
+    multiplicity_column = block.column("_atom_site_symmetry_multiplicity")
+    declared = None
+    if multiplicity_column is not None and len(multiplicity_column) == len(species):
+        values = [_number(v, block.where("_atom_site_symmetry_multiplicity"), "_atom_site_symmetry_multiplicity")
+                  for v in multiplicity_column]
+        declared = None if any(v is None for v in values) else [int(round(v)) for v in values]
+    outcomes = []
+    for name, operations in settings:
+        try:
+            expanded, numbers, multiplicities = _expand(lattice, positions, species, operations, block.where())
+        except CrystalFourierError as error:
+            outcomes.append((name, None, None, str(error).split(": ", 2)[-1], {}))
+            continue
+        facts = {
+            "formula": None if formula is None else _formula_matches(numbers, formula, units),
+            "multiplicity": None if declared is None else multiplicities == declared,
+            "overlap": _shortest_distance(lattice, expanded) < OVERLAP_DISTANCE,
+        }
+        outcomes.append((name, expanded, numbers, None, facts))
+    viable = [o for o in outcomes if o[1] is not None and not o[4]["overlap"]]
+    for evidence in ("formula", "multiplicity"):
+        matching = [o for o in viable if o[4][evidence]]
+        if any(o[4][evidence] is not None for o in viable) and len(matching) == 1:
+            return Crystal(lattice, matching[0][1], matching[0][2])
+        if formula is not None and evidence == "formula" and not matching:
+            break
+    if len(viable) == 1 and formula is None and declared is None:
+        return Crystal(lattice, viable[0][1], viable[0][2])
+    described = []
+    for name, expanded, numbers, failure, facts in outcomes:
+        if expanded is None:
+            described.append(f"{name} fails ({failure})")
+            continue
+        notes = [f"gives {len(numbers)} atoms ({_composition(numbers)})"]
+        if facts["overlap"]:
+            notes.append(f"with atoms closer than {OVERLAP_DISTANCE} A")
+        if facts["formula"] is False:
+            notes.append("not matching _chemical_formula_sum" + (" and Z" if units is not None else ""))
+        if facts["multiplicity"] is False:
+            notes.append("not matching _atom_site_symmetry_multiplicity")
+        described.append(f"{name} {', '.join(notes)}")
+    raise CrystalFourierError(
+        f"{block.where()}: {named} names a group with two origin choices, and the file does not say which: "
+        + "; ".join(described) + ". Add ':1' or ':2' to the symbol (e.g. 'F d -3 m:1'), a _space_group_name_Hall, "
+        "the symmetry operations, or _chemical_formula_sum with _cell_formula_units_Z")
+
+
+# --------------------------------------------------------------------------- public
+def cif_blocks(text: str, *, source: str = "<string>") -> list[str]:
+    """Names of the data blocks in CIF ``text``, in file order.
+
+    >>> cif_blocks("data_a\\n_cell_length_a 1\\ndata_b\\n")
+    ['a', 'b']
+    """
+    return [block.name for block in _blocks(text, source)]
+
+
+def parse_cif_blocks(text: str, *, source: str = "<string>") -> dict[str, Crystal]:
+    """Every structure of CIF ``text``: {block name: Crystal} for each block with atom sites, in file order.
+
+    Raises
+    ------
+    CrystalFourierError
+        As :func:`parse_cif`, for the first block that fails; or when no block has atom sites.
+    """
+    blocks = _blocks(text, source)
+    structures = {block.name: _crystal(block) for block in blocks if block.has_sites()}
+    if not structures:
+        raise CrystalFourierError(f"{source}: none of the {len(blocks)} data block(s) has atom sites")
+    return structures
+
+
+def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<string>") -> Crystal:
+    """The crystal of one data block of CIF ``text``.
+
+    Parameters
+    ----------
+    text : str
+        CIF 1.1 text.
+    block : str or int, optional
+        Which data block: its name (without ``data_``) or its index among all blocks. By
+        default the one block that has atom sites (blocks of publication data are
+        skipped); several structure blocks without ``block`` are an error.
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    Crystal
+        Positions wrapped into [0, 1), one atom per symmetry image.
+
+    Raises
+    ------
+    CrystalFourierError
+        Malformed CIF, missing cell or sites, several structure blocks, an unknown block,
+        unreadable numbers or operations, an undecidable origin choice, a formula the
+        atoms do not give, partial occupancy or two species on one site.
+
+    Examples
+    --------
+    >>> text = '''data_NaCl
+    ... _cell_length_a 5.64(1)
+    ... _cell_length_b 5.64
+    ... _cell_length_c 5.64
+    ... _cell_angle_alpha 90
+    ... _cell_angle_beta 90
+    ... _cell_angle_gamma 90
+    ... _symmetry_space_group_name_H-M 'F m -3 m'
+    ... loop_
+    ... _atom_site_label
+    ... _atom_site_fract_x
+    ... _atom_site_fract_y
+    ... _atom_site_fract_z
+    ... NA1 0 0 0
+    ... CL1 0.5 0.5 0.5
+    ... '''
+    >>> crystal = parse_cif(text)
+    >>> crystal.n_atoms, crystal.formula
+    (8, 'Cl4Na4')
+    """
+    blocks = _blocks(text, source)
+    if not blocks:
+        raise CrystalFourierError(f"{source}: no 'data_' block found; is this a CIF file?")
+    if block is None:
+        candidates = [b for b in blocks if b.has_sites()]
+        if not candidates:
+            raise CrystalFourierError(f"{source}: none of the {len(blocks)} data block(s) "
+                                      f"({', '.join(b.name for b in blocks)}) has atom sites")
+        if len(candidates) > 1:
+            raise CrystalFourierError(
+                f"{source}: {len(candidates)} data blocks hold structures "
+                f"({', '.join(repr(b.name) for b in candidates)}); give one file per structure, choose one with "
+                "block=NAME, or read them all with parse_cif_blocks")
+        chosen = candidates[0]
+    elif isinstance(block, int) and not isinstance(block, bool):
+        if not -len(blocks) <= block < len(blocks):
+            raise CrystalFourierError(f"{source}: block index {block} is out of range; the file has {len(blocks)} block(s)")
+        chosen = blocks[block]
+    else:
+        matches = [b for b in blocks if b.name.lower() == str(block).lower()]
+        if not matches:
+            raise CrystalFourierError(f"{source}: no data block named {block!r}; the blocks are "
+                                      f"{', '.join(repr(b.name) for b in blocks)}")
+        chosen = matches[0]
+    return _crystal(chosen)
+
+
+def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> Crystal:
+    """Read the crystal of one data block of a CIF file; see :func:`parse_cif`.
+
+    Raises
+    ------
+    CrystalFourierError
+        If the file cannot be read or :func:`parse_cif` fails (the message names the file).
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CrystalFourierError(f"cannot read CIF file {str(path)!r}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")  # old CIFs in ISO-8859-1 (author names); the structure is ASCII
+    return parse_cif(text, block=block, source=str(path))
+
+
+def write_cif(crystal: Crystal, *, name: str | None = None) -> str:
+    """CIF text of ``crystal`` in P1, in the layout pymatgen writes (and CDVAE CSVs hold).
+
+    Positions are printed with 12 decimals, so a crystal that is exactly symmetric
+    stays symmetric to 1e-12 after a round trip through :func:`parse_cif`.
+
+    Parameters
+    ----------
+    crystal : Crystal
+    name : str, optional
+        Data block name (default: the formula).
+
+    Examples
+    --------
+    >>> cu = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
+    >>> again = parse_cif(write_cif(cu))
+    >>> again.formula, bool(np.allclose(again.positions, cu.positions))
+    ('Cu4', True)
+    """
+    a, b, c, alpha, beta, gamma = cell_parameters(crystal.lattice)
+    block = re.sub(r"\s+", "_", name or crystal.formula)
+    symbols, counts = np.unique(np.array(crystal.symbols), return_counts=True)
+    formula = " ".join(f"{s}{n}" for s, n in zip(symbols.tolist(), counts.tolist()))
+    lines = [
+        "# generated by crystal-fourier",
+        f"data_{block}",
+        "_symmetry_space_group_name_H-M   'P 1'",
+        f"_cell_length_a   {a:.10f}",
+        f"_cell_length_b   {b:.10f}",
+        f"_cell_length_c   {c:.10f}",
+        f"_cell_angle_alpha   {alpha:.10f}",
+        f"_cell_angle_beta   {beta:.10f}",
+        f"_cell_angle_gamma   {gamma:.10f}",
+        "_symmetry_Int_Tables_number   1",
+        f"_chemical_formula_sum   '{formula}'",
+        f"_cell_volume   {crystal.volume:.10f}",
+        "loop_",
+        " _symmetry_equiv_pos_site_id",
+        " _symmetry_equiv_pos_as_xyz",
+        "  1  'x, y, z'",
+        "loop_",
+        " _atom_site_type_symbol",
+        " _atom_site_label",
+        " _atom_site_symmetry_multiplicity",
+        " _atom_site_fract_x",
+        " _atom_site_fract_y",
+        " _atom_site_fract_z",
+        " _atom_site_occupancy",
+    ]
+    for index, (symbol, position) in enumerate(zip(crystal.symbols, crystal.positions)):
+        x, y, z = (0.0 if abs(v) < 5e-13 else float(v) for v in position)
+        lines.append(f"  {symbol}  {symbol}{index}  1  {x:.12f}  {y:.12f}  {z:.12f}  1")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,518 @@
+"""Crystal structures as they enter the runtime: a lattice, fractional positions, atomic numbers.
+
+A :class:`Crystal` is the one structure type of the runtime. Every reader (CIF,
+POSCAR, extxyz, pymatgen JSON) and every constructor (plain arrays, pymatgen
+``Structure``, ASE ``Atoms``) returns one, validated once, here. Lattice rows
+are the cell vectors in Angstrom (spglib's and ASE's convention); positions are
+fractional coordinates of those vectors (CONVENTIONS.md, "Coordinates at run
+time"). Nothing about the space group is stored: it is detected later
+(:mod:`crystal_fourier.runtime.symmetry._standardization`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = [
+    "ELEMENTS",
+    "MIN_CELL_VOLUME",
+    "Crystal",
+    "atomic_number",
+    "element_number",
+    "element_symbol",
+    "cell_parameters",
+    "lattice_from_parameters",
+    "read_structure",
+]
+
+ELEMENTS = (
+    "X", "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
+    "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge",
+    "As", "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd",
+    "In", "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd",
+    "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W", "Re", "Os", "Ir", "Pt", "Au", "Hg",
+    "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th", "Pa", "U", "Np", "Pu", "Am", "Cm",
+    "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn",
+    "Nh", "Fl", "Mc", "Lv", "Ts", "Og",
+)
+"""Element symbols indexed by atomic number (index 0 is a placeholder, never a valid species)."""
+
+_NUMBER = {symbol: number for number, symbol in enumerate(ELEMENTS) if number}
+_NUMBER.update({"D": 1, "T": 1})  # isotopes as written in some CIFs
+
+MIN_CELL_VOLUME = 1e-3
+"""Smallest accepted cell volume in Angstrom^3. A cell this small is singular for any
+purpose here (one atom needs about 5 A^3); the bound only catches degenerate input."""
+
+
+def atomic_number(species) -> int:
+    """Atomic number of an element symbol (``'Fe'``, ``'fe'``) or a number 1-118.
+
+    Raises
+    ------
+    CrystalFourierError
+        For an unknown symbol or a number outside 1-118.
+
+    Examples
+    --------
+    >>> atomic_number("Cu"), atomic_number("pt"), atomic_number(6)
+    (29, 78, 6)
+    """
+    if isinstance(species, (int, np.integer)) and not isinstance(species, bool):
+        if 1 <= int(species) < len(ELEMENTS):
+            return int(species)
+        raise CrystalFourierError(f"atomic number must be in 1-{len(ELEMENTS) - 1}, got {species}")
+    text = str(species).strip()
+    key = text[:1].upper() + text[1:].lower()
+    if key not in _NUMBER:
+        raise CrystalFourierError(f"unknown element symbol {species!r}: expected a symbol such as 'Fe' or 'Pt'")
+    return _NUMBER[key]
+
+
+def element_number(text, *, where: str = "") -> int:
+    """Atomic number of the element a species name, CIF type symbol or site label starts with.
+
+    The one rule of every reader (CIF, POSCAR, extxyz, JSON, data-set rows), case-insensitive:
+    take the leading letters; if the first two spell an element (in any case), that element
+    wins; otherwise the first letter must be one. So ``CU`` is Cu, ``PT`` Pt, ``NA1`` Na,
+    ``SI2`` Si, ``Fe3+`` Fe, ``O2-`` and ``Ow1`` O, ``Fe_pv`` (a POTCAR name) Fe; ``D`` and
+    ``T`` are hydrogen. A two-letter reading is never dropped for a one-letter one, so an
+    upper-case label never silently becomes a lighter element (``NA`` is not N).
+
+    Parameters
+    ----------
+    text : str or int
+        The name; an integer 1-118 is taken as an atomic number.
+    where : str
+        Prefix of the error message (file and line).
+
+    Raises
+    ------
+    CrystalFourierError
+        When no element can be read, naming the text.
+
+    Examples
+    --------
+    >>> [element_number(t) for t in ("CU", "PT", "NI", "NA1", "SI2", "O2-", "Ow1", "c", "Fe_pv")]
+    [29, 78, 28, 11, 14, 8, 8, 6, 26]
+    """
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        return atomic_number(int(text))
+    letters = ""
+    for char in str(text).strip():
+        if not ("a" <= char.lower() <= "z"):
+            break
+        letters += char
+    for length in (2, 1):
+        if len(letters) >= length:
+            key = letters[:1].upper() + letters[1:length].lower()
+            if key in _NUMBER:
+                return _NUMBER[key]
+    prefix = f"{where}: " if where else ""
+    raise CrystalFourierError(f"{prefix}{str(text)!r} does not start with an element symbol "
+                              "(expected a species such as 'Fe', 'Fe3+' or a label such as 'Fe1')")
+
+
+def element_symbol(text, *, where: str = "") -> str:
+    """The element symbol of :func:`element_number` (``'NA1'`` -> ``'Na'``).
+
+    >>> element_symbol("SI2"), element_symbol("cl")
+    ('Si', 'Cl')
+    """
+    return ELEMENTS[element_number(text, where=where)]
+
+
+def cell_parameters(lattice) -> np.ndarray:
+    """Cell lengths and angles ``(a, b, c, alpha, beta, gamma)`` of a lattice (Angstrom, degrees).
+
+    They are unchanged by any rotation (proper or improper) of the Cartesian frame.
+
+    Parameters
+    ----------
+    lattice : array_like, shape=(3, 3), dtype=float64
+        Cell vectors as rows.
+
+    Returns
+    -------
+    numpy.ndarray, shape=(6,), dtype=float64
+
+    Examples
+    --------
+    >>> cell_parameters([[2.0, 0, 0], [0, 3.0, 0], [0, 0, 4.0]]).tolist()
+    [2.0, 3.0, 4.0, 90.0, 90.0, 90.0]
+    """
+    lattice = np.asarray(lattice, dtype=np.float64)
+    lengths = np.linalg.norm(lattice, axis=1)
+    pairs = ((1, 2), (0, 2), (0, 1))
+    cosines = [np.dot(lattice[i], lattice[j]) / (lengths[i] * lengths[j]) for i, j in pairs]
+    angles = np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0)))
+    return np.concatenate([lengths, angles])
+
+
+def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:
+    """Lattice rows in the canonical frame: a along x, b in the xy plane, c with positive z.
+
+    Two cells with the same parameters get the same matrix, so this is the
+    rotation-free form of a lattice: ``lattice_from_parameters(*cell_parameters(L))``
+    equals ``L`` rotated into the canonical frame (for right-handed ``L``).
+
+    Parameters
+    ----------
+    a, b, c : float
+        Cell lengths in Angstrom, positive.
+    alpha, beta, gamma : float
+        Cell angles in degrees (alpha between b and c, beta between a and c, gamma between a and b).
+
+    Returns
+    -------
+    numpy.ndarray, shape=(3, 3), dtype=float64
+
+    Raises
+    ------
+    CrystalFourierError
+        If the lengths are not positive or the angles cannot close a cell.
+
+    Examples
+    --------
+    >>> np.round(lattice_from_parameters(3, 3, 5, 90, 90, 120), 6).tolist()
+    [[3.0, 0.0, 0.0], [-1.5, 2.598076, 0.0], [0.0, 0.0, 5.0]]
+    """
+    values = np.array([a, b, c, alpha, beta, gamma], dtype=np.float64)
+    if not np.all(np.isfinite(values)) or np.any(values[:3] <= 0):
+        raise CrystalFourierError(f"cell lengths must be finite and positive, got {values[:3].tolist()}")
+    cos_alpha, cos_beta, cos_gamma = np.cos(np.radians(values[3:]))
+    sin_gamma = np.sin(np.radians(values[5]))
+    cx = cos_beta
+    cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > 1e-12 else np.nan
+    cz2 = 1.0 - cx * cx - cy * cy
+    if not np.isfinite(cz2) or cz2 <= 1e-12:
+        raise CrystalFourierError(
+            f"cell angles alpha={values[3]}, beta={values[4]}, gamma={values[5]} do not form a cell "
+            "(the volume would be zero or imaginary)")
+    return np.array([
+        [values[0], 0.0, 0.0],
+        [values[1] * cos_gamma, values[1] * sin_gamma, 0.0],
+        [values[2] * cx, values[2] * cy, values[2] * np.sqrt(cz2)],
+    ])
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Crystal:
+    """A periodic crystal: lattice rows (Angstrom), fractional positions and atomic numbers.
+
+    Arrays are copied, converted and made read-only at construction. Positions
+    are kept as given (not wrapped into [0, 1)); readers and standardization wrap
+    where they need to.
+
+    Parameters
+    ----------
+    lattice : array_like, shape=(3, 3), dtype=float64
+        Cell vectors as rows, in Angstrom; any handedness, non-singular.
+    positions : array_like, shape=(n_atoms, 3), dtype=float64
+        Fractional coordinates of the atoms, finite.
+    numbers : array_like, shape=(n_atoms,), dtype=int64
+        Atomic numbers 1-118 (element symbols are accepted and converted).
+
+    Raises
+    ------
+    CrystalFourierError
+        Wrong shapes, mismatched lengths, no atoms, NaN/inf values, a singular
+        lattice, or an unknown element.
+
+    Examples
+    --------
+    >>> nacl = Crystal.from_arrays(5.64 * np.eye(3), [[0, 0, 0], [0.5, 0.5, 0.5]], ["Na", "Cl"])
+    >>> nacl.n_atoms, nacl.numbers.tolist(), nacl.formula
+    (2, [11, 17], 'ClNa')
+    >>> round(nacl.volume, 3)
+    179.406
+    """
+
+    lattice: np.ndarray
+    positions: np.ndarray
+    numbers: np.ndarray
+
+    def __post_init__(self) -> None:
+        try:
+            lattice = np.asarray(self.lattice, dtype=np.float64)
+            positions = np.asarray(self.positions, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise CrystalFourierError(f"lattice and positions must be numeric arrays: {error}") from None
+        if lattice.shape != (3, 3):
+            raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
+        if not np.all(np.isfinite(lattice)):
+            raise CrystalFourierError(f"lattice contains NaN or infinite values: {lattice.tolist()}")
+        volume = abs(float(np.linalg.det(lattice)))
+        if volume < MIN_CELL_VOLUME:
+            raise CrystalFourierError(
+                f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
+                "the three cell vectors must be linearly independent")
+        if positions.ndim == 1 and positions.size == 0:
+            positions = positions.reshape(0, 3)
+        if positions.ndim != 2 or positions.shape[1] != 3:
+            raise CrystalFourierError(f"positions must have shape (n_atoms, 3), got {positions.shape}")
+        if len(positions) == 0:
+            raise CrystalFourierError("the crystal has no atoms: give at least one position")
+        bad = ~np.all(np.isfinite(positions), axis=1)
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise CrystalFourierError(
+                f"position of atom {index} is not finite: {positions[index].tolist()} "
+                f"({int(bad.sum())} atom(s) with NaN or infinite coordinates)")
+        raw = np.asarray(self.numbers, dtype=object).reshape(-1) if not isinstance(self.numbers, np.ndarray) \
+            else self.numbers.reshape(-1)
+        if len(raw) != len(positions):
+            raise CrystalFourierError(
+                f"got {len(positions)} positions but {len(raw)} atomic numbers: one species per atom is needed")
+        if isinstance(raw, np.ndarray) and raw.dtype.kind in "iu":
+            numbers = raw.astype(np.int64)
+            if numbers.min() < 1 or numbers.max() >= len(ELEMENTS):
+                raise CrystalFourierError(
+                    f"atomic numbers must lie in 1-{len(ELEMENTS) - 1}, got values {sorted(set(numbers.tolist()))}")
+        else:
+            numbers = np.array([atomic_number(_as_species(v)) for v in raw], dtype=np.int64)
+        object.__setattr__(self, "lattice", _readonly(lattice))
+        object.__setattr__(self, "positions", _readonly(positions))
+        object.__setattr__(self, "numbers", _readonly(numbers))
+
+    # ----------------------------------------------------------------- constructors
+    @classmethod
+    def from_arrays(cls, lattice, positions, numbers, *, cartesian: bool = False) -> "Crystal":
+        """Build from plain arrays; ``cartesian=True`` takes positions in Angstrom.
+
+        >>> Crystal.from_arrays(2 * np.eye(3), [[1.0, 0, 0]], [29], cartesian=True).positions.tolist()
+        [[0.5, 0.0, 0.0]]
+        """
+        lattice = np.asarray(lattice, dtype=np.float64)
+        positions = np.asarray(positions, dtype=np.float64)
+        if cartesian:
+            cls(lattice, positions, numbers)  # validate shapes before solving
+            positions = np.linalg.solve(lattice.T, positions.reshape(-1, 3).T).T
+        return cls(lattice, positions, numbers)
+
+    @classmethod
+    def from_pymatgen(cls, structure) -> "Crystal":
+        """Build from a pymatgen ``Structure`` (ordered: one element per site).
+
+        Raises
+        ------
+        CrystalFourierError
+            If pymatgen is not installed, the object is not a ``Structure``, or a site is disordered.
+        """
+        try:
+            from pymatgen.core import Structure
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise CrystalFourierError(
+                "Crystal.from_pymatgen needs pymatgen: pip install 'crystal-fourier[structures]'") from None
+        if not isinstance(structure, Structure):
+            raise CrystalFourierError(f"expected a pymatgen Structure, got {type(structure).__name__}")
+        if not structure.is_ordered:
+            raise CrystalFourierError("the pymatgen Structure is disordered (partial occupancies); "
+                                      "only ordered structures are supported")
+        numbers = [site.specie.Z for site in structure]
+        return cls(structure.lattice.matrix, structure.frac_coords, numbers)
+
+    @classmethod
+    def from_ase(cls, atoms) -> "Crystal":
+        """Build from an ASE ``Atoms`` object with a full 3-d cell.
+
+        Raises
+        ------
+        CrystalFourierError
+            If ASE is not installed, the object is not ``Atoms``, or the cell is not 3-d periodic.
+
+        Examples
+        --------
+        >>> from ase.build import bulk
+        >>> Crystal.from_ase(bulk("Cu", "fcc", a=3.6)).numbers.tolist()
+        [29]
+        """
+        try:
+            from ase import Atoms
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise CrystalFourierError("Crystal.from_ase needs ASE: pip install 'crystal-fourier[structures]'") from None
+        if not isinstance(atoms, Atoms):
+            raise CrystalFourierError(f"expected an ase.Atoms, got {type(atoms).__name__}")
+        if not all(atoms.pbc):
+            raise CrystalFourierError(f"the Atoms object must be periodic in 3 directions, pbc={atoms.pbc.tolist()}")
+        lattice = np.asarray(atoms.cell[:], dtype=np.float64)
+        if abs(np.linalg.det(lattice)) < MIN_CELL_VOLUME:
+            raise CrystalFourierError("the Atoms object has no full 3-d cell (singular or missing cell vectors)")
+        positions = np.linalg.solve(lattice.T, atoms.positions.T).T
+        return cls(lattice, positions, atoms.numbers)
+
+    # ----------------------------------------------------------------- conversions
+    def to_ase(self):
+        """An ASE ``Atoms`` with the same cell (rows), positions and numbers, periodic in 3-d."""
+        try:
+            from ase import Atoms
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise CrystalFourierError("Crystal.to_ase needs ASE: pip install ase") from None
+        return Atoms(numbers=self.numbers, scaled_positions=self.positions, cell=self.lattice, pbc=True)
+
+    def to_pymatgen(self):
+        """A pymatgen ``Structure`` with the same lattice, positions and species."""
+        try:
+            from pymatgen.core import Lattice, Structure
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise CrystalFourierError("Crystal.to_pymatgen needs pymatgen: pip install pymatgen") from None
+        return Structure(Lattice(self.lattice), self.numbers.tolist(), self.positions)
+
+    # ----------------------------------------------------------------- derived values
+    @property
+    def n_atoms(self) -> int:
+        """Number of atoms in the cell."""
+        return int(len(self.numbers))
+
+    @property
+    def volume(self) -> float:
+        """Cell volume in Angstrom^3 (positive)."""
+        return float(abs(np.linalg.det(self.lattice)))
+
+    @property
+    def cartesian_positions(self) -> np.ndarray:
+        """Positions in Angstrom, shape=(n_atoms, 3), dtype=float64."""
+        return self.positions @ self.lattice
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Element symbol of each atom."""
+        return tuple(ELEMENTS[z] for z in self.numbers)
+
+    @property
+    def formula(self) -> str:
+        """Hill-ordered-by-symbol formula with counts, e.g. ``'Al2Cu'`` (alphabetical; '1' omitted)."""
+        symbols, counts = np.unique(np.array(self.symbols), return_counts=True)
+        return "".join(f"{s}{c if c > 1 else ''}" for s, c in zip(symbols.tolist(), counts.tolist()))
+
+    @property
+    def spglib_cell(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(lattice, positions, numbers)`` in the form spglib takes."""
+        return (np.array(self.lattice), np.array(self.positions), np.array(self.numbers))
+
+    def wrapped(self) -> "Crystal":
+        """The same crystal with positions reduced into [0, 1)."""
+        positions = np.mod(self.positions, 1.0)
+        positions[positions >= 1.0] = 0.0  # -1e-17 % 1 == 1.0 in floating point
+        return Crystal(self.lattice, positions, self.numbers)
+
+    def __repr__(self) -> str:
+        a, b, c, alpha, beta, gamma = cell_parameters(self.lattice)
+        return (f"Crystal({self.formula}, n_atoms={self.n_atoms}, a={a:.4g}, b={b:.4g}, c={c:.4g}, "
+                f"alpha={alpha:.4g}, beta={beta:.4g}, gamma={gamma:.4g})")
+
+
+def _as_species(value):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def read_structure(path: "str | os.PathLike", *, format: str | None = None, species=None) -> Crystal:
+    """Read one crystal from a file, choosing the reader by extension or content.
+
+    Formats: CIF (``.cif``, or text with a ``data_`` block; one structure block),
+    POSCAR/CONTCAR (``POSCAR*``, ``CONTCAR*``, ``.vasp``, ``.poscar``), extended XYZ
+    (``.extxyz``, ``.xyz``; one frame) and pymatgen ``Structure`` JSON (``.json``). A file
+    with several structures is refused, never read as its first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    format : {'cif', 'poscar', 'extxyz', 'json'}, optional
+        Skip the guess.
+    species : sequence of str, optional
+        Elements of a VASP 4 POSCAR (no species line), in the order of its counts
+        (``--species Na,Cl`` on the command line); checked against the species line of
+        a VASP 5 file. Ignored by the other formats.
+
+    Raises
+    ------
+    CrystalFourierError
+        Missing file, unknown format, or a reader's error (which names the file and the problem).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "POSCAR").write_text("Cu\\n3.6\\n1 0 0\\n0 1 0\\n0 0 1\\nCu\\n1\\nDirect\\n0 0 0\\n")
+    >>> read_structure(folder / "POSCAR").formula
+    'Cu'
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CrystalFourierError(f"structure file {str(path)!r} does not exist")
+    fmt = (format or _guess_format(path)).lower()
+    if fmt == "cif":
+        from crystal_fourier.runtime.structure_io._cif import read_cif
+
+        return read_cif(path)
+    if fmt == "poscar":
+        from crystal_fourier.runtime.structure_io._poscar import read_poscar
+
+        return read_poscar(path, species=species)
+    if fmt in ("extxyz", "xyz"):
+        from crystal_fourier.runtime.data._datasets import load_extxyz
+
+        frames = load_extxyz(path, limit=2)
+        if len(frames) > 1:  # never silently the first of several structures
+            raise CrystalFourierError(
+                f"{path} holds several structures (extxyz frames); give one structure per file, or use it as a "
+                "data file (crystal-fourier evaluate --data, or load_dataset)")
+        if not frames:
+            raise CrystalFourierError(f"{path} holds no structure")
+        return frames[0].crystal
+    if fmt == "json":
+        from crystal_fourier.runtime.data._datasets import structure_from_dict
+
+        import json
+
+        try:
+            data = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError) as error:
+            raise CrystalFourierError(f"{path}: not valid JSON ({error})") from None
+        return structure_from_dict(data, where=str(path))
+    raise CrystalFourierError(f"unknown structure format {format!r}: expected one of cif, poscar, extxyz, json")
+
+
+def _guess_format(path: Path) -> str:
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if suffix == ".cif":
+        return "cif"
+    if suffix in (".vasp", ".poscar") or name.startswith(("poscar", "contcar")):
+        return "poscar"
+    if suffix in (".extxyz", ".xyz"):
+        return "extxyz"
+    if suffix == ".json":
+        return "json"
+    try:
+        head = path.read_text(errors="replace")[:4096]
+    except OSError as error:
+        raise CrystalFourierError(f"cannot read {path}: {error}") from None
+    lines = [line.strip() for line in head.splitlines() if line.strip() and not line.strip().startswith("#")]
+    if any(line.lower().startswith("data_") for line in lines) or "_cell_length_a" in head:
+        return "cif"
+    if head.lstrip().startswith("{"):
+        return "json"
+    if lines and lines[0].isdigit() and len(lines) > 1 and "lattice=" in lines[1].lower():
+        return "extxyz"
+    if len(lines) >= 7:
+        return "poscar"
+    raise CrystalFourierError(
+        f"cannot tell the format of {path}: use a .cif, .vasp/POSCAR, .extxyz or .json name, or pass format=")
