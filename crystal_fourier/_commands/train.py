@@ -21,7 +21,15 @@ __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args",
 # (tests/runtime/learning/test_training.py checks that the two agree).
 MODEL_KINDS = ("cft", "sinusoidal", "augmented")
 MODEL_DEFAULTS = argparse.Namespace(d_model=128, n_heads=8, n_layers=3, d_route=64, d_position=128, cutoff=6,
-                                    dropout=0.0)
+                                    dropout=0.0, neighbourhood=True, neighbour_cutoff=6.0, n_rbf=32,
+                                    atom_readout=True, frequency_damping=1.5)
+
+
+def damping_value(text: str) -> float | None:
+    """``--frequency-damping``: a positive sigma, or 'none' for no prior."""
+    if text.strip().lower() == "none":
+        return None
+    return positive_float(text)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) -> None:
@@ -43,6 +51,18 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) 
     parser.add_argument("--d-position", type=positive_int, default=defaults.d_position,
                         help=f"positional-encoder width (default {defaults.d_position})")
     parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout, help=f"dropout (default {defaults.dropout})")
+    parser.add_argument("--frequency-damping", type=damping_value, default=defaults.frequency_damping,
+                        metavar="SIGMA", help="sigma of the Gaussian prior on the positional encoding's frequencies, "
+                                              f"or 'none' (default {defaults.frequency_damping})")
+    parser.add_argument("--no-neighbourhood", dest="neighbourhood", action="store_false",
+                        help="no neighbourhood embedding (element embeddings of the neighbours weighted by radial "
+                             "functions of the exact periodic distance; on by default)")
+    parser.add_argument("--neighbour-cutoff", type=positive_float, default=defaults.neighbour_cutoff, metavar="A",
+                        help=f"neighbourhood radius in Angstrom (default {defaults.neighbour_cutoff})")
+    parser.add_argument("--radial-functions", dest="n_rbf", type=positive_int, default=defaults.n_rbf, metavar="N",
+                        help=f"Gaussian radial functions on [0, cutoff] (default {defaults.n_rbf})")
+    parser.add_argument("--no-atom-readout", dest="atom_readout", action="store_false",
+                        help="predict from the pooled token instead of the mean of per-atom contributions")
 
 
 def model_config_from_args(args, kind: str = "cft"):
@@ -51,7 +71,9 @@ def model_config_from_args(args, kind: str = "cft"):
     return ModelConfig(kind=getattr(args, "model", kind), d_model=args.d_model, n_heads=args.heads,
                        n_layers=args.layers, d_ff=2 * args.d_model, d_route=args.d_route,
                        d_position=args.d_position,
-                       cutoff=args.cutoff, shell=args.shell, dropout=args.dropout)
+                       cutoff=args.cutoff, shell=args.shell, dropout=args.dropout,
+                       frequency_damping=args.frequency_damping, neighbourhood=args.neighbourhood,
+                       neighbour_cutoff=args.neighbour_cutoff, n_rbf=args.n_rbf, atom_readout=args.atom_readout)
 
 
 def check_device(text: str) -> str:
@@ -88,6 +110,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
     parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the split, initialisation and order (default 0)")
+    parser.add_argument("--patience", type=positive_int, default=None, metavar="N",
+                        help="stop after N epochs without a better validation MAE (default: train every epoch; the "
+                             "best validation epoch is kept either way)")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
     parser.add_argument("--holdout-groups", default=None, metavar="LIST",
                         help="groups never trained on: numbers/ranges/symbols, or 'centrosymmetric'")
@@ -125,7 +150,8 @@ def run(args) -> int:
     progress = not args.no_progress and rank == 0
     config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
-                         holdout_groups=holdout, symprec=args.symprec, device=args.device, progress=progress)
+                         holdout_groups=holdout, symprec=args.symprec, device=args.device, progress=progress,
+                         patience=args.patience)
     samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers)
     if args.compare_all_data:
         report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,

@@ -175,7 +175,11 @@ def test_parser_defaults_match_the_model_config():
     assert vars(MODEL_DEFAULTS) == {"d_model": defaults.d_model, "n_heads": defaults.n_heads,
                                     "n_layers": defaults.n_layers, "d_route": defaults.d_route,
                                     "d_position": defaults.d_position,
-                                    "cutoff": defaults.cutoff, "dropout": defaults.dropout}
+                                    "cutoff": defaults.cutoff, "dropout": defaults.dropout,
+                                    "neighbourhood": defaults.neighbourhood,
+                                    "neighbour_cutoff": defaults.neighbour_cutoff, "n_rbf": defaults.n_rbf,
+                                    "atom_readout": defaults.atom_readout,
+                                    "frequency_damping": defaults.frequency_damping}
 
 
 @pytest.fixture(scope="module")
@@ -307,3 +311,28 @@ def test_a_model_saved_before_the_neighbourhood_option_still_loads(tmp_path):
     expected = result.normalizer.denormalize(predict_samples(result.model, list(tiny_samples())))
     np.testing.assert_allclose(loaded.predict_samples(list(tiny_samples())), expected, rtol=PREDICTION_TOLERANCE,
                                atol=0)
+
+
+def test_model_and_stopping_options_reach_the_saved_model(data_files, tmp_path, capsys):
+    from crystal_fourier.cli import main
+
+    folder, _ = data_files
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(folder / "train.csv"), "--target", "energy", "--out", str(out),
+                 "--epochs", "3", "--batch-size", "4", "--d-model", "16", "--heads", "2", "--layers", "1",
+                 "--d-route", "16", "--d-position", "16", "--no-progress", "--no-neighbourhood",
+                 "--neighbour-cutoff", "4.5", "--radial-functions", "8", "--no-atom-readout",
+                 "--frequency-damping", "none", "--patience", "1"]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    model = saved["train"]["model"]
+    assert (model["neighbourhood"], model["neighbour_cutoff"], model["n_rbf"], model["atom_readout"]) == (
+        False, 4.5, 8, False)
+    assert model.get("frequency_damping") is None
+    assert saved["train"]["patience"] == 1
+    capsys.readouterr()
+    for bad in (["--frequency-damping", "-1"], ["--radial-functions", "0"], ["--patience", "0"]):
+        with pytest.raises(SystemExit) as stop:
+            main(["train", "--data", str(folder / "train.csv"), "--target", "energy", "--out", str(tmp_path / "x"),
+                  *bad])
+        assert stop.value.code == 2
+        assert bad[0] in capsys.readouterr().err
