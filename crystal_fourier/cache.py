@@ -73,7 +73,7 @@ def sync_package_paths() -> None:
         module.__path__[:] = entries
 
 
-def is_shipped(path, shipped: Path) -> bool:
+def is_shipped(path: str | os.PathLike[str], shipped: Path) -> bool:
     """Whether ``path`` lies inside the installed ``crystal_fourier/generated`` directory ``shipped``."""
     try:
         Path(path).resolve().relative_to(shipped)

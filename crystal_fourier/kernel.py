@@ -32,12 +32,16 @@ subclass it without an import cycle.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["CHUNK_ELEMENTS", "DEVICE_CHUNK_ELEMENTS", "CosineSums", "GeneratedBasis", "parse_integers", "slot_entries"]
 
@@ -98,7 +102,8 @@ class CosineSums(nn.Module):
     [0.0, 1.0]
     """
 
-    def __init__(self, frequencies, phase_48, offsets, dtype: torch.dtype = torch.float64) -> None:
+    def __init__(self, frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | torch.Tensor,
+                 offsets: ArrayLike | torch.Tensor, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
         frequencies = _as_int_array(frequencies, "frequencies", 2)
         phase_48 = _as_int_array(phase_48, "phase_48", 1)
@@ -210,10 +215,13 @@ class CosineSums(nn.Module):
         return out.reshape(positions.shape[:-1] + (self.dim,))
 
     def extra_repr(self) -> str:
+        """The sizes shown by ``repr`` of the module: functions, terms and the distinct widths."""
         return f"dim={self.dim}, n_terms={self.n_terms}, widths={[w for w, _ in self._buckets]}"
 
 
-def slot_entries(frequencies, phase_48, offsets, parts: str):
+def slot_entries(frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | torch.Tensor,
+                 offsets: ArrayLike | torch.Tensor,
+                 parts: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The slot features z_m of DESIGN.md written through the real functions: z_m = sum_i T[m, i] f_i.
 
     z_m(x) = (1/|G|) sum_{(R, t)} e(m . (R x + t)) is the symmetrised plane wave of frequency m
@@ -329,7 +337,7 @@ class GeneratedBasis(CosineSums):
         return out.reshape(positions.shape[:-1] + (self.dim,))
 
     @classmethod
-    def slot_entries(cls):
+    def slot_entries(cls) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """This group's routing table in real form, from its own exact tables: :func:`slot_entries`.
 
         A class method: the routing needs the tables, not an instance with float buffers.

@@ -20,9 +20,21 @@ imported only when a torch tensor is passed in.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from crystal_fourier.derive._operations import DEN, Operation  # noqa: F401 (Operation: doctests)
+from crystal_fourier.derive._operations import DEN, Operation
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import torch
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from crystal_fourier.derive._bases import Basis
+    from crystal_fourier.derive._frequency_sets import FrequencySet
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = [
     "FLOAT_TOLERANCE",
@@ -101,7 +113,7 @@ def _like(array: np.ndarray, template):
     return np.asarray(array, dtype=np.asarray(template).dtype)
 
 
-def tolerance_for(dtype) -> float:
+def tolerance_for(dtype: DTypeLike | torch.dtype) -> float:
     """The :data:`FLOAT_TOLERANCE` entry for a numpy or torch dtype.
 
     >>> tolerance_for(np.float64), tolerance_for(np.complex64)
@@ -125,7 +137,7 @@ def _resolve_group(group):
     return group if isinstance(group, SpaceGroup) else space_group(group)
 
 
-def operation_images(operations, positions: np.ndarray) -> np.ndarray:
+def operation_images(operations: Sequence[Operation], positions: np.ndarray) -> np.ndarray:
     """Images R x + t of ``positions`` under every operation, in float64.
 
     Parameters
@@ -152,7 +164,9 @@ def operation_images(operations, positions: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- invariance
 
-def assert_invariant(fn, group, positions, *, tolerance: float | None = None) -> np.ndarray:
+def assert_invariant(fn: Callable[[np.ndarray], ArrayLike] | Callable[[torch.Tensor], torch.Tensor],
+                     group: SpaceGroup | int | str, positions: np.ndarray | torch.Tensor, *,
+                     tolerance: float | None = None) -> np.ndarray:
     """Assert f(g x) = f(x) for every operation g of ``group``; return the errors.
 
     Parameters
@@ -280,7 +294,9 @@ def _exact_absence_violations(basis):
     return violations
 
 
-def assert_vanishes_on_absences(target, group=None, frequencies=None, *, grid: int | None = None,
+def assert_vanishes_on_absences(target: Basis | Callable[[np.ndarray], ArrayLike],
+                                group: SpaceGroup | int | str | None = None,
+                                frequencies: ArrayLike | FrequencySet | None = None, *, grid: int | None = None,
                                 tolerance: float | None = None) -> np.ndarray:
     """Assert that every Fourier coefficient on every systematically absent k is 0.
 
@@ -395,8 +411,10 @@ def assert_vanishes_on_absences(target, group=None, frequencies=None, *, grid: i
 
 # --------------------------------------------------------------------------- generated vs symbolic
 
-def assert_generated_matches_symbolic(module_fn, basis, positions, tolerance: float | None = None, *,
-                                      columns=None) -> np.ndarray:
+def assert_generated_matches_symbolic(
+        module_fn: Callable[[np.ndarray], ArrayLike] | Callable[[torch.Tensor], torch.Tensor], basis: Basis,
+        positions: np.ndarray | torch.Tensor, tolerance: float | None = None, *,
+        columns: ArrayLike | None = None) -> np.ndarray:
     """Assert that a generated module's output equals ``basis.real(positions)``.
 
     Parameters

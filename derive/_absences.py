@@ -7,8 +7,13 @@ forces c_k = 0 for every invariant function. That operation is the witness.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from crystal_fourier.derive._operations import DEN, Operation
 from crystal_fourier.derive._orbits import OrbitDecomposition
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["absence_witness", "systematic_absences", "is_witness"]
 
@@ -30,7 +35,7 @@ def absence_witness(decomposition: OrbitDecomposition, orbit: int) -> Operation 
     return decomposition.graph.group.operations[index]
 
 
-def is_witness(operation: Operation, hkl) -> bool:
+def is_witness(operation: Operation, hkl: ArrayLike) -> bool:
     """True iff ``operation`` fixes k = ``hkl`` (R^T k = k) with k.t not an integer.
 
     >>> is_witness(Operation.parse("-x,y+1/2,-z"), (0, 1, 0))

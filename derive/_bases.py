@@ -231,7 +231,8 @@ def _basis(hall_number: int, cutoff: int, shell: str) -> Basis:
 _basis.cache_clear = _CACHE.clear  # the interface of the functools.lru_cache this replaces (bench/ uses it)
 
 
-def basis(group, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL, *, hall_number: int | None = None) -> Basis:
+def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL, *,
+          hall_number: int | None = None) -> Basis:
     """Derive the exact symmetry-adapted basis of ``group`` (number, symbol or SpaceGroup).
 
     Pure integer work (no SymPy). Cached per (Hall number, cutoff, shell), the cache

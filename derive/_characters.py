@@ -11,10 +11,17 @@ comparison, not through the dual graph's lookup table).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = ["character_dimension", "cyclotomic_sum"]
 
@@ -22,7 +29,7 @@ __all__ = ["character_dimension", "cyclotomic_sum"]
 _PHI_24 = (1, 0, 0, 0, -1, 0, 0, 0, 1)
 
 
-def cyclotomic_sum(counts) -> tuple[int, ...]:
+def cyclotomic_sum(counts: ArrayLike) -> tuple[int, ...]:
     """Reduce sum_p counts[p] zeta_24^p to its canonical form in Z[zeta_24].
 
     Returns the 8 integer coefficients of the remainder modulo Phi_24 (a basis
@@ -46,7 +53,7 @@ def cyclotomic_sum(counts) -> tuple[int, ...]:
     return tuple(poly[:8])
 
 
-def character_dimension(group, hkl: np.ndarray) -> int:
+def character_dimension(group: SpaceGroup, hkl: np.ndarray) -> int:
     """Dimension of the invariant space on frequencies ``hkl`` (shape=(n, 3), int).
 
     Valid when the set is closed under the point group (both shells are).

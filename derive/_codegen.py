@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,11 @@ from crystal_fourier.derive._bases import Basis, basis
 from crystal_fourier.derive._frequency_sets import check_shell_cutoff, shell_frequencies
 from crystal_fourier.derive._stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    _Request = tuple[int | None, int | None]  # (group number, Hall number) of one module to render
 
 __all__ = [
     "SHIPPED", "REFERENCE_RENDER", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE", "LEDGER",
@@ -363,7 +369,8 @@ def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), pro
         yield f"{module_name(derived.group)}.py", render_group_module(derived, version)
 
 
-def render_directory(shell: str, cutoff: int, groups=None, *, progress=None,
+def render_directory(shell: str, cutoff: int, groups: Iterable[int] | None = None, *,
+                     progress: Callable[[list[_Request]], Iterable[_Request]] | None = None,
                      version: str = GENERATOR_VERSION) -> dict[str, str]:
     """All files of ``<shell>_<cutoff>/`` (:func:`iter_directory`): file name -> text.
 

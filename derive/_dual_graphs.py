@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.derive._frequency_sets import FrequencySet
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = ["DualGraph", "dual_graph", "graph_to_dot", "graph_to_json"]
 
@@ -40,7 +44,7 @@ class DualGraph:
     phase_24: np.ndarray
 
 
-def dual_graph(group, frequencies: FrequencySet) -> DualGraph:
+def dual_graph(group: SpaceGroup, frequencies: FrequencySet) -> DualGraph:
     """Build the dual graph of ``group`` on ``frequencies``.
 
     Every edge k -> R^T k carries the phase k.t (CONVENTIONS.md: an invariant

@@ -10,8 +10,12 @@ The JSON document is the interface other tools rely on (issue 2): "sg",
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from crystal_fourier.derive._symbolic_forms import closed_form, latex
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._bases import Basis
 
 __all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "render"]
 
@@ -74,12 +78,12 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
     }
 
 
-def to_json(basis) -> str:
+def to_json(basis: Basis) -> str:
     """JSON text of :func:`basis_document`, keys sorted, trailing newline."""
     return json.dumps(basis_document(basis), sort_keys=True, indent=1) + "\n"
 
 
-def to_text(basis) -> str:
+def to_text(basis: Basis) -> str:
     """Human-readable text: header, orbit table with absences and witnesses, closed forms."""
     group = basis.group
     summary = basis.summary()
@@ -104,7 +108,7 @@ def to_text(basis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_latex(basis) -> str:
+def to_latex(basis: Basis) -> str:
     """A LaTeX ``align*`` block with one line per basis function."""
     group = basis.group
     lines = [

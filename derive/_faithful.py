@@ -19,12 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.derive._bases import basis
 from crystal_fourier.derive._operations import DEN, Operation, unimodular_matrices
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = ["BasisSymmetry", "basis_symmetry", "holohedry_rotations", "is_faithful", "faithful_cutoff",
            "MAX_FAITHFUL_CUTOFF"]
@@ -122,7 +126,8 @@ def _symmetry_solutions(group, cutoff: int, shell: str, hall_number: int | None,
     return len(derived.group.operations), solutions
 
 
-def basis_symmetry(group, cutoff: int, shell: str = "ball", *, hall_number: int | None = None) -> BasisSymmetry:
+def basis_symmetry(group: SpaceGroup | int | str | None, cutoff: int, shell: str = "ball", *,
+                   hall_number: int | None = None) -> BasisSymmetry:
     """All candidate operations leaving every basis function of ``group`` invariant.
 
     Exact integer work: for each holohedry rotation, the orbit condition is
@@ -145,7 +150,8 @@ def _operation_key(operation: Operation):
     return (operation.rotation, operation.translation_24)
 
 
-def is_faithful(group, cutoff: int, shell: str = "ball", *, hall_number: int | None = None) -> bool:
+def is_faithful(group: SpaceGroup | int | str | None, cutoff: int, shell: str = "ball", *,
+                hall_number: int | None = None) -> bool:
     """True iff the basis at ``cutoff`` is invariant under G's operations only.
 
     >>> is_faithful(227, 5), is_faithful(228, 5)
@@ -155,7 +161,7 @@ def is_faithful(group, cutoff: int, shell: str = "ball", *, hall_number: int | N
     return sum(len(t) for _, t in solutions) == order
 
 
-def faithful_cutoff(group, shell: str = "ball", *, hall_number: int | None = None,
+def faithful_cutoff(group: SpaceGroup | int | str | None, shell: str = "ball", *, hall_number: int | None = None,
                     max_cutoff: int = MAX_FAITHFUL_CUTOFF) -> int:
     """The smallest cutoff at which the basis of ``group`` is faithful.
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = ["SHELLS", "FrequencySet", "frequency_set", "shell_frequencies", "norm3", "check_shell_cutoff"]
 
@@ -164,7 +168,7 @@ def _lookup_table(fs: FrequencySet):
     return _lookup_table_cached(fs.shell, fs.cutoff, fs.hexagonal)
 
 
-def frequency_set(group, cutoff: int, shell: str = "ball") -> FrequencySet:
+def frequency_set(group: SpaceGroup, cutoff: int, shell: str = "ball") -> FrequencySet:
     """The frequency set of CONVENTIONS.md serving ``group`` at ``cutoff``.
 
     The metric (cubic or hexagonal axes) follows the group's setting. The set

@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from itertools import product
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["DEN", "Operation", "operations_as_arrays", "unimodular_matrices"]
 
@@ -64,7 +68,7 @@ class Operation:
         object.__setattr__(self, "translation_24", translation)
 
     @classmethod
-    def from_arrays(cls, rotation, translation_24) -> "Operation":
+    def from_arrays(cls, rotation: ArrayLike, translation_24: ArrayLike) -> "Operation":
         """Build from array-likes ``rotation`` (3, 3) int and ``translation_24`` (3,) int."""
         return cls(tuple(tuple(int(v) for v in row) for row in np.asarray(rotation)),
                    tuple(int(v) for v in np.asarray(translation_24)))
@@ -145,7 +149,7 @@ class Operation:
         r_inv = np.rint(np.linalg.inv(r)).astype(np.int64)
         return Operation.from_arrays(r_inv, (-(r_inv @ np.array(self.translation_24))) % DEN)
 
-    def apply(self, position) -> tuple[float, float, float]:
+    def apply(self, position: ArrayLike) -> tuple[float, float, float]:
         """Image R x + t of a fractional position (floats; not wrapped into the cell)."""
         r = np.array(self.rotation, dtype=float)
         image = r @ np.asarray(position, dtype=float) + np.array(self.translation_24) / DEN

@@ -19,11 +19,15 @@ invariant.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from crystal_fourier.derive._operations import DEN, Operation
 from crystal_fourier.derive._real_bases import PHASE_DEN, RealFunction
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._bases import Basis
 
 __all__ = ["X", "Y", "Z", "closed_form", "closed_forms", "invariance_residual", "laurent_form", "latex"]
 
@@ -48,7 +52,7 @@ def closed_form(function: RealFunction) -> sp.Expr:
     return total
 
 
-def closed_forms(basis) -> tuple[sp.Expr, ...]:
+def closed_forms(basis: Basis) -> tuple[sp.Expr, ...]:
     """Closed forms of every real basis function of a :class:`~crystal_fourier.derive.Basis`."""
     return tuple(closed_form(f) for f in basis.real.functions())
 

@@ -20,11 +20,15 @@ the optional residual check.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier._version import __version__
 from crystal_fourier.derive import DEN, PHASE_DEN, character_dimension, is_witness, systematic_absences
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive import Basis, RealBasis
 
 __all__ = ["CHECKS", "certificate", "complex_coefficients", "check_invariance", "check_absences",
            "check_completeness", "check_independence", "check_sympy", "certificate_json"]
@@ -32,7 +36,7 @@ __all__ = ["CHECKS", "certificate", "complex_coefficients", "check_invariance", 
 CHECKS = ("invariance", "absences", "completeness", "independence")
 
 
-def complex_coefficients(real_basis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def complex_coefficients(real_basis: RealBasis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fourier coefficients of every real basis function, exactly.
 
     Returns ``(function, frequency, phase_48)`` arrays of equal length: the
@@ -48,7 +52,7 @@ def complex_coefficients(real_basis) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return function, frequency, phase
 
 
-def check_invariance(basis) -> dict:
+def check_invariance(basis: Basis) -> dict:
     """Check a_{R^T m} = a_m e(m.t) for every function, operation and term, exactly.
 
     The coefficient table is keyed by (function, frequency); the image of each
@@ -77,7 +81,7 @@ def check_invariance(basis) -> dict:
     return {"ok": not failures, "terms_checked": n_checked, "failures": failures[:20]}
 
 
-def check_absences(basis) -> dict:
+def check_absences(basis: Basis) -> dict:
     """Every absent frequency with its witness (re-checked), and no function touches one."""
     absences = systematic_absences(basis.decomposition)
     records = []
@@ -102,13 +106,13 @@ def check_absences(basis) -> dict:
     return {"ok": not failures, "n_absent_frequencies": len(records), "absent": records, "failures": failures}
 
 
-def check_completeness(basis) -> dict:
+def check_completeness(basis: Basis) -> dict:
     """dim == character formula (independent of the orbit code)."""
     expected = character_dimension(basis.group, basis.frequencies.hkl)
     return {"ok": expected == basis.dim, "dim": basis.dim, "character_formula": expected}
 
 
-def check_independence(basis) -> dict:
+def check_independence(basis: Basis) -> dict:
     """Supports of distinct functions are disjoint unless they are the Re/Im pair of one orbit."""
     function, frequency, _ = complex_coefficients(basis.real)
     owners: dict[int, set[int]] = {}
@@ -125,7 +129,7 @@ def check_independence(basis) -> dict:
     return {"ok": not failures, "failures": failures[:20]}
 
 
-def check_sympy(basis, max_functions: int | None = None) -> dict:
+def check_sympy(basis: Basis, max_functions: int | None = None) -> dict:
     """SymPy's exact residual f(g x) - f(x) is 0 for every function and operation."""
     from crystal_fourier.derive._symbolic_forms import closed_form, invariance_residual
 
@@ -140,7 +144,7 @@ def check_sympy(basis, max_functions: int | None = None) -> dict:
     return {"ok": not failures, "functions_checked": len(functions), "failures": failures[:20]}
 
 
-def certificate(basis, *, sympy: bool = False) -> dict:
+def certificate(basis: Basis, *, sympy: bool = False) -> dict:
     """The certificate of one derived basis: all checks, exact, in a JSON-ready dict.
 
     Examples

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_text
 from crystal_fourier.derive import basis
 from crystal_fourier.proofs._certificates import CHECKS, certificate, certificate_json
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from crystal_fourier.derive import SpaceGroup
 
 __all__ = ["GroupResult", "verify_group", "verify_groups"]
 
@@ -28,11 +34,12 @@ class GroupResult:
 
     @property
     def ok(self) -> bool:
+        """True iff every check passed."""
         return not self.failed
 
 
-def verify_group(group, cutoff: int, shell: str = "ball", *, hall_number: int | None = None,
-                 sympy: bool = False, out: Path | None = None) -> GroupResult:
+def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str = "ball", *,
+                 hall_number: int | None = None, sympy: bool = False, out: Path | None = None) -> GroupResult:
     """Derive, certify and (optionally) write the certificate of one group.
 
     The certificate file ``sg{number:03d}_h{hall:03d}_{shell}{cutoff}.json`` is
@@ -60,8 +67,8 @@ def verify_group(group, cutoff: int, shell: str = "ball", *, hall_number: int | 
     )
 
 
-def verify_groups(groups, cutoff: int, shell: str = "ball", *, sympy: bool = False, out: Path | None = None,
-                  progress: bool = True) -> list[GroupResult]:
+def verify_groups(groups: Iterable[int], cutoff: int, shell: str = "ball", *, sympy: bool = False,
+                  out: Path | None = None, progress: bool = True) -> list[GroupResult]:
     """:func:`verify_group` for each group number, with a progress bar on stderr."""
     from crystal_fourier._progress import progress_bar
 

@@ -14,11 +14,17 @@ out: the colours already show the components).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.visual._render import DPI, FORMATS, render_figure, write_bytes_atomic
+
+if TYPE_CHECKING:
+    import os
+
+    from crystal_fourier.derive import Basis, FrequencySet
 
 __all__ = ["MAX_NODES", "ABSENT_COLOUR", "GraphLayout", "graph_layout", "render_graph", "write_graph_picture"]
 
@@ -48,7 +54,7 @@ class GraphLayout:
     position: np.ndarray
 
 
-def graph_layout(frequencies) -> GraphLayout:
+def graph_layout(frequencies: FrequencySet) -> GraphLayout:
     """Panel and in-panel position of every frequency of a :class:`~crystal_fourier.derive.FrequencySet`.
 
     The reciprocal basis is a* = (1, 0), b* = (1/2, sqrt(3)/2) on hexagonal axes
@@ -91,7 +97,7 @@ def _layer_edges(basis, layout: GraphLayout) -> np.ndarray:
     return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
 
 
-def render_graph(basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
+def render_graph(basis: Basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
     """The dual graph of ``basis`` as a picture (PNG or SVG bytes; same input, same bytes).
 
     Raises
@@ -167,7 +173,7 @@ def render_graph(basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
     return render_figure(draw, (columns * panel_size, rows * panel_size + 1.1), fmt, dpi=dpi)
 
 
-def write_graph_picture(basis, fmt: str, out) -> bool:
+def write_graph_picture(basis: Basis, fmt: str, out: str | os.PathLike[str] | None) -> bool:
     """Render :func:`render_graph` and write it atomically to ``out`` (a path); False if unchanged.
 
     Raises

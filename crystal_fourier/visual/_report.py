@@ -11,10 +11,17 @@ from __future__ import annotations
 import base64
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_text
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    import os
+
+    from crystal_fourier.derive import Basis
+    from crystal_fourier.visual._sections import Section
 
 __all__ = ["MAX_FORMULAS", "TEMPLATE_DIR", "report_context", "render_report", "report_name", "write_report"]
 
@@ -56,7 +63,7 @@ def _graph_basis(basis):
     return None
 
 
-def report_context(basis, *, section="z=0", max_formulas: int = MAX_FORMULAS) -> dict:
+def report_context(basis: Basis, *, section: Section | str = "z=0", max_formulas: int = MAX_FORMULAS) -> dict:
     """Everything the template shows, as plain values (strings, numbers, lists, dicts).
 
     Raises
@@ -166,7 +173,7 @@ def _environment():
                               autoescape=True, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
-def render_report(basis, *, section="z=0", max_formulas: int = MAX_FORMULAS) -> str:
+def render_report(basis: Basis, *, section: Section | str = "z=0", max_formulas: int = MAX_FORMULAS) -> str:
     """The HTML text of the report of ``basis`` (same inputs, same text).
 
     Examples
@@ -180,7 +187,7 @@ def render_report(basis, *, section="z=0", max_formulas: int = MAX_FORMULAS) -> 
     return _environment().get_template("report.html.j2").render(**context)
 
 
-def report_name(basis) -> str:
+def report_name(basis: Basis) -> str:
     """File name of the report, e.g. ``'sg227_hall526_ball5.html'``.
 
     >>> from crystal_fourier.derive import basis
@@ -191,7 +198,8 @@ def report_name(basis) -> str:
     return f"sg{group.number}_hall{group.hall_number}_{basis.frequencies.shell}{basis.frequencies.cutoff}.html"
 
 
-def write_report(basis, out_dir, *, section="z=0", max_formulas: int = MAX_FORMULAS) -> Path:
+def write_report(basis: Basis, out_dir: str | os.PathLike[str], *, section: Section | str = "z=0",
+                 max_formulas: int = MAX_FORMULAS) -> Path:
     """Write the report into the directory ``out_dir`` (created if needed), atomically; returns its path."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():

@@ -16,12 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.visual._render import DPI, render_figure
 from crystal_fourier.visual._symmetry_elements import in_plane_axes, section_elements
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from crystal_fourier.derive import Basis, SpaceGroup
 
 __all__ = ["Section", "DEFAULT_RESOLUTION", "MAX_GRID", "plane_basis", "check_function_index",
            "section_values", "render_section", "render_sections"]
@@ -123,7 +129,7 @@ def _as_section(section) -> Section:
     return section if isinstance(section, Section) else Section.parse(section)
 
 
-def plane_basis(group, axis: int) -> np.ndarray:
+def plane_basis(group: SpaceGroup, axis: int) -> np.ndarray:
     """Cartesian rows of the two in-plane lattice vectors of the section x_axis = c, shape=(2, 2), float64.
 
     Hexagonal axes (a = b, gamma = 120 degrees) give a 120-degree rhombus for
@@ -140,7 +146,7 @@ def plane_basis(group, axis: int) -> np.ndarray:
     return np.eye(2)
 
 
-def check_function_index(basis, index) -> int:
+def check_function_index(basis: Basis, index: int | np.integer) -> int:
     """``index`` as an int if it names a real basis function of ``basis``; else a clear error.
 
     >>> from crystal_fourier.derive import basis
@@ -156,7 +162,8 @@ def check_function_index(basis, index) -> int:
     return int(index)
 
 
-def section_values(basis, index: int, section, resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
+def section_values(basis: Basis, index: int, section: Section | str,
+                   resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
     """Real basis function ``index`` of ``basis`` on the vertex grid of ``section``.
 
     Returns
@@ -328,8 +335,8 @@ def _group_title(basis, section) -> str:
             f"{basis.frequencies.cutoff}, section {section}")
 
 
-def render_section(basis, index: int, section="z=0", *, resolution: int = DEFAULT_RESOLUTION, fmt: str = "png",
-                   dpi: int = DPI, bare: bool = False) -> bytes:
+def render_section(basis: Basis, index: int, section: Section | str = "z=0", *, resolution: int = DEFAULT_RESOLUTION,
+                   fmt: str = "png", dpi: int = DPI, bare: bool = False) -> bytes:
     """Heat map of real basis function ``index`` on ``section``, with the cell outline and symmetry elements.
 
     Parameters
@@ -384,8 +391,8 @@ def render_section(basis, index: int, section="z=0", *, resolution: int = DEFAUL
     return render_figure(draw, (2.0, 2.0) if bare else (6.4, 6.4), fmt, dpi=dpi)
 
 
-def render_sections(basis, indices=None, section="z=0", *, resolution: int = 48, fmt: str = "png",
-                    dpi: int = DPI) -> bytes:
+def render_sections(basis: Basis, indices: Iterable[int] | None = None, section: Section | str = "z=0", *,
+                    resolution: int = 48, fmt: str = "png", dpi: int = DPI) -> bytes:
     """A grid of heat maps: the functions ``indices`` (default the first :data:`MAX_GRID`) on ``section``.
 
     Each panel has its own symmetric colour scale (red positive, blue negative).

@@ -29,9 +29,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
 from math import gcd
+from typing import TYPE_CHECKING
 
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from crystal_fourier.derive import SpaceGroup
 
 __all__ = ["AxisPoint", "PlaneLine", "InversionPoint", "SectionElements", "in_plane_axes", "section_elements"]
 
@@ -223,7 +229,8 @@ def _check_level(level) -> Fraction:
     return _reduced(Fraction(level))
 
 
-def section_elements(group, axis: int, level=0, *, lattice_span=_LATTICE_SPAN) -> SectionElements:
+def section_elements(group: SpaceGroup, axis: int, level: int | Fraction = 0, *,
+                     lattice_span: Iterable[int] = _LATTICE_SPAN) -> SectionElements:
     """The symmetry elements of ``group`` met by the section x_axis = ``level``, exactly.
 
     Each element is the fixed-point set of the location part (R, t - w) of an

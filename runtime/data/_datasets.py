@@ -25,12 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier._atomic import atomic_write_text
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -140,7 +144,8 @@ def _reader(kind: str):
 
 
 @_reader("CDVAE CSV")
-def load_cdvae_csv(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | None = None,
+                   limit: int | None = None) -> list[Record]:
     """Read a CDVAE-format CSV: ``material_id``, ``cif`` and property columns.
 
     Parameters
@@ -488,7 +493,8 @@ def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | 
     return records
 
 
-def load_dataset(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+def load_dataset(path: "str | os.PathLike", *, targets: str | Iterable[str] | None = None,
+                 limit: int | None = None) -> list[Record]:
     """Read a data set, choosing the loader by extension (.csv, .extxyz/.xyz, .json/.json.gz).
 
     Raises

@@ -24,6 +24,7 @@ import os
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier._processes import worker_pool
 from crystal_fourier.runtime.symmetry._random_crystals import EMT_SPECIES
 from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 __all__ = ["EMT_ELEMENTS", "LABEL_COLUMNS", "EMTLabels", "emt_labels", "labelled_random_row", "make_dataset",
            "dataset_estimate"]
@@ -339,12 +343,12 @@ def dataset_estimate(size: int, max_atoms: int = 32, workers: int = 1) -> tuple[
 def make_dataset(
     out: "str | os.PathLike",
     *,
-    groups,
+    groups: Iterable[int],
     size: int,
     seed: int = 0,
     workers: int = 1,
     max_atoms: int = 32,
-    species=EMT_SPECIES,
+    species: Sequence[str] = EMT_SPECIES,
     progress: bool = True,
 ) -> Path:
     """Make a labelled data set of random crystals and write it as a CDVAE CSV.

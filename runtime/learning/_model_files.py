@@ -24,10 +24,14 @@ from crystal_fourier._version import __version__
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:  # annotations only: this module loads without torch (training imports it)
+    from collections.abc import Iterable
+
     import numpy as np
     import torch
 
+    from crystal_fourier.runtime.learning._batching import Sample
     from crystal_fourier.runtime.learning._training import Normalizer, TrainConfig
+    from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
            "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
@@ -265,7 +269,7 @@ class TrainedModel:
     config: "TrainConfig"
     directory: Path
 
-    def predict_samples(self, samples, batch_size: int = 256) -> "np.ndarray":
+    def predict_samples(self, samples: Iterable[Sample], batch_size: int = 256) -> "np.ndarray":
         """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
         import numpy as np
 
@@ -280,21 +284,21 @@ class TrainedModel:
                                       "normalization?)")
         return outputs
 
-    def predict_crystals(self, crystals, batch_size: int = 256) -> "np.ndarray":
+    def predict_crystals(self, crystals: Iterable[Crystal], batch_size: int = 256) -> "np.ndarray":
         """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict."""
         from crystal_fourier.runtime.learning._training import prepare_samples
 
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.config.symprec)
         return self.predict_samples(samples, batch_size)
 
-    def evaluate(self, samples) -> dict:
+    def evaluate(self, samples: Iterable[Sample]) -> dict:
         """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples."""
         from crystal_fourier.runtime.learning._training import evaluate_samples
 
         return evaluate_samples(self.model, self.normalizer, list(samples), self.config.device)
 
 
-def load_trained(directory, device: str | None = None) -> TrainedModel:
+def load_trained(directory: str | os.PathLike[str], device: str | None = None) -> TrainedModel:
     """Load a model directory written by :func:`~crystal_fourier.runtime.learning._training.fit` (``crystal-fourier train --out DIR``).
 
     Every file is checked before a model is built: ``config.json`` for a known

@@ -25,8 +25,10 @@ checked by :func:`crystal_fourier.runtime.learning._training.fit`.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -43,6 +45,11 @@ from crystal_fourier.runtime.network._model import (
     group_descriptor_table,
 )
 from crystal_fourier.runtime.symmetry._periodic import minimum_image_norms
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = [
     "orbit_distance",
@@ -64,7 +71,7 @@ PRETRAIN_FILE = "pretrain.json"
 # --------------------------------------------------------------------------- orbit distance
 
 
-def orbit_distance(group, lattice, positions1, positions2) -> np.ndarray:
+def orbit_distance(group: SpaceGroup, lattice: ArrayLike, positions1: ArrayLike, positions2: ArrayLike) -> np.ndarray:
     """Exact orbit distance between x1 and x2 under ``group`` and the lattice, in Angstrom.
 
     Parameters
@@ -213,6 +220,7 @@ class PretrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def to_dict(self) -> dict:
+        """The JSON-ready form saved in ``pretrain.json`` (the model config nested, tuples as lists)."""
         data = dataclasses.asdict(self)
         data["model"] = self.model.to_dict()
         data["groups"] = list(self.groups)
@@ -262,7 +270,8 @@ def pair_loss(encoder: PositionalEncoding, pairs: dict, table: torch.Tensor) -> 
     return ((pairs["distance"] - predicted) ** 2).mean()
 
 
-def pretrain(config: PretrainConfig, out_dir=None, encoder: PositionalEncoding | None = None):
+def pretrain(config: PretrainConfig, out_dir: str | os.PathLike[str] | None = None,
+             encoder: PositionalEncoding | None = None) -> tuple[PositionalEncoding, dict]:
     """Pretrain the positional encoder of ``config.model`` on exact orbit distances.
 
     Returns

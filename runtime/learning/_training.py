@@ -33,6 +33,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -48,6 +49,12 @@ from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, loa
     CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel,
     check_float, check_int, check_output_directory, load_trained, load_torch_file)
 from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from crystal_fourier.runtime.data._datasets import Record
+    from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = [
     "TrainConfig",
@@ -131,9 +138,11 @@ class TrainConfig:
 
     @property
     def augment(self) -> bool:
+        """Whether training moves each atom by a random symmetry operation (model kind ``'augmented'``)."""
         return self.model.kind == "augmented"
 
     def to_dict(self) -> dict:
+        """The JSON-ready form saved as ``config.json`` (the model config nested, tuples as lists)."""
         data = dataclasses.asdict(self)
         data["model"] = self.model.to_dict()
         data["split"] = list(self.split)
@@ -142,6 +151,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        """The config of :meth:`to_dict` (``config.json``); unknown keys or malformed values raise
+        :class:`~crystal_fourier.errors.CrystalFourierError`."""
         known = {f.name for f in dataclasses.fields(cls)}
         if not isinstance(data, dict) or set(data) - known or not isinstance(data.get("model"), dict):
             raise CrystalFourierError(f"a training configuration has the keys {sorted(known)} (model an object)")
@@ -206,7 +217,8 @@ mean and standard deviation must stay finite."""
 # --------------------------------------------------------------------------- data
 
 
-def split_indices(n: int, seed: int, fractions=(0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_indices(n: int, seed: int,
+                  fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A seeded random split of range(n) into train, validation and test index arrays.
 
     >>> [len(part) for part in split_indices(10, 0)]
@@ -246,8 +258,8 @@ def _check_holdout(samples, holdout, where: str) -> None:
         raise CrystalFourierError(f"held-out groups {leaked} reached the {where} data")
 
 
-def prepare_samples(records, target: str | None, symprec: float = DEFAULT_SYMPREC, progress: bool = False,
-                    workers: int = 1) -> list[Sample]:
+def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]], target: str | None,
+                    symprec: float = DEFAULT_SYMPREC, progress: bool = False, workers: int = 1) -> list[Sample]:
     """Standardize dataset records into :class:`Sample` objects, in the records' order.
 
     Records whose ``target`` is missing (NaN) are skipped with a warning, so a
@@ -367,7 +379,8 @@ def _set_rng_state(state: dict) -> None:
 
 
 @torch.no_grad()
-def predict_samples(model: nn.Module, samples, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
+def predict_samples(model: nn.Module, samples: Sequence[Sample], batch_size: int = 256,
+                    device: str = "cpu") -> np.ndarray:
     """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order."""
     model.eval()
     spec = _neighbour_spec(model)
@@ -447,8 +460,9 @@ def _check_pretrained(summary: dict, config: TrainConfig) -> None:
         raise CrystalFourierError(f"a {saved.kind!r} encoder cannot initialise a {config.model.kind!r} model")
 
 
-def fit(samples, config: TrainConfig, out_dir=None, *, resume: bool = False, pretrained=None,
-        stop_after: int | None = None, overwrite: bool = False) -> TrainResult:
+def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLike[str] | None = None, *,
+        resume: bool = False, pretrained: str | os.PathLike[str] | None = None, stop_after: int | None = None,
+        overwrite: bool = False) -> TrainResult:
     """Train a model on ``samples`` (labelled :class:`Sample` objects) and save it to ``out_dir``.
 
     Parameters

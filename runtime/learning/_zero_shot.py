@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier._atomic import atomic_write_json
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.learning._pretraining import PretrainConfig
+    from crystal_fourier.runtime.learning._training import TrainConfig
 
 __all__ = ["NAMED_HOLDOUTS", "centrosymmetric_groups", "holdout_groups", "gb_gap", "zero_shot_report", "run_zero_shot"]
 
@@ -41,7 +50,7 @@ def centrosymmetric_groups() -> tuple[int, ...]:
     return tuple(n for n in range(1, 231) if space_group(n).centrosymmetric)
 
 
-def holdout_groups(spec) -> tuple[int, ...]:
+def holdout_groups(spec: str | Iterable[int] | None) -> tuple[int, ...]:
     """Parse a hold-out: None/'' (none), 'centrosymmetric', or a list such as '2,14,225' or '195-230'.
 
     Raises
@@ -114,8 +123,9 @@ def zero_shot_report(metrics_zero_shot: dict, metrics_all_data: dict, holdout) -
             "heldout_mae_zero_shot": pooled("mae_zero_shot"), "heldout_mae_all_data": pooled("mae_all_data")}
 
 
-def run_zero_shot(samples, config, holdout, out_dir, *, pretrain_config=None, pretrained=None,
-                  overwrite: bool = False) -> dict:
+def run_zero_shot(samples: Sequence[Sample], config: TrainConfig, holdout: str | Iterable[int],
+                  out_dir: str | os.PathLike[str], *, pretrain_config: PretrainConfig | None = None,
+                  pretrained: str | os.PathLike[str] | None = None, overwrite: bool = False) -> dict:
     """Train the zero-shot and the all-data model on the same split; write and return the report.
 
     Parameters

@@ -32,11 +32,18 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._neighbourhood import lattice_from_features, neighbour_list, radial_basis
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.learning._training import TrainConfig
 
 __all__ = [
     "CLASSICAL_KINDS",
@@ -138,7 +145,7 @@ def _sample_distance_features(sample) -> np.ndarray:
     return distance_features(lattice_from_features(sample.lattice), sample.positions, sample.numbers)
 
 
-def feature_matrix(samples, *, distance: bool = True, workers: int = 1) -> np.ndarray:
+def feature_matrix(samples: Iterable[Sample], *, distance: bool = True, workers: int = 1) -> np.ndarray:
     """Rows [base_features | distance_features] for ``samples``: shape=(S, 125 [+ 52]), float64.
 
     The distance part is computed from each sample's fractional positions and the lattice
@@ -261,7 +268,8 @@ def _gbm(x_train, y_train, x_val, y_val, x_all, seed: int):
     return predict(x_all), {"iterations": iterations}, predict
 
 
-def fit_classical(samples, config, kind: str, *, features: np.ndarray | None = None) -> ClassicalResult:
+def fit_classical(samples: Iterable[Sample], config: TrainConfig, kind: str, *,
+                  features: np.ndarray | None = None) -> ClassicalResult:
     """Fit baseline ``kind`` on the training split of ``config`` and score it like ``training.fit``.
 
     Parameters

@@ -14,12 +14,16 @@ import importlib
 import importlib.util
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from crystal_fourier.cache import cache_directory, sync_package_paths
 from crystal_fourier.derive._frequency_sets import check_shell_cutoff
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = ["invariant_basis", "cache_directory", "basis_class", "shell_index"]
 
@@ -129,8 +133,8 @@ def basis_class(shell: str, cutoff: int, hall_number: int) -> type:
     return cls
 
 
-def invariant_basis(group, cutoff: int = 5, shell: str = "ball", dtype: torch.dtype = torch.float64, *,
-                    hall_number: int | None = None) -> torch.nn.Module:
+def invariant_basis(group: SpaceGroup | int | str | None, cutoff: int = 5, shell: str = "ball",
+                    dtype: torch.dtype = torch.float64, *, hall_number: int | None = None) -> torch.nn.Module:
     """The symmetry-adapted real Fourier basis of one space group as a torch module.
 
     The module maps fractional positions shape=(..., 3) to the ``dim`` real basis functions

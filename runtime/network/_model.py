@@ -216,6 +216,7 @@ class ModelConfig:
         return (float(self.neighbour_cutoff), int(self.n_rbf)) if self.neighbourhood else None
 
     def to_dict(self) -> dict:
+        """The JSON-ready form (every field; read back by :meth:`from_dict`)."""
         return dataclasses.asdict(self)
 
     @classmethod
@@ -437,6 +438,7 @@ class CrystalTransformer(nn.Module):
         return embedded, hidden
 
     def forward(self, batch: Batch) -> torch.Tensor:
+        """One prediction per crystal of ``batch``, shape=(B,) (normalized target units)."""
         embedded, hidden = self._encode(batch)
         out = self.head(embedded).squeeze(-1)
         if self.atom_head is not None:

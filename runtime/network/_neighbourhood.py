@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,6 +37,13 @@ from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._batching import LENGTH_SCALE, MAX_ATOMIC_NUMBER
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from numpy.typing import ArrayLike
+
+    from crystal_fourier.runtime.learning._batching import Sample
 
 __all__ = [
     "DEFAULT_CUTOFF",
@@ -97,7 +105,7 @@ class NeighbourList:
         return out
 
 
-def neighbour_list(lattice, positions, cutoff: float = DEFAULT_CUTOFF) -> NeighbourList:
+def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEFAULT_CUTOFF) -> NeighbourList:
     """Every neighbour of every atom within ``cutoff``, all lattice images included; exact in any cell.
 
     Parameters
@@ -201,7 +209,8 @@ def radial_basis(distances, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT
     return gauss * cosine_cutoff(distances, cutoff)[:, None]
 
 
-def neighbourhood_features(lattice, positions, numbers, *, species=None, cutoff: float = DEFAULT_CUTOFF,
+def neighbourhood_features(lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,
+                           species: ArrayLike | None = None, cutoff: float = DEFAULT_CUTOFF,
                            n_rbf: int = DEFAULT_N_RBF) -> np.ndarray:
     """For each atom i and species s: sum over neighbours j of species s of :func:`radial_basis` (d_ij).
 
@@ -367,8 +376,8 @@ def _attach(job):
     return sample.with_neighbours(_cached(sample, cutoff, n_rbf))
 
 
-def with_neighbours(samples, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF,
-                    workers: int = 1) -> list:
+def with_neighbours(samples: Iterable[Sample], cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF,
+                    workers: int = 1) -> list[Sample]:
     """``samples`` with their :class:`SampleNeighbours` cached (``Sample.neighbours``), in order.
 
     Samples that already hold the sums at this cutoff and n_rbf are returned as they are, so

@@ -35,7 +35,7 @@ from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.derive._frequency_sets import check_shell_cutoff
-from crystal_fourier.runtime.network._routing_tables import setting_routing, slot_frequencies
+from crystal_fourier.runtime.network._routing_tables import SettingRouting, setting_routing, slot_frequencies
 
 __all__ = ["RoutingEncoder", "RoutingPlan"]
 
@@ -133,10 +133,11 @@ class RoutingEncoder(nn.Module):
             nn.init.uniform_(parameter, -bound, bound)
 
     def extra_repr(self) -> str:
+        """The sizes and shell shown by ``repr`` of the module."""
         return (f"out_features={self.out_features}, n_slots={self.n_slots}, shell={self.shell!r}, "
                 f"cutoff={self.cutoff}, include_constant={self.include_constant}")
 
-    def table(self, hall_number: int):
+    def table(self, hall_number: int) -> SettingRouting:
         """The :class:`~crystal_fourier.runtime.network._routing_tables.SettingRouting` of one setting."""
         return setting_routing(self.shell, self.cutoff, int(hall_number), self.include_constant)
 

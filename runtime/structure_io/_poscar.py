@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal, element_number
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["parse_poscar", "read_poscar", "write_poscar"]
 
@@ -167,7 +171,7 @@ def _comment_species(comment: str, count: int) -> list[str] | None:
     return names
 
 
-def read_poscar(path: "str | os.PathLike", *, species=None) -> Crystal:
+def read_poscar(path: "str | os.PathLike", *, species: Iterable[str] | None = None) -> Crystal:
     """Read a POSCAR/CONTCAR file; see :func:`parse_poscar`.
 
     Raises

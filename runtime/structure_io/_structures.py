@@ -14,10 +14,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ase import Atoms
+    from numpy.typing import ArrayLike
+    from pymatgen.core import Structure
 
 __all__ = [
     "ELEMENTS",
@@ -289,7 +297,8 @@ class Crystal:
 
     # ----------------------------------------------------------------- constructors
     @classmethod
-    def from_arrays(cls, lattice, positions, numbers, *, cartesian: bool = False) -> "Crystal":
+    def from_arrays(cls, lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,
+                    cartesian: bool = False) -> "Crystal":
         """Build from plain arrays; ``cartesian=True`` takes positions in Angstrom.
 
         >>> Crystal.from_arrays(2 * np.eye(3), [[1.0, 0, 0]], [29], cartesian=True).positions.tolist()
@@ -303,7 +312,7 @@ class Crystal:
         return cls(lattice, positions, numbers)
 
     @classmethod
-    def from_pymatgen(cls, structure) -> "Crystal":
+    def from_pymatgen(cls, structure: Structure) -> "Crystal":
         """Build from a pymatgen ``Structure`` (ordered: one element per site).
 
         Raises
@@ -325,7 +334,7 @@ class Crystal:
         return cls(structure.lattice.matrix, structure.frac_coords, numbers)
 
     @classmethod
-    def from_ase(cls, atoms) -> "Crystal":
+    def from_ase(cls, atoms: Atoms) -> "Crystal":
         """Build from an ASE ``Atoms`` object with a full 3-d cell.
 
         Raises
@@ -354,7 +363,7 @@ class Crystal:
         return cls(lattice, positions, atoms.numbers)
 
     # ----------------------------------------------------------------- conversions
-    def to_ase(self):
+    def to_ase(self) -> Atoms:
         """An ASE ``Atoms`` with the same cell (rows), positions and numbers, periodic in 3-d."""
         try:
             from ase import Atoms
@@ -362,7 +371,7 @@ class Crystal:
             raise CrystalFourierError("Crystal.to_ase needs ASE: pip install ase") from None
         return Atoms(numbers=self.numbers, scaled_positions=self.positions, cell=self.lattice, pbc=True)
 
-    def to_pymatgen(self):
+    def to_pymatgen(self) -> Structure:
         """A pymatgen ``Structure`` with the same lattice, positions and species."""
         try:
             from pymatgen.core import Lattice, Structure
@@ -422,7 +431,8 @@ def _as_species(value):
     return value
 
 
-def read_structure(path: "str | os.PathLike", *, format: str | None = None, species=None) -> Crystal:
+def read_structure(path: "str | os.PathLike", *, format: str | None = None,
+                   species: Iterable[str] | None = None) -> Crystal:
     """Read one crystal from a file, choosing the reader by extension or content.
 
     Formats: CIF (``.cif``, or text with a ``data_`` block; one structure block),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,11 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._periodic import periodic_distances
 from crystal_fourier.runtime.structure_io._structures import Crystal, atomic_number, lattice_from_parameters
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from crystal_fourier.derive._space_groups import SpaceGroup
 
 __all__ = [
     "EMT_SPECIES",
@@ -252,10 +258,10 @@ def _candidate_point(group, rng: np.random.Generator, max_atoms: int) -> np.ndar
 
 
 def random_crystal(
-    group,
+    group: SpaceGroup | int | str,
     *,
     seed: "int | np.random.Generator | None" = None,
-    species=EMT_SPECIES,
+    species: Iterable[str | int] = EMT_SPECIES,
     max_atoms: int = 32,
     min_distance: float = 2.0,
     volume_per_atom: float = 18.0,

@@ -529,7 +529,7 @@ def standardize(
     *,
     symprec: float = DEFAULT_SYMPREC,
     angle_tolerance: float = -1.0,
-    declared=None,
+    declared: SpaceGroup | int | str | None = None,
     hall_number: int | None = None,
 ) -> StandardizedCrystal:
     """The canonical conventional cell of ``crystal`` in the ITA standard setting of its group.
