@@ -27,7 +27,8 @@ from pathlib import Path
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save",
-           "atomic_write_directory", "exclusive_lock", "json_safe", "json_text", "remove_stale_temporaries", "torch_bytes", "STALE_SECONDS"]
+           "atomic_write_directory", "exclusive_lock", "json_safe", "json_text", "remove_stale_temporaries",
+           "torch_bytes", "STALE_SECONDS"]
 
 STALE_SECONDS = 2.0
 """A temporary older than this whose writer holds no lock is a leftover of a killed writer."""

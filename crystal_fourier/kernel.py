@@ -126,7 +126,7 @@ class CosineSums(nn.Module):
         edges = np.flatnonzero(np.diff(sorted_widths)) + 1
         starts = np.concatenate([[0], edges]).astype(np.int64)
         counts = np.diff(np.concatenate([starts, [self.dim]]))
-        self._buckets = tuple((int(sorted_widths[s]), int(c)) for s, c in zip(starts, counts))
+        self._buckets = tuple((int(sorted_widths[s]), int(c)) for s, c in zip(starts, counts, strict=True))
         table = np.concatenate([2 * math.pi * frequencies[term_order].T.astype(np.float64),
                                 (2 * math.pi / 48) * (phase_48[term_order] % 48).astype(np.float64)[None, :]])
         self.register_buffer("_angle_table", torch.from_numpy(table).to(dtype), persistent=False)
@@ -266,7 +266,7 @@ def slot_entries(frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | to
     rows = []  # (h, k, l, function, phase_48, numerator, denominator)
     for function, part in enumerate(parts):
         start, stop = int(offsets[function]), int(offsets[function + 1])
-        for (h, k, l), p in zip(frequencies[start:stop].tolist(), phase_48[start:stop].tolist()):
+        for (h, k, l), p in zip(frequencies[start:stop].tolist(), phase_48[start:stop].tolist(), strict=True):
             if part == "c":
                 if h == k == l == 0:
                     rows.append((0, 0, 0, function, 0, 1, 1))

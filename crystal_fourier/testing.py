@@ -281,7 +281,7 @@ def _exact_absence_violations(basis):
     # c_m gets zeta^p / 2 and c_{-m} gets zeta^-p / 2; accumulate exact phase counts.
     counts = {}
     for function, frequency, phase in zip(real.term_function.tolist(), real.term_frequency.tolist(),
-                                          real.term_phase_48.tolist()):
+                                          real.term_phase_48.tolist(), strict=True):
         for k, p in ((frequency, phase), (int(negative[frequency]), -phase)):
             if k < 0 or not absent[k]:
                 continue

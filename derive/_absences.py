@@ -45,7 +45,7 @@ def is_witness(operation: Operation, hkl: ArrayLike) -> bool:
     """
     h = tuple(int(v) for v in hkl)
     image = tuple(sum(operation.rotation[i][j] * h[i] for i in range(3)) for j in range(3))
-    phase = sum(a * b for a, b in zip(h, operation.translation_24)) % DEN
+    phase = sum(a * b for a, b in zip(h, operation.translation_24, strict=True)) % DEN
     return image == h and phase != 0
 
 

@@ -75,7 +75,7 @@ def character_dimension(group: SpaceGroup, hkl: np.ndarray) -> int:
     rotations, translations_24 = group.arrays
     hkl = np.asarray(hkl, dtype=np.int64)
     counts = np.zeros(DEN, dtype=np.int64)
-    for rotation, translation in zip(rotations, translations_24):
+    for rotation, translation in zip(rotations, translations_24, strict=True):
         fixed = np.all(hkl @ rotation == hkl, axis=1)
         phases = (hkl[fixed] @ translation) % DEN
         counts += np.bincount(phases, minlength=DEN)

@@ -121,9 +121,9 @@ class Operation:
     def xyz(self) -> str:
         """Crystallographic notation, e.g. ``'-y,x-y,z+1/3'``; round-trips through :meth:`parse`."""
         parts = []
-        for row, t24 in zip(self.rotation, self.translation_24):
+        for row, t24 in zip(self.rotation, self.translation_24, strict=True):
             text = ""
-            for coefficient, axis in zip(row, _AXES):
+            for coefficient, axis in zip(row, _AXES, strict=True):
                 if coefficient == 0:
                     continue
                 sign = "-" if coefficient < 0 else ("+" if text else "")

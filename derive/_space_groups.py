@@ -32,6 +32,9 @@ __all__ = [
 STANDARD_CHOICES = ("", "b", "b1", "2", "H")
 """spglib ``choice`` values of the ITA standard setting (CONVENTIONS.md)."""
 
+_TRANSLATION_TOLERANCE = 1e-9
+"""Largest gap between 24 t (spglib's float translation) and its nearest integer that still counts as exact."""
+
 
 @dataclass(frozen=True, slots=True)
 class SpaceGroup:
@@ -197,7 +200,7 @@ def _integer_rank(rows) -> int:
         for k in range(rank + 1, len(rows)):
             factor = rows[k][column]
             if factor:
-                rows[k] = [p[column] * x - factor * y for x, y in zip(rows[k], p)]
+                rows[k] = [p[column] * x - factor * y for x, y in zip(rows[k], p, strict=True)]
         rank += 1
     return rank
 
@@ -290,9 +293,9 @@ def _group_from_hall(hall_number: int) -> SpaceGroup:
     scaled = translations * DEN
     translations_24 = np.rint(scaled).astype(np.int64)
     # Exact ingress: every ITA translation is a multiple of 1/24, so anything else is a database error.
-    if np.max(np.abs(scaled - translations_24), initial=0.0) > 1e-9:
+    if np.max(np.abs(scaled - translations_24), initial=0.0) > _TRANSLATION_TOLERANCE:
         raise CrystalFourierError(f"Hall number {hall_number}: a translation is not a multiple of 1/{DEN}")
-    operations = tuple(Operation.from_arrays(r, t % DEN) for r, t in zip(rotations, translations_24))
+    operations = tuple(Operation.from_arrays(r, t % DEN) for r, t in zip(rotations, translations_24, strict=True))
     return SpaceGroup(
         number=int(setting.number),
         hall_number=hall_number,
@@ -338,7 +341,8 @@ def space_group(group: "int | str | SpaceGroup | None" = None, *, hall_number: i
     if isinstance(group, SpaceGroup):
         group, hall_number = (None, group.hall_number) if hall_number is None else (group.number, hall_number)
     if hall_number is not None:
-        if isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer)) or not 1 <= hall_number <= 530:
+        if (isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer))
+                or not 1 <= hall_number <= 530):
             raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
         result = _group_from_hall(int(hall_number))
         if group is not None and space_group(group).number != result.number:
@@ -373,8 +377,8 @@ def parse_groups(text: str | None) -> list[int]:
     if text is None or text.strip() in ("", "all"):
         return list(range(1, 231))
     numbers = set()
-    for item in text.split(","):
-        item = item.strip()
+    for raw_item in text.split(","):
+        item = raw_item.strip()
         if not item:
             continue
         if "-" in item and item.replace("-", "").isdigit():

@@ -47,7 +47,7 @@ def closed_form(function: RealFunction) -> sp.Expr:
     ['cos(2*pi*x)', 'cos(2*pi*z)']
     """
     total = sp.Integer(0)
-    for (h, k, l), p in zip(function.frequencies, function.phases_48):
+    for (h, k, l), p in zip(function.frequencies, function.phases_48, strict=True):
         total += sp.cos(2 * sp.pi * (h * X + k * Y + l * Z) + sp.pi * sp.Rational(2 * p, PHASE_DEN))
     return total
 
@@ -110,7 +110,7 @@ def laurent_form(expression: sp.Expr) -> dict[tuple[int, int, int], tuple[sp.Rat
             raise ValueError(f"not a term c*cos(...) or c*sin(...): {term}")
         argument = sp.expand(functions.args[0] / (2 * sp.pi))
         hkl = tuple(argument.coeff(s) for s in (X, Y, Z))
-        rest = sp.expand(argument - sum(c * s for c, s in zip(hkl, (X, Y, Z))))
+        rest = sp.expand(argument - sum(c * s for c, s in zip(hkl, (X, Y, Z), strict=True)))
         if not all(c.is_Integer for c in hkl) or not rest.is_Rational or (rest * PHASE_DEN).q != 1:
             raise ValueError(f"argument is not 2 pi (integer form + k/48): {functions.args[0]}")
         a = int(rest * PHASE_DEN)

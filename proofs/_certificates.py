@@ -116,7 +116,7 @@ def check_independence(basis: Basis) -> dict:
     """Supports of distinct functions are disjoint unless they are the Re/Im pair of one orbit."""
     function, frequency, _ = complex_coefficients(basis.real)
     owners: dict[int, set[int]] = {}
-    for f, m in zip(function.tolist(), frequency.tolist()):
+    for f, m in zip(function.tolist(), frequency.tolist(), strict=True):
         owners.setdefault(m, set()).add(f)
     failures = []
     for m, functions in owners.items():

@@ -8,7 +8,8 @@ from crystal_fourier.derive._space_groups import parse_groups  # re-exported: th
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
-           "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option", "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
+           "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
+           "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
            "parse_species"]
 
 
@@ -90,7 +91,8 @@ def dropout_float(text: str) -> float:
     return value
 
 
-def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5, *, allow_large: bool = False) -> None:
+def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5, *,
+                         allow_large: bool = False) -> None:
     """--cutoff N (ball radius R or box size K) and --shell ball|box; with ``allow_large`` also --allow-large."""
     parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,
                         help=f"ball radius R or box size K, an integer >= 0 (default {default_cutoff})")
@@ -142,7 +144,8 @@ def resolve_group(args):
 def add_groups_option(parser: argparse.ArgumentParser) -> None:
     """--groups LIST: numbers, ranges or symbols, comma-separated (default all 230)."""
     parser.add_argument("--groups", default=None, metavar="LIST",
-                        help="comma-separated numbers, ranges or symbols, e.g. '1-230' or '225,Fd-3m' (default: all 230)")
+                        help="comma-separated numbers, ranges or symbols, e.g. '1-230' or '225,Fd-3m' "
+                             "(default: all 230)")
 
 
 def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> None:

@@ -30,7 +30,8 @@ def add_parser(subparsers) -> None:
         "demo", help="the main job: verify all groups, make data, train CFT and baseline, zero-shot table",
         description=__doc__.split("\n\n")[1] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
-    parser.add_argument("--size", type=positive_int, default=1610, help="random crystals in the data set, 7 per group (default 1610)")
+    parser.add_argument("--size", type=positive_int, default=1610,
+                        help="random crystals in the data set, 7 per group (default 1610)")
     parser.add_argument("--epochs", type=positive_int, default=40, help="training epochs per run (default 40)")
     parser.add_argument("--target", default="energy_per_atom", choices=("energy_per_atom", "bulk_modulus"),
                         help="label to learn (default energy_per_atom)")
@@ -45,9 +46,41 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def run(args) -> int:
+def _report_results(args, reports: dict, n_samples: int, out: Path) -> None:
+    """Print the table of MAEs and zero-shot gaps and write it to ``out``/demo_results.json."""
     import dataclasses
 
+    from crystal_fourier._atomic import atomic_write_text, json_safe
+
+    rows = []
+    header = ("model", "test MAE (all data)", "held-out MAE zero-shot", "held-out MAE all-data", "GB-Gap")
+    for kind, report in reports.items():
+        rows.append((kind, report["test_mae_all_data"], report["heldout_mae_zero_shot"],
+                     report["heldout_mae_all_data"], report["gb_gap"]))
+    print(" | ".join(header))
+    for row in rows:
+        print(" | ".join([row[0]] + [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row[1:]]))
+    summary = {"target": args.target, "size": n_samples, "epochs": args.epochs,
+               "results": {kind: dataclasses.asdict(r) if dataclasses.is_dataclass(r) else r
+                           for kind, r in reports.items()}}
+    summary = json.loads(json.dumps(summary, default=str))  # plain data (dataclasses, paths as strings)
+    atomic_write_text(out / "demo_results.json", json.dumps(json_safe(summary), indent=1, sort_keys=True,
+                                                             allow_nan=False) + "\n")
+
+
+def _example_cif(out: Path, records: list) -> Path:
+    """A CIF for the closing ``predict`` hint: the first one under ``out``/examples, else the first record's."""
+    example = next(iter(sorted((out / "examples").glob("*.cif"))), None) if (out / "examples").exists() else None
+    if example is None:
+        from crystal_fourier.runtime.structure_io._cif import write_cif
+
+        (out / "examples").mkdir(exist_ok=True)
+        example = out / "examples" / f"{records[0].id}.cif"
+        example.write_text(write_cif(records[0].crystal, name=records[0].id))
+    return example
+
+
+def run(args) -> int:
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.proofs import verify_groups
     from crystal_fourier.runtime.data._datasets import load_cdvae_csv
@@ -107,30 +140,9 @@ def run(args) -> int:
 
     _step("4/4 results (test split; MAE in eV/atom)" if args.target == "energy_per_atom"
           else "4/4 results (test split; MAE in GPa)")
-    rows = []
-    header = ("model", "test MAE (all data)", "held-out MAE zero-shot", "held-out MAE all-data", "GB-Gap")
-    for kind, report in reports.items():
-        rows.append((kind, report["test_mae_all_data"], report["heldout_mae_zero_shot"],
-                     report["heldout_mae_all_data"], report["gb_gap"]))
-    print(" | ".join(header))
-    for row in rows:
-        print(" | ".join([row[0]] + [f"{v:.4f}" if isinstance(v, float) else str(v) for v in row[1:]]))
-    summary = {"target": args.target, "size": len(samples), "epochs": args.epochs,
-               "results": {kind: dataclasses.asdict(r) if dataclasses.is_dataclass(r) else r
-                           for kind, r in reports.items()}}
-    from crystal_fourier._atomic import atomic_write_text, json_safe
-
-    summary = json.loads(json.dumps(summary, default=str))  # plain data (dataclasses, paths as strings)
-    atomic_write_text(out / "demo_results.json", json.dumps(json_safe(summary), indent=1, sort_keys=True,
-                                                             allow_nan=False) + "\n")
+    _report_results(args, reports, len(samples), out)
     model_dir = out / "cft" / "all-data"
-    example = next(iter(sorted((out / "examples").glob("*.cif"))), None) if (out / "examples").exists() else None
-    if example is None:
-        from crystal_fourier.runtime.structure_io._cif import write_cif
-
-        (out / "examples").mkdir(exist_ok=True)
-        example = out / "examples" / f"{records[0].id}.cif"
-        example.write_text(write_cif(records[0].crystal, name=records[0].id))
+    example = _example_cif(out, records)
     print(f"\nsaved model: {model_dir}   ({time.perf_counter() - started:.0f} s in all)")
     print(f"try: crystal-fourier predict --model {model_dir} {example}")
     return 0

@@ -36,7 +36,8 @@ def run(args) -> int:
     target = args.target or trained.config.target
     if target != trained.config.target:
         raise CrystalFourierError(f"{args.model} predicts {trained.config.target!r}; scoring it against {target!r} "
-                                  f"compares different quantities (omit --target, or use --target {trained.config.target})")
+                                  "compares different quantities "
+                                  f"(omit --target, or use --target {trained.config.target})")
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
     samples = load_samples(args.data, target, symprec, args.limit)
     metrics = trained.evaluate(samples)

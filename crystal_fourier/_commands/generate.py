@@ -78,6 +78,22 @@ def _strays(directory: Path, produced: set[str], complete: bool) -> list[Path]:
     return strays
 
 
+def _report_check(directory: Path, command: str, n_produced: int, changed: int, edits: list[str],
+                  strays: list[Path]) -> int:
+    """Print what ``--check`` found in one directory; returns 1 if anything differs, else 0."""
+    for message in edits:
+        print(message, file=sys.stderr)
+    for path in strays:
+        print(f"{path}: not written by the generator (an interrupted write or a module it no longer "
+              "makes); delete it", file=sys.stderr)
+    if changed or edits or strays:
+        print(f"{directory}: {changed} of {n_produced} files differ from the generator's output, "
+              f"{len(strays)} stray file(s); run `{command}` to update them", file=sys.stderr)
+        return 1
+    print(f"{directory}: {n_produced} files up to date")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Generate (or ``--check``) the requested directories, group by group; returns the exit status.
 
@@ -112,17 +128,7 @@ def run(args: argparse.Namespace) -> int:
                     sys.stdout.write(unified_diff(change))
         strays = _strays(directory, produced, complete=groups is None)
         if args.check:
-            for message in edits:
-                print(message, file=sys.stderr)
-            for path in strays:
-                print(f"{path}: not written by the generator (an interrupted write or a module it no longer "
-                      "makes); delete it", file=sys.stderr)
-            if changed or edits or strays:
-                print(f"{directory}: {changed} of {len(produced)} files differ from the generator's output, "
-                      f"{len(strays)} stray file(s); run `{command}` to update them", file=sys.stderr)
-                status = 1
-            else:
-                print(f"{directory}: {len(produced)} files up to date")
+            status = max(status, _report_check(directory, command, len(produced), changed, edits, strays))
             continue
         note = f"; {len(strays)} stray file(s) not written by the generator: {strays[0].name} ..." if strays else ""
         print(f"{directory}: {changed} written, {len(produced) - changed} unchanged{note}")

@@ -67,7 +67,7 @@ def run(args) -> int:
         indices = list(samples)
         try:
             values = trained.predict_samples([samples[i] for i in indices])
-            predictions = dict(zip(indices, values.tolist()))
+            predictions = dict(zip(indices, values.tolist(), strict=True))
         except CrystalFourierError:  # find the file(s) the model refuses, predict the rest
             for i in indices:
                 try:

@@ -18,7 +18,8 @@ def add_parser(subparsers) -> None:
     add_groups_option(parser)
     parser.add_argument("--exclude-groups", default=None, metavar="LIST",
                         help="groups never shown (numbers/ranges/symbols or 'centrosymmetric'), for zero-shot studies")
-    parser.add_argument("--pairs-per-group", type=positive_int, default=256, help="pairs per group (default 256; paper ~100k)")
+    parser.add_argument("--pairs-per-group", type=positive_int, default=256,
+                        help="pairs per group (default 256; paper ~100k)")
     parser.add_argument("--epochs", type=positive_int, default=10, help="epochs (default 10; paper 200)")
     parser.add_argument("--batch-size", type=positive_int, default=256, help="pairs per step (default 256)")
     parser.add_argument("--lr", type=positive_float, default=1e-3, help="AdamW peak learning rate (default 1e-3)")

@@ -50,7 +50,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) 
                         help=f"width of the routing features, the encoder's first map (default {defaults.d_route})")
     parser.add_argument("--d-position", type=positive_int, default=defaults.d_position,
                         help=f"positional-encoder width (default {defaults.d_position})")
-    parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout, help=f"dropout (default {defaults.dropout})")
+    parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout,
+                        help=f"dropout (default {defaults.dropout})")
     parser.add_argument("--frequency-damping", type=damping_value, default=defaults.frequency_damping,
                         metavar="SIGMA", help="sigma of the Gaussian prior on the positional encoding's frequencies, "
                                               f"or 'none' (default {defaults.frequency_damping})")
@@ -109,7 +110,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
     parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
-    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the split, initialisation and order (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="seed of the split, initialisation and order (default 0)")
     parser.add_argument("--patience", type=positive_int, default=None, metavar="N",
                         help="stop after N epochs without a better validation MAE (default: train every epoch; the "
                              "best validation epoch is kept either way)")

@@ -28,7 +28,8 @@ def run(args) -> int:
     check_cutoff_work(groups, args, f"verifying {len(groups)} group(s) at {args.shell} cutoff {args.cutoff}")
     results = verify_groups(groups, args.cutoff, args.shell, sympy=args.sympy, out=args.out,
                             progress=sys.stderr.isatty())
-    header = f"{'sg':>3}  {'symbol':<12} {'hall':>4} {'ops':>4} {'dim':>5} {'chi':>5} {'absent':>6} {'terms':>8}  status"
+    header = (f"{'sg':>3}  {'symbol':<12} {'hall':>4} {'ops':>4} {'dim':>5} {'chi':>5} {'absent':>6} "
+              f"{'terms':>8}  status")
     if not args.quiet:
         print(header)
     for r in results:

@@ -38,6 +38,8 @@ MAX_GRID = 16
 """Most functions drawn by :func:`render_sections` (a 4 x 4 grid)."""
 
 _AXES = "xyz"
+_ZERO_SECTION = 1e-12
+"""Largest |value| on a section that is drawn as identically zero (a blank panel on a unit colour scale)."""
 _SECTION = re.compile(r"^\s*([xyzXYZ])\s*=\s*([-+0-9./eE ]+?)\s*$")
 
 
@@ -298,7 +300,7 @@ def _draw_panel(ax, values, basis_2d, elements, title: str, *, scale: float = 1.
     x = u * basis_2d[0, 0] + v * basis_2d[1, 0]
     y = u * basis_2d[0, 1] + v * basis_2d[1, 1]
     vmax = float(np.abs(values).max())
-    zero = vmax < 1e-12  # e.g. sin(2 pi z) on z = 0: the function vanishes on this section
+    zero = vmax < _ZERO_SECTION  # e.g. sin(2 pi z) on z = 0: the function vanishes on this section
     vmax = 1.0 if zero else vmax
     mesh = ax.pcolormesh(x, y, values, shading="gouraud", cmap="RdBu_r", vmin=-vmax, vmax=vmax, rasterized=True)
     corners = _to_cartesian([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)], basis_2d)
