@@ -55,6 +55,9 @@ GROUP_COLUMNS = frozenset({"spacegroup", "spacegroup.number", "space_group", "sp
 _NOT_TARGETS = frozenset({"", "material_id", "cif", "id", "index", "unnamed: 0", "formula", "pretty_formula",
                           "elements", "structure", "name"}) | GROUP_COLUMNS
 
+_OCCUPANCY_TOLERANCE = 1e-3
+"""Largest |occupancy - 1| of a pymatgen site that still counts as fully occupied (ordered)."""
+
 
 @dataclass(frozen=True, eq=False)
 class Record:
@@ -132,7 +135,8 @@ def _reader(kind: str):
                     raise
                 raise CrystalFourierError(f"{path}: {error}") from None
             except UnicodeDecodeError as error:
-                raise CrystalFourierError(f"{path}: not UTF-8 text at byte {error.start} (is it a {kind} file?)") from None
+                raise CrystalFourierError(f"{path}: not UTF-8 text at byte {error.start} "
+                                          f"(is it a {kind} file?)") from None
             except OSError as error:
                 raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
             except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
@@ -312,7 +316,8 @@ def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = 
         try:
             count = int(lines[index].split()[0])
         except ValueError:
-            raise CrystalFourierError(f"{where}: expected the number of atoms of a frame, got {lines[index]!r}") from None
+            raise CrystalFourierError(f"{where}: expected the number of atoms of a frame, "
+                                      f"got {lines[index]!r}") from None
         if index + 2 + count > len(lines):
             raise CrystalFourierError(f"{where}: the frame announces {count} atoms but the file ends first")
         pairs = _comment_pairs(lines[index + 1])
@@ -326,7 +331,7 @@ def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = 
     available = {k: v for k, v in available.items() if len(v) == len(frames)}
     names = _select_targets(available, targets, str(path))
     records = []
-    for number, (start, count, pairs, atom_lines) in enumerate(frames):
+    for number, (start, _count, pairs, atom_lines) in enumerate(frames):
         crystal = _extxyz_crystal(pairs, atom_lines, f"{path}, frame {number} (line {start + 1})")
         try:
             values = {name: _float(pairs.get(name)) for name in names}
@@ -346,7 +351,8 @@ def _extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) ->
         raise CrystalFourierError(f"{where}: Lattice must hold 9 numbers, got {pairs['Lattice']!r}") from None
     pbc = pairs.get("pbc", "T T T").replace(",", " ").split()
     if any(flag.upper() not in ("T", "TRUE", "1") for flag in pbc):
-        raise CrystalFourierError(f"{where}: pbc={pairs.get('pbc')!r}; only crystals periodic in 3 directions are supported")
+        raise CrystalFourierError(f"{where}: pbc={pairs.get('pbc')!r}; "
+                                  "only crystals periodic in 3 directions are supported")
     columns, width = _properties(pairs.get("Properties", "species:S:1:pos:R:3"), where)
     offsets, offset = {}, 0
     for name, kind, size in columns:
@@ -364,7 +370,8 @@ def _extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) ->
         try:
             positions.append([float(v) for v in fields[start:start + 3]])
         except ValueError:
-            raise CrystalFourierError(f"{where}: atom line {line_number + 1}: position is not numeric: {line.strip()!r}") from None
+            raise CrystalFourierError(f"{where}: atom line {line_number + 1}: "
+                                      f"position is not numeric: {line.strip()!r}") from None
         if "species" in offsets:
             species.append(element_number(fields[offsets["species"][0]], where=f"{where}: atom line {line_number + 1}"))
         elif "Z" in offsets:
@@ -385,7 +392,7 @@ def write_extxyz(path: "str | os.PathLike", records) -> None:
         extra = " ".join(f"{key}={value!r}" for key, value in record.targets.items())
         lines += [str(crystal.n_atoms),
                   f'Lattice="{lattice}" Properties=species:S:1:pos:R:3 id={record.id} {extra} pbc="T T T"'.rstrip()]
-        for symbol, position in zip(crystal.symbols, crystal.cartesian_positions):
+        for symbol, position in zip(crystal.symbols, crystal.cartesian_positions, strict=True):
             lines.append(f"{symbol} " + " ".join(f"{v:.12f}" for v in position))
     atomic_write_text(path, "\n".join(lines) + "\n")
 
@@ -411,7 +418,7 @@ def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
     positions, numbers, cartesian = [], [], False
     for index, site in enumerate(data["sites"]):
         species = site.get("species") or []
-        if len(species) != 1 or abs(float(species[0].get("occu", 1.0)) - 1.0) > 1e-3:
+        if len(species) != 1 or abs(float(species[0].get("occu", 1.0)) - 1.0) > _OCCUPANCY_TOLERANCE:
             raise CrystalFourierError(f"{where}: site {index} is disordered ({species}); only ordered structures "
                                       "are supported")
         element = species[0].get("element")
@@ -426,6 +433,32 @@ def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
         else:
             raise CrystalFourierError(f"{where}: site {index} has neither 'abc' nor 'xyz' coordinates")
     return Crystal.from_arrays(lattice, positions, numbers, cartesian=cartesian)
+
+
+def _matbench_items(data, path: Path) -> list[dict]:
+    """One dict per entry of a parsed matbench table, list of objects or single Structure dict.
+
+    Each dict holds a ``structure`` and a ``material_id`` and the entry's other values.
+    """
+    if isinstance(data, dict) and "columns" in data and "data" in data:
+        columns = list(data["columns"])
+        if "structure" not in columns:
+            raise CrystalFourierError(f"{path}: the table has no 'structure' column (columns: {columns})")
+        index = data.get("index") or list(range(len(data["data"])))
+        # Row names, rows and each row's cells against the columns: one table, equal lengths.
+        return [dict(zip(columns, row, strict=True), material_id=str(name))
+                for name, row in zip(index, data["data"], strict=True)]
+    if isinstance(data, list):
+        items = [dict(item) for item in data]
+        for number, item in enumerate(items):
+            if "structure" not in item:
+                raise CrystalFourierError(f"{path}: entry {number} has no 'structure' key")
+            item.setdefault("material_id", item.get("id", str(number)))
+        return items
+    if isinstance(data, dict) and "sites" in data:
+        return [{"structure": data, "material_id": path.stem}]
+    raise CrystalFourierError(f"{path}: expected a matbench table (columns/data), a list of "
+                              "{'structure': ...} objects, or a pymatgen Structure dict")
 
 
 @_reader("matbench JSON")
@@ -460,23 +493,7 @@ def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | 
             data = json.load(handle)
     except (ValueError, UnicodeDecodeError, OSError) as error:
         raise CrystalFourierError(f"{path}: not valid JSON ({error})") from None
-    if isinstance(data, dict) and "columns" in data and "data" in data:
-        columns = list(data["columns"])
-        if "structure" not in columns:
-            raise CrystalFourierError(f"{path}: the table has no 'structure' column (columns: {columns})")
-        index = data.get("index") or list(range(len(data["data"])))
-        items = [dict(zip(columns, row), material_id=str(name)) for name, row in zip(index, data["data"])]
-    elif isinstance(data, list):
-        items = [dict(item) for item in data]
-        for number, item in enumerate(items):
-            if "structure" not in item:
-                raise CrystalFourierError(f"{path}: entry {number} has no 'structure' key")
-            item.setdefault("material_id", item.get("id", str(number)))
-    elif isinstance(data, dict) and "sites" in data:
-        items = [{"structure": data, "material_id": path.stem}]
-    else:
-        raise CrystalFourierError(f"{path}: expected a matbench table (columns/data), a list of "
-                                  "{'structure': ...} objects, or a pymatgen Structure dict")
+    items = _matbench_items(data, path)
     if limit is not None:
         items = items[:limit]
     available = {}

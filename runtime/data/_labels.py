@@ -49,6 +49,7 @@ LABEL_COLUMNS = ("material_id", "cif", "spacegroup", "energy_per_atom", "bulk_mo
 _COARSE_SCALES = np.linspace(0.80, 1.30, 6)    # linear factors of the first search
 _FIT_STRAIN = 0.02                               # +-2% linear = +-6% volume around the minimum
 _FIT_POINTS = 7
+_MIN_SCALE, _MAX_SCALE = 0.5, 2.0                # linear factors beyond which the minimum search gives up
 _ATTEMPTS = 5                                    # new random crystals tried when a fit fails
 
 
@@ -137,13 +138,13 @@ def emt_labels(crystal: Crystal, *, points: int = _FIT_POINTS, strain: float = _
         step = scales[1] - scales[0]
         if int(np.argmin(energies)) == 0:
             new = scales[0] - step
-            if new < 0.5:
+            if new < _MIN_SCALE:
                 raise CrystalFourierError(f"no EMT energy minimum above scale 0.5 for {crystal!r}")
             scales.insert(0, new)
             energies.insert(0, energy(new))
         else:
             new = scales[-1] + step
-            if new > 2.0:
+            if new > _MAX_SCALE:
                 raise CrystalFourierError(f"no EMT energy minimum below scale 2 for {crystal!r} (atoms too far apart)")
             scales.append(new)
             energies.append(energy(new))
@@ -314,7 +315,7 @@ def _resume_partial(fd: int, path: Path, options: dict) -> dict[str, dict]:
         for row in reader:
             if not text[:consumed[0]].endswith("\n") or not _row_is_complete(row):
                 break
-            done[row[0]] = dict(zip(LABEL_COLUMNS, row))
+            done[row[0]] = dict(zip(LABEL_COLUMNS, row, strict=True))
             good_end = consumed[0]
     except csv.Error:
         pass

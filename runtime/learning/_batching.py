@@ -40,6 +40,8 @@ LENGTH_SCALE = 5.0
 VOLUME_SCALE = 15.0
 """Angstrom^3 per atom; the density enters as log(V / n / VOLUME_SCALE)."""
 MAX_ATOMIC_NUMBER = 118
+_DEGENERATE_VOLUME = 1e-8
+"""Angstrom^3; a lattice whose |det| is below this has no volume and gives no features."""
 
 
 def lattice_features(lattice) -> np.ndarray:
@@ -68,7 +70,7 @@ def lattice_features(lattice) -> np.ndarray:
         raise CrystalFourierError(f"lattice must be a finite 3x3 matrix (rows a, b, c), got shape {lattice.shape}")
     metric = lattice @ lattice.T
     lengths = np.sqrt(np.diag(metric))
-    if np.any(lengths <= 0) or abs(np.linalg.det(lattice)) < 1e-8:
+    if np.any(lengths <= 0) or abs(np.linalg.det(lattice)) < _DEGENERATE_VOLUME:
         raise CrystalFourierError("lattice is degenerate (zero volume)")
     a, b, c = lengths
     cosines = np.array([metric[1, 2] / (b * c), metric[0, 2] / (a * c), metric[0, 1] / (a * b)])

@@ -299,7 +299,8 @@ class TrainedModel:
 
 
 def load_trained(directory: str | os.PathLike[str], device: str | None = None) -> TrainedModel:
-    """Load a model directory written by :func:`~crystal_fourier.runtime.learning._training.fit` (``crystal-fourier train --out DIR``).
+    """Load a model directory written by :func:`~crystal_fourier.runtime.learning._training.fit`
+    (``crystal-fourier train --out DIR``).
 
     Every file is checked before a model is built: ``config.json`` for a known
     version, types and bounded sizes, ``normalization.json`` for finite values,
@@ -321,7 +322,8 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
 
     directory = Path(directory)
     if not directory.is_dir():
-        raise CrystalFourierError(f"{directory} is not a saved model directory (made by `crystal-fourier train --out DIR`)")
+        raise CrystalFourierError(f"{directory} is not a saved model directory "
+                                  "(made by `crystal-fourier train --out DIR`)")
     missing = [name for name in (CONFIG_FILE, WEIGHTS_FILE, NORMALIZATION_FILE) if not (directory / name).is_file()]
     if missing:
         raise CrystalFourierError(

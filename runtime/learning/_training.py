@@ -41,7 +41,8 @@ from torch import nn
 
 from crystal_fourier._progress import progress_bar
 from crystal_fourier._version import __version__
-from crystal_fourier._atomic import atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes
+from crystal_fourier._atomic import (
+    atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes)
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
@@ -166,6 +167,10 @@ class TrainConfig:
         return cls(**data)
 
 
+_CONSTANT_STD = 1e-12
+"""Standard deviation of the training targets below which they count as constant (divided by 1 instead)."""
+
+
 @dataclass(frozen=True)
 class Normalizer:
     """Target transform: optional log10 (moduli), then standardization by training mean and std."""
@@ -184,7 +189,7 @@ class Normalizer:
             raise CrystalFourierError(
                 f"the training targets overflow double precision (mean {mean}, std {std}; largest "
                 f"|value| {float(np.abs(values).max()):.3g}): rescale them, or use --log-target for positive ones")
-        return cls(mean, std if std > 1e-12 else 1.0, log_target)
+        return cls(mean, std if std > _CONSTANT_STD else 1.0, log_target)
 
     @staticmethod
     def to_metric_space(values, log_target: bool):
@@ -503,7 +508,46 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
         return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
 
 
-def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:
+def _resume_checkpoint(checkpoint_path: Path, config: TrainConfig, model: nn.Module, optimizer, scheduler
+                       ) -> tuple[dict, bytes]:
+    """Restore the model, optimizer, scheduler and RNGs from ``checkpoint_path``.
+
+    Returns the training loop's state (epoch, best_val, best_state, history) and the file's bytes.
+    """
+    checkpoint = load_torch_file(checkpoint_path, map_location=config.device)
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("config"), dict):
+        raise CrystalFourierError(f"{checkpoint_path}: not a crystal-fourier checkpoint")
+    if _resumable(checkpoint["config"]) != _resumable(config.to_dict()):
+        raise CrystalFourierError(
+            f"{checkpoint_path} was written with another configuration; resume with the same options "
+            "or start a new --out directory")
+    try:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        state = {key: checkpoint[key] for key in ("epoch", "best_val", "best_state", "history")}
+        check_int("checkpoint epoch", state["epoch"], 0, config.epochs)
+        _set_rng_state(checkpoint["rng"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        raise CrystalFourierError(f"{checkpoint_path}: damaged checkpoint ({reason})") from None
+    return state, checkpoint_path.read_bytes()
+
+
+def _write_model_directory(out: Path, config: TrainConfig, normalizer: Normalizer, model: nn.Module, metrics: dict,
+                           checkpoint_bytes: "bytes | None") -> None:
+    """Write the model directory :func:`load_trained` reads: all files or none."""
+    files = {CONFIG_FILE: json_text({"version": __version__, "train": config.to_dict()}),
+             NORMALIZATION_FILE: json_text(normalizer.to_dict()),
+             WEIGHTS_FILE: torch_bytes(model.state_dict()),
+             METRICS_FILE: json_text(json_safe(metrics))}
+    if checkpoint_bytes is not None:
+        files[CHECKPOINT_FILE] = checkpoint_bytes
+    atomic_write_directory(out, files, keep=KEPT_ENTRIES)
+
+
+# One training loop (steps, validation, checkpoint of each epoch) read top to bottom; resume and output are helpers.
+def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:  # noqa: PLR0912, PLR0915
     main = rank == 0
     spec = config.model.neighbour_spec
     if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
@@ -537,24 +581,7 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
     checkpoint_path = out / CHECKPOINT_FILE if out is not None else None
     checkpoint_bytes = None
     if resume and checkpoint_path is not None and checkpoint_path.is_file():
-        checkpoint = load_torch_file(checkpoint_path, map_location=config.device)
-        if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("config"), dict):
-            raise CrystalFourierError(f"{checkpoint_path}: not a crystal-fourier checkpoint")
-        if _resumable(checkpoint["config"]) != _resumable(config.to_dict()):
-            raise CrystalFourierError(
-                f"{checkpoint_path} was written with another configuration; resume with the same options "
-                "or start a new --out directory")
-        try:
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            scheduler.load_state_dict(checkpoint["scheduler"])
-            state = {key: checkpoint[key] for key in ("epoch", "best_val", "best_state", "history")}
-            check_int("checkpoint epoch", state["epoch"], 0, config.epochs)
-            _set_rng_state(checkpoint["rng"])
-        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as error:
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
-            raise CrystalFourierError(f"{checkpoint_path}: damaged checkpoint ({reason})") from None
-        checkpoint_bytes = checkpoint_path.read_bytes()
+        state, checkpoint_bytes = _resume_checkpoint(checkpoint_path, config, model, optimizer, scheduler)
 
     network = model
     if world > 1:
@@ -634,13 +661,7 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
         "history": state["history"],
     }
     if main and out is not None:  # one directory, all files or none (atomic.atomic_write_directory)
-        files = {CONFIG_FILE: json_text({"version": __version__, "train": config.to_dict()}),
-                 NORMALIZATION_FILE: json_text(normalizer.to_dict()),
-                 WEIGHTS_FILE: torch_bytes(model.state_dict()),
-                 METRICS_FILE: json_text(json_safe(metrics))}
-        if checkpoint_bytes is not None:
-            files[CHECKPOINT_FILE] = checkpoint_bytes
-        atomic_write_directory(out, files, keep=KEPT_ENTRIES)
+        _write_model_directory(out, config, normalizer, model, metrics, checkpoint_bytes)
     if world > 1:
         import torch.distributed as dist
 

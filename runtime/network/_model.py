@@ -76,6 +76,10 @@ MAX_SIZES = {"d_model": 4096, "n_heads": 256, "n_layers": 64, "d_ff": 16384, "d_
 """Largest accepted value of each size: a config (or a config.json) beyond them is refused before anything is built."""
 MAX_NEIGHBOUR_CUTOFF = 12.0
 """Largest neighbourhood cutoff, Angstrom (the neighbour lists grow with its cube)."""
+_MIN_NEIGHBOUR_CUTOFF = 0.5
+"""Smallest neighbourhood cutoff, Angstrom (shorter than any interatomic distance)."""
+_MIN_FREQUENCY_DAMPING, _MAX_FREQUENCY_DAMPING = 0.1, 100.0
+"""Accepted range of the Gaussian prior's sigma on the positional encoding's frequencies."""
 MAX_N_RBF = 128
 MAX_CUTOFF = 16
 """Largest frequency cutoff of the positional encoding (ball R = 16: about 17,000 frequencies)."""
@@ -188,26 +192,33 @@ class ModelConfig:
         parameters = self.n_layers * (4 * self.d_model ** 2 + 2 * self.d_model * self.d_ff)
         if parameters > MAX_PARAMETERS:
             raise CrystalFourierError(
-                f"the model would have about {parameters:.3g} transformer parameters ({4 * parameters / 2**30:.1f} GiB), "
-                f"more than the limit of {MAX_PARAMETERS:.0e}; use fewer layers or narrower blocks")
+                f"the model would have about {parameters:.3g} transformer parameters "
+                f"({4 * parameters / 2**30:.1f} GiB), more than the limit of {MAX_PARAMETERS:.0e}; "
+                "use fewer layers or narrower blocks")
         if self.d_model % self.n_heads:
             raise CrystalFourierError(
                 f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}); e.g. d_model=128, n_heads=8")
         if not 0.0 <= self.dropout < 1.0:  # NaN fails this too
             raise CrystalFourierError(f"dropout must lie in [0, 1), got {self.dropout!r}")
+        self._check_neighbourhood_options()
+
+    def _check_neighbourhood_options(self) -> None:
+        """The checks of ``__post_init__`` on the neighbourhood, readout and frequency-damping fields."""
         if not isinstance(self.neighbourhood, bool) or not isinstance(self.atom_readout, bool):
             raise CrystalFourierError(f"neighbourhood and atom_readout must be true or false, got "
                                       f"{self.neighbourhood!r} and {self.atom_readout!r}")
         if isinstance(self.neighbour_cutoff, bool) or not isinstance(self.neighbour_cutoff, (int, float)) \
-                or not 0.5 <= self.neighbour_cutoff <= MAX_NEIGHBOUR_CUTOFF:  # NaN fails this too
-            raise CrystalFourierError(f"neighbour_cutoff must be a number of Angstrom in 0.5-{MAX_NEIGHBOUR_CUTOFF:g}, "
+                or not _MIN_NEIGHBOUR_CUTOFF <= self.neighbour_cutoff <= MAX_NEIGHBOUR_CUTOFF:  # NaN fails this too
+            raise CrystalFourierError(f"neighbour_cutoff must be a number of Angstrom in "
+                                      f"{_MIN_NEIGHBOUR_CUTOFF:g}-{MAX_NEIGHBOUR_CUTOFF:g}, "
                                       f"got {self.neighbour_cutoff!r}")
         if isinstance(self.n_rbf, bool) or not isinstance(self.n_rbf, int) or not 2 <= self.n_rbf <= MAX_N_RBF:
             raise CrystalFourierError(f"n_rbf must be an integer in 2-{MAX_N_RBF}, got {self.n_rbf!r}")
         if self.frequency_damping is not None and (
                 isinstance(self.frequency_damping, bool) or not isinstance(self.frequency_damping, (int, float))
-                or not 0.1 <= self.frequency_damping <= 100.0):   # NaN fails this too
-            raise CrystalFourierError(f"frequency_damping must be null or a number in 0.1-100, got "
+                or not _MIN_FREQUENCY_DAMPING <= self.frequency_damping <= _MAX_FREQUENCY_DAMPING):  # NaN fails too
+            raise CrystalFourierError(f"frequency_damping must be null or a number in "
+                                      f"{_MIN_FREQUENCY_DAMPING:g}-{_MAX_FREQUENCY_DAMPING:g}, got "
                                       f"{self.frequency_damping!r}")
 
     @property

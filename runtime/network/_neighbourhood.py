@@ -67,6 +67,8 @@ DEFAULT_CUTOFF = 6.0
 """Angstrom; about the second to third neighbour shell of typical inorganic crystals."""
 DEFAULT_N_RBF = 16
 """Gaussians on [0, cutoff]; spacing 0.4 Angstrom at the default cutoff."""
+_DEGENERATE_VOLUME = 1e-8
+"""Angstrom^3; a lattice whose |det| is below this has no volume (no neighbour list)."""
 INVARIANCE_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-4}
 """Absolute tolerance of the invariance of the features (values O(1)-O(10)) under re-descriptions:
 float64 rounding of positions and distances (~1e-15 relative) is amplified by sums over ~100
@@ -134,7 +136,7 @@ def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEF
 
     lattice = np.asarray(lattice, dtype=np.float64)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
-    if lattice.shape != (3, 3) or not np.all(np.isfinite(lattice)) or abs(np.linalg.det(lattice)) < 1e-8:
+    if lattice.shape != (3, 3) or not np.all(np.isfinite(lattice)) or abs(np.linalg.det(lattice)) < _DEGENERATE_VOLUME:
         raise CrystalFourierError(f"lattice must be a finite non-degenerate 3x3 matrix, got {lattice.tolist()}")
     if not (math.isfinite(cutoff) and cutoff > 0):
         raise CrystalFourierError(f"cutoff must be a positive number of Angstrom, got {cutoff}")
@@ -194,7 +196,8 @@ def radial_basis(distances, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT
 
     Examples
     --------
-    >>> radial_basis(np.array([3.0]), cutoff=6.0, n_rbf=3).round(6).tolist()   # mu = 0, 3, 6; f(3) = 1/2, exp(-1/2) / 2 = 0.303
+    >>> # mu = 0, 3, 6; f(3) = 1/2, exp(-1/2) / 2 = 0.303
+    >>> radial_basis(np.array([3.0]), cutoff=6.0, n_rbf=3).round(6).tolist()
     [[0.303265, 0.5, 0.303265]]
     """
     if n_rbf < 2:
@@ -259,7 +262,8 @@ def neighbourhood_features(lattice: ArrayLike, positions: ArrayLike, numbers: Ar
 
 
 def lattice_from_features(features) -> np.ndarray:
-    """A lattice (rows, Angstrom) with the metric of :func:`~crystal_fourier.runtime.learning._batching.lattice_features`.
+    """A lattice (rows, Angstrom) with the metric of
+    :func:`~crystal_fourier.runtime.learning._batching.lattice_features`.
 
     The features (log lengths / LENGTH_SCALE, cosines of the angles) fix the metric
     G = L L^T; this returns its Cholesky factor, a rotated copy of the original cell, so
@@ -267,8 +271,8 @@ def lattice_from_features(features) -> np.ndarray:
 
     >>> from crystal_fourier.runtime.learning._batching import lattice_features
     >>> cell = np.array([[3.0, 0, 0], [1.0, 4.0, 0], [0.5, 0.2, 5.0]])
-    >>> bool(np.allclose(lattice_from_features(lattice_features(cell)) @ lattice_from_features(lattice_features(cell)).T,
-    ...                  cell @ cell.T, rtol=0, atol=1e-12))
+    >>> bool(np.allclose(lattice_from_features(lattice_features(cell))
+    ...                  @ lattice_from_features(lattice_features(cell)).T, cell @ cell.T, rtol=0, atol=1e-12))
     True
     """
     features = np.asarray(features, dtype=np.float64).reshape(6)
@@ -406,7 +410,8 @@ def with_neighbours(samples: Iterable[Sample], cutoff: float = DEFAULT_CUTOFF, n
 
 
 def batch_neighbours(samples, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF) -> BatchNeighbours:
-    """:class:`BatchNeighbours` of ``samples`` (:class:`~crystal_fourier.runtime.learning._batching.Sample`), padded like ``collate``.
+    """:class:`BatchNeighbours` of ``samples`` (:class:`~crystal_fourier.runtime.learning._batching.Sample`),
+    padded like ``collate``.
 
     Uses each sample's cached :class:`SampleNeighbours` (:func:`with_neighbours`) when it has
     them at this cutoff and n_rbf, and computes them otherwise (:func:`sample_neighbours`,

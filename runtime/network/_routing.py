@@ -214,7 +214,8 @@ class RoutingEncoder(nn.Module):
         for table in tables:
             offsets.append(offsets[-1] + table.n_functions)
         slot = torch.cat([table.slot for table in tables])
-        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets)])
+        # offsets has one entry more than tables (the total): each table takes its own start.
+        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets, strict=False)])
         coefficient = torch.cat([table.coefficient for table in tables])
         negative, paired = self._negative_slot, self._paired
         folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T.contiguous()  # (n_slots, out)
@@ -227,7 +228,7 @@ class RoutingEncoder(nn.Module):
         # split (not slicing): its backward is one cat, where each slice's would zero-fill all of routed.
         blocks = torch.split(routed, [table.n_functions for table in tables])
         pieces, start = [], 0
-        for table, size, block in zip(tables, plan.counts, blocks):
+        for table, size, block in zip(tables, plan.counts, blocks, strict=True):
             functions = table.module(x[start:start + size])  # (size, n_functions): the generated module
             start += size
             pieces.append(torch.addmm(self.bias, functions, block))

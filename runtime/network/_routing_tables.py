@@ -114,7 +114,8 @@ def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant:
     slot = np.array([position.get(tuple(row), -1) for row in hkl.tolist()], dtype=np.int64)
     constant = np.all(hkl == 0, axis=1)
     if np.any((slot < 0) & ~constant):
-        raise CrystalFourierError(f"generated module {cls.__name__} uses frequencies outside the {shell} {cutoff} slots")
+        raise CrystalFourierError(f"generated module {cls.__name__} uses frequencies outside the "
+                                  f"{shell} {cutoff} slots")
     keep = slot >= 0
     scale = numerator[keep] / denominator[keep]
     angle = (2 * math.pi / 48) * phase_48[keep]

@@ -64,6 +64,17 @@ OVERLAP_DISTANCE = 0.5
 both be real (the shortest bond, H-H, is 0.74 A): an origin choice that produces them is
 the wrong one."""
 
+_AXES_LENGTH_TOLERANCE = 1e-3
+"""Relative difference of cell lengths under which a bare R symbol's cell counts as a = b = c."""
+_AXES_ANGLE_TOLERANCE = 1e-2
+"""Degrees; cell angles closer than this count as equal (and to 120 as 120) when telling R axes apart."""
+_OCCUPANCY_TOLERANCE = 1e-3
+"""Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
+_FORMULA_TOLERANCE = 1e-2
+"""Relative tolerance of the atom counts against _chemical_formula_sum (printed amounts are rounded)."""
+_PRINTED_ZERO = 5e-13
+"""Half a unit of the 12th decimal :func:`write_cif` prints: smaller coordinates are written as 0 (never -0)."""
+
 _SYMOP_TAGS = ("_space_group_symop_operation_xyz", "_space_group_symop.operation_xyz",
                "_symmetry_equiv_pos_as_xyz", "_symmetry_equiv.pos_as_xyz")
 _HALL_TAGS = ("_space_group_name_hall", "_space_group.name_hall", "_symmetry_space_group_name_hall",
@@ -305,8 +316,9 @@ def _symbol_settings(block: _Block, lattice: np.ndarray) -> tuple[list[tuple[str
     axes = _axes_choices(number)
     if axes and not explicit:  # a bare R symbol: the cell says which axes (a = b, gamma = 120: hexagonal)
         a, b, c, alpha, beta, gamma = cell_parameters(lattice)
-        rhombohedral = abs(a - b) < 1e-3 * a and abs(b - c) < 1e-3 * a and abs(alpha - beta) < 1e-2 \
-            and abs(beta - gamma) < 1e-2 and abs(gamma - 120.0) > 1e-2
+        rhombohedral = abs(a - b) < _AXES_LENGTH_TOLERANCE * a and abs(b - c) < _AXES_LENGTH_TOLERANCE * a \
+            and abs(alpha - beta) < _AXES_ANGLE_TOLERANCE and abs(beta - gamma) < _AXES_ANGLE_TOLERANCE \
+            and abs(gamma - 120.0) > _AXES_ANGLE_TOLERANCE
         key = "R" if rhombohedral else "H"
         return [(f"{label} ({'rhombohedral' if rhombohedral else 'hexagonal'} axes)",
                  _setting_operations(axes[key]))], named
@@ -334,7 +346,7 @@ def _setting_operations(hall_number: int):
     from crystal_fourier.derive._space_groups import space_group
 
     rotations, translations_24 = space_group(hall_number=hall_number).arrays
-    return [(r, t / DEN) for r, t in zip(rotations, translations_24)]
+    return [(r, t / DEN) for r, t in zip(rotations, translations_24, strict=True)]
 
 
 # --------------------------------------------------------------------------- sites
@@ -366,7 +378,7 @@ def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[i
     if any(len(c) != len(species) for c in columns):
         raise CrystalFourierError(f"{block.where(tags[0])}: the atom-site columns have different lengths")
     positions = np.empty((len(species), 3))
-    for axis, (tag, column) in enumerate(zip(tags, columns)):
+    for axis, (tag, column) in enumerate(zip(tags, columns, strict=True)):
         for row, text in enumerate(column):
             where = f"{block.where(tag)}: atom site {row + 1} ({species[row][1]!r})"
             number = _number(text, where, tag)
@@ -380,7 +392,7 @@ def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[i
         for row, text in enumerate(occupancies):
             where = f"{block.where('_atom_site_occupancy')}: atom site {row + 1} ({species[row][1]!r})"
             occupancy = _number(text, where, "_atom_site_occupancy")
-            if occupancy is not None and abs(occupancy - 1.0) > 1e-3:
+            if occupancy is not None and abs(occupancy - 1.0) > _OCCUPANCY_TOLERANCE:
                 raise CrystalFourierError(
                     f"{where} has occupancy {text}; partially occupied (disordered) sites are not supported: "
                     "order the structure first")
@@ -399,7 +411,7 @@ def _expand(lattice, positions, species, operations, where: str) -> tuple[np.nda
     kept_numbers: list[int] = []
     kept_labels: list[str] = []
     multiplicities = []
-    for position, (number, label) in zip(positions, species):
+    for position, (number, label) in zip(positions, species, strict=True):
         images = np.mod(rotations @ position + translations, 1.0)
         images[images > 1.0 - 1e-12] = 0.0
         gap = images[:, None, :] - images[None, :, :]
@@ -411,7 +423,7 @@ def _expand(lattice, positions, species, operations, where: str) -> tuple[np.nda
             gap -= np.round(gap)
             close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
             hits = np.argwhere(close)
-            for image, other in hits:
+            for _image, other in hits:
                 if kept_numbers[other] != number:
                     raise CrystalFourierError(
                         f"{where}: site {label!r} ({ELEMENTS[number]}) lands on site {kept_labels[other]!r} "
@@ -471,18 +483,18 @@ def _formula_units(block: _Block) -> float | None:
 def _formula_matches(numbers: np.ndarray, formula: dict[int, float], units: float | None) -> bool:
     """Whether the cell holds the formula once, Z times, or (Z unknown) a whole number of times."""
     present, counts = np.unique(numbers, return_counts=True)
-    cell = dict(zip(present.tolist(), counts.astype(float).tolist()))
+    cell = dict(zip(present.tolist(), counts.astype(float).tolist(), strict=True))
     if set(cell) != set(formula):
         return False
 
     def times(k: float) -> bool:
-        return all(abs(cell[z] - k * formula[z]) <= 1e-2 * max(1.0, k * formula[z]) for z in cell)
+        return all(abs(cell[z] - k * formula[z]) <= _FORMULA_TOLERANCE * max(1.0, k * formula[z]) for z in cell)
 
     if units is not None:
         return times(1.0) or times(units)
     first = next(iter(cell))
     k = cell[first] / formula[first]
-    return abs(k - round(k)) < 1e-2 and round(k) >= 1 and times(float(round(k)))
+    return abs(k - round(k)) < _FORMULA_TOLERANCE and round(k) >= 1 and times(float(round(k)))
 
 
 def _formula_text(formula: dict[int, float]) -> str:
@@ -491,7 +503,7 @@ def _formula_text(formula: dict[int, float]) -> str:
 
 def _composition(numbers: np.ndarray) -> str:
     present, counts = np.unique(numbers, return_counts=True)
-    return " ".join(f"{ELEMENTS[z]}{n}" for z, n in zip(present.tolist(), counts.tolist()))
+    return " ".join(f"{ELEMENTS[z]}{n}" for z, n in zip(present.tolist(), counts.tolist(), strict=True))
 
 
 # --------------------------------------------------------------------------- one block
@@ -658,7 +670,8 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
         chosen = candidates[0]
     elif isinstance(block, int) and not isinstance(block, bool):
         if not -len(blocks) <= block < len(blocks):
-            raise CrystalFourierError(f"{source}: block index {block} is out of range; the file has {len(blocks)} block(s)")
+            raise CrystalFourierError(f"{source}: block index {block} is out of range; "
+                                      f"the file has {len(blocks)} block(s)")
         chosen = blocks[block]
     else:
         matches = [b for b in blocks if b.name.lower() == str(block).lower()]
@@ -711,7 +724,7 @@ def write_cif(crystal: Crystal, *, name: str | None = None) -> str:
     a, b, c, alpha, beta, gamma = cell_parameters(crystal.lattice)
     block = re.sub(r"\s+", "_", name or crystal.formula)
     symbols, counts = np.unique(np.array(crystal.symbols), return_counts=True)
-    formula = " ".join(f"{s}{n}" for s, n in zip(symbols.tolist(), counts.tolist()))
+    formula = " ".join(f"{s}{n}" for s, n in zip(symbols.tolist(), counts.tolist(), strict=True))
     lines = [
         "# generated by crystal-fourier",
         f"data_{block}",
@@ -738,7 +751,7 @@ def write_cif(crystal: Crystal, *, name: str | None = None) -> str:
         " _atom_site_fract_z",
         " _atom_site_occupancy",
     ]
-    for index, (symbol, position) in enumerate(zip(crystal.symbols, crystal.positions)):
-        x, y, z = (0.0 if abs(v) < 5e-13 else float(v) for v in position)
+    for index, (symbol, position) in enumerate(zip(crystal.symbols, crystal.positions, strict=True)):
+        x, y, z = (0.0 if abs(v) < _PRINTED_ZERO else float(v) for v in position)
         lines.append(f"  {symbol}  {symbol}{index}  1  {x:.12f}  {y:.12f}  {z:.12f}  1")
     return "\n".join(lines) + "\n"

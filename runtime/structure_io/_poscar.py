@@ -81,40 +81,8 @@ def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crysta
     if len(lines) < 8:
         raise CrystalFourierError(f"{source}: a POSCAR needs at least 8 lines (comment, scale, 3 lattice rows, "
                                   f"counts, coordinate mode, positions); got {len(lines)}")
-    scale_parts = lines[1].split()
-    scale = _floats(lines[1], 3 if len(scale_parts) >= 3 and _all_numbers(scale_parts[:3]) else 1,
-                    "scale factor", source, 2)
-    lattice = np.array([_floats(lines[i], 3, "lattice vector", source, i + 1) for i in (2, 3, 4)])
-    if len(scale) == 3:  # VASP 6: factors for the Cartesian x, y, z components (lattice and positions)
-        if min(scale) <= 0:
-            raise CrystalFourierError(f"{source}, line 2: per-axis scale factors must be positive, got {scale}")
-        factor = np.array(scale)
-    elif scale[0] < 0:  # a negative scale is the target cell volume
-        volume = abs(np.linalg.det(lattice))
-        if volume == 0:
-            raise CrystalFourierError(f"{source}: the lattice vectors are linearly dependent (zero volume)")
-        factor = np.full(3, (-scale[0] / volume) ** (1.0 / 3.0))
-    elif scale[0] == 0:
-        raise CrystalFourierError(f"{source}, line 2: scale factor must not be 0")
-    else:
-        factor = np.full(3, scale[0])
-    lattice = lattice * factor[None, :]
-    line_index = 5
-    tokens = lines[line_index].split()
-    given = None if species is None else [ELEMENTS[element_number(s, where=f"{source}: species")] for s in species]
-    if tokens and not _all_numbers(tokens):
-        names = [ELEMENTS[element_number(t, where=f"{source}, line 6: species line")] for t in tokens]
-        if given is not None and given != names:
-            raise CrystalFourierError(f"{source}, line 6: the species line says {' '.join(names)}, but the species "
-                                      f"given are {' '.join(given)}")
-        line_index += 1
-    else:
-        names = given if given is not None else _comment_species(lines[0], len(tokens))
-        if names is None:
-            raise CrystalFourierError(
-                f"{source}, line 6: no species line (VASP 4 format) and the comment line {lines[0].strip()!r} is "
-                "not a list of element symbols; give the elements in the order of the counts: --species Na,Cl "
-                "on the command line, species=['Na', 'Cl'] in Python, or add the VASP 5 species line")
+    lattice, factor = _scaled_lattice(lines, source)
+    names, line_index = _species_names(lines, species, source)
     if line_index >= len(lines):
         raise CrystalFourierError(f"{source}: the file ends before the line of atom counts")
     try:
@@ -126,7 +94,8 @@ def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crysta
         raise CrystalFourierError(f"{source}, line {line_index + 1}: {len(counts)} counts for {len(names)} "
                                   f"species ({' '.join(names)})")
     if any(c < 0 for c in counts) or sum(counts) == 0:
-        raise CrystalFourierError(f"{source}, line {line_index + 1}: counts must be non-negative with at least one atom")
+        raise CrystalFourierError(f"{source}, line {line_index + 1}: counts must be non-negative "
+                                  "with at least one atom")
     line_index += 1
     if line_index < len(lines) and lines[line_index].strip()[:1].lower() == "s":
         line_index += 1  # Selective dynamics
@@ -147,6 +116,53 @@ def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crysta
     if mode in ("c", "k"):  # Cartesian positions are scaled like the lattice
         return Crystal.from_arrays(lattice, positions * factor[None, :], numbers, cartesian=True)
     return Crystal(lattice, positions, numbers)
+
+
+def _scaled_lattice(lines: list[str], source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lines 2-5: the scaled lattice rows (Angstrom) and the scale factor of each axis, shape=(3,)."""
+    scale_parts = lines[1].split()
+    scale = _floats(lines[1], 3 if len(scale_parts) >= 3 and _all_numbers(scale_parts[:3]) else 1,
+                    "scale factor", source, 2)
+    lattice = np.array([_floats(lines[i], 3, "lattice vector", source, i + 1) for i in (2, 3, 4)])
+    if len(scale) == 3:  # VASP 6: factors for the Cartesian x, y, z components (lattice and positions)
+        if min(scale) <= 0:
+            raise CrystalFourierError(f"{source}, line 2: per-axis scale factors must be positive, got {scale}")
+        factor = np.array(scale)
+    elif scale[0] < 0:  # a negative scale is the target cell volume
+        volume = abs(np.linalg.det(lattice))
+        if volume == 0:
+            raise CrystalFourierError(f"{source}: the lattice vectors are linearly dependent (zero volume)")
+        factor = np.full(3, (-scale[0] / volume) ** (1.0 / 3.0))
+    elif scale[0] == 0:
+        raise CrystalFourierError(f"{source}, line 2: scale factor must not be 0")
+    else:
+        factor = np.full(3, scale[0])
+    return lattice * factor[None, :], factor
+
+
+def _species_names(lines: list[str], species, source: str) -> tuple[list[str], int]:
+    """The element of each species block, and the index of the line of counts after them.
+
+    From the species line of a VASP 5 file (checked against ``species`` when given), else
+    from ``species``, else from the comment line.
+    """
+    line_index = 5
+    tokens = lines[line_index].split()
+    given = None if species is None else [ELEMENTS[element_number(s, where=f"{source}: species")] for s in species]
+    if tokens and not _all_numbers(tokens):
+        names = [ELEMENTS[element_number(t, where=f"{source}, line 6: species line")] for t in tokens]
+        if given is not None and given != names:
+            raise CrystalFourierError(f"{source}, line 6: the species line says {' '.join(names)}, but the species "
+                                      f"given are {' '.join(given)}")
+        line_index += 1
+    else:
+        names = given if given is not None else _comment_species(lines[0], len(tokens))
+        if names is None:
+            raise CrystalFourierError(
+                f"{source}, line 6: no species line (VASP 4 format) and the comment line {lines[0].strip()!r} is "
+                "not a list of element symbols; give the elements in the order of the counts: --species Na,Cl "
+                "on the command line, species=['Na', 'Cl'] in Python, or add the VASP 5 species line")
+    return names, line_index
 
 
 def _all_numbers(tokens) -> bool:

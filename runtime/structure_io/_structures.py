@@ -58,6 +58,9 @@ MIN_CELL_VOLUME = 1e-3
 """Smallest accepted cell volume in Angstrom^3. A cell this small is singular for any
 purpose here (one atom needs about 5 A^3); the bound only catches degenerate input."""
 
+_FLAT_CELL = 1e-12
+"""Bound on sin(gamma) and on (c_z / c)^2 at or below which cell parameters describe a flat cell."""
+
 
 def atomic_number(species) -> int:
     """Atomic number of an element symbol (``'Fe'``, ``'fe'``) or a number 1-118.
@@ -197,9 +200,9 @@ def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:
     cos_alpha, cos_beta, cos_gamma = np.cos(np.radians(values[3:]))
     sin_gamma = np.sin(np.radians(values[5]))
     cx = cos_beta
-    cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > 1e-12 else np.nan
+    cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > _FLAT_CELL else np.nan
     cz2 = 1.0 - cx * cx - cy * cy
-    if not np.isfinite(cz2) or cz2 <= 1e-12:
+    if not np.isfinite(cz2) or cz2 <= _FLAT_CELL:
         raise CrystalFourierError(
             f"cell angles alpha={values[3]}, beta={values[4]}, gamma={values[5]} do not form a cell "
             "(the volume would be zero or imaginary)")
@@ -404,7 +407,7 @@ class Crystal:
     def formula(self) -> str:
         """Hill-ordered-by-symbol formula with counts, e.g. ``'Al2Cu'`` (alphabetical; '1' omitted)."""
         symbols, counts = np.unique(np.array(self.symbols), return_counts=True)
-        return "".join(f"{s}{c if c > 1 else ''}" for s, c in zip(symbols.tolist(), counts.tolist()))
+        return "".join(f"{s}{c if c > 1 else ''}" for s, c in zip(symbols.tolist(), counts.tolist(), strict=True))
 
     @property
     def spglib_cell(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -500,7 +503,8 @@ def read_structure(path: "str | os.PathLike", *, format: str | None = None,
     raise CrystalFourierError(f"unknown structure format {format!r}: expected one of cif, poscar, extxyz, json")
 
 
-def _guess_format(path: Path) -> str:
+def _format_from_name(path: Path) -> str | None:
+    """The format a file's name says (extension, or a POSCAR/CONTCAR name); None when it says none."""
     name = path.name.lower()
     suffix = path.suffix.lower()
     if suffix == ".cif":
@@ -511,6 +515,13 @@ def _guess_format(path: Path) -> str:
         return "extxyz"
     if suffix == ".json":
         return "json"
+    return None
+
+
+def _guess_format(path: Path) -> str:
+    by_name = _format_from_name(path)
+    if by_name is not None:
+        return by_name
     try:
         head = path.read_text(errors="replace")[:4096]
     except OSError as error:

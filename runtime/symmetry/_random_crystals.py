@@ -57,6 +57,9 @@ MERGE_TOLERANCE = 1e-6
 an exact special position agree to ~1e-15; anything between this and ``min_distance``
 is a near-special point, which the distance check rejects."""
 
+_LINEAR_TOLERANCE = 1e-9
+"""Round-off bound in the small linear systems of integer rotations and 1/24 translations (residuals,
+singular values, distance to the 1/24 grid); their exact values are 0 or at least 1/24."""
 _GENERAL_PROBABILITY = 0.5
 _PATIENCE = 60  # consecutive rejected points after which a non-empty crystal is taken as full
 
@@ -180,14 +183,14 @@ def _operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, n
     identity = np.eye(3, dtype=np.int64)
     shifts = DEN * np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=np.int64)
     found = []
-    for rotation, t24 in zip(rotations, translations_24):
+    for rotation, t24 in zip(rotations, translations_24, strict=True):
         if np.array_equal(rotation, identity):
             continue
         # (R - I) x = -t is solvable iff t lies in the column space of R - I
         matrix = rotation - identity
         outside = np.eye(3) - matrix @ np.linalg.pinv(matrix)
         candidates = t24 + shifts
-        solvable = np.max(np.abs(candidates @ outside.T), axis=1) < 1e-9
+        solvable = np.max(np.abs(candidates @ outside.T), axis=1) < _LINEAR_TOLERANCE
         found.extend((rotation, candidate) for candidate in candidates[solvable])
     return tuple(found)
 
@@ -225,14 +228,14 @@ def fixed_points(operations) -> "tuple[np.ndarray, np.ndarray] | None":
     matrix = np.vstack(matrix)
     rhs = np.concatenate(rhs)
     x0, *_ = np.linalg.lstsq(matrix, rhs, rcond=None)
-    if np.max(np.abs(matrix @ x0 - rhs)) > 1e-9:
+    if np.max(np.abs(matrix @ x0 - rhs)) > _LINEAR_TOLERANCE:
         return None
     _, singular, vt = np.linalg.svd(matrix)
-    rank = int(np.sum(singular > 1e-9))
+    rank = int(np.sum(singular > _LINEAR_TOLERANCE))
     basis = vt[rank:]
     if rank == 3:
         snapped = np.round(x0 * DEN) / DEN
-        if np.max(np.abs(snapped - x0)) < 1e-9:
+        if np.max(np.abs(snapped - x0)) < _LINEAR_TOLERANCE:
             x0 = snapped
     return x0 + 0.0, basis
 

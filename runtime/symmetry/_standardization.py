@@ -198,7 +198,7 @@ def _group_table(hall_number: int) -> _GroupTable:
     rotations, translations_24 = group.arrays
     keys: dict[bytes, int] = {}
     distinct, representatives, allowed = [], [], []
-    for rotation, t24 in zip(rotations, translations_24):
+    for rotation, t24 in zip(rotations, translations_24, strict=True):
         key = rotation.tobytes()
         if key not in keys:
             keys[key] = len(distinct)
@@ -233,7 +233,7 @@ def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
     if free:
         grid[:, free] = np.array(list(itertools.product(range(_SHIFT_DEN), repeat=len(free))), dtype=np.int64)
     identity = np.eye(3, dtype=np.int64)
-    for rotation, t24 in zip(table.rotations, table.translations_24):
+    for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
         image = m @ rotation @ m_inv
         index = table.rotation_keys.get(image.tobytes())
         if index is None:
@@ -269,7 +269,7 @@ def _normalizing_cosets(hall_number: int, indices: tuple) -> tuple[np.ndarray, .
     centrings = {tuple(c) for c in np.mod(table.centrings_24, DEN).tolist()}
     seen: set[bytes] = set()
     kept = []
-    for m, m_inv in zip(matrices[list(indices)], inverses[list(indices)]):
+    for m, m_inv in zip(matrices[list(indices)], inverses[list(indices)], strict=True):
         if any(tuple(np.mod(m @ c, DEN).tolist()) not in centrings for c in table.centrings_24):
             continue
         images = m @ table.rotations @ m_inv
@@ -476,6 +476,7 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
 
 
 _LOOKUP_GRID = 2 ** 16
+_HALF_CELL = 0.5  # a point in the lower half of its grid cell is nearer the lower wall
 
 
 def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "np.ndarray | None":
@@ -496,7 +497,7 @@ def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "
         return None
     scaled = np.mod(points, 1.0) * _LOOKUP_GRID
     base = np.floor(scaled).astype(np.int64)
-    side = np.where(scaled - base < 0.5, -1, 1)
+    side = np.where(scaled - base < _HALF_CELL, -1, 1)
     result = np.full(len(points), -1, dtype=np.int64)
     for combination in itertools.product((0, 1), repeat=3):
         open_ = np.flatnonzero(result < 0)  # almost every point is found by the first probe (its own cell)
@@ -517,10 +518,14 @@ def _ideal_metric(data) -> np.ndarray:
     return lattice @ lattice.T
 
 
+_WRAP_TOLERANCE = 1e-12
+"""Fractional coordinates within this of 0 or 1 (round-off of exact special positions) are set to 0."""
+
+
 def _wrap(positions: np.ndarray) -> np.ndarray:
     wrapped = np.mod(positions, 1.0)
-    wrapped[np.abs(wrapped - 1.0) < 1e-12] = 0.0
-    wrapped[np.abs(wrapped) < 1e-12] = 0.0
+    wrapped[np.abs(wrapped - 1.0) < _WRAP_TOLERANCE] = 0.0
+    wrapped[np.abs(wrapped) < _WRAP_TOLERANCE] = 0.0
     return wrapped
 
 
