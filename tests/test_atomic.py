@@ -50,12 +50,15 @@ def _contents(directory):
 def test_a_writer_killed_at_the_rename_leaves_one_whole_directory(tmp_path, when, expected):
     target = tmp_path / "model"
     atomic_write_directory(target, {"a.txt": "old", "b.txt": "old"})
-    run = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target), when], capture_output=True, timeout=60)
+    run = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target), when], capture_output=True, timeout=60,
+                         check=False)
     assert run.returncode == -signal.SIGKILL
     names = ["a.txt", "b.txt"] + (["c.txt"] if expected == "new" else [])
     assert _contents(target) == {name: expected for name in names}
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name != "model")
-    assert len(leftovers) == 1 and leftovers[0].startswith(".model.") and leftovers[0].endswith(".tmp")
+    assert len(leftovers) == 1
+    assert leftovers[0].startswith(".model.")
+    assert leftovers[0].endswith(".tmp")
     # the next writer removes what the killed one left (no lock held, old enough)
     os.utime(tmp_path / leftovers[0], (time.time() - 60, time.time() - 60))
     atomic_write_directory(target, {"a.txt": "third"})
@@ -88,7 +91,8 @@ def test_concurrent_directory_writers_never_mix_files(tmp_path):
         seen |= values
     assert [w.returncode for w in writers] == [0, 0]
     final = _contents(target)
-    assert len(set(final.values())) == 1 and set(final.values()) <= {"A39", "B39"}
+    assert len(set(final.values())) == 1
+    assert set(final.values()) <= {"A39", "B39"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     assert len(seen) > 1
 
@@ -116,7 +120,8 @@ def test_stale_temporary_files_are_removed_but_live_ones_are_kept(tmp_path):
     with open(live) as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
         assert remove_stale_temporaries(target) == [stale]
-    assert live.exists() and not stale.exists()
+    assert live.exists()
+    assert not stale.exists()
     atomic_write(target, "x\n")  # the lock is released now: the next write removes that one too
     assert target.read_text() == "x\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]

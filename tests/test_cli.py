@@ -18,13 +18,18 @@ def run(capsys, *argv):
 def test_basis_json(capsys):
     status, out, _ = run(capsys, "basis", "Fd-3m", "--cutoff", "5", "--format", "json")
     doc = json.loads(out)
-    assert status == 0 and doc["sg"] == 227 and doc["hall_number"] == 526 and doc["dim"] == 8
+    assert status == 0
+    assert doc["sg"] == 227
+    assert doc["hall_number"] == 526
+    assert doc["dim"] == 8
 
 
 def test_basis_hall_setting(capsys):
     status, out, _ = run(capsys, "basis", "--hall", "525", "--cutoff", "2", "--shell", "box", "--format", "json")
     doc = json.loads(out)
-    assert status == 0 and doc["sg"] == 227 and doc["hall_number"] == 525
+    assert status == 0
+    assert doc["sg"] == 227
+    assert doc["hall_number"] == 525
 
 
 def test_summary_csv(capsys):
@@ -40,27 +45,33 @@ def test_summary_csv(capsys):
 
 def test_summary_hexagonal_counts(capsys):
     status, out, _ = run(capsys, "summary", "--groups", "194", "--format", "json")
-    assert status == 0 and json.loads(out)[0]["n_frequencies"] == 419
+    assert status == 0
+    assert json.loads(out)[0]["n_frequencies"] == 419
 
 
 def test_graph_json_and_dot(capsys):
     status, out, _ = run(capsys, "graph", "4", "--cutoff", "1", "--shell", "box", "--format", "json")
     doc = json.loads(out)
-    assert status == 0 and len(doc["nodes"]) == 27
+    assert status == 0
+    assert len(doc["nodes"]) == 27
     k = doc["nodes"].index([0, 1, 0])
     assert {"source": k, "target": k, "phase24": 12, "operation": 1} in doc["edges"]
     status, out, _ = run(capsys, "graph", "4", "--cutoff", "1", "--shell", "box", "--format", "dot")
-    assert out.startswith('digraph "sg4"') and 'label="12/24"' in out
+    assert out.startswith('digraph "sg4"')
+    assert 'label="12/24"' in out
 
 
 def test_faithful(capsys):
     status, out, _ = run(capsys, "faithful", "228", "--shell", "ball", "--show", "5")
-    assert status == 0 and "smallest faithful cutoff 6" in out and "NOT faithful (index 2)" in out
+    assert status == 0
+    assert "smallest faithful cutoff 6" in out
+    assert "NOT faithful (index 2)" in out
 
 
 def test_verify_passes_and_writes(capsys, tmp_path):
     status, out, _ = run(capsys, "verify", "--groups", "1,194,227", "--cutoff", "3", "--out", str(tmp_path))
-    assert status == 0 and "all 3 groups passed" in out
+    assert status == 0
+    assert "all 3 groups passed" in out
     assert len(list(tmp_path.glob("*.json"))) == 3
 
 
@@ -75,7 +86,8 @@ def test_verify_passes_and_writes(capsys, tmp_path):
     (["verify", "--groups", "P9"], "unknown space-group symbol 'P9'"),
 ])
 def test_bad_input_is_one_line_and_status_2(argv, message):
-    process = subprocess.run([sys.executable, "-m", "crystal_fourier", *argv], capture_output=True, text=True)
+    process = subprocess.run([sys.executable, "-m", "crystal_fourier", *argv], capture_output=True, text=True,
+                             check=False)
     assert process.returncode == 2
     assert message in process.stderr
     assert len(process.stderr.strip().splitlines()) == 1

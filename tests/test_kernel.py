@@ -25,7 +25,7 @@ def _random_tables(seed: int, functions: int = 40):
 
 def _brute_force(frequencies, phases, offsets, x):
     terms = np.cos(2 * np.pi * (x @ frequencies.T + phases / 48))
-    return np.stack([terms[:, a:b].sum(axis=1) for a, b in zip(offsets[:-1], offsets[1:])], axis=1)
+    return np.stack([terms[:, a:b].sum(axis=1) for a, b in zip(offsets[:-1], offsets[1:], strict=True)], axis=1)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -105,7 +105,7 @@ def test_slot_entries_of_a_pair_are_the_symmetrised_plane_waves():
     # z_(1,0,0) = e(x) = f_re + i f_im and z_(-1,0,0) = conj.
     hkl, function, phase, numerator, denominator = slot_entries([[1, 0, 0], [1, 0, 0]], [0, -12], [0, 1, 2], "ri")
     value = numerator / denominator * np.exp(2j * np.pi * phase / 48)
-    table = {(tuple(h), int(f)): complex(v) for h, f, v in zip(hkl.tolist(), function.tolist(), value)}
+    table = {(tuple(h), int(f)): complex(v) for h, f, v in zip(hkl.tolist(), function.tolist(), value, strict=True)}
     assert table[((1, 0, 0), 0)] == pytest.approx(1)
     assert table[((1, 0, 0), 1)] == pytest.approx(1j)
     assert table[((-1, 0, 0), 0)] == pytest.approx(1)

@@ -83,15 +83,19 @@ def test_one_row_per_file_in_input_order_and_exit_1_when_some_fail(folder, model
     assert rows[0] == ["file", "prediction", "error"]
     assert [row[0] for row in rows[1:]] == [str(f) for f in files]
     good, absent, vasp4, blocks, close, vasp5 = rows[1:]
-    assert good[2] == vasp5[2] == "" and float(good[1]) == pytest.approx(float(vasp5[1]), abs=1e-6)
+    assert good[2] == vasp5[2] == ""
+    assert float(good[1]) == pytest.approx(float(vasp5[1]), abs=1e-6)
     for row in (absent, vasp4, blocks, close):
         assert row[1] == ""
         assert row[0] in row[2], row                    # the message names the file ...
-        assert "structure '" not in row[2] and "()" not in row[2]   # ... never an index, no empty reason
+        assert "structure '" not in row[2]               # ... never an index,
+        assert "()" not in row[2]                         # no empty reason
     assert "does not exist" in absent[2]
-    assert "no species line (VASP 4 format)" in vasp4[2] and "--species" in vasp4[2]
+    assert "no species line (VASP 4 format)" in vasp4[2]
+    assert "--species" in vasp4[2]
     assert "2 data blocks hold structures ('a', 'b')" in blocks[2]
-    assert "spglib could not determine the symmetry" in close[2] and "--symprec" in close[2]
+    assert "spglib could not determine the symmetry" in close[2]
+    assert "--symprec" in close[2]
     assert "4 of 6 file(s) failed" in captured.err
 
 
@@ -104,7 +108,8 @@ def test_vasp4_species_from_the_option_or_the_comment_line(folder, model, capsys
                  str(folder / "POSCAR_vasp4_comment"), str(folder / "good.cif")]) == 0
     rows = _rows(capsys.readouterr().out)[1:]
     values = [float(row[1]) for row in rows]
-    assert values[0] == pytest.approx(values[2], abs=1e-6) and values[1] == pytest.approx(values[2], abs=1e-6)
+    assert values[0] == pytest.approx(values[2], abs=1e-6)
+    assert values[1] == pytest.approx(values[2], abs=1e-6)
     assert main(["predict", "--model", str(model), "--species", "Xx", str(folder / "good.cif")]) == 2
     assert "'Xx' does not start with an element symbol" in capsys.readouterr().err
 
@@ -140,7 +145,8 @@ def test_every_symprec_default_is_the_one_constant():
 
     assert DEFAULT_SYMPREC == reexported == 0.1
     assert TrainConfig().symprec == DEFAULT_SYMPREC
-    assert "0.1 Angstrom" in TrainConfig.__doc__ and "0.01" not in TrainConfig.__doc__.split("symprec")[1][:40]
+    assert "0.1 Angstrom" in TrainConfig.__doc__
+    assert "0.01" not in TrainConfig.__doc__.split("symprec")[1][:40]
     checked = set()
     for info in pkgutil.walk_packages(runtime.__path__, prefix="crystal_fourier.runtime."):
         module = importlib.import_module(info.name)
@@ -161,7 +167,8 @@ def test_every_command_that_standardizes_has_symprec(command):
     text = " ".join(help_texts()[command].split())
     assert "--symprec A" in text
     if command in ("train", "demo"):
-        assert f"(default {DEFAULT_SYMPREC})" in text and "0.01" not in text
+        assert f"(default {DEFAULT_SYMPREC})" in text
+        assert "0.01" not in text
     else:
         assert "default: the one the model was trained with" in text
 

@@ -79,7 +79,8 @@ def test_operation_images_exact_values():
 def test_assert_invariant_passes_and_returns_per_operation_errors(fd3m):
     b = basis(fd3m)
     errors = assert_invariant(b.real, fd3m, _positions())
-    assert errors.shape == (192,) and errors.dtype == np.float64
+    assert errors.shape == (192,)
+    assert errors.dtype == np.float64
     assert errors.max() <= 1e-12
 
 
@@ -187,7 +188,8 @@ def test_vanishes_on_absences_computes_coefficients_not_support(p2_1):
 
 def test_vanishes_on_absences_fails_numerically(p2_1):
     b = basis(p2_1, 2, "box")
-    with pytest.raises(AssertionError, match=r"at hkl \(0, -?1, 0\), absent by witness -x,y\+1/2,-z \(DFT on a 5\^3 grid\)"):
+    with pytest.raises(AssertionError,
+                       match=r"at hkl \(0, -?1, 0\), absent by witness -x,y\+1/2,-z \(DFT on a 5\^3 grid\)"):
         assert_vanishes_on_absences(lambda p: np.cos(2 * np.pi * p[:, 1]), b.group, b.frequencies)
 
 

@@ -77,7 +77,7 @@ def _ita_fd3m_origin2(h, k, l):
     if len({h % 2, k % 2, l % 2}) != 1:
         return True
     pairs = [(k, l), (h, l), (h, k)]
-    return any(zero == 0 and (a + b) % 4 != 0 for zero, (a, b) in zip((h, k, l), pairs))
+    return any(zero == 0 and (a + b) % 4 != 0 for zero, (a, b) in zip((h, k, l), pairs, strict=True))
 
 
 def _ita_pnma(h, k, l):
@@ -124,7 +124,8 @@ def test_general_reflections_are_witnessed_by_a_centring_translation(number, hkl
     """A general hkl is fixed only by pure translations, so the witness must be a centring vector."""
     b = basis(number, 4, "box")
     witness = _witness_of(b, hkl)
-    assert witness is not None and witness.rotation == Operation.identity().rotation
+    assert witness is not None
+    assert witness.rotation == Operation.identity().rotation
     assert is_witness(witness, hkl)
 
 

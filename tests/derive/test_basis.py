@@ -17,13 +17,17 @@ def test_the_cache_keeps_at_most_its_capacity_least_recent_first():
     cache = _BoundedCache(100)
     for key in range(5):
         cache.put(key, f"value {key}", 30)
-    assert cache.total_bytes == 90 and len(cache) == 3
-    assert cache.get(0) is None and cache.get(1) is None
+    assert cache.total_bytes == 90
+    assert len(cache) == 3
+    assert cache.get(0) is None
+    assert cache.get(1) is None
     assert cache.get(2) == "value 2"          # now the most recent
     cache.put(5, "value 5", 30)
-    assert cache.get(3) is None and cache.get(2) == "value 2"
+    assert cache.get(3) is None
+    assert cache.get(2) == "value 2"
     cache.put("huge", "never kept", 101)
-    assert cache.get("huge") is None and cache.total_bytes <= 100
+    assert cache.get("huge") is None
+    assert cache.total_bytes <= 100
 
 
 def test_bases_are_cached_within_the_memory_bound(monkeypatch):
@@ -51,5 +55,6 @@ def test_runaway_cutoffs_are_refused_naming_the_estimate_and_the_flag():
         check_work(work_estimate(225, 1000), "the basis of 225")
     check_work(work_estimate(225, 1000), "the basis of 225", allow_large=True)   # the user's call
     small = work_estimate(225, 5, render=True)
-    assert small.seconds < WORK_LIMIT_SECONDS and small.peak_bytes < WORK_LIMIT_BYTES
+    assert small.seconds < WORK_LIMIT_SECONDS
+    assert small.peak_bytes < WORK_LIMIT_BYTES
     check_work(small, "the basis of 225")

@@ -18,7 +18,7 @@ ZERO = (0,) * 8
 
 def _counts(*exponents, weights=None):
     counts = [0] * DEN
-    for exponent, weight in zip(exponents, weights or [1] * len(exponents)):
+    for exponent, weight in zip(exponents, weights or [1] * len(exponents), strict=True):
         counts[exponent % DEN] += weight
     return counts
 
@@ -59,8 +59,8 @@ def test_cyclotomic_sum_is_the_value_of_the_sum(counts):
 @given(st.lists(st.integers(-20, 20), min_size=DEN, max_size=DEN),
        st.lists(st.integers(-20, 20), min_size=DEN, max_size=DEN))
 def test_cyclotomic_sum_is_linear(a, b):
-    total = cyclotomic_sum([x + y for x, y in zip(a, b)])
-    assert total == tuple(x + y for x, y in zip(cyclotomic_sum(a), cyclotomic_sum(b)))
+    total = cyclotomic_sum([x + y for x, y in zip(a, b, strict=True)])
+    assert total == tuple(x + y for x, y in zip(cyclotomic_sum(a), cyclotomic_sum(b), strict=True))
 
 
 @pytest.mark.parametrize("length", [0, 8, 23, 25, 48])

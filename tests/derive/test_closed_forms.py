@@ -33,7 +33,8 @@ def test_sympy_residual_sweep(number):
 
 # Fd-3m in origin choice 1 (Hall 525): in origin choice 2 the inversion sits at the origin, so
 # (R, -t) = (-1)(R, t)(-1) is G itself and a sign error in the phases is genuinely harmless there.
-@pytest.mark.parametrize(("number", "hall"), [(76, None), (91, None), (144, None), (169, None), (210, None), (227, 525)],
+@pytest.mark.parametrize(("number", "hall"),
+                         [(76, None), (91, None), (144, None), (169, None), (210, None), (227, 525)],
                          ids=lambda v: f"{v}")
 def test_conjugated_phase_fails_sympy_proof(number, hall):
     """Using e(-k.t) instead of e(k.t) must be caught: some function is not invariant."""

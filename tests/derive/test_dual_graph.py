@@ -96,8 +96,10 @@ def test_every_operation_permutes_the_frequencies(number):
     np.testing.assert_array_equal(np.sort(graph.image, axis=0), np.arange(n)[:, None].repeat(graph.image.shape[1], 1))
     assert graph.image[:, 0].tolist() == list(range(n))              # the identity comes first
     assert not graph.phase_24[:, 0].any()
-    assert graph.phase_24.min() >= 0 and graph.phase_24.max() < DEN
-    assert not graph.image.flags.writeable and not graph.phase_24.flags.writeable
+    assert graph.phase_24.min() >= 0
+    assert graph.phase_24.max() < DEN
+    assert not graph.image.flags.writeable
+    assert not graph.phase_24.flags.writeable
 
 
 def test_json_export(p2_1):
@@ -123,7 +125,8 @@ def test_json_export(p2_1):
 def test_dot_export(p2_1):
     graph = dual_graph(p2_1, frequency_set(p2_1, 1, "box"))
     text = graph_to_dot(graph)
-    assert text.startswith('digraph "sg4" {\n') and text.endswith("}\n")
+    assert text.startswith('digraph "sg4" {\n')
+    assert text.endswith("}\n")
     k = int(graph.frequencies.index([[0, 1, 0]])[0])
     assert f'  n{k} [label="0 1 0"];' in text
     assert f'  n{k} -> n{k} [label="12/24"];' in text          # the absence-proving self-loop

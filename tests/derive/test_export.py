@@ -13,7 +13,10 @@ def test_json_has_the_documented_keys():
     doc = json.loads(to_json(basis(227, 2, "box")))
     for key in ("sg", "hall_number", "shell", "cutoff", "operations", "orbits", "functions"):
         assert key in doc
-    assert doc["sg"] == 227 and doc["hall_number"] == 526 and doc["shell"] == "box" and doc["cutoff"] == 2
+    assert doc["sg"] == 227
+    assert doc["hall_number"] == 526
+    assert doc["shell"] == "box"
+    assert doc["cutoff"] == 2
     assert len(doc["operations"]) == 192
     assert set(doc["operations"][0]) >= {"rotation", "translation24"}
     assert doc["operations"][0]["rotation"] == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
@@ -42,7 +45,8 @@ def test_text_and_latex():
     assert "absent, witness -x,y+1/2,-z" in text
     assert "f_1 [orbit 1, centric] = cos(2*pi*x)" in text
     latex = to_latex(basis(4, 1, "box"))
-    assert latex.count("f_{") == 13 and "\\begin{align*}" in latex
+    assert latex.count("f_{") == 13
+    assert "\\begin{align*}" in latex
 
 
 def test_unknown_format():

@@ -31,7 +31,8 @@ def test_p1_has_one_orbit_per_frequency(cutoff, shell, count):
     d = basis(1, cutoff, shell).decomposition
     assert len(d) == count
     assert d.orbit_of.tolist() == list(range(count))
-    assert not d.absent.any() and not d.phase_24.any()
+    assert not d.absent.any()
+    assert not d.phase_24.any()
     assert d.centric.tolist() == [True] + [False] * (count - 1)       # only k = 0 has -O = O
 
 
@@ -39,7 +40,8 @@ def test_p_1_pairs_k_with_minus_k():
     b = basis(2)
     d = b.decomposition
     assert len(d) == (515 - 1) // 2 + 1 == 258
-    assert d.centric.all() and not d.absent.any()
+    assert d.centric.all()
+    assert not d.absent.any()
     hkl = b.frequencies.hkl
     negative = b.frequencies.index(-hkl)
     np.testing.assert_array_equal(d.orbit_of[negative], d.orbit_of)
@@ -96,7 +98,8 @@ def test_representatives_and_order(number):
     np.minimum.at(first_member, d.orbit_of, np.arange(len(d.orbit_of)))
     np.testing.assert_array_equal(d.representative, first_member)
     assert np.all(np.diff(d.representative) > 0)                    # numbered in canonical order
-    assert d.representative[0] == 0 and not d.absent[0]             # k = 0 is orbit 0, present
+    assert d.representative[0] == 0                                 # k = 0 is orbit 0, present
+    assert not d.absent[0]
 
 
 @pytest.mark.parametrize("number", REPRESENTATIVE_GROUPS, ids=lambda n: f"sg{n}")

@@ -110,7 +110,8 @@ def test_a_conjugated_phase_is_invisible_in_these_groups(number):
 @pytest.mark.parametrize("group", GROUPS, ids=_group_id)
 def test_dimension_equals_character_formula(group):
     b = basis(group)
-    assert len(b.real) == b.dim == character_dimension(b.group, b.frequencies.hkl) == int((~b.decomposition.absent).sum())
+    assert len(b.real) == b.dim == character_dimension(b.group, b.frequencies.hkl) \
+        == int((~b.decomposition.absent).sum())
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=_group_id)
@@ -121,7 +122,8 @@ def test_features_are_linearly_independent(group):
     assert np.linalg.matrix_rank(features) == b.dim
 
 
-@pytest.mark.parametrize(("number", "cutoff", "shell", "dim"), [(1, 5, "ball", 515), (1, 2, "box", 125), (2, 5, "ball", 258)])
+@pytest.mark.parametrize(("number", "cutoff", "shell", "dim"),
+                         [(1, 5, "ball", 515), (1, 2, "box", 125), (2, 5, "ball", 258)])
 def test_dimension_anchors(number, cutoff, shell, dim):
     assert basis(number, cutoff, shell).dim == dim
 
@@ -143,7 +145,7 @@ def test_centric_and_pair_structure(group):
             expected += [(o, "centric")]
         elif d.partner[o] > o:
             expected += [(o, "re"), (o, "im")]
-    assert list(zip(orbit.tolist(), parts)) == expected
+    assert list(zip(orbit.tolist(), parts, strict=True)) == expected
     covered = set(orbit.tolist()) | set(d.partner[orbit].tolist())
     assert covered == set(present.tolist())
     assert len(real) == len(present)        # real dimension = complex dimension
@@ -167,7 +169,8 @@ def test_terms_are_the_orbit_phases(group):
     np.testing.assert_array_equal(d.orbit_of[real.term_frequency], orbit)
     sizes = np.bincount(real.term_function)
     orbit_sizes = np.bincount(d.orbit_of)[real.orbit]
-    np.testing.assert_array_equal(np.where(np.array(real.part) == "centric", (orbit_sizes + 1) // 2, orbit_sizes), sizes)
+    np.testing.assert_array_equal(np.where(np.array(real.part) == "centric", (orbit_sizes + 1) // 2, orbit_sizes),
+                                  sizes)
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=_group_id)
@@ -222,5 +225,7 @@ def test_evaluation_paths_agree(group):
 def test_arrays_are_read_only(fd3m):
     real = basis(fd3m).real
     for array in (real.orbit, real.term_function, real.term_frequency, real.term_phase_48):
-        assert not array.flags.writeable and array.dtype == np.int64
-    assert real.term_phase_48.min() >= 0 and real.term_phase_48.max() < PHASE_DEN
+        assert not array.flags.writeable
+        assert array.dtype == np.int64
+    assert real.term_phase_48.min() >= 0
+    assert real.term_phase_48.max() < PHASE_DEN

@@ -30,18 +30,21 @@ def test_certificate_sweep(number, shell, cutoff):
 @pytest.mark.parametrize("number", [76, 144, 227], ids=lambda n: f"sg{n}")
 def test_sympy_check_in_certificate(number):
     document = certificate(basis(number, 1, "box"), sympy=True)
-    assert document["sympy"]["ok"] and document["sympy"]["functions_checked"] == document["dim"]
+    assert document["sympy"]["ok"]
+    assert document["sympy"]["functions_checked"] == document["dim"]
 
 
 # Fd-3m in origin choice 1 (Hall 525): with the inversion at the origin (choice 2) the conjugated
 # group (R, -t) is G itself, so the sign error is harmless there and cannot be detected.
-@pytest.mark.parametrize(("number", "hall"), [(76, None), (91, None), (144, None), (169, None), (210, None), (227, 525)])
+@pytest.mark.parametrize(("number", "hall"),
+                         [(76, None), (91, None), (144, None), (169, None), (210, None), (227, 525)])
 def test_conjugated_phases_fail_invariance(number, hall):
     derived = basis(number, 3, hall_number=hall)
     real = derived.real
     broken = dataclasses.replace(real, term_phase_48=(-real.term_phase_48) % 48)
     result = check_invariance(dataclasses.replace(derived, real=broken))
-    assert not result["ok"] and result["failures"]
+    assert not result["ok"]
+    assert result["failures"]
 
 
 def test_absence_check_fails_when_absent_frequency_is_used():
@@ -70,7 +73,8 @@ def test_conjugated_phases_harmless_with_inversion_at_origin():
 def test_certificate_json_is_stable(tmp_path):
     result = verify_group(227, 2, "box", out=tmp_path)
     files = list(tmp_path.iterdir())
-    assert result.ok and [f.name for f in files] == ["sg227_h526_box2.json"]
+    assert result.ok
+    assert [f.name for f in files] == ["sg227_h526_box2.json"]
     text = files[0].read_text()
     assert text == certificate_json(json.loads(text))
     assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]

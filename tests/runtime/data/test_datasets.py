@@ -40,17 +40,21 @@ def test_cdvae_csv_round_trip_ignores_group_and_text_columns(tmp_path, crystals)
     rows = [{"": i, "material_id": f"m{i}", "cif": write_cif(c), "formula": c.formula, "spacegroup": 999,
              "energy_per_atom": -1.25 * (i + 1), "band_gap": "" if i else 0.5} for i, c in enumerate(crystals)]
     path = tmp_path / "set.csv"
-    write_cdvae_csv(path, rows, columns=["", "material_id", "cif", "formula", "spacegroup", "energy_per_atom", "band_gap"])
+    write_cdvae_csv(path, rows,
+                    columns=["", "material_id", "cif", "formula", "spacegroup", "energy_per_atom", "band_gap"])
     records = load_cdvae_csv(path)
     assert [r.id for r in records] == ["m0", "m1"]
     assert list(records[0].targets) == ["energy_per_atom", "band_gap"]   # no index, formula or spacegroup
-    assert records[0].targets["energy_per_atom"] == -1.25 and records[1].targets["energy_per_atom"] == -2.5
-    assert records[0].targets["band_gap"] == 0.5 and math.isnan(records[1].targets["band_gap"])
-    for record, crystal in zip(records, crystals):
+    assert records[0].targets["energy_per_atom"] == -1.25
+    assert records[1].targets["energy_per_atom"] == -2.5
+    assert records[0].targets["band_gap"] == 0.5
+    assert math.isnan(records[1].targets["band_gap"])
+    for record, crystal in zip(records, crystals, strict=True):
         np.testing.assert_allclose(cell_parameters(record.crystal.lattice), cell_parameters(crystal.lattice), atol=1e-9)
         np.testing.assert_allclose(record.crystal.positions, np.mod(crystal.positions, 1), atol=1e-11)
     only = load_cdvae_csv(path, targets="band_gap", limit=1)
-    assert len(only) == 1 and dict(only[0].targets) == {"band_gap": 0.5}
+    assert len(only) == 1
+    assert dict(only[0].targets) == {"band_gap": 0.5}
     with pytest.raises(TypeError):
         records[0].targets["x"] = 1.0  # read-only
 
@@ -73,7 +77,7 @@ def test_extxyz_own_parser(tmp_path, crystals):
     write_extxyz(path, [Record("a", crystals[0], {"energy": -3.5}), Record("b", crystals[1], {"energy": 1.25})])
     records = load_extxyz(path)
     assert [(r.id, dict(r.targets)) for r in records] == [("a", {"energy": -3.5}), ("b", {"energy": 1.25})]
-    for record, crystal in zip(records, crystals):
+    for record, crystal in zip(records, crystals, strict=True):
         np.testing.assert_allclose(record.crystal.lattice, crystal.lattice, atol=1e-11)
         np.testing.assert_allclose(record.crystal.positions, crystal.positions, atol=1e-11)
 
@@ -117,7 +121,7 @@ def pymatgen_dict(crystal: Crystal) -> dict:
     return {"@module": "pymatgen.core.structure", "@class": "Structure",
             "lattice": {"matrix": crystal.lattice.tolist()},
             "sites": [{"species": [{"element": s, "occu": 1}], "abc": p.tolist(), "label": s}
-                      for s, p in zip(crystal.symbols, crystal.positions)]}
+                      for s, p in zip(crystal.symbols, crystal.positions, strict=True)]}
 
 
 def test_matbench_table_list_single_and_gzip(tmp_path, crystals):
@@ -171,8 +175,8 @@ def test_shared_cdvae_csv_first_rows(name):
     assert set(records[0].targets) == expected
     csv.field_size_limit(2**31 - 1)
     with open(path, newline="") as handle:
-        rows = [row for _, row in zip(range(20), csv.DictReader(handle))]
-    for record, row in zip(records, rows):
+        rows = [row for _, row in zip(range(20), csv.DictReader(handle), strict=False)]  # the first 20 rows
+    for record, row in zip(records, rows, strict=True):
         assert record.id == row["material_id"]
         # the cell matches the CIF's parameters and the atom count its site loop
         text = row["cif"]
@@ -182,4 +186,5 @@ def test_shared_cdvae_csv_first_rows(name):
         if name.startswith("perov"):
             assert record.crystal.n_atoms == 5
         else:
-            assert 6 <= record.crystal.n_atoms <= 24 and set(record.crystal.numbers.tolist()) == {6}
+            assert 6 <= record.crystal.n_atoms <= 24
+            assert set(record.crystal.numbers.tolist()) == {6}

@@ -63,7 +63,7 @@ def test_make_dataset_writes_a_loadable_labelled_csv(tmp_path):
     assert not (tmp_path / "set.csv.partial").exists()
     records = load_cdvae_csv(out)
     assert set(records[0].targets) == {"energy_per_atom", "bulk_modulus"}   # spacegroup is never a target
-    for record, row in zip(records, rows):
+    for record, row in zip(records, rows, strict=True):
         # the recorded group is the one spglib finds, and the written cell is at the EMT equilibrium
         assert detect_group(record.crystal) == int(row["spacegroup"])
         again = emt_labels(record.crystal)

@@ -283,7 +283,9 @@ def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_pa
     result = fit(samples, tiny_config(epochs=10, patience=2), tmp_path / "straight")
     assert [row["val_mae"] for row in result.history] == [0.5, 0.3, 0.4, 0.35]
     metrics = json.loads((tmp_path / "straight" / "metrics.json").read_text())
-    assert metrics["stopped_early"] and metrics["finished"] and metrics["epochs_completed"] == 4
+    assert metrics["stopped_early"]
+    assert metrics["finished"]
+    assert metrics["epochs_completed"] == 4
     assert metrics["best_val"] == 0.3
     # Interrupted after 3 epochs and resumed: it stops after epoch 4 as well (each fit also evaluates the
     # validation set once at the end, which takes one more score).
@@ -307,7 +309,8 @@ def test_a_model_saved_before_the_neighbourhood_option_still_loads(tmp_path):
     del saved["train"]["patience"]
     (tmp_path / "config.json").write_text(json.dumps(saved))
     loaded = load_trained(tmp_path)
-    assert loaded.config.model.neighbourhood is False and loaded.config.patience is None
+    assert loaded.config.model.neighbourhood is False
+    assert loaded.config.patience is None
     expected = result.normalizer.denormalize(predict_samples(result.model, list(tiny_samples())))
     np.testing.assert_allclose(loaded.predict_samples(list(tiny_samples())), expected, rtol=PREDICTION_TOLERANCE,
                                atol=0)

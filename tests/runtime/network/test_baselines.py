@@ -19,10 +19,10 @@ def test_each_atom_moves_within_its_own_orbit_independently():
     outputs = SymmetryAugmentation()([sample] * 40, np.random.default_rng(1))
     offsets = set()
     for out in outputs:
-        for number, position in zip(out.numbers, out.positions):
+        for number, position in zip(out.numbers, out.positions, strict=True):
             source = [i for i, n in enumerate(sample.numbers) if n == number]
-            distances = [np.abs(((_orbit(group.hall_number, positions[i]) - position + 0.5) % 1.0) - 0.5).max(axis=1).min()
-                         for i in source]
+            distances = [np.abs(((_orbit(group.hall_number, positions[i]) - position + 0.5) % 1.0) - 0.5)
+                         .max(axis=1).min() for i in source]
             np.testing.assert_allclose(min(distances), 0.0, atol=1e-12)
         # Which operation each carbon atom received, as its orbit index: independent draws differ.
         first = np.abs(((_orbit(group.hall_number, positions[0]) - out.positions[out.numbers == 6][0] + 0.5) % 1) - 0.5)
@@ -37,7 +37,9 @@ def test_not_a_single_global_operation():
     outputs = SymmetryAugmentation()([sample] * 64, np.random.default_rng(0))
     moved = []
     for out in outputs:
-        by_species = {int(n): p for n, p in zip(out.numbers, out.positions)}
-        moved.append((not np.allclose(by_species[29] % 1, positions[0]), not np.allclose(by_species[79] % 1, positions[1])))
+        by_species = {int(n): p for n, p in zip(out.numbers, out.positions, strict=True)}
+        moved.append((not np.allclose(by_species[29] % 1, positions[0]),
+                      not np.allclose(by_species[79] % 1, positions[1])))
     # Mixed cases (one atom moved, the other not) occur only with per-atom operations.
-    assert (True, False) in moved and (False, True) in moved
+    assert (True, False) in moved
+    assert (False, True) in moved

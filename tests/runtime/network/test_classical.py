@@ -86,7 +86,8 @@ def test_feature_matrix_layout(synthetic):
     s = samples[7]
     expected = distance_features(lattice_from_features(s.lattice), s.positions, s.numbers)
     np.testing.assert_array_equal(features[7, N_BASE_FEATURES:], np.round(expected, 9))
-    assert features[7, 28] == round(np.mean(s.numbers == 29), 9) and features[7, 118] == round(s.log_volume_per_atom, 9)
+    assert features[7, 28] == round(np.mean(s.numbers == 29), 9)
+    assert features[7, 118] == round(s.log_volume_per_atom, 9)
 
 
 def _mean_predictor_mae(samples, config):
@@ -99,7 +100,7 @@ def _mean_predictor_mae(samples, config):
 def test_baselines_learn_a_composition_and_density_target(synthetic, kind):
     samples, features = synthetic
     y = [0.8 * np.mean(s.numbers == 29) + 0.5 * s.log_volume_per_atom ** 2 for s in samples]
-    labelled = [s.with_target(t) for s, t in zip(samples, y)]
+    labelled = [s.with_target(t) for s, t in zip(samples, y, strict=True)]
     config = TrainConfig(seed=1)
     result = fit_classical(labelled, config, kind, features=features)
     assert result.metrics["test"]["n"] == 15
@@ -110,14 +111,16 @@ def test_distance_features_learn_what_composition_cannot(synthetic):
     """Target: the mean nearest-neighbour distance (the crystals are random arrangements at random density)."""
     samples, features = synthetic
     nearest_mean = features[:, N_BASE_FEATURES + 2 * N_DISTANCE_BINS + 1]
-    labelled = [s.with_target(t) for s, t in zip(samples, nearest_mean)]
+    labelled = [s.with_target(t) for s, t in zip(samples, nearest_mean, strict=True)]
     config = TrainConfig(seed=0)
     mean_mae = _mean_predictor_mae(labelled, config)
     mae = {kind: fit_classical(labelled, config, kind, features=features).metrics["test"]["mae"]
            for kind in CLASSICAL_KINDS}
-    assert mae["gbm+distance"] < 0.2 * mean_mae and mae["gbm+distance"] < 0.2 * mae["gbm"]
+    assert mae["gbm+distance"] < 0.2 * mean_mae
+    assert mae["gbm+distance"] < 0.2 * mae["gbm"]
     # 120 training crystals for ~1,900 quadratic monomials: ridge interpolates, so it gains less.
-    assert mae["ridge+distance"] < 0.5 * mean_mae and mae["ridge+distance"] < 0.5 * mae["ridge"]
+    assert mae["ridge+distance"] < 0.5 * mean_mae
+    assert mae["ridge+distance"] < 0.5 * mae["ridge"]
 
 
 def test_same_split_as_training_and_reproducible(synthetic):
@@ -185,5 +188,6 @@ def test_zero_shot_report_like_the_transformers(synthetic):
         assert 2 not in {labelled[i].number for i in zero_shot.split["train"]}
         assert report["test_mae_all_data"] == all_data.metrics["test"]["mae"]
         row = report["groups"][0]
-        assert row["group"] == 2 and row["mae_zero_shot"] == zero_shot.metrics["test"]["per_group"]["2"]["mae"]
+        assert row["group"] == 2
+        assert row["mae_zero_shot"] == zero_shot.metrics["test"]["per_group"]["2"]["mae"]
         assert report["gb_gap"] == pytest.approx(abs(row["mae_zero_shot"] - row["mae_all_data"]), abs=1e-12)

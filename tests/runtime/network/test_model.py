@@ -26,7 +26,8 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import collate, lattice_features, sample_from_arrays, sample_from_standardized
+from crystal_fourier.runtime.learning._batching import (
+    collate, lattice_features, sample_from_arrays, sample_from_standardized)
 from crystal_fourier.runtime.network._model import (
     N_GROUP_DESCRIPTORS,
     ModelConfig,
@@ -184,18 +185,22 @@ def test_the_neighbourhood_reaches_the_prediction(kind):
     with torch.no_grad():
         full = network(batch).double().numpy()
         without = network(dataclasses.replace(batch, neighbours=empty)).double().numpy()
-    assert np.max(np.abs(full - without)) > SENSITIVITY and np.min(np.abs(full - without)) > 10 * INVARIANCE_TOLERANCE
+    assert np.max(np.abs(full - without)) > SENSITIVITY
+    assert np.min(np.abs(full - without)) > 10 * INVARIANCE_TOLERANCE
     with pytest.raises(CrystalFourierError, match=r"collate the samples with neighbours=\(6.0, 32\)"):
         network(collate(samples))
 
 
 def test_old_configs_load_without_the_neighbourhood_and_new_fields_are_checked():
     config = ModelConfig(kind="cft", d_model=32, n_heads=4)
-    assert config.neighbourhood and config.neighbour_spec == (6.0, 32)
+    assert config.neighbourhood
+    assert config.neighbour_spec == (6.0, 32)
     old = {k: v for k, v in config.to_dict().items()
            if k not in ("neighbourhood", "neighbour_cutoff", "n_rbf", "atom_readout", "frequency_damping")}
     loaded = ModelConfig.from_dict(old)
-    assert loaded.neighbourhood is False and loaded.neighbour_spec is None and loaded.atom_readout is False
+    assert loaded.neighbourhood is False
+    assert loaded.neighbour_spec is None
+    assert loaded.atom_readout is False
     assert loaded.frequency_damping is None
     assert ModelConfig.from_dict(config.to_dict()) == config
     assert not any("neighbourhood" in name for name, _ in build_model(loaded).named_parameters())
@@ -292,7 +297,8 @@ def test_unfaithful_cutoff_warns():
 # --------------------------------------------------------------------------- raw against idealized input
 
 NOISE = {"lattice": 2e-2, "positions": 3e-3}
-"""Lattice noise (Angstrom) and fractional position noise (~0.02 Angstrom): an unrefined structure, well within symprec."""
+"""Lattice noise (Angstrom) and fractional position noise (~0.02 Angstrom): an unrefined structure,
+well within symprec."""
 
 
 def _noisy(crystal: Crystal, rng) -> Crystal:

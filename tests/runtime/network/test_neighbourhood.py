@@ -41,7 +41,7 @@ def supercell(lattice, positions, numbers, matrix):
     copies = int(round(abs(np.linalg.det(matrix))))
     inverse = np.linalg.inv(matrix)
     out_positions, out_numbers = [], []
-    for x, z in zip(positions, numbers):
+    for x, z in zip(positions, numbers, strict=True):
         found = []
         for t in itertools.product(range(-4, 5), repeat=3):
             f = np.mod((x + np.array(t)) @ inverse, 1.0)
@@ -57,7 +57,8 @@ def supercell(lattice, positions, numbers, matrix):
 def crystal():
     """A triclinic random crystal (P-1, 8 atoms) with two species."""
     made = random_crystal(2, seed=0, species=("Cu", "Au"), max_atoms=16).crystal
-    assert made.n_atoms >= 4 and len(set(made.numbers.tolist())) == 2
+    assert made.n_atoms >= 4
+    assert len(set(made.numbers.tolist())) == 2
     return made.lattice, made.positions, made.numbers
 
 
@@ -74,7 +75,10 @@ def test_rock_salt_values():
         np.testing.assert_allclose(d, np.repeat(A_NACL * np.sqrt([0.25, 0.5, 0.75, 1.0]), [6, 12, 8, 6]),
                                    rtol=0, atol=1e-12)
         unlike = NACL_NUMBERS[j] != NACL_NUMBERS[i]
-        assert unlike[:6].all() and not unlike[6:18].any() and unlike[18:26].all() and not unlike[26:].any()
+        assert unlike[:6].all()
+        assert not unlike[6:18].any()
+        assert unlike[18:26].all()
+        assert not unlike[26:].any()
     np.testing.assert_allclose(nl.nearest(), np.full(8, A_NACL / 2), rtol=0, atol=1e-12)
     f = neighbourhood_features(A_NACL * np.eye(3), NACL_POSITIONS, NACL_NUMBERS, species=[11, 17])
     rbf = radial_basis(A_NACL * np.sqrt([0.25, 0.5, 0.75, 1.0]))
@@ -105,7 +109,7 @@ def test_nearest_neighbour_matches_the_exact_orbit_distance(crystal):
     shortest_vector = min(np.linalg.norm(np.array(t) @ lattice)
                           for t in itertools.product(range(-2, 3), repeat=3) if any(t))
     expected = np.full(n, shortest_vector)
-    for (i, _), d in zip(pairs, exact):
+    for (i, _), d in zip(pairs, exact, strict=True):
         expected[i] = min(expected[i], d)
     np.testing.assert_allclose(nl.nearest(), expected, rtol=0, atol=1e-12)
 
@@ -173,7 +177,8 @@ def test_embedding_sums_the_radial_basis_and_is_invariant(crystal):
     assert np.abs(h[1] - h[0][order]).max() < INVARIANCE_TOLERANCE[np.float32]
     out.square().sum().backward()   # both the radial map and the element embedding learn
     assert module.radial.weight.grad.abs().sum() > 0
-    assert module.element.weight.grad[[29, 79]].abs().sum() > 0 and module.element.weight.grad[30].abs().sum() == 0
+    assert module.element.weight.grad[[29, 79]].abs().sum() > 0
+    assert module.element.weight.grad[30].abs().sum() == 0
 
 
 def test_batch_sums_are_the_dense_features(crystal):
@@ -184,7 +189,7 @@ def test_batch_sums_are_the_dense_features(crystal):
     n = len(numbers)
     assert nb.shape == (2, n)
     dense = np.zeros((2 * n, 2, 16))
-    for q, z, row in zip(nb.index.tolist(), nb.species.tolist(), nb.sums.numpy()):
+    for q, z, row in zip(nb.index.tolist(), nb.species.tolist(), nb.sums.numpy(), strict=True):
         dense[q, [29, 79].index(z)] += row
     np.testing.assert_allclose(dense[n:], features(lattice, positions, numbers), rtol=0, atol=TOL)
     np.testing.assert_allclose(dense[0], features(np.eye(3) * 2.0, [[0, 0, 0]], [29])[0], rtol=0, atol=TOL)

@@ -180,7 +180,8 @@ def test_present_slots_are_the_derived_present_frequencies(number):
 def test_tables_are_sparse():
     # A few exact entries per present slot, never |U| x |U|: Fm-3m keeps 136 slots at R = 5 (k = 0 dropped).
     routing = setting_routing("ball", 5, standard_hall_number(225))
-    assert len(routing.slot) == 136 and len(routing.entry_slot) == 136  # centrosymmetric: one entry per slot
+    assert len(routing.slot) == 136
+    assert len(routing.entry_slot) == 136  # centrosymmetric: one entry per slot
     assert routing.n_functions == 10
 
 

@@ -36,7 +36,8 @@ def test_argument_wins_over_the_comment_line():
 def test_species_line_must_agree_with_the_argument():
     text = VASP5.format(comment="c", species="Na Cl")
     assert parse_poscar(text, species=["Na", "Cl"]).numbers.tolist() == [11, 17]
-    with pytest.raises(CrystalFourierError, match="line 6: the species line says Na Cl, but the species given are K Br"):
+    with pytest.raises(CrystalFourierError,
+                       match="line 6: the species line says Na Cl, but the species given are K Br"):
         parse_poscar(text, species=["K", "Br"], source="POSCAR")
 
 

@@ -48,7 +48,8 @@ def test_random_crystal_has_the_requested_symmetry(number):
     # ... and the stored cell is exactly invariant under the operations of that group (the requested
     # one in its standard setting, or the larger one found, standardized)
     rotations, translations_24 = space_group(made.number).arrays
-    assert all(images_match(crystal.positions, crystal.numbers, r, t) for r, t in zip(rotations, translations_24))
+    assert all(images_match(crystal.positions, crystal.numbers, r, t)
+               for r, t in zip(rotations, translations_24, strict=True))
     if made.number == number:
         distances = periodic_distances(crystal.lattice, crystal.positions, crystal.positions)
         np.fill_diagonal(distances, np.inf)
@@ -60,7 +61,7 @@ def test_symmetry_check_can_fail():
     rotations, translations_24 = space_group(221).arrays
     moved = crystal.positions.copy()
     moved[0] += 0.013
-    assert not all(images_match(moved, crystal.numbers, r, t) for r, t in zip(rotations, translations_24))
+    assert not all(images_match(moved, crystal.numbers, r, t) for r, t in zip(rotations, translations_24, strict=True))
 
 
 def test_same_seed_same_crystal_other_seed_other_crystal():
@@ -77,7 +78,7 @@ def test_most_crystals_keep_exactly_the_requested_group():
     detected = [random_crystal(number, seed=seed, max_atoms=MAX_ATOMS).number
                 for number in (14, 62, 99, 141, 194, 227) for seed in range(4)]
     requested = [number for number in (14, 62, 99, 141, 194, 227) for _ in range(4)]
-    assert sum(d == r for d, r in zip(detected, requested)) >= 0.6 * len(requested)
+    assert sum(d == r for d, r in zip(detected, requested, strict=True)) >= 0.6 * len(requested)
 
 
 def test_special_positions_are_used():
@@ -98,15 +99,19 @@ def test_special_positions_are_used():
 def test_lattices_obey_the_metric_constraints(number, expected):
     a, b, c, alpha, beta, gamma = cell_parameters(random_lattice(number, np.random.default_rng(number), volume=50.0))
     if expected == "monoclinic":
-        assert (alpha, gamma) == pytest.approx((90, 90), abs=1e-9) and beta >= 90
+        assert (alpha, gamma) == pytest.approx((90, 90), abs=1e-9)
+        assert beta >= 90
     elif expected == "orthorhombic":
         assert (alpha, beta, gamma) == pytest.approx((90, 90, 90), abs=1e-9)
     elif expected == "tetragonal":
-        assert a == pytest.approx(b, abs=1e-12) and (alpha, beta, gamma) == pytest.approx((90, 90, 90), abs=1e-9)
+        assert a == pytest.approx(b, abs=1e-12)
+        assert (alpha, beta, gamma) == pytest.approx((90, 90, 90), abs=1e-9)
     elif expected == "hexagonal":
-        assert a == pytest.approx(b, abs=1e-12) and (alpha, beta, gamma) == pytest.approx((90, 90, 120), abs=1e-9)
+        assert a == pytest.approx(b, abs=1e-12)
+        assert (alpha, beta, gamma) == pytest.approx((90, 90, 120), abs=1e-9)
     elif expected == "cubic":
-        assert a == pytest.approx(b, abs=1e-12) == c and (alpha, beta, gamma) == pytest.approx((90, 90, 90), abs=1e-9)
+        assert a == pytest.approx(b, abs=1e-12) == c
+        assert (alpha, beta, gamma) == pytest.approx((90, 90, 90), abs=1e-9)
     else:
         assert len({round(a, 6), round(b, 6), round(c, 6)}) == 3
 
@@ -115,10 +120,12 @@ def test_fixed_points_are_exact():
     fd3m = space_group(227)
     inversion = next(op for op in fd3m.operations if op.xyz == "-x,-y,-z")
     x0, basis = fixed_points([(np.array(inversion.rotation), np.array(inversion.translation_24))])
-    assert x0.tolist() == [0.0, 0.0, 0.0] and basis.shape == (0, 3)
+    assert x0.tolist() == [0.0, 0.0, 0.0]
+    assert basis.shape == (0, 3)
     threefold = next(op for op in space_group(166).operations if op.xyz == "-y,x-y,z")
     x0, basis = fixed_points([(np.array(threefold.rotation), np.array(threefold.translation_24) + [DEN, 0, 0])])
-    assert basis.shape == (1, 3) and abs(abs(basis[0, 2]) - 1) < 1e-12          # a line along c
+    assert basis.shape == (1, 3)
+    assert abs(abs(basis[0, 2]) - 1) < 1e-12          # a line along c
     image = np.array(threefold.rotation) @ x0 + np.array(threefold.translation_24) / DEN
     np.testing.assert_allclose(np.mod(image - x0 + 0.5, 1) - 0.5, 0, atol=1e-12)
     assert fixed_points([(np.eye(3, dtype=int), [12, 0, 0])]) is None            # a pure translation fixes nothing

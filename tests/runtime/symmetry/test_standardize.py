@@ -64,6 +64,14 @@ def change_basis(crystal: Crystal, matrix) -> Crystal:
     return Crystal(matrix @ crystal.lattice, crystal.positions @ np.linalg.inv(matrix), crystal.numbers)
 
 
+BASIS_CHANGES = {
+    "sheared-basis": [[1, 1, 0], [0, 1, 0], [0, -1, 1]],
+    "cyclic-axes": [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
+    "flipped-axes": [[1, 0, 0], [0, -1, 0], [0, 0, -1]],
+}
+"""The descriptions that choose other axes: the new basis rows in terms of the old (change_basis)."""
+
+
 def describe(crystal: Crystal, how: str, rng) -> Crystal:
     lattice, positions, numbers = crystal.lattice, crystal.positions, crystal.numbers
     if how == "permuted":
@@ -80,12 +88,8 @@ def describe(crystal: Crystal, how: str, rng) -> Crystal:
             warnings.simplefilter("ignore", DeprecationWarning)   # spglib's old-error-handling notice
             cell = spglib.find_primitive(crystal.spglib_cell, symprec=1e-5)
         return Crystal(*cell)
-    if how == "sheared-basis":
-        return change_basis(crystal, [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
-    if how == "cyclic-axes":
-        return change_basis(crystal, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
-    if how == "flipped-axes":
-        return change_basis(crystal, [[1, 0, 0], [0, -1, 0], [0, 0, -1]])
+    if how in BASIS_CHANGES:
+        return change_basis(crystal, BASIS_CHANGES[how])
     raise AssertionError(how)
 
 
@@ -121,7 +125,7 @@ def test_origin_choice_1_input_gives_the_origin_choice_2_cell(number):
 
 def is_invariant(positions, numbers, group, tolerance=1e-9) -> bool:
     rotations, translations_24 = group.arrays
-    for r, t in zip(rotations, translations_24):
+    for r, t in zip(rotations, translations_24, strict=True):
         images = positions @ r.T + t / DEN
         difference = images[:, None, :] - positions[None, :, :]
         difference -= np.round(difference)
