@@ -49,7 +49,7 @@ def naive_dim(number: int, shell: str, cutoff: int) -> int:
             k = queue.popleft()
             for op in group.operations:
                 image = tuple(sum(op.rotation[i][j] * k[i] for i in range(3)) for j in range(3))
-                edge = (phase[k] + sum(a * b for a, b in zip(k, op.translation_24))) % 24
+                edge = (phase[k] + sum(a * b for a, b in zip(k, op.translation_24, strict=True))) % 24
                 if image not in phase:
                     phase[image] = edge
                     queue.append(image)
@@ -89,7 +89,8 @@ def main() -> None:
         naive_seconds, naive_total = naive_all(shell, cutoff)
         if naive_total != total:
             raise SystemExit(f"baseline disagrees: {naive_total} != {total}")
-        print(f"{shell} {cutoff:<7} {seconds:>20.2f} {naive_seconds:>18.2f} {naive_seconds / seconds:>6.1f}x {total:>11}")
+        print(f"{shell} {cutoff:<7} {seconds:>20.2f} {naive_seconds:>18.2f} {naive_seconds / seconds:>6.1f}x "
+              f"{total:>11}")
     seconds, count = sympy_all("ball", args.sympy_cutoff)
     print(f"SymPy closed forms, all 230 groups, ball R = {args.sympy_cutoff}: {seconds:.2f} s for {count} functions")
 

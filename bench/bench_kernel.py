@@ -56,7 +56,8 @@ def main(argv=None) -> None:
                 module = invariant_basis(number, radius, dtype=dtype).to(args.device)
                 angles = torch.rand(args.points, module.n_terms, generator=generator, dtype=dtype).to(args.device)
                 forward, reference, floor = best_of(
-                    [lambda: module(x), lambda: module.forward_reference(x), lambda: torch.cos(angles)],
+                    [lambda module=module, x=x: module(x), lambda module=module, x=x: module.forward_reference(x),
+                     lambda angles=angles: torch.cos(angles)],
                     args.repeat, args.device)
                 del angles
                 print(f"| {module.symbol}, {radius} | {dtype_name} | {module.n_terms} | {forward:.3f} s | "

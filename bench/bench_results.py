@@ -57,7 +57,8 @@ DATASETS = {"carbon-24": ("carbon_24", "energy_per_atom", "eV/atom"),
 TRANSFORMER_KINDS = ("cft", "cft+pretrained", "sinusoidal", "augmented")
 CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")   # runtime.network.classical.CLASSICAL_KINDS
 KINDS = TRANSFORMER_KINDS + CLASSICAL_KINDS
-LABELS = {"cft": "CFT", "cft+pretrained": "CFT, encoder pretrained on orbit distances", "sinusoidal": "sinusoidal", "augmented": "sinusoidal + augmentation",
+LABELS = {"cft": "CFT", "cft+pretrained": "CFT, encoder pretrained on orbit distances", "sinusoidal": "sinusoidal",
+          "augmented": "sinusoidal + augmentation",
           "ridge": "ridge (composition + density + cell)", "gbm": "GBM (composition + density + cell)",
           "ridge+distance": "ridge + distance features", "gbm+distance": "GBM + distance features"}
 SMALL_MODEL = {"d_model": 64, "n_heads": 4, "n_layers": 2, "d_ff": 128, "d_route": 32, "d_position": 64,
@@ -166,7 +167,7 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
     return result, seconds, n_params, len(result.split["train"])
 
 
-def test_set(samples, fractions=(0.8, 0.1, 0.1)):
+def split_test_samples(samples, fractions=(0.8, 0.1, 0.1)):
     from crystal_fourier.runtime.learning._training import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
@@ -377,7 +378,8 @@ def markdown(summary: dict) -> str:
     lines.append("\n'train s/run' is wall time per run averaged over both data sets and seeds, including the first "
                  "run's one-time setup (routing tables of each group for the CFT); on a shared machine it varies "
                  "several-fold between identical runs, so use the throughput section for speed.")
-    lines.append("\nThe classical baselines (`runtime/network/_classical.py`) are ridge regression on all quadratic monomials "
+    lines.append("\nThe classical baselines (`runtime/network/_classical.py`) are ridge regression on all "
+                 "quadratic monomials "
                  "and scikit-learn's HistGradientBoostingRegressor, on element fractions, log volume per atom and "
                  "the six cell parameters of the standardized cell ('composition + density + cell'), and on those "
                  "plus exactly invariant distance features (per-atom pair-distance histogram within 6 A, unlike-"
@@ -514,7 +516,8 @@ def main(argv=None) -> int:
     parser.add_argument("--kinds", default=",".join(KINDS),
                         help="comma-separated models to run (default all: " + ",".join(KINDS) + ")")
     parser.add_argument("--markdown", default=None,
-                        help="write the tables here (default docs/results.md for a full run, OUT/results.md for --quick)")
+                        help="write the tables here "
+                             "(default docs/results.md for a full run, OUT/results.md for --quick)")
     args = parser.parse_args(argv)
     args.seeds = args.seeds or (1 if args.quick else 3)
     args.epochs = args.epochs or (1 if args.quick else 6)
@@ -630,7 +633,7 @@ def main(argv=None) -> int:
     if args.invariance:
         start = time.perf_counter()
         samples = kept[("carbon-24", "samples")]
-        summary["invariance"] = invariance_study(kept[("carbon-24", "records")], test_set(samples),
+        summary["invariance"] = invariance_study(kept[("carbon-24", "records")], split_test_samples(samples),
                                                  {k: kept[("carbon-24", k, 0)] for k in kinds}, args.invariance,
                                                  DEFAULT_SYMPREC)
         log(f"invariance study: {time.perf_counter() - start:.0f} s")
@@ -664,7 +667,8 @@ def main(argv=None) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     text = markdown(summary)
     print(text)
-    target = Path(args.markdown) if args.markdown else (out / "results.md" if args.quick else ROOT / "docs" / "results.md")
+    target = (Path(args.markdown) if args.markdown
+              else (out / "results.md" if args.quick else ROOT / "docs" / "results.md"))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text)
     log(f"wrote {target} and {out / 'summary.json'}; total {(time.perf_counter() - began) / 60:.1f} min")

@@ -94,7 +94,7 @@ def crystal_of(number: int) -> Crystal:
         lattice = random_lattice(number, rng, volume=18.0 * len(positions))
         gap = positions[:, None, :] - positions[None, :, :]
         gap -= np.round(gap)
-        if (np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9).min() < 1.2:
+        if (np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9).min() < MIN_DISTANCE:
             continue
         crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
         if detect_group(crystal) == number:
@@ -121,9 +121,9 @@ def descriptions(crystal: Crystal, number: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield Crystal(*spglib.find_primitive(crystal.spglib_cell, symprec=1e-5))
-    for basis in ([[1, 1, 0], [0, 1, 0], [0, -1, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
-                  [[1, 0, 0], [0, -1, 0], [0, 0, -1]]):
-        basis = np.array(basis, dtype=float)
+    for rows in ([[1, 1, 0], [0, 1, 0], [0, -1, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
+                 [[1, 0, 0], [0, -1, 0], [0, 0, -1]]):
+        basis = np.array(rows, dtype=float)
         yield Crystal(basis @ crystal.lattice, crystal.positions @ np.linalg.inv(basis), crystal.numbers)
     rng = np.random.default_rng(number)
     order = rng.permutation(crystal.n_atoms)
@@ -202,7 +202,8 @@ def main(argv=None) -> int:
         worst = max(worst, float(np.max(np.abs(gap))))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
     print(f"max position difference between the descriptions: {worst:.2e} (fractional)")
-    print(f"slowest {max(r[1] for r in results):.2f} s; largest traced peak {max(r[2] for r in results) / 2**20:.1f} MiB;"
+    print(f"slowest {max(r[1] for r in results):.2f} s; "
+          f"largest traced peak {max(r[2] for r in results) / 2**20:.1f} MiB;"
           f" process peak RSS {rss:.0f} MiB (includes the interpreter, numpy, spglib)")
     return 0
 

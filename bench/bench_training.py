@@ -155,13 +155,13 @@ def main(argv=None) -> int:
     train_times = {kind: [] for kind in models}
     encoder_times = {kind: [] for kind in models}
     for _ in range(args.rounds):
-        for kind in models:
-            train_times[kind].append(train_round(models[kind], optimizers[kind], batches))
-            encoder_times[kind].append(encoder_round(models[kind], batches))
+        for kind, model in models.items():
+            train_times[kind].append(train_round(model, optimizers[kind], batches))
+            encoder_times[kind].append(encoder_round(model, batches))
     inference = {kind: [] for kind in models}
     for _ in range(2):  # alternating, best of two
-        for kind in models:
-            inference[kind].append(inference_seconds(models[kind], samples, args.inference))
+        for kind, model in models.items():
+            inference[kind].append(inference_seconds(model, samples, args.inference))
     inference = {kind: min(times) for kind, times in inference.items()}
 
     crystals_per_round = 64 * args.steps
