@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-COLOURS = {"cft": "tab:blue", "sinusoidal": "tab:orange", "augmented": "tab:green", "ridge+distance": "tab:red",
+COLOURS = {"cft": "tab:blue", "cft+pretrained": "tab:cyan", "sinusoidal": "tab:orange", "augmented": "tab:green", "ridge+distance": "tab:red",
            "gbm+distance": "tab:purple", "ridge": "tab:pink", "gbm": "tab:brown"}
 
 
