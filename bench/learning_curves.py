@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-COLOURS = {"cft": "tab:blue", "cft+pretrained": "tab:cyan", "sinusoidal": "tab:orange", "augmented": "tab:green", "ridge+distance": "tab:red",
-           "gbm+distance": "tab:purple", "ridge": "tab:pink", "gbm": "tab:brown"}
+COLOURS = {"cft": "tab:blue", "cft+pretrained": "tab:cyan", "sinusoidal": "tab:orange", "augmented": "tab:green",
+           "ridge+distance": "tab:red", "gbm+distance": "tab:purple", "ridge": "tab:pink", "gbm": "tab:brown"}
 
 
 def epoch_curves(summary: dict) -> dict:
