@@ -20,8 +20,37 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the JSON here")
     parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N structures")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
+    parser.add_argument("--baselines-from", default=None, metavar="PATH",
+                        help="also fit the classical baselines (ridge and gradient-boosted trees on composition, "
+                             "density and cell, without and with exact distance features) on this labelled file, "
+                             "with the model's own split, seed and target space (the model's training file gives "
+                             "them the model's training crystals), and report their metrics on --data beside the "
+                             "model's, under 'baselines'")
     add_symprec_option(parser, from_model=True)
     parser.set_defaults(func=run)
+
+
+def baseline_metrics(train_samples: list, samples: list, config) -> dict:
+    """Metrics on ``samples`` of every classical baseline fitted on ``train_samples`` with ``config``'s split.
+
+    ``config`` is the model's TrainConfig: the baselines use its seed, split, hold-out and
+    ``log_target``, so their errors are in the model's metric space.
+    """
+    import numpy as np
+
+    from crystal_fourier.runtime.learning._training import Normalizer, regression_metrics
+    from crystal_fourier.runtime.network._classical import CLASSICAL_KINDS, feature_matrix, fit_classical
+
+    training_features = feature_matrix(train_samples)
+    features = feature_matrix(samples)
+    targets = Normalizer.to_metric_space(np.array([s.target for s in samples], dtype=np.float64), config.log_target)
+    groups = [s.number for s in samples]
+    results = {}
+    for kind in CLASSICAL_KINDS:
+        fitted = fit_classical(train_samples, config, kind, features=training_features)
+        results[kind] = {**regression_metrics(fitted.predict(features), targets, groups),
+                         "validation_mae": fitted.metrics["val"]["mae"], "n_train": int(len(fitted.split["train"]))}
+    return results
 
 
 def run(args) -> int:
@@ -43,6 +72,10 @@ def run(args) -> int:
     metrics = trained.evaluate(samples)
     metrics["target"] = target
     metrics["symprec"] = symprec
+    if args.baselines_from:
+        train_samples = load_samples(args.baselines_from, target, symprec)
+        metrics["baselines"] = baseline_metrics(train_samples, samples, trained.config)
+        metrics["baselines_from"] = str(args.baselines_from)
     text = json_text(json_safe(metrics))  # strict JSON: a NaN or infinite error is written as null
     if args.out:
         atomic_write_text(args.out, text)

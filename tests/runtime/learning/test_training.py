@@ -339,3 +339,30 @@ def test_model_and_stopping_options_reach_the_saved_model(data_files, tmp_path, 
                   *bad])
         assert stop.value.code == 2
         assert bad[0] in capsys.readouterr().err
+
+
+def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, tmp_path, capsys):
+    from crystal_fourier._commands.train import load_samples
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime import CLASSICAL_KINDS, fit_classical, load_trained
+
+    folder, crystals = data_files
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(folder / "train.csv"), "--target", "energy", "--out", str(out),
+                 "--epochs", "1", "--batch-size", "4", "--d-model", "16", "--heads", "2", "--layers", "1",
+                 "--d-route", "16", "--d-position", "16", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(out), "--data", str(folder / "train.csv"),
+                 "--baselines-from", str(folder / "train.csv")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["baselines"]) == set(CLASSICAL_KINDS)
+    trained_on = json.loads((out / "metrics.json").read_text())["train"]["n"]
+    for kind, metrics in report["baselines"].items():
+        assert metrics["n"] == len(crystals), kind
+        assert metrics["n_train"] == trained_on, kind   # the model's own split
+        assert np.isfinite(metrics["mae"]), kind
+    # The same number as fitting the baseline through the Python API on the same file and split.
+    samples = load_samples(folder / "train.csv", "energy", load_trained(out).config.symprec)
+    fitted = fit_classical(samples, load_trained(out).config, "gbm+distance")
+    expected = np.abs(fitted.predict_samples(samples) - np.array([s.target for s in samples])).mean()
+    assert report["baselines"]["gbm+distance"]["mae"] == pytest.approx(expected, rel=1e-12)
