@@ -284,11 +284,21 @@ class TrainedModel:
                                       "normalization?)")
         return outputs
 
-    def predict_crystals(self, crystals: Iterable[Crystal], batch_size: int = 256) -> "np.ndarray":
-        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict."""
+    def predict_crystals(self, crystals: Iterable[Crystal], batch_size: int = 256,
+                         names: Iterable[str] | None = None) -> "np.ndarray":
+        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict.
+
+        ``names`` (one per crystal; default: their positions "0", "1", ...) label the crystals in
+        error messages, e.g. a file name for a crystal that lacks its declared symmetry.
+        """
         from crystal_fourier.runtime.learning._training import prepare_samples
 
-        samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.config.symprec)
+        crystals = list(crystals)
+        labels = [str(i) for i in range(len(crystals))] if names is None else [str(n) for n in names]
+        if len(labels) != len(crystals):
+            raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
+        samples = prepare_samples(list(zip(crystals, [{}] * len(crystals), labels, strict=True)), None,
+                                  self.config.symprec)
         return self.predict_samples(samples, batch_size)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:

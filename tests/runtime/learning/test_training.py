@@ -366,3 +366,24 @@ def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, t
     fitted = fit_classical(samples, load_trained(out).config, "gbm+distance")
     expected = np.abs(fitted.predict_samples(samples) - np.array([s.target for s in samples])).mean()
     assert report["baselines"]["gbm+distance"]["mae"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_predict_crystals_names_the_crystal_that_fails(data_files, tmp_path, capsys):
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime import Crystal, load_trained
+
+    folder, crystals = data_files
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(folder / "train.csv"), "--target", "energy", "--out", str(out),
+                 "--epochs", "1", "--batch-size", "4", "--d-model", "16", "--heads", "2", "--layers", "1",
+                 "--d-route", "16", "--d-position", "16", "--no-progress"]) == 0
+    model = load_trained(out)
+    overlapping = Crystal.from_arrays(np.eye(3) * 4, [[0, 0, 0], [0, 0, 0]], [13, 13])
+    with pytest.raises(CrystalFourierError, match="structure 'broken.cif'"):
+        model.predict_crystals([crystals[0], overlapping], names=["fine.cif", "broken.cif"])
+    with pytest.raises(CrystalFourierError, match="structure '1'"):
+        model.predict_crystals([crystals[0], overlapping])
+    with pytest.raises(CrystalFourierError, match="1 names for 2 crystals"):
+        model.predict_crystals([crystals[0], crystals[1]], names=["one"])
+    named = model.predict_crystals([crystals[0], crystals[1]], names=["a", "b"])
+    np.testing.assert_array_equal(named, model.predict_crystals([crystals[0], crystals[1]]))
