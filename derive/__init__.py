@@ -1,5 +1,6 @@
 """Exact derivation of symmetry-adapted Fourier bases (integer work; SymPy only for display and proof)."""
 
+from crystal_fourier._lazy import lazy_attributes
 from crystal_fourier.derive._absences import absence_witness, is_witness, systematic_absences
 from crystal_fourier.derive._bases import DEFAULT_CUTOFF, DEFAULT_SHELL, Basis, basis
 from crystal_fourier.derive._characters import character_dimension, cyclotomic_sum
@@ -41,9 +42,4 @@ __all__ = [
 __all__.extend(sorted(_LAZY))
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(f"crystal_fourier.derive.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'crystal_fourier.derive' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -15,7 +15,7 @@ No module is named like a function it exports (``symmetry.standardization`` hold
 submodule is imported (tests/test_public_names.py).
 """
 
-from importlib import import_module
+from crystal_fourier._lazy import lazy_attributes
 
 _EXPORTS = {
     "Crystal": "structure_io._structures", "read_structure": "structure_io._structures",
@@ -42,7 +42,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(import_module(f"crystal_fourier.runtime.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'crystal_fourier.runtime' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
