@@ -297,8 +297,8 @@ class TrainedModel:
         labels = [str(i) for i in range(len(crystals))] if names is None else [str(n) for n in names]
         if len(labels) != len(crystals):
             raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
-        samples = prepare_samples(list(zip(crystals, [{}] * len(crystals), labels, strict=True)), None,
-                                  self.config.symprec)
+        samples = prepare_samples([(crystal, {}, label) for crystal, label in zip(crystals, labels, strict=True)],
+                                  None, self.config.symprec)
         return self.predict_samples(samples, batch_size)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
