@@ -406,7 +406,7 @@ def markdown(summary: dict) -> str:
             for kind in kinds:
                 r = study["models"][kind]
                 lines.append(f"| {LABELS[kind]} | " + " | ".join(
-                    spread(r.get(f"{key}_runs", [r[key]])) for key in SEED_KEYS) + " |")
+                    spread([run[key] for run in r.get("seeds", [r])]) for key in SEED_KEYS) + " |")
             lines.append("")
             lines.append("| group | n test | " + " | ".join(f"{LABELS[k]} zero-shot / all data" for k in kinds) + " |")
             lines.append("|---|---|" + "---|" * len(kinds))
@@ -625,8 +625,7 @@ def main(argv=None) -> int:
                     study["train_crystals"] = n_train
                     log(f"zero-shot {label.split()[0]} {kind} seed {seed}: GB-Gap {report['gb_gap']:.4f}, "
                         f"held-out MAE {report['heldout_mae_zero_shot']:.4f} ({secs:.0f} s)")
-                study["models"][kind] = {**reports[0], "seeds": reports,
-                                         **{f"{key}_runs": [r[key] for r in reports] for key in SEED_KEYS}}
+                study["models"][kind] = {**reports[0], "seeds": reports}
             summary["zero_shot"][label] = study
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
 
