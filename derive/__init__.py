@@ -18,6 +18,14 @@ from crystal_fourier.derive._space_groups import (
     space_group,
     standard_hall_number,
 )
+from crystal_fourier.derive._tensors import (
+    TENSOR_KINDS,
+    TensorBasis,
+    tensor_basis,
+    tensor_components,
+    to_cartesian,
+    voigt_matrix,
+)
 
 # Heavier parts (SymPy expressions, the jinja2 code generator, exports) load on first use, so
 # ``from crystal_fourier.derive import basis`` stays light.
@@ -38,6 +46,7 @@ __all__ = [
     "frequency_set", "shell_frequencies", "dual_graph", "graph_to_dot", "graph_to_json",
     "orbit_decomposition", "absence_witness", "is_witness", "systematic_absences",
     "real_basis", "basis", "character_dimension", "cyclotomic_sum",
+    "TENSOR_KINDS", "TensorBasis", "tensor_basis", "tensor_components", "to_cartesian", "voigt_matrix",
 ]
 __all__.extend(sorted(_LAZY))
 
