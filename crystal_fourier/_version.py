@@ -8,4 +8,4 @@ keeps users' caches valid.
 
 __version__ = "0.1.0"
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"

@@ -51,7 +51,8 @@ every group, the runtime default). Other sets (e.g. the box K = 2 of the fast te
 rendered on demand into the user cache or a directory of the caller's choice."""
 
 REFERENCE_RENDER = ("box", 2, (1, 2, 194, 225))
-"""(shell, cutoff, groups) whose rendered modules, and their index, the ledger generated/VERSIONS.txt hashes."""
+"""(shell, cutoff, groups) whose rendered modules, and their index, the ledger generated/VERSIONS.txt hashes
+(with generated/__init__.py and the tensor tables generated/tensor_bases.py)."""
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 GROUP_TEMPLATE = "group.py.j2"
@@ -389,8 +390,11 @@ def reference_render_sha256(version: str = GENERATOR_VERSION) -> str:
     64
     """
     shell, cutoff, numbers = REFERENCE_RENDER
+    from crystal_fourier.derive._tensor_tables import render_tensor_module  # it builds on this module
+
     texts = [render_group_module(basis(n, cutoff, shell), version) for n in numbers]
-    return sha256_text("".join(texts) + render_index(shell, cutoff, version) + render_package(version))
+    return sha256_text("".join(texts) + render_index(shell, cutoff, version) + render_package(version)
+                       + render_tensor_module(version))
 
 
 def read_ledger(text: str) -> dict[str, str]:

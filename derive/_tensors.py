@@ -271,27 +271,28 @@ class TensorBasis:
                [0.  , 6.75, 0.  ],
                [0.  , 0.  , 0.  ]])
         """
-        matrix = np.asarray(lattice, dtype=np.float64)
-        if matrix.shape != (3, 3) or not np.all(np.isfinite(matrix)):
-            raise CrystalFourierError(f"lattice must be a finite 3x3 matrix (rows = cell vectors), "
-                                      f"got shape {matrix.shape}")
-        return to_cartesian(self.array(), matrix)
+        return to_cartesian(self.array(), lattice)
 
 
-def to_cartesian(tensors: np.ndarray, lattice: np.ndarray) -> np.ndarray:
+def to_cartesian(tensors: np.ndarray, lattice: ArrayLike) -> np.ndarray:
     """Crystal-basis tensors to Cartesian ones: T_cart^{ab..} = sum T^{ij..} L_ia L_jb ... .
 
     Parameters
     ----------
     tensors : numpy.ndarray
         shape=(n, 3, ..., 3), dtype=float64: n tensors of contravariant crystal-basis components.
-    lattice : numpy.ndarray
-        shape=(3, 3), dtype=float64, rows = cell vectors in the Cartesian frame.
+    lattice : array_like
+        shape=(3, 3), rows = cell vectors in the Cartesian frame.
 
     Returns
     -------
     numpy.ndarray
-        Same shape, the Cartesian components (rank 2: L^T T L).
+        Same shape, dtype=float64, the Cartesian components (rank 2: L^T T L).
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``lattice`` is not a finite 3x3 matrix.
 
     Examples
     --------
@@ -301,10 +302,14 @@ def to_cartesian(tensors: np.ndarray, lattice: np.ndarray) -> np.ndarray:
            [ 0.,  9.,  0.],
            [ 0.,  0., 16.]])
     """
+    matrix = np.asarray(lattice, dtype=np.float64)
+    if matrix.shape != (3, 3) or not np.all(np.isfinite(matrix)):
+        raise CrystalFourierError(
+            f"lattice must be a finite 3x3 matrix (rows = cell vectors), got shape {matrix.shape}")
     rank = tensors.ndim - 1
     result = tensors
     for axis in range(1, rank + 1):
-        result = np.moveaxis(np.tensordot(result, lattice, axes=([axis], [0])), -1, axis)
+        result = np.moveaxis(np.tensordot(result, matrix, axes=([axis], [0])), -1, axis)
     return result
 
 

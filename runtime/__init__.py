@@ -37,6 +37,7 @@ _EXPORTS = {
     "feature_matrix": "network._classical", "CLASSICAL_KINDS": "network._classical",
     "detect_group": "symmetry._standardization", "split_indices": "learning._training",
     "TrainResult": "learning._training", "TrainedModel": "learning._model_files",
+    "cartesian_tensor_basis": "symmetry._tensor_bases", "crystal_tensor_basis": "symmetry._tensor_bases",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -39,7 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="parent directory of <shell>_<cutoff>/, always explicit (the repository's "
                              "generated/ for the shipped sets: `make generate`); never the installed package")
     parser.add_argument("--shipped", action="store_true",
-                        help="all shipped sets (ball 5, ball 6) and generated/__init__.py instead of --shell/--cutoff")
+                        help="all shipped sets (ball 5, ball 6), generated/__init__.py and the tensor tables "
+                             "generated/tensor_bases.py instead of --shell/--cutoff")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 with a unified diff if any file differs")
     parser.add_argument("--force", action="store_true",
@@ -68,6 +69,20 @@ def _hand_edits(directory: Path, command: str) -> list[str]:
     return messages
 
 
+def _hand_edit(path: Path, command: str) -> list[str]:
+    """The message for ``path`` if it exists and its body no longer matches its output_sha256, else nothing."""
+    from crystal_fourier.derive._stamps import verify_stamp
+    from crystal_fourier.derive._writer import read_text
+
+    text = read_text(path)
+    try:
+        if text is not None:
+            verify_stamp(text, path, regenerate=command)
+    except CrystalFourierError as error:
+        return [str(error)]
+    return []
+
+
 def _strays(directory: Path, produced: set[str], complete: bool) -> list[Path]:
     """Temporaries left by an interrupted write, and (for a complete set) modules the generator no longer makes."""
     if not directory.is_dir():
@@ -94,6 +109,30 @@ def _report_check(directory: Path, command: str, n_produced: int, changed: int, 
     return 0
 
 
+def _write_package_files(out: Path, args: argparse.Namespace) -> int:
+    """The files of ``--shipped`` outside the sets: generated/__init__.py (it names the shipped sets) and the
+    tensor tables generated/tensor_bases.py; returns 1 if ``--check`` found a difference, else 0."""
+    from crystal_fourier.derive._codegen import render_package
+    from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, render_tensor_module
+    from crystal_fourier.derive._writer import unified_diff, write_files
+
+    status = 0
+    edits = _hand_edit(out / TENSOR_MODULE, f"crystal-fourier generate --shipped --out {out}")
+    if edits and not args.force and not args.check:
+        raise CrystalFourierError(f"{out / TENSOR_MODULE} was edited by hand; it was not written. {edits[0]}")
+    for message in edits if args.check else ():
+        print(message, file=sys.stderr)
+        status = 1
+    package = {out / "__init__.py": render_package(), out / TENSOR_MODULE: render_tensor_module()}
+    for change in write_files(package, dry_run=args.check):
+        if args.check:
+            sys.stdout.write(unified_diff(change))
+            print(f"{change.path} differs from the generator's output; run `crystal-fourier generate "
+                  f"--shipped --out {out}`", file=sys.stderr)
+            status = 1
+    return status
+
+
 def run(args: argparse.Namespace) -> int:
     """Generate (or ``--check``) the requested directories, group by group; returns the exit status.
 
@@ -101,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     hand-edited files are looked for before anything is written.
     """
     from crystal_fourier._atomic import remove_stale_temporaries
-    from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory, render_package
+    from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory
     from crystal_fourier.derive._writer import unified_diff, write_files
 
     out = args.out
@@ -132,12 +171,6 @@ def run(args: argparse.Namespace) -> int:
             continue
         note = f"; {len(strays)} stray file(s) not written by the generator: {strays[0].name} ..." if strays else ""
         print(f"{directory}: {changed} written, {len(produced) - changed} unchanged{note}")
-    if args.shipped:  # the package marker of generated/ names the shipped sets
-        package = {out / "__init__.py": render_package()}
-        changes = write_files(package, dry_run=args.check)
-        if args.check and changes:
-            sys.stdout.write(unified_diff(changes[0]))
-            print(f"{out / '__init__.py'} differs from the generator's output; run `crystal-fourier generate "
-                  f"--shipped --out {out}`", file=sys.stderr)
-            status = 1
+    if args.shipped:
+        status = max(status, _write_package_files(out, args))
     return status

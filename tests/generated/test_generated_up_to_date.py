@@ -15,6 +15,8 @@ from crystal_fourier.cli import main
 from crystal_fourier.derive._codegen import (LEDGER, SHIPPED, check_ledger, directory_name, reference_render_sha256,
                                             render_package)
 from crystal_fourier.derive._stamps import read_stamp, verify_stamp
+from crystal_fourier.derive import _tensor_tables as tensor_tables
+from crystal_fourier.derive._tensor_tables import TENSOR_MODULE
 from crystal_fourier.errors import CrystalFourierError
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"
@@ -59,6 +61,21 @@ def test_header_of_one_module():
     index = (GENERATED / "ball_5" / "__init__.py").read_text().splitlines()
     assert index[1] == "# template=crystal_fourier/derive/templates/index.py.j2"
     assert index[2] == "# index shell=ball cutoff=5"
+
+
+def test_committed_tensor_tables_equal_generator_output(regenerated):
+    assert (GENERATED / TENSOR_MODULE).read_bytes() == (regenerated / TENSOR_MODULE).read_bytes(), (
+        "generated/tensor_bases.py is stale: run `crystal-fourier generate --shipped --out generated/`")
+    stamp = verify_stamp((GENERATED / TENSOR_MODULE).read_bytes().decode("utf-8"), TENSOR_MODULE)
+    assert stamp.fields == "tensors kinds=symmetric2,piezoelectric,elastic,axial2 hall_numbers=1-530"
+    assert stamp.version == GENERATOR_VERSION
+
+
+def test_tensor_tables_are_part_of_the_reference_render(monkeypatch):
+    # a change of the tensor tables alone must move the ledger's hash, and so ask for a version bump
+    before = reference_render_sha256()
+    monkeypatch.setattr(tensor_tables, "render_tensor_module", lambda version: "# changed\n")
+    assert reference_render_sha256() != before
 
 
 def test_package_marker_is_generated():
