@@ -37,6 +37,12 @@ def add_parser(subparsers) -> None:
                       help="most atoms in a conventional cell (default 32: the smallest orbit of Fd-3c has 32)")
     make.add_argument("--species", default="Al,Cu,Ag,Au,Ni,Pd,Pt", metavar="LIST",
                       help="comma-separated EMT elements to draw from (default Al,Cu,Ag,Au,Ni,Pd,Pt)")
+    make.add_argument("--target", choices=("eos", "elastic_tensor"), default="eos",
+                      help="eos (default): energy per atom and equation-of-state bulk modulus; elastic_tensor: "
+                           "also the 21 components elastic_c11..elastic_c66 of the EMT elastic tensor (GPa, Voigt "
+                           "order xx,yy,zz,yz,xz,xy, engineering shear, clamped ions, in the frame of the CIF, "
+                           "which holds the standardized cell) and its Hill moduli bulk_modulus_vrh, "
+                           "shear_modulus_vrh; every tensor is checked against the crystal's symmetry")
     make.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_allow_large_option(make)
     make.set_defaults(func=run_make)
@@ -57,6 +63,7 @@ def run_make(args) -> int:
     if not species:
         raise CrystalFourierError("--species must name at least one element")
     out = make_dataset(args.out, groups=groups, size=args.size, seed=args.seed, workers=args.workers,
-                       max_atoms=args.max_atoms, species=species, progress=not args.no_progress)
+                       max_atoms=args.max_atoms, species=species, progress=not args.no_progress,
+                       target=args.target)
     print(f"wrote {args.size} crystals of {len(groups)} group(s) to {out}")
     return 0

@@ -31,20 +31,42 @@ import numpy as np
 from crystal_fourier._progress import progress_bar
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier._processes import worker_pool
+from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
 from crystal_fourier.runtime.symmetry._random_crystals import EMT_SPECIES
 from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ["EMT_ELEMENTS", "LABEL_COLUMNS", "EMTLabels", "emt_labels", "labelled_random_row", "make_dataset",
+__all__ = ["EMT_ELEMENTS", "LABEL_COLUMNS", "ELASTIC_LABEL_COLUMNS", "DATASET_TARGETS", "label_columns",
+           "check_emt_elements", "emt_calculator", "EMTLabels", "emt_labels", "labelled_random_row", "make_dataset",
            "dataset_estimate"]
 
 EMT_ELEMENTS = EMT_SPECIES
 """Elements ASE's EMT potential is parametrized for (its H, C, N, O are for testing only)."""
 
 LABEL_COLUMNS = ("material_id", "cif", "spacegroup", "energy_per_atom", "bulk_modulus")
-"""Columns of the data set :func:`make_dataset` writes."""
+"""Columns of the data set :func:`make_dataset` writes (target ``"eos"``)."""
+
+DATASET_TARGETS = ("eos", "elastic_tensor")
+"""What :func:`make_dataset` labels: ``eos`` (energy per atom and EOS bulk modulus) or ``elastic_tensor``
+(those plus the 21 components of the EMT elastic tensor and its Voigt-Reuss-Hill moduli)."""
+
+ELASTIC_LABEL_COLUMNS = LABEL_COLUMNS + ELASTIC_COLUMNS + ("bulk_modulus_vrh", "shear_modulus_vrh")
+"""Columns of the data set of target ``elastic_tensor``: :data:`LABEL_COLUMNS`, the 21 stiffness components
+C_IJ (I <= J, GPa, Voigt order xx, yy, zz, yz, xz, xy, in the Cartesian frame of the row's CIF, which is the
+standardized cell's canonical frame: a along x, b in the xy plane) and the Hill bulk and shear moduli (GPa)."""
+
+
+def label_columns(target: str) -> tuple[str, ...]:
+    """The columns of a data set of ``target`` (one of :data:`DATASET_TARGETS`).
+
+    >>> len(label_columns("eos")), len(label_columns("elastic_tensor"))
+    (5, 28)
+    """
+    if target not in DATASET_TARGETS:
+        raise CrystalFourierError(f"unknown data-set target {target!r}: expected one of {', '.join(DATASET_TARGETS)}")
+    return LABEL_COLUMNS if target == "eos" else ELASTIC_LABEL_COLUMNS
 
 _COARSE_SCALES = np.linspace(0.80, 1.30, 6)    # linear factors of the first search
 _FIT_STRAIN = 0.02                               # +-2% linear = +-6% volume around the minimum
@@ -75,12 +97,20 @@ class EMTLabels:
     scale: float
 
 
-def _calculator():
+def emt_calculator():
+    """A new ASE EMT calculator; a missing ASE gives one clear error."""
     try:
         from ase.calculators.emt import EMT
     except ImportError:  # pragma: no cover - depends on the environment
         raise CrystalFourierError("EMT labels need ASE: pip install ase (or 'crystal-fourier[data]')") from None
     return EMT()
+
+
+def check_emt_elements(crystal: Crystal) -> None:
+    """Raise :class:`CrystalFourierError` naming the elements of ``crystal`` EMT has no parameters for."""
+    bad = sorted({ELEMENTS[z] for z in crystal.numbers.tolist()} - set(EMT_ELEMENTS))
+    if bad:
+        raise CrystalFourierError(f"EMT has no parameters for {', '.join(bad)}; it covers {', '.join(EMT_ELEMENTS)}")
 
 
 def emt_labels(crystal: Crystal, *, points: int = _FIT_POINTS, strain: float = _FIT_STRAIN) -> EMTLabels:
@@ -115,16 +145,14 @@ def emt_labels(crystal: Crystal, *, points: int = _FIT_POINTS, strain: float = _
     >>> round(labels.energy_per_atom, 3), round(labels.bulk_modulus), round(labels.volume_per_atom, 2)
     (-0.007, 134, 11.57)
     """
-    bad = sorted({ELEMENTS[z] for z in crystal.numbers.tolist()} - set(EMT_ELEMENTS))
-    if bad:
-        raise CrystalFourierError(f"EMT has no parameters for {', '.join(bad)}; it covers {', '.join(EMT_ELEMENTS)}")
+    check_emt_elements(crystal)
     if points < 5:
         raise CrystalFourierError(f"the equation-of-state fit needs at least 5 points, got {points}")
     from ase.eos import EquationOfState
     from ase.units import GPa
 
     atoms = crystal.to_ase()
-    atoms.calc = _calculator()
+    atoms.calc = emt_calculator()
     cell = np.array(atoms.cell[:])
 
     def energy(scale: float) -> float:
@@ -178,19 +206,23 @@ def labelled_random_row(task: tuple) -> dict:
     Parameters
     ----------
     task : tuple
-        ``(material_id, group, seed, index, species, max_atoms)``; the crystal is drawn
+        ``(material_id, group, seed, index, species, max_atoms)`` and optionally the target
+        (:data:`DATASET_TARGETS`, default ``"eos"``); the crystal is drawn
         from ``numpy.random.default_rng([seed, index, attempt])``, attempt 0 first and
         the next one when a fit fails, so the row does not depend on the worker.
 
     Returns
     -------
     dict
-        The columns of :data:`LABEL_COLUMNS`.
+        The columns of :func:`label_columns` of the target. For ``elastic_tensor`` the CIF holds the
+        standardized conventional cell (:func:`~crystal_fourier.runtime.standardize`) and the tensor is
+        in its Cartesian frame (clamped ions, :func:`crystal_fourier.runtime.data._elastic.elastic_tensor`).
     """
     from crystal_fourier.runtime.structure_io._cif import write_cif
     from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
 
-    material_id, group, seed, index, species, max_atoms = task
+    material_id, group, seed, index, species, max_atoms = task[:6]
+    target = task[6] if len(task) > 6 else "eos"
     failure = None
     for attempt in range(_ATTEMPTS):
         rng = np.random.default_rng([seed, index, attempt])
@@ -201,6 +233,8 @@ def labelled_random_row(task: tuple) -> dict:
             failure = error
             continue
         crystal = Crystal(made.crystal.lattice * labels.scale, made.crystal.positions, made.crystal.numbers)
+        if target == "elastic_tensor":
+            return _elastic_row(material_id, crystal, labels)
         return {"material_id": material_id, "cif": write_cif(crystal, name=material_id),
                 "spacegroup": made.number, "energy_per_atom": labels.energy_per_atom,
                 "bulk_modulus": labels.bulk_modulus}
@@ -208,14 +242,38 @@ def labelled_random_row(task: tuple) -> dict:
                               f"(last error: {failure})")
 
 
+def _elastic_row(material_id: str, crystal: Crystal, labels: EMTLabels) -> dict:
+    """The row of target ``elastic_tensor``: the standardized cell and the tensor in its frame."""
+    from crystal_fourier.runtime.data._elastic import elastic_tensor, vrh_moduli
+    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.symmetry._standardization import standardize
+
+    standardized = standardize(crystal)
+    tensor = elastic_tensor(standardized.crystal, standardized.hall_number)  # raises on a symmetry violation
+    try:
+        moduli = vrh_moduli(tensor.voigt)
+    except CrystalFourierError:
+        moduli = {"K_VRH": math.nan, "G_VRH": math.nan}
+    return {"material_id": material_id, "cif": write_cif(standardized.crystal, name=material_id),
+            "spacegroup": standardized.number, "energy_per_atom": labels.energy_per_atom,
+            "bulk_modulus": labels.bulk_modulus, **tensor.columns,
+            "bulk_modulus_vrh": moduli["K_VRH"], "shear_modulus_vrh": moduli["G_VRH"]}
+
+
 PARTIAL_STAMP = "# crystal-fourier dataset make "
 """First line of ``OUT.partial``, followed by the options that made it (JSON), so rows never mix runs."""
 
 
-def _partial_options(seed: int, groups, species, max_atoms: int) -> dict:
-    """The options a row depends on (the size only adds rows), as stamped into ``OUT.partial``."""
-    return {"groups": [int(g) for g in groups], "max_atoms": int(max_atoms), "seed": int(seed),
-            "species": [str(s) for s in species]}
+def _partial_options(seed: int, groups, species, max_atoms: int, target: str = "eos") -> dict:
+    """The options a row depends on (the size only adds rows), as stamped into ``OUT.partial``.
+
+    The target is stamped only when it is not ``eos``, so partial files of earlier versions still resume.
+    """
+    options = {"groups": [int(g) for g in groups], "max_atoms": int(max_atoms), "seed": int(seed),
+               "species": [str(s) for s in species]}
+    if target != "eos":
+        options["target"] = target
+    return options
 
 
 def _stamp_line(options: dict) -> str:
@@ -254,16 +312,17 @@ def _open_partial(path: Path):
     return fd
 
 
-def _row_is_complete(row: list) -> bool:
-    if len(row) != len(LABEL_COLUMNS) or not row[0] or not row[1].rstrip().endswith("1"):
+def _row_is_complete(row: list, columns: tuple = LABEL_COLUMNS) -> bool:
+    if len(row) != len(columns) or not row[0] or not row[1].rstrip().endswith("1"):
         return False
     try:
-        return 1 <= int(row[2]) <= 230 and all(math.isfinite(float(v)) for v in row[3:])
+        return 1 <= int(row[2]) <= 230 and all(not math.isinf(float(v)) for v in row[3:]) \
+            and all(math.isfinite(float(v)) for v in row[3:len(LABEL_COLUMNS) + len(ELASTIC_COLUMNS)])
     except ValueError:
         return False
 
 
-def _resume_partial(fd: int, path: Path, options: dict) -> dict[str, dict]:
+def _resume_partial(fd: int, path: Path, options: dict, columns: tuple = LABEL_COLUMNS) -> dict[str, dict]:
     """Rows already finished in ``OUT.partial`` (opened as ``fd``), after checking its stamp.
 
     A torn last row (an interrupted write: no line end, or missing fields) and
@@ -281,7 +340,7 @@ def _resume_partial(fd: int, path: Path, options: dict) -> dict[str, dict]:
     while chunk := os.read(fd, 1 << 20):
         data += chunk
     text = data.decode("utf-8", errors="replace")
-    header = ",".join(LABEL_COLUMNS) + "\n"
+    header = ",".join(columns) + "\n"
     if not text.strip():
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
@@ -313,9 +372,9 @@ def _resume_partial(fd: int, path: Path, options: dict) -> dict[str, dict]:
     reader = csv.reader(lines())
     try:
         for row in reader:
-            if not text[:consumed[0]].endswith("\n") or not _row_is_complete(row):
+            if not text[:consumed[0]].endswith("\n") or not _row_is_complete(row, columns):
                 break
-            done[row[0]] = dict(zip(LABEL_COLUMNS, row, strict=True))
+            done[row[0]] = dict(zip(columns, row, strict=True))
             good_end = consumed[0]
     except csv.Error:
         pass
@@ -341,7 +400,7 @@ def dataset_estimate(size: int, max_atoms: int = 32, workers: int = 1) -> tuple[
     return size * 0.4 / max(1, workers), size * (3 * row_bytes + 600)
 
 
-def make_dataset(
+def make_dataset(  # noqa: PLR0913 - keyword-only options of one command, each documented
     out: "str | os.PathLike",
     *,
     groups: Iterable[int],
@@ -351,6 +410,7 @@ def make_dataset(
     max_atoms: int = 32,
     species: Sequence[str] = EMT_SPECIES,
     progress: bool = True,
+    target: str = "eos",
 ) -> Path:
     """Make a labelled data set of random crystals and write it as a CDVAE CSV.
 
@@ -376,6 +436,10 @@ def make_dataset(
         EMT elements to draw from.
     progress : bool
         Show a progress bar on stderr.
+    target : str
+        ``"eos"`` (columns :data:`LABEL_COLUMNS`) or ``"elastic_tensor"`` (:data:`ELASTIC_LABEL_COLUMNS`:
+        also the EMT elastic tensor of the standardized cell, clamped ions, checked against the
+        crystal's symmetry; about 0.1 s more per crystal).
 
     Returns
     -------
@@ -389,6 +453,7 @@ def make_dataset(
         rows stay in ``OUT.partial`` for the next run).
     """
     out = Path(out)
+    columns = label_columns(target)
     if out.is_dir() or not out.name:
         raise CrystalFourierError(f"--out {str(out)!r} is a directory; name the CSV file to write")
     groups = [int(g) for g in groups]
@@ -401,33 +466,34 @@ def make_dataset(
     bad = sorted({str(s) for s in species} - set(EMT_ELEMENTS))
     if bad:
         raise CrystalFourierError(f"EMT has no parameters for {', '.join(bad)}; choose among {', '.join(EMT_ELEMENTS)}")
-    _calculator()  # fail now, not in a worker, when ASE is missing
+    emt_calculator()  # fail now, not in a worker, when ASE is missing
     tasks = [(f"cf{seed}-{i:06d}-sg{groups[i % len(groups)]}", groups[i % len(groups)], seed, i,
-              tuple(species), max_atoms) for i in range(size)]
+              tuple(species), max_atoms, target) for i in range(size)]
     partial = out.with_name(out.name + ".partial")
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = _open_partial(partial)
     try:
-        finished = _resume_partial(fd, partial, _partial_options(seed, groups, species, max_atoms))
+        finished = _resume_partial(fd, partial, _partial_options(seed, groups, species, max_atoms, target), columns)
         wanted = {t[0] for t in tasks}
         done = {key: row for key, row in finished.items() if key in wanted}
         pending = [t for t in tasks if t[0] not in done]
-        _make_rows(fd, pending, done, size, workers, progress, partial)
+        _make_rows(fd, pending, done, size, workers, progress, partial, columns)
         from crystal_fourier.runtime.data._datasets import write_cdvae_csv
 
-        write_cdvae_csv(out, [done[t[0]] for t in tasks], columns=LABEL_COLUMNS)
+        write_cdvae_csv(out, [done[t[0]] for t in tasks], columns=columns)
         partial.unlink()
     finally:
         os.close(fd)
     return out
 
 
-def _make_rows(fd: int, pending, done: dict, size: int, workers: int, progress: bool, partial: Path) -> None:
+def _make_rows(fd: int, pending, done: dict, size: int, workers: int, progress: bool, partial: Path,
+               columns: tuple = LABEL_COLUMNS) -> None:
     """Make the ``pending`` rows, appending each to ``OUT.partial`` (``fd``) as it is finished."""
     errors: list[str] = []
     bar = progress_bar(None, "dataset", progress, total=size, initial=len(done), unit="crystal", leave=True)
     with open(os.dup(fd), "a", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
 
         def record(row: dict) -> None:
             writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
