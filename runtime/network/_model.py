@@ -87,7 +87,7 @@ MAX_PARAMETERS = 200_000_000
 """Most transformer parameters (0.75 GiB of float32) a config may ask for."""
 
 
-ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None}
+ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None, "tensor_head": None}
 """Model options added after models were first saved, with the value an older config.json meant."""
 
 
@@ -151,6 +151,11 @@ class ModelConfig:
         Add to the head's output the masked mean of a per-atom MLP of the final tokens (an
         additive, per-atom energy-like readout beside the pooled one). A config.json without
         the key loads with False.
+    tensor_head : str or None
+        None (the default): one scalar per crystal. ``"symmetric"``: an elastic tensor per crystal, shape
+        (6, 6) Voigt, built from the crystal's allowed tensors so that it satisfies its symmetry exactly;
+        ``"free"``: the unconstrained 21-component baseline
+        (:mod:`crystal_fourier.runtime.network._tensor_head`). Both predict in the standardized frame.
     """
 
     kind: str = "cft"
@@ -172,6 +177,7 @@ class ModelConfig:
     n_rbf: int = 32
     atom_readout: bool = True
     frequency_damping: float | None = 1.5
+    tensor_head: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -201,6 +207,8 @@ class ModelConfig:
         if not 0.0 <= self.dropout < 1.0:  # NaN fails this too
             raise CrystalFourierError(f"dropout must lie in [0, 1), got {self.dropout!r}")
         self._check_neighbourhood_options()
+        if self.tensor_head not in (None, "symmetric", "free"):
+            raise CrystalFourierError(f"tensor_head must be null, 'symmetric' or 'free', got {self.tensor_head!r}")
 
     def _check_neighbourhood_options(self) -> None:
         """The checks of ``__post_init__`` on the neighbourhood, readout and frequency-damping fields."""
@@ -404,12 +412,13 @@ class CrystalTransformer(nn.Module):
                                              enable_nested_tensor=False)
         # The head also sees the crystal's context and density (mean pooling alone forgets the atom count).
         n_context = N_LATTICE_FEATURES + N_GROUP_DESCRIPTORS + 1
+        n_out = 1 if config.tensor_head is None else 21   # 21: a symmetric Voigt matrix (_tensor_head)
         self.head = nn.Sequential(nn.Linear(config.d_model + n_context, config.d_head), nn.SiLU(),
-                                  nn.Linear(config.d_head, 1))
+                                  nn.Linear(config.d_head, n_out))
         self.atom_head = None
         if config.atom_readout:
             self.atom_head = nn.Sequential(nn.Linear(config.d_model, config.d_head), nn.SiLU(),
-                                           nn.Linear(config.d_head, 1))
+                                           nn.Linear(config.d_head, n_out))
         self.register_buffer("descriptor_table",
                              torch.tensor(np.array(group_descriptor_table()), dtype=torch.float32), persistent=False)
 
@@ -449,14 +458,19 @@ class CrystalTransformer(nn.Module):
         return embedded, hidden
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        """One prediction per crystal of ``batch``, shape=(B,) (normalized target units)."""
+        """One prediction per crystal of ``batch`` (normalized target units): shape=(B,), or (B, 6, 6) Voigt
+        matrices in the standardized frame with a ``tensor_head``."""
         embedded, hidden = self._encode(batch)
-        out = self.head(embedded).squeeze(-1)
+        out = self.head(embedded)
         if self.atom_head is not None:
-            weights = batch.mask.to(hidden.dtype)
-            per_atom = self.atom_head(hidden).squeeze(-1)
+            weights = batch.mask.to(hidden.dtype)[..., None]
+            per_atom = self.atom_head(hidden)
             out = out + (per_atom * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-        return out
+        if self.config.tensor_head is None:
+            return out.squeeze(-1)
+        from crystal_fourier.runtime.network._tensor_head import tensor_output
+
+        return tensor_output(out, self.config.tensor_head, batch.hall_numbers, batch.lattice)
 
 
 def _scatter(encoded: torch.Tensor, mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
