@@ -104,9 +104,14 @@ def add_parser(subparsers) -> None:
                     "every structure is brought to the ITA standard setting. Saves config.json, weights.pt, "
                     "normalization.json and metrics.json under --out.")
     parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
-    parser.add_argument("--target", required=True, metavar="NAME", help="property column to learn")
+    parser.add_argument("--target", required=True, metavar="NAME",
+                        help="property column to learn, or elastic_tensor: the 21 columns elastic_c11..elastic_c66 "
+                             "of `dataset make --target elastic_tensor`, learnt as one tensor")
     parser.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     add_model_arguments(parser)
+    parser.add_argument("--tensor-head", choices=("symmetric", "free"), default="symmetric",
+                        help="with --target elastic_tensor: symmetric (default; the output lies in the crystal's "
+                             "allowed tensors exactly) or free (the unconstrained 21-component baseline)")
     parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
     parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
@@ -154,6 +159,8 @@ def run(args) -> int:
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
                          holdout_groups=holdout, symprec=args.symprec, device=args.device, progress=progress,
                          patience=args.patience)
+    if args.target == "elastic_tensor":
+        return _run_tensor(args, config)
     samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers)
     if args.compare_all_data:
         report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
@@ -170,4 +177,24 @@ def run(args) -> int:
         space = " (log10)" if args.log_target else ""
         print(f"{args.model} {args.target}{space}: test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} "
               f"on {test['n']} crystals; saved to {args.out}", file=sys.stdout)
+    return 0
+
+
+def _run_tensor(args, config) -> int:
+    """``train --target elastic_tensor``: the tensor head on the 21 elastic columns."""
+    from crystal_fourier.runtime.data._datasets import load_dataset
+    from crystal_fourier.runtime.learning._tensor_training import elastic_samples, fit_tensor
+
+    unsupported = [flag for flag, value in (("--compare-all-data", args.compare_all_data), ("--resume", args.resume),
+                                            ("--pretrained", args.pretrained), ("--log-target", args.log_target),
+                                            ("--patience", args.patience)) if value]
+    if unsupported:
+        raise CrystalFourierError(f"{unsupported[0]} is not supported with --target elastic_tensor")
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, tensor_head=args.tensor_head))
+    samples, tensors = elastic_samples(load_dataset(args.data, limit=args.limit), args.symprec)
+    result = fit_tensor(samples, tensors, config, args.out, overwrite=args.overwrite)
+    test = result.metrics["test"]
+    print(f"{args.model} elastic_tensor ({args.tensor_head} head): test component MAE {test['component_mae']:.4g} GPa, "
+          f"bulk {test['bulk_mae']:.4g}, shear {test['shear_mae']:.4g} GPa, symmetry violation "
+          f"{test['violation_max']:.3g} GPa at most, on {test['n']} crystals; saved to {args.out}")
     return 0

@@ -1,0 +1,134 @@
+"""The elastic-tensor head: exact symmetry, equivariance, training and saved models."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("ase")
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+from crystal_fourier.runtime.data._elastic import rotate_stiffness, symmetry_projector, symmetry_violation
+from crystal_fourier.runtime.data._labels import make_dataset
+from crystal_fourier.runtime.learning._batching import collate
+from crystal_fourier.runtime.learning._model_files import load_trained
+from crystal_fourier.runtime.learning._tensor_training import (
+    elastic_samples, fit_tensor, predict_elastic, predict_tensors, project_predictions, tensor_metrics)
+from crystal_fourier.runtime.learning._training import TrainConfig
+from crystal_fourier.runtime.network._model import ModelConfig, build_model
+from crystal_fourier.runtime.network._neighbourhood import lattice_from_features
+from crystal_fourier.runtime.structure_io._structures import Crystal
+
+SMALL = ModelConfig(d_model=16, n_heads=2, n_layers=1, d_ff=32, d_route=16, d_position=16, d_head=16, n_rbf=8)
+RELATIVE_FLOAT32 = 1e-6
+"""Relative symmetry violation allowed for float32 outputs (round-off of a few float32 operations)."""
+
+
+@pytest.fixture(scope="module")
+def elastic_set(tmp_path_factory):
+    path = tmp_path_factory.mktemp("elastic") / "set.csv"
+    make_dataset(path, groups=[1, 12, 166, 194, 225], size=15, max_atoms=8, progress=False, target="elastic_tensor")
+    return elastic_samples(load_cdvae_csv(path)), load_cdvae_csv(path)
+
+
+@pytest.fixture(scope="module")
+def trained(elastic_set, tmp_path_factory):
+    (samples, tensors), _ = elastic_set
+    out = tmp_path_factory.mktemp("model") / "m"
+    config = TrainConfig(target="elastic_tensor", model=dataclasses.replace(SMALL, tensor_head="symmetric"),
+                         epochs=2, batch_size=8, lr=3e-3, progress=False)
+    result = fit_tensor(samples, tensors, config, out)
+    return result, load_trained(out)
+
+
+def _rotation(seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+@pytest.mark.parametrize("head", ["symmetric", "free"])
+def test_symmetric_head_output_lies_in_the_allowed_tensors_and_free_head_does_not(elastic_set, head):
+    (samples, _), _ = elastic_set
+    torch.manual_seed(0)
+    model = build_model(dataclasses.replace(SMALL, tensor_head=head)).eval()
+    with torch.no_grad():
+        out = model(collate(samples, neighbours=SMALL.neighbour_spec)).double().numpy()
+    assert out.shape == (len(samples), 6, 6)
+    relative = np.array([symmetry_violation(c, symmetry_projector(s.hall_number, lattice_from_features(s.lattice)),
+                                            relative=True) for c, s in zip(out, samples, strict=True)])
+    non_triclinic = np.array([s.number > 2 for s in samples])
+    assert non_triclinic.sum() >= 10
+    if head == "symmetric":
+        assert relative.max() < RELATIVE_FLOAT32
+    else:
+        assert relative[non_triclinic].min() > 1e-2
+
+
+def test_projection_after_the_fact_makes_the_free_predictions_allowed(elastic_set):
+    (samples, tensors), _ = elastic_set
+    rng = np.random.default_rng(1)
+    noisy = tensors + rng.normal(scale=5.0, size=tensors.shape)
+    noisy = (noisy + np.swapaxes(noisy, 1, 2)) / 2
+    before = tensor_metrics(noisy, tensors, samples)
+    after = tensor_metrics(project_predictions(noisy, samples), tensors, samples)
+    assert before["violation_mean"] > 1.0
+    assert after["violation_max"] < 1e-9
+    assert after["component_mae"] < before["component_mae"]   # projection removes error outside the subspace
+    assert tensor_metrics(tensors, tensors, samples)["component_mae"] == 0.0
+
+
+def test_training_writes_a_model_that_loads_and_predicts_the_same(trained, elastic_set):
+    result, loaded = trained
+    (samples, tensors), _ = elastic_set
+    assert loaded.config.model.tensor_head == "symmetric"
+    assert loaded.normalizer.std == pytest.approx(result.scale)
+    np.testing.assert_allclose(predict_tensors(loaded.model, samples, loaded.normalizer.std),
+                               predict_tensors(result.model, samples, result.scale), rtol=0, atol=1e-9)
+    assert result.metrics["test"]["violation_max"] < RELATIVE_FLOAT32 * np.abs(tensors).max() * 10
+    assert np.isfinite(result.metrics["test"]["component_mae"])
+
+
+def test_predictions_rotate_with_the_input_frame(trained, elastic_set):
+    _, loaded = trained
+    _, records = elastic_set
+    crystals = [r.crystal for r in records[:6]]
+    q = _rotation(7)
+    turned = [Crystal(c.lattice @ q.T, c.positions, c.numbers) for c in crystals]
+    shifted = [Crystal(c.lattice, c.positions[::-1] + [0.13, 0.0, 0.0], c.numbers[::-1]) for c in crystals]
+    base = predict_elastic(loaded, crystals)
+    scale = np.abs(base).max()
+    np.testing.assert_allclose(predict_elastic(loaded, turned), rotate_stiffness(base, q), rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(predict_elastic(loaded, shifted)[[0, 1]], base[[0, 1]], rtol=0, atol=1e-5 * scale)
+    assert np.abs(rotate_stiffness(base, q) - base).max() > 1e-3 * scale   # the rotation is not trivial
+
+
+def test_tensor_training_refuses_a_scalar_model_and_old_configs_load_as_scalar(elastic_set):
+    (samples, tensors), _ = elastic_set
+    with pytest.raises(CrystalFourierError, match="tensor head"):
+        fit_tensor(samples, tensors, TrainConfig(target="elastic_tensor", model=SMALL, epochs=1, progress=False))
+    old = {k: v for k, v in SMALL.to_dict().items() if k != "tensor_head"}
+    assert ModelConfig.from_dict(old).tensor_head is None
+    with pytest.raises(CrystalFourierError, match="tensor_head"):
+        dataclasses.replace(SMALL, tensor_head="cubic")
+
+
+def test_cli_dataset_make_and_train_elastic_tensor(tmp_path, capsys):
+    from crystal_fourier.cli import main
+
+    data, out = tmp_path / "e.csv", tmp_path / "model"
+    assert main(["dataset", "make", "--groups", "225,194", "--size", "6", "--max-atoms", "6", "--out", str(data),
+                 "--target", "elastic_tensor", "--no-progress"]) == 0
+    assert main(["train", "--data", str(data), "--target", "elastic_tensor", "--out", str(out), "--epochs", "1",
+                 "--d-model", "16", "--heads", "2", "--layers", "1", "--d-route", "16", "--d-position", "16",
+                 "--radial-functions", "8", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "symmetric head" in printed
+    assert load_trained(out).config.model.tensor_head == "symmetric"
+    assert main(["train", "--data", str(data), "--target", "elastic_tensor", "--out", str(tmp_path / "m2"),
+                 "--epochs", "1", "--log-target"]) == 2
+    assert "--log-target is not supported" in capsys.readouterr().err
