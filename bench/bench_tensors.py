@@ -1,0 +1,138 @@
+"""Elastic tensors (issue 19): the CFT's symmetric tensor head against its baselines, over seeds.
+
+Makes (or reuses) an EMT elastic-tensor data set of random crystals with the package's own
+``dataset make --target elastic_tensor`` (one crystal per group in turn over the chosen groups),
+then for each seed trains and scores, on one split, the rows of
+:data:`crystal_fourier.runtime.learning._tensor_comparison.TENSOR_MODELS`: the CFT with the symmetric
+head, the same with the free 21-component head, its post-hoc projection, and the per-component
+ridge and gradient-boosted regressors. With ``--zero-shot`` the centrosymmetric groups are held out of
+training and validation and scored on the test crystals of those groups.
+
+Prints one table (mean +- standard deviation over the seeds) of test component MAE, VRH bulk and
+shear MAE (GPa) and the largest symmetry violation |C - P C| (GPa), and writes every number to --json.
+
+Usage (the small run of the README, a few minutes on two cores):
+    python bench/bench_tensors.py --size 460 --epochs 40 --seeds 0 1 2
+Full run: python bench/bench_tensors.py --size 2300 --epochs 100 --seeds 0 1 2 --d-model 128 --layers 3 --zero-shot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_data(path: Path, size: int, max_atoms: int, workers: int, groups) -> Path:
+    from crystal_fourier.runtime.data._labels import make_dataset
+
+    if path.is_file():
+        return path
+    start = time.perf_counter()
+    make_dataset(path, groups=groups, size=size, max_atoms=max_atoms, workers=workers, progress=False,
+                 target="elastic_tensor")
+    print(f"made {size} labelled crystals in {time.perf_counter() - start:.0f} s -> {path}", file=sys.stderr)
+    return path
+
+
+def summary(values) -> str:
+    values = np.asarray([v for v in values if v is not None], dtype=np.float64)
+    if not len(values):
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.3g}"
+    return f"{values.mean():.3g} +- {values.std(ddof=1):.2g}"
+
+
+def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs, table
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=460, help="crystals (default 460: 2 per group)")
+    parser.add_argument("--max-atoms", type=int, default=16, help="most atoms per conventional cell (default 16)")
+    parser.add_argument("--groups", default="all", help="'all' (the groups with an orbit of <= max-atoms) or a list")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--d-model", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--models", nargs="+", default=None, help="rows to run (default: all)")
+    parser.add_argument("--zero-shot", action="store_true", help="hold the centrosymmetric groups out")
+    parser.add_argument("--workers", type=int, default=2, help="processes for making the data set")
+    parser.add_argument("--data-dir", type=Path, default=Path("bench-output"))
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+    from crystal_fourier.runtime.learning._tensor_comparison import TENSOR_MODELS, compare_tensor_models
+    from crystal_fourier.runtime.learning._tensor_training import elastic_samples
+    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.learning._zero_shot import centrosymmetric_groups
+    from crystal_fourier.runtime.network._model import ModelConfig
+
+    if args.groups == "all":
+        from crystal_fourier.derive._space_groups import space_group
+
+        # the groups whose smallest orbit fits in max-atoms (general position of the conventional cell or less)
+        groups = [n for n in range(1, 231) if _smallest_orbit(space_group(n)) <= args.max_atoms]
+    else:
+        groups = [int(g) for g in args.groups.split(",")]
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    path = make_data(args.data_dir / f"elastic-{args.size}-{args.max_atoms}-{len(groups)}g.csv", args.size,
+                     args.max_atoms, args.workers, groups)
+    samples, tensors = elastic_samples(load_cdvae_csv(path))
+    holdout = centrosymmetric_groups() if args.zero_shot else ()
+    model = ModelConfig(d_model=args.d_model, n_heads=4, n_layers=args.layers, d_ff=2 * args.d_model,
+                        d_route=args.d_model, d_position=args.d_model, d_head=args.d_model)
+    models = tuple(args.models) if args.models else TENSOR_MODELS
+    runs = []
+    for seed in args.seeds:
+        config = TrainConfig(target="elastic_tensor", model=model, epochs=args.epochs, batch_size=args.batch_size,
+                             lr=args.lr, seed=seed, holdout_groups=tuple(holdout), progress=False)
+        start = time.perf_counter()
+        runs.append(compare_tensor_models(samples, tensors, config, models))
+        print(f"seed {seed}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
+    parts = ["test"] + (["heldout"] if holdout else [])
+    print(f"\n{len(samples)} crystals of {len(groups)} groups, seeds {args.seeds}, {args.epochs} epochs, "
+          f"d_model {args.d_model}, {args.layers} layers" + (", centrosymmetric groups held out" if holdout else ""))
+    for part in parts:
+        n = runs[0][models[0]][part]["n"]
+        print(f"\n{part} ({n} crystals): mean +- std over seeds, GPa")
+        print(f"{'model':<22} {'component MAE':>16} {'bulk (VRH) MAE':>16} {'shear (VRH) MAE':>16} "
+              f"{'max violation':>14}")
+        for name in models:
+            rows = [run[name][part] for run in runs]
+            print(f"{name:<22} {summary([r['component_mae'] for r in rows]):>16} "
+                  f"{summary([r['bulk_mae'] for r in rows]):>16} {summary([r['shear_mae'] for r in rows]):>16} "
+                  f"{max(r['violation_max'] for r in rows):>14.3g}")
+    if args.json:
+        args.json.write_text(json.dumps({"arguments": {k: str(v) for k, v in vars(args).items()},
+                                         "n_samples": len(samples), "groups": groups, "runs": runs},
+                                        indent=1, default=float))
+    return 0
+
+
+def _smallest_orbit(group) -> int:
+    """Atoms in the smallest orbit of the conventional cell (the centring times the smallest site)."""
+    from crystal_fourier.runtime.symmetry._random_crystals import _operations_with_fixed_points, fixed_points, orbit
+
+    best = len(group.operations)
+    for operations in _operations_with_fixed_points(group.hall_number)[:64]:
+        points = fixed_points([operations])
+        if points is not None:
+            best = min(best, len(orbit(group, points[0])))
+    return best
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sys.exit(main())
