@@ -40,7 +40,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.proofs._certificates import certificate_json
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from crystal_fourier.derive import SpaceGroup, TensorBasis
 
@@ -57,7 +57,7 @@ _INDEX_SYMMETRIES = {
 }
 
 
-def power_traces(rotation) -> tuple[int, int, int, int]:
+def power_traces(rotation: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
     """(tr R, tr R^2, tr R^3, tr R^4) of an integer 3x3 matrix, exactly.
 
     >>> power_traces(((0, -1, 0), (1, 0, 0), (0, 0, 1)))   # 4-fold about z
@@ -71,7 +71,7 @@ def power_traces(rotation) -> tuple[int, int, int, int]:
     return tuple(traces)
 
 
-def tensor_character(kind: str, rotation) -> int:
+def tensor_character(kind: str, rotation: Sequence[Sequence[int]]) -> int:
     """The character of ``rotation`` on the tensors of ``kind``, from its power traces alone.
 
     Raises
