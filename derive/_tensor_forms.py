@@ -104,7 +104,7 @@ class VoigtForm:
     hall_number : int
     names : tuple of str
         The independent components (plain names such as ``'C11'``), in Voigt order.
-    matrix : sympy.Matrix
+    matrix : sympy.ImmutableMatrix
         6x6 (elastic), 3x6 (piezoelectric) or 3x3 (rank 2) in the symbols of ``names``.
     relations : tuple of (str, sympy.Expr)
         Every nonzero component that is not independent, with its value (``('C66', (C11 - C12)/2)``).
@@ -115,7 +115,7 @@ class VoigtForm:
     kind: str
     hall_number: int
     names: tuple[str, ...]
-    matrix: sp.Matrix
+    matrix: sp.ImmutableMatrix
     relations: tuple[tuple[str, sp.Expr], ...]
     zeros: tuple[str, ...]
 
@@ -189,5 +189,6 @@ def voigt_form(group: object = None, kind: str = "elastic", *, hall_number: int 
         matrix = sp.Matrix(3, 6, lambda i, big_j: value_of[(i + 1, big_j + 1)])
     else:
         matrix = sp.Matrix(6, 6, lambda big_i, big_j: value_of[(min(big_i, big_j) + 1, max(big_i, big_j) + 1)])
-    return VoigtForm(kind=kind, hall_number=basis.hall_number, names=names, matrix=matrix, relations=relations,
-                     zeros=zeros)
+    # immutable: the form is cached and shared between callers
+    return VoigtForm(kind=kind, hall_number=basis.hall_number, names=names, matrix=sp.ImmutableMatrix(matrix),
+                     relations=relations, zeros=zeros)

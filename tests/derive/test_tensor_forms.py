@@ -155,3 +155,10 @@ def test_document_names_the_rhombohedral_frame():
 def test_unknown_format_is_an_error():
     with pytest.raises(CrystalFourierError, match="unknown format 'xml'"):
         render_tensor(225, "elastic", "xml")
+
+
+def test_cached_form_cannot_be_changed_by_a_caller():
+    form = voigt_form(225, "elastic")
+    with pytest.raises(TypeError):
+        form.matrix[0, 0] = 0
+    assert voigt_form(225, "elastic").matrix[0, 0] == form.symbols[0]
