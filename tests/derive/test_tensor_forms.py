@@ -89,31 +89,52 @@ def test_exact_cartesian_basis_equals_the_float_one(hall_number, kind):
     np.testing.assert_allclose(floats, basis.cartesian(lattice), rtol=0, atol=1e-14)
 
 
-@pytest.mark.parametrize("hall_number", [2, 6, 9, 349, 434, 458, 460, 484, 500], ids=lambda h: f"hall{h}")
-@pytest.mark.parametrize("kind", ["elastic", "piezoelectric"])
-def test_every_voigt_matrix_is_invariant_under_the_cartesian_rotations(hall_number, kind):
-    """Random values of the named components give a tensor each Cartesian rotation keeps."""
+def _check_voigt_form(hall_number: int, kind: str) -> None:
+    """Random values of the named components give a tensor that every Cartesian rotation keeps,
+    and there are exactly as many names as basis tensors."""
     form = voigt_form(hall_number=hall_number, kind=kind)
+    assert len(form.names) == tensor_basis(hall_number=hall_number, kind=kind).dimension
     values = dict(zip(form.symbols, np.random.default_rng(hall_number).normal(size=len(form.names)), strict=True))
     voigt = np.array(form.matrix.subs(values).evalf(), dtype=float)
     pairs = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
     index = {pair: big for big, pair in enumerate(pairs)} | {pair[::-1]: big for big, pair in enumerate(pairs)}
-    rank = 4 if kind == "elastic" else 3
+    rank = tensor_basis(1, kind).rank
     tensor = np.zeros((3,) * rank)
     for full in np.ndindex(*(3,) * rank):
         if kind == "elastic":
             tensor[full] = voigt[index[full[:2]], index[full[2:]]]
-        else:
+        elif kind == "piezoelectric":
             tensor[full] = voigt[full[0], index[full[1:]]]
+        else:
+            tensor[full] = voigt[full]
     lattice = np.array(standard_lattice(hall_number=hall_number).evalf(), dtype=float)
     for rotation in space_group(hall_number=hall_number).rotations:
         q = lattice.T @ np.array(rotation, dtype=float) @ np.linalg.inv(lattice.T)
+        sign = np.linalg.det(q) if kind == "axial2" else 1.0
         moved = tensor
         for axis in range(rank):
             moved = np.moveaxis(np.tensordot(q, moved, axes=([1], [axis])), 0, axis)
-        np.testing.assert_allclose(moved, tensor, rtol=0, atol=1e-12)
-    # and the named components are exactly as many as the basis has tensors
-    assert len(form.names) == tensor_basis(hall_number=hall_number, kind=kind).dimension
+        np.testing.assert_allclose(sign * moved, tensor, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("hall_number", [2, 6, 9, 349, 434, 458, 460, 484, 500], ids=lambda h: f"hall{h}")
+@pytest.mark.parametrize("kind", ["elastic", "piezoelectric", "axial2"])
+def test_every_voigt_matrix_is_invariant_under_the_cartesian_rotations(hall_number, kind):
+    _check_voigt_form(hall_number, kind)
+
+
+def _first_halls() -> list[int]:
+    from crystal_fourier.derive._tensor_tables import tensor_table_record
+
+    return [group["first_hall"] for group in tensor_table_record()["point_groups"]]
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("hall_number", _first_halls(), ids=lambda h: f"hall{h}")
+@pytest.mark.parametrize("kind", TENSOR_KINDS)
+def test_voigt_form_of_every_point_group_in_its_setting(hall_number, kind):
+    """All 50 point groups in their settings: every one of the 530 settings shares one of these bases."""
+    _check_voigt_form(hall_number, kind)
 
 
 def test_forbidden_property_has_an_all_zero_matrix():
@@ -162,3 +183,4 @@ def test_cached_form_cannot_be_changed_by_a_caller():
     with pytest.raises(TypeError):
         form.matrix[0, 0] = 0
     assert voigt_form(225, "elastic").matrix[0, 0] == form.symbols[0]
+
