@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from crystal_fourier.derive._space_groups import space_group
@@ -81,16 +82,15 @@ def exact_cartesian_basis(basis: TensorBasis, lattice: sp.Matrix | None = None) 
     [[3/4, 0, 0], [0, 3/4, 0], [0, 0, 0]]
     """
     matrix = standard_lattice(hall_number=basis.hall_number) if lattice is None else sp.Matrix(lattice)
+    if matrix == sp.eye(3):  # the unit-cube frame: Cartesian components are the crystal ones
+        return tuple(sp.Array(sp.sympify(tensor)) for tensor in basis.tensors)
+    exact_lattice = np.array(matrix.tolist(), dtype=object)
     result = []
     for tensor in basis.tensors:
-        array = sp.Array(sp.sympify(tensor))
-        for axis in range(basis.rank):
-            # contract index `axis` with L: T'[.., a, ..] = sum_i T[.., i, ..] L[i, a]
-            moved = sp.tensorcontraction(sp.tensorproduct(array, sp.Array(matrix)), (axis, basis.rank))
-            order = list(range(basis.rank - 1))
-            order.insert(axis, basis.rank - 1)
-            array = sp.permutedims(moved, order)
-        result.append(array.applyfunc(sp.radsimp))
+        array = np.array(sp.sympify(tensor), dtype=object)
+        for axis in range(basis.rank):  # T'[.., a, ..] = sum_i T[.., i, ..] L[i, a], exact SymPy entries
+            array = np.moveaxis(np.tensordot(array, exact_lattice, axes=([axis], [0])), -1, axis)
+        result.append(sp.Array(np.vectorize(sp.radsimp, otypes=[object])(array).tolist()))
     return tuple(result)
 
 
