@@ -30,6 +30,7 @@ COMMANDS = (
     "plot",
     "report",
     "faithful",
+    "tensor",
     "verify",
     "generate",
     "train",

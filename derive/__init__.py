@@ -27,7 +27,7 @@ from crystal_fourier.derive._tensors import (
     voigt_matrix,
 )
 
-# Heavier parts (SymPy expressions, the jinja2 code generator, exports) load on first use, so
+# Heavier parts (SymPy expressions and tensor closed forms, the jinja2 code generator, exports) load on first use, so
 # ``from crystal_fourier.derive import basis`` stays light.
 _LAZY = {
     "closed_form": "_symbolic_forms", "closed_forms": "_symbolic_forms", "latex": "_symbolic_forms",
@@ -36,6 +36,11 @@ _LAZY = {
     "faithful_cutoff": "_faithful", "MAX_FAITHFUL_CUTOFF": "_faithful",
     "FORMATS": "_export", "to_text": "_export", "to_latex": "_export", "to_json": "_export",
     "SHIPPED": "_codegen", "render_group_module": "_codegen", "render_directory": "_codegen",
+    "VoigtForm": "_tensor_forms", "voigt_form": "_tensor_forms", "exact_cartesian_basis": "_tensor_forms",
+    "standard_lattice": "_tensor_forms", "component_name": "_tensor_forms",
+    "TENSOR_FORMATS": "_tensor_export", "tensor_document": "_tensor_export", "tensor_to_text": "_tensor_export",
+    "tensor_to_latex": "_tensor_export", "tensor_to_json": "_tensor_export", "render_tensor": "_tensor_export",
+    "render_tensor_module": "_tensor_tables",
 }
 
 __all__ = [

@@ -16,9 +16,35 @@ def add_parser(subparsers) -> None:
     add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--sympy", action="store_true",
                         help="also prove f(g x) - f(x) = 0 with SymPy for every function and operation (slow)")
+    parser.add_argument("--tensors", action="store_true",
+                        help="also certify each group's tensor bases (symmetric2, piezoelectric, elastic, axial2): "
+                             "exact invariance, index symmetry, independence, dimension = character formula")
     parser.add_argument("--out", type=Path, default=None, help="write one certificate JSON per group here")
     parser.add_argument("--quiet", action="store_true", help="print only failures and the final line")
     parser.set_defaults(func=run)
+
+
+def _verify_tensors(groups: list[int], args) -> int:
+    """Certify the tensor bases of the groups' standard settings; print a table; 1 if any check failed."""
+    from crystal_fourier.derive import TENSOR_KINDS, standard_hall_number
+    from crystal_fourier.proofs import verify_tensors
+
+    results = verify_tensors([standard_hall_number(n) for n in groups], out=args.out)
+    if not args.quiet:
+        print(f"{'sg':>3}  {'symbol':<12} {'hall':>4}  " + " ".join(f"{kind:>13}" for kind in TENSOR_KINDS)
+              + "  status")
+    for r in results:
+        if not args.quiet or not r.ok:
+            print(f"{r.sg:>3}  {r.symbol:<12} {r.hall_number:>4}  " + " ".join(f"{d:>13}" for d in r.dimensions)
+                  + ("  ok" if r.ok else "  FAILED: " + ", ".join(r.failed)))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        names = "; ".join(f"sg {r.sg} ({r.symbol}): {', '.join(r.failed)}" for r in failed)
+        print(f"verify: tensor bases of {len(failed)} of {len(results)} groups FAILED: {names}", file=sys.stderr)
+        return 1
+    print(f"verify: tensor bases of all {len(results)} groups certified (invariance, index symmetry, "
+          "independence, dimension = character formula)")
+    return 0
 
 
 def run(args) -> int:
@@ -39,6 +65,7 @@ def run(args) -> int:
                   f"{r.character_formula:>5} {r.n_absent_frequencies:>6} {r.terms_checked:>8}  {status}")
     failed = [r for r in results if not r.ok]
     checks = "invariance, absences, completeness, independence" + (", sympy" if args.sympy else "")
+    tensor_status = _verify_tensors(groups, args) if args.tensors else 0
     if failed:
         names = "; ".join(f"sg {r.sg} ({r.symbol}): {', '.join(r.failed)}" for r in failed)
         print(f"verify: {len(failed)} of {len(results)} groups FAILED at {args.shell} {args.cutoff}: {names}",
@@ -46,4 +73,4 @@ def run(args) -> int:
         return 1
     print(f"verify: all {len(results)} groups passed ({checks}) at {args.shell} cutoff {args.cutoff}"
           + (f"; certificates in {args.out}" if args.out else ""))
-    return 0
+    return tensor_status

@@ -9,6 +9,7 @@ import pytest
 
 from crystal_fourier.derive import TENSOR_KINDS, tensor_basis
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.testing import FLOAT_TOLERANCE
 from crystal_fourier.runtime import cartesian_tensor_basis, crystal_tensor_basis
 
 # Every crystal system, every centring, both rhombohedral settings, monoclinic unique axes b and c,
@@ -87,3 +88,22 @@ def test_bad_input_is_one_error(hall_number, kind, message):
 def test_bad_lattice_is_one_error():
     with pytest.raises(CrystalFourierError, match="3x3"):
         cartesian_tensor_basis(1, np.full((3, 3), np.nan), "elastic")
+
+
+@pytest.mark.parametrize("number", [2, 14, 62, 139, 148, 166, 186, 194, 227])
+def test_standardized_frame_carries_symmetric_tensors(number):
+    """In the frame of runtime.standardize, the Cartesian basis is kept by the crystal's Cartesian rotations."""
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.runtime import random_crystal, standardize
+
+    standardized = standardize(random_crystal(number, seed=number, max_atoms=12).crystal)
+    lattice = standardized.lattice
+    basis = cartesian_tensor_basis(standardized.hall_number, lattice, "elastic")
+    scale = np.abs(basis).max()
+    for rotation in space_group(hall_number=standardized.hall_number).rotations:
+        q = lattice.T @ np.array(rotation, dtype=float) @ np.linalg.inv(lattice.T)
+        moved = basis
+        for axis in range(1, 5):
+            moved = np.moveaxis(np.tensordot(moved, q, axes=([axis], [1])), -1, axis)
+        # spglib symmetrizes the standardized cell, so only round-off remains (measured <= 3e-16)
+        np.testing.assert_allclose(moved / scale, basis / scale, rtol=0, atol=FLOAT_TOLERANCE[np.dtype(np.float64)])
