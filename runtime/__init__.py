@@ -37,6 +37,9 @@ _EXPORTS = {
     "feature_matrix": "network._classical", "CLASSICAL_KINDS": "network._classical",
     "detect_group": "symmetry._standardization", "split_indices": "learning._training",
     "TrainResult": "learning._training", "TrainedModel": "learning._model_files",
+    "elastic_tensor": "data._elastic", "vrh_moduli": "data._elastic", "elastic_samples": "learning._tensor_training",
+    "fit_tensor": "learning._tensor_training", "predict_elastic": "learning._tensor_training",
+    "compare_tensor_models": "learning._tensor_comparison",
     "cartesian_tensor_basis": "symmetry._tensor_bases", "crystal_tensor_basis": "symmetry._tensor_bases",
 }
 

@@ -132,3 +132,25 @@ def test_cli_dataset_make_and_train_elastic_tensor(tmp_path, capsys):
     assert main(["train", "--data", str(data), "--target", "elastic_tensor", "--out", str(tmp_path / "m2"),
                  "--epochs", "1", "--log-target"]) == 2
     assert "--log-target is not supported" in capsys.readouterr().err
+
+
+def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(elastic_set):
+    from crystal_fourier.runtime.learning._tensor_comparison import compare_tensor_models
+    from crystal_fourier.runtime.learning._training import training_split
+
+    (samples, tensors), _ = elastic_set
+    config = TrainConfig(target="elastic_tensor", model=SMALL, epochs=1, batch_size=8, progress=False,
+                         split=(0.6, 0.1, 0.3), holdout_groups=(225,))
+    test = training_split(samples, config)["test"]
+    heldout = [i for i in test if samples[i].number == 225]
+    assert 0 < len(heldout) < len(test)
+    models = ["cft-symmetric", "cft-free", "cft-free+projection", "ridge+distance"]
+    results = compare_tensor_models(samples, tensors, config, models)
+    assert list(results) == models
+    assert {r["test"]["n"] for r in results.values()} == {len(test)}
+    assert {r["heldout"]["n"] for r in results.values()} == {len(heldout)}
+    assert results["cft-free+projection"]["test"]["violation_max"] < 1e-9
+    assert results["cft-free"]["test"]["violation_max"] > 1e-3
+    assert results["cft-symmetric"]["test"]["violation_max"] < RELATIVE_FLOAT32 * np.abs(tensors).max() * 10
+    with pytest.raises(CrystalFourierError, match="unknown tensor models"):
+        compare_tensor_models(samples, tensors, config, ["cft-cubic"])
