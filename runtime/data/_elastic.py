@@ -38,6 +38,7 @@ __all__ = [
     "voigt_to_cartesian",
     "cartesian_to_voigt",
     "rotate_stiffness",
+    "voigt_moduli",
     "vrh_moduli",
     "symmetry_projector",
     "project_stiffness",
@@ -117,6 +118,18 @@ def rotate_stiffness(voigt, rotation) -> np.ndarray:
     return cartesian_to_voigt(np.einsum("ia,jb,kc,ld,...abcd->...ijkl", q, q, q, q, full))
 
 
+def voigt_moduli(voigt) -> tuple[float, float]:
+    """The Voigt bounds (K_V, G_V) of a stiffness, GPa: linear in C, defined for every tensor.
+
+    >>> voigt_moduli(np.diag([3.0, 3, 3, 1, 1, 1]))
+    (1.0, 1.2)
+    """
+    c = np.asarray(voigt, dtype=np.float64)
+    k_v = (c[0, 0] + c[1, 1] + c[2, 2] + 2 * (c[0, 1] + c[0, 2] + c[1, 2])) / 9
+    g_v = (c[0, 0] + c[1, 1] + c[2, 2] - c[0, 1] - c[0, 2] - c[1, 2] + 3 * (c[3, 3] + c[4, 4] + c[5, 5])) / 15
+    return float(k_v), float(g_v)
+
+
 def vrh_moduli(voigt) -> dict[str, float]:
     """Voigt, Reuss and Hill bulk (K) and shear (G) moduli of a stiffness (GPa in, GPa out).
 
@@ -142,8 +155,7 @@ def vrh_moduli(voigt) -> dict[str, float]:
         s = np.linalg.inv(c)
     except np.linalg.LinAlgError:
         raise CrystalFourierError("the stiffness matrix is singular: no Reuss moduli") from None
-    k_v = (c[0, 0] + c[1, 1] + c[2, 2] + 2 * (c[0, 1] + c[0, 2] + c[1, 2])) / 9
-    g_v = (c[0, 0] + c[1, 1] + c[2, 2] - c[0, 1] - c[0, 2] - c[1, 2] + 3 * (c[3, 3] + c[4, 4] + c[5, 5])) / 15
+    k_v, g_v = voigt_moduli(c)
     k_r = 1.0 / (s[0, 0] + s[1, 1] + s[2, 2] + 2 * (s[0, 1] + s[0, 2] + s[1, 2]))
     g_r = 15.0 / (4 * (s[0, 0] + s[1, 1] + s[2, 2]) - 4 * (s[0, 1] + s[0, 2] + s[1, 2])
                   + 3 * (s[3, 3] + s[4, 4] + s[5, 5]))

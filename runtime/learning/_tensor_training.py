@@ -140,7 +140,9 @@ def tensor_metrics(predictions: np.ndarray, targets: np.ndarray, samples) -> dic
     dict
         ``n``, ``component_mae`` (mean |error| over the 21 independent components of every crystal),
         ``bulk_mae`` and ``shear_mae`` (Hill moduli; crystals with a singular tensor left out, counted in
-        ``moduli_n``), ``violation_mean`` and ``violation_max`` (|C - P C|, Frobenius, GPa).
+        ``moduli_n``), ``bulk_voigt_mae`` and ``shear_voigt_mae`` (Voigt moduli, linear in C, so defined and
+        stable for every tensor: the Reuss bound of a tensor with a negative eigenvalue is meaningless),
+        ``violation_mean`` and ``violation_max`` (|C - P C|, Frobenius, GPa).
 
     Examples
     --------
@@ -151,17 +153,21 @@ def tensor_metrics(predictions: np.ndarray, targets: np.ndarray, samples) -> dic
     >>> round(m["component_mae"], 4), round(m["violation_max"], 4)
     (0.0476, 0.8165)
     """
-    from crystal_fourier.runtime.data._elastic import symmetry_violation, vrh_moduli
+    from crystal_fourier.runtime.data._elastic import symmetry_violation, voigt_moduli, vrh_moduli
 
     predictions = np.asarray(predictions, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)
     if len(predictions) == 0:
         return {"n": 0, "component_mae": math.nan, "bulk_mae": math.nan, "shear_mae": math.nan, "moduli_n": 0,
-                "violation_mean": math.nan, "violation_max": math.nan}
+                "bulk_voigt_mae": math.nan, "shear_voigt_mae": math.nan, "violation_mean": math.nan,
+                "violation_max": math.nan}
     upper = np.triu_indices(6)
     errors = np.abs(predictions[:, upper[0], upper[1]] - targets[:, upper[0], upper[1]])
-    bulk, shear = [], []
+    bulk, shear, bulk_voigt, shear_voigt = [], [], [], []
     for predicted, true in zip(predictions, targets, strict=True):
+        (k_p, g_p), (k_t, g_t) = voigt_moduli(predicted), voigt_moduli(true)
+        bulk_voigt.append(abs(k_p - k_t))
+        shear_voigt.append(abs(g_p - g_t))
         try:
             p, t = vrh_moduli(predicted), vrh_moduli(true)
         except CrystalFourierError:
@@ -173,6 +179,7 @@ def tensor_metrics(predictions: np.ndarray, targets: np.ndarray, samples) -> dic
     return {"n": len(predictions), "component_mae": float(errors.mean()),
             "bulk_mae": float(np.mean(bulk)) if bulk else math.nan,
             "shear_mae": float(np.mean(shear)) if shear else math.nan, "moduli_n": len(bulk),
+            "bulk_voigt_mae": float(np.mean(bulk_voigt)), "shear_voigt_mae": float(np.mean(shear_voigt)),
             "violation_mean": float(violations.mean()), "violation_max": float(violations.max())}
 
 
