@@ -67,6 +67,8 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     parser.add_argument("--workers", type=int, default=2, help="processes for making the data set")
     parser.add_argument("--data-dir", type=Path, default=Path("bench-output"))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--markdown", type=Path, default=None, help="also write the tables as markdown here "
+                                                                     "(docs/results-tensors.md for the README's run)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -104,10 +106,21 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
         print(f"seed {seed}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
     parts = ["test"] + (["heldout"] if holdout else [])
-    print(f"\n{len(samples)} crystals of {len(groups)} groups, seeds {args.seeds}, {args.epochs} epochs, "
-          f"d_model {args.d_model}, {args.layers} layers" + (", centrosymmetric groups held out" if holdout else ""))
+    title = (f"{len(samples)} crystals of {len(groups)} groups, seeds {args.seeds}, {args.epochs} epochs, "
+             f"d_model {args.d_model}, {args.layers} layers" + (", centrosymmetric groups held out" if holdout else ""))
+    print("\n" + title)
+    markdown = [f"### {title}", "", "Command: `python bench/bench_tensors.py " + " ".join(sys.argv[1:] if argv is None
+                                                                                       else argv) + "`", ""]
     for part in parts:
         n = runs[0][models[0]][part]["n"]
+        markdown += ["", f"{part} ({n} crystals), mean +- std over seeds, GPa:", "",
+                     "| model | component MAE | K_V MAE | G_V MAE | K_VRH MAE | G_VRH MAE | max violation |",
+                     "|---|---|---|---|---|---|---|"]
+        for name in models:
+            rows = [run[name][part] for run in runs]
+            markdown.append(f"| {name} | " + " | ".join(summary([r[c] for r in rows]) for c in (
+                "component_mae", "bulk_voigt_mae", "shear_voigt_mae", "bulk_mae", "shear_mae"))
+                + f" | {max(r['violation_max'] for r in rows):.3g} |")
         print(f"\n{part} ({n} crystals): mean +- std over seeds, GPa")
         columns = ("component_mae", "bulk_voigt_mae", "shear_voigt_mae", "bulk_mae", "shear_mae")
         print(f"{'model':<20} {'component MAE':>14} {'K_V MAE':>13} {'G_V MAE':>13} {'K_VRH MAE':>13} "
@@ -116,6 +129,9 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
             rows = [run[name][part] for run in runs]
             cells = " ".join(f"{summary([r[c] for r in rows]):>{14 if c == 'component_mae' else 13}}" for c in columns)
             print(f"{name:<20} {cells} {max(r['violation_max'] for r in rows):>13.3g}")
+    if args.markdown:
+        previous = args.markdown.read_text() if args.markdown.is_file() else "# Elastic tensors (issue 19)\n"
+        args.markdown.write_text(previous.rstrip("\n") + "\n\n" + "\n".join(markdown) + "\n")
     if args.json:
         args.json.write_text(json.dumps({"arguments": {k: str(v) for k, v in vars(args).items()},
                                          "n_samples": len(samples), "groups": groups, "runs": runs},
