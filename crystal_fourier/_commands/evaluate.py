@@ -62,6 +62,9 @@ def run(args) -> int:
     from crystal_fourier._atomic import atomic_write_text, json_safe, json_text
 
     trained = load_trained(args.model, device=args.device)
+    if trained.config.model.tensor_head is not None:
+        raise CrystalFourierError(f"{args.model} predicts elastic tensors; `evaluate` scores scalar models (the "
+                                  "tensor metrics are in its metrics.json and in bench/bench_tensors.py)")
     target = args.target or trained.config.target
     if target != trained.config.target:
         raise CrystalFourierError(f"{args.model} predicts {trained.config.target!r}; scoring it against {target!r} "

@@ -21,8 +21,10 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="predict a property for CIF/POSCAR files with a saved model (CSV on stdout)",
         description="Prints `file,prediction,error` for each structure file, in input order and in the target's "
-                    "units. A file that cannot be read or standardized gets an empty prediction and the reason in "
-                    "the error column; the others are still predicted, and the exit status is then 1.")
+                    "units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error`, GPa, Voigt, in the "
+                    "Cartesian frame of each file). A file that cannot be read or standardized gets an empty "
+                    "prediction and the reason in the error column; the others are still predicted, and the exit "
+                    "status is then 1.")
     parser.add_argument("--model", required=True, metavar="DIR", help="model directory from `crystal-fourier train`")
     parser.add_argument("files", nargs="+", metavar="FILE", help="structure files (CIF, POSCAR, extxyz, JSON)")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
@@ -56,6 +58,8 @@ def run(args) -> int:
         check_device(args.device)
     trained = load_trained(args.model, device=args.device)
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
+    if trained.config.model.tensor_head is not None:
+        return _run_tensor(args, trained, species, symprec)
     samples, errors = {}, {}
     for index, path in enumerate(args.files):
         try:
@@ -84,6 +88,37 @@ def run(args) -> int:
     sys.stdout.flush()
     if errors:
         print(f"crystal-fourier predict: {len(errors)} of {len(args.files)} file(s) failed (empty prediction, "
+              "reason in the error column)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_tensor(args, trained, species, symprec: float) -> int:
+    """``predict`` with an elastic-tensor model: the 21 components in each file's own Cartesian frame."""
+    import dataclasses
+
+    import numpy as np
+
+    from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
+    from crystal_fourier.runtime.learning._tensor_training import predict_elastic
+    from crystal_fourier.runtime.structure_io._structures import read_structure
+
+    trained = dataclasses.replace(trained, config=dataclasses.replace(trained.config, symprec=symprec))
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["file", *ELASTIC_COLUMNS, "error"])
+    upper = np.triu_indices(6)
+    failed = 0
+    for path in args.files:
+        try:
+            tensor = predict_elastic(trained, [read_structure(path, species=species)])[0]
+        except (CrystalFourierError, OSError, ValueError) as error:
+            failed += 1
+            writer.writerow([path, *[""] * len(ELASTIC_COLUMNS), _located(path, error)])
+            continue
+        writer.writerow([path, *(f"{value:.8g}" for value in tensor[upper]), ""])
+    sys.stdout.flush()
+    if failed:
+        print(f"crystal-fourier predict: {failed} of {len(args.files)} file(s) failed (empty prediction, "
               "reason in the error column)", file=sys.stderr)
         return 1
     return 0

@@ -154,3 +154,30 @@ def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(ela
     assert results["cft-symmetric"]["test"]["violation_max"] < RELATIVE_FLOAT32 * np.abs(tensors).max() * 10
     with pytest.raises(CrystalFourierError, match="unknown tensor models"):
         compare_tensor_models(samples, tensors, config, ["cft-cubic"])
+
+
+def test_cli_predict_writes_each_files_tensor_in_its_own_frame(trained, elastic_set, tmp_path, capsys):
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime.data._datasets import Record, write_extxyz
+    from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
+
+    _, loaded = trained
+    _, records = elastic_set
+    crystal = records[3].crystal
+    q = _rotation(8)
+    paths = []
+    for name, lattice in (("a", crystal.lattice), ("b", crystal.lattice @ q.T)):
+        path = tmp_path / f"{name}.extxyz"
+        write_extxyz(path, [Record(name, Crystal(lattice, crystal.positions, crystal.numbers), {})])
+        paths.append(str(path))
+    (tmp_path / "bad.cif").write_text("not a cif")
+    assert main(["predict", "--model", str(loaded.directory), *paths, str(tmp_path / "bad.cif")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split(",") == ["file", *ELASTIC_COLUMNS, "error"]
+    rows = [np.array([float(v) for v in line.split(",")[1:22]]) for line in lines[1:3]]
+    upper = np.triu_indices(6)
+    expected = predict_elastic(loaded, [Crystal(crystal.lattice @ q.T, crystal.positions, crystal.numbers)])[0]
+    np.testing.assert_allclose(rows[1], expected[upper], rtol=1e-6, atol=1e-5)
+    assert np.abs(rows[1] - rows[0]).max() > 1e-3   # the rotated file gets the rotated tensor
+    assert lines[3].split(",")[1] == ""
+    assert main(["evaluate", "--model", str(loaded.directory), "--data", paths[0]]) == 2
