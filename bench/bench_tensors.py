@@ -62,6 +62,9 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--loss", choices=("mse", "l1"), default="mse", help="the transformers' training loss")
+    parser.add_argument("--auxiliary", action="store_true",
+                        help="train the symmetric head on its unprojected outputs too (measured: no gain)")
     parser.add_argument("--models", nargs="+", default=None, help="rows to run (default: all)")
     parser.add_argument("--zero-shot", action="store_true", help="hold the centrosymmetric groups out")
     parser.add_argument("--workers", type=int, default=2, help="processes for making the data set")
@@ -102,12 +105,15 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
         config = TrainConfig(target="elastic_tensor", model=model, epochs=args.epochs, batch_size=args.batch_size,
                              lr=args.lr, seed=seed, holdout_groups=tuple(holdout), progress=False)
         start = time.perf_counter()
-        runs.append(compare_tensor_models(samples, tensors, config, models))
+        runs.append(compare_tensor_models(samples, tensors, config, models, loss=args.loss,
+                                          auxiliary=args.auxiliary))
         print(f"seed {seed}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
     parts = ["test"] + (["heldout"] if holdout else [])
     title = (f"{len(samples)} crystals of {len(groups)} groups, seeds {args.seeds}, {args.epochs} epochs, "
-             f"d_model {args.d_model}, {args.layers} layers" + (", centrosymmetric groups held out" if holdout else ""))
+             f"d_model {args.d_model}, {args.layers} layers, {args.loss} loss"
+             + (", symmetric head with the auxiliary loss" if args.auxiliary else "")
+             + (", centrosymmetric groups held out" if holdout else ""))
     print("\n" + title)
     markdown = [f"### {title}", "", "Command: `python bench/bench_tensors.py " + " ".join(sys.argv[1:] if argv is None
                                                                                        else argv) + "`", ""]

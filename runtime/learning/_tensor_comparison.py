@@ -51,7 +51,8 @@ def _scores(predictions: np.ndarray, tensors: np.ndarray, samples, parts: dict) 
 
 
 def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config: TrainConfig,
-                          models: Sequence[str] = TENSOR_MODELS) -> dict:
+                          models: Sequence[str] = TENSOR_MODELS, *, loss: str = "mse",
+                          auxiliary: bool = False) -> dict:
     """Train and score the ``models`` of :data:`TENSOR_MODELS` on one split; returns their metrics.
 
     Parameters
@@ -64,6 +65,10 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
         Split, seed, hold-out, optimiser and the transformer's sizes (its ``tensor_head`` is set per model).
     models : sequence of str
         Which rows to run.
+    loss : str
+        The transformers' training loss (:data:`~crystal_fourier.runtime.learning._tensor_training.TENSOR_LOSSES`).
+    auxiliary : bool
+        The symmetric head's auxiliary loss on its unprojected outputs (``fit_tensor``).
 
     Returns
     -------
@@ -88,7 +93,7 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
             continue
         start = time.perf_counter()
         run = fit_tensor(samples, tensors, dataclasses.replace(
-            config, model=dataclasses.replace(config.model, tensor_head=head)))
+            config, model=dataclasses.replace(config.model, tensor_head=head)), loss=loss, auxiliary=auxiliary)
         seconds = time.perf_counter() - start
         predictions = predict_tensors(run.model, samples, run.scale, device=config.device)
         if f"cft-{head}" in models:

@@ -457,15 +457,21 @@ class CrystalTransformer(nn.Module):
         embedded = torch.cat([pooled, context.to(pooled.dtype), batch.log_volume_per_atom.to(pooled.dtype)], dim=-1)
         return embedded, hidden
 
-    def forward(self, batch: Batch) -> torch.Tensor:
-        """One prediction per crystal of ``batch`` (normalized target units): shape=(B,), or (B, 6, 6) Voigt
-        matrices in the standardized frame with a ``tensor_head``."""
+    def head_outputs(self, batch: Batch) -> torch.Tensor:
+        """The head's raw outputs (pooled head plus per-atom readout), shape=(B, 1), or (B, 21) with a
+        ``tensor_head`` (the upper triangle of a Voigt matrix before any projection)."""
         embedded, hidden = self._encode(batch)
         out = self.head(embedded)
         if self.atom_head is not None:
             weights = batch.mask.to(hidden.dtype)[..., None]
             per_atom = self.atom_head(hidden)
             out = out + (per_atom * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+        return out
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """One prediction per crystal of ``batch`` (normalized target units): shape=(B,), or (B, 6, 6) Voigt
+        matrices in the standardized frame with a ``tensor_head``."""
+        out = self.head_outputs(batch)
         if self.config.tensor_head is None:
             return out.squeeze(-1)
         from crystal_fourier.runtime.network._tensor_head import tensor_output
