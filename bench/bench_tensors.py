@@ -13,9 +13,12 @@ bulk and shear moduli (linear in C), of the Hill ones (VRH; noisy: the Reuss bou
 unstable labels is meaningless) (GPa), and the largest symmetry violation |C - P C| (GPa); every number
 goes to --json.
 
-Usage (the small run of the README, a few minutes on two cores):
-    python bench/bench_tensors.py --size 460 --epochs 40 --seeds 0 1 2
-Full run: python bench/bench_tensors.py --size 2300 --epochs 100 --seeds 0 1 2 --d-model 128 --layers 3 --zero-shot
+Usage (the README's runs; docs/results-tensors.md has the tables and timings):
+    python bench/bench_tensors.py --size 460 --epochs 30 --batch-size 64 --lr 3e-3 --threads 1   # ~7 min
+    python bench/bench_tensors.py --size 1150 --epochs 40 --batch-size 64 --lr 3e-3 --threads 1
+    python bench/bench_tensors.py ... --zero-shot --models cft-symmetric cft-free cft-free+projection ridge+distance
+`make demo-tensors` runs one seed on 230 crystals. A bigger run (not made here):
+    python bench/bench_tensors.py --size 4600 --max-atoms 32 --epochs 100 --d-model 128 --layers 3 --zero-shot
 """
 
 from __future__ import annotations
