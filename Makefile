@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/crystal-fourier demo
 
 # The elastic-tensor comparison (issue 19): symmetric tensor head against the free head, its post-hoc
-# projection and per-component ridge/GBM, on 230 EMT elastic tensors the package makes (about 5 minutes, 2 cores).
+# projection and per-component ridge/GBM, on 230 EMT elastic tensors the package makes (76 s measured on 2 shared cores).
 demo-tensors: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_tensors.py --size 230 --epochs 30 --batch-size 64 --lr 3e-3 \
 		--seeds 0 --data-dir demo-output --json demo-output/tensors.json

@@ -24,10 +24,17 @@ Conventions (stated once, used by the labels, the tensor head and the benchmarks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
 
 __all__ = [
     "VOIGT_PAIRS",
@@ -71,7 +78,7 @@ RELAX_FORCE = 1e-4
 _RELAX_STEPS = 500
 
 
-def voigt_strain(vector) -> np.ndarray:
+def voigt_strain(vector: "ArrayLike") -> np.ndarray:
     """The symmetric strain tensor of a Voigt strain vector with engineering shear.
 
     (e1..e6) -> [[e1, e6/2, e5/2], [e6/2, e2, e4/2], [e5/2, e4/2, e3]].
@@ -83,7 +90,7 @@ def voigt_strain(vector) -> np.ndarray:
     return np.array([[e[0], e[5] / 2, e[4] / 2], [e[5] / 2, e[1], e[3] / 2], [e[4] / 2, e[3] / 2, e[2]]])
 
 
-def voigt_to_cartesian(voigt) -> np.ndarray:
+def voigt_to_cartesian(voigt: "ArrayLike") -> np.ndarray:
     """The rank-4 stiffness C_ijkl of a Voigt matrix, shape=(..., 6, 6) -> (..., 3, 3, 3, 3).
 
     >>> c = voigt_to_cartesian(np.eye(6))
@@ -97,7 +104,7 @@ def voigt_to_cartesian(voigt) -> np.ndarray:
     return voigt[..., index[:, :, None, None], index[None, None, :, :]]
 
 
-def cartesian_to_voigt(tensor) -> np.ndarray:
+def cartesian_to_voigt(tensor: "ArrayLike") -> np.ndarray:
     """The Voigt matrix of a rank-4 stiffness, shape=(..., 3, 3, 3, 3) -> (..., 6, 6) (no factors)."""
     tensor = np.asarray(tensor)
     first = np.array([p[0] for p in VOIGT_PAIRS])
@@ -105,7 +112,7 @@ def cartesian_to_voigt(tensor) -> np.ndarray:
     return tensor[..., first[:, None], second[:, None], first[None, :], second[None, :]]
 
 
-def rotate_stiffness(voigt, rotation) -> np.ndarray:
+def rotate_stiffness(voigt: "ArrayLike", rotation: "ArrayLike") -> np.ndarray:
     """C' of the frame r' = Q r: C'_ijkl = Q_ia Q_jb Q_kc Q_ld C_abcd, Voigt in and out.
 
     >>> q = np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])   # 90 degrees about z: C11 <-> C22
@@ -118,7 +125,7 @@ def rotate_stiffness(voigt, rotation) -> np.ndarray:
     return cartesian_to_voigt(np.einsum("ia,jb,kc,ld,...abcd->...ijkl", q, q, q, q, full))
 
 
-def voigt_moduli(voigt) -> tuple[float, float]:
+def voigt_moduli(voigt: "ArrayLike") -> tuple[float, float]:
     """The Voigt bounds (K_V, G_V) of a stiffness, GPa: linear in C, defined for every tensor.
 
     >>> voigt_moduli(np.diag([3.0, 3, 3, 1, 1, 1]))
@@ -130,7 +137,7 @@ def voigt_moduli(voigt) -> tuple[float, float]:
     return float(k_v), float(g_v)
 
 
-def vrh_moduli(voigt) -> dict[str, float]:
+def vrh_moduli(voigt: "ArrayLike") -> dict[str, float]:
     """Voigt, Reuss and Hill bulk (K) and shear (G) moduli of a stiffness (GPa in, GPa out).
 
     K_V = (C11+C22+C33 + 2(C12+C13+C23)) / 9, G_V = (C11+C22+C33 - C12-C13-C23 + 3(C44+C55+C66)) / 15;
@@ -163,7 +170,7 @@ def vrh_moduli(voigt) -> dict[str, float]:
             "G_V": float(g_v), "G_R": float(g_r), "G_VRH": float((g_v + g_r) / 2)}
 
 
-def symmetry_projector(hall_number: int, lattice) -> np.ndarray:
+def symmetry_projector(hall_number: int, lattice: "ArrayLike") -> np.ndarray:
     """Orthonormal basis U of the allowed stiffnesses in the frame of ``lattice``, as flat rank-4 tensors.
 
     The columns span :func:`crystal_fourier.runtime.cartesian_tensor_basis` (hall_number, lattice,
@@ -195,14 +202,14 @@ def symmetry_projector(hall_number: int, lattice) -> np.ndarray:
     return q
 
 
-def project_stiffness(voigt, projector) -> np.ndarray:
+def project_stiffness(voigt: "ArrayLike", projector: np.ndarray) -> np.ndarray:
     """The allowed part P C of a Voigt stiffness (shape (..., 6, 6)), P = U U^T of :func:`symmetry_projector`."""
     flat = voigt_to_cartesian(voigt).reshape(*np.shape(voigt)[:-2], 81)
     projected = (flat @ projector) @ projector.T
     return cartesian_to_voigt(projected.reshape(*np.shape(voigt)[:-2], 3, 3, 3, 3))
 
 
-def symmetry_violation(voigt, projector, *, relative: bool = False) -> "float | np.ndarray":
+def symmetry_violation(voigt: "ArrayLike", projector: np.ndarray, *, relative: bool = False) -> "float | np.ndarray":
     """|C - P C| (Frobenius norm of the full rank-4 tensor, GPa), or divided by |C| when ``relative``.
 
     Zero exactly for an allowed tensor (up to round-off); the norm is that of the 81 components, so it
@@ -222,7 +229,7 @@ def symmetry_violation(voigt, projector, *, relative: bool = False) -> "float | 
     return float(norm) if norm.ndim == 0 else norm
 
 
-def frame_rotation(input_lattice, standardized) -> np.ndarray:
+def frame_rotation(input_lattice: "ArrayLike", standardized: "StandardizedCrystal") -> np.ndarray:
     """The orthogonal Q with r_std = Q r_in between a crystal's Cartesian frame and its standardized one.
 
     The standardized cell seen in the input frame is L_conv = T^-T L_in (T = ``standardized.transformation``,
@@ -289,7 +296,7 @@ def _relax(atoms) -> None:
                                   f"{_RELAX_STEPS} steps")
 
 
-def elastic_tensor(crystal, hall_number: int, *, strain: float = DEFAULT_STRAIN, relax_ions: bool = False,
+def elastic_tensor(crystal: "Crystal", hall_number: int, *, strain: float = DEFAULT_STRAIN, relax_ions: bool = False,
                    tolerance: float = ELASTIC_SYMMETRY_TOLERANCE) -> ElasticTensor:
     """EMT stiffness of ``crystal`` from +-``strain`` finite strains (module docstring for the conventions).
 

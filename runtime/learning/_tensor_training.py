@@ -38,8 +38,11 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from crystal_fourier.runtime.data._datasets import Record
     from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.learning._model_files import TrainedModel
     from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["ELASTIC_TARGET", "TENSOR_LOSSES", "TensorTrainResult", "elastic_samples", "fit_tensor", "predict_tensors",
            "tensor_metrics", "project_predictions", "predict_elastic"]
@@ -58,7 +61,7 @@ def _voigt(values) -> np.ndarray:
     return out + np.triu(out, 1).T
 
 
-def elastic_samples(records, symprec: float | None = None) -> tuple[list[Sample], np.ndarray]:
+def elastic_samples(records: "Sequence[Record]", symprec: float | None = None) -> tuple[list[Sample], np.ndarray]:
     """Standardized samples and their elastic tensors (shape=(N, 6, 6), GPa) in the standardized frames.
 
     Records lacking a component (NaN) are skipped.
@@ -128,14 +131,14 @@ def _projectors(samples) -> list[np.ndarray]:
     return [symmetry_projector(s.hall_number, lattice_from_features(s.lattice)) for s in samples]
 
 
-def project_predictions(predictions: np.ndarray, samples) -> np.ndarray:
+def project_predictions(predictions: np.ndarray, samples: "Sequence[Sample]") -> np.ndarray:
     """Post-hoc symmetrization: each predicted tensor projected onto its crystal's allowed tensors (float64)."""
     from crystal_fourier.runtime.data._elastic import project_stiffness
 
     return np.array([project_stiffness(c, u) for c, u in zip(predictions, _projectors(samples), strict=True)])
 
 
-def tensor_metrics(predictions: np.ndarray, targets: np.ndarray, samples) -> dict:
+def tensor_metrics(predictions: np.ndarray, targets: np.ndarray, samples: "Sequence[Sample]") -> dict:
     """Component MAE, VRH moduli MAE and symmetry violation (GPa) of predicted tensors against labels.
 
     Returns
@@ -311,7 +314,7 @@ def _save(out: Path, config, model, scale: float, metrics: dict, overwrite: bool
         atomic_write_directory(out, files, keep=KEPT_ENTRIES)
 
 
-def predict_elastic(trained, crystals) -> np.ndarray:
+def predict_elastic(trained: "TrainedModel", crystals: "Sequence[Crystal]") -> np.ndarray:
     """Elastic tensors of ``crystals`` in each crystal's own Cartesian frame, shape=(N, 6, 6), GPa.
 
     ``trained`` is a :class:`~crystal_fourier.runtime.learning._model_files.TrainedModel` with a tensor
