@@ -77,6 +77,17 @@ _PRINTED_ZERO = 5e-13
 
 _SYMOP_TAGS = ("_space_group_symop_operation_xyz", "_space_group_symop.operation_xyz",
                "_symmetry_equiv_pos_as_xyz", "_symmetry_equiv.pos_as_xyz")
+_MAGNETIC_OPERATION_TAGS = ("_space_group_symop_magn_operation.xyz", "_space_group_symop.magn_operation_xyz",
+                            "_space_group_symop_magn_operation_xyz")
+_MAGNETIC_CENTERING_TAGS = ("_space_group_symop_magn_centering.xyz", "_space_group_symop.magn_centering_xyz",
+                            "_space_group_symop_magn_centering_xyz")
+_MAGNETIC_PREFIXES = ("_space_group_magn", "_space_group_symop_magn", "_space_group_symop.magn",
+                      "_magnetic_space_group", "_parent_space_group", "_atom_site_moment")
+"""Tags that mark a magnetic CIF (mcif): its symmetry is in the magnetic operation loops, nowhere else."""
+_INCOMMENSURATE_PREFIXES = ("_cell_modulation_dimension", "_cell.modulation_dimension", "_cell_wave_vector",
+                            "_cell.wave_vector", "_space_group_symop_magn_ssg", "_space_group_symop_ssg",
+                            "_space_group_symop.ssg", "_atom_site_fourier_wave_vector")
+"""Tags of a modulated (incommensurate, superspace) structure: no finite cell holds its atoms."""
 _HALL_TAGS = ("_space_group_name_hall", "_space_group.name_hall", "_symmetry_space_group_name_hall",
               "_symmetry.space_group_name_hall")
 _SYMBOL_TAGS = ("_space_group_name_h-m_alt", "_space_group.name_h-m_alt", "_symmetry_space_group_name_h-m",
@@ -159,6 +170,16 @@ class _Block:
             return next((t for t in item.loop.tags if t.lower() == tag.lower()), tag)
         return tag
 
+    def tags(self) -> list[str]:
+        """Every tag of the block, lower case, in file order."""
+        found = []
+        for item in self.block:
+            if item.pair is not None:
+                found.append(item.pair[0].lower())
+            elif item.loop is not None:
+                found.extend(tag.lower() for tag in item.loop.tags)
+        return found
+
     def has_sites(self) -> bool:
         return any(self.block.find_values(tag) for tag in _SITE_TAGS)
 
@@ -220,6 +241,61 @@ def _file_operations(block: _Block):
             raise CrystalFourierError(f"{block.where(tag)}: symmetry operation {row} ({text!r}) of {tag}: "
                                       f"{error}") from None
     return _operation_arrays(operations)
+
+
+def _magnetic_operation(text: str, where: str) -> tuple[np.ndarray, tuple]:
+    """Spatial part (R, exact t) of one magnetic operation 'x,y+1/2,-z,-1'; the time reversal +-1 is dropped."""
+    from crystal_fourier.derive._operations import _affine_form
+
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 4 or parts[3] not in ("1", "+1", "-1"):
+        raise CrystalFourierError(f"{where} ({text!r}): a magnetic operation is x,y,z-style with a fourth "
+                                  "part +1 or -1 (time reversal)")
+    try:
+        rotation, translation = _affine_form(",".join(parts[:3]))
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"{where}: {error}") from None
+    return np.array(rotation, dtype=np.int64), translation
+
+
+def _magnetic_operations(block: _Block):
+    """Operations of a magnetic CIF: each magnetic operation times each centring, spatial parts only.
+
+    The time reversal (the fourth part, +1 or -1) acts on spins only, which are not read, so it
+    is dropped; translations stay exact fractions (supercell settings can need 1/8) until the
+    float conversion here. Returns None for a block that is not magnetic. A magnetic block
+    without the operation loop (a BNS or OG symbol alone), or a modulated (incommensurate) one,
+    is refused: reading it as anything else would give another crystal.
+    """
+    tags = block.tags()
+    modulated = sorted({t for t in tags if t.startswith(_INCOMMENSURATE_PREFIXES)})
+    if modulated:
+        raise CrystalFourierError(
+            f"{block.where(modulated[0])}: a modulated (incommensurate) structure ({', '.join(modulated[:3])}); "
+            "its atoms repeat in no finite cell, so it cannot be read as a crystal. Give a commensurate "
+            "approximant (a supercell) instead")
+    if not any(t.startswith(_MAGNETIC_PREFIXES) for t in tags):
+        return None
+    tag, values = block.first_column(_MAGNETIC_OPERATION_TAGS)
+    if not values:
+        raise CrystalFourierError(
+            f"{block.where()}: a magnetic CIF without a {_MAGNETIC_OPERATION_TAGS[0]} loop; its symmetry "
+            "cannot be read from the magnetic group's symbol here: write the file with its operations")
+    operations = [_magnetic_operation(text, f"{block.where(tag)}: magnetic operation {row} of {tag}")
+                  for row, text in enumerate(values, start=1)]
+    centering_tag, centerings = block.first_column(_MAGNETIC_CENTERING_TAGS)
+    centerings = [_magnetic_operation(text, f"{block.where(centering_tag)}: centring {row} of {centering_tag}")
+                  for row, text in enumerate(centerings or ["x,y,z,+1"], start=1)]
+    combined = {}
+    for rotation, translation in operations:
+        for centering_rotation, centering_translation in centerings:
+            product_rotation = centering_rotation @ rotation
+            product_translation = tuple(
+                (sum(int(centering_rotation[i, j]) * translation[j] for j in range(3)) + centering_translation[i]) % 1
+                for i in range(3))
+            combined.setdefault((product_rotation.tobytes(), product_translation),
+                                (product_rotation, np.array([float(v) for v in product_translation])))
+    return list(combined.values())
 
 
 def _hall_operations(block: _Block):
@@ -511,11 +587,14 @@ def _crystal(block: _Block) -> Crystal:
     lattice = _cell(block)
     positions, species = _sites(block, lattice)
     formula, units = _formula(block), _formula_units(block)
-    operations = _file_operations(block)
+    operations = _magnetic_operations(block)
+    source = "the file's magnetic operations (spatial parts)"
+    if operations is None:
+        operations, source = _file_operations(block), "the file's operations"
     if operations is None:
         operations = _hall_operations(block)
     if operations is not None:
-        settings = [("the file's operations", operations)]
+        settings = [(source, operations)]
         named = ""
     else:
         candidates, named = _symbol_settings(block, lattice)
