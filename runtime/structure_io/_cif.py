@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,6 +73,7 @@ _OCCUPANCY_TOLERANCE = 1e-3
 """Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
 _FORMULA_TOLERANCE = 1e-2
 """Relative tolerance of the atom counts against _chemical_formula_sum (printed amounts are rounded)."""
+_ONE_LETTER_ELEMENTS = frozenset(symbol for symbol in ELEMENTS[1:] if len(symbol) == 1)
 _PRINTED_ZERO = 5e-13
 """Half a unit of the 12th decimal :func:`write_cif` prints: smaller coordinates are written as 0 (never -0)."""
 
@@ -534,21 +536,41 @@ def _shortest_distance(lattice: np.ndarray, positions: np.ndarray, chunk: int = 
 
 
 # --------------------------------------------------------------------------- formula
-def _formula(block: _Block) -> dict[int, float] | None:
+def _formula(block: _Block) -> tuple[dict[int, float] | None, bool]:
+    """(atom counts of ``_chemical_formula_sum``, whether the text is ambiguous); (None, False) without one.
+
+    Each whitespace-separated term is one element and its count ('Na12 SI2 O8'), its element read by
+    the one rule of :func:`element_number` ('SI2' is Si, as the label 'SI2' is); a term that packs
+    several symbols ('NaCl') is split at capitals. A term in non-standard case whose two letters are
+    also two one-letter elements ('SI': Si, or S and I) makes the formula ambiguous. Brackets,
+    charges and moieties ('(H2 O)2') are not a plain sum: nothing to check against (None).
+    """
     tag, text = block.value(("_chemical_formula_sum", "_chemical_formula.sum"))
     if text is None:
-        return None
+        return None, False
     counts: dict[int, float] = {}
-    tokens = re.findall(r"([A-Z][a-z]?)\s*([0-9]*\.?[0-9]*)", text)
-    if not tokens or re.sub(r"[A-Z][a-z]?\s*[0-9]*\.?[0-9]*|\s", "", text):
-        return None  # brackets, charges, moieties ('(H2 O)2'): not a plain sum, so nothing to check against
-    for symbol, amount in tokens:
-        try:
-            number = element_number(symbol)
-        except CrystalFourierError:
-            return None
-        counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
-    return counts
+    ambiguous = False
+    for term in text.split():
+        whole = re.fullmatch(r"([A-Za-z]{1,2})([0-9]*\.?[0-9]*)", term)
+        packed = re.findall(r"([A-Z][a-z]?)([0-9]*\.?[0-9]*)", term)
+        if whole is not None and (len(packed) <= 1 or not term[:1].isupper() or not term[1:2].islower()):
+            letters = whole.group(1)
+            pieces = [(letters, whole.group(2))]
+            ambiguous |= len(letters) == 2 and letters != letters.capitalize() and \
+                all(symbol.upper() in _ONE_LETTER_ELEMENTS for symbol in letters)
+        elif packed and "".join(a + b for a, b in packed) == term:
+            pieces = packed
+        else:
+            return None, False  # brackets, charges, moieties: not a plain sum
+        for symbol, amount in pieces:
+            try:
+                number = element_number(symbol)
+            except CrystalFourierError:
+                return None, False
+            if len(ELEMENTS[number]) != len(symbol):  # 'Xq' read as X: the term is no element symbol
+                return None, False
+            counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
+    return (counts or None), ambiguous
 
 
 def _formula_units(block: _Block) -> float | None:
@@ -586,7 +608,7 @@ def _composition(numbers: np.ndarray) -> str:
 def _crystal(block: _Block) -> Crystal:
     lattice = _cell(block)
     positions, species = _sites(block, lattice)
-    formula, units = _formula(block), _formula_units(block)
+    (formula, ambiguous_formula), units = _formula(block), _formula_units(block)
     operations = _magnetic_operations(block)
     source = "the file's magnetic operations (spatial parts)"
     if operations is None:
@@ -602,13 +624,18 @@ def _crystal(block: _Block) -> Crystal:
     if len(settings) == 1:
         expanded, numbers, _ = _expand(lattice, positions, species, settings[0][1], block.where())
         if formula is not None and not _formula_matches(numbers, formula, units):
-            raise CrystalFourierError(
+            message = (
                 f"{block.where('_chemical_formula_sum')}: the atom sites expanded by {settings[0][0]} give "
                 f"{_composition(numbers)}, which is not _chemical_formula_sum '{_formula_text(formula)}'"
-                + (f" times Z = {units:g}" if units is not None else " a whole number of times")
-                + "; the file's symmetry, sites or formula are inconsistent")
+                + (f" times Z = {units:g}" if units is not None else " a whole number of times"))
+            if not ambiguous_formula:
+                raise CrystalFourierError(message + "; the file's symmetry, sites or formula are inconsistent")
+            warnings.warn(message + " as read by the one element rule; the formula's case is ambiguous (two "
+                          "one-letter elements or one two-letter element), so the atom sites are kept",
+                          stacklevel=3)
         return Crystal(lattice, expanded, numbers)
-    return _decide_origin(block, lattice, positions, species, settings, named, formula, units)
+    return _decide_origin(block, lattice, positions, species, settings, named,
+                          None if ambiguous_formula else formula, units)
 
 
 def _decide_origin(block, lattice, positions, species, settings, named, formula, units) -> Crystal:
