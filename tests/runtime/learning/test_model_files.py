@@ -252,3 +252,35 @@ def test_evaluate_refuses_another_target_than_the_trained_one(saved, tmp_path, c
     err = capsys.readouterr().err
     assert status == 2
     assert "predicts 'target'; scoring it against 'bulk_modulus'" in err
+
+
+def test_a_zip_bomb_weights_file_is_refused_before_it_is_unpacked(saved, tmp_path, monkeypatch):
+    import zipfile
+
+    model = _copy(saved, tmp_path)
+    huge = 64 << 20  # deflates to ~64 kB; the tiny model's tensors are far smaller
+    with zipfile.ZipFile(model / "weights.pt", "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("weights/data/bomb", "w", force_zip64=True) as entry:
+            for _ in range(huge >> 20):
+                entry.write(bytes(1 << 20))
+    assert (model / "weights.pt").stat().st_size < 1 << 20
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load reached the zip bomb"))
+    with pytest.raises(CrystalFourierError, match="declares .* bytes unpacked, more than"):
+        load_trained(model)
+
+
+def test_the_size_check_lets_the_real_weights_through(saved):
+    from crystal_fourier.runtime.learning._model_files import check_archive_size, expected_tensor_bytes
+
+    trained = load_trained(saved)
+    data = (saved / "weights.pt").read_bytes()
+    check_archive_size("weights.pt", data, 2 * expected_tensor_bytes(trained.model) + (1 << 20))
+    with pytest.raises(CrystalFourierError, match="declares"):
+        check_archive_size("weights.pt", data, expected_tensor_bytes(trained.model) // 2)
+
+
+def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
+    model = _copy(saved, tmp_path)
+    (model / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CrystalFourierError, match="nested deeper"):
+        load_trained(model)
