@@ -349,10 +349,28 @@ class TrainedModel:
         return self.predict_samples(samples, batch_size)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
-        """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples."""
+        """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples.
+
+        Raises
+        ------
+        CrystalFourierError
+            No samples, or a target that is not finite (inf, or NaN that was not skipped): a
+            metric over them would be meaningless (``mae: null``), so it is refused.
+        """
+        import math
+
         from crystal_fourier.runtime.learning._training import evaluate_samples
 
-        return evaluate_samples(self.model, self.normalizer, list(samples), self.config.device)
+        samples = list(samples)
+        if not samples:
+            raise CrystalFourierError(f"no labelled structures to evaluate {self.config.target!r} on "
+                                      "(every value missing?)")
+        bad = [sample for sample in samples if not math.isfinite(sample.target)]
+        if bad:
+            raise CrystalFourierError(
+                f"{len(bad)} of {len(samples)} targets of {self.config.target!r} are not finite (first: "
+                f"{bad[0].id!r} = {bad[0].target}); evaluation needs finite values: fix or drop those rows")
+        return evaluate_samples(self.model, self.normalizer, samples, self.config.device)
 
 
 def load_trained(directory: str | os.PathLike[str], device: str | None = None) -> TrainedModel:

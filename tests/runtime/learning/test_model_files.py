@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -284,3 +286,28 @@ def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
     (model / "config.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(CrystalFourierError, match="nested deeper"):
         load_trained(model)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (["inf", "1.0"], "1 of 2 targets of 'target' are not finite \\(first: 'm0' = inf\\)"),
+    (["-inf", "-inf"], "2 of 2 targets of 'target' are not finite"),
+    (["nan", "nan"], "no labelled structures to evaluate 'target'"),
+])
+def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, message):
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
+    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.structure_io._structures import Crystal
+
+    copper = Crystal(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
+    path = tmp_path / "labelled.csv"
+    write_cdvae_csv(path, [{"material_id": f"m{i}", "cif": write_cif(copper), "target": value}
+                           for i, value in enumerate(values)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rows without a value (NaN) are skipped with a warning
+        status = main(["evaluate", "--model", str(saved), "--data", str(path)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "mae" not in captured.out
+    assert len(captured.err.strip().splitlines()) == 1
+    assert re.search(message, captured.err)
