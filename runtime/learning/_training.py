@@ -47,8 +47,8 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
 from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
-    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel,
-    check_float, check_int, check_output_directory, load_trained, load_torch_file)
+    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE,
+    TrainedModel, check_float, check_int, check_output_directory, load_trained, load_torch_file)
 from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
 if TYPE_CHECKING:
@@ -500,12 +500,21 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
     rank, world = _distributed()
     out = Path(out_dir) if out_dir is not None else None
     if out is None or rank != 0:
-        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, None)
     check_output_directory(out, resume=resume, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(out, "training into"):
         check_output_directory(out, resume=resume, overwrite=overwrite)  # as found once the lock is ours
-        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+        checkpoint_path = out / CHECKPOINT_FILE
+        if overwrite and any(os.path.lexists(out / name) for name in MODEL_FILES):
+            # The old model stays whole until the swap: the new run's checkpoint lives beside it, named
+            # as a temporary of `out` (removed by the next write of `out` if this run is killed).
+            checkpoint_path = out.parent / f".{out.name}.checkpoint.tmp"
+        try:
+            return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, checkpoint_path)
+        finally:
+            if checkpoint_path.parent != out:
+                checkpoint_path.unlink(missing_ok=True)
 
 
 def _resume_checkpoint(checkpoint_path: Path, config: TrainConfig, model: nn.Module, optimizer, scheduler
@@ -547,7 +556,8 @@ def _write_model_directory(out: Path, config: TrainConfig, normalizer: Normalize
 
 
 # One training loop (steps, validation, checkpoint of each epoch) read top to bottom; resume and output are helpers.
-def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:  # noqa: PLR0912, PLR0915
+def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # noqa: PLR0912, PLR0913, PLR0915, PLR0917
+         checkpoint_path) -> TrainResult:
     main = rank == 0
     spec = config.model.neighbour_spec
     if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
@@ -578,7 +588,6 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
     scheduler = warmup_cosine(optimizer, config.epochs * steps_per_epoch, config.warmup_fraction)
     state = {"epoch": 0, "best_val": math.inf, "best_state": copy.deepcopy(model.state_dict()), "history": []}
 
-    checkpoint_path = out / CHECKPOINT_FILE if out is not None else None
     checkpoint_bytes = None
     if resume and checkpoint_path is not None and checkpoint_path.is_file():
         state, checkpoint_bytes = _resume_checkpoint(checkpoint_path, config, model, optimizer, scheduler)

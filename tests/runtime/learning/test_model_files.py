@@ -311,3 +311,37 @@ def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, me
     assert "mae" not in captured.out
     assert len(captured.err.strip().splitlines()) == 1
     assert re.search(message, captured.err)
+
+
+KILLED_AFTER_AN_EPOCH = textwrap.dedent("""
+    import importlib.util, os, signal, sys
+    from crystal_fourier.runtime.learning import _training
+    from crystal_fourier.runtime.learning._training import fit
+
+    spec = importlib.util.spec_from_file_location("test_training", sys.argv[2])
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    real = _training.atomic_write
+
+    def write_then_die(path, data):  # the first epoch's checkpoint is written, then the trainer is killed
+        real(path, data)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    _training.atomic_write = write_then_die
+    fit(helpers.tiny_samples(), helpers.tiny_config(epochs=3, seed=7, lr=1e-2), sys.argv[1], overwrite=True)
+""")
+
+
+def test_an_overwrite_killed_after_an_epoch_leaves_the_old_model_untouched(saved, tmp_path):
+    model = _copy(saved, tmp_path)
+    before = {path.name: path.read_bytes() for path in model.iterdir()}
+    helpers = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_training.py")
+    run = subprocess.run([sys.executable, "-c", KILLED_AFTER_AN_EPOCH, str(model), helpers], capture_output=True,
+                         timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=False)
+    assert run.returncode == -signal.SIGKILL, run.stderr.decode()[-2000:]
+    assert {path.name: path.read_bytes() for path in model.iterdir()} == before  # checkpoint.pt included
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [".model.checkpoint.tmp"]
+    # A new --overwrite run replaces the killed run's checkpoint, finishes a whole model and leaves no temporary.
+    fit(tiny_samples(), tiny_config(epochs=1, seed=7, lr=1e-2), model, overwrite=True)
+    assert torch.load(model / "checkpoint.pt", weights_only=True)["config"]["seed"] == 7
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
