@@ -336,17 +336,24 @@ class TrainedModel:
         """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict.
 
         ``names`` (one per crystal; default: their positions "0", "1", ...) label the crystals in
-        error messages, e.g. a file name for a crystal that lacks its declared symmetry.
+        error messages, e.g. a file name for a crystal that lacks its declared symmetry. The
+        crystals go through :func:`~crystal_fourier.runtime.learning._prediction.stream_predictions`
+        (the path of ``crystal-fourier predict``), chunk by chunk.
         """
-        from crystal_fourier.runtime.learning._training import prepare_samples
+        import numpy as np
+
+        from crystal_fourier.runtime.learning._prediction import stream_predictions
 
         crystals = list(crystals)
         labels = [str(i) for i in range(len(crystals))] if names is None else [str(n) for n in names]
         if len(labels) != len(crystals):
             raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
-        samples = prepare_samples([(crystal, {}, label) for crystal, label in zip(crystals, labels, strict=True)],
-                                  None, self.config.symprec)
-        return self.predict_samples(samples, batch_size)
+        values = []
+        for prediction in stream_predictions(self, zip(labels, crystals, strict=True), batch_size=batch_size):
+            if prediction.error is not None:
+                raise CrystalFourierError(f"structure {prediction.name!r}: {prediction.error}") from None
+            values.append(prediction.value)
+        return np.array(values, dtype=np.float64)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
         """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples.

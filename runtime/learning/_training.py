@@ -68,6 +68,8 @@ __all__ = [
     "prepare_samples",
     "fit",
     "predict_samples",
+    "prediction_batches",
+    "PAIR_BUDGET",
     "regression_metrics",
     "evaluate_samples",
     "load_trained",
@@ -383,15 +385,45 @@ def _set_rng_state(state: dict) -> None:
 # --------------------------------------------------------------------------- prediction and metrics
 
 
+PAIR_BUDGET = 1 << 22
+"""Most padded atom pairs (structures x largest cell squared) in one prediction batch: attention
+memory grows with it (about 40 bytes a pair at the default sizes, so ~0.2 GB). A cell larger
+than the budget is a batch of its own."""
+
+
+def prediction_batches(samples: Sequence[Sample], batch_size: int = 256) -> list[slice]:
+    """Consecutive slices of ``samples``: at most ``batch_size`` each, and structures x (largest cell)^2
+    at most :data:`PAIR_BUDGET` unless one structure alone exceeds it.
+
+    >>> from types import SimpleNamespace as S
+    >>> prediction_batches([S(numbers=[1] * n) for n in (2, 2, 2000, 2)], batch_size=2)
+    [slice(0, 2, None), slice(2, 3, None), slice(3, 4, None)]
+    """
+    batches, start, largest = [], 0, 0
+    for index, sample in enumerate(samples):
+        size = len(sample.numbers)
+        grown = max(largest, size)
+        count = index - start
+        if count and (count >= batch_size or (count + 1) * grown * grown > PAIR_BUDGET):
+            batches.append(slice(start, index))
+            start, grown = index, size
+        largest = grown
+    if start < len(samples):
+        batches.append(slice(start, len(samples)))
+    return batches
+
+
 @torch.no_grad()
 def predict_samples(model: nn.Module, samples: Sequence[Sample], batch_size: int = 256,
                     device: str = "cpu") -> np.ndarray:
-    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order."""
+    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order.
+
+    Batches are :func:`prediction_batches` (bounded count and padded attention)."""
     model.eval()
     spec = _neighbour_spec(model)
     out = []
-    for start in range(0, len(samples), batch_size):
-        batch = collate(samples[start:start + batch_size], neighbours=spec).to(device)
+    for part in prediction_batches(samples, batch_size):
+        batch = collate(samples[part], neighbours=spec).to(device)
         out.append(model(batch).double().cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
