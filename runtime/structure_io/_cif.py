@@ -100,7 +100,7 @@ _MAGNETIC_OPERATION_TAGS = ("_space_group_symop_magn_operation.xyz", "_space_gro
 _MAGNETIC_CENTERING_TAGS = ("_space_group_symop_magn_centering.xyz", "_space_group_symop.magn_centering_xyz",
                             "_space_group_symop_magn_centering_xyz")
 _MAGNETIC_PREFIXES = ("_space_group_magn", "_space_group_symop_magn", "_space_group_symop.magn",
-                      "_magnetic_space_group", "_parent_space_group", "_atom_site_moment")
+                      "_magnetic_space_group", "_atom_site_moment")
 """Tags that mark a magnetic CIF (mcif): its symmetry is in the magnetic operation loops, nowhere else."""
 _INCOMMENSURATE_PREFIXES = ("_cell_modulation_dimension", "_cell.modulation_dimension", "_cell_wave_vector",
                             "_cell.wave_vector", "_space_group_symop_magn_ssg", "_space_group_symop_ssg",
@@ -288,9 +288,10 @@ def _magnetic_operations(block: _Block):
 
     The time reversal (the fourth part, +1 or -1) acts on spins only, which are not read, so it
     is dropped; translations stay exact fractions (supercell settings can need 1/8) until the
-    float conversion here. Returns None for a block that is not magnetic. A magnetic block
-    without the operation loop (a BNS or OG symbol alone), or a modulated (incommensurate) one,
-    is refused: reading it as anything else would give another crystal.
+    float conversion here. Returns None for a block that is not magnetic, or a magnetic one that
+    gives its (non-magnetic) symmetry operations instead. A magnetic block with neither (a BNS
+    or OG symbol alone), or a modulated (incommensurate) one, is refused: reading it as anything
+    else would give another crystal.
     """
     tags = block.tags()
     modulated = sorted({t for t in tags if t.startswith(_INCOMMENSURATE_PREFIXES)})
@@ -302,6 +303,8 @@ def _magnetic_operations(block: _Block):
     if not any(t.startswith(_MAGNETIC_PREFIXES) for t in tags):
         return None
     tag, values = block.first_column(_MAGNETIC_OPERATION_TAGS)
+    if not values and block.first_column(_SYMOP_TAGS)[1]:
+        return None  # the spatial group's own operations are given: they place the atoms
     if not values:
         raise CrystalFourierError(
             f"{block.where()}: a magnetic CIF without a {_MAGNETIC_OPERATION_TAGS[0]} loop; its symmetry "

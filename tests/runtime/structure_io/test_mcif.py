@@ -241,3 +241,9 @@ def test_magnetic_cif_without_operations_is_refused():
 def test_bad_time_reversal_is_refused():
     with pytest.raises(CrystalFourierError, match="magnetic operation 2 .*fourth part"):
         parse_cif(CR_AFM.replace("2 -x,-y,z,+1", "2 -x,-y,z,+2"))
+
+
+def test_a_magnetic_cif_with_ordinary_operations_uses_them():
+    text = SYMBOL_ONLY.replace("loop_\n_atom_site_label", "loop_\n_space_group_symop_operation_xyz\n'x, y, z'\n"
+                               "'x+1/2, y+1/2, z'\n'x+1/2, y, z+1/2'\n'x, y+1/2, z+1/2'\nloop_\n_atom_site_label")
+    assert parse_cif(text).formula == "Mn4O4"
