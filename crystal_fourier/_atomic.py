@@ -207,7 +207,19 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-def atomic_write_directory(path, files: dict, keep=()) -> None:
+def _write_entries(temporary: Path, path: Path, files) -> set[str]:
+    """Write ``files`` (a dict or (name, data) pairs) into ``temporary`` with the modes of ``path``'s; their names."""
+    written = set()
+    for name, data in (files.items() if isinstance(files, dict) else files):
+        if os.sep in name or name in ("", ".", ".."):
+            raise ValueError(f"not a plain file name: {name!r}")
+        (temporary / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        os.chmod(temporary / name, _mode(path / name, 0o644))
+        written.add(name)
+    return written
+
+
+def atomic_write_directory(path, files, keep=(), *, unchanged=None) -> bool:
     """Write the directory ``path`` as a whole: exactly ``files`` (name -> bytes or str), all or nothing.
 
     The files go into a temporary sibling directory, which then replaces ``path``
@@ -215,6 +227,11 @@ def atomic_write_directory(path, files: dict, keep=()) -> None:
     old directory or the new one, never a mixture. Entries of the old directory
     named in ``keep`` (and not in ``files``) are moved into the new one first; every
     other old entry is removed with the old directory.
+
+    ``files`` may also be an iterable of ``(name, data)`` pairs, consumed one at a time
+    (memory bounded by one file). ``unchanged``, called once every file is written, may
+    return True to leave ``path`` untouched (nothing differs): the temporary is removed.
+    Returns whether ``path`` was replaced.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,14 +241,13 @@ def atomic_write_directory(path, files: dict, keep=()) -> None:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         os.chmod(temporary, _mode(path, 0o755))
-        for name, data in files.items():
-            if os.sep in name or name in ("", ".", ".."):
-                raise ValueError(f"not a plain file name: {name!r}")
-            (temporary / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-            os.chmod(temporary / name, _mode(path / name, 0o644))
+        written = _write_entries(temporary, path, files)
+        if unchanged is not None and unchanged():
+            shutil.rmtree(temporary, ignore_errors=True)
+            return False
         if path.is_dir():
             for name in keep:
-                if name not in files and os.path.lexists(path / name):
+                if name not in written and os.path.lexists(path / name):
                     os.rename(path / name, temporary / name)
         if path.is_dir() and _exchange(temporary, path):
             pass  # the old directory now sits at `temporary`, removed below
@@ -251,6 +267,7 @@ def atomic_write_directory(path, files: dict, keep=()) -> None:
         os.close(lock)
     if temporary is not None:
         shutil.rmtree(temporary, ignore_errors=True)
+    return True
 
 
 @contextlib.contextmanager

@@ -88,32 +88,11 @@ class Operation:
             If the text is not three comma-separated affine forms in x, y, z
             with rational translations whose denominators divide 24.
         """
-        parts = xyz.replace(" ", "").lower().split(",")
-        if len(parts) != 3:
-            raise CrystalFourierError(f"cannot parse operation {xyz!r}: expected three comma-separated parts")
-        rotation = []
+        rotation, shifts = _affine_form(xyz)
         translation = []
-        for part in parts:
-            row = [0, 0, 0]
-            shift = Fraction(0)
-            tokens = re.findall(r"[+-]?[^+-]+", part)
-            if not tokens or "".join(tokens) != part:
-                raise CrystalFourierError(f"cannot parse operation {xyz!r}: bad part {part!r}")
-            for token in tokens:
-                sign = -1 if token.startswith("-") else 1
-                body = token.lstrip("+-")
-                if body in _AXES:
-                    row[_AXES.index(body)] += sign
-                    continue
-                try:
-                    shift += sign * Fraction(body)
-                except (ValueError, ZeroDivisionError):
-                    raise CrystalFourierError(
-                        f"cannot parse operation {xyz!r}: {token!r} is neither x, y, z nor a fraction"
-                    ) from None
+        for shift in shifts:
             if (shift * DEN).denominator != 1:
                 raise CrystalFourierError(f"translation {shift} in {xyz!r} is not a multiple of 1/{DEN}")
-            rotation.append(tuple(row))
             translation.append(int(shift * DEN))
         return cls(tuple(rotation), tuple(translation))
 
@@ -154,6 +133,40 @@ class Operation:
         r = np.array(self.rotation, dtype=float)
         image = r @ np.asarray(position, dtype=float) + np.array(self.translation_24) / DEN
         return tuple(float(v) for v in image)
+
+
+def _affine_form(xyz: str) -> tuple[tuple[tuple[int, int, int], ...], tuple[Fraction, Fraction, Fraction]]:
+    """Rows of R and exact translations t of ``'-y,x-y,z+1/3'``: any rational t (no 1/24 rule).
+
+    :meth:`Operation.parse` adds the 1/24 rule; a magnetic CIF's supercell settings can need
+    finer translations (1/8), which the CIF reader keeps exact here.
+    """
+    parts = xyz.replace(" ", "").lower().split(",")
+    if len(parts) != 3:
+        raise CrystalFourierError(f"cannot parse operation {xyz!r}: expected three comma-separated parts")
+    rotation = []
+    translation = []
+    for part in parts:
+        row = [0, 0, 0]
+        shift = Fraction(0)
+        tokens = re.findall(r"[+-]?[^+-]+", part)
+        if not tokens or "".join(tokens) != part:
+            raise CrystalFourierError(f"cannot parse operation {xyz!r}: bad part {part!r}")
+        for token in tokens:
+            sign = -1 if token.startswith("-") else 1
+            body = token.lstrip("+-")
+            if body in _AXES:
+                row[_AXES.index(body)] += sign
+                continue
+            try:
+                shift += sign * Fraction(body)
+            except (ValueError, ZeroDivisionError):
+                raise CrystalFourierError(
+                    f"cannot parse operation {xyz!r}: {token!r} is neither x, y, z nor a fraction"
+                ) from None
+        rotation.append(tuple(row))
+        translation.append(shift)
+    return tuple(rotation), tuple(translation)
 
 
 def operations_as_arrays(operations) -> tuple[np.ndarray, np.ndarray]:

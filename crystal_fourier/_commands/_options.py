@@ -108,10 +108,11 @@ def add_allow_large_option(parser: argparse.ArgumentParser) -> None:
                         help="go ahead even when the estimated time or memory exceeds the limits (5 min, 2 GiB)")
 
 
-def check_cutoff_work(groups, args, what: str, *, render: bool = False) -> None:
+def check_cutoff_work(groups, args, what: str, *, render: bool = False):
     """Refuse, before any work, a cutoff whose estimated cost for ``groups`` exceeds the limits (unless --allow-large).
 
     ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
+    Returns that estimate (a :class:`~crystal_fourier.derive._bases.WorkEstimate`; None without groups).
     """
     from crystal_fourier.derive._bases import check_work, work_estimate
 
@@ -122,6 +123,7 @@ def check_cutoff_work(groups, args, what: str, *, render: bool = False) -> None:
         total = estimate if total is None else total + estimate
     if total is not None:
         check_work(total, what, getattr(args, "allow_large", False))
+    return total
 
 
 def add_group_argument(parser: argparse.ArgumentParser) -> None:

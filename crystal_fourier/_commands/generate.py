@@ -1,8 +1,12 @@
 """``crystal-fourier generate``: render the flat torch modules of one shell and cutoff.
 
 Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
-(see :mod:`crystal_fourier.derive._codegen`) atomically, leaving unchanged files untouched.
-Files are rendered and written group by group (bounded memory at any cutoff). ``--check``
+(see :mod:`crystal_fourier.derive._codegen`) as a whole: the files are rendered group by group
+(bounded memory at any cutoff) into a temporary sibling directory that replaces the old one in
+one rename (:func:`crystal_fourier._atomic.atomic_write_directory`), so an interrupted run leaves
+the old directory or none, never a partial one; a directory whose files all stay the same is
+left untouched. The work is estimated first and printed; beyond the limits of the README
+("Resource limits") it is refused unless ``--allow-large``. ``--check``
 writes nothing and exits 1 with a unified diff when the files on disk differ from what the
 generator produces now, or when a directory holds stray files (temporaries of an interrupted
 write, modules the generator no longer makes). A file edited by hand (its body no longer matches its
@@ -12,11 +16,13 @@ write, modules the generator no longer makes). A file edited by hand (its body n
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from crystal_fourier._progress import progress_bar
-from crystal_fourier._commands._options import add_cutoff_arguments, add_groups_option, parse_groups
+from crystal_fourier._commands._options import (add_cutoff_arguments, add_groups_option, check_cutoff_work,
+                                                parse_groups)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
@@ -33,7 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "deterministically. Exit status: 0 up to date or written, 1 --check "
             "found differences, 2 bad input or a hand-edited file."),
     )
-    add_cutoff_arguments(parser)
+    add_cutoff_arguments(parser, allow_large=True)
     add_groups_option(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="parent directory of <shell>_<cutoff>/, always explicit (the repository's "
@@ -69,18 +75,14 @@ def _hand_edits(directory: Path, command: str) -> list[str]:
     return messages
 
 
-def _hand_edit(path: Path, command: str) -> list[str]:
-    """The message for ``path`` if it exists and its body no longer matches its output_sha256, else nothing."""
-    from crystal_fourier.derive._stamps import verify_stamp
+def _compared(rendered, directory: Path, produced: set[str], counts: dict):
+    """Pass ``rendered`` (name, text) pairs through, recording each name and counting texts unlike the files on disk."""
     from crystal_fourier.derive._writer import read_text
 
-    text = read_text(path)
-    try:
-        if text is not None:
-            verify_stamp(text, path, regenerate=command)
-    except CrystalFourierError as error:
-        return [str(error)]
-    return []
+    for name, text in rendered:
+        produced.add(name)
+        counts["changed"] += read_text(directory / name) != text
+        yield name, text
 
 
 def _strays(directory: Path, produced: set[str], complete: bool) -> list[Path]:
@@ -107,6 +109,20 @@ def _report_check(directory: Path, command: str, n_produced: int, changed: int, 
         return 1
     print(f"{directory}: {n_produced} files up to date")
     return 0
+
+
+def _hand_edit(path: Path, command: str) -> list[str]:
+    """The message for ``path`` if it exists and its body no longer matches its output_sha256, else nothing."""
+    from crystal_fourier.derive._stamps import verify_stamp
+    from crystal_fourier.derive._writer import read_text
+
+    text = read_text(path)
+    try:
+        if text is not None:
+            verify_stamp(text, path, regenerate=command)
+    except CrystalFourierError as error:
+        return [str(error)]
+    return []
 
 
 def _write_package_files(out: Path, args: argparse.Namespace) -> int:
@@ -139,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     Files are rendered and written one at a time (memory bounded by one group's derivation);
     hand-edited files are looked for before anything is written.
     """
-    from crystal_fourier._atomic import remove_stale_temporaries
+    from crystal_fourier._atomic import atomic_write_directory
     from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory
     from crystal_fourier.derive._writer import unified_diff, write_files
 
@@ -148,6 +164,11 @@ def run(args: argparse.Namespace) -> int:
         raise CrystalFourierError(f"--out {out} is not a directory")
     groups = None if args.groups is None else parse_groups(args.groups)
     requests = SHIPPED if args.shipped else ((args.shell, args.cutoff),)
+    for shell, cutoff in requests:  # every request estimated (and refused) before any is rendered
+        estimate = check_cutoff_work(range(1, 231) if groups is None else groups,
+                                     argparse.Namespace(cutoff=cutoff, shell=shell, allow_large=args.allow_large),
+                                     f"generate --shell {shell} --cutoff {cutoff}")
+        print(f"{out / directory_name(shell, cutoff)}: estimated {estimate.describe()}", file=sys.stderr)
     status = 0
     for shell, cutoff in requests:
         directory = out / directory_name(shell, cutoff)
@@ -157,18 +178,24 @@ def run(args: argparse.Namespace) -> int:
             raise CrystalFourierError(f"{len(edits)} file(s) under {directory} were edited by hand; nothing "
                                       f"was written. First: {edits[0]}")
         produced, changed = set(), 0
-        for name, text in iter_directory(shell, cutoff, groups, progress=_progress(directory_name(shell, cutoff))):
-            produced.add(name)
-            if not args.check:
-                remove_stale_temporaries(directory / name)
-            for change in write_files({directory / name: text}, dry_run=args.check):
-                changed += 1
-                if args.check:
-                    sys.stdout.write(unified_diff(change))
-        strays = _strays(directory, produced, complete=groups is None)
+        rendered = iter_directory(shell, cutoff, groups, progress=_progress(directory_name(shell, cutoff)))
         if args.check:
+            for name, text in rendered:
+                produced.add(name)
+                for change in write_files({directory / name: text}, dry_run=True):
+                    changed += 1
+                    sys.stdout.write(unified_diff(change))
+            strays = _strays(directory, produced, complete=groups is None)
             status = max(status, _report_check(directory, command, len(produced), changed, edits, strays))
             continue
+
+        old = sorted(name for name in os.listdir(directory) if not name.endswith(".tmp")) \
+            if directory.is_dir() else []
+        counts = {"changed": 0}
+        atomic_write_directory(directory, _compared(rendered, directory, produced, counts), keep=old,
+                               unchanged=lambda d=directory, c=counts: d.is_dir() and c["changed"] == 0)
+        changed = counts["changed"]
+        strays = _strays(directory, produced, complete=groups is None)
         note = f"; {len(strays)} stray file(s) not written by the generator: {strays[0].name} ..." if strays else ""
         print(f"{directory}: {changed} written, {len(produced) - changed} unchanged{note}")
     if args.shipped:

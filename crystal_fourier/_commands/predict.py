@@ -1,6 +1,8 @@
 """``crystal-fourier predict``: predictions of a saved model for structure files, as CSV.
 
-One row per input file, in input order: ``file,prediction,error``. A file that cannot be
+One row per input file, in input order: ``file,prediction,error``, written chunk by chunk as the
+files are read and predicted (:func:`crystal_fourier.runtime.learning._prediction.stream_predictions`:
+peak memory does not grow with the number of files). A file that cannot be
 read or standardized gets an empty prediction and the reason in ``error`` (the message names
 the file); the others are still predicted, and the command exits 1 at the end, saying how
 many failed.
@@ -12,7 +14,6 @@ import csv
 import sys
 
 from crystal_fourier._commands._options import add_species_option, add_symprec_option
-from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
@@ -39,19 +40,12 @@ def _located(path: str, error: Exception) -> str:
     return message if str(path) in message else f"{path}: {message}"
 
 
-def _sample(path: str, species, symprec: float):
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
-    from crystal_fourier.runtime.symmetry._standardization import standardize
-    from crystal_fourier.runtime.structure_io._structures import read_structure
-
-    crystal = read_structure(path, species=species)
-    return sample_from_standardized(standardize(crystal, symprec=symprec), id=str(path))
-
-
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
     from crystal_fourier._commands.train import check_device
+    from crystal_fourier.runtime.learning._prediction import stream_predictions
     from crystal_fourier.runtime.learning._training import load_trained
+    from crystal_fourier.runtime.structure_io._structures import read_structure
 
     species = parse_species(args.species)
     if args.device is not None:
@@ -60,34 +54,20 @@ def run(args) -> int:
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
     if trained.config.model.tensor_head is not None:
         return _run_tensor(args, trained, species, symprec)
-    samples, errors = {}, {}
-    for index, path in enumerate(args.files):
-        try:
-            samples[index] = _sample(path, species, symprec)
-        except (CrystalFourierError, OSError, ValueError) as error:
-            errors[index] = _located(path, error)
-    predictions = {}
-    if samples:
-        indices = list(samples)
-        try:
-            values = trained.predict_samples([samples[i] for i in indices])
-            predictions = dict(zip(indices, values.tolist(), strict=True))
-        except CrystalFourierError:  # find the file(s) the model refuses, predict the rest
-            for i in indices:
-                try:
-                    predictions[i] = float(trained.predict_samples([samples[i]])[0])
-                except CrystalFourierError as error:
-                    errors[i] = _located(args.files[i], error)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["file", "prediction", "error"])
-    for index, path in enumerate(args.files):
-        if index in errors:
-            writer.writerow([path, "", errors[index]])
+    failed = 0
+    stream = stream_predictions(trained, ((str(path), path) for path in args.files), symprec=symprec,
+                                load=lambda path: read_structure(path, species=species))
+    for prediction in stream:  # rows are written chunk by chunk, in input order
+        if prediction.error is not None:
+            failed += 1
+            writer.writerow([prediction.name, "", _located(prediction.name, prediction.error)])
         else:
-            writer.writerow([path, f"{predictions[index]:.8g}", ""])
+            writer.writerow([prediction.name, f"{prediction.value:.8g}", ""])
     sys.stdout.flush()
-    if errors:
-        print(f"crystal-fourier predict: {len(errors)} of {len(args.files)} file(s) failed (empty prediction, "
+    if failed:
+        print(f"crystal-fourier predict: {failed} of {len(args.files)} file(s) failed (empty prediction, "
               "reason in the error column)", file=sys.stderr)
         return 1
     return 0

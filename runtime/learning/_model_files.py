@@ -35,8 +35,8 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
            "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
-           "check_output_directory", "load_torch_file", "check_device", "read_json",
-           "read_model_files", "TrainedModel", "load_trained"]
+           "check_output_directory", "expected_tensor_bytes", "check_archive_size", "load_torch_file", "check_device",
+           "read_json", "read_model_files", "TrainedModel", "load_trained"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -49,6 +49,12 @@ KEPT_ENTRIES = ("pretrained",)
 
 MAX_JSON_BYTES = 1 << 20
 """config.json and normalization.json are a few hundred bytes; anything over 1 MiB is refused unread."""
+
+
+WEIGHTS_SIZE_FACTOR = 2
+WEIGHTS_SIZE_SLACK = 1 << 20
+"""weights.pt may declare at most WEIGHTS_SIZE_FACTOR x the configured model's tensor bytes + WEIGHTS_SIZE_SLACK
+(the pickle, names and alignment: a few kB) unpacked; the archive is checked before it is loaded."""
 
 
 def check_int(name: str, value, low: int, high: int) -> int:
@@ -143,6 +149,9 @@ def read_json(path, data: "bytes | None" = None):
         raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
     except (UnicodeDecodeError, ValueError) as error:
         raise CrystalFourierError(f"{path}: not valid JSON ({str(error).splitlines()[0][:120]})") from None
+    except RecursionError:
+        raise CrystalFourierError(f"{path}: not a model file: its JSON is nested deeper than Python's recursion "
+                                  "limit (a model file is a few levels deep)") from None
 
 
 def _no_constant(name: str):
@@ -210,20 +219,58 @@ def check_output_directory(out, *, resume: bool = False, overwrite: bool = False
                                   "its checkpoint or --overwrite to replace it")
 
 
-def load_torch_file(path, map_location="cpu", data: "bytes | None" = None):
+def expected_tensor_bytes(module) -> int:
+    """Bytes of the parameters and buffers of ``module`` (what its saved state dict holds, pickle aside)."""
+    return sum(tensor.numel() * tensor.element_size() for tensor in module.state_dict().values())
+
+
+def check_archive_size(path, data: bytes, max_bytes: int) -> None:
+    """Refuse a torch zip archive whose entries declare more than ``max_bytes`` unpacked, before any is unpacked.
+
+    The sizes are those of the zip's central directory (``zipfile`` ``infolist`` ``file_size``),
+    which torch's reader allocates and unpacks into; a small file declaring gigabytes (a zip bomb)
+    is refused here without decompressing anything. Data that is not a zip archive is left to
+    :func:`load_torch_file`'s own checks.
+    """
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    with archive:
+        declared = sum(info.file_size for info in archive.infolist())
+    if declared > max_bytes:
+        raise CrystalFourierError(f"{path}: the archive declares {declared:,} bytes unpacked, more than the "
+                                  f"{max_bytes:,} its configuration allows; refused without unpacking it")
+
+
+def load_torch_file(path, map_location="cpu", data: "bytes | None" = None, *, max_bytes: int | None = None):
     """``torch.load(path, weights_only=True)``: tensors and plain data only, never code.
+
+    ``max_bytes`` bounds the unpacked size the archive declares (:func:`check_archive_size`),
+    checked before torch reads it.
 
     Raises
     ------
     CrystalFourierError
-        The file is missing, empty, truncated, not a torch file, or holds anything
-        but tensors and plain data (e.g. a pickled object with ``__reduce__``).
+        The file is missing, empty, truncated, not a torch file, declares more than
+        ``max_bytes`` unpacked, or holds anything but tensors and plain data (e.g. a
+        pickled object with ``__reduce__``).
     """
     import torch
 
     import io
 
     path = Path(path)
+    if max_bytes is not None:
+        if data is None:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
+        check_archive_size(path, data, max_bytes)
     try:
         if data is not None:
             return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
@@ -289,23 +336,48 @@ class TrainedModel:
         """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict.
 
         ``names`` (one per crystal; default: their positions "0", "1", ...) label the crystals in
-        error messages, e.g. a file name for a crystal that lacks its declared symmetry.
+        error messages, e.g. a file name for a crystal that lacks its declared symmetry. The
+        crystals go through :func:`~crystal_fourier.runtime.learning._prediction.stream_predictions`
+        (the path of ``crystal-fourier predict``), chunk by chunk.
         """
-        from crystal_fourier.runtime.learning._training import prepare_samples
+        import numpy as np
+
+        from crystal_fourier.runtime.learning._prediction import stream_predictions
 
         crystals = list(crystals)
         labels = [str(i) for i in range(len(crystals))] if names is None else [str(n) for n in names]
         if len(labels) != len(crystals):
             raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
-        samples = prepare_samples([(crystal, {}, label) for crystal, label in zip(crystals, labels, strict=True)],
-                                  None, self.config.symprec)
-        return self.predict_samples(samples, batch_size)
+        values = []
+        for prediction in stream_predictions(self, zip(labels, crystals, strict=True), batch_size=batch_size):
+            if prediction.error is not None:
+                raise CrystalFourierError(f"structure {prediction.name!r}: {prediction.error}") from None
+            values.append(prediction.value)
+        return np.array(values, dtype=np.float64)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
-        """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples."""
+        """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples.
+
+        Raises
+        ------
+        CrystalFourierError
+            No samples, or a target that is not finite (inf, or NaN that was not skipped): a
+            metric over them would be meaningless (``mae: null``), so it is refused.
+        """
+        import math
+
         from crystal_fourier.runtime.learning._training import evaluate_samples
 
-        return evaluate_samples(self.model, self.normalizer, list(samples), self.config.device)
+        samples = list(samples)
+        if not samples:
+            raise CrystalFourierError(f"no labelled structures to evaluate {self.config.target!r} on "
+                                      "(every value missing?)")
+        bad = [sample for sample in samples if not math.isfinite(sample.target)]
+        if bad:
+            raise CrystalFourierError(
+                f"{len(bad)} of {len(samples)} targets of {self.config.target!r} are not finite (first: "
+                f"{bad[0].id!r} = {bad[0].target}); evaluation needs finite values: fix or drop those rows")
+        return evaluate_samples(self.model, self.normalizer, samples, self.config.device)
 
 
 def load_trained(directory: str | os.PathLike[str], device: str | None = None) -> TrainedModel:
@@ -350,8 +422,9 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
     if device is not None:
         config = dataclasses.replace(config, device=device)
     check_device(config.device)
-    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE])
     model = build_model(config.model)
+    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE],
+                            max_bytes=WEIGHTS_SIZE_FACTOR * expected_tensor_bytes(model) + WEIGHTS_SIZE_SLACK)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
     try:

@@ -47,8 +47,8 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
 from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
-    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel,
-    check_float, check_int, check_output_directory, load_trained, load_torch_file)
+    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE,
+    TrainedModel, check_float, check_int, check_output_directory, load_trained, load_torch_file)
 from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ __all__ = [
     "prepare_samples",
     "fit",
     "predict_samples",
+    "prediction_batches",
+    "PAIR_BUDGET",
     "regression_metrics",
     "evaluate_samples",
     "load_trained",
@@ -383,15 +385,45 @@ def _set_rng_state(state: dict) -> None:
 # --------------------------------------------------------------------------- prediction and metrics
 
 
+PAIR_BUDGET = 1 << 22
+"""Most padded atom pairs (structures x largest cell squared) in one prediction batch: attention
+memory grows with it (about 40 bytes a pair at the default sizes, so ~0.2 GB). A cell larger
+than the budget is a batch of its own."""
+
+
+def prediction_batches(samples: Sequence[Sample], batch_size: int = 256) -> list[slice]:
+    """Consecutive slices of ``samples``: at most ``batch_size`` each, and structures x (largest cell)^2
+    at most :data:`PAIR_BUDGET` unless one structure alone exceeds it.
+
+    >>> from types import SimpleNamespace as S
+    >>> prediction_batches([S(numbers=[1] * n) for n in (2, 2, 2000, 2)], batch_size=2)
+    [slice(0, 2, None), slice(2, 3, None), slice(3, 4, None)]
+    """
+    batches, start, largest = [], 0, 0
+    for index, sample in enumerate(samples):
+        size = len(sample.numbers)
+        grown = max(largest, size)
+        count = index - start
+        if count and (count >= batch_size or (count + 1) * grown * grown > PAIR_BUDGET):
+            batches.append(slice(start, index))
+            start, grown = index, size
+        largest = grown
+    if start < len(samples):
+        batches.append(slice(start, len(samples)))
+    return batches
+
+
 @torch.no_grad()
 def predict_samples(model: nn.Module, samples: Sequence[Sample], batch_size: int = 256,
                     device: str = "cpu") -> np.ndarray:
-    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order."""
+    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order.
+
+    Batches are :func:`prediction_batches` (bounded count and padded attention)."""
     model.eval()
     spec = _neighbour_spec(model)
     out = []
-    for start in range(0, len(samples), batch_size):
-        batch = collate(samples[start:start + batch_size], neighbours=spec).to(device)
+    for part in prediction_batches(samples, batch_size):
+        batch = collate(samples[part], neighbours=spec).to(device)
         out.append(model(batch).double().cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
@@ -500,12 +532,21 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
     rank, world = _distributed()
     out = Path(out_dir) if out_dir is not None else None
     if out is None or rank != 0:
-        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, None)
     check_output_directory(out, resume=resume, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(out, "training into"):
         check_output_directory(out, resume=resume, overwrite=overwrite)  # as found once the lock is ours
-        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after)
+        checkpoint_path = out / CHECKPOINT_FILE
+        if overwrite and any(os.path.lexists(out / name) for name in MODEL_FILES):
+            # The old model stays whole until the swap: the new run's checkpoint lives beside it, named
+            # as a temporary of `out` (removed by the next write of `out` if this run is killed).
+            checkpoint_path = out.parent / f".{out.name}.checkpoint.tmp"
+        try:
+            return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, checkpoint_path)
+        finally:
+            if checkpoint_path.parent != out:
+                checkpoint_path.unlink(missing_ok=True)
 
 
 def _resume_checkpoint(checkpoint_path: Path, config: TrainConfig, model: nn.Module, optimizer, scheduler
@@ -547,7 +588,8 @@ def _write_model_directory(out: Path, config: TrainConfig, normalizer: Normalize
 
 
 # One training loop (steps, validation, checkpoint of each epoch) read top to bottom; resume and output are helpers.
-def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> TrainResult:  # noqa: PLR0912, PLR0915
+def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # noqa: PLR0912, PLR0913, PLR0915, PLR0917
+         checkpoint_path) -> TrainResult:
     main = rank == 0
     spec = config.model.neighbour_spec
     if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
@@ -578,7 +620,6 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after) -> T
     scheduler = warmup_cosine(optimizer, config.epochs * steps_per_epoch, config.warmup_fraction)
     state = {"epoch": 0, "best_val": math.inf, "best_state": copy.deepcopy(model.state_dict()), "history": []}
 
-    checkpoint_path = out / CHECKPOINT_FILE if out is not None else None
     checkpoint_bytes = None
     if resume and checkpoint_path is not None and checkpoint_path.is_file():
         state, checkpoint_bytes = _resume_checkpoint(checkpoint_path, config, model, optimizer, scheduler)

@@ -26,6 +26,11 @@ source, the data block, the tag or site and the line:
   :func:`~crystal_fourier.runtime.structure_io._structures.element_number` (``CU`` is Cu, ``NA1`` Na).
   Partial occupancy, or two species landing on one site, is an error (disorder is not
   supported). Images closer than :data:`MERGE_TOLERANCE` are one atom.
+* *Magnetic CIFs* (mcif): the spatial parts of ``_space_group_symop_magn_operation.xyz`` times
+  ``_space_group_symop_magn_centering.xyz`` (time reversal and spins are ignored); a magnetic
+  block without those operations, and any modulated (incommensurate) block, is refused.
+* *Size*: at most :data:`MAX_CIF_ATOMS` atoms after expansion; images are merged through a grid
+  of bins (n log n), so a file of 100,000 atoms reads in about a second.
 * *Formula*: when the file has ``_chemical_formula_sum`` as a plain sum of element symbols
   with counts (``'Na Cl'``, ``'Si O2'``; anything with brackets or charges is not checked),
   the expanded cell must contain it a whole number of times (exactly
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,8 +57,8 @@ from crystal_fourier.runtime.structure_io._structures import (
     lattice_from_parameters,
 )
 
-__all__ = ["MERGE_TOLERANCE", "OVERLAP_DISTANCE", "parse_cif", "parse_cif_blocks", "read_cif", "write_cif",
-           "cif_blocks"]
+__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "parse_cif", "parse_cif_blocks", "read_cif",
+           "write_cif", "cif_blocks"]
 
 MERGE_TOLERANCE = 1e-2
 """Cartesian distance (Angstrom) under which two symmetry images are one atom. CIF
@@ -64,6 +70,17 @@ OVERLAP_DISTANCE = 0.5
 both be real (the shortest bond, H-H, is 0.74 A): an origin choice that produces them is
 the wrong one."""
 
+MAX_CIF_ATOMS = 1_000_000
+"""Most atoms one CIF may expand to (sites times their symmetry images): a bound on time and memory
+(reading takes about 1 s per 100,000 atoms). A larger file is refused with one line before its
+sites are read when it has more sites than this, else as soon as the expansion passes it."""
+
+_IMAGE_BLOCK = 1 << 20
+"""Site images (operations squared per site) compared at once when merging a site's own images."""
+_CANDIDATES_PER_ATOM = 4096
+"""Most candidate neighbours examined per atom when merging images across sites; only a crowd of
+coincident sites reaches it (a real crystal has a few atoms within 0.5 A bins)."""
+
 _AXES_LENGTH_TOLERANCE = 1e-3
 """Relative difference of cell lengths under which a bare R symbol's cell counts as a = b = c."""
 _AXES_ANGLE_TOLERANCE = 1e-2
@@ -72,11 +89,23 @@ _OCCUPANCY_TOLERANCE = 1e-3
 """Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
 _FORMULA_TOLERANCE = 1e-2
 """Relative tolerance of the atom counts against _chemical_formula_sum (printed amounts are rounded)."""
+_ONE_LETTER_ELEMENTS = frozenset(symbol for symbol in ELEMENTS[1:] if len(symbol) == 1)
 _PRINTED_ZERO = 5e-13
 """Half a unit of the 12th decimal :func:`write_cif` prints: smaller coordinates are written as 0 (never -0)."""
 
 _SYMOP_TAGS = ("_space_group_symop_operation_xyz", "_space_group_symop.operation_xyz",
                "_symmetry_equiv_pos_as_xyz", "_symmetry_equiv.pos_as_xyz")
+_MAGNETIC_OPERATION_TAGS = ("_space_group_symop_magn_operation.xyz", "_space_group_symop.magn_operation_xyz",
+                            "_space_group_symop_magn_operation_xyz")
+_MAGNETIC_CENTERING_TAGS = ("_space_group_symop_magn_centering.xyz", "_space_group_symop.magn_centering_xyz",
+                            "_space_group_symop_magn_centering_xyz")
+_MAGNETIC_PREFIXES = ("_space_group_magn", "_space_group_symop_magn", "_space_group_symop.magn",
+                      "_magnetic_space_group", "_atom_site_moment")
+"""Tags that mark a magnetic CIF (mcif): its symmetry is in the magnetic operation loops, nowhere else."""
+_INCOMMENSURATE_PREFIXES = ("_cell_modulation_dimension", "_cell.modulation_dimension", "_cell_wave_vector",
+                            "_cell.wave_vector", "_space_group_symop_magn_ssg", "_space_group_symop_ssg",
+                            "_space_group_symop.ssg", "_atom_site_fourier_wave_vector")
+"""Tags of a modulated (incommensurate, superspace) structure: no finite cell holds its atoms."""
 _HALL_TAGS = ("_space_group_name_hall", "_space_group.name_hall", "_symmetry_space_group_name_hall",
               "_symmetry.space_group_name_hall")
 _SYMBOL_TAGS = ("_space_group_name_h-m_alt", "_space_group.name_h-m_alt", "_symmetry_space_group_name_h-m",
@@ -159,6 +188,16 @@ class _Block:
             return next((t for t in item.loop.tags if t.lower() == tag.lower()), tag)
         return tag
 
+    def tags(self) -> list[str]:
+        """Every tag of the block, lower case, in file order."""
+        found = []
+        for item in self.block:
+            if item.pair is not None:
+                found.append(item.pair[0].lower())
+            elif item.loop is not None:
+                found.extend(tag.lower() for tag in item.loop.tags)
+        return found
+
     def has_sites(self) -> bool:
         return any(self.block.find_values(tag) for tag in _SITE_TAGS)
 
@@ -173,6 +212,13 @@ def _number(text: str, where: str, what: str) -> float | None:
     if not np.isfinite(value):
         raise CrystalFourierError(f"{where}: {what} = {text!r} is not a number")
     return float(value)
+
+
+def _numbers(column: list[str]) -> np.ndarray:
+    """CIF numbers of a whole column, NaN where :func:`_number` would refuse or find nothing (checked there)."""
+    from gemmi import cif
+
+    return np.array([cif.as_number(text) for text in column], dtype=np.float64)
 
 
 def _blocks(text: str, source: str) -> list[_Block]:
@@ -220,6 +266,64 @@ def _file_operations(block: _Block):
             raise CrystalFourierError(f"{block.where(tag)}: symmetry operation {row} ({text!r}) of {tag}: "
                                       f"{error}") from None
     return _operation_arrays(operations)
+
+
+def _magnetic_operation(text: str, where: str) -> tuple[np.ndarray, tuple]:
+    """Spatial part (R, exact t) of one magnetic operation 'x,y+1/2,-z,-1'; the time reversal +-1 is dropped."""
+    from crystal_fourier.derive._operations import _affine_form
+
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 4 or parts[3] not in ("1", "+1", "-1"):
+        raise CrystalFourierError(f"{where} ({text!r}): a magnetic operation is x,y,z-style with a fourth "
+                                  "part +1 or -1 (time reversal)")
+    try:
+        rotation, translation = _affine_form(",".join(parts[:3]))
+    except CrystalFourierError as error:
+        raise CrystalFourierError(f"{where}: {error}") from None
+    return np.array(rotation, dtype=np.int64), translation
+
+
+def _magnetic_operations(block: _Block):
+    """Operations of a magnetic CIF: each magnetic operation times each centring, spatial parts only.
+
+    The time reversal (the fourth part, +1 or -1) acts on spins only, which are not read, so it
+    is dropped; translations stay exact fractions (supercell settings can need 1/8) until the
+    float conversion here. Returns None for a block that is not magnetic, or a magnetic one that
+    gives its (non-magnetic) symmetry operations instead. A magnetic block with neither (a BNS
+    or OG symbol alone), or a modulated (incommensurate) one, is refused: reading it as anything
+    else would give another crystal.
+    """
+    tags = block.tags()
+    modulated = sorted({t for t in tags if t.startswith(_INCOMMENSURATE_PREFIXES)})
+    if modulated:
+        raise CrystalFourierError(
+            f"{block.where(modulated[0])}: a modulated (incommensurate) structure ({', '.join(modulated[:3])}); "
+            "its atoms repeat in no finite cell, so it cannot be read as a crystal. Give a commensurate "
+            "approximant (a supercell) instead")
+    if not any(t.startswith(_MAGNETIC_PREFIXES) for t in tags):
+        return None
+    tag, values = block.first_column(_MAGNETIC_OPERATION_TAGS)
+    if not values and block.first_column(_SYMOP_TAGS)[1]:
+        return None  # the spatial group's own operations are given: they place the atoms
+    if not values:
+        raise CrystalFourierError(
+            f"{block.where()}: a magnetic CIF without a {_MAGNETIC_OPERATION_TAGS[0]} loop; its symmetry "
+            "cannot be read from the magnetic group's symbol here: write the file with its operations")
+    operations = [_magnetic_operation(text, f"{block.where(tag)}: magnetic operation {row} of {tag}")
+                  for row, text in enumerate(values, start=1)]
+    centering_tag, centerings = block.first_column(_MAGNETIC_CENTERING_TAGS)
+    centerings = [_magnetic_operation(text, f"{block.where(centering_tag)}: centring {row} of {centering_tag}")
+                  for row, text in enumerate(centerings or ["x,y,z,+1"], start=1)]
+    combined = {}
+    for rotation, translation in operations:
+        for centering_rotation, centering_translation in centerings:
+            product_rotation = centering_rotation @ rotation
+            product_translation = tuple(
+                (sum(int(centering_rotation[i, j]) * translation[j] for j in range(3)) + centering_translation[i]) % 1
+                for i in range(3))
+            combined.setdefault((product_rotation.tobytes(), product_translation),
+                                (product_rotation, np.array([float(v) for v in product_translation])))
+    return list(combined.values())
 
 
 def _hall_operations(block: _Block):
@@ -358,11 +462,16 @@ def _species(block: _Block) -> tuple[list[tuple[int, str]], str]:
     if entries is None:
         raise CrystalFourierError(f"{block.where()}: no _atom_site_type_symbol or _atom_site_label column: "
                                   "no atoms to read")
+    if len(entries) > MAX_CIF_ATOMS:
+        raise _too_many_atoms(block.where(tag), f"at least {len(entries):,} ({len(entries):,} sites)")
     names = labels if labels is not None and len(labels) == len(entries) else entries
+    numbers: dict[str, int] = {}  # one reading per distinct symbol: files repeat a handful of them
     species = []
     for row, value in enumerate(entries):
-        where = f"{block.where(tag)}: atom site {row + 1} ({names[row]!r}), {tag}"
-        species.append((element_number(value, where=where), names[row]))
+        if value not in numbers:
+            where = f"{block.where(tag)}: atom site {row + 1} ({names[row]!r}), {tag}"
+            numbers[value] = element_number(value, where=where)
+        species.append((numbers[value], names[row]))
     return species, tag
 
 
@@ -379,17 +488,18 @@ def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[i
         raise CrystalFourierError(f"{block.where(tags[0])}: the atom-site columns have different lengths")
     positions = np.empty((len(species), 3))
     for axis, (tag, column) in enumerate(zip(tags, columns, strict=True)):
-        for row, text in enumerate(column):
+        positions[:, axis] = _numbers(column)
+        for row in np.nonzero(~np.isfinite(positions[:, axis]))[0]:  # name the first bad one, as _number says it
             where = f"{block.where(tag)}: atom site {row + 1} ({species[row][1]!r})"
-            number = _number(text, where, tag)
-            if number is None:
-                raise CrystalFourierError(f"{where}: {tag} is missing ('{text}')")
-            positions[row, axis] = number
+            if _number(column[row], where, tag) is None:
+                raise CrystalFourierError(f"{where}: {tag} is missing ('{column[row]}')")
     if tags is cartesian:
         positions = np.linalg.solve(lattice.T, positions.T).T
     occupancies = block.column("_atom_site_occupancy")
     if occupancies is not None and len(occupancies) == len(species):
-        for row, text in enumerate(occupancies):
+        values = _numbers(occupancies)
+        for row in np.nonzero(~(np.abs(values - 1.0) <= _OCCUPANCY_TOLERANCE))[0]:
+            text = occupancies[row]
             where = f"{block.where('_atom_site_occupancy')}: atom site {row + 1} ({species[row][1]!r})"
             occupancy = _number(text, where, "_atom_site_occupancy")
             if occupancy is not None and abs(occupancy - 1.0) > _OCCUPANCY_TOLERANCE:
@@ -402,77 +512,113 @@ def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[i
 def _expand(lattice, positions, species, operations, where: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Apply every operation to every site, wrap into [0, 1) and merge coincident images.
 
-    Returns positions, atomic numbers and the number of atoms each site gave. Work per site is
-    vectorized: (operations x operations) within the site, (operations x atoms so far) across.
+    Returns positions, atomic numbers and the number of atoms each site gave. An image closer
+    than :data:`MERGE_TOLERANCE` to an earlier one (earlier site, or earlier operation of the
+    same site) is that atom; two species that close are an error (a mixed site). Linear in the
+    sites within a site's images (operations x operations each), n log n across them
+    (:func:`~crystal_fourier.runtime.structure_io._close_pairs.close_pairs`); more than
+    :data:`MAX_CIF_ATOMS` atoms is refused.
     """
+    from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
+
     rotations = np.array([r for r, _ in operations], dtype=np.float64)
     translations = np.array([t for _, t in operations], dtype=np.float64)
-    kept_positions = np.zeros((0, 3))
-    kept_numbers: list[int] = []
-    kept_labels: list[str] = []
-    multiplicities = []
-    for position, (number, label) in zip(positions, species, strict=True):
-        images = np.mod(rotations @ position + translations, 1.0)
+    n_sites, n_operations = len(positions), len(operations)
+    numbers = np.array([number for number, _ in species], dtype=np.int64)
+    labels = [label for _, label in species]
+    kept_images, kept_sites = [], []
+    chunk = max(1, _IMAGE_BLOCK // (n_operations * n_operations))
+    for start in range(0, n_sites, chunk):  # images of one site that coincide (a special position)
+        images = np.mod(np.einsum("oij,sj->soi", rotations, np.asarray(positions[start:start + chunk]))
+                        + translations, 1.0)
         images[images > 1.0 - 1e-12] = 0.0
-        gap = images[:, None, :] - images[None, :, :]
+        gap = images[:, :, None, :] - images[:, None, :, :]
         gap -= np.round(gap)
         close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
-        images = images[~np.any(np.tril(close, k=-1), axis=1)]
-        if len(kept_positions):
-            gap = images[:, None, :] - kept_positions[None, :, :]
-            gap -= np.round(gap)
-            close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
-            hits = np.argwhere(close)
-            for _image, other in hits:
-                if kept_numbers[other] != number:
-                    raise CrystalFourierError(
-                        f"{where}: site {label!r} ({ELEMENTS[number]}) lands on site {kept_labels[other]!r} "
-                        f"({ELEMENTS[kept_numbers[other]]}) under the symmetry operations (closer than "
-                        f"{MERGE_TOLERANCE} A); mixed sites are not supported")
-            images = images[~np.any(close, axis=1)]
-        multiplicities.append(len(images))
-        kept_positions = np.vstack([kept_positions, images])
-        kept_numbers += [number] * len(images)
-        kept_labels += [label] * len(images)
-    return kept_positions, np.array(kept_numbers, dtype=np.int64), multiplicities
+        fresh = ~np.any(np.tril(close, k=-1), axis=2)
+        kept_images.append(images[fresh])
+        kept_sites.append(np.nonzero(fresh)[0] + start)
+        if sum(len(k) for k in kept_images) > MAX_CIF_ATOMS:
+            raise _too_many_atoms(where, f"more than {MAX_CIF_ATOMS:,} after {start + len(images):,} of "
+                                         f"{n_sites:,} sites")
+    images = np.concatenate(kept_images) if kept_images else np.zeros((0, 3))
+    site_of = np.concatenate(kept_sites) if kept_sites else np.zeros(0, dtype=np.int64)
+    pairs = close_pairs(lattice, images, MERGE_TOLERANCE, max_candidates=_CANDIDATES_PER_ATOM * max(len(images), 1))
+    if pairs is None:
+        raise CrystalFourierError(f"{where}: the {len(images):,} atoms crowd together (more than "
+                                  f"{_CANDIDATES_PER_ATOM} near neighbours each within a few "
+                                  f"{MERGE_TOLERANCE} A bins); sites are repeated or the cell is wrong")
+    pairs = pairs[site_of[pairs[:, 0]] != site_of[pairs[:, 1]]]
+    mixed = pairs[numbers[site_of[pairs[:, 0]]] != numbers[site_of[pairs[:, 1]]]]
+    if len(mixed):
+        earlier, later = site_of[mixed[0, 0]], site_of[mixed[0, 1]]
+        raise CrystalFourierError(
+            f"{where}: site {labels[later]!r} ({ELEMENTS[numbers[later]]}) lands on site {labels[earlier]!r} "
+            f"({ELEMENTS[numbers[earlier]]}) under the symmetry operations (closer than "
+            f"{MERGE_TOLERANCE} A); mixed sites are not supported")
+    fresh = np.ones(len(images), dtype=bool)
+    fresh[pairs[:, 1]] = False
+    multiplicities = np.bincount(site_of[fresh], minlength=n_sites).tolist()
+    return images[fresh], numbers[site_of[fresh]], multiplicities
 
 
-def _shortest_distance(lattice: np.ndarray, positions: np.ndarray, chunk: int = 256) -> float:
-    """Shortest distance between two atoms (nearest lattice image of the reduced difference).
+def _too_many_atoms(where: str, count: str) -> CrystalFourierError:
+    return CrystalFourierError(f"{where}: the sites expand to {count} atoms; at most MAX_CIF_ATOMS = "
+                               f"{MAX_CIF_ATOMS:,} atoms are read from one CIF (a bound on time and memory)")
 
-    An upper bound of the minimum-image distance, exact for cells near orthogonal (conventional
-    ITA cells mostly are): a short bond it reports is real, but in a strongly skewed cell it can
-    miss one. XXX: :func:`crystal_fourier.runtime.symmetry._periodic.periodic_distances` is exact for every
-    cell; switching to it changes which origin choices are refused, so it is left for a change
-    that says so.
+
+def _overlap(lattice: np.ndarray, positions: np.ndarray) -> bool:
+    """Whether two atoms are closer than :data:`OVERLAP_DISTANCE` (nearest lattice image of the reduced difference).
+
+    The distance is an upper bound of the minimum-image distance, exact for cells near
+    orthogonal (conventional ITA cells mostly are): a short bond it reports is real, but in a
+    strongly skewed cell it can miss one. XXX:
+    :func:`crystal_fourier.runtime.symmetry._periodic.periodic_distances` is exact for every cell;
+    switching to it changes which origin choices are refused, so it is left for a change that says so.
     """
-    best = np.inf
-    for start in range(0, len(positions), chunk):
-        gap = positions[start:start + chunk, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ lattice, axis=-1)
-        rows = np.arange(len(distance))
-        distance[rows, start + rows] = np.inf
-        best = min(best, float(distance.min(initial=np.inf)))
-    return best
+    from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
+
+    pairs = close_pairs(lattice, positions, OVERLAP_DISTANCE,
+                        max_candidates=_CANDIDATES_PER_ATOM * max(len(positions), 1))
+    return pairs is None or len(pairs) > 0
 
 
 # --------------------------------------------------------------------------- formula
-def _formula(block: _Block) -> dict[int, float] | None:
+def _formula(block: _Block) -> tuple[dict[int, float] | None, bool]:
+    """(atom counts of ``_chemical_formula_sum``, whether the text is ambiguous); (None, False) without one.
+
+    Each whitespace-separated term is one element and its count ('Na12 SI2 O8'), its element read by
+    the one rule of :func:`element_number` ('SI2' is Si, as the label 'SI2' is); a term that packs
+    several symbols ('NaCl') is split at capitals. A term in non-standard case whose two letters are
+    also two one-letter elements ('SI': Si, or S and I) makes the formula ambiguous. Brackets,
+    charges and moieties ('(H2 O)2') are not a plain sum: nothing to check against (None).
+    """
     tag, text = block.value(("_chemical_formula_sum", "_chemical_formula.sum"))
     if text is None:
-        return None
+        return None, False
     counts: dict[int, float] = {}
-    tokens = re.findall(r"([A-Z][a-z]?)\s*([0-9]*\.?[0-9]*)", text)
-    if not tokens or re.sub(r"[A-Z][a-z]?\s*[0-9]*\.?[0-9]*|\s", "", text):
-        return None  # brackets, charges, moieties ('(H2 O)2'): not a plain sum, so nothing to check against
-    for symbol, amount in tokens:
-        try:
-            number = element_number(symbol)
-        except CrystalFourierError:
-            return None
-        counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
-    return counts
+    ambiguous = False
+    for term in text.split():
+        whole = re.fullmatch(r"([A-Za-z]{1,2})([0-9]*\.?[0-9]*)", term)
+        packed = re.findall(r"([A-Z][a-z]?)([0-9]*\.?[0-9]*)", term)
+        if whole is not None and (len(packed) <= 1 or not term[:1].isupper() or not term[1:2].islower()):
+            letters = whole.group(1)
+            pieces = [(letters, whole.group(2))]
+            ambiguous |= len(letters) == 2 and letters != letters.capitalize() and \
+                all(symbol.upper() in _ONE_LETTER_ELEMENTS for symbol in letters)
+        elif packed and "".join(a + b for a, b in packed) == term:
+            pieces = packed
+        else:
+            return None, False  # brackets, charges, moieties: not a plain sum
+        for symbol, amount in pieces:
+            try:
+                number = element_number(symbol)
+            except CrystalFourierError:
+                return None, False
+            if len(ELEMENTS[number]) != len(symbol):  # 'Xq' read as X: the term is no element symbol
+                return None, False
+            counts[number] = counts.get(number, 0.0) + (float(amount) if amount else 1.0)
+    return (counts or None), ambiguous
 
 
 def _formula_units(block: _Block) -> float | None:
@@ -510,12 +656,15 @@ def _composition(numbers: np.ndarray) -> str:
 def _crystal(block: _Block) -> Crystal:
     lattice = _cell(block)
     positions, species = _sites(block, lattice)
-    formula, units = _formula(block), _formula_units(block)
-    operations = _file_operations(block)
+    (formula, ambiguous_formula), units = _formula(block), _formula_units(block)
+    operations = _magnetic_operations(block)
+    source = "the file's magnetic operations (spatial parts)"
+    if operations is None:
+        operations, source = _file_operations(block), "the file's operations"
     if operations is None:
         operations = _hall_operations(block)
     if operations is not None:
-        settings = [("the file's operations", operations)]
+        settings = [(source, operations)]
         named = ""
     else:
         candidates, named = _symbol_settings(block, lattice)
@@ -523,13 +672,18 @@ def _crystal(block: _Block) -> Crystal:
     if len(settings) == 1:
         expanded, numbers, _ = _expand(lattice, positions, species, settings[0][1], block.where())
         if formula is not None and not _formula_matches(numbers, formula, units):
-            raise CrystalFourierError(
+            message = (
                 f"{block.where('_chemical_formula_sum')}: the atom sites expanded by {settings[0][0]} give "
                 f"{_composition(numbers)}, which is not _chemical_formula_sum '{_formula_text(formula)}'"
-                + (f" times Z = {units:g}" if units is not None else " a whole number of times")
-                + "; the file's symmetry, sites or formula are inconsistent")
+                + (f" times Z = {units:g}" if units is not None else " a whole number of times"))
+            if not ambiguous_formula:
+                raise CrystalFourierError(message + "; the file's symmetry, sites or formula are inconsistent")
+            warnings.warn(message + " as read by the one element rule; the formula's case is ambiguous (two "
+                          "one-letter elements or one two-letter element), so the atom sites are kept",
+                          stacklevel=3)
         return Crystal(lattice, expanded, numbers)
-    return _decide_origin(block, lattice, positions, species, settings, named, formula, units)
+    return _decide_origin(block, lattice, positions, species, settings, named,
+                          None if ambiguous_formula else formula, units)
 
 
 def _decide_origin(block, lattice, positions, species, settings, named, formula, units) -> Crystal:
@@ -550,7 +704,7 @@ def _decide_origin(block, lattice, positions, species, settings, named, formula,
         facts = {
             "formula": None if formula is None else _formula_matches(numbers, formula, units),
             "multiplicity": None if declared is None else multiplicities == declared,
-            "overlap": _shortest_distance(lattice, expanded) < OVERLAP_DISTANCE,
+            "overlap": _overlap(lattice, expanded),
         }
         outcomes.append((name, expanded, numbers, None, facts))
     viable = [o for o in outcomes if o[1] is not None and not o[4]["overlap"]]

@@ -106,8 +106,11 @@ def test_check_reports_stray_temporaries_and_unknown_modules(tmp_path, capsys):
     assert main([*args, "--check"]) == 0
 
 
-def test_files_are_written_group_by_group(tmp_path, monkeypatch):
-    # The generator hands over one file at a time: a failure midway leaves the earlier files written.
+def _interrupted_run(tmp_path, monkeypatch):
+    """Run generate for groups 1-5 with the third group's rendering failing; returns the groups rendered."""
+    import argparse
+
+    from crystal_fourier._commands.generate import run
     from crystal_fourier.derive import _codegen as codegen
 
     real = codegen.render_group_module
@@ -121,8 +124,35 @@ def test_files_are_written_group_by_group(tmp_path, monkeypatch):
 
     monkeypatch.setattr(codegen, "render_group_module", failing)
     with pytest.raises(MemoryError):
-        from crystal_fourier._commands.generate import run
-        import argparse
         run(argparse.Namespace(out=tmp_path, groups="1-5", shipped=False, shell="box", cutoff=1, check=False,
-                               force=False))
-    assert sorted(p.name for p in (tmp_path / "box_1").glob("*.py")) == ["__init__.py", "sg001.py", "sg002.py"]
+                               force=False, allow_large=False))
+    return calls
+
+
+def test_an_interrupted_generate_leaves_no_partial_directory(tmp_path, monkeypatch):
+    # Rendered group by group (the third group was reached), but written as a whole: nothing is left.
+    assert _interrupted_run(tmp_path, monkeypatch) == [1, 2, 3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_generate_leaves_the_old_directory_whole(out, monkeypatch):
+    before = {p.name: p.read_bytes() for p in (out / "box_1").iterdir()}
+    (out / "box_1" / "sg001.py").write_text(render_directory("box", 1, [1], version="0.0.0")["sg001.py"])
+    stale = (out / "box_1" / "sg001.py").read_bytes()
+    _interrupted_run(out, monkeypatch)
+    after = {p.name: p.read_bytes() for p in (out / "box_1").iterdir()}
+    assert after == {**before, "sg001.py": stale}
+    assert sorted(p.name for p in out.iterdir()) == ["box_1"]
+
+
+def test_a_large_cutoff_is_estimated_and_refused_without_allow_large(tmp_path, capsys):
+    assert main(["generate", "--cutoff", "40", "--groups", "225", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "generate --shell ball --cutoff 40 needs about 268," in err
+    assert "--allow-large" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_estimate_is_printed(tmp_path, capsys):
+    assert main([*ARGS, "--out", str(tmp_path)]) == 0
+    assert f"{tmp_path / 'box_1'}: estimated about 27 frequencies x 192 operations" in capsys.readouterr().err

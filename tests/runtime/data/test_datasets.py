@@ -59,6 +59,17 @@ def test_cdvae_csv_round_trip_ignores_group_and_text_columns(tmp_path, crystals)
         records[0].targets["x"] = 1.0  # read-only
 
 
+@pytest.mark.parametrize("name", ["bom.csv", "bom.csv.gz"])
+def test_cdvae_csv_with_a_byte_order_mark_keeps_its_first_column(tmp_path, crystals, name):
+    plain = tmp_path / "plain.csv"
+    write_cdvae_csv(plain, [{"material_id": "m0", "cif": write_cif(crystals[0]), "energy": -1.5}])
+    data = b"\xef\xbb\xbf" + plain.read_bytes()  # as Excel and PowerShell save UTF-8 CSVs
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    records = load_cdvae_csv(path)
+    assert [(r.id, r.crystal.formula, dict(r.targets)) for r in records] == [("m0", "Cu4", {"energy": -1.5})]
+
+
 def test_cdvae_csv_errors_name_the_problem(tmp_path, crystals):
     path = tmp_path / "bad.csv"
     write_cdvae_csv(path, [{"material_id": "a", "cif": "data_x\n_cell_length_a 1\n", "e": 1.0}])

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -252,3 +254,94 @@ def test_evaluate_refuses_another_target_than_the_trained_one(saved, tmp_path, c
     err = capsys.readouterr().err
     assert status == 2
     assert "predicts 'target'; scoring it against 'bulk_modulus'" in err
+
+
+def test_a_zip_bomb_weights_file_is_refused_before_it_is_unpacked(saved, tmp_path, monkeypatch):
+    import zipfile
+
+    model = _copy(saved, tmp_path)
+    huge = 64 << 20  # deflates to ~64 kB; the tiny model's tensors are far smaller
+    with zipfile.ZipFile(model / "weights.pt", "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("weights/data/bomb", "w", force_zip64=True) as entry:
+            for _ in range(huge >> 20):
+                entry.write(bytes(1 << 20))
+    assert (model / "weights.pt").stat().st_size < 1 << 20
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load reached the zip bomb"))
+    with pytest.raises(CrystalFourierError, match="declares .* bytes unpacked, more than"):
+        load_trained(model)
+
+
+def test_the_size_check_lets_the_real_weights_through(saved):
+    from crystal_fourier.runtime.learning._model_files import check_archive_size, expected_tensor_bytes
+
+    trained = load_trained(saved)
+    data = (saved / "weights.pt").read_bytes()
+    check_archive_size("weights.pt", data, 2 * expected_tensor_bytes(trained.model) + (1 << 20))
+    with pytest.raises(CrystalFourierError, match="declares"):
+        check_archive_size("weights.pt", data, expected_tensor_bytes(trained.model) // 2)
+
+
+def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
+    model = _copy(saved, tmp_path)
+    (model / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CrystalFourierError, match="nested deeper"):
+        load_trained(model)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (["inf", "1.0"], "1 of 2 targets of 'target' are not finite \\(first: 'm0' = inf\\)"),
+    (["-inf", "-inf"], "2 of 2 targets of 'target' are not finite"),
+    (["nan", "nan"], "no labelled structures to evaluate 'target'"),
+])
+def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, message):
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
+    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.structure_io._structures import Crystal
+
+    copper = Crystal(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
+    path = tmp_path / "labelled.csv"
+    write_cdvae_csv(path, [{"material_id": f"m{i}", "cif": write_cif(copper), "target": value}
+                           for i, value in enumerate(values)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rows without a value (NaN) are skipped with a warning
+        status = main(["evaluate", "--model", str(saved), "--data", str(path)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "mae" not in captured.out
+    assert len(captured.err.strip().splitlines()) == 1
+    assert re.search(message, captured.err)
+
+
+KILLED_AFTER_AN_EPOCH = textwrap.dedent("""
+    import importlib.util, os, signal, sys
+    from crystal_fourier.runtime.learning import _training
+    from crystal_fourier.runtime.learning._training import fit
+
+    spec = importlib.util.spec_from_file_location("test_training", sys.argv[2])
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    real = _training.atomic_write
+
+    def write_then_die(path, data):  # the first epoch's checkpoint is written, then the trainer is killed
+        real(path, data)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    _training.atomic_write = write_then_die
+    fit(helpers.tiny_samples(), helpers.tiny_config(epochs=3, seed=7, lr=1e-2), sys.argv[1], overwrite=True)
+""")
+
+
+def test_an_overwrite_killed_after_an_epoch_leaves_the_old_model_untouched(saved, tmp_path):
+    model = _copy(saved, tmp_path)
+    before = {path.name: path.read_bytes() for path in model.iterdir()}
+    helpers = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_training.py")
+    run = subprocess.run([sys.executable, "-c", KILLED_AFTER_AN_EPOCH, str(model), helpers], capture_output=True,
+                         timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}, check=False)
+    assert run.returncode == -signal.SIGKILL, run.stderr.decode()[-2000:]
+    assert {path.name: path.read_bytes() for path in model.iterdir()} == before  # checkpoint.pt included
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == [".model.checkpoint.tmp"]
+    # A new --overwrite run replaces the killed run's checkpoint, finishes a whole model and leaves no temporary.
+    fit(tiny_samples(), tiny_config(epochs=1, seed=7, lr=1e-2), model, overwrite=True)
+    assert torch.load(model / "checkpoint.pt", weights_only=True)["config"]["seed"] == 7
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

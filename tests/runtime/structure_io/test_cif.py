@@ -431,3 +431,25 @@ def test_syntax_errors_from_gemmi_are_located(text, message):
     with pytest.raises(CrystalFourierError) as info:
         parse_cif(text, source="f.cif")
     assert str(info.value) == message
+
+
+def _p1_cif(formula: str, labels: list[str]) -> str:
+    rows = "\n".join(f"{label} {0.13 * i:.2f} {0.29 * i % 1:.2f} {0.41 * i % 1:.2f}" for i, label in enumerate(labels))
+    return (f"data_x\n_cell_length_a 10\n_cell_length_b 10\n_cell_length_c 10\n_cell_angle_alpha 90\n"
+            f"_cell_angle_beta 90\n_cell_angle_gamma 90\n_chemical_formula_sum '{formula}'\n"
+            f"loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n{rows}\n")
+
+
+def test_upper_case_formula_follows_the_one_element_rule():
+    # 'SI' in the formula is Si, as the label 'SI1' is: a consistent file, not S and I.
+    crystal = parse_cif(_p1_cif("Na2 SI O3", ["NA1", "NA2", "SI1", "O1", "O2", "O3"]))
+    assert crystal.formula == "Na2O3Si"
+
+
+def test_ambiguous_formula_that_disagrees_is_a_warning_not_a_refusal():
+    # 'SI' could be Si or S + I; the sites say S and I, so the file is read with a warning.
+    with pytest.warns(UserWarning, match="ambiguous"):
+        crystal = parse_cif(_p1_cif("SI", ["S1", "I1"]))
+    assert sorted(crystal.symbols) == ["I", "S"]
+    with pytest.raises(CrystalFourierError, match="inconsistent"):  # an unambiguous one still refuses
+        parse_cif(_p1_cif("Si", ["S1", "I1"]))

@@ -1,0 +1,109 @@
+"""The one path from structures to predictions: read, standardize and predict in bounded chunks.
+
+``crystal-fourier predict`` (files) and :meth:`TrainedModel.predict_crystals` (crystals) both
+go through :func:`stream_predictions`. Structures are taken :data:`CHUNK_STRUCTURES` at a time
+(fewer when their atoms pass :data:`CHUNK_ATOMS`): each chunk is read, standardized, predicted
+and handed out before the next is read, so peak memory depends on the chunk, never on the
+number of structures. Within a chunk, :func:`~crystal_fourier.runtime.learning._training.predict_samples`
+forms batches whose padded attention (structures x largest cell squared) stays under
+:data:`~crystal_fourier.runtime.learning._training.PAIR_BUDGET`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from crystal_fourier.runtime.learning._model_files import TrainedModel
+
+__all__ = ["CHUNK_STRUCTURES", "CHUNK_ATOMS", "Prediction", "stream_predictions"]
+
+CHUNK_STRUCTURES = 256
+"""Structures read and standardized before they are predicted and let go."""
+CHUNK_ATOMS = 50_000
+"""Atoms (standardized cells) at most in one chunk; a larger structure makes a chunk of its own."""
+
+_EXPECTED_ERRORS = (CrystalFourierError, OSError, ValueError)
+"""What a bad file or structure raises (readers, standardization); anything else is a bug and propagates."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The outcome for one structure: its name, and the value (target units) or the reason it failed."""
+
+    name: str
+    value: float | None
+    error: Exception | None
+
+
+def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]], *,
+                       load: Callable[[object], object] | None = None, symprec: float | None = None,
+                       batch_size: int = 256) -> Iterator[Prediction]:
+    """Predictions for ``items`` = (name, source) pairs, in order, computed chunk by chunk.
+
+    Parameters
+    ----------
+    trained : TrainedModel
+    items : iterable of (str, object)
+        A name for messages and a source: a Crystal, or whatever ``load`` turns into one
+        (a file path for ``predict``). Consumed lazily, one chunk at a time.
+    load : callable, optional
+        ``source -> Crystal`` (default: the source is the crystal).
+    symprec : float, optional
+        Standardization tolerance (default: the one the model was trained with).
+    batch_size : int
+        Most structures per model batch (the attention budget may make batches smaller).
+
+    Yields
+    ------
+    Prediction
+        One per item, in input order; a structure that cannot be read, standardized or
+        predicted carries its exception and the others are still predicted.
+    """
+    symprec = trained.config.symprec if symprec is None else symprec
+    chunk, atoms = [], 0
+    for name, source in items:
+        entry = _prepared(name, source, load, symprec)
+        chunk.append(entry)
+        atoms += 0 if entry[1] is None else len(entry[1].numbers)
+        if len(chunk) >= CHUNK_STRUCTURES or atoms >= CHUNK_ATOMS:
+            yield from _predicted(trained, chunk, batch_size)
+            chunk, atoms = [], 0
+    if chunk:
+        yield from _predicted(trained, chunk, batch_size)
+
+
+def _prepared(name: str, source, load, symprec: float):
+    """(name, Sample or None, error or None) of one item."""
+    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.symmetry._standardization import standardize
+
+    try:
+        crystal = source if load is None else load(source)
+        return name, sample_from_standardized(standardize(crystal, symprec=symprec), id=name), None
+    except _EXPECTED_ERRORS as error:
+        return name, None, error
+
+
+def _predicted(trained: TrainedModel, chunk: list, batch_size: int) -> Iterator[Prediction]:
+    """The chunk's predictions; when the model refuses the chunk, each structure alone finds which fail."""
+    good = [(name, sample) for name, sample, error in chunk if error is None]
+    values: dict[int, float] = {}
+    failures: dict[int, Exception] = {}
+    try:
+        outputs = trained.predict_samples([sample for _, sample in good], batch_size) if good else []
+        values = {id(sample): float(v) for (_, sample), v in zip(good, outputs, strict=True)}
+    except CrystalFourierError:
+        for _, sample in good:
+            try:
+                values[id(sample)] = float(trained.predict_samples([sample], batch_size)[0])
+            except CrystalFourierError as error:
+                failures[id(sample)] = error
+    for name, sample, error in chunk:
+        failure = error if error is not None else failures.get(id(sample))
+        yield Prediction(name, None if failure is not None else values[id(sample)], failure)
