@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 import spglib
 
-from crystal_fourier.derive import space_group, standard_hall_number
+from crystal_fourier._spglib import niggli_reduce
+from crystal_fourier.derive import crystal_system, space_group, standard_hall_number
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
 from crystal_fourier.runtime.symmetry._standardization import (
     _SHIFT_DEN,
@@ -37,7 +38,7 @@ from crystal_fourier.runtime.symmetry._standardization import (
     detect_group,
     standardize,
 )
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees
@@ -106,6 +107,7 @@ def descriptions(crystal: Crystal, number: int):
     yield "sheared basis", change_basis(crystal, [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
     yield "cyclic axes", change_basis(crystal, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
     yield "flipped axes", change_basis(crystal, [[1, 0, 0], [0, -1, 0], [0, 0, -1]])
+    yield "Niggli cell", change_basis(crystal, np.rint(niggli_reduce(crystal.lattice) @ np.linalg.inv(crystal.lattice)))
     rng = np.random.default_rng(number)
     order = rng.permutation(crystal.n_atoms)
     yield "permuted and shifted", Crystal(crystal.lattice, crystal.positions[order] + rng.random(3),
@@ -123,9 +125,9 @@ def set_distance(a, b) -> float:
     return float(max(distance.min(axis=0).max(), distance.min(axis=1).max()))
 
 
-def assert_canonical(number: int):
+def assert_canonical(number: int, crystal: "Crystal | None" = None):
     __tracebackhide__ = True
-    crystal = crystal_of(number)
+    crystal = crystal_of(number) if crystal is None else crystal
     reference = standardize(crystal)
     assert reference.number == number
     failures = []
@@ -148,6 +150,95 @@ def test_standardized_atom_set_is_the_same_for_every_description(number):
 @pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
 def test_standardized_atom_set_is_the_same_for_every_description_all_groups(number):
     assert_canonical(number)
+
+
+# --------------------------------------------------------------------------- near-degenerate cells (issue 18)
+NEAR_TIE = 0.01   # relative: cell lengths within 1% (and beta within ~0.5 degrees) of a tie between two cells
+
+
+def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int) -> np.ndarray:
+    """A lattice of group ``number``'s system within ``NEAR_TIE`` of a tie between two reduced cells.
+
+    Triclinic and monoclinic: |a + c| = |a| (cos beta = -c / 2a), so a and a + c are two equally short
+    cell vectors, off by up to 1%; orthorhombic: b = a; tetragonal, trigonal and hexagonal: c = a, each
+    off by up to 1%. Cubic cells have no free length. Scaled to 18 A^3 per atom.
+    """
+    system = crystal_system(number)
+    a, c = rng.uniform(1.3, 1.8), rng.uniform(0.8, 1.2)
+    off = 1.0 + rng.uniform(-NEAR_TIE, NEAR_TIE)
+    alpha = beta = gamma = 90.0
+    b = rng.uniform(0.8, 1.8)
+    if system in ("triclinic", "monoclinic"):
+        beta = float(np.degrees(np.arccos(-c / (2 * a * off))))
+        if system == "triclinic":
+            alpha, gamma = rng.uniform(80.0, 100.0, size=2)
+    elif system == "orthorhombic":
+        b = a * off
+    elif system == "cubic":
+        b = c = a
+    else:
+        b, c = a, a * off
+        gamma = 120.0 if system in ("trigonal", "hexagonal") else 90.0
+    lattice = lattice_from_parameters(a, b, c, alpha, beta, gamma)
+    return lattice * (18.0 * n_atoms / abs(np.linalg.det(lattice))) ** (1.0 / 3.0)
+
+
+@lru_cache(maxsize=None)
+def near_degenerate_crystal_of(number: int, seed: int = 0) -> Crystal:
+    """Like :func:`crystal_of`, on a :func:`near_degenerate_lattice` (first seed whose group is ``number``)."""
+    group = space_group(number)
+    for attempt in range(200):
+        rng = np.random.default_rng(1000 * seed + attempt)
+        special = orbit(group, _candidate_point(group, rng, 0))
+        general = orbit(group, rng.random(3))
+        positions = np.vstack([special, general])
+        lattice = near_degenerate_lattice(number, rng, len(positions))
+        gap = positions[:, None, :] - positions[None, :, :]
+        gap -= np.round(gap)
+        distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
+        if distance.min() < 1.2:
+            continue
+        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
+        if detect_group(crystal) == number:
+            return crystal
+    raise AssertionError(f"no near-degenerate crystal of exactly group {number} in 200 seeds")
+
+
+NEAR_DEGENERATE = (1, 2, 7, 9, 14, 15, 16, 19, 47, 71, 76, 92, 123, 143, 166, 191, 194)
+
+
+@pytest.mark.parametrize("number", NEAR_DEGENERATE, ids=lambda n: f"sg{n}")
+def test_near_degenerate_cells_are_canonical(number):
+    assert_canonical(number, near_degenerate_crystal_of(number))
+
+
+@pytest.mark.parametrize("seed", range(1, 6))
+@pytest.mark.parametrize("number", [7, 14], ids=lambda n: f"sg{n}")
+def test_near_degenerate_monoclinic_cells_are_canonical(number, seed):
+    """Pc and P2_1/c: the groups of the issue (POSCAR-007), several crystals each."""
+    assert_canonical(number, near_degenerate_crystal_of(number, seed))
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_near_degenerate_cells_are_canonical_all_groups(number):
+    assert_canonical(number, near_degenerate_crystal_of(number))
+
+
+def test_near_degenerate_crystals_split_spglibs_own_cell():
+    """The crystals above exercise the tie: spglib's own standardized cell differs between descriptions
+    of some of them (else the canonical tests above would prove nothing about ties)."""
+    split = 0
+    for seed in range(1, 6):
+        crystal = near_degenerate_crystal_of(7, seed)
+        cells = set()
+        for _, other in descriptions(crystal, 7):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                lattice = spglib.get_symmetry_dataset(other.spglib_cell, symprec=0.1).std_lattice
+            cells.add(tuple(np.round(np.sort(np.linalg.norm(lattice, axis=1)), 4)))
+        split += len(cells) > 1
+    assert split >= 1
 
 
 @pytest.mark.parametrize("number", ISSUE_GROUPS, ids=lambda n: f"sg{n}")
