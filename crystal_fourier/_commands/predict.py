@@ -37,13 +37,13 @@ def _located(path: str, error: Exception) -> str:
     return message if str(path) in message else f"{path}: {message}"
 
 
-def _sample(path: str, species, symprec: float):
+def _sample(path: str, species, symprec: float, handedness: str = "canonical"):
     from crystal_fourier.runtime.learning._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
     from crystal_fourier.runtime.structure_io._structures import read_structure
 
     crystal = read_structure(path, species=species)
-    return sample_from_standardized(standardize(crystal, symprec=symprec), id=str(path))
+    return sample_from_standardized(standardize(crystal, symprec=symprec, handedness=handedness), id=str(path))
 
 
 def run(args) -> int:
@@ -59,7 +59,7 @@ def run(args) -> int:
     samples, errors = {}, {}
     for index, path in enumerate(args.files):
         try:
-            samples[index] = _sample(path, species, symprec)
+            samples[index] = _sample(path, species, symprec, trained.config.handedness)
         except (CrystalFourierError, OSError, ValueError) as error:
             errors[index] = _located(path, error)
     predictions = {}

@@ -286,7 +286,7 @@ class TrainedModel:
 
     def predict_crystals(self, crystals: Iterable[Crystal], batch_size: int = 256,
                          names: Iterable[str] | None = None) -> "np.ndarray":
-        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict.
+        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec and handedness, then predict.
 
         ``names`` (one per crystal; default: their positions "0", "1", ...) label the crystals in
         error messages, e.g. a file name for a crystal that lacks its declared symmetry.
@@ -298,7 +298,7 @@ class TrainedModel:
         if len(labels) != len(crystals):
             raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
         samples = prepare_samples([(crystal, {}, label) for crystal, label in zip(crystals, labels, strict=True)],
-                                  None, self.config.symprec)
+                                  None, self.config.symprec, handedness=self.config.handedness)
         return self.predict_samples(samples, batch_size)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:

@@ -41,7 +41,9 @@ The result is therefore invariant (to float round-off) under permutations of the
 atoms, lattice translations of single atoms, rotations of the Cartesian frame,
 changes of origin and of basis (another origin choice or axis setting), and giving
 a primitive or supercell-free conventional cell. An improper rotation of the frame
-gives the mirror image, which is a different crystal (P4_1 becomes P4_3).
+gives the mirror image, a different crystal when the crystal is chiral (P4_1 becomes P4_3):
+with ``handedness="canonical"`` (the default) both hands give one standardized crystal
+(``StandardizedCrystal.reflected`` records the mirror); ``handedness="keep"`` keeps them apart.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC  # the 
 
 __all__ = [
     "DEFAULT_SYMPREC",
+    "ENANTIOMORPHIC_PARTNERS",
+    "HANDEDNESS",
     "StandardizedCrystal",
     "standardize",
     "detect_group",
@@ -70,6 +74,17 @@ TIE_TOLERANCE = 1e-6
 """Relative tolerance (of sum of weights) under which two structure factors count as
 equal when choosing the canonical description. Spglib's symmetrized positions of the
 same crystal agree to ~1e-12; genuinely different descriptions differ by far more."""
+
+HANDEDNESS = ("canonical", "keep")
+"""The choices of ``standardize(..., handedness=)``: one standardized description for a crystal
+and its mirror image (the default), or the input's own hand (for targets that change sign or
+value under a mirror: optical activity, circular dichroism)."""
+
+ENANTIOMORPHIC_PARTNERS = {78: 76, 95: 91, 96: 92, 145: 144, 153: 151, 154: 152, 170: 169, 172: 171,
+                           179: 178, 181: 180, 213: 212}
+"""The 11 enantiomorphic pairs of space-group types: the mirror image of a crystal of the key is a
+crystal of the value (P4_3 -> P4_1, P4_3 2_1 2 -> P4_1 2_1 2, P4_3 32 -> P4_1 32, ...).
+``handedness="canonical"`` maps the higher number to the lower."""
 
 _SHIFT_DEN = 2 * DEN  # origin shifts of the normalizer are multiples of 1/48
 _MAX_POLAR_HARMONIC = 6
@@ -97,7 +112,14 @@ class StandardizedCrystal:
     transformation : numpy.ndarray, shape=(3, 3), dtype=float64
     origin_shift : numpy.ndarray, shape=(3,), dtype=float64
         x_std = transformation @ x_in + origin_shift (mod the lattice, before
-        symmetrization), for a position x_in of the input crystal.
+        symmetrization), for a position x_in of the input crystal. det(transformation)
+        is negative exactly when the lattices' handedness says the map is improper.
+    reflected : bool
+        True when the standardized crystal is the mirror image of the input: the Cartesian map
+        from the input's frame to the standardized frame is improper (det -1), so polar vectors
+        (forces) map back with a reflection, and pseudoscalars (optical rotation) change sign.
+        Only ``handedness="canonical"`` reflects, and only chiral crystals (Sohncke groups) or
+        the higher-numbered member of an enantiomorphic pair.
 
     Examples
     --------
@@ -113,6 +135,7 @@ class StandardizedCrystal:
     symprec: float
     transformation: np.ndarray
     origin_shift: np.ndarray
+    reflected: bool = False
 
     @property
     def lattice(self) -> np.ndarray:
@@ -288,6 +311,9 @@ def _normalizer_matrices(hall_number: int, proper: bool = True) -> tuple[np.ndar
     images_c = np.mod(np.einsum("mij,cj->mci", matrices, centrings), DEN)            # M c
     keep &= np.all(np.isin(_encode(images_c, DEN), _encode(centrings, DEN)), axis=1)
     matrices, inverses = matrices[keep], inverses[keep]
+    # proper matrices first, so a coset that has one is represented by it (no needless reflection)
+    order = np.argsort(-np.round(np.linalg.det(matrices)).astype(np.int64), kind="stable")
+    matrices, inverses = matrices[order], inverses[order]
     # one per coset M P: the smallest key of M R over R (entries of M R lie in -3..3)
     products = np.einsum("mij,rjk->mrik", matrices, rotations)
     coset = np.min(_matrix_keys(products + 3, base=7), axis=1)
@@ -393,13 +419,15 @@ def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> li
     return shifts or [np.zeros(3)]
 
 
-def _canonical(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int):
-    """Choose the canonical description; returns (M, s, new positions)."""
+def _canonical(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
+               proper: bool = True):
+    """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
+    improper M (the mirror image of the crystal, in the same setting) as candidates."""
     table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies()
     candidates = []  # (M, s, positions)
-    for m in _linear_parts(hall_number, metric):
+    for m in _linear_parts(hall_number, metric, proper=proper):
         moved = positions @ m.T
         for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
             shifted = moved + shift_48 / _SHIFT_DEN
@@ -615,6 +643,7 @@ def standardize(
     angle_tolerance: float = -1.0,
     declared: SpaceGroup | int | str | None = None,
     hall_number: int | None = None,
+    handedness: str = "canonical",
 ) -> StandardizedCrystal:
     """The canonical conventional cell of ``crystal`` in the ITA standard setting of its group.
 
@@ -637,6 +666,14 @@ def standardize(
         Another setting of the detected group (1-530), e.g. origin choice 1. The
         crystal is first made canonical in the standard setting, then transformed
         by spglib, so the result is canonical in that setting too.
+    handedness : {"canonical", "keep"}
+        "canonical" (default): a crystal and its mirror image standardize to one description.
+        Improper normalizer elements of a Sohncke group are candidates of the canonical choice,
+        and a crystal of the higher-numbered member of an enantiomorphic pair
+        (:data:`ENANTIOMORPHIC_PARTNERS`) is replaced by its mirror image (then ``number`` is
+        the partner's); ``reflected`` says when the result is the mirror image of the input.
+        "keep": the input's hand is kept (``reflected`` is always False), for targets that are
+        not mirror-invariant.
 
     Returns
     -------
@@ -645,8 +682,9 @@ def standardize(
     Raises
     ------
     CrystalFourierError
-        If spglib fails, the declared group is not the detected one, or
-        ``hall_number`` is a setting of another group.
+        If spglib fails, the declared group is not the detected one,
+        ``hall_number`` is a setting of another group, or ``handedness`` is not one of
+        :data:`HANDEDNESS`.
 
     Examples
     --------
@@ -659,6 +697,14 @@ def standardize(
     >>> (s.positions * 8).round().astype(int).tolist()   # in eighths: 8b of origin choice 2
     [[5, 1, 1], [1, 5, 1], [3, 3, 3], [7, 7, 3], [1, 1, 5], [5, 5, 5], [7, 3, 7], [3, 7, 7]]
     """
+    if handedness not in HANDEDNESS:
+        raise CrystalFourierError(f"handedness must be one of {', '.join(HANDEDNESS)}, got {handedness!r}")
+    input_determinant = float(np.linalg.det(crystal.lattice))
+    # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
+    # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
+    before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
+    if input_determinant < 0:
+        crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data = _dataset(crystal, symprec, angle_tolerance)
     number = int(data.number)
     if declared is not None:
@@ -671,6 +717,11 @@ def standardize(
                 f"declared space group {wanted.number} ({wanted.symbol}) is not the group of this structure: "
                 f"spglib finds {number} ({found.symbol}) at symprec={symprec} A ({relation}). "
                 "Drop the declared group, or change symprec if the structure is noisy")
+    if handedness == "canonical" and number in ENANTIOMORPHIC_PARTNERS:
+        crystal = Crystal(crystal.lattice, -crystal.positions, crystal.numbers)
+        before = -before
+        data = _dataset(crystal, symprec, angle_tolerance)
+        number = int(data.number)
     standard = standard_hall_number(number)
     if int(data.hall_number) != standard:  # the 24 groups where spglib's default is origin choice 1
         data = _dataset(crystal, symprec, angle_tolerance, hall_number=standard)
@@ -680,12 +731,17 @@ def standardize(
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     origin = np.asarray(data.origin_shift, dtype=np.float64)
     metric, positions = _symmetrized(crystal, data, standard, symprec)
-    m, shift, positions = _canonical(positions, std_numbers, metric, standard)
+    m, shift, positions = _canonical(positions, std_numbers, metric, standard, proper=handedness == "keep")
     m_inv = np.linalg.inv(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
-    transformation = m @ transformation
+    transformation = m @ transformation @ before
     origin = m @ origin + shift
-    result = _finish(lattice, positions, std_numbers, number, standard, symprec, transformation, origin)
+    # the output lattice is right-handed (lattice_from_parameters): the map is improper when det T and
+    # the input's handedness disagree
+    reflected = bool(np.linalg.det(transformation) * input_determinant < 0)
+    if reflected and handedness == "keep":  # pragma: no cover - spglib's transformations are proper
+        raise CrystalFourierError("standardization reflected the crystal although handedness='keep'")
+    result = _finish(lattice, positions, std_numbers, number, standard, symprec, (transformation, origin, reflected))
     if hall_number is None or hall_number == standard:
         return result
     setting = space_group(hall_number=hall_number)
@@ -698,10 +754,12 @@ def standardize(
     transformation = np.asarray(data.transformation_matrix) @ result.transformation
     origin = np.asarray(data.transformation_matrix) @ result.origin_shift + np.asarray(data.origin_shift)
     return _finish(np.asarray(data.std_lattice), np.asarray(data.std_positions), np.asarray(data.std_types),
-                   number, hall_number, symprec, transformation, origin)
+                   number, hall_number, symprec, (transformation, origin, result.reflected))
 
 
-def _finish(lattice, positions, numbers, number, hall_number, symprec, transformation, origin):
+def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
+    """The StandardizedCrystal; ``mapping`` = (transformation, origin shift, reflected) from the input."""
+    transformation, origin, reflected = mapping
     positions = _wrap(np.asarray(positions, dtype=np.float64))
     rounded = np.round(positions, 8)
     order = np.lexsort((rounded[:, 0], rounded[:, 1], rounded[:, 2], numbers))
@@ -713,4 +771,4 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, transform
     return StandardizedCrystal(
         crystal=Crystal(canonical_lattice, positions[order], np.asarray(numbers, dtype=np.int64)[order]),
         number=int(number), hall_number=int(hall_number), symprec=float(symprec),
-        transformation=transformation, origin_shift=origin)
+        transformation=transformation, origin_shift=origin, reflected=bool(reflected))

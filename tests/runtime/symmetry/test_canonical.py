@@ -29,8 +29,10 @@ import spglib
 from crystal_fourier._spglib import niggli_reduce
 from crystal_fourier.derive import crystal_system, space_group, standard_hall_number
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._standardization import (
     _SHIFT_DEN,
+    ENANTIOMORPHIC_PARTNERS,
     _canonical,
     _linear_parts,
     _origin_shifts,
@@ -92,8 +94,9 @@ def change_basis(crystal: Crystal, matrix) -> Crystal:
 
 def descriptions(crystal: Crystal, number: int):
     """(label, Crystal) for every re-description listed in the module docstring."""
-    standard = standardize(crystal).crystal
-    hall = standard_hall_number(number)
+    standardized = standardize(crystal)
+    standard = standardized.crystal
+    hall = standard_hall_number(standardized.number)   # the partner's, for the higher member of a pair
     metric = standard.lattice @ standard.lattice.T
     for m in _linear_parts(hall, metric):
         for shift_48 in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
@@ -129,6 +132,7 @@ def assert_canonical(number: int, crystal: "Crystal | None" = None):
     __tracebackhide__ = True
     crystal = crystal_of(number) if crystal is None else crystal
     reference = standardize(crystal)
+    number = ENANTIOMORPHIC_PARTNERS.get(number, number)   # handedness="canonical" maps P4_3 to P4_1, ...
     assert reference.number == number
     failures = []
     for label, other in descriptions(crystal, number):
@@ -383,3 +387,79 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
     assert mapped[0].tolist() == brute[0].tolist()
     np.testing.assert_allclose(mapped[1], brute[1], rtol=0, atol=1e-12)
     assert np.bincount(mapped[0], minlength=len(ideal)).min() > 0
+
+
+# --------------------------------------------------------------------------- handedness (issue 18)
+SOHNCKE = tuple(n for n in range(1, 231) if space_group(n).sohncke)
+CHIRAL_REPRESENTATIVE = (4, 19, 76, 78, 92, 96, 144, 145, 169, 197, 212, 213)
+
+
+def mirror_images(crystal: Crystal):
+    """(label, Crystal) of the mirror image: inverted positions, and a Cartesian mirror (left-handed basis)."""
+    yield "inverted", Crystal(crystal.lattice, -crystal.positions, crystal.numbers)
+    yield "mirrored frame", Crystal(crystal.lattice @ np.diag([1.0, 1.0, -1.0]), crystal.positions, crystal.numbers)
+    yield "mirrored, sheared", change_basis(Crystal(crystal.lattice, -crystal.positions, crystal.numbers),
+                                            [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
+
+
+def assert_one_hand(number: int):
+    __tracebackhide__ = True
+    crystal = crystal_of(number)
+    reference = standardize(crystal)
+    assert not reference.reflected or number in ENANTIOMORPHIC_PARTNERS or space_group(number).sohncke
+    for label, image in mirror_images(crystal):
+        result = standardize(image)
+        gap = set_distance(reference, result)
+        cell = float(np.max(np.abs(reference.cell_parameters - result.cell_parameters)))
+        assert result.number == reference.number, f"sg{number} {label}: group {result.number}"
+        assert gap < POSITION_TOLERANCE, f"sg{number} {label}: atom sets differ by {gap:.3g}"
+        assert cell < CELL_TOLERANCE, f"sg{number} {label}: cells differ by {cell:.3g}"
+        mapped = image.positions @ result.transformation.T + result.origin_shift
+        assert set_distance(Crystal(result.lattice, mapped, image.numbers), result) < 1e-6, label
+
+
+@pytest.mark.parametrize("number", CHIRAL_REPRESENTATIVE, ids=lambda n: f"sg{n}")
+def test_mirror_images_standardize_to_one_crystal(number):
+    assert_one_hand(number)
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("number", SOHNCKE, ids=lambda n: f"sg{n}")
+def test_mirror_images_standardize_to_one_crystal_all_sohncke_groups(number):
+    assert_one_hand(number)
+
+
+@pytest.mark.parametrize("number", [19, 76, 212], ids=lambda n: f"sg{n}")
+def test_handedness_keep_keeps_the_mirror_image_apart(number):
+    """The other hand, on request: the mirror image is another atom set (or the partner group), never reflected."""
+    crystal = crystal_of(number)
+    kept = standardize(crystal, handedness="keep")
+    for label, image in mirror_images(crystal):
+        other = standardize(image, handedness="keep")
+        assert not other.reflected, label
+        assert other.number != kept.number or set_distance(kept, other) > 1e-3, label
+    assert standardize(Crystal(crystal.lattice, -crystal.positions, crystal.numbers)).reflected
+
+
+def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
+    assert standardize(crystal_of(78)).number == 76
+    assert standardize(crystal_of(78)).reflected
+    assert standardize(crystal_of(78), handedness="keep").number == 78
+    assert sorted(ENANTIOMORPHIC_PARTNERS.items()) == [
+        (78, 76), (95, 91), (96, 92), (145, 144), (153, 151), (154, 152), (170, 169), (172, 171), (179, 178),
+        (181, 180), (213, 212)]
+    with pytest.raises(CrystalFourierError, match="handedness must be one of canonical, keep"):
+        standardize(crystal_of(76), handedness="left")
+
+
+def test_mirror_images_get_one_prediction(network):
+    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+
+    for number in (19, 92, 96, 212):
+        crystal = crystal_of(number)
+        records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in mirror_images(crystal)]
+        predictions = predict_samples(network, prepare_samples(records, None))
+        spread = float(np.max(predictions) - np.min(predictions))
+        assert spread < PREDICTION_TOLERANCE, f"sg{number}: mirror images predict with spread {spread:.3g}"
+        kept = predict_samples(network, prepare_samples(records, None, handedness="keep"))
+        assert float(np.max(kept) - np.min(kept)) > PREDICTION_TOLERANCE, f"sg{number}: keep must tell hands apart"
