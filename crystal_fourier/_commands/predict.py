@@ -1,9 +1,11 @@
 """``crystal-fourier predict``: predictions of a saved model for structure files, as CSV.
 
-One row per input file, in input order: ``file,prediction,error``. A file that cannot be
+One row per input file, in input order: ``file,prediction,error,symprec``. A file that cannot be
 read or standardized gets an empty prediction and the reason in ``error`` (the message names
 the file); the others are still predicted, and the command exits 1 at the end, saying how
-many failed.
+many failed. ``symprec`` is the tolerance (Angstrom) at which the file's symmetry was found: the
+model's (or ``--symprec``), or a smaller one of ``SYMPREC_RETRY_SEQUENCE`` when spglib found
+none there.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="predict a property for CIF/POSCAR files with a saved model (CSV on stdout)",
-        description="Prints `file,prediction,error` for each structure file, in input order and in the target's "
-                    "units. A file that cannot be read or standardized gets an empty prediction and the reason in "
-                    "the error column; the others are still predicted, and the exit status is then 1.")
+        description="Prints `file,prediction,error,symprec` for each structure file, in input order and in the "
+                    "target's units. A file that cannot be read or standardized gets an empty prediction and the "
+                    "reason in the error column; the others are still predicted, and the exit status is then 1. "
+                    "symprec is the tolerance (A) at which the symmetry was found: the model's (or --symprec), or "
+                    "the first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.")
     parser.add_argument("--model", required=True, metavar="DIR", help="model directory from `crystal-fourier train`")
     parser.add_argument("files", nargs="+", metavar="FILE", help="structure files (CIF, POSCAR, extxyz, JSON)")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
@@ -43,7 +47,8 @@ def _sample(path: str, species, symprec: float, handedness: str = "canonical"):
     from crystal_fourier.runtime.structure_io._structures import read_structure
 
     crystal = read_structure(path, species=species)
-    return sample_from_standardized(standardize(crystal, symprec=symprec, handedness=handedness), id=str(path))
+    standardized = standardize(crystal, symprec=symprec, handedness=handedness)
+    return sample_from_standardized(standardized, id=str(path)), standardized.symprec
 
 
 def run(args) -> int:
@@ -56,10 +61,10 @@ def run(args) -> int:
         check_device(args.device)
     trained = load_trained(args.model, device=args.device)
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
-    samples, errors = {}, {}
+    samples, errors, used = {}, {}, {}
     for index, path in enumerate(args.files):
         try:
-            samples[index] = _sample(path, species, symprec, trained.config.handedness)
+            samples[index], used[index] = _sample(path, species, symprec, trained.config.handedness)
         except (CrystalFourierError, OSError, ValueError) as error:
             errors[index] = _located(path, error)
     predictions = {}
@@ -75,12 +80,13 @@ def run(args) -> int:
                 except CrystalFourierError as error:
                     errors[i] = _located(args.files[i], error)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["file", "prediction", "error"])
+    writer.writerow(["file", "prediction", "error", "symprec"])
     for index, path in enumerate(args.files):
+        tolerance = f"{used[index]:g}" if index in used else ""
         if index in errors:
-            writer.writerow([path, "", errors[index]])
+            writer.writerow([path, "", errors[index], tolerance])
         else:
-            writer.writerow([path, f"{predictions[index]:.8g}", ""])
+            writer.writerow([path, f"{predictions[index]:.8g}", "", tolerance])
     sys.stdout.flush()
     if errors:
         print(f"crystal-fourier predict: {len(errors)} of {len(args.files)} file(s) failed (empty prediction, "

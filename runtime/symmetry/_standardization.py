@@ -54,17 +54,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from crystal_fourier._spglib import symmetry_dataset
+from crystal_fourier._spglib import check_symprec, symmetry_dataset
 from crystal_fourier.derive._operations import DEN, unimodular_matrices
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
-from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC  # the one default (re-exported here)
+from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
+    DEFAULT_SYMPREC,
+    SYMPREC_RETRY_SEQUENCE,
+)
 
 __all__ = [
     "DEFAULT_SYMPREC",
     "ENANTIOMORPHIC_PARTNERS",
     "HANDEDNESS",
+    "SYMPREC_RETRY_SEQUENCE",
     "StandardizedCrystal",
     "standardize",
     "detect_group",
@@ -108,7 +112,8 @@ class StandardizedCrystal:
     hall_number : int
         The setting (1-530); by default the ITA standard one of CONVENTIONS.md.
     symprec : float
-        The tolerance used, in Angstrom.
+        The tolerance used, in Angstrom: the requested one, or the first of
+        :data:`SYMPREC_RETRY_SEQUENCE` below it at which spglib found the symmetry.
     transformation : numpy.ndarray, shape=(3, 3), dtype=float64
     origin_shift : numpy.ndarray, shape=(3,), dtype=float64
         x_std = transformation @ x_in + origin_shift (mod the lattice, before
@@ -644,6 +649,7 @@ def standardize(
     declared: SpaceGroup | int | str | None = None,
     hall_number: int | None = None,
     handedness: str = "canonical",
+    retry: bool = True,
 ) -> StandardizedCrystal:
     """The canonical conventional cell of ``crystal`` in the ITA standard setting of its group.
 
@@ -674,6 +680,10 @@ def standardize(
         the partner's); ``reflected`` says when the result is the mirror image of the input.
         "keep": the input's hand is kept (``reflected`` is always False), for targets that are
         not mirror-invariant.
+    retry : bool
+        When spglib finds no symmetry at ``symprec`` (atoms closer than it, a cell it cannot
+        reduce), try each smaller value of :data:`SYMPREC_RETRY_SEQUENCE` in turn (default);
+        the one used is ``result.symprec``. False: ``symprec`` only.
 
     Returns
     -------
@@ -682,7 +692,7 @@ def standardize(
     Raises
     ------
     CrystalFourierError
-        If spglib fails, the declared group is not the detected one,
+        If spglib fails at every tolerance tried, the declared group is not the detected one,
         ``hall_number`` is a setting of another group, or ``handedness`` is not one of
         :data:`HANDEDNESS`.
 
@@ -705,7 +715,7 @@ def standardize(
     before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
-    data = _dataset(crystal, symprec, angle_tolerance)
+    data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -755,6 +765,22 @@ def standardize(
     origin = np.asarray(data.transformation_matrix) @ result.origin_shift + np.asarray(data.origin_shift)
     return _finish(np.asarray(data.std_lattice), np.asarray(data.std_positions), np.asarray(data.std_types),
                    number, hall_number, symprec, (transformation, origin, result.reflected))
+
+
+def _dataset_with_retry(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):
+    """spglib's dataset at ``symprec``, else at each smaller value of SYMPREC_RETRY_SEQUENCE: (data, symprec used)."""
+    symprec = check_symprec(symprec)
+    tolerances = [symprec] + ([t for t in SYMPREC_RETRY_SEQUENCE if t < symprec] if retry else [])
+    first_error = None
+    for tolerance in tolerances:
+        try:
+            return _dataset(crystal, tolerance, angle_tolerance), tolerance
+        except CrystalFourierError as error:
+            first_error = first_error or error
+    if len(tolerances) == 1:
+        raise first_error
+    tried = ", ".join(f"{t:g}" for t in tolerances)
+    raise CrystalFourierError(f"{first_error}; no symmetry found at any of symprec = {tried} A either") from None
 
 
 def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
