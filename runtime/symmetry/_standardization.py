@@ -253,6 +253,27 @@ def _group_table(hall_number: int) -> _GroupTable:
         rotation_keys=keys, centrings_24=centrings, polar_axes=polar)
 
 
+@lru_cache(maxsize=None)
+def _restrictive_order(hall_number: int) -> tuple[int, ...]:
+    """Indices of the non-identity rotations, rank of (I - R) descending: the first filter of
+    :func:`_origin_shifts` then leaves the fewest candidate shifts (8 for -1, 48^3 for none)."""
+    rotations = _group_table(hall_number).rotations
+    identity = np.eye(3, dtype=np.int64)
+    ranks = [int(np.linalg.matrix_rank(identity - r)) for r in rotations]
+    return tuple(int(i) for i in sorted(range(len(rotations)), key=lambda i: -ranks[i]) if ranks[i] > 0)
+
+
+@lru_cache(maxsize=8)
+def _shift_grid(polar_axes: tuple) -> np.ndarray:
+    """Every shift S/48 with S in [0, 48)^3 and 0 on the polar axes, lexicographic; shape=(48^k, 3), read-only."""
+    free = [i for i in range(3) if i not in polar_axes]
+    grid = np.zeros((_SHIFT_DEN ** len(free), 3), dtype=np.int64)
+    if free:
+        grid[:, free] = np.indices((_SHIFT_DEN,) * len(free)).reshape(len(free), -1).T
+    grid.setflags(write=False)
+    return grid
+
+
 @lru_cache(maxsize=8192)
 def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
     """Shifts S/48 (polar coordinates 0) making x -> M x + S/48 map G-invariant sets to G-invariant sets.
@@ -264,12 +285,10 @@ def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
     table = _group_table(hall_number)
     m = np.array(matrix, dtype=np.int64)
     m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
-    free = [i for i in range(3) if i not in table.polar_axes]
-    grid = np.zeros((_SHIFT_DEN ** len(free), 3), dtype=np.int64)
-    if free:
-        grid[:, free] = np.array(list(itertools.product(range(_SHIFT_DEN), repeat=len(free))), dtype=np.int64)
+    grid = _shift_grid(table.polar_axes)
     identity = np.eye(3, dtype=np.int64)
-    for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
+    for r in _restrictive_order(hall_number):  # the identity is skipped: it holds for every s
+        rotation, t24 = table.rotations[r], table.translations_24[r]
         image = m @ rotation @ m_inv
         index = table.rotation_keys.get(image.tobytes())
         if index is None:
@@ -307,20 +326,22 @@ def _normalizer_matrices(hall_number: int, proper: bool = True) -> tuple[np.ndar
     table = _group_table(hall_number)
     matrices, inverses = unimodular_matrices(proper=proper)
     rotations = table.rotations
-    images = np.einsum("mij,rjk,mkl->mril", matrices, rotations, inverses)          # M R M^-1
-    group_keys = np.array([int(k) for k in _matrix_keys(rotations)], dtype=np.int64)
-    inside = np.all(np.abs(images) <= 1, axis=(2, 3))
-    keys = _matrix_keys(np.clip(images, -1, 1))
-    keep = np.all(inside & np.isin(keys, group_keys), axis=1)
+    group_keys = _matrix_keys(rotations)
+    keep = np.ones(len(matrices), dtype=bool)
+    for rotation in rotations:  # M R M^-1 in P for every R; the candidates shrink after the first rotations
+        alive = np.flatnonzero(keep)
+        images = matrices[alive] @ rotation @ inverses[alive]
+        inside = np.all(np.abs(images) <= 1, axis=(1, 2))
+        keep[alive] = inside & np.isin(_matrix_keys(np.clip(images, -1, 1)), group_keys)
     centrings = np.mod(table.centrings_24, DEN)
-    images_c = np.mod(np.einsum("mij,cj->mci", matrices, centrings), DEN)            # M c
+    images_c = np.mod(centrings @ np.transpose(matrices, (0, 2, 1)), DEN)            # M c, (m, c, 3)
     keep &= np.all(np.isin(_encode(images_c, DEN), _encode(centrings, DEN)), axis=1)
     matrices, inverses = matrices[keep], inverses[keep]
     # proper matrices first, so a coset that has one is represented by it (no needless reflection)
     order = np.argsort(-np.round(np.linalg.det(matrices)).astype(np.int64), kind="stable")
     matrices, inverses = matrices[order], inverses[order]
     # one per coset M P: the smallest key of M R over R (entries of M R lie in -3..3)
-    products = np.einsum("mij,rjk->mrik", matrices, rotations)
+    products = matrices[:, None] @ rotations[None]
     coset = np.min(_matrix_keys(products + 3, base=7), axis=1)
     _, first = np.unique(coset, return_index=True)
     first = np.sort(first)
