@@ -183,9 +183,15 @@ class StandardizedCrystal:
 
 
 # --------------------------------------------------------------------------- spglib ingress
+_SUBJECT = "the crystal"
+
+
 def _dataset(crystal: Crystal, symprec: float, angle_tolerance: float, hall_number: int = 0):
-    return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
-                            hall_number=hall_number, subject=repr(crystal))
+    try:
+        return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
+                                hall_number=hall_number, subject=_SUBJECT)
+    except CrystalFourierError as error:  # the crystal's repr (its formula and cell) only when it is needed
+        raise CrystalFourierError(str(error).replace(_SUBJECT, repr(crystal), 1)) from None
 
 
 def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_tolerance: float = -1.0) -> int:
@@ -274,6 +280,25 @@ def _shift_grid(polar_axes: tuple) -> np.ndarray:
     return grid
 
 
+def _solved_shifts(matrix: np.ndarray, offset: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Every S in [0, 48)^3 with matrix @ S + offset = a (mod 48) for some encoded a in ``allowed``,
+    for an invertible integer ``matrix`` A (I - R' of a rotation without a fixed direction, e.g. -1):
+    S = adj(A) (a - offset + 48 n) / det A, integral, for n in [0, |det A|)^3 (n + det e_k gives
+    S + 48 adj(A) e_k, the same shift). In the lexicographic order of the grid it replaces, so the
+    result is exactly the grid's filter, without the 48^3 pass."""
+    determinant = round(float(np.linalg.det(matrix)))
+    adjugate = np.rint(np.linalg.inv(matrix) * determinant).astype(np.int64)
+    size = abs(determinant)
+    targets = np.stack([allowed // (_SHIFT_DEN * _SHIFT_DEN), (allowed // _SHIFT_DEN) % _SHIFT_DEN,
+                        allowed % _SHIFT_DEN], axis=1)                                   # (k, 3)
+    steps = np.indices((size,) * 3).reshape(3, -1).T                                     # (size^3, 3)
+    right = (targets[:, None, :] - offset + _SHIFT_DEN * steps[None, :, :]).reshape(-1, 3)
+    numerators = right @ adjugate.T
+    integral = np.all(numerators % determinant == 0, axis=1)
+    shifts = np.mod(numerators[integral] // determinant, _SHIFT_DEN)
+    return np.unique(shifts, axis=0).astype(np.int64)   # sorted rows: the grid's lexicographic order
+
+
 @lru_cache(maxsize=8192)
 def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
     """Shifts S/48 (polar coordinates 0) making x -> M x + S/48 map G-invariant sets to G-invariant sets.
@@ -287,12 +312,15 @@ def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
     m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
     grid = _shift_grid(table.polar_axes)
     identity = np.eye(3, dtype=np.int64)
-    for r in _restrictive_order(hall_number):  # the identity is skipped: it holds for every s
+    for step, r in enumerate(_restrictive_order(hall_number)):  # the identity is skipped: it holds for every s
         rotation, t24 = table.rotations[r], table.translations_24[r]
         image = m @ rotation @ m_inv
         index = table.rotation_keys.get(image.tobytes())
         if index is None:
             return np.zeros((0, 3), dtype=np.int64)
+        if step == 0 and round(abs(np.linalg.det(identity - image))) > 0:
+            grid = _solved_shifts(identity - image, 2 * (m @ t24), table.allowed[index])
+            continue
         values = (2 * (m @ t24))[None, :] + grid @ (identity - image).T
         grid = grid[np.isin(_encode(values, _SHIFT_DEN), table.allowed[index])]
         if len(grid) == 0:
