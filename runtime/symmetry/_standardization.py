@@ -592,7 +592,9 @@ def standardize(
     if setting.number != number:
         raise CrystalFourierError(
             f"hall_number={hall_number} is a setting of group {setting.number} ({setting.symbol}), "
-            f"but the structure has group {number} ({space_group(number).symbol})")
+            f"but the structure has group {number} ({space_group(number).symbol})"
+            + (" after handedness='canonical' took its mirror image; pass handedness='keep' for a setting of "
+               f"{setting.number}" if ENANTIOMORPHIC_PARTNERS.get(setting.number) == number else ""))
     # Setting change from the canonical standard cell: a deterministic function of it.
     data = _dataset(result.crystal, symprec, angle_tolerance, hall_number=hall_number)
     transformation = np.asarray(data.transformation_matrix) @ result.transformation

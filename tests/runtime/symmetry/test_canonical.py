@@ -448,6 +448,10 @@ def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
     assert sorted(ENANTIOMORPHIC_PARTNERS.items()) == [
         (78, 76), (95, 91), (96, 92), (145, 144), (153, 151), (154, 152), (170, 169), (172, 171), (179, 178),
         (181, 180), (213, 212)]
+    p4_3 = standard_hall_number(78)
+    assert standardize(crystal_of(78), hall_number=p4_3, handedness="keep").hall_number == p4_3
+    with pytest.raises(CrystalFourierError, match="took its mirror image; pass handedness='keep' for a setting of 78"):
+        standardize(crystal_of(78), hall_number=p4_3)
     with pytest.raises(CrystalFourierError, match="handedness must be one of canonical, keep"):
         standardize(crystal_of(76), handedness="left")
 
