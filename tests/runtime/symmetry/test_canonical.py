@@ -424,9 +424,15 @@ def test_mirror_images_standardize_to_one_crystal(number):
 
 
 @pytest.mark.sweep
-@pytest.mark.parametrize("number", SOHNCKE, ids=lambda n: f"sg{n}")
-def test_mirror_images_standardize_to_one_crystal_all_sohncke_groups(number):
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_mirror_images_standardize_to_one_crystal_all_groups(number):
+    """All 230: the 65 Sohncke groups need the canonical hand; the others must not be disturbed by it."""
     assert_one_hand(number)
+
+
+def test_sohncke_groups_are_65():
+    assert len(SOHNCKE) == 65
+    assert set(ENANTIOMORPHIC_PARTNERS) | set(ENANTIOMORPHIC_PARTNERS.values()) <= set(SOHNCKE)
 
 
 @pytest.mark.parametrize("number", [19, 76, 212], ids=lambda n: f"sg{n}")
