@@ -107,8 +107,9 @@ def descriptions(crystal: Crystal, number: int):
     from crystal_fourier.derive import standard_hall_number
     from crystal_fourier.runtime.symmetry._standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
 
-    standard = standardize(crystal).crystal
-    hall = standard_hall_number(number)
+    standardized = standardize(crystal)
+    standard = standardized.crystal
+    hall = standard_hall_number(standardized.number)   # the partner's for P4_3, ... (canonical handedness)
     for m in _linear_parts(hall, standard.lattice @ standard.lattice.T):
         for shift in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
             yield Crystal(np.linalg.inv(m).T @ standard.lattice, standard.positions @ m.T + shift / _SHIFT_DEN,

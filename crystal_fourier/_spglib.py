@@ -19,7 +19,8 @@ from functools import lru_cache
 
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["call", "spacegroup_type", "symmetry_from_database", "symmetry_dataset", "niggli_reduce"]
+__all__ = ["call", "check_symprec", "spacegroup_type", "symmetry_from_database", "symmetry_dataset",
+           "niggli_reduce"]
 
 # What spglib's message slot holds when nothing went wrong (it varies between versions).
 _NO_ERROR = ("", "no error", "none", "spglib_success")
@@ -90,6 +91,23 @@ def symmetry_from_database(hall_number: int) -> dict:
                 action=f"read the operations of Hall number {hall_number}")
 
 
+def check_symprec(symprec) -> float:
+    """``symprec`` as a float, or CrystalFourierError when it is not a positive finite tolerance.
+
+    >>> check_symprec(0.1)
+    0.1
+    """
+    import math
+
+    try:
+        valid = math.isfinite(symprec) and symprec > 0
+    except TypeError:
+        valid = False
+    if not valid:
+        raise CrystalFourierError(f"symprec must be a positive tolerance in Angstrom, got {symprec!r}")
+    return float(symprec)
+
+
 def symmetry_dataset(cell, *, symprec: float, angle_tolerance: float = -1.0, hall_number: int = 0,
                      subject: str = "the crystal"):
     """spglib's symmetry dataset of ``cell = (lattice, positions, numbers)`` at ``symprec`` (Angstrom).
@@ -100,14 +118,7 @@ def symmetry_dataset(cell, *, symprec: float, angle_tolerance: float = -1.0, hal
         ``symprec`` not a positive number, or spglib finding no symmetry (e.g. atoms
         closer than ``symprec``); the message names ``subject`` and suggests --symprec.
     """
-    import math
-
-    try:
-        valid = math.isfinite(symprec) and symprec > 0
-    except TypeError:
-        valid = False
-    if not valid:
-        raise CrystalFourierError(f"symprec must be a positive tolerance in Angstrom, got {symprec!r}")
+    check_symprec(symprec)
     return call("get_symmetry_dataset", cell, symprec=symprec, angle_tolerance=angle_tolerance,
                 hall_number=hall_number,
                 action=f"determine the symmetry of {subject} at symprec={symprec} A",

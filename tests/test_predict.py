@@ -21,7 +21,8 @@ from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC
 SIZES = ["--d-model", "16", "--heads", "2", "--layers", "1", "--d-route", "16", "--d-position", "16",
          "--no-progress", "--epochs", "1", "--batch-size", "4"]
 # Two Cu atoms 0.06 A apart: spglib refuses them at symprec 0.1 (overlap), accepts them at 0.01.
-CLOSE_ATOMS = "close\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n0.02 0 0\n"
+CLOSE_ATOMS = "close\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n0.02 0 0\n"   # 0.06 A: no symmetry at 0.1
+OVERLAPPING_ATOMS = "overlap\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n1e-7 0 0\n"  # none at any tolerance
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,7 @@ def folder(tmp_path_factory):
         random_crystal(229, seed=1).crystal, name="b")
     (folder / "two_blocks.cif").write_text(two_blocks)
     (folder / "POSCAR_close").write_text(CLOSE_ATOMS)
+    (folder / "POSCAR_overlap").write_text(OVERLAPPING_ATOMS)
     return folder
 
 
@@ -76,14 +78,15 @@ def test_one_row_per_file_in_input_order_and_exit_1_when_some_fail(folder, model
 
     capsys.readouterr()
     files = [folder / "good.cif", folder / "absent.cif", folder / "POSCAR_vasp4", folder / "two_blocks.cif",
-             folder / "POSCAR_close", folder / "POSCAR_vasp5"]
+             folder / "POSCAR_overlap", folder / "POSCAR_vasp5"]
     assert main(["predict", "--model", str(model), *map(str, files)]) == 1
     captured = capsys.readouterr()
     rows = _rows(captured.out)
-    assert rows[0] == ["file", "prediction", "error"]
+    assert rows[0] == ["file", "prediction", "error", "symprec"]
     assert [row[0] for row in rows[1:]] == [str(f) for f in files]
     good, absent, vasp4, blocks, close, vasp5 = rows[1:]
     assert good[2] == vasp5[2] == ""
+    assert good[3] == vasp5[3] == "0.1"
     assert float(good[1]) == pytest.approx(float(vasp5[1]), abs=1e-6)
     for row in (absent, vasp4, blocks, close):
         assert row[1] == ""
@@ -96,6 +99,7 @@ def test_one_row_per_file_in_input_order_and_exit_1_when_some_fail(folder, model
     assert "2 data blocks hold structures ('a', 'b')" in blocks[2]
     assert "spglib could not determine the symmetry" in close[2]
     assert "--symprec" in close[2]
+    assert "symprec = 0.1, 0.01, 0.001, 0.0001, 1e-05 A" in close[2]
     assert "4 of 6 file(s) failed" in captured.err
 
 
@@ -120,10 +124,10 @@ def test_symprec_is_stored_in_the_model_and_reused_unless_overridden(folder, mod
     assert json.loads((model / "config.json").read_text())["train"]["symprec"] == DEFAULT_SYMPREC
     close = str(folder / "POSCAR_close")
     capsys.readouterr()
-    assert main(["predict", "--model", str(model), close]) == 1                        # the model's 0.1
-    assert "at symprec=0.1 A" in _rows(capsys.readouterr().out)[1][2]
-    assert main(["predict", "--model", str(model), "--symprec", "0.01", close]) == 0   # overridden
-    capsys.readouterr()
+    assert main(["predict", "--model", str(model), close]) == 0          # the model's 0.1 fails: retried at 0.01
+    assert _rows(capsys.readouterr().out)[1][2:] == ["", "0.01"]
+    assert main(["predict", "--model", str(model), "--symprec", "0.001", close]) == 0   # overridden
+    assert _rows(capsys.readouterr().out)[1][2:] == ["", "0.001"]
     fine = _train(folder, tmp_path / "fine", "--symprec", "0.01")
     assert json.loads((fine / "config.json").read_text())["train"]["symprec"] == 0.01
     capsys.readouterr()

@@ -71,12 +71,12 @@ def run(args) -> int:
                                   "compares different quantities "
                                   f"(omit --target, or use --target {trained.config.target})")
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
-    samples = load_samples(args.data, target, symprec, args.limit)
+    samples = load_samples(args.data, target, symprec, args.limit, handedness=trained.config.handedness)
     metrics = trained.evaluate(samples)
     metrics["target"] = target
     metrics["symprec"] = symprec
     if args.baselines_from:
-        train_samples = load_samples(args.baselines_from, target, symprec)
+        train_samples = load_samples(args.baselines_from, target, symprec, handedness=trained.config.handedness)
         metrics["baselines"] = baseline_metrics(train_samples, samples, trained.config)
         metrics["baselines_from"] = str(args.baselines_from)
     text = json_text(json_safe(metrics))  # strict JSON: a NaN or infinite error is written as null

@@ -1,11 +1,13 @@
 """``crystal-fourier predict``: predictions of a saved model for structure files, as CSV.
 
-One row per input file, in input order: ``file,prediction,error``, written chunk by chunk as the
+One row per input file, in input order: ``file,prediction,error,symprec``, written chunk by chunk as the
 files are read and predicted (:func:`crystal_fourier.runtime.learning._prediction.stream_predictions`:
 peak memory does not grow with the number of files). A file that cannot be
 read or standardized gets an empty prediction and the reason in ``error`` (the message names
 the file); the others are still predicted, and the command exits 1 at the end, saying how
-many failed.
+many failed. ``symprec`` is the tolerance (Angstrom) at which the file's symmetry was found: the
+model's (or ``--symprec``), or a smaller one of ``SYMPREC_RETRY_SEQUENCE`` when spglib found
+none there.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict", help="predict a property for CIF/POSCAR files with a saved model (CSV on stdout)",
-        description="Prints `file,prediction,error` for each structure file, in input order and in the target's "
-                    "units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error`, GPa, Voigt, in the "
-                    "Cartesian frame of each file). A file that cannot be read or standardized gets an empty "
+        description="Prints `file,prediction,error,symprec` for each structure file, in input order and in the "
+                    "target's units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error`, GPa, Voigt, "
+                    "in the Cartesian frame of each file). A file that cannot be read or standardized gets an empty "
                     "prediction and the reason in the error column; the others are still predicted, and the exit "
-                    "status is then 1.")
+                    "status is then 1. "
+                    "symprec is the tolerance (A) at which the symmetry was found: the model's (or --symprec), or "
+                    "the first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.")
     parser.add_argument("--model", required=True, metavar="DIR", help="model directory from `crystal-fourier train`")
     parser.add_argument("files", nargs="+", metavar="FILE", help="structure files (CIF, POSCAR, extxyz, JSON)")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
@@ -55,16 +59,17 @@ def run(args) -> int:
     if trained.config.model.tensor_head is not None:
         return _run_tensor(args, trained, species, symprec)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["file", "prediction", "error"])
+    writer.writerow(["file", "prediction", "error", "symprec"])
     failed = 0
     stream = stream_predictions(trained, ((str(path), path) for path in args.files), symprec=symprec,
                                 load=lambda path: read_structure(path, species=species))
     for prediction in stream:  # rows are written chunk by chunk, in input order
+        tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
         if prediction.error is not None:
             failed += 1
-            writer.writerow([prediction.name, "", _located(prediction.name, prediction.error)])
+            writer.writerow([prediction.name, "", _located(prediction.name, prediction.error), tolerance])
         else:
-            writer.writerow([prediction.name, f"{prediction.value:.8g}", ""])
+            writer.writerow([prediction.name, f"{prediction.value:.8g}", "", tolerance])
     sys.stdout.flush()
     if failed:
         print(f"crystal-fourier predict: {failed} of {len(args.files)} file(s) failed (empty prediction, "

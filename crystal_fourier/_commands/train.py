@@ -84,7 +84,8 @@ def check_device(text: str) -> str:
     return check(text)
 
 
-def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1):
+def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1,
+                 handedness: str = "canonical"):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
     from crystal_fourier.runtime.data._datasets import load_dataset
     from crystal_fourier.runtime.learning._training import prepare_samples
@@ -94,7 +95,8 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
     records = load_dataset(path, targets=None if target is None else [target], limit=limit)
     if not records:
         raise CrystalFourierError(f"{path} holds no structures")
-    return prepare_samples(records, target, symprec=symprec, progress=progress, workers=workers)
+    return prepare_samples(records, target, symprec=symprec, progress=progress, workers=workers,
+                           handedness=handedness)
 
 
 def add_parser(subparsers) -> None:
@@ -128,6 +130,9 @@ def add_parser(subparsers) -> None:
                              "(OUT/zero-shot, OUT/all-data, OUT/zero_shot.json)")
     parser.add_argument("--log-target", action="store_true", help="learn log10 of the target (moduli)")
     add_symprec_option(parser, from_model=False)
+    parser.add_argument("--handedness", choices=("canonical", "keep"), default="canonical",
+                        help="canonical (default): a crystal and its mirror image are one input; keep: the hand "
+                             "matters (targets that are not mirror-invariant, e.g. optical activity)")
     parser.add_argument("--pretrained", default=None, metavar="DIR", help="encoder from `crystal-fourier pretrain`")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--overwrite", action="store_true",
@@ -157,11 +162,13 @@ def run(args) -> int:
     progress = not args.no_progress and rank == 0
     config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
-                         holdout_groups=holdout, symprec=args.symprec, device=args.device, progress=progress,
+                         holdout_groups=holdout, symprec=args.symprec, handedness=args.handedness,
+                         device=args.device, progress=progress,
                          patience=args.patience)
     if args.target == "elastic_tensor":
         return _run_tensor(args, config)
-    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers)
+    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers,
+                           handedness=args.handedness)
     if args.compare_all_data:
         report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
                                pretrained=args.pretrained, overwrite=args.overwrite)

@@ -333,7 +333,7 @@ class TrainedModel:
 
     def predict_crystals(self, crystals: Iterable[Crystal], batch_size: int = 256,
                          names: Iterable[str] | None = None) -> "np.ndarray":
-        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec, then predict.
+        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec and handedness, then predict.
 
         ``names`` (one per crystal; default: their positions "0", "1", ...) label the crystals in
         error messages, e.g. a file name for a crystal that lacks its declared symmetry. The

@@ -34,11 +34,14 @@ _EXPECTED_ERRORS = (CrystalFourierError, OSError, ValueError)
 
 @dataclass(frozen=True)
 class Prediction:
-    """The outcome for one structure: its name, and the value (target units) or the reason it failed."""
+    """The outcome for one structure: its name, the value (target units) or the reason it failed, and the
+    spglib tolerance (Angstrom) its standardization used (the first of the retry sequence that worked;
+    None when it was not standardized)."""
 
     name: str
     value: float | None
     error: Exception | None
+    symprec: float | None = None
 
 
 def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]], *,
@@ -68,7 +71,7 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
     symprec = trained.config.symprec if symprec is None else symprec
     chunk, atoms = [], 0
     for name, source in items:
-        entry = _prepared(name, source, load, symprec)
+        entry = _prepared(name, source, load, symprec, trained.config.handedness)
         chunk.append(entry)
         atoms += 0 if entry[1] is None else len(entry[1].numbers)
         if len(chunk) >= CHUNK_STRUCTURES or atoms >= CHUNK_ATOMS:
@@ -78,21 +81,22 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
         yield from _predicted(trained, chunk, batch_size)
 
 
-def _prepared(name: str, source, load, symprec: float):
-    """(name, Sample or None, error or None) of one item."""
+def _prepared(name: str, source, load, symprec: float, handedness: str):
+    """(name, Sample or None, error or None, tolerance used or None) of one item."""
     from crystal_fourier.runtime.learning._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     try:
         crystal = source if load is None else load(source)
-        return name, sample_from_standardized(standardize(crystal, symprec=symprec), id=name), None
+        standardized = standardize(crystal, symprec=symprec, handedness=handedness)
+        return name, sample_from_standardized(standardized, id=name), None, standardized.symprec
     except _EXPECTED_ERRORS as error:
-        return name, None, error
+        return name, None, error, None
 
 
 def _predicted(trained: TrainedModel, chunk: list, batch_size: int) -> Iterator[Prediction]:
     """The chunk's predictions; when the model refuses the chunk, each structure alone finds which fail."""
-    good = [(name, sample) for name, sample, error in chunk if error is None]
+    good = [(name, sample) for name, sample, error, _ in chunk if error is None]
     values: dict[int, float] = {}
     failures: dict[int, Exception] = {}
     try:
@@ -104,6 +108,6 @@ def _predicted(trained: TrainedModel, chunk: list, batch_size: int) -> Iterator[
                 values[id(sample)] = float(trained.predict_samples([sample], batch_size)[0])
             except CrystalFourierError as error:
                 failures[id(sample)] = error
-    for name, sample, error in chunk:
+    for name, sample, error, tolerance in chunk:
         failure = error if error is not None else failures.get(id(sample))
-        yield Prediction(name, None if failure is not None else values[id(sample)], failure)
+        yield Prediction(name, None if failure is not None else values[id(sample)], failure, tolerance)

@@ -90,7 +90,9 @@ class TrainConfig:
     steps as linear warm-up then cosine decay to 0, gradient norm clipped at 1,
     no early stopping (``patience`` None: the best validation epoch is kept anyway),
     split 80/10/10 with seed 0, symprec ``DEFAULT_SYMPREC`` = 0.1 Angstrom
-    (:mod:`crystal_fourier.runtime.symmetry._tolerances`).
+    (:mod:`crystal_fourier.runtime.symmetry._tolerances`), handedness "canonical" (a crystal and
+    its mirror image get one prediction; "keep" for targets that are not mirror-invariant, see
+    :func:`~crystal_fourier.runtime.symmetry._standardization.standardize`).
     """
 
     target: str = "target"
@@ -106,6 +108,7 @@ class TrainConfig:
     log_target: bool = False
     holdout_groups: tuple[int, ...] = ()
     symprec: float = DEFAULT_SYMPREC
+    handedness: str = "canonical"
     device: str = "cpu"
     progress: bool = True
     patience: int | None = None
@@ -124,6 +127,8 @@ class TrainConfig:
             check_float("gradient clip", self.grad_clip, 0.0, 1e6)
         check_int("seed", self.seed, 0, 2**63 - 1)
         check_float("symprec", self.symprec, 0.0, 1.0, open_low=True)
+        if self.handedness not in ("canonical", "keep"):
+            raise CrystalFourierError(f"handedness must be canonical or keep, got {self.handedness!r}")
         if not isinstance(self.split, (tuple, list)) or len(self.split) != 3 \
                 or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 0
                        for f in self.split) or not math.isclose(sum(self.split), 1.0):
@@ -266,7 +271,8 @@ def _check_holdout(samples, holdout, where: str) -> None:
 
 
 def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]], target: str | None,
-                    symprec: float = DEFAULT_SYMPREC, progress: bool = False, workers: int = 1) -> list[Sample]:
+                    symprec: float = DEFAULT_SYMPREC, progress: bool = False, workers: int = 1,
+                    handedness: str = "canonical") -> list[Sample]:
     """Standardize dataset records into :class:`Sample` objects, in the records' order.
 
     Records whose ``target`` is missing (NaN) are skipped with a warning, so a
@@ -284,6 +290,9 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
     workers : int
         Processes for the standardization (spglib plus the canonical choice,
         tens of milliseconds per crystal); 1 runs in this process.
+    handedness : {"canonical", "keep"}
+        Passed to :func:`~crystal_fourier.runtime.symmetry._standardization.standardize`: one
+        sample for a crystal and its mirror image, or the input's own hand.
 
     Raises
     ------
@@ -303,7 +312,7 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
             if math.isnan(value):
                 skipped += 1
                 continue
-        jobs.append((crystal, value, ident, symprec))
+        jobs.append((crystal, value, ident, symprec, handedness))
     if skipped:
         warnings.warn(f"skipped {skipped} structures without a value of {target!r}", stacklevel=2)
     if workers > 1 and len(jobs) > 4 * workers:
@@ -318,9 +327,9 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
 def _standardized_sample(job) -> Sample:
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
-    crystal, value, ident, symprec = job
+    crystal, value, ident, symprec, handedness = job
     try:
-        standardized = standardize(crystal, symprec=symprec)
+        standardized = standardize(crystal, symprec=symprec, handedness=handedness)
     except CrystalFourierError as error:
         raise CrystalFourierError(f"structure {ident!r}: {error}") from None
     return sample_from_standardized(standardized, target=value, id=ident)

@@ -359,6 +359,6 @@ def random_crystal(
     if number != group.number:
         # More symmetry than asked for (within symprec): store the exactly symmetric cell of the group
         # found, so that labels and the model's standardization see the same structure.
-        crystal = standardize(crystal, symprec=symprec).crystal
+        crystal = standardize(crystal, symprec=symprec, handedness="keep").crystal
     return RandomCrystal(crystal=crystal, requested=group.number, number=number, symprec=symprec,
                          seed=None if isinstance(seed, np.random.Generator) else seed)

@@ -26,6 +26,14 @@ Two steps (CONVENTIONS.md, "Coordinates at run time"):
    same candidates, so the same choice: the result is unique up to the operations of G
    (which map it to itself).
 
+   The linear parts M are not only isometries of spglib's cell: spglib reduces the cell with
+   its tolerance, so when two cells of the lattice are within symprec of a tie (a Pc cell with
+   |a + c| = |a|) its choice depends on the input's basis. :func:`_linear_parts` therefore
+   reduces the cell itself, among the bases that keep the setting, to the least key
+   (a^2 + b^2 + c^2, then a^2, b^2, c^2, then the off-diagonal metric entries: ITA's shortest
+   vectors, beta > 90), exactly up to :data:`METRIC_TIE_TOLERANCE`, and keeps every basis that ties
+   on it; the atoms decide between those as above.
+
 Memory and time are linear in the atoms times the operations (no atoms x atoms array):
 about 0.5 s and 76 MiB for a 2,136-atom Fm-3c cell (bench/bench_standardize.py).
 
@@ -33,7 +41,9 @@ The result is therefore invariant (to float round-off) under permutations of the
 atoms, lattice translations of single atoms, rotations of the Cartesian frame,
 changes of origin and of basis (another origin choice or axis setting), and giving
 a primitive or supercell-free conventional cell. An improper rotation of the frame
-gives the mirror image, which is a different crystal (P4_1 becomes P4_3).
+gives the mirror image, a different crystal when the crystal is chiral (P4_1 becomes P4_3):
+with ``handedness="canonical"`` (the default) both hands give one standardized crystal
+(``StandardizedCrystal.reflected`` records the mirror); ``handedness="keep"`` keeps them apart.
 """
 
 from __future__ import annotations
@@ -44,15 +54,32 @@ from functools import lru_cache
 
 import numpy as np
 
-from crystal_fourier._spglib import symmetry_dataset
-from crystal_fourier.derive._operations import DEN, unimodular_matrices
+from crystal_fourier._spglib import check_symprec, symmetry_dataset
+from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
-from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC  # the one default (re-exported here)
+from crystal_fourier.runtime.symmetry._normalizer import (  # noqa: F401 - _encode, _SHIFT_DEN... used by tests too
+    _SHIFT_DEN,
+    METRIC_TIE_TOLERANCE,
+    _encode,
+    _group_table,
+    _linear_parts,
+    _normalizer_matrices,
+    _origin_shifts,
+    _shift_grid,
+    _solved_shifts,
+)
+from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
+    DEFAULT_SYMPREC,
+    SYMPREC_RETRY_SEQUENCE,
+)
 
 __all__ = [
     "DEFAULT_SYMPREC",
+    "ENANTIOMORPHIC_PARTNERS",
+    "HANDEDNESS",
+    "SYMPREC_RETRY_SEQUENCE",
     "StandardizedCrystal",
     "standardize",
     "detect_group",
@@ -63,7 +90,17 @@ TIE_TOLERANCE = 1e-6
 equal when choosing the canonical description. Spglib's symmetrized positions of the
 same crystal agree to ~1e-12; genuinely different descriptions differ by far more."""
 
-_SHIFT_DEN = 2 * DEN  # origin shifts of the normalizer are multiples of 1/48
+HANDEDNESS = ("canonical", "keep")
+"""The choices of ``standardize(..., handedness=)``: one standardized description for a crystal
+and its mirror image (the default), or the input's own hand (for targets that change sign or
+value under a mirror: optical activity, circular dichroism)."""
+
+ENANTIOMORPHIC_PARTNERS = {78: 76, 95: 91, 96: 92, 145: 144, 153: 151, 154: 152, 170: 169, 172: 171,
+                           179: 178, 181: 180, 213: 212}
+"""The 11 enantiomorphic pairs of space-group types: the mirror image of a crystal of the key is a
+crystal of the value (P4_3 -> P4_1, P4_3 2_1 2 -> P4_1 2_1 2, P4_3 32 -> P4_1 32, ...).
+``handedness="canonical"`` maps the higher number to the lower."""
+
 _MAX_POLAR_HARMONIC = 6
 _SCORE_CHUNK = 8
 
@@ -85,11 +122,19 @@ class StandardizedCrystal:
     hall_number : int
         The setting (1-530); by default the ITA standard one of CONVENTIONS.md.
     symprec : float
-        The tolerance used, in Angstrom.
+        The tolerance used, in Angstrom: the requested one, or the first of
+        :data:`SYMPREC_RETRY_SEQUENCE` below it at which spglib found the symmetry.
     transformation : numpy.ndarray, shape=(3, 3), dtype=float64
     origin_shift : numpy.ndarray, shape=(3,), dtype=float64
         x_std = transformation @ x_in + origin_shift (mod the lattice, before
-        symmetrization), for a position x_in of the input crystal.
+        symmetrization), for a position x_in of the input crystal. det(transformation)
+        is negative exactly when the lattices' handedness says the map is improper.
+    reflected : bool
+        True when the standardized crystal is the mirror image of the input: the Cartesian map
+        from the input's frame to the standardized frame is improper (det -1), so polar vectors
+        (forces) map back with a reflection, and pseudoscalars (optical rotation) change sign.
+        Only ``handedness="canonical"`` reflects, and only chiral crystals (Sohncke groups) or
+        the higher-numbered member of an enantiomorphic pair.
 
     Examples
     --------
@@ -105,6 +150,7 @@ class StandardizedCrystal:
     symprec: float
     transformation: np.ndarray
     origin_shift: np.ndarray
+    reflected: bool = False
 
     @property
     def lattice(self) -> np.ndarray:
@@ -147,9 +193,15 @@ class StandardizedCrystal:
 
 
 # --------------------------------------------------------------------------- spglib ingress
+_SUBJECT = "the crystal"
+
+
 def _dataset(crystal: Crystal, symprec: float, angle_tolerance: float, hall_number: int = 0):
-    return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
-                            hall_number=hall_number, subject=repr(crystal))
+    try:
+        return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
+                                hall_number=hall_number, subject=_SUBJECT)
+    except CrystalFourierError as error:  # the crystal's repr (its formula and cell) only when it is needed
+        raise CrystalFourierError(str(error).replace(_SUBJECT, repr(crystal), 1)) from None
 
 
 def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_tolerance: float = -1.0) -> int:
@@ -174,114 +226,6 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
     225
     """
     return int(_dataset(crystal, symprec, angle_tolerance).number)
-
-
-# --------------------------------------------------------------------------- group tables (exact)
-def _encode(vectors: np.ndarray, modulus: int) -> np.ndarray:
-    vectors = np.mod(vectors, modulus)
-    return (vectors[..., 0] * modulus + vectors[..., 1]) * modulus + vectors[..., 2]
-
-
-@dataclass(frozen=True, eq=False)
-class _GroupTable:
-    rotations: np.ndarray          # (n_rot, 3, 3) distinct rotations
-    translations_24: np.ndarray    # (n_rot, 3) one translation per rotation
-    allowed: tuple                 # per rotation: encoded 2*t24 mod 48 of every operation with it
-    rotation_keys: dict            # rotation bytes -> index
-    centrings_24: np.ndarray       # (n_centring, 3)
-    polar_axes: tuple              # coordinate axes i along which G commutes with translations
-
-
-@lru_cache(maxsize=None)
-def _group_table(hall_number: int) -> _GroupTable:
-    group = space_group(hall_number=hall_number)
-    rotations, translations_24 = group.arrays
-    keys: dict[bytes, int] = {}
-    distinct, representatives, allowed = [], [], []
-    for rotation, t24 in zip(rotations, translations_24, strict=True):
-        key = rotation.tobytes()
-        if key not in keys:
-            keys[key] = len(distinct)
-            distinct.append(rotation)
-            representatives.append(t24)
-            allowed.append([])
-        allowed[keys[key]].append(int(_encode(2 * t24, _SHIFT_DEN)))
-    identity = np.eye(3, dtype=np.int64)
-    centrings = translations_24[np.all(rotations == identity, axis=(1, 2))]
-    polar = group.polar_axes
-    if group.origin_freedom != len(polar):  # pragma: no cover - guarded by a test over all 230 standard settings
-        raise CrystalFourierError(f"Hall number {hall_number}: polar directions are not coordinate axes")
-    return _GroupTable(
-        rotations=np.array(distinct), translations_24=np.array(representatives),
-        allowed=tuple(np.array(sorted(set(a)), dtype=np.int64) for a in allowed),
-        rotation_keys=keys, centrings_24=centrings, polar_axes=polar)
-
-
-@lru_cache(maxsize=None)
-def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
-    """Shifts S/48 (polar coordinates 0) making x -> M x + S/48 map G-invariant sets to G-invariant sets.
-
-    Exact integer work: M t + (I - R') s = t' (mod 1) for every rotation R of G, with
-    R' = M R M^-1 and (R', t') an operation of G. Returns shape=(k, 3), dtype=int64
-    (numerators over 48), one per class modulo the centring translations.
-    """
-    table = _group_table(hall_number)
-    m = np.array(matrix, dtype=np.int64)
-    m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
-    free = [i for i in range(3) if i not in table.polar_axes]
-    grid = np.zeros((_SHIFT_DEN ** len(free), 3), dtype=np.int64)
-    if free:
-        grid[:, free] = np.array(list(itertools.product(range(_SHIFT_DEN), repeat=len(free))), dtype=np.int64)
-    identity = np.eye(3, dtype=np.int64)
-    for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
-        image = m @ rotation @ m_inv
-        index = table.rotation_keys.get(image.tobytes())
-        if index is None:
-            return np.zeros((0, 3), dtype=np.int64)
-        values = (2 * (m @ t24))[None, :] + grid @ (identity - image).T
-        grid = grid[np.isin(_encode(values, _SHIFT_DEN), table.allowed[index])]
-        if len(grid) == 0:
-            break
-    # one representative per class modulo centring translations
-    if len(grid):
-        classes = np.stack([_encode(grid + 2 * c, _SHIFT_DEN) for c in table.centrings_24], axis=1).min(axis=1)
-        _, first = np.unique(classes, return_index=True)
-        grid = grid[np.sort(first)]
-    grid.setflags(write=False)
-    return grid
-
-
-def _linear_parts(hall_number: int, metric: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Proper integer isometries of ``metric`` normalizing the point group and keeping the centring,
-    one per coset of the point group (M and M R give the same descriptions up to a shift)."""
-    matrices, inverses = unimodular_matrices(proper=True)
-    # metric of the transformed basis: M^-T G M^-1
-    transformed = np.transpose(inverses, (0, 2, 1)) @ metric @ inverses
-    scale = float(np.max(np.abs(np.diag(metric))))
-    isometric = np.flatnonzero(np.max(np.abs(transformed - metric), axis=(1, 2)) <= 1e-6 * scale)
-    return _normalizing_cosets(hall_number, tuple(isometric.tolist()))
-
-
-@lru_cache(maxsize=4096)
-def _normalizing_cosets(hall_number: int, indices: tuple) -> tuple[np.ndarray, ...]:
-    table = _group_table(hall_number)
-    matrices, inverses = unimodular_matrices(proper=True)
-    centrings = {tuple(c) for c in np.mod(table.centrings_24, DEN).tolist()}
-    seen: set[bytes] = set()
-    kept = []
-    for m, m_inv in zip(matrices[list(indices)], inverses[list(indices)], strict=True):
-        if any(tuple(np.mod(m @ c, DEN).tolist()) not in centrings for c in table.centrings_24):
-            continue
-        images = m @ table.rotations @ m_inv
-        if any(image.tobytes() not in table.rotation_keys for image in images):
-            continue
-        coset = min((m @ r).tobytes() for r in table.rotations)
-        if coset in seen:
-            continue
-        seen.add(coset)
-        m.setflags(write=False)
-        kept.append(m)
-    return tuple(kept)
 
 
 @lru_cache(maxsize=1)
@@ -314,13 +258,15 @@ def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> li
     return shifts or [np.zeros(3)]
 
 
-def _canonical(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int):
-    """Choose the canonical description; returns (M, s, new positions)."""
+def _canonical(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
+               proper: bool = True):
+    """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
+    improper M (the mirror image of the crystal, in the same setting) as candidates."""
     table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies()
     candidates = []  # (M, s, positions)
-    for m in _linear_parts(hall_number, metric):
+    for m in _linear_parts(hall_number, metric, proper=proper):
         moved = positions @ m.T
         for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
             shifted = moved + shift_48 / _SHIFT_DEN
@@ -536,6 +482,8 @@ def standardize(
     angle_tolerance: float = -1.0,
     declared: SpaceGroup | int | str | None = None,
     hall_number: int | None = None,
+    handedness: str = "canonical",
+    retry: bool = True,
 ) -> StandardizedCrystal:
     """The canonical conventional cell of ``crystal`` in the ITA standard setting of its group.
 
@@ -558,6 +506,18 @@ def standardize(
         Another setting of the detected group (1-530), e.g. origin choice 1. The
         crystal is first made canonical in the standard setting, then transformed
         by spglib, so the result is canonical in that setting too.
+    handedness : {"canonical", "keep"}
+        "canonical" (default): a crystal and its mirror image standardize to one description.
+        Improper normalizer elements of a Sohncke group are candidates of the canonical choice,
+        and a crystal of the higher-numbered member of an enantiomorphic pair
+        (:data:`ENANTIOMORPHIC_PARTNERS`) is replaced by its mirror image (then ``number`` is
+        the partner's); ``reflected`` says when the result is the mirror image of the input.
+        "keep": the input's hand is kept (``reflected`` is always False), for targets that are
+        not mirror-invariant.
+    retry : bool
+        When spglib finds no symmetry at ``symprec`` (atoms closer than it, a cell it cannot
+        reduce), try each smaller value of :data:`SYMPREC_RETRY_SEQUENCE` in turn (default);
+        the one used is ``result.symprec``. False: ``symprec`` only.
 
     Returns
     -------
@@ -566,8 +526,9 @@ def standardize(
     Raises
     ------
     CrystalFourierError
-        If spglib fails, the declared group is not the detected one, or
-        ``hall_number`` is a setting of another group.
+        If spglib fails at every tolerance tried, the declared group is not the detected one,
+        ``hall_number`` is a setting of another group, or ``handedness`` is not one of
+        :data:`HANDEDNESS`.
 
     Examples
     --------
@@ -580,7 +541,15 @@ def standardize(
     >>> (s.positions * 8).round().astype(int).tolist()   # in eighths: 8b of origin choice 2
     [[5, 1, 1], [1, 5, 1], [3, 3, 3], [7, 7, 3], [1, 1, 5], [5, 5, 5], [7, 3, 7], [3, 7, 7]]
     """
-    data = _dataset(crystal, symprec, angle_tolerance)
+    if handedness not in HANDEDNESS:
+        raise CrystalFourierError(f"handedness must be one of {', '.join(HANDEDNESS)}, got {handedness!r}")
+    input_determinant = float(np.linalg.det(crystal.lattice))
+    # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
+    # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
+    before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
+    if input_determinant < 0:
+        crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
+    data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -592,6 +561,11 @@ def standardize(
                 f"declared space group {wanted.number} ({wanted.symbol}) is not the group of this structure: "
                 f"spglib finds {number} ({found.symbol}) at symprec={symprec} A ({relation}). "
                 "Drop the declared group, or change symprec if the structure is noisy")
+    if handedness == "canonical" and number in ENANTIOMORPHIC_PARTNERS:
+        crystal = Crystal(crystal.lattice, -crystal.positions, crystal.numbers)
+        before = -before
+        data = _dataset(crystal, symprec, angle_tolerance)
+        number = int(data.number)
     standard = standard_hall_number(number)
     if int(data.hall_number) != standard:  # the 24 groups where spglib's default is origin choice 1
         data = _dataset(crystal, symprec, angle_tolerance, hall_number=standard)
@@ -601,28 +575,53 @@ def standardize(
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     origin = np.asarray(data.origin_shift, dtype=np.float64)
     metric, positions = _symmetrized(crystal, data, standard, symprec)
-    m, shift, positions = _canonical(positions, std_numbers, metric, standard)
+    m, shift, positions = _canonical(positions, std_numbers, metric, standard, proper=handedness == "keep")
     m_inv = np.linalg.inv(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
-    transformation = m @ transformation
+    transformation = m @ transformation @ before
     origin = m @ origin + shift
-    result = _finish(lattice, positions, std_numbers, number, standard, symprec, transformation, origin)
+    # the output lattice is right-handed (lattice_from_parameters): the map is improper when det T and
+    # the input's handedness disagree
+    reflected = bool(np.linalg.det(transformation) * input_determinant < 0)
+    if reflected and handedness == "keep":  # pragma: no cover - spglib's transformations are proper
+        raise CrystalFourierError("standardization reflected the crystal although handedness='keep'")
+    result = _finish(lattice, positions, std_numbers, number, standard, symprec, (transformation, origin, reflected))
     if hall_number is None or hall_number == standard:
         return result
     setting = space_group(hall_number=hall_number)
     if setting.number != number:
         raise CrystalFourierError(
             f"hall_number={hall_number} is a setting of group {setting.number} ({setting.symbol}), "
-            f"but the structure has group {number} ({space_group(number).symbol})")
+            f"but the structure has group {number} ({space_group(number).symbol})"
+            + (" after handedness='canonical' took its mirror image; pass handedness='keep' for a setting of "
+               f"{setting.number}" if ENANTIOMORPHIC_PARTNERS.get(setting.number) == number else ""))
     # Setting change from the canonical standard cell: a deterministic function of it.
     data = _dataset(result.crystal, symprec, angle_tolerance, hall_number=hall_number)
     transformation = np.asarray(data.transformation_matrix) @ result.transformation
     origin = np.asarray(data.transformation_matrix) @ result.origin_shift + np.asarray(data.origin_shift)
     return _finish(np.asarray(data.std_lattice), np.asarray(data.std_positions), np.asarray(data.std_types),
-                   number, hall_number, symprec, transformation, origin)
+                   number, hall_number, symprec, (transformation, origin, result.reflected))
 
 
-def _finish(lattice, positions, numbers, number, hall_number, symprec, transformation, origin):
+def _dataset_with_retry(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):
+    """spglib's dataset at ``symprec``, else at each smaller value of SYMPREC_RETRY_SEQUENCE: (data, symprec used)."""
+    symprec = check_symprec(symprec)
+    tolerances = [symprec] + ([t for t in SYMPREC_RETRY_SEQUENCE if t < symprec] if retry else [])
+    first_error = None
+    for tolerance in tolerances:
+        try:
+            return _dataset(crystal, tolerance, angle_tolerance), tolerance
+        except CrystalFourierError as error:
+            first_error = first_error or error
+    if len(tolerances) == 1:
+        raise first_error
+    tried = ", ".join(f"{t:g}" for t in tolerances)
+    raise CrystalFourierError(f"{first_error}; no symmetry found at any of symprec = {tried} A either") from None
+
+
+def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
+    """The StandardizedCrystal; ``mapping`` = (transformation, origin shift, reflected) from the input."""
+    transformation, origin, reflected = mapping
     positions = _wrap(np.asarray(positions, dtype=np.float64))
     rounded = np.round(positions, 8)
     order = np.lexsort((rounded[:, 0], rounded[:, 1], rounded[:, 2], numbers))
@@ -634,4 +633,4 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, transform
     return StandardizedCrystal(
         crystal=Crystal(canonical_lattice, positions[order], np.asarray(numbers, dtype=np.int64)[order]),
         number=int(number), hall_number=int(hall_number), symprec=float(symprec),
-        transformation=transformation, origin_shift=origin)
+        transformation=transformation, origin_shift=origin, reflected=bool(reflected))

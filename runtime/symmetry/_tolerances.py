@@ -8,7 +8,7 @@ re-exports it, and every other user (TrainConfig, ``train``/``predict``/``evalua
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_SYMPREC"]
+__all__ = ["DEFAULT_SYMPREC", "SYMPREC_RETRY_SEQUENCE"]
 
 DEFAULT_SYMPREC = 0.1
 """spglib distance tolerance in Angstrom: CDVAE's, and the one at which the shared data sets
@@ -20,3 +20,11 @@ structures. The price: distortions smaller than 0.1 A are symmetrized away (abou
 perov-5's tilted structures, groups 25 and 99, become 123, 47 or 221). Pass ``symprec=1e-3`` to
 keep them. A trained model stores the value it used (``config.json``), and ``predict`` and
 ``evaluate`` reuse it unless given ``--symprec``."""
+
+SYMPREC_RETRY_SEQUENCE = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
+"""Tolerances (Angstrom) tried in turn when spglib finds no symmetry at the requested one: after the
+requested symprec fails, every value of this sequence below it, largest first. Real files fail at
+0.1 A when two atoms (often a split or partially occupied site) lie closer than 0.1 A; they read at
+1e-2 or 1e-3. 1e-5 A is far below any refined coordinate's precision; below it spglib's own
+arithmetic would decide. The tolerance that worked is reported (``StandardizedCrystal.symprec``,
+``predict``'s ``symprec`` column)."""

@@ -130,6 +130,7 @@ def _edit_json(path, change):
     (lambda d: d["train"].update(unknown_key=1), "training configuration has the keys"),
     (lambda d: d.pop("train"), "expected an object"),
     (lambda d: d["train"].update(holdout_groups=[999]), "held-out group"),
+    (lambda d: d["train"].update(handedness="left"), "handedness must be canonical or keep"),
 ])
 def test_bad_config_is_refused_before_anything_is_built(saved, tmp_path, change, message, monkeypatch):
     import crystal_fourier.runtime.network._model as model_module
@@ -345,3 +346,22 @@ def test_an_overwrite_killed_after_an_epoch_leaves_the_old_model_untouched(saved
     fit(tiny_samples(), tiny_config(epochs=1, seed=7, lr=1e-2), model, overwrite=True)
     assert torch.load(model / "checkpoint.pt", weights_only=True)["config"]["seed"] == 7
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_saved_handedness_decides_whether_mirror_images_agree(saved, tmp_path):
+    """config.json's handedness reaches predict_crystals: canonical (the default, also for models saved
+    before the option existed) gives a chiral crystal and its mirror image one prediction; keep tells them apart."""
+    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+
+    crystal = random_crystal(92, seed=0, max_atoms=24).crystal
+    mirror = Crystal(crystal.lattice, -crystal.positions, crystal.numbers)
+    model = _copy(saved, tmp_path)
+    _edit_json(model / "config.json", lambda d: d["train"].pop("handedness", None))
+    canonical = load_trained(model).predict_crystals([crystal, mirror])
+    np.testing.assert_allclose(canonical[0], canonical[1], rtol=0, atol=1e-5)
+    _edit_json(model / "config.json", lambda d: d["train"].update(handedness="keep"))
+    kept = load_trained(model)
+    assert kept.config.handedness == "keep"
+    values = kept.predict_crystals([crystal, mirror])
+    assert abs(values[0] - values[1]) > 1e-5

@@ -26,10 +26,13 @@ import numpy as np
 import pytest
 import spglib
 
-from crystal_fourier.derive import space_group, standard_hall_number
+from crystal_fourier._spglib import niggli_reduce
+from crystal_fourier.derive import crystal_system, space_group, standard_hall_number
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._standardization import (
     _SHIFT_DEN,
+    ENANTIOMORPHIC_PARTNERS,
     _canonical,
     _linear_parts,
     _origin_shifts,
@@ -37,7 +40,7 @@ from crystal_fourier.runtime.symmetry._standardization import (
     detect_group,
     standardize,
 )
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees
@@ -91,8 +94,9 @@ def change_basis(crystal: Crystal, matrix) -> Crystal:
 
 def descriptions(crystal: Crystal, number: int):
     """(label, Crystal) for every re-description listed in the module docstring."""
-    standard = standardize(crystal).crystal
-    hall = standard_hall_number(number)
+    standardized = standardize(crystal)
+    standard = standardized.crystal
+    hall = standard_hall_number(standardized.number)   # the partner's, for the higher member of a pair
     metric = standard.lattice @ standard.lattice.T
     for m in _linear_parts(hall, metric):
         for shift_48 in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
@@ -106,6 +110,7 @@ def descriptions(crystal: Crystal, number: int):
     yield "sheared basis", change_basis(crystal, [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
     yield "cyclic axes", change_basis(crystal, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
     yield "flipped axes", change_basis(crystal, [[1, 0, 0], [0, -1, 0], [0, 0, -1]])
+    yield "Niggli cell", change_basis(crystal, np.rint(niggli_reduce(crystal.lattice) @ np.linalg.inv(crystal.lattice)))
     rng = np.random.default_rng(number)
     order = rng.permutation(crystal.n_atoms)
     yield "permuted and shifted", Crystal(crystal.lattice, crystal.positions[order] + rng.random(3),
@@ -123,10 +128,11 @@ def set_distance(a, b) -> float:
     return float(max(distance.min(axis=0).max(), distance.min(axis=1).max()))
 
 
-def assert_canonical(number: int):
+def assert_canonical(number: int, crystal: "Crystal | None" = None):
     __tracebackhide__ = True
-    crystal = crystal_of(number)
+    crystal = crystal_of(number) if crystal is None else crystal
     reference = standardize(crystal)
+    number = ENANTIOMORPHIC_PARTNERS.get(number, number)   # handedness="canonical" maps P4_3 to P4_1, ...
     assert reference.number == number
     failures = []
     for label, other in descriptions(crystal, number):
@@ -148,6 +154,95 @@ def test_standardized_atom_set_is_the_same_for_every_description(number):
 @pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
 def test_standardized_atom_set_is_the_same_for_every_description_all_groups(number):
     assert_canonical(number)
+
+
+# --------------------------------------------------------------------------- near-degenerate cells (issue 18)
+NEAR_TIE = 0.01   # relative: cell lengths within 1% (and beta within ~0.5 degrees) of a tie between two cells
+
+
+def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int) -> np.ndarray:
+    """A lattice of group ``number``'s system within ``NEAR_TIE`` of a tie between two reduced cells.
+
+    Triclinic and monoclinic: |a + c| = |a| (cos beta = -c / 2a), so a and a + c are two equally short
+    cell vectors, off by up to 1%; orthorhombic: b = a; tetragonal, trigonal and hexagonal: c = a, each
+    off by up to 1%. Cubic cells have no free length. Scaled to 18 A^3 per atom.
+    """
+    system = crystal_system(number)
+    a, c = rng.uniform(1.3, 1.8), rng.uniform(0.8, 1.2)
+    off = 1.0 + rng.uniform(-NEAR_TIE, NEAR_TIE)
+    alpha = beta = gamma = 90.0
+    b = rng.uniform(0.8, 1.8)
+    if system in ("triclinic", "monoclinic"):
+        beta = float(np.degrees(np.arccos(-c / (2 * a * off))))
+        if system == "triclinic":
+            alpha, gamma = rng.uniform(80.0, 100.0, size=2)
+    elif system == "orthorhombic":
+        b = a * off
+    elif system == "cubic":
+        b = c = a
+    else:
+        b, c = a, a * off
+        gamma = 120.0 if system in ("trigonal", "hexagonal") else 90.0
+    lattice = lattice_from_parameters(a, b, c, alpha, beta, gamma)
+    return lattice * (18.0 * n_atoms / abs(np.linalg.det(lattice))) ** (1.0 / 3.0)
+
+
+@lru_cache(maxsize=None)
+def near_degenerate_crystal_of(number: int, seed: int = 0) -> Crystal:
+    """Like :func:`crystal_of`, on a :func:`near_degenerate_lattice` (first seed whose group is ``number``)."""
+    group = space_group(number)
+    for attempt in range(200):
+        rng = np.random.default_rng(1000 * seed + attempt)
+        special = orbit(group, _candidate_point(group, rng, 0))
+        general = orbit(group, rng.random(3))
+        positions = np.vstack([special, general])
+        lattice = near_degenerate_lattice(number, rng, len(positions))
+        gap = positions[:, None, :] - positions[None, :, :]
+        gap -= np.round(gap)
+        distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
+        if distance.min() < 1.2:
+            continue
+        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
+        if detect_group(crystal) == number:
+            return crystal
+    raise AssertionError(f"no near-degenerate crystal of exactly group {number} in 200 seeds")
+
+
+NEAR_DEGENERATE = (1, 2, 7, 9, 14, 15, 16, 19, 47, 71, 76, 92, 123, 143, 166, 191, 194)
+
+
+@pytest.mark.parametrize("number", NEAR_DEGENERATE, ids=lambda n: f"sg{n}")
+def test_near_degenerate_cells_are_canonical(number):
+    assert_canonical(number, near_degenerate_crystal_of(number))
+
+
+@pytest.mark.parametrize("seed", range(1, 6))
+@pytest.mark.parametrize("number", [7, 14], ids=lambda n: f"sg{n}")
+def test_near_degenerate_monoclinic_cells_are_canonical(number, seed):
+    """Pc and P2_1/c: the groups of the issue (POSCAR-007), several crystals each."""
+    assert_canonical(number, near_degenerate_crystal_of(number, seed))
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_near_degenerate_cells_are_canonical_all_groups(number):
+    assert_canonical(number, near_degenerate_crystal_of(number))
+
+
+def test_near_degenerate_crystals_split_spglibs_own_cell():
+    """The crystals above exercise the tie: spglib's own standardized cell differs between descriptions
+    of some of them (else the canonical tests above would prove nothing about ties)."""
+    split = 0
+    for seed in range(1, 6):
+        crystal = near_degenerate_crystal_of(7, seed)
+        cells = set()
+        for _, other in descriptions(crystal, 7):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                lattice = spglib.get_symmetry_dataset(other.spglib_cell, symprec=0.1).std_lattice
+            cells.add(tuple(np.round(np.sort(np.linalg.norm(lattice, axis=1)), 4)))
+        split += len(cells) > 1
+    assert split >= 1
 
 
 @pytest.mark.parametrize("number", ISSUE_GROUPS, ids=lambda n: f"sg{n}")
@@ -292,3 +387,89 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
     assert mapped[0].tolist() == brute[0].tolist()
     np.testing.assert_allclose(mapped[1], brute[1], rtol=0, atol=1e-12)
     assert np.bincount(mapped[0], minlength=len(ideal)).min() > 0
+
+
+# --------------------------------------------------------------------------- handedness (issue 18)
+SOHNCKE = tuple(n for n in range(1, 231) if space_group(n).sohncke)
+CHIRAL_REPRESENTATIVE = (4, 19, 76, 78, 92, 96, 144, 145, 169, 197, 212, 213)
+
+
+def mirror_images(crystal: Crystal):
+    """(label, Crystal) of the mirror image: inverted positions, and a Cartesian mirror (left-handed basis)."""
+    yield "inverted", Crystal(crystal.lattice, -crystal.positions, crystal.numbers)
+    yield "mirrored frame", Crystal(crystal.lattice @ np.diag([1.0, 1.0, -1.0]), crystal.positions, crystal.numbers)
+    yield "mirrored, sheared", change_basis(Crystal(crystal.lattice, -crystal.positions, crystal.numbers),
+                                            [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
+
+
+def assert_one_hand(number: int):
+    __tracebackhide__ = True
+    crystal = crystal_of(number)
+    reference = standardize(crystal)
+    assert not reference.reflected or number in ENANTIOMORPHIC_PARTNERS or space_group(number).sohncke
+    for label, image in mirror_images(crystal):
+        result = standardize(image)
+        gap = set_distance(reference, result)
+        cell = float(np.max(np.abs(reference.cell_parameters - result.cell_parameters)))
+        assert result.number == reference.number, f"sg{number} {label}: group {result.number}"
+        assert gap < POSITION_TOLERANCE, f"sg{number} {label}: atom sets differ by {gap:.3g}"
+        assert cell < CELL_TOLERANCE, f"sg{number} {label}: cells differ by {cell:.3g}"
+        mapped = image.positions @ result.transformation.T + result.origin_shift
+        assert set_distance(Crystal(result.lattice, mapped, image.numbers), result) < 1e-6, label
+
+
+@pytest.mark.parametrize("number", CHIRAL_REPRESENTATIVE, ids=lambda n: f"sg{n}")
+def test_mirror_images_standardize_to_one_crystal(number):
+    assert_one_hand(number)
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_mirror_images_standardize_to_one_crystal_all_groups(number):
+    """All 230: the 65 Sohncke groups need the canonical hand; the others must not be disturbed by it."""
+    assert_one_hand(number)
+
+
+def test_sohncke_groups_are_65():
+    assert len(SOHNCKE) == 65
+    assert set(ENANTIOMORPHIC_PARTNERS) | set(ENANTIOMORPHIC_PARTNERS.values()) <= set(SOHNCKE)
+
+
+@pytest.mark.parametrize("number", [19, 76, 212], ids=lambda n: f"sg{n}")
+def test_handedness_keep_keeps_the_mirror_image_apart(number):
+    """The other hand, on request: the mirror image is another atom set (or the partner group), never reflected."""
+    crystal = crystal_of(number)
+    kept = standardize(crystal, handedness="keep")
+    for label, image in mirror_images(crystal):
+        other = standardize(image, handedness="keep")
+        assert not other.reflected, label
+        assert other.number != kept.number or set_distance(kept, other) > 1e-3, label
+    assert standardize(Crystal(crystal.lattice, -crystal.positions, crystal.numbers)).reflected
+
+
+def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
+    assert standardize(crystal_of(78)).number == 76
+    assert standardize(crystal_of(78)).reflected
+    assert standardize(crystal_of(78), handedness="keep").number == 78
+    assert sorted(ENANTIOMORPHIC_PARTNERS.items()) == [
+        (78, 76), (95, 91), (96, 92), (145, 144), (153, 151), (154, 152), (170, 169), (172, 171), (179, 178),
+        (181, 180), (213, 212)]
+    p4_3 = standard_hall_number(78)
+    assert standardize(crystal_of(78), hall_number=p4_3, handedness="keep").hall_number == p4_3
+    with pytest.raises(CrystalFourierError, match="took its mirror image; pass handedness='keep' for a setting of 78"):
+        standardize(crystal_of(78), hall_number=p4_3)
+    with pytest.raises(CrystalFourierError, match="handedness must be one of canonical, keep"):
+        standardize(crystal_of(76), handedness="left")
+
+
+def test_mirror_images_get_one_prediction(network):
+    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+
+    for number in (19, 92, 96, 212):
+        crystal = crystal_of(number)
+        records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in mirror_images(crystal)]
+        predictions = predict_samples(network, prepare_samples(records, None))
+        spread = float(np.max(predictions) - np.min(predictions))
+        assert spread < PREDICTION_TOLERANCE, f"sg{number}: mirror images predict with spread {spread:.3g}"
+        kept = predict_samples(network, prepare_samples(records, None, handedness="keep"))
+        assert float(np.max(kept) - np.min(kept)) > PREDICTION_TOLERANCE, f"sg{number}: keep must tell hands apart"

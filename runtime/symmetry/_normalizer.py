@@ -1,0 +1,248 @@
+"""The affine normalizer of a space group, as the standardization uses it: exact integer tables.
+
+A description x -> M x + s of a G-invariant crystal is another G-invariant description in the
+same setting when M (an integer basis change) normalizes the point group and keeps the centring,
+and s solves the congruences of :func:`_origin_shifts`. :func:`_linear_parts` lists the M that
+give the most reduced cell of a lattice (near-degenerate cells: every tie is kept), and
+:func:`_origin_shifts` the shifts of each, in 48ths. Used by
+:mod:`crystal_fourier.runtime.symmetry._standardization` for its canonical choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from crystal_fourier.derive._operations import DEN, unimodular_matrices
+from crystal_fourier.derive._space_groups import space_group
+from crystal_fourier.errors import CrystalFourierError
+
+__all__ = ["METRIC_TIE_TOLERANCE"]
+
+_SHIFT_DEN = 2 * DEN  # origin shifts of the normalizer are multiples of 1/48
+
+
+def _encode(vectors: np.ndarray, modulus: int) -> np.ndarray:
+    vectors = np.mod(vectors, modulus)
+    return (vectors[..., 0] * modulus + vectors[..., 1]) * modulus + vectors[..., 2]
+
+
+@dataclass(frozen=True, eq=False)
+class _GroupTable:
+    rotations: np.ndarray          # (n_rot, 3, 3) distinct rotations
+    translations_24: np.ndarray    # (n_rot, 3) one translation per rotation
+    allowed: tuple                 # per rotation: encoded 2*t24 mod 48 of every operation with it
+    rotation_keys: dict            # rotation bytes -> index
+    centrings_24: np.ndarray       # (n_centring, 3)
+    polar_axes: tuple              # coordinate axes i along which G commutes with translations
+
+
+@lru_cache(maxsize=None)
+def _group_table(hall_number: int) -> _GroupTable:
+    group = space_group(hall_number=hall_number)
+    rotations, translations_24 = group.arrays
+    keys: dict[bytes, int] = {}
+    distinct, representatives, allowed = [], [], []
+    for rotation, t24 in zip(rotations, translations_24, strict=True):
+        key = rotation.tobytes()
+        if key not in keys:
+            keys[key] = len(distinct)
+            distinct.append(rotation)
+            representatives.append(t24)
+            allowed.append([])
+        allowed[keys[key]].append(int(_encode(2 * t24, _SHIFT_DEN)))
+    identity = np.eye(3, dtype=np.int64)
+    centrings = translations_24[np.all(rotations == identity, axis=(1, 2))]
+    polar = group.polar_axes
+    if group.origin_freedom != len(polar):  # pragma: no cover - guarded by a test over all 230 standard settings
+        raise CrystalFourierError(f"Hall number {hall_number}: polar directions are not coordinate axes")
+    return _GroupTable(
+        rotations=np.array(distinct), translations_24=np.array(representatives),
+        allowed=tuple(np.array(sorted(set(a)), dtype=np.int64) for a in allowed),
+        rotation_keys=keys, centrings_24=centrings, polar_axes=polar)
+
+
+@lru_cache(maxsize=None)
+def _restrictive_order(hall_number: int) -> tuple[int, ...]:
+    """Indices of the non-identity rotations, rank of (I - R) descending: the first filter of
+    :func:`_origin_shifts` then leaves the fewest candidate shifts (8 for -1, 48^3 for none)."""
+    rotations = _group_table(hall_number).rotations
+    identity = np.eye(3, dtype=np.int64)
+    ranks = [int(np.linalg.matrix_rank(identity - r)) for r in rotations]
+    return tuple(int(i) for i in sorted(range(len(rotations)), key=lambda i: -ranks[i]) if ranks[i] > 0)
+
+
+@lru_cache(maxsize=8)
+def _shift_grid(polar_axes: tuple) -> np.ndarray:
+    """Every shift S/48 with S in [0, 48)^3 and 0 on the polar axes, lexicographic; shape=(48^k, 3), read-only."""
+    free = [i for i in range(3) if i not in polar_axes]
+    grid = np.zeros((_SHIFT_DEN ** len(free), 3), dtype=np.int64)
+    if free:
+        grid[:, free] = np.indices((_SHIFT_DEN,) * len(free)).reshape(len(free), -1).T
+    grid.setflags(write=False)
+    return grid
+
+
+def _solved_shifts(matrix: np.ndarray, offset: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Every S in [0, 48)^3 with matrix @ S + offset = a (mod 48) for some encoded a in ``allowed``,
+    for an invertible integer ``matrix`` A (I - R' of a rotation without a fixed direction, e.g. -1):
+    S = adj(A) (a - offset + 48 n) / det A, integral, for n in [0, |det A|)^3 (n + det e_k gives
+    S + 48 adj(A) e_k, the same shift). In the lexicographic order of the grid it replaces, so the
+    result is exactly the grid's filter, without the 48^3 pass."""
+    determinant = round(float(np.linalg.det(matrix)))
+    adjugate = np.rint(np.linalg.inv(matrix) * determinant).astype(np.int64)
+    size = abs(determinant)
+    targets = np.stack([allowed // (_SHIFT_DEN * _SHIFT_DEN), (allowed // _SHIFT_DEN) % _SHIFT_DEN,
+                        allowed % _SHIFT_DEN], axis=1)                                   # (k, 3)
+    steps = np.indices((size,) * 3).reshape(3, -1).T                                     # (size^3, 3)
+    right = (targets[:, None, :] - offset + _SHIFT_DEN * steps[None, :, :]).reshape(-1, 3)
+    numerators = right @ adjugate.T
+    integral = np.all(numerators % determinant == 0, axis=1)
+    shifts = np.mod(numerators[integral] // determinant, _SHIFT_DEN)
+    return np.unique(shifts, axis=0).astype(np.int64)   # sorted rows: the grid's lexicographic order
+
+
+@lru_cache(maxsize=8192)
+def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
+    """Shifts S/48 (polar coordinates 0) making x -> M x + S/48 map G-invariant sets to G-invariant sets.
+
+    Exact integer work: M t + (I - R') s = t' (mod 1) for every rotation R of G, with
+    R' = M R M^-1 and (R', t') an operation of G. Returns shape=(k, 3), dtype=int64
+    (numerators over 48), one per class modulo the centring translations.
+    """
+    table = _group_table(hall_number)
+    m = np.array(matrix, dtype=np.int64)
+    m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
+    grid = _shift_grid(table.polar_axes)
+    identity = np.eye(3, dtype=np.int64)
+    for step, r in enumerate(_restrictive_order(hall_number)):  # the identity is skipped: it holds for every s
+        rotation, t24 = table.rotations[r], table.translations_24[r]
+        image = m @ rotation @ m_inv
+        index = table.rotation_keys.get(image.tobytes())
+        if index is None:
+            return np.zeros((0, 3), dtype=np.int64)
+        if step == 0 and round(abs(np.linalg.det(identity - image))) > 0:
+            grid = _solved_shifts(identity - image, 2 * (m @ t24), table.allowed[index])
+            continue
+        values = (2 * (m @ t24))[None, :] + grid @ (identity - image).T
+        grid = grid[np.isin(_encode(values, _SHIFT_DEN), table.allowed[index])]
+        if len(grid) == 0:
+            break
+    # one representative per class modulo centring translations
+    if len(grid):
+        classes = np.stack([_encode(grid + 2 * c, _SHIFT_DEN) for c in table.centrings_24], axis=1).min(axis=1)
+        _, first = np.unique(classes, return_index=True)
+        grid = grid[np.sort(first)]
+    grid.setflags(write=False)
+    return grid
+
+
+METRIC_TIE_TOLERANCE = 1e-6
+"""Relative tolerance (of the largest squared cell length) under which two cells of the same
+lattice count as equally reduced. The symmetrized metric of one crystal given in two ways agrees
+to round-off (~1e-12 relative); two different cells of one lattice differ by far more, unless the
+lattice itself is within this of a tie, where both are kept and the atoms decide."""
+
+_MAX_REDUCTION_STEPS = 64
+
+
+@lru_cache(maxsize=None)
+def _normalizer_matrices(hall_number: int, proper: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Unimodular M (entries -1, 0, 1) normalizing the point group and keeping the centring,
+    one per coset M P of the point group, with their inverses: shape=(k, 3, 3), dtype=int64.
+
+    Vectorized over the 3,480 (6,960 with ``proper=False``) matrices of
+    :func:`~crystal_fourier.derive._operations.unimodular_matrices`; cached per Hall number.
+    """
+    table = _group_table(hall_number)
+    matrices, inverses = unimodular_matrices(proper=proper)
+    rotations = table.rotations
+    group_keys = _matrix_keys(rotations)
+    keep = np.ones(len(matrices), dtype=bool)
+    for rotation in rotations:  # M R M^-1 in P for every R; the candidates shrink after the first rotations
+        alive = np.flatnonzero(keep)
+        images = matrices[alive] @ rotation @ inverses[alive]
+        inside = np.all(np.abs(images) <= 1, axis=(1, 2))
+        keep[alive] = inside & np.isin(_matrix_keys(np.clip(images, -1, 1)), group_keys)
+    centrings = np.mod(table.centrings_24, DEN)
+    images_c = np.mod(centrings @ np.transpose(matrices, (0, 2, 1)), DEN)            # M c, (m, c, 3)
+    keep &= np.all(np.isin(_encode(images_c, DEN), _encode(centrings, DEN)), axis=1)
+    matrices, inverses = matrices[keep], inverses[keep]
+    # proper matrices first, so a coset that has one is represented by it (no needless reflection)
+    order = np.argsort(-np.round(np.linalg.det(matrices)).astype(np.int64), kind="stable")
+    matrices, inverses = matrices[order], inverses[order]
+    # one per coset M P: the smallest key of M R over R (entries of M R lie in -3..3)
+    products = matrices[:, None] @ rotations[None]
+    coset = np.min(_matrix_keys(products + 3, base=7), axis=1)
+    _, first = np.unique(coset, return_index=True)
+    first = np.sort(first)
+    matrices, inverses = np.ascontiguousarray(matrices[first]), np.ascontiguousarray(inverses[first])
+    matrices.setflags(write=False)
+    inverses.setflags(write=False)
+    return matrices, inverses
+
+
+def _matrix_keys(matrices: np.ndarray, *, base: int = 3) -> np.ndarray:
+    """An integer per 3x3 matrix of entries in [-1, 1] (or [0, base) when base != 3), shape=(...)."""
+    digits = (matrices + 1 if base == 3 else matrices).reshape(*matrices.shape[:-2], 9)
+    return digits @ (base ** np.arange(9, dtype=np.int64))
+
+
+def _metric_keys(metrics: np.ndarray) -> np.ndarray:
+    """Reduction key of each metric, shape=(k, 7): (a^2+b^2+c^2, a^2, b^2, c^2, G12, G02, G01).
+
+    The canonical cell minimizes it lexicographically: shortest cell vectors first (for the
+    monoclinic plane the two shortest, ITA's choice), then a <= b <= c where the group allows a
+    permutation, then the most negative off-diagonal entries (obtuse angles, beta > 90 as in ITA).
+    """
+    diagonal = np.diagonal(metrics, axis1=1, axis2=2)
+    return np.column_stack([diagonal.sum(axis=1), diagonal, metrics[:, 1, 2], metrics[:, 0, 2], metrics[:, 0, 1]])
+
+
+def _has_shifts(hall_number: int, m: np.ndarray) -> bool:
+    return len(_origin_shifts(hall_number, tuple(map(tuple, m.tolist())))) > 0
+
+
+def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> tuple[np.ndarray, ...]:
+    """Integer bases M (x -> M x) of the lattice in which the crystal is described in the same setting
+    with the most reduced cell: one per coset of the point group (M and M R give the same
+    descriptions up to a shift).
+
+    The candidates are the unimodular M normalizing the point group, keeping the centring and
+    admitting an origin shift (:func:`_origin_shifts`). Starting from ``metric`` (G, shape=(3, 3)),
+    the cell is reduced by steps among them (each step the one of least :func:`_metric_keys`
+    trace below the current one) until none shortens it; then every candidate whose transformed
+    metric M^-T G M^-1 ties with the best on the whole key, within :data:`METRIC_TIE_TOLERANCE`,
+    is returned (composed with the reduction). So the set depends on the lattice, not on the basis
+    spglib happened to return: two cells within symprec of a tie (a Pc cell with |a + c| = |a|)
+    are both kept whenever they tie to round-off, and otherwise the shorter one wins for every
+    description. With ``proper=False``, improper M (mirror images) are candidates too.
+    """
+    matrices, inverses = _normalizer_matrices(hall_number, proper)
+    tolerance = METRIC_TIE_TOLERANCE * float(np.max(np.abs(np.diag(metric))))
+    reduction = np.eye(3, dtype=np.int64)
+    transposed = np.transpose(inverses, (0, 2, 1))
+    for _ in range(_MAX_REDUCTION_STEPS):
+        metrics = transposed @ metric @ inverses
+        keys = _metric_keys(metrics)
+        current = float(np.trace(metric))
+        shorter = np.flatnonzero(keys[:, 0] < current - tolerance)
+        step = next((int(i) for i in shorter[np.argsort(keys[shorter, 0], kind="stable")]
+                     if _has_shifts(hall_number, matrices[i] @ reduction)), None)
+        if step is None:
+            break
+        reduction = matrices[step] @ reduction
+        metric = metrics[step]
+    near = np.flatnonzero(keys[:, 0] <= float(np.trace(metric)) + tolerance)
+    alive = np.array([i for i in near if _has_shifts(hall_number, matrices[i] @ reduction)], dtype=np.int64)
+    for column in range(keys.shape[1]):
+        values = keys[alive, column]
+        alive = alive[values <= values.min() + tolerance]
+    kept = []
+    for index in alive:
+        m = matrices[index] @ reduction
+        m.setflags(write=False)
+        kept.append(m)
+    return tuple(kept)
