@@ -218,6 +218,7 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     adapter: ModelAdapter = as_model(model)
     claim = Claim() if claim is None else claim
     kinds = parse_kinds(kinds) if isinstance(kinds, str) else parse_kinds(",".join(kinds))
+    kinds = tuple(k for k in kinds if claim.checks(k))
     crystals = list(crystals)
     labels = [f"crystal-{i}" for i in range(len(crystals))] if names is None else [str(n) for n in names]
     if len(labels) != len(crystals):
