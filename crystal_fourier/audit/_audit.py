@@ -168,7 +168,7 @@ def _compare(case: Redescription, reference: dict, got: dict, claim: Claim) -> l
 def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyword-only options of one run
           claim: Claim | None = None, kinds: "Iterable[str] | str" = KINDS, per_kind: int | None = 2,
           seed: int = 0, names: Iterable[str] | None = None, symprec: float | None = None,
-          progress: bool | None = False) -> AuditReport:
+          progress: bool | None = False, max_atoms: int | None = None) -> AuditReport:
     """Check ``model`` on every chosen exact re-description of each crystal.
 
     For each crystal the model is called once on each description; outputs are carried from
@@ -197,6 +197,8 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         Tolerance of the symmetry detection (default the standardization's).
     progress : bool or None
         Show a progress bar on stderr (None: when it is a terminal).
+    max_atoms : int, optional
+        Skip re-descriptions with more atoms than this (bounds the time and memory of one model call).
 
     Returns
     -------
@@ -235,7 +237,7 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         for name, crystal in zip(labels, crystals, strict=True):
             group = detect_group(crystal, symprec=DEFAULT_SYMPREC if symprec is None else symprec)
             chosen = [d for d in redescriptions(crystal, kinds, rng=rng, per_kind=per_kind, symprec=symprec)
-                      if claim.checks(d.kind)]
+                      if claim.checks(d.kind) and (max_atoms is None or d.crystal.n_atoms <= max_atoms)]
             originals = {id(d.original): d.original for d in chosen}
             batch = list(originals.values()) + [d.crystal for d in chosen]
             tick = time.perf_counter()
