@@ -214,7 +214,7 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     import time
 
     from crystal_fourier._progress import progress_bar
-    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, detect_group
+    from crystal_fourier.audit._redescriptions import _standard
 
     start = time.perf_counter()
     adapter: ModelAdapter = as_model(model)
@@ -235,7 +235,7 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     with progress_bar(total=len(crystals), description=f"audit {adapter.name}", enabled=progress,
                       unit="crystal") as bar:
         for name, crystal in zip(labels, crystals, strict=True):
-            group = detect_group(crystal, symprec=DEFAULT_SYMPREC if symprec is None else symprec)
+            group = _standard(crystal, symprec).number
             chosen = [d for d in redescriptions(crystal, kinds, rng=rng, per_kind=per_kind, symprec=symprec)
                       if claim.checks(d.kind) and (max_atoms is None or d.crystal.n_atoms <= max_atoms)]
             originals = {id(d.original): d.original for d in chosen}

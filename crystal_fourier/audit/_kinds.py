@@ -86,14 +86,11 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
     if kind == "primitive":
         return list(r.primitive_and_conventional(crystal, symprec=symprec))[:max(count, 2)]
     if kind == "group":
-        from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, detect_group
-
         if exhaustive:
             return list(r.group_operations(crystal, symprec=symprec))
         from crystal_fourier.derive._space_groups import space_group
 
-        size = len(space_group(detect_group(crystal, symprec=DEFAULT_SYMPREC if symprec is None else symprec))
-                   .operations)
+        size = len(space_group(r._standard(crystal, symprec).number).operations)
         indices = rng.choice(np.arange(1, size), size=min(count, size - 1), replace=False) if size > 1 else [0]
         return list(r.group_operations(crystal, symprec=symprec, indices=sorted(int(i) for i in indices)))
     if kind == "normalizer":

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 
 import numpy as np
@@ -457,9 +458,20 @@ _PRIMITIVE = {
 
 
 def _standard(crystal: Crystal, symprec: float | None):
-    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, standardize
+    """``standardize(crystal)``, computed once per crystal and symprec (three kinds need it)."""
+    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
-    return standardize(crystal, symprec=DEFAULT_SYMPREC if symprec is None else symprec)
+    return _standard_of(crystal.lattice.tobytes(), crystal.positions.tobytes(), crystal.numbers.tobytes(),
+                        DEFAULT_SYMPREC if symprec is None else float(symprec))
+
+
+@lru_cache(maxsize=16)
+def _standard_of(lattice: bytes, positions: bytes, numbers: bytes, symprec: float):
+    from crystal_fourier.runtime.symmetry._standardization import standardize
+
+    crystal = Crystal(np.frombuffer(lattice).reshape(3, 3), np.frombuffer(positions).reshape(-1, 3),
+                      np.frombuffer(numbers, dtype=np.int64))
+    return standardize(crystal, symprec=symprec)
 
 
 def primitive_and_conventional(crystal: Crystal, *, symprec: float | None = None) -> tuple[Redescription, ...]:
