@@ -25,6 +25,7 @@ _EXPORTS = {
     "ModelAdapter": "_adapters", "CallableModel": "_adapters", "ASEModel": "_adapters", "SavedModel": "_adapters",
     "CHGNetModel": "_adapters", "as_model": "_adapters", "model_from_spec": "_adapters",
     "write_report": "_report_files", "reproducer_script": "_report_files",
+    "crystals": "_strategies", "redescribed": "_strategies", "operations": "_strategies",
 }
 
 __all__ = sorted(_EXPORTS)
