@@ -184,6 +184,21 @@ class Redescription:
             return value
         raise CrystalFourierError(f"quantity must be one of scalar, atoms, vectors, tensor; got {quantity!r}")
 
+    @classmethod
+    def from_map(cls, original: Crystal, crystal: Crystal, atom_map: ArrayLike, *, rotation: ArrayLike | None = None,
+                 basis: ArrayLike | None = None, origin: ArrayLike | None = None, kind: str = "custom",
+                 label: str = "") -> "Redescription":
+        """A Redescription from a known map, checked like every constructor's (raises if not exact).
+
+        The lattice translations are solved for; ``origin`` None takes it from atom 0.
+
+        >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
+        >>> moved = Crystal(c.lattice, c.positions + [[1, 0, 0], [0, 0, 0]], c.numbers)
+        >>> Redescription.from_map(c, moved, [0, 1], origin=[0, 0, 0]).translations.tolist()
+        [[1, 0, 0], [0, 0, 0]]
+        """
+        return _finish(kind, label, original, crystal, atom_map, rotation, basis=basis, origin=origin)
+
     def __repr__(self) -> str:
         return (f"Redescription({self.kind!r}, {self.label!r}, {self.original.n_atoms} -> {self.crystal.n_atoms} "
                 f"atoms, det Q = {round(float(np.linalg.det(self.rotation))):+d}, residual {self.residual:.1e} A)")

@@ -106,8 +106,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from crystal_fourier.audit import as_model, model_from_spec  # noqa: F401
-from crystal_fourier.audit._redescriptions import _finish
+from crystal_fourier.audit import Redescription, as_model, model_from_spec  # noqa: F401
 from crystal_fourier.runtime import Crystal
 
 {_crystal_source("ORIGINAL", case.original)}
@@ -123,8 +122,9 @@ TOLERANCE = {_tolerance(report, case, quantity)!r}
 {load}
 
 if __name__ == "__main__":
-    case = _finish({case.kind!r}, {case.label!r}, ORIGINAL, REDESCRIBED, ATOM_MAP, ROTATION,
-                   basis=[[Fraction(x) for x in row] for row in BASIS], origin=ORIGIN)   # re-checks the map
+    case = Redescription.from_map(ORIGINAL, REDESCRIBED, ATOM_MAP, rotation=ROTATION, origin=ORIGIN,
+                                  basis=[[Fraction(x) for x in row] for row in BASIS], kind={case.kind!r},
+                                  label={case.label!r})   # re-checks the map
     model = as_model(MODEL)
     reference, got = model(ORIGINAL)["{quantity}"], model(REDESCRIBED)["{quantity}"]
     expected = case.expected("{mapping}", reference{", extensive=" + str(extensive) if mapping == "scalar" else ""})

@@ -95,3 +95,21 @@ def test_max_atoms_refuses_large_inputs(tmp_path, capsys):
                    "--out", str(tmp_path / "out")])
     assert status == 2
     assert "more than --max-atoms 8" in capsys.readouterr().err
+
+
+def test_a_saved_model_directory_is_audited(tmp_path, capsys):
+    """A model saved by `train` (2 epochs on the tiny set): its target is intensive, and it claims SE3
+    until `standardize` maps mirror images together (see test_audit.CFT_CLAIM; TIGHTEN with `canon`)."""
+    from crystal_fourier.runtime.learning._training import fit
+
+    from ..runtime.learning.test_training import tiny_config, tiny_samples
+
+    model = tmp_path / "model"
+    fit(tiny_samples(), tiny_config(epochs=2), model)
+    status = main(["audit", "--model", str(model), "--random", "2", "--groups", "14,166", "--energy", "intensive",
+                   "--claim", "SE3", "--kinds", "permutation,rotation,supercell,unimodular,group",
+                   "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "Audit of **saved model model** (float32)" in out
+    assert "| supercell | energy | 4 |" in out   # 2 crystals x 2 draws

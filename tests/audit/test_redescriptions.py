@@ -158,3 +158,13 @@ def test_tensor_mapping_is_q_on_every_index():
     t3 = np.arange(27.0).reshape(3, 3, 3)
     np.testing.assert_allclose(d.expected("tensor", t3), np.einsum("ia,jb,kc,abc->ijk", q, q, q, t3),
                                rtol=0, atol=1e-12)
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("number", range(1, 231), ids=lambda n: f"sg{n}")
+def test_every_kind_is_exact_in_every_group(number):
+    """All 230 groups, every member of the finite kinds (all group operations and normalizer cosets)."""
+    crystal = crystal_of(number, max_atoms=32)
+    for d in redescriptions(crystal, KINDS, rng=number, per_kind=None):
+        assert d.residual <= EXACT_TOLERANCE, repr(d)
+        assert d.crystal.n_atoms == d.original.n_atoms * d.cells
