@@ -550,10 +550,11 @@ def group_operations(crystal: Crystal, *, symprec: float | None = None,
 def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None) -> tuple[Redescription, ...]:
     """One re-description per coset of the Euclidean normalizer: x -> M x + s in the standard setting.
 
-    M runs over the proper integer isometries of the cell that normalize the point group and
-    keep the centring, s over the origin shifts that map the group to itself (the
-    standardization's exact tables). Each gives the crystal in another basis of the same
-    setting (rows M^-T L) and origin; the frame is not rotated (Q = I).
+    M runs over the integer isometries of the cell that normalize the point group and keep the
+    centring, proper ones and their negatives (det -1: a left-handed basis of the same crystal),
+    s over the origin shifts that map the group to itself (the standardization's exact tables).
+    Each gives the crystal in another basis of the same setting (rows M^-T L) and origin; the
+    frame is not rotated (Q = I).
 
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
     >>> len(normalizer_cosets(c)) >= 2
@@ -565,7 +566,10 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None) -> tupl
     base = standard.crystal
     metric = base.lattice @ base.lattice.T
     found = []
-    for m in _linear_parts(standard.hall_number, metric):
+    proper = _linear_parts(standard.hall_number, metric)
+    # Improper elements: M R M^-1 = (-M) R (-M)^-1, so -M normalizes the point group when M does; its
+    # shifts are solved separately (none when x -> -M x + s maps no G-invariant set to one).
+    for m in (*proper, *(-m for m in proper)):
         m_inv_t = np.rint(np.linalg.inv(m).T).astype(np.int64)
         for shift_48 in _origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist()))):
             shift = shift_48 / _SHIFT_DEN
