@@ -94,7 +94,9 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
         indices = rng.choice(np.arange(1, size), size=min(count, size - 1), replace=False) if size > 1 else [0]
         return list(r.group_operations(crystal, symprec=symprec, indices=sorted(int(i) for i in indices)))
     if kind == "normalizer":
-        return _sample(r.normalizer_cosets(crystal, symprec=symprec), rng, count)
+        if exhaustive:
+            return list(r.normalizer_cosets(crystal, symprec=symprec))
+        return list(r.normalizer_cosets(crystal, symprec=symprec, limit=count, rng=rng))
     if kind == "near_degenerate":
         return list(r.near_degenerate_bases(crystal, symprec=symprec, limit=count))
     raise CrystalFourierError(f"unknown kind {kind!r}")  # pragma: no cover - parse_kinds guards it

@@ -561,14 +561,17 @@ def group_operations(crystal: Crystal, *, symprec: float | None = None,
     return tuple(found)
 
 
-def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None) -> tuple[Redescription, ...]:
+def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: int | None = None,
+                      rng: np.random.Generator | None = None) -> tuple[Redescription, ...]:
     """One re-description per coset of the Euclidean normalizer: x -> M x + s in the standard setting.
 
     M runs over the integer isometries of the cell that normalize the point group and keep the
-    centring, proper ones and their negatives (det -1: a left-handed basis of the same crystal),
-    s over the origin shifts that map the group to itself (the standardization's exact tables).
+    centring, proper ones and, for a non-centrosymmetric group, their negatives (det -1: a
+    left-handed basis of the same crystal; in a centrosymmetric group they repeat cosets), s over
+    the origin shifts that map the group to itself (the standardization's exact tables).
     Each gives the crystal in another basis of the same setting (rows M^-T L) and origin; the
-    frame is not rotated (Q = I).
+    frame is not rotated (Q = I). With ``limit``, at most that many, the matrices taken in the
+    order of ``rng`` (random) or as listed, so only their shift tables are derived.
 
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
     >>> len(normalizer_cosets(c)) >= 2
@@ -579,13 +582,26 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None) -> tupl
     standard = _standard(crystal, symprec)
     base = standard.crystal
     metric = base.lattice @ base.lattice.T
-    found = []
+    found: list[Redescription] = []
+    from crystal_fourier.derive._space_groups import space_group
+
     proper = _linear_parts(standard.hall_number, metric)
     # Improper elements: M R M^-1 = (-M) R (-M)^-1, so -M normalizes the point group when M does; its
-    # shifts are solved separately (none when x -> -M x + s maps no G-invariant set to one).
-    for m in (*proper, *(-m for m in proper)):
+    # shifts are solved separately (none when x -> -M x + s maps no G-invariant set to one). In a
+    # centrosymmetric group -M is M composed with an inversion of G: the same coset, nothing new.
+    improper = () if space_group(hall_number=standard.hall_number).centrosymmetric else tuple(-m for m in proper)
+    matrices = [*proper, *improper]
+    if rng is not None:
+        matrices = [matrices[i] for i in rng.permutation(len(matrices))]
+    for m in matrices:
+        if limit is not None and len(found) >= limit:
+            break
         m_inv_t = np.rint(np.linalg.inv(m).T).astype(np.int64)
-        for shift_48 in _origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist()))):
+        shifts = _origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist())))
+        if limit is not None and len(shifts) > limit - len(found):
+            chosen = np.arange(len(shifts)) if rng is None else np.sort(rng.permutation(len(shifts)))
+            shifts = shifts[chosen[:limit - len(found)]]
+        for shift_48 in shifts:
             shift = shift_48 / _SHIFT_DEN
             new = Crystal(m_inv_t @ base.lattice, base.positions @ m.T + shift, base.numbers)
             label = f"M={m.tolist()} s={[str(Fraction(int(v), _SHIFT_DEN)) for v in shift_48]}"
