@@ -143,16 +143,37 @@ class SavedModel(ModelAdapter):
 
     def evaluate(self, crystal: Crystal) -> dict:
         """The model's prediction for one crystal."""
-        return {"energy": float(self.trained.predict_crystals([crystal])[0])}
+        return self.evaluate_many([crystal])[0]
 
     def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
         """One batched prediction for all crystals."""
-        values = self.trained.predict_crystals(crystals)
+        if getattr(self, "network64", None) is not None:
+            values = self._predict64(list(crystals))
+        else:
+            values = self.trained.predict_crystals(crystals)
         return [{"energy": float(v)} for v in values]
 
     def in_float64(self) -> "ModelAdapter | None":
-        """None: the saved transformer's batches are built in float32 (no float64 rerun)."""
-        return None
+        """The same weights run in float64 (a copy of the network, batches collated in float64)."""
+        import copy
+
+        twin = copy.copy(self)
+        twin.network64 = copy.deepcopy(self.trained.model).double().eval()
+        twin.name = f"{self.name} (float64)"
+        twin.dtype = np.dtype(np.float64)
+        return twin
+
+    def _predict64(self, crystals: list[Crystal]) -> np.ndarray:
+        import torch
+
+        from crystal_fourier.runtime.learning._batching import collate
+        from crystal_fourier.runtime.learning._training import _neighbour_spec, prepare_samples
+
+        samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.trained.config.symprec)
+        with torch.no_grad():
+            raw = self.network64(collate(samples, dtype=torch.float64, neighbours=_neighbour_spec(self.network64)))
+        outputs = self.trained.normalizer.denormalize(raw.double().cpu().numpy())
+        return 10.0 ** outputs if self.trained.normalizer.log_target else outputs
 
 
 class CHGNetModel(ModelAdapter):

@@ -113,3 +113,25 @@ def test_a_saved_model_directory_is_audited(tmp_path, capsys):
     assert status == 0, out
     assert "Audit of **saved model model** (float32)" in out
     assert "| supercell | energy | 4 |" in out   # 2 crystals x 2 draws
+
+
+def test_a_saved_model_reruns_in_float64(tmp_path):
+    """The float64 twin of a saved model gives the float32 predictions to float32 round-off."""
+    import numpy as np
+
+    from crystal_fourier.audit import SavedModel
+    from crystal_fourier.runtime import random_crystal
+    from crystal_fourier.runtime.learning._training import fit
+
+    from ..runtime.learning.test_training import tiny_config, tiny_samples
+
+    model = tmp_path / "model"
+    fit(tiny_samples(), tiny_config(epochs=1), model)
+    adapter = SavedModel(model)
+    twin = adapter.in_float64()
+    crystals = [random_crystal(n, seed=n, max_atoms=8).crystal for n in (2, 166)]
+    single = np.array([o["energy"] for o in adapter.evaluate_many(crystals)])
+    double = np.array([o["energy"] for o in twin.evaluate_many(crystals)])
+    assert (adapter.dtype, twin.dtype) == (np.float32, np.float64)
+    np.testing.assert_allclose(double, single, rtol=1e-4, atol=1e-5)
+    assert not np.array_equal(double, single)   # really another precision
