@@ -22,7 +22,6 @@ CFT's float32 predictions over the descriptions, and the standardization time pe
 from __future__ import annotations
 
 import argparse
-import itertools
 import resource
 import sys
 import time
@@ -103,32 +102,21 @@ def crystal_of(number: int) -> Crystal:
 
 
 def descriptions(crystal: Crystal, number: int):
-    """Every re-description of the module docstring, as Crystal objects."""
-    from crystal_fourier.derive import standard_hall_number
-    from crystal_fourier.runtime.symmetry._standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
+    """Every re-description of the module docstring, as Crystal objects (built by crystal_fourier.audit)."""
+    from crystal_fourier.audit import in_basis, normalizer_cosets, origin_shifted, permuted, supercell
 
-    standardized = standardize(crystal)
-    standard = standardized.crystal
-    hall = standard_hall_number(standardized.number)   # the partner's for P4_3, ... (canonical handedness)
-    for m in _linear_parts(hall, standard.lattice @ standard.lattice.T):
-        for shift in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
-            yield Crystal(np.linalg.inv(m).T @ standard.lattice, standard.positions @ m.T + shift / _SHIFT_DEN,
-                          standard.numbers)
+    for d in normalizer_cosets(crystal):
+        yield d.crystal
     for repeats in ((2, 1, 1), (1, 2, 2)):
-        translations = np.array(list(itertools.product(*(range(r) for r in repeats))), dtype=float)
-        positions = ((crystal.positions[None] + translations[:, None]) / np.array(repeats)).reshape(-1, 3)
-        yield Crystal(np.diag(repeats).astype(float) @ crystal.lattice, positions,
-                      np.tile(crystal.numbers, len(translations)))
+        yield supercell(crystal, repeats).crystal
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield Crystal(*spglib.find_primitive(crystal.spglib_cell, symprec=1e-5))
     for rows in ([[1, 1, 0], [0, 1, 0], [0, -1, 1]], [[0, 1, 0], [0, 0, 1], [1, 0, 0]],
                  [[1, 0, 0], [0, -1, 0], [0, 0, -1]]):
-        basis = np.array(rows, dtype=float)
-        yield Crystal(basis @ crystal.lattice, crystal.positions @ np.linalg.inv(basis), crystal.numbers)
+        yield in_basis(crystal, rows).crystal
     rng = np.random.default_rng(number)
-    order = rng.permutation(crystal.n_atoms)
-    yield Crystal(crystal.lattice, crystal.positions[order] + rng.random(3), crystal.numbers[order])
+    yield origin_shifted(permuted(crystal, rng.permutation(crystal.n_atoms)).crystal, rng.random(3)).crystal
 
 
 def set_distance(a, b) -> float:

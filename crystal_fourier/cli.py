@@ -36,6 +36,7 @@ COMMANDS = (
     "train",
     "evaluate",
     "predict",
+    "audit",
     "pretrain",
     "dataset",
 )

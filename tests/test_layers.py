@@ -16,13 +16,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = {"derive": "derive", "runtime": "runtime", "proofs": "proofs", "generated": "generated"}
+LAYERS = {"derive": "derive", "runtime": "runtime", "proofs": "proofs", "generated": "generated",
+          "audit": "crystal_fourier/audit"}
 
 # layer -> import prefixes it must never reach
 FORBIDDEN = {
     "derive": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.runtime", "torch"),
     "proofs": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.runtime", "torch"),
-    "runtime": ("crystal_fourier._commands", "crystal_fourier.cli"),
+    "runtime": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.audit"),
+    # the audit sits above runtime (it may import it) and below the command line
+    "audit": ("crystal_fourier._commands", "crystal_fourier.cli"),
     "generated": ("crystal_fourier._commands", "crystal_fourier.cli", "crystal_fourier.derive", "sympy"),
 }
 
@@ -97,7 +100,7 @@ def _dotted(layer: str) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("layer", ["derive", "proofs", "runtime"])
+@pytest.mark.parametrize("layer", ["derive", "proofs", "runtime", "audit"])
 def test_importing_every_module_of_a_layer_loads_nothing_above_it(layer):
     loaded = _loaded_after_importing(_dotted(layer))
     assert f"crystal_fourier.{layer}" in loaded

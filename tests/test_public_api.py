@@ -19,7 +19,8 @@ import types
 from collections.abc import Callable, Iterator
 
 PACKAGES = ("crystal_fourier", "crystal_fourier.derive", "crystal_fourier.runtime", "crystal_fourier.proofs",
-            "crystal_fourier.visual", "crystal_fourier.testing", "crystal_fourier.kernel", "crystal_fourier.cache")
+            "crystal_fourier.visual", "crystal_fourier.testing", "crystal_fourier.kernel", "crystal_fourier.cache",
+            "crystal_fourier.audit")
 
 _UNRESOLVED = object()
 

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("crystal_fourier", "crystal_fourier.runtime", "crystal_fourier.derive", "crystal_fourier.proofs",
-            "crystal_fourier.visual")
+            "crystal_fourier.visual", "crystal_fourier.audit")
 
 _SCRIPT = r"""
 import importlib, json, sys, types

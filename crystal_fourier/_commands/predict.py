@@ -16,6 +16,7 @@ import csv
 import sys
 
 from crystal_fourier._commands._options import add_species_option, add_symprec_option
+from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 

@@ -17,7 +17,6 @@ two-origin orthorhombic group, plus one group per crystal system; the sweep cove
 
 from __future__ import annotations
 
-import itertools
 import tracemalloc
 import warnings
 from functools import lru_cache
@@ -26,16 +25,13 @@ import numpy as np
 import pytest
 import spglib
 
-from crystal_fourier._spglib import niggli_reduce
 from crystal_fourier.derive import crystal_system, space_group, standard_hall_number
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._standardization import (
-    _SHIFT_DEN,
     ENANTIOMORPHIC_PARTNERS,
     _canonical,
-    _linear_parts,
-    _origin_shifts,
     _set_key,
     detect_group,
     standardize,
@@ -73,48 +69,23 @@ def crystal_of(number: int) -> Crystal:
     raise AssertionError(f"no crystal of exactly group {number} in 200 seeds")
 
 
-def transformed(crystal: Crystal, m: np.ndarray, shift: np.ndarray) -> Crystal:
-    """The same crystal in coordinates x' = M x + s (basis rows L' = M^-T L)."""
-    return Crystal(np.linalg.inv(m).T @ crystal.lattice, crystal.positions @ m.T + shift, crystal.numbers)
-
-
-def supercell(crystal: Crystal, repeats) -> Crystal:
-    repeats = np.asarray(repeats)
-    translations = np.array(list(itertools.product(*(range(r) for r in repeats))), dtype=float)
-    positions = ((crystal.positions[None, :, :] + translations[:, None, :]) / repeats).reshape(-1, 3)
-    return Crystal(np.diag(repeats).astype(float) @ crystal.lattice, positions,
-                   np.tile(crystal.numbers, len(translations)))
-
-
-def change_basis(crystal: Crystal, matrix) -> Crystal:
-    """Basis rows L' = A L (A unimodular); x' = x A^-1."""
-    matrix = np.asarray(matrix, dtype=float)
-    return Crystal(matrix @ crystal.lattice, crystal.positions @ np.linalg.inv(matrix), crystal.numbers)
-
-
 def descriptions(crystal: Crystal, number: int):
-    """(label, Crystal) for every re-description listed in the module docstring."""
-    standardized = standardize(crystal)
-    standard = standardized.crystal
-    hall = standard_hall_number(standardized.number)   # the partner's, for the higher member of a pair
-    metric = standard.lattice @ standard.lattice.T
-    for m in _linear_parts(hall, metric):
-        for shift_48 in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
-            label = f"normalizer M={m.tolist()} s={(shift_48 / _SHIFT_DEN).tolist()}"
-            yield label, transformed(standard, m.astype(float), shift_48 / _SHIFT_DEN)
-    yield "supercell 2x1x1", supercell(crystal, (2, 1, 1))
-    yield "supercell 1x2x2", supercell(crystal, (1, 2, 2))
+    """(label, Crystal) for every re-description listed in the module docstring (crystal_fourier.audit)."""
+    del number  # the group is the crystal's own
+    for d in normalizer_cosets(crystal):
+        yield f"normalizer {d.label}", d.crystal
+    yield "supercell 2x1x1", supercell(crystal, (2, 1, 1)).crystal
+    yield "supercell 1x2x2", supercell(crystal, (1, 2, 2)).crystal
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield "primitive", Crystal(*spglib.find_primitive(crystal.spglib_cell, symprec=1e-5))
-    yield "sheared basis", change_basis(crystal, [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
-    yield "cyclic axes", change_basis(crystal, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
-    yield "flipped axes", change_basis(crystal, [[1, 0, 0], [0, -1, 0], [0, 0, -1]])
-    yield "Niggli cell", change_basis(crystal, np.rint(niggli_reduce(crystal.lattice) @ np.linalg.inv(crystal.lattice)))
-    rng = np.random.default_rng(number)
-    order = rng.permutation(crystal.n_atoms)
-    yield "permuted and shifted", Crystal(crystal.lattice, crystal.positions[order] + rng.random(3),
-                                          crystal.numbers[order])
+    yield "sheared basis", in_basis(crystal, [[1, 1, 0], [0, 1, 0], [0, -1, 1]]).crystal
+    yield "cyclic axes", in_basis(crystal, [[0, 1, 0], [0, 0, 1], [1, 0, 0]]).crystal
+    yield "flipped axes", in_basis(crystal, [[1, 0, 0], [0, -1, 0], [0, 0, -1]]).crystal
+    yield "Niggli cell", niggli_basis(crystal).crystal
+    rng = np.random.default_rng(crystal.n_atoms)
+    shifted = origin_shifted(permuted(crystal, rng.permutation(crystal.n_atoms)).crystal, rng.random(3))
+    yield "permuted and shifted", shifted.crystal
 
 
 def set_distance(a, b) -> float:
@@ -250,13 +221,7 @@ def test_issue_groups_have_candidates_that_tie_on_structure_factors(number):
     """The crystals used above really exercise the tie-break: in these groups, different origins
     tie on every structure factor |h| <= 2 and differ as atom sets (else the test above proves less)."""
     standard = standardize(crystal_of(number)).crystal
-    hall = standard_hall_number(number)
-    metric = standard.lattice @ standard.lattice.T
-    keys = set()
-    for m in _linear_parts(hall, metric):
-        for shift_48 in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
-            moved = transformed(standard, m.astype(float), shift_48 / _SHIFT_DEN)
-            keys.add(_set_key(moved.positions, moved.numbers))
+    keys = {_set_key(d.crystal.positions, d.crystal.numbers) for d in normalizer_cosets(standard)}
     assert len(keys) > 1
 
 
@@ -275,13 +240,10 @@ def test_tie_break_picks_the_same_set_whatever_the_candidate_order():
     number = 228
     standard = standardize(crystal_of(number)).crystal
     hall = standard_hall_number(number)
-    metric = standard.lattice @ standard.lattice.T
     chosen = set()
-    for m in _linear_parts(hall, metric):
-        for shift_48 in _origin_shifts(hall, tuple(map(tuple, m.tolist()))):
-            moved = transformed(standard, m.astype(float), shift_48 / _SHIFT_DEN)
-            _, _, positions = _canonical(moved.positions, moved.numbers, moved.lattice @ moved.lattice.T, hall)
-            chosen.add(_set_key(positions, moved.numbers))
+    for moved in (d.crystal for d in normalizer_cosets(standard)):
+        _, _, positions = _canonical(moved.positions, moved.numbers, moved.lattice @ moved.lattice.T, hall)
+        chosen.add(_set_key(positions, moved.numbers))
     assert len(chosen) == 1
 
 
@@ -369,7 +331,7 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
 
     from crystal_fourier.runtime.symmetry._standardization import _assign_to_sites, _group_table
 
-    crystal = supercell(crystal_of(227), (2, 1, 1))
+    crystal = supercell(crystal_of(227), (2, 1, 1)).crystal
     rng = np.random.default_rng(1)
     noisy = Crystal(crystal.lattice, crystal.positions + rng.normal(scale=2e-4, size=crystal.positions.shape),
                     crystal.numbers)
@@ -398,8 +360,8 @@ def mirror_images(crystal: Crystal):
     """(label, Crystal) of the mirror image: inverted positions, and a Cartesian mirror (left-handed basis)."""
     yield "inverted", Crystal(crystal.lattice, -crystal.positions, crystal.numbers)
     yield "mirrored frame", Crystal(crystal.lattice @ np.diag([1.0, 1.0, -1.0]), crystal.positions, crystal.numbers)
-    yield "mirrored, sheared", change_basis(Crystal(crystal.lattice, -crystal.positions, crystal.numbers),
-                                            [[1, 1, 0], [0, 1, 0], [0, -1, 1]])
+    yield "mirrored, sheared", in_basis(Crystal(crystal.lattice, -crystal.positions, crystal.numbers),
+                                        [[1, 1, 0], [0, 1, 0], [0, -1, 1]]).crystal
 
 
 def assert_one_hand(number: int):

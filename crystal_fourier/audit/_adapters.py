@@ -1,0 +1,252 @@
+"""Models an audit can call: a Python callable, an ASE calculator, a saved model of this package, CHGNet.
+
+Every adapter maps one :class:`~crystal_fourier.runtime.Crystal` to a dict of outputs in the
+crystal's own Cartesian frame: ``energy`` (float, eV for a potential), optionally ``forces``
+(shape=(n_atoms, 3)) and ``stress`` (shape=(3, 3), full tensor). ``dtype`` is the precision the
+model computes in; ``in_float64()`` returns the same model in float64 where that is possible
+(None otherwise), so an audit can tell float32 round-off from a bug. ``spec`` is the text that
+:func:`model_from_spec` turns back into the model (reproducer scripts use it), None when there is none.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._structures import Crystal
+
+__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "CHGNetModel", "as_model", "model_from_spec"]
+
+
+class ModelAdapter:
+    """Base class: ``adapter(crystal) -> dict``; subclasses implement :meth:`evaluate`."""
+
+    name: str = "model"
+    spec: "str | None" = None
+    dtype: np.dtype = np.dtype(np.float64)
+
+    def evaluate(self, crystal: Crystal) -> dict:  # pragma: no cover - abstract
+        """The outputs for one crystal (see the module docstring)."""
+        raise NotImplementedError
+
+    def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
+        """Outputs for several crystals (one call each unless a subclass batches)."""
+        return [self.evaluate(c) for c in crystals]
+
+    def in_float64(self) -> "ModelAdapter | None":
+        """The same model computing in float64, or None when the adapter cannot."""
+        return self if self.dtype == np.float64 else None
+
+    def __call__(self, crystal: Crystal) -> dict:
+        return _checked(self.evaluate(crystal), crystal, self.name)
+
+
+def _checked(outputs, crystal: Crystal, name: str) -> dict:
+    """Outputs as float64 arrays with checked shapes; a bare number is the energy."""
+    if not isinstance(outputs, dict):
+        outputs = {"energy": outputs}
+    result = {}
+    shapes = {"energy": (), "forces": (crystal.n_atoms, 3), "stress": (3, 3)}
+    for key, value in outputs.items():
+        array = np.asarray(value, dtype=np.float64)
+        if key == "stress" and array.shape == (6,):   # Voigt xx yy zz yz xz xy (ASE)
+            xx, yy, zz, yz, xz, xy = array
+            array = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+        if key in shapes and array.shape != shapes[key]:
+            raise CrystalFourierError(f"{name}: {key} has shape {array.shape}, expected {shapes[key]}")
+        if not np.all(np.isfinite(array)):
+            raise CrystalFourierError(f"{name}: {key} is not finite for a crystal of {crystal.n_atoms} atoms")
+        result[key] = array
+    if "energy" not in result:
+        raise CrystalFourierError(f"{name}: outputs must include 'energy', got {sorted(outputs)}")
+    return result
+
+
+class CallableModel(ModelAdapter):
+    """Any ``fn(crystal) -> float | dict`` (keys energy, forces, stress).
+
+    >>> m = CallableModel(lambda c: float(c.n_atoms))
+    >>> m(Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"]))["energy"].item()
+    1.0
+    """
+
+    def __init__(self, fn: Callable[[Crystal], "float | dict"], *, name: str | None = None,
+                 spec: str | None = None, dtype: "np.typing.DTypeLike" = np.float64,
+                 float64: "Callable | None" = None) -> None:
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.spec = spec
+        self.dtype = np.dtype(dtype)
+        self._float64 = float64
+
+    def evaluate(self, crystal: Crystal) -> dict:
+        """``fn(crystal)``."""
+        return self.fn(crystal)
+
+    def in_float64(self) -> "ModelAdapter | None":
+        """The float64 twin given as ``float64=``, or self when already float64."""
+        if self.dtype == np.float64:
+            return self
+        if self._float64 is None:
+            return None
+        return CallableModel(self._float64, name=f"{self.name} (float64)", spec=self.spec)
+
+
+class ASEModel(ModelAdapter):
+    """An ASE calculator (a fresh one per crystal from ``factory``): energy, forces, stress.
+
+    >>> from ase.calculators.emt import EMT
+    >>> out = ASEModel(EMT, name="EMT")(Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0]], ["Cu"]))
+    >>> sorted(out), out["forces"].shape
+    (['energy', 'forces', 'stress'], (1, 3))
+    """
+
+    def __init__(self, factory: Callable[[], object], *, name: str | None = None, spec: str | None = None,
+                 properties: "tuple[str, ...]" = ("energy", "forces", "stress"),
+                 dtype: "np.typing.DTypeLike" = np.float64) -> None:
+        self.factory = factory
+        self.name = name or getattr(factory, "__name__", "ASE calculator")
+        self.spec = spec
+        self.properties = tuple(properties)
+        self.dtype = np.dtype(dtype)
+
+    def evaluate(self, crystal: Crystal) -> dict:
+        """Energy (eV), forces (eV/A) and stress (eV/A^3, full 3x3) from the calculator."""
+        atoms = crystal.to_ase()
+        atoms.calc = self.factory()
+        outputs = {"energy": atoms.get_potential_energy()}
+        if "forces" in self.properties:
+            outputs["forces"] = atoms.get_forces()
+        if "stress" in self.properties:
+            outputs["stress"] = atoms.get_stress(voigt=False)
+        return outputs
+
+
+class SavedModel(ModelAdapter):
+    """A model directory written by ``crystal-fourier train --out DIR``: its scalar target as ``energy``.
+
+    The target is what the model was trained on (often a per-atom quantity): state
+    ``Claim(energy="intensive")`` for it.
+    """
+
+    def __init__(self, directory: "str | Path", *, device: str | None = None) -> None:
+        from crystal_fourier.runtime.learning._model_files import load_trained
+
+        self.trained = load_trained(directory, device=device)
+        self.name = f"saved model {Path(directory).name}"
+        self.spec = str(directory)
+        self.dtype = np.dtype(np.float32)
+
+    def evaluate(self, crystal: Crystal) -> dict:
+        """The model's prediction for one crystal."""
+        return self.evaluate_many([crystal])[0]
+
+    def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
+        """One batched prediction for all crystals."""
+        if getattr(self, "network64", None) is not None:
+            values = self._predict64(list(crystals))
+        else:
+            values = self.trained.predict_crystals(crystals)
+        return [{"energy": float(v)} for v in values]
+
+    def in_float64(self) -> "ModelAdapter | None":
+        """The same weights run in float64 (a copy of the network, batches collated in float64)."""
+        import copy
+
+        twin = copy.copy(self)
+        twin.network64 = copy.deepcopy(self.trained.model).double().eval()
+        twin.name = f"{self.name} (float64)"
+        twin.dtype = np.dtype(np.float64)
+        return twin
+
+    def _predict64(self, crystals: list[Crystal]) -> np.ndarray:
+        import torch
+
+        from crystal_fourier.runtime.learning._batching import collate
+        from crystal_fourier.runtime.learning._training import _neighbour_spec, prepare_samples
+
+        samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.trained.config.symprec)
+        with torch.no_grad():
+            raw = self.network64(collate(samples, dtype=torch.float64, neighbours=_neighbour_spec(self.network64)))
+        outputs = self.trained.normalizer.denormalize(raw.double().cpu().numpy())
+        return 10.0 ** outputs if self.trained.normalizer.log_target else outputs
+
+
+class CHGNetModel(ModelAdapter):
+    """CHGNet's pretrained potential (``pip install 'crystal-fourier[chgnet]'``; weights ship in its wheel)."""
+
+    def __init__(self) -> None:
+        try:
+            from chgnet.model import CHGNet
+        except ImportError:
+            raise CrystalFourierError("the chgnet model needs CHGNet: pip install 'crystal-fourier[chgnet]'") from None
+        self.model = CHGNet.load(verbose=False)
+        self.name = "CHGNet"
+        self.spec = "chgnet"
+        self.dtype = np.dtype(np.float32)
+
+    def evaluate(self, crystal: Crystal) -> dict:
+        """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet."""
+        prediction = self.model.predict_structure(crystal.to_pymatgen())
+        gpa_to_ev_per_a3 = 1.0 / 160.21766208
+        return {"energy": float(prediction["e"]) * crystal.n_atoms, "forces": prediction["f"],
+                "stress": np.asarray(prediction["s"]) * gpa_to_ev_per_a3}
+
+    def in_float64(self) -> "ModelAdapter | None":
+        """CHGNet's graph construction is float32 throughout: no float64 rerun."""
+        return None
+
+
+def as_model(model: object) -> ModelAdapter:
+    """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
+    an ASE calculator instance (copied per call), or any callable ``Crystal -> float | dict``."""
+    if isinstance(model, ModelAdapter):
+        return model
+    if isinstance(model, (str, Path)):
+        return model_from_spec(str(model))
+    if hasattr(model, "get_potential_energy") and hasattr(model, "calculate"):
+        import copy
+
+        return ASEModel(lambda: copy.deepcopy(model), name=type(model).__name__)
+    if callable(model):
+        return CallableModel(model)
+    raise CrystalFourierError(f"cannot audit a {type(model).__name__}: give a callable Crystal -> float | dict, "
+                              "an ASE calculator, a saved model directory, or a spec such as 'ase:EMT'")
+
+
+def model_from_spec(spec: str) -> ModelAdapter:
+    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet`` or ``module:callable``.
+
+    >>> model_from_spec("ase:EMT").name
+    'EMT'
+    """
+    if spec == "chgnet":
+        return CHGNetModel()
+    if spec.startswith("ase:"):
+        name = spec[4:]
+        try:
+            module = importlib.import_module(f"ase.calculators.{name.lower()}")
+            factory = getattr(module, name)
+        except (ImportError, AttributeError):
+            raise CrystalFourierError(f"no ASE calculator {name!r} (expected ase.calculators.{name.lower()}.{name}; "
+                                      "is ASE installed?)") from None
+        return ASEModel(factory, name=name, spec=spec)
+    if Path(spec).is_dir():
+        return SavedModel(spec)
+    module_name, _, attribute = spec.partition(":")
+    if not attribute:
+        raise CrystalFourierError(f"model {spec!r}: expected a saved model directory, ase:NAME, chgnet "
+                                  "or module:callable")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise CrystalFourierError(f"model {spec!r}: cannot import {attribute} from {module_name} ({error})") from None
+    adapter = as_model(target)
+    adapter.spec = spec
+    if adapter.name in ("model", "<lambda>"):
+        adapter.name = spec
+    return adapter

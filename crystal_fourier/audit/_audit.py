@@ -1,0 +1,270 @@
+"""Run an audit: every chosen re-description of every crystal, compared with the mapped reference outputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crystal_fourier.audit._adapters import ModelAdapter, as_model
+from crystal_fourier.audit._claims import Claim, audit_tolerance
+from crystal_fourier.audit._kinds import KINDS, parse_kinds, redescriptions
+from crystal_fourier.audit._redescriptions import Redescription
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._structures import Crystal
+
+__all__ = ["Check", "AuditReport", "audit"]
+
+QUANTITIES = ("energy", "forces", "stress")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison: a quantity of one re-description against the mapped reference.
+
+    Attributes
+    ----------
+    crystal : str
+        Name of the audited crystal. ``group`` its space-group number (spglib, default symprec).
+    kind, label : str
+        The re-description (see :class:`~crystal_fourier.audit.Redescription`).
+    quantity : str
+        ``energy``, ``forces`` or ``stress``.
+    error : float
+        max |expected - got| in the output's units.
+    scale, tolerance : float
+        max(1, max |reference|) and the tolerance it gives (:func:`audit_tolerance`).
+    float64_error : float or None
+        The error of a float64 rerun, when the model is float32, failed, and can run in float64.
+    """
+
+    crystal: str
+    group: int
+    kind: str
+    label: str
+    quantity: str
+    error: float
+    scale: float
+    tolerance: float
+    float64_error: "float | None" = None
+
+    @property
+    def failed(self) -> bool:
+        """Above tolerance, and not explained by float32 round-off (a float64 rerun within its tolerance)."""
+        if not self.error > self.tolerance:
+            return False
+        if self.float64_error is None:
+            return True
+        return not self.float64_error <= audit_tolerance(np.float64, self.scale)
+
+    @property
+    def roundoff(self) -> bool:
+        """Above the float32 tolerance but within float64's on a float64 rerun."""
+        return self.error > self.tolerance and not self.failed
+
+
+@dataclass(frozen=True, eq=False)
+class AuditReport:
+    """The result of :func:`audit`: every check, the claim, the model, and the failing cases.
+
+    ``cases`` maps (crystal, kind, label) to the Redescription and the two output dicts
+    (reference mapped, and got), kept for the reproducer scripts of failures.
+    """
+
+    model: str
+    spec: "str | None"
+    claim: Claim
+    dtype: str
+    checks: tuple[Check, ...]
+    kinds: tuple[str, ...]
+    crystals: int
+    seconds: float = 0.0
+    model_seconds: float = 0.0
+    cases: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        """The failed checks, worst (largest error / tolerance) first."""
+        return tuple(sorted((c for c in self.checks if c.failed), key=lambda c: -c.error / c.tolerance))
+
+    @property
+    def failing_kinds(self) -> tuple[str, ...]:
+        """Kinds with at least one failure, in report order."""
+        bad = {c.kind for c in self.checks if c.failed}
+        return tuple(k for k in KINDS if k in bad)
+
+    @property
+    def ok(self) -> bool:
+        """No failure."""
+        return not any(c.failed for c in self.checks)
+
+    def write(self, out: "str | os.PathLike[str]", *, picture: bool = True) -> dict:
+        """Write the report files into directory ``out`` (see :func:`~crystal_fourier.audit.write_report`)."""
+        from crystal_fourier.audit._report_files import write_report
+
+        return write_report(self, out, picture=picture)
+
+    def summary(self, worst: int = 3) -> list[dict]:
+        """One row per (kind, quantity): n, max, median, above (count over tolerance, round-off
+        excluded), roundoff, tolerance (largest used) and the ``worst`` crystals with their group."""
+        rows = []
+        for kind in self.kinds:
+            for quantity in QUANTITIES:
+                chosen = [c for c in self.checks if c.kind == kind and c.quantity == quantity]
+                if not chosen:
+                    continue
+                errors = np.array([c.error for c in chosen])
+                ranked = sorted(chosen, key=lambda c: -c.error / c.tolerance)[:worst]
+                rows.append({
+                    "kind": kind, "quantity": quantity, "n": len(chosen), "max": float(errors.max()),
+                    "median": float(np.median(errors)), "above": sum(c.failed for c in chosen),
+                    "roundoff": sum(c.roundoff for c in chosen), "tolerance": max(c.tolerance for c in chosen),
+                    "worst": [{"crystal": c.crystal, "group": c.group, "label": c.label, "error": c.error}
+                              for c in ranked]})
+        return rows
+
+    def assert_ok(self) -> dict[str, np.ndarray]:
+        """Raise AssertionError naming the worst failure; return the measured errors per kind.
+
+        In the style of :func:`crystal_fourier.testing.assert_invariant`: the message names the
+        crystal, its group, the re-description, the quantity, the error and the tolerance.
+
+        Returns
+        -------
+        dict
+            kind -> numpy.ndarray of the errors / tolerance of its checks.
+        """
+        __tracebackhide__ = True
+        failures = self.failures
+        if failures:
+            worst = failures[0]
+            kinds = ", ".join(f"{k} ({sum(c.kind == k for c in failures)})" for k in self.failing_kinds)
+            raise AssertionError(
+                f"{self.model} breaks its claim ({self.claim.describe()}) in {len(failures)} of "
+                f"{len(self.checks)} checks, kinds {kinds}; worst: {worst.quantity} of crystal {worst.crystal} "
+                f"(sg{worst.group}) under {worst.kind} '{worst.label}': error {worst.error:.3g} > tolerance "
+                f"{worst.tolerance:.3g}")
+        return {kind: np.array([c.error / c.tolerance for c in self.checks if c.kind == kind]) for kind in self.kinds}
+
+
+def _compare(case: Redescription, reference: dict, got: dict, claim: Claim) -> list[tuple[str, float, float]]:
+    """(quantity, error, scale) for each claimed quantity both outputs have."""
+    found = []
+    expected_energy = case.expected("scalar", reference["energy"], extensive=claim.energy == "extensive")
+    scale = max(1.0, abs(float(expected_energy)))
+    found.append(("energy", float(abs(expected_energy - got["energy"])), scale))
+    for quantity, mapping, wanted in (("forces", "vectors", claim.forces), ("stress", "tensor", claim.stress)):
+        if wanted and quantity in reference and quantity in got:
+            expected = case.expected(mapping, reference[quantity])
+            if expected.shape != got[quantity].shape:
+                raise CrystalFourierError(f"{quantity} of shape {got[quantity].shape}, expected {expected.shape}")
+            found.append((quantity, float(np.max(np.abs(expected - got[quantity]), initial=0.0)),
+                          max(1.0, float(np.max(np.abs(reference[quantity]), initial=0.0)))))
+    return found
+
+
+def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyword-only options of one run
+          claim: Claim | None = None, kinds: "Iterable[str] | str" = KINDS, per_kind: int | None = 2,
+          seed: int = 0, names: Iterable[str] | None = None, symprec: float | None = None,
+          progress: bool | None = False, max_atoms: int | None = None) -> AuditReport:
+    """Check ``model`` on every chosen exact re-description of each crystal.
+
+    For each crystal the model is called once on each description; outputs are carried from
+    the original to the new description by the exact atom map and frame change
+    (:meth:`Redescription.expected`) and compared with what the model returns there, per
+    quantity, against :func:`audit_tolerance` (per dtype, scaled by the output). A float32
+    model's failures are rerun in float64 when the adapter can, and reported as round-off
+    when that rerun is within the float64 tolerance.
+
+    Parameters
+    ----------
+    model : ModelAdapter, callable, ASE calculator, or str
+        See :func:`~crystal_fourier.audit.as_model`.
+    crystals : iterable of Crystal
+    claim : Claim, optional
+        Default ``Claim()``: E(3), extensive energy, forces and stress.
+    kinds : iterable of str or str
+        Kinds of re-description (:data:`KINDS`), or ``'all'`` / a comma list.
+    per_kind : int or None
+        Random members drawn per kind and crystal (None: all of the finite kinds).
+    seed : int
+        Seed of the draws (the same seed gives the same audit).
+    names : iterable of str, optional
+        A name per crystal for the report (default ``crystal-0``, ...).
+    symprec : float, optional
+        Tolerance of the symmetry detection (default the standardization's).
+    progress : bool or None
+        Show a progress bar on stderr (None: when it is a terminal).
+    max_atoms : int, optional
+        Skip re-descriptions with more atoms than this (bounds the time and memory of one model call).
+
+    Returns
+    -------
+    AuditReport
+
+    Examples
+    --------
+    >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
+    >>> report = audit(lambda crystal: -float(crystal.n_atoms), [c], kinds="supercell,rotation")
+    >>> report.ok, [(row["kind"], row["n"]) for row in report.summary()]
+    (True, [('rotation', 2), ('supercell', 2)])
+    """
+    import time
+
+    from crystal_fourier._progress import progress_bar
+    from crystal_fourier.audit._redescriptions import _standard
+
+    start = time.perf_counter()
+    adapter: ModelAdapter = as_model(model)
+    claim = Claim() if claim is None else claim
+    kinds = parse_kinds(kinds) if isinstance(kinds, str) else parse_kinds(",".join(kinds))
+    kinds = tuple(k for k in kinds if claim.checks(k))
+    crystals = list(crystals)
+    labels = [f"crystal-{i}" for i in range(len(crystals))] if names is None else [str(n) for n in names]
+    if len(labels) != len(crystals):
+        raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
+    if not crystals:
+        raise CrystalFourierError("no crystals to audit")
+    rng = np.random.default_rng(seed)
+    float64 = adapter.in_float64() if adapter.dtype != np.float64 else None
+    checks: list[Check] = []
+    cases: dict = {}
+    model_seconds = 0.0
+    with progress_bar(total=len(crystals), description=f"audit {adapter.name}", enabled=progress,
+                      unit="crystal") as bar:
+        for name, crystal in zip(labels, crystals, strict=True):
+            group = _standard(crystal, symprec).number
+            chosen = [d for d in redescriptions(crystal, kinds, rng=rng, per_kind=per_kind, symprec=symprec)
+                      if claim.checks(d.kind) and (max_atoms is None or d.crystal.n_atoms <= max_atoms)]
+            originals = {id(d.original): d.original for d in chosen}
+            batch = list(originals.values()) + [d.crystal for d in chosen]
+            tick = time.perf_counter()
+            outputs = [_as_outputs(adapter, c) for c in zip(batch, adapter.evaluate_many(batch), strict=True)]
+            model_seconds += time.perf_counter() - tick
+            reference = dict(zip(originals, outputs[:len(originals)], strict=True))
+            for case, got in zip(chosen, outputs[len(originals):], strict=True):
+                base = reference[id(case.original)]
+                for quantity, error, scale in _compare(case, base, got, claim):
+                    tolerance = audit_tolerance(adapter.dtype, scale)
+                    rerun = None
+                    if error > tolerance and float64 is not None:
+                        rerun_error = dict((q, e) for q, e, _ in _compare(
+                            case, float64(case.original), float64(case.crystal), claim))
+                        rerun = rerun_error.get(quantity)
+                    check = Check(name, group, case.kind, case.label, quantity, error, scale, tolerance, rerun)
+                    checks.append(check)
+                    if check.failed:
+                        cases[(name, case.kind, case.label)] = (case, base, got)
+            bar.update(1)
+    return AuditReport(model=adapter.name, spec=adapter.spec, claim=claim, dtype=str(adapter.dtype),
+                       checks=tuple(checks), kinds=kinds, crystals=len(crystals),
+                       seconds=time.perf_counter() - start, model_seconds=model_seconds, cases=cases)
+
+
+def _as_outputs(adapter: ModelAdapter, pair) -> dict:
+    from crystal_fourier.audit._adapters import _checked
+
+    crystal, raw = pair
+    return _checked(raw, crystal, adapter.name)

@@ -1,0 +1,664 @@
+"""Exact re-descriptions of one crystal, each with its atom map and frame change.
+
+A re-description of a crystal C is another :class:`~crystal_fourier.runtime.Crystal` C' of
+the same periodic atom set, seen in a possibly rotated or reflected Cartesian frame. It is
+recorded exactly, so that any model output can be carried from C to C' and compared:
+
+* the **atom map**: new atom i is old atom ``atom_map[i]`` moved by the integer lattice
+  vector ``translations[i]`` (fractional, old basis) and then by the frame change;
+* the **frame change** r' = Q r + o (Cartesian, Angstrom): ``rotation`` Q is orthogonal,
+  det +1 (a rotation) or -1 (a reflection: C' is the mirror image of C), ``origin`` o a shift;
+* the **basis change**: new cell rows L' = B L Q^T with B = ``basis`` an exact rational
+  matrix (integer for a supercell or a unimodular basis, fractions for a primitive cell);
+  ``cells`` = |det B| = n_atoms(C') / n_atoms(C), exactly.
+
+Then an extensive scalar (energy) is multiplied by ``cells``, a per-atom scalar is
+re-indexed, a per-atom vector (force) becomes Q f[atom_map[i]], and a rank-k cell tensor
+(stress, rank 2) gets Q on every index (:meth:`Redescription.expected`).
+
+Every constructor checks its own result: the positions of C' are recomputed from those of C
+through the map and the frame change, and a disagreement over :data:`EXACT_TOLERANCE`
+raises. Kinds that need the crystal's symmetry (group operations, normalizer cosets,
+primitive <-> conventional) work on ``standardize(crystal).crystal``, which is exactly
+symmetric, and record it as the ``original``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from fractions import Fraction
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._structures import Crystal
+
+__all__ = [
+    "EXACT_TOLERANCE",
+    "Redescription",
+    "permuted",
+    "translated_atoms",
+    "origin_shifted",
+    "rotated",
+    "reflected",
+    "in_basis",
+    "supercell",
+    "niggli_basis",
+    "random_unimodular_basis",
+    "primitive_and_conventional",
+    "group_operations",
+    "normalizer_cosets",
+    "near_degenerate_bases",
+    "random_rotation",
+]
+
+EXACT_TOLERANCE = 1e-6
+"""Angstrom: the most an atom of a re-description may be from the image of its mapped atom.
+Exact re-descriptions agree to float round-off (~1e-14 A for cells of 10 A); a real mismatch
+(a wrong map, a crystal that is not centred where a primitive cell is asked for) is of the
+order of an interatomic distance."""
+
+_RATIONAL_DENOMINATORS = (1, 2, 3, 4, 6, 8, 12, 24, 48)
+"""Denominators tried when an exactly rational basis matrix is read from floats (checked, not guessed)."""
+_RATIONAL_TOLERANCE = 1e-9
+"""How far q * entry may be from an integer (float round-off of a 3x3 inverse of small rationals)."""
+
+
+def _fractions(matrix) -> tuple[tuple[Fraction, ...], ...]:
+    """An exact rational 3x3 matrix from ints, Fractions, or floats that are multiples of 1/48."""
+    rows = []
+    for row in np.asarray(matrix, dtype=object).reshape(3, 3):
+        values = []
+        for value in row:
+            if isinstance(value, (int, np.integer, Fraction)):
+                values.append(Fraction(int(value)) if not isinstance(value, Fraction) else value)
+                continue
+            for q in _RATIONAL_DENOMINATORS:
+                if abs(float(value) * q - round(float(value) * q)) < _RATIONAL_TOLERANCE:
+                    values.append(Fraction(round(float(value) * q), q))
+                    break
+            else:
+                raise CrystalFourierError(f"basis entry {value!r} is not a multiple of 1/48: give the basis "
+                                          "change as integers or fractions")
+        rows.append(tuple(values))
+    return tuple(rows)
+
+
+def _determinant(m: tuple[tuple[Fraction, ...], ...]) -> Fraction:
+    return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+
+
+@dataclass(frozen=True, eq=False)
+class Redescription:
+    """One exact re-description of ``original`` as ``crystal`` (see the module docstring).
+
+    Attributes
+    ----------
+    kind : str
+        The family: ``permutation``, ``translation``, ``origin``, ``rotation``, ``reflection``,
+        ``supercell``, ``niggli``, ``unimodular``, ``primitive``, ``group``, ``normalizer``,
+        ``near_degenerate``.
+    label : str
+        This member of the family, e.g. ``'supercell 2x1x3'`` or ``'-x,y,z+1/2'``.
+    original : Crystal
+        The description the map starts from.
+    crystal : Crystal
+        The new description.
+    atom_map : numpy.ndarray, shape=(n_new,), dtype=int64
+        New atom i is old atom ``atom_map[i]``.
+    translations : numpy.ndarray, shape=(n_new, 3), dtype=int64
+        Lattice vector (fractional, old basis) added to that old atom before the frame change.
+    rotation : numpy.ndarray, shape=(3, 3), dtype=float64
+        Q, orthogonal: r' = Q r + origin for Cartesian column vectors.
+    origin : numpy.ndarray, shape=(3,), dtype=float64
+        o in Angstrom.
+    basis : tuple of tuple of Fraction
+        B, exact: new cell rows L' = B L Q^T.
+    residual : float
+        Largest distance (Angstrom) between a new atom and the image of its mapped atom,
+        measured at construction (<= :data:`EXACT_TOLERANCE`).
+    """
+
+    kind: str
+    label: str
+    original: Crystal
+    crystal: Crystal
+    atom_map: np.ndarray
+    translations: np.ndarray
+    rotation: np.ndarray
+    origin: np.ndarray
+    basis: tuple
+    residual: float
+
+    @property
+    def cells(self) -> Fraction:
+        """|det B| = n_atoms(new) / n_atoms(original), exactly: the factor of an extensive quantity."""
+        return abs(_determinant(self.basis))
+
+    @property
+    def proper(self) -> bool:
+        """False when the frame change is a reflection (the new crystal is the mirror image)."""
+        return bool(np.linalg.det(self.rotation) > 0)
+
+    @property
+    def left_handed(self) -> bool:
+        """True when the new cell rows have a negative determinant."""
+        return bool(np.linalg.det(self.crystal.lattice) < 0)
+
+    def expected(self, quantity: str, value: ArrayLike, *, extensive: bool = True) -> np.ndarray:
+        """What a correct model returns for ``crystal``, given its output ``value`` for ``original``.
+
+        Parameters
+        ----------
+        quantity : str
+            ``'scalar'`` (energy: times :attr:`cells` when ``extensive``), ``'atoms'`` (per-atom
+            values of any shape (n, ...): re-indexed, not rotated), ``'vectors'`` (per-atom vectors
+            (n, 3), e.g. forces: Q f[atom_map[i]]) or ``'tensor'`` (a cell tensor of any rank,
+            e.g. stress (3, 3): Q on every index; intensive, not scaled).
+        value : array_like
+        extensive : bool
+            For ``'scalar'``: scale by :attr:`cells` (total energy) or not (energy per atom).
+
+        Examples
+        --------
+        >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
+        >>> r = supercell(c, (2, 1, 1))
+        >>> float(r.expected("scalar", -1.5)), r.expected("atoms", [10, 20]).tolist()
+        (-3.0, [10.0, 20.0, 10.0, 20.0])
+        """
+        value = np.asarray(value, dtype=np.float64)
+        if quantity == "scalar":
+            return value * float(self.cells) if extensive else value.copy()
+        if quantity == "atoms":
+            return value[self.atom_map]
+        if quantity == "vectors":
+            return value[self.atom_map] @ self.rotation.T
+        if quantity == "tensor":
+            for axis in range(value.ndim):
+                value = np.moveaxis(np.tensordot(self.rotation, value, axes=([1], [axis])), 0, axis)
+            return value
+        raise CrystalFourierError(f"quantity must be one of scalar, atoms, vectors, tensor; got {quantity!r}")
+
+    @classmethod
+    def from_map(cls, original: Crystal, crystal: Crystal, atom_map: ArrayLike, *, rotation: ArrayLike | None = None,
+                 basis: ArrayLike | None = None, origin: ArrayLike | None = None, kind: str = "custom",
+                 label: str = "") -> "Redescription":
+        """A Redescription from a known map, checked like every constructor's (raises if not exact).
+
+        The lattice translations are solved for; ``origin`` None takes it from atom 0.
+
+        >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
+        >>> moved = Crystal(c.lattice, c.positions + [[1, 0, 0], [0, 0, 0]], c.numbers)
+        >>> Redescription.from_map(c, moved, [0, 1], origin=[0, 0, 0]).translations.tolist()
+        [[1, 0, 0], [0, 0, 0]]
+        """
+        return _finish(kind, label, original, crystal, atom_map, rotation, basis=basis, origin=origin)
+
+    def __repr__(self) -> str:
+        return (f"Redescription({self.kind!r}, {self.label!r}, {self.original.n_atoms} -> {self.crystal.n_atoms} "
+                f"atoms, det Q = {round(float(np.linalg.det(self.rotation))):+d}, residual {self.residual:.1e} A)")
+
+
+def _finish(kind: str, label: str, original: Crystal, crystal: Crystal, atom_map, rotation=None,
+            basis=None, origin=None) -> Redescription:
+    """Solve the integer translations of the map, measure the residual, and check it."""
+    q = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64)
+    atom_map = np.asarray(atom_map, dtype=np.int64)
+    if len(atom_map) != crystal.n_atoms or np.any(crystal.numbers != original.numbers[atom_map]):
+        raise CrystalFourierError(f"{kind} ({label}): the atom map does not match the species")
+    new_cartesian = crystal.cartesian_positions
+    old_cartesian = original.cartesian_positions[atom_map]
+    if origin is None:   # defined up to a lattice vector, which the translations absorb
+        origin = new_cartesian[0] - old_cartesian[0] @ q.T
+    origin = np.asarray(origin, dtype=np.float64)
+    back = (new_cartesian - origin) @ q   # Q^T (r' - o), as rows
+    offsets = np.linalg.solve(original.lattice.T, (back - old_cartesian).T).T
+    translations = np.rint(offsets).astype(np.int64)
+    residual = float(np.max(np.linalg.norm(back - old_cartesian - translations @ original.lattice, axis=1)))
+    basis = _fractions(np.eye(3, dtype=np.int64) if basis is None else basis)
+    b = np.array([[float(x) for x in row] for row in basis])
+    lattice_gap = float(np.max(np.abs(b @ original.lattice @ q.T - crystal.lattice)))
+    if not residual <= EXACT_TOLERANCE or not lattice_gap <= EXACT_TOLERANCE:
+        raise CrystalFourierError(
+            f"{kind} ({label}) is not an exact re-description: atoms off by {residual:.3g} A, cell by "
+            f"{lattice_gap:.3g} A (tolerance {EXACT_TOLERANCE} A); an exactly symmetric crystal is needed "
+            "for this kind (use standardize(crystal).crystal)")
+    for array in (atom_map, translations, q, origin):
+        array.setflags(write=False)
+    return Redescription(kind=kind, label=label, original=original, crystal=crystal, atom_map=atom_map,
+                         translations=translations, rotation=q, origin=origin, basis=basis, residual=residual)
+
+
+def permuted(crystal: Crystal, order: ArrayLike) -> Redescription:
+    """The atoms listed in another ``order`` (new atom i is old atom ``order[i]``).
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
+    >>> permuted(c, [1, 0]).crystal.symbols
+    ('Au', 'Cu')
+    """
+    order = np.asarray(order, dtype=np.int64)
+    if sorted(order.tolist()) != list(range(crystal.n_atoms)):
+        raise CrystalFourierError(f"order must be a permutation of 0..{crystal.n_atoms - 1}, got {order.tolist()}")
+    new = Crystal(crystal.lattice, crystal.positions[order], crystal.numbers[order])
+    return _finish("permutation", f"order {order.tolist()}", crystal, new, order, origin=np.zeros(3))
+
+
+def translated_atoms(crystal: Crystal, shifts: ArrayLike) -> Redescription:
+    """Each atom moved by its own integer lattice vector ``shifts[i]`` (fractional, shape=(n_atoms, 3)).
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
+    >>> translated_atoms(c, [[0, 0, 0], [1, -2, 0]]).translations.tolist()
+    [[0, 0, 0], [1, -2, 0]]
+    """
+    shifts = np.asarray(shifts)
+    if shifts.shape != (crystal.n_atoms, 3) or not np.array_equal(shifts, np.rint(shifts)):
+        raise CrystalFourierError(f"shifts must be integer vectors, shape ({crystal.n_atoms}, 3)")
+    new = Crystal(crystal.lattice, crystal.positions + shifts, crystal.numbers)
+    return _finish("translation", f"max |n| = {int(np.abs(shifts).max())}", crystal, new,
+                   np.arange(crystal.n_atoms), origin=np.zeros(3))
+
+
+def origin_shifted(crystal: Crystal, shift: ArrayLike) -> Redescription:
+    """Every atom moved by the same fractional ``shift`` (shape=(3,)): another origin.
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
+    >>> origin_shifted(c, [.25, 0, 0]).origin.tolist()
+    [0.75, 0.0, 0.0]
+    """
+    shift = np.asarray(shift, dtype=np.float64).reshape(3)
+    new = Crystal(crystal.lattice, crystal.positions + shift, crystal.numbers)
+    return _finish("origin", f"shift {np.round(shift, 4).tolist()}", crystal, new, np.arange(crystal.n_atoms),
+                   origin=shift @ crystal.lattice)
+
+
+def random_rotation(rng: np.random.Generator, *, proper: bool = True) -> np.ndarray:
+    """A uniformly random orthogonal 3x3 matrix, det +1 (``proper``) or -1.
+
+    >>> q = random_rotation(np.random.default_rng(0), proper=False)
+    >>> round(float(np.linalg.det(q))), bool(np.allclose(q @ q.T, np.eye(3)))
+    (-1, True)
+    """
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    if (np.linalg.det(q) > 0) != proper:
+        q[:, 0] = -q[:, 0]
+    return q
+
+
+def _check_orthogonal(rotation) -> np.ndarray:
+    q = np.asarray(rotation, dtype=np.float64)
+    if q.shape != (3, 3) or not np.max(np.abs(q @ q.T - np.eye(3))) <= EXACT_TOLERANCE:
+        raise CrystalFourierError("rotation must be an orthogonal 3x3 matrix (Q Q^T = I)")
+    return q
+
+
+def rotated(crystal: Crystal, rotation: ArrayLike) -> Redescription:
+    """The crystal in a rotated Cartesian frame r' = Q r (Q proper orthogonal); same fractional coordinates.
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
+    >>> rotated(c, random_rotation(np.random.default_rng(1))).proper
+    True
+    """
+    q = _check_orthogonal(rotation)
+    if np.linalg.det(q) < 0:
+        raise CrystalFourierError("rotated() takes a proper rotation (det +1); use reflected() for det -1")
+    new = Crystal(crystal.lattice @ q.T, crystal.positions, crystal.numbers)
+    return _finish("rotation", "random", crystal, new, np.arange(crystal.n_atoms), q, origin=np.zeros(3))
+
+
+def reflected(crystal: Crystal, rotation: ArrayLike, *, right_handed: bool = True) -> Redescription:
+    """The mirror image r' = Q r (Q improper orthogonal, det -1).
+
+    The cell rows L Q^T are left-handed when L is right-handed; with ``right_handed`` the
+    basis is then flipped (B = -I: rows -L Q^T, coordinates -x), so the mirror image is
+    described in a right-handed cell and this kind tests reflection alone, not handedness
+    of the basis (that is :func:`random_unimodular_basis` with det -1).
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0.1, 0.2, 0.3]], ["Cu"])
+    >>> r = reflected(c, np.diag([-1.0, 1, 1]))
+    >>> r.proper, r.left_handed
+    (False, False)
+    """
+    q = _check_orthogonal(rotation)
+    if np.linalg.det(q) > 0:
+        raise CrystalFourierError("reflected() takes an improper orthogonal matrix (det -1)")
+    sign = -1 if right_handed and np.linalg.det(crystal.lattice) > 0 else 1
+    new = Crystal(sign * crystal.lattice @ q.T, sign * crystal.positions, crystal.numbers)
+    return _finish("reflection", "right-handed cell" if sign < 0 else "cell as reflected", crystal, new,
+                   np.arange(crystal.n_atoms), q, basis=sign * np.eye(3, dtype=np.int64), origin=np.zeros(3))
+
+
+def in_basis(crystal: Crystal, basis: ArrayLike, *, kind: str = "basis", label: str | None = None) -> Redescription:
+    """The crystal in the cell with rows B L, for an exact rational ``basis`` B.
+
+    |det B| > 1 gives a larger cell (its atoms are the old ones plus lattice vectors); |det B| < 1
+    a smaller one, which is a re-description only when the crystal is periodic on that finer
+    lattice (a centred cell to its primitive cell); otherwise this raises.
+
+    Parameters
+    ----------
+    basis : array_like, shape=(3, 3)
+        Integers, Fractions, or floats that are multiples of 1/48.
+
+    Examples
+    --------
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Cu"])
+    >>> half = [[Fraction(-1, 2), Fraction(1, 2), Fraction(1, 2)], [Fraction(1, 2), Fraction(-1, 2), Fraction(1, 2)],
+    ...         [Fraction(1, 2), Fraction(1, 2), Fraction(-1, 2)]]
+    >>> in_basis(c, half).crystal.n_atoms, in_basis(c, [[1, 0, 0], [0, 1, 0], [0, 0, 2]]).crystal.n_atoms
+    (1, 4)
+    """
+    exact = _fractions(basis)
+    determinant = _determinant(exact)
+    if determinant == 0:
+        raise CrystalFourierError("basis change must be non-singular")
+    b = np.array([[float(x) for x in row] for row in exact])
+    b_inv = np.linalg.inv(b)
+    # t B^-1 mod 1 depends on t only modulo q Z^3, q the common denominator of B^-1's entries.
+    inverse_fractions = _fractions(b_inv)
+    q = 1
+    for row in inverse_fractions:
+        for x in row:
+            q = q * x.denominator // np.gcd(q, x.denominator)
+    cells = abs(determinant)
+    expected = crystal.n_atoms * cells
+    if expected.denominator != 1:
+        raise CrystalFourierError(f"{crystal.n_atoms} atoms cannot fill a cell of {cells} times the volume")
+    offsets = np.array(list(itertools.product(range(q), repeat=3)), dtype=np.float64)
+    candidates = (crystal.positions[None, :, :] + offsets[:, None, :]) @ b_inv   # (T, n, 3)
+    candidates = candidates.reshape(-1, 3)
+    owners = np.tile(np.arange(crystal.n_atoms), len(offsets))
+    wrapped = np.mod(candidates, 1.0)
+    new_lattice = b @ crystal.lattice
+    # Fast path: images that agree on a 2^-20 grid (mod 1) are one atom; the count check below
+    # catches the rare split at a grid boundary, and the tolerance-based merge then decides.
+    keys = np.mod(np.rint(wrapped * _KEY_GRID).astype(np.int64), _KEY_GRID)
+    _, first = np.unique(keys, axis=0, return_index=True)
+    kept = np.sort(first)
+    if len(kept) != int(expected):
+        kept = _merged(wrapped, new_lattice)
+    kept_positions = wrapped[kept]
+    if len(kept) != int(expected):
+        raise CrystalFourierError(
+            f"{label or 'basis change'}: the crystal is not periodic on the lattice with rows B L "
+            f"({len(kept)} distinct atoms, {int(expected)} expected): not a re-description")
+    # Wrapping in the new cell adds vectors of the new lattice, which for a smaller cell are not old
+    # lattice vectors: each kept atom is then another old atom plus an old lattice vector; find it.
+    owners = _matching_atoms(crystal, kept_positions @ new_lattice, crystal.numbers[owners[kept]])
+    new = Crystal(new_lattice, kept_positions, crystal.numbers[owners])
+    text = label or "B = " + str([[str(x) for x in row] for row in exact])
+    return _finish(kind, text, crystal, new, owners, basis=exact, origin=np.zeros(3))
+
+
+_KEY_GRID = 2 ** 20
+
+
+def _merged(wrapped: np.ndarray, lattice: np.ndarray) -> np.ndarray:
+    """Indices of the first of each group of points within EXACT_TOLERANCE (Cartesian, periodic)."""
+    kept: list[int] = []
+    for index in range(len(wrapped)):
+        if kept:
+            gap = wrapped[index] - wrapped[kept]
+            gap -= np.rint(gap)
+            if np.min(np.linalg.norm(gap @ lattice, axis=1)) <= EXACT_TOLERANCE:
+                continue
+        kept.append(index)
+    return np.array(kept, dtype=np.int64)
+
+
+def _matching_atoms(crystal: Crystal, cartesian: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """For each Cartesian point, the atom of ``crystal`` (same species) it is a lattice translate of."""
+    fractional = np.linalg.solve(crystal.lattice.T, cartesian.T).T
+    gap = fractional[:, None, :] - crystal.positions[None, :, :]
+    gap -= np.rint(gap)
+    distance = np.linalg.norm(gap @ crystal.lattice, axis=-1)
+    distance[numbers[:, None] != crystal.numbers[None, :]] = np.inf
+    return np.argmin(distance, axis=1).astype(np.int64)
+
+
+def supercell(crystal: Crystal, repeats: "Iterable[int]") -> Redescription:
+    """The n1 x n2 x n3 supercell (extensive quantities scale by n1 n2 n3).
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
+    >>> r = supercell(c, (2, 1, 3))
+    >>> r.crystal.n_atoms, r.cells
+    (6, Fraction(6, 1))
+    """
+    repeats = [int(n) for n in repeats]
+    if len(repeats) != 3 or min(repeats) < 1:
+        raise CrystalFourierError(f"repeats must be three positive integers, got {repeats}")
+    return in_basis(crystal, np.diag(repeats).astype(np.int64), kind="supercell",
+                    label="supercell " + "x".join(map(str, repeats)))
+
+
+def niggli_basis(crystal: Crystal) -> Redescription:
+    """The crystal in its Niggli-reduced cell (spglib; an exact unimodular basis change).
+
+    >>> c = Crystal.from_arrays([[3.0, 0, 0], [9.0, 3, 0], [0, 0, 3]], [[0, 0, 0]], ["Cu"])
+    >>> np.abs(niggli_basis(c).crystal.lattice).max().round(9)
+    np.float64(3.0)
+    """
+    from crystal_fourier.runtime.symmetry._periodic import niggli_reduced
+
+    _, matrix = niggli_reduced(crystal.lattice)
+    return in_basis(crystal, np.rint(matrix).astype(np.int64), kind="niggli", label="Niggli-reduced cell")
+
+
+def random_unimodular_basis(crystal: Crystal, rng: np.random.Generator, *, determinant: int = 1) -> Redescription:
+    """The crystal in a random unimodular basis of determinant +1 or -1 (left-handed when -1).
+
+    The matrix is a product of three random {-1, 0, 1} unimodular matrices (derive's
+    ``unimodular_matrices``), so cells are sheared but stay reasonably short.
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
+    >>> random_unimodular_basis(c, np.random.default_rng(0), determinant=-1).left_handed
+    True
+    """
+    from crystal_fourier.derive._operations import unimodular_matrices
+
+    if determinant not in (1, -1):
+        raise CrystalFourierError(f"determinant must be 1 or -1, got {determinant}")
+    matrices, _ = unimodular_matrices()
+    product = np.eye(3, dtype=np.int64)
+    for _ in range(3):
+        product = product @ matrices[int(rng.integers(len(matrices)))]
+    if round(np.linalg.det(product)) != determinant:
+        product = product @ np.diag([-1, 1, 1])
+    return in_basis(crystal, product, kind="unimodular", label=f"det {determinant:+d} {product.tolist()}")
+
+
+_PRIMITIVE = {
+    "A": ((1, 0, 0), (0, Fraction(1, 2), Fraction(1, 2)), (0, Fraction(-1, 2), Fraction(1, 2))),
+    "B": ((Fraction(1, 2), 0, Fraction(-1, 2)), (0, 1, 0), (Fraction(1, 2), 0, Fraction(1, 2))),
+    "C": ((Fraction(1, 2), Fraction(-1, 2), 0), (Fraction(1, 2), Fraction(1, 2), 0), (0, 0, 1)),
+    "I": ((Fraction(-1, 2), Fraction(1, 2), Fraction(1, 2)), (Fraction(1, 2), Fraction(-1, 2), Fraction(1, 2)),
+          (Fraction(1, 2), Fraction(1, 2), Fraction(-1, 2))),
+    "F": ((0, Fraction(1, 2), Fraction(1, 2)), (Fraction(1, 2), 0, Fraction(1, 2)),
+          (Fraction(1, 2), Fraction(1, 2), 0)),
+    "R": ((Fraction(2, 3), Fraction(1, 3), Fraction(1, 3)), (Fraction(-1, 3), Fraction(1, 3), Fraction(1, 3)),
+          (Fraction(-1, 3), Fraction(-2, 3), Fraction(1, 3))),
+}
+"""Rows: primitive cell vectors in conventional coordinates, per centring (spglib's choice, transposed)."""
+
+
+def _standard(crystal: Crystal, symprec: float | None):
+    """``standardize(crystal)``, computed once per crystal and symprec (three kinds need it)."""
+    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+
+    return _standard_of(crystal.lattice.tobytes(), crystal.positions.tobytes(), crystal.numbers.tobytes(),
+                        DEFAULT_SYMPREC if symprec is None else float(symprec))
+
+
+@lru_cache(maxsize=16)
+def _standard_of(lattice: bytes, positions: bytes, numbers: bytes, symprec: float):
+    from crystal_fourier.runtime.symmetry._standardization import standardize
+
+    crystal = Crystal(np.frombuffer(lattice).reshape(3, 3), np.frombuffer(positions).reshape(-1, 3),
+                      np.frombuffer(numbers, dtype=np.int64))
+    # handedness="keep": re-descriptions of this crystal, never of its mirror image
+    return standardize(crystal, symprec=symprec, handedness="keep")
+
+
+def primitive_and_conventional(crystal: Crystal, *, symprec: float | None = None) -> tuple[Redescription, ...]:
+    """Conventional -> primitive and primitive -> conventional, exactly (empty for a P lattice).
+
+    Both start from ``standardize(crystal).crystal`` (exactly symmetric, conventional cell of
+    the standard setting); the primitive basis is spglib's for the centring (rational B).
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
+    >>> [(r.original.n_atoms, r.crystal.n_atoms, str(r.cells)) for r in primitive_and_conventional(c)]
+    [(4, 1, '1/4'), (1, 4, '4')]
+    """
+    standard = _standard(crystal, symprec)
+    from crystal_fourier.derive._space_groups import space_group
+
+    centring = space_group(hall_number=standard.hall_number).centring
+    if centring == "P":
+        return ()
+    down = in_basis(standard.crystal, _PRIMITIVE[centring], kind="primitive", label=f"{centring} -> primitive")
+    inverse = np.linalg.inv(np.array([[float(x) for x in row] for row in _PRIMITIVE[centring]]))
+    up = in_basis(down.crystal, np.rint(inverse).astype(np.int64), kind="primitive",
+                  label=f"primitive -> {centring}")
+    return down, up
+
+
+def group_operations(crystal: Crystal, *, symprec: float | None = None,
+                     indices: "Iterable[int] | None" = None) -> tuple[Redescription, ...]:
+    """Every operation (R, t) of the crystal's own space group applied to all atoms.
+
+    The image x -> R x + t of an exactly symmetric crystal is the same atom set; the
+    Redescription maps atom i to its image (identity map, frame change Q = L^T R L^-T and
+    origin t L), so a model's forces must obey f(g x_i) = Q f(x_i) and its energy must not
+    change. Improper operations give det Q = -1 without producing a mirror image (the
+    crystal is its own image), so every model, E(3) or SE(3), must pass them.
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
+    >>> len(group_operations(c))
+    192
+
+    ``indices`` (optional) selects operations by their position in the group's list (identity first).
+    """
+    from crystal_fourier.derive._operations import DEN
+    from crystal_fourier.derive._space_groups import space_group
+
+    standard = _standard(crystal, symprec)
+    base = standard.crystal
+    group = space_group(hall_number=standard.hall_number)
+    lattice = base.lattice
+    found = []
+    chosen = range(len(group.operations)) if indices is None else indices
+    for operation in (group.operations[int(i) % len(group.operations)] for i in chosen):
+        r = np.array(operation.rotation, dtype=np.float64)
+        t = np.array(operation.translation_24, dtype=np.float64) / DEN
+        q = lattice.T @ r @ np.linalg.inv(lattice.T)
+        new = Crystal(lattice, base.positions @ r.T + t, base.numbers)
+        found.append(_finish("group", operation.xyz, base, new, np.arange(base.n_atoms), q,
+                             basis=np.rint(np.linalg.inv(r).T).astype(np.int64), origin=t @ lattice))
+    return tuple(found)
+
+
+def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: int | None = None,
+                      rng: np.random.Generator | None = None) -> tuple[Redescription, ...]:
+    """One re-description per coset of the Euclidean normalizer: x -> M x + s in the standard setting.
+
+    M runs over the integer isometries of the cell that normalize the point group and keep the
+    centring, proper ones and, for a non-centrosymmetric group, their negatives (det -1: a
+    left-handed basis of the same crystal; in a centrosymmetric group they repeat cosets), s over
+    the origin shifts that map the group to itself (the standardization's exact tables).
+    Each gives the crystal in another basis of the same setting (rows M^-T L) and origin; the
+    frame is not rotated (Q = I). With ``limit``, at most that many, the matrices taken in the
+    order of ``rng`` (random) or as listed, so only their shift tables are derived.
+
+    >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
+    >>> len(normalizer_cosets(c)) >= 2
+    True
+    """
+    from crystal_fourier.runtime.symmetry._standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
+
+    standard = _standard(crystal, symprec)
+    base = standard.crystal
+    metric = base.lattice @ base.lattice.T
+    found: list[Redescription] = []
+    from crystal_fourier.derive._space_groups import space_group
+
+    proper = _linear_parts(standard.hall_number, metric)
+    # Improper elements: M R M^-1 = (-M) R (-M)^-1, so -M normalizes the point group when M does; its
+    # shifts are solved separately (none when x -> -M x + s maps no G-invariant set to one). In a
+    # centrosymmetric group -M is M composed with an inversion of G: the same coset, nothing new.
+    improper = () if space_group(hall_number=standard.hall_number).centrosymmetric else tuple(-m for m in proper)
+    matrices = [*proper, *improper]
+    if rng is not None:
+        matrices = [matrices[i] for i in rng.permutation(len(matrices))]
+    for m in matrices:
+        if limit is not None and len(found) >= limit:
+            break
+        m_inv_t = np.rint(np.linalg.inv(m).T).astype(np.int64)
+        shifts = _origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist())))
+        if limit is not None and len(shifts) > limit - len(found):
+            chosen = np.arange(len(shifts)) if rng is None else np.sort(rng.permutation(len(shifts)))
+            shifts = shifts[chosen[:limit - len(found)]]
+        for shift_48 in shifts:
+            shift = shift_48 / _SHIFT_DEN
+            new = Crystal(m_inv_t @ base.lattice, base.positions @ m.T + shift, base.numbers)
+            label = f"M={m.tolist()} s={[str(Fraction(int(v), _SHIFT_DEN)) for v in shift_48]}"
+            found.append(_finish("normalizer", label, base, new, np.arange(base.n_atoms), basis=m_inv_t,
+                                 origin=shift @ new.lattice))
+    return tuple(found)
+
+
+_NEAR_RANGE = 2   # lattice vectors n L_reduced with |n_i| <= 2 are candidates
+
+
+def near_degenerate_bases(crystal: Crystal, *, symprec: float | None = None,
+                          limit: int = 6) -> tuple[Redescription, ...]:
+    """Bases whose vectors tie within ``symprec`` with another lattice vector of the Niggli cell.
+
+    For each vector r_i of the Niggli-reduced cell, every other lattice vector v = n L_reduced
+    (|n_k| <= 2, v != +-r_i) with ||v| - |r_i|| <= symprec replaces r_i when the result is
+    still a basis (|det| = 1); when v is another basis vector +-r_j, the two are swapped.
+    These are the cells between which a tolerance-based choice
+    (standardization, a reduction, a neighbour cutoff) can flip; a crystal without such ties
+    gives none. At most ``limit`` are returned, nearest ties first.
+
+    >>> c = Crystal.from_arrays([[3.0, 0, 0], [0, 3.00001, 0], [0, 0, 5.0]], [[0, 0, 0]], ["Cu"])
+    >>> len(near_degenerate_bases(c)) > 0
+    True
+    """
+    from crystal_fourier.runtime.symmetry._periodic import niggli_reduced
+    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+
+    symprec = DEFAULT_SYMPREC if symprec is None else symprec
+    reduced, to_reduced = niggli_reduced(crystal.lattice)
+    lengths = np.linalg.norm(reduced, axis=1)
+    steps = np.array([n for n in itertools.product(range(-_NEAR_RANGE, _NEAR_RANGE + 1), repeat=3)
+                      if any(n)], dtype=np.int64)
+    norms = np.linalg.norm(steps @ reduced, axis=1)
+    choices = []
+    for i in range(3):
+        for n, norm in zip(steps, norms, strict=True):
+            unit = np.zeros(3, dtype=np.int64)
+            unit[i] = 1
+            gap = abs(norm - lengths[i])
+            if gap > symprec or np.array_equal(n, unit) or np.array_equal(n, -unit):
+                continue
+            matrix = np.eye(3, dtype=np.int64)
+            matrix[i] = n
+            if abs(n).sum() == 1:   # n = +-r_j: two basis vectors tie, swap them (r_j -> r_i)
+                matrix[int(np.flatnonzero(n)[0])] = unit
+            if abs(round(np.linalg.det(matrix))) != 1:
+                continue
+            choices.append((gap, i, tuple(n.tolist()), matrix))
+    choices.sort(key=lambda c: (c[0], c[1], c[2]))
+    found = []
+    for gap, i, n, matrix in choices[:limit]:
+        basis = matrix @ np.rint(to_reduced).astype(np.int64)
+        if round(np.linalg.det(basis)) < 0:
+            basis = -basis
+        found.append(in_basis(crystal, basis, kind="near_degenerate",
+                              label=f"r{i} -> {list(n)} (lengths differ by {gap:.2g} A)"))
+    return tuple(found)

@@ -1,0 +1,184 @@
+"""An audit report on disk: report.json, report.md, summary.png and one reproducer script per failure."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from crystal_fourier.audit._audit import AuditReport
+from crystal_fourier.audit._redescriptions import Redescription
+
+__all__ = ["report_data", "markdown_table", "summary_picture", "reproducer_script", "write_report"]
+
+MAX_REPRODUCERS = 20
+"""At most this many reproducer scripts (the worst failures first); the JSON lists every failure."""
+
+
+def report_data(report: AuditReport) -> dict:
+    """Everything in the report as JSON-ready data (summary rows and every failed check)."""
+    return {
+        "model": report.model, "spec": report.spec, "claim": report.claim.describe(), "dtype": report.dtype,
+        "crystals": report.crystals, "kinds": list(report.kinds), "checks": len(report.checks), "ok": report.ok,
+        "failing_kinds": list(report.failing_kinds), "seconds": round(report.seconds, 3),
+        "model_seconds": round(report.model_seconds, 3), "summary": report.summary(),
+        "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label,
+                      "quantity": c.quantity, "error": c.error, "tolerance": c.tolerance,
+                      "float64_error": c.float64_error} for c in report.failures],
+    }
+
+
+def markdown_table(report: AuditReport) -> str:
+    """The summary as a Markdown table, with a header line naming the model and the claim.
+
+    Columns: kind, quantity, n, max, median, above tolerance (round-off in parentheses when a
+    float64 rerun explained some), and the worst crystal with its group.
+    """
+    lines = [f"Audit of **{report.model}** ({report.dtype}); claim: {report.claim.describe()}; "
+             f"{report.crystals} crystals, {len(report.checks)} checks: "
+             + ("**all within tolerance**" if report.ok else f"**FAILS** {', '.join(report.failing_kinds)}"),
+             "", "| kind | quantity | n | max error | median | above tol. | worst crystal |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for row in report.summary(worst=1):
+        worst = row["worst"][0]
+        above = f"{row['above']}" + (f" (+{row['roundoff']} round-off)" if row["roundoff"] else "")
+        lines.append(f"| {row['kind']} | {row['quantity']} | {row['n']} | {row['max']:.2e} | {row['median']:.2e} | "
+                     f"{above} | {worst['crystal']} (sg{worst['group']}) |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_picture(report: AuditReport) -> bytes:
+    """PNG: per kind, the largest error / tolerance of each quantity (log scale; 1 is the tolerance)."""
+    from crystal_fourier.visual._render import render_figure
+
+    rows = report.summary(worst=1)
+    kinds = [k for k in report.kinds if any(r["kind"] == k for r in rows)]
+    quantities = [q for q in ("energy", "forces", "stress") if any(r["quantity"] == q for r in rows)]
+
+    def draw(figure):
+        axes = figure.add_subplot(1, 1, 1)
+        width = 0.8 / max(1, len(quantities))
+        for j, quantity in enumerate(quantities):
+            ratios = []
+            for kind in kinds:
+                chosen = [c.error / c.tolerance for c in report.checks if c.kind == kind and c.quantity == quantity]
+                ratios.append(max(max(chosen, default=0.0), 1e-8))
+            axes.bar(np.arange(len(kinds)) + (j - (len(quantities) - 1) / 2) * width, ratios, width, label=quantity)
+        axes.axhline(1.0, color="black", linestyle="--", linewidth=1, label="tolerance")
+        axes.set_yscale("log")
+        axes.set_xticks(np.arange(len(kinds)))
+        axes.set_xticklabels(kinds, rotation=35, ha="right")
+        axes.set_ylabel("max error / tolerance")
+        axes.set_title(f"{report.model}: {report.claim.describe()}")
+        axes.legend(loc="upper left", fontsize="small")
+
+    return render_figure(draw, (7.0, 4.0), "png", tight=True)
+
+
+def _crystal_source(name: str, crystal) -> str:
+    return (f"{name} = Crystal(\n    {np.asarray(crystal.lattice).tolist()!r},\n"
+            f"    {np.asarray(crystal.positions).tolist()!r},\n    {crystal.numbers.tolist()!r})\n")
+
+
+def reproducer_script(report: AuditReport, case: Redescription, reference: dict, got: dict, quantity: str) -> str:
+    """A self-contained Python script: both descriptions, the map, the two model calls and the numbers seen.
+
+    The script needs only crystal-fourier (and the model); it prints the error again and exits 1
+    while the model still breaks the claim.
+    """
+    mapping = {"energy": "scalar", "forces": "vectors", "stress": "tensor"}[quantity]
+    extensive = report.claim.energy == "extensive"
+    load = (f"MODEL = model_from_spec({report.spec!r})" if report.spec is not None else
+            f"MODEL = None  # put the audited model here ({report.model}): a callable Crystal -> float | dict")
+    seen_reference = np.asarray(reference[quantity]).tolist()
+    seen_got = np.asarray(got[quantity]).tolist()
+    return f'''"""Reproducer: {report.model} breaks its claim ({report.claim.describe()}) on {quantity}.
+
+Re-description: {case.kind} '{case.label}' ({case.original.n_atoms} -> {case.crystal.n_atoms} atoms).
+The two crystals below are the same periodic crystal: new atom i is old atom ATOM_MAP[i] moved by the
+integer lattice vector TRANSLATIONS[i], then r' = ROTATION r + ORIGIN (Cartesian); extensive
+quantities scale by CELLS. Audit numbers: original {quantity} = {seen_reference!r},
+re-described {quantity} = {seen_got!r}.
+"""
+import sys
+from fractions import Fraction
+
+import numpy as np
+
+from crystal_fourier.audit import Redescription, as_model, model_from_spec  # noqa: F401
+from crystal_fourier.runtime import Crystal
+
+{_crystal_source("ORIGINAL", case.original)}
+{_crystal_source("REDESCRIBED", case.crystal)}
+ATOM_MAP = {case.atom_map.tolist()!r}
+TRANSLATIONS = {case.translations.tolist()!r}
+ROTATION = {case.rotation.tolist()!r}
+ORIGIN = {case.origin.tolist()!r}
+BASIS = {[[str(x) for x in row] for row in case.basis]!r}
+CELLS = Fraction({str(case.cells)!r})
+TOLERANCE = {_tolerance(report, case, quantity)!r}
+
+{load}
+
+if __name__ == "__main__":
+    case = Redescription.from_map(ORIGINAL, REDESCRIBED, ATOM_MAP, rotation=ROTATION, origin=ORIGIN,
+                                  basis=[[Fraction(x) for x in row] for row in BASIS], kind={case.kind!r},
+                                  label={case.label!r})   # re-checks the map
+    model = as_model(MODEL)
+    reference, got = model(ORIGINAL)["{quantity}"], model(REDESCRIBED)["{quantity}"]
+    expected = case.expected("{mapping}", reference{", extensive=" + str(extensive) if mapping == "scalar" else ""})
+    error = float(np.max(np.abs(expected - got)))
+    print(f"{quantity}: expected {{expected.tolist()}}, got {{np.asarray(got).tolist()}}, error {{error:.3g}} "
+          f"(tolerance {{TOLERANCE:.3g}})")
+    sys.exit(1 if error > TOLERANCE else 0)
+'''
+
+
+def _tolerance(report: AuditReport, case: Redescription, quantity: str) -> float:
+    for check in report.checks:
+        if check.kind == case.kind and check.label == case.label and check.quantity == quantity:
+            return check.tolerance
+    return 0.0   # pragma: no cover - every case comes from a check
+
+
+def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture: bool = True) -> dict[str, Path]:
+    """Write report.json, report.md, summary.png (when matplotlib is installed and ``picture``) and
+    reproducers/NN_kind_quantity.py for the worst :data:`MAX_REPRODUCERS` failures, atomically.
+
+    Returns
+    -------
+    dict
+        Role -> path written (``json``, ``markdown``, ``picture``, and ``reproducer-N``).
+    """
+    from crystal_fourier._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {"json": out / "report.json", "markdown": out / "report.md"}
+    atomic_write_json(written["json"], report_data(report))
+    atomic_write_text(written["markdown"], markdown_table(report))
+    if picture:
+        from crystal_fourier.errors import CrystalFourierError
+
+        try:
+            data = summary_picture(report)
+        except CrystalFourierError:   # pragma: no cover - matplotlib is the optional extra 'plot'
+            data = None
+        if data is not None:
+            written["picture"] = out / "summary.png"
+            atomic_write_bytes(written["picture"], data)
+    seen = set()
+    count = 0
+    for check in report.failures:
+        key = (check.crystal, check.kind, check.label)
+        if key in seen or key not in report.cases or count >= MAX_REPRODUCERS:
+            continue
+        seen.add(key)
+        case, reference, got = report.cases[key]
+        path = out / "reproducers" / f"{count:02d}_{check.kind}_{check.quantity}.py"
+        path.parent.mkdir(exist_ok=True)
+        atomic_write_text(path, reproducer_script(report, case, reference, got, check.quantity))
+        written[f"reproducer-{count}"] = path
+        count += 1
+    return written
