@@ -67,8 +67,9 @@ def crystal_of(number: int) -> Crystal:
 
 
 def in_setting(number: int, hall_number: int) -> Crystal:
-    """The crystal in the conventional cell of ``hall_number`` (e.g. origin choice 1)."""
-    return standardize(crystal_of(number), hall_number=hall_number).crystal
+    """The crystal in the conventional cell of ``hall_number`` (e.g. origin choice 1), in its own hand
+    (handedness="keep": a P4_3 crystal stays P4_3 instead of becoming its P4_1 mirror image)."""
+    return standardize(crystal_of(number), hall_number=hall_number, handedness="keep").crystal
 
 
 def asymmetric_unit(crystal: Crystal, hall_number: int) -> list[int]:
