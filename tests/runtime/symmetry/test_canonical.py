@@ -51,13 +51,20 @@ def crystal_of(number: int) -> Crystal:
     The special point is drawn on the fixed set of 1-3 random operations (as random_crystal does);
     the first seed whose detected group is ``number`` and whose atoms are >= 1.2 A apart is kept.
     """
+    return _first_crystal(number, range(200), lambda rng, n_atoms: random_lattice(number, rng, volume=18.0 * n_atoms),
+                          "crystal")
+
+
+def _first_crystal(number: int, seeds, make_lattice, what: str) -> Crystal:
+    """The first seed's special (Cu) + general (Al) orbit of group ``number`` on ``make_lattice(rng, n_atoms)``
+    whose atoms are >= 1.2 A apart and whose detected group is exactly ``number``."""
     group = space_group(number)
-    for seed in range(200):
+    for seed in seeds:
         rng = np.random.default_rng(seed)
         special = orbit(group, _candidate_point(group, rng, 0))
         general = orbit(group, rng.random(3))
         positions = np.vstack([special, general])
-        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
+        lattice = make_lattice(rng, len(positions))
         gap = positions[:, None, :] - positions[None, :, :]
         gap -= np.round(gap)
         distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
@@ -66,7 +73,7 @@ def crystal_of(number: int) -> Crystal:
         crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
         if detect_group(crystal) == number:
             return crystal
-    raise AssertionError(f"no crystal of exactly group {number} in 200 seeds")
+    raise AssertionError(f"no {what} of exactly group {number} in {len(seeds)} seeds")
 
 
 def descriptions(crystal: Crystal, number: int):
@@ -161,22 +168,8 @@ def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int)
 @lru_cache(maxsize=None)
 def near_degenerate_crystal_of(number: int, seed: int = 0) -> Crystal:
     """Like :func:`crystal_of`, on a :func:`near_degenerate_lattice` (first seed whose group is ``number``)."""
-    group = space_group(number)
-    for attempt in range(200):
-        rng = np.random.default_rng(1000 * seed + attempt)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = near_degenerate_lattice(number, rng, len(positions))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
-        if distance.min() < 1.2:
-            continue
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        if detect_group(crystal) == number:
-            return crystal
-    raise AssertionError(f"no near-degenerate crystal of exactly group {number} in 200 seeds")
+    return _first_crystal(number, range(1000 * seed, 1000 * seed + 200),
+                          lambda rng, n_atoms: near_degenerate_lattice(number, rng, n_atoms), "near-degenerate crystal")
 
 
 NEAR_DEGENERATE = (1, 2, 7, 9, 14, 15, 16, 19, 47, 71, 76, 92, 123, 143, 166, 191, 194)
