@@ -30,6 +30,7 @@ _EXPORTS = {
     "TrainConfig": "learning._training", "fit": "learning._training", "load_trained": "learning._training",
     "prepare_samples": "learning._training", "predict_samples": "learning._training",
     "run_zero_shot": "learning._zero_shot", "holdout_groups": "learning._zero_shot",
+    "zero_shot_report": "learning._zero_shot",
     "pretrain": "learning._pretraining", "PretrainConfig": "learning._pretraining",
     "orbit_distance": "learning._pretraining",
     "fit_classical": "network._classical", "neighbour_list": "network._neighbourhood",

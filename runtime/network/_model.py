@@ -61,9 +61,10 @@ __all__ = [
     "MODEL_KINDS",
 ]
 
-MODEL_KINDS = ("cft", "sinusoidal", "augmented")
+MODEL_KINDS = ("cft", "sinusoidal", "augmented", "none")
 """``cft``: invariant routing encoding; ``sinusoidal``: the non-invariant baseline;
-``augmented``: the baseline trained with random symmetry operations."""
+``augmented``: the baseline trained with random symmetry operations; ``none``: no positional
+encoding at all (tokens are element + neighbourhood; the ablation's floor)."""
 
 _CRYSTAL_SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic")
 _CENTRINGS = ("P", "A", "B", "C", "I", "F", "R")
@@ -87,7 +88,8 @@ MAX_PARAMETERS = 200_000_000
 """Most transformer parameters (0.75 GiB of float32) a config may ask for."""
 
 
-ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None, "tensor_head": None}
+ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None, "tensor_head": None,
+                "pair_bias_radius": None}
 """Model options added after models were first saved, with the value an older config.json meant."""
 
 
@@ -99,7 +101,8 @@ class ModelConfig:
     ----------
     kind : str
         'cft' (invariant routing encoding) or 'sinusoidal' / 'augmented' (the
-        non-invariant baseline encoding; 'augmented' differs only in training).
+        non-invariant baseline encoding; 'augmented' differs only in training), or
+        'none' (no positional encoding: element and neighbourhood only).
     d_model : int
         Token width (128 by default; the paper uses 128-256).
     n_heads : int
@@ -156,6 +159,11 @@ class ModelConfig:
         (6, 6) Voigt, built from the crystal's allowed tensors so that it satisfies its symmetry exactly;
         ``"free"``: the unconstrained 21-component baseline
         (:mod:`crystal_fourier.runtime.network._tensor_head`). Both predict in the standardized frame.
+    pair_bias_radius : int or None
+        CFT only. None (the default): no pair bias. An integer r in 1-``cutoff``: add to every
+        attention logit between atoms i and j the orbit-pair bias sum_n w_h(n) Re(z_n(x_i) conj z_n(x_j))
+        over the slots 0 < |n| <= r (:mod:`crystal_fourier.runtime.network._pair_bias`): the exact
+        encoding used pairwise, exactly invariant. A config.json without the key loads with None.
     """
 
     kind: str = "cft"
@@ -178,6 +186,7 @@ class ModelConfig:
     atom_readout: bool = True
     frequency_damping: float | None = 1.5
     tensor_head: str | None = None
+    pair_bias_radius: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -209,6 +218,17 @@ class ModelConfig:
         self._check_neighbourhood_options()
         if self.tensor_head not in (None, "symmetric", "free"):
             raise CrystalFourierError(f"tensor_head must be null, 'symmetric' or 'free', got {self.tensor_head!r}")
+        self._check_pair_bias()
+
+    def _check_pair_bias(self) -> None:
+        """The check of ``__post_init__`` on ``pair_bias_radius``."""
+        if self.pair_bias_radius is not None:
+            if self.kind != "cft":
+                raise CrystalFourierError(f"pair_bias_radius needs the CFT's invariant encoding; kind is {self.kind!r}")
+            if isinstance(self.pair_bias_radius, bool) or not isinstance(self.pair_bias_radius, int) \
+                    or not 1 <= self.pair_bias_radius <= self.cutoff:
+                raise CrystalFourierError(f"pair_bias_radius must be null or an integer in 1-{self.cutoff} (the "
+                                          f"cutoff), got {self.pair_bias_radius!r}")
 
     def _check_neighbourhood_options(self) -> None:
         """The checks of ``__post_init__`` on the neighbourhood, readout and frequency-damping fields."""
@@ -374,6 +394,14 @@ class PositionalEncoding(nn.Module):
         """positions shape=(M, 3) fractional, hall_numbers (M,) long, context (M, n_context) -> (M, d_out)."""
         return self.mlp(self.features(positions, hall_numbers) + self.context(context))
 
+    def forward_with_pair_features(self, positions: torch.Tensor, hall_numbers: torch.Tensor, context: torch.Tensor,
+                                   radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(:meth:`forward`, the routing encoder's pair features (M, 2 S) on the slots 0 < |n| <= radius),
+        from one evaluation of the generated modules (CFT only)."""
+        plan = self.features.plan(hall_numbers)
+        features, pair = self.features.forward_with_pair_features(positions, plan, radius)
+        return self.mlp(features + self.context(context)), pair
+
 
 class CrystalTransformer(nn.Module):
     """Element embedding + positional encoding (+ neighbourhood), pre-LN transformer, masked mean pool, MLP head.
@@ -392,10 +420,17 @@ class CrystalTransformer(nn.Module):
     positional encoder runs only on real atoms.
     """
 
-    def __init__(self, config: ModelConfig, positional: PositionalEncoding) -> None:
+    def __init__(self, config: ModelConfig, positional: "PositionalEncoding | None") -> None:
         super().__init__()
         self.config = config
-        self.positional = positional
+        self.positional = positional   # None for kind 'none'
+        self.pair_bias = None
+        if config.pair_bias_radius is not None:
+            from crystal_fourier.runtime.network._pair_bias import OrbitPairBias
+
+            encoder = positional.features
+            pair_hkl = encoder.slot_hkl[encoder.pair_slots(config.pair_bias_radius)]
+            self.pair_bias = OrbitPairBias(pair_hkl, config.n_heads, config.frequency_damping)
         self.element = nn.Embedding(config.max_element + 1, config.d_model, padding_idx=0)
         self.neighbourhood = None
         if config.neighbourhood:
@@ -438,10 +473,22 @@ class CrystalTransformer(nn.Module):
         context = self.context(batch)
         hall = batch.hall_numbers[:, None].expand(-1, n_atoms)
         crystal = torch.arange(mask.shape[0], device=mask.device)[:, None].expand(-1, n_atoms)
-        # The positional encoder runs on real atoms only, then is scattered back into the padded grid.
-        encoded = self.positional(batch.positions[mask], hall[mask], context[crystal[mask]])
         tokens = self.element(batch.numbers)
-        tokens = tokens + _scatter(encoded, mask, tokens)
+        attention_bias = None
+        # The positional encoder runs on real atoms only, then is scattered back into the padded grid.
+        if self.pair_bias is not None:
+            encoded, pair = self.positional.forward_with_pair_features(
+                batch.positions[mask], hall[mask], context[crystal[mask]], self.config.pair_bias_radius)
+            grid = pair.new_zeros(*mask.shape, pair.shape[1])
+            grid[mask] = pair
+            # The padding mask joins the bias (-inf on padded keys; every crystal has a real atom, so no
+            # row is all -inf) rather than a second, boolean mask that attention would merge with it.
+            attention_bias = self.pair_bias(grid, mask).to(tokens.dtype).masked_fill(
+                ~mask.repeat_interleave(self.config.n_heads, dim=0)[:, None, :], float("-inf"))
+            tokens = tokens + _scatter(encoded, mask, tokens)
+        elif self.positional is not None:
+            encoded = self.positional(batch.positions[mask], hall[mask], context[crystal[mask]])
+            tokens = tokens + _scatter(encoded, mask, tokens)
         if self.neighbourhood is not None:
             if batch.neighbours is None:
                 raise CrystalFourierError("this model embeds neighbourhoods: collate the samples with "
@@ -451,7 +498,17 @@ class CrystalTransformer(nn.Module):
                                           f"atoms {tuple(mask.shape)}")
             # Padded atoms have no rows in the neighbour sums; the MLP's biases are masked out here.
             tokens = tokens + self.neighbourhood(batch.neighbours).to(tokens.dtype) * mask[..., None].to(tokens.dtype)
-        hidden = self.encoder(tokens, src_key_padding_mask=~mask)
+        if attention_bias is None:
+            hidden = self.encoder(tokens, src_key_padding_mask=~mask)
+        else:
+            # The same pre-LN blocks, called through their attention and feed-forward parts: the layers'
+            # inference fast path reads a float mask as a boolean one (every nonzero entry masked), so an
+            # additive bias must not reach it.
+            hidden = tokens
+            for layer in self.encoder.layers:
+                hidden = hidden + layer._sa_block(layer.norm1(hidden), attention_bias, None)
+                hidden = hidden + layer._ff_block(layer.norm2(hidden))
+            hidden = self.encoder.norm(hidden)
         weights = mask.to(hidden.dtype)[..., None]
         pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         embedded = torch.cat([pooled, context.to(pooled.dtype), batch.log_volume_per_atom.to(pooled.dtype)], dim=-1)
@@ -528,7 +585,8 @@ def damp_frequencies(features: nn.Module, sigma: float) -> None:
 
 
 def build_model(config: ModelConfig) -> CrystalTransformer:
-    """The model named by ``config.kind``: the CFT or the sinusoidal baseline (also used by 'augmented').
+    """The model named by ``config.kind``: the CFT, the sinusoidal baseline (also used by 'augmented'), or the
+    transformer without positional encoding ('none').
 
     Raises
     ------
@@ -542,6 +600,8 @@ def build_model(config: ModelConfig) -> CrystalTransformer:
     >>> type(model).__name__
     'CrystalTransformer'
     """
+    if config.kind == "none":
+        return CrystalTransformer(config, None)
     if config.kind == "cft":
         from crystal_fourier.runtime.network._routing import RoutingEncoder
 

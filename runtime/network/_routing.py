@@ -202,6 +202,53 @@ class RoutingEncoder(nn.Module):
 
     def forward_planned(self, positions: torch.Tensor, plan: RoutingPlan) -> torch.Tensor:
         """:meth:`forward` for a batch already split by :meth:`plan` (no data-dependent control flow)."""
+        return self._forward_planned(positions, plan, None)[0]
+
+    def pair_slots(self, radius: int) -> torch.Tensor:
+        """Slots n with 0 < |n|^2 <= radius^2 (integer Miller indices), one of each pair {n, -n}.
+
+        The first nonzero index of each kept slot is positive (the slot of ``-n`` is left out:
+        z_{-n} = conj(z_n) carries nothing new). Returns the slot indices, ascending, int64.
+
+        >>> encoder = RoutingEncoder(4, cutoff=3)
+        >>> encoder.slot_hkl[encoder.pair_slots(1)].tolist()
+        [[0, 0, 1], [0, 1, 0], [1, 0, 0]]
+        """
+        if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= self.cutoff:
+            raise CrystalFourierError(f"pair slot radius must be an integer in 1-{self.cutoff}, got {radius!r}")
+        hkl = self.slot_hkl.cpu()
+        first = torch.gather(hkl, 1, torch.argmax((hkl != 0).to(torch.int64), dim=1, keepdim=True))[:, 0]
+        kept = ((hkl ** 2).sum(dim=1) <= radius ** 2) & (first > 0)
+        return torch.nonzero(kept).reshape(-1)
+
+    def _prepare_pairs(self, hall_number: int, device: torch.device, dtype: torch.dtype, radius: int):
+        """(function, compact slot, coefficient) of the setting's entries on :meth:`pair_slots` (radius)."""
+        key = ("pairs", hall_number, device, dtype, radius)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            table = self._prepare(hall_number, device, dtype)
+            slots = self.pair_slots(radius).to(device)
+            compact = torch.full((self.n_slots,), -1, dtype=torch.int64, device=device)
+            compact[slots] = torch.arange(len(slots), device=device)
+            position = compact[table.slot.to(torch.int64)]
+            keep = position >= 0
+            prepared = (table.function[keep], position[keep].to(_INDEX), table.coefficient[keep])
+            self._prepared[key] = prepared
+        return prepared
+
+    def forward_with_pair_features(self, positions: torch.Tensor, plan: RoutingPlan,
+                                   radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(:meth:`forward_planned`, pair features) from one evaluation of the generated modules.
+
+        The pair features of an atom are [Re z_n(x), Im z_n(x)] over the slots of
+        :meth:`pair_slots` (``radius``), shape=(N, 2 len(pair_slots)): the exactly invariant slot
+        features of :meth:`slot_features`, restricted to low frequencies, for the orbit-pair
+        attention bias (:class:`~crystal_fourier.runtime.network._pair_bias.OrbitPairBias`).
+        """
+        return self._forward_planned(positions, plan, radius)
+
+    def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan,
+                         radius: "int | None") -> tuple[torch.Tensor, "torch.Tensor | None"]:
         dtype, device = self.weight_re.dtype, self.weight_re.device
         x = positions.to(device, dtype).index_select(0, plan.order)
         tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
@@ -227,12 +274,24 @@ class RoutingEncoder(nn.Module):
         routed = contributions.new_zeros(offsets[-1], out).index_add_(0, function, contributions)
         # split (not slicing): its backward is one cat, where each slice's would zero-fill all of routed.
         blocks = torch.split(routed, [table.n_functions for table in tables])
-        pieces, start = [], 0
-        for table, size, block in zip(tables, plan.counts, blocks, strict=True):
+        pieces, pair_pieces, start = [], [], 0
+        n_pair = 0 if radius is None else len(self.pair_slots(radius))
+        for hall, table, size, block in zip(plan.hall_numbers, tables, plan.counts, blocks, strict=True):
             functions = table.module(x[start:start + size])  # (size, n_functions): the generated module
             start += size
             pieces.append(torch.addmm(self.bias, functions, block))
-        return torch.cat(pieces).index_select(0, plan.inverse)
+            if radius is not None:
+                # z_n = sum over the setting's entries (n, i) of T[n, i] f_i, on the pair slots only.
+                function, slot, coefficient = self._prepare_pairs(hall, device, dtype, radius)
+                values = functions.index_select(1, function)
+                pair = functions.new_zeros(size, 2 * n_pair)
+                pair.index_add_(1, slot, values * coefficient[:, 0])
+                pair.index_add_(1, slot + n_pair, values * coefficient[:, 1])
+                pair_pieces.append(pair)
+        encoded = torch.cat(pieces).index_select(0, plan.inverse)
+        if radius is None:
+            return encoded, None
+        return encoded, torch.cat(pair_pieces).index_select(0, plan.inverse)
 
     def slot_features(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
         """[Re z, Im z] for every slot, shape=(N, 2 n_slots), through the generated modules: z = T f.

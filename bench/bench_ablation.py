@@ -1,0 +1,242 @@
+"""Issue 20's ablation: what the positional encoding, the neighbourhood and pretraining each add.
+
+One table: positional encoding {none, sinusoidal, sinusoidal + augmentation, CFT R = 5, CFT R = 6,
+CFT R = 6 + orbit-pair attention bias} x neighbourhood embedding {off, on}, plus the CFT with an
+encoder pretrained on exact orbit distances (both neighbourhoods), on the demo EMT set, carbon-24
+and perov-5; test MAE mean +- std over seeds, and on carbon-24 the zero-shot study with the
+centrosymmetric groups held out (held-out MAE, GB-Gap). Same small models, budget and seed-0 split
+as bench/bench_results.py (whose loading, split and pretraining helpers this script reuses).
+
+Every finished run is appended to OUT/runs.jsonl at once, and a run already there is skipped, so
+the grid can be split over processes (``--datasets``, ``--variants``) and resumed after a stop;
+``--collect OUT [OUT ...]`` then writes the markdown table from every runs.jsonl.
+
+"neighbourhood off + pretrained CFT against neighbourhood off sinusoidal" is the paper's own
+configuration (tokens are element + positional encoding only; its "Transformer" baseline is the
+sinusoidal encoding).
+
+Usage:
+  python bench/bench_ablation.py --datasets carbon-24 --variants none,cft6 --seeds 3 --epochs 30 --out DIR
+  python bench/bench_ablation.py --collect DIR [DIR ...] --markdown docs/results-ablation.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_results as shared   # noqa: E402  (the sibling script: loading, fixed split, pretraining)
+
+from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, holdout_groups, zero_shot_report  # noqa: E402
+
+VARIANTS = {
+    "none": ("no positional encoding", {"kind": "none"}),
+    "sinusoidal": ("sinusoidal (non-invariant)", {"kind": "sinusoidal"}),
+    "augmented": ("sinusoidal + symmetry augmentation", {"kind": "augmented"}),
+    "cft5": ("CFT, ball R = 5", {"kind": "cft", "cutoff": 5}),
+    "cft6": ("CFT, ball R = 6", {"kind": "cft"}),
+    "cft6+pretrained": ("CFT, R = 6, encoder pretrained on orbit distances", {"kind": "cft"}),
+    "cft6+pair": ("CFT, R = 6 + orbit-pair attention bias (|n| <= 3)", {"kind": "cft", "pair_bias_radius": 3}),
+}
+"""name -> (label, ModelConfig fields beyond bench_results.SMALL_MODEL and the neighbourhood)."""
+NEIGHBOURHOODS = {"off": False, "on": True}
+DATASETS = ("demo-emt", "carbon-24", "perov-5")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_key(dataset: str, variant: str, neighbourhood: str, seed: int, holdout: str) -> str:
+    return f"{dataset}|{variant}|{neighbourhood}|{seed}|{holdout}"
+
+
+def read_runs(paths) -> dict:
+    """key -> run, from every runs.jsonl under ``paths`` (a later line replaces an earlier one)."""
+    runs = {}
+    for path in paths:
+        file = Path(path) / "runs.jsonl"
+        if file.is_file():
+            for line in file.read_text().splitlines():
+                if line.strip():
+                    run = json.loads(line)
+                    runs[run["key"]] = run
+    return runs
+
+
+def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, holdout=()) -> dict:
+    """Train one model on the seed-0 split (reordered for ``seed``, as bench_results does); its record."""
+    fields = dict(VARIANTS[variant][1])
+    config = TrainConfig(target="target",
+                         model=ModelConfig(**{**shared.SMALL_MODEL, **fields,
+                                              "neighbourhood": NEIGHBOURHOODS[neighbourhood]}),
+                         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
+                         holdout_groups=tuple(holdout), progress=False)
+    order = shared.fixed_split_order(len(samples), seed, config.split)
+    reordered = [samples[i] for i in order]
+    encoder = (shared.pretrained_encoder(out / "pretrained-encoders", holdout) if variant == "cft6+pretrained"
+               else None)
+    start = time.perf_counter()
+    directory = out / "models" / dataset / variant / neighbourhood / (f"holdout-{len(holdout)}" if holdout else "all")
+    result = fit(reordered, config, directory / f"seed{seed}", pretrained=encoder, overwrite=True)
+    seconds = time.perf_counter() - start
+    return {"test_mae": result.metrics["test"]["mae"], "val_mae": result.metrics["val"]["mae"],
+            "train_mae": result.metrics.get("train", {}).get("mae"),
+            "test_metrics": result.metrics["test"], "seconds": seconds,
+            "parameters": sum(p.numel() for p in result.model.parameters()),
+            "best_epoch": getattr(result, "best_epoch", None)}
+
+
+def run_grid(args) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    done = read_runs([out])
+    torch.set_num_threads(args.threads)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    neighbourhoods = [n.strip() for n in args.neighbourhoods.split(",") if n.strip()]
+    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    choices = (("--variants", VARIANTS, variants), ("--neighbourhoods", NEIGHBOURHOODS, neighbourhoods),
+               ("--datasets", DATASETS, datasets))
+    for name, allowed, given in choices:
+        if not given or set(given) - set(allowed):
+            print(f"error: {name} takes names from {','.join(allowed)}; got {','.join(given)!r}", file=sys.stderr)
+            return 2
+    centrosymmetric = tuple(holdout_groups("centrosymmetric"))
+    holdouts = [("none", ())] + ([("centrosymmetric", centrosymmetric)] if args.zero_shot else [])
+    for dataset in datasets:
+        todo = [(h, v, n, s) for h, _ in holdouts for v in variants for n in neighbourhoods
+                for s in range(args.seeds)
+                if run_key(dataset, v, n, s, h) not in done and (h == "none" or dataset == "carbon-24")]
+        if not todo:
+            continue
+        start = time.perf_counter()
+        _, samples = shared.load(Path(args.data), dataset, args.limit, args.workers, args.demo_csv)
+        log(f"{dataset}: {len(samples)} crystals loaded in {time.perf_counter() - start:.0f} s; {len(todo)} runs to go")
+        for holdout_name, holdout in holdouts:
+            for _, variant, neighbourhood, seed in [t for t in todo if t[0] == holdout_name]:
+                record = train_one(samples, dataset, variant, neighbourhood, seed, args, out, holdout)
+                record.update({"key": run_key(dataset, variant, neighbourhood, seed, holdout_name),
+                               "dataset": dataset, "variant": variant, "neighbourhood": neighbourhood,
+                               "seed": seed, "holdout": holdout_name, "holdout_groups": list(holdout),
+                               "crystals": len(samples), "epochs": args.epochs, "limit": args.limit,
+                               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
+                with (out / "runs.jsonl").open("a") as stream:   # one line per finished run: resumable
+                    stream.write(json.dumps(record, default=float) + "\n")
+                log(f"{dataset} {variant} neighbourhood {neighbourhood} seed {seed} hold-out {holdout_name}: "
+                    f"test MAE {record['test_mae']:.4f} ({record['seconds']:.0f} s)")
+    return 0
+
+
+# --------------------------------------------------------------------------- table
+
+
+def mean_std(values) -> str:
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{np.mean(values):.4f} +- {np.std(values, ddof=1):.4f}"
+
+
+def zero_shot_rows(runs: dict, variant: str, neighbourhood: str) -> list:
+    """zero_shot_report of each seed that has both its zero-shot and its all-data carbon-24 run."""
+    reports = []
+    for run in runs.values():
+        if (run["dataset"], run["variant"], run["neighbourhood"], run["holdout"]) != (
+                "carbon-24", variant, neighbourhood, "centrosymmetric"):
+            continue
+        all_data = runs.get(run_key("carbon-24", variant, neighbourhood, run["seed"], "none"))
+        if all_data is not None:
+            reports.append(zero_shot_report(run["test_metrics"], all_data["test_metrics"], run["holdout_groups"]))
+    return reports
+
+
+def markdown(runs: dict, command: str) -> str:
+    datasets = [d for d in DATASETS if any(r["dataset"] == d for r in runs.values())]
+    lines = ["| positional encoding | neighbourhood | " + " | ".join(f"{d} test MAE" for d in datasets)
+             + " | carbon-24 zero-shot held-out MAE | carbon-24 GB-Gap |",
+             "|---|---|" + "---|" * (len(datasets) + 2)]
+    for neighbourhood in NEIGHBOURHOODS:
+        for variant, (label, _) in VARIANTS.items():
+            cells = []
+            for dataset in datasets:
+                values = [r["test_mae"] for r in runs.values() if (r["dataset"], r["variant"], r["neighbourhood"],
+                          r["holdout"]) == (dataset, variant, neighbourhood, "none")]
+                cells.append(mean_std(values) + (f" ({len(values)})" if values else ""))
+            if not any(c != "-" for c in cells):
+                continue
+            reports = zero_shot_rows(runs, variant, neighbourhood)
+            cells.append(mean_std([r["heldout_mae_zero_shot"] for r in reports]))
+            cells.append(mean_std([r["gb_gap"] for r in reports]))
+            lines.append(f"| {label} | {neighbourhood} | " + " | ".join(cells) + " |")
+    sample = next(iter(runs.values()))
+    footer = (f"\nEach cell: mean +- std over seeds (the number of seeds in parentheses); {sample['epochs']} epochs; "
+              f"`{command}`; machine {platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}.\n")
+    return "\n".join(lines) + "\n" + footer
+
+
+def per_seed(runs: dict) -> str:
+    """Every run's test MAE, for the record (dataset, variant, neighbourhood, seed order)."""
+    lines = ["| data set | variant | neighbourhood | hold-out | test MAE per seed | train s per run |",
+             "|---|---|---|---|---|---|"]
+    groups = {}
+    for run in runs.values():
+        groups.setdefault((run["dataset"], run["variant"], run["neighbourhood"], run["holdout"]), []).append(run)
+    for (dataset, variant, neighbourhood, holdout), members in sorted(groups.items()):
+        members.sort(key=lambda r: r["seed"])
+        lines.append(f"| {dataset} | {variant} | {neighbourhood} | {holdout} | "
+                     + ", ".join(f"{r['test_mae']:.4f}" for r in members)
+                     + f" | {np.mean([r['seconds'] for r in members]):.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="/tmp/crystal-fourier-ablation", help="runs.jsonl and model directories")
+    parser.add_argument("--collect", nargs="+", metavar="OUT", help="write the table from these runs.jsonl folders")
+    parser.add_argument("--markdown", default=None, help="with --collect: write the table here too")
+    parser.add_argument("--data", default=str(shared.DEFAULT_DATA), help="folder with carbon_24/ and perov_5/")
+    parser.add_argument("--demo-csv", default=None, metavar="CSV", help="the demo's EMT set, for demo-emt")
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--neighbourhoods", default="off,on")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--limit", type=int, default=0, help="crystals per data set (0: every row; default 0)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--zero-shot", action="store_true", help="also the centrosymmetric hold-out on carbon-24")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    args.limit = args.limit or None
+    if args.collect:
+        runs = read_runs(args.collect)
+        if not runs:
+            print(f"error: no runs.jsonl with runs under {' '.join(args.collect)}", file=sys.stderr)
+            return 2
+        text = markdown(runs, "python bench/bench_ablation.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+        text += "\n" + per_seed(runs)
+        print(text)
+        if args.markdown:
+            Path(args.markdown).write_text(text)
+        return 0
+    if "demo-emt" in args.datasets and not (args.demo_csv and Path(args.demo_csv).is_file()):
+        print("error: --datasets demo-emt needs --demo-csv FILE (the demo's random-crystals.csv)", file=sys.stderr)
+        return 2
+    return run_grid(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
