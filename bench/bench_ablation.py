@@ -8,7 +8,8 @@ centrosymmetric groups held out (held-out MAE, GB-Gap). Same small models, budge
 as bench/bench_results.py (whose loading, split and pretraining helpers this script reuses).
 
 Every finished run is appended to OUT/runs.jsonl at once, and a run already there is skipped, so
-the grid can be split over processes (``--datasets``, ``--variants``) and resumed after a stop;
+the grid can be split over processes (``--datasets``, ``--variants``, ``--holdouts``; each process its
+own OUT) and resumed after a stop;
 ``--collect OUT [OUT ...]`` then writes the markdown table from every runs.jsonl.
 
 "neighbourhood off + pretrained CFT against neighbourhood off sinusoidal" is the paper's own
@@ -17,6 +18,7 @@ sinusoidal encoding).
 
 Usage:
   python bench/bench_ablation.py --datasets carbon-24 --variants none,cft6 --seeds 3 --epochs 30 --out DIR
+  python bench/bench_ablation.py --datasets carbon-24 --holdouts centrosymmetric --out DIR2
   python bench/bench_ablation.py --collect DIR [DIR ...] --markdown docs/results-ablation.md
 """
 
@@ -111,8 +113,12 @@ def run_grid(args) -> int:
         if not given or set(given) - set(allowed):
             print(f"error: {name} takes names from {','.join(allowed)}; got {','.join(given)!r}", file=sys.stderr)
             return 2
-    centrosymmetric = tuple(holdout_groups("centrosymmetric"))
-    holdouts = [("none", ())] + ([("centrosymmetric", centrosymmetric)] if args.zero_shot else [])
+    known = {"none": (), "centrosymmetric": tuple(holdout_groups("centrosymmetric"))}
+    names = [h.strip() for h in args.holdouts.split(",") if h.strip()]
+    if not names or set(names) - set(known):
+        print(f"error: --holdouts takes names from {','.join(known)}; got {args.holdouts!r}", file=sys.stderr)
+        return 2
+    holdouts = [(name, known[name]) for name in names]
     for dataset in datasets:
         todo = [(h, v, n, s) for h, _ in holdouts for v in variants for n in neighbourhoods
                 for s in range(args.seeds)
@@ -216,7 +222,8 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="crystals per data set (0: every row; default 0)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--zero-shot", action="store_true", help="also the centrosymmetric hold-out on carbon-24")
+    parser.add_argument("--holdouts", default="none",
+                        help="'none' (all data), 'centrosymmetric' (zero-shot, carbon-24 only), or both")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
