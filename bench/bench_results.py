@@ -141,7 +141,7 @@ def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
 def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=None):
     """(result, seconds, parameters or None, training crystals); classical kinds take ``features``
     (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
-    from crystal_fourier.runtime.network._classical import fit_classical
+    from crystal_fourier.runtime.learning._classical import fit_classical
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.learning._training import TrainConfig, fit, split_indices
 
@@ -261,8 +261,8 @@ def sees_distances(kind: str) -> bool:
 
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
-    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
+    from crystal_fourier.runtime.learning._classical import feature_matrix
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     rng = np.random.default_rng(2026)
@@ -378,7 +378,7 @@ def markdown(summary: dict) -> str:
     lines.append("\n'train s/run' is wall time per run averaged over both data sets and seeds, including the first "
                  "run's one-time setup (routing tables of each group for the CFT); on a shared machine it varies "
                  "several-fold between identical runs, so use the throughput section for speed.")
-    lines.append("\nThe classical baselines (`runtime/network/_classical.py`) are ridge regression on all "
+    lines.append("\nThe classical baselines (`runtime/learning/_classical.py`) are ridge regression on all "
                  "quadratic monomials "
                  "and scikit-learn's HistGradientBoostingRegressor, on element fractions, log volume per atom and "
                  "the six cell parameters of the standardized cell ('composition + density + cell'), and on those "
@@ -546,7 +546,7 @@ def main(argv=None) -> int:
         return 2
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.learning._classical import feature_matrix
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
     from crystal_fourier.runtime.learning._zero_shot import (

@@ -132,7 +132,7 @@ def set_distance(a, b) -> float:
 def sweep() -> int:
     import torch
 
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.network._model import ModelConfig, build_model
     from crystal_fourier.runtime.learning._training import predict_samples
 

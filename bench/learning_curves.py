@@ -57,7 +57,7 @@ def classical_lines(summary: dict) -> dict:
 
 def size_curves(csv: Path, fractions, epochs: int, kinds=("cft", "sinusoidal", "ridge+distance")) -> dict:
     """{kind: [(training crystals, test MAE)]} on the fixed seed-0 test set of ``csv``."""
-    from crystal_fourier.runtime.network._classical import fit_classical
+    from crystal_fourier.runtime.learning._classical import fit_classical
     from crystal_fourier.runtime.data._datasets import load_cdvae_csv
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.network._neighbourhood import with_neighbours

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
     import numpy as np
     import torch
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._training import Normalizer, TrainConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
 

@@ -83,7 +83,7 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
 
 def _prepared(name: str, source, load, symprec: float, handedness: str):
     """(name, Sample or None, error or None, tolerance used or None) of one item."""
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     try:

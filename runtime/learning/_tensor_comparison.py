@@ -8,7 +8,7 @@ of one :class:`~crystal_fourier.runtime.learning._training.TrainConfig`, hold-ou
 * ``cft-free+projection``: the ``cft-free`` model's predictions projected onto each crystal's allowed tensors
   after training (post-hoc symmetrization; no retraining);
 * ``ridge+distance`` and ``gbm+distance``: the classical regressors of
-  :mod:`crystal_fourier.runtime.network._classical`, one per component (21 fits; invariant features,
+  :mod:`crystal_fourier.runtime.learning._classical`, one per component (21 fits; invariant features,
   so they predict in the standardized frame like the transformers).
 
 Metrics (:func:`~crystal_fourier.runtime.learning._tensor_training.tensor_metrics`, GPa): component MAE,
@@ -27,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._training import TrainConfig
 
 __all__ = ["TENSOR_MODELS", "compare_tensor_models"]
@@ -110,7 +110,7 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
 
 
 def _classical(samples, tensors, config, kinds, parts) -> dict:
-    from crystal_fourier.runtime.network._classical import feature_matrix, fit_classical
+    from crystal_fourier.runtime.learning._classical import feature_matrix, fit_classical
 
     features = feature_matrix(samples, distance=True)
     upper = np.triu_indices(6)

@@ -44,7 +44,7 @@ from crystal_fourier._version import __version__
 from crystal_fourier._atomic import (
     atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes)
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import Sample, collate, sample_from_standardized
+from crystal_fourier.runtime.network._batching import Sample, collate, sample_from_standardized
 from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
 from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
     CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE,

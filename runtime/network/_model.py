@@ -8,7 +8,7 @@ shared by every group, so an unseen group works with the same weights), mixed by
 an MLP with the crystal's context. The context is frame-independent:
 
 * the lattice enters only through the six cell parameters of the standardized
-  conventional cell (:func:`crystal_fourier.runtime.learning._batching.lattice_features`);
+  conventional cell (:func:`crystal_fourier.runtime.network._batching.lattice_features`);
 * the group enters only through its routing and :func:`group_descriptors`, which
   are defined for every setting of every group (never a learned per-group
   embedding, which an unseen group would lack).
@@ -47,7 +47,7 @@ import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import N_LATTICE_FEATURES, Batch
+from crystal_fourier.runtime.network._batching import N_LATTICE_FEATURES, Batch
 
 __all__ = [
     "ModelConfig",
@@ -384,7 +384,7 @@ class CrystalTransformer(nn.Module):
     positional : PositionalEncoding
         The per-atom encoding (invariant for the CFT; see :func:`build_model`).
 
-    The forward pass takes a :class:`~crystal_fourier.runtime.learning._batching.Batch`
+    The forward pass takes a :class:`~crystal_fourier.runtime.network._batching.Batch`
     (with ``neighbours`` when ``config.neighbourhood``: ``collate(samples,
     neighbours=config.neighbour_spec)``) and returns one prediction per crystal,
     shape=(B,). Padding never changes a

@@ -161,7 +161,7 @@ def test_our_transformer_gives_mirror_images_one_answer():
 
 def test_our_classical_baseline_features_pass_every_kind(crystals):
     from crystal_fourier.runtime.learning._training import prepare_samples
-    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.learning._classical import feature_matrix
 
     head = np.random.default_rng(0).normal(size=177)
 

@@ -14,7 +14,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 from crystal_fourier.runtime.data._elastic import rotate_stiffness, symmetry_projector, symmetry_violation
 from crystal_fourier.runtime.data._labels import make_dataset
-from crystal_fourier.runtime.learning._batching import collate
+from crystal_fourier.runtime.network._batching import collate
 from crystal_fourier.runtime.learning._model_files import load_trained
 from crystal_fourier.runtime.learning._tensor_training import (
     elastic_samples, fit_tensor, predict_elastic, predict_tensors, project_predictions, tensor_metrics)

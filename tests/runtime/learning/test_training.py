@@ -12,7 +12,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import sample_from_arrays
+from crystal_fourier.runtime.network._batching import sample_from_arrays
 from crystal_fourier.runtime.network._model import ModelConfig
 from crystal_fourier.runtime.learning._training import (
     TrainConfig,

@@ -8,7 +8,7 @@ held-out groups as a transformer run with the same :class:`TrainConfig`):
 * ``gbm``: scikit-learn's ``HistGradientBoostingRegressor`` on the base descriptors;
 * ``ridge+distance`` and ``gbm+distance``: the same on base + distance descriptors.
 
-Base descriptors (:func:`base_features`, of a :class:`~crystal_fourier.runtime.learning._batching.Sample`):
+Base descriptors (:func:`base_features`, of a :class:`~crystal_fourier.runtime.network._batching.Sample`):
 the composition as element fractions (118), the density log(V / n / 15 A^3), and the six
 cell parameters of the standardized conventional cell (``lattice_features``: log lengths,
 cosines of the angles).
@@ -42,7 +42,7 @@ from crystal_fourier.runtime.network._neighbourhood import lattice_from_features
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._training import TrainConfig
 
 __all__ = [
