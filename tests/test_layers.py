@@ -1,4 +1,4 @@
-"""Imports flow one way (STYLE rule 1): derive -> generated -> runtime -> the CLI on top.
+"""Imports flow one way (docs/design.md): derive -> generated -> runtime -> the CLI on top.
 
 Two checks: every import statement in the source, at any depth (lazy imports inside
 functions included, which an import-time check cannot see), and, in a fresh interpreter,
