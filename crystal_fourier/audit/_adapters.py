@@ -167,7 +167,8 @@ class SavedModel(ModelAdapter):
         import torch
 
         from crystal_fourier.runtime.network._batching import collate
-        from crystal_fourier.runtime.learning._training import _neighbour_spec, prepare_samples
+        from crystal_fourier.runtime.learning._evaluation import _neighbour_spec
+        from crystal_fourier.runtime.learning._samples import prepare_samples
 
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.trained.config.symprec)
         with torch.no_grad():

@@ -4,9 +4,9 @@
 go through :func:`stream_predictions`. Structures are taken :data:`CHUNK_STRUCTURES` at a time
 (fewer when their atoms pass :data:`CHUNK_ATOMS`): each chunk is read, standardized, predicted
 and handed out before the next is read, so peak memory depends on the chunk, never on the
-number of structures. Within a chunk, :func:`~crystal_fourier.runtime.learning._training.predict_samples`
+number of structures. Within a chunk, :func:`~crystal_fourier.runtime.learning._evaluation.predict_samples`
 forms batches whose padded attention (structures x largest cell squared) stays under
-:data:`~crystal_fourier.runtime.learning._training.PAIR_BUDGET`.
+:data:`~crystal_fourier.runtime.learning._evaluation.PAIR_BUDGET`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The elastic-tensor comparison in one harness: the CFT's symmetric head against its baselines.
 
-Every model is trained and scored on the same split (:func:`~crystal_fourier.runtime.learning._training.training_split`
+Every model is trained and scored on the same split (:func:`~crystal_fourier.runtime.learning._splits.training_split`
 of one :class:`~crystal_fourier.runtime.learning._training.TrainConfig`, hold-out included):
 
 * ``cft-symmetric``: the CFT with the symmetric tensor head (:mod:`crystal_fourier.runtime.network._tensor_head`);
@@ -77,7 +77,7 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
     """
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.runtime.learning._tensor_training import fit_tensor, predict_tensors, project_predictions
-    from crystal_fourier.runtime.learning._training import training_split
+    from crystal_fourier.runtime.learning._splits import training_split
 
     unknown = sorted(set(models) - set(TENSOR_MODELS))
     if unknown:

@@ -10,7 +10,7 @@
 * Loss: mean squared error over the 21 independent Voigt components, divided by one scale (the RMS
   component of the training labels; no mean is subtracted, since a constant shift of every component is
   not an allowed tensor of most groups). Same split
-  (:func:`~crystal_fourier.runtime.learning._training.training_split`), AdamW and warm-up + cosine
+  (:func:`~crystal_fourier.runtime.learning._splits.training_split`), AdamW and warm-up + cosine
   schedule as ``fit``; the best epoch on validation component MAE is kept.
   No checkpoint/resume and no data parallelism (the scalar ``fit`` has them).
 * Metrics (:func:`tensor_metrics`): component MAE (GPa, over the 21 independent components), MAE of the
@@ -223,7 +223,8 @@ def fit_tensor(samples: Sequence[Sample], tensors: np.ndarray, config: TrainConf
     """
     from crystal_fourier._progress import progress_bar
     from crystal_fourier.runtime.network._batching import collate
-    from crystal_fourier.runtime.learning._training import training_split, warmup_cosine
+    from crystal_fourier.runtime.learning._splits import training_split
+    from crystal_fourier.runtime.learning._training import warmup_cosine
     from crystal_fourier.runtime.network._model import build_model
     from crystal_fourier.runtime.network._tensor_head import tensor_output, upper_from_voigt
 

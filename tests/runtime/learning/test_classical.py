@@ -18,7 +18,8 @@ from crystal_fourier.runtime.learning._classical import (
 )
 from crystal_fourier.runtime.network._neighbourhood import INVARIANCE_TOLERANCE, lattice_from_features
 from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-from crystal_fourier.runtime.learning._training import TrainConfig, training_split
+from crystal_fourier.runtime.learning._splits import training_split
+from crystal_fourier.runtime.learning._training import TrainConfig
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 

@@ -281,7 +281,8 @@ def network():
 
 def prediction_spread(network, number: int) -> float:
     """max - min of an (untrained, seeded) CFT's predictions over every description of one crystal."""
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
 
     crystal = crystal_of(number)
     records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in descriptions(crystal, number)]
@@ -418,7 +419,8 @@ def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
 
 
 def test_mirror_images_get_one_prediction(network):
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
 
     for number in (19, 92, 96, 212):
         crystal = crystal_of(number)
