@@ -6,7 +6,7 @@ description (M, s): x -> M x + s comes from :mod:`~crystal_fourier.runtime.symme
 (linear parts M and their exact origin shifts s), slid along the polar axes so that the weighted
 structure factor of the first polar harmonic with |F| > 0 is real and positive. The chosen one has
 the lexicographically largest weighted structure factors (Re F(h), Im F(h)) over the box |h| <= 2,
-equal to :data:`TIE_TOLERANCE`; a tie in all of them is broken by the atom set itself
+compared to within :data:`TIE_TOLERANCE`; a tie in all of them is broken by the atom set itself
 (:func:`_set_key`), which cannot tie between different sets. Every description of one crystal
 gives the same candidates, hence the same choice.
 """
