@@ -35,7 +35,7 @@ demo-tensors: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python bench/bench_tensors.py --size 230 --epochs 30 --batch-size 64 --lr 3e-3 \
 		--seeds 0 --data-dir demo-output --json demo-output/tensors.json
 
-# The linter configuration of STYLE.md (ruff's B, PT and PL families; pyproject [tool.ruff]).
+# The linter: ruff with the bugbear (B), pytest-style (PT) and pylint (PL) families (pyproject [tool.ruff]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

@@ -76,7 +76,7 @@ def load(data_root: Path, name: str, limit: int | None, workers: int, demo_csv: 
     """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited); for demo-emt
     the first ``limit`` rows of ``demo_csv``. The samples carry their neighbourhoods (computed once here)."""
     from crystal_fourier.runtime.data._datasets import load_cdvae_csv
-    from crystal_fourier.runtime.learning._training import prepare_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
 
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.network._neighbourhood import with_neighbours
@@ -102,7 +102,7 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
     holds sample p[j], and the positions seed ``seed`` assigns to each part receive the
     members of seed 0's part, so every seed trains, validates and tests on the same crystals.
     """
-    from crystal_fourier.runtime.learning._training import split_indices
+    from crystal_fourier.runtime.learning._splits import split_indices
 
     base = split_indices(n, 0, fractions)
     mine = split_indices(n, seed, fractions)
@@ -141,9 +141,10 @@ def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
 def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=None):
     """(result, seconds, parameters or None, training crystals); classical kinds take ``features``
     (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
-    from crystal_fourier.runtime.network._classical import fit_classical
+    from crystal_fourier.runtime.learning._classical import fit_classical
     from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.learning._training import TrainConfig, fit, split_indices
+    from crystal_fourier.runtime.learning._splits import split_indices
+    from crystal_fourier.runtime.learning._training import TrainConfig, fit
 
     classical = kind in CLASSICAL_KINDS
     pretrained = kind == "cft+pretrained"
@@ -168,14 +169,14 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
 
 
 def split_test_samples(samples, fractions=(0.8, 0.1, 0.1)):
-    from crystal_fourier.runtime.learning._training import split_indices
+    from crystal_fourier.runtime.learning._splits import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
 
 
 def predict(result, samples, features=None) -> np.ndarray:
     """A model's predictions; a classical one uses ``features`` (``feature_matrix`` of ``samples``) when given."""
-    from crystal_fourier.runtime.learning._training import predict_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
 
     if hasattr(result, "predict_samples"):   # runtime.network.classical.ClassicalResult
         return result.predict(features) if features is not None else result.predict_samples(list(samples))
@@ -261,8 +262,8 @@ def sees_distances(kind: str) -> bool:
 
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
-    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
+    from crystal_fourier.runtime.learning._classical import feature_matrix
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     rng = np.random.default_rng(2026)
@@ -378,7 +379,7 @@ def markdown(summary: dict) -> str:
     lines.append("\n'train s/run' is wall time per run averaged over both data sets and seeds, including the first "
                  "run's one-time setup (routing tables of each group for the CFT); on a shared machine it varies "
                  "several-fold between identical runs, so use the throughput section for speed.")
-    lines.append("\nThe classical baselines (`runtime/network/_classical.py`) are ridge regression on all "
+    lines.append("\nThe classical baselines (`runtime/learning/_classical.py`) are ridge regression on all "
                  "quadratic monomials "
                  "and scikit-learn's HistGradientBoostingRegressor, on element fractions, log volume per atom and "
                  "the six cell parameters of the standardized cell ('composition + density + cell'), and on those "
@@ -546,7 +547,7 @@ def main(argv=None) -> int:
         return 2
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.learning._classical import feature_matrix
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
     from crystal_fourier.runtime.learning._zero_shot import (
@@ -567,7 +568,7 @@ def main(argv=None) -> int:
         records, samples = load(data_root, name, args.limit, args.workers, args.demo_csv)
         seconds = time.perf_counter() - start
         n = len(samples)
-        from crystal_fourier.runtime.learning._training import split_indices
+        from crystal_fourier.runtime.learning._splits import split_indices
 
         parts = split_indices(n, 0, (0.8, 0.1, 0.1))
         summary["data"][name] = {"target": target, "units": units, "crystals": n, "train": len(parts[0]),

@@ -67,7 +67,8 @@ def predict_rate(items: list[Crystal], batch_size: int) -> tuple[float, float]:
     predict_samples of a default-size CFT (built beforehand)."""
     import torch
 
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
     from crystal_fourier.runtime.network._model import ModelConfig, build_model
 
     torch.manual_seed(0)

@@ -132,9 +132,9 @@ def set_distance(a, b) -> float:
 def sweep() -> int:
     import torch
 
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.network._model import ModelConfig, build_model
-    from crystal_fourier.runtime.learning._training import predict_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
 
     torch.manual_seed(0)
     network = build_model(ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32,

@@ -222,7 +222,7 @@ class CosineSums(nn.Module):
 def slot_entries(frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | torch.Tensor,
                  offsets: ArrayLike | torch.Tensor,
                  parts: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The slot features z_m of DESIGN.md written through the real functions: z_m = sum_i T[m, i] f_i.
+    """The slot features z_m (docs/design.md) written through the real functions: z_m = sum_i T[m, i] f_i.
 
     z_m(x) = (1/|G|) sum_{(R, t)} e(m . (R x + t)) is the symmetrised plane wave of frequency m
     (zero when m is systematically absent). With the real basis of derive/_real_bases.py, a term

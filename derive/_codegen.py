@@ -66,7 +66,7 @@ _PART_LETTER = {"centric": "c", "re": "r", "im": "i"}
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RoutingTable:
-    """One group's routing table on its shell, stored sparsely (DESIGN.md).
+    """One group's routing table on its shell, stored sparsely (docs/design.md, "The routing identity").
 
     Slot n (a frequency of the shell) carries z_n(x) = e(phase_n / 24) psi_O(n)(x); absent
     frequencies (z_n = 0) are left out.

@@ -1,10 +1,11 @@
 """The Crystal Fourier Transformer and its structure input, training and evaluation.
 
-Sub-packages by concern: ``structure_io`` (crystals, CIF, POSCAR), ``data`` (data-set files,
-EMT labels), ``symmetry`` (standardization, tolerances, periodic distances, random symmetric
-crystals), ``network`` (the routing encoder built from the generated modules, neighbourhoods,
-the transformer, baselines) and ``learning`` (batching, training, saved models, pretraining,
-zero-shot).
+Sub-packages by concern, in the order they may import each other (each only from those before
+it; tests/test_layers.py checks every import statement): ``structure_io`` (crystals, CIF, POSCAR,
+extended XYZ), ``symmetry`` (standardization, tolerances, periodic distances, random symmetric
+crystals), ``data`` (data-set files, EMT labels), ``network`` (samples and batches, the routing
+encoder built from the generated modules, neighbourhoods, the transformer, baselines) and
+``learning`` (training, classical baselines, saved models, pretraining, zero-shot).
 
 Public names are re-exported lazily, so importing a light module such as
 ``crystal_fourier.runtime.structure_io._cif`` never imports torch.
@@ -28,15 +29,15 @@ _EXPORTS = {
     "RoutingEncoder": "network._routing", "invariant_basis": "network._invariant_bases",
     "ModelConfig": "network._model", "build_model": "network._model", "CrystalTransformer": "network._model",
     "TrainConfig": "learning._training", "fit": "learning._training", "load_trained": "learning._training",
-    "prepare_samples": "learning._training", "predict_samples": "learning._training",
+    "prepare_samples": "learning._samples", "predict_samples": "learning._evaluation",
     "run_zero_shot": "learning._zero_shot", "holdout_groups": "learning._zero_shot",
     "zero_shot_report": "learning._zero_shot",
     "pretrain": "learning._pretraining", "PretrainConfig": "learning._pretraining",
     "orbit_distance": "learning._pretraining",
-    "fit_classical": "network._classical", "neighbour_list": "network._neighbourhood",
+    "fit_classical": "learning._classical", "neighbour_list": "network._neighbourhood",
     "neighbourhood_features": "network._neighbourhood", "with_neighbours": "network._neighbourhood",
-    "feature_matrix": "network._classical", "CLASSICAL_KINDS": "network._classical",
-    "detect_group": "symmetry._standardization", "split_indices": "learning._training",
+    "feature_matrix": "learning._classical", "CLASSICAL_KINDS": "learning._classical",
+    "detect_group": "symmetry._standardization", "split_indices": "learning._splits",
     "TrainResult": "learning._training", "TrainedModel": "learning._model_files",
     "elastic_tensor": "data._elastic", "vrh_moduli": "data._elastic", "elastic_samples": "learning._tensor_training",
     "fit_tensor": "learning._tensor_training", "predict_elastic": "learning._tensor_training",

@@ -1,4 +1,4 @@
-"""Shared fixtures: space groups named after their Hermann-Mauguin symbols (STYLE.md rule 7).
+"""Shared fixtures: space groups named after their Hermann-Mauguin symbols (``fm3m``, ``p6_3mmc``, ...).
 
 The representative group numbers of the default suite live in
 ``crystal_fourier.testing.REPRESENTATIVE_GROUPS`` (importable from every test

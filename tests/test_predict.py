@@ -161,7 +161,7 @@ def test_every_symprec_default_is_the_one_constant():
                 checked.add(f"{function.__module__}.{function.__qualname__}")
     assert {"crystal_fourier.runtime.symmetry._standardization.standardize",
             "crystal_fourier.runtime.symmetry._standardization.detect_group",
-            "crystal_fourier.runtime.learning._training.prepare_samples"} <= checked
+            "crystal_fourier.runtime.learning._samples.prepare_samples"} <= checked
 
 
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate", "demo"])

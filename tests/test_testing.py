@@ -1,4 +1,4 @@
-"""The shipped property helpers, and proof that each of them can fail (STYLE.md rule 6)."""
+"""The shipped property helpers, and proof that each of them can fail (a helper that cannot fail proves nothing)."""
 
 from __future__ import annotations
 

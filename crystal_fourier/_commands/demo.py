@@ -86,7 +86,8 @@ def run(args) -> int:
     from crystal_fourier.runtime.data._datasets import load_cdvae_csv
     from crystal_fourier.runtime.data._labels import make_dataset
     from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.learning._training import TrainConfig, prepare_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
+    from crystal_fourier.runtime.learning._training import TrainConfig
     from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 
     if args.size < 50 or args.epochs < 1:
@@ -129,7 +130,7 @@ def run(args) -> int:
         reports[kind] = run_zero_shot(samples, config, "centrosymmetric", out / kind)
         print(f"{kind} trained in {time.perf_counter() - start:.1f} s")
 
-    from crystal_fourier.runtime.network._classical import classical_zero_shot
+    from crystal_fourier.runtime.learning._classical import classical_zero_shot
 
     start = _step("3/4 classical baselines on the same split: ridge and gradient-boosted trees on composition, "
                   "density and cell, without and with distance features")

@@ -38,8 +38,8 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
     """
     import numpy as np
 
-    from crystal_fourier.runtime.learning._training import Normalizer, regression_metrics
-    from crystal_fourier.runtime.network._classical import CLASSICAL_KINDS, feature_matrix, fit_classical
+    from crystal_fourier.runtime.learning._evaluation import Normalizer, regression_metrics
+    from crystal_fourier.runtime.learning._classical import CLASSICAL_KINDS, feature_matrix, fit_classical
 
     training_features = feature_matrix(train_samples)
     features = feature_matrix(samples)

@@ -88,7 +88,7 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
                  handedness: str = "canonical"):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
     from crystal_fourier.runtime.data._datasets import load_dataset
-    from crystal_fourier.runtime.learning._training import prepare_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")

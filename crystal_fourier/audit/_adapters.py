@@ -166,8 +166,9 @@ class SavedModel(ModelAdapter):
     def _predict64(self, crystals: list[Crystal]) -> np.ndarray:
         import torch
 
-        from crystal_fourier.runtime.learning._batching import collate
-        from crystal_fourier.runtime.learning._training import _neighbour_spec, prepare_samples
+        from crystal_fourier.runtime.network._batching import collate
+        from crystal_fourier.runtime.learning._evaluation import _neighbour_spec
+        from crystal_fourier.runtime.learning._samples import prepare_samples
 
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.trained.config.symprec)
         with torch.no_grad():

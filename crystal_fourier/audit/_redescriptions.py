@@ -578,7 +578,7 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     >>> len(normalizer_cosets(c)) >= 2
     True
     """
-    from crystal_fourier.runtime.symmetry._standardization import _SHIFT_DEN, _linear_parts, _origin_shifts
+    from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _linear_parts, _origin_shifts
 
     standard = _standard(crystal, symprec)
     base = standard.crystal

@@ -2,8 +2,8 @@
 
 * CDVAE CSV (MP-20, perov-5, carbon-24, and what ``crystal-fourier dataset make``
   writes): columns ``material_id``, ``cif`` and numeric property columns;
-* extended XYZ, read by a small parser of its own (no ASE needed): ``Lattice=``,
-  ``Properties=species:S:1:pos:R:3...`` and numeric ``key=value`` pairs as targets;
+* extended XYZ, read by the parser of :mod:`crystal_fourier.runtime.structure_io._extxyz` (no ASE
+  needed): ``Lattice=``, ``Properties=species:S:1:pos:R:3...`` and numeric ``key=value`` pairs as targets;
 * matbench / pymatgen JSON: ``{"columns", "data"}`` tables of pymatgen ``Structure``
   dicts, lists of ``{"structure": ..., target: ...}``, or one structure dict.
 
@@ -15,23 +15,22 @@ as a target): the group is detected from the structure when it is standardized
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from crystal_fourier._atomic import atomic_write_text
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
+from crystal_fourier.runtime.structure_io._extxyz import extxyz_crystal, extxyz_frames
+from crystal_fourier.runtime.structure_io._pymatgen_dicts import structure_from_dict
+from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -43,7 +42,6 @@ __all__ = [
     "load_cdvae_csv",
     "load_extxyz",
     "load_matbench_json",
-    "structure_from_dict",
     "write_cdvae_csv",
     "write_extxyz",
 ]
@@ -54,9 +52,6 @@ GROUP_COLUMNS = frozenset({"spacegroup", "spacegroup.number", "space_group", "sp
 
 _NOT_TARGETS = frozenset({"", "material_id", "cif", "id", "index", "unnamed: 0", "formula", "pretty_formula",
                           "elements", "structure", "name"}) | GROUP_COLUMNS
-
-_OCCUPANCY_TOLERANCE = 1e-3
-"""Largest |occupancy - 1| of a pymatgen site that still counts as fully occupied (ordered)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,39 +110,7 @@ def _select_targets(available: dict[str, list], requested, where: str) -> list[s
 
 
 # --------------------------------------------------------------------------- CDVAE CSV
-def _reader(kind: str):
-    """Decorate a loader so that any malformed file gives one CrystalFourierError naming the file.
-
-    The loaders check what they expect; this is the net under them for what no check
-    foresaw (bytes that are not UTF-8, a value of the wrong JSON type, a cut gzip
-    stream), so a user never sees a traceback for a bad file.
-    """
-    import functools
-    import zlib
-
-    def decorate(loader):
-        @functools.wraps(loader)
-        def load(path, *args, **kwargs):
-            try:
-                return loader(path, *args, **kwargs)
-            except CrystalFourierError as error:
-                if str(path) in str(error):
-                    raise
-                raise CrystalFourierError(f"{path}: {error}") from None
-            except UnicodeDecodeError as error:
-                raise CrystalFourierError(f"{path}: not UTF-8 text at byte {error.start} "
-                                          f"(is it a {kind} file?)") from None
-            except OSError as error:
-                raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
-                    EOFError, RecursionError, csv.Error, zlib.error) as error:
-                reason = (str(error).strip().splitlines() or [""])[0][:160]
-                raise CrystalFourierError(f"{path}: malformed {kind} file ({type(error).__name__}: {reason})") from None
-        return load
-    return decorate
-
-
-@_reader("CDVAE CSV")
+@file_reader("CDVAE CSV")
 def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | None = None,
                    limit: int | None = None) -> list[Record]:
     """Read a CDVAE-format CSV: ``material_id``, ``cif`` and property columns.
@@ -170,6 +133,7 @@ def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | 
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> import numpy as np
     >>> from crystal_fourier.runtime.structure_io._cif import write_cif
     >>> cu = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.csv"
@@ -183,7 +147,7 @@ def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | 
     if not path.is_file():
         raise CrystalFourierError(f"data file {str(path)!r} does not exist")
     csv.field_size_limit(2**31 - 1)
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         for required in ("material_id", "cif"):
@@ -233,38 +197,8 @@ def _csv_value(value):
     return value
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
-
-
 # --------------------------------------------------------------------------- extxyz
-_PAIR = re.compile(r"""([A-Za-z_][\w\-.]*)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|\{[^}]*\}|\S+)|([A-Za-z_][\w\-.]*)""")
-
-
-def _comment_pairs(line: str) -> dict[str, str]:
-    pairs = {}
-    for match in _PAIR.finditer(line):
-        if match.group(1):
-            value = match.group(2)
-            if value[:1] in "\"'{" and len(value) >= 2:
-                value = value[1:-1]
-            pairs[match.group(1)] = value
-        else:
-            pairs[match.group(3)] = "T"
-    return pairs
-
-
-def _properties(spec: str, where: str) -> tuple[list[tuple[str, str, int]], int]:
-    parts = spec.split(":")
-    if len(parts) % 3:
-        raise CrystalFourierError(f"{where}: Properties={spec!r} is not a list of name:type:count triples")
-    columns = [(parts[i], parts[i + 1].upper(), int(parts[i + 2])) for i in range(0, len(parts), 3)]
-    return columns, sum(c[2] for c in columns)
-
-
-@_reader("extxyz")
+@file_reader("extxyz")
 def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
     """Read the frames of an extended XYZ file (own parser; ASE is not needed).
 
@@ -304,25 +238,7 @@ def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = 
     path = Path(path)
     if not path.is_file():
         raise CrystalFourierError(f"data file {str(path)!r} does not exist")
-    with _open_text(path) as handle:
-        lines = handle.read().splitlines()
-    frames = []
-    index = 0
-    while index < len(lines) and (limit is None or len(frames) < limit):
-        if not lines[index].strip():
-            index += 1
-            continue
-        where = f"{path}, line {index + 1}"
-        try:
-            count = int(lines[index].split()[0])
-        except ValueError:
-            raise CrystalFourierError(f"{where}: expected the number of atoms of a frame, "
-                                      f"got {lines[index]!r}") from None
-        if index + 2 + count > len(lines):
-            raise CrystalFourierError(f"{where}: the frame announces {count} atoms but the file ends first")
-        pairs = _comment_pairs(lines[index + 1])
-        frames.append((index, count, pairs, lines[index + 2:index + 2 + count]))
-        index += 2 + count
+    frames = extxyz_frames(path, limit)
     available: dict[str, list] = {}
     for _, _, pairs, _ in frames:
         for key, value in pairs.items():
@@ -332,7 +248,7 @@ def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = 
     names = _select_targets(available, targets, str(path))
     records = []
     for number, (start, _count, pairs, atom_lines) in enumerate(frames):
-        crystal = _extxyz_crystal(pairs, atom_lines, f"{path}, frame {number} (line {start + 1})")
+        crystal = extxyz_crystal(pairs, atom_lines, f"{path}, frame {number} (line {start + 1})")
         try:
             values = {name: _float(pairs.get(name)) for name in names}
         except ValueError:
@@ -340,47 +256,6 @@ def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = 
         identifier = pairs.get("material_id") or pairs.get("id") or f"{path.stem.split('.')[0]}:{number}"
         records.append(Record(str(identifier), crystal, values))
     return records
-
-
-def _extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> Crystal:
-    if "Lattice" not in pairs:
-        raise CrystalFourierError(f"{where}: no Lattice=\"...\" in the comment line; a crystal needs its cell")
-    try:
-        lattice = np.array([float(v) for v in pairs["Lattice"].split()]).reshape(3, 3)
-    except ValueError:
-        raise CrystalFourierError(f"{where}: Lattice must hold 9 numbers, got {pairs['Lattice']!r}") from None
-    pbc = pairs.get("pbc", "T T T").replace(",", " ").split()
-    if any(flag.upper() not in ("T", "TRUE", "1") for flag in pbc):
-        raise CrystalFourierError(f"{where}: pbc={pairs.get('pbc')!r}; "
-                                  "only crystals periodic in 3 directions are supported")
-    columns, width = _properties(pairs.get("Properties", "species:S:1:pos:R:3"), where)
-    offsets, offset = {}, 0
-    for name, kind, size in columns:
-        offsets[name] = (offset, kind, size)
-        offset += size
-    if "pos" not in offsets:
-        raise CrystalFourierError(f"{where}: Properties has no pos:R:3 column")
-    positions, species = [], []
-    for line_number, line in enumerate(atom_lines):
-        fields = line.split()
-        if len(fields) < width:
-            raise CrystalFourierError(f"{where}: atom line {line_number + 1} has {len(fields)} fields, "
-                                      f"Properties announces {width}: {line.strip()!r}")
-        start = offsets["pos"][0]
-        try:
-            positions.append([float(v) for v in fields[start:start + 3]])
-        except ValueError:
-            raise CrystalFourierError(f"{where}: atom line {line_number + 1}: "
-                                      f"position is not numeric: {line.strip()!r}") from None
-        if "species" in offsets:
-            species.append(element_number(fields[offsets["species"][0]], where=f"{where}: atom line {line_number + 1}"))
-        elif "Z" in offsets:
-            species.append(int(fields[offsets["Z"][0]]))
-        else:
-            raise CrystalFourierError(f"{where}: Properties has neither species:S:1 nor Z:I:1")
-    if len(positions) != len(atom_lines) or not atom_lines:
-        raise CrystalFourierError(f"{where}: the frame has no atoms")
-    return Crystal.from_arrays(lattice, positions, species, cartesian=True)
 
 
 def write_extxyz(path: "str | os.PathLike", records) -> None:
@@ -398,43 +273,6 @@ def write_extxyz(path: "str | os.PathLike", records) -> None:
 
 
 # --------------------------------------------------------------------------- pymatgen / matbench JSON
-def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
-    """A crystal from a pymatgen ``Structure.as_dict()`` dictionary (no pymatgen needed).
-
-    Uses ``lattice.matrix`` and each site's ``species[0].element`` with its ``abc``
-    (or Cartesian ``xyz``); a site with several species or occupancy below 1 is an error.
-
-    >>> structure_from_dict({"lattice": {"matrix": [[3, 0, 0], [0, 3, 0], [0, 0, 3]]},
-    ...                      "sites": [{"species": [{"element": "Cu", "occu": 1}], "abc": [0, 0, 0]}]}).formula
-    'Cu'
-    """
-    if not isinstance(data, dict) or "lattice" not in data or "sites" not in data:
-        raise CrystalFourierError(f"{where}: not a pymatgen Structure dict (needs 'lattice' and 'sites')")
-    lattice_data = data["lattice"]
-    matrix = lattice_data.get("matrix") if isinstance(lattice_data, dict) else lattice_data
-    if matrix is None:
-        raise CrystalFourierError(f"{where}: the structure's lattice has no 'matrix'")
-    lattice = np.asarray(matrix, dtype=np.float64)
-    positions, numbers, cartesian = [], [], False
-    for index, site in enumerate(data["sites"]):
-        species = site.get("species") or []
-        if len(species) != 1 or abs(float(species[0].get("occu", 1.0)) - 1.0) > _OCCUPANCY_TOLERANCE:
-            raise CrystalFourierError(f"{where}: site {index} is disordered ({species}); only ordered structures "
-                                      "are supported")
-        element = species[0].get("element")
-        if element is None:
-            raise CrystalFourierError(f"{where}: site {index} has no element")
-        numbers.append(element_number(str(element), where=f"{where}: site {index}"))
-        if "abc" in site:
-            positions.append(site["abc"])
-        elif "xyz" in site:
-            positions.append(site["xyz"])
-            cartesian = True
-        else:
-            raise CrystalFourierError(f"{where}: site {index} has neither 'abc' nor 'xyz' coordinates")
-    return Crystal.from_arrays(lattice, positions, numbers, cartesian=cartesian)
-
-
 def _matbench_items(data, path: Path) -> list[dict]:
     """One dict per entry of a parsed matbench table, list of objects or single Structure dict.
 
@@ -461,7 +299,7 @@ def _matbench_items(data, path: Path) -> list[dict]:
                               "{'structure': ...} objects, or a pymatgen Structure dict")
 
 
-@_reader("matbench JSON")
+@file_reader("matbench JSON")
 def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
     """Read matbench / pymatgen JSON (``.json`` or ``.json.gz``).
 
@@ -489,7 +327,7 @@ def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | 
     if not path.is_file():
         raise CrystalFourierError(f"data file {str(path)!r} does not exist")
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             data = json.load(handle)
     except (ValueError, UnicodeDecodeError, OSError) as error:
         raise CrystalFourierError(f"{path}: not valid JSON ({error})") from None

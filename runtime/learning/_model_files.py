@@ -29,8 +29,9 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
     import numpy as np
     import torch
 
-    from crystal_fourier.runtime.learning._batching import Sample
-    from crystal_fourier.runtime.learning._training import Normalizer, TrainConfig
+    from crystal_fourier.runtime.network._batching import Sample
+    from crystal_fourier.runtime.learning._evaluation import Normalizer
+    from crystal_fourier.runtime.learning._training import TrainConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
@@ -320,7 +321,7 @@ class TrainedModel:
         """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
         import numpy as np
 
-        from crystal_fourier.runtime.learning._training import predict_samples
+        from crystal_fourier.runtime.learning._evaluation import predict_samples
 
         raw = predict_samples(self.model, list(samples), batch_size, self.config.device)
         outputs = self.normalizer.denormalize(raw)
@@ -356,7 +357,7 @@ class TrainedModel:
         return np.array(values, dtype=np.float64)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
-        """:func:`~crystal_fourier.runtime.learning._training.evaluate_samples` on labelled samples.
+        """:func:`~crystal_fourier.runtime.learning._evaluation.evaluate_samples` on labelled samples.
 
         Raises
         ------
@@ -366,7 +367,7 @@ class TrainedModel:
         """
         import math
 
-        from crystal_fourier.runtime.learning._training import evaluate_samples
+        from crystal_fourier.runtime.learning._evaluation import evaluate_samples
 
         samples = list(samples)
         if not samples:
@@ -400,7 +401,8 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
     import torch
 
     from crystal_fourier.runtime.network._model import build_model
-    from crystal_fourier.runtime.learning._training import Normalizer, TrainConfig
+    from crystal_fourier.runtime.learning._evaluation import Normalizer
+    from crystal_fourier.runtime.learning._training import TrainConfig
 
     directory = Path(directory)
     if not directory.is_dir():

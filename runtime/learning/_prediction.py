@@ -4,9 +4,9 @@
 go through :func:`stream_predictions`. Structures are taken :data:`CHUNK_STRUCTURES` at a time
 (fewer when their atoms pass :data:`CHUNK_ATOMS`): each chunk is read, standardized, predicted
 and handed out before the next is read, so peak memory depends on the chunk, never on the
-number of structures. Within a chunk, :func:`~crystal_fourier.runtime.learning._training.predict_samples`
+number of structures. Within a chunk, :func:`~crystal_fourier.runtime.learning._evaluation.predict_samples`
 forms batches whose padded attention (structures x largest cell squared) stays under
-:data:`~crystal_fourier.runtime.learning._training.PAIR_BUDGET`.
+:data:`~crystal_fourier.runtime.learning._evaluation.PAIR_BUDGET`.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
 
 def _prepared(name: str, source, load, symprec: float, handedness: str):
     """(name, Sample or None, error or None, tolerance used or None) of one item."""
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     try:

@@ -36,7 +36,7 @@ import torch
 from crystal_fourier._version import __version__
 from crystal_fourier._atomic import atomic_torch_save, atomic_write_json, json_safe
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import lattice_features
+from crystal_fourier.runtime.network._batching import lattice_features
 from crystal_fourier.runtime.network._model import (
     ModelConfig,
     PositionalEncoding,

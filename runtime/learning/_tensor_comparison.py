@@ -1,6 +1,6 @@
 """The elastic-tensor comparison in one harness: the CFT's symmetric head against its baselines.
 
-Every model is trained and scored on the same split (:func:`~crystal_fourier.runtime.learning._training.training_split`
+Every model is trained and scored on the same split (:func:`~crystal_fourier.runtime.learning._splits.training_split`
 of one :class:`~crystal_fourier.runtime.learning._training.TrainConfig`, hold-out included):
 
 * ``cft-symmetric``: the CFT with the symmetric tensor head (:mod:`crystal_fourier.runtime.network._tensor_head`);
@@ -8,7 +8,7 @@ of one :class:`~crystal_fourier.runtime.learning._training.TrainConfig`, hold-ou
 * ``cft-free+projection``: the ``cft-free`` model's predictions projected onto each crystal's allowed tensors
   after training (post-hoc symmetrization; no retraining);
 * ``ridge+distance`` and ``gbm+distance``: the classical regressors of
-  :mod:`crystal_fourier.runtime.network._classical`, one per component (21 fits; invariant features,
+  :mod:`crystal_fourier.runtime.learning._classical`, one per component (21 fits; invariant features,
   so they predict in the standardized frame like the transformers).
 
 Metrics (:func:`~crystal_fourier.runtime.learning._tensor_training.tensor_metrics`, GPa): component MAE,
@@ -27,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._training import TrainConfig
 
 __all__ = ["TENSOR_MODELS", "compare_tensor_models"]
@@ -77,7 +77,7 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
     """
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.runtime.learning._tensor_training import fit_tensor, predict_tensors, project_predictions
-    from crystal_fourier.runtime.learning._training import training_split
+    from crystal_fourier.runtime.learning._splits import training_split
 
     unknown = sorted(set(models) - set(TENSOR_MODELS))
     if unknown:
@@ -110,7 +110,7 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
 
 
 def _classical(samples, tensors, config, kinds, parts) -> dict:
-    from crystal_fourier.runtime.network._classical import feature_matrix, fit_classical
+    from crystal_fourier.runtime.learning._classical import feature_matrix, fit_classical
 
     features = feature_matrix(samples, distance=True)
     upper = np.triu_indices(6)

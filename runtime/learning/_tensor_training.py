@@ -10,7 +10,7 @@
 * Loss: mean squared error over the 21 independent Voigt components, divided by one scale (the RMS
   component of the training labels; no mean is subtracted, since a constant shift of every component is
   not an allowed tensor of most groups). Same split
-  (:func:`~crystal_fourier.runtime.learning._training.training_split`), AdamW and warm-up + cosine
+  (:func:`~crystal_fourier.runtime.learning._splits.training_split`), AdamW and warm-up + cosine
   schedule as ``fit``; the best epoch on validation component MAE is kept.
   No checkpoint/resume and no data parallelism (the scalar ``fit`` has them).
 * Metrics (:func:`tensor_metrics`): component MAE (GPa, over the 21 independent components), MAE of the
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from crystal_fourier.runtime.data._datasets import Record
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._model_files import TrainedModel
     from crystal_fourier.runtime.learning._training import TrainConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
@@ -72,7 +72,7 @@ def elastic_samples(records: "Sequence[Record]", symprec: float | None = None) -
         A record without the elastic columns (the message names it), or one that cannot be standardized.
     """
     from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS, frame_rotation, rotate_stiffness
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, standardize
 
     symprec = DEFAULT_SYMPREC if symprec is None else symprec
@@ -113,7 +113,7 @@ class TensorTrainResult:
 def predict_tensors(model: nn.Module, samples: Sequence[Sample], scale: float, batch_size: int = 256,
                     device: str = "cpu") -> np.ndarray:
     """The model's tensors (GPa, standardized frame), shape=(len(samples), 6, 6), float64."""
-    from crystal_fourier.runtime.learning._batching import collate
+    from crystal_fourier.runtime.network._batching import collate
 
     model.eval()
     spec = model.config.neighbour_spec
@@ -152,7 +152,7 @@ def tensor_metrics(predictions: np.ndarray, targets: np.ndarray, samples: "Seque
 
     Examples
     --------
-    >>> from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    >>> from crystal_fourier.runtime.network._batching import sample_from_arrays
     >>> s = sample_from_arrays(4.0 * np.eye(3), [[0, 0, 0]], [29], 517, 221)
     >>> c = np.diag([3.0, 3, 3, 1, 1, 1]); c[:3, :3] += 1 - np.eye(3)
     >>> m = tensor_metrics(c[None] + np.diag([1.0, 0, 0, 0, 0, 0])[None], c[None], [s])
@@ -222,8 +222,9 @@ def fit_tensor(samples: Sequence[Sample], tensors: np.ndarray, config: TrainConf
         No tensor head, tensors of the wrong shape or not finite, or no training crystal.
     """
     from crystal_fourier._progress import progress_bar
-    from crystal_fourier.runtime.learning._batching import collate
-    from crystal_fourier.runtime.learning._training import training_split, warmup_cosine
+    from crystal_fourier.runtime.network._batching import collate
+    from crystal_fourier.runtime.learning._splits import training_split
+    from crystal_fourier.runtime.learning._training import warmup_cosine
     from crystal_fourier.runtime.network._model import build_model
     from crystal_fourier.runtime.network._tensor_head import tensor_output, upper_from_voigt
 
@@ -328,7 +329,7 @@ def predict_elastic(trained: "TrainedModel", crystals: "Sequence[Crystal]") -> n
         For a model without a tensor head.
     """
     from crystal_fourier.runtime.data._elastic import frame_rotation, rotate_stiffness
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     if trained.config.model.tensor_head is None:

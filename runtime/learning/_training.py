@@ -1,8 +1,10 @@
-"""Training, evaluation and prediction for the CFT and its baselines, one harness for all.
+"""The training loop of the CFT and its transformer baselines, one harness for all.
 
-* Seeded random split 80/10/10 (:func:`split_indices`); held-out groups are
-  removed from the training and validation sets (:func:`training_split`) and
-  checked never to reach them.
+* Seeded random split 80/10/10 with held-out groups removed from the training and
+  validation sets and checked never to reach them
+  (:func:`~crystal_fourier.runtime.learning._splits.training_split`); metrics and the target
+  normalization are those of :mod:`crystal_fourier.runtime.learning._evaluation`, samples come
+  from :func:`~crystal_fourier.runtime.learning._samples.prepare_samples`.
 * MSE on standardized targets (optionally log10 first, for moduli); AdamW with
   linear warm-up then cosine decay, stepped per batch (:func:`warmup_cosine`).
 * The atoms' neighbourhoods (when the model embeds them) are computed once per
@@ -30,7 +32,6 @@ import math
 import os
 import random
 import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +45,9 @@ from crystal_fourier._version import __version__
 from crystal_fourier._atomic import (
     atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes)
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import Sample, collate, sample_from_standardized
+from crystal_fourier.runtime.learning._evaluation import Normalizer, evaluate_samples
+from crystal_fourier.runtime.learning._splits import check_holdout, training_split
+from crystal_fourier.runtime.network._batching import Sample, collate
 from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
 from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
     CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE,
@@ -52,26 +55,14 @@ from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, loa
 from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
-
-    from crystal_fourier.runtime.data._datasets import Record
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from collections.abc import Iterable
 
 __all__ = [
     "TrainConfig",
-    "Normalizer",
     "TrainResult",
     "TrainedModel",
-    "split_indices",
-    "training_split",
     "warmup_cosine",
-    "prepare_samples",
     "fit",
-    "predict_samples",
-    "prediction_batches",
-    "PAIR_BUDGET",
-    "regression_metrics",
-    "evaluate_samples",
     "load_trained",
     "CONFIG_FILE",
     "WEIGHTS_FILE",
@@ -174,172 +165,9 @@ class TrainConfig:
         return cls(**data)
 
 
-_CONSTANT_STD = 1e-12
-"""Standard deviation of the training targets below which they count as constant (divided by 1 instead)."""
-
-
-@dataclass(frozen=True)
-class Normalizer:
-    """Target transform: optional log10 (moduli), then standardization by training mean and std."""
-
-    mean: float
-    std: float
-    log_target: bool = False
-
-    @classmethod
-    def fit(cls, targets, log_target: bool = False) -> "Normalizer":
-        values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean = float(values.mean()) if len(values) else 0.0
-            std = float(values.std()) if len(values) > 1 else 1.0
-        if not (math.isfinite(mean) and math.isfinite(std) and np.isfinite(values).all()):
-            raise CrystalFourierError(
-                f"the training targets overflow double precision (mean {mean}, std {std}; largest "
-                f"|value| {float(np.abs(values).max()):.3g}): rescale them, or use --log-target for positive ones")
-        return cls(mean, std if std > _CONSTANT_STD else 1.0, log_target)
-
-    @staticmethod
-    def to_metric_space(values, log_target: bool):
-        """log10 of positive targets when ``log_target``; errors are reported in this space."""
-        if not log_target:
-            return values
-        if isinstance(values, torch.Tensor):
-            return torch.log10(values)
-        values = np.asarray(values, dtype=np.float64)
-        if np.any(values <= 0):
-            raise CrystalFourierError("--log-target needs positive targets (e.g. moduli in GPa); found values <= 0")
-        return np.log10(values)
-
-    def normalize(self, targets: torch.Tensor) -> torch.Tensor:
-        return (self.to_metric_space(targets, self.log_target) - self.mean) / self.std
-
-    def denormalize(self, outputs: np.ndarray) -> np.ndarray:
-        """Model outputs -> metric space (log10 units when ``log_target``)."""
-        return np.asarray(outputs, dtype=np.float64) * self.std + self.mean
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
 MAX_ABS_TARGET = 1e30
 """Largest |target| accepted for training: targets enter the network as float32 (largest 3.4e38), and their
 mean and standard deviation must stay finite."""
-
-
-# --------------------------------------------------------------------------- data
-
-
-def split_indices(n: int, seed: int,
-                  fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A seeded random split of range(n) into train, validation and test index arrays.
-
-    >>> [len(part) for part in split_indices(10, 0)]
-    [8, 1, 1]
-    """
-    order = np.random.default_rng(seed).permutation(n)
-    n_train = int(round(fractions[0] * n))
-    n_val = int(round(fractions[1] * n))
-    return np.sort(order[:n_train]), np.sort(order[n_train:n_train + n_val]), np.sort(order[n_train + n_val:])
-
-
-def training_split(samples, config: TrainConfig) -> dict[str, np.ndarray]:
-    """Indices of the train, val and test sets; held-out groups removed from train and val.
-
-    The split itself does not depend on the hold-out, so a zero-shot run and an
-    all-data run with the same seed share their test set exactly.
-
-    Raises
-    ------
-    CrystalFourierError
-        If, after the removal, no training crystal is left.
-    """
-    train, val, test = split_indices(len(samples), config.seed, config.split)
-    holdout = set(int(g) for g in config.holdout_groups)
-    if holdout:
-        train = np.array([i for i in train if samples[i].number not in holdout], dtype=np.int64)
-        val = np.array([i for i in val if samples[i].number not in holdout], dtype=np.int64)
-    _check_holdout([samples[i] for i in np.concatenate([train, val])], holdout, "training or validation")
-    if len(train) == 0:
-        raise CrystalFourierError(f"no training crystal left (of {len(samples)}) after the split and hold-out")
-    return {"train": train, "val": val, "test": test}
-
-
-def _check_holdout(samples, holdout, where: str) -> None:
-    leaked = sorted({s.number for s in samples} & set(holdout))
-    if leaked:  # a real check, not an assert: it must survive python -O
-        raise CrystalFourierError(f"held-out groups {leaked} reached the {where} data")
-
-
-def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]], target: str | None,
-                    symprec: float = DEFAULT_SYMPREC, progress: bool = False, workers: int = 1,
-                    handedness: str = "canonical") -> list[Sample]:
-    """Standardize dataset records into :class:`Sample` objects, in the records' order.
-
-    Records whose ``target`` is missing (NaN) are skipped with a warning, so a
-    labelled data set with holes still trains.
-
-    Parameters
-    ----------
-    records : iterable
-        Records of :mod:`crystal_fourier.runtime.data._datasets` (with ``crystal``,
-        ``targets`` and ``id``), or ``(crystal, targets, id)`` tuples.
-    target : str or None
-        Column to take as the label; None for unlabelled samples (none skipped).
-    symprec : float
-        spglib tolerance for the group detection, Angstrom.
-    workers : int
-        Processes for the standardization (spglib plus the canonical choice,
-        tens of milliseconds per crystal); 1 runs in this process.
-    handedness : {"canonical", "keep"}
-        Passed to :func:`~crystal_fourier.runtime.symmetry._standardization.standardize`: one
-        sample for a crystal and its mirror image, or the input's own hand.
-
-    Raises
-    ------
-    CrystalFourierError
-        Unknown target column, or a structure that cannot be standardized (naming its id).
-    """
-    jobs = []
-    skipped = 0
-    for record in records:
-        crystal, targets, ident = _unpack_record(record)
-        value = math.nan
-        if target is not None:
-            if target not in targets:
-                raise CrystalFourierError(
-                    f"record {ident!r} has no target {target!r}; available: {', '.join(sorted(targets)) or 'none'}")
-            value = float(targets[target])
-            if math.isnan(value):
-                skipped += 1
-                continue
-        jobs.append((crystal, value, ident, symprec, handedness))
-    if skipped:
-        warnings.warn(f"skipped {skipped} structures without a value of {target!r}", stacklevel=2)
-    if workers > 1 and len(jobs) > 4 * workers:
-        from crystal_fourier._processes import worker_pool
-
-        with worker_pool(workers) as pool:
-            results = pool.map(_standardized_sample, jobs, chunksize=max(1, len(jobs) // (16 * workers)))
-            return list(progress_bar(results, "standardize", progress, total=len(jobs)))
-    return [_standardized_sample(job) for job in progress_bar(jobs, "standardize", progress)]
-
-
-def _standardized_sample(job) -> Sample:
-    from crystal_fourier.runtime.symmetry._standardization import standardize
-
-    crystal, value, ident, symprec, handedness = job
-    try:
-        standardized = standardize(crystal, symprec=symprec, handedness=handedness)
-    except CrystalFourierError as error:
-        raise CrystalFourierError(f"structure {ident!r}: {error}") from None
-    return sample_from_standardized(standardized, target=value, id=ident)
-
-
-def _unpack_record(record):
-    if hasattr(record, "crystal"):
-        return record.crystal, dict(getattr(record, "targets", {}) or {}), str(getattr(record, "id", ""))
-    crystal, targets, ident = record
-    return crystal, dict(targets or {}), str(ident)
 
 
 # --------------------------------------------------------------------------- utilities
@@ -389,89 +217,6 @@ def _set_rng_state(state: dict) -> None:
                          numpy_state["position"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
     random.setstate((python_state["version"], tuple(int(v) for v in python_state["internal"].tolist()),
                      python_state["gauss"]))
-
-
-# --------------------------------------------------------------------------- prediction and metrics
-
-
-PAIR_BUDGET = 1 << 22
-"""Most padded atom pairs (structures x largest cell squared) in one prediction batch: attention
-memory grows with it (about 40 bytes a pair at the default sizes, so ~0.2 GB). A cell larger
-than the budget is a batch of its own."""
-
-
-def prediction_batches(samples: Sequence[Sample], batch_size: int = 256) -> list[slice]:
-    """Consecutive slices of ``samples``: at most ``batch_size`` each, and structures x (largest cell)^2
-    at most :data:`PAIR_BUDGET` unless one structure alone exceeds it.
-
-    >>> from types import SimpleNamespace as S
-    >>> prediction_batches([S(numbers=[1] * n) for n in (2, 2, 2000, 2)], batch_size=2)
-    [slice(0, 2, None), slice(2, 3, None), slice(3, 4, None)]
-    """
-    batches, start, largest = [], 0, 0
-    for index, sample in enumerate(samples):
-        size = len(sample.numbers)
-        grown = max(largest, size)
-        count = index - start
-        if count and (count >= batch_size or (count + 1) * grown * grown > PAIR_BUDGET):
-            batches.append(slice(start, index))
-            start, grown = index, size
-        largest = grown
-    if start < len(samples):
-        batches.append(slice(start, len(samples)))
-    return batches
-
-
-@torch.no_grad()
-def predict_samples(model: nn.Module, samples: Sequence[Sample], batch_size: int = 256,
-                    device: str = "cpu") -> np.ndarray:
-    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order.
-
-    Batches are :func:`prediction_batches` (bounded count and padded attention)."""
-    model.eval()
-    spec = _neighbour_spec(model)
-    out = []
-    for part in prediction_batches(samples, batch_size):
-        batch = collate(samples[part], neighbours=spec).to(device)
-        out.append(model(batch).double().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros(0)
-
-
-def _neighbour_spec(model: nn.Module):
-    config = getattr(model, "config", None)
-    return getattr(config, "neighbour_spec", None)
-
-
-def regression_metrics(predictions, targets, groups=None) -> dict:
-    """MAE, RMSE and count, overall and per space group (keys are group numbers as strings).
-
-    >>> regression_metrics([1.0, 2.0], [1.5, 2.0], [225, 1])["per_group"]["225"]["mae"]
-    0.5
-    """
-    predictions = np.asarray(predictions, dtype=np.float64)
-    targets = np.asarray(targets, dtype=np.float64)
-    errors = predictions - targets
-
-    def summary(e):
-        return {"n": int(len(e)), "mae": float(np.abs(e).mean()) if len(e) else math.nan,
-                "rmse": float(np.sqrt((e ** 2).mean())) if len(e) else math.nan}
-
-    result = summary(errors)
-    if groups is not None:
-        groups = np.asarray(groups)
-        result["per_group"] = {str(int(g)): summary(errors[groups == g]) for g in np.unique(groups)}
-    return result
-
-
-def evaluate_samples(model: nn.Module, normalizer: Normalizer, samples, device: str = "cpu") -> dict:
-    """:func:`regression_metrics` in the metric space (log10 units with ``log_target``)."""
-    if not samples:
-        return {"n": 0, "mae": math.nan, "rmse": math.nan, "per_group": {}}
-    predicted = normalizer.denormalize(predict_samples(model, samples, device=device))
-    targets = Normalizer.to_metric_space(np.array([s.target for s in samples]), normalizer.log_target)
-    metrics = regression_metrics(predicted, targets, [s.number for s in samples])
-    metrics["space"] = "log10" if normalizer.log_target else "target"
-    return metrics
 
 
 # --------------------------------------------------------------------------- training
@@ -609,7 +354,7 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # n
     train_set = [samples[i] for i in split["train"]]
     val_set = [samples[i] for i in split["val"]]
     test_set = [samples[i] for i in split["test"]]
-    _check_holdout(train_set + val_set, config.holdout_groups, "training or validation")
+    check_holdout(train_set + val_set, config.holdout_groups, "training or validation")
     normalizer = Normalizer.fit([s.target for s in train_set], config.log_target)
     if config.model.kind == "cft" and main:
         check_cutoff_faithful(config.model.cutoff, config.model.shell,

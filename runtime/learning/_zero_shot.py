@@ -28,7 +28,7 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._pretraining import PretrainConfig
     from crystal_fourier.runtime.learning._training import TrainConfig
 

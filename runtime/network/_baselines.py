@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from crystal_fourier.runtime.learning._batching import Sample
+from crystal_fourier.runtime.network._batching import Sample
 
 __all__ = ["SinusoidalFeatures", "SymmetryAugmentation", "apply_operation"]
 
@@ -90,7 +90,7 @@ class SymmetryAugmentation:
 
     Examples
     --------
-    >>> from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    >>> from crystal_fourier.runtime.network._batching import sample_from_arrays
     >>> s = sample_from_arrays(np.eye(3) * 4, [[0.1, 0.2, 0.3]], [6], 2, 2)   # P-1
     >>> out = SymmetryAugmentation()([s] * 8, np.random.default_rng(0))
     >>> sorted({round(float(o.positions[0, 0]), 6) for o in out})

@@ -36,14 +36,14 @@ import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import LENGTH_SCALE, MAX_ATOMIC_NUMBER
+from crystal_fourier.runtime.network._batching import LENGTH_SCALE, MAX_ATOMIC_NUMBER
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from numpy.typing import ArrayLike
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
 
 __all__ = [
     "DEFAULT_CUTOFF",
@@ -263,13 +263,13 @@ def neighbourhood_features(lattice: ArrayLike, positions: ArrayLike, numbers: Ar
 
 def lattice_from_features(features) -> np.ndarray:
     """A lattice (rows, Angstrom) with the metric of
-    :func:`~crystal_fourier.runtime.learning._batching.lattice_features`.
+    :func:`~crystal_fourier.runtime.network._batching.lattice_features`.
 
     The features (log lengths / LENGTH_SCALE, cosines of the angles) fix the metric
     G = L L^T; this returns its Cholesky factor, a rotated copy of the original cell, so
     every distance computed from it is the original's (up to rounding).
 
-    >>> from crystal_fourier.runtime.learning._batching import lattice_features
+    >>> from crystal_fourier.runtime.network._batching import lattice_features
     >>> cell = np.array([[3.0, 0, 0], [1.0, 4.0, 0], [0.5, 0.2, 5.0]])
     >>> bool(np.allclose(lattice_from_features(lattice_features(cell))
     ...                  @ lattice_from_features(lattice_features(cell)).T, cell @ cell.T, rtol=0, atol=1e-12))
@@ -353,7 +353,7 @@ class SampleNeighbours:
 
 
 def sample_neighbours(sample, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF) -> SampleNeighbours:
-    """:class:`SampleNeighbours` of one :class:`~crystal_fourier.runtime.learning._batching.Sample`, in float64.
+    """:class:`SampleNeighbours` of one :class:`~crystal_fourier.runtime.network._batching.Sample`, in float64.
 
     The lattice comes from the sample's lattice features (:func:`lattice_from_features`), so the
     sums match those of the original cell up to rounding. About 1-3 ms per crystal.
@@ -388,7 +388,7 @@ def with_neighbours(samples: Iterable[Sample], cutoff: float = DEFAULT_CUTOFF, n
     calling this again (every epoch, every seed) costs nothing; :func:`batch_neighbours`
     then only concatenates. ``workers`` > 1 spreads the neighbour lists over processes.
 
-    >>> from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    >>> from crystal_fourier.runtime.network._batching import sample_from_arrays
     >>> s = with_neighbours([sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)], cutoff=2.5, n_rbf=2)[0]
     >>> s.neighbours.species.tolist(), with_neighbours([s], cutoff=2.5, n_rbf=2)[0] is s
     ([29], True)
@@ -410,14 +410,14 @@ def with_neighbours(samples: Iterable[Sample], cutoff: float = DEFAULT_CUTOFF, n
 
 
 def batch_neighbours(samples, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT_N_RBF) -> BatchNeighbours:
-    """:class:`BatchNeighbours` of ``samples`` (:class:`~crystal_fourier.runtime.learning._batching.Sample`),
+    """:class:`BatchNeighbours` of ``samples`` (:class:`~crystal_fourier.runtime.network._batching.Sample`),
     padded like ``collate``.
 
     Uses each sample's cached :class:`SampleNeighbours` (:func:`with_neighbours`) when it has
     them at this cutoff and n_rbf, and computes them otherwise (:func:`sample_neighbours`,
     about 1-3 ms per crystal): cache them once when training for many epochs.
 
-    >>> from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    >>> from crystal_fourier.runtime.network._batching import sample_from_arrays
     >>> s = sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)
     >>> nb = batch_neighbours([s, s], cutoff=2.5, n_rbf=2)   # 6 Cu at 2 A for each atom
     >>> nb.shape, nb.index.tolist(), nb.species.tolist(), nb.sums.numpy().round(6).tolist()
@@ -456,7 +456,7 @@ class NeighbourhoodEmbedding(nn.Module):
 
     Examples
     --------
-    >>> from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    >>> from crystal_fourier.runtime.network._batching import sample_from_arrays
     >>> s = sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)
     >>> h = NeighbourhoodEmbedding(8, cutoff=2.5)(batch_neighbours([s], cutoff=2.5))
     >>> tuple(h.shape)

@@ -1,6 +1,6 @@
 """The routing form: invariant Fourier features of mixed batches, weights shared by all groups.
 
-DESIGN.md, "The paper's routing matrix, computed sparsely". Every frequency slot n of the
+The paper's routing matrix, computed sparsely (docs/design.md, "The routing identity"). Every frequency slot n of the
 shell carries, for the group G of an atom, the symmetrised plane wave
 
     z_n(x) = (1/|G|) sum_{(R,t)} e(n . (R x + t)) = e(phase_n / 24) psi_O(n)(x),

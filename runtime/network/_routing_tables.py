@@ -10,7 +10,7 @@ index package of the set (``crystal_fourier.generated.<shell>_<cutoff>``).
 
 One encoding. A setting's routing is the generated per-group module itself (its exact real-term
 tables, derive/_real_bases.py) plus :func:`crystal_fourier.kernel.slot_entries`, which writes the
-slot features z_n = (1/|G|) sum_g e(n . g x) (DESIGN.md) through the module's functions:
+slot features z_n = (1/|G|) sum_g e(n . g x) (docs/design.md) through the module's functions:
 z = T f with one or two exact entries T[n, i] = (a/b) e(q/48) per present slot. Nothing here
 re-derives orbits, phases or the centric/pair split: the transformer is assembled from the same
 tables that ``invariant_basis`` evaluates.

@@ -98,12 +98,12 @@ def batch_projectors(hall_numbers: torch.Tensor, lattice_features: torch.Tensor)
     hall_numbers : torch.Tensor
         shape=(B,), int64: the standardized settings.
     lattice_features : torch.Tensor
-        shape=(B, 6): :func:`~crystal_fourier.runtime.learning._batching.lattice_features` of the standardized
+        shape=(B, 6): :func:`~crystal_fourier.runtime.network._batching.lattice_features` of the standardized
         cells, from which their canonical lattices are rebuilt.
 
     Examples
     --------
-    >>> from crystal_fourier.runtime.learning._batching import lattice_features
+    >>> from crystal_fourier.runtime.network._batching import lattice_features
     >>> u = batch_projectors(torch.tensor([523]), torch.tensor(lattice_features(4.0 * np.eye(3)))[None])
     >>> tuple(u.shape), int((u.abs().sum(dim=1) > 0).sum())   # Fm-3m: 3 allowed tensors
     ((1, 81, 21), 3)

@@ -1,5 +1,9 @@
 """CIF reader (gemmi's parser for the syntax, exact semantics here) and P1 writer.
 
+This module reads the cell, the sites and the formula, expands the sites by the operations and
+decides between origin choices; the syntax layer is :mod:`~crystal_fourier.runtime.structure_io._cif_syntax`
+and which operations a block declares is :mod:`~crystal_fourier.runtime.structure_io._cif_symmetry`.
+
 **Syntax** is gemmi's (``gemmi.cif.read_string``): data blocks, tags (case-insensitive),
 loops, quoted strings, ``;`` text fields, comments, a UTF-8 byte-order mark; numbers with
 standard uncertainties such as ``1.234(5)``; ``?`` and ``.`` mean missing.
@@ -43,12 +47,19 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._cif_symmetry import (
+    file_operations,
+    hall_operations,
+    magnetic_operations,
+    setting_operations,
+    symbol_settings,
+)
+from crystal_fourier.runtime.structure_io._cif_syntax import CifBlock, cif_number, cif_numbers, data_blocks
 from crystal_fourier.runtime.structure_io._structures import (
     ELEMENTS,
     Crystal,
@@ -81,10 +92,6 @@ _CANDIDATES_PER_ATOM = 4096
 """Most candidate neighbours examined per atom when merging images across sites; only a crowd of
 coincident sites reaches it (a real crystal has a few atoms within 0.5 A bins)."""
 
-_AXES_LENGTH_TOLERANCE = 1e-3
-"""Relative difference of cell lengths under which a bare R symbol's cell counts as a = b = c."""
-_AXES_ANGLE_TOLERANCE = 1e-2
-"""Degrees; cell angles closer than this count as equal (and to 120 as 120) when telling R axes apart."""
 _OCCUPANCY_TOLERANCE = 1e-3
 """Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
 _FORMULA_TOLERANCE = 1e-2
@@ -93,140 +100,9 @@ _ONE_LETTER_ELEMENTS = frozenset(symbol for symbol in ELEMENTS[1:] if len(symbol
 _PRINTED_ZERO = 5e-13
 """Half a unit of the 12th decimal :func:`write_cif` prints: smaller coordinates are written as 0 (never -0)."""
 
-_SYMOP_TAGS = ("_space_group_symop_operation_xyz", "_space_group_symop.operation_xyz",
-               "_symmetry_equiv_pos_as_xyz", "_symmetry_equiv.pos_as_xyz")
-_MAGNETIC_OPERATION_TAGS = ("_space_group_symop_magn_operation.xyz", "_space_group_symop.magn_operation_xyz",
-                            "_space_group_symop_magn_operation_xyz")
-_MAGNETIC_CENTERING_TAGS = ("_space_group_symop_magn_centering.xyz", "_space_group_symop.magn_centering_xyz",
-                            "_space_group_symop_magn_centering_xyz")
-_MAGNETIC_PREFIXES = ("_space_group_magn", "_space_group_symop_magn", "_space_group_symop.magn",
-                      "_magnetic_space_group", "_atom_site_moment")
-"""Tags that mark a magnetic CIF (mcif): its symmetry is in the magnetic operation loops, nowhere else."""
-_INCOMMENSURATE_PREFIXES = ("_cell_modulation_dimension", "_cell.modulation_dimension", "_cell_wave_vector",
-                            "_cell.wave_vector", "_space_group_symop_magn_ssg", "_space_group_symop_ssg",
-                            "_space_group_symop.ssg", "_atom_site_fourier_wave_vector")
-"""Tags of a modulated (incommensurate, superspace) structure: no finite cell holds its atoms."""
-_HALL_TAGS = ("_space_group_name_hall", "_space_group.name_hall", "_symmetry_space_group_name_hall",
-              "_symmetry.space_group_name_hall")
-_SYMBOL_TAGS = ("_space_group_name_h-m_alt", "_space_group.name_h-m_alt", "_symmetry_space_group_name_h-m",
-                "_symmetry.space_group_name_h-m")
-_NUMBER_TAGS = ("_space_group_it_number", "_space_group.it_number", "_symmetry_int_tables_number",
-                "_symmetry.int_tables_number")
-_CODE_TAGS = ("_space_group_it_coordinate_system_code", "_space_group.it_coordinate_system_code")
-_SITE_TAGS = ("_atom_site_fract_x", "_atom_site_cartn_x")
 
-
-# --------------------------------------------------------------------------- syntax (gemmi)
-def _document(text: str, source: str):
-    from gemmi import cif
-
-    text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
-    try:
-        return cif.read_string(text)
-    except (RuntimeError, ValueError) as error:
-        message = str(error)
-        located = re.match(r"string:(\d+)(?::\d+)?(?:\(\d+\))?:?\s*(.*)", message, re.S)
-        if located:
-            message = f"line {located.group(1)}: {located.group(2)}"
-        else:
-            message = message[len("string:"):].strip() if message.startswith("string:") else message
-        if "wrong number of values in loop" in message.lower():
-            message += " (a row is incomplete, or a value with spaces is not quoted)"
-        if "expected block header" in message:
-            message += " (text appears before any 'data_' block header; is this a CIF file?)"
-        raise CrystalFourierError(f"{source}, {message}") from None
-
-
-class _Block:
-    """Read access to one gemmi block: values as plain strings, with line numbers for messages."""
-
-    def __init__(self, block, source: str):
-        self.block = block
-        self.name = block.name
-        self.source = source
-
-    def where(self, tag: str | None = None) -> str:
-        line = self.line(tag) if tag else None
-        at = f", line {line}" if line else ""
-        return f"{self.source}, block '{self.name}'{at}"
-
-    def line(self, tag: str) -> int | None:
-        for finder in (self.block.find_pair_item, self.block.find_loop_item):
-            item = finder(tag)
-            if item is not None:
-                return item.line_number
-        return None
-
-    def column(self, tag: str) -> list[str] | None:
-        values = self.block.find_values(tag)
-        if not values:
-            return None
-        return [values.str(i) for i in range(len(values))]
-
-    def first_column(self, tags) -> tuple[str, list[str]] | tuple[None, None]:
-        for tag in tags:
-            values = self.column(tag)
-            if values is not None:
-                return tag, values
-        return None, None
-
-    def value(self, tags) -> tuple[str, str] | tuple[None, None]:
-        """(tag as spelled in the file, text) of the first of ``tags`` present with a non-null value."""
-        for tag in tags:
-            values = self.column(tag)
-            if values and values[0] not in ("?", "."):
-                return self.spelled(tag), values[0]
-        return None, None
-
-    def spelled(self, tag: str) -> str:
-        """The tag as the file writes it (tags are case-insensitive)."""
-        item = self.block.find_pair_item(tag)
-        if item is not None:
-            return item.pair[0]
-        item = self.block.find_loop_item(tag)
-        if item is not None:
-            return next((t for t in item.loop.tags if t.lower() == tag.lower()), tag)
-        return tag
-
-    def tags(self) -> list[str]:
-        """Every tag of the block, lower case, in file order."""
-        found = []
-        for item in self.block:
-            if item.pair is not None:
-                found.append(item.pair[0].lower())
-            elif item.loop is not None:
-                found.extend(tag.lower() for tag in item.loop.tags)
-        return found
-
-    def has_sites(self) -> bool:
-        return any(self.block.find_values(tag) for tag in _SITE_TAGS)
-
-
-def _number(text: str, where: str, what: str) -> float | None:
-    """A CIF number: '1.234(5)' -> 1.234; '?' or '.' -> None."""
-    from gemmi import cif
-
-    if text in ("?", "."):
-        return None
-    value = cif.as_number(text)
-    if not np.isfinite(value):
-        raise CrystalFourierError(f"{where}: {what} = {text!r} is not a number")
-    return float(value)
-
-
-def _numbers(column: list[str]) -> np.ndarray:
-    """CIF numbers of a whole column, NaN where :func:`_number` would refuse or find nothing (checked there)."""
-    from gemmi import cif
-
-    return np.array([cif.as_number(text) for text in column], dtype=np.float64)
-
-
-def _blocks(text: str, source: str) -> list[_Block]:
-    return [_Block(block, source) for block in _document(text, source)]
-
-
-# --------------------------------------------------------------------------- symmetry
-def _cell(block: _Block) -> np.ndarray:
+# --------------------------------------------------------------------------- cell
+def _cell(block: CifBlock) -> np.ndarray:
     parameters = []
     for tag in ("_cell_length_a", "_cell_length_b", "_cell_length_c",
                 "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"):
@@ -234,7 +110,7 @@ def _cell(block: _Block) -> np.ndarray:
         if values is None:
             raise CrystalFourierError(f"{block.where()}: no {tag}; a structure needs all six "
                                       "_cell_length_a/b/c and _cell_angle_alpha/beta/gamma")
-        number = _number(values[0], block.where(tag), tag)
+        number = cif_number(values[0], block.where(tag), tag)
         if number is None:
             raise CrystalFourierError(f"{block.where(tag)}: {tag} is missing ('{values[0]}')")
         parameters.append(number)
@@ -244,217 +120,8 @@ def _cell(block: _Block) -> np.ndarray:
         raise CrystalFourierError(f"{block.where()}: {error}") from None
 
 
-def _operation_arrays(operations) -> list[tuple[np.ndarray, np.ndarray]]:
-    from crystal_fourier.derive._operations import DEN
-
-    return [(np.array(op.rotation, dtype=np.int64), np.array(op.translation_24, dtype=np.float64) / DEN)
-            for op in operations]
-
-
-def _file_operations(block: _Block):
-    """Operations of the symop loop, or None."""
-    from crystal_fourier.derive._operations import Operation
-
-    tag, values = block.first_column(_SYMOP_TAGS)
-    if not values:
-        return None
-    operations = []
-    for row, text in enumerate(values, start=1):
-        try:
-            operations.append(Operation.parse(text))
-        except CrystalFourierError as error:
-            raise CrystalFourierError(f"{block.where(tag)}: symmetry operation {row} ({text!r}) of {tag}: "
-                                      f"{error}") from None
-    return _operation_arrays(operations)
-
-
-def _magnetic_operation(text: str, where: str) -> tuple[np.ndarray, tuple]:
-    """Spatial part (R, exact t) of one magnetic operation 'x,y+1/2,-z,-1'; the time reversal +-1 is dropped."""
-    from crystal_fourier.derive._operations import _affine_form
-
-    parts = text.replace(" ", "").split(",")
-    if len(parts) != 4 or parts[3] not in ("1", "+1", "-1"):
-        raise CrystalFourierError(f"{where} ({text!r}): a magnetic operation is x,y,z-style with a fourth "
-                                  "part +1 or -1 (time reversal)")
-    try:
-        rotation, translation = _affine_form(",".join(parts[:3]))
-    except CrystalFourierError as error:
-        raise CrystalFourierError(f"{where}: {error}") from None
-    return np.array(rotation, dtype=np.int64), translation
-
-
-def _magnetic_operations(block: _Block):
-    """Operations of a magnetic CIF: each magnetic operation times each centring, spatial parts only.
-
-    The time reversal (the fourth part, +1 or -1) acts on spins only, which are not read, so it
-    is dropped; translations stay exact fractions (supercell settings can need 1/8) until the
-    float conversion here. Returns None for a block that is not magnetic, or a magnetic one that
-    gives its (non-magnetic) symmetry operations instead. A magnetic block with neither (a BNS
-    or OG symbol alone), or a modulated (incommensurate) one, is refused: reading it as anything
-    else would give another crystal.
-    """
-    tags = block.tags()
-    modulated = sorted({t for t in tags if t.startswith(_INCOMMENSURATE_PREFIXES)})
-    if modulated:
-        raise CrystalFourierError(
-            f"{block.where(modulated[0])}: a modulated (incommensurate) structure ({', '.join(modulated[:3])}); "
-            "its atoms repeat in no finite cell, so it cannot be read as a crystal. Give a commensurate "
-            "approximant (a supercell) instead")
-    if not any(t.startswith(_MAGNETIC_PREFIXES) for t in tags):
-        return None
-    tag, values = block.first_column(_MAGNETIC_OPERATION_TAGS)
-    if not values and block.first_column(_SYMOP_TAGS)[1]:
-        return None  # the spatial group's own operations are given: they place the atoms
-    if not values:
-        raise CrystalFourierError(
-            f"{block.where()}: a magnetic CIF without a {_MAGNETIC_OPERATION_TAGS[0]} loop; its symmetry "
-            "cannot be read from the magnetic group's symbol here: write the file with its operations")
-    operations = [_magnetic_operation(text, f"{block.where(tag)}: magnetic operation {row} of {tag}")
-                  for row, text in enumerate(values, start=1)]
-    centering_tag, centerings = block.first_column(_MAGNETIC_CENTERING_TAGS)
-    centerings = [_magnetic_operation(text, f"{block.where(centering_tag)}: centring {row} of {centering_tag}")
-                  for row, text in enumerate(centerings or ["x,y,z,+1"], start=1)]
-    combined = {}
-    for rotation, translation in operations:
-        for centering_rotation, centering_translation in centerings:
-            product_rotation = centering_rotation @ rotation
-            product_translation = tuple(
-                (sum(int(centering_rotation[i, j]) * translation[j] for j in range(3)) + centering_translation[i]) % 1
-                for i in range(3))
-            combined.setdefault((product_rotation.tobytes(), product_translation),
-                                (product_rotation, np.array([float(v) for v in product_translation])))
-    return list(combined.values())
-
-
-def _hall_operations(block: _Block):
-    import gemmi
-
-    from crystal_fourier.derive._operations import Operation
-
-    tag, text = block.value(_HALL_TAGS)
-    if text is None:
-        return None
-    try:
-        group_ops = gemmi.symops_from_hall(text)
-    except (RuntimeError, ValueError) as error:
-        raise CrystalFourierError(f"{block.where(tag)}: Hall symbol {text!r} of {tag} cannot be read ({error})") \
-            from None
-    return _operation_arrays(Operation.parse(op.triplet()) for op in group_ops)
-
-
-@lru_cache(maxsize=1)
-def _origin_choice_table() -> dict[int, dict[str, int]]:
-    from crystal_fourier._spglib import spacegroup_type
-
-    table: dict[int, dict[str, int]] = {}
-    for hall in range(1, 531):
-        kind = spacegroup_type(hall)
-        if str(kind.choice) in ("1", "2", "H", "R"):
-            table.setdefault(int(kind.number), {}).setdefault(str(kind.choice), hall)
-    return table
-
-
-def _origin_choices(number: int) -> dict[str, int]:
-    """{'1': hall, '2': hall} for the 24 groups with two origin choices, else {}."""
-    return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("1", "2")}
-
-
-def _axes_choices(number: int) -> dict[str, int]:
-    """{'H': hall, 'R': hall} for the 7 rhombohedral groups (hexagonal or rhombohedral axes), else {}."""
-    return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("H", "R")}
-
-
-def _gemmi_setting(symbol: str):
-    """gemmi's space-group setting for a symbol (old 'C m c a' and non-standard axes included), or None."""
-    import gemmi
-
-    try:
-        return gemmi.find_spacegroup_by_name(symbol)
-    except (RuntimeError, ValueError):
-        return None
-
-
-def _gemmi_operations(setting):
-    from crystal_fourier.derive._operations import Operation
-
-    return _operation_arrays(Operation.parse(op.triplet()) for op in setting.operations())
-
-
-def _symbol_settings(block: _Block, lattice: np.ndarray) -> tuple[list[tuple[str, list]], str]:
-    """Candidate settings [(name, operations)] from the symbol or number, and how they were named.
-
-    One candidate when the setting is determined (a bare symbol of a rhombohedral group by the
-    cell: rhombohedral axes when a = b = c and alpha = beta = gamma != 120, else hexagonal); two
-    (origin choice 1 and 2, in the symbol's axis setting) when only a symbol or number of a
-    two-origin group is given; none when the block names no group. Symbols our table does not
-    know (the pre-2002 ITA spellings such as 'C m c a', 'A b m 2') are looked up by gemmi.
-    """
-    from crystal_fourier.derive._space_groups import space_group
-
-    tag, symbol = block.value(_SYMBOL_TAGS)
-    number_tag, number_text = block.value(_NUMBER_TAGS)
-    code_tag, code = block.value(_CODE_TAGS)
-    gemmi_setting = None
-    if symbol is not None:
-        named = f"{tag} {symbol!r}"
-        explicit = ":" in symbol
-        try:
-            group = space_group(symbol)
-            number, label, operations = group.number, group.symbol, _setting_operations(group.hall_number)
-        except CrystalFourierError as error:
-            gemmi_setting = _gemmi_setting(symbol)
-            if gemmi_setting is None:
-                raise CrystalFourierError(f"{block.where(tag)}: {tag} {symbol!r}: {error}") from None
-            number, label = gemmi_setting.number, gemmi_setting.xhm()
-            operations = _gemmi_operations(gemmi_setting)
-    elif number_text is not None:
-        value = _number(number_text, block.where(number_tag), number_tag)
-        if value is None or not value.is_integer() or not 1 <= value <= 230:
-            raise CrystalFourierError(f"{block.where(number_tag)}: {number_tag} = {number_text!r} is not a "
-                                      "space-group number 1-230")
-        group = space_group(int(value))
-        number, label, operations = group.number, group.symbol, _setting_operations(group.hall_number)
-        named, explicit = f"{number_tag} {int(value)}", False
-    else:
-        return [], ""
-    axes = _axes_choices(number)
-    if axes and not explicit:  # a bare R symbol: the cell says which axes (a = b, gamma = 120: hexagonal)
-        a, b, c, alpha, beta, gamma = cell_parameters(lattice)
-        rhombohedral = abs(a - b) < _AXES_LENGTH_TOLERANCE * a and abs(b - c) < _AXES_LENGTH_TOLERANCE * a \
-            and abs(alpha - beta) < _AXES_ANGLE_TOLERANCE and abs(beta - gamma) < _AXES_ANGLE_TOLERANCE \
-            and abs(gamma - 120.0) > _AXES_ANGLE_TOLERANCE
-        key = "R" if rhombohedral else "H"
-        return [(f"{label} ({'rhombohedral' if rhombohedral else 'hexagonal'} axes)",
-                 _setting_operations(axes[key]))], named
-    choices = _origin_choices(number)
-    if not choices or explicit:
-        return [(label, operations)], named
-
-    def choice(key: str):
-        # the symbol's own axis setting with origin choice `key`; our standard axes for a number
-        found = _gemmi_setting(f"{symbol}:{key}") if symbol is not None else None
-        return (f"{label} origin choice {key}",
-                _gemmi_operations(found) if found is not None else _setting_operations(choices[key]))
-
-    if code is not None:
-        key = code.strip().lower().replace("origin", "").strip()
-        if key not in choices:
-            raise CrystalFourierError(f"{block.where(code_tag)}: {code_tag} = {code!r}; group {number} "
-                                      f"({label}) has origin choices 1 and 2")
-        return [choice(key)], named
-    return [choice("1"), choice("2")], named
-
-
-def _setting_operations(hall_number: int):
-    from crystal_fourier.derive._operations import DEN
-    from crystal_fourier.derive._space_groups import space_group
-
-    rotations, translations_24 = space_group(hall_number=hall_number).arrays
-    return [(r, t / DEN) for r, t in zip(rotations, translations_24, strict=True)]
-
-
 # --------------------------------------------------------------------------- sites
-def _species(block: _Block) -> tuple[list[tuple[int, str]], str]:
+def _species(block: CifBlock) -> tuple[list[tuple[int, str]], str]:
     type_values = block.column("_atom_site_type_symbol")
     labels = block.column("_atom_site_label")
     tag, entries = ("_atom_site_type_symbol", type_values) if type_values is not None else \
@@ -475,7 +142,7 @@ def _species(block: _Block) -> tuple[list[tuple[int, str]], str]:
     return species, tag
 
 
-def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str]]]:
+def _sites(block: CifBlock, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str]]]:
     species, _ = _species(block)
     fractional = [f"_atom_site_fract_{axis}" for axis in "xyz"]
     cartesian = [f"_atom_site_cartn_{axis}" for axis in "xyz"]
@@ -488,20 +155,20 @@ def _sites(block: _Block, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple[i
         raise CrystalFourierError(f"{block.where(tags[0])}: the atom-site columns have different lengths")
     positions = np.empty((len(species), 3))
     for axis, (tag, column) in enumerate(zip(tags, columns, strict=True)):
-        positions[:, axis] = _numbers(column)
-        for row in np.nonzero(~np.isfinite(positions[:, axis]))[0]:  # name the first bad one, as _number says it
+        positions[:, axis] = cif_numbers(column)
+        for row in np.nonzero(~np.isfinite(positions[:, axis]))[0]:  # name the first bad one, as cif_number says it
             where = f"{block.where(tag)}: atom site {row + 1} ({species[row][1]!r})"
-            if _number(column[row], where, tag) is None:
+            if cif_number(column[row], where, tag) is None:
                 raise CrystalFourierError(f"{where}: {tag} is missing ('{column[row]}')")
     if tags is cartesian:
         positions = np.linalg.solve(lattice.T, positions.T).T
     occupancies = block.column("_atom_site_occupancy")
     if occupancies is not None and len(occupancies) == len(species):
-        values = _numbers(occupancies)
+        values = cif_numbers(occupancies)
         for row in np.nonzero(~(np.abs(values - 1.0) <= _OCCUPANCY_TOLERANCE))[0]:
             text = occupancies[row]
             where = f"{block.where('_atom_site_occupancy')}: atom site {row + 1} ({species[row][1]!r})"
-            occupancy = _number(text, where, "_atom_site_occupancy")
+            occupancy = cif_number(text, where, "_atom_site_occupancy")
             if occupancy is not None and abs(occupancy - 1.0) > _OCCUPANCY_TOLERANCE:
                 raise CrystalFourierError(
                     f"{where} has occupancy {text}; partially occupied (disordered) sites are not supported: "
@@ -584,7 +251,7 @@ def _overlap(lattice: np.ndarray, positions: np.ndarray) -> bool:
 
 
 # --------------------------------------------------------------------------- formula
-def _formula(block: _Block) -> tuple[dict[int, float] | None, bool]:
+def _formula(block: CifBlock) -> tuple[dict[int, float] | None, bool]:
     """(atom counts of ``_chemical_formula_sum``, whether the text is ambiguous); (None, False) without one.
 
     Each whitespace-separated term is one element and its count ('Na12 SI2 O8'), its element read by
@@ -621,9 +288,9 @@ def _formula(block: _Block) -> tuple[dict[int, float] | None, bool]:
     return (counts or None), ambiguous
 
 
-def _formula_units(block: _Block) -> float | None:
+def _formula_units(block: CifBlock) -> float | None:
     tag, text = block.value(("_cell_formula_units_z", "_cell.formula_units_z"))
-    return None if text is None else _number(text, block.where(tag), tag)
+    return None if text is None else cif_number(text, block.where(tag), tag)
 
 
 def _formula_matches(numbers: np.ndarray, formula: dict[int, float], units: float | None) -> bool:
@@ -653,22 +320,22 @@ def _composition(numbers: np.ndarray) -> str:
 
 
 # --------------------------------------------------------------------------- one block
-def _crystal(block: _Block) -> Crystal:
+def _crystal(block: CifBlock) -> Crystal:
     lattice = _cell(block)
     positions, species = _sites(block, lattice)
     (formula, ambiguous_formula), units = _formula(block), _formula_units(block)
-    operations = _magnetic_operations(block)
+    operations = magnetic_operations(block)
     source = "the file's magnetic operations (spatial parts)"
     if operations is None:
-        operations, source = _file_operations(block), "the file's operations"
+        operations, source = file_operations(block), "the file's operations"
     if operations is None:
-        operations = _hall_operations(block)
+        operations = hall_operations(block)
     if operations is not None:
         settings = [(source, operations)]
         named = ""
     else:
-        candidates, named = _symbol_settings(block, lattice)
-        settings = candidates or [("P1 (the block names no symmetry)", _setting_operations(1))]
+        candidates, named = symbol_settings(block, lattice)
+        settings = candidates or [("P1 (the block names no symmetry)", setting_operations(1))]
     if len(settings) == 1:
         expanded, numbers, _ = _expand(lattice, positions, species, settings[0][1], block.where())
         if formula is not None and not _formula_matches(numbers, formula, units):
@@ -691,7 +358,7 @@ def _decide_origin(block, lattice, positions, species, settings, named, formula,
     multiplicity_column = block.column("_atom_site_symmetry_multiplicity")
     declared = None
     if multiplicity_column is not None and len(multiplicity_column) == len(species):
-        values = [_number(v, block.where("_atom_site_symmetry_multiplicity"), "_atom_site_symmetry_multiplicity")
+        values = [cif_number(v, block.where("_atom_site_symmetry_multiplicity"), "_atom_site_symmetry_multiplicity")
                   for v in multiplicity_column]
         declared = None if any(v is None for v in values) else [int(round(v)) for v in values]
     outcomes = []
@@ -742,7 +409,7 @@ def cif_blocks(text: str, *, source: str = "<string>") -> list[str]:
     >>> cif_blocks("data_a\\n_cell_length_a 1\\ndata_b\\n")
     ['a', 'b']
     """
-    return [block.name for block in _blocks(text, source)]
+    return [block.name for block in data_blocks(text, source)]
 
 
 def parse_cif_blocks(text: str, *, source: str = "<string>") -> dict[str, Crystal]:
@@ -753,7 +420,7 @@ def parse_cif_blocks(text: str, *, source: str = "<string>") -> dict[str, Crysta
     CrystalFourierError
         As :func:`parse_cif`, for the first block that fails; or when no block has atom sites.
     """
-    blocks = _blocks(text, source)
+    blocks = data_blocks(text, source)
     structures = {block.name: _crystal(block) for block in blocks if block.has_sites()}
     if not structures:
         raise CrystalFourierError(f"{source}: none of the {len(blocks)} data block(s) has atom sites")
@@ -808,7 +475,7 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
     >>> crystal.n_atoms, crystal.formula
     (8, 'Cl4Na4')
     """
-    blocks = _blocks(text, source)
+    blocks = data_blocks(text, source)
     if not blocks:
         raise CrystalFourierError(f"{source}: no 'data_' block found; is this a CIF file?")
     if block is None:

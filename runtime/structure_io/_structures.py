@@ -480,18 +480,11 @@ def read_structure(path: "str | os.PathLike", *, format: str | None = None,
 
         return read_poscar(path, species=species)
     if fmt in ("extxyz", "xyz"):
-        from crystal_fourier.runtime.data._datasets import load_extxyz
+        from crystal_fourier.runtime.structure_io._extxyz import read_extxyz
 
-        frames = load_extxyz(path, limit=2)
-        if len(frames) > 1:  # never silently the first of several structures
-            raise CrystalFourierError(
-                f"{path} holds several structures (extxyz frames); give one structure per file, or use it as a "
-                "data file (crystal-fourier evaluate --data, or load_dataset)")
-        if not frames:
-            raise CrystalFourierError(f"{path} holds no structure")
-        return frames[0].crystal
+        return read_extxyz(path)
     if fmt == "json":
-        from crystal_fourier.runtime.data._datasets import structure_from_dict
+        from crystal_fourier.runtime.structure_io._pymatgen_dicts import structure_from_dict
 
         import json
 

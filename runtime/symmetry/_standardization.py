@@ -28,11 +28,17 @@ Two steps (CONVENTIONS.md, "Coordinates at run time"):
 
    The linear parts M are not only isometries of spglib's cell: spglib reduces the cell with
    its tolerance, so when two cells of the lattice are within symprec of a tie (a Pc cell with
-   |a + c| = |a|) its choice depends on the input's basis. :func:`_linear_parts` therefore
+   |a + c| = |a|) its choice depends on the input's basis.
+   :func:`~crystal_fourier.runtime.symmetry._normalizer._linear_parts` therefore
    reduces the cell itself, among the bases that keep the setting, to the least key
    (a^2 + b^2 + c^2, then a^2, b^2, c^2, then the off-diagonal metric entries: ITA's shortest
-   vectors, beta > 90), exactly up to :data:`METRIC_TIE_TOLERANCE`, and keeps every basis that ties
-   on it; the atoms decide between those as above.
+   vectors, beta > 90), exactly up to
+   :data:`~crystal_fourier.runtime.symmetry._normalizer.METRIC_TIE_TOLERANCE`, and keeps every basis
+   that ties on it; the atoms decide between those as above.
+
+The exact symmetrization of step 1 is :mod:`crystal_fourier.runtime.symmetry._symmetrization`, the
+choice of step 2 :mod:`crystal_fourier.runtime.symmetry._canonical_choice`; this module runs spglib,
+the two steps in order, the handedness rule and the change to another setting.
 
 Memory and time are linear in the atoms times the operations (no atoms x atoms array):
 about 0.5 s and 76 MiB for a 2,136-atom Fm-3c cell (bench/bench_standardize.py).
@@ -48,28 +54,16 @@ with ``handedness="canonical"`` (the default) both hands give one standardized c
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from crystal_fourier._spglib import check_symprec, symmetry_dataset
-from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
-from crystal_fourier.runtime.symmetry._normalizer import (  # noqa: F401 - _encode, _SHIFT_DEN... used by tests too
-    _SHIFT_DEN,
-    METRIC_TIE_TOLERANCE,
-    _encode,
-    _group_table,
-    _linear_parts,
-    _normalizer_matrices,
-    _origin_shifts,
-    _shift_grid,
-    _solved_shifts,
-)
+from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
+from crystal_fourier.runtime.symmetry._symmetrization import symmetrized
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -85,11 +79,6 @@ __all__ = [
     "detect_group",
 ]
 
-TIE_TOLERANCE = 1e-6
-"""Relative tolerance (of sum of weights) under which two structure factors count as
-equal when choosing the canonical description. Spglib's symmetrized positions of the
-same crystal agree to ~1e-12; genuinely different descriptions differ by far more."""
-
 HANDEDNESS = ("canonical", "keep")
 """The choices of ``standardize(..., handedness=)``: one standardized description for a crystal
 and its mirror image (the default), or the input's own hand (for targets that change sign or
@@ -100,10 +89,6 @@ ENANTIOMORPHIC_PARTNERS = {78: 76, 95: 91, 96: 92, 145: 144, 153: 151, 154: 152,
 """The 11 enantiomorphic pairs of space-group types: the mirror image of a crystal of the key is a
 crystal of the value (P4_3 -> P4_1, P4_3 2_1 2 -> P4_1 2_1 2, P4_3 32 -> P4_1 32, ...).
 ``handedness="canonical"`` maps the higher number to the lower."""
-
-_MAX_POLAR_HARMONIC = 6
-_SCORE_CHUNK = 8
-
 
 @dataclass(frozen=True, eq=False)
 class StandardizedCrystal:
@@ -228,240 +213,11 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
     return int(_dataset(crystal, symprec, angle_tolerance).number)
 
 
-@lru_cache(maxsize=1)
-def _score_frequencies() -> np.ndarray:
-    box = np.array(list(itertools.product(range(-2, 3), repeat=3)), dtype=np.int64)
-    order = np.lexsort((box[:, 2], box[:, 1], box[:, 0], np.sum(box * box, axis=1)))
-    return box[order][1:]  # drop k = 0, which every description shares
-
-
-# --------------------------------------------------------------------------- canonical choice
-def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
-    """Shifts along the polar axes making F(m e_i) real and positive, m the first harmonic with |F| > 0."""
-    options = []
-    total = float(np.sum(weights))
-    for axis in axes:
-        for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
-            value = np.sum(weights * np.exp(2j * np.pi * harmonic * positions[:, axis]))
-            if abs(value) > 1e3 * TIE_TOLERANCE * total:
-                base = -np.angle(value) / (2 * np.pi * harmonic)
-                options.append([(axis, base + k / harmonic) for k in range(harmonic)])
-                break
-        else:  # every low harmonic vanishes: keep the origin where it is
-            options.append([(axis, 0.0)])
-    shifts = []
-    for combination in itertools.product(*options):
-        shift = np.zeros(3)
-        for axis, value in combination:
-            shift[axis] = value
-        shifts.append(shift)
-    return shifts or [np.zeros(3)]
-
-
-def _canonical(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
-               proper: bool = True):
-    """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
-    improper M (the mirror image of the crystal, in the same setting) as candidates."""
-    table = _group_table(hall_number)
-    weights = numbers.astype(np.float64)
-    frequencies = _score_frequencies()
-    candidates = []  # (M, s, positions)
-    for m in _linear_parts(hall_number, metric, proper=proper):
-        moved = positions @ m.T
-        for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
-            shifted = moved + shift_48 / _SHIFT_DEN
-            for polar in _polar_shifts(shifted, weights, table.polar_axes):
-                candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
-    if not candidates:  # pragma: no cover - the identity is always a candidate
-        raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
-    if len(candidates) == 1:
-        return candidates[0]
-    stacked = np.stack([c[2] for c in candidates])                        # (k, n, 3)
-    tolerance = TIE_TOLERANCE * float(np.sum(weights))
-    alive = np.arange(len(candidates))
-    # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
-    # time: the first ones almost always decide.
-    for start in range(0, len(frequencies), _SCORE_CHUNK):
-        chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
-        factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
-        keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
-        for column in range(keys.shape[1]):
-            values = keys[:, column]
-            keep = values >= values.max() - tolerance
-            alive, keys = alive[keep], keys[keep]
-            if len(alive) == 1:
-                return candidates[int(alive[0])]
-    # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
-    # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
-    keys = [_set_key(candidates[int(i)][2], numbers) for i in alive]
-    return candidates[int(alive[min(range(len(keys)), key=keys.__getitem__)])]
-
-
-_KEY_GRID = 2 ** 20
-"""Snapping grid of the tie-break key, 1/2**20 ~ 1e-6 fractional. A power of two: the rounding
-boundaries (2j + 1)/2**21 stay far (>= 1/(24 * 2**21)) from every special coordinate, whose
-denominators divide 24 or 48, so round-off (~1e-12) cannot push a special position across one."""
-
-
-def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
-    """Exact key of an atom set: sorted (Z, x, y, z) with coordinates snapped to ``_KEY_GRID``.
-
-    Two sets get the same key only if they agree atom for atom to ~1e-6 (fractional), so
-    the lexicographic order of keys cannot tie between different atom sets; the same set
-    given in another order or with another lattice translation of an atom gets the same key.
-    """
-    snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
-    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), snapped])
-    order = np.lexsort(rows.T[::-1])
-    return tuple(rows[order].ravel().tolist())
-
-
 def _lattice_from_metric(metric: np.ndarray) -> np.ndarray:
     lengths = np.sqrt(np.diag(metric))
     cosines = [metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
                metric[0, 1] / (lengths[0] * lengths[1])]
     return lattice_from_parameters(*lengths, *np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0))))
-
-
-def _symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tuple[np.ndarray, np.ndarray]:
-    """Metric and positions of the conventional cell, projected onto G-symmetric ones (Reynolds average).
-
-    spglib's own idealized cell depends, at the level of the input's noise, on the
-    order of the atoms and on the origin. Averaging the input itself, mapped by
-    spglib's exact transformation x_std = P x + p, over the operations of G does
-    not: a change of p moves the average only along polar axes, which the
-    canonical choice fixes afterwards. For an exactly symmetric input this is the
-    identity (to round-off).
-
-    Returns
-    -------
-    metric : numpy.ndarray, shape=(3, 3), dtype=float64
-        (1/|P|) sum_R R^T G_raw R, G_raw the input metric in the conventional basis.
-    positions : numpy.ndarray, shape=(n_std, 3), dtype=float64
-        Averaged positions in the order of spglib's ``std_positions``.
-    """
-    table = _group_table(hall_number)
-    group_rotations, group_translations = space_group(hall_number=hall_number).arrays
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
-    metric_raw = lattice_raw @ lattice_raw.T
-    rotations = table.rotations.astype(np.float64)
-    metric = np.mean(np.transpose(rotations, (0, 2, 1)) @ metric_raw @ rotations, axis=0)
-    ideal = np.asarray(data.std_positions, dtype=np.float64)
-    types = np.asarray(data.std_types)
-    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
-    # Every image of an input atom under the centring translations, assigned to its nearest ideal site
-    # of the same species; a site's displacement is the mean over all images assigned to it, so the
-    # result does not depend on which of several translation-equivalent input atoms comes first.
-    assigned = _assign_to_sites(raw, crystal.numbers, ideal, types, lattice_raw, table.centrings_24, data)
-    if assigned is None:
-        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    nearest, difference, distance = assigned
-    counts = np.bincount(nearest, minlength=len(ideal))
-    if np.any(counts == 0) or np.sqrt(np.max(distance)) > 4 * symprec:
-        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    displacement = np.zeros_like(ideal)
-    np.add.at(displacement, nearest, difference)
-    displacement /= counts[:, None]
-    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2)
-    images = np.einsum("gij,nj->gni", group_rotations.astype(np.float64), ideal) + group_translations[:, None, :] / DEN
-    match = _site_index(images.reshape(-1, 3), ideal, tolerance=1e-6)
-    if match is None or np.any(match < 0) or np.any(types[match] != np.tile(types, len(images))):
-        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    match = match.reshape(len(images), len(ideal))
-    inverse = np.linalg.inv(group_rotations.astype(np.float64))  # (n_ops, 3, 3)
-    averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
-    return metric, ideal + averaged
-
-
-_ASSIGN_CHUNK = 256
-
-
-def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data):
-    """Nearest ideal site (same species, Cartesian periodic distance) of every centring image of every input atom.
-
-    Candidates are the sites of the same primitive atom (spglib's ``mapping_to_primitive`` and
-    ``std_mapping_to_primitive``): n_centring of them, so work and memory are linear in the atoms.
-    If spglib's mappings are unusable, every site of the same species is a candidate, scanned in
-    chunks of ``_ASSIGN_CHUNK`` input images (memory chunk x n_std, never n_in x n_std).
-
-    Returns ``(nearest, difference, squared_distance)`` for the images in the order
-    (centring, atom), or None when an image has no candidate.
-    """
-    images = (raw[None, :, :] + centrings_24[:, None, :] / DEN).reshape(-1, 3)
-    numbers = np.tile(np.asarray(raw_numbers), len(centrings_24))
-    mapping = getattr(data, "mapping_to_primitive", None)
-    std_mapping = getattr(data, "std_mapping_to_primitive", None)
-    candidates = None
-    if mapping is not None and std_mapping is not None and len(mapping) == len(raw):
-        mapping, std_mapping = np.asarray(mapping, dtype=np.int64), np.asarray(std_mapping, dtype=np.int64)
-        n_primitive = int(max(mapping.max(initial=-1), std_mapping.max(initial=-1))) + 1
-        per_site = np.bincount(std_mapping, minlength=n_primitive)
-        if len(ideal) and np.all(per_site == per_site[0]) and per_site[0] > 0:
-            sites_of = np.argsort(std_mapping, kind="stable").reshape(n_primitive, per_site[0])
-            candidates = np.tile(sites_of[mapping], (len(centrings_24), 1))           # (n_images, k)
-    if candidates is None:  # brute force over all sites, in chunks
-        nearest = np.empty(len(images), dtype=np.int64)
-        for start in range(0, len(images), _ASSIGN_CHUNK):
-            stop = start + _ASSIGN_CHUNK
-            gap = images[start:stop, None, :] - ideal[None, :, :]
-            gap -= np.round(gap)
-            squared = np.sum((gap @ lattice) ** 2, axis=-1)
-            squared[numbers[start:stop, None] != types[None, :]] = np.inf
-            nearest[start:stop] = np.argmin(squared, axis=1)
-        candidates = nearest[:, None]
-    gap = images[:, None, :] - ideal[candidates]
-    gap -= np.round(gap)
-    squared = np.sum((gap @ lattice) ** 2, axis=-1)
-    squared[types[candidates] != numbers[:, None]] = np.inf
-    best = np.argmin(squared, axis=1)
-    rows = np.arange(len(images))
-    if not np.all(np.isfinite(squared[rows, best])):
-        return None
-    return candidates[rows, best], gap[rows, best], squared[rows, best]
-
-
-_LOOKUP_GRID = 2 ** 16
-_HALF_CELL = 0.5  # a point in the lower half of its grid cell is nearer the lower wall
-
-
-def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "np.ndarray | None":
-    """Index k with points[i] == sites[k] (mod 1, max-norm within ``tolerance``), -1 where none.
-
-    Sites are hashed by their cell on a 1/2**16 grid (coarser than ``tolerance``) and looked
-    up by binary search; a point within ``tolerance`` of a site lies in the site's cell or in
-    the neighbouring one towards its nearer cell wall, so 8 probes per point suffice. Time
-    O((n_points + n_sites) log n_sites), memory O(n_points). Returns None if two sites share a
-    cell (atoms closer than ~1e-5, which spglib would not accept).
-    """
-    sites = np.mod(sites, 1.0)
-    cells = np.floor(sites * _LOOKUP_GRID).astype(np.int64)
-    keys = _encode(cells, _LOOKUP_GRID)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    if np.any(sorted_keys[1:] == sorted_keys[:-1]):
-        return None
-    scaled = np.mod(points, 1.0) * _LOOKUP_GRID
-    base = np.floor(scaled).astype(np.int64)
-    side = np.where(scaled - base < _HALF_CELL, -1, 1)
-    result = np.full(len(points), -1, dtype=np.int64)
-    for combination in itertools.product((0, 1), repeat=3):
-        open_ = np.flatnonzero(result < 0)  # almost every point is found by the first probe (its own cell)
-        if len(open_) == 0:
-            break
-        probe = _encode(base[open_] + side[open_] * np.array(combination), _LOOKUP_GRID)
-        where = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
-        candidate = order[where]
-        gap = points[open_] - sites[candidate]
-        gap -= np.round(gap)
-        found = (sorted_keys[where] == probe) & (np.max(np.abs(gap), axis=1) <= tolerance)
-        result[open_[found]] = candidate[found]
-    return result
-
-
-def _ideal_metric(data) -> np.ndarray:
-    lattice = np.asarray(data.std_lattice, dtype=np.float64)
-    return lattice @ lattice.T
 
 
 _WRAP_TOLERANCE = 1e-12
@@ -574,8 +330,8 @@ def standardize(
     std_numbers = np.asarray(data.std_types, dtype=np.int64)
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     origin = np.asarray(data.origin_shift, dtype=np.float64)
-    metric, positions = _symmetrized(crystal, data, standard, symprec)
-    m, shift, positions = _canonical(positions, std_numbers, metric, standard, proper=handedness == "keep")
+    metric, positions = symmetrized(crystal, data, standard, symprec)
+    m, shift, positions = canonical_description(positions, std_numbers, metric, standard, proper=handedness == "keep")
     m_inv = np.linalg.inv(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
     transformation = m @ transformation @ before

@@ -129,7 +129,8 @@ class _Transformer(ModelAdapter):
         self.dtype = np.dtype(np.float32)
 
     def evaluate_many(self, crystals):
-        from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+        from crystal_fourier.runtime.learning._evaluation import predict_samples
+        from crystal_fourier.runtime.learning._samples import prepare_samples
 
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None)
         return [{"energy": float(v)} for v in predict_samples(self.network, samples)]
@@ -160,8 +161,8 @@ def test_our_transformer_gives_mirror_images_one_answer():
 
 
 def test_our_classical_baseline_features_pass_every_kind(crystals):
-    from crystal_fourier.runtime.learning._training import prepare_samples
-    from crystal_fourier.runtime.network._classical import feature_matrix
+    from crystal_fourier.runtime.learning._samples import prepare_samples
+    from crystal_fourier.runtime.learning._classical import feature_matrix
 
     head = np.random.default_rng(0).normal(size=177)
 

@@ -1,4 +1,4 @@
-"""The committed generated/ is exactly what the generator produces now (STYLE.md rule 9).
+"""The committed generated/ is exactly what the generator produces now (a stamped, byte-compared output).
 
 Regenerates every shipped set with the real command into ``tmp_path`` and compares bytes;
 re-checks every file's ``output_sha256`` (hand edits) and the VERSIONS.txt ledger.

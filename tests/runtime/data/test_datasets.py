@@ -19,10 +19,10 @@ from crystal_fourier.runtime.data._datasets import (
     load_dataset,
     load_extxyz,
     load_matbench_json,
-    structure_from_dict,
     write_cdvae_csv,
     write_extxyz,
 )
+from crystal_fourier.runtime.structure_io._pymatgen_dicts import structure_from_dict
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"

@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent('''
     import sys
     import numpy as np
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    from crystal_fourier.runtime.network._batching import sample_from_arrays
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
     from crystal_fourier.runtime.learning._training import TrainConfig, fit

@@ -242,7 +242,7 @@ def test_a_huge_target_is_refused_not_trained_to_infinity(tmp_path):
     with pytest.raises(CrystalFourierError, match="magnitude 1e\\+300"):
         fit(samples, tiny_config(epochs=1), tmp_path / "m")
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
-    from crystal_fourier.runtime.learning._training import Normalizer
+    from crystal_fourier.runtime.learning._evaluation import Normalizer
 
     with pytest.raises(CrystalFourierError, match="overflow"):
         Normalizer.fit([1e300, -1e300, 1.0])

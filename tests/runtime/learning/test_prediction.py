@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning import _prediction, _training
+from crystal_fourier.runtime.learning import _evaluation, _prediction
 from crystal_fourier.runtime.learning._prediction import stream_predictions
-from crystal_fourier.runtime.learning._training import fit, load_trained, prediction_batches
+from crystal_fourier.runtime.learning._evaluation import prediction_batches
+from crystal_fourier.runtime.learning._training import fit, load_trained
 
 from .test_training import tiny_config, tiny_samples
 
@@ -83,7 +84,7 @@ def test_a_failing_structure_is_reported_and_the_others_predicted(trained):
 
 
 def test_batches_bound_the_padded_attention(monkeypatch):
-    monkeypatch.setattr(_training, "PAIR_BUDGET", 1000)
+    monkeypatch.setattr(_evaluation, "PAIR_BUDGET", 1000)
     samples = [SimpleNamespace(numbers=[1] * n) for n in (5, 5, 5, 20, 20, 40, 3)]
     batches = prediction_batches(samples, batch_size=256)
     assert batches == [slice(0, 3), slice(3, 5), slice(5, 6), slice(6, 7)]

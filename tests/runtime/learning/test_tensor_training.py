@@ -14,7 +14,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 from crystal_fourier.runtime.data._elastic import rotate_stiffness, symmetry_projector, symmetry_violation
 from crystal_fourier.runtime.data._labels import make_dataset
-from crystal_fourier.runtime.learning._batching import collate
+from crystal_fourier.runtime.network._batching import collate
 from crystal_fourier.runtime.learning._model_files import load_trained
 from crystal_fourier.runtime.learning._tensor_training import (
     elastic_samples, fit_tensor, predict_elastic, predict_tensors, project_predictions, tensor_metrics)
@@ -136,7 +136,7 @@ def test_cli_dataset_make_and_train_elastic_tensor(tmp_path, capsys):
 
 def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(elastic_set):
     from crystal_fourier.runtime.learning._tensor_comparison import compare_tensor_models
-    from crystal_fourier.runtime.learning._training import training_split
+    from crystal_fourier.runtime.learning._splits import training_split
 
     (samples, tensors), _ = elastic_set
     config = TrainConfig(target="elastic_tensor", model=SMALL, epochs=1, batch_size=8, progress=False,

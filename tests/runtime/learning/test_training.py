@@ -12,18 +12,11 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import sample_from_arrays
+from crystal_fourier.runtime.network._batching import sample_from_arrays
 from crystal_fourier.runtime.network._model import ModelConfig
-from crystal_fourier.runtime.learning._training import (
-    TrainConfig,
-    fit,
-    load_trained,
-    predict_samples,
-    regression_metrics,
-    split_indices,
-    training_split,
-    warmup_cosine,
-)
+from crystal_fourier.runtime.learning._evaluation import predict_samples, regression_metrics
+from crystal_fourier.runtime.learning._splits import split_indices, training_split
+from crystal_fourier.runtime.learning._training import TrainConfig, fit, load_trained, warmup_cosine
 
 PREDICTION_TOLERANCE = 1e-6
 """Absolute; float32 predictions of O(1) computed by identical operations agree exactly, and

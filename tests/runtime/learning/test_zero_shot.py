@@ -55,7 +55,7 @@ def test_report_rows_and_gap():
 
 
 def test_zero_shot_study_end_to_end(tmp_path):
-    from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    from crystal_fourier.runtime.network._batching import sample_from_arrays
     from crystal_fourier.runtime.network._model import ModelConfig
     from crystal_fourier.runtime.learning._pretraining import PretrainConfig, load_pretrained
     from crystal_fourier.runtime.symmetry._random_crystals import random_crystal

@@ -322,9 +322,9 @@ def _symbol_only_cif(crystal, hall_number, symbol) -> str:
 
 
 def _two_origin_groups():
-    from crystal_fourier.runtime.structure_io._cif import _origin_choices
+    from crystal_fourier.runtime.structure_io._cif_symmetry import origin_choices
 
-    return [n for n in range(1, 231) if _origin_choices(n)]
+    return [n for n in range(1, 231) if origin_choices(n)]
 
 
 def test_there_are_24_two_origin_groups():
@@ -368,10 +368,10 @@ def _crystals_of(number, count):
 
 def _check_symbol_only(number, choice):
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.structure_io._cif import _origin_choices
+    from crystal_fourier.runtime.structure_io._cif_symmetry import origin_choices
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
-    hall = _origin_choices(number)[choice]
+    hall = origin_choices(number)[choice]
     decided = refused = 0
     for crystal in _crystals_of(number, 3):
         written = standardize(crystal, hall_number=hall).crystal

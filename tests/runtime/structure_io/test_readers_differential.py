@@ -25,7 +25,8 @@ import pytest
 
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._cif import _origin_choices, parse_cif
+from crystal_fourier.runtime.structure_io._cif import parse_cif
+from crystal_fourier.runtime.structure_io._cif_symmetry import origin_choices
 from crystal_fourier.runtime.structure_io._poscar import parse_poscar
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
 from crystal_fourier.runtime.symmetry._standardization import detect_group, standardize
@@ -135,7 +136,7 @@ def gemmi_reads(text: str):
 
 
 def settings(number: int) -> list[int]:
-    choices = _origin_choices(number)
+    choices = origin_choices(number)
     return [standard_hall_number(number)] + ([choices["1"]] if choices else [])
 
 

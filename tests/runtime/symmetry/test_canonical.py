@@ -29,13 +29,8 @@ from crystal_fourier.derive import crystal_system, space_group, standard_hall_nu
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
 from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry._standardization import (
-    ENANTIOMORPHIC_PARTNERS,
-    _canonical,
-    _set_key,
-    detect_group,
-    standardize,
-)
+from crystal_fourier.runtime.symmetry._canonical_choice import _set_key, canonical_description
+from crystal_fourier.runtime.symmetry._standardization import ENANTIOMORPHIC_PARTNERS, detect_group, standardize
 from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
@@ -235,7 +230,7 @@ def test_tie_break_picks_the_same_set_whatever_the_candidate_order():
     hall = standard_hall_number(number)
     chosen = set()
     for moved in (d.crystal for d in normalizer_cosets(standard)):
-        _, _, positions = _canonical(moved.positions, moved.numbers, moved.lattice @ moved.lattice.T, hall)
+        _, _, positions = canonical_description(moved.positions, moved.numbers, moved.lattice @ moved.lattice.T, hall)
         chosen.add(_set_key(positions, moved.numbers))
     assert len(chosen) == 1
 
@@ -281,7 +276,8 @@ def network():
 
 def prediction_spread(network, number: int) -> float:
     """max - min of an (untrained, seeded) CFT's predictions over every description of one crystal."""
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
 
     crystal = crystal_of(number)
     records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in descriptions(crystal, number)]
@@ -303,7 +299,7 @@ def test_predictions_agree_over_every_description_all_groups(network, number):
 
 
 def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
-    from crystal_fourier.runtime.symmetry._standardization import _LOOKUP_GRID, _site_index
+    from crystal_fourier.runtime.symmetry._symmetrization import _LOOKUP_GRID, _site_index
 
     rng = np.random.default_rng(0)
     sites = rng.random((500, 3))
@@ -322,7 +318,8 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
 
     import spglib as spg
 
-    from crystal_fourier.runtime.symmetry._standardization import _assign_to_sites, _group_table
+    from crystal_fourier.runtime.symmetry._normalizer import _group_table
+    from crystal_fourier.runtime.symmetry._symmetrization import _assign_to_sites
 
     crystal = supercell(crystal_of(227), (2, 1, 1)).crystal
     rng = np.random.default_rng(1)
@@ -418,7 +415,8 @@ def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
 
 
 def test_mirror_images_get_one_prediction(network):
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime.learning._samples import prepare_samples
 
     for number in (19, 92, 96, 212):
         crystal = crystal_of(number)

@@ -20,10 +20,10 @@ import spglib
 from crystal_fourier.derive import DEN, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._random_crystals import orbit, random_crystal
+from crystal_fourier.runtime.symmetry._normalizer import _group_table
 from crystal_fourier.runtime.symmetry._standardization import (
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
-    _group_table,
     detect_group,
     standardize,
 )
@@ -269,7 +269,7 @@ def test_tolerance_retry_sequence():
 @pytest.mark.parametrize("number", [2, 14, 148, 201, 225, 227], ids=lambda n: f"sg{n}")
 def test_solved_shifts_are_the_grid_filter(number):
     """The closed-form shifts of an invertible I - R' equal the brute-force filter of the 48^3 grid."""
-    from crystal_fourier.runtime.symmetry._standardization import (
+    from crystal_fourier.runtime.symmetry._normalizer import (
         _SHIFT_DEN,
         _encode,
         _normalizer_matrices,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import sample_from_arrays
-from crystal_fourier.runtime.network._classical import (
+from crystal_fourier.runtime.network._batching import sample_from_arrays
+from crystal_fourier.runtime.learning._classical import (
     CLASSICAL_KINDS,
     N_BASE_FEATURES,
     N_DISTANCE_BINS,
@@ -18,7 +18,8 @@ from crystal_fourier.runtime.network._classical import (
 )
 from crystal_fourier.runtime.network._neighbourhood import INVARIANCE_TOLERANCE, lattice_from_features
 from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-from crystal_fourier.runtime.learning._training import TrainConfig, training_split
+from crystal_fourier.runtime.learning._splits import training_split
+from crystal_fourier.runtime.learning._training import TrainConfig
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 
@@ -158,7 +159,7 @@ def test_ridge_path_equals_scikit_learn_ridge(n_train):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
-    from crystal_fourier.runtime.network._classical import _ridge
+    from crystal_fourier.runtime.learning._classical import _ridge
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(n_train + 100, 10))
@@ -175,7 +176,7 @@ def test_ridge_path_equals_scikit_learn_ridge(n_train):
 def test_zero_shot_report_like_the_transformers(synthetic):
     import dataclasses
 
-    from crystal_fourier.runtime.network._classical import classical_zero_shot
+    from crystal_fourier.runtime.learning._classical import classical_zero_shot
 
     samples, features = synthetic
     labelled = [dataclasses.replace(s.with_target(float(np.mean(s.numbers == 29))), number=2 if k % 3 == 0 else 1)

@@ -1,14 +1,14 @@
 """Classical baselines in the CFT's harness: ridge and gradient-boosted trees on crystal descriptors.
 
 Four models, trained and scored on exactly the train/val/test split of
-:func:`crystal_fourier.runtime.learning._training.training_split` (same seed, fractions and
+:func:`crystal_fourier.runtime.learning._splits.training_split` (same seed, fractions and
 held-out groups as a transformer run with the same :class:`TrainConfig`):
 
 * ``ridge``: ridge regression on all quadratic monomials of the *base* descriptors;
 * ``gbm``: scikit-learn's ``HistGradientBoostingRegressor`` on the base descriptors;
 * ``ridge+distance`` and ``gbm+distance``: the same on base + distance descriptors.
 
-Base descriptors (:func:`base_features`, of a :class:`~crystal_fourier.runtime.learning._batching.Sample`):
+Base descriptors (:func:`base_features`, of a :class:`~crystal_fourier.runtime.network._batching.Sample`):
 the composition as element fractions (118), the density log(V / n / 15 A^3), and the six
 cell parameters of the standardized conventional cell (``lattice_features``: log lengths,
 cosines of the angles).
@@ -42,7 +42,7 @@ from crystal_fourier.runtime.network._neighbourhood import lattice_from_features
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from crystal_fourier.runtime.learning._batching import Sample
+    from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._training import TrainConfig
 
 __all__ = [
@@ -177,7 +177,7 @@ class ClassicalResult:
     kind : str
         One of :data:`CLASSICAL_KINDS`.
     metrics : dict
-        ``train``, ``val``, ``test``: :func:`~crystal_fourier.runtime.learning._training.regression_metrics`
+        ``train``, ``val``, ``test``: :func:`~crystal_fourier.runtime.learning._evaluation.regression_metrics`
         (with ``per_group``), in the metric space of the config (log10 with ``log_target``).
     split : dict
         Index arrays ``train``, ``val``, ``test`` into the samples.
@@ -277,7 +277,7 @@ def fit_classical(samples: Iterable[Sample], config: TrainConfig, kind: str, *,
     samples : sequence of Sample
     config : TrainConfig
         Its ``seed``, ``split``, ``holdout_groups`` and ``log_target`` are used (the split of
-        :func:`~crystal_fourier.runtime.learning._training.training_split`, identical to a transformer
+        :func:`~crystal_fourier.runtime.learning._splits.training_split`, identical to a transformer
         run's); the model and optimiser settings are ignored.
     kind : str
         One of :data:`CLASSICAL_KINDS`.
@@ -290,7 +290,8 @@ def fit_classical(samples: Iterable[Sample], config: TrainConfig, kind: str, *,
     CrystalFourierError
         Unknown kind, or a feature matrix of the wrong shape.
     """
-    from crystal_fourier.runtime.learning._training import Normalizer, regression_metrics, training_split
+    from crystal_fourier.runtime.learning._evaluation import Normalizer, regression_metrics
+    from crystal_fourier.runtime.learning._splits import training_split
 
     if kind not in CLASSICAL_KINDS:
         raise CrystalFourierError(f"unknown classical baseline {kind!r}; choose from {', '.join(CLASSICAL_KINDS)}")

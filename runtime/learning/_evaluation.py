@@ -1,0 +1,163 @@
+"""From model outputs to metrics: the target normalization, batched prediction and regression metrics.
+
+* :class:`Normalizer`: the target transform of a training run (optional log10 for moduli, then
+  standardization by the training mean and standard deviation), saved as ``normalization.json``;
+* :func:`predict_samples`: raw model outputs in input order, in :func:`prediction_batches` whose
+  padded attention stays within :data:`PAIR_BUDGET`;
+* :func:`regression_metrics` (MAE, RMSE, count, overall and per group) and
+  :func:`evaluate_samples`, which reports them in the metric space (log10 units with ``log_target``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.network._batching import collate
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from crystal_fourier.runtime.network._batching import Sample
+
+__all__ = [
+    "Normalizer",
+    "PAIR_BUDGET",
+    "prediction_batches",
+    "predict_samples",
+    "regression_metrics",
+    "evaluate_samples",
+]
+
+_CONSTANT_STD = 1e-12
+"""Standard deviation of the training targets below which they count as constant (divided by 1 instead)."""
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Target transform: optional log10 (moduli), then standardization by training mean and std."""
+
+    mean: float
+    std: float
+    log_target: bool = False
+
+    @classmethod
+    def fit(cls, targets, log_target: bool = False) -> "Normalizer":
+        values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = float(values.mean()) if len(values) else 0.0
+            std = float(values.std()) if len(values) > 1 else 1.0
+        if not (math.isfinite(mean) and math.isfinite(std) and np.isfinite(values).all()):
+            raise CrystalFourierError(
+                f"the training targets overflow double precision (mean {mean}, std {std}; largest "
+                f"|value| {float(np.abs(values).max()):.3g}): rescale them, or use --log-target for positive ones")
+        return cls(mean, std if std > _CONSTANT_STD else 1.0, log_target)
+
+    @staticmethod
+    def to_metric_space(values, log_target: bool):
+        """log10 of positive targets when ``log_target``; errors are reported in this space."""
+        if not log_target:
+            return values
+        if isinstance(values, torch.Tensor):
+            return torch.log10(values)
+        values = np.asarray(values, dtype=np.float64)
+        if np.any(values <= 0):
+            raise CrystalFourierError("--log-target needs positive targets (e.g. moduli in GPa); found values <= 0")
+        return np.log10(values)
+
+    def normalize(self, targets: torch.Tensor) -> torch.Tensor:
+        return (self.to_metric_space(targets, self.log_target) - self.mean) / self.std
+
+    def denormalize(self, outputs: np.ndarray) -> np.ndarray:
+        """Model outputs -> metric space (log10 units when ``log_target``)."""
+        return np.asarray(outputs, dtype=np.float64) * self.std + self.mean
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PAIR_BUDGET = 1 << 22
+"""Most padded atom pairs (structures x largest cell squared) in one prediction batch: attention
+memory grows with it (about 40 bytes a pair at the default sizes, so ~0.2 GB). A cell larger
+than the budget is a batch of its own."""
+
+
+def prediction_batches(samples: Sequence[Sample], batch_size: int = 256) -> list[slice]:
+    """Consecutive slices of ``samples``: at most ``batch_size`` each, and structures x (largest cell)^2
+    at most :data:`PAIR_BUDGET` unless one structure alone exceeds it.
+
+    >>> from types import SimpleNamespace as S
+    >>> prediction_batches([S(numbers=[1] * n) for n in (2, 2, 2000, 2)], batch_size=2)
+    [slice(0, 2, None), slice(2, 3, None), slice(3, 4, None)]
+    """
+    batches, start, largest = [], 0, 0
+    for index, sample in enumerate(samples):
+        size = len(sample.numbers)
+        grown = max(largest, size)
+        count = index - start
+        if count and (count >= batch_size or (count + 1) * grown * grown > PAIR_BUDGET):
+            batches.append(slice(start, index))
+            start, grown = index, size
+        largest = grown
+    if start < len(samples):
+        batches.append(slice(start, len(samples)))
+    return batches
+
+
+@torch.no_grad()
+def predict_samples(model: nn.Module, samples: Sequence[Sample], batch_size: int = 256,
+                    device: str = "cpu") -> np.ndarray:
+    """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order.
+
+    Batches are :func:`prediction_batches` (bounded count and padded attention)."""
+    model.eval()
+    spec = _neighbour_spec(model)
+    out = []
+    for part in prediction_batches(samples, batch_size):
+        batch = collate(samples[part], neighbours=spec).to(device)
+        out.append(model(batch).double().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _neighbour_spec(model: nn.Module):
+    config = getattr(model, "config", None)
+    return getattr(config, "neighbour_spec", None)
+
+
+def regression_metrics(predictions, targets, groups=None) -> dict:
+    """MAE, RMSE and count, overall and per space group (keys are group numbers as strings).
+
+    >>> regression_metrics([1.0, 2.0], [1.5, 2.0], [225, 1])["per_group"]["225"]["mae"]
+    0.5
+    """
+    predictions = np.asarray(predictions, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    errors = predictions - targets
+
+    def summary(e):
+        return {"n": int(len(e)), "mae": float(np.abs(e).mean()) if len(e) else math.nan,
+                "rmse": float(np.sqrt((e ** 2).mean())) if len(e) else math.nan}
+
+    result = summary(errors)
+    if groups is not None:
+        groups = np.asarray(groups)
+        result["per_group"] = {str(int(g)): summary(errors[groups == g]) for g in np.unique(groups)}
+    return result
+
+
+def evaluate_samples(model: nn.Module, normalizer: Normalizer, samples, device: str = "cpu") -> dict:
+    """:func:`regression_metrics` in the metric space (log10 units with ``log_target``)."""
+    if not samples:
+        return {"n": 0, "mae": math.nan, "rmse": math.nan, "per_group": {}}
+    predicted = normalizer.denormalize(predict_samples(model, samples, device=device))
+    targets = Normalizer.to_metric_space(np.array([s.target for s in samples]), normalizer.log_target)
+    metrics = regression_metrics(predicted, targets, [s.number for s in samples])
+    metrics["space"] = "log10" if normalizer.log_target else "target"
+    return metrics

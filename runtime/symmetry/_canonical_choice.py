@@ -1,0 +1,119 @@
+"""The canonical choice among the descriptions of a crystal that its group's affine normalizer allows.
+
+spglib's conventional cell is determined only up to the affine normalizer of the group (which
+origin, which direction of a polar axis, which of several equally reduced bases). Each candidate
+description (M, s): x -> M x + s comes from :mod:`~crystal_fourier.runtime.symmetry._normalizer`
+(linear parts M and their exact origin shifts s), slid along the polar axes so that the weighted
+structure factor of the first polar harmonic with |F| > 0 is real and positive. The chosen one has
+the lexicographically largest weighted structure factors (Re F(h), Im F(h)) over the box |h| <= 2,
+compared to within :data:`TIE_TOLERANCE`; a tie in all of them is broken by the atom set itself
+(:func:`_set_key`), which cannot tie between different sets. Every description of one crystal
+gives the same candidates, hence the same choice.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+
+import numpy as np
+
+from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _group_table, _linear_parts, _origin_shifts
+
+__all__ = ["TIE_TOLERANCE", "canonical_description"]
+
+TIE_TOLERANCE = 1e-6
+"""Relative tolerance (of sum of weights) under which two structure factors count as
+equal when choosing the canonical description. Spglib's symmetrized positions of the
+same crystal agree to ~1e-12; genuinely different descriptions differ by far more."""
+
+_MAX_POLAR_HARMONIC = 6
+_SCORE_CHUNK = 8
+
+
+@lru_cache(maxsize=1)
+def _score_frequencies() -> np.ndarray:
+    box = np.array(list(itertools.product(range(-2, 3), repeat=3)), dtype=np.int64)
+    order = np.lexsort((box[:, 2], box[:, 1], box[:, 0], np.sum(box * box, axis=1)))
+    return box[order][1:]  # drop k = 0, which every description shares
+
+
+def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
+    """Shifts along the polar axes making F(m e_i) real and positive, m the first harmonic with |F| > 0."""
+    options = []
+    total = float(np.sum(weights))
+    for axis in axes:
+        for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
+            value = np.sum(weights * np.exp(2j * np.pi * harmonic * positions[:, axis]))
+            if abs(value) > 1e3 * TIE_TOLERANCE * total:
+                base = -np.angle(value) / (2 * np.pi * harmonic)
+                options.append([(axis, base + k / harmonic) for k in range(harmonic)])
+                break
+        else:  # every low harmonic vanishes: keep the origin where it is
+            options.append([(axis, 0.0)])
+    shifts = []
+    for combination in itertools.product(*options):
+        shift = np.zeros(3)
+        for axis, value in combination:
+            shift[axis] = value
+        shifts.append(shift)
+    return shifts or [np.zeros(3)]
+
+
+def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
+               proper: bool = True):
+    """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
+    improper M (the mirror image of the crystal, in the same setting) as candidates."""
+    table = _group_table(hall_number)
+    weights = numbers.astype(np.float64)
+    frequencies = _score_frequencies()
+    candidates = []  # (M, s, positions)
+    for m in _linear_parts(hall_number, metric, proper=proper):
+        moved = positions @ m.T
+        for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
+            shifted = moved + shift_48 / _SHIFT_DEN
+            for polar in _polar_shifts(shifted, weights, table.polar_axes):
+                candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
+    if not candidates:  # pragma: no cover - the identity is always a candidate
+        raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
+    if len(candidates) == 1:
+        return candidates[0]
+    stacked = np.stack([c[2] for c in candidates])                        # (k, n, 3)
+    tolerance = TIE_TOLERANCE * float(np.sum(weights))
+    alive = np.arange(len(candidates))
+    # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
+    # time: the first ones almost always decide.
+    for start in range(0, len(frequencies), _SCORE_CHUNK):
+        chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
+        factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
+        keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
+        for column in range(keys.shape[1]):
+            values = keys[:, column]
+            keep = values >= values.max() - tolerance
+            alive, keys = alive[keep], keys[keep]
+            if len(alive) == 1:
+                return candidates[int(alive[0])]
+    # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
+    # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
+    keys = [_set_key(candidates[int(i)][2], numbers) for i in alive]
+    return candidates[int(alive[min(range(len(keys)), key=keys.__getitem__)])]
+
+
+_KEY_GRID = 2 ** 20
+"""Snapping grid of the tie-break key, 1/2**20 ~ 1e-6 fractional. A power of two: the rounding
+boundaries (2j + 1)/2**21 stay far (>= 1/(24 * 2**21)) from every special coordinate, whose
+denominators divide 24 or 48, so round-off (~1e-12) cannot push a special position across one."""
+
+
+def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
+    """Exact key of an atom set: sorted (Z, x, y, z) with coordinates snapped to ``_KEY_GRID``.
+
+    Two sets get the same key only if they agree atom for atom to ~1e-6 (fractional), so
+    the lexicographic order of keys cannot tie between different atom sets; the same set
+    given in another order or with another lattice translation of an atom gets the same key.
+    """
+    snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
+    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), snapped])
+    order = np.lexsort(rows.T[::-1])
+    return tuple(rows[order].ravel().tolist())

@@ -1,0 +1,163 @@
+"""spglib's conventional cell projected onto an exactly G-symmetric one, independently of the input's order.
+
+:func:`symmetrized` averages the input itself, mapped into spglib's conventional cell, over the
+operations of the group (a Reynolds average of the metric and of each site's displacement), so the
+result does not depend on the order of the atoms or on which of several translation-equivalent
+atoms comes first, as spglib's own idealized cell can at the level of the input's noise. Each input
+atom is assigned to its nearest ideal site (:func:`_assign_to_sites`, linear in the atoms) and the
+images of the sites under the operations are found by exact lookup (:func:`_site_index`).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from crystal_fourier.derive._operations import DEN
+from crystal_fourier.derive._space_groups import space_group
+from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
+
+__all__ = ["symmetrized"]
+
+
+def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tuple[np.ndarray, np.ndarray]:
+    """Metric and positions of the conventional cell, projected onto G-symmetric ones (Reynolds average).
+
+    spglib's own idealized cell depends, at the level of the input's noise, on the
+    order of the atoms and on the origin. Averaging the input itself, mapped by
+    spglib's exact transformation x_std = P x + p, over the operations of G does
+    not: a change of p moves the average only along polar axes, which the
+    canonical choice fixes afterwards. For an exactly symmetric input this is the
+    identity (to round-off).
+
+    Returns
+    -------
+    metric : numpy.ndarray, shape=(3, 3), dtype=float64
+        (1/|P|) sum_R R^T G_raw R, G_raw the input metric in the conventional basis.
+    positions : numpy.ndarray, shape=(n_std, 3), dtype=float64
+        Averaged positions in the order of spglib's ``std_positions``.
+    """
+    table = _group_table(hall_number)
+    group_rotations, group_translations = space_group(hall_number=hall_number).arrays
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    metric_raw = lattice_raw @ lattice_raw.T
+    rotations = table.rotations.astype(np.float64)
+    metric = np.mean(np.transpose(rotations, (0, 2, 1)) @ metric_raw @ rotations, axis=0)
+    ideal = np.asarray(data.std_positions, dtype=np.float64)
+    types = np.asarray(data.std_types)
+    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    # Every image of an input atom under the centring translations, assigned to its nearest ideal site
+    # of the same species; a site's displacement is the mean over all images assigned to it, so the
+    # result does not depend on which of several translation-equivalent input atoms comes first.
+    assigned = _assign_to_sites(raw, crystal.numbers, ideal, types, lattice_raw, table.centrings_24, data)
+    if assigned is None:
+        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
+    nearest, difference, distance = assigned
+    counts = np.bincount(nearest, minlength=len(ideal))
+    if np.any(counts == 0) or np.sqrt(np.max(distance)) > 4 * symprec:
+        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
+    displacement = np.zeros_like(ideal)
+    np.add.at(displacement, nearest, difference)
+    displacement /= counts[:, None]
+    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2)
+    images = np.einsum("gij,nj->gni", group_rotations.astype(np.float64), ideal) + group_translations[:, None, :] / DEN
+    match = _site_index(images.reshape(-1, 3), ideal, tolerance=1e-6)
+    if match is None or np.any(match < 0) or np.any(types[match] != np.tile(types, len(images))):
+        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
+    match = match.reshape(len(images), len(ideal))
+    inverse = np.linalg.inv(group_rotations.astype(np.float64))  # (n_ops, 3, 3)
+    averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
+    return metric, ideal + averaged
+
+
+_ASSIGN_CHUNK = 256
+
+
+def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data):
+    """Nearest ideal site (same species, Cartesian periodic distance) of every centring image of every input atom.
+
+    Candidates are the sites of the same primitive atom (spglib's ``mapping_to_primitive`` and
+    ``std_mapping_to_primitive``): n_centring of them, so work and memory are linear in the atoms.
+    If spglib's mappings are unusable, every site of the same species is a candidate, scanned in
+    chunks of ``_ASSIGN_CHUNK`` input images (memory chunk x n_std, never n_in x n_std).
+
+    Returns ``(nearest, difference, squared_distance)`` for the images in the order
+    (centring, atom), or None when an image has no candidate.
+    """
+    images = (raw[None, :, :] + centrings_24[:, None, :] / DEN).reshape(-1, 3)
+    numbers = np.tile(np.asarray(raw_numbers), len(centrings_24))
+    mapping = getattr(data, "mapping_to_primitive", None)
+    std_mapping = getattr(data, "std_mapping_to_primitive", None)
+    candidates = None
+    if mapping is not None and std_mapping is not None and len(mapping) == len(raw):
+        mapping, std_mapping = np.asarray(mapping, dtype=np.int64), np.asarray(std_mapping, dtype=np.int64)
+        n_primitive = int(max(mapping.max(initial=-1), std_mapping.max(initial=-1))) + 1
+        per_site = np.bincount(std_mapping, minlength=n_primitive)
+        if len(ideal) and np.all(per_site == per_site[0]) and per_site[0] > 0:
+            sites_of = np.argsort(std_mapping, kind="stable").reshape(n_primitive, per_site[0])
+            candidates = np.tile(sites_of[mapping], (len(centrings_24), 1))           # (n_images, k)
+    if candidates is None:  # brute force over all sites, in chunks
+        nearest = np.empty(len(images), dtype=np.int64)
+        for start in range(0, len(images), _ASSIGN_CHUNK):
+            stop = start + _ASSIGN_CHUNK
+            gap = images[start:stop, None, :] - ideal[None, :, :]
+            gap -= np.round(gap)
+            squared = np.sum((gap @ lattice) ** 2, axis=-1)
+            squared[numbers[start:stop, None] != types[None, :]] = np.inf
+            nearest[start:stop] = np.argmin(squared, axis=1)
+        candidates = nearest[:, None]
+    gap = images[:, None, :] - ideal[candidates]
+    gap -= np.round(gap)
+    squared = np.sum((gap @ lattice) ** 2, axis=-1)
+    squared[types[candidates] != numbers[:, None]] = np.inf
+    best = np.argmin(squared, axis=1)
+    rows = np.arange(len(images))
+    if not np.all(np.isfinite(squared[rows, best])):
+        return None
+    return candidates[rows, best], gap[rows, best], squared[rows, best]
+
+
+_LOOKUP_GRID = 2 ** 16
+_HALF_CELL = 0.5  # a point in the lower half of its grid cell is nearer the lower wall
+
+
+def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "np.ndarray | None":
+    """Index k with points[i] == sites[k] (mod 1, max-norm within ``tolerance``), -1 where none.
+
+    Sites are hashed by their cell on a 1/2**16 grid (coarser than ``tolerance``) and looked
+    up by binary search; a point within ``tolerance`` of a site lies in the site's cell or in
+    the neighbouring one towards its nearer cell wall, so 8 probes per point suffice. Time
+    O((n_points + n_sites) log n_sites), memory O(n_points). Returns None if two sites share a
+    cell (atoms closer than ~1e-5, which spglib would not accept).
+    """
+    sites = np.mod(sites, 1.0)
+    cells = np.floor(sites * _LOOKUP_GRID).astype(np.int64)
+    keys = _encode(cells, _LOOKUP_GRID)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    if np.any(sorted_keys[1:] == sorted_keys[:-1]):
+        return None
+    scaled = np.mod(points, 1.0) * _LOOKUP_GRID
+    base = np.floor(scaled).astype(np.int64)
+    side = np.where(scaled - base < _HALF_CELL, -1, 1)
+    result = np.full(len(points), -1, dtype=np.int64)
+    for combination in itertools.product((0, 1), repeat=3):
+        open_ = np.flatnonzero(result < 0)  # almost every point is found by the first probe (its own cell)
+        if len(open_) == 0:
+            break
+        probe = _encode(base[open_] + side[open_] * np.array(combination), _LOOKUP_GRID)
+        where = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
+        candidate = order[where]
+        gap = points[open_] - sites[candidate]
+        gap -= np.round(gap)
+        found = (sorted_keys[where] == probe) & (np.max(np.abs(gap), axis=1) <= tolerance)
+        result[open_[found]] = candidate[found]
+    return result
+
+
+def _ideal_metric(data) -> np.ndarray:
+    lattice = np.asarray(data.std_lattice, dtype=np.float64)
+    return lattice @ lattice.T
