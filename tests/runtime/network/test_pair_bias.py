@@ -13,7 +13,7 @@ import torch
 
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import collate, sample_from_arrays
+from crystal_fourier.runtime.network._batching import collate, sample_from_arrays
 from crystal_fourier.runtime.network._model import ModelConfig, build_model
 from crystal_fourier.runtime.network._pair_bias import OrbitPairBias
 from crystal_fourier.runtime.network._routing import RoutingEncoder
