@@ -49,7 +49,6 @@ VARIANTS = {
     "cft6": ("CFT, ball R = 6", {"kind": "cft"}),
     "cft6+pretrained": ("CFT, R = 6, encoder pretrained on orbit distances", {"kind": "cft"}),
     "cft6+pair": ("CFT, R = 6 + orbit-pair attention bias (|n| <= 3)", {"kind": "cft", "pair_bias_radius": 3}),
-    "cft6+gate": ("CFT, R = 6, encoding behind a zero-initialised gate", {"kind": "cft", "positional_gate": True}),
 }
 """name -> (label, ModelConfig fields beyond bench_results.SMALL_MODEL and the neighbourhood)."""
 NEIGHBOURHOODS = {"off": False, "on": True}

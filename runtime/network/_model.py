@@ -89,7 +89,7 @@ MAX_PARAMETERS = 200_000_000
 
 
 ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None, "tensor_head": None,
-                "pair_bias_radius": None, "positional_gate": False}
+                "pair_bias_radius": None}
 """Model options added after models were first saved, with the value an older config.json meant."""
 
 
@@ -184,7 +184,6 @@ class ModelConfig:
     frequency_damping: float | None = 1.5
     tensor_head: str | None = None
     pair_bias_radius: int | None = None
-    positional_gate: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -219,9 +218,7 @@ class ModelConfig:
         self._check_pair_bias()
 
     def _check_pair_bias(self) -> None:
-        """The checks of ``__post_init__`` on ``pair_bias_radius`` and ``positional_gate``."""
-        if not isinstance(self.positional_gate, bool):
-            raise CrystalFourierError(f"positional_gate must be true or false, got {self.positional_gate!r}")
+        """The check of ``__post_init__`` on ``pair_bias_radius``."""
         if self.pair_bias_radius is not None:
             if self.kind != "cft":
                 raise CrystalFourierError(f"pair_bias_radius needs the CFT's invariant encoding; kind is {self.kind!r}")
@@ -424,8 +421,6 @@ class CrystalTransformer(nn.Module):
         super().__init__()
         self.config = config
         self.positional = positional   # None for kind 'none'
-        # A per-channel gate on the positional encoding, zero at first: training starts from kind 'none'.
-        self.positional_gate = nn.Parameter(torch.zeros(config.d_model)) if config.positional_gate else None
         self.pair_bias = None
         if config.pair_bias_radius is not None:
             from crystal_fourier.runtime.network._pair_bias import OrbitPairBias
@@ -487,10 +482,10 @@ class CrystalTransformer(nn.Module):
             # row is all -inf) rather than a second, boolean mask that attention would merge with it.
             attention_bias = self.pair_bias(grid, mask).to(tokens.dtype).masked_fill(
                 ~mask.repeat_interleave(self.config.n_heads, dim=0)[:, None, :], float("-inf"))
-            tokens = tokens + _scatter(self._gated(encoded), mask, tokens)
+            tokens = tokens + _scatter(encoded, mask, tokens)
         elif self.positional is not None:
             encoded = self.positional(batch.positions[mask], hall[mask], context[crystal[mask]])
-            tokens = tokens + _scatter(self._gated(encoded), mask, tokens)
+            tokens = tokens + _scatter(encoded, mask, tokens)
         if self.neighbourhood is not None:
             if batch.neighbours is None:
                 raise CrystalFourierError("this model embeds neighbourhoods: collate the samples with "
@@ -515,9 +510,6 @@ class CrystalTransformer(nn.Module):
         pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         embedded = torch.cat([pooled, context.to(pooled.dtype), batch.log_volume_per_atom.to(pooled.dtype)], dim=-1)
         return embedded, hidden
-
-    def _gated(self, encoded: torch.Tensor) -> torch.Tensor:
-        return encoded if self.positional_gate is None else encoded * self.positional_gate.to(encoded.dtype)
 
     def head_outputs(self, batch: Batch) -> torch.Tensor:
         """The head's raw outputs (pooled head plus per-atom readout), shape=(B, 1), or (B, 21) with a
