@@ -19,10 +19,10 @@ __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args",
 
 # ModelConfig's defaults, repeated here so that building the parser never imports torch
 # (tests/runtime/learning/test_training.py checks that the two agree).
-MODEL_KINDS = ("cft", "sinusoidal", "augmented")
+MODEL_KINDS = ("cft", "sinusoidal", "augmented", "none")
 MODEL_DEFAULTS = argparse.Namespace(d_model=128, n_heads=8, n_layers=3, d_route=64, d_position=128, cutoff=6,
                                     dropout=0.0, neighbourhood=True, neighbour_cutoff=6.0, n_rbf=32,
-                                    atom_readout=True, frequency_damping=1.5)
+                                    atom_readout=True, frequency_damping=1.5, pair_bias_radius=3)
 
 
 def damping_value(text: str) -> float | None:
@@ -32,13 +32,20 @@ def damping_value(text: str) -> float | None:
     return positive_float(text)
 
 
+def pair_bias_value(text: str) -> int | str:
+    """``--pair-bias-radius``: a positive integer, or 'none' for no pair bias."""
+    if text.strip().lower() == "none":
+        return "none"
+    return positive_int(text)
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) -> None:
     """Model sizes and the frequency cutoff (defaults: ModelConfig's)."""
     defaults = MODEL_DEFAULTS
     if kinds:
         parser.add_argument("--model", choices=MODEL_KINDS, default="cft",
-                            help="cft (invariant, default), sinusoidal (non-invariant baseline) or augmented "
-                                 "(baseline + random symmetry operations)")
+                            help="cft (invariant, default), sinusoidal (non-invariant baseline), augmented "
+                                 "(baseline + random symmetry operations) or none (no positional encoding)")
     add_cutoff_arguments(parser, default_cutoff=defaults.cutoff)
     parser.add_argument("--d-model", type=positive_int, default=defaults.d_model,
                         help=f"token width (default {defaults.d_model})")
@@ -64,12 +71,20 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) 
                         help=f"Gaussian radial functions on [0, cutoff] (default {defaults.n_rbf})")
     parser.add_argument("--no-atom-readout", dest="atom_readout", action="store_false",
                         help="predict from the pooled token instead of the mean of per-atom contributions")
+    parser.add_argument("--pair-bias-radius", type=pair_bias_value, default=None, metavar="R",
+                        help="orbit-pair attention bias over the frequencies 0 < |n| <= R (CFT only), or 'none' "
+                             f"(default {defaults.pair_bias_radius})")
 
 
 def model_config_from_args(args, kind: str = "cft"):
     from crystal_fourier.runtime.network._model import ModelConfig
 
-    return ModelConfig(kind=getattr(args, "model", kind), d_model=args.d_model, n_heads=args.heads,
+    kind = getattr(args, "model", kind)
+    given = getattr(args, "pair_bias_radius", None)
+    if given is not None and given != "none" and kind != "cft":
+        raise CrystalFourierError(f"--pair-bias-radius needs the CFT's invariant encoding; --model is {kind}")
+    pair_bias_radius = MODEL_DEFAULTS.pair_bias_radius if given is None else (None if given == "none" else given)
+    return ModelConfig(kind=kind, pair_bias_radius=pair_bias_radius, d_model=args.d_model, n_heads=args.heads,
                        n_layers=args.layers, d_ff=2 * args.d_model, d_route=args.d_route,
                        d_position=args.d_position,
                        cutoff=args.cutoff, shell=args.shell, dropout=args.dropout,

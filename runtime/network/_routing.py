@@ -207,6 +207,8 @@ class RoutingEncoder(nn.Module):
     def pair_slots(self, radius: int) -> torch.Tensor:
         """Slots n with 0 < |n|^2 <= radius^2 (integer Miller indices), one of each pair {n, -n}.
 
+        A radius beyond the shell keeps every slot of the shell.
+
         The first nonzero index of each kept slot is positive (the slot of ``-n`` is left out:
         z_{-n} = conj(z_n) carries nothing new). Returns the slot indices, ascending, int64.
 
@@ -214,8 +216,8 @@ class RoutingEncoder(nn.Module):
         >>> encoder.slot_hkl[encoder.pair_slots(1)].tolist()
         [[0, 0, 1], [0, 1, 0], [1, 0, 0]]
         """
-        if isinstance(radius, bool) or not isinstance(radius, int) or not 1 <= radius <= self.cutoff:
-            raise CrystalFourierError(f"pair slot radius must be an integer in 1-{self.cutoff}, got {radius!r}")
+        if isinstance(radius, bool) or not isinstance(radius, int) or radius < 1:
+            raise CrystalFourierError(f"pair slot radius must be a positive integer, got {radius!r}")
         hkl = self.slot_hkl.cpu()
         first = torch.gather(hkl, 1, torch.argmax((hkl != 0).to(torch.int64), dim=1, keepdim=True))[:, 0]
         kept = ((hkl ** 2).sum(dim=1) <= radius ** 2) & (first > 0)

@@ -172,7 +172,8 @@ def test_parser_defaults_match_the_model_config():
                                     "neighbourhood": defaults.neighbourhood,
                                     "neighbour_cutoff": defaults.neighbour_cutoff, "n_rbf": defaults.n_rbf,
                                     "atom_readout": defaults.atom_readout,
-                                    "frequency_damping": defaults.frequency_damping}
+                                    "frequency_damping": defaults.frequency_damping,
+                                    "pair_bias_radius": defaults.pair_bias_radius}
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,7 @@ def test_padding_batches_and_the_inference_path_change_nothing():
 def test_pair_bias_starts_at_zero_and_learns():
     torch.manual_seed(0)
     network = build_model(_config(pair_bias_radius=2))
-    plain = build_model(_config())
+    plain = build_model(_config(pair_bias_radius=None))
     assert float(network.pair_bias.weight.detach().abs().max()) == 0.0
     samples = [_sample(n) for n in (2, 194)]
     network(collate(samples, neighbours=network.config.neighbour_spec)).sum().backward()
@@ -166,15 +166,21 @@ def test_pair_bias_starts_at_zero_and_learns():
 
 
 def test_config_checks_and_old_files():
-    assert ModelConfig.from_dict({k: v for k, v in _config().to_dict().items() if k != "pair_bias_radius"}
-                                 ).pair_bias_radius is None
-    bad = [({"pair_bias_radius": value}, "integer in 1-6") for value in (0, 7, True, 2.0)]
-    bad.append(({"kind": "sinusoidal", "pair_bias_radius": 2}, "needs the CFT's invariant encoding"))
-    for fields, message in bad:
-        with pytest.raises(CrystalFourierError, match=message):
-            _config(**fields)
-    with pytest.raises(CrystalFourierError, match="radius must be an integer in 1-6"):
-        RoutingEncoder(4, cutoff=6).pair_slots(7)
+    assert ModelConfig().pair_bias_radius == 3   # the CFT's default (issue 20)
+    old = {k: v for k, v in _config().to_dict().items() if k != "pair_bias_radius"}
+    assert ModelConfig.from_dict(old).pair_bias_radius is None   # a model saved before the option, as trained
+    assert not any("pair_bias" in name for name, _ in build_model(ModelConfig.from_dict(old)).named_parameters())
+    for kind in ("sinusoidal", "augmented", "none"):   # no invariant slot features to pair
+        assert _config(kind=kind).pair_bias_radius is None
+        assert build_model(_config(kind=kind)).pair_bias is None
+    for value in (0, -1, 17, True, 2.0, "3"):
+        with pytest.raises(CrystalFourierError, match="pair_bias_radius must be null or an integer in 1-16"):
+            _config(pair_bias_radius=value)
+    with pytest.raises(CrystalFourierError, match="radius must be a positive integer"):
+        RoutingEncoder(4, cutoff=6).pair_slots(0)
+    # a radius beyond the shell keeps every slot of the shell (one of each pair +-n)
+    encoder = RoutingEncoder(4, cutoff=2, shell="box")
+    assert 2 * len(encoder.pair_slots(9)) == encoder.n_slots
 
 
 def test_pair_slots_are_one_of_each_pair_within_the_radius():
