@@ -16,7 +16,7 @@ from collections import deque
 
 from crystal_fourier.derive import basis, shell_frequencies, space_group
 from crystal_fourier.derive._bases import _basis
-from crystal_fourier.derive._symbolic_forms import closed_forms
+from crystal_fourier.derive import closed_forms
 from crystal_fourier.derive._frequency_sets import _lookup_table_cached
 
 

@@ -22,7 +22,7 @@ import torch
 
 from crystal_fourier.derive import basis, standard_hall_number
 from crystal_fourier.derive._codegen import routing_table
-from crystal_fourier.runtime.network._routing import RoutingEncoder
+from crystal_fourier.runtime import RoutingEncoder
 
 
 def _groups(encoder: RoutingEncoder, shell: str, cutoff: int):

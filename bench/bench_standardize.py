@@ -32,8 +32,8 @@ import numpy as np
 import spglib
 
 from crystal_fourier.runtime.symmetry._random_crystals import orbit
-from crystal_fourier.runtime.symmetry._standardization import standardize
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import standardize
+from crystal_fourier.runtime import Crystal
 
 MIN_DISTANCE = 1.2  # Angstrom
 VOLUME_PER_ATOM = 14.0  # Angstrom^3
@@ -82,7 +82,7 @@ def crystal_of(number: int) -> Crystal:
     """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
     from crystal_fourier.derive import space_group
     from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, random_lattice
-    from crystal_fourier.runtime.symmetry._standardization import detect_group
+    from crystal_fourier.runtime import detect_group
 
     group = space_group(number)
     for seed in range(200):
@@ -133,8 +133,8 @@ def sweep() -> int:
     import torch
 
     from crystal_fourier.runtime.learning._batching import sample_from_standardized
-    from crystal_fourier.runtime.network._model import ModelConfig, build_model
-    from crystal_fourier.runtime.learning._training import predict_samples
+    from crystal_fourier.runtime import ModelConfig, build_model
+    from crystal_fourier.runtime import predict_samples
 
     torch.manual_seed(0)
     network = build_model(ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32,

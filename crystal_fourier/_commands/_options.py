@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crystal_fourier.derive._space_groups import parse_groups  # re-exported: the option parsers' users import it here
+from crystal_fourier.derive import parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
@@ -157,7 +157,7 @@ def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> 
     stored in the model. ``from_model=True`` (predict, evaluate): default None, meaning the value
     stored in the model's config.json.
     """
-    from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC
+    from crystal_fourier.runtime import DEFAULT_SYMPREC
 
     if from_model:
         parser.add_argument("--symprec", type=positive_float, default=None, metavar="A",

@@ -56,9 +56,9 @@ def add_parser(subparsers) -> None:
 
 
 def _crystals(args) -> tuple[list, list[str]]:
-    from crystal_fourier.derive._space_groups import parse_groups
-    from crystal_fourier.runtime.structure_io._structures import read_structure
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.derive import parse_groups
+    from crystal_fourier.runtime import read_structure
+    from crystal_fourier.runtime import random_crystal
 
     crystals, names = [], []
     for path in args.structures:

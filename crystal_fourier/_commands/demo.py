@@ -72,7 +72,7 @@ def _example_cif(out: Path, records: list) -> Path:
     """A CIF for the closing ``predict`` hint: the first one under ``out``/examples, else the first record's."""
     example = next(iter(sorted((out / "examples").glob("*.cif"))), None) if (out / "examples").exists() else None
     if example is None:
-        from crystal_fourier.runtime.structure_io._cif import write_cif
+        from crystal_fourier.runtime import write_cif
 
         (out / "examples").mkdir(exist_ok=True)
         example = out / "examples" / f"{records[0].id}.cif"
@@ -83,11 +83,11 @@ def _example_cif(out: Path, records: list) -> Path:
 def run(args) -> int:
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.proofs import verify_groups
-    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
-    from crystal_fourier.runtime.data._labels import make_dataset
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.learning._training import TrainConfig, prepare_samples
-    from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
+    from crystal_fourier.runtime import load_cdvae_csv
+    from crystal_fourier.runtime import make_dataset
+    from crystal_fourier.runtime import ModelConfig
+    from crystal_fourier.runtime import TrainConfig, prepare_samples
+    from crystal_fourier.runtime import run_zero_shot
 
     if args.size < 50 or args.epochs < 1:
         raise CrystalFourierError(f"--size must be >= 50 and --epochs >= 1, got {args.size} and {args.epochs}")
@@ -114,7 +114,7 @@ def run(args) -> int:
                      max_atoms=32, progress=progress)
     records = load_cdvae_csv(data)
     samples = prepare_samples(records, args.target, symprec=args.symprec, progress=progress, workers=args.workers)
-    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime import with_neighbours
 
     samples = with_neighbours(samples, *ModelConfig().neighbour_spec, workers=args.workers)   # once for all runs
     groups = sorted({s.number for s in samples})

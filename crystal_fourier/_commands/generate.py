@@ -129,7 +129,8 @@ def _write_package_files(out: Path, args: argparse.Namespace) -> int:
     """The files of ``--shipped`` outside the sets: generated/__init__.py (it names the shipped sets) and the
     tensor tables generated/tensor_bases.py; returns 1 if ``--check`` found a difference, else 0."""
     from crystal_fourier.derive._codegen import render_package
-    from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, render_tensor_module
+    from crystal_fourier.derive import render_tensor_module
+    from crystal_fourier.derive._tensor_tables import TENSOR_MODULE
     from crystal_fourier.derive._writer import unified_diff, write_files
 
     status = 0
@@ -156,7 +157,8 @@ def run(args: argparse.Namespace) -> int:
     hand-edited files are looked for before anything is written.
     """
     from crystal_fourier._atomic import atomic_write_directory
-    from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory
+    from crystal_fourier.derive import SHIPPED
+    from crystal_fourier.derive._codegen import directory_name, iter_directory
     from crystal_fourier.derive._writer import unified_diff, write_files
 
     out = args.out

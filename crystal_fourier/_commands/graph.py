@@ -40,7 +40,7 @@ def run(args) -> int:
     check_cutoff_work([group], args, f"the dual graph of group {group.number} at {args.shell} cutoff {args.cutoff}")
     derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
     if args.format in ("png", "svg"):
-        from crystal_fourier.visual._graph_picture import write_graph_picture
+        from crystal_fourier.visual import write_graph_picture
 
         write_graph_picture(derived, args.format, args.out)
         return 0

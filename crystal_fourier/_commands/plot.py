@@ -35,7 +35,7 @@ def run(args) -> int:
 
     from crystal_fourier.derive import basis
     from crystal_fourier.visual._render import require_matplotlib, write_bytes_atomic
-    from crystal_fourier.visual._sections import DEFAULT_RESOLUTION, Section, render_section, render_sections
+    from crystal_fourier.visual import DEFAULT_RESOLUTION, Section, render_section, render_sections
 
     out = Path(args.out)
     fmt = _SUFFIXES.get(out.suffix.lower())

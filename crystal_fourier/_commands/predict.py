@@ -49,8 +49,8 @@ def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
     from crystal_fourier._commands.train import check_device
     from crystal_fourier.runtime.learning._prediction import stream_predictions
-    from crystal_fourier.runtime.learning._training import load_trained
-    from crystal_fourier.runtime.structure_io._structures import read_structure
+    from crystal_fourier.runtime import load_trained
+    from crystal_fourier.runtime import read_structure
 
     species = parse_species(args.species)
     if args.device is not None:
@@ -86,8 +86,8 @@ def _run_tensor(args, trained, species, symprec: float) -> int:
     import numpy as np
 
     from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
-    from crystal_fourier.runtime.learning._tensor_training import predict_elastic
-    from crystal_fourier.runtime.structure_io._structures import read_structure
+    from crystal_fourier.runtime import predict_elastic
+    from crystal_fourier.runtime import read_structure
 
     trained = dataclasses.replace(trained, config=dataclasses.replace(trained.config, symprec=symprec))
     writer = csv.writer(sys.stdout, lineterminator="\n")

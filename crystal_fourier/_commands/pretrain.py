@@ -33,8 +33,8 @@ def run(args) -> int:
     from crystal_fourier._commands._options import parse_groups
     from crystal_fourier._commands.train import model_config_from_args
     from crystal_fourier.errors import CrystalFourierError
-    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, pretrain
-    from crystal_fourier.runtime.learning._zero_shot import holdout_groups
+    from crystal_fourier.runtime import PretrainConfig, pretrain
+    from crystal_fourier.runtime import holdout_groups
 
     if args.pairs_per_group < 1 or args.epochs < 1 or args.batch_size < 1:
         raise CrystalFourierError("--pairs-per-group, --epochs and --batch-size must be >= 1")

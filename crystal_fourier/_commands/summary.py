@@ -32,7 +32,7 @@ def rows(groups, cutoff: int, shell: str, faithful: bool = False) -> list[dict]:
     for number in groups:
         row = basis(number, cutoff, shell).summary()
         if faithful:
-            from crystal_fourier.derive._faithful import faithful_cutoff
+            from crystal_fourier.derive import faithful_cutoff
 
             row["faithful_cutoff"] = faithful_cutoff(number, shell)
         result.append(row)

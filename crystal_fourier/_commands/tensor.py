@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from crystal_fourier._commands._options import add_group_argument, resolve_group
-from crystal_fourier.derive._tensors import TENSOR_KINDS  # light: numpy only; SymPy loads in run()
+from crystal_fourier.derive import TENSOR_KINDS
 
 
 def add_parser(subparsers) -> None:
@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive._tensor_export import render_tensor
+    from crystal_fourier.derive import render_tensor
 
     group = resolve_group(args)
     sys.stdout.write(render_tensor(hall_number=group.hall_number, kind=args.kind, fmt=args.format))

@@ -67,7 +67,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) 
 
 
 def model_config_from_args(args, kind: str = "cft"):
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime import ModelConfig
 
     return ModelConfig(kind=getattr(args, "model", kind), d_model=args.d_model, n_heads=args.heads,
                        n_layers=args.layers, d_ff=2 * args.d_model, d_route=args.d_route,
@@ -87,8 +87,8 @@ def check_device(text: str) -> str:
 def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1,
                  handedness: str = "canonical"):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
-    from crystal_fourier.runtime.data._datasets import load_dataset
-    from crystal_fourier.runtime.learning._training import prepare_samples
+    from crystal_fourier.runtime import load_dataset
+    from crystal_fourier.runtime import prepare_samples
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
@@ -145,8 +145,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime.learning._training import TrainConfig, _distributed, fit
-    from crystal_fourier.runtime.learning._zero_shot import holdout_groups, run_zero_shot
+    from crystal_fourier.runtime import TrainConfig, fit
+    from crystal_fourier.runtime.learning._training import _distributed
+    from crystal_fourier.runtime import holdout_groups, run_zero_shot
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
@@ -189,8 +190,8 @@ def run(args) -> int:
 
 def _run_tensor(args, config) -> int:
     """``train --target elastic_tensor``: the tensor head on the 21 elastic columns."""
-    from crystal_fourier.runtime.data._datasets import load_dataset
-    from crystal_fourier.runtime.learning._tensor_training import elastic_samples, fit_tensor
+    from crystal_fourier.runtime import load_dataset
+    from crystal_fourier.runtime import elastic_samples, fit_tensor
 
     unsupported = [flag for flag, value in (("--compare-all-data", args.compare_all_data), ("--resume", args.resume),
                                             ("--pretrained", args.pretrained), ("--log-target", args.log_target),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_text
-from crystal_fourier.derive._operations import DEN
+from crystal_fourier.derive import DEN
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def report_context(basis: Basis, *, section: Section | str = "z=0", max_formulas
     CrystalFourierError
         Bad section or ``max_formulas``, or no matplotlib.
     """
-    from crystal_fourier.derive._symbolic_forms import closed_form, latex
+    from crystal_fourier.derive import closed_form, latex
     from crystal_fourier.proofs import certificate
     from crystal_fourier.visual._graph_picture import render_graph
     from crystal_fourier.visual._mathtext import formula_svg, mathtext_lines

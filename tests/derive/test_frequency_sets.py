@@ -155,8 +155,8 @@ def _callers():
     from crystal_fourier.derive import basis
     from crystal_fourier.derive._bases import work_estimate
     from crystal_fourier.derive._codegen import iter_directory
-    from crystal_fourier.runtime.network._invariant_bases import invariant_basis
-    from crystal_fourier.runtime.network._routing import RoutingEncoder
+    from crystal_fourier.runtime import invariant_basis
+    from crystal_fourier.runtime import RoutingEncoder
     from crystal_fourier.runtime.network._routing_tables import slot_frequencies
 
     return {

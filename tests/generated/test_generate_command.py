@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive._codegen import render_directory
+from crystal_fourier.derive import render_directory
 
 ARGS = ["generate", "--shell", "box", "--cutoff", "1", "--groups", "1,14,Fm-3m"]
 

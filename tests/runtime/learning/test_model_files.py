@@ -19,7 +19,7 @@ import torch
 from crystal_fourier._atomic import exclusive_lock
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._model_files import check_device, load_torch_file
-from crystal_fourier.runtime.learning._training import fit, load_trained
+from crystal_fourier.runtime import fit, load_trained
 
 from .test_training import tiny_config, tiny_samples
 
@@ -297,8 +297,8 @@ def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
 def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, message):
     from crystal_fourier.cli import main
     from crystal_fourier.runtime.data._datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io._cif import write_cif
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import write_cif
+    from crystal_fourier.runtime import Crystal
 
     copper = Crystal(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     path = tmp_path / "labelled.csv"
@@ -351,8 +351,8 @@ def test_an_overwrite_killed_after_an_epoch_leaves_the_old_model_untouched(saved
 def test_saved_handedness_decides_whether_mirror_images_agree(saved, tmp_path):
     """config.json's handedness reaches predict_crystals: canonical (the default, also for models saved
     before the option existed) gives a chiral crystal and its mirror image one prediction; keep tells them apart."""
-    from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import Crystal
+    from crystal_fourier.runtime import random_crystal
 
     crystal = random_crystal(92, seed=0, max_atoms=24).crystal
     mirror = Crystal(crystal.lattice, -crystal.positions, crystal.numbers)

@@ -13,7 +13,7 @@ import torch
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._batching import sample_from_arrays
-from crystal_fourier.runtime.network._model import ModelConfig
+from crystal_fourier.runtime import ModelConfig
 from crystal_fourier.runtime.learning._training import (
     TrainConfig,
     fit,
@@ -35,7 +35,7 @@ GROUPS = (1, 2, 4, 14, 62, 139, 166, 194, 225)
 @lru_cache(maxsize=1)
 def tiny_samples() -> tuple:
     """36 random crystals of 9 groups; the target depends on species and density."""
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     samples = []
     for seed, number in enumerate(GROUPS * 4):
@@ -145,7 +145,7 @@ def test_log_target_needs_positive_values(tmp_path):
 
 
 def test_pretrained_encoder_must_not_have_seen_the_holdout(tmp_path):
-    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, pretrain
+    from crystal_fourier.runtime import PretrainConfig, pretrain
 
     config = tiny_config("cft", epochs=1, holdout_groups=(2, 225))
     pretrain(PretrainConfig(groups=(1, 2, 4), pairs_per_group=4, epochs=1, progress=False, model=config.model),
@@ -185,10 +185,10 @@ def test_parser_defaults_match_the_model_config():
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
-    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime import write_cif
     from crystal_fourier.runtime.data._datasets import write_cdvae_csv
     from crystal_fourier.runtime.structure_io._poscar import write_poscar
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     folder = tmp_path_factory.mktemp("data")
     rows, crystals = [], []

@@ -17,8 +17,9 @@ from crystal_fourier.runtime.network._classical import (
     fit_classical,
 )
 from crystal_fourier.runtime.network._neighbourhood import INVARIANCE_TOLERANCE, lattice_from_features
-from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-from crystal_fourier.runtime.learning._training import TrainConfig, training_split
+from crystal_fourier.runtime import random_crystal
+from crystal_fourier.runtime import TrainConfig
+from crystal_fourier.runtime.learning._training import training_split
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 

@@ -19,8 +19,8 @@ from crystal_fourier.runtime.network._neighbourhood import (
     neighbourhood_features,
     radial_basis,
 )
-from crystal_fourier.runtime.learning._pretraining import orbit_distance
-from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+from crystal_fourier.runtime import orbit_distance
+from crystal_fourier.runtime import random_crystal
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 A_NACL = 5.64

@@ -15,7 +15,7 @@ from crystal_fourier.derive import basis, shell_frequencies, space_group, standa
 from crystal_fourier.derive._codegen import routing_table
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._routing import RoutingEncoder
-from crystal_fourier.runtime.network._invariant_bases import invariant_basis
+from crystal_fourier.runtime import invariant_basis
 from crystal_fourier.runtime.network._routing_tables import setting_routing, slot_frequencies
 from crystal_fourier.testing import REPRESENTATIVE_SETTINGS, operation_images
 

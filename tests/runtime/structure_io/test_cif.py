@@ -7,7 +7,8 @@ import pytest
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif, write_cif
-from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters
+from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime.structure_io._structures import cell_parameters
 
 CELL = """_cell_length_a 5.6402(3)
 _cell_length_b 5.6402(3)
@@ -349,7 +350,7 @@ def _crystals_of(number, count):
     """``count`` crystals of exactly group ``number``: a special orbit (Cu) and a general one (Al) each."""
     from crystal_fourier.derive import space_group
     from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
-    from crystal_fourier.runtime.symmetry._standardization import detect_group
+    from crystal_fourier.runtime import detect_group
 
     group, found = space_group(number), []
     for seed in range(200):
@@ -369,7 +370,7 @@ def _crystals_of(number, count):
 def _check_symbol_only(number, choice):
     from crystal_fourier.derive import space_group
     from crystal_fourier.runtime.structure_io._cif import _origin_choices
-    from crystal_fourier.runtime.symmetry._standardization import standardize
+    from crystal_fourier.runtime import standardize
 
     hall = _origin_choices(number)[choice]
     decided = refused = 0

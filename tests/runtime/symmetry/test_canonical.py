@@ -29,14 +29,10 @@ from crystal_fourier.derive import crystal_system, space_group, standard_hall_nu
 from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
 from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry._standardization import (
-    ENANTIOMORPHIC_PARTNERS,
-    _canonical,
-    _set_key,
-    detect_group,
-    standardize,
-)
-from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
+from crystal_fourier.runtime import detect_group, standardize
+from crystal_fourier.runtime.symmetry._standardization import ENANTIOMORPHIC_PARTNERS, _canonical, _set_key
+from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees
@@ -272,7 +268,7 @@ PREDICTION_TOLERANCE = 1e-5   # float32 model output; the atom sets above agree 
 def network():
     import torch
 
-    from crystal_fourier.runtime.network._model import ModelConfig, build_model
+    from crystal_fourier.runtime import ModelConfig, build_model
 
     torch.manual_seed(0)
     config = ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
@@ -281,7 +277,7 @@ def network():
 
 def prediction_spread(network, number: int) -> float:
     """max - min of an (untrained, seeded) CFT's predictions over every description of one crystal."""
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime import predict_samples, prepare_samples
 
     crystal = crystal_of(number)
     records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in descriptions(crystal, number)]
@@ -418,7 +414,7 @@ def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
 
 
 def test_mirror_images_get_one_prediction(network):
-    from crystal_fourier.runtime.learning._training import predict_samples, prepare_samples
+    from crystal_fourier.runtime import predict_samples, prepare_samples
 
     for number in (19, 92, 96, 212):
         crystal = crystal_of(number)
