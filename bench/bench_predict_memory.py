@@ -43,7 +43,7 @@ print(status, len(rows), sum(1 for r in rows if r.split(",")[1]), resource.getru
 
 
 def _model(folder: Path) -> Path:
-    from crystal_fourier.runtime.learning._batching import sample_from_arrays
+    from crystal_fourier.runtime import sample_from_arrays
     from crystal_fourier.runtime import TrainConfig, fit
     from crystal_fourier.runtime import ModelConfig
     from crystal_fourier.runtime import random_crystal

@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 import spglib
 
-from crystal_fourier.runtime.symmetry._random_crystals import orbit
+from crystal_fourier.runtime import orbit
 from crystal_fourier.runtime import standardize
 from crystal_fourier.runtime import Crystal
 
@@ -81,7 +81,8 @@ def measure(label: str, crystal: Crystal):
 def crystal_of(number: int) -> Crystal:
     """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, random_lattice
+    from crystal_fourier.runtime import random_lattice
+    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point
     from crystal_fourier.runtime import detect_group
 
     group = space_group(number)
@@ -132,7 +133,7 @@ def set_distance(a, b) -> float:
 def sweep() -> int:
     import torch
 
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime import sample_from_standardized
     from crystal_fourier.runtime import ModelConfig, build_model
     from crystal_fourier.runtime import predict_samples
 

@@ -83,10 +83,10 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     torch.set_num_threads(args.threads)
     from crystal_fourier.runtime import load_cdvae_csv
     from crystal_fourier.runtime import compare_tensor_models
-    from crystal_fourier.runtime.learning._tensor_comparison import TENSOR_MODELS
+    from crystal_fourier.runtime import TENSOR_MODELS
     from crystal_fourier.runtime import elastic_samples
     from crystal_fourier.runtime import TrainConfig
-    from crystal_fourier.runtime.learning._zero_shot import centrosymmetric_groups
+    from crystal_fourier.runtime import centrosymmetric_groups
     from crystal_fourier.runtime import ModelConfig
 
     if args.groups == "all":
@@ -151,7 +151,8 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
 
 def _smallest_orbit(group) -> int:
     """Atoms in the smallest orbit of the conventional cell (the centring times the smallest site)."""
-    from crystal_fourier.runtime.symmetry._random_crystals import _operations_with_fixed_points, fixed_points, orbit
+    from crystal_fourier.runtime import fixed_points, orbit
+    from crystal_fourier.runtime.symmetry._random_crystals import _operations_with_fixed_points
 
     best = len(group.operations)
     for operations in _operations_with_fixed_points(group.hall_number)[:64]:

@@ -59,7 +59,7 @@ def rotated(crystal, rng):
 
 
 def standardized_samples(crystals, symprec: float):
-    from crystal_fourier.runtime.learning._batching import sample_from_standardized
+    from crystal_fourier.runtime import sample_from_standardized
     from crystal_fourier.runtime import standardize
 
     rng = np.random.default_rng(0)
@@ -96,7 +96,7 @@ def encoder_round(model, batches) -> float:
 
 @torch.no_grad()
 def inference_seconds(model, samples, total: int, batch_size: int = 256) -> float:
-    from crystal_fourier.runtime.learning._batching import collate
+    from crystal_fourier.runtime import collate
 
     model.eval()
     batches = []
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    from crystal_fourier.runtime.learning._batching import collate
+    from crystal_fourier.runtime import collate
     from crystal_fourier.runtime import ModelConfig, build_model
 
     torch.set_num_threads(args.threads)

@@ -127,8 +127,8 @@ def _frequency_count(cutoff: int, shell: str, hexagonal: bool) -> int:
     return int(volume * (math.sqrt(3.0) / 2.0 if hexagonal else 1.0)) + 1
 
 
-def work_estimate(group, cutoff: int, shell: str = DEFAULT_SHELL, *, hall_number: int | None = None,
-                  render: bool = False) -> WorkEstimate:
+def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAULT_SHELL, *,
+                  hall_number: int | None = None, render: bool = False) -> WorkEstimate:
     """Predicted cost of :func:`basis` for ``group`` at ``cutoff`` (no derivation is done).
 
     With ``render``, the time of writing out every closed form (``crystal-fourier basis``) is included.

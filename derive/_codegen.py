@@ -34,7 +34,7 @@ from crystal_fourier.derive._stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     _Request = tuple[int | None, int | None]  # (group number, Hall number) of one module to render
 
@@ -340,8 +340,9 @@ def render_package(version: str = GENERATOR_VERSION) -> str:
                    version)
 
 
-def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), progress=None,
-                   version: str = GENERATOR_VERSION):
+def iter_directory(shell: str, cutoff: int, groups: Iterable[int] | None = None, *,
+                   hall_numbers: Iterable[int] = (), progress: Callable[[Iterable], Iterable] | None = None,
+                   version: str = GENERATOR_VERSION) -> Iterator[tuple[str, str]]:
     """The files of ``<shell>_<cutoff>/`` one at a time: (file name, text), index first.
 
     Group by group, so that a caller can write each file as soon as it is rendered and memory

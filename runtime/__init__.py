@@ -41,6 +41,31 @@ _EXPORTS = {
     "fit_tensor": "learning._tensor_training", "predict_elastic": "learning._tensor_training",
     "compare_tensor_models": "learning._tensor_comparison",
     "cartesian_tensor_basis": "symmetry._tensor_bases", "crystal_tensor_basis": "symmetry._tensor_bases",
+    # What the repository's own clients (the command line, bench/, tests) need (issue 21: clients use the
+    # public API, tests/test_client_imports.py):
+    "cell_parameters": "structure_io._structures", "lattice_from_parameters": "structure_io._structures",
+    "element_symbol": "structure_io._structures", "atomic_number": "structure_io._structures",
+    "parse_poscar": "structure_io._poscar", "write_poscar": "structure_io._poscar",
+    "write_extxyz": "data._datasets", "write_cdvae_csv": "data._datasets", "load_extxyz": "data._datasets",
+    "load_matbench_json": "data._datasets",
+    "orbit": "symmetry._random_crystals", "random_lattice": "symmetry._random_crystals",
+    "fixed_points": "symmetry._random_crystals", "periodic_distances": "symmetry._periodic",
+    "ENANTIOMORPHIC_PARTNERS": "symmetry._standardization",
+    "dataset_estimate": "data._labels", "ELASTIC_LABEL_COLUMNS": "data._labels",
+    "ELASTIC_COLUMNS": "data._elastic", "symmetry_projector": "data._elastic", "symmetry_violation": "data._elastic",
+    "rotate_stiffness": "data._elastic",
+    "sample_from_arrays": "learning._batching",
+    "sample_from_standardized": "learning._batching", "collate": "learning._batching",
+    "lattice_features": "learning._batching",
+    "lattice_from_features": "network._neighbourhood", "INVARIANCE_TOLERANCE": "network._neighbourhood",
+    "slot_frequencies": "network._routing_tables", "setting_routing": "network._routing_tables",
+    "MODEL_KINDS": "network._model", "classical_zero_shot": "network._classical",
+    "Normalizer": "learning._training", "regression_metrics": "learning._training",
+    "training_split": "learning._training", "prediction_batches": "learning._training",
+    "centrosymmetric_groups": "learning._zero_shot", "TENSOR_MODELS": "learning._tensor_comparison",
+    "load_pretrained": "learning._pretraining", "Prediction": "learning._prediction",
+    "stream_predictions": "learning._prediction", "check_device": "learning._model_files",
+    "check_output_directory": "learning._model_files",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -28,8 +28,8 @@ OVERLAPPING_ATOMS = "overlap\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n1e
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     from crystal_fourier.runtime import write_cif
-    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io._poscar import write_poscar
+    from crystal_fourier.runtime import write_cdvae_csv
+    from crystal_fourier.runtime import write_poscar
     from crystal_fourier.runtime import random_crystal
 
     folder = tmp_path_factory.mktemp("predict")

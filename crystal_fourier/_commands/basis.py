@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from crystal_fourier.derive import basis
-    from crystal_fourier.derive._export import render
+    from crystal_fourier.derive import render
 
     group = resolve_group(args)
     check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",

@@ -129,7 +129,7 @@ def run(args) -> int:
         reports[kind] = run_zero_shot(samples, config, "centrosymmetric", out / kind)
         print(f"{kind} trained in {time.perf_counter() - start:.1f} s")
 
-    from crystal_fourier.runtime.network._classical import classical_zero_shot
+    from crystal_fourier.runtime import classical_zero_shot
 
     start = _step("3/4 classical baselines on the same split: ridge and gradient-boosted trees on composition, "
                   "density and cell, without and with distance features")

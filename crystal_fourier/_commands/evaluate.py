@@ -38,7 +38,7 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
     """
     import numpy as np
 
-    from crystal_fourier.runtime.learning._training import Normalizer, regression_metrics
+    from crystal_fourier.runtime import Normalizer, regression_metrics
     from crystal_fourier.runtime import CLASSICAL_KINDS, feature_matrix, fit_classical
 
     training_features = feature_matrix(train_samples)

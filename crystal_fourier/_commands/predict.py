@@ -48,7 +48,7 @@ def _located(path: str, error: Exception) -> str:
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
     from crystal_fourier._commands.train import check_device
-    from crystal_fourier.runtime.learning._prediction import stream_predictions
+    from crystal_fourier.runtime import stream_predictions
     from crystal_fourier.runtime import load_trained
     from crystal_fourier.runtime import read_structure
 
@@ -85,7 +85,7 @@ def _run_tensor(args, trained, species, symprec: float) -> int:
 
     import numpy as np
 
-    from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
+    from crystal_fourier.runtime import ELASTIC_COLUMNS
     from crystal_fourier.runtime import predict_elastic
     from crystal_fourier.runtime import read_structure
 

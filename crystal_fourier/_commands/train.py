@@ -79,7 +79,7 @@ def model_config_from_args(args, kind: str = "cft"):
 
 def check_device(text: str) -> str:
     """:func:`crystal_fourier.runtime.learning._model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
-    from crystal_fourier.runtime.learning._model_files import check_device as check
+    from crystal_fourier.runtime import check_device as check
 
     return check(text)
 
@@ -153,7 +153,7 @@ def run(args) -> int:
         raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
     check_device(args.device)
     if not args.compare_all_data:
-        from crystal_fourier.runtime.learning._model_files import check_output_directory
+        from crystal_fourier.runtime import check_output_directory
 
         check_output_directory(args.out, resume=args.resume, overwrite=args.overwrite)  # before the data is read
     holdout = holdout_groups(args.holdout_groups)

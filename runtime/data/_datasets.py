@@ -34,7 +34,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -209,7 +209,8 @@ def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | 
     return records
 
 
-def write_cdvae_csv(path: "str | os.PathLike", rows, *, columns=None) -> None:
+def write_cdvae_csv(path: "str | os.PathLike", rows: Iterable[Mapping[str, object]], *,
+                    columns: Sequence[str] | None = None) -> None:
     """Write rows (dicts) as a CDVAE CSV, atomically (temporary file + ``os.replace``).
 
     ``columns`` fixes the order (default: material_id, cif, then the other keys of
@@ -265,7 +266,8 @@ def _properties(spec: str, where: str) -> tuple[list[tuple[str, str, int]], int]
 
 
 @_reader("extxyz")
-def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+def load_extxyz(path: "str | os.PathLike", *, targets: Iterable[str] | None = None,
+                limit: int | None = None) -> list[Record]:
     """Read the frames of an extended XYZ file (own parser; ASE is not needed).
 
     Each frame: a count line; a comment line with ``Lattice="ax ay az bx by bz cx cy cz"``,
@@ -383,7 +385,7 @@ def _extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) ->
     return Crystal.from_arrays(lattice, positions, species, cartesian=True)
 
 
-def write_extxyz(path: "str | os.PathLike", records) -> None:
+def write_extxyz(path: "str | os.PathLike", records: Iterable[Record]) -> None:
     """Write records as extended XYZ (Cartesian positions, targets as key=value), atomically."""
     lines = []
     for record in records:
@@ -462,7 +464,8 @@ def _matbench_items(data, path: Path) -> list[dict]:
 
 
 @_reader("matbench JSON")
-def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+def load_matbench_json(path: "str | os.PathLike", *, targets: Iterable[str] | None = None,
+                       limit: int | None = None) -> list[Record]:
     """Read matbench / pymatgen JSON (``.json`` or ``.json.gz``).
 
     Accepts a matbench table ``{"index": [...], "columns": ["structure", "e_form"], "data": [[{...}, -0.5], ...]}``,

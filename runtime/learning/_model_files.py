@@ -185,7 +185,7 @@ def check_normalization(path, data: "bytes | None" = None) -> dict:
     return data
 
 
-def check_output_directory(out, *, resume: bool = False, overwrite: bool = False) -> None:
+def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False, overwrite: bool = False) -> None:
     """Refuse to train into a directory that is not a model's, or holds a model, unless resuming or overwriting.
 
     Raises

@@ -36,7 +36,9 @@ from crystal_fourier.runtime.symmetry._periodic import periodic_distances
 from crystal_fourier.runtime.structure_io._structures import Crystal, atomic_number, lattice_from_parameters
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+
+    from numpy.typing import ArrayLike
 
     from crystal_fourier.derive._space_groups import SpaceGroup
 
@@ -143,7 +145,7 @@ def random_lattice(number: int, rng: np.random.Generator, *, volume: float = 1.0
     return lattice * (volume / abs(np.linalg.det(lattice))) ** (1.0 / 3.0)
 
 
-def orbit(number_or_group, point, *, tolerance: float = MERGE_TOLERANCE) -> np.ndarray:
+def orbit(number_or_group: int | SpaceGroup, point: ArrayLike, *, tolerance: float = MERGE_TOLERANCE) -> np.ndarray:
     """The orbit of a fractional point under a group's operations, wrapped and merged.
 
     Parameters
@@ -195,7 +197,7 @@ def _operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, n
     return tuple(found)
 
 
-def fixed_points(operations) -> "tuple[np.ndarray, np.ndarray] | None":
+def fixed_points(operations: Sequence[tuple[np.ndarray, np.ndarray]]) -> "tuple[np.ndarray, np.ndarray] | None":
     """Common fixed points of affine operations x -> R x + t24/24 (not reduced mod Z^3).
 
     Solves the stacked system (R_i - I) x = -t_i. Isolated solutions are snapped to

@@ -153,11 +153,11 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
 
 def _callers():
     from crystal_fourier.derive import basis
-    from crystal_fourier.derive._bases import work_estimate
-    from crystal_fourier.derive._codegen import iter_directory
+    from crystal_fourier.derive import work_estimate
+    from crystal_fourier.derive import iter_directory
     from crystal_fourier.runtime import invariant_basis
     from crystal_fourier.runtime import RoutingEncoder
-    from crystal_fourier.runtime.network._routing_tables import slot_frequencies
+    from crystal_fourier.runtime import slot_frequencies
 
     return {
         "check_shell_cutoff": check_shell_cutoff,

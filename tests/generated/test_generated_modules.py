@@ -24,7 +24,7 @@ from hypothesis.extra.numpy import arrays
 
 from crystal_fourier.derive import basis
 from crystal_fourier.derive import SHIPPED
-from crystal_fourier.derive._codegen import directory_name
+from crystal_fourier.derive import directory_name
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import invariant_basis
 from crystal_fourier.testing import assert_generated_matches_symbolic, assert_invariant

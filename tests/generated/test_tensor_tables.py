@@ -6,7 +6,7 @@ import pytest
 
 from crystal_fourier.cli import main
 from crystal_fourier.derive import render_tensor_module
-from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, tensor_table_record
+from crystal_fourier.derive import TENSOR_MODULE, tensor_table_record
 
 
 @pytest.fixture(scope="module")

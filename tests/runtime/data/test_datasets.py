@@ -24,7 +24,7 @@ from crystal_fourier.runtime.data._datasets import (
     write_extxyz,
 )
 from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime.structure_io._structures import cell_parameters
+from crystal_fourier.runtime import cell_parameters
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 FCC = [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]]

@@ -14,7 +14,7 @@ from crystal_fourier.runtime.data._elastic import (
     ELASTIC_COLUMNS, ELASTIC_SYMMETRY_TOLERANCE, elastic_tensor, frame_rotation, project_stiffness,
     rotate_stiffness, symmetry_projector, symmetry_violation, voigt_to_cartesian, cartesian_to_voigt, vrh_moduli)
 from crystal_fourier.runtime import emt_labels, make_dataset
-from crystal_fourier.runtime.data._labels import ELASTIC_LABEL_COLUMNS
+from crystal_fourier.runtime import ELASTIC_LABEL_COLUMNS
 from crystal_fourier.runtime import Crystal
 from crystal_fourier.runtime import random_crystal
 from crystal_fourier.runtime import standardize

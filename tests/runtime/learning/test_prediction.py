@@ -11,7 +11,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning import _prediction, _training
 from crystal_fourier.runtime.learning._prediction import stream_predictions
 from crystal_fourier.runtime import fit, load_trained
-from crystal_fourier.runtime.learning._training import prediction_batches
+from crystal_fourier.runtime import prediction_batches
 
 from .test_training import tiny_config, tiny_samples
 

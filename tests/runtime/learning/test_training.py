@@ -12,7 +12,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import sample_from_arrays
+from crystal_fourier.runtime import sample_from_arrays
 from crystal_fourier.runtime import ModelConfig
 from crystal_fourier.runtime.learning._training import (
     TrainConfig,
@@ -168,7 +168,7 @@ def test_load_trained_names_missing_files(tmp_path):
 
 def test_parser_defaults_match_the_model_config():
     from crystal_fourier._commands.train import MODEL_DEFAULTS, MODEL_KINDS
-    from crystal_fourier.runtime.network._model import MODEL_KINDS as KINDS
+    from crystal_fourier.runtime import MODEL_KINDS as KINDS
 
     defaults = ModelConfig()
     assert MODEL_KINDS == KINDS
@@ -186,8 +186,8 @@ def test_parser_defaults_match_the_model_config():
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
     from crystal_fourier.runtime import write_cif
-    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io._poscar import write_poscar
+    from crystal_fourier.runtime import write_cdvae_csv
+    from crystal_fourier.runtime import write_poscar
     from crystal_fourier.runtime import random_crystal
 
     folder = tmp_path_factory.mktemp("data")

@@ -26,8 +26,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import (
-    collate, lattice_features, sample_from_arrays, sample_from_standardized)
+from crystal_fourier.runtime import collate, lattice_features, sample_from_arrays, sample_from_standardized
 from crystal_fourier.runtime.network._model import (
     N_GROUP_DESCRIPTORS,
     ModelConfig,

@@ -10,7 +10,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.learning._batching import sample_from_arrays
+from crystal_fourier.runtime import sample_from_arrays
 from crystal_fourier.runtime.network._neighbourhood import (
     INVARIANCE_TOLERANCE,
     NeighbourhoodEmbedding,

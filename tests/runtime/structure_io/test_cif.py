@@ -8,7 +8,7 @@ import pytest
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif, write_cif
 from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime.structure_io._structures import cell_parameters
+from crystal_fourier.runtime import cell_parameters
 
 CELL = """_cell_length_a 5.6402(3)
 _cell_length_b 5.6402(3)
@@ -349,7 +349,8 @@ def test_symbol_only_files_never_become_another_crystal_all_groups(number, choic
 def _crystals_of(number, count):
     """``count`` crystals of exactly group ``number``: a special orbit (Cu) and a general one (Al) each."""
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+    from crystal_fourier.runtime import orbit, random_lattice
+    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point
     from crystal_fourier.runtime import detect_group
 
     group, found = space_group(number), []
@@ -399,7 +400,7 @@ def _check_symbol_only(number, choice):
 
 
 def test_bare_rhombohedral_symbol_takes_the_axes_from_the_cell():
-    from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
+    from crystal_fourier.runtime import lattice_from_parameters
 
     hexagonal = lattice_from_parameters(4.0, 4.0, 10.0, 90, 90, 120)
     rhombohedral = lattice_from_parameters(4.1, 4.1, 4.1, 60.0, 60.0, 60.0)

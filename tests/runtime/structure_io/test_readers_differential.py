@@ -27,11 +27,12 @@ from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import parse_cif
 from crystal_fourier.runtime.structure_io._cif import _origin_choices
-from crystal_fourier.runtime.structure_io._poscar import parse_poscar
-from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+from crystal_fourier.runtime import parse_poscar
+from crystal_fourier.runtime import orbit, random_lattice
+from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point
 from crystal_fourier.runtime import detect_group, standardize
 from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime.structure_io._structures import cell_parameters
+from crystal_fourier.runtime import cell_parameters
 
 gemmi = pytest.importorskip("gemmi")
 ase_io = pytest.importorskip("ase.io")
