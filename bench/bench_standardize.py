@@ -79,27 +79,11 @@ def measure(label: str, crystal: Crystal):
 
 
 def crystal_of(number: int) -> Crystal:
-    """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
-    from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime import random_lattice
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point
-    from crystal_fourier.runtime import detect_group
+    """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)
+    (:func:`crystal_fourier.testing.crystal_of`, atoms at least MIN_DISTANCE apart)."""
+    from crystal_fourier.testing import crystal_of as first_crystal
 
-    group = space_group(number)
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        if (np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9).min() < MIN_DISTANCE:
-            continue
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        if detect_group(crystal) == number:
-            return crystal
-    raise RuntimeError(f"no crystal of exactly group {number}")
+    return first_crystal(number, min_distance=MIN_DISTANCE)
 
 
 def descriptions(crystal: Crystal, number: int):

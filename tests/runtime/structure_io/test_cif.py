@@ -347,25 +347,13 @@ def test_symbol_only_files_never_become_another_crystal_all_groups(number, choic
 
 
 def _crystals_of(number, count):
-    """``count`` crystals of exactly group ``number``: a special orbit (Cu) and a general one (Al) each."""
-    from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime import orbit, random_lattice
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point
-    from crystal_fourier.runtime import detect_group
+    """``count`` crystals of exactly group ``number`` (:func:`crystal_fourier.testing.crystals_of`) whose
+    shortest periodic bond is over 1.2 A."""
+    from itertools import islice
 
-    group, found = space_group(number), []
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        if shortest_bond(crystal) > 1.2 and detect_group(crystal) == number:
-            found.append(crystal)
-            if len(found) == count:
-                break
-    return found
+    from crystal_fourier.testing import crystals_of
+
+    return list(islice((c for c in crystals_of(number) if shortest_bond(c) > 1.2), count))
 
 
 def _check_symbol_only(number, choice):

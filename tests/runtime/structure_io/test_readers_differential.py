@@ -23,14 +23,13 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
+from crystal_fourier import testing
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import parse_cif
 from crystal_fourier.runtime.structure_io._cif import _origin_choices
 from crystal_fourier.runtime import parse_poscar
-from crystal_fourier.runtime import orbit, random_lattice
-from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point
-from crystal_fourier.runtime import detect_group, standardize
+from crystal_fourier.runtime import standardize
 from crystal_fourier.runtime import Crystal
 from crystal_fourier.runtime import cell_parameters
 
@@ -52,21 +51,8 @@ def pymatgen_or_skip():
 
 @lru_cache(maxsize=None)
 def crystal_of(number: int) -> Crystal:
-    """A crystal of exactly group ``number`` (standard setting): a special orbit (Cu) and a general one (Al)."""
-    group = space_group(number)
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
-        if distance.min() > 1.2 and detect_group(crystal) == number:
-            return crystal
-    raise AssertionError(f"no crystal of exactly group {number}")
+    """:func:`crystal_fourier.testing.crystal_of` (standard setting; a special orbit of Cu, a general one of Al)."""
+    return testing.crystal_of(number)
 
 
 def in_setting(number: int, hall_number: int) -> Crystal:
