@@ -65,7 +65,7 @@ _EXPORTS = {
     "centrosymmetric_groups": "learning._zero_shot", "TENSOR_MODELS": "learning._tensor_comparison",
     "load_pretrained": "learning._pretraining", "Prediction": "learning._prediction",
     "stream_predictions": "learning._prediction", "check_device": "learning._model_files",
-    "check_output_directory": "learning._model_files",
+    "check_output_directory": "learning._model_files", "distributed_rank": "learning._training",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -99,6 +99,6 @@ def run(args) -> int:
 
 
 def report_table(report) -> str:
-    from crystal_fourier.audit._report_files import markdown_table
+    from crystal_fourier.audit import markdown_table
 
     return markdown_table(report)

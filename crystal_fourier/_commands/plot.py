@@ -34,8 +34,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from crystal_fourier.derive import basis
-    from crystal_fourier.visual._render import require_matplotlib, write_bytes_atomic
-    from crystal_fourier.visual import DEFAULT_RESOLUTION, Section, render_section, render_sections
+    from crystal_fourier._atomic import atomic_write_bytes
+    from crystal_fourier.visual import DEFAULT_RESOLUTION, Section, render_section, render_sections, require_matplotlib
 
     out = Path(args.out)
     fmt = _SUFFIXES.get(out.suffix.lower())
@@ -51,6 +51,6 @@ def run(args) -> int:
     else:
         picture = render_section(derived, args.function, section, resolution=args.resolution or DEFAULT_RESOLUTION,
                                  fmt=fmt)
-    write_bytes_atomic(out, picture)
+    atomic_write_bytes(out, picture)
     print(f"wrote {out}")
     return 0

@@ -27,9 +27,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from crystal_fourier.derive import basis
-    from crystal_fourier.visual._render import require_matplotlib
-    from crystal_fourier.visual import write_report
-    from crystal_fourier.visual import Section
+    from crystal_fourier.visual import Section, require_matplotlib, write_report
 
     section = Section.parse(args.section)
     require_matplotlib()

@@ -145,8 +145,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime import TrainConfig, fit
-    from crystal_fourier.runtime.learning._training import _distributed
+    from crystal_fourier.runtime import TrainConfig, distributed_rank, fit
     from crystal_fourier.runtime import holdout_groups, run_zero_shot
 
     if args.epochs < 1 or args.batch_size < 1:
@@ -159,7 +158,7 @@ def run(args) -> int:
     holdout = holdout_groups(args.holdout_groups)
     if args.compare_all_data and not holdout:
         raise CrystalFourierError("--compare-all-data needs --holdout-groups")
-    rank, _ = _distributed()
+    rank, _ = distributed_rank()
     progress = not args.no_progress and rank == 0
     config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
