@@ -151,11 +151,10 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
 
 def _smallest_orbit(group) -> int:
     """Atoms in the smallest orbit of the conventional cell (the centring times the smallest site)."""
-    from crystal_fourier.runtime import fixed_points, orbit
-    from crystal_fourier.runtime.symmetry._random_crystals import _operations_with_fixed_points
+    from crystal_fourier.runtime import fixed_points, operations_with_fixed_points, orbit
 
     best = len(group.operations)
-    for operations in _operations_with_fixed_points(group.hall_number)[:64]:
+    for operations in operations_with_fixed_points(group.hall_number)[:64]:
         points = fixed_points([operations])
         if points is not None:
             best = min(best, len(orbit(group, points[0])))

@@ -23,7 +23,7 @@ from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["Basis", "basis", "DEFAULT_CUTOFF", "DEFAULT_SHELL", "WorkEstimate", "work_estimate", "check_work",
-           "WORK_LIMIT_SECONDS", "WORK_LIMIT_BYTES", "CACHE_BYTES"]
+           "WORK_LIMIT_SECONDS", "WORK_LIMIT_BYTES", "CACHE_BYTES", "clear_caches"]
 
 DEFAULT_CUTOFF = 5
 """The paper's ball radius R = 5 (see ``faithful`` for where it is too small)."""
@@ -228,7 +228,19 @@ def _basis(hall_number: int, cutoff: int, shell: str) -> Basis:
     return result
 
 
-_basis.cache_clear = _CACHE.clear  # the interface of the functools.lru_cache this replaces (bench/ uses it)
+_basis.cache_clear = _CACHE.clear  # the interface of the functools.lru_cache this replaces
+
+
+def clear_caches() -> None:
+    """Forget every cached derivation (bases, shells, lookup tables): the next :func:`basis` starts cold.
+
+    For timing a cold derivation (bench/bench_derive.py); results never depend on the caches.
+    """
+    from crystal_fourier.derive._frequency_sets import _lookup_table_cached, shell_frequencies
+
+    _basis.cache_clear()
+    shell_frequencies.cache_clear()
+    _lookup_table_cached.cache_clear()
 
 
 def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL, *,

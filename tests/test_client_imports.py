@@ -11,12 +11,16 @@ The rule, checked on every import statement (lazy imports inside functions inclu
   the ``crystal_fourier.visual`` package, the scripts in ``bench/`` and every file under ``tests/``.
   They import public names from the packages: ``crystal_fourier.derive``, ``crystal_fourier.proofs``,
   ``crystal_fourier.runtime``, ``crystal_fourier.audit``, ``crystal_fourier.visual``, ``crystal_fourier``.
-* **A module's own unit tests** are the one exception. The test file
+* **A module's own unit tests** are the first exception. The test file
   ``tests/<package path>/test_<name>.py`` is the unit test of the module ``<package>._<name>``
   whose path it mirrors, and may import that one private module and its private names, nothing
   else private. ``tests/runtime/learning/test_training.py`` may import
   ``crystal_fourier.runtime.learning._training``; ``tests/test_atomic.py`` may import
   ``crystal_fourier._atomic``; ``tests/derive/test_bases.py`` may import ``crystal_fourier.derive._bases``.
+* **Fault injection.** A test may import a private *module* as a whole when every use of it in the
+  file is the object of ``monkeypatch.setattr``/``monkeypatch.delattr`` (lowering a limit such as
+  ``_prediction.CHUNK_STRUCTURES``, making one step fail): it changes the module's behaviour for
+  one test and reads nothing from it.
 
 Attribute access on a public module (``module._name``) is not an import and is not checked here.
 """
@@ -81,6 +85,16 @@ def unit_test_target(relative: Path) -> str | None:
     return ".".join((package, *folders[1:], "_" + relative.stem.removeprefix("test_")))
 
 
+def _is_module(dotted: str) -> bool:
+    """True when ``dotted`` names an importable module (not a function or constant inside one)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _is_private(part: str) -> bool:
     return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
 
@@ -92,6 +106,20 @@ def _private_owner(dotted: str) -> str | None:
         if _is_private(part):
             return ".".join(parts[:index])
     return None
+
+
+def _monkeypatched_only(tree: ast.AST, bound: str) -> bool:
+    """True when every use of the name ``bound`` is the first argument of ``monkeypatch.setattr/delattr``."""
+    patched, uses = set(), 0
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("setattr", "delattr") and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "monkeypatch" and node.args and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == bound):
+            patched.add(id(node.args[0]))
+        if isinstance(node, ast.Name) and node.id == bound:
+            uses += 1
+    return uses > 0 and uses == len(patched)
 
 
 def private_imports(source: str, relative: Path) -> list[str]:
@@ -107,7 +135,8 @@ def private_imports(source: str, relative: Path) -> list[str]:
     own = module_name(relative)
     unit_target = unit_test_target(relative)
     found = []
-    for node in ast.walk(ast.parse(source, filename=str(relative))):
+    tree = ast.parse(source, filename=str(relative))
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -120,7 +149,7 @@ def private_imports(source: str, relative: Path) -> list[str]:
             targets = [f"{module}.{alias.name}" for alias in node.names]
         else:
             continue
-        for target in targets:
+        for alias, target in zip(node.names, targets, strict=True):
             if not target.startswith("crystal_fourier"):
                 continue
             owner = _private_owner(target)
@@ -130,6 +159,10 @@ def private_imports(source: str, relative: Path) -> list[str]:
                 continue  # inside the package that owns the private name
             if unit_target is not None and (target == unit_target or target.startswith(unit_target + ".")):
                 continue  # the module's own unit test
+            bound = alias.asname or (alias.name if isinstance(node, ast.ImportFrom) else None)
+            if (relative.parts[0] == "tests" and bound is not None and _is_module(target)
+                    and _monkeypatched_only(tree, bound)):
+                continue  # fault injection into a private module
             found.append(f"{relative}:{node.lineno}: {target}")
     return found
 
@@ -162,6 +195,14 @@ def test_client_files_cover_the_command_line_bench_and_tests():
     # a unit test may import its own module, and only that one
     ("tests/runtime/learning/test_training.py", "from crystal_fourier.runtime.learning._batching import collate\n"),
     ("tests/derive/test_bases.py", "from crystal_fourier.derive._bases_extra import x\n"),
+    # fault injection: only as the object of monkeypatch.setattr, never read from
+    ("tests/test_x.py", "from crystal_fourier.runtime.learning import _prediction\n"
+                        "def test(monkeypatch):\n    monkeypatch.setattr(_prediction, 'CHUNK_STRUCTURES', 2)\n"
+                        "    assert _prediction.CHUNK_ATOMS\n"),
+    ("tests/test_x.py", "from crystal_fourier.runtime.learning._prediction import CHUNK_STRUCTURES\n"
+                        "def test(monkeypatch):\n    monkeypatch.setattr(CHUNK_STRUCTURES, 'x', 2)\n"),
+    ("bench/bench_x.py", "from crystal_fourier.runtime.learning import _prediction\n"
+                         "def f(monkeypatch):\n    monkeypatch.setattr(_prediction, 'CHUNK_STRUCTURES', 2)\n"),
 ])
 def test_the_check_finds_a_private_import(relative, source):
     assert len(private_imports(source, Path(relative))) == 1
@@ -178,6 +219,8 @@ def test_the_check_finds_a_private_import(relative, source):
      "from crystal_fourier.runtime.learning._training import _distributed\n"),
     ("tests/test_atomic.py", "from crystal_fourier._atomic import atomic_write_text\n"),
     ("tests/visual/test_report.py", "import crystal_fourier.visual._report as report\n"),
+    ("tests/test_x.py", "from crystal_fourier.runtime.learning import _prediction\n"
+                        "def test(monkeypatch):\n    monkeypatch.setattr(_prediction, 'CHUNK_STRUCTURES', 2)\n"),
 ])
 def test_the_check_allows_public_own_package_and_own_unit_test_imports(relative, source):
     assert private_imports(source, Path(relative)) == []

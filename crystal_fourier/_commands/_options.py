@@ -10,7 +10,48 @@ from crystal_fourier.errors import CrystalFourierError
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
            "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
-           "parse_species"]
+           "parse_species", "ConfigDefault", "scientific", "resolve_defaults"]
+
+
+class ConfigDefault:
+    """The default of a field of a runtime config class (``TrainConfig``, ``ModelConfig``, ``PretrainConfig``).
+
+    Read from the class when first needed, in a help text (``%(default)s``) or by
+    :func:`resolve_defaults` once the command line is parsed: no default is copied by hand into
+    the command line, and building the parser never imports torch (the config classes live beside
+    the model).
+    """
+
+    def __init__(self, config: str, field: str, text=str) -> None:
+        self.config, self.field, self.text = config, field, text
+
+    @property
+    def value(self):
+        import dataclasses
+        import importlib
+
+        cls = getattr(importlib.import_module("crystal_fourier.runtime"), self.config)
+        return next(f.default for f in dataclasses.fields(cls) if f.name == self.field)
+
+    def __str__(self) -> str:
+        return self.text(self.value)
+
+    def __repr__(self) -> str:
+        return f"ConfigDefault({self.config!r}, {self.field!r})"
+
+
+def scientific(value: float) -> str:
+    """The short scientific form of a rate in a help text: ``'5e-4'`` for 0.0005."""
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def resolve_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Replace every :class:`ConfigDefault` left in parsed ``args`` (an option not given) by its value."""
+    for name, value in vars(args).items():
+        if isinstance(value, ConfigDefault):
+            setattr(args, name, value.value)
+    return args
 
 
 def _integer(text: str, expected: str) -> int:
@@ -91,11 +132,11 @@ def dropout_float(text: str) -> float:
     return value
 
 
-def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5, *,
+def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int | ConfigDefault = 5, *,
                          allow_large: bool = False) -> None:
     """--cutoff N (ball radius R or box size K) and --shell ball|box; with ``allow_large`` also --allow-large."""
     parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,
-                        help=f"ball radius R or box size K, an integer >= 0 (default {default_cutoff})")
+                        help="ball radius R or box size K, an integer >= 0 (default %(default)s)")
     parser.add_argument("--shell", choices=("ball", "box"), default="ball",
                         help="frequency shell of CONVENTIONS.md (default ball)")
     if allow_large:

@@ -10,19 +10,17 @@ import argparse
 import dataclasses
 import sys
 
-from crystal_fourier._commands._options import (add_cutoff_arguments, add_symprec_option, dropout_float,
-                                               positive_float, positive_int, seed_int, worker_count)
+from crystal_fourier._commands._options import (ConfigDefault, add_cutoff_arguments, add_symprec_option,
+                                               dropout_float, positive_float, positive_int, scientific, seed_int,
+                                               worker_count)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
 
-
-# ModelConfig's defaults, repeated here so that building the parser never imports torch
-# (tests/runtime/learning/test_training.py checks that the two agree).
+# runtime's MODEL_KINDS, repeated because argparse formats the choices when the option is added and the
+# model module imports torch (building the parser never does); tests/test_cli.py checks that the two agree.
 MODEL_KINDS = ("cft", "sinusoidal", "augmented")
-MODEL_DEFAULTS = argparse.Namespace(d_model=128, n_heads=8, n_layers=3, d_route=64, d_position=128, cutoff=6,
-                                    dropout=0.0, neighbourhood=True, neighbour_cutoff=6.0, n_rbf=32,
-                                    atom_readout=True, frequency_damping=1.5)
+
 
 
 def damping_value(text: str) -> float | None:
@@ -33,35 +31,36 @@ def damping_value(text: str) -> float | None:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) -> None:
-    """Model sizes and the frequency cutoff (defaults: ModelConfig's)."""
-    defaults = MODEL_DEFAULTS
+    """Model sizes and the frequency cutoff; the defaults are ModelConfig's, read from it (:class:`ConfigDefault`)."""
+    def model(field: str) -> ConfigDefault:
+        return ConfigDefault("ModelConfig", field)
+
     if kinds:
-        parser.add_argument("--model", choices=MODEL_KINDS, default="cft",
+        parser.add_argument("--model", choices=MODEL_KINDS, default=model("kind"),
                             help="cft (invariant, default), sinusoidal (non-invariant baseline) or augmented "
                                  "(baseline + random symmetry operations)")
-    add_cutoff_arguments(parser, default_cutoff=defaults.cutoff)
-    parser.add_argument("--d-model", type=positive_int, default=defaults.d_model,
-                        help=f"token width (default {defaults.d_model})")
-    parser.add_argument("--heads", type=positive_int, default=defaults.n_heads,
-                        help=f"attention heads (default {defaults.n_heads})")
-    parser.add_argument("--layers", type=positive_int, default=defaults.n_layers,
-                        help=f"transformer blocks (default {defaults.n_layers})")
-    parser.add_argument("--d-route", type=positive_int, default=defaults.d_route,
-                        help=f"width of the routing features, the encoder's first map (default {defaults.d_route})")
-    parser.add_argument("--d-position", type=positive_int, default=defaults.d_position,
-                        help=f"positional-encoder width (default {defaults.d_position})")
-    parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout,
-                        help=f"dropout (default {defaults.dropout})")
-    parser.add_argument("--frequency-damping", type=damping_value, default=defaults.frequency_damping,
+    add_cutoff_arguments(parser, default_cutoff=model("cutoff"))
+    parser.add_argument("--d-model", type=positive_int, default=model("d_model"),
+                        help="token width (default %(default)s)")
+    parser.add_argument("--heads", type=positive_int, default=model("n_heads"),
+                        help="attention heads (default %(default)s)")
+    parser.add_argument("--layers", type=positive_int, default=model("n_layers"),
+                        help="transformer blocks (default %(default)s)")
+    parser.add_argument("--d-route", type=positive_int, default=model("d_route"),
+                        help="width of the routing features, the encoder's first map (default %(default)s)")
+    parser.add_argument("--d-position", type=positive_int, default=model("d_position"),
+                        help="positional-encoder width (default %(default)s)")
+    parser.add_argument("--dropout", type=dropout_float, default=model("dropout"), help="dropout (default %(default)s)")
+    parser.add_argument("--frequency-damping", type=damping_value, default=model("frequency_damping"),
                         metavar="SIGMA", help="sigma of the Gaussian prior on the positional encoding's frequencies, "
-                                              f"or 'none' (default {defaults.frequency_damping})")
+                                              "or 'none' (default %(default)s)")
     parser.add_argument("--no-neighbourhood", dest="neighbourhood", action="store_false",
                         help="no neighbourhood embedding (element embeddings of the neighbours weighted by radial "
                              "functions of the exact periodic distance; on by default)")
-    parser.add_argument("--neighbour-cutoff", type=positive_float, default=defaults.neighbour_cutoff, metavar="A",
-                        help=f"neighbourhood radius in Angstrom (default {defaults.neighbour_cutoff})")
-    parser.add_argument("--radial-functions", dest="n_rbf", type=positive_int, default=defaults.n_rbf, metavar="N",
-                        help=f"Gaussian radial functions on [0, cutoff] (default {defaults.n_rbf})")
+    parser.add_argument("--neighbour-cutoff", type=positive_float, default=model("neighbour_cutoff"), metavar="A",
+                        help="neighbourhood radius in Angstrom (default %(default)s)")
+    parser.add_argument("--radial-functions", dest="n_rbf", type=positive_int, default=model("n_rbf"), metavar="N",
+                        help="Gaussian radial functions on [0, cutoff] (default %(default)s)")
     parser.add_argument("--no-atom-readout", dest="atom_readout", action="store_false",
                         help="predict from the pooled token instead of the mean of per-atom contributions")
 
@@ -114,11 +113,16 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--tensor-head", choices=("symmetric", "free"), default="symmetric",
                         help="with --target elastic_tensor: symmetric (default; the output lies in the crystal's "
                              "allowed tensors exactly) or free (the unconstrained 21-component baseline)")
-    parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
-    parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
-    parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="seed of the split, initialisation and order (default 0)")
+    def train(field: str) -> ConfigDefault:
+        return ConfigDefault("TrainConfig", field)
+
+    parser.add_argument("--epochs", type=positive_int, default=train("epochs"), help="epochs (default %(default)s)")
+    parser.add_argument("--batch-size", type=positive_int, default=train("batch_size"),
+                        help="global batch size (default %(default)s)")
+    parser.add_argument("--lr", type=positive_float, default=ConfigDefault("TrainConfig", "lr", scientific),
+                        help="AdamW peak learning rate (default %(default)s)")
+    parser.add_argument("--seed", type=seed_int, default=train("seed"),
+                        help="seed of the split, initialisation and order (default %(default)s)")
     parser.add_argument("--patience", type=positive_int, default=None, metavar="N",
                         help="stop after N epochs without a better validation MAE (default: train every epoch; the "
                              "best validation epoch is kept either way)")
@@ -148,8 +152,6 @@ def run(args) -> int:
     from crystal_fourier.runtime import TrainConfig, distributed_rank, fit
     from crystal_fourier.runtime import holdout_groups, run_zero_shot
 
-    if args.epochs < 1 or args.batch_size < 1:
-        raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
     check_device(args.device)
     if not args.compare_all_data:
         from crystal_fourier.runtime import check_output_directory

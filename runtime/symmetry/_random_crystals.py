@@ -49,6 +49,7 @@ __all__ = [
     "random_lattice",
     "orbit",
     "fixed_points",
+    "operations_with_fixed_points",
 ]
 
 EMT_SPECIES = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
@@ -179,7 +180,7 @@ def orbit(number_or_group: int | SpaceGroup, point: ArrayLike, *, tolerance: flo
 
 
 @lru_cache(maxsize=None)
-def _operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Every (R, t24 + 24 n), n in {-1, 0, 1}^3, R != I, that fixes some point (no screw or glide part)."""
     rotations, translations_24 = space_group(hall_number=hall_number).arrays
     identity = np.eye(3, dtype=np.int64)
@@ -244,7 +245,7 @@ def fixed_points(operations: Sequence[tuple[np.ndarray, np.ndarray]]) -> "tuple[
 
 def _candidate_point(group, rng: np.random.Generator, max_atoms: int) -> np.ndarray:
     """A random point: general, or on the common fixed set of 1-3 random operations."""
-    operations = _operations_with_fixed_points(group.hall_number)
+    operations = operations_with_fixed_points(group.hall_number)
     general_fits = len(group.operations) <= max_atoms
     if not operations or (general_fits and rng.random() < _GENERAL_PROBABILITY):  # P1, screws/glides only
         return rng.random(3)

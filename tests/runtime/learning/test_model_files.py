@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from crystal_fourier._atomic import exclusive_lock
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._model_files import check_device, load_torch_file
 from crystal_fourier.runtime import fit, load_trained
@@ -183,14 +182,6 @@ def test_a_directory_with_other_files_is_refused(tmp_path):
         fit(tiny_samples(), tiny_config(epochs=1), tmp_path / "file")
     with pytest.raises(CrystalFourierError, match="name the model directory"):
         fit(tiny_samples(), tiny_config(epochs=1), tmp_path / "sub" / "..")
-
-
-def test_a_second_trainer_of_the_same_directory_is_refused(tmp_path):
-    out = tmp_path / "model"
-    out.mkdir()
-    with exclusive_lock(out, "training into"):
-        with pytest.raises(CrystalFourierError, match="another process is training into"):
-            fit(tiny_samples(), tiny_config(epochs=1), out)
 
 
 KILLED_TRAINER = textwrap.dedent("""

@@ -166,22 +166,6 @@ def test_load_trained_names_missing_files(tmp_path):
 # --------------------------------------------------------------------------- the command line
 
 
-def test_parser_defaults_match_the_model_config():
-    from crystal_fourier._commands.train import MODEL_DEFAULTS, MODEL_KINDS
-    from crystal_fourier.runtime import MODEL_KINDS as KINDS
-
-    defaults = ModelConfig()
-    assert MODEL_KINDS == KINDS
-    assert vars(MODEL_DEFAULTS) == {"d_model": defaults.d_model, "n_heads": defaults.n_heads,
-                                    "n_layers": defaults.n_layers, "d_route": defaults.d_route,
-                                    "d_position": defaults.d_position,
-                                    "cutoff": defaults.cutoff, "dropout": defaults.dropout,
-                                    "neighbourhood": defaults.neighbourhood,
-                                    "neighbour_cutoff": defaults.neighbour_cutoff, "n_rbf": defaults.n_rbf,
-                                    "atom_readout": defaults.atom_readout,
-                                    "frequency_damping": defaults.frequency_damping}
-
-
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
@@ -342,9 +326,8 @@ def test_model_and_stopping_options_reach_the_saved_model(data_files, tmp_path, 
 
 
 def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, tmp_path, capsys):
-    from crystal_fourier._commands.train import load_samples
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime import CLASSICAL_KINDS, fit_classical, load_trained
+    from crystal_fourier.runtime import CLASSICAL_KINDS, fit_classical, load_dataset, load_trained, prepare_samples
 
     folder, crystals = data_files
     out = tmp_path / "model"
@@ -362,7 +345,8 @@ def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, t
         assert metrics["n_train"] == trained_on, kind   # the model's own split
         assert np.isfinite(metrics["mae"]), kind
     # The same number as fitting the baseline through the Python API on the same file and split.
-    samples = load_samples(folder / "train.csv", "energy", load_trained(out).config.symprec)
+    samples = prepare_samples(load_dataset(folder / "train.csv", targets=["energy"]), "energy",
+                              symprec=load_trained(out).config.symprec)
     fitted = fit_classical(samples, load_trained(out).config, "gbm+distance")
     expected = np.abs(fitted.predict_samples(samples) - np.array([s.target for s in samples])).mean()
     assert report["baselines"]["gbm+distance"]["mae"] == pytest.approx(expected, rel=1e-12)

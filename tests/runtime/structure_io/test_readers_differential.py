@@ -27,7 +27,6 @@ from crystal_fourier import testing
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import parse_cif
-from crystal_fourier.runtime.structure_io._cif import _origin_choices
 from crystal_fourier.runtime import parse_poscar
 from crystal_fourier.runtime import standardize
 from crystal_fourier.runtime import Crystal
@@ -123,9 +122,17 @@ def gemmi_reads(text: str):
             np.mod([site.fract.tolist() for site in sites], 1.0), [site.element.atomic_number for site in sites])
 
 
+@lru_cache(maxsize=None)
+def origin_choice_1(number: int) -> list[int]:
+    """The Hall number of origin choice 1 of group ``number`` (spglib's database), or [] for a group with one origin."""
+    import spglib
+
+    return [hall for hall in range(1, 531) if (t := spglib.get_spacegroup_type(hall)).number == number
+            and t.choice == "1"]
+
+
 def settings(number: int) -> list[int]:
-    choices = _origin_choices(number)
-    return [standard_hall_number(number)] + ([choices["1"]] if choices else [])
+    return [standard_hall_number(number)] + origin_choice_1(number)
 
 
 def check_gemmi(number: int):
