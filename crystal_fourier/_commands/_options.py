@@ -7,8 +7,8 @@ import argparse
 from crystal_fourier.derive import parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
-           "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
+__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
+           "nonnegative_int", "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
            "parse_species", "ConfigDefault", "scientific", "resolve_defaults"]
 
@@ -59,6 +59,11 @@ def _integer(text: str, expected: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def integer(text: str) -> int:
+    """argparse type: an integer whose range the config it goes to checks, once (``--epochs`` -> TrainConfig)."""
+    return _integer(text, "an integer")
 
 
 def nonnegative_int(text: str) -> int:

@@ -10,7 +10,7 @@ import argparse
 import dataclasses
 import sys
 
-from crystal_fourier._commands._options import (ConfigDefault, add_cutoff_arguments, add_symprec_option,
+from crystal_fourier._commands._options import (ConfigDefault, add_cutoff_arguments, integer, add_symprec_option,
                                                dropout_float, positive_float, positive_int, scientific, seed_int,
                                                worker_count)
 from crystal_fourier.errors import CrystalFourierError
@@ -116,8 +116,9 @@ def add_parser(subparsers) -> None:
     def train(field: str) -> ConfigDefault:
         return ConfigDefault("TrainConfig", field)
 
-    parser.add_argument("--epochs", type=positive_int, default=train("epochs"), help="epochs (default %(default)s)")
-    parser.add_argument("--batch-size", type=positive_int, default=train("batch_size"),
+    # --epochs and --batch-size are range-checked by TrainConfig only (one check, one message).
+    parser.add_argument("--epochs", type=integer, default=train("epochs"), help="epochs (default %(default)s)")
+    parser.add_argument("--batch-size", type=integer, default=train("batch_size"),
                         help="global batch size (default %(default)s)")
     parser.add_argument("--lr", type=positive_float, default=ConfigDefault("TrainConfig", "lr", scientific),
                         help="AdamW peak learning rate (default %(default)s)")
