@@ -10,7 +10,26 @@ from crystal_fourier.errors import CrystalFourierError
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
            "nonnegative_int", "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
-           "parse_species", "ConfigDefault", "scientific", "resolve_defaults"]
+           "parse_species", "ConfigDefault", "scientific", "resolve_defaults", "add_command"]
+
+
+def add_command(subparsers, name: str, doc: str | None, **fields) -> argparse.ArgumentParser:
+    """The parser of command ``name``, whose texts are ``doc``, the command's docstring (ASE's pattern).
+
+    Each text is written once: the first paragraph of ``doc`` is the help line that
+    ``crystal-fourier --help`` lists, the paragraphs after it, up to a ``Notes`` section (for
+    developers), are the description of ``crystal-fourier NAME --help``. argparse re-wraps both, so
+    the docstring's line breaks do not matter. ``fields`` fill ``{name}`` placeholders, for text
+    computed from the code (summary's column names).
+    """
+    import inspect
+
+    text = inspect.cleandoc(doc or "").split("\nNotes\n-----\n")[0]
+    if fields:
+        text = text.format(**fields)
+    summary, _, description = text.strip().partition("\n\n")
+    return subparsers.add_parser(name, help=" ".join(summary.split()) or None,
+                                 description=" ".join(description.split()) or None)
 
 
 class ConfigDefault:

@@ -1,4 +1,4 @@
-"""``crystal-fourier demo``: the main job on the embedded default, end to end.
+"""the main job: verify all groups, make data, train CFT and baseline, zero-shot table
 
 1. certify all 230 groups at the runtime's default cutoff (ball R = 6, faithful for every group);
 2. make a labelled data set of random symmetric crystals over all 230 groups (EMT energies and
@@ -11,6 +11,8 @@
 4. print a table of MAEs and the zero-shot gap of every model, and save a model that
    ``crystal-fourier predict`` can use.
 
+Notes
+-----
 Sized to finish in about ten minutes on two CPU cores; every step caches to --out, so a second
 run reuses the data set.
 """
@@ -22,13 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-from crystal_fourier._commands._options import add_symprec_option, positive_int, seed_int
+from crystal_fourier._commands._options import add_command, add_symprec_option, positive_int, seed_int
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "demo", help="the main job: verify all groups, make data, train CFT and baseline, zero-shot table",
-        description=__doc__.split("\n\n")[1] if __doc__ else None)
+    parser = add_command(subparsers, "demo", __doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
     parser.add_argument("--size", type=positive_int, default=1610,
                         help="random crystals in the data set, 7 per group (default 1610)")

@@ -1,5 +1,11 @@
-"""``crystal-fourier generate``: render the flat torch modules of one shell and cutoff.
+"""render the stamped torch modules of one shell and cutoff (generated/)
 
+Render one nn.Module per space group (its exact tables behind the shared kernel) and the index with
+the shell's frequencies into OUT/<shell>_<cutoff>/, atomically and deterministically. Exit status: 0
+up to date or written, 1 --check found differences, 2 bad input or a hand-edited file.
+
+Notes
+-----
 Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
 (see :mod:`crystal_fourier.derive._codegen`) as a whole: the files are rendered group by group
 (bounded memory at any cutoff) into a temporary sibling directory that replaces the old one in
@@ -21,8 +27,13 @@ import sys
 from pathlib import Path
 
 from crystal_fourier._progress import progress_bar
-from crystal_fourier._commands._options import (add_cutoff_arguments, add_groups_option, check_cutoff_work,
-                                                parse_groups)
+from crystal_fourier._commands._options import (
+    add_command,
+    add_cutoff_arguments,
+    add_groups_option,
+    check_cutoff_work,
+    parse_groups,
+)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
@@ -30,15 +41,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``generate`` on the ``crystal-fourier`` subparsers."""
-    parser = subparsers.add_parser(
-        "generate",
-        help="render the stamped torch modules of one shell and cutoff (generated/)",
-        description=(
-            "Render one nn.Module per space group (its exact tables behind the shared kernel) and "
-            "the index with the shell's frequencies into OUT/<shell>_<cutoff>/, atomically and "
-            "deterministically. Exit status: 0 up to date or written, 1 --check "
-            "found differences, 2 bad input or a hand-edited file."),
-    )
+    parser = add_command(subparsers, "generate", __doc__)
     add_cutoff_arguments(parser, allow_large=True)
     add_groups_option(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",

@@ -1,4 +1,9 @@
-"""``crystal-fourier pretrain``: self-supervised pretraining of the invariant positional encoder."""
+"""pretrain the positional encoder on exact orbit distances (no data needed)
+
+Random pairs of positions in random lattices obeying each group's metric constraints; the encoder
+learns embeddings whose distance is the exact orbit distance. Writes encoder.pt and pretrain.json
+under --out, for `crystal-fourier train --pretrained DIR`.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,18 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
-    from crystal_fourier._commands._options import (ConfigDefault, add_groups_option, positive_float, positive_int,
-                                                   scientific, seed_int)
+    from crystal_fourier._commands._options import (
+        add_command,
+        ConfigDefault,
+        add_groups_option,
+        positive_float,
+        positive_int,
+        scientific,
+        seed_int,
+    )
     from crystal_fourier._commands.train import add_model_arguments
 
-    parser = subparsers.add_parser(
-        "pretrain", help="pretrain the positional encoder on exact orbit distances (no data needed)",
-        description="Random pairs of positions in random lattices obeying each group's metric constraints; the "
-                    "encoder learns embeddings whose distance is the exact orbit distance. Writes encoder.pt and "
-                    "pretrain.json under --out, for `crystal-fourier train --pretrained DIR`.")
+    parser = add_command(subparsers, "pretrain", __doc__)
     parser.add_argument("--out", required=True, metavar="DIR", help="directory to write")
     add_groups_option(parser)
     parser.add_argument("--exclude-groups", default=None, metavar="LIST",

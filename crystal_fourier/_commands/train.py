@@ -1,5 +1,11 @@
-"""``crystal-fourier train``: train the CFT or a baseline on a data file and save the model.
+"""train the Crystal Fourier Transformer (or a baseline) and save it
 
+Train on a CDVAE CSV, extxyz or matbench JSON file; the groups are detected with spglib and every
+structure is brought to the ITA standard setting. Saves config.json, weights.pt, normalization.json
+and metrics.json under --out.
+
+Notes
+-----
 Runs data-parallel when launched with torchrun (gloo on CPU), e.g.
 ``torchrun --nproc_per_node 2 $(which crystal-fourier) train --data d.csv --target y --out m``.
 """
@@ -10,9 +16,19 @@ import argparse
 import dataclasses
 import sys
 
-from crystal_fourier._commands._options import (ConfigDefault, add_cutoff_arguments, integer, add_symprec_option,
-                                               dropout_float, positive_float, positive_int, scientific, seed_int,
-                                               worker_count)
+from crystal_fourier._commands._options import (
+    add_command,
+    ConfigDefault,
+    add_cutoff_arguments,
+    integer,
+    add_symprec_option,
+    dropout_float,
+    positive_float,
+    positive_int,
+    scientific,
+    seed_int,
+    worker_count,
+)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
@@ -99,11 +115,7 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "train", help="train the Crystal Fourier Transformer (or a baseline) and save it",
-        description="Train on a CDVAE CSV, extxyz or matbench JSON file; the groups are detected with spglib and "
-                    "every structure is brought to the ITA standard setting. Saves config.json, weights.pt, "
-                    "normalization.json and metrics.json under --out.")
+    parser = add_command(subparsers, "train", __doc__)
     parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
     parser.add_argument("--target", required=True, metavar="NAME",
                         help="property column to learn, or elastic_tensor: the 21 columns elastic_c11..elastic_c66 "
