@@ -31,9 +31,7 @@ import warnings
 import numpy as np
 import spglib
 
-from crystal_fourier.runtime import orbit
-from crystal_fourier.runtime import standardize
-from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime import orbit, standardize, Crystal
 
 MIN_DISTANCE = 1.2  # Angstrom
 VOLUME_PER_ATOM = 14.0  # Angstrom^3
@@ -117,9 +115,7 @@ def set_distance(a, b) -> float:
 def sweep() -> int:
     import torch
 
-    from crystal_fourier.runtime import sample_from_standardized
-    from crystal_fourier.runtime import ModelConfig, build_model
-    from crystal_fourier.runtime import predict_samples
+    from crystal_fourier.runtime import sample_from_standardized, ModelConfig, build_model, predict_samples
 
     torch.manual_seed(0)
     network = build_model(ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32,

@@ -81,13 +81,8 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     import torch
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime import load_cdvae_csv
-    from crystal_fourier.runtime import compare_tensor_models
-    from crystal_fourier.runtime import TENSOR_MODELS
-    from crystal_fourier.runtime import elastic_samples
-    from crystal_fourier.runtime import TrainConfig
-    from crystal_fourier.runtime import centrosymmetric_groups
-    from crystal_fourier.runtime import ModelConfig
+    from crystal_fourier.runtime import load_cdvae_csv, compare_tensor_models, TENSOR_MODELS, elastic_samples
+    from crystal_fourier.runtime import TrainConfig, centrosymmetric_groups, ModelConfig
 
     if args.groups == "all":
         from crystal_fourier.derive import space_group

@@ -59,8 +59,7 @@ def rotated(crystal, rng):
 
 
 def standardized_samples(crystals, symprec: float):
-    from crystal_fourier.runtime import sample_from_standardized
-    from crystal_fourier.runtime import standardize
+    from crystal_fourier.runtime import sample_from_standardized, standardize
 
     rng = np.random.default_rng(0)
     inputs = [rotated(c, rng) for c in crystals]
@@ -125,8 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    from crystal_fourier.runtime import collate
-    from crystal_fourier.runtime import ModelConfig, build_model
+    from crystal_fourier.runtime import collate, ModelConfig, build_model
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

@@ -57,10 +57,7 @@ def classical_lines(summary: dict) -> dict:
 
 def size_curves(csv: Path, fractions, epochs: int, kinds=("cft", "sinusoidal", "ridge+distance")) -> dict:
     """{kind: [(training crystals, test MAE)]} on the fixed seed-0 test set of ``csv``."""
-    from crystal_fourier.runtime import fit_classical
-    from crystal_fourier.runtime import load_cdvae_csv
-    from crystal_fourier.runtime import ModelConfig
-    from crystal_fourier.runtime import with_neighbours
+    from crystal_fourier.runtime import fit_classical, load_cdvae_csv, ModelConfig, with_neighbours
     from crystal_fourier.runtime import TrainConfig, fit, predict_samples, prepare_samples, split_indices
 
     sys.path.insert(0, str(ROOT / "bench"))

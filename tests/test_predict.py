@@ -27,10 +27,7 @@ OVERLAPPING_ATOMS = "overlap\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n1e
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    from crystal_fourier.runtime import write_cif
-    from crystal_fourier.runtime import write_cdvae_csv
-    from crystal_fourier.runtime import write_poscar
-    from crystal_fourier.runtime import random_crystal
+    from crystal_fourier.runtime import write_cif, write_cdvae_csv, write_poscar, random_crystal
 
     folder = tmp_path_factory.mktemp("predict")
     rows = []
@@ -144,8 +141,7 @@ def test_every_symprec_default_is_the_one_constant():
     import pkgutil
 
     from crystal_fourier import runtime
-    from crystal_fourier.runtime import DEFAULT_SYMPREC as reexported
-    from crystal_fourier.runtime import TrainConfig
+    from crystal_fourier.runtime import DEFAULT_SYMPREC as reexported, TrainConfig
 
     assert DEFAULT_SYMPREC == reexported == 0.1
     assert TrainConfig().symprec == DEFAULT_SYMPREC

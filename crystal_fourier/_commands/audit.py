@@ -64,8 +64,7 @@ def add_parser(subparsers) -> None:
 
 def _crystals(args) -> tuple[list, list[str]]:
     from crystal_fourier.derive import parse_groups
-    from crystal_fourier.runtime import read_structure
-    from crystal_fourier.runtime import random_crystal
+    from crystal_fourier.runtime import read_structure, random_crystal
 
     crystals, names = [], []
     for path in args.structures:

@@ -25,8 +25,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis
-    from crystal_fourier.derive import render
+    from crystal_fourier.derive import basis, render
 
     group = resolve_group(args)
     check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",

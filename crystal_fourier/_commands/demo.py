@@ -83,10 +83,7 @@ def _example_cif(out: Path, records: list) -> Path:
 def run(args) -> int:
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.proofs import verify_groups
-    from crystal_fourier.runtime import load_cdvae_csv
-    from crystal_fourier.runtime import make_dataset
-    from crystal_fourier.runtime import ModelConfig
-    from crystal_fourier.runtime import TrainConfig, prepare_samples
+    from crystal_fourier.runtime import load_cdvae_csv, make_dataset, ModelConfig, TrainConfig, prepare_samples
     from crystal_fourier.runtime import run_zero_shot
 
     if args.size < 50 or args.epochs < 1:

@@ -10,7 +10,7 @@ first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.
 Notes
 -----
 One row per input file, in input order: ``file,prediction,error,symprec``, written chunk by chunk as the
-files are read and predicted (:func:`crystal_fourier.runtime.learning._prediction.stream_predictions`:
+files are read and predicted (:func:`crystal_fourier.runtime.stream_predictions`:
 peak memory does not grow with the number of files). A file that cannot be
 read or standardized gets an empty prediction and the reason in ``error`` (the message names
 the file); the others are still predicted, and the command exits 1 at the end, saying how
@@ -48,10 +48,7 @@ def _located(path: str, error: Exception) -> str:
 
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
-    from crystal_fourier._commands.train import check_device
-    from crystal_fourier.runtime import stream_predictions
-    from crystal_fourier.runtime import load_trained
-    from crystal_fourier.runtime import read_structure
+    from crystal_fourier.runtime import check_device, stream_predictions, load_trained, read_structure
 
     species = parse_species(args.species)
     if args.device is not None:
@@ -86,9 +83,7 @@ def _run_tensor(args, trained, species, symprec: float) -> int:
 
     import numpy as np
 
-    from crystal_fourier.runtime import ELASTIC_COLUMNS
-    from crystal_fourier.runtime import predict_elastic
-    from crystal_fourier.runtime import read_structure
+    from crystal_fourier.runtime import ELASTIC_COLUMNS, predict_elastic, read_structure
 
     trained = dataclasses.replace(trained, config=dataclasses.replace(trained.config, symprec=symprec))
     writer = csv.writer(sys.stdout, lineterminator="\n")

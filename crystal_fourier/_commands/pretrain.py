@@ -47,8 +47,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_groups
     from crystal_fourier._commands.train import model_config_from_args
-    from crystal_fourier.runtime import PretrainConfig, pretrain
-    from crystal_fourier.runtime import holdout_groups
+    from crystal_fourier.runtime import PretrainConfig, pretrain, holdout_groups
 
     config = PretrainConfig(groups=tuple(parse_groups(args.groups)), exclude=holdout_groups(args.exclude_groups),
                             pairs_per_group=args.pairs_per_group, epochs=args.epochs, batch_size=args.batch_size,

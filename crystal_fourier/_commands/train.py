@@ -31,7 +31,7 @@ from crystal_fourier._commands._options import (
 )
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
+__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples"]
 
 # runtime's MODEL_KINDS, repeated because argparse formats the choices when the option is added and the
 # model module imports torch (building the parser never does); tests/test_cli.py checks that the two agree.
@@ -92,18 +92,10 @@ def model_config_from_args(args, kind: str = "cft"):
                        neighbour_cutoff=args.neighbour_cutoff, n_rbf=args.n_rbf, atom_readout=args.atom_readout)
 
 
-def check_device(text: str) -> str:
-    """:func:`crystal_fourier.runtime.learning._model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
-    from crystal_fourier.runtime import check_device as check
-
-    return check(text)
-
-
 def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1,
                  handedness: str = "canonical"):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
-    from crystal_fourier.runtime import load_dataset
-    from crystal_fourier.runtime import prepare_samples
+    from crystal_fourier.runtime import load_dataset, prepare_samples
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
@@ -162,8 +154,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime import TrainConfig, distributed_rank, fit
-    from crystal_fourier.runtime import holdout_groups, run_zero_shot
+    from crystal_fourier.runtime import TrainConfig, check_device, distributed_rank, fit, holdout_groups, run_zero_shot
 
     check_device(args.device)
     if not args.compare_all_data:
@@ -204,8 +195,7 @@ def run(args) -> int:
 
 def _run_tensor(args, config) -> int:
     """``train --target elastic_tensor``: the tensor head on the 21 elastic columns."""
-    from crystal_fourier.runtime import load_dataset
-    from crystal_fourier.runtime import elastic_samples, fit_tensor
+    from crystal_fourier.runtime import load_dataset, elastic_samples, fit_tensor
 
     unsupported = [flag for flag, value in (("--compare-all-data", args.compare_all_data), ("--resume", args.resume),
                                             ("--pretrained", args.pretrained), ("--log-target", args.log_target),

@@ -160,8 +160,7 @@ def test_our_transformer_gives_mirror_images_one_answer():
 
 
 def test_our_classical_baseline_features_pass_every_kind(crystals):
-    from crystal_fourier.runtime import prepare_samples
-    from crystal_fourier.runtime import feature_matrix
+    from crystal_fourier.runtime import prepare_samples, feature_matrix
 
     head = np.random.default_rng(0).normal(size=177)
 

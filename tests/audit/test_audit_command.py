@@ -120,8 +120,7 @@ def test_a_saved_model_reruns_in_float64(tmp_path):
     import numpy as np
 
     from crystal_fourier.audit import SavedModel
-    from crystal_fourier.runtime import random_crystal
-    from crystal_fourier.runtime import fit
+    from crystal_fourier.runtime import random_crystal, fit
 
     from ..runtime.learning.test_training import tiny_config, tiny_samples
 

@@ -109,8 +109,7 @@ def test_check_reports_stray_temporaries_and_unknown_modules(tmp_path, capsys):
 def _interrupted_run(tmp_path, monkeypatch):
     """Run generate for groups 1-5 with the third group's rendering failing; returns the groups rendered."""
     from crystal_fourier import GENERATOR_VERSION
-    from crystal_fourier.derive import _codegen as codegen
-    from crystal_fourier.derive import render_group_module as real
+    from crystal_fourier.derive import _codegen as codegen, render_group_module as real
 
     calls = []
 

@@ -23,8 +23,7 @@ from crystal_fourier.runtime.data._datasets import (
     write_cdvae_csv,
     write_extxyz,
 )
-from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime import cell_parameters
+from crystal_fourier.runtime import Crystal, cell_parameters
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 FCC = [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]]

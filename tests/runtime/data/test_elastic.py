@@ -13,10 +13,7 @@ from crystal_fourier.runtime import load_cdvae_csv
 from crystal_fourier.runtime.data._elastic import (
     ELASTIC_COLUMNS, ELASTIC_SYMMETRY_TOLERANCE, elastic_tensor, frame_rotation, project_stiffness,
     rotate_stiffness, symmetry_projector, symmetry_violation, voigt_to_cartesian, cartesian_to_voigt, vrh_moduli)
-from crystal_fourier.runtime import emt_labels, make_dataset
-from crystal_fourier.runtime import ELASTIC_LABEL_COLUMNS
-from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime import random_crystal
+from crystal_fourier.runtime import emt_labels, make_dataset, ELASTIC_LABEL_COLUMNS, Crystal, random_crystal
 from crystal_fourier.runtime import standardize
 
 FCC = [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]]

@@ -287,9 +287,7 @@ def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
 ])
 def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, message):
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime import write_cdvae_csv
-    from crystal_fourier.runtime import write_cif
-    from crystal_fourier.runtime import Crystal
+    from crystal_fourier.runtime import write_cdvae_csv, write_cif, Crystal
 
     copper = Crystal(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     path = tmp_path / "labelled.csv"
@@ -342,8 +340,7 @@ def test_an_overwrite_killed_after_an_epoch_leaves_the_old_model_untouched(saved
 def test_saved_handedness_decides_whether_mirror_images_agree(saved, tmp_path):
     """config.json's handedness reaches predict_crystals: canonical (the default, also for models saved
     before the option existed) gives a chiral crystal and its mirror image one prediction; keep tells them apart."""
-    from crystal_fourier.runtime import Crystal
-    from crystal_fourier.runtime import random_crystal
+    from crystal_fourier.runtime import Crystal, random_crystal
 
     crystal = random_crystal(92, seed=0, max_atoms=24).crystal
     mirror = Crystal(crystal.lattice, -crystal.positions, crystal.numbers)

@@ -10,8 +10,7 @@ import pytest
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning import _prediction, _training
 from crystal_fourier.runtime.learning._prediction import stream_predictions
-from crystal_fourier.runtime import fit, load_trained
-from crystal_fourier.runtime import prediction_batches
+from crystal_fourier.runtime import fit, load_trained, prediction_batches
 
 from .test_training import tiny_config, tiny_samples
 

@@ -12,8 +12,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import sample_from_arrays
-from crystal_fourier.runtime import ModelConfig
+from crystal_fourier.runtime import sample_from_arrays, ModelConfig
 from crystal_fourier.runtime.learning._training import (
     TrainConfig,
     fit,
@@ -169,10 +168,7 @@ def test_load_trained_names_missing_files(tmp_path):
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
-    from crystal_fourier.runtime import write_cif
-    from crystal_fourier.runtime import write_cdvae_csv
-    from crystal_fourier.runtime import write_poscar
-    from crystal_fourier.runtime import random_crystal
+    from crystal_fourier.runtime import write_cif, write_cdvae_csv, write_poscar, random_crystal
 
     folder = tmp_path_factory.mktemp("data")
     rows, crystals = [], []

@@ -16,9 +16,7 @@ from crystal_fourier.runtime.network._classical import (
     feature_matrix,
     fit_classical,
 )
-from crystal_fourier.runtime import INVARIANCE_TOLERANCE, lattice_from_features
-from crystal_fourier.runtime import random_crystal
-from crystal_fourier.runtime import TrainConfig
+from crystal_fourier.runtime import INVARIANCE_TOLERANCE, lattice_from_features, random_crystal, TrainConfig
 from crystal_fourier.runtime import training_split
 
 TOL = INVARIANCE_TOLERANCE[np.float64]

@@ -19,8 +19,7 @@ from crystal_fourier.runtime.network._neighbourhood import (
     neighbourhood_features,
     radial_basis,
 )
-from crystal_fourier.runtime import orbit_distance
-from crystal_fourier.runtime import random_crystal
+from crystal_fourier.runtime import orbit_distance, random_crystal
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 A_NACL = 5.64

@@ -14,8 +14,7 @@ from hypothesis.extra.numpy import arrays
 from crystal_fourier.derive import basis, shell_frequencies, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._routing import RoutingEncoder
-from crystal_fourier.runtime import invariant_basis
-from crystal_fourier.runtime import setting_routing, slot_frequencies
+from crystal_fourier.runtime import invariant_basis, setting_routing, slot_frequencies
 from crystal_fourier.testing import REPRESENTATIVE_SETTINGS, operation_images
 
 GROUPS = (1, 2, 14, 76, 91, 144, 146, 166, 169, 194, 210, 225, 227, 230)

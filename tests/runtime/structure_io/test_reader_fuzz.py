@@ -17,12 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import write_cif
-from crystal_fourier.runtime import Record, load_cdvae_csv
-from crystal_fourier.runtime import load_extxyz, load_matbench_json, write_extxyz
-from crystal_fourier.runtime import read_poscar
-from crystal_fourier.runtime import write_poscar
-from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime import write_cif, Record, load_cdvae_csv, load_extxyz, load_matbench_json, write_extxyz
+from crystal_fourier.runtime import read_poscar, write_poscar, Crystal
 
 _CRYSTAL = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
 

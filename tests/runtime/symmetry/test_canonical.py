@@ -29,11 +29,9 @@ from crystal_fourier.derive import crystal_system, space_group, standard_hall_nu
 from crystal_fourier import testing
 from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import orbit, standardize
-from crystal_fourier.runtime import ENANTIOMORPHIC_PARTNERS
+from crystal_fourier.runtime import orbit, standardize, ENANTIOMORPHIC_PARTNERS
 from crystal_fourier.runtime.symmetry._standardization import _canonical, _set_key
-from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime import lattice_from_parameters
+from crystal_fourier.runtime import Crystal, lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees

@@ -19,8 +19,7 @@ import spglib
 
 from crystal_fourier.derive import DEN, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import random_crystal
-from crystal_fourier.runtime import orbit
+from crystal_fourier.runtime import random_crystal, orbit
 from crystal_fourier.runtime.symmetry._standardization import (
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -28,8 +27,7 @@ from crystal_fourier.runtime.symmetry._standardization import (
     detect_group,
     standardize,
 )
-from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime import lattice_from_parameters
+from crystal_fourier.runtime import Crystal, lattice_from_parameters
 
 # triclinic, monoclinic P and C, orthorhombic P and F (two origins), tetragonal polar chiral,
 # tetragonal I with two origins, trigonal R (hexagonal axes), hexagonal, cubic P/F/I
