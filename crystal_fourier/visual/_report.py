@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_text
 from crystal_fourier.derive import DEN
+from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
@@ -77,8 +78,7 @@ def report_context(basis: Basis, *, section: Section | str = "z=0", max_formulas
     from crystal_fourier.visual._mathtext import formula_svg, mathtext_lines
     from crystal_fourier.visual._sections import MAX_GRID, Section, render_sections
 
-    if isinstance(max_formulas, bool) or not isinstance(max_formulas, int) or max_formulas < 0:
-        raise CrystalFourierError(f"max_formulas must be an integer >= 0, got {max_formulas!r}")
+    check_int("max_formulas", max_formulas, 0)
     section = section if isinstance(section, Section) else Section.parse(section)
     group = basis.group
     decomposition = basis.decomposition
