@@ -96,7 +96,7 @@ def gb_gap(zero_shot: dict, all_data: dict) -> float:
     return float(round(np.mean([abs(zero_shot[g] - all_data[g]) for g in shared]), 12))
 
 
-def zero_shot_report(metrics_zero_shot: dict, metrics_all_data: dict, holdout) -> dict:
+def zero_shot_report(metrics_zero_shot: dict, metrics_all_data: dict, holdout: Iterable[int]) -> dict:
     """Per-group comparison of two test metrics (``regression_metrics`` with ``per_group``).
 
     Returns
