@@ -57,7 +57,6 @@ TEST_DIRS = {
 # Files converted in a parallel branch, listed so that this branch's suite says exactly what is left; each
 # entry must still break the rule (test_pending_entries_are_still_needed), so it is removed once converted.
 PENDING = {
-    "bench/bench_results.py": "its imports are converted with issue 20 (the integrator's branch)",
     "tests/runtime/symmetry/test_canonical.py": (
         "white-box tests of the canonical choice and site lookup; the runtime-layers branch splits them out of "
         "_standardization into _canonical_choice and _symmetrization: at the merge the file becomes "
