@@ -13,14 +13,11 @@ import torch
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import sample_from_arrays, ModelConfig
+from crystal_fourier.runtime import predict_samples, regression_metrics, split_indices, training_split
 from crystal_fourier.runtime.learning._training import (
     TrainConfig,
     fit,
     load_trained,
-    predict_samples,
-    regression_metrics,
-    split_indices,
-    training_split,
     warmup_cosine,
 )
 
