@@ -19,7 +19,7 @@ sinusoidal encoding).
 Usage:
   python bench/bench_ablation.py --datasets carbon-24 --variants none,cft6 --seeds 3 --epochs 30 --out DIR
   python bench/bench_ablation.py --datasets carbon-24 --holdouts centrosymmetric --out DIR2
-  python bench/bench_ablation.py --collect DIR [DIR ...] --markdown docs/results-ablation.md
+  python bench/bench_ablation.py --collect DIR [DIR ...] --markdown docs/results.md
 """
 
 from __future__ import annotations

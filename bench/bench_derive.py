@@ -14,16 +14,7 @@ import argparse
 import time
 from collections import deque
 
-from crystal_fourier.derive import basis, shell_frequencies, space_group
-from crystal_fourier.derive._bases import _basis
-from crystal_fourier.derive._symbolic_forms import closed_forms
-from crystal_fourier.derive._frequency_sets import _lookup_table_cached
-
-
-def clear_caches() -> None:
-    _basis.cache_clear()
-    shell_frequencies.cache_clear()
-    _lookup_table_cached.cache_clear()
+from crystal_fourier.derive import basis, clear_caches, closed_forms, shell_frequencies, space_group
 
 
 def derive_all(shell: str, cutoff: int) -> tuple[float, int]:

@@ -21,8 +21,7 @@ import numpy as np
 import torch
 
 from crystal_fourier.derive import basis, standard_hall_number
-from crystal_fourier.derive._codegen import routing_table
-from crystal_fourier.runtime.network._routing import RoutingEncoder
+from crystal_fourier.runtime import RoutingEncoder
 
 
 def _groups(encoder: RoutingEncoder, shell: str, cutoff: int):
@@ -36,11 +35,14 @@ def _groups(encoder: RoutingEncoder, shell: str, cutoff: int):
         rotations, translations = derived.group.arrays
         # M_G[n, m] = e((phase_n - phase_m) / 24) / |O| for n, m in one present orbit: column m is
         # the symmetrised plane wave of e_m, written in the shell's own modes (derive's complex table).
-        table = routing_table(derived)
-        rows = torch.tensor(table.frequency)
-        phase = torch.exp(2j * math.pi * torch.tensor(table.phase_24, dtype=torch.float64) / 24)
-        sizes = np.diff(table.offsets)
-        orbit = torch.from_numpy(np.repeat(np.arange(len(sizes)), sizes))
+        # Present frequencies grouped by orbit, phase_n = -phi_n mod 24 (derive's orbit decomposition).
+        d = derived.decomposition
+        present = np.flatnonzero(~d.absent[d.orbit_of])
+        present = present[np.lexsort((present, d.orbit_of[present]))]
+        rows = torch.tensor(present)
+        phase = torch.exp(2j * math.pi * torch.tensor((-d.phase_24[present]) % 24, dtype=torch.float64) / 24)
+        _, orbit_index, sizes = np.unique(d.orbit_of[present], return_inverse=True, return_counts=True)
+        orbit = torch.from_numpy(orbit_index)
         same = orbit[:, None] == orbit[None, :]
         block = phase[:, None] * phase.conj()[None, :] / torch.tensor(sizes, dtype=torch.float64)[orbit][:, None]
         dense = torch.zeros(len(shell_slots), len(shell_slots), dtype=torch.complex64)

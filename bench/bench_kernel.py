@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from crystal_fourier.runtime.network._invariant_bases import invariant_basis
+from crystal_fourier.runtime import invariant_basis
 
 CASES = ((1, 5), (62, 5), (194, 5), (227, 5), (1, 6), (62, 6), (194, 6), (227, 6))
 

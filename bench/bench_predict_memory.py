@@ -43,10 +43,7 @@ print(status, len(rows), sum(1 for r in rows if r.split(",")[1]), resource.getru
 
 
 def _model(folder: Path) -> Path:
-    from crystal_fourier.runtime.network._batching import sample_from_arrays
-    from crystal_fourier.runtime.learning._training import TrainConfig, fit
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import sample_from_arrays, TrainConfig, fit, ModelConfig, random_crystal
     from crystal_fourier.derive import space_group
 
     samples = []
@@ -67,8 +64,7 @@ def _model(folder: Path) -> Path:
 def _files(folder: Path, atoms: int, count: int) -> list[str]:
     import numpy as np
 
-    from crystal_fourier.runtime.structure_io._cif import write_cif
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import write_cif, Crystal
 
     rng = np.random.default_rng(0)
     grid = int(np.ceil(atoms ** (1 / 3)))

@@ -75,11 +75,11 @@ def log(message: str) -> None:
 def load(data_root: Path, name: str, limit: int | None, workers: int, demo_csv: "str | None" = None):
     """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited); for demo-emt
     the first ``limit`` rows of ``demo_csv``. The samples carry their neighbourhoods (computed once here)."""
-    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
-    from crystal_fourier.runtime.learning._samples import prepare_samples
+    from crystal_fourier.runtime import load_cdvae_csv
+    from crystal_fourier.runtime import prepare_samples
 
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime import ModelConfig
+    from crystal_fourier.runtime import with_neighbours
 
     folder, target, _ = DATASETS[name]
     records = []
@@ -102,7 +102,7 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
     holds sample p[j], and the positions seed ``seed`` assigns to each part receive the
     members of seed 0's part, so every seed trains, validates and tests on the same crystals.
     """
-    from crystal_fourier.runtime.learning._splits import split_indices
+    from crystal_fourier.runtime import split_indices
 
     base = split_indices(n, 0, fractions)
     mine = split_indices(n, seed, fractions)
@@ -121,8 +121,8 @@ _PRETRAINED: dict = {}
 def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
     """The directory of an encoder pretrained on orbit distances without the groups in ``holdout``
     (made once per hold-out and reused by every seed; the time is logged)."""
-    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, pretrain
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime import PretrainConfig, pretrain
+    from crystal_fourier.runtime import ModelConfig
 
     key = tuple(sorted(holdout))
     if key not in _PRETRAINED:
@@ -141,10 +141,10 @@ def pretrained_encoder(out: Path, holdout=(), quick: bool = False) -> Path:
 def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=None):
     """(result, seconds, parameters or None, training crystals); classical kinds take ``features``
     (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
-    from crystal_fourier.runtime.learning._classical import fit_classical
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.learning._splits import split_indices
-    from crystal_fourier.runtime.learning._training import TrainConfig, fit
+    from crystal_fourier.runtime import fit_classical
+    from crystal_fourier.runtime import ModelConfig
+    from crystal_fourier.runtime import split_indices
+    from crystal_fourier.runtime import TrainConfig, fit
 
     classical = kind in CLASSICAL_KINDS
     pretrained = kind == "cft+pretrained"
@@ -169,14 +169,14 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
 
 
 def split_test_samples(samples, fractions=(0.8, 0.1, 0.1)):
-    from crystal_fourier.runtime.learning._splits import split_indices
+    from crystal_fourier.runtime import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
 
 
 def predict(result, samples, features=None) -> np.ndarray:
     """A model's predictions; a classical one uses ``features`` (``feature_matrix`` of ``samples``) when given."""
-    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime import predict_samples
 
     if hasattr(result, "predict_samples"):   # runtime.network.classical.ClassicalResult
         return result.predict(features) if features is not None else result.predict_samples(list(samples))
@@ -195,8 +195,8 @@ def structure_descriptions(crystal, rng, symprec: float) -> dict:
     """The same crystal given in other ways (each standardized afterwards like any input)."""
     import spglib
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry._standardization import detect_group
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import detect_group
+    from crystal_fourier.runtime import Crystal
 
     out = {}
     out["rotated frame"] = [Crystal(crystal.lattice @ _rotation(rng).T, crystal.positions, crystal.numbers)
@@ -255,16 +255,16 @@ def operation_descriptions(sample, rng) -> dict:
 def sees_distances(kind: str) -> bool:
     """Whether a model sees interatomic distances: the classical '+ distance' ones, and the transformers
     when they embed neighbourhoods (``ModelConfig.neighbourhood``, on by default)."""
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime import ModelConfig
 
     return kind.endswith("+distance") or (kind in TRANSFORMER_KINDS and ModelConfig().neighbourhood)
 
 
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
-    from crystal_fourier.runtime.network._batching import sample_from_standardized
-    from crystal_fourier.runtime.learning._classical import feature_matrix
-    from crystal_fourier.runtime.symmetry._standardization import standardize
+    from crystal_fourier.runtime import sample_from_standardized
+    from crystal_fourier.runtime import feature_matrix
+    from crystal_fourier.runtime import standardize
 
     rng = np.random.default_rng(2026)
     chosen = tests[:count]
@@ -547,13 +547,10 @@ def main(argv=None) -> int:
         return 2
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime.learning._classical import feature_matrix
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
-    from crystal_fourier.runtime.learning._zero_shot import (
-        centrosymmetric_groups,
-        zero_shot_report,
-    )
+    from crystal_fourier.runtime import feature_matrix
+    from crystal_fourier.runtime import ModelConfig
+    from crystal_fourier.runtime import DEFAULT_SYMPREC
+    from crystal_fourier.runtime import holdout_groups, zero_shot_report
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -568,7 +565,7 @@ def main(argv=None) -> int:
         records, samples = load(data_root, name, args.limit, args.workers, args.demo_csv)
         seconds = time.perf_counter() - start
         n = len(samples)
-        from crystal_fourier.runtime.learning._splits import split_indices
+        from crystal_fourier.runtime import split_indices
 
         parts = split_indices(n, 0, (0.8, 0.1, 0.1))
         summary["data"][name] = {"target": target, "units": units, "crystals": n, "train": len(parts[0]),
@@ -606,7 +603,7 @@ def main(argv=None) -> int:
         parts = split_indices(len(samples), 0, (0.8, 0.1, 0.1))
         counts = Counter(s.number for s in samples)
         top5 = tuple(sorted(g for g, _ in counts.most_common(5)))
-        for label, held in (("centrosymmetric (groups containing inversion)", centrosymmetric_groups()),
+        for label, held in (("centrosymmetric (groups containing inversion)", holdout_groups("centrosymmetric")),
                             ("five most populated groups " + ",".join(map(str, top5)), top5)):
             study = {"holdout_groups": list(held), "present": len(set(held) & set(counts)), "models": {},
                      "train_all": len(parts[0])}

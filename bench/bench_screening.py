@@ -24,9 +24,7 @@ import warnings
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal
-from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, standardize
+from crystal_fourier.runtime import Crystal, random_crystal, DEFAULT_SYMPREC, standardize
 
 
 def crystals(groups, per_group: int, max_atoms: int) -> list[Crystal]:
@@ -67,9 +65,7 @@ def predict_rate(items: list[Crystal], batch_size: int) -> tuple[float, float]:
     predict_samples of a default-size CFT (built beforehand)."""
     import torch
 
-    from crystal_fourier.runtime.learning._evaluation import predict_samples
-    from crystal_fourier.runtime.learning._samples import prepare_samples
-    from crystal_fourier.runtime.network._model import ModelConfig, build_model
+    from crystal_fourier.runtime import predict_samples, prepare_samples, ModelConfig, build_model
 
     torch.manual_seed(0)
     model = build_model(ModelConfig()).eval()

@@ -31,9 +31,7 @@ import warnings
 import numpy as np
 import spglib
 
-from crystal_fourier.runtime.symmetry._random_crystals import orbit
-from crystal_fourier.runtime.symmetry._standardization import standardize
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import orbit, standardize, Crystal
 
 MIN_DISTANCE = 1.2  # Angstrom
 VOLUME_PER_ATOM = 14.0  # Angstrom^3
@@ -79,26 +77,11 @@ def measure(label: str, crystal: Crystal):
 
 
 def crystal_of(number: int) -> Crystal:
-    """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)."""
-    from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, random_lattice
-    from crystal_fourier.runtime.symmetry._standardization import detect_group
+    """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)
+    (:func:`crystal_fourier.testing.crystal_of`, atoms at least MIN_DISTANCE apart)."""
+    from crystal_fourier.testing import crystal_of as first_crystal
 
-    group = space_group(number)
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        if (np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9).min() < MIN_DISTANCE:
-            continue
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        if detect_group(crystal) == number:
-            return crystal
-    raise RuntimeError(f"no crystal of exactly group {number}")
+    return first_crystal(number, min_distance=MIN_DISTANCE)
 
 
 def descriptions(crystal: Crystal, number: int):
@@ -132,9 +115,7 @@ def set_distance(a, b) -> float:
 def sweep() -> int:
     import torch
 
-    from crystal_fourier.runtime.network._batching import sample_from_standardized
-    from crystal_fourier.runtime.network._model import ModelConfig, build_model
-    from crystal_fourier.runtime.learning._evaluation import predict_samples
+    from crystal_fourier.runtime import sample_from_standardized, ModelConfig, build_model, predict_samples
 
     torch.manual_seed(0)
     network = build_model(ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32,

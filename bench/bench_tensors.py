@@ -34,7 +34,7 @@ import numpy as np
 
 
 def make_data(path: Path, size: int, max_atoms: int, workers: int, groups) -> Path:
-    from crystal_fourier.runtime.data._labels import make_dataset
+    from crystal_fourier.runtime import make_dataset
 
     if path.is_file():
         return path
@@ -81,15 +81,11 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     import torch
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
-    from crystal_fourier.runtime.learning._tensor_comparison import TENSOR_MODELS, compare_tensor_models
-    from crystal_fourier.runtime.learning._tensor_training import elastic_samples
-    from crystal_fourier.runtime.learning._training import TrainConfig
-    from crystal_fourier.runtime.learning._zero_shot import centrosymmetric_groups
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime import load_cdvae_csv, compare_tensor_models, TENSOR_MODELS, elastic_samples
+    from crystal_fourier.runtime import TrainConfig, centrosymmetric_groups, ModelConfig
 
     if args.groups == "all":
-        from crystal_fourier.derive._space_groups import space_group
+        from crystal_fourier.derive import space_group
 
         # the groups whose smallest orbit fits in max-atoms (general position of the conventional cell or less)
         groups = [n for n in range(1, 231) if _smallest_orbit(space_group(n)) <= args.max_atoms]
@@ -150,10 +146,10 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
 
 def _smallest_orbit(group) -> int:
     """Atoms in the smallest orbit of the conventional cell (the centring times the smallest site)."""
-    from crystal_fourier.runtime.symmetry._random_crystals import _operations_with_fixed_points, fixed_points, orbit
+    from crystal_fourier.runtime import fixed_points, operations_with_fixed_points, orbit
 
     best = len(group.operations)
-    for operations in _operations_with_fixed_points(group.hall_number)[:64]:
+    for operations in operations_with_fixed_points(group.hall_number)[:64]:
         points = fixed_points([operations])
         if points is not None:
             best = min(best, len(orbit(group, points[0])))

@@ -30,7 +30,7 @@ import torch
 
 def make_crystals(count: int, seed: int = 0):
     """Random crystals over many groups (the package's own generator), as (Crystal, group number)."""
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     groups = (1, 2, 4, 5, 14, 15, 20, 38, 43, 62, 70, 76, 91, 122, 139, 141, 148, 160, 166, 176, 186, 191,
               194, 198, 205, 216, 221, 225, 227, 229)
@@ -44,14 +44,14 @@ def make_crystals(count: int, seed: int = 0):
 
 def load_crystals(path, count: int):
     """The first ``count`` structures of a data file (e.g. ../shared/data/carbon_24/val.csv)."""
-    from crystal_fourier.runtime.data._datasets import load_dataset
+    from crystal_fourier.runtime import load_dataset
 
     return [record.crystal for record in load_dataset(path, limit=count)]
 
 
 def rotated(crystal, rng):
     """The same crystal in a randomly rotated Cartesian frame (what a user's file may hold)."""
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import Crystal
 
     q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
     q *= np.sign(np.linalg.det(q))
@@ -59,8 +59,7 @@ def rotated(crystal, rng):
 
 
 def standardized_samples(crystals, symprec: float):
-    from crystal_fourier.runtime.network._batching import sample_from_standardized
-    from crystal_fourier.runtime.symmetry._standardization import standardize
+    from crystal_fourier.runtime import sample_from_standardized, standardize
 
     rng = np.random.default_rng(0)
     inputs = [rotated(c, rng) for c in crystals]
@@ -96,7 +95,7 @@ def encoder_round(model, batches) -> float:
 
 @torch.no_grad()
 def inference_seconds(model, samples, total: int, batch_size: int = 256) -> float:
-    from crystal_fourier.runtime.network._batching import collate
+    from crystal_fourier.runtime import collate
 
     model.eval()
     batches = []
@@ -125,8 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    from crystal_fourier.runtime.network._batching import collate
-    from crystal_fourier.runtime.network._model import ModelConfig, build_model
+    from crystal_fourier.runtime import collate, ModelConfig, build_model
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -134,7 +132,7 @@ def main(argv=None) -> int:
     source = "random crystals of 30 groups" if args.data is None else args.data
     print(f"read {len(crystals)} crystals ({source}) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     samples, standardize_seconds = standardized_samples(crystals, symprec=0.01)
-    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime import with_neighbours
 
     samples = with_neighbours(samples, *ModelConfig().neighbour_spec)   # once, as training does
     n_atoms = np.array([len(s) for s in samples])

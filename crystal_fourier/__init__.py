@@ -5,10 +5,10 @@ reading derive's output. Conventions: CONVENTIONS.md (summarised in README.md).
 """
 
 from crystal_fourier._lazy import lazy_attributes
-from crystal_fourier._version import __version__
+from crystal_fourier._version import GENERATOR_VERSION, __version__
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["__version__", "CrystalFourierError", "space_group", "basis", "invariant_basis"]
+__all__ = ["__version__", "GENERATOR_VERSION", "CrystalFourierError", "space_group", "basis", "invariant_basis"]
 
 
 # Lazy so that `import crystal_fourier` stays cheap and never imports torch or spglib.

@@ -100,8 +100,10 @@ def write_help_docs(directory: str | os.PathLike[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    from crystal_fourier._commands._options import resolve_defaults
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = resolve_defaults(parser.parse_args(argv))
     try:
         status = args.func(args)
     except BrokenPipeError:  # e.g. `crystal-fourier summary | head`

@@ -12,6 +12,9 @@ the measured errors so that a test can assert more than pass/fail.
 * :func:`assert_generated_matches_symbolic` -- a generated module (numpy or
   torch) agrees with the exact derivation's numpy reference ``basis.real``.
 
+* :func:`crystals_of` / :func:`crystal_of` -- test crystals of exactly one group (a special
+  and a general orbit), the one builder the tests and benchmarks share.
+
 ``REPRESENTATIVE_GROUPS`` (group numbers) and ``REPRESENTATIVE_SETTINGS`` (Hall
 numbers of non-standard settings) are the default-suite sets shared by the
 project's tests. Inputs may be numpy arrays or torch tensors; torch is
@@ -27,7 +30,7 @@ import numpy as np
 from crystal_fourier.derive._operations import DEN, Operation
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     import torch
     from numpy.typing import ArrayLike, DTypeLike
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from crystal_fourier.derive._bases import Basis
     from crystal_fourier.derive._frequency_sets import FrequencySet
     from crystal_fourier.derive._space_groups import SpaceGroup
+    from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = [
     "FLOAT_TOLERANCE",
@@ -45,6 +49,9 @@ __all__ = [
     "assert_invariant",
     "assert_vanishes_on_absences",
     "assert_generated_matches_symbolic",
+    "MIN_TEST_DISTANCE",
+    "crystals_of",
+    "crystal_of",
 ]
 
 FLOAT_TOLERANCE = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
@@ -479,3 +486,94 @@ def assert_generated_matches_symbolic(
                 f"|module - symbolic| = {errors[worst]:.3e} > tolerance {limit:.1e} ({output.dtype}); "
                 f"{int((~(errors <= limit)).sum())} function(s) fail")
     return errors
+
+
+# --------------------------------------------------------------------------- test crystals of one group
+
+MIN_TEST_DISTANCE = 1.2
+"""Angstrom: test crystals whose atoms come closer (nearest image of the fractional difference) are skipped."""
+
+
+def crystals_of(number: int, *, seeds: Iterable[int] = range(200),
+                lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
+                min_distance: float = MIN_TEST_DISTANCE) -> Iterator[Crystal]:
+    """Crystals of exactly space group ``number`` (standard setting): a special orbit (Cu) and a general one (Al).
+
+    For each seed, in order: the special point is drawn on the common fixed set of 1-3 random
+    operations of the group (as :func:`~crystal_fourier.runtime.random_crystal` does), the general
+    point uniformly; both are expanded into orbits, put on ``lattice(rng, n_atoms)``, and the crystal
+    is yielded when its atoms are at least ``min_distance`` apart (nearest image of each fractional
+    difference) and spglib detects exactly ``number`` (a special point can raise the symmetry).
+
+    Parameters
+    ----------
+    number : int
+        Space-group number, 1-230.
+    seeds : iterable of int
+        numpy seeds tried in order (default 0-199); the same seed gives the same crystal.
+    lattice : callable, optional
+        ``(rng, n_atoms) -> shape=(3, 3) float64`` lattice rows (Angstrom), drawn after the
+        positions; default :func:`~crystal_fourier.runtime.random_lattice` of the group's system at
+        18 cubic Angstrom per atom.
+    min_distance : float
+        Closest approach of two atoms, Angstrom.
+
+    Yields
+    ------
+    Crystal
+        Lazily, one per accepted seed.
+
+    Examples
+    --------
+    >>> from crystal_fourier.runtime import detect_group
+    >>> detect_group(crystal_of(227))
+    227
+    """
+    from crystal_fourier.derive._space_groups import space_group
+    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+    from crystal_fourier.runtime.symmetry._standardization import detect_group
+
+    if lattice is None:
+        def lattice(rng, n_atoms):
+            return random_lattice(number, rng, volume=18.0 * n_atoms)
+
+    group = space_group(number)
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        special = orbit(group, _candidate_point(group, rng, 0))
+        general = orbit(group, rng.random(3))
+        positions = np.vstack([special, general])
+        cell = lattice(rng, len(positions))
+        gap = positions[:, None, :] - positions[None, :, :]
+        gap -= np.round(gap)
+        distance = np.linalg.norm(gap @ cell, axis=-1) + np.eye(len(positions)) * 1e9
+        if distance.min() < min_distance:
+            continue
+        crystal = Crystal(cell, positions, [29] * len(special) + [13] * len(general))
+        if detect_group(crystal) == number:
+            yield crystal
+
+
+def crystal_of(number: int, *, seeds: Iterable[int] = range(200),
+               lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
+               min_distance: float = MIN_TEST_DISTANCE) -> Crystal:
+    """The first of :func:`crystals_of` (same parameters): one crystal of exactly group ``number``.
+
+    Raises
+    ------
+    CrystalFourierError
+        No seed gives a crystal of exactly that group.
+
+    Examples
+    --------
+    >>> crystal_of(2).n_atoms
+    3
+    """
+    from crystal_fourier.errors import CrystalFourierError
+
+    seeds = tuple(seeds)
+    for crystal in crystals_of(number, seeds=seeds, lattice=lattice, min_distance=min_distance):
+        return crystal
+    raise CrystalFourierError(f"no crystal of exactly group {number} in {len(seeds)} seeds "
+                              f"(atoms at least {min_distance} A apart)")

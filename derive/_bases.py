@@ -23,7 +23,7 @@ from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["Basis", "basis", "DEFAULT_CUTOFF", "DEFAULT_SHELL", "WorkEstimate", "work_estimate", "check_work",
-           "WORK_LIMIT_SECONDS", "WORK_LIMIT_BYTES", "CACHE_BYTES"]
+           "WORK_LIMIT_SECONDS", "WORK_LIMIT_BYTES", "CACHE_BYTES", "clear_caches"]
 
 DEFAULT_CUTOFF = 5
 """The paper's ball radius R = 5 (see ``faithful`` for where it is too small)."""
@@ -127,8 +127,8 @@ def _frequency_count(cutoff: int, shell: str, hexagonal: bool) -> int:
     return int(volume * (math.sqrt(3.0) / 2.0 if hexagonal else 1.0)) + 1
 
 
-def work_estimate(group, cutoff: int, shell: str = DEFAULT_SHELL, *, hall_number: int | None = None,
-                  render: bool = False) -> WorkEstimate:
+def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAULT_SHELL, *,
+                  hall_number: int | None = None, render: bool = False) -> WorkEstimate:
     """Predicted cost of :func:`basis` for ``group`` at ``cutoff`` (no derivation is done).
 
     With ``render``, the time of writing out every closed form (``crystal-fourier basis``) is included.
@@ -228,7 +228,20 @@ def _basis(hall_number: int, cutoff: int, shell: str) -> Basis:
     return result
 
 
-_basis.cache_clear = _CACHE.clear  # the interface of the functools.lru_cache this replaces (bench/ uses it)
+_basis.cache_clear = _CACHE.clear  # the interface of the functools.lru_cache this replaces
+
+
+def clear_caches() -> None:
+    """Forget every cached derivation: the next :func:`basis` of any group derives it again, cold.
+
+    For timing a cold derivation (bench/bench_derive.py); results never depend on the cache.
+
+    >>> b = basis(227, 2); basis(227, 2) is b
+    True
+    >>> clear_caches(); basis(227, 2) is b
+    False
+    """
+    _CACHE.clear()
 
 
 def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL, *,

@@ -20,7 +20,6 @@ reference render per version), not with every release of the package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,13 +33,13 @@ from crystal_fourier.derive._stamps import inputs_sha256, sha256_text, stamp
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     _Request = tuple[int | None, int | None]  # (group number, Hall number) of one module to render
 
 __all__ = [
     "SHIPPED", "REFERENCE_RENDER", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE", "LEDGER",
-    "RoutingTable", "routing_table", "group_record", "directory_name", "module_name", "class_name",
+    "group_record", "directory_name", "module_name", "class_name",
     "render_group_module", "render_index", "render_package", "iter_directory", "render_directory", "groups_text",
     "reference_render_sha256", "read_ledger", "check_ledger",
 ]
@@ -62,52 +61,6 @@ LEDGER = "VERSIONS.txt"
 _TEMPLATE_PREFIX = "crystal_fourier/derive/templates"
 _WIDTH = 100
 _PART_LETTER = {"centric": "c", "re": "r", "im": "i"}
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class RoutingTable:
-    """One group's routing table on its shell, stored sparsely (docs/design.md, "The routing identity").
-
-    Slot n (a frequency of the shell) carries z_n(x) = e(phase_n / 24) psi_O(n)(x); absent
-    frequencies (z_n = 0) are left out.
-
-    Attributes
-    ----------
-    frequency : np.ndarray
-        shape=(n_present_frequencies,), int64: rows of the shell, grouped by orbit.
-    phase_24 : np.ndarray
-        shape=(n_present_frequencies,), int64: phase_n = -phi_n mod 24, phi_n the orbit phase
-        of derive/_orbits.py.
-    offsets : np.ndarray
-        shape=(n_present_orbits + 1,), int64: orbit j owns entries offsets[j]:offsets[j+1].
-    """
-
-    frequency: np.ndarray
-    phase_24: np.ndarray
-    offsets: np.ndarray
-
-
-def routing_table(derived: Basis) -> RoutingTable:
-    """The sparse routing table of one derived basis.
-
-    Column n of the paper's routing matrix M_G is the symmetrised plane wave
-    (1/|G|) sum_g e(n . (R x + t)) = e(-phi_n / 24) psi_O(n)(x), so phase_n = -phi_n mod 24.
-
-    Examples
-    --------
-    >>> table = routing_table(basis(4, 1, "box"))  # P2_1: (0, +-1, 0) absent
-    >>> len(table.frequency), len(table.offsets) - 1
-    (25, 13)
-    """
-    d = derived.decomposition
-    frequency = np.flatnonzero(~d.absent[d.orbit_of])
-    orbit = d.orbit_of[frequency]
-    order = np.lexsort((frequency, orbit))
-    frequency, orbit = frequency[order], orbit[order]
-    present_orbits = np.flatnonzero(~d.absent)
-    counts = np.bincount(orbit, minlength=len(d))[present_orbits]
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return RoutingTable(frequency.astype(np.int64), (-d.phase_24[frequency]) % 24, offsets)
 
 
 def directory_name(shell: str, cutoff: int) -> str:
@@ -340,8 +293,9 @@ def render_package(version: str = GENERATOR_VERSION) -> str:
                    version)
 
 
-def iter_directory(shell: str, cutoff: int, groups=None, *, hall_numbers=(), progress=None,
-                   version: str = GENERATOR_VERSION):
+def iter_directory(shell: str, cutoff: int, groups: Iterable[int] | None = None, *,
+                   hall_numbers: Iterable[int] = (), progress: Callable[[Iterable], Iterable] | None = None,
+                   version: str = GENERATOR_VERSION) -> Iterator[tuple[str, str]]:
     """The files of ``<shell>_<cutoff>/`` one at a time: (file name, text), index first.
 
     Group by group, so that a caller can write each file as soon as it is rendered and memory

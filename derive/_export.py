@@ -124,7 +124,7 @@ def to_latex(basis: Basis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(basis, fmt: str) -> str:
+def render(basis: Basis, fmt: str) -> str:
     """Render in one of :data:`FORMATS`."""
     from crystal_fourier.errors import CrystalFourierError
 

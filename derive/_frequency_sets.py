@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
@@ -60,9 +61,7 @@ def check_shell_cutoff(shell: str, cutoff) -> int:
     """
     if shell not in SHELLS:
         raise CrystalFourierError(f"unknown shell {shell!r}: expected one of {', '.join(SHELLS)}")
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 0:
-        raise CrystalFourierError(f"cutoff must be an integer >= 0, got {cutoff!r}")
-    return int(cutoff)
+    return check_int("cutoff", cutoff, 0, allow_numpy=True)
 
 
 def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:

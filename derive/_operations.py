@@ -20,6 +20,8 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from numpy.typing import ArrayLike
 
 __all__ = ["DEN", "Operation", "operations_as_arrays", "unimodular_matrices"]
@@ -169,7 +171,7 @@ def _affine_form(xyz: str) -> tuple[tuple[tuple[int, int, int], ...], tuple[Frac
     return tuple(rotation), tuple(translation)
 
 
-def operations_as_arrays(operations) -> tuple[np.ndarray, np.ndarray]:
+def operations_as_arrays(operations: Iterable[Operation]) -> tuple[np.ndarray, np.ndarray]:
     """Stack operations into ``rotations`` shape=(n, 3, 3), dtype=int64 and
     ``translations_24`` shape=(n, 3), dtype=int64 (read-only)."""
     rotations = np.array([op.rotation for op in operations], dtype=np.int64).reshape(-1, 3, 3)

@@ -16,6 +16,7 @@ import numpy as np
 
 from crystal_fourier._spglib import spacegroup_type, symmetry_from_database
 from crystal_fourier.derive._operations import DEN, Operation, operations_as_arrays
+from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = [
@@ -240,8 +241,7 @@ def standard_hall_number(number: int) -> int:
 
 
 def _check_number(number) -> None:
-    if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or not 1 <= number <= 230:
-        raise CrystalFourierError(f"space-group number must be an integer in 1-230, got {number!r}")
+    check_int("space-group number", number, 1, 230, allow_numpy=True)
 
 
 def _normalize(symbol: str) -> str:
@@ -341,9 +341,7 @@ def space_group(group: "int | str | SpaceGroup | None" = None, *, hall_number: i
     if isinstance(group, SpaceGroup):
         group, hall_number = (None, group.hall_number) if hall_number is None else (group.number, hall_number)
     if hall_number is not None:
-        if (isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer))
-                or not 1 <= hall_number <= 530):
-            raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
+        check_int("Hall number", hall_number, 1, 530, allow_numpy=True)
         result = _group_from_hall(int(hall_number))
         if group is not None and space_group(group).number != result.number:
             raise CrystalFourierError(

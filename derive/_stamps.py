@@ -20,8 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    import os
 
 __all__ = ["Stamp", "sha256_text", "canonical_json", "inputs_sha256", "stamp", "read_stamp", "verify_stamp"]
 
@@ -109,7 +113,7 @@ def stamp(body: str, *, version: str, template: str, fields: str, inputs: str) -
     return "\n".join(lines) + "\n" + body
 
 
-def read_stamp(text: str, path=None) -> Stamp:
+def read_stamp(text: str, path: str | os.PathLike[str] | None = None) -> Stamp:
     """Parse the header of a generated file.
 
     Raises
@@ -136,7 +140,8 @@ def read_stamp(text: str, path=None) -> Stamp:
     )
 
 
-def verify_stamp(text: str, path=None, regenerate: str = "crystal-fourier generate") -> Stamp:
+def verify_stamp(text: str, path: str | os.PathLike[str] | None = None,
+                 regenerate: str = "crystal-fourier generate") -> Stamp:
     """Check that the body still hashes to the header's ``output_sha256`` (no hand edit).
 
     Parameters

@@ -11,8 +11,13 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
 
 __all__ = ["Change", "write_files", "atomic_write", "read_text", "unified_diff"]
 
@@ -43,7 +48,7 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def write_files(files, *, dry_run: bool = False) -> list[Change]:
+def write_files(files: Mapping[str | os.PathLike[str], str], *, dry_run: bool = False) -> list[Change]:
     """Bring ``files`` (a mapping path -> text) to disk; return what differed, sorted by path.
 
     Parameters

@@ -140,3 +140,14 @@ def test_without_an_atomic_exchange_the_directory_is_still_replaced_whole(tmp_pa
     atomic_write_directory(target, {"a.txt": "new"}, keep=("pretrained",))
     assert _contents(target) == {"a.txt": "new", "pretrained": "kept"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_second_trainer_of_the_same_directory_is_refused(tmp_path):
+    # fit takes this lock on its model directory: while another process holds it, training is refused.
+    from crystal_fourier.runtime import TrainConfig, fit
+
+    out = tmp_path / "model"
+    out.mkdir()
+    with exclusive_lock(out, "training into"):
+        with pytest.raises(CrystalFourierError, match="another process is training into"):
+            fit([], TrainConfig(progress=False), out)

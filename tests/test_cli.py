@@ -92,3 +92,30 @@ def test_bad_input_is_one_line_and_status_2(argv, message):
     assert message in process.stderr
     assert len(process.stderr.strip().splitlines()) == 1
     assert "Traceback" not in process.stderr
+
+
+def test_train_and_pretrain_options_default_to_the_config_classes():
+    # The command line copies no default by hand: it reads TrainConfig, ModelConfig and PretrainConfig.
+    from crystal_fourier.cli import help_texts
+    from crystal_fourier.runtime import MODEL_KINDS, ModelConfig, PretrainConfig, TrainConfig
+
+    texts = help_texts()
+    model, train, pretrain = ModelConfig(), TrainConfig(), PretrainConfig()
+    assert "--model {" + ",".join(MODEL_KINDS) + "}" in " ".join(texts["train"].split())
+    for text in (texts["train"], texts["pretrain"]):
+        flat = " ".join(text.split())
+        assert f"token width (default {model.d_model})" in flat
+        assert f"transformer blocks (default {model.n_layers})" in flat
+        assert f"integer >= 0 (default {model.cutoff})" in flat
+        assert f"radius in Angstrom (default {model.neighbour_cutoff})" in flat
+        assert f"or 'none' (default {model.frequency_damping})" in flat
+    flat = " ".join(texts["train"].split())
+    assert f"epochs (default {train.epochs})" in flat
+    assert f"global batch size (default {train.batch_size})" in flat
+    assert train.lr == 5e-4
+    assert "learning rate (default 5e-4)" in flat
+    flat = " ".join(texts["pretrain"].split())
+    assert f"pairs per group (default {pretrain.pairs_per_group};" in flat
+    assert pretrain.lr == 1e-3
+    assert "learning rate (default 1e-3)" in flat
+

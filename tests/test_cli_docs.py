@@ -19,3 +19,19 @@ def test_committed_help_is_current():
     for name, text in help_texts().items():
         path = DOCS / f"{name}.txt"
         assert path.read_text(encoding="utf-8") == text, f"{path} differs from `crystal-fourier {name} --help`; {FIX}"
+
+
+def test_each_command_text_is_written_once_in_its_docstring():
+    # ASE's pattern: a command's help line and description are its docstring (add_command); no command
+    # module passes help= or description= to argparse's add_parser itself.
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "crystal_fourier" / "_commands"
+    written_twice = []
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_parser" and \
+                    path.name != "_options.py":
+                written_twice.append(f"{path.name}:{node.lineno}")
+    assert not written_twice, f"add_parser called directly (use add_command and the docstring): {written_twice}"

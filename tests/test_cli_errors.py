@@ -34,6 +34,12 @@ def _one_line_error(capsys, argv, status=2):
      "expected a positive integer"),
     (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--pair-bias-radius", "17"],
      "pair_bias_radius must be null or an integer in 1-16"),
+    # --epochs and --batch-size: one range check, TrainConfig's (the same line as from the Python API)
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--epochs", "0"],
+     "epochs must be an integer in 1-1000000, got 0"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--batch-size", "-3"],
+     "batch size must be an integer in 1-1000000, got -3"),
+    (["train", "--data", "d.csv", "--target", "y", "--out", "m", "--epochs", "x"], "expected an integer, got 'x'"),
     (["predict", "--model", "m", "--device", "xpu", "x.cif"], "device 'xpu' is not supported"),
     (["graph", "225", "--format", "svg", "--out", "g.png"], "does not match --format svg"),
     (["plot", "225", "--function", "0", "--out", "p.png", "--resolution", "0"], "expected a positive integer, got 0"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC
+from crystal_fourier.runtime import DEFAULT_SYMPREC
 
 SIZES = ["--d-model", "16", "--heads", "2", "--layers", "1", "--d-route", "16", "--d-position", "16",
          "--no-progress", "--epochs", "1", "--batch-size", "4"]
@@ -27,10 +27,7 @@ OVERLAPPING_ATOMS = "overlap\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n1e
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    from crystal_fourier.runtime.structure_io._cif import write_cif
-    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io._poscar import write_poscar
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import write_cif, write_cdvae_csv, write_poscar, random_crystal
 
     folder = tmp_path_factory.mktemp("predict")
     rows = []
@@ -144,8 +141,7 @@ def test_every_symprec_default_is_the_one_constant():
     import pkgutil
 
     from crystal_fourier import runtime
-    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC as reexported
-    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime import DEFAULT_SYMPREC as reexported, TrainConfig
 
     assert DEFAULT_SYMPREC == reexported == 0.1
     assert TrainConfig().symprec == DEFAULT_SYMPREC

@@ -4,13 +4,73 @@ from __future__ import annotations
 
 import argparse
 
-from crystal_fourier.derive._space_groups import parse_groups  # re-exported: the option parsers' users import it here
+from crystal_fourier.derive import parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "nonnegative_int",
-           "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
+__all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
+           "nonnegative_int", "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
-           "parse_species"]
+           "parse_species", "ConfigDefault", "scientific", "resolve_defaults", "add_command"]
+
+
+def add_command(subparsers, name: str, doc: str | None, **fields) -> argparse.ArgumentParser:
+    """The parser of command ``name``, whose texts are ``doc``, the command's docstring (ASE's pattern).
+
+    Each text is written once: the first paragraph of ``doc`` is the help line that
+    ``crystal-fourier --help`` lists, the paragraphs after it, up to a ``Notes`` section (for
+    developers), are the description of ``crystal-fourier NAME --help``. argparse re-wraps both, so
+    the docstring's line breaks do not matter. ``fields`` fill ``{name}`` placeholders, for text
+    computed from the code (summary's column names).
+    """
+    import inspect
+
+    text = inspect.cleandoc(doc or "").split("\nNotes\n-----\n")[0]
+    if fields:
+        text = text.format(**fields)
+    summary, _, description = text.strip().partition("\n\n")
+    return subparsers.add_parser(name, help=" ".join(summary.split()) or None,
+                                 description=" ".join(description.split()) or None)
+
+
+class ConfigDefault:
+    """The default of a field of a runtime config class (``TrainConfig``, ``ModelConfig``, ``PretrainConfig``).
+
+    Read from the class when first needed, in a help text (``%(default)s``) or by
+    :func:`resolve_defaults` once the command line is parsed: no default is copied by hand into
+    the command line, and building the parser never imports torch (the config classes live beside
+    the model).
+    """
+
+    def __init__(self, config: str, field: str, text=str) -> None:
+        self.config, self.field, self.text = config, field, text
+
+    @property
+    def value(self):
+        import dataclasses
+        import importlib
+
+        cls = getattr(importlib.import_module("crystal_fourier.runtime"), self.config)
+        return next(f.default for f in dataclasses.fields(cls) if f.name == self.field)
+
+    def __str__(self) -> str:
+        return self.text(self.value)
+
+    def __repr__(self) -> str:
+        return f"ConfigDefault({self.config!r}, {self.field!r})"
+
+
+def scientific(value: float) -> str:
+    """The short scientific form of a rate in a help text: ``'5e-4'`` for 0.0005."""
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def resolve_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """Replace every :class:`ConfigDefault` left in parsed ``args`` (an option not given) by its value."""
+    for name, value in vars(args).items():
+        if isinstance(value, ConfigDefault):
+            setattr(args, name, value.value)
+    return args
 
 
 def _integer(text: str, expected: str) -> int:
@@ -18,6 +78,11 @@ def _integer(text: str, expected: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def integer(text: str) -> int:
+    """argparse type: an integer whose range the config it goes to checks, once (``--epochs`` -> TrainConfig)."""
+    return _integer(text, "an integer")
 
 
 def nonnegative_int(text: str) -> int:
@@ -91,11 +156,11 @@ def dropout_float(text: str) -> float:
     return value
 
 
-def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int = 5, *,
+def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int | ConfigDefault = 5, *,
                          allow_large: bool = False) -> None:
     """--cutoff N (ball radius R or box size K) and --shell ball|box; with ``allow_large`` also --allow-large."""
     parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,
-                        help=f"ball radius R or box size K, an integer >= 0 (default {default_cutoff})")
+                        help="ball radius R or box size K, an integer >= 0 (default %(default)s)")
     parser.add_argument("--shell", choices=("ball", "box"), default="ball",
                         help="frequency shell of CONVENTIONS.md (default ball)")
     if allow_large:
@@ -114,7 +179,7 @@ def check_cutoff_work(groups, args, what: str, *, render: bool = False):
     ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
     Returns that estimate (a :class:`~crystal_fourier.derive._bases.WorkEstimate`; None without groups).
     """
-    from crystal_fourier.derive._bases import check_work, work_estimate
+    from crystal_fourier.derive import check_work, work_estimate
 
     total = None
     for group in groups:
@@ -157,7 +222,7 @@ def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> 
     stored in the model. ``from_model=True`` (predict, evaluate): default None, meaning the value
     stored in the model's config.json.
     """
-    from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC
+    from crystal_fourier.runtime import DEFAULT_SYMPREC
 
     if from_model:
         parser.add_argument("--symprec", type=positive_float, default=None, metavar="A",
@@ -175,7 +240,7 @@ def parse_species(text: str | None) -> list[str] | None:
     >>> parse_species("Na, cl")
     ['Na', 'Cl']
     """
-    from crystal_fourier.runtime.structure_io._structures import element_symbol
+    from crystal_fourier.runtime import element_symbol
 
     if text is None:
         return None

@@ -1,5 +1,14 @@
-"""``crystal-fourier audit``: check a model's invariance claims on exact re-descriptions of crystals.
+"""check any crystal model's invariance claims (energy, forces, stress) on exact re-descriptions
 
+Re-describes each crystal exactly (atom permutations, lattice translations, origin shifts,
+rotations, reflections, supercells, Niggli and unimodular bases of both handedness, primitive <->
+conventional cells, the crystal's own space-group operations, normalizer cosets, near-degenerate
+bases), calls the model on every description, and compares its outputs after the exact atom map and
+frame change. Writes report.json, report.md, summary.png and a reproducer script per failure into
+--out; exit status 1 names the failing kinds.
+
+Notes
+-----
 Writes OUT/report.json, OUT/report.md, OUT/summary.png and OUT/reproducers/*.py (one per failure),
 prints the Markdown table, and exits 1 naming the failing kinds (2 on bad input).
 """
@@ -8,8 +17,14 @@ from __future__ import annotations
 
 import sys
 
-from crystal_fourier._commands._options import (add_groups_option, nonnegative_int, positive_float, positive_int,
-                                               seed_int)
+from crystal_fourier._commands._options import (
+    add_command,
+    add_groups_option,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
@@ -19,15 +34,7 @@ RANDOM_MAX_ATOMS = 30
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "audit", help="check any crystal model's invariance claims (energy, forces, stress) on exact re-descriptions",
-        description="Re-describes each crystal exactly (atom permutations, lattice translations, origin shifts, "
-                    "rotations, reflections, supercells, Niggli and unimodular bases of both handedness, "
-                    "primitive <-> conventional cells, the crystal's own space-group operations, normalizer "
-                    "cosets, near-degenerate bases), calls the model on every description, and compares its "
-                    "outputs after the exact atom map and frame change. Writes report.json, report.md, "
-                    "summary.png and a reproducer script per failure into --out; exit status 1 names the "
-                    "failing kinds.")
+    parser = add_command(subparsers, "audit", __doc__)
     parser.add_argument("--model", required=True, metavar="SPEC",
                         help="a saved model DIR, ase:NAME (e.g. ase:EMT), chgnet, or module:callable "
                              "(a callable Crystal -> float | dict with energy, forces, stress)")
@@ -56,9 +63,8 @@ def add_parser(subparsers) -> None:
 
 
 def _crystals(args) -> tuple[list, list[str]]:
-    from crystal_fourier.derive._space_groups import parse_groups
-    from crystal_fourier.runtime.structure_io._structures import read_structure
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.derive import parse_groups
+    from crystal_fourier.runtime import read_structure, random_crystal
 
     crystals, names = [], []
     for path in args.structures:
@@ -99,6 +105,6 @@ def run(args) -> int:
 
 
 def report_table(report) -> str:
-    from crystal_fourier.audit._report_files import markdown_table
+    from crystal_fourier.audit import markdown_table
 
     return markdown_table(report)

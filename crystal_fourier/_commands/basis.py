@@ -1,10 +1,14 @@
-"""``crystal-fourier basis GROUP``: print a group's exact basis (text, LaTeX or JSON)."""
+"""print the symmetry-adapted basis of one group
+
+Print the exact real basis of GROUP: operations, orbits, absences with witnesses, closed forms.
+"""
 
 from __future__ import annotations
 
 import sys
 
 from crystal_fourier._commands._options import (
+    add_command,
     add_cutoff_arguments,
     add_group_argument,
     check_cutoff_work,
@@ -13,9 +17,7 @@ from crystal_fourier._commands._options import (
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("basis", help="print the symmetry-adapted basis of one group",
-                                   description="Print the exact real basis of GROUP: operations, orbits, "
-                                               "absences with witnesses, closed forms.")
+    parser = add_command(subparsers, "basis", __doc__)
     add_group_argument(parser)
     add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
@@ -23,8 +25,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis
-    from crystal_fourier.derive._export import render
+    from crystal_fourier.derive import basis, render
 
     group = resolve_group(args)
     check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",

@@ -1,9 +1,24 @@
-"""``crystal-fourier dataset make``: a labelled data set of random symmetric crystals (CDVAE CSV)."""
+"""make labelled data sets of random symmetric crystals
+
+Data sets the package makes itself: random crystals of chosen space groups, labelled with ASE's EMT
+potential (energy per atom at equilibrium, bulk modulus).
+
+Notes
+-----
+``dataset make`` (:func:`run_make`, whose docstring is its help) writes a CDVAE CSV.
+"""
 
 from __future__ import annotations
 
-from crystal_fourier._commands._options import (add_allow_large_option, add_groups_option, parse_groups, positive_int,
-                                               seed_int, worker_count)
+from crystal_fourier._commands._options import (
+    add_allow_large_option,
+    add_command,
+    add_groups_option,
+    parse_groups,
+    positive_int,
+    seed_int,
+    worker_count,
+)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run_make", "DATASET_MEMORY_LIMIT"]
@@ -14,19 +29,10 @@ DATASET_MEMORY_LIMIT = 2 * 2**30
 
 def add_parser(subparsers) -> None:
     """Register ``dataset`` and its subcommand ``make``."""
-    parser = subparsers.add_parser(
-        "dataset", help="make labelled data sets of random symmetric crystals",
-        description="Data sets the package makes itself: random crystals of chosen space groups, "
-                    "labelled with ASE's EMT potential (energy per atom at equilibrium, bulk modulus).")
+    parser = add_command(subparsers, "dataset", __doc__)
     actions = parser.add_subparsers(dest="dataset_command", metavar="ACTION", parser_class=type(parser))
     actions.required = True
-    make = actions.add_parser(
-        "make", help="write random crystals with EMT labels as a CDVAE CSV",
-        description="Random crystals of the given groups (in turn), atoms at general and special positions, "
-                    "each scaled to its EMT equilibrium volume. Writes a CDVAE CSV with the columns "
-                    "material_id, cif (P1), spacegroup (detected by spglib), energy_per_atom (eV/atom) "
-                    "and bulk_modulus (GPa). Finished rows go to OUT.partial, so an interrupted run "
-                    "resumes; OUT is written atomically at the end.")
+    make = add_command(actions, "make", run_make.__doc__)
     add_groups_option(make)
     make.add_argument("--size", type=positive_int, required=True, metavar="N", help="number of crystals")
     make.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV to write")
@@ -49,8 +55,18 @@ def add_parser(subparsers) -> None:
 
 
 def run_make(args) -> int:
-    """Run ``dataset make``; returns the exit status."""
-    from crystal_fourier.runtime.data._labels import dataset_estimate, make_dataset
+    """write random crystals with EMT labels as a CDVAE CSV
+
+    Random crystals of the given groups (in turn), atoms at general and special positions, each
+    scaled to its EMT equilibrium volume. Writes a CDVAE CSV with the columns material_id, cif (P1),
+    spacegroup (detected by spglib), energy_per_atom (eV/atom) and bulk_modulus (GPa). Finished rows
+    go to OUT.partial, so an interrupted run resumes; OUT is written atomically at the end.
+
+    Notes
+    -----
+    Runs ``dataset make``; returns the exit status.
+    """
+    from crystal_fourier.runtime import make_dataset, dataset_estimate
 
     seconds, memory = dataset_estimate(args.size, args.max_atoms, args.workers)
     if memory > DATASET_MEMORY_LIMIT and not args.allow_large:

@@ -1,4 +1,4 @@
-"""``crystal-fourier demo``: the main job on the embedded default, end to end.
+"""the main job: verify all groups, make data, train CFT and baseline, zero-shot table
 
 1. certify all 230 groups at the runtime's default cutoff (ball R = 6, faithful for every group);
 2. make a labelled data set of random symmetric crystals over all 230 groups (EMT energies and
@@ -11,6 +11,8 @@
 4. print a table of MAEs and the zero-shot gap of every model, and save a model that
    ``crystal-fourier predict`` can use.
 
+Notes
+-----
 Sized to finish in about ten minutes on two CPU cores; every step caches to --out, so a second
 run reuses the data set.
 """
@@ -22,13 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-from crystal_fourier._commands._options import add_symprec_option, positive_int, seed_int
+from crystal_fourier._commands._options import add_command, add_symprec_option, positive_int, seed_int
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "demo", help="the main job: verify all groups, make data, train CFT and baseline, zero-shot table",
-        description=__doc__.split("\n\n")[1] if __doc__ else None)
+    parser = add_command(subparsers, "demo", __doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder (default demo-output)")
     parser.add_argument("--size", type=positive_int, default=1610,
                         help="random crystals in the data set, 7 per group (default 1610)")
@@ -72,7 +72,7 @@ def _example_cif(out: Path, records: list) -> Path:
     """A CIF for the closing ``predict`` hint: the first one under ``out``/examples, else the first record's."""
     example = next(iter(sorted((out / "examples").glob("*.cif"))), None) if (out / "examples").exists() else None
     if example is None:
-        from crystal_fourier.runtime.structure_io._cif import write_cif
+        from crystal_fourier.runtime import write_cif
 
         (out / "examples").mkdir(exist_ok=True)
         example = out / "examples" / f"{records[0].id}.cif"
@@ -83,12 +83,8 @@ def _example_cif(out: Path, records: list) -> Path:
 def run(args) -> int:
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.proofs import verify_groups
-    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
-    from crystal_fourier.runtime.data._labels import make_dataset
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.learning._samples import prepare_samples
-    from crystal_fourier.runtime.learning._training import TrainConfig
-    from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
+    from crystal_fourier.runtime import load_cdvae_csv, make_dataset, ModelConfig, TrainConfig, prepare_samples
+    from crystal_fourier.runtime import run_zero_shot
 
     if args.size < 50 or args.epochs < 1:
         raise CrystalFourierError(f"--size must be >= 50 and --epochs >= 1, got {args.size} and {args.epochs}")
@@ -115,7 +111,7 @@ def run(args) -> int:
                      max_atoms=32, progress=progress)
     records = load_cdvae_csv(data)
     samples = prepare_samples(records, args.target, symprec=args.symprec, progress=progress, workers=args.workers)
-    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime import with_neighbours
 
     samples = with_neighbours(samples, *ModelConfig().neighbour_spec, workers=args.workers)   # once for all runs
     groups = sorted({s.number for s in samples})
@@ -130,7 +126,7 @@ def run(args) -> int:
         reports[kind] = run_zero_shot(samples, config, "centrosymmetric", out / kind)
         print(f"{kind} trained in {time.perf_counter() - start:.1f} s")
 
-    from crystal_fourier.runtime.learning._classical import classical_zero_shot
+    from crystal_fourier.runtime import classical_zero_shot
 
     start = _step("3/4 classical baselines on the same split: ridge and gradient-boosted trees on composition, "
                   "density and cell, without and with distance features")

@@ -1,18 +1,19 @@
-"""``crystal-fourier evaluate``: metrics of a saved model on a labelled data file."""
+"""MAE, RMSE and per-group errors of a saved model on a data file
+
+Evaluate a model directory from `crystal-fourier train` on a labelled data file; prints the metrics
+as JSON (errors in log10 units for models trained with --log-target).
+"""
 
 from __future__ import annotations
 
-from crystal_fourier._commands._options import add_symprec_option, positive_int
+from crystal_fourier._commands._options import add_command, add_symprec_option, positive_int
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "evaluate", help="MAE, RMSE and per-group errors of a saved model on a data file",
-        description="Evaluate a model directory from `crystal-fourier train` on a labelled data file; prints the "
-                    "metrics as JSON (errors in log10 units for models trained with --log-target).")
+    parser = add_command(subparsers, "evaluate", __doc__)
     parser.add_argument("--model", required=True, metavar="DIR", help="model directory")
     parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
     parser.add_argument("--target", default=None, metavar="NAME",
@@ -38,8 +39,7 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
     """
     import numpy as np
 
-    from crystal_fourier.runtime.learning._evaluation import Normalizer, regression_metrics
-    from crystal_fourier.runtime.learning._classical import CLASSICAL_KINDS, feature_matrix, fit_classical
+    from crystal_fourier.runtime import Normalizer, regression_metrics, CLASSICAL_KINDS, feature_matrix, fit_classical
 
     training_features = feature_matrix(train_samples)
     features = feature_matrix(samples)
@@ -54,8 +54,8 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
 
 
 def run(args) -> int:
-    from crystal_fourier._commands.train import check_device, load_samples
-    from crystal_fourier.runtime.learning._training import load_trained
+    from crystal_fourier._commands.train import load_samples
+    from crystal_fourier.runtime import check_device, load_trained
 
     if args.device is not None:
         check_device(args.device)

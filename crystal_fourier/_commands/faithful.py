@@ -1,15 +1,16 @@
-"""``crystal-fourier faithful GROUP``: the smallest cutoff whose basis tells the group apart."""
+"""smallest cutoff at which only the group's own operations leave the basis invariant
+
+Candidates: the holohedry's rotations with translations in 24ths. At an unfaithful cutoff the
+invariant functions are also invariant under a larger group.
+"""
 
 from __future__ import annotations
 
-from crystal_fourier._commands._options import add_group_argument, positive_int, resolve_group
+from crystal_fourier._commands._options import add_command, add_group_argument, positive_int, resolve_group
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "faithful", help="smallest cutoff at which only the group's own operations leave the basis invariant",
-        description="Candidates: the holohedry's rotations with translations in 24ths. At an unfaithful "
-                    "cutoff the invariant functions are also invariant under a larger group.")
+    parser = add_command(subparsers, "faithful", __doc__)
     add_group_argument(parser)
     parser.add_argument("--shell", choices=("ball", "box"), default=None,
                         help="one shell (default: both)")
@@ -19,7 +20,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive._faithful import basis_symmetry, faithful_cutoff
+    from crystal_fourier.derive import basis_symmetry, faithful_cutoff
 
     group = resolve_group(args)
     print(f"{group.symbol} (No. {group.number}), Hall number {group.hall_number}")

@@ -1,5 +1,11 @@
-"""``crystal-fourier generate``: render the flat torch modules of one shell and cutoff.
+"""render the stamped torch modules of one shell and cutoff (generated/)
 
+Render one nn.Module per space group (its exact tables behind the shared kernel) and the index with
+the shell's frequencies into OUT/<shell>_<cutoff>/, atomically and deterministically. Exit status: 0
+up to date or written, 1 --check found differences, 2 bad input or a hand-edited file.
+
+Notes
+-----
 Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__.py``
 (see :mod:`crystal_fourier.derive._codegen`) as a whole: the files are rendered group by group
 (bounded memory at any cutoff) into a temporary sibling directory that replaces the old one in
@@ -21,8 +27,13 @@ import sys
 from pathlib import Path
 
 from crystal_fourier._progress import progress_bar
-from crystal_fourier._commands._options import (add_cutoff_arguments, add_groups_option, check_cutoff_work,
-                                                parse_groups)
+from crystal_fourier._commands._options import (
+    add_command,
+    add_cutoff_arguments,
+    add_groups_option,
+    check_cutoff_work,
+    parse_groups,
+)
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
@@ -30,15 +41,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``generate`` on the ``crystal-fourier`` subparsers."""
-    parser = subparsers.add_parser(
-        "generate",
-        help="render the stamped torch modules of one shell and cutoff (generated/)",
-        description=(
-            "Render one nn.Module per space group (its exact tables behind the shared kernel) and "
-            "the index with the shell's frequencies into OUT/<shell>_<cutoff>/, atomically and "
-            "deterministically. Exit status: 0 up to date or written, 1 --check "
-            "found differences, 2 bad input or a hand-edited file."),
-    )
+    parser = add_command(subparsers, "generate", __doc__)
     add_cutoff_arguments(parser, allow_large=True)
     add_groups_option(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
@@ -62,8 +65,7 @@ def _progress(label: str):
 
 def _hand_edits(directory: Path, command: str) -> list[str]:
     """Messages for the generated files in ``directory`` whose body no longer matches their output_sha256."""
-    from crystal_fourier.derive._stamps import verify_stamp
-    from crystal_fourier.derive._writer import read_text
+    from crystal_fourier.derive import verify_stamp, read_text
 
     messages = []
     for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
@@ -77,7 +79,7 @@ def _hand_edits(directory: Path, command: str) -> list[str]:
 
 def _compared(rendered, directory: Path, produced: set[str], counts: dict):
     """Pass ``rendered`` (name, text) pairs through, recording each name and counting texts unlike the files on disk."""
-    from crystal_fourier.derive._writer import read_text
+    from crystal_fourier.derive import read_text
 
     for name, text in rendered:
         produced.add(name)
@@ -113,8 +115,7 @@ def _report_check(directory: Path, command: str, n_produced: int, changed: int, 
 
 def _hand_edit(path: Path, command: str) -> list[str]:
     """The message for ``path`` if it exists and its body no longer matches its output_sha256, else nothing."""
-    from crystal_fourier.derive._stamps import verify_stamp
-    from crystal_fourier.derive._writer import read_text
+    from crystal_fourier.derive import verify_stamp, read_text
 
     text = read_text(path)
     try:
@@ -128,9 +129,7 @@ def _hand_edit(path: Path, command: str) -> list[str]:
 def _write_package_files(out: Path, args: argparse.Namespace) -> int:
     """The files of ``--shipped`` outside the sets: generated/__init__.py (it names the shipped sets) and the
     tensor tables generated/tensor_bases.py; returns 1 if ``--check`` found a difference, else 0."""
-    from crystal_fourier.derive._codegen import render_package
-    from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, render_tensor_module
-    from crystal_fourier.derive._writer import unified_diff, write_files
+    from crystal_fourier.derive import render_package, render_tensor_module, TENSOR_MODULE, unified_diff, write_files
 
     status = 0
     edits = _hand_edit(out / TENSOR_MODULE, f"crystal-fourier generate --shipped --out {out}")
@@ -156,8 +155,7 @@ def run(args: argparse.Namespace) -> int:
     hand-edited files are looked for before anything is written.
     """
     from crystal_fourier._atomic import atomic_write_directory
-    from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory
-    from crystal_fourier.derive._writer import unified_diff, write_files
+    from crystal_fourier.derive import SHIPPED, directory_name, iter_directory, unified_diff, write_files
 
     out = args.out
     if out.exists() and not out.is_dir():

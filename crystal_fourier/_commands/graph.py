@@ -1,10 +1,15 @@
-"""``crystal-fourier graph GROUP``: export the dual graph (DOT or JSON)."""
+"""export the dual graph of one group
+
+Nodes are frequencies; each operation (R, t) gives an edge k -> R^T k labelled with the phase k.t in
+24ths.
+"""
 
 from __future__ import annotations
 
 import sys
 
 from crystal_fourier._commands._options import (
+    add_command,
     add_cutoff_arguments,
     add_group_argument,
     check_cutoff_work,
@@ -13,9 +18,7 @@ from crystal_fourier._commands._options import (
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("graph", help="export the dual graph of one group",
-                                   description="Nodes are frequencies; each operation (R, t) gives an edge "
-                                               "k -> R^T k labelled with the phase k.t in 24ths.")
+    parser = add_command(subparsers, "graph", __doc__)
     add_group_argument(parser)
     add_cutoff_arguments(parser, default_cutoff=2, allow_large=True)
     parser.add_argument("--format", choices=("dot", "json", "png", "svg"), default="dot",
@@ -40,7 +43,7 @@ def run(args) -> int:
     check_cutoff_work([group], args, f"the dual graph of group {group.number} at {args.shell} cutoff {args.cutoff}")
     derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
     if args.format in ("png", "svg"):
-        from crystal_fourier.visual._graph_picture import write_graph_picture
+        from crystal_fourier.visual import write_graph_picture
 
         write_graph_picture(derived, args.format, args.out)
         return 0

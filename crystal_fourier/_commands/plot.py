@@ -1,21 +1,29 @@
-"""``crystal-fourier plot GROUP``: a basis function on a section of the unit cell, as a heat map (PNG or SVG)."""
+"""draw basis functions on a section of the unit cell (needs matplotlib)
+
+Heat map of one real basis function (--function I) or of the first 16 (--all) on the plane section
+x=, y= or z= of the unit cell, with the cell outline and the symmetry elements perpendicular to the
+section (rotation and screw axes, mirror and glide planes) and the inversion centres in it. Needs
+the optional extra: pip install 'crystal-fourier[plot]'.
+"""
 
 from __future__ import annotations
 
-from crystal_fourier._commands._options import (add_cutoff_arguments, add_group_argument, check_cutoff_work,
-                                               nonnegative_index, positive_int, resolve_group)
+from crystal_fourier._commands._options import (
+    add_command,
+    add_cutoff_arguments,
+    add_group_argument,
+    check_cutoff_work,
+    nonnegative_index,
+    positive_int,
+    resolve_group,
+)
 from crystal_fourier.errors import CrystalFourierError
 
 _SUFFIXES = {".png": "png", ".svg": "svg"}
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "plot", help="draw basis functions on a section of the unit cell (needs matplotlib)",
-        description="Heat map of one real basis function (--function I) or of the first 16 (--all) on the plane "
-                    "section x=, y= or z= of the unit cell, with the cell outline and the symmetry elements "
-                    "perpendicular to the section (rotation and screw axes, mirror and glide planes) and the "
-                    "inversion centres in it. Needs the optional extra: pip install 'crystal-fourier[plot]'.")
+    parser = add_command(subparsers, "plot", __doc__)
     add_group_argument(parser)
     add_cutoff_arguments(parser, allow_large=True)
     which = parser.add_mutually_exclusive_group(required=True)
@@ -34,8 +42,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from crystal_fourier.derive import basis
-    from crystal_fourier.visual._render import require_matplotlib, write_bytes_atomic
-    from crystal_fourier.visual._sections import DEFAULT_RESOLUTION, Section, render_section, render_sections
+    from crystal_fourier._atomic import atomic_write_bytes
+    from crystal_fourier.visual import DEFAULT_RESOLUTION, Section, render_section, render_sections, require_matplotlib
 
     out = Path(args.out)
     fmt = _SUFFIXES.get(out.suffix.lower())
@@ -51,6 +59,6 @@ def run(args) -> int:
     else:
         picture = render_section(derived, args.function, section, resolution=args.resolution or DEFAULT_RESOLUTION,
                                  fmt=fmt)
-    write_bytes_atomic(out, picture)
+    atomic_write_bytes(out, picture)
     print(f"wrote {out}")
     return 0

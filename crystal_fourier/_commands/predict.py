@@ -1,7 +1,16 @@
-"""``crystal-fourier predict``: predictions of a saved model for structure files, as CSV.
+"""predict a property for CIF/POSCAR files with a saved model (CSV on stdout)
 
+Prints `file,prediction,error,symprec` for each structure file, in input order and in the target's
+units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error`, GPa, Voigt, in the
+Cartesian frame of each file). A file that cannot be read or standardized gets an empty prediction
+and the reason in the error column; the others are still predicted, and the exit status is then 1.
+symprec is the tolerance (A) at which the symmetry was found: the model's (or --symprec), or the
+first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.
+
+Notes
+-----
 One row per input file, in input order: ``file,prediction,error,symprec``, written chunk by chunk as the
-files are read and predicted (:func:`crystal_fourier.runtime.learning._prediction.stream_predictions`:
+files are read and predicted (:func:`crystal_fourier.runtime.stream_predictions`:
 peak memory does not grow with the number of files). A file that cannot be
 read or standardized gets an empty prediction and the reason in ``error`` (the message names
 the file); the others are still predicted, and the command exits 1 at the end, saying how
@@ -15,22 +24,14 @@ from __future__ import annotations
 import csv
 import sys
 
-from crystal_fourier._commands._options import add_species_option, add_symprec_option
+from crystal_fourier._commands._options import add_command, add_species_option, add_symprec_option
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "predict", help="predict a property for CIF/POSCAR files with a saved model (CSV on stdout)",
-        description="Prints `file,prediction,error,symprec` for each structure file, in input order and in the "
-                    "target's units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error`, GPa, Voigt, "
-                    "in the Cartesian frame of each file). A file that cannot be read or standardized gets an empty "
-                    "prediction and the reason in the error column; the others are still predicted, and the exit "
-                    "status is then 1. "
-                    "symprec is the tolerance (A) at which the symmetry was found: the model's (or --symprec), or "
-                    "the first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.")
+    parser = add_command(subparsers, "predict", __doc__)
     parser.add_argument("--model", required=True, metavar="DIR", help="model directory from `crystal-fourier train`")
     parser.add_argument("files", nargs="+", metavar="FILE", help="structure files (CIF, POSCAR, extxyz, JSON)")
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
@@ -47,10 +48,7 @@ def _located(path: str, error: Exception) -> str:
 
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
-    from crystal_fourier._commands.train import check_device
-    from crystal_fourier.runtime.learning._prediction import stream_predictions
-    from crystal_fourier.runtime.learning._training import load_trained
-    from crystal_fourier.runtime.structure_io._structures import read_structure
+    from crystal_fourier.runtime import check_device, stream_predictions, load_trained, read_structure
 
     species = parse_species(args.species)
     if args.device is not None:
@@ -85,9 +83,7 @@ def _run_tensor(args, trained, species, symprec: float) -> int:
 
     import numpy as np
 
-    from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
-    from crystal_fourier.runtime.learning._tensor_training import predict_elastic
-    from crystal_fourier.runtime.structure_io._structures import read_structure
+    from crystal_fourier.runtime import ELASTIC_COLUMNS, predict_elastic, read_structure
 
     trained = dataclasses.replace(trained, config=dataclasses.replace(trained.config, symprec=symprec))
     writer = csv.writer(sys.stdout, lineterminator="\n")

@@ -1,8 +1,15 @@
-"""``crystal-fourier report GROUP``: one self-contained HTML page about one group (needs matplotlib)."""
+"""write a self-contained HTML report of one group (needs matplotlib)
+
+One HTML page with the group's operations in xyz notation, the orbit table, the absences with their
+witnesses, the closed forms (typeset offline), the certificate and the pictures, all embedded: the
+page loads nothing. Written to DIR/sg<N>_hall<H>_<shell><cutoff>.html. Needs the optional extra: pip
+install 'crystal-fourier[plot]'.
+"""
 
 from __future__ import annotations
 
 from crystal_fourier._commands._options import (
+    add_command,
     add_cutoff_arguments,
     add_group_argument,
     check_cutoff_work,
@@ -11,12 +18,7 @@ from crystal_fourier._commands._options import (
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "report", help="write a self-contained HTML report of one group (needs matplotlib)",
-        description="One HTML page with the group's operations in xyz notation, the orbit table, the absences "
-                    "with their witnesses, the closed forms (typeset offline), the certificate and the pictures, "
-                    "all embedded: the page loads nothing. Written to DIR/sg<N>_hall<H>_<shell><cutoff>.html. "
-                    "Needs the optional extra: pip install 'crystal-fourier[plot]'.")
+    parser = add_command(subparsers, "report", __doc__)
     add_group_argument(parser)
     add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--section", default="z=0", metavar="AXIS=LEVEL",
@@ -27,9 +29,7 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from crystal_fourier.derive import basis
-    from crystal_fourier.visual._render import require_matplotlib
-    from crystal_fourier.visual._report import write_report
-    from crystal_fourier.visual._sections import Section
+    from crystal_fourier.visual import Section, require_matplotlib, write_report
 
     section = Section.parse(args.section)
     require_matplotlib()

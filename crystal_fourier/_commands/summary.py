@@ -1,4 +1,7 @@
-"""``crystal-fourier summary``: one row of counts per group (k = 0 included in every count)."""
+"""counts for every group (csv, json or table)
+
+One row per group: {columns}. Counts include k = 0; dim is the number of real basis functions.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,20 @@ import csv
 import json
 import sys
 
-from crystal_fourier._commands._options import add_cutoff_arguments, add_groups_option, check_cutoff_work, parse_groups
+from crystal_fourier._commands._options import (
+    add_command,
+    add_cutoff_arguments,
+    add_groups_option,
+    check_cutoff_work,
+    parse_groups,
+)
 
 COLUMNS = ("sg", "hall_number", "symbol", "n_operations", "n_frequencies", "n_present_frequencies",
            "n_present_orbits", "n_absent_orbits", "dim")
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("summary", help="counts for every group (csv, json or table)",
-                                   description="One row per group: " + ", ".join(COLUMNS)
-                                   + ". Counts include k = 0; dim is the number of real basis functions.")
+    parser = add_command(subparsers, "summary", __doc__, columns=", ".join(COLUMNS))
     add_cutoff_arguments(parser, allow_large=True)
     add_groups_option(parser)
     parser.add_argument("--format", choices=("csv", "json", "table"), default="table", help="output format")
@@ -32,7 +39,7 @@ def rows(groups, cutoff: int, shell: str, faithful: bool = False) -> list[dict]:
     for number in groups:
         row = basis(number, cutoff, shell).summary()
         if faithful:
-            from crystal_fourier.derive._faithful import faithful_cutoff
+            from crystal_fourier.derive import faithful_cutoff
 
             row["faithful_cutoff"] = faithful_cutoff(number, shell)
         result.append(row)

@@ -1,21 +1,21 @@
-"""``crystal-fourier tensor GROUP --kind KIND``: the tensors a group allows, as a Voigt matrix (text, LaTeX, JSON)."""
+"""print the tensors a group allows (elastic, piezoelectric, dielectric, gyration)
+
+Print the exact Voigt matrix of the KIND tensors that GROUP's point group allows (Neumann's
+principle), with named independent components (C11, C12, C44, ...) and their relations, in the
+Cartesian frame with a along x (c along z on hexagonal axes). Entries are tensor components without
+factors of 2 (stiffness c, piezoelectric e). JSON adds the exact basis in the crystal's own basis.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from crystal_fourier._commands._options import add_group_argument, resolve_group
-from crystal_fourier.derive._tensors import TENSOR_KINDS  # light: numpy only; SymPy loads in run()
+from crystal_fourier._commands._options import add_command, add_group_argument, resolve_group
+from crystal_fourier.derive import TENSOR_KINDS
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "tensor", help="print the tensors a group allows (elastic, piezoelectric, dielectric, gyration)",
-        description=("Print the exact Voigt matrix of the KIND tensors that GROUP's point group allows "
-                     "(Neumann's principle), with named independent components (C11, C12, C44, ...) and "
-                     "their relations, in the Cartesian frame with a along x (c along z on hexagonal axes). "
-                     "Entries are tensor components without factors of 2 (stiffness c, piezoelectric e). "
-                     "JSON adds the exact basis in the crystal's own basis."))
+    parser = add_command(subparsers, "tensor", __doc__)
     add_group_argument(parser)
     parser.add_argument("--kind", choices=TENSOR_KINDS, default="elastic",
                         help="symmetric2 (dielectric, thermal expansion), piezoelectric (rank 3, e_ijk = e_ikj), "
@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive._tensor_export import render_tensor
+    from crystal_fourier.derive import render_tensor
 
     group = resolve_group(args)
     sys.stdout.write(render_tensor(hall_number=group.hall_number, kind=args.kind, fmt=args.format))

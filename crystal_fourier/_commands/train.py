@@ -1,5 +1,11 @@
-"""``crystal-fourier train``: train the CFT or a baseline on a data file and save the model.
+"""train the Crystal Fourier Transformer (or a baseline) and save it
 
+Train on a CDVAE CSV, extxyz or matbench JSON file; the groups are detected with spglib and every
+structure is brought to the ITA standard setting. Saves config.json, weights.pt, normalization.json
+and metrics.json under --out.
+
+Notes
+-----
 Runs data-parallel when launched with torchrun (gloo on CPU), e.g.
 ``torchrun --nproc_per_node 2 $(which crystal-fourier) train --data d.csv --target y --out m``.
 """
@@ -10,19 +16,27 @@ import argparse
 import dataclasses
 import sys
 
-from crystal_fourier._commands._options import (add_cutoff_arguments, add_symprec_option, dropout_float,
-                                               positive_float, positive_int, seed_int, worker_count)
+from crystal_fourier._commands._options import (
+    add_command,
+    ConfigDefault,
+    add_cutoff_arguments,
+    integer,
+    add_symprec_option,
+    dropout_float,
+    positive_float,
+    positive_int,
+    scientific,
+    seed_int,
+    worker_count,
+)
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "check_device"]
+__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples"]
 
-
-# ModelConfig's defaults, repeated here so that building the parser never imports torch
-# (tests/runtime/learning/test_training.py checks that the two agree).
+# runtime's MODEL_KINDS, repeated because argparse formats the choices when the option is added and the
+# model module imports torch (building the parser never does); tests/test_cli.py checks that the two agree.
 MODEL_KINDS = ("cft", "sinusoidal", "augmented", "none")
-MODEL_DEFAULTS = argparse.Namespace(d_model=128, n_heads=8, n_layers=3, d_route=64, d_position=128, cutoff=6,
-                                    dropout=0.0, neighbourhood=True, neighbour_cutoff=6.0, n_rbf=32,
-                                    atom_readout=True, frequency_damping=1.5, pair_bias_radius=3)
+
 
 
 def damping_value(text: str) -> float | None:
@@ -39,51 +53,61 @@ def pair_bias_value(text: str) -> int | str:
     return positive_int(text)
 
 
+class _Given(argparse.Action):
+    """Store the value and record that the option was given (``--pair-bias-radius`` with a non-CFT model is an
+    error only when asked for explicitly)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, *, kinds: bool = True) -> None:
-    """Model sizes and the frequency cutoff (defaults: ModelConfig's)."""
-    defaults = MODEL_DEFAULTS
+    """Model sizes and the frequency cutoff; the defaults are ModelConfig's, read from it (:class:`ConfigDefault`)."""
+    def model(field: str) -> ConfigDefault:
+        return ConfigDefault("ModelConfig", field)
+
     if kinds:
-        parser.add_argument("--model", choices=MODEL_KINDS, default="cft",
+        parser.add_argument("--model", choices=MODEL_KINDS, default=model("kind"),
                             help="cft (invariant, default), sinusoidal (non-invariant baseline), augmented "
                                  "(baseline + random symmetry operations) or none (no positional encoding)")
-    add_cutoff_arguments(parser, default_cutoff=defaults.cutoff)
-    parser.add_argument("--d-model", type=positive_int, default=defaults.d_model,
-                        help=f"token width (default {defaults.d_model})")
-    parser.add_argument("--heads", type=positive_int, default=defaults.n_heads,
-                        help=f"attention heads (default {defaults.n_heads})")
-    parser.add_argument("--layers", type=positive_int, default=defaults.n_layers,
-                        help=f"transformer blocks (default {defaults.n_layers})")
-    parser.add_argument("--d-route", type=positive_int, default=defaults.d_route,
-                        help=f"width of the routing features, the encoder's first map (default {defaults.d_route})")
-    parser.add_argument("--d-position", type=positive_int, default=defaults.d_position,
-                        help=f"positional-encoder width (default {defaults.d_position})")
-    parser.add_argument("--dropout", type=dropout_float, default=defaults.dropout,
-                        help=f"dropout (default {defaults.dropout})")
-    parser.add_argument("--frequency-damping", type=damping_value, default=defaults.frequency_damping,
+    add_cutoff_arguments(parser, default_cutoff=model("cutoff"))
+    parser.add_argument("--d-model", type=positive_int, default=model("d_model"),
+                        help="token width (default %(default)s)")
+    parser.add_argument("--heads", type=positive_int, default=model("n_heads"),
+                        help="attention heads (default %(default)s)")
+    parser.add_argument("--layers", type=positive_int, default=model("n_layers"),
+                        help="transformer blocks (default %(default)s)")
+    parser.add_argument("--d-route", type=positive_int, default=model("d_route"),
+                        help="width of the routing features, the encoder's first map (default %(default)s)")
+    parser.add_argument("--d-position", type=positive_int, default=model("d_position"),
+                        help="positional-encoder width (default %(default)s)")
+    parser.add_argument("--dropout", type=dropout_float, default=model("dropout"), help="dropout (default %(default)s)")
+    parser.add_argument("--frequency-damping", type=damping_value, default=model("frequency_damping"),
                         metavar="SIGMA", help="sigma of the Gaussian prior on the positional encoding's frequencies, "
-                                              f"or 'none' (default {defaults.frequency_damping})")
+                                              "or 'none' (default %(default)s)")
     parser.add_argument("--no-neighbourhood", dest="neighbourhood", action="store_false",
                         help="no neighbourhood embedding (element embeddings of the neighbours weighted by radial "
                              "functions of the exact periodic distance; on by default)")
-    parser.add_argument("--neighbour-cutoff", type=positive_float, default=defaults.neighbour_cutoff, metavar="A",
-                        help=f"neighbourhood radius in Angstrom (default {defaults.neighbour_cutoff})")
-    parser.add_argument("--radial-functions", dest="n_rbf", type=positive_int, default=defaults.n_rbf, metavar="N",
-                        help=f"Gaussian radial functions on [0, cutoff] (default {defaults.n_rbf})")
+    parser.add_argument("--neighbour-cutoff", type=positive_float, default=model("neighbour_cutoff"), metavar="A",
+                        help="neighbourhood radius in Angstrom (default %(default)s)")
+    parser.add_argument("--radial-functions", dest="n_rbf", type=positive_int, default=model("n_rbf"), metavar="N",
+                        help="Gaussian radial functions on [0, cutoff] (default %(default)s)")
     parser.add_argument("--no-atom-readout", dest="atom_readout", action="store_false",
                         help="predict from the pooled token instead of the mean of per-atom contributions")
-    parser.add_argument("--pair-bias-radius", type=pair_bias_value, default=None, metavar="R",
-                        help="orbit-pair attention bias over the frequencies 0 < |n| <= R (CFT only), or 'none' "
-                             f"(default {defaults.pair_bias_radius})")
+    parser.add_argument("--pair-bias-radius", type=pair_bias_value, default=model("pair_bias_radius"), metavar="R",
+                        action=_Given, help="orbit-pair attention bias over the frequencies 0 < |n| <= R (CFT "
+                                            "only), or 'none' (default %(default)s)")
 
 
 def model_config_from_args(args, kind: str = "cft"):
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime import ModelConfig
 
     kind = getattr(args, "model", kind)
-    given = getattr(args, "pair_bias_radius", None)
-    if given is not None and given != "none" and kind != "cft":
+    radius = getattr(args, "pair_bias_radius", None)
+    if getattr(args, "pair_bias_radius_given", False) and radius != "none" and kind != "cft":
         raise CrystalFourierError(f"--pair-bias-radius needs the CFT's invariant encoding; --model is {kind}")
-    pair_bias_radius = MODEL_DEFAULTS.pair_bias_radius if given is None else (None if given == "none" else given)
+    pair_bias_radius = None if radius == "none" else radius
     return ModelConfig(kind=kind, pair_bias_radius=pair_bias_radius, d_model=args.d_model, n_heads=args.heads,
                        n_layers=args.layers, d_ff=2 * args.d_model, d_route=args.d_route,
                        d_position=args.d_position,
@@ -92,18 +116,10 @@ def model_config_from_args(args, kind: str = "cft"):
                        neighbour_cutoff=args.neighbour_cutoff, n_rbf=args.n_rbf, atom_readout=args.atom_readout)
 
 
-def check_device(text: str) -> str:
-    """:func:`crystal_fourier.runtime.learning._model_files.check_device` (cpu, cuda, cuda:N or mps, and available)."""
-    from crystal_fourier.runtime.learning._model_files import check_device as check
-
-    return check(text)
-
-
 def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1,
                  handedness: str = "canonical"):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
-    from crystal_fourier.runtime.data._datasets import load_dataset
-    from crystal_fourier.runtime.learning._samples import prepare_samples
+    from crystal_fourier.runtime import load_dataset, prepare_samples
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
@@ -115,11 +131,7 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "train", help="train the Crystal Fourier Transformer (or a baseline) and save it",
-        description="Train on a CDVAE CSV, extxyz or matbench JSON file; the groups are detected with spglib and "
-                    "every structure is brought to the ITA standard setting. Saves config.json, weights.pt, "
-                    "normalization.json and metrics.json under --out.")
+    parser = add_command(subparsers, "train", __doc__)
     parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
     parser.add_argument("--target", required=True, metavar="NAME",
                         help="property column to learn, or elastic_tensor: the 21 columns elastic_c11..elastic_c66 "
@@ -129,11 +141,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--tensor-head", choices=("symmetric", "free"), default="symmetric",
                         help="with --target elastic_tensor: symmetric (default; the output lies in the crystal's "
                              "allowed tensors exactly) or free (the unconstrained 21-component baseline)")
-    parser.add_argument("--epochs", type=positive_int, default=100, help="epochs (default 100)")
-    parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size (default 64)")
-    parser.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4)")
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="seed of the split, initialisation and order (default 0)")
+    def train(field: str) -> ConfigDefault:
+        return ConfigDefault("TrainConfig", field)
+
+    # --epochs and --batch-size are range-checked by TrainConfig only (one check, one message).
+    parser.add_argument("--epochs", type=integer, default=train("epochs"), help="epochs (default %(default)s)")
+    parser.add_argument("--batch-size", type=integer, default=train("batch_size"),
+                        help="global batch size (default %(default)s)")
+    parser.add_argument("--lr", type=positive_float, default=ConfigDefault("TrainConfig", "lr", scientific),
+                        help="AdamW peak learning rate (default %(default)s)")
+    parser.add_argument("--seed", type=seed_int, default=train("seed"),
+                        help="seed of the split, initialisation and order (default %(default)s)")
     parser.add_argument("--patience", type=positive_int, default=None, metavar="N",
                         help="stop after N epochs without a better validation MAE (default: train every epoch; the "
                              "best validation epoch is kept either way)")
@@ -160,20 +178,17 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime.learning._training import TrainConfig, _distributed, fit
-    from crystal_fourier.runtime.learning._zero_shot import holdout_groups, run_zero_shot
+    from crystal_fourier.runtime import TrainConfig, check_device, distributed_rank, fit, holdout_groups, run_zero_shot
 
-    if args.epochs < 1 or args.batch_size < 1:
-        raise CrystalFourierError(f"--epochs and --batch-size must be >= 1, got {args.epochs} and {args.batch_size}")
     check_device(args.device)
     if not args.compare_all_data:
-        from crystal_fourier.runtime.learning._model_files import check_output_directory
+        from crystal_fourier.runtime import check_output_directory
 
         check_output_directory(args.out, resume=args.resume, overwrite=args.overwrite)  # before the data is read
     holdout = holdout_groups(args.holdout_groups)
     if args.compare_all_data and not holdout:
         raise CrystalFourierError("--compare-all-data needs --holdout-groups")
-    rank, _ = _distributed()
+    rank, _ = distributed_rank()
     progress = not args.no_progress and rank == 0
     config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
@@ -204,8 +219,7 @@ def run(args) -> int:
 
 def _run_tensor(args, config) -> int:
     """``train --target elastic_tensor``: the tensor head on the 21 elastic columns."""
-    from crystal_fourier.runtime.data._datasets import load_dataset
-    from crystal_fourier.runtime.learning._tensor_training import elastic_samples, fit_tensor
+    from crystal_fourier.runtime import load_dataset, elastic_samples, fit_tensor
 
     unsupported = [flag for flag, value in (("--compare-all-data", args.compare_all_data), ("--resume", args.resume),
                                             ("--pretrained", args.pretrained), ("--log-target", args.log_target),

@@ -1,17 +1,24 @@
-"""``crystal-fourier verify``: re-derive and re-check the certificates of many groups."""
+"""re-derive and re-check invariance, absences, completeness, independence
+
+Exit status 0 when every check passes, 1 naming every failing group and check.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from crystal_fourier._commands._options import add_cutoff_arguments, add_groups_option, check_cutoff_work, parse_groups
+from crystal_fourier._commands._options import (
+    add_command,
+    add_cutoff_arguments,
+    add_groups_option,
+    check_cutoff_work,
+    parse_groups,
+)
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "verify", help="re-derive and re-check invariance, absences, completeness, independence",
-        description="Exit status 0 when every check passes, 1 naming every failing group and check.")
+    parser = add_command(subparsers, "verify", __doc__)
     add_groups_option(parser)
     add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--sympy", action="store_true",

@@ -6,43 +6,28 @@ is imported only inside the rendering functions, so importing this package
 costs nothing. Every picture is deterministic: the same inputs give the same
 bytes (fixed style, fonts, dpi, and no dates or versions in the metadata).
 
-The headless-browser harness that the report tests use (``_browser``) is private: it is
-test infrastructure, not part of the API.
+The headless-browser harness that the report tests use is test infrastructure and lives with
+them (tests/visual/browser.py).
 """
 
-from crystal_fourier.visual._graph_picture import (
-    MAX_NODES,
-    GraphLayout,
-    graph_layout,
-    render_graph,
-    write_graph_picture,
-)
-from crystal_fourier.visual._mathtext import formula_svg, mathtext_lines, mathtext_terms
-from crystal_fourier.visual._report import MAX_FORMULAS, render_report, report_context, report_name, write_report
+from crystal_fourier.visual._graph_picture import MAX_NODES, render_graph, write_graph_picture
+from crystal_fourier.visual._render import require_matplotlib
+from crystal_fourier.visual._report import MAX_FORMULAS, render_report, write_report
 from crystal_fourier.visual._sections import (
     DEFAULT_RESOLUTION,
     MAX_GRID,
     Section,
-    check_function_index,
-    plane_basis,
     render_section,
     render_sections,
     section_values,
 )
-from crystal_fourier.visual._symmetry_elements import (
-    AxisPoint,
-    InversionPoint,
-    PlaneLine,
-    SectionElements,
-    in_plane_axes,
-    section_elements,
-)
 
+# What users call: a section's values and pictures, the dual-graph picture, the report, and the limits
+# they check. The layout, symmetry-element and mathtext helpers behind them are private to this package.
 __all__ = [
     "DEFAULT_RESOLUTION", "MAX_GRID", "MAX_NODES", "MAX_FORMULAS",
-    "Section", "AxisPoint", "PlaneLine", "InversionPoint", "SectionElements", "GraphLayout",
-    "in_plane_axes", "section_elements", "plane_basis", "check_function_index", "section_values",
-    "render_section", "render_sections", "graph_layout", "render_graph", "write_graph_picture",
-    "mathtext_terms", "mathtext_lines", "formula_svg",
-    "report_context", "render_report", "report_name", "write_report",
+    "Section", "section_values", "render_section", "render_sections",
+    "render_graph", "write_graph_picture",
+    "render_report", "write_report",
+    "require_matplotlib",
 ]

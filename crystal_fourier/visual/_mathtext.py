@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from crystal_fourier.derive._symbolic_forms import X, Y, Z
+from crystal_fourier.derive import X, Y, Z
 from crystal_fourier.visual._render import render_figure
 
 __all__ = ["TERMS_PER_LINE", "MAX_LINES", "mathtext_terms", "mathtext_lines", "formula_svg"]

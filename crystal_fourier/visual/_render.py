@@ -13,9 +13,13 @@ same inputs give the same bytes on the same matplotlib.
 from __future__ import annotations
 
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_bytes
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = ["FORMATS", "STYLE", "DPI", "require_matplotlib", "render_figure", "write_bytes_atomic"]
 
@@ -37,7 +41,7 @@ STYLE = {
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 
 
-def require_matplotlib():
+def require_matplotlib() -> ModuleType:
     """Import matplotlib or raise a :class:`CrystalFourierError` naming the extra to install."""
     try:
         import matplotlib

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_text
-from crystal_fourier.derive._operations import DEN
+from crystal_fourier.derive import DEN
+from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
@@ -71,14 +72,13 @@ def report_context(basis: Basis, *, section: Section | str = "z=0", max_formulas
     CrystalFourierError
         Bad section or ``max_formulas``, or no matplotlib.
     """
-    from crystal_fourier.derive._symbolic_forms import closed_form, latex
+    from crystal_fourier.derive import closed_form, latex
     from crystal_fourier.proofs import certificate
     from crystal_fourier.visual._graph_picture import render_graph
     from crystal_fourier.visual._mathtext import formula_svg, mathtext_lines
     from crystal_fourier.visual._sections import MAX_GRID, Section, render_sections
 
-    if isinstance(max_formulas, bool) or not isinstance(max_formulas, int) or max_formulas < 0:
-        raise CrystalFourierError(f"max_formulas must be an integer >= 0, got {max_formulas!r}")
+    check_int("max_formulas", max_formulas, 0)
     section = section if isinstance(section, Section) else Section.parse(section)
     group = basis.group
     decomposition = basis.decomposition

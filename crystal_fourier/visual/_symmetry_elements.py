@@ -31,7 +31,7 @@ from itertools import product
 from math import gcd
 from typing import TYPE_CHECKING
 
-from crystal_fourier.derive._operations import DEN
+from crystal_fourier.derive import DEN
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -173,7 +173,8 @@ def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | 
     return records
 
 
-def write_cdvae_csv(path: "str | os.PathLike", rows, *, columns=None) -> None:
+def write_cdvae_csv(path: "str | os.PathLike", rows: Iterable[Mapping[str, object]], *,
+                    columns: Sequence[str] | None = None) -> None:
     """Write rows (dicts) as a CDVAE CSV, atomically (temporary file + ``os.replace``).
 
     ``columns`` fixes the order (default: material_id, cif, then the other keys of
@@ -199,7 +200,8 @@ def _csv_value(value):
 
 # --------------------------------------------------------------------------- extxyz
 @file_reader("extxyz")
-def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+def load_extxyz(path: "str | os.PathLike", *, targets: Iterable[str] | None = None,
+                limit: int | None = None) -> list[Record]:
     """Read the frames of an extended XYZ file (own parser; ASE is not needed).
 
     Each frame: a count line; a comment line with ``Lattice="ax ay az bx by bz cx cy cz"``,
@@ -258,7 +260,7 @@ def load_extxyz(path: "str | os.PathLike", *, targets=None, limit: int | None = 
     return records
 
 
-def write_extxyz(path: "str | os.PathLike", records) -> None:
+def write_extxyz(path: "str | os.PathLike", records: Iterable[Record]) -> None:
     """Write records as extended XYZ (Cartesian positions, targets as key=value), atomically."""
     lines = []
     for record in records:
@@ -300,7 +302,8 @@ def _matbench_items(data, path: Path) -> list[dict]:
 
 
 @file_reader("matbench JSON")
-def load_matbench_json(path: "str | os.PathLike", *, targets=None, limit: int | None = None) -> list[Record]:
+def load_matbench_json(path: "str | os.PathLike", *, targets: Iterable[str] | None = None,
+                       limit: int | None = None) -> list[Record]:
     """Read matbench / pymatgen JSON (``.json`` or ``.json.gz``).
 
     Accepts a matbench table ``{"index": [...], "columns": ["structure", "e_form"], "data": [[{...}, -0.5], ...]}``,

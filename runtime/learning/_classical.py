@@ -40,7 +40,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._neighbourhood import lattice_from_features, neighbour_list, radial_basis
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._training import TrainConfig
@@ -333,7 +333,8 @@ def fit_classical(samples: Iterable[Sample], config: TrainConfig, kind: str, *,
                            chosen=chosen, seconds=seconds, model=model)
 
 
-def classical_zero_shot(samples, config, holdout, kinds=CLASSICAL_KINDS, *, features: np.ndarray | None = None,
+def classical_zero_shot(samples: Sequence[Sample], config: TrainConfig, holdout: Iterable[int],
+                        kinds: Iterable[str] = CLASSICAL_KINDS, *, features: np.ndarray | None = None,
                         workers: int = 1) -> dict:
     """Each baseline fitted twice on ``config``'s split, as
     :func:`~crystal_fourier.runtime.learning._zero_shot.run_zero_shot`.

@@ -23,7 +23,9 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._batching import collate
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
+
+    from numpy.typing import ArrayLike
 
     from crystal_fourier.runtime.network._batching import Sample
 
@@ -49,7 +51,8 @@ class Normalizer:
     log_target: bool = False
 
     @classmethod
-    def fit(cls, targets, log_target: bool = False) -> "Normalizer":
+    def fit(cls, targets: ArrayLike, log_target: bool = False) -> Normalizer:
+        """Mean and standard deviation of ``targets`` in the metric space (log10 first when ``log_target``)."""
         values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(values.mean()) if len(values) else 0.0
@@ -61,7 +64,7 @@ class Normalizer:
         return cls(mean, std if std > _CONSTANT_STD else 1.0, log_target)
 
     @staticmethod
-    def to_metric_space(values, log_target: bool):
+    def to_metric_space(values: ArrayLike | torch.Tensor, log_target: bool) -> np.ndarray | torch.Tensor:
         """log10 of positive targets when ``log_target``; errors are reported in this space."""
         if not log_target:
             return values
@@ -73,6 +76,7 @@ class Normalizer:
         return np.log10(values)
 
     def normalize(self, targets: torch.Tensor) -> torch.Tensor:
+        """Targets -> the standardized values the model learns (metric space, mean 0, std 1)."""
         return (self.to_metric_space(targets, self.log_target) - self.mean) / self.std
 
     def denormalize(self, outputs: np.ndarray) -> np.ndarray:
@@ -80,6 +84,7 @@ class Normalizer:
         return np.asarray(outputs, dtype=np.float64) * self.std + self.mean
 
     def to_dict(self) -> dict:
+        """The JSON-ready form saved as ``normalization.json``."""
         return dataclasses.asdict(self)
 
 
@@ -131,7 +136,7 @@ def _neighbour_spec(model: nn.Module):
     return getattr(config, "neighbour_spec", None)
 
 
-def regression_metrics(predictions, targets, groups=None) -> dict:
+def regression_metrics(predictions: ArrayLike, targets: ArrayLike, groups: Iterable[int] | None = None) -> dict:
     """MAE, RMSE and count, overall and per space group (keys are group numbers as strings).
 
     >>> regression_metrics([1.0, 2.0], [1.5, 2.0], [225, 1])["per_group"]["225"]["mae"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crystal_fourier._version import __version__
+from crystal_fourier._checks import check_int  # re-exported: the saved-config checks use it
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:  # annotations only: this module loads without torch (training imports it)
@@ -56,17 +57,6 @@ WEIGHTS_SIZE_FACTOR = 2
 WEIGHTS_SIZE_SLACK = 1 << 20
 """weights.pt may declare at most WEIGHTS_SIZE_FACTOR x the configured model's tensor bytes + WEIGHTS_SIZE_SLACK
 (the pickle, names and alignment: a few kB) unpacked; the archive is checked before it is loaded."""
-
-
-def check_int(name: str, value, low: int, high: int) -> int:
-    """``value`` if it is an int (not a bool) in [low, high]; else one CrystalFourierError naming ``name``.
-
-    >>> check_int("n_layers", 3, 1, 64)
-    3
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise CrystalFourierError(f"{name} must be an integer in {low}-{high}, got {value!r}")
-    return value
 
 
 def check_float(name: str, value, low: float, high: float, *, open_low: bool = False) -> float:
@@ -186,7 +176,7 @@ def check_normalization(path, data: "bytes | None" = None) -> dict:
     return data
 
 
-def check_output_directory(out, *, resume: bool = False, overwrite: bool = False) -> None:
+def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False, overwrite: bool = False) -> None:
     """Refuse to train into a directory that is not a model's, or holds a model, unless resuming or overwriting.
 
     Raises

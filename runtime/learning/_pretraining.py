@@ -334,7 +334,7 @@ def save_pretrained(out_dir, encoder: PositionalEncoding, summary: dict) -> None
     atomic_write_json(out / PRETRAIN_FILE, json_safe(summary))
 
 
-def load_pretrained(directory) -> tuple[dict, dict]:
+def load_pretrained(directory: str | os.PathLike[str]) -> tuple[dict, dict]:
     """(state_dict, summary) of a pretrained encoder directory.
 
     Raises

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.network._batching import Sample
 
 __all__ = ["split_indices", "training_split", "check_holdout"]
 
@@ -36,7 +37,7 @@ def split_indices(n: int, seed: int,
     return np.sort(order[:n_train]), np.sort(order[n_train:n_train + n_val]), np.sort(order[n_train + n_val:])
 
 
-def training_split(samples, config: TrainConfig) -> dict[str, np.ndarray]:
+def training_split(samples: Sequence[Sample], config: TrainConfig) -> dict[str, np.ndarray]:
     """Indices of the train, val and test sets; held-out groups removed from train and val.
 
     The split itself does not depend on the hold-out, so a zero-shot run and an

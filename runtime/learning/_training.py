@@ -61,6 +61,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainedModel",
+    "distributed_rank",
     "warmup_cosine",
     "fit",
     "load_trained",
@@ -186,8 +187,10 @@ def warmup_cosine(optimizer, total_steps: int, warmup_fraction: float = 0.05):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def _distributed() -> tuple[int, int]:
-    """(rank, world size); initializes gloo when launched by torchrun with WORLD_SIZE > 1."""
+def distributed_rank() -> tuple[int, int]:
+    """(rank, world size) of this process: (0, 1) alone; under torchrun with WORLD_SIZE > 1, the
+    process group (gloo, CPU) is initialized first. :func:`fit` trains data-parallel across it; a caller
+    prints and shows progress on rank 0 only."""
     import torch.distributed as dist
 
     if not dist.is_available():
@@ -283,7 +286,7 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
     if largest > MAX_ABS_TARGET:
         raise CrystalFourierError(f"a target of magnitude {largest:.3g} is beyond {MAX_ABS_TARGET:.0e}, which training "
                                   "in float32 cannot represent safely; rescale the target (e.g. other units)")
-    rank, world = _distributed()
+    rank, world = distributed_rank()
     out = Path(out_dir) if out_dir is not None else None
     if out is None or rank != 0:
         return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, None)

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
 
 __all__ = [
     "N_LATTICE_FEATURES",
@@ -44,7 +52,7 @@ _DEGENERATE_VOLUME = 1e-8
 """Angstrom^3; a lattice whose |det| is below this has no volume and gives no features."""
 
 
-def lattice_features(lattice) -> np.ndarray:
+def lattice_features(lattice: ArrayLike) -> np.ndarray:
     """Frame-independent cell features: log(a, b, c / LENGTH_SCALE) and cos(alpha, beta, gamma).
 
     They are functions of the metric tensor G = L L^T only, so a rotation of the
@@ -131,7 +139,7 @@ class Sample:
         return replace(self, target=float(target))
 
 
-def sample_from_arrays(lattice, positions, numbers, hall_number: int, number: int,
+def sample_from_arrays(lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, hall_number: int, number: int,
                        target: float = math.nan, id: str = "") -> Sample:
     """A :class:`Sample` from the arrays of a crystal already in its standard setting."""
     lattice = np.asarray(lattice, dtype=np.float64)
@@ -151,7 +159,7 @@ def sample_from_arrays(lattice, positions, numbers, hall_number: int, number: in
                   target=float(target), id=str(id))
 
 
-def sample_from_standardized(standardized, target: float = math.nan, id: str = "") -> Sample:
+def sample_from_standardized(standardized: StandardizedCrystal, target: float = math.nan, id: str = "") -> Sample:
     """A :class:`Sample` from a ``StandardizedCrystal`` of :mod:`crystal_fourier.runtime.symmetry._standardization`.
 
     Uses its standardized conventional ``lattice`` (rows, Angstrom), ``positions``
@@ -206,7 +214,8 @@ class Batch:
                         for name in self.__dataclass_fields__})
 
 
-def collate(samples, dtype: torch.dtype = torch.float32, neighbours: "tuple[float, int] | None" = None) -> Batch:
+def collate(samples: Sequence[Sample], dtype: torch.dtype = torch.float32,
+            neighbours: tuple[float, int] | None = None) -> Batch:
     """Pad ``samples`` (a sequence of :class:`Sample`) into one :class:`Batch`.
 
     ``neighbours`` = (cutoff, n_rbf) adds the atoms' neighbourhoods

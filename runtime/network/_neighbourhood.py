@@ -261,7 +261,7 @@ def neighbourhood_features(lattice: ArrayLike, positions: ArrayLike, numbers: Ar
     return out
 
 
-def lattice_from_features(features) -> np.ndarray:
+def lattice_from_features(features: ArrayLike) -> np.ndarray:
     """A lattice (rows, Angstrom) with the metric of
     :func:`~crystal_fourier.runtime.network._batching.lattice_features`.
 

@@ -214,7 +214,7 @@ class RoutingEncoder(nn.Module):
 
         >>> encoder = RoutingEncoder(4, cutoff=3)
         >>> encoder.slot_hkl[encoder.pair_slots(1)].tolist()
-        [[0, 0, 1], [0, 1, 0], [1, 0, 0]]
+        [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
         """
         if isinstance(radius, bool) or not isinstance(radius, int) or radius < 1:
             raise CrystalFourierError(f"pair slot radius must be a positive integer, got {radius!r}")

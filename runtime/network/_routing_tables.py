@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from crystal_fourier.derive._frequency_sets import check_shell_cutoff
+from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.kernel import parse_integers
 
@@ -104,8 +105,7 @@ def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant:
     (136, 10)
     """
     check_shell_cutoff(shell, cutoff)
-    if isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer)) or not 1 <= hall_number <= 530:
-        raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
+    check_int("Hall number", hall_number, 1, 530, allow_numpy=True)
     from crystal_fourier.runtime.network._invariant_bases import basis_class
 
     cls = basis_class(shell, int(cutoff), int(hall_number))

@@ -42,7 +42,7 @@ def _floats(line: str, count: int, what: str, source: str, number: int) -> list[
     return values
 
 
-def parse_poscar(text: str, *, species=None, source: str = "<string>") -> Crystal:
+def parse_poscar(text: str, *, species: Iterable[str] | None = None, source: str = "<string>") -> Crystal:
     """The crystal in POSCAR/CONTCAR ``text``.
 
     Parameters

@@ -62,7 +62,7 @@ _FLAT_CELL = 1e-12
 """Bound on sin(gamma) and on (c_z / c)^2 at or below which cell parameters describe a flat cell."""
 
 
-def atomic_number(species) -> int:
+def atomic_number(species: str | int) -> int:
     """Atomic number of an element symbol (``'Fe'``, ``'fe'``) or a number 1-118.
 
     Raises
@@ -130,7 +130,7 @@ def element_number(text, *, where: str = "") -> int:
                               "(expected a species such as 'Fe', 'Fe3+' or a label such as 'Fe1')")
 
 
-def element_symbol(text, *, where: str = "") -> str:
+def element_symbol(text: str, *, where: str = "") -> str:
     """The element symbol of :func:`element_number` (``'NA1'`` -> ``'Na'``).
 
     >>> element_symbol("SI2"), element_symbol("cl")
@@ -139,7 +139,7 @@ def element_symbol(text, *, where: str = "") -> str:
     return ELEMENTS[element_number(text, where=where)]
 
 
-def cell_parameters(lattice) -> np.ndarray:
+def cell_parameters(lattice: ArrayLike) -> np.ndarray:
     """Cell lengths and angles ``(a, b, c, alpha, beta, gamma)`` of a lattice (Angstrom, degrees).
 
     They are unchanged by any rotation (proper or improper) of the Cartesian frame.
@@ -166,7 +166,7 @@ def cell_parameters(lattice) -> np.ndarray:
     return np.concatenate([lengths, angles])
 
 
-def lattice_from_parameters(a, b, c, alpha, beta, gamma) -> np.ndarray:
+def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: float, gamma: float) -> np.ndarray:
     """Lattice rows in the canonical frame: a along x, b in the xy plane, c with positive z.
 
     Two cells with the same parameters get the same matrix, so this is the

@@ -16,10 +16,14 @@ claimed (runtime/structure_io/_cif.py, see there).
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["niggli_reduced", "minimum_image_norms", "periodic_distances"]
 
@@ -119,7 +123,7 @@ def minimum_image_norms(lattice, delta, *, over_images: bool = False) -> np.ndar
     return result if batched else result[0]
 
 
-def periodic_distances(lattice, positions_a, positions_b) -> np.ndarray:
+def periodic_distances(lattice: ArrayLike, positions_a: ArrayLike, positions_b: ArrayLike) -> np.ndarray:
     """Shortest Cartesian distances between fractional points over all lattice images, exactly.
 
     Parameters

@@ -36,7 +36,9 @@ from crystal_fourier.runtime.symmetry._periodic import periodic_distances
 from crystal_fourier.runtime.structure_io._structures import Crystal, atomic_number, lattice_from_parameters
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+
+    from numpy.typing import ArrayLike
 
     from crystal_fourier.derive._space_groups import SpaceGroup
 
@@ -47,6 +49,7 @@ __all__ = [
     "random_lattice",
     "orbit",
     "fixed_points",
+    "operations_with_fixed_points",
 ]
 
 EMT_SPECIES = ("Al", "Cu", "Ag", "Au", "Ni", "Pd", "Pt")
@@ -143,7 +146,7 @@ def random_lattice(number: int, rng: np.random.Generator, *, volume: float = 1.0
     return lattice * (volume / abs(np.linalg.det(lattice))) ** (1.0 / 3.0)
 
 
-def orbit(number_or_group, point, *, tolerance: float = MERGE_TOLERANCE) -> np.ndarray:
+def orbit(number_or_group: int | SpaceGroup, point: ArrayLike, *, tolerance: float = MERGE_TOLERANCE) -> np.ndarray:
     """The orbit of a fractional point under a group's operations, wrapped and merged.
 
     Parameters
@@ -177,7 +180,7 @@ def orbit(number_or_group, point, *, tolerance: float = MERGE_TOLERANCE) -> np.n
 
 
 @lru_cache(maxsize=None)
-def _operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Every (R, t24 + 24 n), n in {-1, 0, 1}^3, R != I, that fixes some point (no screw or glide part)."""
     rotations, translations_24 = space_group(hall_number=hall_number).arrays
     identity = np.eye(3, dtype=np.int64)
@@ -195,7 +198,7 @@ def _operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, n
     return tuple(found)
 
 
-def fixed_points(operations) -> "tuple[np.ndarray, np.ndarray] | None":
+def fixed_points(operations: Sequence[tuple[np.ndarray, np.ndarray]]) -> "tuple[np.ndarray, np.ndarray] | None":
     """Common fixed points of affine operations x -> R x + t24/24 (not reduced mod Z^3).
 
     Solves the stacked system (R_i - I) x = -t_i. Isolated solutions are snapped to
@@ -242,7 +245,7 @@ def fixed_points(operations) -> "tuple[np.ndarray, np.ndarray] | None":
 
 def _candidate_point(group, rng: np.random.Generator, max_atoms: int) -> np.ndarray:
     """A random point: general, or on the common fixed set of 1-3 random operations."""
-    operations = _operations_with_fixed_points(group.hall_number)
+    operations = operations_with_fixed_points(group.hall_number)
     general_fits = len(group.operations) <= max_atoms
     if not operations or (general_fits and rng.random() < _GENERAL_PROBABILITY):  # P1, screws/glides only
         return rng.random(3)

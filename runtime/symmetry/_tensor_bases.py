@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.derive._tensors import to_cartesian
+from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
@@ -32,9 +33,7 @@ def _check(hall_number: int, kind: str) -> None:
     tables = _tables()
     if kind not in tables.KINDS:
         raise CrystalFourierError(f"unknown tensor kind {kind!r}; expected one of {', '.join(tables.KINDS)}")
-    if (isinstance(hall_number, bool) or not isinstance(hall_number, (int, np.integer))
-            or not 1 <= hall_number <= len(tables.POINT_GROUP_OF_HALL.split())):
-        raise CrystalFourierError(f"Hall number must be an integer in 1-530, got {hall_number!r}")
+    check_int("Hall number", hall_number, 1, len(tables.POINT_GROUP_OF_HALL.split()), allow_numpy=True)
 
 
 @lru_cache(maxsize=None)

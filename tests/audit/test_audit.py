@@ -120,7 +120,7 @@ class _Transformer(ModelAdapter):
     def __init__(self):
         import torch
 
-        from crystal_fourier.runtime.network._model import ModelConfig, build_model
+        from crystal_fourier.runtime import ModelConfig, build_model
 
         torch.manual_seed(0)
         config = ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
@@ -129,8 +129,7 @@ class _Transformer(ModelAdapter):
         self.dtype = np.dtype(np.float32)
 
     def evaluate_many(self, crystals):
-        from crystal_fourier.runtime.learning._evaluation import predict_samples
-        from crystal_fourier.runtime.learning._samples import prepare_samples
+        from crystal_fourier.runtime import predict_samples, prepare_samples
 
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None)
         return [{"energy": float(v)} for v in predict_samples(self.network, samples)]
@@ -161,8 +160,7 @@ def test_our_transformer_gives_mirror_images_one_answer():
 
 
 def test_our_classical_baseline_features_pass_every_kind(crystals):
-    from crystal_fourier.runtime.learning._samples import prepare_samples
-    from crystal_fourier.runtime.learning._classical import feature_matrix
+    from crystal_fourier.runtime import prepare_samples, feature_matrix
 
     head = np.random.default_rng(0).normal(size=177)
 

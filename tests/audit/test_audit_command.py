@@ -100,7 +100,7 @@ def test_max_atoms_refuses_large_inputs(tmp_path, capsys):
 def test_a_saved_model_directory_is_audited(tmp_path, capsys):
     """A model saved by `train` (2 epochs on the tiny set): its target is intensive, and it claims E3
     (mirror images standardize to one description; see test_audit.CFT_CLAIM)."""
-    from crystal_fourier.runtime.learning._training import fit
+    from crystal_fourier.runtime import fit
 
     from ..runtime.learning.test_training import tiny_config, tiny_samples
 
@@ -120,8 +120,7 @@ def test_a_saved_model_reruns_in_float64(tmp_path):
     import numpy as np
 
     from crystal_fourier.audit import SavedModel
-    from crystal_fourier.runtime import random_crystal
-    from crystal_fourier.runtime.learning._training import fit
+    from crystal_fourier.runtime import random_crystal, fit
 
     from ..runtime.learning.test_training import tiny_config, tiny_samples
 

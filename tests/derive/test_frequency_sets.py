@@ -152,12 +152,8 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
 
 
 def _callers():
-    from crystal_fourier.derive import basis
-    from crystal_fourier.derive._bases import work_estimate
-    from crystal_fourier.derive._codegen import iter_directory
-    from crystal_fourier.runtime.network._invariant_bases import invariant_basis
-    from crystal_fourier.runtime.network._routing import RoutingEncoder
-    from crystal_fourier.runtime.network._routing_tables import slot_frequencies
+    from crystal_fourier.derive import basis, work_estimate, iter_directory
+    from crystal_fourier.runtime import invariant_basis, RoutingEncoder, slot_frequencies
 
     return {
         "check_shell_cutoff": check_shell_cutoff,

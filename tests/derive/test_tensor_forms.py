@@ -124,7 +124,7 @@ def test_every_voigt_matrix_is_invariant_under_the_cartesian_rotations(hall_numb
 
 
 def _first_halls() -> list[int]:
-    from crystal_fourier.derive._tensor_tables import tensor_table_record
+    from crystal_fourier.derive import tensor_table_record
 
     return [group["first_hall"] for group in tensor_table_record()["point_groups"]]
 

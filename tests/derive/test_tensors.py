@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from crystal_fourier._spglib import spacegroup_type
+import spglib
 from crystal_fourier.derive import (
     TENSOR_KINDS,
     TensorBasis,
@@ -40,7 +40,7 @@ POINT_GROUPS = {
 
 
 def _point_group_symbol(hall_number: int) -> str:
-    return spacegroup_type(hall_number).pointgroup_international.strip()
+    return spglib.get_spacegroup_type(hall_number).pointgroup_international.strip()
 
 
 def _expected(hall_number: int) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive._codegen import render_directory
+from crystal_fourier.derive import render_directory
 
 ARGS = ["generate", "--shell", "box", "--cutoff", "1", "--groups", "1,14,Fm-3m"]
 
@@ -108,15 +108,12 @@ def test_check_reports_stray_temporaries_and_unknown_modules(tmp_path, capsys):
 
 def _interrupted_run(tmp_path, monkeypatch):
     """Run generate for groups 1-5 with the third group's rendering failing; returns the groups rendered."""
-    import argparse
+    from crystal_fourier import GENERATOR_VERSION
+    from crystal_fourier.derive import _codegen as codegen, render_group_module as real
 
-    from crystal_fourier._commands.generate import run
-    from crystal_fourier.derive import _codegen as codegen
-
-    real = codegen.render_group_module
     calls = []
 
-    def failing(derived, version=codegen.GENERATOR_VERSION):
+    def failing(derived, version=GENERATOR_VERSION):
         calls.append(derived.group.number)
         if len(calls) == 3:
             raise MemoryError("simulated")
@@ -124,8 +121,7 @@ def _interrupted_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr(codegen, "render_group_module", failing)
     with pytest.raises(MemoryError):
-        run(argparse.Namespace(out=tmp_path, groups="1-5", shipped=False, shell="box", cutoff=1, check=False,
-                               force=False, allow_large=False))
+        main(["--traceback", "generate", "--out", str(tmp_path), "--groups", "1-5", "--shell", "box", "--cutoff", "1"])
     return calls
 
 

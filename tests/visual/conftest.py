@@ -33,7 +33,7 @@ def matplotlib_required():
 @pytest.fixture(scope="session")
 def chromium():
     """Path of headless Chromium, or skip (fail in CI)."""
-    from crystal_fourier.visual._browser import find_chromium
+    from .browser import find_chromium
 
     path = find_chromium()
     if path is None:

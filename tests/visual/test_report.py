@@ -12,7 +12,7 @@ from crystal_fourier.derive import basis
 
 from crystal_fourier.cli import main
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.visual._browser import console_messages, render_page
+from .browser import console_messages, render_page
 from crystal_fourier.visual._report import MAX_FORMULAS, _environment, render_report, report_context, write_report
 
 pytestmark = pytest.mark.usefixtures("matplotlib_required")
@@ -173,3 +173,8 @@ def test_no_chromium_is_a_clear_error(tmp_path):
     with pytest.raises(CrystalFourierError, match="cannot run Chromium"):
         render_page(tmp_path / "none.html", tmp_path / "s.png", chromium=str(tmp_path / "no-such-chromium"))
 
+
+
+def test_console_messages_read_from_a_chromium_log():
+    log = '[1:1:INFO:CONSOLE:3] "Uncaught Error: x", source: file:///a.html (3)\n[1:1:ERROR:bus.cc:4] dbus'
+    assert console_messages(log) == ("Uncaught Error: x (file:///a.html (3))",)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import sample_from_arrays
+from crystal_fourier.runtime import sample_from_arrays
 from crystal_fourier.runtime.learning._classical import (
     CLASSICAL_KINDS,
     N_BASE_FEATURES,
@@ -16,10 +16,8 @@ from crystal_fourier.runtime.learning._classical import (
     feature_matrix,
     fit_classical,
 )
-from crystal_fourier.runtime.network._neighbourhood import INVARIANCE_TOLERANCE, lattice_from_features
-from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-from crystal_fourier.runtime.learning._splits import training_split
-from crystal_fourier.runtime.learning._training import TrainConfig
+from crystal_fourier.runtime import INVARIANCE_TOLERANCE, lattice_from_features, random_crystal, TrainConfig
+from crystal_fourier.runtime import training_split
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 

@@ -70,7 +70,7 @@ def test_two_gloo_processes_train_like_one(script, tmp_path):
     spec = importlib.util.spec_from_file_location("ddp_train", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from crystal_fourier.runtime.learning._training import fit, load_trained
+    from crystal_fourier.runtime import fit, load_trained
 
     samples = module.samples()
     single = fit(samples, module.CONFIG, tmp_path / "single")

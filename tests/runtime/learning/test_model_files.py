@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-from crystal_fourier._atomic import exclusive_lock
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._model_files import check_device, load_torch_file
-from crystal_fourier.runtime.learning._training import fit, load_trained
+from crystal_fourier.runtime import fit, load_trained
 
 from .test_training import tiny_config, tiny_samples
 
@@ -185,14 +184,6 @@ def test_a_directory_with_other_files_is_refused(tmp_path):
         fit(tiny_samples(), tiny_config(epochs=1), tmp_path / "sub" / "..")
 
 
-def test_a_second_trainer_of_the_same_directory_is_refused(tmp_path):
-    out = tmp_path / "model"
-    out.mkdir()
-    with exclusive_lock(out, "training into"):
-        with pytest.raises(CrystalFourierError, match="another process is training into"):
-            fit(tiny_samples(), tiny_config(epochs=1), out)
-
-
 KILLED_TRAINER = textwrap.dedent("""
     import importlib.util, os, signal, sys
     from crystal_fourier import _atomic as atomic
@@ -242,7 +233,7 @@ def test_a_huge_target_is_refused_not_trained_to_infinity(tmp_path):
     with pytest.raises(CrystalFourierError, match="magnitude 1e\\+300"):
         fit(samples, tiny_config(epochs=1), tmp_path / "m")
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
-    from crystal_fourier.runtime.learning._evaluation import Normalizer
+    from crystal_fourier.runtime import Normalizer
 
     with pytest.raises(CrystalFourierError, match="overflow"):
         Normalizer.fit([1e300, -1e300, 1.0])
@@ -296,9 +287,7 @@ def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
 ])
 def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, message):
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io._cif import write_cif
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import write_cdvae_csv, write_cif, Crystal
 
     copper = Crystal(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     path = tmp_path / "labelled.csv"
@@ -351,8 +340,7 @@ def test_an_overwrite_killed_after_an_epoch_leaves_the_old_model_untouched(saved
 def test_saved_handedness_decides_whether_mirror_images_agree(saved, tmp_path):
     """config.json's handedness reaches predict_crystals: canonical (the default, also for models saved
     before the option existed) gives a chiral crystal and its mirror image one prediction; keep tells them apart."""
-    from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import Crystal, random_crystal
 
     crystal = random_crystal(92, seed=0, max_atoms=24).crystal
     mirror = Crystal(crystal.lattice, -crystal.positions, crystal.numbers)

@@ -10,8 +10,7 @@ import pytest
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning import _evaluation, _prediction
 from crystal_fourier.runtime.learning._prediction import stream_predictions
-from crystal_fourier.runtime.learning._evaluation import prediction_batches
-from crystal_fourier.runtime.learning._training import fit, load_trained
+from crystal_fourier.runtime import fit, load_trained, prediction_batches
 
 from .test_training import tiny_config, tiny_samples
 
@@ -24,7 +23,7 @@ def trained(tmp_path_factory):
 
 
 def _crystals(count: int):
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     groups = (1, 2, 14, 62, 194, 225)
     for index in range(count):
@@ -71,7 +70,7 @@ def test_the_stream_reads_no_further_than_one_chunk_ahead(trained, monkeypatch):
 
 
 def test_a_failing_structure_is_reported_and_the_others_predicted(trained):
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import Crystal
 
     crystals = list(_crystals(3))
     overlapping = Crystal.from_arrays(np.eye(3) * 4, [[0, 0, 0], [0, 0, 0]], [13, 13])

@@ -12,11 +12,14 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import sample_from_arrays
-from crystal_fourier.runtime.network._model import ModelConfig
-from crystal_fourier.runtime.learning._evaluation import predict_samples, regression_metrics
-from crystal_fourier.runtime.learning._splits import split_indices, training_split
-from crystal_fourier.runtime.learning._training import TrainConfig, fit, load_trained, warmup_cosine
+from crystal_fourier.runtime import sample_from_arrays, ModelConfig
+from crystal_fourier.runtime import predict_samples, regression_metrics, split_indices, training_split
+from crystal_fourier.runtime.learning._training import (
+    TrainConfig,
+    fit,
+    load_trained,
+    warmup_cosine,
+)
 
 PREDICTION_TOLERANCE = 1e-6
 """Absolute; float32 predictions of O(1) computed by identical operations agree exactly, and
@@ -28,7 +31,7 @@ GROUPS = (1, 2, 4, 14, 62, 139, 166, 194, 225)
 @lru_cache(maxsize=1)
 def tiny_samples() -> tuple:
     """36 random crystals of 9 groups; the target depends on species and density."""
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     samples = []
     for seed, number in enumerate(GROUPS * 4):
@@ -138,7 +141,7 @@ def test_log_target_needs_positive_values(tmp_path):
 
 
 def test_pretrained_encoder_must_not_have_seen_the_holdout(tmp_path):
-    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, pretrain
+    from crystal_fourier.runtime import PretrainConfig, pretrain
 
     config = tiny_config("cft", epochs=1, holdout_groups=(2, 225))
     pretrain(PretrainConfig(groups=(1, 2, 4), pairs_per_group=4, epochs=1, progress=False, model=config.model),
@@ -159,30 +162,10 @@ def test_load_trained_names_missing_files(tmp_path):
 # --------------------------------------------------------------------------- the command line
 
 
-def test_parser_defaults_match_the_model_config():
-    from crystal_fourier._commands.train import MODEL_DEFAULTS, MODEL_KINDS
-    from crystal_fourier.runtime.network._model import MODEL_KINDS as KINDS
-
-    defaults = ModelConfig()
-    assert MODEL_KINDS == KINDS
-    assert vars(MODEL_DEFAULTS) == {"d_model": defaults.d_model, "n_heads": defaults.n_heads,
-                                    "n_layers": defaults.n_layers, "d_route": defaults.d_route,
-                                    "d_position": defaults.d_position,
-                                    "cutoff": defaults.cutoff, "dropout": defaults.dropout,
-                                    "neighbourhood": defaults.neighbourhood,
-                                    "neighbour_cutoff": defaults.neighbour_cutoff, "n_rbf": defaults.n_rbf,
-                                    "atom_readout": defaults.atom_readout,
-                                    "frequency_damping": defaults.frequency_damping,
-                                    "pair_bias_radius": defaults.pair_bias_radius}
-
-
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
-    from crystal_fourier.runtime.structure_io._cif import write_cif
-    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
-    from crystal_fourier.runtime.structure_io._poscar import write_poscar
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import write_cif, write_cdvae_csv, write_poscar, random_crystal
 
     folder = tmp_path_factory.mktemp("data")
     rows, crystals = [], []
@@ -336,9 +319,8 @@ def test_model_and_stopping_options_reach_the_saved_model(data_files, tmp_path, 
 
 
 def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, tmp_path, capsys):
-    from crystal_fourier._commands.train import load_samples
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime import CLASSICAL_KINDS, fit_classical, load_trained
+    from crystal_fourier.runtime import CLASSICAL_KINDS, fit_classical, load_dataset, load_trained, prepare_samples
 
     folder, crystals = data_files
     out = tmp_path / "model"
@@ -356,7 +338,8 @@ def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, t
         assert metrics["n_train"] == trained_on, kind   # the model's own split
         assert np.isfinite(metrics["mae"]), kind
     # The same number as fitting the baseline through the Python API on the same file and split.
-    samples = load_samples(folder / "train.csv", "energy", load_trained(out).config.symprec)
+    samples = prepare_samples(load_dataset(folder / "train.csv", targets=["energy"]), "energy",
+                              symprec=load_trained(out).config.symprec)
     fitted = fit_classical(samples, load_trained(out).config, "gbm+distance")
     expected = np.abs(fitted.predict_samples(samples) - np.array([s.target for s in samples])).mean()
     assert report["baselines"]["gbm+distance"]["mae"] == pytest.approx(expected, rel=1e-12)

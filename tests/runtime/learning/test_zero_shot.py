@@ -55,11 +55,8 @@ def test_report_rows_and_gap():
 
 
 def test_zero_shot_study_end_to_end(tmp_path):
-    from crystal_fourier.runtime.network._batching import sample_from_arrays
-    from crystal_fourier.runtime.network._model import ModelConfig
-    from crystal_fourier.runtime.learning._pretraining import PretrainConfig, load_pretrained
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime import sample_from_arrays, ModelConfig, PretrainConfig, load_pretrained, random_crystal
+    from crystal_fourier.runtime import TrainConfig
     from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 
     samples = []

@@ -26,8 +26,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import (
-    collate, lattice_features, sample_from_arrays, sample_from_standardized)
+from crystal_fourier.runtime import collate, lattice_features, sample_from_arrays, sample_from_standardized
 from crystal_fourier.runtime.network._model import (
     N_GROUP_DESCRIPTORS,
     ModelConfig,
@@ -35,7 +34,7 @@ from crystal_fourier.runtime.network._model import (
     check_cutoff_faithful,
     group_descriptor_table,
 )
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
 INVARIANCE_TOLERANCE = 1e-5
@@ -64,7 +63,7 @@ def model(kind: str = "cft", neighbourhood: bool = True, damping: "float | None"
 def random_of(number: int):
     """(crystal, group): a random crystal asked of group ``number``, in the standard setting of the group
     it really has (``random_crystal`` records a larger group when the structure has more symmetry)."""
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     made = random_crystal(number, seed=number, max_atoms=16)
     return made.crystal, space_group(made.number)
@@ -81,7 +80,7 @@ def predict(samples, kind="cft", neighbourhood=True, damping=ModelConfig.frequen
 
 
 def predict_structures(crystals, kind="cft") -> np.ndarray:
-    from crystal_fourier.runtime.symmetry._standardization import standardize
+    from crystal_fourier.runtime import standardize
 
     return predict([sample_from_standardized(standardize(c)) for c in crystals], kind)
 
@@ -147,7 +146,7 @@ def test_invariant_atom_by_atom(number):
 def test_invariant_atom_by_atom_with_the_neighbourhoods_of_the_crystal(number):
     """With the neighbourhood on, each atom keeps the neighbourhood it has in the crystal (as the
     augmentation does): g_i maps the crystal onto itself, so the atom at g_i x_i has the same neighbours."""
-    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime import with_neighbours
 
     original = with_neighbours([variants_under_group(number, np.random.default_rng(0))[0]],
                                *model().config.neighbour_spec)[0]
@@ -312,7 +311,7 @@ def test_raw_input_and_its_symmetrized_description_give_one_prediction(number):
     """standardize projects the positions onto exactly G-symmetric ones (a Reynolds average), so feeding its
     idealized cell back in, in another frame and origin, changes nothing: the raw noisy crystal and the
     idealized one are the same input to the model."""
-    from crystal_fourier.runtime.symmetry._standardization import standardize
+    from crystal_fourier.runtime import standardize
 
     rng = np.random.default_rng(number)
     raw = _noisy(crystal_of(number), rng)

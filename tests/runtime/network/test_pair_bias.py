@@ -13,10 +13,15 @@ import torch
 
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import collate, sample_from_arrays
-from crystal_fourier.runtime.network._model import ModelConfig, build_model
+from crystal_fourier.runtime import (
+    ModelConfig,
+    RoutingEncoder,
+    build_model,
+    collate,
+    random_crystal,
+    sample_from_arrays,
+)
 from crystal_fourier.runtime.network._pair_bias import OrbitPairBias
-from crystal_fourier.runtime.network._routing import RoutingEncoder
 from crystal_fourier.testing import operation_images
 
 GROUPS = (2, 14, 62, 76, 166, 194, 227)
@@ -41,8 +46,6 @@ def _model(seed: int = 0, **fields):
 
 
 def _crystal(number: int):
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
-
     made = random_crystal(number, seed=number, max_atoms=12)
     return made.crystal, space_group(made.number)
 

@@ -6,7 +6,7 @@ import pytest
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._poscar import parse_poscar
-from crystal_fourier.runtime.structure_io._structures import read_structure
+from crystal_fourier.runtime import read_structure
 
 VASP4 = "{comment}\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n"
 VASP5 = "{comment}\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\n{species}\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n"

@@ -23,14 +23,10 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
+from crystal_fourier import testing
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._cif import parse_cif
-from crystal_fourier.runtime.structure_io._cif_symmetry import origin_choices
-from crystal_fourier.runtime.structure_io._poscar import parse_poscar
-from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
-from crystal_fourier.runtime.symmetry._standardization import detect_group, standardize
-from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters
+from crystal_fourier.runtime import parse_cif, parse_poscar, standardize, Crystal, cell_parameters
 
 gemmi = pytest.importorskip("gemmi")
 ase_io = pytest.importorskip("ase.io")
@@ -50,21 +46,8 @@ def pymatgen_or_skip():
 
 @lru_cache(maxsize=None)
 def crystal_of(number: int) -> Crystal:
-    """A crystal of exactly group ``number`` (standard setting): a special orbit (Cu) and a general one (Al)."""
-    group = space_group(number)
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = random_lattice(number, rng, volume=18.0 * len(positions))
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
-        if distance.min() > 1.2 and detect_group(crystal) == number:
-            return crystal
-    raise AssertionError(f"no crystal of exactly group {number}")
+    """:func:`crystal_fourier.testing.crystal_of` (standard setting; a special orbit of Cu, a general one of Al)."""
+    return testing.crystal_of(number)
 
 
 def in_setting(number: int, hall_number: int) -> Crystal:
@@ -135,9 +118,17 @@ def gemmi_reads(text: str):
             np.mod([site.fract.tolist() for site in sites], 1.0), [site.element.atomic_number for site in sites])
 
 
+@lru_cache(maxsize=None)
+def origin_choice_1(number: int) -> list[int]:
+    """The Hall number of origin choice 1 of group ``number`` (spglib's database), or [] for a group with one origin."""
+    import spglib
+
+    return [hall for hall in range(1, 531) if (t := spglib.get_spacegroup_type(hall)).number == number
+            and t.choice == "1"]
+
+
 def settings(number: int) -> list[int]:
-    choices = origin_choices(number)
-    return [standard_hall_number(number)] + ([choices["1"]] if choices else [])
+    return [standard_hall_number(number)] + origin_choice_1(number)
 
 
 def check_gemmi(number: int):

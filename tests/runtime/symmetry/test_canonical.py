@@ -26,12 +26,12 @@ import pytest
 import spglib
 
 from crystal_fourier.derive import crystal_system, space_group, standard_hall_number
-from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
+from crystal_fourier import testing
 from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime import orbit, standardize, ENANTIOMORPHIC_PARTNERS
 from crystal_fourier.runtime.symmetry._canonical_choice import _set_key, canonical_description
-from crystal_fourier.runtime.symmetry._standardization import ENANTIOMORPHIC_PARTNERS, detect_group, standardize
-from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
+from crystal_fourier.runtime import Crystal, lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees
@@ -41,34 +41,8 @@ REPRESENTATIVE = (2, 14, 70, 76, 141, 166, 194, 201, 222, 226, 227, 228, 230)
 
 @lru_cache(maxsize=None)
 def crystal_of(number: int) -> Crystal:
-    """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al).
-
-    The special point is drawn on the fixed set of 1-3 random operations (as random_crystal does);
-    the first seed whose detected group is ``number`` and whose atoms are >= 1.2 A apart is kept.
-    """
-    return _first_crystal(number, range(200), lambda rng, n_atoms: random_lattice(number, rng, volume=18.0 * n_atoms),
-                          "crystal")
-
-
-def _first_crystal(number: int, seeds, make_lattice, what: str) -> Crystal:
-    """The first seed's special (Cu) + general (Al) orbit of group ``number`` on ``make_lattice(rng, n_atoms)``
-    whose atoms are >= 1.2 A apart and whose detected group is exactly ``number``."""
-    group = space_group(number)
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        lattice = make_lattice(rng, len(positions))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ lattice, axis=-1) + np.eye(len(positions)) * 1e9
-        if distance.min() < 1.2:
-            continue
-        crystal = Crystal(lattice, positions, [29] * len(special) + [13] * len(general))
-        if detect_group(crystal) == number:
-            return crystal
-    raise AssertionError(f"no {what} of exactly group {number} in {len(seeds)} seeds")
+    """:func:`crystal_fourier.testing.crystal_of` (a special orbit of Cu and a general one of Al), cached."""
+    return testing.crystal_of(number)
 
 
 def descriptions(crystal: Crystal, number: int):
@@ -163,8 +137,8 @@ def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int)
 @lru_cache(maxsize=None)
 def near_degenerate_crystal_of(number: int, seed: int = 0) -> Crystal:
     """Like :func:`crystal_of`, on a :func:`near_degenerate_lattice` (first seed whose group is ``number``)."""
-    return _first_crystal(number, range(1000 * seed, 1000 * seed + 200),
-                          lambda rng, n_atoms: near_degenerate_lattice(number, rng, n_atoms), "near-degenerate crystal")
+    return testing.crystal_of(number, seeds=range(1000 * seed, 1000 * seed + 200),
+                              lattice=lambda rng, n_atoms: near_degenerate_lattice(number, rng, n_atoms))
 
 
 NEAR_DEGENERATE = (1, 2, 7, 9, 14, 15, 16, 19, 47, 71, 76, 92, 123, 143, 166, 191, 194)
@@ -267,7 +241,7 @@ PREDICTION_TOLERANCE = 1e-5   # float32 model output; the atom sets above agree 
 def network():
     import torch
 
-    from crystal_fourier.runtime.network._model import ModelConfig, build_model
+    from crystal_fourier.runtime import ModelConfig, build_model
 
     torch.manual_seed(0)
     config = ModelConfig(d_model=32, n_heads=4, n_layers=2, d_ff=64, d_route=32, d_position=32, d_head=32)
@@ -276,8 +250,7 @@ def network():
 
 def prediction_spread(network, number: int) -> float:
     """max - min of an (untrained, seeded) CFT's predictions over every description of one crystal."""
-    from crystal_fourier.runtime.learning._evaluation import predict_samples
-    from crystal_fourier.runtime.learning._samples import prepare_samples
+    from crystal_fourier.runtime import predict_samples, prepare_samples
 
     crystal = crystal_of(number)
     records = [(crystal, {}, "given")] + [(c, {}, label) for label, c in descriptions(crystal, number)]
@@ -415,8 +388,7 @@ def test_enantiomorphic_partner_is_mapped_to_the_lower_number():
 
 
 def test_mirror_images_get_one_prediction(network):
-    from crystal_fourier.runtime.learning._evaluation import predict_samples
-    from crystal_fourier.runtime.learning._samples import prepare_samples
+    from crystal_fourier.runtime import predict_samples, prepare_samples
 
     for number in (19, 92, 96, 212):
         crystal = crystal_of(number)

@@ -10,7 +10,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._model import ModelConfig
+from crystal_fourier.runtime import ModelConfig
 from crystal_fourier.runtime.learning._pretraining import (
     PretrainConfig,
     load_pretrained,

@@ -19,15 +19,14 @@ import spglib
 
 from crystal_fourier.derive import DEN, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry._random_crystals import orbit, random_crystal
-from crystal_fourier.runtime.symmetry._normalizer import _group_table
+from crystal_fourier.runtime import random_crystal, orbit
 from crystal_fourier.runtime.symmetry._standardization import (
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
     detect_group,
     standardize,
 )
-from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
+from crystal_fourier.runtime import Crystal, lattice_from_parameters
 
 # triclinic, monoclinic P and C, orthorhombic P and F (two origins), tetragonal polar chiral,
 # tetragonal I with two origins, trigonal R (hexagonal axes), hexagonal, cubic P/F/I
@@ -241,17 +240,6 @@ def test_default_symprec_is_documented_value():
     assert DEFAULT_SYMPREC == 0.1
 
 
-def test_polar_directions_of_every_standard_setting_are_coordinate_axes():
-    """The canonical choice slides only along coordinate axes; true for all 230 standard settings."""
-    polar = {number: _group_table(standard_hall_number(number)).polar_axes for number in range(1, 231)}
-    assert polar[1] == (0, 1, 2)
-    assert polar[3] == (1,)       # P2, unique axis b
-    assert polar[6] == (0, 2)     # Pm
-    assert polar[76] == (2,)
-    assert polar[146] == (2,)
-    assert polar[2] == polar[225] == ()
-
-
 def test_tolerance_retry_sequence():
     """Two atoms 0.003 A apart: spglib finds no symmetry at 0.1 or 0.01 A, and does at 1e-3, which is recorded."""
     assert SYMPREC_RETRY_SEQUENCE == (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
@@ -264,32 +252,3 @@ def test_tolerance_retry_sequence():
         standardize(crystal, retry=False)
     with pytest.raises(CrystalFourierError, match="symprec must be a positive"):
         standardize(crystal, symprec=float("nan"))
-
-
-@pytest.mark.parametrize("number", [2, 14, 148, 201, 225, 227], ids=lambda n: f"sg{n}")
-def test_solved_shifts_are_the_grid_filter(number):
-    """The closed-form shifts of an invertible I - R' equal the brute-force filter of the 48^3 grid."""
-    from crystal_fourier.runtime.symmetry._normalizer import (
-        _SHIFT_DEN,
-        _encode,
-        _normalizer_matrices,
-        _shift_grid,
-        _solved_shifts,
-    )
-
-    table = _group_table(standard_hall_number(number))
-    grid = _shift_grid(())
-    identity = np.eye(3, dtype=np.int64)
-    checked = 0
-    for m in _normalizer_matrices(standard_hall_number(number), False)[0][:6]:
-        m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
-        for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
-            image = m @ rotation @ m_inv
-            index = table.rotation_keys.get(image.tobytes())
-            if index is None or round(abs(np.linalg.det(identity - image))) == 0:
-                continue
-            offset = 2 * (m @ t24)
-            brute = grid[np.isin(_encode(offset + grid @ (identity - image).T, _SHIFT_DEN), table.allowed[index])]
-            np.testing.assert_array_equal(_solved_shifts(identity - image, offset, table.allowed[index]), brute)
-            checked += 1
-    assert checked > 0

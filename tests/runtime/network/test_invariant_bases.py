@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import crystal_fourier
-from crystal_fourier._version import GENERATOR_VERSION
+from crystal_fourier import GENERATOR_VERSION
 from crystal_fourier.derive import basis
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network import _invariant_bases as loader
