@@ -54,16 +54,6 @@ TEST_DIRS = {
 }
 
 
-# Files converted in a parallel branch, listed so that this branch's suite says exactly what is left; each
-# entry must still break the rule (test_pending_entries_are_still_needed), so it is removed once converted.
-PENDING = {
-    "tests/runtime/symmetry/test_canonical.py": (
-        "white-box tests of the canonical choice and site lookup; the runtime-layers branch splits them out of "
-        "_standardization into _canonical_choice and _symmetrization: at the merge the file becomes "
-        "test_canonical_choice.py and the site-lookup tests move to test_symmetrization.py"),
-}
-
-
 def client_files(root: Path = ROOT) -> list[Path]:
     """Every client file of the repository (see the module docstring), sorted."""
     files = [root / "crystal_fourier" / "cli.py", root / "conftest.py"]
@@ -180,8 +170,7 @@ def private_imports(source: str, relative: Path) -> list[str]:
 def test_clients_import_only_public_names():
     offending = []
     for path in client_files():
-        if str(path.relative_to(ROOT)) not in PENDING:
-            offending.extend(private_imports(path.read_text(), path.relative_to(ROOT)))
+        offending.extend(private_imports(path.read_text(), path.relative_to(ROOT)))
     assert not offending, (
         "clients must import public names from the packages (crystal_fourier.derive, .runtime, .proofs, "
         ".audit, .visual); export what is missing in the package's __all__/_EXPORTS:\n" + "\n".join(offending))
@@ -236,9 +225,3 @@ def test_the_check_finds_a_private_import(relative, source):
 def test_the_check_allows_public_own_package_and_own_unit_test_imports(relative, source):
     assert private_imports(source, Path(relative)) == []
 
-
-@pytest.mark.parametrize("relative", sorted(PENDING))
-def test_pending_entries_are_still_needed(relative):
-    path = ROOT / relative
-    assert path.exists(), f"{relative} is gone: remove it from PENDING"
-    assert private_imports(path.read_text(), Path(relative)), f"{relative} is converted: remove it from PENDING"

@@ -271,49 +271,6 @@ def test_predictions_agree_over_every_description_all_groups(network, number):
     assert spread < PREDICTION_TOLERANCE, f"sg{number}: predictions spread {spread:.3g}"
 
 
-def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
-    from crystal_fourier.runtime.symmetry._symmetrization import _LOOKUP_GRID, _site_index
-
-    rng = np.random.default_rng(0)
-    sites = rng.random((500, 3))
-    sites[:100] = np.round(sites[:100] * _LOOKUP_GRID) / _LOOKUP_GRID   # exactly on cell walls
-    sites[100:110] = 0.0 + np.arange(10)[:, None] * 1e-3                  # near the origin
-    order = rng.permutation(len(sites))
-    noise = rng.uniform(-1e-7, 1e-7, size=sites.shape)
-    points = sites[order] + noise + rng.integers(-2, 3, size=sites.shape)
-    assert _site_index(points, sites, tolerance=1e-6).tolist() == order.tolist()
-    assert _site_index(points + [0, 0, 3e-6], sites, tolerance=1e-6).tolist() == [-1] * len(sites)
-
-
-def test_assignment_without_spglib_mappings_gives_the_same_sites():
-    """The chunked fallback (all sites of a species as candidates) agrees with the mapping path."""
-    from types import SimpleNamespace
-
-    import spglib as spg
-
-    from crystal_fourier.runtime.symmetry._normalizer import _group_table
-    from crystal_fourier.runtime.symmetry._symmetrization import _assign_to_sites
-
-    crystal = supercell(crystal_of(227), (2, 1, 1)).crystal
-    rng = np.random.default_rng(1)
-    noisy = Crystal(crystal.lattice, crystal.positions + rng.normal(scale=2e-4, size=crystal.positions.shape),
-                    crystal.numbers)
-    hall = standard_hall_number(227)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        data = spg.get_symmetry_dataset(noisy.spglib_cell, symprec=0.1, hall_number=hall)
-    transformation = np.asarray(data.transformation_matrix, dtype=float)
-    raw = noisy.positions @ transformation.T + np.asarray(data.origin_shift)
-    lattice = np.linalg.inv(transformation).T @ noisy.lattice
-    ideal, types = np.asarray(data.std_positions), np.asarray(data.std_types)
-    centrings = _group_table(hall).centrings_24
-    mapped = _assign_to_sites(raw, noisy.numbers, ideal, types, lattice, centrings, data)
-    brute = _assign_to_sites(raw, noisy.numbers, ideal, types, lattice, centrings, SimpleNamespace())
-    assert mapped[0].tolist() == brute[0].tolist()
-    np.testing.assert_allclose(mapped[1], brute[1], rtol=0, atol=1e-12)
-    assert np.bincount(mapped[0], minlength=len(ideal)).min() > 0
-
-
 # --------------------------------------------------------------------------- handedness (issue 18)
 SOHNCKE = tuple(n for n in range(1, 231) if space_group(n).sohncke)
 CHIRAL_REPRESENTATIVE = (4, 19, 76, 78, 92, 96, 144, 145, 169, 197, 212, 213)

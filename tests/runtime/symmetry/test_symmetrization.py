@@ -1,0 +1,54 @@
+"""Unit tests of the site lookup and the assignment of atoms to ideal sites (runtime/symmetry/_symmetrization.py).
+
+The symmetrization itself is checked end to end by test_canonical_choice.py and test_standardization.py.
+"""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import spglib
+
+from crystal_fourier import testing
+from crystal_fourier.audit import supercell
+from crystal_fourier.derive import space_group, standard_hall_number
+from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime.symmetry._symmetrization import _LOOKUP_GRID, _assign_to_sites, _site_index
+
+
+def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
+    rng = np.random.default_rng(0)
+    sites = rng.random((500, 3))
+    sites[:100] = np.round(sites[:100] * _LOOKUP_GRID) / _LOOKUP_GRID   # exactly on cell walls
+    sites[100:110] = 0.0 + np.arange(10)[:, None] * 1e-3                  # near the origin
+    order = rng.permutation(len(sites))
+    noise = rng.uniform(-1e-7, 1e-7, size=sites.shape)
+    points = sites[order] + noise + rng.integers(-2, 3, size=sites.shape)
+    assert _site_index(points, sites, tolerance=1e-6).tolist() == order.tolist()
+    assert _site_index(points + [0, 0, 3e-6], sites, tolerance=1e-6).tolist() == [-1] * len(sites)
+
+
+def test_assignment_without_spglib_mappings_gives_the_same_sites():
+    """The chunked fallback (all sites of a species as candidates) agrees with the mapping path."""
+    crystal = supercell(testing.crystal_of(227), (2, 1, 1)).crystal
+    rng = np.random.default_rng(1)
+    noisy = Crystal(crystal.lattice, crystal.positions + rng.normal(scale=2e-4, size=crystal.positions.shape),
+                    crystal.numbers)
+    hall = standard_hall_number(227)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        data = spglib.get_symmetry_dataset(noisy.spglib_cell, symprec=0.1, hall_number=hall)
+    transformation = np.asarray(data.transformation_matrix, dtype=float)
+    raw = noisy.positions @ transformation.T + np.asarray(data.origin_shift)
+    lattice = np.linalg.inv(transformation).T @ noisy.lattice
+    ideal, types = np.asarray(data.std_positions), np.asarray(data.std_types)
+    rotations, translations_24 = space_group(hall_number=hall).arrays
+    centrings = translations_24[np.all(rotations == np.eye(3, dtype=rotations.dtype), axis=(1, 2))]  # F: 4
+    assert len(centrings) == 4
+    mapped = _assign_to_sites(raw, noisy.numbers, ideal, types, lattice, centrings, data)
+    brute = _assign_to_sites(raw, noisy.numbers, ideal, types, lattice, centrings, SimpleNamespace())
+    assert mapped[0].tolist() == brute[0].tolist()
+    np.testing.assert_allclose(mapped[1], brute[1], rtol=0, atol=1e-12)
+    assert np.bincount(mapped[0], minlength=len(ideal)).min() > 0
