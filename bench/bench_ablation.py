@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import sys
@@ -146,15 +145,6 @@ def run_grid(args) -> int:
 # --------------------------------------------------------------------------- table
 
 
-def mean_std(values) -> str:
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{np.mean(values):.4f} +- {np.std(values, ddof=1):.4f}"
-
-
 def zero_shot_rows(runs: dict, variant: str, neighbourhood: str) -> list:
     """zero_shot_report of each seed that has both its zero-shot and its all-data carbon-24 run."""
     reports = []
@@ -179,12 +169,12 @@ def markdown(runs: dict, command: str) -> str:
             for dataset in datasets:
                 values = [r["test_mae"] for r in runs.values() if (r["dataset"], r["variant"], r["neighbourhood"],
                           r["holdout"]) == (dataset, variant, neighbourhood, "none")]
-                cells.append(mean_std(values) + (f" ({len(values)})" if values else ""))
+                cells.append(shared.spread(values) + (f" ({len(values)})" if values else ""))
             if not any(c != "-" for c in cells):
                 continue
             reports = zero_shot_rows(runs, variant, neighbourhood)
-            cells.append(mean_std([r["heldout_mae_zero_shot"] for r in reports]))
-            cells.append(mean_std([r["gb_gap"] for r in reports]))
+            cells.append(shared.spread([r["heldout_mae_zero_shot"] for r in reports]))
+            cells.append(shared.spread([r["gb_gap"] for r in reports]))
             lines.append(f"| {label} | {neighbourhood} | " + " | ".join(cells) + " |")
     sample = next(iter(runs.values()))
     footer = (f"\nEach cell: mean +- std over seeds (the number of seeds in parentheses); {sample['epochs']} epochs; "

@@ -486,9 +486,9 @@ class CrystalTransformer(nn.Module):
             # row is all -inf) rather than a second, boolean mask that attention would merge with it.
             attention_bias = self.pair_bias(grid, mask).to(tokens.dtype).masked_fill(
                 ~mask.repeat_interleave(self.config.n_heads, dim=0)[:, None, :], float("-inf"))
-            tokens = tokens + _scatter(encoded, mask, tokens)
         elif self.positional is not None:
             encoded = self.positional(batch.positions[mask], hall[mask], context[crystal[mask]])
+        if self.positional is not None:
             tokens = tokens + _scatter(encoded, mask, tokens)
         if self.neighbourhood is not None:
             if batch.neighbours is None:
