@@ -81,7 +81,7 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     import torch
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime import load_cdvae_csv, compare_tensor_models, TENSOR_MODELS, elastic_samples
+    from crystal_fourier.runtime import load_cdvae_csv, compare_tensor_models, TENSOR_MODELS, prepare_samples
     from crystal_fourier.runtime import TrainConfig, centrosymmetric_groups, ModelConfig
 
     if args.groups == "all":
@@ -94,7 +94,7 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     args.data_dir.mkdir(parents=True, exist_ok=True)
     path = make_data(args.data_dir / f"elastic-{args.size}-{args.max_atoms}-{len(groups)}g.csv", args.size,
                      args.max_atoms, args.workers, groups)
-    samples, tensors = elastic_samples(load_cdvae_csv(path))
+    samples = prepare_samples(load_cdvae_csv(path), "elastic_tensor")
     holdout = centrosymmetric_groups() if args.zero_shot else ()
     model = ModelConfig(d_model=args.d_model, n_heads=4, n_layers=args.layers, d_ff=2 * args.d_model,
                         d_route=args.d_model, d_position=args.d_model, d_head=args.d_model)
@@ -104,8 +104,7 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
         config = TrainConfig(target="elastic_tensor", model=model, epochs=args.epochs, batch_size=args.batch_size,
                              lr=args.lr, seed=seed, holdout_groups=tuple(holdout), progress=False)
         start = time.perf_counter()
-        runs.append(compare_tensor_models(samples, tensors, config, models, loss=args.loss,
-                                          auxiliary=args.auxiliary))
+        runs.append(compare_tensor_models(samples, config, models, loss=args.loss, auxiliary=args.auxiliary))
         print(f"seed {seed}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
     parts = ["test"] + (["heldout"] if holdout else [])

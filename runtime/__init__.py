@@ -40,8 +40,9 @@ _EXPORTS = {
     "feature_matrix": "learning._classical", "CLASSICAL_KINDS": "learning._classical",
     "detect_group": "symmetry._standardization", "split_indices": "learning._splits",
     "TrainResult": "learning._training", "TrainedModel": "learning._model_files",
-    "elastic_tensor": "data._elastic", "vrh_moduli": "data._elastic", "elastic_samples": "learning._tensor_training",
-    "fit_tensor": "learning._tensor_training", "predict_elastic": "learning._tensor_training",
+    "elastic_tensor": "data._elastic", "vrh_moduli": "data._elastic",
+    "Target": "learning._target", "ScalarTarget": "learning._scalar_target",
+    "ElasticTarget": "learning._elastic_target", "target_for": "learning._targets",
     "compare_tensor_models": "learning._tensor_comparison",
     "cartesian_tensor_basis": "symmetry._tensor_bases", "crystal_tensor_basis": "symmetry._tensor_bases",
     # What the repository's own clients (the command line, bench/, tests) need (issue 21: clients use the

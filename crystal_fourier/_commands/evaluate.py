@@ -1,7 +1,8 @@
 """MAE, RMSE and per-group errors of a saved model on a data file
 
 Evaluate a model directory from `crystal-fourier train` on a labelled data file; prints the metrics
-as JSON (errors in log10 units for models trained with --log-target).
+as JSON (errors in log10 units for models trained with --log-target; for an elastic-tensor model the
+component, bulk and shear MAE in GPa and the symmetry violation).
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def run(args) -> int:
     from crystal_fourier._atomic import atomic_write_text, json_safe, json_text
 
     trained = load_trained(args.model, device=args.device)
-    if trained.config.model.tensor_head is not None:
-        raise CrystalFourierError(f"{args.model} predicts elastic tensors; `evaluate` scores scalar models (the "
-                                  "tensor metrics are in its metrics.json and in bench/bench_tensors.py)")
+    if trained.target.label_shape and args.baselines_from:
+        raise CrystalFourierError(f"{args.model} predicts {trained.config.target}; --baselines-from fits scalar "
+                                  "baselines (the tensor baselines are in bench/bench_tensors.py)")
     target = args.target or trained.config.target
     if target != trained.config.target:
         raise CrystalFourierError(f"{args.model} predicts {trained.config.target!r}; scoring it against {target!r} "

@@ -1,7 +1,7 @@
 """predict a property for CIF/POSCAR files with a saved model (CSV on stdout)
 
 Prints `file,prediction,error,symprec` for each structure file, in input order and in the target's
-units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error`, GPa, Voigt, in the
+units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error,symprec`, GPa, Voigt, in the
 Cartesian frame of each file). A file that cannot be read or standardized gets an empty prediction
 and the reason in the error column; the others are still predicted, and the exit status is then 1.
 symprec is the tolerance (A) at which the symmetry was found: the model's (or --symprec), or the
@@ -9,7 +9,8 @@ first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.
 
 Notes
 -----
-One row per input file, in input order: ``file,prediction,error,symprec``, written chunk by chunk as the
+One row per input file, in input order: ``file,<the target's columns>,error,symprec`` (the columns:
+``prediction``, or ``elastic_c11 .. elastic_c66``), written chunk by chunk as the
 files are read and predicted (:func:`crystal_fourier.runtime.stream_predictions`:
 peak memory does not grow with the number of files). A file that cannot be
 read or standardized gets an empty prediction and the reason in ``error`` (the message names
@@ -25,7 +26,6 @@ import csv
 import sys
 
 from crystal_fourier._commands._options import add_command, add_species_option, add_symprec_option
-from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
@@ -55,10 +55,9 @@ def run(args) -> int:
         check_device(args.device)
     trained = load_trained(args.model, device=args.device)
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
-    if trained.config.model.tensor_head is not None:
-        return _run_tensor(args, trained, species, symprec)
+    target = trained.target
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["file", "prediction", "error", "symprec"])
+    writer.writerow(["file", *target.output_columns, "error", "symprec"])
     failed = 0
     stream = stream_predictions(trained, ((str(path), path) for path in args.files), symprec=symprec,
                                 load=lambda path: read_structure(path, species=species))
@@ -66,9 +65,10 @@ def run(args) -> int:
         tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
         if prediction.error is not None:
             failed += 1
-            writer.writerow([prediction.name, "", _located(prediction.name, prediction.error), tolerance])
+            writer.writerow([prediction.name, *[""] * len(target.output_columns),
+                             _located(prediction.name, prediction.error), tolerance])
         else:
-            writer.writerow([prediction.name, f"{prediction.value:.8g}", "", tolerance])
+            writer.writerow([prediction.name, *target.csv_values(prediction.value), "", tolerance])
     sys.stdout.flush()
     if failed:
         print(f"crystal-fourier predict: {failed} of {len(args.files)} file(s) failed (empty prediction, "
@@ -76,31 +76,3 @@ def run(args) -> int:
         return 1
     return 0
 
-
-def _run_tensor(args, trained, species, symprec: float) -> int:
-    """``predict`` with an elastic-tensor model: the 21 components in each file's own Cartesian frame."""
-    import dataclasses
-
-    import numpy as np
-
-    from crystal_fourier.runtime import ELASTIC_COLUMNS, predict_elastic, read_structure
-
-    trained = dataclasses.replace(trained, config=dataclasses.replace(trained.config, symprec=symprec))
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["file", *ELASTIC_COLUMNS, "error"])
-    upper = np.triu_indices(6)
-    failed = 0
-    for path in args.files:
-        try:
-            tensor = predict_elastic(trained, [read_structure(path, species=species)])[0]
-        except (CrystalFourierError, OSError, ValueError) as error:
-            failed += 1
-            writer.writerow([path, *[""] * len(ELASTIC_COLUMNS), _located(path, error)])
-            continue
-        writer.writerow([path, *(f"{value:.8g}" for value in tensor[upper]), ""])
-    sys.stdout.flush()
-    if failed:
-        print(f"crystal-fourier predict: {failed} of {len(args.files)} file(s) failed (empty prediction, "
-              "reason in the error column)", file=sys.stderr)
-        return 1
-    return 0

@@ -118,12 +118,14 @@ def model_config_from_args(args, kind: str = "cft"):
 
 def load_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False, workers: int = 1,
                  handedness: str = "canonical"):
-    """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure."""
-    from crystal_fourier.runtime import load_dataset, prepare_samples
+    """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure, labelled with
+    ``target`` (a name: a column, or elastic_tensor)."""
+    from crystal_fourier.runtime import load_dataset, prepare_samples, target_for
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
-    records = load_dataset(path, targets=None if target is None else [target], limit=limit)
+    columns = None if target is None else list(target_for(target).columns)
+    records = load_dataset(path, targets=columns, limit=limit)
     if not records:
         raise CrystalFourierError(f"{path} holds no structures")
     return prepare_samples(records, target, symprec=symprec, progress=progress, workers=workers,
@@ -178,7 +180,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime import TrainConfig, check_device, distributed_rank, fit, holdout_groups, run_zero_shot
+    from crystal_fourier.runtime import (
+        TrainConfig, check_device, distributed_rank, fit, holdout_groups, run_zero_shot, target_for)
 
     check_device(args.device)
     if not args.compare_all_data:
@@ -190,13 +193,18 @@ def run(args) -> int:
         raise CrystalFourierError("--compare-all-data needs --holdout-groups")
     rank, _ = distributed_rank()
     progress = not args.no_progress and rank == 0
-    config = TrainConfig(target=args.target, model=model_config_from_args(args), epochs=args.epochs,
+    target = target_for(args.target, args.log_target)
+    model = model_config_from_args(args)
+    if target.label_shape:   # a tensor target: the head the option names
+        model = dataclasses.replace(model, tensor_head=args.tensor_head)
+    config = TrainConfig(target=args.target, model=model, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, log_target=args.log_target,
                          holdout_groups=holdout, symprec=args.symprec, handedness=args.handedness,
                          device=args.device, progress=progress,
                          patience=args.patience)
-    if args.target == "elastic_tensor":
-        return _run_tensor(args, config)
+    if args.compare_all_data and target.label_shape:
+        raise CrystalFourierError(f"--compare-all-data is not supported with --target {args.target} (the zero-shot "
+                                  "report compares scalar errors)")
     samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers,
                            handedness=args.handedness)
     if args.compare_all_data:
@@ -208,29 +216,11 @@ def run(args) -> int:
                 print(f"{row['group']:>5} {row['n']:>4} {row['mae_zero_shot']:>14.4g} {row['mae_all_data']:>13.4g}")
             print(f"GB-Gap {report['gb_gap']:.4g}; report in {args.out}/zero_shot.json")
         return 0
-    result = fit(samples, config, args.out, resume=args.resume, pretrained=args.pretrained, overwrite=args.overwrite)
+    result = fit(samples, config, args.out, resume=args.resume, pretrained=args.pretrained, overwrite=args.overwrite,
+                 target=target)
     if rank == 0:
-        test = result.metrics["test"]
         space = " (log10)" if args.log_target else ""
-        print(f"{args.model} {args.target}{space}: test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} "
-              f"on {test['n']} crystals; saved to {args.out}", file=sys.stdout)
-    return 0
-
-
-def _run_tensor(args, config) -> int:
-    """``train --target elastic_tensor``: the tensor head on the 21 elastic columns."""
-    from crystal_fourier.runtime import load_dataset, elastic_samples, fit_tensor
-
-    unsupported = [flag for flag, value in (("--compare-all-data", args.compare_all_data), ("--resume", args.resume),
-                                            ("--pretrained", args.pretrained), ("--log-target", args.log_target),
-                                            ("--patience", args.patience)) if value]
-    if unsupported:
-        raise CrystalFourierError(f"{unsupported[0]} is not supported with --target elastic_tensor")
-    config = dataclasses.replace(config, model=dataclasses.replace(config.model, tensor_head=args.tensor_head))
-    samples, tensors = elastic_samples(load_dataset(args.data, limit=args.limit), args.symprec)
-    result = fit_tensor(samples, tensors, config, args.out, overwrite=args.overwrite)
-    test = result.metrics["test"]
-    print(f"{args.model} elastic_tensor ({args.tensor_head} head): test component MAE {test['component_mae']:.4g} GPa, "
-          f"bulk {test['bulk_mae']:.4g}, shear {test['shear_mae']:.4g} GPa, symmetry violation "
-          f"{test['violation_max']:.3g} GPa at most, on {test['n']} crystals; saved to {args.out}")
+        head = f" ({args.tensor_head} head)" if target.label_shape else ""
+        print(f"{args.model} {args.target}{space}{head}: {target.summary(result.metrics['test'])}; saved to {args.out}",
+              file=sys.stdout)
     return 0

@@ -157,12 +157,17 @@ def regression_metrics(predictions: ArrayLike, targets: ArrayLike, groups: Itera
     return result
 
 
-def evaluate_samples(model: nn.Module, normalizer: Normalizer, samples, device: str = "cpu") -> dict:
-    """:func:`regression_metrics` in the metric space (log10 units with ``log_target``)."""
-    if not samples:
-        return {"n": 0, "mae": math.nan, "rmse": math.nan, "per_group": {}}
-    predicted = normalizer.denormalize(predict_samples(model, samples, device=device))
-    targets = Normalizer.to_metric_space(np.array([s.target for s in samples]), normalizer.log_target)
-    metrics = regression_metrics(predicted, targets, [s.number for s in samples])
-    metrics["space"] = "log10" if normalizer.log_target else "target"
-    return metrics
+def evaluate_samples(model: nn.Module, normalizer: Normalizer, samples, device: str = "cpu", target=None) -> dict:
+    """``target.metrics`` of the model's predictions on labelled ``samples``
+    (:class:`~crystal_fourier.runtime.learning._target.Target`; default a scalar target: :func:`regression_metrics`
+    in the metric space, log10 units with ``log_target``)."""
+    if target is None:
+        from crystal_fourier.runtime.learning._scalar_target import ScalarTarget
+
+        target = ScalarTarget(log_target=normalizer.log_target)
+    samples = list(samples)
+    if samples:
+        predicted = target.denormalize(predict_samples(model, samples, device=device), normalizer)
+    else:
+        predicted = np.zeros((0, *target.label_shape))
+    return target.metrics(predicted, samples, normalizer)

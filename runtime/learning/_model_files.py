@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
 
     from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._evaluation import Normalizer
+    from crystal_fourier.runtime.learning._target import Target
     from crystal_fourier.runtime.learning._training import TrainConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
@@ -307,16 +308,23 @@ class TrainedModel:
     config: "TrainConfig"
     directory: Path
 
+    @property
+    def target(self) -> "Target":
+        """What the model predicts (:func:`~crystal_fourier.runtime.learning._targets.target_for` of its config)."""
+        from crystal_fourier.runtime.learning._targets import target_for
+
+        return target_for(self.config.target, self.config.log_target)
+
     def predict_samples(self, samples: Iterable[Sample], batch_size: int = 256) -> "np.ndarray":
-        """Predictions in the target's original units (10**log10 undone), shape=(n,)."""
+        """Predictions in the target's original units (10**log10 undone), shape=(n, *target.label_shape), in the
+        standardized frame of each sample."""
         import numpy as np
 
         from crystal_fourier.runtime.learning._evaluation import predict_samples
 
+        target = self.target
         raw = predict_samples(self.model, list(samples), batch_size, self.config.device)
-        outputs = self.normalizer.denormalize(raw)
-        with np.errstate(over="ignore"):
-            outputs = 10.0 ** outputs if self.normalizer.log_target else outputs
+        outputs = target.to_units(target.denormalize(raw, self.normalizer), self.normalizer)
         if not np.isfinite(outputs).all():
             raise CrystalFourierError(f"{self.directory}: the model gave non-finite predictions (damaged weights or "
                                       "normalization?)")
@@ -324,7 +332,9 @@ class TrainedModel:
 
     def predict_crystals(self, crystals: Iterable[Crystal], batch_size: int = 256,
                          names: Iterable[str] | None = None) -> "np.ndarray":
-        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec and handedness, then predict.
+        """Standardize ``crystals`` (runtime Crystal objects) with the training symprec and handedness, then predict:
+        shape=(n, *target.label_shape), each prediction in its crystal's own frame (an elastic tensor is rotated
+        back from the standardized frame).
 
         ``names`` (one per crystal; default: their positions "0", "1", ...) label the crystals in
         error messages, e.g. a file name for a crystal that lacks its declared symmetry. The
@@ -344,7 +354,7 @@ class TrainedModel:
             if prediction.error is not None:
                 raise CrystalFourierError(f"structure {prediction.name!r}: {prediction.error}") from None
             values.append(prediction.value)
-        return np.array(values, dtype=np.float64)
+        return np.array(values, dtype=np.float64).reshape(-1, *self.target.label_shape)
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
         """:func:`~crystal_fourier.runtime.learning._evaluation.evaluate_samples` on labelled samples.
@@ -355,7 +365,7 @@ class TrainedModel:
             No samples, or a target that is not finite (inf, or NaN that was not skipped): a
             metric over them would be meaningless (``mae: null``), so it is refused.
         """
-        import math
+        import numpy as np
 
         from crystal_fourier.runtime.learning._evaluation import evaluate_samples
 
@@ -363,12 +373,12 @@ class TrainedModel:
         if not samples:
             raise CrystalFourierError(f"no labelled structures to evaluate {self.config.target!r} on "
                                       "(every value missing?)")
-        bad = [sample for sample in samples if not math.isfinite(sample.target)]
+        bad = [sample for sample in samples if not np.isfinite(np.asarray(sample.target, dtype=np.float64)).all()]
         if bad:
             raise CrystalFourierError(
                 f"{len(bad)} of {len(samples)} targets of {self.config.target!r} are not finite (first: "
                 f"{bad[0].id!r} = {bad[0].target}); evaluation needs finite values: fix or drop those rows")
-        return evaluate_samples(self.model, self.normalizer, samples, self.config.device)
+        return evaluate_samples(self.model, self.normalizer, samples, self.config.device, self.target)
 
 
 def load_trained(directory: str | os.PathLike[str], device: str | None = None) -> TrainedModel:

@@ -19,6 +19,8 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
+    import numpy as np
+
     from crystal_fourier.runtime.learning._model_files import TrainedModel
 
 __all__ = ["CHUNK_STRUCTURES", "CHUNK_ATOMS", "Prediction", "stream_predictions"]
@@ -34,12 +36,12 @@ _EXPECTED_ERRORS = (CrystalFourierError, OSError, ValueError)
 
 @dataclass(frozen=True)
 class Prediction:
-    """The outcome for one structure: its name, the value (target units) or the reason it failed, and the
-    spglib tolerance (Angstrom) its standardization used (the first of the retry sequence that worked;
-    None when it was not standardized)."""
+    """The outcome for one structure: its name, the value (target units, in the structure's own frame: a float,
+    or an array of the target's label shape) or the reason it failed, and the spglib tolerance (Angstrom) its
+    standardization used (the first of the retry sequence that worked; None when it was not standardized)."""
 
     name: str
-    value: float | None
+    value: "float | np.ndarray | None"
     error: Exception | None
     symprec: float | None = None
 
@@ -66,12 +68,14 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
     ------
     Prediction
         One per item, in input order; a structure that cannot be read, standardized or
-        predicted carries its exception and the others are still predicted.
+        predicted carries its exception and the others are still predicted. The value is the
+        model's target (:attr:`TrainedModel.target`) back in the input's frame.
     """
     symprec = trained.config.symprec if symprec is None else symprec
+    target = trained.target
     chunk, atoms = [], 0
     for name, source in items:
-        entry = _prepared(name, source, load, symprec, trained.config.handedness)
+        entry = _prepared(name, source, load, symprec, trained.config.handedness, target)
         chunk.append(entry)
         atoms += 0 if entry[1] is None else len(entry[1].numbers)
         if len(chunk) >= CHUNK_STRUCTURES or atoms >= CHUNK_ATOMS:
@@ -81,33 +85,42 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
         yield from _predicted(trained, chunk, batch_size)
 
 
-def _prepared(name: str, source, load, symprec: float, handedness: str):
-    """(name, Sample or None, error or None, tolerance used or None) of one item."""
+def _prepared(name: str, source, load, symprec: float, handedness: str, target):
+    """(name, Sample or None, error or None, tolerance used or None, the target's frame of the input) of one item."""
     from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     try:
         crystal = source if load is None else load(source)
         standardized = standardize(crystal, symprec=symprec, handedness=handedness)
-        return name, sample_from_standardized(standardized, id=name), None, standardized.symprec
+        frame = target.frame(crystal, standardized)
+        return name, sample_from_standardized(standardized, id=name), None, standardized.symprec, frame
     except _EXPECTED_ERRORS as error:
-        return name, None, error, None
+        return name, None, error, None, None
 
 
 def _predicted(trained: TrainedModel, chunk: list, batch_size: int) -> Iterator[Prediction]:
     """The chunk's predictions; when the model refuses the chunk, each structure alone finds which fail."""
-    good = [(name, sample) for name, sample, error, _ in chunk if error is None]
-    values: dict[int, float] = {}
+    target = trained.target
+    good = [(name, sample, frame) for name, sample, error, _, frame in chunk if error is None]
+    values: dict[int, object] = {}
     failures: dict[int, Exception] = {}
     try:
-        outputs = trained.predict_samples([sample for _, sample in good], batch_size) if good else []
-        values = {id(sample): float(v) for (_, sample), v in zip(good, outputs, strict=True)}
+        outputs = trained.predict_samples([sample for _, sample, _ in good], batch_size) if good else []
+        values = {id(sample): _value(target, v, frame) for (_, sample, frame), v in zip(good, outputs, strict=True)}
     except CrystalFourierError:
-        for _, sample in good:
+        for _, sample, frame in good:
             try:
-                values[id(sample)] = float(trained.predict_samples([sample], batch_size)[0])
+                values[id(sample)] = _value(target, trained.predict_samples([sample], batch_size)[0], frame)
             except CrystalFourierError as error:
                 failures[id(sample)] = error
-    for name, sample, error, tolerance in chunk:
+    for name, sample, error, tolerance, _ in chunk:
         failure = error if error is not None else failures.get(id(sample))
         yield Prediction(name, None if failure is not None else values[id(sample)], failure, tolerance)
+
+
+def _value(target, output, frame):
+    """One prediction in the input's frame: a float for a scalar target."""
+    if not target.label_shape:
+        return float(output)
+    return target.to_input_frame(output, frame)

@@ -2,17 +2,19 @@
 
 :func:`prepare_samples` takes records of ``runtime.data`` (or ``(crystal, targets, id)`` tuples),
 standardizes each crystal (in worker processes when asked) and returns :class:`Sample` objects with
-the chosen target; records without a value of the target are skipped with a warning.
+the chosen target's label (:class:`~crystal_fourier.runtime.learning._target.Target`: a float, or the
+elastic tensor in the standardized frame); records without a value of the target are skipped with a warning.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import warnings
 from typing import TYPE_CHECKING
 
 from crystal_fourier._progress import progress_bar
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.learning._targets import target_for
 from crystal_fourier.runtime.network._batching import Sample, sample_from_standardized
 from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
@@ -20,12 +22,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from crystal_fourier.runtime.data._datasets import Record
+    from crystal_fourier.runtime.learning._target import Target
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["prepare_samples"]
 
 
-def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]], target: str | None,
+def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]],
+                    target: str | Target | None,
                     symprec: float = DEFAULT_SYMPREC, progress: bool = False, workers: int = 1,
                     handedness: str = "canonical") -> list[Sample]:
     """Standardize dataset records into :class:`Sample` objects, in the records' order.
@@ -38,8 +42,9 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
     records : iterable
         Records of :mod:`crystal_fourier.runtime.data._datasets` (with ``crystal``,
         ``targets`` and ``id``), or ``(crystal, targets, id)`` tuples.
-    target : str or None
-        Column to take as the label; None for unlabelled samples (none skipped).
+    target : str, Target or None
+        The target whose label to take (a name means ``target_for(name)``: a column, or
+        ``"elastic_tensor"`` for the 21 elastic columns); None for unlabelled samples (none skipped).
     symprec : float
         spglib tolerance for the group detection, Angstrom.
     workers : int
@@ -54,22 +59,21 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
     CrystalFourierError
         Unknown target column, or a structure that cannot be standardized (naming its id).
     """
+    if isinstance(target, str):
+        target = target_for(target)
     jobs = []
     skipped = 0
     for record in records:
         crystal, targets, ident = _unpack_record(record)
-        value = math.nan
+        raw = None
         if target is not None:
-            if target not in targets:
-                raise CrystalFourierError(
-                    f"record {ident!r} has no target {target!r}; available: {', '.join(sorted(targets)) or 'none'}")
-            value = float(targets[target])
-            if math.isnan(value):
+            raw = target.raw_label(targets, ident)
+            if raw is None:
                 skipped += 1
                 continue
-        jobs.append((crystal, value, ident, symprec, handedness))
+        jobs.append((crystal, target, raw, ident, symprec, handedness))
     if skipped:
-        warnings.warn(f"skipped {skipped} structures without a value of {target!r}", stacklevel=2)
+        warnings.warn(f"skipped {skipped} structures without a value of {target.name!r}", stacklevel=2)
     if workers > 1 and len(jobs) > 4 * workers:
         from crystal_fourier._processes import worker_pool
 
@@ -82,12 +86,15 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
 def _standardized_sample(job) -> Sample:
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
-    crystal, value, ident, symprec, handedness = job
+    crystal, target, raw, ident, symprec, handedness = job
     try:
         standardized = standardize(crystal, symprec=symprec, handedness=handedness)
     except CrystalFourierError as error:
         raise CrystalFourierError(f"structure {ident!r}: {error}") from None
-    return sample_from_standardized(standardized, target=value, id=ident)
+    sample = sample_from_standardized(standardized, id=ident)
+    if target is None:
+        return sample
+    return dataclasses.replace(sample, target=target.standardized_label(raw, crystal, standardized))
 
 
 def _unpack_record(record):

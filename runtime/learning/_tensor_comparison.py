@@ -11,7 +11,9 @@ of one :class:`~crystal_fourier.runtime.learning._training.TrainConfig`, hold-ou
   :mod:`crystal_fourier.runtime.learning._classical`, one per component (21 fits; invariant features,
   so they predict in the standardized frame like the transformers).
 
-Metrics (:func:`~crystal_fourier.runtime.learning._tensor_training.tensor_metrics`, GPa): component MAE,
+Every transformer is trained by the one :func:`~crystal_fourier.runtime.learning._training.fit` with an
+:class:`~crystal_fourier.runtime.learning._elastic_target.ElasticTarget`.
+Metrics (:func:`~crystal_fourier.runtime.learning._elastic_target.tensor_metrics`, GPa): component MAE,
 Voigt-Reuss-Hill bulk and shear MAE, symmetry violation |C - P C|, on the test set, and with a hold-out
 also on the test crystals of the held-out groups (zero-shot).
 """
@@ -44,13 +46,13 @@ def _parts(split: dict, samples, holdout) -> dict[str, np.ndarray]:
 
 
 def _scores(predictions: np.ndarray, tensors: np.ndarray, samples, parts: dict) -> dict:
-    from crystal_fourier.runtime.learning._tensor_training import tensor_metrics
+    from crystal_fourier.runtime.learning._elastic_target import tensor_metrics
 
     return {name: tensor_metrics(predictions[index], tensors[index], [samples[i] for i in index])
             for name, index in parts.items()}
 
 
-def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config: TrainConfig,
+def compare_tensor_models(samples: Sequence[Sample], config: TrainConfig,
                           models: Sequence[str] = TENSOR_MODELS, *, loss: str = "mse",
                           auxiliary: bool = False) -> dict:
     """Train and score the ``models`` of :data:`TENSOR_MODELS` on one split; returns their metrics.
@@ -58,17 +60,16 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
     Parameters
     ----------
     samples : sequence of Sample
-        Standardized crystals (:func:`~crystal_fourier.runtime.learning._tensor_training.elastic_samples`).
-    tensors : np.ndarray
-        shape=(len(samples), 6, 6), GPa, standardized frames.
+        Standardized crystals labelled with their elastic tensors (GPa, standardized frames):
+        ``prepare_samples(records, "elastic_tensor")``.
     config : TrainConfig
         Split, seed, hold-out, optimiser and the transformer's sizes (its ``tensor_head`` is set per model).
     models : sequence of str
         Which rows to run.
     loss : str
-        The transformers' training loss (:data:`~crystal_fourier.runtime.learning._tensor_training.TENSOR_LOSSES`).
+        The transformers' training loss (:data:`~crystal_fourier.runtime.learning._elastic_target.TENSOR_LOSSES`).
     auxiliary : bool
-        The symmetric head's auxiliary loss on its unprojected outputs (``fit_tensor``).
+        The symmetric head's auxiliary loss on its unprojected outputs (:class:`ElasticTarget`).
 
     Returns
     -------
@@ -76,13 +77,17 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
         ``{model: {"test": metrics, "heldout": metrics (with a hold-out), "seconds": float}}``.
     """
     from crystal_fourier.errors import CrystalFourierError
-    from crystal_fourier.runtime.learning._tensor_training import fit_tensor, predict_tensors, project_predictions
+    from crystal_fourier.runtime.learning._elastic_target import ElasticTarget, project_predictions
+    from crystal_fourier.runtime.learning._evaluation import predict_samples
     from crystal_fourier.runtime.learning._splits import training_split
+    from crystal_fourier.runtime.learning._training import fit
 
     unknown = sorted(set(models) - set(TENSOR_MODELS))
     if unknown:
         raise CrystalFourierError(f"unknown tensor models {unknown}; choose from {', '.join(TENSOR_MODELS)}")
     samples = list(samples)
+    target = ElasticTarget(loss, auxiliary)
+    tensors = np.array([s.target for s in samples], dtype=np.float64).reshape(-1, 6, 6)
     split = training_split(samples, config)
     parts = _parts(split, samples, config.holdout_groups)
     results: dict[str, dict] = {}
@@ -92,10 +97,10 @@ def compare_tensor_models(samples: Sequence[Sample], tensors: np.ndarray, config
         if not wanted:
             continue
         start = time.perf_counter()
-        run = fit_tensor(samples, tensors, dataclasses.replace(
-            config, model=dataclasses.replace(config.model, tensor_head=head)), loss=loss, auxiliary=auxiliary)
+        run = fit(samples, dataclasses.replace(config, model=dataclasses.replace(config.model, tensor_head=head)),
+                  target=target)
         seconds = time.perf_counter() - start
-        predictions = predict_tensors(run.model, samples, run.scale, device=config.device)
+        predictions = run.normalizer.denormalize(predict_samples(run.model, samples, device=config.device))
         if f"cft-{head}" in models:
             results[f"cft-{head}"] = {**_scores(predictions, tensors, samples, parts), "seconds": seconds}
         if head == "free":

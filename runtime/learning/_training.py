@@ -46,6 +46,8 @@ from crystal_fourier._atomic import (
     atomic_write, atomic_write_directory, exclusive_lock, json_safe, json_text, torch_bytes)
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning._evaluation import Normalizer, evaluate_samples
+from crystal_fourier.runtime.learning._scalar_target import MAX_ABS_TARGET
+from crystal_fourier.runtime.learning._targets import target_for
 from crystal_fourier.runtime.learning._splits import check_holdout, training_split
 from crystal_fourier.runtime.network._batching import Sample, collate
 from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
@@ -56,6 +58,8 @@ from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from crystal_fourier.runtime.learning._target import Target
 
 __all__ = [
     "TrainConfig",
@@ -166,11 +170,6 @@ class TrainConfig:
         return cls(**data)
 
 
-MAX_ABS_TARGET = 1e30
-"""Largest |target| accepted for training: targets enter the network as float32 (largest 3.4e38), and their
-mean and standard deviation must stay finite."""
-
-
 # --------------------------------------------------------------------------- utilities
 
 
@@ -227,7 +226,8 @@ def _set_rng_state(state: dict) -> None:
 
 @dataclass
 class TrainResult:
-    """The best model (weights of the best validation epoch), its normalizer, metrics and history."""
+    """The best model (weights of the best validation epoch), its normalizer, metrics, history and split
+    (``{"train", "val", "test"}``: indices into the samples)."""
 
     model: nn.Module
     normalizer: Normalizer
@@ -256,12 +256,18 @@ def _check_pretrained(summary: dict, config: TrainConfig) -> None:
 
 def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLike[str] | None = None, *,
         resume: bool = False, pretrained: str | os.PathLike[str] | None = None, stop_after: int | None = None,
-        overwrite: bool = False) -> TrainResult:
+        overwrite: bool = False, target: Target | None = None) -> TrainResult:
     """Train a model on ``samples`` (labelled :class:`Sample` objects) and save it to ``out_dir``.
+
+    One loop for every :class:`~crystal_fourier.runtime.learning._target.Target` (a scalar column, the
+    elastic tensor): the target gives the normalisation, the loss and the metrics; resume, ``patience``,
+    pretraining and data parallelism work for all of them.
 
     Parameters
     ----------
     samples : sequence of Sample
+        Labelled by :func:`~crystal_fourier.runtime.learning._samples.prepare_samples` with the same target
+        (``Sample.target`` a float, or a (6, 6) array for the elastic tensor).
     config : TrainConfig
     out_dir : path, optional
         Model directory; with ``resume`` an existing ``checkpoint.pt`` there is continued.
@@ -274,22 +280,26 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
     stop_after : int, optional
         Stop after this many epochs in total (simulates an interruption; the
         checkpoint is written as usual).
+    target : Target, optional
+        What is learnt; default ``target_for(config.target, config.log_target)``
+        (:func:`~crystal_fourier.runtime.learning._targets.target_for`). A target given here (e.g. an
+        :class:`~crystal_fourier.runtime.learning._elastic_target.ElasticTarget` with another loss) must have
+        the name ``config.target``.
 
     Returns
     -------
     TrainResult
     """
     samples = list(samples)
-    if any(not math.isfinite(s.target) for s in samples):
-        raise CrystalFourierError("every training crystal needs a finite target value")
-    largest = max((abs(s.target) for s in samples), default=0.0)
-    if largest > MAX_ABS_TARGET:
-        raise CrystalFourierError(f"a target of magnitude {largest:.3g} is beyond {MAX_ABS_TARGET:.0e}, which training "
-                                  "in float32 cannot represent safely; rescale the target (e.g. other units)")
+    target = target_for(config.target, config.log_target) if target is None else target
+    if target.name != config.target:
+        raise CrystalFourierError(f"the target {target.name!r} is not the configuration's {config.target!r}")
+    target.check_model(config.model)
+    target.check_labels(np.array([s.target for s in samples], dtype=np.float64).reshape(-1, *target.label_shape))
     rank, world = distributed_rank()
     out = Path(out_dir) if out_dir is not None else None
     if out is None or rank != 0:
-        return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, None)
+        return _fit(samples, config, target, out, (rank, world), resume, pretrained, stop_after, None)
     check_output_directory(out, resume=resume, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(out, "training into"):
@@ -300,7 +310,7 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
             # as a temporary of `out` (removed by the next write of `out` if this run is killed).
             checkpoint_path = out.parent / f".{out.name}.checkpoint.tmp"
         try:
-            return _fit(samples, config, out, rank, world, resume, pretrained, stop_after, checkpoint_path)
+            return _fit(samples, config, target, out, (rank, world), resume, pretrained, stop_after, checkpoint_path)
         finally:
             if checkpoint_path.parent != out:
                 checkpoint_path.unlink(missing_ok=True)
@@ -345,8 +355,9 @@ def _write_model_directory(out: Path, config: TrainConfig, normalizer: Normalize
 
 
 # One training loop (steps, validation, checkpoint of each epoch) read top to bottom; resume and output are helpers.
-def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # noqa: PLR0912, PLR0913, PLR0915, PLR0917
+def _fit(samples, config, target, out, place, resume, pretrained, stop_after,  # noqa: PLR0912, PLR0913, PLR0915, PLR0917
          checkpoint_path) -> TrainResult:
+    rank, world = place
     main = rank == 0
     spec = config.model.neighbour_spec
     if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
@@ -358,7 +369,8 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # n
     val_set = [samples[i] for i in split["val"]]
     test_set = [samples[i] for i in split["test"]]
     check_holdout(train_set + val_set, config.holdout_groups, "training or validation")
-    normalizer = Normalizer.fit([s.target for s in train_set], config.log_target)
+    normalizer = target.fit_normalizer(np.array([s.target for s in train_set], dtype=np.float64)
+                                       .reshape(-1, *target.label_shape))
     if config.model.kind == "cft" and main:
         check_cutoff_faithful(config.model.cutoff, config.model.shell,
                               {s.number for s in samples} | set(config.holdout_groups))
@@ -392,7 +404,7 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # n
 
     last_epoch = config.epochs if stop_after is None else min(config.epochs, stop_after)
     for epoch in range(state["epoch"], last_epoch):
-        if _stopped_early(state["history"], config.patience):
+        if _stopped_early(state["history"], config.patience, target.score):
             break
         network.train()
         order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 100003 + epoch))
@@ -407,35 +419,35 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # n
             if not shard:  # fewer crystals than ranks in the last batch: take part with zero weight
                 shard, weight = chosen[:1], 0.0
             batch = collate(shard, neighbours=spec).to(config.device)
-            errors = (network(batch) - normalizer.normalize(batch.targets)) ** 2
             # Scaled so that DDP's average over ranks equals the mean over the global batch.
-            loss = errors.sum() * (weight * world / len(chosen))
+            loss, logged = target.loss(network, batch, shard, normalizer, weight * world, len(chosen))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip:
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             scheduler.step()
-            total += torch.tensor([float(errors.detach().sum()) * weight, len(shard) * weight], dtype=torch.float64)
+            total += torch.tensor([logged * weight, len(shard) * weight], dtype=torch.float64)
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{float(errors.detach().mean()):.4f}")
+                bar.set_postfix(loss=f"{logged / len(shard):.4f}")
         if world > 1:
             import torch.distributed as dist
 
             dist.all_reduce(total)
         train_loss = float(total[0] / max(total[1], 1.0))
-        val = evaluate_samples(model, normalizer, val_set, config.device) if val_set else None
-        score = val["mae"] if val else train_loss
+        val = evaluate_samples(model, normalizer, val_set, config.device, target) if val_set else None
+        score = val[target.score] if val else train_loss
         improved = score < state["best_val"]
         if improved:
             state["best_val"] = score
             state["best_state"] = copy.deepcopy(model.state_dict())
         state["history"].append({"epoch": epoch + 1, "train_loss": train_loss,
-                                 "val_mae": val["mae"] if val else None, "lr": scheduler.get_last_lr()[0]})
+                                 f"val_{target.score}": score if val else None, "lr": scheduler.get_last_lr()[0]})
         state["epoch"] = epoch + 1
         if main and config.progress:
             print(f"epoch {epoch + 1}/{config.epochs}: train loss {train_loss:.4g}"
-                  + (f", val MAE {val['mae']:.4g}" if val else "") + (" *" if improved else ""), file=sys.stderr)
+                  + (f", val {target.score.replace('_', ' ').replace('mae', 'MAE')} {score:.4g}" if val else "")
+                  + (" *" if improved else ""), file=sys.stderr)
         if main and checkpoint_path is not None:
             checkpoint_bytes = torch_bytes({"config": config.to_dict(), "model": model.state_dict(),
                                             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
@@ -444,19 +456,21 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # n
 
     model.load_state_dict(state["best_state"])
     model.eval()
-    stopped_early = _stopped_early(state["history"], config.patience)
+    stopped_early = _stopped_early(state["history"], config.patience, target.score)
     finished = state["epoch"] >= config.epochs or stopped_early
     metrics = {
         "version": __version__, "target": config.target, "model": config.model.kind,
         "epochs_completed": state["epoch"], "finished": finished, "stopped_early": stopped_early,
         "best_val": state["best_val"],
         "world_size": world,
-        "train": evaluate_samples(model, normalizer, train_set, config.device),
-        "val": evaluate_samples(model, normalizer, val_set, config.device),
-        "test": evaluate_samples(model, normalizer, test_set, config.device),
+        "train": evaluate_samples(model, normalizer, train_set, config.device, target),
+        "val": evaluate_samples(model, normalizer, val_set, config.device, target),
+        "test": evaluate_samples(model, normalizer, test_set, config.device, target),
         "holdout_groups": list(config.holdout_groups),
         "pretrained": None if pretrained is None else str(pretrained),
         "history": state["history"],
+        **({"tensor_head": config.model.tensor_head} if config.model.tensor_head is not None else {}),
+        **target.recorded(normalizer),
     }
     if main and out is not None:  # one directory, all files or none (atomic.atomic_write_directory)
         _write_model_directory(out, config, normalizer, model, metrics, checkpoint_bytes)
@@ -467,8 +481,9 @@ def _fit(samples, config, out, rank, world, resume, pretrained, stop_after,  # n
     return TrainResult(model=model, normalizer=normalizer, metrics=metrics, history=state["history"], split=split)
 
 
-def _stopped_early(history: list, patience: "int | None") -> bool:
-    """True when the last ``patience`` epochs of ``history`` brought no better validation MAE (train loss without one).
+def _stopped_early(history: list, patience: "int | None", score: str = "mae") -> bool:
+    """True when the last ``patience`` epochs of ``history`` brought no better validation ``score`` (``val_<score>``;
+    the train loss without one).
 
     Derived from the history alone, so a resumed run stops where the uninterrupted one would.
 
@@ -479,7 +494,8 @@ def _stopped_early(history: list, patience: "int | None") -> bool:
     """
     if patience is None or not history:
         return False
-    scores = [entry["val_mae"] if entry.get("val_mae") is not None else entry["train_loss"] for entry in history]
+    key = f"val_{score}"
+    scores = [entry[key] if entry.get(key) is not None else entry["train_loss"] for entry in history]
     scores = [score if math.isfinite(score) else math.inf for score in scores]
     best = min(range(len(scores)), key=lambda i: (scores[i], i))
     return len(scores) - 1 - best >= patience

@@ -104,8 +104,9 @@ class Sample:
         shape=(6,), :func:`lattice_features` of the standardized cell.
     log_volume_per_atom : float
         log(V / n / VOLUME_SCALE) of the standardized cell.
-    target : float
-        The label (NaN when unknown).
+    target : float or np.ndarray
+        The label (NaN when unknown): a float, or an array of the target's label shape (the elastic
+        tensor's (6, 6) Voigt matrix in the standardized frame; :mod:`crystal_fourier.runtime.learning._target`).
     id : str
         Identifier from the data file.
     neighbours : SampleNeighbours or None
@@ -120,7 +121,7 @@ class Sample:
     number: int
     lattice: np.ndarray
     log_volume_per_atom: float
-    target: float = math.nan
+    target: "float | np.ndarray" = math.nan
     id: str = ""
     neighbours: object = None
 
@@ -190,7 +191,7 @@ class Batch:
     log_volume_per_atom : torch.Tensor
         shape=(B, 1).
     targets : torch.Tensor
-        shape=(B,), NaN where unknown.
+        shape=(B, *label shape), NaN where unknown.
     neighbours : BatchNeighbours or None
         The atoms' neighbourhoods (:class:`crystal_fourier.runtime.network._neighbourhood.BatchNeighbours`)
         when ``collate`` was asked for them, else None.
@@ -250,7 +251,7 @@ def collate(samples: Sequence[Sample], dtype: torch.dtype = torch.float32,
         group_numbers=torch.tensor([s.number for s in samples], dtype=torch.int64),
         lattice=torch.from_numpy(np.stack([s.lattice for s in samples])).to(dtype),
         log_volume_per_atom=torch.tensor([[s.log_volume_per_atom] for s in samples], dtype=dtype),
-        targets=torch.tensor([s.target for s in samples], dtype=dtype),
+        targets=torch.from_numpy(np.array([s.target for s in samples], dtype=np.float64)).to(dtype),
         neighbours=None if neighbours is None else _batch_neighbours(samples, *neighbours),
     )
 

@@ -526,15 +526,18 @@ class CrystalTransformer(nn.Module):
             out = out + (per_atom * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         return out
 
-    def forward(self, batch: Batch) -> torch.Tensor:
+    def forward(self, batch: Batch, head_outputs: bool = False) -> "torch.Tensor | tuple[torch.Tensor, torch.Tensor]":
         """One prediction per crystal of ``batch`` (normalized target units): shape=(B,), or (B, 6, 6) Voigt
-        matrices in the standardized frame with a ``tensor_head``."""
+        matrices in the standardized frame with a ``tensor_head``; with ``head_outputs``, the pair (prediction,
+        :meth:`head_outputs`) from one pass (a loss on both goes through DDP's forward)."""
         out = self.head_outputs(batch)
         if self.config.tensor_head is None:
-            return out.squeeze(-1)
-        from crystal_fourier.runtime.network._tensor_head import tensor_output
+            prediction = out.squeeze(-1)
+        else:
+            from crystal_fourier.runtime.network._tensor_head import tensor_output
 
-        return tensor_output(out, self.config.tensor_head, batch.hall_numbers, batch.lattice)
+            prediction = tensor_output(out, self.config.tensor_head, batch.hall_numbers, batch.lattice)
+        return (prediction, out) if head_outputs else prediction
 
 
 def _scatter(encoded: torch.Tensor, mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -247,8 +247,8 @@ def test_early_stopping_keeps_the_best_epoch_and_resumes_to_the_same_stop(tmp_pa
     scores = iter([0.5, 0.3, 0.4, 0.35, 0.2] * 4)   # best at epoch 2; epochs 3 and 4 are worse
     evaluate = training.evaluate_samples
 
-    def scripted(model, normalizer, samples, device="cpu"):
-        metrics = evaluate(model, normalizer, samples, device)
+    def scripted(model, normalizer, samples, device="cpu", target=None):
+        metrics = evaluate(model, normalizer, samples, device, target)
         if samples and samples[0].id == "val-marker":
             metrics["mae"] = next(scores)
         return metrics

@@ -1,8 +1,9 @@
-"""The elastic-tensor head: exact symmetry, equivariance, training and saved models."""
+"""The elastic-tensor target: exact symmetry, equivariance, training (the one ``fit``), resume and saved models."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -12,9 +13,8 @@ pytest.importorskip("ase")
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import load_cdvae_csv, rotate_stiffness, symmetry_projector, symmetry_violation
-from crystal_fourier.runtime import make_dataset, collate, load_trained
-from crystal_fourier.runtime.learning._tensor_training import (
-    elastic_samples, fit_tensor, predict_elastic, predict_tensors, project_predictions, tensor_metrics)
+from crystal_fourier.runtime import make_dataset, collate, load_trained, fit, prepare_samples, predict_samples
+from crystal_fourier.runtime.learning._elastic_target import project_predictions, tensor_metrics
 from crystal_fourier.runtime import TrainConfig, ModelConfig, build_model, lattice_from_features, Crystal
 
 SMALL = ModelConfig(d_model=16, n_heads=2, n_layers=1, d_ff=32, d_route=16, d_position=16, d_head=16, n_rbf=8)
@@ -26,16 +26,20 @@ RELATIVE_FLOAT32 = 1e-6
 def elastic_set(tmp_path_factory):
     path = tmp_path_factory.mktemp("elastic") / "set.csv"
     make_dataset(path, groups=[1, 12, 166, 194, 225], size=15, max_atoms=8, progress=False, target="elastic_tensor")
-    return elastic_samples(load_cdvae_csv(path)), load_cdvae_csv(path)
+    samples = prepare_samples(load_cdvae_csv(path), "elastic_tensor")
+    return (samples, np.array([s.target for s in samples])), load_cdvae_csv(path)
+
+
+def _config(**changes) -> TrainConfig:
+    return TrainConfig(**{"target": "elastic_tensor", "model": dataclasses.replace(SMALL, tensor_head="symmetric"),
+                          "epochs": 2, "batch_size": 8, "lr": 3e-3, "progress": False, **changes})
 
 
 @pytest.fixture(scope="module")
 def trained(elastic_set, tmp_path_factory):
     (samples, tensors), _ = elastic_set
     out = tmp_path_factory.mktemp("model") / "m"
-    config = TrainConfig(target="elastic_tensor", model=dataclasses.replace(SMALL, tensor_head="symmetric"),
-                         epochs=2, batch_size=8, lr=3e-3, progress=False)
-    result = fit_tensor(samples, tensors, config, out)
+    result = fit(samples, _config(), out)
     return result, load_trained(out)
 
 
@@ -80,9 +84,12 @@ def test_training_writes_a_model_that_loads_and_predicts_the_same(trained, elast
     result, loaded = trained
     (samples, tensors), _ = elastic_set
     assert loaded.config.model.tensor_head == "symmetric"
-    assert loaded.normalizer.std == pytest.approx(result.scale)
-    np.testing.assert_allclose(predict_tensors(loaded.model, samples, loaded.normalizer.std),
-                               predict_tensors(result.model, samples, result.scale), rtol=0, atol=1e-9)
+    upper = np.triu_indices(6)
+    scale = float(np.sqrt(np.mean(tensors[result.split["train"]][:, upper[0], upper[1]] ** 2)))
+    assert (loaded.normalizer.mean, loaded.normalizer.std) == (0.0, pytest.approx(scale, rel=1e-15))
+    assert result.metrics["scale"] == loaded.normalizer.std
+    np.testing.assert_allclose(loaded.predict_samples(samples),
+                               predict_samples(result.model, samples) * scale, rtol=0, atol=1e-9 * scale)
     assert result.metrics["test"]["violation_max"] < RELATIVE_FLOAT32 * np.abs(tensors).max() * 10
     assert np.isfinite(result.metrics["test"]["component_mae"])
 
@@ -94,17 +101,20 @@ def test_predictions_rotate_with_the_input_frame(trained, elastic_set):
     q = _rotation(7)
     turned = [Crystal(c.lattice @ q.T, c.positions, c.numbers) for c in crystals]
     shifted = [Crystal(c.lattice, c.positions[::-1] + [0.13, 0.0, 0.0], c.numbers[::-1]) for c in crystals]
-    base = predict_elastic(loaded, crystals)
+    base = loaded.predict_crystals(crystals)
+    assert base.shape == (6, 6, 6)
     scale = np.abs(base).max()
-    np.testing.assert_allclose(predict_elastic(loaded, turned), rotate_stiffness(base, q), rtol=0, atol=1e-5 * scale)
-    np.testing.assert_allclose(predict_elastic(loaded, shifted)[[0, 1]], base[[0, 1]], rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(loaded.predict_crystals(turned), rotate_stiffness(base, q), rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(loaded.predict_crystals(shifted)[[0, 1]], base[[0, 1]], rtol=0, atol=1e-5 * scale)
     assert np.abs(rotate_stiffness(base, q) - base).max() > 1e-3 * scale   # the rotation is not trivial
 
 
 def test_tensor_training_refuses_a_scalar_model_and_old_configs_load_as_scalar(elastic_set):
     (samples, tensors), _ = elastic_set
     with pytest.raises(CrystalFourierError, match="tensor head"):
-        fit_tensor(samples, tensors, TrainConfig(target="elastic_tensor", model=SMALL, epochs=1, progress=False))
+        fit(samples, TrainConfig(target="elastic_tensor", model=SMALL, epochs=1, progress=False))
+    with pytest.raises(CrystalFourierError, match="one number per crystal"):
+        fit(samples, _config(target="elastic_c11"))
     old = {k: v for k, v in SMALL.to_dict().items() if k != "tensor_head"}
     assert ModelConfig.from_dict(old).tensor_head is None
     with pytest.raises(CrystalFourierError, match="tensor_head"):
@@ -126,6 +136,43 @@ def test_cli_dataset_make_and_train_elastic_tensor(tmp_path, capsys):
     assert main(["train", "--data", str(data), "--target", "elastic_tensor", "--out", str(tmp_path / "m2"),
                  "--epochs", "1", "--log-target"]) == 2
     assert "--log-target is not supported" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(out), "--data", str(data)]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["n"] == 6
+    assert np.isfinite(scored["component_mae"])
+    assert scored["violation_max"] < 1e-3
+
+
+def test_an_interrupted_tensor_run_resumes_to_the_uninterrupted_model(elastic_set, tmp_path):
+    (samples, _), _ = elastic_set
+    straight = fit(samples, _config(epochs=3, patience=2), tmp_path / "straight")
+    fit(samples, _config(epochs=3, patience=2), tmp_path / "resumed", stop_after=1)
+    assert json.loads((tmp_path / "resumed" / "metrics.json").read_text())["epochs_completed"] == 1
+    resumed = fit(samples, _config(epochs=3, patience=2), tmp_path / "resumed", resume=True)
+    assert resumed.history == straight.history
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3]
+    assert all(np.isfinite(row["val_component_mae"]) for row in resumed.history)
+    np.testing.assert_array_equal(load_trained(tmp_path / "resumed").predict_samples(samples),
+                                  load_trained(tmp_path / "straight").predict_samples(samples))
+
+
+def test_cli_resumes_a_tensor_model(tmp_path, capsys):
+    from crystal_fourier.cli import main
+
+    data, out = tmp_path / "e.csv", tmp_path / "model"
+    assert main(["dataset", "make", "--groups", "225,194", "--size", "6", "--max-atoms", "6", "--out", str(data),
+                 "--target", "elastic_tensor", "--no-progress"]) == 0
+    options = ["train", "--data", str(data), "--target", "elastic_tensor", "--out", str(out), "--epochs", "2",
+               "--d-model", "16", "--heads", "2", "--layers", "1", "--d-route", "16", "--d-position", "16",
+               "--radial-functions", "8", "--no-progress", "--tensor-head", "free", "--patience", "3"]
+    assert main(options) == 0
+    first = json.loads((out / "metrics.json").read_text())
+    assert main([*options, "--resume"]) == 0
+    assert "free head" in capsys.readouterr().out
+    again = json.loads((out / "metrics.json").read_text())
+    assert again["history"] == first["history"]
+    assert again["test"] == first["test"]
+    assert (again["tensor_head"], again["epochs_completed"]) == ("free", 2)
 
 
 def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(elastic_set):
@@ -138,7 +185,7 @@ def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(ela
     heldout = [i for i in test if samples[i].number == 225]
     assert 0 < len(heldout) < len(test)
     models = ["cft-symmetric", "cft-free", "cft-free+projection", "ridge+distance"]
-    results = compare_tensor_models(samples, tensors, config, models)
+    results = compare_tensor_models(samples, config, models)
     assert list(results) == models
     assert {r["test"]["n"] for r in results.values()} == {len(test)}
     assert {r["heldout"]["n"] for r in results.values()} == {len(heldout)}
@@ -146,7 +193,7 @@ def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(ela
     assert results["cft-free"]["test"]["violation_max"] > 1e-3
     assert results["cft-symmetric"]["test"]["violation_max"] < RELATIVE_FLOAT32 * np.abs(tensors).max() * 10
     with pytest.raises(CrystalFourierError, match="unknown tensor models"):
-        compare_tensor_models(samples, tensors, config, ["cft-cubic"])
+        compare_tensor_models(samples, config, ["cft-cubic"])
 
 
 def test_cli_predict_writes_each_files_tensor_in_its_own_frame(trained, elastic_set, tmp_path, capsys):
@@ -165,10 +212,10 @@ def test_cli_predict_writes_each_files_tensor_in_its_own_frame(trained, elastic_
     (tmp_path / "bad.cif").write_text("not a cif")
     assert main(["predict", "--model", str(loaded.directory), *paths, str(tmp_path / "bad.cif")]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split(",") == ["file", *ELASTIC_COLUMNS, "error"]
+    assert lines[0].split(",") == ["file", *ELASTIC_COLUMNS, "error", "symprec"]
     rows = [np.array([float(v) for v in line.split(",")[1:22]]) for line in lines[1:3]]
     upper = np.triu_indices(6)
-    expected = predict_elastic(loaded, [Crystal(crystal.lattice @ q.T, crystal.positions, crystal.numbers)])[0]
+    expected = loaded.predict_crystals([Crystal(crystal.lattice @ q.T, crystal.positions, crystal.numbers)])[0]
     np.testing.assert_allclose(rows[1], expected[upper], rtol=1e-6, atol=1e-5)
     assert np.abs(rows[1] - rows[0]).max() > 1e-3   # the rotated file gets the rotated tensor
     assert lines[3].split(",")[1] == ""
