@@ -1,4 +1,4 @@
-"""One check for integer arguments, shared by every stage (derive, runtime, visual).
+"""One check for integer arguments and one for float arguments, shared by every stage (derive, runtime, visual).
 
 A bool is never an integer here (``True`` is not a cutoff or a layer count), and the message is one
 line that names the value and the accepted range, as every CrystalFourierError does.
@@ -6,9 +6,11 @@ line that names the value and the accepted range, as every CrystalFourierError d
 
 from __future__ import annotations
 
+import math
+
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["check_int"]
+__all__ = ["check_int", "check_float"]
 
 
 def check_int(name: str, value: object, low: int, high: int | None = None, *, allow_numpy: bool = False) -> int:
@@ -43,3 +45,16 @@ def check_int(name: str, value: object, low: int, high: int | None = None, *, al
         accepted = f">= {low}" if high is None else f"in {low}-{high}"
         raise CrystalFourierError(f"{name} must be an integer {accepted}, got {value!r}")
     return int(value)
+
+
+def check_float(name: str, value: object, low: float, high: float, *, open_low: bool = False) -> float:
+    """``value`` as a float if it is a finite number in [low, high] (``(low, high]`` with ``open_low``).
+
+    >>> check_float("lr", 5e-4, 0, 10, open_low=True)
+    0.0005
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value > high or value < low or (open_low and value == low):
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}]"
+        raise CrystalFourierError(f"{name} must be a finite number in {interval}, got {value!r}")
+    return float(value)

@@ -44,8 +44,8 @@ _LAZY = {
     # What the command line and the tests of the generated files need (issue 21: clients use the public API):
     "work_estimate": "_bases", "check_work": "_bases", "clear_caches": "_bases", "operations_as_arrays": "_operations",
     "X": "_symbolic_forms", "Y": "_symbolic_forms", "Z": "_symbolic_forms", "render": "_export",
-    "directory_name": "_codegen", "iter_directory": "_codegen", "render_package": "_codegen", "LEDGER": "_codegen",
-    "check_ledger": "_codegen", "reference_render_sha256": "_codegen",
+    "directory_name": "_codegen", "iter_directory": "_codegen", "render_package": "_codegen", "LEDGER": "_ledger",
+    "check_ledger": "_ledger", "reference_render_sha256": "_ledger",
     "read_stamp": "_stamps", "verify_stamp": "_stamps",
     "read_text": "_writer", "write_files": "_writer", "unified_diff": "_writer",
     "TENSOR_MODULE": "_tensor_tables", "tensor_table_record": "_tensor_tables",

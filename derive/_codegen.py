@@ -29,7 +29,7 @@ import numpy as np
 from crystal_fourier._version import GENERATOR_VERSION
 from crystal_fourier.derive._bases import Basis, basis
 from crystal_fourier.derive._frequency_sets import check_shell_cutoff, shell_frequencies
-from crystal_fourier.derive._stamps import inputs_sha256, sha256_text, stamp
+from crystal_fourier.derive._stamps import inputs_sha256, stamp
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
@@ -38,10 +38,9 @@ if TYPE_CHECKING:
     _Request = tuple[int | None, int | None]  # (group number, Hall number) of one module to render
 
 __all__ = [
-    "SHIPPED", "REFERENCE_RENDER", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE", "LEDGER",
+    "SHIPPED", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE",
     "group_record", "directory_name", "module_name", "class_name",
     "render_group_module", "render_index", "render_package", "iter_directory", "render_directory", "groups_text",
-    "reference_render_sha256", "read_ledger", "check_ledger",
 ]
 
 SHIPPED = (("ball", 5), ("ball", 6))
@@ -49,15 +48,10 @@ SHIPPED = (("ball", 5), ("ball", 6))
 every group, the runtime default). Other sets (e.g. the box K = 2 of the fast tests) are
 rendered on demand into the user cache or a directory of the caller's choice."""
 
-REFERENCE_RENDER = ("box", 2, (1, 2, 194, 225))
-"""(shell, cutoff, groups) whose rendered modules, and their index, the ledger generated/VERSIONS.txt hashes
-(with generated/__init__.py and the tensor tables generated/tensor_bases.py)."""
-
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 GROUP_TEMPLATE = "group.py.j2"
 INDEX_TEMPLATE = "index.py.j2"
 PACKAGE_TEMPLATE = "package.py.j2"
-LEDGER = "VERSIONS.txt"
 _TEMPLATE_PREFIX = "crystal_fourier/derive/templates"
 _WIDTH = 100
 _PART_LETTER = {"centric": "c", "re": "r", "im": "i"}
@@ -335,68 +329,3 @@ def render_directory(shell: str, cutoff: int, groups: Iterable[int] | None = Non
     ['__init__.py', 'sg001.py', 'sg002.py']
     """
     return dict(sorted(iter_directory(shell, cutoff, groups, progress=progress, version=version)))
-
-
-def reference_render_sha256(version: str = GENERATOR_VERSION) -> str:
-    """SHA-256 of the reference render (:data:`REFERENCE_RENDER`), the ledger's entry for ``version``.
-
-    >>> len(reference_render_sha256())
-    64
-    """
-    shell, cutoff, numbers = REFERENCE_RENDER
-    from crystal_fourier.derive._tensor_tables import render_tensor_module  # it builds on this module
-
-    texts = [render_group_module(basis(n, cutoff, shell), version) for n in numbers]
-    return sha256_text("".join(texts) + render_index(shell, cutoff, version) + render_package(version)
-                       + render_tensor_module(version))
-
-
-def read_ledger(text: str) -> dict[str, str]:
-    """Parse generated/VERSIONS.txt: ``<version> <sha256>`` per line, ``#`` comments.
-
-    >>> read_ledger("# comment\\n0.1.0 abc\\n")
-    {'0.1.0': 'abc'}
-    """
-    ledger = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 2 or parts[0] in ledger:
-            raise CrystalFourierError(
-                f"{LEDGER} line {number}: expected '<version> <sha256>' once per version, got {line!r}")
-        ledger[parts[0]] = parts[1]
-    return ledger
-
-
-def check_ledger(text: str, version: str = GENERATOR_VERSION, reference: str | None = None) -> None:
-    """Check that the ledger records ``version`` with the hash of today's reference render.
-
-    Raises
-    ------
-    CrystalFourierError
-        Naming the constant to bump (``crystal_fourier._version.GENERATOR_VERSION``) when the output
-        changed under an unchanged version, or the line to add for a new version.
-
-    Examples
-    --------
-    >>> check_ledger(f"0.0.1 {'0' * 64}", version="0.0.1", reference="1" * 64)
-    Traceback (most recent call last):
-    ...
-    crystal_fourier.errors.CrystalFourierError: The generated code changed ...
-    """
-    reference = reference_render_sha256(version) if reference is None else reference
-    ledger = read_ledger(text)
-    if version not in ledger:
-        raise CrystalFourierError(
-            f"generated/{LEDGER} has no entry for generator version {version}: add the line "
-            f"'{version} {reference}' (and regenerate: crystal-fourier generate --shipped --out generated/)")
-    if ledger[version] != reference:
-        raise CrystalFourierError(
-            f"The generated code changed but the generator version did not: the reference render "
-            f"{REFERENCE_RENDER} hashes to {reference}, generated/{LEDGER} records {ledger[version]} for "
-            f"{version}. Bump crystal_fourier._version.GENERATOR_VERSION (crystal_fourier/_version.py), add "
-            f"'<new version> <hash>' to generated/{LEDGER}, and run "
-            "`crystal-fourier generate --shipped --out generated/`.")
-

@@ -119,3 +119,20 @@ def test_train_and_pretrain_options_default_to_the_config_classes():
     assert pretrain.lr == 1e-3
     assert "learning rate (default 1e-3)" in flat
 
+
+
+@pytest.mark.parametrize(("command", "option"), [("train", "--tensor-head"), ("pretrain", "--pairs-per-group")])
+def test_help_does_not_import_torch(command, option):
+    # The defaults in --help come from the torch-free config module (runtime.network._config).
+    code = ("import contextlib, io, sys\n"
+            "from crystal_fourier.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            "    try:\n"
+            f"        main([{command!r}, '--help'])\n"
+            "    except SystemExit as done:\n"
+            "        assert done.code == 0\n"
+            f"assert {option!r} in out.getvalue()\n"
+            "print(sorted(name for name in sys.modules if name == 'torch' or name.startswith('torch.')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

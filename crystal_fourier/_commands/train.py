@@ -30,13 +30,9 @@ from crystal_fourier._commands._options import (
     worker_count,
 )
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime import MODEL_KINDS, TENSOR_HEADS  # the torch-free config module (runtime.network._config)
 
 __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples"]
-
-# runtime's MODEL_KINDS, repeated because argparse formats the choices when the option is added and the
-# model module imports torch (building the parser never does); tests/test_cli.py checks that the two agree.
-MODEL_KINDS = ("cft", "sinusoidal", "augmented", "none")
-
 
 
 def damping_value(text: str) -> float | None:
@@ -140,7 +136,7 @@ def add_parser(subparsers) -> None:
                              "of `dataset make --target elastic_tensor`, learnt as one tensor")
     parser.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     add_model_arguments(parser)
-    parser.add_argument("--tensor-head", choices=("symmetric", "free"), default="symmetric",
+    parser.add_argument("--tensor-head", choices=TENSOR_HEADS, default="symmetric",
                         help="with --target elastic_tensor: symmetric (default; the output lies in the crystal's "
                              "allowed tensors exactly) or free (the unconstrained 21-component baseline)")
     def train(field: str) -> ConfigDefault:
@@ -205,8 +201,9 @@ def run(args) -> int:
     if args.compare_all_data and target.label_shape:
         raise CrystalFourierError(f"--compare-all-data is not supported with --target {args.target} (the zero-shot "
                                   "report compares scalar errors)")
-    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers,
-                           handedness=args.handedness)
+    # symprec and handedness travel in the config, which the model directory records: one value for both
+    samples = load_samples(args.data, config.target, config.symprec, args.limit, progress, args.workers,
+                           handedness=config.handedness)
     if args.compare_all_data:
         report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
                                pretrained=args.pretrained, overwrite=args.overwrite)

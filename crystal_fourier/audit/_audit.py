@@ -12,6 +12,7 @@ from crystal_fourier.audit._adapters import ModelAdapter, as_model
 from crystal_fourier.audit._claims import Claim, audit_tolerance
 from crystal_fourier.audit._kinds import KINDS, parse_kinds, redescriptions
 from crystal_fourier.audit._redescriptions import Redescription
+from crystal_fourier.audit._report_files import write_report
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
@@ -102,8 +103,6 @@ class AuditReport:
 
     def write(self, out: "str | os.PathLike[str]", *, picture: bool = True) -> dict:
         """Write the report files into directory ``out`` (see :func:`~crystal_fourier.audit.write_report`)."""
-        from crystal_fourier.audit._report_files import write_report
-
         return write_report(self, out, picture=picture)
 
     def summary(self, worst: int = 3) -> list[dict]:
@@ -214,7 +213,7 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     import time
 
     from crystal_fourier._progress import progress_bar
-    from crystal_fourier.audit._redescriptions import _standard
+    from crystal_fourier.audit._symmetry_redescriptions import _standard
 
     start = time.perf_counter()
     adapter: ModelAdapter = as_model(model)

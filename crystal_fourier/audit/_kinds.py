@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from crystal_fourier.audit import _redescriptions as r
+from crystal_fourier.audit import _symmetry_redescriptions as sr
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
@@ -84,19 +85,19 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
     if kind == "unimodular":
         return [r.random_unimodular_basis(crystal, rng, determinant=(-1) ** (i + 1)) for i in range(min(count, 8))]
     if kind == "primitive":
-        return list(r.primitive_and_conventional(crystal, symprec=symprec))[:max(count, 2)]
+        return list(sr.primitive_and_conventional(crystal, symprec=symprec))[:max(count, 2)]
     if kind == "group":
         if exhaustive:
-            return list(r.group_operations(crystal, symprec=symprec))
+            return list(sr.group_operations(crystal, symprec=symprec))
         from crystal_fourier.derive._space_groups import space_group
 
-        size = len(space_group(r._standard(crystal, symprec).number).operations)
+        size = len(space_group(sr._standard(crystal, symprec).number).operations)
         indices = rng.choice(np.arange(1, size), size=min(count, size - 1), replace=False) if size > 1 else [0]
-        return list(r.group_operations(crystal, symprec=symprec, indices=sorted(int(i) for i in indices)))
+        return list(sr.group_operations(crystal, symprec=symprec, indices=sorted(int(i) for i in indices)))
     if kind == "normalizer":
         if exhaustive:
-            return list(r.normalizer_cosets(crystal, symprec=symprec))
-        return list(r.normalizer_cosets(crystal, symprec=symprec, limit=count, rng=rng))
+            return list(sr.normalizer_cosets(crystal, symprec=symprec))
+        return list(sr.normalizer_cosets(crystal, symprec=symprec, limit=count, rng=rng))
     if kind == "near_degenerate":
-        return list(r.near_degenerate_bases(crystal, symprec=symprec, limit=count))
+        return list(sr.near_degenerate_bases(crystal, symprec=symprec, limit=count))
     raise CrystalFourierError(f"unknown kind {kind!r}")  # pragma: no cover - parse_kinds guards it

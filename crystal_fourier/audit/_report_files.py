@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crystal_fourier.audit._audit import AuditReport
-from crystal_fourier.audit._redescriptions import Redescription
+if TYPE_CHECKING:   # a report is written by AuditReport.write, which imports this module: types only here
+    from crystal_fourier.audit._audit import AuditReport
+    from crystal_fourier.audit._redescriptions import Redescription
 
 __all__ = ["report_data", "markdown_table", "summary_picture", "reproducer_script", "write_report"]
 

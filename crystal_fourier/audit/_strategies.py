@@ -64,7 +64,7 @@ def redescribed(draw: st.DrawFn, crystal_strategy: "st.SearchStrategy | None" = 
 @st.composite
 def operations(draw: st.DrawFn, crystal_strategy: "st.SearchStrategy | None" = None):
     """One operation of a drawn crystal's own space group applied to all its atoms (kind ``group``)."""
-    from crystal_fourier.audit._redescriptions import _standard, group_operations
+    from crystal_fourier.audit._symmetry_redescriptions import _standard, group_operations
     from crystal_fourier.derive._space_groups import space_group
 
     crystal = draw(crystals() if crystal_strategy is None else crystal_strategy)

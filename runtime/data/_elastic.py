@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.data._emt import check_emt_elements, emt_calculator
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -334,8 +335,6 @@ def elastic_tensor(crystal: "Crystal", hall_number: int, *, strain: float = DEFA
     [172, 115, 90]
     """
     from ase.units import GPa
-
-    from crystal_fourier.runtime.data._labels import check_emt_elements, emt_calculator
 
     check_emt_elements(crystal)
     atoms = crystal.to_ase()

@@ -32,18 +32,15 @@ from crystal_fourier._progress import progress_bar
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier._processes import worker_pool
 from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
-from crystal_fourier.runtime.symmetry._random_crystals import EMT_SPECIES
-from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal
+from crystal_fourier.runtime.data._emt import EMT_ELEMENTS, check_emt_elements, emt_calculator
+from crystal_fourier.runtime.structure_io._structures import Crystal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ["EMT_ELEMENTS", "LABEL_COLUMNS", "ELASTIC_LABEL_COLUMNS", "DATASET_TARGETS", "label_columns",
-           "check_emt_elements", "emt_calculator", "EMTLabels", "emt_labels", "labelled_random_row", "make_dataset",
-           "dataset_estimate"]
+__all__ = ["LABEL_COLUMNS", "ELASTIC_LABEL_COLUMNS", "DATASET_TARGETS", "label_columns", "EMTLabels", "emt_labels",
+           "labelled_random_row", "make_dataset", "dataset_estimate"]
 
-EMT_ELEMENTS = EMT_SPECIES
-"""Elements ASE's EMT potential is parametrized for (its H, C, N, O are for testing only)."""
 
 LABEL_COLUMNS = ("material_id", "cif", "spacegroup", "energy_per_atom", "bulk_modulus")
 """Columns of the data set :func:`make_dataset` writes (target ``"eos"``)."""
@@ -95,22 +92,6 @@ class EMTLabels:
     bulk_modulus: float
     volume_per_atom: float
     scale: float
-
-
-def emt_calculator():
-    """A new ASE EMT calculator; a missing ASE gives one clear error."""
-    try:
-        from ase.calculators.emt import EMT
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise CrystalFourierError("EMT labels need ASE: pip install ase (or 'crystal-fourier[data]')") from None
-    return EMT()
-
-
-def check_emt_elements(crystal: Crystal) -> None:
-    """Raise :class:`CrystalFourierError` naming the elements of ``crystal`` EMT has no parameters for."""
-    bad = sorted({ELEMENTS[z] for z in crystal.numbers.tolist()} - set(EMT_ELEMENTS))
-    if bad:
-        raise CrystalFourierError(f"EMT has no parameters for {', '.join(bad)}; it covers {', '.join(EMT_ELEMENTS)}")
 
 
 def emt_labels(crystal: Crystal, *, points: int = _FIT_POINTS, strain: float = _FIT_STRAIN) -> EMTLabels:
@@ -408,7 +389,7 @@ def make_dataset(  # noqa: PLR0913 - keyword-only options of one command, each d
     seed: int = 0,
     workers: int = 1,
     max_atoms: int = 32,
-    species: Sequence[str] = EMT_SPECIES,
+    species: Sequence[str] = EMT_ELEMENTS,
     progress: bool = True,
     target: str = "eos",
 ) -> Path:

@@ -37,13 +37,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._neighbourhood import lattice_from_features, neighbour_list, radial_basis
+from crystal_fourier.runtime.network._cell_features import lattice_from_features
+from crystal_fourier.runtime.network._neighbourhood import neighbour_list, radial_basis
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from crystal_fourier.runtime.network._batching import Sample
-    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.network._config import TrainConfig
 
 __all__ = [
     "CLASSICAL_KINDS",

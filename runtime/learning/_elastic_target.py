@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from crystal_fourier.runtime.learning._evaluation import Normalizer
     from crystal_fourier.runtime.network._batching import Batch, Sample
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.network._config import ModelConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
     from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
 
@@ -210,7 +210,7 @@ class ElasticTarget(Target):
 
 def _projectors(samples) -> list:
     from crystal_fourier.runtime.data._elastic import symmetry_projector
-    from crystal_fourier.runtime.network._neighbourhood import lattice_from_features
+    from crystal_fourier.runtime.network._cell_features import lattice_from_features
 
     return [symmetry_projector(s.hall_number, lattice_from_features(s.lattice)) for s in samples]
 

@@ -13,7 +13,6 @@ way into a :class:`TrainedModel` (torch is imported only when a model is loaded)
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crystal_fourier._version import __version__
-from crystal_fourier._checks import check_int  # re-exported: the saved-config checks use it
+from crystal_fourier._checks import check_float, check_int  # re-exported: the saved-config checks use them
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.network._config import TrainConfig
 
 if TYPE_CHECKING:  # annotations only: this module loads without torch (training imports it)
     from collections.abc import Iterable
@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
     from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._evaluation import Normalizer
     from crystal_fourier.runtime.learning._target import Target
-    from crystal_fourier.runtime.learning._training import TrainConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
@@ -58,19 +57,6 @@ WEIGHTS_SIZE_FACTOR = 2
 WEIGHTS_SIZE_SLACK = 1 << 20
 """weights.pt may declare at most WEIGHTS_SIZE_FACTOR x the configured model's tensor bytes + WEIGHTS_SIZE_SLACK
 (the pickle, names and alignment: a few kB) unpacked; the archive is checked before it is loaded."""
-
-
-def check_float(name: str, value, low: float, high: float, *, open_low: bool = False) -> float:
-    """``value`` as a float if it is a finite number in [low, high] (``(low, high]`` with ``open_low``).
-
-    >>> check_float("lr", 5e-4, 0, 10, open_low=True)
-    0.0005
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value > high or value < low or (open_low and value == low):
-        interval = f"{'(' if open_low else '['}{low:g}, {high:g}]"
-        raise CrystalFourierError(f"{name} must be a finite number in {interval}, got {value!r}")
-    return float(value)
 
 
 def _version_tuple(text: str) -> tuple[int, int]:
@@ -402,7 +388,6 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
 
     from crystal_fourier.runtime.network._model import build_model
     from crystal_fourier.runtime.learning._evaluation import Normalizer
-    from crystal_fourier.runtime.learning._training import TrainConfig
 
     directory = Path(directory)
     if not directory.is_dir():

@@ -24,9 +24,8 @@ checked by :func:`crystal_fourier.runtime.learning._training.fit`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,9 +35,9 @@ import torch
 from crystal_fourier._version import __version__
 from crystal_fourier._atomic import atomic_torch_save, atomic_write_json, json_safe
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import lattice_features
+from crystal_fourier.runtime.network._cell_features import lattice_features
+from crystal_fourier.runtime.network._config import ModelConfig, PretrainConfig
 from crystal_fourier.runtime.network._model import (
-    ModelConfig,
     PositionalEncoding,
     build_model,
     check_cutoff_faithful,
@@ -56,7 +55,6 @@ __all__ = [
     "random_metric_lattice",
     "PairDataset",
     "pair_dataset",
-    "PretrainConfig",
     "pretrain",
     "save_pretrained",
     "load_pretrained",
@@ -193,39 +191,6 @@ def pair_dataset(groups, pairs_per_group: int, seed: int = 0, exclude=(), pairs_
 
 
 # --------------------------------------------------------------------------- training
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """Settings of :func:`pretrain` (the paper: about 100k pairs per group, 200 epochs).
-
-    The defaults are sized for a CPU: 256 pairs per group over all 230 groups
-    (58,880 pairs), 10 epochs, batch 256, AdamW lr 1e-3 with warm-up + cosine.
-    ``block`` pairs of one group stay together in a batch (16 groups per batch of
-    256): the routing builds one weight map W_G per group present in a batch,
-    so a batch drawn from all 230 groups would cost about ten times more.
-    """
-
-    groups: tuple[int, ...] = tuple(range(1, 231))
-    exclude: tuple[int, ...] = ()
-    pairs_per_group: int = 256
-    epochs: int = 10
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    warmup_fraction: float = 0.05
-    seed: int = 0
-    block: int = 16
-    progress: bool = True
-    model: ModelConfig = field(default_factory=ModelConfig)
-
-    def to_dict(self) -> dict:
-        """The JSON-ready form saved in ``pretrain.json`` (the model config nested, tuples as lists)."""
-        data = dataclasses.asdict(self)
-        data["model"] = self.model.to_dict()
-        data["groups"] = list(self.groups)
-        data["exclude"] = list(self.exclude)
-        return data
 
 
 def _context(lattice: torch.Tensor, hall_numbers: torch.Tensor, table: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from crystal_fourier.runtime.learning._evaluation import Normalizer
     from crystal_fourier.runtime.network._batching import Batch, Sample
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.network._config import ModelConfig
 
 __all__ = ["ScalarTarget", "MAX_ABS_TARGET"]
 

@@ -18,7 +18,7 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.network._config import TrainConfig
     from crystal_fourier.runtime.network._batching import Sample
 
 __all__ = ["split_indices", "training_split", "check_holdout"]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from crystal_fourier.runtime.learning._evaluation import Normalizer
     from crystal_fourier.runtime.network._batching import Batch, Sample
-    from crystal_fourier.runtime.network._model import ModelConfig
+    from crystal_fourier.runtime.network._config import ModelConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
     from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
 

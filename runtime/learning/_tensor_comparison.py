@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from crystal_fourier.runtime.network._batching import Sample
-    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.network._config import TrainConfig
 
 __all__ = ["TENSOR_MODELS", "compare_tensor_models"]
 

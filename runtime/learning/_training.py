@@ -27,12 +27,11 @@ written as a whole by one process at a time and read back as data only
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 import os
 import random
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,11 +49,11 @@ from crystal_fourier.runtime.learning._scalar_target import MAX_ABS_TARGET
 from crystal_fourier.runtime.learning._targets import target_for
 from crystal_fourier.runtime.learning._splits import check_holdout, training_split
 from crystal_fourier.runtime.network._batching import Sample, collate
-from crystal_fourier.runtime.network._model import ModelConfig, build_model, check_cutoff_faithful
+from crystal_fourier.runtime.network._config import ModelConfig, TrainConfig
+from crystal_fourier.runtime.network._model import build_model, check_cutoff_faithful
 from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
     CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE,
-    TrainedModel, check_float, check_int, check_output_directory, load_trained, load_torch_file)
-from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+    TrainedModel, check_int, check_output_directory, load_trained, load_torch_file)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -62,7 +61,6 @@ if TYPE_CHECKING:
     from crystal_fourier.runtime.learning._target import Target
 
 __all__ = [
-    "TrainConfig",
     "TrainResult",
     "TrainedModel",
     "distributed_rank",
@@ -76,98 +74,6 @@ __all__ = [
     "CHECKPOINT_FILE",
     "MAX_ABS_TARGET",
 ]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a training run (saved as ``config.json``).
-
-    Defaults: 100 epochs, batch 64, AdamW lr 5e-4, weight decay 0.01, 5% of the
-    steps as linear warm-up then cosine decay to 0, gradient norm clipped at 1,
-    no early stopping (``patience`` None: the best validation epoch is kept anyway),
-    split 80/10/10 with seed 0, symprec ``DEFAULT_SYMPREC`` = 0.1 Angstrom
-    (:mod:`crystal_fourier.runtime.symmetry._tolerances`), handedness "canonical" (a crystal and
-    its mirror image get one prediction; "keep" for targets that are not mirror-invariant, see
-    :func:`~crystal_fourier.runtime.symmetry._standardization.standardize`).
-    """
-
-    target: str = "target"
-    model: ModelConfig = field(default_factory=ModelConfig)
-    epochs: int = 100
-    batch_size: int = 64
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.05
-    grad_clip: float | None = 1.0
-    seed: int = 0
-    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
-    log_target: bool = False
-    holdout_groups: tuple[int, ...] = ()
-    symprec: float = DEFAULT_SYMPREC
-    handedness: str = "canonical"
-    device: str = "cpu"
-    progress: bool = True
-    patience: int | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model, ModelConfig):
-            raise CrystalFourierError(f"model must be a ModelConfig, got {type(self.model).__name__}")
-        if not isinstance(self.target, str) or not 0 < len(self.target) <= 200:
-            raise CrystalFourierError(f"target must be a column name, got {self.target!r}")
-        check_int("epochs", self.epochs, 1, 10**6)
-        check_int("batch size", self.batch_size, 1, 10**6)
-        check_float("learning rate", self.lr, 0.0, 10.0, open_low=True)
-        check_float("weight decay", self.weight_decay, 0.0, 10.0)
-        check_float("warm-up fraction", self.warmup_fraction, 0.0, 1.0)
-        if self.grad_clip is not None:
-            check_float("gradient clip", self.grad_clip, 0.0, 1e6)
-        check_int("seed", self.seed, 0, 2**63 - 1)
-        check_float("symprec", self.symprec, 0.0, 1.0, open_low=True)
-        if self.handedness not in ("canonical", "keep"):
-            raise CrystalFourierError(f"handedness must be canonical or keep, got {self.handedness!r}")
-        if not isinstance(self.split, (tuple, list)) or len(self.split) != 3 \
-                or any(isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or f < 0
-                       for f in self.split) or not math.isclose(sum(self.split), 1.0):
-            raise CrystalFourierError(f"split must be three fractions >= 0 summing to 1, got {self.split}")
-        if not isinstance(self.log_target, bool) or not isinstance(self.progress, bool):
-            raise CrystalFourierError("log_target and progress must be true or false")
-        if not isinstance(self.holdout_groups, (tuple, list)):
-            raise CrystalFourierError(f"holdout_groups must be a list of group numbers, got {self.holdout_groups!r}")
-        for number in self.holdout_groups:
-            check_int("held-out group", number, 1, 230)
-        if self.patience is not None:
-            check_int("patience", self.patience, 1, 10**6)
-        if not isinstance(self.device, str) or len(self.device) > 32:
-            raise CrystalFourierError(f"device must be a name such as 'cpu', got {self.device!r}")
-
-    @property
-    def augment(self) -> bool:
-        """Whether training moves each atom by a random symmetry operation (model kind ``'augmented'``)."""
-        return self.model.kind == "augmented"
-
-    def to_dict(self) -> dict:
-        """The JSON-ready form saved as ``config.json`` (the model config nested, tuples as lists)."""
-        data = dataclasses.asdict(self)
-        data["model"] = self.model.to_dict()
-        data["split"] = list(self.split)
-        data["holdout_groups"] = list(self.holdout_groups)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        """The config of :meth:`to_dict` (``config.json``); unknown keys or malformed values raise
-        :class:`~crystal_fourier.errors.CrystalFourierError`."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        if not isinstance(data, dict) or set(data) - known or not isinstance(data.get("model"), dict):
-            raise CrystalFourierError(f"a training configuration has the keys {sorted(known)} (model an object)")
-        data = dict(data)
-        data["model"] = ModelConfig.from_dict(data["model"])
-        for key in ("split", "holdout_groups"):
-            if key in data:
-                if not isinstance(data[key], (list, tuple)) or len(data[key]) > 230:
-                    raise CrystalFourierError(f"{key} must be a list, got {data[key]!r}")
-                data[key] = tuple(data[key])
-        return cls(**data)
 
 
 # --------------------------------------------------------------------------- utilities

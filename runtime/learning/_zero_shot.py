@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from crystal_fourier.runtime.network._batching import Sample
     from crystal_fourier.runtime.learning._pretraining import PretrainConfig
-    from crystal_fourier.runtime.learning._training import TrainConfig
+    from crystal_fourier.runtime.network._config import TrainConfig
 
 __all__ = ["NAMED_HOLDOUTS", "centrosymmetric_groups", "holdout_groups", "gb_gap", "zero_shot_report", "run_zero_shot"]
 

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.network._cell_features import MAX_ATOMIC_NUMBER, VOLUME_SCALE, lattice_features
+from crystal_fourier.runtime.network._neighbourhood import batch_neighbours
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,61 +31,12 @@ if TYPE_CHECKING:
     from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
 
 __all__ = [
-    "N_LATTICE_FEATURES",
-    "LENGTH_SCALE",
-    "VOLUME_SCALE",
-    "MAX_ATOMIC_NUMBER",
     "Sample",
     "Batch",
-    "lattice_features",
     "sample_from_arrays",
     "sample_from_standardized",
     "collate",
 ]
-
-N_LATTICE_FEATURES = 6
-"""Length of :func:`lattice_features`."""
-LENGTH_SCALE = 5.0
-"""Angstrom; cell lengths enter as log(a / LENGTH_SCALE), so typical cells give O(1) features."""
-VOLUME_SCALE = 15.0
-"""Angstrom^3 per atom; the density enters as log(V / n / VOLUME_SCALE)."""
-MAX_ATOMIC_NUMBER = 118
-_DEGENERATE_VOLUME = 1e-8
-"""Angstrom^3; a lattice whose |det| is below this has no volume and gives no features."""
-
-
-def lattice_features(lattice: ArrayLike) -> np.ndarray:
-    """Frame-independent cell features: log(a, b, c / LENGTH_SCALE) and cos(alpha, beta, gamma).
-
-    They are functions of the metric tensor G = L L^T only, so a rotation of the
-    Cartesian frame (L -> L Q^T) leaves them unchanged exactly (up to rounding).
-
-    Parameters
-    ----------
-    lattice : array_like
-        shape=(3, 3), rows are the cell vectors a, b, c in Angstrom.
-
-    Returns
-    -------
-    np.ndarray
-        shape=(6,), dtype=float64.
-
-    Examples
-    --------
-    >>> lattice_features(np.diag([5.0, 5.0, 5.0])).round(6).tolist()
-    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-    """
-    lattice = np.asarray(lattice, dtype=np.float64)
-    if lattice.shape != (3, 3) or not np.all(np.isfinite(lattice)):
-        raise CrystalFourierError(f"lattice must be a finite 3x3 matrix (rows a, b, c), got shape {lattice.shape}")
-    metric = lattice @ lattice.T
-    lengths = np.sqrt(np.diag(metric))
-    if np.any(lengths <= 0) or abs(np.linalg.det(lattice)) < _DEGENERATE_VOLUME:
-        raise CrystalFourierError("lattice is degenerate (zero volume)")
-    a, b, c = lengths
-    cosines = np.array([metric[1, 2] / (b * c), metric[0, 2] / (a * c), metric[0, 1] / (a * b)])
-    return np.concatenate([np.log(lengths / LENGTH_SCALE), cosines])
-
 
 @dataclass(frozen=True, eq=False)
 class Sample:
@@ -252,11 +205,5 @@ def collate(samples: Sequence[Sample], dtype: torch.dtype = torch.float32,
         lattice=torch.from_numpy(np.stack([s.lattice for s in samples])).to(dtype),
         log_volume_per_atom=torch.tensor([[s.log_volume_per_atom] for s in samples], dtype=dtype),
         targets=torch.from_numpy(np.array([s.target for s in samples], dtype=np.float64)).to(dtype),
-        neighbours=None if neighbours is None else _batch_neighbours(samples, *neighbours),
+        neighbours=None if neighbours is None else batch_neighbours(samples, *neighbours),
     )
-
-
-def _batch_neighbours(samples, cutoff: float, n_rbf: int):
-    from crystal_fourier.runtime.network._neighbourhood import batch_neighbours
-
-    return batch_neighbours(samples, cutoff, n_rbf)

@@ -36,10 +36,8 @@ MLP width 128, ball cutoff R = 6 (faithful for every group; R = 5 is not for gro
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -47,10 +45,11 @@ import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import N_LATTICE_FEATURES, Batch
+from crystal_fourier.runtime.network._batching import Batch
+from crystal_fourier.runtime.network._cell_features import N_LATTICE_FEATURES
+from crystal_fourier.runtime.network._config import ModelConfig
 
 __all__ = [
-    "ModelConfig",
     "N_GROUP_DESCRIPTORS",
     "group_descriptors",
     "group_descriptor_table",
@@ -58,217 +57,13 @@ __all__ = [
     "CrystalTransformer",
     "build_model",
     "check_cutoff_faithful",
-    "MODEL_KINDS",
 ]
-
-MODEL_KINDS = ("cft", "sinusoidal", "augmented", "none")
-"""``cft``: invariant routing encoding; ``sinusoidal``: the non-invariant baseline;
-``augmented``: the baseline trained with random symmetry operations; ``none``: no positional
-encoding at all (tokens are element + neighbourhood; the ablation's floor)."""
 
 _CRYSTAL_SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic")
 _CENTRINGS = ("P", "A", "B", "C", "I", "F", "R")
 N_GROUP_DESCRIPTORS = len(_CRYSTAL_SYSTEMS) + len(_CENTRINGS) + 6
 """Length of :func:`group_descriptors`."""
 
-
-MAX_SIZES = {"d_model": 4096, "n_heads": 256, "n_layers": 64, "d_ff": 16384, "d_route": 4096, "d_position": 4096,
-             "d_head": 4096, "sinusoidal_frequencies": 64}
-"""Largest accepted value of each size: a config (or a config.json) beyond them is refused before anything is built."""
-MAX_NEIGHBOUR_CUTOFF = 12.0
-"""Largest neighbourhood cutoff, Angstrom (the neighbour lists grow with its cube)."""
-_MIN_NEIGHBOUR_CUTOFF = 0.5
-"""Smallest neighbourhood cutoff, Angstrom (shorter than any interatomic distance)."""
-_MIN_FREQUENCY_DAMPING, _MAX_FREQUENCY_DAMPING = 0.1, 100.0
-"""Accepted range of the Gaussian prior's sigma on the positional encoding's frequencies."""
-MAX_N_RBF = 128
-MAX_CUTOFF = 16
-"""Largest frequency cutoff of the positional encoding (ball R = 16: about 17,000 frequencies)."""
-MAX_PARAMETERS = 200_000_000
-"""Most transformer parameters (0.75 GiB of float32) a config may ask for."""
-
-
-ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None, "tensor_head": None,
-                "pair_bias_radius": None}
-"""Model options added after models were first saved, with the value an older config.json meant."""
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Sizes and encoding choices of the crystal transformer (JSON-serialisable).
-
-    The measurements behind the defaults of ``n_rbf`` and ``frequency_damping`` are in docs/results.md,
-    "Measurements behind ModelConfig's defaults".
-
-    Attributes
-    ----------
-    kind : str
-        'cft' (invariant routing encoding) or 'sinusoidal' / 'augmented' (the
-        non-invariant baseline encoding; 'augmented' differs only in training), or
-        'none' (no positional encoding: element and neighbourhood only).
-    d_model : int
-        Token width (128 by default; the paper uses 128-256).
-    n_heads : int
-        Attention heads (8).
-    n_layers : int
-        Pre-LN transformer blocks (3; the paper uses 2-6).
-    d_ff : int
-        Feed-forward width of each block (256).
-    d_route : int
-        Output width of the routing (or sinusoidal) features, the first linear
-        map of the positional encoder (64). The routing recomputes its
-        group-specific weights W_G = W S_G for every group in a batch, at a cost
-        proportional to this width, so 64 rather than 128 keeps the invariant
-        encoding within 30% of the baseline's training cost (bench/bench_training.py).
-    d_position : int
-        Hidden width of the positional encoder's MLP (128).
-    cutoff, shell, include_constant
-        Frequency set of the routing encoder (ball R = 6, k = 0 dropped).
-    sinusoidal_frequencies : int
-        Baseline only: harmonics m = 1..M per fractional axis (6, matching R).
-    d_head : int
-        Hidden width of the MLP head (128).
-    dropout : float
-        Dropout in the transformer blocks (0.0).
-    max_element : int
-        Largest atomic number accepted (118).
-    neighbourhood : bool
-        Add the neighbourhood embedding to every token (True). A config.json written
-        before this option existed has no such key and loads with False, as it was trained.
-    neighbour_cutoff : float
-        Angstrom; neighbours closer than this enter the neighbourhood embedding (6.0).
-    n_rbf : int
-        Gaussian radial basis functions on [0, neighbour_cutoff] (32: spacing and width 0.19
-        Angstrom).
-    frequency_damping : float or None
-        sigma of a fixed Gaussian prior on the positional encoding's frequencies (1.5): the
-        weights of frequency n (the routing's slot (h, k, l), or the baseline's harmonic m) are
-        a trainable parameter times exp(-|n|^2 / (2 sigma^2)), so the optimiser reaches high
-        frequencies only slowly and prefers smooth functions of the positions. The encoding
-        keeps every frequency (R = 6 stays faithful) and its invariance; only the
-        parametrisation changes. None: no prior (a config.json without the key).
-    atom_readout : bool
-        Add to the head's output the masked mean of a per-atom MLP of the final tokens (an
-        additive, per-atom energy-like readout beside the pooled one). A config.json without
-        the key loads with False.
-    tensor_head : str or None
-        None (the default): one scalar per crystal. ``"symmetric"``: an elastic tensor per crystal, shape
-        (6, 6) Voigt, built from the crystal's allowed tensors so that it satisfies its symmetry exactly;
-        ``"free"``: the unconstrained 21-component baseline
-        (:mod:`crystal_fourier.runtime.network._tensor_head`). Both predict in the standardized frame.
-    pair_bias_radius : int or None
-        CFT only (3). An integer r in 1-``MAX_CUTOFF``: add to every attention logit between atoms i and j
-        the orbit-pair bias sum_n w_h(n) Re(z_n(x_i) conj z_n(x_j)) over the encoder's slots 0 < |n| <= r
-        (:mod:`crystal_fourier.runtime.network._pair_bias`): the exact encoding used pairwise, exactly
-        invariant, zero at initialisation. None: no pair bias. The other kinds have no invariant slot
-        features, so for them the field is stored as None. A config.json without the key loads with None,
-        as it was trained. Measured in docs/results.md (issue 20): perov-5 test MAE 0.0776 -> 0.0714,
-        carbon-24 and the EMT set within the seeds' spread.
-    """
-
-    kind: str = "cft"
-    d_model: int = 128
-    n_heads: int = 8
-    n_layers: int = 3
-    d_ff: int = 256
-    d_route: int = 64
-    d_position: int = 128
-    cutoff: int = 6
-    shell: str = "ball"
-    include_constant: bool = False
-    sinusoidal_frequencies: int = 6
-    d_head: int = 128
-    dropout: float = 0.0
-    max_element: int = 118
-    neighbourhood: bool = True
-    neighbour_cutoff: float = 6.0
-    n_rbf: int = 32
-    atom_readout: bool = True
-    frequency_damping: float | None = 1.5
-    tensor_head: str | None = None
-    pair_bias_radius: int | None = 3
-
-    def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise CrystalFourierError(f"unknown model kind {self.kind!r}: expected one of {', '.join(MODEL_KINDS)}")
-        for name, largest in MAX_SIZES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
-                raise CrystalFourierError(f"model size {name} must be an integer in 1-{largest}, got {value!r}")
-        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or not 0 <= self.cutoff <= MAX_CUTOFF:
-            raise CrystalFourierError(f"model cutoff must be an integer in 0-{MAX_CUTOFF}, got {self.cutoff!r}")
-        if self.shell not in ("ball", "box") or not isinstance(self.include_constant, bool):
-            raise CrystalFourierError(f"shell must be 'ball' or 'box' and include_constant true or false, got "
-                                      f"{self.shell!r} and {self.include_constant!r}")
-        if isinstance(self.max_element, bool) or self.max_element != 118:
-            raise CrystalFourierError(f"max_element must be 118, got {self.max_element!r}")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
-            raise CrystalFourierError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
-        parameters = self.n_layers * (4 * self.d_model ** 2 + 2 * self.d_model * self.d_ff)
-        if parameters > MAX_PARAMETERS:
-            raise CrystalFourierError(
-                f"the model would have about {parameters:.3g} transformer parameters "
-                f"({4 * parameters / 2**30:.1f} GiB), more than the limit of {MAX_PARAMETERS:.0e}; "
-                "use fewer layers or narrower blocks")
-        if self.d_model % self.n_heads:
-            raise CrystalFourierError(
-                f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}); e.g. d_model=128, n_heads=8")
-        if not 0.0 <= self.dropout < 1.0:  # NaN fails this too
-            raise CrystalFourierError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        self._check_neighbourhood_options()
-        if self.tensor_head not in (None, "symmetric", "free"):
-            raise CrystalFourierError(f"tensor_head must be null, 'symmetric' or 'free', got {self.tensor_head!r}")
-        self._check_pair_bias()
-
-    def _check_pair_bias(self) -> None:
-        """The check of ``__post_init__`` on ``pair_bias_radius`` (stored as None for kinds other than the CFT)."""
-        if self.pair_bias_radius is None:
-            return
-        if isinstance(self.pair_bias_radius, bool) or not isinstance(self.pair_bias_radius, int) \
-                or not 1 <= self.pair_bias_radius <= MAX_CUTOFF:
-            raise CrystalFourierError(f"pair_bias_radius must be null or an integer in 1-{MAX_CUTOFF}, got "
-                                      f"{self.pair_bias_radius!r}")
-        if self.kind != "cft":   # only the CFT has exactly invariant slot features to pair
-            object.__setattr__(self, "pair_bias_radius", None)
-
-    def _check_neighbourhood_options(self) -> None:
-        """The checks of ``__post_init__`` on the neighbourhood, readout and frequency-damping fields."""
-        if not isinstance(self.neighbourhood, bool) or not isinstance(self.atom_readout, bool):
-            raise CrystalFourierError(f"neighbourhood and atom_readout must be true or false, got "
-                                      f"{self.neighbourhood!r} and {self.atom_readout!r}")
-        if isinstance(self.neighbour_cutoff, bool) or not isinstance(self.neighbour_cutoff, (int, float)) \
-                or not _MIN_NEIGHBOUR_CUTOFF <= self.neighbour_cutoff <= MAX_NEIGHBOUR_CUTOFF:  # NaN fails this too
-            raise CrystalFourierError(f"neighbour_cutoff must be a number of Angstrom in "
-                                      f"{_MIN_NEIGHBOUR_CUTOFF:g}-{MAX_NEIGHBOUR_CUTOFF:g}, "
-                                      f"got {self.neighbour_cutoff!r}")
-        if isinstance(self.n_rbf, bool) or not isinstance(self.n_rbf, int) or not 2 <= self.n_rbf <= MAX_N_RBF:
-            raise CrystalFourierError(f"n_rbf must be an integer in 2-{MAX_N_RBF}, got {self.n_rbf!r}")
-        if self.frequency_damping is not None and (
-                isinstance(self.frequency_damping, bool) or not isinstance(self.frequency_damping, (int, float))
-                or not _MIN_FREQUENCY_DAMPING <= self.frequency_damping <= _MAX_FREQUENCY_DAMPING):  # NaN fails too
-            raise CrystalFourierError(f"frequency_damping must be null or a number in "
-                                      f"{_MIN_FREQUENCY_DAMPING:g}-{_MAX_FREQUENCY_DAMPING:g}, got "
-                                      f"{self.frequency_damping!r}")
-
-    @property
-    def neighbour_spec(self) -> "tuple[float, int] | None":
-        """(neighbour_cutoff, n_rbf) to pass to ``collate`` (None when the neighbourhood is off)."""
-        return (float(self.neighbour_cutoff), int(self.n_rbf)) if self.neighbourhood else None
-
-    def to_dict(self) -> dict:
-        """The JSON-ready form (every field; read back by :meth:`from_dict`)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
-        """The config of ``to_dict``; a key added since (:data:`ADDED_FIELDS`) that is missing takes the value
-        that reproduces the model as it was trained (e.g. no ``neighbourhood``: False)."""
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise CrystalFourierError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
-        data = {**ADDED_FIELDS, **data}
-        return cls(**data)
 
 
 # --------------------------------------------------------------------------- group descriptors

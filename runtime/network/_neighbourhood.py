@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.network._batching import LENGTH_SCALE, MAX_ATOMIC_NUMBER
+from crystal_fourier.runtime.network._cell_features import MAX_ATOMIC_NUMBER, lattice_from_features
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -54,7 +54,6 @@ __all__ = [
     "cosine_cutoff",
     "radial_basis",
     "neighbourhood_features",
-    "lattice_from_features",
     "SampleNeighbours",
     "sample_neighbours",
     "with_neighbours",
@@ -259,27 +258,6 @@ def neighbourhood_features(lattice: ArrayLike, positions: ArrayLike, numbers: Ar
     out = np.zeros((nl.n_atoms, len(species), n_rbf))
     np.add.at(out, (nl.centres, channel[numbers[nl.neighbours]]), radial_basis(nl.distances, cutoff, n_rbf))
     return out
-
-
-def lattice_from_features(features: ArrayLike) -> np.ndarray:
-    """A lattice (rows, Angstrom) with the metric of
-    :func:`~crystal_fourier.runtime.network._batching.lattice_features`.
-
-    The features (log lengths / LENGTH_SCALE, cosines of the angles) fix the metric
-    G = L L^T; this returns its Cholesky factor, a rotated copy of the original cell, so
-    every distance computed from it is the original's (up to rounding).
-
-    >>> from crystal_fourier.runtime.network._batching import lattice_features
-    >>> cell = np.array([[3.0, 0, 0], [1.0, 4.0, 0], [0.5, 0.2, 5.0]])
-    >>> bool(np.allclose(lattice_from_features(lattice_features(cell))
-    ...                  @ lattice_from_features(lattice_features(cell)).T, cell @ cell.T, rtol=0, atol=1e-12))
-    True
-    """
-    features = np.asarray(features, dtype=np.float64).reshape(6)
-    lengths = LENGTH_SCALE * np.exp(features[:3])
-    cos_alpha, cos_beta, cos_gamma = features[3:]
-    cosines = np.array([[1.0, cos_gamma, cos_beta], [cos_gamma, 1.0, cos_alpha], [cos_beta, cos_alpha, 1.0]])
-    return np.linalg.cholesky(lengths[:, None] * cosines * lengths[None, :])
 
 
 # --------------------------------------------------------------------------- torch: padded batches

@@ -31,13 +31,11 @@ import numpy as np
 import torch
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.network._config import TENSOR_HEADS  # re-exported: the heads' names live in the config
 
-__all__ = ["TENSOR_HEADS", "N_VOIGT_COMPONENTS", "voigt_from_upper", "upper_from_voigt", "voigt_to_full",
+__all__ = ["N_VOIGT_COMPONENTS", "voigt_from_upper", "upper_from_voigt", "voigt_to_full",
            "full_to_voigt", "batch_projectors", "tensor_output"]
 
-TENSOR_HEADS = ("symmetric", "free")
-"""``symmetric``: the output is projected onto the crystal's allowed tensors inside the model (trained so);
-``free``: the unconstrained 21-component head."""
 
 N_VOIGT_COMPONENTS = 21
 """Independent components of a symmetric 6x6 Voigt matrix, the head's output width."""
@@ -80,7 +78,7 @@ def _projector(hall_number: int, features: bytes) -> np.ndarray:
     """U of a setting in the canonical frame of the cell whose float64 lattice features are ``features``,
     padded with zero columns to (81, 21)."""
     from crystal_fourier.runtime.data._elastic import symmetry_projector
-    from crystal_fourier.runtime.network._neighbourhood import lattice_from_features
+    from crystal_fourier.runtime.network._cell_features import lattice_from_features
 
     lattice = lattice_from_features(np.frombuffer(features, dtype=np.float64))
     basis = symmetry_projector(hall_number, lattice)
@@ -103,7 +101,7 @@ def batch_projectors(hall_numbers: torch.Tensor, lattice_features: torch.Tensor)
 
     Examples
     --------
-    >>> from crystal_fourier.runtime.network._batching import lattice_features
+    >>> from crystal_fourier.runtime.network._cell_features import lattice_features
     >>> u = batch_projectors(torch.tensor([523]), torch.tensor(lattice_features(4.0 * np.eye(3)))[None])
     >>> tuple(u.shape), int((u.abs().sum(dim=1) > 0).sum())   # Fm-3m: 3 allowed tensors
     ((1, 81, 21), 3)

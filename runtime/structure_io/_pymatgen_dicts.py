@@ -1,6 +1,6 @@
 """Crystals from pymatgen ``Structure.as_dict()`` dictionaries, without pymatgen.
 
-Read by :func:`~crystal_fourier.runtime.structure_io._structures.read_structure` for a ``.json``
+Read by :func:`~crystal_fourier.runtime.structure_io._formats.read_structure` for a ``.json``
 structure file and by the matbench / pymatgen JSON data-set loader of ``runtime.data``.
 """
 

@@ -13,7 +13,7 @@ from crystal_fourier.cli import main  # noqa: E402
 from crystal_fourier.errors import CrystalFourierError  # noqa: E402
 from crystal_fourier.runtime import load_cdvae_csv
 from crystal_fourier.runtime.data._labels import (  # noqa: E402
-    EMT_SPECIES, LABEL_COLUMNS, _partial_options, _stamp_line, emt_labels, make_dataset)
+    EMT_ELEMENTS, LABEL_COLUMNS, _partial_options, _stamp_line, emt_labels, make_dataset)
 from crystal_fourier.runtime import detect_group, Crystal
 
 FCC = np.array([[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]])
@@ -78,7 +78,7 @@ def test_resume_keeps_finished_rows_and_workers_do_not_change_the_result(tmp_pat
     partial = tmp_path / "b.csv.partial"
     marked = dict(first[0], energy_per_atom="123.0")
     with open(partial, "w", newline="") as handle:
-        handle.write(_stamp_line(_partial_options(4, [221, 139], EMT_SPECIES, 6)))
+        handle.write(_stamp_line(_partial_options(4, [221, 139], EMT_ELEMENTS, 6)))
         writer = csv.DictWriter(handle, fieldnames=LABEL_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerow(marked)
