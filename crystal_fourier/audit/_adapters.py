@@ -130,7 +130,9 @@ class SavedModel(ModelAdapter):
     """A model directory written by ``crystal-fourier train --out DIR``: its scalar target as ``energy``.
 
     The target is what the model was trained on (often a per-atom quantity): state
-    ``Claim(energy="intensive")`` for it.
+    ``Claim(energy="intensive")`` for it. A tensor target (``elastic_tensor``) gives ``elastic``, the rank-4
+    stiffness C_ijkl (3, 3, 3, 3) in the crystal's own frame, checked as an equivariant, intensive cell
+    tensor (Q on every index), and its Voigt bulk modulus (a rotation invariant, intensive) as ``energy``.
     """
 
     def __init__(self, directory: "str | Path", *, device: str | None = None) -> None:
@@ -151,6 +153,8 @@ class SavedModel(ModelAdapter):
             values = self._predict64(list(crystals))
         else:
             values = self.trained.predict_crystals(crystals)
+        if self.trained.target.label_shape:
+            return [_elastic_outputs(v) for v in values]
         return [{"energy": float(v)} for v in values]
 
     def in_float64(self) -> "ModelAdapter | None":
@@ -170,11 +174,41 @@ class SavedModel(ModelAdapter):
         from crystal_fourier.runtime.learning._evaluation import _neighbour_spec
         from crystal_fourier.runtime.learning._samples import prepare_samples
 
+        target = self.trained.target
+        if target.label_shape:
+            return self._predict64_in_frames(crystals)
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.trained.config.symprec)
         with torch.no_grad():
             raw = self.network64(collate(samples, dtype=torch.float64, neighbours=_neighbour_spec(self.network64)))
         outputs = self.trained.normalizer.denormalize(raw.double().cpu().numpy())
         return 10.0 ** outputs if self.trained.normalizer.log_target else outputs
+
+    def _predict64_in_frames(self, crystals: list[Crystal]) -> np.ndarray:
+        """A tensor target's float64 predictions, each rotated back into its crystal's frame."""
+        import torch
+
+        from crystal_fourier.runtime import collate, sample_from_standardized, standardize
+
+        target, config, normalizer = self.trained.target, self.trained.config, self.trained.normalizer
+        standardized = [standardize(c, symprec=config.symprec, handedness=config.handedness) for c in crystals]
+        samples = [sample_from_standardized(s) for s in standardized]
+        with torch.no_grad():
+            raw = self.network64(collate(samples, dtype=torch.float64, neighbours=config.model.neighbour_spec))
+        values = target.to_units(target.denormalize(raw.double().cpu().numpy(), normalizer), normalizer)
+        return np.array([target.to_input_frame(v, target.frame(c, s))
+                         for v, c, s in zip(values, crystals, standardized, strict=True)])
+
+
+def _elastic_outputs(voigt: np.ndarray) -> dict:
+    """``elastic`` (C_ijkl, shape (3, 3, 3, 3)) and ``energy`` (the Voigt bulk modulus, an invariant) of a Voigt
+    matrix (6, 6)."""
+    pairs = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
+    index = np.empty((3, 3), dtype=np.int64)
+    for n, (i, j) in enumerate(pairs):
+        index[i, j] = index[j, i] = n
+    full = np.asarray(voigt, dtype=np.float64)[index[:, :, None, None], index[None, None, :, :]]
+    bulk = float(np.einsum("iijj->", full)) / 9.0
+    return {"energy": bulk, "elastic": full}
 
 
 class CHGNetModel(ModelAdapter):

@@ -18,7 +18,7 @@ from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["Check", "AuditReport", "audit"]
 
-QUANTITIES = ("energy", "forces", "stress")
+QUANTITIES = ("energy", "forces", "stress", "elastic")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Check:
     kind, label : str
         The re-description (see :class:`~crystal_fourier.audit.Redescription`).
     quantity : str
-        ``energy``, ``forces`` or ``stress``.
+        ``energy``, ``forces``, ``stress`` or ``elastic`` (a rank-4 stiffness tensor).
     error : float
         max |expected - got| in the output's units.
     scale, tolerance : float
@@ -154,7 +154,9 @@ def _compare(case: Redescription, reference: dict, got: dict, claim: Claim) -> l
     expected_energy = case.expected("scalar", reference["energy"], extensive=claim.energy == "extensive")
     scale = max(1.0, abs(float(expected_energy)))
     found.append(("energy", float(abs(expected_energy - got["energy"])), scale))
-    for quantity, mapping, wanted in (("forces", "vectors", claim.forces), ("stress", "tensor", claim.stress)):
+    # elastic: a model's rank-4 stiffness tensor (3, 3, 3, 3), checked whenever the model returns it
+    for quantity, mapping, wanted in (("forces", "vectors", claim.forces), ("stress", "tensor", claim.stress),
+                                      ("elastic", "tensor", True)):
         if wanted and quantity in reference and quantity in got:
             expected = case.expected(mapping, reference[quantity])
             if expected.shape != got[quantity].shape:

@@ -220,3 +220,22 @@ def test_cli_predict_writes_each_files_tensor_in_its_own_frame(trained, elastic_
     assert np.abs(rows[1] - rows[0]).max() > 1e-3   # the rotated file gets the rotated tensor
     assert lines[3].split(",")[1] == ""
     assert main(["evaluate", "--model", str(loaded.directory), "--data", paths[0]]) == 2
+
+
+def test_the_audit_checks_a_tensor_model_as_an_equivariant_rank_4_tensor(trained, elastic_set):
+    from crystal_fourier.audit import Claim, SavedModel, audit
+
+    _, loaded = trained
+    _, records = elastic_set
+    crystals = [records[i].crystal for i in (0, 7, 13)]   # groups 1, 166, 225 of the set
+    report = audit(SavedModel(loaded.directory), crystals, per_kind=1, claim=Claim(energy="intensive"),
+                   kinds="rotation,reflection,permutation,supercell,group")
+    report.assert_ok()
+    assert {check.quantity for check in report.checks} == {"energy", "elastic"}
+    assert {check.kind for check in report.checks if check.quantity == "elastic"} == {
+        "rotation", "reflection", "permutation", "supercell", "group"}
+    outputs = SavedModel(loaded.directory).evaluate(crystals[0])
+    assert outputs["elastic"].shape == (3, 3, 3, 3)
+    voigt = loaded.predict_crystals(crystals[:1])[0]
+    assert outputs["elastic"][0, 0, 1, 2] == voigt[0, 3]   # C_xxyz = C14 (Voigt pair yz = 4)
+    assert outputs["energy"] == pytest.approx((voigt[:3, :3].sum()) / 9.0, rel=1e-12)
