@@ -55,9 +55,14 @@ def graph_of(crystal):
     """:func:`crystal_fourier.hosts.crystal_graph` of ``crystal``, computed once per object in this process."""
     from crystal_fourier.hosts import crystal_graph
 
+    from crystal_fourier.runtime import SpaceGroupEncoding
+
     cached = _GRAPHS.get(id(crystal))
     if cached is None or cached[0] is not crystal:
-        cached = (crystal, crystal_graph(crystal, cutoff=HOST_CONFIG["cutoff"]))
+        # the layer's basis values depend on the positions only: computed here, once per crystal (any layer of
+        # the same cutoff gives them), so that the +layer arms do not evaluate them on every step
+        basis_of = SpaceGroupEncoding(cutoff=LAYER_CONFIG["cutoff"], dim=1)
+        cached = (crystal, crystal_graph(crystal, cutoff=HOST_CONFIG["cutoff"], basis_of=basis_of))
         _GRAPHS[id(crystal)] = cached
     return cached[1]
 
@@ -201,8 +206,16 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--smoke", action="store_true", help="also run every arm on 12 EMT-labelled crystals")
     parser.add_argument("--smoke-steps", type=int, default=20)
+    parser.add_argument("--width", type=int, default=HOST_CONFIG["width"], help="host width (SchNet's default: 128)")
+    parser.add_argument("--interactions", type=int, default=HOST_CONFIG["n_interactions"],
+                        help="SchNet interactions / CGCNN convolutions (SchNet's default: 6)")
+    parser.add_argument("--layer-dim", type=int, default=LAYER_CONFIG["dim"])
+    parser.add_argument("--layer-cutoff", type=int, default=LAYER_CONFIG["cutoff"])
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args(argv)
+    # the timed configuration (the arms keep HOST_ARMS's defaults when imported)
+    HOST_CONFIG.update(width=args.width, n_interactions=args.interactions)
+    LAYER_CONFIG.update(dim=args.layer_dim, cutoff=args.layer_cutoff)
     torch.set_num_threads(args.threads)
     tick = time.perf_counter()
     graphs = [graph_of(c) for c in make_crystals(args.crystals)]

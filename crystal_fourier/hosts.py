@@ -48,7 +48,7 @@ def _require_torch_geometric():
     return torch_geometric
 
 
-def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = None):
+def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = None, basis_of=None):
     """The PyG graph of the standardized cell of ``crystal`` (module docstring).
 
     Parameters
@@ -58,13 +58,17 @@ def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = Non
         Angstrom; every pair of atoms closer than this (any lattice images) is an edge, both ways.
     symprec : float, optional
         Tolerance of the standardization (default its own).
+    basis_of : SpaceGroupEncoding, optional
+        Also store ``basis``: the layer's basis values of the atoms (:meth:`SpaceGroupEncoding.basis`), which
+        depend on the positions only; a host given such graphs skips their evaluation on every step. Any
+        layer with the same cutoff and shell as the host's gives the same values.
 
     Returns
     -------
     torch_geometric.data.Data
         ``z`` shape=(n,) int64; ``frac`` shape=(n, 3) float64 (standard setting); ``group`` shape=(1,)
         int64; ``edge_index`` shape=(2, E) int64 (source neighbour, target centre);
-        ``edge_weight`` shape=(E,) float64 distances in Angstrom.
+        ``edge_weight`` shape=(E,) float64 distances in Angstrom; ``basis`` (with ``basis_of``) float64, flat.
 
     Examples
     --------
@@ -85,7 +89,12 @@ def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = Non
         raise CrystalFourierError(f"the host models embed atomic numbers below {_MAX_Z}, got "
                                   f"{int(np.max(standard.numbers))}")
     pairs = neighbour_list(standard.lattice, standard.positions, cutoff)
-    return Data(z=torch.tensor(np.array(standard.numbers), dtype=torch.int64),
+    extra = {}
+    if basis_of is not None:
+        frac = torch.tensor(np.array(standard.positions), dtype=torch.float64)
+        with torch.no_grad():
+            extra["basis"] = basis_of.basis(frac, torch.tensor([standard.number]))
+    return Data(**extra, z=torch.tensor(np.array(standard.numbers), dtype=torch.int64),
                 frac=torch.tensor(np.array(standard.positions), dtype=torch.float64),
                 group=torch.tensor([standard.number], dtype=torch.int64),
                 edge_index=torch.tensor(np.stack([pairs.neighbours, pairs.centres]), dtype=torch.int64),
@@ -128,7 +137,9 @@ class _NodeEmbedding(nn.Module):
         if self.encoding is None:
             return h
         graph = self._inputs.graph
-        features = self.encoding(graph.frac.to(h.dtype), graph.group, graph.batch)
+        basis = getattr(graph, "basis", None)
+        features = self.encoding(graph.frac.to(h.dtype), graph.group, graph.batch,
+                                 basis=None if basis is None else basis.to(h.dtype))
         return self.mix(torch.cat([h, features], dim=-1))
 
 

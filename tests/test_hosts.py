@@ -54,6 +54,10 @@ def test_the_layer_changes_the_predictions_of_a_batch_by_crystal(kind, crystals)
     torch.testing.assert_close(single, out_layered, rtol=0, atol=1e-12)   # no crystal sees another's atoms
     assert layered.encoding is not None
     assert alone.encoding is None
+    # graphs that carry the layer's basis values (computed once per crystal) give the same predictions
+    with torch.no_grad():
+        cached = layered(collate_graphs([crystal_graph(c, basis_of=layered.encoding) for c in crystals]))
+    torch.testing.assert_close(cached, out_layered, rtol=0, atol=1e-12)
     schnet = _host("schnet", True).network
     assert type(schnet).__module__ == "torch_geometric.nn.models.schnet"
 

@@ -70,7 +70,8 @@ class SpaceGroupEncoding(nn.Module):
         ``standardize(crystal).positions``; any integer offsets. The output has this dtype and device
         (the weights are cast when they differ, so one float32 layer also serves float64 inputs).
     groups : torch.Tensor, shape=(n,) or (n_crystals,), integer
-        Space-group numbers 1-230, per atom (equal within a crystal) or per crystal (with ``batch``).
+        Space-group numbers 1-230, per atom (equal within a crystal) or per crystal (one crystal when
+        ``batch`` is None).
     batch : torch.Tensor, shape=(n,), integer, or None
         Crystal of each atom, sorted (PyTorch Geometric's ``batch``); None: one crystal.
     hall_numbers : torch.Tensor, optional, keyword only
@@ -154,10 +155,10 @@ class SpaceGroupEncoding(nn.Module):
         _check_integer_vector(name, values)
         values = values.to(positions.device)
         if values.shape[0] != n:
-            if batch is None or values.shape[0] != n_crystals:
-                crystals = f" or one per crystal ({n_crystals})" if batch is not None else ""
-                raise CrystalFourierError(f"{name} must have one entry per atom ({n}){crystals}, got {values.shape[0]}")
-            values = values[batch.to(positions.device)]
+            if values.shape[0] != n_crystals:
+                raise CrystalFourierError(f"{name} must have one entry per atom ({n}) or one per crystal "
+                                          f"({n_crystals}), got {values.shape[0]}")
+            values = values.expand(n) if batch is None else values[batch.to(positions.device)]
         if values.numel() and (int(values.min()) < 1 or int(values.max()) > high):
             bad = values[(values < 1) | (values > high)][0]
             raise CrystalFourierError(f"{name} must lie in 1-{high}, got {int(bad)}")
@@ -183,16 +184,47 @@ class SpaceGroupEncoding(nn.Module):
     # ------------------------------------------------------------------ outputs
 
     def forward(self, positions: torch.Tensor, groups: "torch.Tensor | None" = None,
-                batch: "torch.Tensor | None" = None, *, hall_numbers: "torch.Tensor | None" = None) -> torch.Tensor:
-        """Per-atom invariant features, shape=(n, dim), the dtype and device of ``positions``."""
-        return self._encode(positions, self.settings(positions, groups, batch, hall_numbers=hall_numbers), None)[0]
+                batch: "torch.Tensor | None" = None, *, hall_numbers: "torch.Tensor | None" = None,
+                basis: "torch.Tensor | None" = None) -> torch.Tensor:
+        """Per-atom invariant features, shape=(n, dim), the dtype and device of ``positions``.
 
-    def _encode(self, positions: torch.Tensor, halls: torch.Tensor, radius: "int | None"):
+        ``basis``: :meth:`basis` of these atoms, computed earlier (e.g. once per crystal of a training set,
+        then concatenated by PyTorch Geometric like any node attribute); the generated modules are then not
+        evaluated again. The result is the same to round-off.
+        """
+        halls = self.settings(positions, groups, batch, hall_numbers=hall_numbers)
+        return self._encode(positions, halls, None, basis)[0]
+
+    def basis(self, positions: torch.Tensor, groups: "torch.Tensor | None" = None,
+              batch: "torch.Tensor | None" = None, *, hall_numbers: "torch.Tensor | None" = None) -> torch.Tensor:
+        """The values f_i(x) of each atom's invariant basis functions, flattened in atom order, shape=(sum n_i,).
+
+        Atom j contributes the n_j functions of its group's generated module (n_j = the group's number of
+        invariant functions in the shell); the values depend on the positions only, never on the weights,
+        so for fixed crystals they can be computed once and passed to ``forward(..., basis=...)`` on every
+        training step. Flat, so that crystals concatenate (PyG ``Batch``) whatever their groups.
+        """
+        halls = self.settings(positions, groups, batch, hall_numbers=hall_numbers)
+        if positions.shape[0] == 0:
+            return positions.new_zeros(0)
+        planned = _Planned(self.routing)
+        moved = self._moved(self.routing, positions)
+        arguments = (positions, halls, None, None, True)
+        plan, blocks = planned(*arguments) if moved is None else torch.func.functional_call(
+            planned, {f"routing.{k}": v for k, v in moved.items()}, arguments)
+        indices, total = _basis_layout(self.routing, plan, halls)
+        flat = positions.new_zeros(total)
+        for index, block in zip(indices, blocks, strict=True):
+            flat[index] = block.to(positions.dtype)
+        return flat
+
+    def _encode(self, positions: torch.Tensor, halls: torch.Tensor, radius: "int | None",
+                basis: "torch.Tensor | None" = None):
         """(features (n, dim), pair features (n, 2 S) or None) from one evaluation of the generated modules."""
         if positions.shape[0] == 0:
             return positions.new_zeros(0, self.dim), positions.new_zeros(0, 0)
         planned = _Planned(self.routing)
-        arguments = (positions, halls, radius)
+        arguments = (positions, halls, radius, basis)
         moved = self._moved(self.routing, positions)
         if moved is None:   # the layer is in the positions' dtype and on their device: no cast
             return planned(*arguments)
@@ -254,11 +286,19 @@ class _Planned(nn.Module):
         super().__init__()
         self.routing = routing
 
-    def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor, radius: "int | None"):
+    def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor, radius: "int | None",
+                basis: "torch.Tensor | None", blocks_only: bool = False):
         plan = _plan(self.routing, hall_numbers)
+        if blocks_only:   # SpaceGroupEncoding.basis
+            return plan, self.routing.function_blocks(positions, plan)
+        functions = None
+        if basis is not None:
+            indices, total = _basis_layout(self.routing, plan, hall_numbers)
+            _check_basis(basis, total)
+            functions = [basis[index] for index in indices]
         if radius is None:
-            return self.routing.forward_planned(positions, plan), None
-        return self.routing.forward_with_pair_features(positions, plan, radius)
+            return self.routing.forward_planned(positions, plan, functions), None
+        return self.routing.forward_with_pair_features(positions, plan, radius, functions)
 
 
 @torch.compiler.disable   # reads the Hall numbers and builds the settings' tables: eager, outside any graph
@@ -290,6 +330,33 @@ def _check_batch(batch, n: int) -> int:
         raise CrystalFourierError("batch must be sorted (the atoms of each crystal together, in crystal "
                                   "order, as PyTorch Geometric's Batch makes it)")
     return int(batch.max()) + 1 if n else 0
+
+
+@torch.compiler.disable   # integer bookkeeping of the flat basis, eager
+def _basis_layout(routing: RoutingEncoder, plan, hall_numbers: torch.Tensor) -> tuple[list[torch.Tensor], int]:
+    """Where each setting's block of :meth:`SpaceGroupEncoding.basis` lies in the flat array: one index matrix
+    shape=(count, n_functions) per setting of ``plan`` (atoms in plan order), and the flat length."""
+    device = plan.order.device
+    hall_numbers = hall_numbers.to(device)
+    width_of = torch.zeros(_N_HALL_NUMBERS + 1, dtype=torch.int64, device=device)
+    widths = [routing.table(hall).n_functions for hall in plan.hall_numbers]
+    width_of[torch.tensor(plan.hall_numbers, device=device)] = torch.tensor(widths, device=device)
+    per_atom = width_of[hall_numbers]
+    offsets = torch.cumsum(per_atom, 0) - per_atom
+    indices, start = [], 0
+    for count, width in zip(plan.counts, widths, strict=True):
+        atoms = plan.order[start:start + count]
+        start += count
+        indices.append(offsets[atoms][:, None] + torch.arange(width, device=device))
+    return indices, int(per_atom.sum())
+
+
+def _check_basis(basis, total: int) -> None:
+    if not isinstance(basis, torch.Tensor) or basis.dim() != 1 or not basis.is_floating_point() \
+            or basis.shape[0] != total:
+        got = f"{tuple(basis.shape)} {basis.dtype}" if isinstance(basis, torch.Tensor) else type(basis).__name__
+        raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector of "
+                                  f"length {total}, got {got}")
 
 
 def _check_integer_vector(name: str, value) -> None:

@@ -137,6 +137,25 @@ def test_empty_input():
     assert layer(empty, torch.zeros(0, dtype=torch.int64)).shape == (0, 8)
 
 
+def test_precomputed_basis_gives_the_same_features_and_concatenates_by_crystal(encoding):
+    sizes, numbers = [3, 4, 2], [1, 225, 194]
+    x = _positions(sum(sizes), seed=5)
+    batch = torch.repeat_interleave(torch.arange(3), torch.tensor(sizes))
+    groups = torch.tensor(numbers)
+    with torch.no_grad():
+        basis = encoding.basis(x, groups, batch)
+        per_crystal = torch.cat([encoding.basis(part, torch.tensor([n])) for part, n in
+                                 zip(torch.split(x, sizes), numbers, strict=True)])
+        # P1 at R = 6 has one function per frequency; each atom holds its group's functions
+        widths = [encoding.routing.table(standard_hall_number(n)).n_functions for n in numbers]
+        assert basis.shape == (sum(s * w for s, w in zip(sizes, widths, strict=True)),)
+        torch.testing.assert_close(per_crystal, basis, rtol=0, atol=0)
+        torch.testing.assert_close(encoding(x, groups, batch, basis=basis), encoding(x, groups, batch),
+                                   rtol=0, atol=INVARIANCE_TOLERANCE)
+        with pytest.raises(CrystalFourierError, match=f"basis must be .* of length {len(basis)}"):
+            encoding(x, groups, batch, basis=basis[:-1])
+
+
 # --------------------------------------------------------------------------- pair bias
 
 
@@ -197,7 +216,7 @@ _G = torch.tensor([14, 14, 14, 14])
     ((_X, None), {"hall_numbers": torch.tensor([531] * 4)}, "hall_numbers must lie in 1-530, got 531"),
     ((_X, _G), {"hall_numbers": _G}, "exactly one of groups"),
     ((_X, _G.double()), {}, "groups must be a 1-D integer tensor"),
-    ((_X, torch.tensor([14, 14, 14])), {}, r"groups must have one entry per atom \(4\)"),
+    ((_X, torch.tensor([14, 14, 14])), {}, r"groups must have one entry per atom \(4\) or one per crystal \(1\)"),
     ((_X, torch.tensor([14, 14, 2, 2])), {}, "groups must be equal for all atoms of one crystal"),
     ((_X[:, :2], _G), {}, r"positions must be a tensor of shape \(n, 3\)"),
     ((_X[None], _G), {}, r"positions must be a tensor of shape \(n, 3\)"),
