@@ -7,7 +7,7 @@ steps, seeded, and return float64 predictions of ``target`` for ``test`` in orde
 ``cgcnn`` (a CGCNN from PyG's CGConv), each ``+layer`` with :class:`~crystal_fourier.runtime.SpaceGroupEncoding`
 features concatenated to the node embedding (:mod:`crystal_fourier.hosts`).
 
-Run as a script it measures, in one process, the training-step time of each host alone and with the
+Run as a script it measures, in one process, the training-step CPU time of each host alone and with the
 layer (alternating rounds on the same batches; the goal is at most +10%), and with ``--smoke`` runs every
 arm on a few EMT-labelled crystals. It prints the commit, the configuration and the parameter counts.
 
@@ -148,7 +148,10 @@ def make_crystals(count: int, seed: int = 0, max_atoms: int = 24):
 
 
 def step_times(kind: str, graphs, args) -> dict:
-    """Seconds per training step of the host alone and with the layer, in alternating rounds."""
+    """CPU seconds per training step of the host alone and with the layer, in alternating rounds.
+
+    Process CPU time, not wall time, with one thread: on shared cores wall time mostly measures the other
+    jobs (measured here: the same step took 160-290 ms of wall time from run to run)."""
     from crystal_fourier.hosts import collate_graphs
 
     batches = [collate_graphs(graphs[i:i + args.batch_size]) for i in range(0, len(graphs), args.batch_size)]
@@ -159,19 +162,19 @@ def step_times(kind: str, graphs, args) -> dict:
 
     def run(layer: bool, steps: int) -> float:
         model, optimizer = models[layer], optimizers[layer]
-        tick = time.perf_counter()
+        tick = time.process_time()   # CPU time of this process: other jobs on shared cores do not count
         for step in range(steps):
             index = step % len(batches)
             loss = torch.nn.functional.l1_loss(model(batches[index]), labels[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        return (time.perf_counter() - tick) / steps
+        return (time.process_time() - tick) / steps
 
     for layer in (False, True):
         run(layer, 2)   # warm-up: the layer's tables of every group in the batches are prepared here
-    for _ in range(args.rounds):
-        for layer in (False, True):
+    for round_ in range(args.rounds):
+        for layer in ((False, True) if round_ % 2 == 0 else (True, False)):   # alternate which goes first
             times[layer].append(run(layer, args.steps))
     alone, layered = min(times[False]), min(times[True])
     return {"host": kind, "seconds_per_step": alone, "seconds_per_step_with_layer": layered,
@@ -229,7 +232,7 @@ def main(argv=None) -> int:
         report["smoke"] = smoke(args)
     print(f"commit {report['commit']}, torch {report['torch']}, {args.threads} thread(s); host {HOST_CONFIG}; "
           f"layer {LAYER_CONFIG}; {args.crystals} crystals ({report['atoms']} atoms, {report['edges']} edges), "
-          f"batch {args.batch_size}, best of {args.rounds} rounds of {args.steps} steps")
+          f"batch {args.batch_size}, best of {args.rounds} rounds of {args.steps} steps (process CPU time)")
     print(f"graph construction (standardize + periodic neighbours): {report['graph_seconds_per_crystal'] * 1e3:.1f} "
           "ms per crystal (once per crystal, not per step)")
     print("| host | parameters | + layer | step (ms) | step + layer (ms) | ratio (best) | ratio (median) |")
