@@ -72,7 +72,8 @@ def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = Non
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, pytest
+    >>> _ = pytest.importorskip("torch_geometric")   # the extra `hosts`
     >>> from crystal_fourier.runtime import Crystal
     >>> graph = crystal_graph(Crystal.from_arrays(2.82 * np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]),
     ...                                           [[0, 0, 0], [.5, .5, .5]], ["Na", "Cl"]), cutoff=3.0)
@@ -235,7 +236,8 @@ def build_host(kind: str, *, encoding: "nn.Module | None" = None, width: int = 6
 
     Examples
     --------
-    >>> import torch
+    >>> import pytest, torch
+    >>> _ = pytest.importorskip("torch_geometric")   # the extra `hosts`
     >>> from crystal_fourier.runtime import SpaceGroupEncoding
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
