@@ -267,3 +267,19 @@ def test_works_under_torch_compile(dtype):
     torch.testing.assert_close(out, layer(x, groups, batch), rtol=0, atol=INVARIANCE_TOLERANCE)
     out.sum().backward()
     assert layer.routing.weight_re.grad is not None
+
+
+# --------------------------------------------------------------------------- the guide
+
+
+def test_the_guide_example_runs():
+    """docs/guide/space-group-encoding.md's first example, as printed there (its assert checks the inversion)."""
+    import re
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[3] / "docs" / "guide" / "space-group-encoding.md"
+    example = re.findall(r"```python\n(.*?)```", guide.read_text(), re.S)[0]
+    namespace: dict = {}
+    exec(compile(example, str(guide), "exec"), namespace)   # noqa: S102 - the repository's own documentation
+    assert namespace["features"].shape == (14, 64)
+    assert namespace["node_features"].shape == (14, 96)
