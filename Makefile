@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	# CHGNet (extra `chgnet`, a 14 MB wheel with its weights; 14 s on top of the test extra) runs the
 	# audit's CHGNet tests; they skip cleanly without it, so a failed install only warns.
 	$(BIN)/pip install --quiet -e ".[chgnet]" || echo "warning: chgnet not installed; tests/audit/test_chgnet.py will skip"
+	# PyTorch Geometric (extra `hosts`, pure Python, keeps the CPU torch) runs the host-model tests
+	# (tests/test_hosts.py); they skip cleanly without it, so a failed install only warns.
+	$(BIN)/pip install --quiet -e ".[hosts]" || echo "warning: torch_geometric not installed; tests/test_hosts.py will skip"
 	touch $(STAMP)
 
 # Headless Chromium renders the HTML report in the tests (Debian's package; needs root and apt).

@@ -27,6 +27,7 @@ _EXPORTS = {
     "random_crystal": "symmetry._random_crystals", "emt_labels": "data._labels", "make_dataset": "data._labels",
     "Record": "data._datasets", "load_dataset": "data._datasets", "load_cdvae_csv": "data._datasets",
     "RoutingEncoder": "network._routing", "invariant_basis": "network._invariant_bases",
+    "SpaceGroupEncoding": "network._space_group_encoding",
     "ModelConfig": "network._config", "build_model": "network._model", "CrystalTransformer": "network._model",
     "TrainConfig": "network._config", "fit": "learning._training", "load_trained": "learning._training",
     "prepare_samples": "learning._samples", "predict_samples": "learning._evaluation",

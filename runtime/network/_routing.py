@@ -200,9 +200,14 @@ class RoutingEncoder(nn.Module):
             return self.bias.new_zeros(0, self.out_features) + self.bias
         return self.forward_planned(positions, self.plan(hall_numbers))
 
-    def forward_planned(self, positions: torch.Tensor, plan: RoutingPlan) -> torch.Tensor:
-        """:meth:`forward` for a batch already split by :meth:`plan` (no data-dependent control flow)."""
-        return self._forward_planned(positions, plan, None)[0]
+    def forward_planned(self, positions: torch.Tensor, plan: RoutingPlan,
+                        functions: "list[torch.Tensor] | None" = None) -> torch.Tensor:
+        """:meth:`forward` for a batch already split by :meth:`plan` (no data-dependent control flow).
+
+        ``functions``: :meth:`function_blocks` of these positions and plan, computed earlier (then the
+        generated modules are not evaluated again; ``positions`` only sets the dtype and device).
+        """
+        return self._forward_planned(positions, plan, None, functions)[0]
 
     def pair_slots(self, radius: int) -> torch.Tensor:
         """Slots n with 0 < |n|^2 <= radius^2 (integer Miller indices), one of each pair {n, -n}.
@@ -238,19 +243,31 @@ class RoutingEncoder(nn.Module):
             self._prepared[key] = prepared
         return prepared
 
-    def forward_with_pair_features(self, positions: torch.Tensor, plan: RoutingPlan,
-                                   radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_pair_features(self, positions: torch.Tensor, plan: RoutingPlan, radius: int,
+                                   functions: "list[torch.Tensor] | None" = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(:meth:`forward_planned`, pair features) from one evaluation of the generated modules.
 
         The pair features of an atom are [Re z_n(x), Im z_n(x)] over the slots of
         :meth:`pair_slots` (``radius``), shape=(N, 2 len(pair_slots)): the exactly invariant slot
         features of :meth:`slot_features`, restricted to low frequencies, for the orbit-pair
-        attention bias (:class:`~crystal_fourier.runtime.network._pair_bias.OrbitPairBias`).
+        attention bias (:class:`~crystal_fourier.runtime.network._pair_bias.OrbitPairBias`). ``functions``
+        as in :meth:`forward_planned`.
         """
-        return self._forward_planned(positions, plan, radius)
+        return self._forward_planned(positions, plan, radius, functions)
 
-    def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan,
-                         radius: "int | None") -> tuple[torch.Tensor, "torch.Tensor | None"]:
+    def function_blocks(self, positions: torch.Tensor, plan: RoutingPlan) -> list[torch.Tensor]:
+        """The generated modules' values f_i(x), one block shape=(count, n_functions) per setting of ``plan``.
+
+        They depend on the positions only, never on the weights: a model that trains on fixed crystals may
+        compute them once and pass them to :meth:`forward_planned` as ``functions`` on every step.
+        """
+        dtype, device = self.weight_re.dtype, self.weight_re.device
+        x = positions.to(device, dtype).index_select(0, plan.order)
+        tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
+        return [table.module(part) for table, part in zip(tables, torch.split(x, list(plan.counts)), strict=True)]
+
+    def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan, radius: "int | None",
+                         functions: "list[torch.Tensor] | None" = None) -> tuple[torch.Tensor, "torch.Tensor | None"]:
         dtype, device = self.weight_re.dtype, self.weight_re.device
         x = positions.to(device, dtype).index_select(0, plan.order)
         tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
@@ -278,17 +295,19 @@ class RoutingEncoder(nn.Module):
         blocks = torch.split(routed, [table.n_functions for table in tables])
         pieces, pair_pieces, start = [], [], 0
         n_pair = 0 if radius is None else len(self.pair_slots(radius))
-        for hall, table, size, block in zip(plan.hall_numbers, tables, plan.counts, blocks, strict=True):
-            functions = table.module(x[start:start + size])  # (size, n_functions): the generated module
+        for k, (hall, table, size, block) in enumerate(zip(plan.hall_numbers, tables, plan.counts, blocks,
+                                                            strict=True)):
+            # (size, n_functions): the generated module, or its values computed once by the caller
+            values = table.module(x[start:start + size]) if functions is None else functions[k].to(dtype)
             start += size
-            pieces.append(torch.addmm(self.bias, functions, block))
+            pieces.append(torch.addmm(self.bias, values, block))
             if radius is not None:
                 # z_n = sum over the setting's entries (n, i) of T[n, i] f_i, on the pair slots only.
                 function, slot, coefficient = self._prepare_pairs(hall, device, dtype, radius)
-                values = functions.index_select(1, function)
-                pair = functions.new_zeros(size, 2 * n_pair)
-                pair.index_add_(1, slot, values * coefficient[:, 0])
-                pair.index_add_(1, slot + n_pair, values * coefficient[:, 1])
+                entries = values.index_select(1, function)
+                pair = values.new_zeros(size, 2 * n_pair)
+                pair.index_add_(1, slot, entries * coefficient[:, 0])
+                pair.index_add_(1, slot + n_pair, entries * coefficient[:, 1])
                 pair_pieces.append(pair)
         encoded = torch.cat(pieces).index_select(0, plan.inverse)
         if radius is None:
