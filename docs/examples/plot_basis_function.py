@@ -24,10 +24,10 @@ print(f"group {group.number}: dim {summary['dim']} (k = 0 included)")
 index = 3
 
 # %%
-# Two sections of function 3: z = 0 and z = 1/4 (a mirror plane of the group). Red is positive, blue
-# negative; the cell is the 120-degree rhombus of the hexagonal axes.
+# Two sections of function 3: the plane z = 0 and the side plane x = 0. Red is positive, blue
+# negative; the z = 0 cell is the 120-degree rhombus of the hexagonal axes.
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-for ax, section in zip(axes, ("z=0", "z=1/4"), strict=True):
+for ax, section in zip(axes, ("z=0", "x=0"), strict=True):
     png = render_section(cell_basis, index, section, resolution=64)
     ax.imshow(plt.imread(io.BytesIO(png)))
     ax.set_title(f"function {index}, {section}")
