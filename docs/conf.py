@@ -103,28 +103,42 @@ API_PACKAGES = (
 )
 
 
-def write_api_pages(directory: Path = DOCS / "api") -> list[str]:
-    """Write one autosummary page per public package, listing exactly its ``__all__``.
+API_INTRODUCTION = """\
+The public API is exactly what the packages export in ``__all__``: every module inside a package is
+private, so import from the package (``from crystal_fourier.runtime import fit``). These pages are
+generated from the docstrings of those names when the site is built, so a name added to a package's
+``__all__`` appears here without an edit. Every public name, with its summary line:
+"""
 
-    Pages are rewritten only when their text changes, so an incremental build stays incremental.
-    Returns the page names, in order.
+
+def _write_if_changed(page: Path, text: str) -> None:
+    """Rewrite ``page`` only when its text changes, so an incremental build stays incremental."""
+    if not page.is_file() or page.read_text(encoding="utf-8") != text:
+        page.write_text(text, encoding="utf-8")
+
+
+def write_api_pages(directory: Path = DOCS / "api") -> list[str]:
+    """Write the API reference: one autosummary page per public package listing exactly its ``__all__``
+    (each name gets a page of its own), and an index with every public name and its summary line.
+
+    Returns the package names, in order.
     """
     directory.mkdir(exist_ok=True)
-    names = []
+    index = ["API reference", "=============", "", API_INTRODUCTION, ".. toctree::", "   :maxdepth: 1", ""]
+    index += [f"   {package}" for package, _ in API_PACKAGES]
     for package, summary in API_PACKAGES:
-        module = importlib.import_module(package)
-        public = list(module.__all__)
+        public = list(importlib.import_module(package).__all__)
         title = f"``{package}``"
         lines = [title, "=" * len(title), "", summary, "",
                  f".. automodule:: {package}", "   :no-members:", "",
                  f".. currentmodule:: {package}", "", ".. autosummary::", "   :toctree: generated", ""]
         lines += [f"   {name}" for name in public]
-        text = "\n".join(lines) + "\n"
-        page = directory / f"{package}.rst"
-        if not page.is_file() or page.read_text(encoding="utf-8") != text:
-            page.write_text(text, encoding="utf-8")
-        names.append(package)
-    return names
+        _write_if_changed(directory / f"{package}.rst", "\n".join(lines) + "\n")
+        index += ["", title, "-" * len(title), "", summary, "", f".. currentmodule:: {package}", "",
+                  ".. autosummary::", ""]
+        index += [f"   {name}" for name in public]
+    _write_if_changed(directory / "index.rst", "\n".join(index) + "\n")
+    return [package for package, _ in API_PACKAGES]
 
 
 API_PAGES = write_api_pages()
