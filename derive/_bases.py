@@ -252,6 +252,25 @@ def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, sh
     bounded by memory (:data:`CACHE_BYTES`). Check :func:`work_estimate` first for
     a large cutoff: the cost grows as cutoff^3 x operations.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        A space-group number (1-230, its ITA standard setting), a symbol in any usual spelling
+        (``"Fd-3m"``, ``"F d -3 m"``, ``"Fd-3m:1"``, a Hall or Schoenflies symbol) or a
+        :class:`SpaceGroup`; None when ``hall_number`` is given.
+    cutoff : int
+        Ball radius R or box size K, >= 0 (CONVENTIONS.md, frequency shells).
+    shell : {'ball', 'box'}
+        The frequency shell: q(k) <= R^2 in the group's metric, or max |k_i| <= K.
+    hall_number : int, optional
+        Any of spglib's 530 settings instead of ``group``.
+
+    Returns
+    -------
+    Basis
+        The frequency set, its orbit decomposition (orbits, absences with witnesses) and the
+        exact real basis; ``dim`` real functions, k = 0 included.
+
     Raises
     ------
     CrystalFourierError

@@ -45,6 +45,29 @@ def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str =
     The certificate file ``sg{number:03d}_h{hall:03d}_{shell}{cutoff}.json`` is
     written atomically, so an interrupted run never leaves a partial file.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        Number, symbol or :class:`~crystal_fourier.derive.SpaceGroup` (None with ``hall_number``).
+    cutoff : int
+        Ball radius or box size.
+    shell : {'ball', 'box'}
+        The frequency shell.
+    hall_number : int, optional
+        Any of the 530 settings instead of ``group``.
+    sympy : bool
+        Also prove the closed forms with SymPy.
+    out : Path, optional
+        Directory for the certificate file (none is written when None).
+
+    Returns
+    -------
+    GroupResult
+        ``ok``, the group (number, Hall number, symbol), its dimension against the character
+        formula, the number of terms checked and the failed checks.
+
+    Examples
+    --------
     >>> verify_group(227, 2, "box").ok
     True
     """
