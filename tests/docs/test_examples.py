@@ -104,3 +104,12 @@ def test_guide_python_blocks_run(page, tmp_path):
         return   # a page without Python examples has nothing to run
     scratch = _scratch_with_docs(tmp_path)
     _run([sys.executable, "-c", "\n".join(code)], scratch, f"the Python blocks of {page.relative_to(ROOT)}")
+
+
+def test_readme_links_resolve():
+    """Every relative link and image of the README names a file or folder of the repository."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    relative = [target for target in targets if "://" not in target]
+    assert len(relative) >= 10, "the README lost its links into the documentation"
+    assert [target for target in relative if not (ROOT / target).exists()] == []

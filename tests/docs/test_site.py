@@ -1,8 +1,8 @@
 """The documentation site builds with zero warnings, and three of its pages render in a browser.
 
-One fresh build per session (``sphinx -W --keep-going``, a new doctree directory, into a temporary
-folder; the gallery's scripts run). Then headless Chromium opens the front page of the gallery's basis
-example, the results overview and the API index; a script added to a copy of each page reports, on
+One fresh build in one test (``sphinx -W --keep-going``, a new doctree directory, into a temporary
+folder; the gallery's scripts run). Then headless Chromium opens the gallery's basis-function
+page, the results overview and the API index; a script added to a copy of each page reports, on
 the ``load`` event, how many images it has and which failed to load, and the API index must list
 ``standardize``, ``audit`` and (once a package exports it) ``SpaceGroupEncoding``. A test on a
 synthetic page shows that a missing image is reported, so the check cannot pass by seeing nothing.
@@ -72,13 +72,11 @@ def chromium():
     return path
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """(html directory, build seconds, build log) of one fresh build of the site."""
+def build_site(out: Path) -> tuple[Path, float, str]:
+    """(html directory, seconds, log) of one fresh build of the site into ``out``, or skip without Sphinx."""
     for package in ("sphinx", "myst_parser", "pydata_sphinx_theme", "sphinx_gallery"):
         if importlib.util.find_spec(package) is None:
             _missing(package, "pip install -e '.[docs]'")
-    out = tmp_path_factory.mktemp("site")
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
                "-d", str(out / "doctrees"), str(DOCS), str(out / "html")]
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
@@ -107,8 +105,8 @@ def page_report(html: Path, chromium: str, scratch: Path) -> dict:
     return report
 
 
-def test_site_builds_without_warnings_in_time(site):
-    html, seconds, log = site
+def check_build(html: Path, seconds: float, log: str) -> None:
+    """Zero warnings, every guide page and gallery picture present, the build within the time goal."""
     assert "WARNING" not in log
     assert (html / "index.html").is_file()
     # Every guide page is in the site (the glob toctree), every gallery example ran and made a picture.
@@ -120,41 +118,39 @@ def test_site_builds_without_warnings_in_time(site):
     assert seconds < 2 * BUILD_SECONDS_GOAL, f"the site took {seconds:.0f} s (goal {BUILD_SECONDS_GOAL} s on 2 cores)"
 
 
-def test_every_public_name_has_an_api_page(site):
-    html, _, _ = site
+def check_api(html: Path) -> None:
+    """An API page for every public name, a summary line for each in the index, the main names listed."""
     missing = []
     for package in PUBLIC_PACKAGES:
         for name in importlib.import_module(package).__all__:
             if not (html / "api" / "generated" / f"{package}.{name}.html").is_file():
                 missing.append(f"{package}.{name}")
     assert not missing, f"public names without an API page: {missing}"
-    # ... and a summary line in the API index (the first sentence of its docstring).
     index = (html / "api" / "index.html").read_text(encoding="utf-8")
     rows = re.findall(r'<tr class="row-(?:odd|even)">(.*?)</tr>', index, re.DOTALL)
     cells = [[re.sub(r"<[^>]+>", " ", cell).split() for cell in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
              for row in rows]
     assert len(cells) == sum(len(importlib.import_module(package).__all__) for package in PUBLIC_PACKAGES)
     assert [row[0] for row in cells if len(row) < 2 or not row[1]] == []
-
-
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders_with_its_images(site, chromium, page, tmp_path):
-    html, _, _ = site
-    report = page_report(html / page, chromium, tmp_path)
-    assert report["broken"] == [], f"{page}: images that did not load: {report['broken']}"
-    assert report["text"] > 500, f"{page} shows almost no text: {report}"
-    if page != "api/index.html":
-        assert report["images"] >= 1, f"{page} has no image"
-
-
-def test_api_index_lists_the_main_names(site):
-    html, _, _ = site
-    text = re.sub(r"<[^>]+>", " ", (html / "api" / "index.html").read_text(encoding="utf-8"))
+    text = re.sub(r"<[^>]+>", " ", index)
     expected = ["standardize", "audit"]
     if any("SpaceGroupEncoding" in importlib.import_module(package).__all__ for package in PUBLIC_PACKAGES):
         expected.append("SpaceGroupEncoding")
     for name in expected:
         assert re.search(rf"\b{name}\b", text), f"the API index does not list {name}"
+
+
+def test_site_builds_and_its_pages_render(chromium, tmp_path):
+    """One test for the one build (pytest-xdist would otherwise build it once per worker)."""
+    html, seconds, log = build_site(tmp_path)
+    check_build(html, seconds, log)
+    check_api(html)
+    for page in PAGES:
+        report = page_report(html / page, chromium, tmp_path)
+        assert report["broken"] == [], f"{page}: images that did not load: {report['broken']}"
+        assert report["text"] > 500, f"{page} shows almost no text: {report}"
+        if page != "api/index.html":
+            assert report["images"] >= 1, f"{page} has no image"
 
 
 def test_a_broken_image_is_reported(chromium, tmp_path):
