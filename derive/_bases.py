@@ -134,6 +134,24 @@ def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAU
     With ``render``, the time of writing out every closed form (``crystal-fourier basis``) is included.
     The constants were measured on one core; the estimate aims to be within a factor of about 3.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int or str
+        Number, symbol or :class:`SpaceGroup`.
+    cutoff : int
+        Ball radius or box size.
+    shell : {'ball', 'box'}
+        The frequency shell.
+    hall_number : int, optional
+        Any of the 530 settings instead of ``group``.
+    render : bool
+        Include the time of printing every closed form.
+
+    Returns
+    -------
+    WorkEstimate
+        Frequencies, operations, seconds on one core, peak and kept bytes.
+
     Examples
     --------
     >>> estimate = work_estimate(225, 40)
