@@ -37,7 +37,7 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "ablation", "examples"]
+exclude_patterns = ["_build", "ablation", "examples", "api/cli-sections.md"]
 templates_path = ["_templates"]
 
 # MyST: headings get anchors for links such as [rules](reading-structures.md#symmetry); a link to a
@@ -141,5 +141,23 @@ def write_api_pages(directory: Path = DOCS / "api") -> list[str]:
     return [package for package, _ in API_PACKAGES]
 
 
+def write_cli_sections(directory: Path = DOCS / "api") -> list[str]:
+    """Write ``api/cli-sections.md``: one section per ``--help`` snapshot in ``docs/cli/`` (the main
+    command first), included by ``command-line.md``, so a new command appears without an edit.
+
+    Returns the commands, in order.
+    """
+    directory.mkdir(exist_ok=True)
+    names = sorted(path.stem for path in (DOCS / "cli").glob("*.txt"))
+    names.sort(key=lambda name: name != "crystal-fourier")
+    sections = []
+    for name in names:
+        title = name if name == "crystal-fourier" else f"crystal-fourier {name}"
+        sections.append(f"## `{title}`\n\n```{{literalinclude}} /cli/{name}.txt\n:language: text\n```\n")
+    _write_if_changed(directory / "cli-sections.md", "\n".join(sections))
+    return names
+
+
 API_PAGES = write_api_pages()
+CLI_COMMANDS = write_cli_sections()
 os.environ.setdefault("MPLBACKEND", "Agg")
