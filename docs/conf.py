@@ -138,6 +138,13 @@ def write_api_pages(directory: Path = DOCS / "api") -> list[str]:
                   ".. autosummary::", ""]
         index += [f"   {name}" for name in public]
     _write_if_changed(directory / "index.rst", "\n".join(index) + "\n")
+    # A name that left ``__all__`` must leave the site too: its stub page would otherwise stay
+    # outside every toctree, a warning (hence an error) in the next build.
+    current = {f"{package}.{name}.rst" for package, _ in API_PACKAGES
+               for name in importlib.import_module(package).__all__}
+    for stub in (directory / "generated").glob("*.rst"):
+        if stub.name not in current:
+            stub.unlink()
     return [package for package, _ in API_PACKAGES]
 
 
