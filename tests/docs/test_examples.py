@@ -113,3 +113,35 @@ def test_readme_links_resolve():
     relative = [target for target in targets if "://" not in target]
     assert len(relative) >= 10, "the README lost its links into the documentation"
     assert [target for target in relative if not (ROOT / target).exists()] == []
+
+
+def _documented_commands() -> list[tuple[str, str]]:
+    """(page, command line without its trailing comment) of every documented ``crystal-fourier`` line."""
+    pages = [ROOT / "README.md", *sorted(DOCS.glob("*.md")), *sorted((DOCS / "guide").glob("*.md"))]
+    found = []
+    for page in pages:
+        for language, code in code_blocks(page.read_text(encoding="utf-8")):
+            if language in {"sh", "bash", "console", "shell"}:
+                found += [(page.name, line.split("  #")[0].strip()) for line in commands(code)]
+    return found
+
+
+def test_every_documented_command_line_parses():
+    """Each ``crystal-fourier`` line of the README and of every page names a command and options that
+    exist (parsed by the real parser, not run: many are long jobs), so a renamed flag cannot rot a page."""
+    import shlex
+
+    from crystal_fourier.cli import build_parser
+
+    lines = _documented_commands()
+    assert len(lines) >= 30, "the pages lost their command lines"
+    parser = build_parser()
+    with pytest.raises(SystemExit):   # the check bites: an option that does not exist
+        parser.parse_args(["basis", "Fd-3m", "--no-such-option", "5"])
+    broken = []
+    for page, line in lines:
+        try:
+            parser.parse_args(shlex.split(line)[1:])
+        except SystemExit:
+            broken.append(f"{page}: {line}")
+    assert broken == []
