@@ -552,25 +552,11 @@ def group_operations(crystal: Crystal, *, symprec: float | None = None,
     change. Improper operations give det Q = -1 without producing a mirror image (the
     crystal is its own image), so every model, E(3) or SE(3), must pass them.
 
-    Parameters
-    ----------
-    crystal : Crystal
-        An (up to ``symprec``) symmetric crystal.
-    symprec : float, optional
-        Tolerance of the symmetry search (default :data:`~crystal_fourier.runtime.DEFAULT_SYMPREC`).
-    indices : iterable of int, optional
-        Selects operations by their position in the group's list (identity first); default all.
-
-    Returns
-    -------
-    tuple of Redescription
-        One per operation, of kind ``group``.
-
-    Examples
-    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
     >>> len(group_operations(c))
     192
+
+    ``indices`` (optional) selects operations by their position in the group's list (identity first).
     """
     from crystal_fourier.derive._operations import DEN
     from crystal_fourier.derive._space_groups import space_group
