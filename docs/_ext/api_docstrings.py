@@ -4,7 +4,8 @@ The docstrings are numpy style and write mathematics as plain text (``|C - P C|`
 ``max |value|``); two things would otherwise go wrong in the generated API pages:
 
 * reStructuredText reads ``|name|`` as a substitution, so every ``|`` outside inline literals is
-  escaped before the text is parsed;
+  escaped before the text is parsed, and so are the stars of a line whose stars cannot pair up as
+  emphasis (``shape=(n, *label_shape)``);
 * a public constant (``AUDIT_TOLERANCE``, a SymPy symbol) re-exported by its package would show the
   docstring of its *type* (``dict``, ``Symbol``), so the docstring written under its assignment in
   the module that defines it is used instead (or, if it has none, one line naming its value).
@@ -34,6 +35,26 @@ def escape_bars(line: str) -> str:
         return line
     parts = _LITERAL.split(line)
     return "".join(part if index % 2 else part.replace("|", "\\|") for index, part in enumerate(parts))
+
+
+def escape_stars(line: str) -> str:
+    """``line`` with its ``*`` outside inline literals escaped when they cannot pair up as emphasis.
+
+    Plain-text shapes and signatures (``shape=(n, *label_shape)``, ``**kwargs``) leave an odd number
+    of stars on a line, which reStructuredText would read as an unclosed emphasis.
+
+    >>> escape_stars("shape=(n, *label_shape)"), escape_stars("*one* word"), escape_stars("f(**kwargs)")
+    ('shape=(n, \\\\*label_shape)', '*one* word', 'f(\\\\*\\\\*kwargs)')
+    >>> escape_stars("  * a list item"), escape_stars("  * item with x*y")
+    ('  * a list item', '  * item with x\\\\*y')
+    """
+    body = line.lstrip()
+    bullet = line[:len(line) - len(body)] + ("* " if body.startswith("* ") else "")   # a list item's marker stays
+    parts = _LITERAL.split(line[len(bullet):])
+    plain = [part for index, part in enumerate(parts) if not index % 2]
+    if sum(part.count("*") for part in plain) % 2 == 0 and sum(part.count("**") for part in plain) % 2 == 0:
+        return line
+    return bullet + "".join(part if index % 2 else part.replace("*", "\\*") for index, part in enumerate(parts))
 
 
 @functools.lru_cache(maxsize=None)
@@ -79,7 +100,7 @@ def process_docstring(app, what, name, obj, options, lines):  # noqa: ARG001 (Sp
         replacement = _constant_docstring(name, obj, lines)
         if replacement is not None:
             lines[:] = replacement
-    lines[:] = [escape_bars(line) for line in lines]
+    lines[:] = [escape_stars(escape_bars(line)) for line in lines]
 
 
 def setup(app):
