@@ -5,14 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-tensors test lint generate help-docs install browser clean
+.PHONY: demo demo-tensors test lint generate help-docs install browser docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build first, so that resolving the package never pulls a CUDA torch.
 	$(BIN)/pip install --quiet "torch==2.13.0" || $(BIN)/pip install --quiet "torch>=2.1,<=2.14.1" --index-url https://download.pytorch.org/whl/cpu
-	$(BIN)/pip install --quiet -e ".[test]"
+	# The test extra and the docs extra (tests/docs/test_site.py builds the documentation site).
+	$(BIN)/pip install --quiet -e ".[test,docs]"
 	# CHGNet (extra `chgnet`, a 14 MB wheel with its weights; 14 s on top of the test extra) runs the
 	# audit's CHGNet tests; they skip cleanly without it, so a failed install only warns.
 	$(BIN)/pip install --quiet -e ".[chgnet]" || echo "warning: chgnet not installed; tests/audit/test_chgnet.py will skip"
@@ -54,5 +55,10 @@ help-docs: $(STAMP)
 generate: $(STAMP)
 	$(BIN)/crystal-fourier generate --shipped --out generated/
 
+# The documentation site, offline, into docs/_build/html: warnings are errors (broken internal links
+# included), every gallery example runs. `make docs` after an edit rebuilds only what changed.
+docs: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build docs/api/generated docs/auto_examples

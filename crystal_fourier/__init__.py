@@ -1,7 +1,7 @@
 """crystal-fourier: exact space-group-invariant Fourier bases and the Crystal Fourier Transformer.
 
 Subpackages follow the data flow derive -> generated -> runtime, with proofs
-reading derive's output. Conventions: CONVENTIONS.md (summarised in README.md).
+reading derive's output. Conventions: docs/CONVENTIONS.md (summarised in docs/guide/basis.md).
 """
 
 from crystal_fourier._lazy import lazy_attributes

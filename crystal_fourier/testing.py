@@ -160,6 +160,8 @@ def operation_images(operations: Sequence[Operation], positions: np.ndarray) -> 
         R is an integer matrix, so R x costs at most two roundings per
         coordinate, and t = t24 / 24 is correctly rounded: as exact as float64 allows.
 
+    Examples
+    --------
     >>> operation_images([Operation.parse("-y,x,z+1/4")], np.array([[0.1, 0.2, 0.3]]))
     array([[[-0.2 ,  0.1 ,  0.55]]])
     """

@@ -134,6 +134,24 @@ def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAU
     With ``render``, the time of writing out every closed form (``crystal-fourier basis``) is included.
     The constants were measured on one core; the estimate aims to be within a factor of about 3.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int or str
+        Number, symbol or :class:`SpaceGroup`.
+    cutoff : int
+        Ball radius or box size.
+    shell : {'ball', 'box'}
+        The frequency shell.
+    hall_number : int, optional
+        Any of the 530 settings instead of ``group``.
+    render : bool
+        Include the time of printing every closed form.
+
+    Returns
+    -------
+    WorkEstimate
+        Frequencies, operations, seconds on one core, peak and kept bytes.
+
     Examples
     --------
     >>> estimate = work_estimate(225, 40)
@@ -251,6 +269,25 @@ def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, sh
     Pure integer work (no SymPy). Cached per (Hall number, cutoff, shell), the cache
     bounded by memory (:data:`CACHE_BYTES`). Check :func:`work_estimate` first for
     a large cutoff: the cost grows as cutoff^3 x operations.
+
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        A space-group number (1-230, its ITA standard setting), a symbol in any usual spelling
+        (``"Fd-3m"``, ``"F d -3 m"``, ``"Fd-3m:1"``, a Hall or Schoenflies symbol) or a
+        :class:`SpaceGroup`; None when ``hall_number`` is given.
+    cutoff : int
+        Ball radius R or box size K, >= 0 (CONVENTIONS.md, frequency shells).
+    shell : {'ball', 'box'}
+        The frequency shell: q(k) <= R^2 in the group's metric, or max |k_i| <= K.
+    hall_number : int, optional
+        Any of spglib's 530 settings instead of ``group``.
+
+    Returns
+    -------
+    Basis
+        The frequency set, its orbit decomposition (orbits, absences with witnesses) and the
+        exact real basis; ``dim`` real functions, k = 0 included.
 
     Raises
     ------

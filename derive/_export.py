@@ -125,7 +125,33 @@ def to_latex(basis: Basis) -> str:
 
 
 def render(basis: Basis, fmt: str) -> str:
-    """Render in one of :data:`FORMATS`."""
+    """Render in one of :data:`FORMATS` (what ``crystal-fourier basis --format`` prints).
+
+    Parameters
+    ----------
+    basis : Basis
+        A basis from :func:`basis`.
+    fmt : {'text', 'latex', 'json'}
+        :func:`to_text`, :func:`to_latex` or :func:`to_json`.
+
+    Returns
+    -------
+    str
+        The whole document.
+
+    Raises
+    ------
+    CrystalFourierError
+        An unknown format.
+
+    Examples
+    --------
+    >>> from crystal_fourier.derive import basis
+    >>> render(basis(2, 1, "box"), "text").splitlines()[0]
+    'P-1 (No. 2), Hall number 2 [-P 1]'
+    >>> render(basis(2, 1, "box"), "latex").splitlines()[0]
+    '% P-1 (No. 2), Hall number 2, box cutoff 1, dim 14'
+    """
     from crystal_fourier.errors import CrystalFourierError
 
     renderers = {"text": to_text, "latex": to_latex, "json": to_json}

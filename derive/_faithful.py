@@ -165,6 +165,25 @@ def faithful_cutoff(group: SpaceGroup | int | str | None, shell: str = "ball", *
                     max_cutoff: int = MAX_FAITHFUL_CUTOFF) -> int:
     """The smallest cutoff at which the basis of ``group`` is faithful.
 
+    Faithful: the operations leaving every basis function invariant are exactly the group's own,
+    so the invariant features tell the group apart from every larger one.
+
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        Number, symbol or :class:`SpaceGroup` (None when ``hall_number`` is given).
+    shell : {'ball', 'box'}
+        The frequency shell.
+    hall_number : int, optional
+        Any of the 530 settings instead of ``group``.
+    max_cutoff : int
+        The largest cutoff tried.
+
+    Returns
+    -------
+    int
+        The smallest faithful cutoff (R = 6 is faithful for every group in the ball shell).
+
     Raises
     ------
     CrystalFourierError

@@ -53,7 +53,24 @@ def closed_form(function: RealFunction) -> sp.Expr:
 
 
 def closed_forms(basis: Basis) -> tuple[sp.Expr, ...]:
-    """Closed forms of every real basis function of a :class:`~crystal_fourier.derive.Basis`."""
+    """Closed forms of every real basis function of a :class:`~crystal_fourier.derive.Basis`.
+
+    Parameters
+    ----------
+    basis : Basis
+        A basis from :func:`~crystal_fourier.derive.basis`.
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        One exact expression in the symbols :data:`X`, :data:`Y`, :data:`Z` (fractional
+        coordinates) per real basis function, in the basis's order; function 0 is the constant 1.
+
+    Examples
+    --------
+    >>> from crystal_fourier.derive import basis
+    >>> closed_forms(basis(2, 1, "box"))[0]
+    1"""
     return tuple(closed_form(f) for f in basis.real.functions())
 
 

@@ -147,6 +147,20 @@ def check_sympy(basis: Basis, max_functions: int | None = None) -> dict:
 def certificate(basis: Basis, *, sympy: bool = False) -> dict:
     """The certificate of one derived basis: all checks, exact, in a JSON-ready dict.
 
+    Parameters
+    ----------
+    basis : Basis
+        A basis from :func:`crystal_fourier.derive.basis`.
+    sympy : bool
+        Also prove f(g x) - f(x) = 0 for the closed forms with SymPy (slower).
+
+    Returns
+    -------
+    dict
+        ``ok`` (all checks passed) and one entry per check: ``invariance``, ``absences``,
+        ``completeness`` (``dim`` against the exact character formula), ``independence``
+        (and ``sympy`` when asked), each with its own ``ok`` and the numbers it checked.
+
     Examples
     --------
     >>> from crystal_fourier.derive import basis

@@ -172,6 +172,22 @@ def check_tensor_independence(basis: TensorBasis) -> dict:
 def tensor_certificate(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> dict:
     """The certificate of one setting's basis of ``kind`` tensors: all four checks, exact, JSON-ready.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        Number, symbol or :class:`~crystal_fourier.derive.SpaceGroup` (None with ``hall_number``).
+    kind : str
+        One of :data:`~crystal_fourier.derive.TENSOR_KINDS`: ``symmetric2``, ``piezoelectric``,
+        ``elastic``, ``axial2``.
+    hall_number : int, optional
+        Any of the 530 settings instead of ``group``.
+
+    Returns
+    -------
+    dict
+        ``ok``, ``dimension`` and one entry per check (invariance under every rotation, the
+        kind's index symmetries, independence, completeness against the character formula).
+
     Examples
     --------
     >>> c = tensor_certificate(194, "elastic")
@@ -225,6 +241,20 @@ def verify_tensors(hall_numbers: Iterable[int], kinds: Iterable[str] = TENSOR_KI
 
     With ``out``, the certificates of each setting (kind -> certificate) are written atomically to
     ``out/sg{number:03d}_h{hall:03d}_tensors.json``.
+
+    Parameters
+    ----------
+    hall_numbers : iterable of int
+        The settings (1-530).
+    kinds : iterable of str
+        Tensor kinds, default all four.
+    out : Path, optional
+        Directory for the certificate files (none written when None).
+
+    Returns
+    -------
+    list of TensorResult
+        One per setting, in order: its dimensions per kind and the failed checks.
 
     >>> [r.dimensions for r in verify_tensors([1, 523])]
     [(6, 18, 21, 6), (1, 0, 3, 0)]

@@ -45,6 +45,29 @@ def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str =
     The certificate file ``sg{number:03d}_h{hall:03d}_{shell}{cutoff}.json`` is
     written atomically, so an interrupted run never leaves a partial file.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        Number, symbol or :class:`~crystal_fourier.derive.SpaceGroup` (None with ``hall_number``).
+    cutoff : int
+        Ball radius or box size.
+    shell : {'ball', 'box'}
+        The frequency shell.
+    hall_number : int, optional
+        Any of the 530 settings instead of ``group``.
+    sympy : bool
+        Also prove the closed forms with SymPy.
+    out : Path, optional
+        Directory for the certificate file (none is written when None).
+
+    Returns
+    -------
+    GroupResult
+        ``ok``, the group (number, Hall number, symbol), its dimension against the character
+        formula, the number of terms checked and the failed checks.
+
+    Examples
+    --------
     >>> verify_group(227, 2, "box").ok
     True
     """
@@ -69,7 +92,32 @@ def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str =
 
 def verify_groups(groups: Iterable[int], cutoff: int, shell: str = "ball", *, sympy: bool = False,
                   out: Path | None = None, progress: bool = True) -> list[GroupResult]:
-    """:func:`verify_group` for each group number, with a progress bar on stderr."""
+    """:func:`verify_group` for each group number, with a progress bar on stderr.
+
+    Parameters
+    ----------
+    groups : iterable of int
+        Group numbers (1-230), each in its ITA standard setting.
+    cutoff : int
+        Ball radius or box size.
+    shell : {'ball', 'box'}
+        The frequency shell.
+    sympy : bool
+        Also prove the closed forms with SymPy.
+    out : Path, optional
+        Directory for the certificate files (none written when None).
+    progress : bool
+        Show the progress bar.
+
+    Returns
+    -------
+    list of GroupResult
+        One per group, in order; ``crystal-fourier verify`` exits 1 when any is not ``ok``.
+
+    Examples
+    --------
+    >>> [result.dim for result in verify_groups([1, 2], 1, "box", progress=False)]
+    [27, 14]"""
     from crystal_fourier._progress import progress_bar
 
     results = []

@@ -256,6 +256,21 @@ def as_model(model: object) -> ModelAdapter:
 def model_from_spec(spec: str) -> ModelAdapter:
     """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet`` or ``module:callable``.
 
+    Parameters
+    ----------
+    spec : str
+        A directory written by ``crystal-fourier train``; ``ase:NAME`` for an ASE calculator class;
+        ``chgnet`` for CHGNet with the weights in its wheel; or ``module:callable`` for a function
+        ``Crystal -> float | dict`` (``energy``, optionally ``forces`` and ``stress``).
+
+    Returns
+    -------
+    ModelAdapter
+        The model behind one interface: called on a crystal, it returns its energy, forces and
+        stress as float arrays (what the model provides).
+
+    Examples
+    --------
     >>> model_from_spec("ase:EMT").name
     'EMT'
     """

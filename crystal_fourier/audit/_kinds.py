@@ -45,6 +45,24 @@ def redescriptions(crystal: Crystal, kinds: "Iterable[str] | str" = KINDS, *, rn
     replacement; a kind with no member for this crystal (a P lattice has no primitive kind)
     contributes nothing.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal to re-describe.
+    kinds : iterable of str or str
+        Names from :data:`KINDS`, or a comma-separated string of them.
+    rng : numpy.random.Generator or int, optional
+        The random source or its seed.
+    per_kind : int or None
+        The most re-descriptions of each kind; None for every member of the finite kinds.
+    symprec : float, optional
+        Tolerance of the symmetry search of the kinds that need the group (``group``, ``primitive`` ...).
+
+    Returns
+    -------
+    list of Redescription
+        Each with its kind, the new crystal, its exact atom map and frame change.
+
     Examples
     --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)

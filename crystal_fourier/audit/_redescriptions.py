@@ -420,6 +420,21 @@ def _matching_atoms(crystal: Crystal, cartesian: np.ndarray, numbers: np.ndarray
 def supercell(crystal: Crystal, repeats: "Iterable[int]") -> Redescription:
     """The n1 x n2 x n3 supercell (extensive quantities scale by n1 n2 n3).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        Any crystal.
+    repeats : iterable of int
+        (n1, n2, n3), each >= 1: the new cell rows are n1 a, n2 b, n3 c.
+
+    Returns
+    -------
+    Redescription
+        The supercell, its exact atom map (new atom i is an old atom plus a lattice vector) and
+        ``cells`` = n1 n2 n3, by which ``expected`` scales extensive quantities.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
     >>> r = supercell(c, (2, 1, 3))
     >>> r.crystal.n_atoms, r.cells

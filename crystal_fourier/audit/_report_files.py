@@ -148,6 +148,15 @@ def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture:
     """Write report.json, report.md, summary.png (when matplotlib is installed and ``picture``) and
     reproducers/NN_kind_quantity.py for the worst :data:`MAX_REPRODUCERS` failures, atomically.
 
+    Parameters
+    ----------
+    report : AuditReport
+        The result of :func:`audit`.
+    out : str or os.PathLike
+        The directory to write (created if needed).
+    picture : bool
+        Also draw summary.png (largest error / tolerance per kind and quantity).
+
     Returns
     -------
     dict

@@ -100,6 +100,23 @@ def _layer_edges(basis, layout: GraphLayout) -> np.ndarray:
 def render_graph(basis: Basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
     """The dual graph of ``basis`` as a picture (PNG or SVG bytes; same input, same bytes).
 
+    One panel per layer l of the frequencies (h, k, l); present frequencies coloured by orbit,
+    absent ones crossed, edges k -> R^T k within a layer.
+
+    Parameters
+    ----------
+    basis : Basis
+        A basis with at most :data:`MAX_NODES` frequencies.
+    fmt : {'png', 'svg'}
+        The picture format.
+    dpi : int
+        Resolution of a PNG.
+
+    Returns
+    -------
+    bytes
+        The PNG or SVG file's content.
+
     Raises
     ------
     CrystalFourierError

@@ -200,7 +200,23 @@ def report_name(basis: Basis) -> str:
 
 def write_report(basis: Basis, out_dir: str | os.PathLike[str], *, section: Section | str = "z=0",
                  max_formulas: int = MAX_FORMULAS) -> Path:
-    """Write the report into the directory ``out_dir`` (created if needed), atomically; returns its path."""
+    """Write the report into the directory ``out_dir`` (created if needed), atomically; returns its path.
+
+    Parameters
+    ----------
+    basis : Basis
+        The basis to report on.
+    out_dir : str or os.PathLike
+        The directory; the file is named like ``sg227_hall526_ball5.html``.
+    section : Section or str
+        The section of the pictures, e.g. ``"z=0"``.
+    max_formulas : int
+        Typeset at most this many closed forms (the page says when more exist).
+
+    Returns
+    -------
+    Path
+        The HTML file written: one self-contained page, no script, nothing loaded from outside."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise CrystalFourierError(f"--out {str(out_dir)!r} is a file; give a directory for the report")

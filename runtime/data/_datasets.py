@@ -355,6 +355,21 @@ def load_dataset(path: "str | os.PathLike", *, targets: str | Iterable[str] | No
                  limit: int | None = None) -> list[Record]:
     """Read a data set, choosing the loader by extension (.csv, .extxyz/.xyz, .json/.json.gz).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CDVAE-style CSV (``material_id``, ``cif``, property columns; gzipped too), an extended
+        XYZ file (properties in each frame's info line) or a matbench JSON file.
+    targets : str or iterable of str, optional
+        The property columns to keep (default: every numeric one).
+    limit : int, optional
+        Read at most this many rows.
+
+    Returns
+    -------
+    list of Record
+        One record per row: the crystal, its targets and its id, for :func:`prepare_samples`.
+
     Raises
     ------
     CrystalFourierError

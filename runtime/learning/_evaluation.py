@@ -121,7 +121,19 @@ def predict_samples(model: nn.Module, samples: Sequence[Sample], batch_size: int
                     device: str = "cpu") -> np.ndarray:
     """Raw (normalized) model outputs for ``samples``, shape=(len(samples),), float64, in input order.
 
-    Batches are :func:`prediction_batches` (bounded count and padded attention)."""
+    Batches are :func:`prediction_batches` (bounded count and padded attention). For predictions
+    in the target's units from files or crystals use :meth:`TrainedModel.predict_crystals`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network from :func:`build_model` (or a trained model's ``model``).
+    samples : sequence of Sample
+        Standardized samples (:func:`prepare_samples`, :func:`sample_from_standardized`).
+    batch_size : int
+        Most samples per batch.
+    device : str
+        Where the network runs."""
     model.eval()
     spec = _neighbour_spec(model)
     out = []

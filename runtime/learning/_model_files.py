@@ -368,13 +368,26 @@ class TrainedModel:
 
 
 def load_trained(directory: str | os.PathLike[str], device: str | None = None) -> TrainedModel:
-    """Load a model directory written by :func:`~crystal_fourier.runtime.learning._training.fit`
+    """Load a model directory written by :func:`~crystal_fourier.runtime.fit`
     (``crystal-fourier train --out DIR``).
 
     Every file is checked before a model is built: ``config.json`` for a known
     version, types and bounded sizes, ``normalization.json`` for finite values,
     ``weights.pt`` is read as tensors only (``weights_only=True``) and must fit
     the configured model exactly.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        The model directory (``config.json``, ``normalization.json``, ``weights.pt``).
+    device : str, optional
+        ``"cpu"``, ``"cuda"`` ...; default: the device saved in its ``config.json``.
+
+    Returns
+    -------
+    TrainedModel
+        The network in evaluation mode with its configuration and normalization:
+        ``predict_crystals(crystals)`` gives one prediction per crystal.
 
     Raises
     ------

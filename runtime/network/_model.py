@@ -202,18 +202,19 @@ class PositionalEncoding(nn.Module):
 class CrystalTransformer(nn.Module):
     """Element embedding + positional encoding (+ neighbourhood), pre-LN transformer, masked mean pool, MLP head.
 
-    Parameters
-    ----------
-    config : ModelConfig
-    positional : PositionalEncoding
-        The per-atom encoding (invariant for the CFT; see :func:`build_model`).
-
-    The forward pass takes a :class:`~crystal_fourier.runtime.network._batching.Batch`
+    The forward pass takes a padded batch (``Batch``, made by :func:`collate`)
     (with ``neighbours`` when ``config.neighbourhood``: ``collate(samples,
     neighbours=config.neighbour_spec)``) and returns one prediction per crystal,
     shape=(B,). Padding never changes a
     prediction: padded atoms are masked in attention and pooling, and the
     positional encoder runs only on real atoms.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The architecture (sizes, encoding kind, neighbourhood, heads).
+    positional : PositionalEncoding or None
+        The per-atom encoding (invariant for the CFT; see :func:`build_model`); None for ``kind="none"``.
     """
 
     def __init__(self, config: ModelConfig, positional: "PositionalEncoding | None") -> None:

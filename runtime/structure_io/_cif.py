@@ -506,6 +506,18 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
 def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> Crystal:
     """Read the crystal of one data block of a CIF file; see :func:`parse_cif`.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CIF file (``.cif`` or ``.mcif``).
+    block : str or int, optional
+        The data block by name or position; needed only when several blocks hold atom sites.
+
+    Returns
+    -------
+    Crystal
+        The atoms of the conventional cell, symmetry images expanded exactly.
+
     Raises
     ------
     CrystalFourierError

@@ -3,7 +3,7 @@
 The command line builds its parsers before it imports anything heavy, so a default that
 appears in ``--help`` lives in this light module; :mod:`crystal_fourier.runtime.symmetry._standardization`
 re-exports it, and every other user (TrainConfig, ``train``/``predict``/``evaluate``
-``--symprec``, the README) takes it from there. One value, one place.
+``--symprec``, the documentation) takes it from there. One value, one place.
 """
 
 from __future__ import annotations

@@ -333,7 +333,7 @@ def test_raw_input_and_its_symmetrized_description_give_one_prediction(number):
 def test_raw_and_spglib_idealized_crystals_on_fixed_sites_give_one_prediction(name):
     """Atoms on sites without free parameters: spglib's idealized cell and the raw noisy one give the same
     prediction (free parameters differ between the two by the noise: spglib copies one representative
-    atom per orbit, standardize averages over the orbit; see the README)."""
+    atom per orbit, standardize averages over the orbit; see docs/guide/transformer.md, "Invariances")."""
     import spglib
 
     rng = np.random.default_rng(7)
