@@ -92,7 +92,7 @@ class ElasticTarget(Target):
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """``elastic_c11 .. elastic_c66``, row by row of the upper triangle."""
+        """The 21 label columns elastic_c11 to elastic_c66, row by row of the upper triangle."""
         return _elastic_columns()
 
     @property

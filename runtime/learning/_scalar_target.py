@@ -119,9 +119,9 @@ class ScalarTarget(Target):
             return 10.0 ** values if normalizer.log_target else values
 
     def csv_values(self, value: Any) -> list[str]:
-        """``[f"{value:.8g}"]``."""
+        """The value with eight significant digits, one CSV cell."""
         return [f"{value:.8g}"]
 
     def summary(self, test: dict) -> str:
-        """``test MAE ..., RMSE ... on n crystals``."""
+        """One line for the command line: the test MAE and RMSE and the number of crystals."""
         return f"test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} on {test['n']} crystals"
