@@ -23,7 +23,8 @@ _EXPORTS = {
     "AUDIT_TOLERANCE": "_claims", "Claim": "_claims", "audit_tolerance": "_claims",
     "Check": "_audit", "AuditReport": "_audit", "audit": "_audit",
     "ModelAdapter": "_adapters", "CallableModel": "_adapters", "ASEModel": "_adapters", "SavedModel": "_adapters",
-    "CHGNetModel": "_adapters", "as_model": "_adapters", "model_from_spec": "_adapters",
+    "CHGNetModel": "_adapters", "as_model": "_adapters", "model_from_spec": "_adapters", "torch_dtype": "_adapters",
+    "ModelError": "_calls",
     "write_report": "_report_files", "reproducer_script": "_report_files", "markdown_table": "_report_files",
     "crystals": "_strategies", "redescribed": "_strategies", "operations": "_strategies",
 }
