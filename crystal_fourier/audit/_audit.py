@@ -200,7 +200,8 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     kinds : iterable of str or str
         Kinds of re-description (:data:`KINDS`), or ``'all'`` / a comma list.
     per_kind : int or None
-        Random members drawn per kind and crystal (None: all of the finite kinds).
+        Random members drawn per kind and crystal (None: all of the finite kinds); for
+        ``derivatives``, the random directions per quantity and cell handedness (None: 3).
     seed : int
         Seed of the draws (the same seed gives the same audit). Each (crystal, kind) has its own
         stream, seeded by (seed, crystal index, kind index): a kind draws the same cases whichever
@@ -238,6 +239,7 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     import time
 
     from crystal_fourier._progress import progress_bar
+    from crystal_fourier.audit._derivatives import derivative_checks
     from crystal_fourier.audit._redescriptions import _standard
 
     start = time.perf_counter()
@@ -265,9 +267,16 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
             chosen, improper = _chosen(crystal, index, kinds, claim, seed=seed, per_kind=per_kind, symprec=symprec,
                                        max_atoms=max_atoms)
             skipped += improper
-            model_seconds += _run_crystal(adapter, float64, claim, name=name, group=_standard(crystal, symprec).number,
-                                          crystal=crystal, chosen=chosen, timeout=timeout,
-                                          into=(checks, cases, errors))
+            group = _standard(crystal, symprec).number
+            model_seconds += _run_crystal(adapter, float64, claim, name=name, group=group, crystal=crystal,
+                                          chosen=chosen, timeout=timeout, into=(checks, cases, errors))
+            if "derivatives" in kinds:
+                found, failed, seconds = derivative_checks(
+                    adapter, crystal, claim, name=name, group=group, timeout=timeout, count=per_kind or 3,
+                    rng=np.random.default_rng([seed, index, KINDS.index("derivatives")]))
+                checks += found
+                errors += failed
+                model_seconds += seconds
             bar.update(1)
     return AuditReport(model=adapter.name, spec=adapter.spec, claim=claim, dtype=str(adapter.dtype),
                        checks=tuple(checks), kinds=kinds, crystals=len(crystals),

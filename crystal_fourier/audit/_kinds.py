@@ -13,9 +13,11 @@ from crystal_fourier.runtime.structure_io._structures import Crystal
 __all__ = ["KINDS", "parse_kinds", "redescriptions"]
 
 KINDS = ("permutation", "translation", "origin", "rotation", "reflection", "supercell", "niggli", "unimodular",
-         "primitive", "group", "normalizer", "near_degenerate")
+         "primitive", "group", "normalizer", "near_degenerate", "derivatives")
 """Every kind, in report order. ``unimodular`` draws det +1 and det -1 (left-handed) bases alternately;
-``primitive`` is conventional -> primitive and back; ``reflection`` gives the mirror image."""
+``primitive`` is conventional -> primitive and back; ``reflection`` gives the mirror image.
+``derivatives`` is no re-description: forces and stress against central differences of the energy
+(:mod:`~crystal_fourier.audit._derivatives`); :func:`redescriptions` gives nothing for it."""
 
 _SUPERCELLS = ((2, 1, 1), (1, 2, 1), (1, 1, 2), (2, 2, 1), (1, 2, 2), (2, 1, 2), (2, 2, 2), (3, 1, 1))
 
@@ -97,6 +99,8 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
         if exhaustive:
             return list(r.normalizer_cosets(crystal, symprec=symprec))
         return list(r.normalizer_cosets(crystal, symprec=symprec, limit=count, rng=rng))
+    if kind == "derivatives":
+        return []
     if kind == "near_degenerate":
         return list(r.near_degenerate_bases(crystal, symprec=symprec, limit=count))
     raise CrystalFourierError(f"unknown kind {kind!r}")  # pragma: no cover - parse_kinds guards it

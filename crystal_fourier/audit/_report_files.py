@@ -36,8 +36,14 @@ def _tolerance_rule(report: AuditReport) -> str:
     """The tolerance in words: per dtype, relative to max(1, max |reference|)."""
     from crystal_fourier.audit._claims import AUDIT_TOLERANCE
 
-    return (f"{AUDIT_TOLERANCE[np.dtype(report.dtype)]:g} x max(1, max |reference output|) ({report.dtype})"
-            if np.dtype(report.dtype) in AUDIT_TOLERANCE else "none")
+    from crystal_fourier.audit._derivatives import DERIVATIVE_STEP, DERIVATIVE_TOLERANCE
+
+    dtype = np.dtype(report.dtype)
+    rule = f"{AUDIT_TOLERANCE[dtype]:g} x max(1, max |reference output|) ({report.dtype})"
+    if "derivatives" in report.kinds:
+        rule += (f"; derivatives: central differences with step {DERIVATIVE_STEP[dtype]:g} (A, strain), "
+                 f"tolerance {DERIVATIVE_TOLERANCE[dtype]:g} x max(1, max |output|)")
+    return rule
 
 
 def markdown_table(report: AuditReport) -> str:
