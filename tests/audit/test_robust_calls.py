@@ -159,3 +159,18 @@ def _cif(tmp_path) -> str:
         Cu4 Cu 0.5 0.5 0
     """))
     return str(path)
+
+
+def test_the_command_takes_an_ase_class_spec_and_a_class_that_cannot_start_is_bad_input(tmp_path, models, capsys):
+    ok = main(["audit", "--model", "ase.calculators.emt:EMT", "--structures", _cif(tmp_path),
+               "--kinds", "rotation,derivatives", "--per-kind", "1", "--out", str(tmp_path / "ok")])
+    assert ok == 0
+    (tmp_path / "failing_start.py").write_text(
+        "from ase.calculators.emt import EMT\n\nclass Broken(EMT):\n    def __init__(self):\n"
+        "        raise OSError('no weights file')\n")
+    bad = main(["audit", "--model", "failing_start:Broken", "--structures", _cif(tmp_path), "--out",
+                str(tmp_path / "bad")])
+    err = capsys.readouterr().err
+    assert bad == 2
+    assert "cannot create the ASE calculator Broken: OSError: no weights file" in err
+    assert not (tmp_path / "bad").exists()
