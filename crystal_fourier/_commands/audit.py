@@ -71,7 +71,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--dtype", choices=("auto", "float32", "float64"), default="auto",
                         help="precision the model computes in, which sets the tolerance (1e-4 float32, 1e-9 "
                              "float64, relative to max(1, |output|)); auto: read from the model's torch "
-                             "parameters where it has some, else the adapter's (default auto)")
+                             "parameters where it has some, else the adapter's (default auto); float64 runs "
+                             "a float32 model's float64 twin where it has one (chgnet, saved models)")
     parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
                         help="time limit of one model call; a call past it is a model error (exit 3)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the random crystals and draws")

@@ -236,14 +236,57 @@ class CHGNetModel(ModelAdapter):
 
     def evaluate(self, crystal: Crystal) -> dict:
         """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet."""
-        prediction = self.model.predict_structure(crystal.to_pymatgen())
+        prediction = self._predict(crystal.to_pymatgen())
         gpa_to_ev_per_a3 = 1.0 / 160.21766208
         return {"energy": float(prediction["e"]) * crystal.n_atoms, "forces": prediction["f"],
                 "stress": np.asarray(prediction["s"]) * gpa_to_ev_per_a3}
 
     def in_float64(self) -> "ModelAdapter | None":
-        """CHGNet's graph construction is float32 throughout: no float64 rerun."""
-        return None
+        """The same weights in float64: a double copy of the network, run with CHGNet's module-level
+        dtype (``TORCH_DTYPE``, float32) and torch's default dtype set to float64 during each call only."""
+        import copy
+
+        twin = copy.copy(self)
+        twin.model = copy.deepcopy(self.model).double()
+        assemble = twin.model.composition_model._assemble_graphs   # AtomRef casts its features to float32
+        twin.model.composition_model._assemble_graphs = lambda graphs: assemble(graphs).double()
+        twin.name = f"{self.name} (float64)"
+        twin.dtype = np.dtype(np.float64)
+        twin.computes_float64 = True
+        return twin
+
+    computes_float64 = False
+
+    def _predict(self, structure):
+        if not self.computes_float64:
+            return self.model.predict_structure(structure)
+        with _chgnet_float64():
+            return self.model.predict_structure(structure)
+
+
+def _chgnet_float64():
+    """Context: CHGNet's graph tensors and torch's default dtype in float64, restored on exit."""
+    import contextlib
+    import importlib
+
+    import torch
+
+    @contextlib.contextmanager
+    def switched():
+        modules = [importlib.import_module(f"chgnet.{name}") for name in
+                   ("graph.converter", "graph.crystalgraph", "model.model", "data.dataset")]
+        previous = [m.TORCH_DTYPE for m in modules], torch.get_default_dtype()
+        try:
+            for module in modules:
+                module.TORCH_DTYPE = torch.float64
+            torch.set_default_dtype(torch.float64)
+            yield
+        finally:
+            for module, dtype in zip(modules, previous[0], strict=True):
+                module.TORCH_DTYPE = dtype
+            torch.set_default_dtype(previous[1])
+
+    return switched()
 
 
 def as_model(model: object) -> ModelAdapter:

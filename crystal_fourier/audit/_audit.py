@@ -216,7 +216,8 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         Skip re-descriptions with more atoms than this (bounds the time and memory of one model call).
     dtype : {'float32', 'float64', 'auto'} or None
         The precision the model computes in, which sets the tolerance; None or ``'auto'``: the
-        adapter's (read from torch parameters where there are some, else float64).
+        adapter's (read from torch parameters where there are some, else float64). ``'float64'``
+        for a float32 adapter with a float64 twin (:meth:`ModelAdapter.in_float64`) runs the twin.
     timeout : float, optional
         Seconds one model call may take (POSIX, main thread); a call past it is a model error.
 
@@ -338,11 +339,16 @@ def _rerun_error(float64: ModelAdapter, case: Redescription, claim: Claim, quant
 
 
 def _with_dtype(adapter: ModelAdapter, dtype: str) -> ModelAdapter:
-    """``adapter`` declared to compute in ``dtype`` (a shallow copy; the model itself is shared)."""
+    """``adapter`` in ``dtype``: float64 runs the adapter's float64 twin where it has one (CHGNet, saved
+    models, callables given ``float64=``); otherwise a shallow copy declared to compute in ``dtype``."""
     import copy
 
     if dtype not in ("float32", "float64"):
         raise CrystalFourierError(f"dtype must be float32, float64 or auto, got {dtype!r}")
+    if dtype == "float64" and adapter.dtype != np.float64:
+        twin = adapter.in_float64()
+        if twin is not None:
+            return twin
     declared = copy.copy(adapter)
     declared.dtype = np.dtype(dtype)
     return declared

@@ -56,3 +56,14 @@ def test_the_derivatives_kind_flags_the_stress_sign_on_a_single_structure(chgnet
     failed = [(c.quantity, c.label.split(":")[0]) for c in report.failures]
     assert failed == [("stress", "left-handed (-a,-b,-c)")]
     assert report.failures[0].ratio > 5
+
+
+def test_the_float64_twin_clears_round_off_and_keeps_the_sign_bug(chgnet, crystals):
+    import torch
+
+    report = audit(chgnet, crystals[:1], per_kind=2, kinds="unimodular,rotation", dtype="float64")
+    assert report.dtype == "float64" and report.model == "CHGNet (float64)"
+    assert torch.get_default_dtype() == torch.float32   # restored after every call
+    failed = {(c.kind, c.quantity, c.label[:6]) for c in report.failures}
+    assert failed == {("unimodular", "stress", "det -1")}
+    assert all(c.ratio < 1 for c in report.checks if not c.failed)   # 1e-9 relative, float64 round-off
