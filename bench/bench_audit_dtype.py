@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from ase.calculators.emt import EMT
 
-    from crystal_fourier._commands.audit import random_groups
+    from crystal_fourier.audit import random_groups
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             check=False).stdout.strip()

@@ -81,6 +81,7 @@ def add_parser(subparsers) -> None:
 
 
 def _crystals(args) -> tuple[list, list[str]]:
+    from crystal_fourier.audit import random_groups
     from crystal_fourier.derive import parse_groups
     from crystal_fourier.runtime import read_structure, random_crystal
 
@@ -98,22 +99,6 @@ def _crystals(args) -> tuple[list, list[str]]:
     if not crystals:
         raise CrystalFourierError("nothing to audit: give --structures FILE... and/or --random N")
     return crystals, names
-
-
-def random_groups(groups, count: int, seed: int) -> list[int]:
-    """``count`` groups spread over ``groups`` by ``seed``: each group once (random order) per full pass.
-
-    >>> sorted(random_groups(range(1, 231), 3, 0)) != [1, 2, 3]
-    True
-    """
-    import numpy as np
-
-    groups = [int(g) for g in groups]
-    rng = np.random.default_rng([seed, 230])
-    chosen: list[int] = []
-    while len(chosen) < count:
-        chosen += [groups[i] for i in rng.permutation(len(groups))][:count - len(chosen)]
-    return chosen
 
 
 def run(args) -> int:

@@ -62,7 +62,8 @@ def test_the_float64_twin_clears_round_off_and_keeps_the_sign_bug(chgnet, crysta
     import torch
 
     report = audit(chgnet, crystals[:1], per_kind=2, kinds="unimodular,rotation", dtype="float64")
-    assert report.dtype == "float64" and report.model == "CHGNet (float64)"
+    assert report.dtype == "float64"
+    assert report.model == "CHGNet (float64)"
     assert torch.get_default_dtype() == torch.float32   # restored after every call
     failed = {(c.kind, c.quantity, c.label[:6]) for c in report.failures}
     assert failed == {("unimodular", "stress", "det -1")}

@@ -109,7 +109,7 @@ def test_each_kind_draws_the_same_cases_whichever_other_kinds_run():
 
 
 def test_random_spreads_over_the_groups_with_the_seed():
-    from crystal_fourier._commands.audit import random_groups
+    from crystal_fourier.audit import random_groups
 
     ten = random_groups(range(1, 231), 10, 0)
     assert len(set(ten)) == 10
