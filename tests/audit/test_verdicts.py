@@ -164,3 +164,15 @@ def _cif(tmp_path) -> str:
     from tests.audit.test_robust_calls import _cif as write
 
     return write(tmp_path)
+
+
+def test_the_command_states_the_declared_dtype_and_its_tolerance(tmp_path, broken, capsys):
+    status = main(["audit", "--model", "verdict_models:wobbly", "--structures", _cif(tmp_path), "--kinds",
+                   "permutation", "--dtype", "float32", "--out", str(tmp_path / "r")])
+    assert status == 0
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["dtype"] == "float32"
+    assert data["tolerances"] == "0.0001 x max(1, max |reference output|) (float32)"
+    assert main(["audit", "--model", "verdict_models:wobbly", "--structures", _cif(tmp_path), "--kinds",
+                 "permutation", "--out", str(tmp_path / "s")]) == 1   # the same model judged as float64
+    assert "worst permutation energy at" in capsys.readouterr().err
