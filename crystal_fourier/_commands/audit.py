@@ -4,13 +4,18 @@ Re-describes each crystal exactly (atom permutations, lattice translations, orig
 rotations, reflections, supercells, Niggli and unimodular bases of both handedness, primitive <->
 conventional cells, the crystal's own space-group operations, normalizer cosets, near-degenerate
 bases), calls the model on every description, and compares its outputs after the exact atom map and
-frame change. Writes report.json, report.md, summary.png and a reproducer script per failure into
---out; exit status 1 names the failing kinds.
+frame change; the derivatives kind checks forces and stress against central differences of the
+model's energy (in the cell and its left-handed twin). Writes report.json, report.md, summary.png
+and a reproducer script per failure into --out; the last line names the worst kind with its
+error / tolerance. Exit status: 0 every check within tolerance; 1 the model fails its claim;
+2 bad input (one line, nothing written); 3 the model raised or timed out on at least one call
+(each call named in report.md, every other check reported; takes precedence over 1); 130 interrupted.
 
 Notes
 -----
-Writes OUT/report.json, OUT/report.md, OUT/summary.png and OUT/reproducers/*.py (one per failure),
-prints the Markdown table, and exits 1 naming the failing kinds (2 on bad input).
+Writes OUT/report.json, OUT/report.md, OUT/summary.png and OUT/reproducers/*.py (one per failure,
+each exiting 1 exactly when its check failed), prints the Markdown table. The statuses are
+EXIT_FAILS_CLAIM and EXIT_MODEL_ERROR below; 2 and 130 come from crystal_fourier.cli.main.
 """
 
 from __future__ import annotations
@@ -27,7 +32,12 @@ from crystal_fourier._commands._options import (
 )
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "EXIT_FAILS_CLAIM", "EXIT_MODEL_ERROR"]
+
+EXIT_FAILS_CLAIM = 1
+"""Exit status: at least one check above its tolerance."""
+EXIT_MODEL_ERROR = 3
+"""Exit status: at least one model call raised or ran past --timeout (takes precedence over 1)."""
 
 RANDOM_MAX_ATOMS = 30
 """Atoms per random crystal at most (or --max-atoms when smaller)."""
@@ -41,7 +51,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--structures", nargs="+", default=[], metavar="FILE",
                         help="structure files (CIF, POSCAR, extxyz, JSON)")
     parser.add_argument("--random", type=nonnegative_int, default=0, metavar="N",
-                        help="also audit N random crystals of the package (random_crystal), drawn over --groups")
+                        help="also audit N random crystals of the package (random_crystal), their groups drawn "
+                             "with --seed from --groups (default all 230; without repetition while N allows)")
     add_groups_option(parser)
     parser.add_argument("--kinds", default="all", metavar="LIST",
                         help="comma-separated kinds of re-description, or 'all' (default)")
@@ -57,12 +68,20 @@ def add_parser(subparsers) -> None:
                              "supercells above it skipped; default 240)")
     parser.add_argument("--symprec", type=positive_float, default=None, metavar="A",
                         help="spglib tolerance in Angstrom for the symmetry kinds (default the standardization's)")
+    parser.add_argument("--dtype", choices=("auto", "float32", "float64"), default="auto",
+                        help="precision the model computes in, which sets the tolerance (1e-4 float32, 1e-9 "
+                             "float64, relative to max(1, |output|)); auto: read from the model's torch "
+                             "parameters where it has some, else the adapter's (default auto); float64 runs "
+                             "a float32 model's float64 twin where it has one (chgnet, saved models)")
+    parser.add_argument("--timeout", type=positive_float, default=None, metavar="SECONDS",
+                        help="time limit of one model call; a call past it is a model error (exit 3)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the random crystals and draws")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the report files")
     parser.set_defaults(func=run)
 
 
 def _crystals(args) -> tuple[list, list[str]]:
+    from crystal_fourier.audit import random_groups
     from crystal_fourier.derive import parse_groups
     from crystal_fourier.runtime import read_structure, random_crystal
 
@@ -73,9 +92,7 @@ def _crystals(args) -> tuple[list, list[str]]:
             raise CrystalFourierError(f"{path}: {crystal.n_atoms} atoms is more than --max-atoms {args.max_atoms}")
         crystals.append(crystal)
         names.append(str(path))
-    groups = parse_groups(args.groups)
-    for index in range(args.random):
-        number = groups[index % len(groups)]
+    for index, number in enumerate(random_groups(parse_groups(args.groups), args.random, args.seed)):
         made = random_crystal(number, seed=args.seed + index, max_atoms=min(args.max_atoms, RANDOM_MAX_ATOMS))
         crystals.append(made.crystal)
         names.append(f"random sg{number} seed {args.seed + index}")
@@ -92,16 +109,26 @@ def run(args) -> int:
     crystals, names = _crystals(args)
     model = model_from_spec(args.model)
     report = audit(model, crystals, claim=claim, kinds=kinds, per_kind=args.per_kind, seed=args.seed, names=names,
-                   symprec=args.symprec, max_atoms=args.max_atoms, progress=None)
+                   symprec=args.symprec, max_atoms=args.max_atoms, progress=None, dtype=args.dtype,
+                   timeout=args.timeout)
     written = report.write(args.out)
     sys.stdout.write(report_table(report))
     sys.stdout.flush()
+    status = 0
     if not report.ok:
+        worst = report.failures[0]
         print(f"crystal-fourier audit: {report.model} breaks its claim ({claim.describe()}) in kinds "
-              f"{', '.join(report.failing_kinds)}; {len(report.failures)} failed checks, reproducers in "
+              f"{', '.join(report.failing_kinds)}; worst {worst.kind} {worst.quantity} at {worst.ratio:.3g}x the "
+              f"tolerance ({worst.crystal}, '{worst.label}'); {len(report.failures)} failed checks, reproducers in "
               f"{written['json'].parent / 'reproducers'}", file=sys.stderr)
-        return 1
-    return 0
+        status = EXIT_FAILS_CLAIM
+    if report.errors:
+        first = report.errors[0]
+        print(f"crystal-fourier audit: {report.model} raised or timed out on {len(report.errors)} calls; first: "
+              f"{first.crystal}, {first.kind} '{first.label}': {first.message} (all in {written['markdown']})",
+              file=sys.stderr)
+        status = EXIT_MODEL_ERROR
+    return status
 
 
 def report_table(report) -> str:

@@ -6,6 +6,7 @@ crystal's own Cartesian frame: ``energy`` (float, eV for a potential), optionall
 model computes in; ``in_float64()`` returns the same model in float64 where that is possible
 (None otherwise), so an audit can tell float32 round-off from a bug. ``spec`` is the text that
 :func:`model_from_spec` turns back into the model (reproducer scripts use it), None when there is none.
+Outputs may be numbers, numpy arrays or torch tensors (detached, moved to the CPU and read as float64).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
-__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "CHGNetModel", "as_model", "model_from_spec"]
+__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "CHGNetModel", "as_model", "model_from_spec",
+           "torch_dtype"]
 
 
 class ModelAdapter:
@@ -51,7 +53,8 @@ def _checked(outputs, crystal: Crystal, name: str) -> dict:
         outputs = {"energy": outputs}
     result = {}
     shapes = {"energy": (), "forces": (crystal.n_atoms, 3), "stress": (3, 3)}
-    for key, value in outputs.items():
+    for key, raw in outputs.items():
+        value = raw.detach().cpu().numpy() if hasattr(raw, "detach") else raw   # torch: grad, GPU
         array = np.asarray(value, dtype=np.float64)
         if key == "stress" and array.shape == (6,):   # Voigt xx yy zz yz xz xy (ASE)
             xx, yy, zz, yz, xz, xy = array
@@ -97,7 +100,10 @@ class CallableModel(ModelAdapter):
 
 
 class ASEModel(ModelAdapter):
-    """An ASE calculator (a fresh one per crystal from ``factory``): energy, forces, stress.
+    """An ASE calculator: energy, forces, stress. One calculator serves every call (never copied).
+
+    ``calculator`` is a calculator instance, or a class / factory called once here. Before each
+    crystal the calculator is ``reset()`` so that no result of another crystal is reused.
 
     >>> from ase.calculators.emt import EMT
     >>> out = ASEModel(EMT, name="EMT")(Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0]], ["Cu"]))
@@ -105,25 +111,63 @@ class ASEModel(ModelAdapter):
     (['energy', 'forces', 'stress'], (1, 3))
     """
 
-    def __init__(self, factory: Callable[[], object], *, name: str | None = None, spec: str | None = None,
+    def __init__(self, calculator: object, *, name: str | None = None, spec: str | None = None,
                  properties: "tuple[str, ...]" = ("energy", "forces", "stress"),
-                 dtype: "np.typing.DTypeLike" = np.float64) -> None:
-        self.factory = factory
-        self.name = name or getattr(factory, "__name__", "ASE calculator")
+                 dtype: "np.typing.DTypeLike | None" = None) -> None:
+        if not _is_ase_calculator(calculator):
+            label = getattr(calculator, "__name__", type(calculator).__name__)
+            try:
+                calculator = calculator()
+            except Exception as error:   # noqa: BLE001 - a user's class may raise anything
+                raise CrystalFourierError(f"cannot create the ASE calculator {label}: "
+                                          f"{type(error).__name__}: {error}") from None
+            if not _is_ase_calculator(calculator):
+                raise CrystalFourierError(f"{label}() gave a {type(calculator).__name__}, not an ASE calculator")
+        self.calculator = calculator
+        self.name = name or type(calculator).__name__
         self.spec = spec
         self.properties = tuple(properties)
-        self.dtype = np.dtype(dtype)
+        found = torch_dtype(calculator)
+        self.dtype = np.dtype(dtype if dtype is not None else (found or np.float64))
 
     def evaluate(self, crystal: Crystal) -> dict:
         """Energy (eV), forces (eV/A) and stress (eV/A^3, full 3x3) from the calculator."""
         atoms = crystal.to_ase()
-        atoms.calc = self.factory()
+        if hasattr(self.calculator, "reset"):
+            self.calculator.reset()
+        atoms.calc = self.calculator
         outputs = {"energy": atoms.get_potential_energy()}
         if "forces" in self.properties:
             outputs["forces"] = atoms.get_forces()
         if "stress" in self.properties:
             outputs["stress"] = atoms.get_stress(voigt=False)
         return outputs
+
+
+def _is_ase_calculator(obj: object) -> bool:
+    """An instance (not a class) with ASE's calculator methods."""
+    return not isinstance(obj, type) and hasattr(obj, "get_potential_energy") and hasattr(obj, "calculate")
+
+
+def torch_dtype(model: object) -> "np.dtype | None":
+    """The floating dtype of the first torch parameter of ``model`` (or of its ``model`` / ``net``
+    attribute, as ASE calculators of torch potentials hold them), as numpy's; None when there is none.
+
+    >>> torch_dtype(lambda crystal: 0.0) is None
+    True
+    """
+    for candidate in (model, getattr(model, "model", None), getattr(model, "net", None),
+                      getattr(model, "potential", None)):
+        parameters = getattr(candidate, "parameters", None)
+        if candidate is None or not callable(parameters):
+            continue
+        try:
+            for parameter in parameters():
+                if getattr(parameter, "is_floating_point", lambda: False)():
+                    return np.dtype(str(parameter.dtype).removeprefix("torch."))
+        except TypeError:   # a parameters() that needs arguments is not torch's
+            continue
+    return None
 
 
 class SavedModel(ModelAdapter):
@@ -226,35 +270,78 @@ class CHGNetModel(ModelAdapter):
 
     def evaluate(self, crystal: Crystal) -> dict:
         """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet."""
-        prediction = self.model.predict_structure(crystal.to_pymatgen())
+        prediction = self._predict(crystal.to_pymatgen())
         gpa_to_ev_per_a3 = 1.0 / 160.21766208
         return {"energy": float(prediction["e"]) * crystal.n_atoms, "forces": prediction["f"],
                 "stress": np.asarray(prediction["s"]) * gpa_to_ev_per_a3}
 
     def in_float64(self) -> "ModelAdapter | None":
-        """CHGNet's graph construction is float32 throughout: no float64 rerun."""
-        return None
+        """The same weights in float64: a double copy of the network, run with CHGNet's module-level
+        dtype (``TORCH_DTYPE``, float32) and torch's default dtype set to float64 during each call only."""
+        import copy
+
+        twin = copy.copy(self)
+        twin.model = copy.deepcopy(self.model).double()
+        assemble = twin.model.composition_model._assemble_graphs   # AtomRef casts its features to float32
+        twin.model.composition_model._assemble_graphs = lambda graphs: assemble(graphs).double()
+        twin.name = f"{self.name} (float64)"
+        twin.dtype = np.dtype(np.float64)
+        twin.computes_float64 = True
+        return twin
+
+    computes_float64 = False
+
+    def _predict(self, structure):
+        if not self.computes_float64:
+            return self.model.predict_structure(structure)
+        with _chgnet_float64():
+            return self.model.predict_structure(structure)
+
+
+def _chgnet_float64():
+    """Context: CHGNet's graph tensors and torch's default dtype in float64, restored on exit."""
+    import contextlib
+    import importlib
+
+    import torch
+
+    @contextlib.contextmanager
+    def switched():
+        modules = [importlib.import_module(f"chgnet.{name}") for name in
+                   ("graph.converter", "graph.crystalgraph", "model.model", "data.dataset")]
+        previous = [m.TORCH_DTYPE for m in modules], torch.get_default_dtype()
+        try:
+            for module in modules:
+                module.TORCH_DTYPE = torch.float64
+            torch.set_default_dtype(torch.float64)
+            yield
+        finally:
+            for module, dtype in zip(modules, previous[0], strict=True):
+                module.TORCH_DTYPE = dtype
+            torch.set_default_dtype(previous[1])
+
+    return switched()
 
 
 def as_model(model: object) -> ModelAdapter:
     """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
-    an ASE calculator instance (copied per call), or any callable ``Crystal -> float | dict``."""
+    an ASE calculator instance (reused for every call) or class (instantiated once), or any callable
+    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some)."""
     if isinstance(model, ModelAdapter):
         return model
     if isinstance(model, (str, Path)):
         return model_from_spec(str(model))
-    if hasattr(model, "get_potential_energy") and hasattr(model, "calculate"):
-        import copy
-
-        return ASEModel(lambda: copy.deepcopy(model), name=type(model).__name__)
+    if _is_ase_calculator(model) or (isinstance(model, type) and hasattr(model, "get_potential_energy")):
+        return ASEModel(model)
     if callable(model):
-        return CallableModel(model)
+        return CallableModel(model, dtype=torch_dtype(model) or np.float64)
     raise CrystalFourierError(f"cannot audit a {type(model).__name__}: give a callable Crystal -> float | dict, "
                               "an ASE calculator, a saved model directory, or a spec such as 'ase:EMT'")
 
 
 def model_from_spec(spec: str) -> ModelAdapter:
-    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet`` or ``module:callable``.
+    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet``, ``module:callable``
+    or ``module:Class`` (an ASE calculator class, e.g. ``ase.calculators.emt:EMT``, instantiated once).
 
     Parameters
     ----------

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from crystal_fourier.audit._adapters import ModelAdapter, as_model
+from crystal_fourier.audit._calls import ModelError, guarded_calls
 from crystal_fourier.audit._claims import Claim, audit_tolerance
 from crystal_fourier.audit._kinds import KINDS, parse_kinds, redescriptions
 from crystal_fourier.audit._redescriptions import Redescription
@@ -61,6 +62,11 @@ class Check:
         return not self.float64_error <= audit_tolerance(np.float64, self.scale)
 
     @property
+    def ratio(self) -> float:
+        """error / tolerance (above 1: over the tolerance)."""
+        return self.error / self.tolerance
+
+    @property
     def roundoff(self) -> bool:
         """Above the float32 tolerance but within float64's on a float64 rerun."""
         return self.error > self.tolerance and not self.failed
@@ -71,7 +77,9 @@ class AuditReport:
     """The result of :func:`audit`: every check, the claim, the model, and the failing cases.
 
     ``cases`` maps (crystal, kind, label) to the Redescription and the two output dicts
-    (reference mapped, and got), kept for the reproducer scripts of failures.
+    (reference mapped, and got), kept for the reproducer scripts of failures. ``errors`` lists
+    the model calls that raised or timed out (:class:`~crystal_fourier.audit.ModelError`);
+    ``skipped_improper`` counts the improper group operations left out under an SE3 claim.
     """
 
     model: str
@@ -84,6 +92,8 @@ class AuditReport:
     seconds: float = 0.0
     model_seconds: float = 0.0
     cases: dict = field(default_factory=dict, repr=False)
+    errors: "tuple[ModelError, ...]" = ()
+    skipped_improper: int = 0
 
     @property
     def failures(self) -> tuple[Check, ...]:
@@ -107,7 +117,8 @@ class AuditReport:
 
     def summary(self, worst: int = 3) -> list[dict]:
         """One row per (kind, quantity): n, max, median, above (count over tolerance, round-off
-        excluded), roundoff, tolerance (largest used) and the ``worst`` crystals with their group."""
+        excluded), roundoff, tolerance (largest used) and the ``worst`` crystals with their group,
+        re-description, error and error / tolerance (``ratio``)."""
         rows = []
         for kind in self.kinds:
             for quantity in QUANTITIES:
@@ -120,8 +131,8 @@ class AuditReport:
                     "kind": kind, "quantity": quantity, "n": len(chosen), "max": float(errors.max()),
                     "median": float(np.median(errors)), "above": sum(c.failed for c in chosen),
                     "roundoff": sum(c.roundoff for c in chosen), "tolerance": max(c.tolerance for c in chosen),
-                    "worst": [{"crystal": c.crystal, "group": c.group, "label": c.label, "error": c.error}
-                              for c in ranked]})
+                    "worst": [{"crystal": c.crystal, "group": c.group, "label": c.label, "error": c.error,
+                               "ratio": c.ratio} for c in ranked]})
         return rows
 
     def assert_ok(self) -> dict[str, np.ndarray]:
@@ -169,7 +180,8 @@ def _compare(case: Redescription, reference: dict, got: dict, claim: Claim) -> l
 def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyword-only options of one run
           claim: Claim | None = None, kinds: "Iterable[str] | str" = KINDS, per_kind: int | None = 2,
           seed: int = 0, names: Iterable[str] | None = None, symprec: float | None = None,
-          progress: bool | None = False, max_atoms: int | None = None) -> AuditReport:
+          progress: bool | None = False, max_atoms: int | None = None, dtype: "str | None" = None,
+          timeout: float | None = None) -> AuditReport:
     """Check ``model`` on every chosen exact re-description of each crystal.
 
     For each crystal the model is called once on each description; outputs are carried from
@@ -189,9 +201,12 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     kinds : iterable of str or str
         Kinds of re-description (:data:`KINDS`), or ``'all'`` / a comma list.
     per_kind : int or None
-        Random members drawn per kind and crystal (None: all of the finite kinds).
+        Random members drawn per kind and crystal (None: all of the finite kinds); for
+        ``derivatives``, the random directions per quantity and cell handedness (None: 3).
     seed : int
-        Seed of the draws (the same seed gives the same audit).
+        Seed of the draws (the same seed gives the same audit). Each (crystal, kind) has its own
+        stream, seeded by (seed, crystal index, kind index): a kind draws the same cases whichever
+        other kinds run.
     names : iterable of str, optional
         A name per crystal for the report (default ``crystal-0``, ...).
     symprec : float, optional
@@ -200,6 +215,17 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         Show a progress bar on stderr (None: when it is a terminal).
     max_atoms : int, optional
         Skip re-descriptions with more atoms than this (bounds the time and memory of one model call).
+    dtype : {'float32', 'float64', 'auto'} or None
+        The precision the model computes in, which sets the tolerance; None or ``'auto'``: the
+        adapter's (read from torch parameters where there are some, else float64). ``'float64'``
+        for a float32 adapter with a float64 twin (:meth:`ModelAdapter.in_float64`) runs the twin.
+    timeout : float, optional
+        Seconds one model call may take (POSIX, main thread); a call past it is a model error.
+
+    A model call that raises or times out is recorded in ``report.errors`` (crystal and
+    re-description named) and the audit goes on; when the crystal as given fails, its
+    re-descriptions are skipped. Under ``Claim(symmetry='SE3')`` the group operations with an
+    improper frame change (det Q = -1) are skipped, and counted in ``report.skipped_improper``.
 
     Returns
     -------
@@ -215,10 +241,13 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     import time
 
     from crystal_fourier._progress import progress_bar
+    from crystal_fourier.audit._derivatives import derivative_checks
     from crystal_fourier.audit._symmetry_redescriptions import _standard
 
     start = time.perf_counter()
     adapter: ModelAdapter = as_model(model)
+    if dtype not in (None, "auto"):
+        adapter = _with_dtype(adapter, dtype)
     claim = Claim() if claim is None else claim
     kinds = parse_kinds(kinds) if isinstance(kinds, str) else parse_kinds(",".join(kinds))
     kinds = tuple(k for k in kinds if claim.checks(k))
@@ -228,44 +257,101 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
     if not crystals:
         raise CrystalFourierError("no crystals to audit")
-    rng = np.random.default_rng(seed)
     float64 = adapter.in_float64() if adapter.dtype != np.float64 else None
     checks: list[Check] = []
     cases: dict = {}
+    errors: list[ModelError] = []
+    skipped = 0
     model_seconds = 0.0
     with progress_bar(total=len(crystals), description=f"audit {adapter.name}", enabled=progress,
                       unit="crystal") as bar:
-        for name, crystal in zip(labels, crystals, strict=True):
+        for index, (name, crystal) in enumerate(zip(labels, crystals, strict=True)):
+            chosen, improper = _chosen(crystal, index, kinds, claim, seed=seed, per_kind=per_kind, symprec=symprec,
+                                       max_atoms=max_atoms)
+            skipped += improper
             group = _standard(crystal, symprec).number
-            chosen = [d for d in redescriptions(crystal, kinds, rng=rng, per_kind=per_kind, symprec=symprec)
-                      if claim.checks(d.kind) and (max_atoms is None or d.crystal.n_atoms <= max_atoms)]
-            originals = {id(d.original): d.original for d in chosen}
-            batch = list(originals.values()) + [d.crystal for d in chosen]
-            tick = time.perf_counter()
-            outputs = [_as_outputs(adapter, c) for c in zip(batch, adapter.evaluate_many(batch), strict=True)]
-            model_seconds += time.perf_counter() - tick
-            reference = dict(zip(originals, outputs[:len(originals)], strict=True))
-            for case, got in zip(chosen, outputs[len(originals):], strict=True):
-                base = reference[id(case.original)]
-                for quantity, error, scale in _compare(case, base, got, claim):
-                    tolerance = audit_tolerance(adapter.dtype, scale)
-                    rerun = None
-                    if error > tolerance and float64 is not None:
-                        rerun_error = dict((q, e) for q, e, _ in _compare(
-                            case, float64(case.original), float64(case.crystal), claim))
-                        rerun = rerun_error.get(quantity)
-                    check = Check(name, group, case.kind, case.label, quantity, error, scale, tolerance, rerun)
-                    checks.append(check)
-                    if check.failed:
-                        cases[(name, case.kind, case.label)] = (case, base, got)
+            model_seconds += _run_crystal(adapter, float64, claim, name=name, group=group, crystal=crystal,
+                                          chosen=chosen, timeout=timeout, into=(checks, cases, errors))
+            if "derivatives" in kinds:
+                found, failed, seconds = derivative_checks(
+                    adapter, crystal, claim, name=name, group=group, timeout=timeout, count=per_kind or 3,
+                    rng=np.random.default_rng([seed, index, KINDS.index("derivatives")]))
+                checks += found
+                errors += failed
+                model_seconds += seconds
             bar.update(1)
     return AuditReport(model=adapter.name, spec=adapter.spec, claim=claim, dtype=str(adapter.dtype),
                        checks=tuple(checks), kinds=kinds, crystals=len(crystals),
-                       seconds=time.perf_counter() - start, model_seconds=model_seconds, cases=cases)
+                       seconds=time.perf_counter() - start, model_seconds=model_seconds, cases=cases,
+                       errors=tuple(errors), skipped_improper=skipped)
 
 
-def _as_outputs(adapter: ModelAdapter, pair) -> dict:
-    from crystal_fourier.audit._adapters import _checked
+def _chosen(crystal: Crystal, index: int, kinds: tuple[str, ...], claim: Claim, *, seed: int, per_kind: "int | None",
+            symprec: "float | None", max_atoms: "int | None") -> tuple[list[Redescription], int]:
+    """The re-descriptions of crystal number ``index`` (one random stream per kind), and how many
+    improper operations an SE3 claim left out."""
+    chosen = [d for kind in kinds for d in redescriptions(
+        crystal, (kind,), rng=np.random.default_rng([seed, index, KINDS.index(kind)]), per_kind=per_kind,
+        symprec=symprec) if max_atoms is None or d.crystal.n_atoms <= max_atoms]
+    if claim.symmetry != "SE3":
+        return chosen, 0
+    proper = [d for d in chosen if np.linalg.det(d.rotation) > 0]
+    return proper, len(chosen) - len(proper)
 
-    crystal, raw = pair
-    return _checked(raw, crystal, adapter.name)
+
+def _run_crystal(adapter: ModelAdapter, float64: "ModelAdapter | None", claim: Claim, *,  # noqa: PLR0913
+                 name: str, group: int, crystal: Crystal, chosen: list[Redescription], timeout: "float | None",
+                 into: tuple) -> float:
+    """Call the model on one crystal's descriptions, append to ``into`` = (checks, cases, errors);
+    return the seconds spent in the model."""
+    checks, cases, errors = into
+    originals = {id(d.original): d.original for d in chosen}
+    outputs, seconds = guarded_calls(adapter, list(originals.values()) + [d.crystal for d in chosen], timeout=timeout)
+    reference = dict(zip(originals, outputs[:len(originals)], strict=True))
+    for key, got in reference.items():
+        if isinstance(got, str):
+            label = "as given" if originals[key] is crystal else "standardized"
+            errors.append(ModelError(name, "original", label, got))
+    for case, got in zip(chosen, outputs[len(originals):], strict=True):
+        base = reference[id(case.original)]
+        if isinstance(base, str):
+            continue
+        if isinstance(got, str):
+            errors.append(ModelError(name, case.kind, case.label, got))
+            continue
+        for quantity, error, scale in _compare(case, base, got, claim):
+            tolerance = audit_tolerance(adapter.dtype, scale)
+            rerun = None
+            if error > tolerance and float64 is not None:
+                rerun = _rerun_error(float64, case, claim, quantity)
+            check = Check(name, group, case.kind, case.label, quantity, error, scale, tolerance, rerun)
+            checks.append(check)
+            if check.failed:
+                cases[(name, case.kind, case.label)] = (case, base, got)
+    return seconds
+
+
+def _rerun_error(float64: ModelAdapter, case: Redescription, claim: Claim, quantity: str) -> "float | None":
+    """The error of ``quantity`` in a float64 rerun, None when the rerun raises."""
+    outputs, _ = guarded_calls(float64, [case.original, case.crystal])
+    if any(isinstance(o, str) for o in outputs):
+        return None
+    return dict((q, e) for q, e, _ in _compare(case, outputs[0], outputs[1], claim)).get(quantity)
+
+
+def _with_dtype(adapter: ModelAdapter, dtype: str) -> ModelAdapter:
+    """``adapter`` in ``dtype``: float64 runs the adapter's float64 twin where it has one (CHGNet, saved
+    models, callables given ``float64=``); otherwise a shallow copy declared to compute in ``dtype``."""
+    import copy
+
+    if dtype not in ("float32", "float64"):
+        raise CrystalFourierError(f"dtype must be float32, float64 or auto, got {dtype!r}")
+    if dtype == "float64" and adapter.dtype != np.float64:
+        twin = adapter.in_float64()
+        if twin is not None:
+            return twin
+    declared = copy.copy(adapter)
+    declared.dtype = np.dtype(dtype)
+    return declared
+
+

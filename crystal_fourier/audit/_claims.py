@@ -75,6 +75,8 @@ class Claim:
         """Whether the claim covers re-descriptions of ``kind``."""
         if self.kinds is not None and kind not in self.kinds:
             return False
+        if kind == "derivatives":   # forces and stress are derivatives of a total energy only
+            return self.energy == "extensive" and (self.forces or self.stress)
         return not (kind == "reflection" and self.symmetry == "SE3")
 
     def describe(self) -> str:

@@ -11,12 +11,14 @@ from crystal_fourier.audit import _symmetry_redescriptions as sr
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
-__all__ = ["KINDS", "parse_kinds", "redescriptions"]
+__all__ = ["KINDS", "parse_kinds", "redescriptions", "random_groups"]
 
 KINDS = ("permutation", "translation", "origin", "rotation", "reflection", "supercell", "niggli", "unimodular",
-         "primitive", "group", "normalizer", "near_degenerate")
+         "primitive", "group", "normalizer", "near_degenerate", "derivatives")
 """Every kind, in report order. ``unimodular`` draws det +1 and det -1 (left-handed) bases alternately;
-``primitive`` is conventional -> primitive and back; ``reflection`` gives the mirror image."""
+``primitive`` is conventional -> primitive and back; ``reflection`` gives the mirror image.
+``derivatives`` is no re-description: forces and stress against central differences of the energy
+(:mod:`~crystal_fourier.audit._derivatives`); :func:`redescriptions` gives nothing for it."""
 
 _SUPERCELLS = ((2, 1, 1), (1, 2, 1), (1, 1, 2), (2, 2, 1), (1, 2, 2), (2, 1, 2), (2, 2, 2), (3, 1, 1))
 
@@ -116,6 +118,37 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
         if exhaustive:
             return list(sr.normalizer_cosets(crystal, symprec=symprec))
         return list(sr.normalizer_cosets(crystal, symprec=symprec, limit=count, rng=rng))
+    if kind == "derivatives":
+        return []
     if kind == "near_degenerate":
         return list(sr.near_degenerate_bases(crystal, symprec=symprec, limit=count))
     raise CrystalFourierError(f"unknown kind {kind!r}")  # pragma: no cover - parse_kinds guards it
+
+
+def random_groups(groups, count: int, seed: int) -> list[int]:
+    """``count`` groups spread over ``groups`` by ``seed``: each group once (random order) per full pass.
+
+    Parameters
+    ----------
+    groups : iterable of int
+        Space-group numbers to draw from (the command's ``--groups``).
+    count : int
+        How many to draw (``--random N``); more than ``len(groups)`` repeats them, pass by pass.
+    seed : int
+        The audit's seed; the stream is (seed, 230), apart from the draws of re-descriptions.
+
+    Returns
+    -------
+    list of int
+
+    >>> sorted(random_groups(range(1, 231), 3, 0)) != [1, 2, 3]
+    True
+    """
+    groups = [int(g) for g in groups]
+    if count > 0 and not groups:
+        raise CrystalFourierError("no groups to draw random crystals from")
+    rng = np.random.default_rng([seed, 230])
+    chosen: list[int] = []
+    while len(chosen) < count:
+        chosen += [groups[i] for i in rng.permutation(len(groups))][:count - len(chosen)]
+    return chosen

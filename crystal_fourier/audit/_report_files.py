@@ -25,29 +25,60 @@ def report_data(report: AuditReport) -> dict:
         "crystals": report.crystals, "kinds": list(report.kinds), "checks": len(report.checks), "ok": report.ok,
         "failing_kinds": list(report.failing_kinds), "seconds": round(report.seconds, 3),
         "model_seconds": round(report.model_seconds, 3), "summary": report.summary(),
+        "tolerances": _tolerance_rule(report), "skipped_improper": report.skipped_improper,
         "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label,
-                      "quantity": c.quantity, "error": c.error, "tolerance": c.tolerance,
+                      "quantity": c.quantity, "error": c.error, "tolerance": c.tolerance, "ratio": c.ratio,
                       "float64_error": c.float64_error} for c in report.failures],
+        "model_errors": [{"crystal": e.crystal, "kind": e.kind, "label": e.label, "message": e.message}
+                         for e in report.errors],
     }
 
 
-def markdown_table(report: AuditReport) -> str:
-    """The summary as a Markdown table, with a header line naming the model and the claim.
+def _tolerance_rule(report: AuditReport) -> str:
+    """The tolerance in words: per dtype, relative to max(1, max |reference|)."""
+    from crystal_fourier.audit._claims import AUDIT_TOLERANCE
 
-    Columns: kind, quantity, n, max, median, above tolerance (round-off in parentheses when a
-    float64 rerun explained some), and the worst crystal with its group.
+    from crystal_fourier.audit._derivatives import DERIVATIVE_STEP, DERIVATIVE_TOLERANCE
+
+    dtype = np.dtype(report.dtype)
+    rule = f"{AUDIT_TOLERANCE[dtype]:g} x max(1, max |reference output|) ({report.dtype})"
+    if "derivatives" in report.kinds:
+        rule += (f"; derivatives: central differences with step {DERIVATIVE_STEP[dtype]:g} (A, strain), "
+                 f"tolerance {DERIVATIVE_TOLERANCE[dtype]:g} x max(1, max |output|)")
+    return rule
+
+
+def markdown_table(report: AuditReport) -> str:
+    """The summary as a Markdown table, with a header line naming the model, the claim and the tolerance.
+
+    Columns: kind, quantity, n, max error, median, max error / tolerance, above tolerance (round-off
+    in parentheses when a float64 rerun explained some), and the worst case: its crystal, group and
+    re-description (e.g. ``det -1 [[...]]``). Model errors and skipped improper operations follow.
     """
+    verdict = ("**all within tolerance**" if report.ok else f"**FAILS** {', '.join(report.failing_kinds)}")
+    if report.errors:
+        verdict += f"; **{len(report.errors)} model calls raised or timed out**"
     lines = [f"Audit of **{report.model}** ({report.dtype}); claim: {report.claim.describe()}; "
-             f"{report.crystals} crystals, {len(report.checks)} checks: "
-             + ("**all within tolerance**" if report.ok else f"**FAILS** {', '.join(report.failing_kinds)}"),
-             "", "| kind | quantity | n | max error | median | above tol. | worst crystal |",
-             "|---|---|---:|---:|---:|---:|---|"]
+             f"{report.crystals} crystals, {len(report.checks)} checks: " + verdict, "",
+             f"Tolerance: {_tolerance_rule(report)} of each quantity (eV, eV/A, eV/A^3).", "",
+             "| kind | quantity | n | max error | median | error / tol. | above tol. | worst case |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for row in report.summary(worst=1):
         worst = row["worst"][0]
         above = f"{row['above']}" + (f" (+{row['roundoff']} round-off)" if row["roundoff"] else "")
         lines.append(f"| {row['kind']} | {row['quantity']} | {row['n']} | {row['max']:.2e} | {row['median']:.2e} | "
-                     f"{above} | {worst['crystal']} (sg{worst['group']}) |")
+                     f"{worst['ratio']:.3g} | {above} | {worst['crystal']} (sg{worst['group']}) "
+                     f"{_cell(worst['label'])} |")
+    if report.skipped_improper:
+        lines += ["", f"Claim SE3: {report.skipped_improper} improper group operations (det Q = -1) skipped."]
+    if report.errors:
+        lines += ["", "Model errors (these calls gave no output; their checks are missing):", ""]
+        lines += [f"- {e.crystal}, {e.kind} '{_cell(e.label)}': {_cell(e.message)}" for e in report.errors]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
 
 
 def summary_picture(report: AuditReport) -> bytes:
@@ -83,11 +114,14 @@ def _crystal_source(name: str, crystal) -> str:
             f"    {np.asarray(crystal.positions).tolist()!r},\n    {crystal.numbers.tolist()!r})\n")
 
 
-def reproducer_script(report: AuditReport, case: Redescription, reference: dict, got: dict, quantity: str) -> str:
+def reproducer_script(report: AuditReport, case: Redescription, reference: dict, got: dict, quantity: str,
+                      tolerance: float) -> str:
     """A self-contained Python script: both descriptions, the map, the two model calls and the numbers seen.
 
-    The script needs only crystal-fourier (and the model); it prints the error again and exits 1
-    while the model still breaks the claim.
+    The script needs only crystal-fourier (and the model); it embeds ``tolerance``, the one the
+    audit held this check to, prints the error again and exits 1 exactly when the error is
+    above it (the audit's verdict, for a deterministic model); 2 when ``MODEL`` is still to be
+    filled in (a model without a spec); 3 when the model raises (as the audit's statuses).
     """
     mapping = {"energy": "scalar", "forces": "vectors", "stress": "tensor"}[quantity]
     extensive = report.claim.energy == "extensive"
@@ -119,7 +153,7 @@ ROTATION = {case.rotation.tolist()!r}
 ORIGIN = {case.origin.tolist()!r}
 BASIS = {[[str(x) for x in row] for row in case.basis]!r}
 CELLS = Fraction({str(case.cells)!r})
-TOLERANCE = {_tolerance(report, case, quantity)!r}
+TOLERANCE = {tolerance!r}
 
 {load}
 
@@ -127,21 +161,21 @@ if __name__ == "__main__":
     case = Redescription.from_map(ORIGINAL, REDESCRIBED, ATOM_MAP, rotation=ROTATION, origin=ORIGIN,
                                   basis=[[Fraction(x) for x in row] for row in BASIS], kind={case.kind!r},
                                   label={case.label!r})   # re-checks the map
+    if MODEL is None:   # exit 1 means "fails the claim": nothing was checked here
+        print("put the audited model in MODEL first", file=sys.stderr)
+        sys.exit(2)
     model = as_model(MODEL)
-    reference, got = model(ORIGINAL)["{quantity}"], model(REDESCRIBED)["{quantity}"]
+    try:
+        reference, got = model(ORIGINAL)["{quantity}"], model(REDESCRIBED)["{quantity}"]
+    except Exception as error:   # the audit's exit status 3: the model raised
+        print(f"the model raised {{type(error).__name__}}: {{error}}", file=sys.stderr)
+        sys.exit(3)
     expected = case.expected("{mapping}", reference{", extensive=" + str(extensive) if mapping == "scalar" else ""})
     error = float(np.max(np.abs(expected - got)))
     print(f"{quantity}: expected {{expected.tolist()}}, got {{np.asarray(got).tolist()}}, error {{error:.3g}} "
           f"(tolerance {{TOLERANCE:.3g}})")
     sys.exit(1 if error > TOLERANCE else 0)
 '''
-
-
-def _tolerance(report: AuditReport, case: Redescription, quantity: str) -> float:
-    for check in report.checks:
-        if check.kind == case.kind and check.label == case.label and check.quantity == quantity:
-            return check.tolerance
-    return 0.0   # pragma: no cover - every case comes from a check
 
 
 def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture: bool = True) -> dict[str, Path]:
@@ -189,7 +223,8 @@ def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture:
         case, reference, got = report.cases[key]
         path = out / "reproducers" / f"{count:02d}_{check.kind}_{check.quantity}.py"
         path.parent.mkdir(exist_ok=True)
-        atomic_write_text(path, reproducer_script(report, case, reference, got, check.quantity))
+        atomic_write_text(path, reproducer_script(report, case, reference, got, check.quantity,
+                                                      check.tolerance))
         written[f"reproducer-{count}"] = path
         count += 1
     return written

@@ -146,7 +146,7 @@ CFT_CLAIM = Claim(symmetry="E3", energy="intensive")
 def test_our_transformer_passes_its_claim(crystals):
     report = audit(_Transformer(), crystals, per_kind=1, claim=CFT_CLAIM)
     errors = report.assert_ok()
-    assert set(errors) == set(KINDS)
+    assert set(errors) == set(KINDS) - {"derivatives"}   # an intensive energy has no force to differentiate
 
 
 def test_our_transformer_gives_mirror_images_one_answer():

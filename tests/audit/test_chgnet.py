@@ -46,3 +46,25 @@ def test_chgnet_stress_changes_sign_in_a_left_handed_cell(chgnet, crystals):
     assert all(not c.failed for c in report.checks if "det +1" in c.label)
     for case, reference, got in report.cases.values():   # exactly the sign: got = -(Q sigma Q^T)
         np.testing.assert_allclose(got["stress"], -case.expected("tensor", reference["stress"]), rtol=0, atol=1e-4)
+
+
+def test_the_derivatives_kind_flags_the_stress_sign_on_a_single_structure(chgnet, crystals):
+    """Stress against (1/V) dE/d(strain) of CHGNet's own energy: right in the cell as given, of the
+    wrong sign in its left-handed twin (-a,-b,-c); forces match -dE/dr in both (float32 tolerance)."""
+    report = audit(chgnet, crystals[:1], per_kind=1, kinds="derivatives")
+    assert len(report.checks) == 4
+    failed = [(c.quantity, c.label.split(":")[0]) for c in report.failures]
+    assert failed == [("stress", "left-handed (-a,-b,-c)")]
+    assert report.failures[0].ratio > 5
+
+
+def test_the_float64_twin_clears_round_off_and_keeps_the_sign_bug(chgnet, crystals):
+    import torch
+
+    report = audit(chgnet, crystals[:1], per_kind=2, kinds="unimodular,rotation", dtype="float64")
+    assert report.dtype == "float64"
+    assert report.model == "CHGNet (float64)"
+    assert torch.get_default_dtype() == torch.float32   # restored after every call
+    failed = {(c.kind, c.quantity, c.label[:6]) for c in report.failures}
+    assert failed == {("unimodular", "stress", "det -1")}
+    assert all(c.ratio < 1 for c in report.checks if not c.failed)   # 1e-9 relative, float64 round-off
