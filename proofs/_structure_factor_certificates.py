@@ -1,0 +1,258 @@
+"""Certificates of the structure-factor forms: each class's A + i B equals the operation sum, exactly.
+
+The check reads only the printed strings (condition, A, B, as ``sympy.sympify`` parses them) and
+the setting's operations; it never calls the factoring code. The argument:
+
+1. **Periodicity.** Let m_i be the least common denominator of the i-th translation components of
+   G/Z^3. Then e(h . t) depends on h only through h mod m, so does the operation sum's coefficient
+   of each bilinear monomial. Every ``Mod(a . h, n)`` in a condition is checked to satisfy
+   n | a_i m_i for each axis, so each condition is m-periodic too.
+2. **Coverage.** On each residue r in [0, m_1) x [0, m_2) x [0, m_3) exactly one condition is
+   True; by (1) the classes then cover Z^3 exactly once.
+3. **Identity.** For h = r + m n the operation sum is
+   sum_g e(r . t_g) e(h^T R_g x): a finite sum of the bilinear exponentials E_M = e(h^T M x) with
+   exact cyclotomic coefficients. The class formula is expanded the same way (cos u = (e(u) +
+   e(-u))/2, sin u = (e(u) - e(-u))/2i, products multiplied out), every argument being checked to
+   be 2 pi (h^T M x + c) with M integer and c rational. Equal coefficients for every M (compared in
+   Q(zeta_N) modulo the cyclotomic polynomial) make A + i B and the operation sum equal for every h
+   in the class and every x: an identity, not a sample.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from itertools import product
+from math import gcd, lcm
+
+import sympy as sp
+
+from crystal_fourier.derive import DEN, space_group
+
+__all__ = ["structure_factor_certificate", "exponential_expansion", "operation_sum_expansion"]
+
+_H = sp.symbols("h k l")
+_X = sp.symbols("x y z")
+_LOCALS = {str(s): s for s in (*_H, *_X)}
+
+Key = tuple[int, ...]
+Expansion = dict[Key, dict[Fraction, Fraction]]
+"""Bilinear form M (9 ints, entry 3 j + i the coefficient of h_j x_i) -> {phase q: rational c}: sum c e(q) E_M."""
+
+
+def _add(target: Expansion, key: Key, phase: Fraction, value: Fraction) -> None:
+    phase %= 1
+    if phase >= Fraction(1, 2):          # e(q + 1/2) = -e(q): one representative per pair
+        phase -= Fraction(1, 2)
+        value = -value
+    bucket = target.setdefault(key, {})
+    bucket[phase] = bucket.get(phase, Fraction(0)) + value
+    if not bucket[phase]:
+        del bucket[phase]
+
+
+def _multiply(a: Expansion, b: Expansion) -> Expansion:
+    result: Expansion = {}
+    for ka, ca in a.items():
+        for kb, cb in b.items():
+            key = tuple(x + y for x, y in zip(ka, kb, strict=True))
+            for qa, va in ca.items():
+                for qb, vb in cb.items():
+                    _add(result, key, qa + qb, va * vb)
+    return result
+
+
+def _trig_argument(argument: sp.Expr) -> tuple[Key, Fraction]:
+    """(M, c) with argument == 2 pi (h^T M x + c); ValueError otherwise."""
+    scaled = sp.expand(argument / (2 * sp.pi))
+    polynomial = sp.Poly(scaled, *_H, *_X)
+    matrix = [0] * 9
+    constant = Fraction(0)
+    for monomial, coefficient in polynomial.terms():
+        if not coefficient.is_Rational:
+            raise ValueError(f"coefficient {coefficient} in {argument} is not rational")
+        degrees_h, degrees_x = monomial[:3], monomial[3:]
+        if sum(monomial) == 0:
+            constant = Fraction(int(coefficient.p), int(coefficient.q))
+            continue
+        if sum(degrees_h) != 1 or sum(degrees_x) != 1 or not coefficient.is_Integer:
+            raise ValueError(f"{argument} is not 2 pi (h^T M x + c) with integer M")
+        matrix[3 * degrees_h.index(1) + degrees_x.index(1)] = int(coefficient)
+    return tuple(matrix), constant
+
+
+_ZERO_KEY = (0,) * 9
+
+
+def _trig_expansion(expression: sp.Expr) -> Expansion:
+    matrix, constant = _trig_argument(expression.args[0])
+    negative = tuple(-v for v in matrix)
+    result: Expansion = {}
+    if isinstance(expression, sp.cos):       # (e(u) + e(-u)) / 2
+        _add(result, matrix, constant, Fraction(1, 2))
+        _add(result, negative, -constant, Fraction(1, 2))
+    else:                                    # (e(u) - e(-u)) / 2i = e(u - 1/4)/2 + e(-u + 1/4)/2
+        _add(result, matrix, constant - Fraction(1, 4), Fraction(1, 2))
+        _add(result, negative, -constant + Fraction(1, 4), Fraction(1, 2))
+    return result
+
+
+def exponential_expansion(expression: sp.Expr) -> Expansion:
+    """An expression built from rationals, +, *, integer powers, cos and sin of 2 pi (h^T M x + c), expanded exactly.
+
+    Raises
+    ------
+    ValueError
+        On anything else (a symbol outside a trigonometric function, an irrational constant).
+
+    >>> e = exponential_expansion(sp.sympify("2*cos(2*pi*h*x)"))    # e(hx) + e(-hx)
+    >>> sorted((key[0], dict(bucket)) for key, bucket in e.items())
+    [(-1, {Fraction(0, 1): Fraction(1, 1)}), (1, {Fraction(0, 1): Fraction(1, 1)})]
+    """
+    if expression.is_Rational:
+        result: Expansion = {}
+        if expression != 0:
+            _add(result, _ZERO_KEY, Fraction(0), Fraction(int(expression.p), int(expression.q)))
+        return result
+    if isinstance(expression, (sp.cos, sp.sin)):
+        return _trig_expansion(expression)
+    if isinstance(expression, sp.Add):
+        result = {}
+        for term in expression.args:
+            for key, bucket in exponential_expansion(term).items():
+                for q, value in bucket.items():
+                    _add(result, key, q, value)
+        return result
+    if isinstance(expression, sp.Mul):
+        result = {_ZERO_KEY: {Fraction(0): Fraction(1)}}
+        for factor in expression.args:
+            result = _multiply(result, exponential_expansion(factor))
+        return result
+    if isinstance(expression, sp.Pow) and expression.exp.is_Integer and expression.exp > 0:
+        base = exponential_expansion(expression.base)
+        result = {_ZERO_KEY: {Fraction(0): Fraction(1)}}
+        for _ in range(int(expression.exp)):
+            result = _multiply(result, base)
+        return result
+    raise ValueError(f"cannot expand {expression!r} into exponentials of bilinear forms")
+
+
+def operation_sum_expansion(group, residue) -> Expansion:
+    """sum over G/Z^3 of e(r . t) E_R for h = ``residue`` (+ m n), straight from the operations."""
+    result: Expansion = {}
+    for op in group.operations:
+        key = tuple(op.rotation[j][i] for j in range(3) for i in range(3))
+        phase = Fraction(sum(a * b for a, b in zip(residue, op.translation_24, strict=True)), DEN)
+        _add(result, key, phase, Fraction(1))
+    return result
+
+
+@lru_cache(maxsize=64)
+def _cyclotomic(n: int):
+    w = sp.Symbol("w")
+    return w, sp.Poly(sp.cyclotomic_poly(n, w), w)
+
+
+def _is_zero(bucket: dict[Fraction, Fraction]) -> bool:
+    """sum c_q e(q) == 0 exactly, by reduction modulo the N-th cyclotomic polynomial."""
+    if not bucket:
+        return True
+    n = lcm(*(q.denominator for q in bucket))
+    if n <= 2:
+        return False   # after folding q + 1/2 onto q, phases 0 alone: a nonzero rational
+    w, phi = _cyclotomic(n)
+    polynomial = sp.Poly(sum(sp.Rational(c.numerator, c.denominator) * w ** int(q * n) for q, c in bucket.items()), w)
+    return polynomial.rem(phi).is_zero
+
+
+def _difference(a: Expansion, b: Expansion) -> list[Key]:
+    keys = []
+    for key in set(a) | set(b):
+        bucket = dict(a.get(key, {}))
+        for q, value in b.get(key, {}).items():
+            bucket[q] = bucket.get(q, Fraction(0)) - value
+        bucket = {q: v for q, v in bucket.items() if v}
+        if not _is_zero(bucket):
+            keys.append(key)
+    return sorted(keys)
+
+
+def _modulus(group) -> tuple[int, int, int]:
+    return tuple(lcm(*(DEN // gcd(DEN, op.translation_24[i]) for op in group.operations)) for i in range(3))
+
+
+def _check_periodic(condition: sp.Basic, modulus) -> list[str]:
+    problems = []
+    for mod in condition.atoms(sp.Mod):
+        form, n = mod.args
+        if not n.is_Integer:
+            problems.append(f"{mod}: modulus is not an integer")
+            continue
+        coefficients = sp.Poly(form, *_H)
+        if coefficients.total_degree() > 1:
+            problems.append(f"{mod}: not linear in h, k, l")
+            continue
+        for i, symbol in enumerate(_H):
+            a = coefficients.coeff_monomial(symbol)
+            if not a.is_Integer or (int(a) * modulus[i]) % int(n):
+                problems.append(f"{mod}: not periodic with period {modulus[i]} in {symbol}")
+    return problems
+
+
+def structure_factor_certificate(document: dict) -> dict:
+    """Check a structure-factor document (the JSON of ``crystal-fourier structure-factor``) exactly.
+
+    Parameters
+    ----------
+    document : dict
+        With ``hall_number`` and ``classes``, a list of {``condition``, ``A``, ``B``} strings.
+
+    Returns
+    -------
+    dict
+        ``{"hall_number", "modulus", "n_classes", "n_residues", "ok", "failures"}``; ``ok`` is True when
+        every condition is periodic, every residue lies in exactly one class, and on each residue
+        A + i B equals the operation sum as an exponential polynomial (module docstring).
+
+    Examples
+    --------
+    >>> from crystal_fourier.derive import structure_factor_document
+    >>> structure_factor_certificate(structure_factor_document(14))["ok"]
+    True
+    """
+    group = space_group(hall_number=document["hall_number"])
+    modulus = _modulus(group)
+    failures: list[str] = []
+    classes = []
+    for index, item in enumerate(document["classes"]):
+        condition = sp.sympify(item["condition"], locals=_LOCALS)
+        if isinstance(condition, bool):       # sympify("True") is Python's True
+            condition = sp.true if condition else sp.false
+        failures.extend(f"class {index}: {p}" for p in _check_periodic(condition, modulus))
+        a = sp.sympify(item["A"], locals=_LOCALS)
+        b = sp.sympify(item["B"], locals=_LOCALS)
+        try:
+            expansion = exponential_expansion(a)
+            for key, bucket in exponential_expansion(b).items():   # + i B: i = e(1/4)
+                for q, value in bucket.items():
+                    _add(expansion, key, q + Fraction(1, 4), value)
+        except ValueError as error:
+            failures.append(f"class {index}: {error}")
+            expansion = None
+        classes.append((condition, expansion))
+    residues = list(product(*(range(m) for m in modulus)))
+    for residue in residues:
+        values = dict(zip(_H, residue, strict=True))
+        holding = [i for i, (condition, _) in enumerate(classes) if bool(condition.subs(values))]
+        if len(holding) != 1:
+            failures.append(f"h = {residue}: {len(holding)} classes hold (expected exactly 1)")
+            continue
+        expansion = classes[holding[0]][1]
+        if expansion is None:
+            continue
+        wrong = _difference(expansion, operation_sum_expansion(group, residue))
+        if wrong:
+            failures.append(f"h = {residue} (class {holding[0]}): A + iB differs from the operation sum "
+                            f"at {len(wrong)} bilinear term(s), first M = {wrong[0]}")
+    return {"hall_number": group.hall_number, "modulus": list(modulus), "n_classes": len(classes),
+            "n_residues": len(residues), "ok": not failures, "failures": failures[:20]}
