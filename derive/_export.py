@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from crystal_fourier.derive._reflection_conditions import reflection_conditions
 from crystal_fourier.derive._symbolic_forms import closed_form, latex
 
 if TYPE_CHECKING:
     from crystal_fourier.derive._bases import Basis
 
-__all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "render"]
+__all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "render", "operation_lines"]
 
 FORMATS = ("text", "latex", "json")
 
@@ -73,6 +74,7 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
                        "member m = R^T k0 is 24 (k0.t) mod 24; counts include k = 0",
         "dim": basis.dim,
         "operations": operations,
+        "reflection_conditions": [zone.text for zone in reflection_conditions(group)],
         "orbits": orbits,
         "functions": functions,
     }
@@ -83,16 +85,48 @@ def to_json(basis: Basis) -> str:
     return json.dumps(basis_document(basis), sort_keys=True, indent=1) + "\n"
 
 
-def to_text(basis: Basis) -> str:
-    """Human-readable text: header, orbit table with absences and witnesses, closed forms."""
+def operation_lines(group) -> list[str]:
+    """The operations as Volume A lists them: the centring translations once, then one line per coset.
+
+    >>> from crystal_fourier.derive import space_group
+    >>> operation_lines(space_group("C2/c"))[:3]
+    ['4 x 2 operations: (0,0,0)+ (1/2,1/2,0)+', '  (1) x,y,z', '  (2) -x,-y,-z']
+    """
+    from fractions import Fraction
+
+    from crystal_fourier.derive._operations import DEN
+
+    centring = [op.translation_24 for op in group.operations if op.rotation == ((1, 0, 0), (0, 1, 0), (0, 0, 1))]
+    first = {}
+    for op in group.operations:
+        first.setdefault(op.rotation, op)
+    representatives = list(first.values())
+    if len(centring) > 1:
+        translations = " ".join("(" + ",".join(str(Fraction(v, DEN)) for v in t) + ")+" for t in centring)
+        head = f"{len(representatives)} x {len(centring)} operations: {translations}"
+    else:
+        head = f"{len(representatives)} operations:"
+    return [head, *(f"  ({i}) {op.xyz}" for i, op in enumerate(representatives, start=1))]
+
+
+def to_text(basis: Basis, *, quiet: bool = False) -> str:
+    """Human-readable text: header, operations one per line, reflection conditions, orbit table, closed forms.
+
+    ``quiet`` prints only the closed forms, one ``f_i = ...`` per line.
+    """
     group = basis.group
+    if quiet:
+        return "".join(f"f_{i} = {closed_form(f)}\n" for i, f in enumerate(basis.real.functions()))
     summary = basis.summary()
+    conditions = [zone.text for zone in reflection_conditions(group)]
     lines = [
         f"{group.symbol} (No. {group.number}), Hall number {group.hall_number} [{group.hall_symbol}]",
         f"shell {basis.frequencies.shell}, cutoff {basis.frequencies.cutoff}: "
         f"{summary['n_frequencies']} frequencies, {summary['n_present_orbits']} present orbits, "
         f"{summary['n_absent_orbits']} absent orbits, dim {summary['dim']} (k = 0 included)",
-        f"{len(group.operations)} operations: " + "; ".join(op.xyz for op in group.operations),
+        *operation_lines(group),
+        "reflection conditions:" + ("" if conditions else " none"),
+        *(f"  {text}" for text in conditions),
         "",
         "orbits (representative, size, status):",
     ]
@@ -124,11 +158,13 @@ def to_latex(basis: Basis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(basis: Basis, fmt: str) -> str:
-    """Render in one of :data:`FORMATS`."""
+def render(basis: Basis, fmt: str, *, quiet: bool = False) -> str:
+    """Render in one of :data:`FORMATS`; ``quiet`` (text only) prints just the functions."""
     from crystal_fourier.errors import CrystalFourierError
 
     renderers = {"text": to_text, "latex": to_latex, "json": to_json}
     if fmt not in renderers:
         raise CrystalFourierError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if quiet and fmt == "text":
+        return to_text(basis, quiet=True)
     return renderers[fmt](basis)

@@ -12,6 +12,8 @@ import json
 
 import sympy as sp
 
+from crystal_fourier.derive._reciprocal_symmetry import centric_zones
+from crystal_fourier.derive._reflection_conditions import reflection_conditions
 from crystal_fourier.derive._structure_factors import plain_factor_count, structure_factor_form
 
 __all__ = ["STRUCTURE_FACTOR_FORMATS", "structure_factor_document", "render_structure_factor"]
@@ -38,6 +40,8 @@ def structure_factor_document(group, *, hall_number: int | None = None) -> dict:
         "convention": "A + iB = sum over the operations (R, t) of G/Z^3, centring included, of exp(2 pi i h.(R x + t))",
         "n_factors": form.n_factors, "n_factors_plain_sum": plain_factor_count(g),
         "classes": classes,
+        "reflection_conditions": [z.text for z in reflection_conditions(g)],
+        "centric_zones": [z.text for z in centric_zones(g)],
     }
 
 
@@ -49,6 +53,10 @@ def _text(document: dict) -> str:
              f"(the plain operation sum has {document['n_factors_plain_sum']})"]
     for c in document["classes"]:
         lines += ["", f"{c['condition']}:", f"  A = {c['A']}", f"  B = {c['B']}"]
+    lines += ["", "reflection conditions (International Tables Vol. A):"]
+    lines += [f"  {text}" for text in document["reflection_conditions"]] or ["  none"]
+    lines += ["centric zones and restricted phases (Vol. B, A1.4.4):"]
+    lines += [f"  {text}" for text in document["centric_zones"]] or ["  none"]
     return "\n".join(lines) + "\n"
 
 
