@@ -50,7 +50,7 @@ _LAZY = {
     "read_text": "_writer", "write_files": "_writer", "unified_diff": "_writer",
     "TENSOR_MODULE": "_tensor_tables", "tensor_table_record": "_tensor_tables",
     # Structure-factor forms (issue 30): International Tables Vol. B, A1.4.3, derived and factored.
-    "ParityClass": "_structure_factors", "StructureFactorForm": "_structure_factors",
+    "ParityClass": "_structure_factors", "SHIFTS": "_structure_factors", "StructureFactorForm": "_structure_factors",
     "structure_factor_form": "_structure_factors", "plain_factor_count": "_structure_factors",
     "STRUCTURE_FACTOR_FORMATS": "_structure_factor_export", "structure_factor_document": "_structure_factor_export",
     "render_structure_factor": "_structure_factor_export",

@@ -21,14 +21,14 @@ __all__ = ["STRUCTURE_FACTOR_FORMATS", "structure_factor_document", "render_stru
 STRUCTURE_FACTOR_FORMATS = ("text", "latex", "json")
 
 
-def structure_factor_document(group, *, hall_number: int | None = None) -> dict:
+def structure_factor_document(group, *, hall_number: int | None = None, shifts: str = "auto") -> dict:
     """The forms of a setting as a JSON-ready dict (strings that ``sympy.sympify`` parses).
 
     >>> doc = structure_factor_document("P2_1/c")
     >>> [(c["condition"], c["B"]) for c in doc["classes"]]
     [('Eq(Mod(k + l, 2), 0)', '0'), ('Eq(Mod(k + l, 2), 1)', '0')]
     """
-    form = structure_factor_form(group, hall_number=hall_number)
+    form = structure_factor_form(group, hall_number=hall_number, shifts=shifts)
     classes = []
     for parity_class, condition, (a, b) in zip(form.classes, form.conditions(), form.expressions(), strict=True):
         classes.append({"condition": str(condition), "A": str(a), "B": str(b),
@@ -36,7 +36,7 @@ def structure_factor_document(group, *, hall_number: int | None = None) -> dict:
     g = form.group
     return {
         "sg": g.number, "hall_number": g.hall_number, "symbol": g.symbol, "hall_symbol": g.hall_symbol,
-        "n_operations": len(g.operations), "modulus": list(form.modulus),
+        "n_operations": len(g.operations), "modulus": list(form.modulus), "shifts": shifts,
         "convention": "A + iB = sum over the operations (R, t) of G/Z^3, centring included, of exp(2 pi i h.(R x + t))",
         "n_factors": form.n_factors, "n_factors_plain_sum": plain_factor_count(g),
         "classes": classes,
@@ -75,9 +75,10 @@ def _latex(document: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_structure_factor(group, output_format: str = "text", *, hall_number: int | None = None) -> str:
+def render_structure_factor(group, output_format: str = "text", *, hall_number: int | None = None,
+                            shifts: str = "auto") -> str:
     """The forms as ``'text'``, ``'latex'`` or ``'json'`` (the document above, indented)."""
-    document = structure_factor_document(group, hall_number=hall_number)
+    document = structure_factor_document(group, hall_number=hall_number, shifts=shifts)
     if output_format == "json":
         return json.dumps(document, indent=1) + "\n"
     if output_format == "latex":

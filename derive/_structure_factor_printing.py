@@ -66,7 +66,9 @@ def class_condition(congruences, alternatives, realized=None) -> sp.Basic:
 def factor_expression(factor: TrigFactor) -> sp.Expr:
     """``cos(2*pi*(form + shift))`` or ``sin(...)``, unevaluated so that it prints as written."""
     form = sum(factor.form[3 * j + i] * MILLER[j] * COORDINATES[i] for j in range(3) for i in range(3))
-    argument = form + sp.Rational(factor.shift.numerator, factor.shift.denominator)
+    argument = form + sum(sp.Rational(a.numerator, a.denominator) * m for a, m in zip(factor.miller_shift, MILLER,
+                                                                                       strict=True))
+    argument += sp.Rational(factor.shift.numerator, factor.shift.denominator)
     function = sp.cos if factor.function == "cos" else sp.sin
     return function(sp.Mul(2, sp.pi, argument, evaluate=False), evaluate=False)
 

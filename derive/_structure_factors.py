@@ -31,6 +31,7 @@ from itertools import product
 from math import gcd
 
 from crystal_fourier.derive._operations import DEN
+from crystal_fourier.derive._phase_shifts import merge_by_shifts
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.derive._trig_products import (
     TrigFactor,
@@ -39,7 +40,7 @@ from crystal_fourier.derive._trig_products import (
     factor_plane_wave_sum,
 )
 
-__all__ = ["ParityClass", "StructureFactorForm", "structure_factor_form", "plain_factor_count", "Congruence"]
+__all__ = ["SHIFTS", "ParityClass", "StructureFactorForm", "structure_factor_form", "plain_factor_count", "Congruence"]
 
 _IDENTITY = ((1, 0, 0), (0, 1, 0), (0, 0, 1))
 _INVERSION = ((-1, 0, 0), (0, -1, 0), (0, 0, -1))
@@ -291,8 +292,15 @@ def _smallest_description(congruences, residues, members) -> tuple[Congruence, .
     return tuple(congruences)  # pragma: no cover (the full set always decides)
 
 
+SHIFTS = ("auto", "always", "never")
+"""When phases move into the arguments as shifts linear in h (:mod:`~crystal_fourier.derive._phase_shifts`):
+``'auto'`` as International Tables Vol. B does, for the non-centrosymmetric groups only (P2_12_12_1: one
+form; P2_1/c keeps its two parity classes); ``'always'`` wherever classes merge (fewest classes and
+factors); ``'never'``: parity classes with constant phases only."""
+
+
 @lru_cache(maxsize=None)
-def _form_of_hall(hall_number: int) -> StructureFactorForm:
+def _form_of_hall(hall_number: int, shifts: str = "auto") -> StructureFactorForm:
     group = space_group(hall_number=hall_number)
     modulus = _modulus(group)
     _, translations = group.arrays
@@ -300,10 +308,15 @@ def _form_of_hall(hall_number: int) -> StructureFactorForm:
     for residue in product(*(range(m) for m in modulus)):
         key = tuple(int(v) for v in (translations @ residue) % DEN)
         signatures[key].append(residue)
-    # Classes with equal formulas merge; the class of h = 0 comes first, absent classes last.
+    # Classes merge where the phases move into the arguments (shifts linear in h) and where the
+    # formulas agree; the class of h = 0 comes first, absent classes last.
+    computed = [(members, *_class_terms(group, members[0])) for members in sorted(signatures.values())]
+    mergeable = [(m, a, b) for m, a, b, factored in computed if factored and (a or b)]
+    use_shifts = shifts == "always" or (shifts == "auto" and not group.centrosymmetric)
+    merged = [(m, a, b, True) for m, a, b in (merge_by_shifts(mergeable, modulus) if use_shifts else mergeable)]
+    merged += [entry for entry in computed if not (entry[3] and (entry[1] or entry[2]))]
     by_formula: dict[tuple, list] = {}
-    for members in sorted(signatures.values()):
-        a_terms, b_terms, factored = _class_terms(group, members[0])
+    for members, a_terms, b_terms, factored in merged:
         by_formula.setdefault((a_terms, b_terms, factored), []).extend(members)
     ordered = sorted(by_formula.items(), key=lambda item: (not (item[0][0] or item[0][1]), min(item[1])))
     residues = [r for _, members in ordered for r in members]
@@ -318,7 +331,8 @@ def _form_of_hall(hall_number: int) -> StructureFactorForm:
     return StructureFactorForm(group, modulus, congruences, tuple(classes))
 
 
-def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int | None = None) -> StructureFactorForm:
+def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int | None = None,
+                          shifts: str = "auto") -> StructureFactorForm:
     """The factored structure-factor forms of a setting (default: the ITA standard one).
 
     Parameters
@@ -327,6 +341,8 @@ def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int |
         As for :func:`~crystal_fourier.derive.space_group`.
     hall_number : int, optional
         Another setting (1-530).
+    shifts : {'auto', 'always', 'never'}
+        Where phases become shifts linear in h (see :data:`SHIFTS`).
 
     Returns
     -------
@@ -340,4 +356,8 @@ def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int |
     >>> len(form.classes), form.n_factors, len(form.group.operations)
     (2, 18, 192)
     """
-    return _form_of_hall(space_group(group, hall_number=hall_number).hall_number)
+    if shifts not in SHIFTS:
+        from crystal_fourier.errors import CrystalFourierError
+
+        raise CrystalFourierError(f"shifts must be one of {', '.join(SHIFTS)}, got {shifts!r}")
+    return _form_of_hall(space_group(group, hall_number=hall_number).hall_number, shifts)

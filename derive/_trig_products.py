@@ -48,12 +48,18 @@ class TrigFactor:
         M flattened row by row: entry 3 j + i is the coefficient of h_j x_i (h_0, h_1, h_2 = h, k, l;
         x_0, x_1, x_2 = x, y, z). Canonical: its first nonzero entry is positive.
     shift : Fraction
-        Constant added to the form, in (-1/4, 1/4) (quarter periods are turned into cos <-> sin).
+        Constant added to the form, in (-1/4, 1/4) (quarter periods are turned into cos <-> sin)
+        where ``miller_shift`` is zero, in [0, 1) otherwise.
+    miller_shift : tuple of 3 Fractions
+        A shift linear in the Miller indices, a . h (International Tables Vol. B's
+        cos 2 pi (hx - (h + k)/4)); zero unless classes were merged by
+        :mod:`~crystal_fourier.derive._phase_shifts`.
     """
 
     function: str
     form: tuple[int, ...]
     shift: Fraction
+    miller_shift: tuple[Fraction, Fraction, Fraction] = (Fraction(0), Fraction(0), Fraction(0))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,15 +75,18 @@ def matmul(a: Matrix, b: Matrix) -> Matrix:
     return tuple(tuple(sum(a[i][m] * b[m][j] for m in range(3)) for j in range(3)) for i in range(3))
 
 
-def canonical_factor(function: str, form: tuple[int, ...], shift: Fraction) -> tuple[int, TrigFactor]:
-    """``(sign, factor)`` with sign * factor == function(2 pi (form + shift)) identically.
+def canonical_factor(function: str, form: tuple[int, ...], shift: Fraction,
+                     miller_shift: tuple[Fraction, ...] = (Fraction(0),) * 3) -> tuple[int, TrigFactor]:
+    """``(sign, factor)`` with sign * factor == function(2 pi (form + miller_shift . h + shift)) identically.
 
     The shift is reduced modulo 1/2 (a half period changes the sign), then quarter periods turn
     cos into -sin and sin into cos, and finally the form's sign is made canonical (cos is even, sin
-    odd).
+    odd). Each Miller-shift coefficient is reduced into (-1/2, 1/2] (an integer multiple of h is
+    a whole period).
 
-    >>> canonical_factor("cos", (-1, 0, 0, 0, 0, 0, 0, 0, 0), Fraction(1, 4))
-    (1, TrigFactor(function='sin', form=(1, 0, 0, 0, 0, 0, 0, 0, 0), shift=Fraction(0, 1)))
+    >>> sign, factor = canonical_factor("cos", (-1, 0, 0, 0, 0, 0, 0, 0, 0), Fraction(1, 4))   # cos(-u + 1/4)
+    >>> sign, factor.function, factor.form[0], factor.shift                                # = sin u
+    (1, 'sin', 1, Fraction(0, 1))
     """
     sign = 1
     shift = Fraction(shift) % 1
@@ -94,9 +103,12 @@ def canonical_factor(function: str, form: tuple[int, ...], shift: Fraction) -> t
     if leading < 0:
         form = tuple(-v for v in form)
         shift = -shift
+        miller_shift = tuple(-a for a in miller_shift)
         if function == "sin":
             sign = -sign
-    return sign, TrigFactor(function, tuple(form), shift)
+    miller_shift = tuple(Fraction(a) % 1 for a in miller_shift)
+    miller_shift = tuple(a - 1 if a > Fraction(1, 2) else a for a in miller_shift)
+    return sign, TrigFactor(function, tuple(form), shift, miller_shift)
 
 
 def _times(a: Monomial, b: Monomial) -> Monomial:

@@ -9,7 +9,10 @@ the setting's operations; it never calls the factoring code. The argument:
    n | a_i m_i for each axis, so each condition is m-periodic too.
 2. **Coverage.** On each residue r in [0, m_1) x [0, m_2) x [0, m_3) exactly one condition is
    True; by (1) the classes then cover Z^3 exactly once.
-3. **Identity.** For h = r + m n the operation sum is
+3. **Identity.** Arguments may also carry shifts linear in h (a . h, International Tables' cos 2 pi
+   (hx - (h + k)/4)); after expansion each exponential's Miller phase a is known exactly and the
+   residues are taken modulo the common period of m and the denominators of every a, so that
+   e(a . h) too is constant on each residue class. For h = r + (period) n the operation sum is
    sum_g e(r . t_g) e(h^T R_g x): a finite sum of the bilinear exponentials E_M = e(h^T M x) with
    exact cyclotomic coefficients. The class formula is expanded the same way (cos u = (e(u) +
    e(-u))/2, sin u = (e(u) - e(-u))/2i, products multiplied out), every argument being checked to
@@ -36,15 +39,23 @@ _X = sp.symbols("x y z")
 _LOCALS = {str(s): s for s in (*_H, *_X)}
 
 Key = tuple[int, ...]
-Expansion = dict[Key, dict[Fraction, Fraction]]
-"""Bilinear form M (9 ints, entry 3 j + i the coefficient of h_j x_i) -> {phase q: rational c}: sum c e(q) E_M."""
+Phase = tuple[Fraction, Fraction, Fraction, Fraction]
+"""(q, a_h, a_k, a_l): the phase q + a . h, modulo 1 once h is a residue."""
+Expansion = dict[Key, dict[Phase, Fraction]]
+"""Bilinear form M (9 ints, entry 3 j + i the coefficient of h_j x_i) -> {phase: rational c}: sum c e(phase) E_M."""
+
+_NO_SHIFT = (Fraction(0),) * 3
 
 
-def _add(target: Expansion, key: Key, phase: Fraction, value: Fraction) -> None:
+def _add(target: Expansion, key: Key, phase, value: Fraction, miller=_NO_SHIFT) -> None:
+    """Add value * e(phase + miller . h) E_key; a phase given as a tuple carries its own Miller part."""
+    if isinstance(phase, tuple):
+        phase, miller = phase[0], tuple(a + b for a, b in zip(phase[1:], miller, strict=True))
     phase %= 1
     if phase >= Fraction(1, 2):          # e(q + 1/2) = -e(q): one representative per pair
         phase -= Fraction(1, 2)
         value = -value
+    phase = (phase, *miller)
     bucket = target.setdefault(key, {})
     bucket[phase] = bucket.get(phase, Fraction(0)) + value
     if not bucket[phase]:
@@ -58,16 +69,18 @@ def _multiply(a: Expansion, b: Expansion) -> Expansion:
             key = tuple(x + y for x, y in zip(ka, kb, strict=True))
             for qa, va in ca.items():
                 for qb, vb in cb.items():
-                    _add(result, key, qa + qb, va * vb)
+                    _add(result, key, qa[0] + qb[0], va * vb, tuple(x + y for x, y in zip(qa[1:], qb[1:],
+                                                                                         strict=True)))
     return result
 
 
-def _trig_argument(argument: sp.Expr) -> tuple[Key, Fraction]:
-    """(M, c) with argument == 2 pi (h^T M x + c); ValueError otherwise."""
+def _trig_argument(argument: sp.Expr) -> tuple[Key, Fraction, tuple[Fraction, ...]]:
+    """(M, c, a) with argument == 2 pi (h^T M x + a . h + c); ValueError otherwise."""
     scaled = sp.expand(argument / (2 * sp.pi))
     polynomial = sp.Poly(scaled, *_H, *_X)
     matrix = [0] * 9
     constant = Fraction(0)
+    miller = [Fraction(0)] * 3
     for monomial, coefficient in polynomial.terms():
         if not coefficient.is_Rational:
             raise ValueError(f"coefficient {coefficient} in {argument} is not rational")
@@ -75,25 +88,29 @@ def _trig_argument(argument: sp.Expr) -> tuple[Key, Fraction]:
         if sum(monomial) == 0:
             constant = Fraction(int(coefficient.p), int(coefficient.q))
             continue
+        if sum(degrees_h) == 1 and sum(degrees_x) == 0:       # a shift linear in the Miller indices
+            miller[degrees_h.index(1)] = Fraction(int(coefficient.p), int(coefficient.q))
+            continue
         if sum(degrees_h) != 1 or sum(degrees_x) != 1 or not coefficient.is_Integer:
             raise ValueError(f"{argument} is not 2 pi (h^T M x + c) with integer M")
         matrix[3 * degrees_h.index(1) + degrees_x.index(1)] = int(coefficient)
-    return tuple(matrix), constant
+    return tuple(matrix), constant, tuple(miller)
 
 
 _ZERO_KEY = (0,) * 9
 
 
 def _trig_expansion(expression: sp.Expr) -> Expansion:
-    matrix, constant = _trig_argument(expression.args[0])
+    matrix, constant, miller = _trig_argument(expression.args[0])
     negative = tuple(-v for v in matrix)
+    minus = tuple(-a for a in miller)
     result: Expansion = {}
     if isinstance(expression, sp.cos):       # (e(u) + e(-u)) / 2
-        _add(result, matrix, constant, Fraction(1, 2))
-        _add(result, negative, -constant, Fraction(1, 2))
+        _add(result, matrix, constant, Fraction(1, 2), miller)
+        _add(result, negative, -constant, Fraction(1, 2), minus)
     else:                                    # (e(u) - e(-u)) / 2i = e(u - 1/4)/2 + e(-u + 1/4)/2
-        _add(result, matrix, constant - Fraction(1, 4), Fraction(1, 2))
-        _add(result, negative, -constant + Fraction(1, 4), Fraction(1, 2))
+        _add(result, matrix, constant - Fraction(1, 4), Fraction(1, 2), miller)
+        _add(result, negative, -constant + Fraction(1, 4), Fraction(1, 2), minus)
     return result
 
 
@@ -106,8 +123,8 @@ def exponential_expansion(expression: sp.Expr) -> Expansion:
         On anything else (a symbol outside a trigonometric function, an irrational constant).
 
     >>> e = exponential_expansion(sp.sympify("2*cos(2*pi*h*x)"))    # e(hx) + e(-hx)
-    >>> sorted((key[0], dict(bucket)) for key, bucket in e.items())
-    [(-1, {Fraction(0, 1): Fraction(1, 1)}), (1, {Fraction(0, 1): Fraction(1, 1)})]
+    >>> sorted((key[0], [str(v) for v in bucket.values()]) for key, bucket in e.items())
+    [(-1, ['1']), (1, ['1'])]
     """
     if expression.is_Rational:
         result: Expansion = {}
@@ -120,30 +137,45 @@ def exponential_expansion(expression: sp.Expr) -> Expansion:
         result = {}
         for term in expression.args:
             for key, bucket in exponential_expansion(term).items():
-                for q, value in bucket.items():
-                    _add(result, key, q, value)
+                for phase, value in bucket.items():
+                    _add(result, key, phase, value)
         return result
     if isinstance(expression, sp.Mul):
-        result = {_ZERO_KEY: {Fraction(0): Fraction(1)}}
+        result = {_ZERO_KEY: {(Fraction(0),) * 4: Fraction(1)}}
         for factor in expression.args:
             result = _multiply(result, exponential_expansion(factor))
         return result
     if isinstance(expression, sp.Pow) and expression.exp.is_Integer and expression.exp > 0:
         base = exponential_expansion(expression.base)
-        result = {_ZERO_KEY: {Fraction(0): Fraction(1)}}
+        result = {_ZERO_KEY: {(Fraction(0),) * 4: Fraction(1)}}
         for _ in range(int(expression.exp)):
             result = _multiply(result, base)
         return result
     raise ValueError(f"cannot expand {expression!r} into exponentials of bilinear forms")
 
 
-def operation_sum_expansion(group, residue) -> Expansion:
+def operation_sum_expansion(group, residue) -> dict[Key, dict[Fraction, Fraction]]:
     """sum over G/Z^3 of e(r . t) E_R for h = ``residue`` (+ m n), straight from the operations."""
     result: Expansion = {}
     for op in group.operations:
         key = tuple(op.rotation[j][i] for j in range(3) for i in range(3))
         phase = Fraction(sum(a * b for a, b in zip(residue, op.translation_24, strict=True)), DEN)
         _add(result, key, phase, Fraction(1))
+    return at_residue(result, residue)
+
+
+def at_residue(expansion: Expansion, residue) -> dict[Key, dict[Fraction, Fraction]]:
+    """The expansion with h = ``residue`` put into every Miller-index phase (q + a . r, modulo 1)."""
+    result: dict[Key, dict[Fraction, Fraction]] = {}
+    for key, bucket in expansion.items():
+        folded = result.setdefault(key, {})
+        for (q, *a), value in bucket.items():
+            phase = (q + sum(x * y for x, y in zip(a, residue, strict=True))) % 1
+            sign = 1
+            if phase >= Fraction(1, 2):          # e(q + 1/2) = -e(q)
+                phase, sign = phase - Fraction(1, 2), -1
+            folded[phase] = folded.get(phase, Fraction(0)) + sign * value
+        result[key] = {q: v for q, v in folded.items() if v}
     return result
 
 
@@ -234,13 +266,20 @@ def structure_factor_certificate(document: dict) -> dict:
         try:
             expansion = exponential_expansion(a)
             for key, bucket in exponential_expansion(b).items():   # + i B: i = e(1/4)
-                for q, value in bucket.items():
-                    _add(expansion, key, q + Fraction(1, 4), value)
+                for (q, *a), value in bucket.items():
+                    _add(expansion, key, q + Fraction(1, 4), value, tuple(a))
         except ValueError as error:
             failures.append(f"class {index}: {error}")
             expansion = None
         classes.append((condition, expansion))
-    residues = list(product(*(range(m) for m in modulus)))
+    # A Miller shift a . h is periodic in h_i with period the denominator of a_i: check h modulo
+    # the common period of the operations and of every shift.
+    period = list(modulus)
+    for _, expansion in classes:
+        for bucket in (expansion or {}).values():
+            for (_, *a) in bucket:
+                period = [lcm(p, x.denominator) for p, x in zip(period, a, strict=True)]
+    residues = list(product(*(range(p) for p in period)))
     for residue in residues:
         values = dict(zip(_H, residue, strict=True))
         holding = [i for i, (condition, _) in enumerate(classes) if bool(condition.subs(values))]
@@ -250,9 +289,9 @@ def structure_factor_certificate(document: dict) -> dict:
         expansion = classes[holding[0]][1]
         if expansion is None:
             continue
-        wrong = _difference(expansion, operation_sum_expansion(group, residue))
+        wrong = _difference(at_residue(expansion, residue), operation_sum_expansion(group, residue))
         if wrong:
             failures.append(f"h = {residue} (class {holding[0]}): A + iB differs from the operation sum "
                             f"at {len(wrong)} bilinear term(s), first M = {wrong[0]}")
-    return {"hall_number": group.hall_number, "modulus": list(modulus), "n_classes": len(classes),
+    return {"hall_number": group.hall_number, "modulus": list(modulus), "period": period, "n_classes": len(classes),
             "n_residues": len(residues), "ok": not failures, "failures": failures[:20]}

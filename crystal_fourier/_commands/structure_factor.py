@@ -19,6 +19,10 @@ def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "structure-factor", __doc__)
     add_group_argument(parser)
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
+    parser.add_argument("--shifts", choices=("auto", "always", "never"), default="auto",
+                        help="phases linear in h as shifts of the arguments, cos 2pi(hx - (h+k)/4): auto (as Vol. B: "
+                             "non-centrosymmetric groups only), always (fewest classes and factors), never (parity "
+                             "classes only); default auto")
     parser.set_defaults(func=run)
 
 
@@ -26,5 +30,5 @@ def run(args) -> int:
     from crystal_fourier.derive import render_structure_factor
 
     group = resolve_group(args)
-    sys.stdout.write(render_structure_factor(group, args.format))
+    sys.stdout.write(render_structure_factor(group, args.format, shifts=args.shifts))
     return 0

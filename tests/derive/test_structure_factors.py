@@ -48,14 +48,35 @@ def test_p1bar_is_one_cosine():
         ("True", "2*cos(2*pi*(h*x + k*y + l*z))", "0")]
 
 
-def test_p212121_products_of_three():
-    """Vol. B: A = 4 cos cos cos and B = -4 sin sin sin where h + l and k + l are even."""
+def test_p212121_one_form_with_shifts_linear_in_h():
+    """Vol. B's style for a non-centrosymmetric group: one form, A = 4 cos cos cos and B = -4 sin sin sin
+    with arguments shifted by linear forms in h, k, l; without shifts, four parity classes."""
     form = structure_factor_form("P2_12_12_1")
-    assert len(form.classes) == 4
-    condition, (a, b) = form.conditions()[0], form.expressions()[0]
-    assert str(condition) == "Eq(Mod(h + l, 2), 0) & Eq(Mod(k + l, 2), 0)"
-    assert str(a) == "4*cos(2*pi*(h*x))*cos(2*pi*(k*y))*cos(2*pi*(l*z))"
-    assert str(b) == "-4*sin(2*pi*(h*x))*sin(2*pi*(k*y))*sin(2*pi*(l*z))"
+    assert [str(c) for c in form.conditions()] == ["True"]
+    (a, b), = form.expressions()
+    assert str(a) == ("4*cos(2*pi*(h/4 + l*z + l/4))*cos(2*pi*(k*y + k/4 + l/4))"
+                      "*cos(2*pi*(h*x - h/4 - k/4 + l/2))")
+    assert str(b) == ("-4*sin(2*pi*(h/4 + l*z + l/4))*sin(2*pi*(k*y + k/4 + l/4))"
+                      "*sin(2*pi*(h*x - h/4 - k/4 + l/2))")
+    assert form.n_factors == 6
+    parity = structure_factor_form("P2_12_12_1", shifts="never")
+    assert len(parity.classes) == 4
+    assert str(parity.conditions()[0]) == "Eq(Mod(h + l, 2), 0) & Eq(Mod(k + l, 2), 0)"
+    assert [str(e) for e in parity.expressions()[0]] == [
+        "4*cos(2*pi*(h*x))*cos(2*pi*(k*y))*cos(2*pi*(l*z))", "-4*sin(2*pi*(h*x))*sin(2*pi*(k*y))*sin(2*pi*(l*z))"]
+
+
+def test_shifts_always_merges_p21c_into_one_form():
+    form = structure_factor_form("P2_1/c", shifts="always")
+    assert [str(c) for c in form.conditions()] == ["True"]
+    assert form.n_factors == 2
+
+
+def test_unknown_shifts_is_an_error():
+    from crystal_fourier.errors import CrystalFourierError
+
+    with pytest.raises(CrystalFourierError, match="shifts must be one of auto, always, never"):
+        structure_factor_form(14, shifts="sometimes")
 
 
 def test_fm3m_sum_over_six_permutations_and_absent_class():
@@ -81,10 +102,11 @@ def test_hexagonal_common_factor_is_pulled_out():
     assert form.classes[0].n_factors == 7
 
 
+@pytest.mark.parametrize("shifts", ["auto", "always", "never"])
 @pytest.mark.parametrize("number", SAMPLE, ids=lambda n: f"sg{n}")
-def test_forms_equal_the_operation_sum_numerically(number):
+def test_forms_equal_the_operation_sum_numerically(number, shifts):
     """An independent float check (the exact one is the certificate): random hkl in every class, random x."""
-    form = structure_factor_form(number)
+    form = structure_factor_form(number, shifts=shifts)
     conditions = form.conditions()
     expressions = form.expressions()
     rng = random.Random(number)

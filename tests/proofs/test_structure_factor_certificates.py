@@ -11,9 +11,10 @@ SAMPLE = (1, 2, 4, 14, 19, 43, 62, 76, 88, 141, 146, 166, 169, 194, 198, 225, 22
 SETTINGS = (525, 434, 92, 30)   # Fd-3m origin 1, R3 on rhombohedral axes, another monoclinic cell, P2 unique c
 
 
+@pytest.mark.parametrize("shifts", ["auto", "always", "never"])
 @pytest.mark.parametrize("number", SAMPLE, ids=lambda n: f"sg{n}")
-def test_certificate_passes(number):
-    result = structure_factor_certificate(structure_factor_document(number))
+def test_certificate_passes(number, shifts):
+    result = structure_factor_certificate(structure_factor_document(number, shifts=shifts))
     assert result["ok"], result["failures"]
     assert result["n_residues"] >= result["n_classes"] >= 1
 
@@ -25,9 +26,11 @@ def test_certificate_passes_other_settings(hall):
 
 
 @pytest.mark.sweep
+@pytest.mark.parametrize("shifts", ["always", "never"])
 @pytest.mark.parametrize("hall", range(1, 531), ids=lambda h: f"hall{h}")
-def test_certificate_sweep_every_setting(hall):
-    result = structure_factor_certificate(structure_factor_document(None, hall_number=hall))
+def test_certificate_sweep_every_setting(hall, shifts):
+    """'auto' is 'always' on the non-centrosymmetric settings and 'never' on the others: both are covered."""
+    result = structure_factor_certificate(structure_factor_document(None, hall_number=hall, shifts=shifts))
     assert result["ok"], result["failures"]
 
 
@@ -41,7 +44,7 @@ def test_wrong_sign_fails():
 
 
 def test_swapped_conditions_fail():
-    broken = structure_factor_document("P2_12_12_1")
+    broken = structure_factor_document("P2_12_12_1", shifts="never")
     first, second = broken["classes"][0], broken["classes"][1]
     first["condition"], second["condition"] = second["condition"], first["condition"]
     assert not structure_factor_certificate(broken)["ok"]
@@ -70,6 +73,14 @@ def test_conjugated_phase_fails():
             changed = True
             break
     assert changed
+    assert not structure_factor_certificate(broken)["ok"]
+
+
+def test_wrong_miller_shift_fails():
+    """A shift linear in h that is off by a quarter on one factor must fail."""
+    broken = structure_factor_document("P2_12_12_1")
+    broken["classes"][0]["A"] = broken["classes"][0]["A"].replace("k*y + k/4", "k*y - k/4")
+    assert "k*y - k/4" in broken["classes"][0]["A"]
     assert not structure_factor_certificate(broken)["ok"]
 
 
