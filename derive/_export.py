@@ -23,7 +23,7 @@ __all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "rende
 FORMATS = ("text", "latex", "json")
 
 
-def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
+def basis_document(basis, *, with_closed_forms: bool = True, factored: bool = False) -> dict:
     """The JSON-ready description of a :class:`~crystal_fourier.derive.Basis`.
 
     Examples
@@ -51,7 +51,8 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
             "centric": orbit.centric,
         })
     functions = []
-    for function in basis.real.functions():
+    factored_expressions = _factored(basis) if factored else None
+    for index, function in enumerate(basis.real.functions()):
         entry = {
             "orbit": function.orbit,
             "part": function.part,
@@ -62,6 +63,8 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
             expression = closed_form(function)
             entry["sympy"] = str(expression)
             entry["latex"] = latex(expression)
+        if factored_expressions is not None:
+            entry["factored"] = str(factored_expressions[index])
         functions.append(entry)
     return {
         "sg": group.number,
@@ -80,9 +83,19 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
     }
 
 
-def to_json(basis: Basis) -> str:
-    """JSON text of :func:`basis_document`, keys sorted, trailing newline."""
-    return json.dumps(basis_document(basis), sort_keys=True, indent=1) + "\n"
+def _factored(basis: Basis) -> list:
+    """Each function in product form (``basis --form factored``), the sum form where the scale is irrational."""
+    from crystal_fourier.derive._factored_bases import factored_forms
+
+    # Parity classes with constant phases: evaluated at k0 they give the plainest products.
+    forms = factored_forms(basis, shifts="never")
+    return [closed_form(f) if e is None else e for f, e in zip(basis.real.functions(), forms, strict=True)]
+
+
+def to_json(basis: Basis, *, factored: bool = False) -> str:
+    """JSON text of :func:`basis_document`, keys sorted, trailing newline; ``factored`` adds each
+    function's product form under "factored"."""
+    return json.dumps(basis_document(basis, factored=factored), sort_keys=True, indent=1) + "\n"
 
 
 def operation_lines(group) -> list[str]:
@@ -109,14 +122,16 @@ def operation_lines(group) -> list[str]:
     return [head, *(f"  ({i}) {op.xyz}" for i, op in enumerate(representatives, start=1))]
 
 
-def to_text(basis: Basis, *, quiet: bool = False) -> str:
+def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str:
     """Human-readable text: header, operations one per line, reflection conditions, orbit table, closed forms.
 
-    ``quiet`` prints only the closed forms, one ``f_i = ...`` per line.
+    ``quiet`` prints only the closed forms, one ``f_i = ...`` per line; ``factored`` prints them in
+    the structure-factor product form (equal to the sum form exactly; ``proofs.factored_basis_certificate``).
     """
     group = basis.group
+    expressions = _factored(basis) if factored else [closed_form(f) for f in basis.real.functions()]
     if quiet:
-        return "".join(f"f_{i} = {closed_form(f)}\n" for i, f in enumerate(basis.real.functions()))
+        return "".join(f"f_{i} = {e}\n" for i, e in enumerate(expressions))
     summary = basis.summary()
     conditions = [zone.text for zone in reflection_conditions(group)]
     lines = [
@@ -138,7 +153,7 @@ def to_text(basis: Basis, *, quiet: bool = False) -> str:
         lines.append(f"  [{index}] ({' '.join(map(str, orbit.representative))})  x{len(orbit.members)}  {status}")
     lines += ["", "basis functions f_i(x, y, z):"]
     for index, function in enumerate(basis.real.functions()):
-        lines.append(f"  f_{index} [orbit {function.orbit}, {function.part}] = {closed_form(function)}")
+        lines.append(f"  f_{index} [orbit {function.orbit}, {function.part}] = {expressions[index]}")
     return "\n".join(lines) + "\n"
 
 
@@ -158,13 +173,16 @@ def to_latex(basis: Basis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(basis: Basis, fmt: str, *, quiet: bool = False) -> str:
-    """Render in one of :data:`FORMATS`; ``quiet`` (text only) prints just the functions."""
+def render(basis: Basis, fmt: str, *, quiet: bool = False, factored: bool = False) -> str:
+    """Render in one of :data:`FORMATS`; ``quiet`` (text only) prints just the functions, ``factored``
+    (text and JSON) their product forms."""
     from crystal_fourier.errors import CrystalFourierError
 
     renderers = {"text": to_text, "latex": to_latex, "json": to_json}
     if fmt not in renderers:
         raise CrystalFourierError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    if quiet and fmt == "text":
-        return to_text(basis, quiet=True)
+    if fmt == "text":
+        return to_text(basis, quiet=quiet, factored=factored)
+    if fmt == "json":
+        return to_json(basis, factored=factored)
     return renderers[fmt](basis)

@@ -37,6 +37,7 @@ __all__ = [
 # The structure-factor certificates need SymPy: they load on first use (issue 30).
 _LAZY = {"structure_factor_certificate": "_structure_factor_certificates",
          "exponential_expansion": "_structure_factor_certificates",
-         "operation_sum_expansion": "_structure_factor_certificates"}
+         "operation_sum_expansion": "_structure_factor_certificates",
+         "factored_basis_certificate": "_structure_factor_certificates"}
 __all__.extend(sorted(_LAZY))
 __getattr__ = lazy_attributes(__name__, _LAZY)

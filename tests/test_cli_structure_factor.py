@@ -62,3 +62,35 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv):
     assert out == ""
     assert err.count("\n") == 1
     assert "error:" in err
+
+
+def test_basis_quiet_factored_and_operations_one_per_line(capsys):
+    status, out, _ = run(capsys, "basis", "Fm-3m", "--cutoff", "2", "--shell", "box", "--quiet", "--form", "factored")
+    assert status == 0
+    assert out.splitlines()[:2] == ["f_0 = 1", "f_1 = 4*cos(2*pi*x)*cos(2*pi*y)*cos(2*pi*z)"]
+    status, out, _ = run(capsys, "basis", "C2/c", "--cutoff", "1", "--shell", "box")
+    lines = out.splitlines()
+    assert "4 x 2 operations: (0,0,0)+ (1/2,1/2,0)+" in lines
+    assert "  (4) x,-y,z+1/2" in lines
+    assert "  h0l: h,l=2n" in lines
+    status, out, _ = run(capsys, "basis", "14", "--cutoff", "1", "--shell", "box", "--format", "json", "--form",
+                         "factored")
+    document = json.loads(out)
+    assert document["reflection_conditions"] == ["h0l: l=2n", "0k0: k=2n", "00l: l=2n"]
+    assert all("factored" in f for f in document["functions"])
+
+
+def test_summary_conditions_column(capsys):
+    status, out, _ = run(capsys, "summary", "--groups", "14,227", "--cutoff", "1", "--format", "json", "--conditions")
+    rows = json.loads(out)
+    assert status == 0
+    assert rows[0]["reflection_conditions"] == "h0l: l=2n | 0k0: k=2n | 00l: l=2n"
+    assert rows[1]["reflection_conditions"].startswith("hkl: h+k,h+l=2n | 0kl: k=2n; k+l=4n")
+
+
+def test_structure_factor_shifts_option(capsys):
+    status, out, _ = run(capsys, "structure-factor", "P2_12_12_1", "--shifts", "never", "--format", "json")
+    assert status == 0
+    assert len(json.loads(out)["classes"]) == 4
+    status, out, _ = run(capsys, "structure-factor", "P2_12_12_1", "--format", "json")
+    assert [c["condition"] for c in json.loads(out)["classes"]] == ["True"]
