@@ -62,9 +62,7 @@ def main() -> None:
     for hall in halls:            # the spglib database and operations load first (not part of the derivation)
         space_group(hall_number=hall)
 
-    from crystal_fourier.derive._structure_factors import _form_of_hall
-
-    _form_of_hall.cache_clear()
+    # Nothing in this process has derived a form yet: the first calls are the cold derivation.
     start = time.perf_counter()
     forms = [structure_factor_form(None, hall_number=hall, shifts=args.shifts) for hall in halls]
     derive_s = time.perf_counter() - start
