@@ -49,7 +49,8 @@ def _text(document: dict) -> str:
     lines = [f"# Structure-factor forms of {document['symbol']} (No. {document['sg']}, Hall number "
              f"{document['hall_number']}, {document['hall_symbol']}): {document['n_operations']} operations",
              f"# {document['convention']}",
-             f"# {len(document['classes'])} classes, {document['n_factors']} trigonometric factors "
+             f"# {len(document['classes'])} class{'es' if len(document['classes']) != 1 else ''}, "
+             f"{document['n_factors']} trigonometric factors "
              f"(the plain operation sum has {document['n_factors_plain_sum']})"]
     for c in document["classes"]:
         lines += ["", f"{c['condition']}:", f"  A = {c['A']}", f"  B = {c['B']}"]
