@@ -15,11 +15,13 @@ also counts them, ``epsilon_factor_without_centering`` does not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._reflection_conditions import (
@@ -119,7 +121,7 @@ def _images(group: SpaceGroup, hkl: np.ndarray) -> np.ndarray:
     return np.einsum("gji,nj->gni", rotations, hkl)
 
 
-def epsilon_factors(group: SpaceGroup, hkl, *, with_centring: bool = False) -> np.ndarray:
+def epsilon_factors(group: SpaceGroup, hkl: ArrayLike, *, with_centring: bool = False) -> np.ndarray:
     """#{R in P : R^T h = h} for each h (``hkl`` shape=(n, 3) int), shape=(n,) int64.
 
     ``with_centring`` counts every operation of G/Z^3 (gemmi's ``epsilon_factor``).
@@ -133,13 +135,13 @@ def epsilon_factors(group: SpaceGroup, hkl, *, with_centring: bool = False) -> n
     return count if with_centring else count // group.n_centring
 
 
-def centric_flags(group: SpaceGroup, hkl) -> np.ndarray:
+def centric_flags(group: SpaceGroup, hkl: ArrayLike) -> np.ndarray:
     """True where some R maps h to -h (``hkl`` shape=(n, 3) int), shape=(n,) bool."""
     hkl = np.asarray(hkl, dtype=np.int64).reshape(-1, 3)
     return np.any(np.all(_images(group, hkl) == -hkl[None], axis=2), axis=0)
 
 
-def restricted_phase(group: SpaceGroup, hkl) -> Fraction | None:
+def restricted_phase(group: SpaceGroup, hkl: Sequence[int]) -> Fraction | None:
     """phi / (2 pi) modulo 1/2 of a centric reflection (phi = pi h . t), or None when h is acentric.
 
     >>> restricted_phase(space_group("P2_12_12_1"), (0, 1, 2)), restricted_phase(space_group(1), (1, 0, 0))
@@ -153,7 +155,7 @@ def restricted_phase(group: SpaceGroup, hkl) -> Fraction | None:
     return None
 
 
-def equivalent_reflections(group: SpaceGroup, hkl) -> list[tuple[tuple[int, int, int], Fraction]]:
+def equivalent_reflections(group: SpaceGroup, hkl: Sequence[int]) -> list[tuple[tuple[int, int, int], Fraction]]:
     """Each R^T h with its phase shift -h . t (in turns, modulo 1), one per distinct image, in operation order.
 
     >>> equivalent_reflections(space_group(4), (1, 1, 1))    # P2_1: (-h, k, -l) with -k/2

@@ -17,6 +17,7 @@ lattice) whenever the operation imposes something. This is the statement
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -24,6 +25,7 @@ from itertools import product
 from math import gcd
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
@@ -70,7 +72,7 @@ class ZoneCondition:
         parts = [f"{','.join(forms)}={modulus}n" for modulus, forms in sorted(groups.items())]
         return f"{self.zone}: " + "; ".join(parts)
 
-    def allows(self, coordinates) -> bool:
+    def allows(self, coordinates: "Sequence[int]") -> bool:
         """True when zone coordinates ``coordinates`` satisfy every condition."""
         return all(sum(a * n for a, n in zip(c, coordinates, strict=True)) % m == 0 for m, c in self.congruences)
 
@@ -317,7 +319,7 @@ def reflection_conditions(group: "int | str | SpaceGroup", *, hall_number: int |
     return _conditions_of_hall(space_group(group, hall_number=hall_number).hall_number)
 
 
-def is_allowed(conditions: tuple[ZoneCondition, ...], hkl) -> bool:
+def is_allowed(conditions: tuple[ZoneCondition, ...], hkl: "Sequence[int]") -> bool:
     """True when no zone containing ``hkl`` has a condition that ``hkl`` fails (not systematically absent).
 
     >>> is_allowed(reflection_conditions(14), (0, 1, 0)), is_allowed(reflection_conditions(14), (0, 2, 0))
@@ -331,7 +333,7 @@ def is_allowed(conditions: tuple[ZoneCondition, ...], hkl) -> bool:
     return True
 
 
-def allowed_mask(conditions: tuple[ZoneCondition, ...], hkl) -> np.ndarray:
+def allowed_mask(conditions: tuple[ZoneCondition, ...], hkl: ArrayLike) -> np.ndarray:
     """:func:`is_allowed` for many reflections at once: ``hkl`` shape=(n, 3) int -> shape=(n,) bool.
 
     Exact integer work: zone membership and coordinates by Cramer's rule on a nonzero minor of the

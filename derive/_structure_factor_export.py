@@ -12,6 +12,8 @@ import json
 
 import sympy as sp
 
+from crystal_fourier.derive._space_groups import SpaceGroup
+
 from crystal_fourier.derive._reciprocal_symmetry import centric_zones
 from crystal_fourier.derive._reflection_conditions import reflection_conditions
 from crystal_fourier.derive._structure_factors import plain_factor_count, structure_factor_form
@@ -21,7 +23,8 @@ __all__ = ["STRUCTURE_FACTOR_FORMATS", "structure_factor_document", "render_stru
 STRUCTURE_FACTOR_FORMATS = ("text", "latex", "json")
 
 
-def structure_factor_document(group, *, hall_number: int | None = None, shifts: str = "auto") -> dict:
+def structure_factor_document(group: "int | str | SpaceGroup | None", *, hall_number: int | None = None,
+                              shifts: str = "auto") -> dict:
     """The forms of a setting as a JSON-ready dict (strings that ``sympy.sympify`` parses).
 
     >>> doc = structure_factor_document("P2_1/c")
@@ -76,8 +79,8 @@ def _latex(document: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_structure_factor(group, output_format: str = "text", *, hall_number: int | None = None,
-                            shifts: str = "auto") -> str:
+def render_structure_factor(group: "int | str | SpaceGroup | None", output_format: str = "text", *,
+                            hall_number: int | None = None, shifts: str = "auto") -> str:
     """The forms as ``'text'``, ``'latex'`` or ``'json'`` (the document above, indented)."""
     document = structure_factor_document(group, hall_number=hall_number, shifts=shifts)
     if output_format == "json":

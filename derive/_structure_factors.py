@@ -135,13 +135,13 @@ class StructureFactorForm:
         """True when no class fell back to the plain sum."""
         return all(c.factored for c in self.classes)
 
-    def conditions(self):
+    def conditions(self) -> tuple:
         """SymPy conditions, one per class, in symbols h, k, l (True or False once integers are substituted)."""
         from crystal_fourier.derive._structure_factor_printing import class_condition
 
         return tuple(class_condition(c.congruences, c.alternatives, c.realized) for c in self.classes)
 
-    def expressions(self):
+    def expressions(self) -> tuple:
         """(A, B) per class as SymPy expressions in h, k, l, x, y, z, common factors pulled out."""
         from crystal_fourier.derive._structure_factor_printing import sum_expression
 

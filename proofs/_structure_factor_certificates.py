@@ -28,9 +28,14 @@ from functools import lru_cache
 from itertools import product
 from math import gcd, lcm
 
+from typing import TYPE_CHECKING
+
 import sympy as sp
 
 from crystal_fourier.derive import DEN, space_group
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive import Basis, SpaceGroup
 
 __all__ = ["structure_factor_certificate", "exponential_expansion", "operation_sum_expansion", "at_residue",
            "factored_basis_certificate"]
@@ -155,7 +160,8 @@ def exponential_expansion(expression: sp.Expr) -> Expansion:
     raise ValueError(f"cannot expand {expression!r} into exponentials of bilinear forms")
 
 
-def operation_sum_expansion(group, residue) -> dict[Key, dict[Fraction, Fraction]]:
+def operation_sum_expansion(group: "SpaceGroup", residue: "tuple[int, int, int]"
+                            ) -> dict[Key, dict[Fraction, Fraction]]:
     """sum over G/Z^3 of e(r . t) E_R for h = ``residue`` (+ m n), straight from the operations."""
     result: Expansion = {}
     for op in group.operations:
@@ -298,7 +304,7 @@ def structure_factor_certificate(document: dict) -> dict:
             "n_residues": len(residues), "ok": not failures, "failures": failures[:20]}
 
 
-def factored_basis_certificate(basis, *, shifts: str = "auto", document: dict | None = None) -> dict:
+def factored_basis_certificate(basis: "Basis", *, shifts: str = "auto", document: dict | None = None) -> dict:
     """Check exactly that each basis function equals alpha A(k0) + beta B(k0) (``basis --form factored``).
 
     A and B are read from :func:`~crystal_fourier.derive.structure_factor_document` (the strings),
