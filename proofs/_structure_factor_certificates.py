@@ -238,13 +238,44 @@ def _check_periodic(condition: sp.Basic, modulus) -> list[str]:
     return problems
 
 
-def structure_factor_certificate(document: dict) -> dict:
+def _parsed_class(index: int, item: dict, modulus, failures: list[str]) -> tuple:
+    """(condition, expansion of A + iB or None) of one class, its problems appended to ``failures``."""
+    condition = sp.sympify(item["condition"], locals=_LOCALS)
+    if isinstance(condition, bool):       # sympify("True") is Python's True
+        condition = sp.true if condition else sp.false
+    failures.extend(f"class {index}: {p}" for p in _check_periodic(condition, modulus))
+    try:
+        expansion = exponential_expansion(sp.sympify(item["A"], locals=_LOCALS))
+        for key, bucket in exponential_expansion(sp.sympify(item["B"], locals=_LOCALS)).items():  # + iB, i = e(1/4)
+            for (q, *a), value in bucket.items():
+                _add(expansion, key, q + Fraction(1, 4), value, tuple(a))
+    except ValueError as error:
+        failures.append(f"class {index}: {error}")
+        expansion = None
+    return condition, expansion
+
+
+def _without_l_row(reference: dict) -> dict:
+    """At l = 0 the l row of h^T R x vanishes: merge the keys that differ only there."""
+    projected: dict = {}
+    for key, bucket in reference.items():
+        target = projected.setdefault(key[:6] + (0, 0, 0), {})
+        for q, value in bucket.items():
+            target[q] = target.get(q, Fraction(0)) + value
+    return projected
+
+
+def structure_factor_certificate(document: dict, *, plane: bool = False) -> dict:
     """Check a structure-factor document (the JSON of ``crystal-fourier structure-factor``) exactly.
 
     Parameters
     ----------
     document : dict
-        With ``hall_number`` and ``classes``, a list of {``condition``, ``A``, ``B``} strings.
+        With ``hall_number`` and ``classes``, a list of {``condition``, ``A``, ``B``} strings; a plane
+        group's document (``embedding_hall_number``) with ``plane=True``.
+    plane : bool
+        Check only l = 0, with the l row of each operation's bilinear form set to zero (the plane
+        group acting on (x, y); its formulas have no l and no z).
 
     Returns
     -------
@@ -259,26 +290,10 @@ def structure_factor_certificate(document: dict) -> dict:
     >>> structure_factor_certificate(structure_factor_document(14))["ok"]
     True
     """
-    group = space_group(hall_number=document["hall_number"])
+    group = space_group(hall_number=document["embedding_hall_number" if plane else "hall_number"])
     modulus = _modulus(group)
     failures: list[str] = []
-    classes = []
-    for index, item in enumerate(document["classes"]):
-        condition = sp.sympify(item["condition"], locals=_LOCALS)
-        if isinstance(condition, bool):       # sympify("True") is Python's True
-            condition = sp.true if condition else sp.false
-        failures.extend(f"class {index}: {p}" for p in _check_periodic(condition, modulus))
-        a = sp.sympify(item["A"], locals=_LOCALS)
-        b = sp.sympify(item["B"], locals=_LOCALS)
-        try:
-            expansion = exponential_expansion(a)
-            for key, bucket in exponential_expansion(b).items():   # + i B: i = e(1/4)
-                for (q, *a), value in bucket.items():
-                    _add(expansion, key, q + Fraction(1, 4), value, tuple(a))
-        except ValueError as error:
-            failures.append(f"class {index}: {error}")
-            expansion = None
-        classes.append((condition, expansion))
+    classes = [_parsed_class(index, item, modulus, failures) for index, item in enumerate(document["classes"])]
     # A Miller shift a . h is periodic in h_i with period the denominator of a_i: check h modulo
     # the common period of the operations and of every shift.
     period = list(modulus)
@@ -286,6 +301,8 @@ def structure_factor_certificate(document: dict) -> dict:
         for bucket in (expansion or {}).values():
             for (_, *a) in bucket:
                 period = [lcm(p, x.denominator) for p, x in zip(period, a, strict=True)]
+    if plane:
+        period[2] = 1
     residues = list(product(*(range(p) for p in period)))
     for residue in residues:
         values = dict(zip(_H, residue, strict=True))
@@ -296,11 +313,15 @@ def structure_factor_certificate(document: dict) -> dict:
         expansion = classes[holding[0]][1]
         if expansion is None:
             continue
-        wrong = _difference(at_residue(expansion, residue), operation_sum_expansion(group, residue))
+        reference = operation_sum_expansion(group, residue)
+        if plane:
+            reference = _without_l_row(reference)
+        wrong = _difference(at_residue(expansion, residue), reference)
         if wrong:
             failures.append(f"h = {residue} (class {holding[0]}): A + iB differs from the operation sum "
                             f"at {len(wrong)} bilinear term(s), first M = {wrong[0]}")
-    return {"hall_number": group.hall_number, "modulus": list(modulus), "period": period, "n_classes": len(classes),
+    return {"hall_number": group.hall_number, "plane": plane, "modulus": list(modulus), "period": period,
+            "n_classes": len(classes),
             "n_residues": len(residues), "ok": not failures, "failures": failures[:20]}
 
 

@@ -94,3 +94,12 @@ def test_structure_factor_shifts_option(capsys):
     assert len(json.loads(out)["classes"]) == 4
     status, out, _ = run(capsys, "structure-factor", "P2_12_12_1", "--format", "json")
     assert [c["condition"] for c in json.loads(out)["classes"]] == ["True"]
+
+
+def test_plane_group_command(capsys):
+    status, out, _ = run(capsys, "structure-factor", "c2mm")
+    assert status == 0
+    assert "plane group c2mm (No. 9)" in out
+    assert "Eq(Mod(h + k, 2), 0):\n  A = 8*cos(2*pi*h*x)*cos(2*pi*k*y)" in out
+    status, out, _ = run(capsys, "structure-factor", "p4gm", "--format", "json")
+    assert json.loads(out)["embedding_hall_number"] == 377

@@ -5,7 +5,9 @@ A + iB = sum over the operations (R, t) of G/Z^3 (centring included) of exp(2 pi
 as exact products of cosines and sines symbolic in h, k, l and x, y, z, one formula per parity
 class of hkl (a condition such as Eq(Mod(k + l, 2), 0)). JSON: an object whose key classes lists
 objects with condition, A and B, strings that sympy.sympify parses. Every form is certified by
-exact expansion (crystal-fourier verify checks the basis; the tests certify every setting).
+exact expansion (the tests certify every setting). GROUP may also be one of the 17 plane groups as
+Volume A writes them (p1, p2, pm, pg, cm, p2mm, p2mg, p2gg, c2mm, p4, p4mm, p4gm, p3, p3m1, p31m,
+p6, p6mm): forms in h, k and x, y.
 """
 
 from __future__ import annotations
@@ -27,8 +29,34 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import render_structure_factor
+    from crystal_fourier.derive import PLANE_GROUPS, render_structure_factor
 
+    if args.group in PLANE_GROUPS and args.hall is None:
+        sys.stdout.write(_render_plane(args.group, args.format, args.shifts))
+        return 0
     group = resolve_group(args)
     sys.stdout.write(render_structure_factor(group, args.format, shifts=args.shifts))
     return 0
+
+
+def _render_plane(symbol: str, output_format: str, shifts: str) -> str:
+    import json
+
+    import sympy as sp
+
+    from crystal_fourier.derive import plane_group_document
+
+    document = plane_group_document(symbol, shifts=shifts)
+    if output_format == "json":
+        return json.dumps(document, indent=1) + "\n"
+    if output_format == "latex":
+        rows = [rf"&\text{{if }} {sp.latex(sp.sympify(c['condition']))}: & A &= {sp.latex(sp.sympify(c['A']))}, & "
+                rf"B &= {sp.latex(sp.sympify(c['B']))}" for c in document["classes"]]
+        return "\n".join([f"% Structure-factor forms of the plane group {symbol}", r"\begin{align*}",
+                          " \\\\\n".join(rows), r"\end{align*}"]) + "\n"
+    lines = [f"# Structure-factor forms of the plane group {symbol} (No. {document['plane_group']}): "
+             f"{document['n_operations']} operations: " + "; ".join(document["operations"]),
+             f"# {document['convention']}"]
+    for c in document["classes"]:
+        lines += ["", f"{c['condition']}:", f"  A = {c['A']}", f"  B = {c['B']}"]
+    return "\n".join(lines) + "\n"
