@@ -21,7 +21,7 @@ import sympy as sp
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["PLANE_GROUPS", "PlaneGroup", "plane_group", "plane_group_document"]
+__all__ = ["PLANE_GROUPS", "PlaneGroup", "plane_group", "plane_group_document", "plane_reflection_conditions"]
 
 PLANE_GROUPS = {
     "p1": 1, "p2": 4, "pm": 20, "pg": 27, "cm": 37, "p2mm": 125, "p2mg": 137, "p2gg": 161, "c2mm": 173,
@@ -73,6 +73,27 @@ def plane_group(group: "int | str") -> PlaneGroup:
     return PlaneGroup(symbols.index(symbol) + 1, symbol, embedding)
 
 
+def plane_reflection_conditions(group: "int | str") -> tuple[str, ...]:
+    """Volume A's reflection conditions of a plane group ("hk: h+k=2n", "h0: h=2n").
+
+    The embedding's zones that lie in the plane l = 0 (hk0, h00, 0k0, hh0, ...), written with two
+    indices; the conditions on every other zone do not reach l = 0 (an operation fixing a vector
+    of the plane fixes the plane's zone through it, which is listed).
+
+    >>> plane_reflection_conditions("p4gm"), plane_reflection_conditions("c2mm")[:1]
+    (('h0: h=2n',), ('hk: h+k=2n',))
+    """
+    from crystal_fourier.derive._reflection_conditions import reflection_conditions
+
+    embedding = plane_group(group).embedding
+    result = []
+    for zone in reflection_conditions(embedding):
+        if all(vector[2] == 0 for vector in zone.basis):
+            label, rest = zone.text.split(":", 1)
+            result.append(f"{label[:-1]}:{rest}")
+    return tuple(result)
+
+
 @lru_cache(maxsize=None)
 def _document(symbol: str, shifts: str) -> dict:
     from crystal_fourier.derive._structure_factor_export import structure_factor_document
@@ -91,6 +112,7 @@ def _document(symbol: str, shifts: str) -> dict:
         b = sp.sympify(item["B"], locals=symbols).subs(l_symbol, 0)
         classes.append({"condition": str(condition), "A": str(a), "B": str(b)})
     return {"plane_group": group.number, "symbol": group.symbol, "embedding_hall_number": group.embedding.hall_number,
+            "reflection_conditions": list(plane_reflection_conditions(symbol)),
             "n_operations": len(group.embedding.operations), "operations": list(group.operations),
             "convention": "A + iB = sum over the operations (R, t) of the plane group, centring included, of "
                           "exp(2 pi i (h, k).(R (x, y) + t))", "shifts": shifts, "classes": classes}

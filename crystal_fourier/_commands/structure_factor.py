@@ -59,4 +59,6 @@ def _render_plane(symbol: str, output_format: str, shifts: str) -> str:
              f"# {document['convention']}"]
     for c in document["classes"]:
         lines += ["", f"{c['condition']}:", f"  A = {c['A']}", f"  B = {c['B']}"]
+    lines += ["", "reflection conditions (International Tables Vol. A):"]
+    lines += [f"  {text}" for text in document["reflection_conditions"]] or ["  none"]
     return "\n".join(lines) + "\n"

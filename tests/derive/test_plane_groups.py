@@ -45,3 +45,46 @@ def test_a_wrong_plane_form_fails():
 def test_unknown_plane_group(bad):
     with pytest.raises(CrystalFourierError, match="plane"):
         plane_group(bad)
+
+
+@pytest.mark.parametrize("symbol", list(PLANE_GROUPS))
+def test_plane_reflection_conditions_match_the_absence_rule(symbol):
+    """(h, k) is absent iff some operation fixes it with h.t not an integer; the conditions (on the listed
+    zones and, as Volume A implies, on their images under the point group) say the same."""
+    import itertools
+    import re
+
+    from crystal_fourier.derive import plane_reflection_conditions
+
+    group = plane_group(symbol).embedding
+    conditions = plane_reflection_conditions(symbol)
+
+    def fails(h, k):
+        for text in conditions:
+            zone, rest = text.split(": ")
+            if not {"hk": True, "h0": k == 0, "0k": h == 0, "hh": h == k}[zone]:
+                continue
+            for part in rest.split("; "):
+                forms, modulus = re.fullmatch(r"(.+)=(\d+)n", part).groups()
+                for form in forms.split(","):
+                    coefficients = {"h": 0, "k": 0}
+                    for sign, count, letter in re.findall(r"([+-]?)(\d*)([hk])", form):
+                        coefficients[letter] += (-1 if sign == "-" else 1) * int(count or 1)
+                    if (coefficients["h"] * h + coefficients["k"] * k) % int(modulus):
+                        return True
+        return False
+
+    for h, k in itertools.product(range(-6, 7), repeat=2):
+        images = {tuple(sum(r[j][i] * (h, k, 0)[j] for j in range(3)) for i in range(2)) for r in group.rotations}
+        absent = any(tuple(sum(op.rotation[j][i] * (h, k, 0)[j] for j in range(3)) for i in range(3)) == (h, k, 0)
+                     and (h * op.translation_24[0] + k * op.translation_24[1]) % 24 for op in group.operations)
+        assert any(fails(*image) for image in images) == absent, (symbol, h, k, conditions)
+
+
+def test_plane_reflection_conditions_volume_a():
+    from crystal_fourier.derive import plane_reflection_conditions
+
+    assert plane_reflection_conditions("pg") == ("0k: k=2n",)
+    assert plane_reflection_conditions("p2gg") == ("h0: h=2n", "0k: k=2n")
+    assert plane_reflection_conditions("c2mm") == ("hk: h+k=2n", "h0: h=2n", "0k: k=2n")
+    assert plane_reflection_conditions("p6mm") == ()
