@@ -22,9 +22,11 @@ from crystal_fourier.errors import CrystalFourierError
 __all__ = ["main", "build_parser", "help_texts", "write_help_docs", "error_line", "COMMANDS"]
 
 COMMANDS = (
-    # (module under crystal_fourier._commands, in the order shown by --help)
+    # (module under crystal_fourier._commands, in the order shown by --help; the command's name is the
+    # module's with '_' written '-': structure_factor.py is `crystal-fourier structure-factor`)
     "demo",
     "basis",
+    "structure_factor",
     "summary",
     "graph",
     "plot",

@@ -49,6 +49,19 @@ _LAZY = {
     "read_stamp": "_stamps", "verify_stamp": "_stamps",
     "read_text": "_writer", "write_files": "_writer", "unified_diff": "_writer",
     "TENSOR_MODULE": "_tensor_tables", "tensor_table_record": "_tensor_tables",
+    # Structure-factor forms (issue 30): International Tables Vol. B, A1.4.3, derived and factored.
+    "ParityClass": "_structure_factors", "SHIFTS": "_structure_factors", "StructureFactorForm": "_structure_factors",
+    "structure_factor_form": "_structure_factors", "plain_factor_count": "_structure_factors",
+    "STRUCTURE_FACTOR_FORMATS": "_structure_factor_export", "structure_factor_document": "_structure_factor_export",
+    "render_structure_factor": "_structure_factor_export",
+    "factored_form": "_factored_bases", "factored_forms": "_factored_bases", "factored_scales": "_factored_bases",
+    "PLANE_GROUPS": "_plane_groups", "PlaneGroup": "_plane_groups", "plane_group": "_plane_groups",
+    "plane_group_document": "_plane_groups", "plane_reflection_conditions": "_plane_groups",
+    "ZoneCondition": "_reflection_conditions", "reflection_conditions": "_reflection_conditions",
+    "is_allowed": "_reflection_conditions", "allowed_mask": "_reflection_conditions",
+    "CentricZone": "_reciprocal_symmetry", "centric_zones": "_reciprocal_symmetry",
+    "epsilon_factors": "_reciprocal_symmetry", "centric_flags": "_reciprocal_symmetry",
+    "restricted_phase": "_reciprocal_symmetry", "equivalent_reflections": "_reciprocal_symmetry",
 }
 
 __all__ = [

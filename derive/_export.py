@@ -12,17 +12,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from crystal_fourier.derive._reflection_conditions import reflection_conditions
 from crystal_fourier.derive._symbolic_forms import closed_form, latex
 
 if TYPE_CHECKING:
     from crystal_fourier.derive._bases import Basis
 
-__all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "render"]
+__all__ = ["FORMATS", "basis_document", "to_json", "to_text", "to_latex", "render", "operation_lines"]
 
 FORMATS = ("text", "latex", "json")
 
 
-def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
+def basis_document(basis, *, with_closed_forms: bool = True, factored: bool = False) -> dict:
     """The JSON-ready description of a :class:`~crystal_fourier.derive.Basis`.
 
     Examples
@@ -50,7 +51,8 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
             "centric": orbit.centric,
         })
     functions = []
-    for function in basis.real.functions():
+    factored_expressions = _factored(basis) if factored else None
+    for index, function in enumerate(basis.real.functions()):
         entry = {
             "orbit": function.orbit,
             "part": function.part,
@@ -61,6 +63,8 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
             expression = closed_form(function)
             entry["sympy"] = str(expression)
             entry["latex"] = latex(expression)
+        if factored_expressions is not None:
+            entry["factored"] = str(factored_expressions[index])
         functions.append(entry)
     return {
         "sg": group.number,
@@ -73,26 +77,71 @@ def basis_document(basis, *, with_closed_forms: bool = True) -> dict:
                        "member m = R^T k0 is 24 (k0.t) mod 24; counts include k = 0",
         "dim": basis.dim,
         "operations": operations,
+        "reflection_conditions": [zone.text for zone in reflection_conditions(group)],
         "orbits": orbits,
         "functions": functions,
     }
 
 
-def to_json(basis: Basis) -> str:
-    """JSON text of :func:`basis_document`, keys sorted, trailing newline."""
-    return json.dumps(basis_document(basis), sort_keys=True, indent=1) + "\n"
+def _factored(basis: Basis) -> list:
+    """Each function in product form (``basis --form factored``), the sum form where the scale is irrational."""
+    from crystal_fourier.derive._factored_bases import factored_forms
+
+    # Parity classes with constant phases: evaluated at k0 they give the plainest products.
+    forms = factored_forms(basis, shifts="never")
+    return [closed_form(f) if e is None else e for f, e in zip(basis.real.functions(), forms, strict=True)]
 
 
-def to_text(basis: Basis) -> str:
-    """Human-readable text: header, orbit table with absences and witnesses, closed forms."""
+def to_json(basis: Basis, *, factored: bool = False) -> str:
+    """JSON text of :func:`basis_document`, keys sorted, trailing newline; ``factored`` adds each
+    function's product form under "factored"."""
+    return json.dumps(basis_document(basis, factored=factored), sort_keys=True, indent=1) + "\n"
+
+
+def operation_lines(group) -> list[str]:
+    """The operations as Volume A lists them: the centring translations once, then one line per coset.
+
+    >>> from crystal_fourier.derive import space_group
+    >>> operation_lines(space_group("C2/c"))[:3]
+    ['4 x 2 operations: (0,0,0)+ (1/2,1/2,0)+', '  (1) x,y,z', '  (2) -x,-y,-z']
+    """
+    from fractions import Fraction
+
+    from crystal_fourier.derive._operations import DEN
+
+    centring = [op.translation_24 for op in group.operations if op.rotation == ((1, 0, 0), (0, 1, 0), (0, 0, 1))]
+    first = {}
+    for op in group.operations:
+        first.setdefault(op.rotation, op)
+    representatives = list(first.values())
+    if len(centring) > 1:
+        translations = " ".join("(" + ",".join(str(Fraction(v, DEN)) for v in t) + ")+" for t in centring)
+        head = f"{len(representatives)} x {len(centring)} operations: {translations}"
+    else:
+        head = f"{len(representatives)} operations:"
+    return [head, *(f"  ({i}) {op.xyz}" for i, op in enumerate(representatives, start=1))]
+
+
+def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str:
+    """Human-readable text: header, operations one per line, reflection conditions, orbit table, closed forms.
+
+    ``quiet`` prints only the closed forms, one ``f_i = ...`` per line; ``factored`` prints them in
+    the structure-factor product form (equal to the sum form exactly; ``proofs.factored_basis_certificate``).
+    """
     group = basis.group
+    expressions = _factored(basis) if factored else [closed_form(f) for f in basis.real.functions()]
+    if quiet:
+        return "".join(f"f_{i} = {e}\n" for i, e in enumerate(expressions))
     summary = basis.summary()
+    conditions = [zone.text for zone in reflection_conditions(group)]
     lines = [
         f"{group.symbol} (No. {group.number}), Hall number {group.hall_number} [{group.hall_symbol}]",
         f"shell {basis.frequencies.shell}, cutoff {basis.frequencies.cutoff}: "
         f"{summary['n_frequencies']} frequencies, {summary['n_present_orbits']} present orbits, "
         f"{summary['n_absent_orbits']} absent orbits, dim {summary['dim']} (k = 0 included)",
-        f"{len(group.operations)} operations: " + "; ".join(op.xyz for op in group.operations),
+        *operation_lines(group),
+        "reflection conditions:" + ("" if conditions else " none"),
+        *(f"  {text}" for text in conditions),
         "",
         "orbits (representative, size, status):",
     ]
@@ -104,7 +153,7 @@ def to_text(basis: Basis) -> str:
         lines.append(f"  [{index}] ({' '.join(map(str, orbit.representative))})  x{len(orbit.members)}  {status}")
     lines += ["", "basis functions f_i(x, y, z):"]
     for index, function in enumerate(basis.real.functions()):
-        lines.append(f"  f_{index} [orbit {function.orbit}, {function.part}] = {closed_form(function)}")
+        lines.append(f"  f_{index} [orbit {function.orbit}, {function.part}] = {expressions[index]}")
     return "\n".join(lines) + "\n"
 
 
@@ -124,7 +173,7 @@ def to_latex(basis: Basis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(basis: Basis, fmt: str) -> str:
+def render(basis: Basis, fmt: str, *, quiet: bool = False, factored: bool = False) -> str:
     """Render in one of :data:`FORMATS` (what ``crystal-fourier basis --format`` prints).
 
     Parameters
@@ -133,6 +182,10 @@ def render(basis: Basis, fmt: str) -> str:
         A basis from :func:`basis`.
     fmt : {'text', 'latex', 'json'}
         :func:`to_text`, :func:`to_latex` or :func:`to_json`.
+    quiet : bool
+        Text only: print just the functions (``basis --quiet``).
+    factored : bool
+        Text and JSON: add each function's product form (``basis --form factored``).
 
     Returns
     -------
@@ -157,4 +210,8 @@ def render(basis: Basis, fmt: str) -> str:
     renderers = {"text": to_text, "latex": to_latex, "json": to_json}
     if fmt not in renderers:
         raise CrystalFourierError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if fmt == "text":
+        return to_text(basis, quiet=quiet, factored=factored)
+    if fmt == "json":
+        return to_json(basis, factored=factored)
     return renderers[fmt](basis)

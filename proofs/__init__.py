@@ -1,5 +1,6 @@
 """Machine-checkable certificates of derive's output and the ``verify`` path that re-checks them."""
 
+from crystal_fourier._lazy import lazy_attributes
 from crystal_fourier.proofs._certificates import (
     CHECKS,
     certificate,
@@ -32,3 +33,11 @@ __all__ = [
     "TENSOR_CHECKS", "TensorResult", "character_tensor_dimension", "check_index_symmetry", "check_tensor_independence",
     "check_tensor_invariance", "power_traces", "tensor_certificate", "tensor_character", "verify_tensors",
 ]
+
+# The structure-factor certificates need SymPy: they load on first use (issue 30).
+_LAZY = {"structure_factor_certificate": "_structure_factor_certificates",
+         "exponential_expansion": "_structure_factor_certificates",
+         "operation_sum_expansion": "_structure_factor_certificates",
+         "factored_basis_certificate": "_structure_factor_certificates"}
+__all__.extend(sorted(_LAZY))
+__getattr__ = lazy_attributes(__name__, _LAZY)

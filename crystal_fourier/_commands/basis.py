@@ -1,6 +1,9 @@
 """print the symmetry-adapted basis of one group
 
-Print the exact real basis of GROUP: operations, orbits, absences with witnesses, closed forms.
+Print the exact real basis of GROUP: operations (one per line, centring translations once), the
+reflection conditions as International Tables Vol. A states them, orbits, absences with witnesses,
+closed forms. --quiet prints only the functions; --form factored prints each function in the
+structure-factor product form (International Tables Vol. B, A1.4.3; equal to the sum form exactly).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ def add_parser(subparsers) -> None:
     add_group_argument(parser)
     add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
+    parser.add_argument("--quiet", action="store_true", help="print only the functions, one f_i = ... per line (text)")
+    parser.add_argument("--form", choices=("sum", "factored"), default="sum",
+                        help="sum of cosines (default, the stored form) or products of cosines and sines (text, json)")
     parser.set_defaults(func=run)
 
 
@@ -30,5 +36,6 @@ def run(args) -> int:
     group = resolve_group(args)
     check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",
                       render=True)
-    sys.stdout.write(render(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.format))
+    sys.stdout.write(render(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.format,
+                            quiet=args.quiet, factored=args.form == "factored"))
     return 0

@@ -26,14 +26,17 @@ def add_parser(subparsers) -> None:
     add_cutoff_arguments(parser, allow_large=True)
     add_groups_option(parser)
     parser.add_argument("--format", choices=("csv", "json", "table"), default="table", help="output format")
+    parser.add_argument("--conditions", action="store_true",
+                        help="add the column reflection_conditions (International Tables Vol. A notation, zones "
+                             "separated by ' | ')")
     parser.add_argument("--faithful", action="store_true",
                         help="add the column faithful_cutoff (smallest faithful cutoff of the shell; slower)")
     parser.set_defaults(func=run)
 
 
-def rows(groups, cutoff: int, shell: str, faithful: bool = False) -> list[dict]:
+def rows(groups, cutoff: int, shell: str, faithful: bool = False, conditions: bool = False) -> list[dict]:
     """Summary rows for the given group numbers."""
-    from crystal_fourier.derive import basis
+    from crystal_fourier.derive import basis, reflection_conditions
 
     result = []
     for number in groups:
@@ -42,6 +45,8 @@ def rows(groups, cutoff: int, shell: str, faithful: bool = False) -> list[dict]:
             from crystal_fourier.derive import faithful_cutoff
 
             row["faithful_cutoff"] = faithful_cutoff(number, shell)
+        if conditions:
+            row["reflection_conditions"] = " | ".join(zone.text for zone in reflection_conditions(number)) or "none"
         result.append(row)
     return result
 
@@ -49,8 +54,9 @@ def rows(groups, cutoff: int, shell: str, faithful: bool = False) -> list[dict]:
 def run(args) -> int:
     groups = parse_groups(args.groups)
     check_cutoff_work(groups, args, f"a summary of {len(groups)} group(s) at {args.shell} cutoff {args.cutoff}")
-    table = rows(groups, args.cutoff, args.shell, args.faithful)
-    columns = list(COLUMNS) + (["faithful_cutoff"] if args.faithful else [])
+    table = rows(groups, args.cutoff, args.shell, args.faithful, args.conditions)
+    columns = (list(COLUMNS) + (["faithful_cutoff"] if args.faithful else [])
+               + (["reflection_conditions"] if args.conditions else []))
     if args.format == "json":
         sys.stdout.write(json.dumps(table, indent=1) + "\n")
     elif args.format == "csv":
