@@ -125,7 +125,7 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
     raise CrystalFourierError(f"unknown kind {kind!r}")  # pragma: no cover - parse_kinds guards it
 
 
-def random_groups(groups, count: int, seed: int) -> list[int]:
+def random_groups(groups: Iterable[int], count: int, seed: int) -> list[int]:
     """``count`` groups spread over ``groups`` by ``seed``: each group once (random order) per full pass.
 
     Parameters
