@@ -40,7 +40,7 @@ root_doc = "index"
 exclude_patterns = ["_build", "ablation", "examples", "api/cli-sections.md"]
 templates_path = ["_templates"]
 
-# MyST: headings get anchors for links such as [rules](reading-structures.md#symmetry); a link to a
+# MyST: headings get anchors for links such as [rules](guide/reading-rules.md#symmetry); a link to a
 # missing page, file or anchor is a warning, and warnings are errors (-W): internal links are checked.
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence", "deflist"]

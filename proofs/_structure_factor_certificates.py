@@ -340,6 +340,8 @@ def factored_basis_certificate(basis: "Basis", *, shifts: str = "auto", document
         ``{"n_functions", "n_checked", "n_sum_form", "ok", "failures"}``; functions whose scales are
         irrational keep the sum form and are counted in ``n_sum_form``.
 
+    Examples
+    --------
     >>> from crystal_fourier.derive import basis
     >>> factored_basis_certificate(basis(19, 2, "box"))["ok"]
     True

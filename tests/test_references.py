@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKDOWN_NAME = re.compile(r"[\w./-]*\w\.md\b")
 """A path ending in ``.md`` (``md5`` and a bare ``.md`` suffix are not matched)."""
 
-OUTPUT_FILES = frozenset({"report.md"})
-"""Markdown files the code writes, not reads: ``crystal-fourier audit --out DIR`` writes DIR/report.md."""
+OUTPUT_FILES = frozenset({"report.md", "cli-sections.md"})
+"""Markdown files the code writes, not reads: ``crystal-fourier audit --out DIR`` writes DIR/report.md, and the
+documentation build (docs/conf.py) writes the ignored docs/api/cli-sections.md from docs/cli/*.txt."""
 OUTPUT_PLACEHOLDER = re.compile(r"[A-Z]+/")
 """An upper-case folder such as ``OUT/`` stands for a directory the user chooses: the path is an output."""
 

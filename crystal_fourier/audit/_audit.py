@@ -222,6 +222,8 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     timeout : float, optional
         Seconds one model call may take (POSIX, main thread); a call past it is a model error.
 
+    Notes
+    -----
     A model call that raises or times out is recorded in ``report.errors`` (crystal and
     re-description named) and the audit goes on; when the crystal as given fails, its
     re-descriptions are skipped. Under ``Claim(symmetry='SE3')`` the group operations with an
