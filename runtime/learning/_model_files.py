@@ -36,8 +36,10 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
-           "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
-           "check_output_directory", "expected_tensor_bytes", "check_archive_size", "load_torch_file", "check_device",
+           "KEPT_ENTRIES", "CHECKPOINT_SIZE_FACTOR", "CHECKPOINT_SIZE_SLACK",
+           "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
+           "check_output_directory", "expected_tensor_bytes", "check_archive_size", "check_archive_records",
+           "load_torch_file", "check_device",
            "read_json", "read_model_files", "TrainedModel", "load_trained"]
 
 CONFIG_FILE = "config.json"
@@ -57,6 +59,12 @@ WEIGHTS_SIZE_FACTOR = 2
 WEIGHTS_SIZE_SLACK = 1 << 20
 """weights.pt may declare at most WEIGHTS_SIZE_FACTOR x the configured model's tensor bytes + WEIGHTS_SIZE_SLACK
 (the pickle, names and alignment: a few kB) unpacked; the archive is checked before it is loaded."""
+
+CHECKPOINT_SIZE_FACTOR = 8
+CHECKPOINT_SIZE_SLACK = 16 << 20
+"""checkpoint.pt holds the model, the best model so far and Adam's two moments (4 x the tensor bytes),
+the RNG states (~10 kB) and the history (~100 bytes an epoch): it may declare at most
+CHECKPOINT_SIZE_FACTOR x the configured model's tensor bytes + CHECKPOINT_SIZE_SLACK unpacked."""
 
 
 def check_float(name: str, value, low: float, high: float, *, open_low: bool = False) -> float:
@@ -92,13 +100,15 @@ def check_version(version, source) -> None:
                                   f"{__version__}; upgrade crystal-fourier to load it")
 
 
-def read_model_files(directory, names) -> dict:
+def read_model_files(directory, names, max_bytes: "dict[str, int] | None" = None) -> dict:
     """{name: bytes} of files of ``directory``, read through one handle of it.
 
     A directory replaced as a whole while we read (:func:`~crystal_fourier._atomic.atomic_write_directory`)
-    gives all files of the old one or, read again, of the new one: never a mixture.
+    gives all files of the old one or, read again, of the new one: never a mixture. A file named in
+    ``max_bytes`` that is larger than its bound is refused before it is read.
     """
     directory = Path(directory)
+    max_bytes = max_bytes or {}
     for attempt in range(3):
         try:
             fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -108,6 +118,7 @@ def read_model_files(directory, names) -> dict:
             contents = {}
             for name in names:
                 with open(os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd), "rb") as handle:
+                    _check_file_size(directory / name, os.fstat(handle.fileno()).st_size, max_bytes.get(name))
                     contents[name] = handle.read()
             return contents
         except FileNotFoundError:
@@ -237,36 +248,76 @@ def check_archive_size(path, data: bytes, max_bytes: int) -> None:
                                   f"{max_bytes:,} its configuration allows; refused without unpacking it")
 
 
-def load_torch_file(path, map_location="cpu", data: "bytes | None" = None, *, max_bytes: int | None = None):
-    """``torch.load(path, weights_only=True)``: tensors and plain data only, never code.
+def _check_file_size(path, size: int, max_bytes: "int | None") -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise CrystalFourierError(f"{path}: {size:,} bytes, more than the {max_bytes:,} this model's configuration "
+                                  "allows; refused unread")
 
-    ``max_bytes`` bounds the unpacked size the archive declares (:func:`check_archive_size`),
-    checked before torch reads it.
+
+_RECORD_BLOCK = 1 << 20
+"""Bytes of one record read at a time while its CRC-32 is checked (memory stays bounded for any record)."""
+
+
+def check_archive_records(path, data: bytes) -> None:
+    """Refuse a torch zip archive any of whose records fails its CRC-32 (a damaged file).
+
+    Every record of a zip archive carries the CRC-32 of its bytes; torch's reader does not check
+    them, so a flipped bit in a tensor silently changes the model. Each record is read (inflated
+    in blocks of :data:`_RECORD_BLOCK` bytes) and its CRC compared, as ``zipfile.testzip`` does.
+    Call :func:`check_archive_size` first: this reads what the archive declares. Data that is not
+    a zip archive is left to :func:`load_torch_file`'s own checks.
+    """
+    import io
+    import zipfile
+    import zlib
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    with archive:
+        for info in archive.infolist():
+            try:
+                with archive.open(info) as record:
+                    while record.read(_RECORD_BLOCK):
+                        pass
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as error:
+                reason = "fails its CRC-32 check" if "CRC" in str(error) else f"cannot be read ({error})"
+                raise CrystalFourierError(f"{path}: damaged: record {info.filename!r} {reason[:160]}; the file "
+                                          "changed after it was written (copy it again or retrain); refused") from None
+
+
+def load_torch_file(path, map_location="cpu", data: "bytes | None" = None, *, max_bytes: int | None = None):
+    """``torch.load(path, weights_only=True)``: tensors and plain data only, never code, from an undamaged file.
+
+    ``max_bytes`` bounds the file's size (checked before it is read) and the unpacked size the
+    archive declares (:func:`check_archive_size`); every record's CRC-32 is then verified
+    (:func:`check_archive_records`), all before torch reads it.
 
     Raises
     ------
     CrystalFourierError
-        The file is missing, empty, truncated, not a torch file, declares more than
-        ``max_bytes`` unpacked, or holds anything but tensors and plain data (e.g. a
-        pickled object with ``__reduce__``).
+        The file is missing, empty, truncated, damaged (a record fails its CRC-32), not a torch
+        file, larger or declaring more than ``max_bytes`` unpacked, or holds anything but
+        tensors and plain data (e.g. a pickled object with ``__reduce__``).
     """
     import torch
 
     import io
 
     path = Path(path)
+    if data is None:
+        try:
+            with open(path, "rb") as handle:
+                _check_file_size(path, os.fstat(handle.fileno()).st_size, max_bytes)
+                data = handle.read()
+        except OSError as error:
+            raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
     if max_bytes is not None:
-        if data is None:
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
         check_archive_size(path, data, max_bytes)
+    check_archive_records(path, data)
     try:
-        if data is not None:
-            return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
-        with open(path, "rb") as handle:
-            return torch.load(handle, map_location=map_location, weights_only=True)
+        return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except OSError as error:
         raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
     except Exception as error:  # noqa: BLE001 - the unpickler and zip reader raise many kinds
@@ -403,7 +454,8 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
         raise CrystalFourierError(
             f"{directory} is not a saved model: missing {', '.join(missing)} "
             "(made by `crystal-fourier train --out DIR`)")
-    files = read_model_files(directory, (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE))
+    names = (CONFIG_FILE, NORMALIZATION_FILE)
+    files = read_model_files(directory, names, {name: MAX_JSON_BYTES for name in names})
     try:
         config = TrainConfig.from_dict(check_saved_config(directory / CONFIG_FILE, files[CONFIG_FILE]))
     except (TypeError, ValueError) as error:  # CrystalFourierError included
@@ -415,8 +467,15 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
         config = dataclasses.replace(config, device=device)
     check_device(config.device)
     model = build_model(config.model)
-    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE],
-                            max_bytes=WEIGHTS_SIZE_FACTOR * expected_tensor_bytes(model) + WEIGHTS_SIZE_SLACK)
+    max_bytes = WEIGHTS_SIZE_FACTOR * expected_tensor_bytes(model) + WEIGHTS_SIZE_SLACK
+    # weights.pt is bounded by the configuration, so it is read second; all three again through one
+    # handle, so the weights belong to the configuration read (the directory may be replaced meanwhile)
+    again = read_model_files(directory, (*names, WEIGHTS_FILE), {**{name: MAX_JSON_BYTES for name in names},
+                                                                 WEIGHTS_FILE: max_bytes})
+    if any(again[name] != files[name] for name in names):
+        raise CrystalFourierError(f"{directory}: the model was rewritten while it was read; load it again")
+    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=again[WEIGHTS_FILE],
+                            max_bytes=max_bytes)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
     try:
