@@ -23,11 +23,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from ase.data import chemical_symbols
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import Crystal, parse_cif, read_structure
-from crystal_fourier.runtime.structure_io._structures import ELEMENTS
-from crystal_fourier.runtime.symmetry import _standardization
+from crystal_fourier.runtime import standardize
+
+# The baseline ("before") is standardize with spglib given the atoms as listed: the step 0 of its
+# module (canonical_atom_order) is replaced by the identity for that run.
+_standardization = sys.modules[standardize.__module__]
 
 TOLERANCE = 1e-6  # Angstrom, degrees and fractional
 
@@ -40,7 +44,7 @@ def crystals(args):
             except CrystalFourierError:  # VASP 4 (no species line): one stand-in element per count
                 lines = path.read_text().splitlines()
                 counts = lines[5].split() if len(lines) > 5 else []
-                stand_ins = list(ELEMENTS[1:len(counts) + 1])
+                stand_ins = list(chemical_symbols[1:len(counts) + 1])
                 try:
                     yield f"poscar:{path.name}", read_structure(path, format="poscar", species=stand_ins)
                 except CrystalFourierError:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
 from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
 from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
@@ -123,7 +124,7 @@ def extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> 
             raise CrystalFourierError(f"{where}: Properties has neither species:S:1 nor Z:I:1")
     if len(positions) != len(atom_lines) or not atom_lines:
         raise CrystalFourierError(f"{where}: the frame has no atoms")
-    return Crystal.from_arrays(lattice, positions, species, cartesian=True)
+    return check_no_coincident_atoms(Crystal.from_arrays(lattice, positions, species, cartesian=True), where)
 
 
 @file_reader("extxyz")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
 from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal, element_number
 
 if TYPE_CHECKING:
@@ -114,8 +115,10 @@ def parse_poscar(text: str, *, species: Iterable[str] | None = None, source: str
                           for i in range(total)])
     numbers = np.repeat([element_number(name) for name in names], counts)
     if mode in ("c", "k"):  # Cartesian positions are scaled like the lattice
-        return Crystal.from_arrays(lattice, positions * factor[None, :], numbers, cartesian=True)
-    return Crystal(lattice, positions, numbers)
+        crystal = Crystal.from_arrays(lattice, positions * factor[None, :], numbers, cartesian=True)
+    else:
+        crystal = Crystal(lattice, positions, numbers)
+    return check_no_coincident_atoms(crystal, source)
 
 
 def _scaled_lattice(lines: list[str], source: str) -> tuple[np.ndarray, np.ndarray]:

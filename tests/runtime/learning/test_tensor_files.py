@@ -8,6 +8,7 @@ torch archive carries a CRC-32, which the loader now verifies.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 
@@ -15,10 +16,8 @@ import pytest
 import torch
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import fit, load_trained
-from crystal_fourier.runtime.learning._model_files import expected_tensor_bytes, load_torch_file
-from crystal_fourier.runtime.learning._pretraining import load_pretrained, save_pretrained
-from crystal_fourier.runtime.network._model import build_model
+from crystal_fourier.runtime import build_model, fit, load_pretrained, load_trained
+from crystal_fourier.runtime.learning._tensor_files import expected_tensor_bytes, load_torch_file
 
 from .test_training import tiny_config, tiny_samples
 
@@ -38,8 +37,10 @@ def pretrained(tmp_path_factory):
 
     config = tiny_config().model
     out = tmp_path_factory.mktemp("pretrained") / "encoder"
-    save_pretrained(out, build_model(config).positional,
-                    {"version": __version__, "groups_used": [1, 2], "config": {"model": config.to_dict()}})
+    out.mkdir()
+    torch.save(build_model(config).positional.state_dict(), out / "encoder.pt")
+    (out / "pretrain.json").write_text(json.dumps({"version": __version__, "groups_used": [1, 2],
+                                                   "config": {"model": config.to_dict()}}))
     return out
 
 
