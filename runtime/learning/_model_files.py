@@ -314,6 +314,13 @@ class TrainedModel:
             raise CrystalFourierError(
                 f"{len(bad)} of {len(samples)} targets of {self.config.target!r} are not finite (first: "
                 f"{bad[0].id!r} = {bad[0].target}); evaluation needs finite values: fix or drop those rows")
+        from crystal_fourier.runtime.learning._training import MAX_ABS_TARGET
+
+        huge = [sample for sample in samples if abs(sample.target) > MAX_ABS_TARGET]
+        if huge:  # the metrics would overflow or be meaningless (mae 3.3e298)
+            raise CrystalFourierError(
+                f"{len(huge)} of {len(samples)} targets of {self.config.target!r} are beyond {MAX_ABS_TARGET:.0e} "
+                f"(first: {huge[0].id!r} = {huge[0].target:.6g}); fix the units or drop those rows")
         return evaluate_samples(self.model, self.normalizer, samples, self.config.device)
 
 

@@ -78,8 +78,8 @@ from crystal_fourier.runtime.structure_io._structures import (
     lattice_from_parameters,
 )
 
-__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "parse_cif", "parse_cif_blocks", "read_cif",
-           "write_cif", "cif_blocks"]
+__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "cif_text", "parse_cif", "parse_cif_blocks",
+           "read_cif", "write_cif", "cif_blocks"]
 
 _OCCUPANCY_TOLERANCE = 1e-3
 """Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
@@ -426,16 +426,19 @@ def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> 
     CrystalFourierError
         If the file cannot be read or :func:`parse_cif` fails (the message names the file).
     """
+    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CrystalFourierError(f"cannot read CIF file {str(path)!r}: {error.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")  # old CIFs in ISO-8859-1 (author names); the structure is ASCII
+    text = cif_text(structure_file_bytes(path))
     return parse_cif(text, block=block, source=str(path))
+
+
+def cif_text(data: bytes) -> str:
+    """CIF bytes as text: UTF-8 (a byte-order mark skipped), else ISO-8859-1 (old CIFs' author names)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def write_cif(crystal: Crystal, *, name: str | None = None) -> str:

@@ -66,8 +66,12 @@ def file_operations(block: CifBlock):
     tag, values = block.first_column(_SYMOP_TAGS)
     if not values:
         return None
-    operations = []
+    operations, seen = [], set()
     for row, text in enumerate(values, start=1):
+        spelling = "".join(str(text).split()).lower()
+        if spelling in seen:  # a repeated line is parsed once (6,000 copies of 'x,y,z' cost nothing)
+            continue
+        seen.add(spelling)
         try:
             operations.append(Operation.parse(text))
         except CrystalFourierError as error:

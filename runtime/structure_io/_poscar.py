@@ -198,11 +198,10 @@ def read_poscar(path: "str | os.PathLike", *, species: Iterable[str] | None = No
     CrystalFourierError
         If the file cannot be read or is malformed (the message names the file).
     """
+    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError as error:
-        raise CrystalFourierError(f"cannot read POSCAR file {str(path)!r}: {error.strerror}") from None
+    text = structure_file_bytes(path).decode("utf-8-sig", errors="replace")
     return parse_poscar(text, species=species, source=str(path))
 
 

@@ -11,9 +11,7 @@ time"). Nothing about the space group is stored: it is detected later
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,14 +19,13 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from ase import Atoms
     from numpy.typing import ArrayLike
     from pymatgen.core import Structure
 
 __all__ = [
     "ELEMENTS",
+    "MAX_CELL_LENGTH",
     "MIN_CELL_VOLUME",
     "Crystal",
     "atomic_number",
@@ -36,7 +33,6 @@ __all__ = [
     "element_symbol",
     "cell_parameters",
     "lattice_from_parameters",
-    "read_structure",
 ]
 
 ELEMENTS = (
@@ -57,6 +53,10 @@ _NUMBER.update({"D": 1, "T": 1})  # isotopes as written in some CIFs
 MIN_CELL_VOLUME = 1e-3
 """Smallest accepted cell volume in Angstrom^3. A cell this small is singular for any
 purpose here (one atom needs about 5 A^3); the bound only catches degenerate input."""
+
+MAX_CELL_LENGTH = 1e5
+"""Largest accepted lattice entry in Angstrom (10 micrometres): beyond it a value is a unit or scale-factor
+mistake, and cell lengths, volumes and distances computed from it overflow (1e200 A gave "a=inf")."""
 
 _FLAT_CELL = 1e-12
 """Bound on sin(gamma) and on (c_z / c)^2 at or below which cell parameters describe a flat cell."""
@@ -213,6 +213,23 @@ def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: fl
     ])
 
 
+def _check_lattice(lattice: np.ndarray) -> None:
+    """Shape (3, 3), finite entries of at most MAX_CELL_LENGTH, volume at least MIN_CELL_VOLUME; else one error."""
+    if lattice.shape != (3, 3):
+        raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
+    if not np.all(np.isfinite(lattice)):
+        raise CrystalFourierError(f"lattice contains NaN or infinite values: {lattice.tolist()}")
+    largest = float(np.abs(lattice).max())
+    if largest > MAX_CELL_LENGTH:
+        raise CrystalFourierError(f"lattice entry {largest:.6g} A is beyond MAX_CELL_LENGTH = {MAX_CELL_LENGTH:g} A: "
+                                  "check the units and the scale factor")
+    volume = abs(float(np.linalg.det(lattice)))
+    if volume < MIN_CELL_VOLUME:
+        raise CrystalFourierError(
+            f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
+            "the three cell vectors must be linearly independent")
+
+
 def _readonly(array: np.ndarray) -> np.ndarray:
     array = np.array(array, copy=True)
     array.setflags(write=False)
@@ -261,15 +278,7 @@ class Crystal:
             positions = np.asarray(self.positions, dtype=np.float64)
         except (TypeError, ValueError) as error:
             raise CrystalFourierError(f"lattice and positions must be numeric arrays: {error}") from None
-        if lattice.shape != (3, 3):
-            raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
-        if not np.all(np.isfinite(lattice)):
-            raise CrystalFourierError(f"lattice contains NaN or infinite values: {lattice.tolist()}")
-        volume = abs(float(np.linalg.det(lattice)))
-        if volume < MIN_CELL_VOLUME:
-            raise CrystalFourierError(
-                f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
-                "the three cell vectors must be linearly independent")
+        _check_lattice(lattice)
         if positions.ndim == 1 and positions.size == 0:
             positions = positions.reshape(0, 3)
         if positions.ndim != 2 or positions.shape[1] != 3:
@@ -432,101 +441,3 @@ def _as_species(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def read_structure(path: "str | os.PathLike", *, format: str | None = None,
-                   species: Iterable[str] | None = None) -> Crystal:
-    """Read one crystal from a file, choosing the reader by extension or content.
-
-    Formats: CIF (``.cif``, or text with a ``data_`` block; one structure block),
-    POSCAR/CONTCAR (``POSCAR*``, ``CONTCAR*``, ``.vasp``, ``.poscar``), extended XYZ
-    (``.extxyz``, ``.xyz``; one frame) and pymatgen ``Structure`` JSON (``.json``). A file
-    with several structures is refused, never read as its first.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    format : {'cif', 'poscar', 'extxyz', 'json'}, optional
-        Skip the guess.
-    species : sequence of str, optional
-        Elements of a VASP 4 POSCAR (no species line), in the order of its counts
-        (``--species Na,Cl`` on the command line); checked against the species line of
-        a VASP 5 file. Ignored by the other formats.
-
-    Raises
-    ------
-    CrystalFourierError
-        Missing file, unknown format, or a reader's error (which names the file and the problem).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "POSCAR").write_text("Cu\\n3.6\\n1 0 0\\n0 1 0\\n0 0 1\\nCu\\n1\\nDirect\\n0 0 0\\n")
-    >>> read_structure(folder / "POSCAR").formula
-    'Cu'
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CrystalFourierError(f"structure file {str(path)!r} does not exist")
-    fmt = (format or _guess_format(path)).lower()
-    if fmt == "cif":
-        from crystal_fourier.runtime.structure_io._cif import read_cif
-
-        return read_cif(path)
-    if fmt == "poscar":
-        from crystal_fourier.runtime.structure_io._poscar import read_poscar
-
-        return read_poscar(path, species=species)
-    if fmt in ("extxyz", "xyz"):
-        from crystal_fourier.runtime.structure_io._extxyz import read_extxyz
-
-        return read_extxyz(path)
-    if fmt == "json":
-        from crystal_fourier.runtime.structure_io._pymatgen_dicts import structure_from_dict
-
-        import json
-
-        try:
-            data = json.loads(path.read_text())
-        except (ValueError, UnicodeDecodeError) as error:
-            raise CrystalFourierError(f"{path}: not valid JSON ({error})") from None
-        return structure_from_dict(data, where=str(path))
-    raise CrystalFourierError(f"unknown structure format {format!r}: expected one of cif, poscar, extxyz, json")
-
-
-def _format_from_name(path: Path) -> str | None:
-    """The format a file's name says (extension, or a POSCAR/CONTCAR name); None when it says none."""
-    name = path.name.lower()
-    suffix = path.suffix.lower()
-    if suffix == ".cif":
-        return "cif"
-    if suffix in (".vasp", ".poscar") or name.startswith(("poscar", "contcar")):
-        return "poscar"
-    if suffix in (".extxyz", ".xyz"):
-        return "extxyz"
-    if suffix == ".json":
-        return "json"
-    return None
-
-
-def _guess_format(path: Path) -> str:
-    by_name = _format_from_name(path)
-    if by_name is not None:
-        return by_name
-    try:
-        head = path.read_text(errors="replace")[:4096]
-    except OSError as error:
-        raise CrystalFourierError(f"cannot read {path}: {error}") from None
-    lines = [line.strip() for line in head.splitlines() if line.strip() and not line.strip().startswith("#")]
-    if any(line.lower().startswith("data_") for line in lines) or "_cell_length_a" in head:
-        return "cif"
-    if head.lstrip().startswith("{"):
-        return "json"
-    if lines and lines[0].isdigit() and len(lines) > 1 and "lattice=" in lines[1].lower():
-        return "extxyz"
-    if len(lines) >= 7:
-        return "poscar"
-    raise CrystalFourierError(
-        f"cannot tell the format of {path}: use a .cif, .vasp/POSCAR, .extxyz or .json name, or pass format=")
