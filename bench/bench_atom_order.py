@@ -7,7 +7,8 @@ of its atoms, each atom also moved by a random lattice vector, are standardized 
 A crystal counts as a wrong answer when some order gives another group, another number of atoms,
 or a canonical cell (cell parameters or atom positions) that differs by more than 1e-6 from the
 as-given order. Both rules run in the same process on the same orders: ``before`` hands spglib the
-atoms as given (the behaviour before issue 31), ``after`` the package's canonical order. Run from
+atoms as given (the canonical sort switched off; at commit 97980a7 that is exactly the behaviour before
+issue 31, later commits keep their other rules), ``after`` the package's canonical order. Run from
 the repository root:
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_atom_order.py --poscars DIR --data ../shared/data

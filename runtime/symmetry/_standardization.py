@@ -6,7 +6,9 @@ Two steps (CONVENTIONS.md, "Coordinates at run time"):
    (issue 31: a carbon-24 crystal was group 38 or 8 depending on which atom came first), so the
    atoms are first put in one canonical order (:func:`canonical_atom_order`: wrapped, snapped to
    2**-40, sorted by Z, x, y, z); everything below sees the same input for every order of the atoms
-   and every lattice image of each atom.
+   and every lattice image of each atom. spglib also runs on three fixed re-orderings of that order
+   (reversed, half-rotated, both) and the least symmetric answer is kept, so that a near-tie resolves
+   the same way for other descriptions of the crystal (origin, frame) more often.
 1. **spglib** detects the group at ``symprec`` and returns the conventional cell in
    *our* Hall setting (``get_symmetry_dataset(cell, symprec, hall_number=...)``;
    spglib's own default is origin choice 1 for the 24 two-origin groups, ours is
@@ -350,6 +352,7 @@ def standardize(
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
+    data, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -401,6 +404,31 @@ def standardize(
     origin = np.asarray(data.transformation_matrix) @ result.origin_shift + np.asarray(data.origin_shift)
     return _finish(np.asarray(data.std_lattice), np.asarray(data.std_positions), np.asarray(data.std_types),
                    number, hall_number, symprec, (transformation, origin, result.reflected))
+
+
+def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_tolerance: float):
+    """(dataset, crystal) of the order, among the canonical one and three fixed re-orderings of it, whose dataset has
+    the fewest operations (then the smallest group number; then the first tried).
+
+    Near a tolerance threshold spglib's answer depends on the order of the atoms, so one canonical order
+    is one answer, but a different description of the crystal (another origin or frame) sorts into another
+    order and may tip to the other side. Trying the reversed and half-rotated orders as well and keeping
+    the least symmetric answer makes such a tie resolve the same way far more often; the choice is still a
+    function of the canonical order, so still independent of the input's atom order.
+    """
+    n = crystal.n_atoms
+    forward = np.arange(n)
+    best_key = (len(data.rotations), int(data.number))
+    for order in (forward[::-1], np.roll(forward, n // 2), np.roll(forward[::-1], n // 2)):
+        variant = Crystal(crystal.lattice, crystal.positions[order], crystal.numbers[order])
+        try:
+            other = _dataset(variant, symprec, angle_tolerance)
+        except CrystalFourierError:
+            continue
+        key = (len(other.rotations), int(other.number))
+        if key < best_key:
+            data, crystal, best_key = other, variant, key
+    return data, crystal
 
 
 def _dataset_with_retry(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):
