@@ -95,6 +95,17 @@ def _in_directory(path: Path, make):
         raise type(error)(error.errno, error.strerror, str(path.parent)) from None
 
 
+@contextlib.contextmanager
+def _naming(path: Path):
+    """An OSError that names no file (write(2) on a full disk: ENOSPC, EDQUOT, EIO) is raised naming ``path``."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        raise type(error)(error.errno, error.strerror, str(path)) from None
+
+
 def atomic_write(path, text: "str | bytes") -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``.
 
@@ -109,7 +120,7 @@ def atomic_write(path, text: "str | bytes") -> None:
     handle, temporary = _in_directory(path, tempfile.mkstemp)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        with os.fdopen(handle, "wb") as stream:
+        with os.fdopen(handle, "wb") as stream, _naming(path):
             stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             stream.flush()
             os.chmod(temporary, mode)
@@ -213,7 +224,8 @@ def _write_entries(temporary: Path, path: Path, files) -> set[str]:
     for name, data in (files.items() if isinstance(files, dict) else files):
         if os.sep in name or name in ("", ".", ".."):
             raise ValueError(f"not a plain file name: {name!r}")
-        (temporary / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        with _naming(path / name):  # the user's path, not the temporary's, in a disk-full error
+            (temporary / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
         os.chmod(temporary / name, _mode(path / name, 0o644))
         written.add(name)
     return written

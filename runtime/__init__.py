@@ -19,7 +19,7 @@ submodule is imported (tests/test_public_names.py).
 from crystal_fourier._lazy import lazy_attributes
 
 _EXPORTS = {
-    "Crystal": "structure_io._structures", "read_structure": "structure_io._formats",
+    "Crystal": "structure_io._structures", "read_structure": "structure_io._structure_files",
     "parse_cif": "structure_io._cif", "read_cif": "structure_io._cif", "write_cif": "structure_io._cif",
     "read_poscar": "structure_io._poscar",
     "standardize": "symmetry._standardization", "StandardizedCrystal": "symmetry._standardization",
@@ -71,7 +71,8 @@ _EXPORTS = {
     "training_split": "learning._training", "prediction_batches": "learning._evaluation",
     "centrosymmetric_groups": "learning._zero_shot", "TENSOR_MODELS": "learning._tensor_comparison",
     "load_pretrained": "learning._pretraining", "Prediction": "learning._prediction",
-    "stream_predictions": "learning._prediction", "check_device": "learning._model_files",
+    "stream_predictions": "learning._prediction", "prediction_atom_limit": "learning._prediction",
+    "check_device": "learning._model_files",
     "check_output_directory": "learning._model_files", "distributed_rank": "learning._training",
 }
 

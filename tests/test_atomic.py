@@ -151,3 +151,53 @@ def test_a_second_trainer_of_the_same_directory_is_refused(tmp_path):
     with exclusive_lock(out, "training into"):
         with pytest.raises(CrystalFourierError, match="another process is training into"):
             fit([], TrainConfig(progress=False), out)
+
+
+class _FullDisk:
+    """A file object whose writes fail as on a full disk (the OSError names no file, as write(2)'s does)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stream.close()
+
+    def write(self, data):
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def flush(self):
+        pass
+
+
+def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
+    import errno
+
+    real = os.fdopen
+    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: _FullDisk(real(fd, mode)))
+    target = tmp_path / "out.csv"
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        atomic_write(target, "x")
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(target)
+    assert os.listdir(tmp_path) == []  # the temporary is gone, nothing half-written
+
+
+def test_a_full_disk_names_the_file_of_a_directory_being_written(tmp_path, monkeypatch):
+    import errno
+    import pathlib
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    target = tmp_path / "model"
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        atomic_write_directory(target, {"weights.pt": b"x"})
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(target / "weights.pt")
+    assert os.listdir(tmp_path) == []

@@ -37,6 +37,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", default=None, help="torch device (default: the trained one)")
     add_symprec_option(parser, from_model=True)
     add_species_option(parser)
+    parser.add_argument("--allow-large", action="store_true",
+                        help="predict structures estimated to need more than 1 GiB (about 4,400 atoms at 8 heads); "
+                             "by default such a structure gets an error row")
     parser.set_defaults(func=run)
 
 
@@ -48,7 +51,8 @@ def _located(path: str, error: Exception) -> str:
 
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
-    from crystal_fourier.runtime import check_device, stream_predictions, load_trained, read_structure
+    from crystal_fourier.runtime import (check_device, load_trained, prediction_atom_limit, read_structure,
+                                         stream_predictions)
 
     species = parse_species(args.species)
     if args.device is not None:
@@ -60,7 +64,8 @@ def run(args) -> int:
     writer.writerow(["file", *target.output_columns, "error", "symprec"])
     failed = 0
     stream = stream_predictions(trained, ((str(path), path) for path in args.files), symprec=symprec,
-                                load=lambda path: read_structure(path, species=species))
+                                load=lambda path: read_structure(path, species=species),
+                                max_atoms=None if args.allow_large else prediction_atom_limit(trained))
     for prediction in stream:  # rows are written chunk by chunk, in input order
         tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
         if prediction.error is not None:

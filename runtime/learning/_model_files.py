@@ -23,6 +23,17 @@ from crystal_fourier._version import __version__
 from crystal_fourier._checks import check_float, check_int  # re-exported: the saved-config checks use them
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._config import TrainConfig
+from crystal_fourier.runtime.learning._tensor_files import (  # re-exported: the loaders below and training use them
+    CHECKPOINT_SIZE_FACTOR,
+    CHECKPOINT_SIZE_SLACK,
+    WEIGHTS_SIZE_FACTOR,
+    WEIGHTS_SIZE_SLACK,
+    check_file_size,
+    check_archive_records,
+    check_archive_size,
+    expected_tensor_bytes,
+    load_torch_file,
+)
 
 if TYPE_CHECKING:  # annotations only: this module loads without torch (training imports it)
     from collections.abc import Iterable
@@ -36,8 +47,11 @@ if TYPE_CHECKING:  # annotations only: this module loads without torch (training
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["CONFIG_FILE", "WEIGHTS_FILE", "NORMALIZATION_FILE", "METRICS_FILE", "CHECKPOINT_FILE", "MODEL_FILES",
-           "KEPT_ENTRIES", "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
-           "check_output_directory", "expected_tensor_bytes", "check_archive_size", "load_torch_file", "check_device",
+           "KEPT_ENTRIES", "CHECKPOINT_SIZE_FACTOR", "CHECKPOINT_SIZE_SLACK",
+           "WEIGHTS_SIZE_FACTOR", "WEIGHTS_SIZE_SLACK",
+           "check_int", "check_float", "check_version", "check_saved_config", "check_normalization",
+           "check_output_directory", "expected_tensor_bytes", "check_archive_size", "check_archive_records",
+           "load_torch_file", "check_device",
            "read_json", "read_model_files", "TrainedModel", "load_trained"]
 
 CONFIG_FILE = "config.json"
@@ -53,10 +67,6 @@ MAX_JSON_BYTES = 1 << 20
 """config.json and normalization.json are a few hundred bytes; anything over 1 MiB is refused unread."""
 
 
-WEIGHTS_SIZE_FACTOR = 2
-WEIGHTS_SIZE_SLACK = 1 << 20
-"""weights.pt may declare at most WEIGHTS_SIZE_FACTOR x the configured model's tensor bytes + WEIGHTS_SIZE_SLACK
-(the pickle, names and alignment: a few kB) unpacked; the archive is checked before it is loaded."""
 
 
 def _version_tuple(text: str) -> tuple[int, int]:
@@ -79,13 +89,15 @@ def check_version(version, source) -> None:
                                   f"{__version__}; upgrade crystal-fourier to load it")
 
 
-def read_model_files(directory, names) -> dict:
+def read_model_files(directory, names, max_bytes: "dict[str, int] | None" = None) -> dict:
     """{name: bytes} of files of ``directory``, read through one handle of it.
 
     A directory replaced as a whole while we read (:func:`~crystal_fourier._atomic.atomic_write_directory`)
-    gives all files of the old one or, read again, of the new one: never a mixture.
+    gives all files of the old one or, read again, of the new one: never a mixture. A file named in
+    ``max_bytes`` that is larger than its bound is refused before it is read.
     """
     directory = Path(directory)
+    max_bytes = max_bytes or {}
     for attempt in range(3):
         try:
             fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -95,6 +107,7 @@ def read_model_files(directory, names) -> dict:
             contents = {}
             for name in names:
                 with open(os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd), "rb") as handle:
+                    check_file_size(directory / name, os.fstat(handle.fileno()).st_size, max_bytes.get(name))
                     contents[name] = handle.read()
             return contents
         except FileNotFoundError:
@@ -195,71 +208,6 @@ def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False,
     if present and not (resume or overwrite):
         raise CrystalFourierError(f"{out}: already holds a model ({', '.join(present)}); pass --resume to continue "
                                   "its checkpoint or --overwrite to replace it")
-
-
-def expected_tensor_bytes(module) -> int:
-    """Bytes of the parameters and buffers of ``module`` (what its saved state dict holds, pickle aside)."""
-    return sum(tensor.numel() * tensor.element_size() for tensor in module.state_dict().values())
-
-
-def check_archive_size(path, data: bytes, max_bytes: int) -> None:
-    """Refuse a torch zip archive whose entries declare more than ``max_bytes`` unpacked, before any is unpacked.
-
-    The sizes are those of the zip's central directory (``zipfile`` ``infolist`` ``file_size``),
-    which torch's reader allocates and unpacks into; a small file declaring gigabytes (a zip bomb)
-    is refused here without decompressing anything. Data that is not a zip archive is left to
-    :func:`load_torch_file`'s own checks.
-    """
-    import io
-    import zipfile
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return
-    with archive:
-        declared = sum(info.file_size for info in archive.infolist())
-    if declared > max_bytes:
-        raise CrystalFourierError(f"{path}: the archive declares {declared:,} bytes unpacked, more than the "
-                                  f"{max_bytes:,} its configuration allows; refused without unpacking it")
-
-
-def load_torch_file(path, map_location="cpu", data: "bytes | None" = None, *, max_bytes: int | None = None):
-    """``torch.load(path, weights_only=True)``: tensors and plain data only, never code.
-
-    ``max_bytes`` bounds the unpacked size the archive declares (:func:`check_archive_size`),
-    checked before torch reads it.
-
-    Raises
-    ------
-    CrystalFourierError
-        The file is missing, empty, truncated, not a torch file, declares more than
-        ``max_bytes`` unpacked, or holds anything but tensors and plain data (e.g. a
-        pickled object with ``__reduce__``).
-    """
-    import torch
-
-    import io
-
-    path = Path(path)
-    if max_bytes is not None:
-        if data is None:
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
-        check_archive_size(path, data, max_bytes)
-    try:
-        if data is not None:
-            return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
-        with open(path, "rb") as handle:
-            return torch.load(handle, map_location=map_location, weights_only=True)
-    except OSError as error:
-        raise CrystalFourierError(f"{path}: cannot read ({error.strerror or error})") from None
-    except Exception as error:  # noqa: BLE001 - the unpickler and zip reader raise many kinds
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
-        raise CrystalFourierError(f"{path}: not a valid tensor file, refused without running it "
-                                  f"({type(error).__name__}: {reason})") from None
 
 
 def check_device(text: str) -> str:
@@ -364,6 +312,14 @@ class TrainedModel:
             raise CrystalFourierError(
                 f"{len(bad)} of {len(samples)} targets of {self.config.target!r} are not finite (first: "
                 f"{bad[0].id!r} = {bad[0].target}); evaluation needs finite values: fix or drop those rows")
+        from crystal_fourier.runtime.learning._scalar_target import MAX_ABS_TARGET
+
+        huge = [sample for sample in samples  # the metrics would overflow or be meaningless (mae 3.3e298)
+                if not (abs(np.asarray(sample.target, dtype=float)) <= MAX_ABS_TARGET).all()]
+        if huge:
+            raise CrystalFourierError(
+                f"{len(huge)} of {len(samples)} targets of {self.config.target!r} are beyond {MAX_ABS_TARGET:.0e} "
+                f"(first: {huge[0].id!r}); fix the units or drop those rows")
         return evaluate_samples(self.model, self.normalizer, samples, self.config.device, self.target)
 
 
@@ -411,7 +367,8 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
         raise CrystalFourierError(
             f"{directory} is not a saved model: missing {', '.join(missing)} "
             "(made by `crystal-fourier train --out DIR`)")
-    files = read_model_files(directory, (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE))
+    names = (CONFIG_FILE, NORMALIZATION_FILE)
+    files = read_model_files(directory, names, {name: MAX_JSON_BYTES for name in names})
     try:
         config = TrainConfig.from_dict(check_saved_config(directory / CONFIG_FILE, files[CONFIG_FILE]))
     except (TypeError, ValueError) as error:  # CrystalFourierError included
@@ -423,8 +380,15 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
         config = dataclasses.replace(config, device=device)
     check_device(config.device)
     model = build_model(config.model)
-    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=files[WEIGHTS_FILE],
-                            max_bytes=WEIGHTS_SIZE_FACTOR * expected_tensor_bytes(model) + WEIGHTS_SIZE_SLACK)
+    max_bytes = WEIGHTS_SIZE_FACTOR * expected_tensor_bytes(model) + WEIGHTS_SIZE_SLACK
+    # weights.pt is bounded by the configuration, so it is read second; all three again through one
+    # handle, so the weights belong to the configuration read (the directory may be replaced meanwhile)
+    again = read_model_files(directory, (*names, WEIGHTS_FILE), {**{name: MAX_JSON_BYTES for name in names},
+                                                                 WEIGHTS_FILE: max_bytes})
+    if any(again[name] != files[name] for name in names):
+        raise CrystalFourierError(f"{directory}: the model was rewritten while it was read; load it again")
+    state = load_torch_file(directory / WEIGHTS_FILE, map_location=config.device, data=again[WEIGHTS_FILE],
+                            max_bytes=max_bytes)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CrystalFourierError(f"{directory / WEIGHTS_FILE}: not a state dict of tensors")
     try:

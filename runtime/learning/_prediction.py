@@ -23,12 +23,50 @@ if TYPE_CHECKING:
 
     from crystal_fourier.runtime.learning._model_files import TrainedModel
 
-__all__ = ["CHUNK_STRUCTURES", "CHUNK_ATOMS", "Prediction", "stream_predictions"]
+__all__ = ["CHUNK_STRUCTURES", "CHUNK_ATOMS", "PREDICT_MEMORY_LIMIT", "BYTES_PER_PAIR_PER_HEAD", "Prediction",
+           "prediction_atom_limit", "prediction_memory", "stream_predictions"]
 
 CHUNK_STRUCTURES = 256
 """Structures read and standardized before they are predicted and let go."""
 CHUNK_ATOMS = 50_000
 """Atoms (standardized cells) at most in one chunk; a larger structure makes a chunk of its own."""
+
+PREDICT_MEMORY_LIMIT = 1 << 30
+"""Estimated memory (1 GiB) beyond which one structure is not predicted unless asked (``--allow-large``)."""
+BYTES_PER_PAIR_PER_HEAD = 7
+"""Memory of prediction per atom pair of the standardized cell and attention head: the attention scores,
+their softmax and gradients-free buffers (issue 31 measured 3.4 GB for 8,000 atoms at 8 heads: 6.6)."""
+
+
+def prediction_memory(trained: TrainedModel, n_atoms: int) -> int:
+    """Estimated bytes to predict one structure of ``n_atoms`` atoms (standardized cell) with ``trained``.
+
+    ``BYTES_PER_PAIR_PER_HEAD x heads x atoms**2``: attention over all atom pairs dominates.
+    """
+    return BYTES_PER_PAIR_PER_HEAD * trained.config.model.n_heads * n_atoms * n_atoms
+
+
+def prediction_atom_limit(trained: TrainedModel) -> int:
+    """Most atoms one structure may have for :func:`prediction_memory` to stay within :data:`PREDICT_MEMORY_LIMIT`.
+
+    4,378 atoms for the default model (8 heads).
+    """
+    per_pair = BYTES_PER_PAIR_PER_HEAD * trained.config.model.n_heads
+    limit = int((PREDICT_MEMORY_LIMIT // per_pair) ** 0.5)
+    while per_pair * (limit + 1) ** 2 <= PREDICT_MEMORY_LIMIT:  # exact integer square root
+        limit += 1
+    while per_pair * limit * limit > PREDICT_MEMORY_LIMIT:
+        limit -= 1
+    return limit
+
+
+def _check_size(trained: TrainedModel, n_atoms: int, max_atoms: int | None, where: str) -> None:
+    if max_atoms is not None and n_atoms > max_atoms:
+        memory = prediction_memory(trained, n_atoms) / 2**30
+        raise CrystalFourierError(
+            f"{n_atoms:,} atoms {where}, more than the {max_atoms:,} one structure may have (estimated memory "
+            f"{memory:.2g} GiB, limit {PREDICT_MEMORY_LIMIT / 2**30:g} GiB); pass --allow-large to predict it anyway")
+
 
 _EXPECTED_ERRORS = (CrystalFourierError, OSError, ValueError)
 """What a bad file or structure raises (readers, standardization); anything else is a bug and propagates."""
@@ -48,7 +86,7 @@ class Prediction:
 
 def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]], *,
                        load: Callable[[object], object] | None = None, symprec: float | None = None,
-                       batch_size: int = 256) -> Iterator[Prediction]:
+                       batch_size: int = 256, max_atoms: int | None = None) -> Iterator[Prediction]:
     """Predictions for ``items`` = (name, source) pairs, in order, computed chunk by chunk.
 
     Parameters
@@ -63,6 +101,9 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
         Standardization tolerance (default: the one the model was trained with).
     batch_size : int
         Most structures per model batch (the attention budget may make batches smaller).
+    max_atoms : int, optional
+        A structure with more atoms, as read or standardized, gets an error instead of a prediction
+        (``crystal-fourier predict`` passes :func:`prediction_atom_limit` unless ``--allow-large``); default no limit.
 
     Yields
     ------
@@ -72,10 +113,9 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
         model's target (:attr:`TrainedModel.target`) back in the input's frame.
     """
     symprec = trained.config.symprec if symprec is None else symprec
-    target = trained.target
     chunk, atoms = [], 0
     for name, source in items:
-        entry = _prepared(name, source, load, symprec, trained.config.handedness, target)
+        entry = _prepared(name, source, load, symprec, trained, max_atoms)
         chunk.append(entry)
         atoms += 0 if entry[1] is None else len(entry[1].numbers)
         if len(chunk) >= CHUNK_STRUCTURES or atoms >= CHUNK_ATOMS:
@@ -85,15 +125,17 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
         yield from _predicted(trained, chunk, batch_size)
 
 
-def _prepared(name: str, source, load, symprec: float, handedness: str, target):
+def _prepared(name: str, source, load, symprec: float, trained: TrainedModel, max_atoms: int | None):
     """(name, Sample or None, error or None, tolerance used or None, the target's frame of the input) of one item."""
     from crystal_fourier.runtime.network._batching import sample_from_standardized
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     try:
         crystal = source if load is None else load(source)
-        standardized = standardize(crystal, symprec=symprec, handedness=handedness)
-        frame = target.frame(crystal, standardized)
+        _check_size(trained, crystal.n_atoms, max_atoms, "in the structure as given")  # before spglib sees them
+        standardized = standardize(crystal, symprec=symprec, handedness=trained.config.handedness)
+        _check_size(trained, standardized.n_atoms, max_atoms, "in its conventional cell")
+        frame = trained.target.frame(crystal, standardized)
         return name, sample_from_standardized(standardized, id=name), None, standardized.symprec, frame
     except _EXPECTED_ERRORS as error:
         return name, None, error, None, None

@@ -312,7 +312,15 @@ def load_pretrained(directory: str | os.PathLike[str]) -> tuple[dict, dict]:
         raise CrystalFourierError(
             f"{directory} is not a pretrained encoder: expected {ENCODER_FILE} and {PRETRAIN_FILE} "
             "(made by `crystal-fourier pretrain --out DIR`)")
-    from crystal_fourier.runtime.learning._model_files import check_int, check_version, load_torch_file, read_json
+    from crystal_fourier.runtime.learning._model_files import (
+        WEIGHTS_SIZE_FACTOR,
+        WEIGHTS_SIZE_SLACK,
+        check_int,
+        check_version,
+        expected_tensor_bytes,
+        load_torch_file,
+        read_json,
+    )
 
     source = directory / PRETRAIN_FILE
     summary = read_json(source)
@@ -324,10 +332,13 @@ def load_pretrained(directory: str | os.PathLike[str]) -> tuple[dict, dict]:
     try:
         for number in summary["groups_used"]:
             check_int("a group used", number, 1, 230)
-        ModelConfig.from_dict(summary["config"]["model"])
+        model_config = ModelConfig.from_dict(summary["config"]["model"])
     except (CrystalFourierError, TypeError) as error:
         raise CrystalFourierError(f"{source}: {error}") from None
-    state = load_torch_file(directory / ENCODER_FILE, map_location="cpu")
+    # bounded like weights.pt: by the tensors of the encoder its configuration builds
+    encoder_bytes = expected_tensor_bytes(build_model(model_config).positional)
+    state = load_torch_file(directory / ENCODER_FILE, map_location="cpu",
+                            max_bytes=WEIGHTS_SIZE_FACTOR * encoder_bytes + WEIGHTS_SIZE_SLACK)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CrystalFourierError(f"{directory / ENCODER_FILE}: not a state dict of tensors")
     return state, summary

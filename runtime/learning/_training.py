@@ -52,8 +52,9 @@ from crystal_fourier.runtime.network._batching import Sample, collate
 from crystal_fourier.runtime.network._config import ModelConfig, TrainConfig
 from crystal_fourier.runtime.network._model import build_model, check_cutoff_faithful
 from crystal_fourier.runtime.learning._model_files import (  # TrainedModel, load_trained: re-exported, they live there
-    CHECKPOINT_FILE, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE, MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE,
-    TrainedModel, check_int, check_output_directory, load_trained, load_torch_file)
+    CHECKPOINT_FILE, CHECKPOINT_SIZE_FACTOR, CHECKPOINT_SIZE_SLACK, CONFIG_FILE, KEPT_ENTRIES, METRICS_FILE,
+    MODEL_FILES, NORMALIZATION_FILE, WEIGHTS_FILE, TrainedModel, check_int, check_output_directory,
+    expected_tensor_bytes, load_trained, load_torch_file)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -228,7 +229,8 @@ def _resume_checkpoint(checkpoint_path: Path, config: TrainConfig, model: nn.Mod
 
     Returns the training loop's state (epoch, best_val, best_state, history) and the file's bytes.
     """
-    checkpoint = load_torch_file(checkpoint_path, map_location=config.device)
+    max_bytes = CHECKPOINT_SIZE_FACTOR * expected_tensor_bytes(model) + CHECKPOINT_SIZE_SLACK
+    checkpoint = load_torch_file(checkpoint_path, map_location=config.device, max_bytes=max_bytes)
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("config"), dict):
         raise CrystalFourierError(f"{checkpoint_path}: not a crystal-fourier checkpoint")
     if _resumable(checkpoint["config"]) != _resumable(config.to_dict()):

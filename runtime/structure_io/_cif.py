@@ -28,8 +28,9 @@ source, the data block, the tag or site and the line:
 * *Sites*: fractional or Cartesian coordinates; the element from
   ``_atom_site_type_symbol``, else from ``_atom_site_label``, by the one rule of
   :func:`~crystal_fourier.runtime.structure_io._structures.element_number` (``CU`` is Cu, ``NA1`` Na).
-  Partial occupancy, or two species landing on one site, is an error (disorder is not
-  supported). Images closer than :data:`MERGE_TOLERANCE` are one atom.
+  Partial occupancy, or two species on one point, is an error (disorder is not supported).
+  Images of one site closer than :data:`MERGE_TOLERANCE` are one atom; images of two sites only when
+  of one species and on one point (``COINCIDENT_DISTANCE`` of ``_coincident``, 0.001 A).
 * *Magnetic CIFs* (mcif): the spatial parts of ``_space_group_symop_magn_operation.xyz`` times
   ``_space_group_symop_magn_centering.xyz`` (time reversal and spins are ignored); a magnetic
   block without those operations, and any modulated (incommensurate) block, is refused.
@@ -59,6 +60,15 @@ from crystal_fourier.runtime.structure_io._cif_symmetry import (
     setting_operations,
     symbol_settings,
 )
+from crystal_fourier.runtime.structure_io import _cif_expansion
+from crystal_fourier.runtime.structure_io._cif_expansion import (  # re-exported: the reader's documented bounds
+    MAX_CIF_ATOMS,
+    MERGE_TOLERANCE,
+    OVERLAP_DISTANCE,
+    expand_sites as _expand,
+    has_overlap as _overlap,
+    too_many_atoms as _too_many_atoms,
+)
 from crystal_fourier.runtime.structure_io._cif_syntax import CifBlock, cif_number, cif_numbers, data_blocks
 from crystal_fourier.runtime.structure_io._structures import (
     ELEMENTS,
@@ -68,29 +78,8 @@ from crystal_fourier.runtime.structure_io._structures import (
     lattice_from_parameters,
 )
 
-__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "parse_cif", "parse_cif_blocks", "read_cif",
-           "write_cif", "cif_blocks"]
-
-MERGE_TOLERANCE = 1e-2
-"""Cartesian distance (Angstrom) under which two symmetry images are one atom. CIF
-coordinates are printed to 4-8 digits (0.3333 for 1/3), so images of a special
-position miss each other by up to ~1e-3 A; real atoms are never 0.01 A apart."""
-
-OVERLAP_DISTANCE = 0.5
-"""Angstrom. Two atoms closer than this (and farther than :data:`MERGE_TOLERANCE`) cannot
-both be real (the shortest bond, H-H, is 0.74 A): an origin choice that produces them is
-the wrong one."""
-
-MAX_CIF_ATOMS = 1_000_000
-"""Most atoms one CIF may expand to (sites times their symmetry images): a bound on time and memory
-(reading takes about 1 s per 100,000 atoms). A larger file is refused with one line before its
-sites are read when it has more sites than this, else as soon as the expansion passes it."""
-
-_IMAGE_BLOCK = 1 << 20
-"""Site images (operations squared per site) compared at once when merging a site's own images."""
-_CANDIDATES_PER_ATOM = 4096
-"""Most candidate neighbours examined per atom when merging images across sites; only a crowd of
-coincident sites reaches it (a real crystal has a few atoms within 0.5 A bins)."""
+__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "cif_text", "parse_cif", "parse_cif_blocks",
+           "read_cif", "write_cif", "cif_blocks"]
 
 _OCCUPANCY_TOLERANCE = 1e-3
 """Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
@@ -129,7 +118,7 @@ def _species(block: CifBlock) -> tuple[list[tuple[int, str]], str]:
     if entries is None:
         raise CrystalFourierError(f"{block.where()}: no _atom_site_type_symbol or _atom_site_label column: "
                                   "no atoms to read")
-    if len(entries) > MAX_CIF_ATOMS:
+    if len(entries) > _cif_expansion.MAX_CIF_ATOMS:
         raise _too_many_atoms(block.where(tag), f"at least {len(entries):,} ({len(entries):,} sites)")
     names = labels if labels is not None and len(labels) == len(entries) else entries
     numbers: dict[str, int] = {}  # one reading per distinct symbol: files repeat a handful of them
@@ -174,80 +163,6 @@ def _sites(block: CifBlock, lattice: np.ndarray) -> tuple[np.ndarray, list[tuple
                     f"{where} has occupancy {text}; partially occupied (disordered) sites are not supported: "
                     "order the structure first")
     return positions, species
-
-
-def _expand(lattice, positions, species, operations, where: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Apply every operation to every site, wrap into [0, 1) and merge coincident images.
-
-    Returns positions, atomic numbers and the number of atoms each site gave. An image closer
-    than :data:`MERGE_TOLERANCE` to an earlier one (earlier site, or earlier operation of the
-    same site) is that atom; two species that close are an error (a mixed site). Linear in the
-    sites within a site's images (operations x operations each), n log n across them
-    (:func:`~crystal_fourier.runtime.structure_io._close_pairs.close_pairs`); more than
-    :data:`MAX_CIF_ATOMS` atoms is refused.
-    """
-    from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
-
-    rotations = np.array([r for r, _ in operations], dtype=np.float64)
-    translations = np.array([t for _, t in operations], dtype=np.float64)
-    n_sites, n_operations = len(positions), len(operations)
-    numbers = np.array([number for number, _ in species], dtype=np.int64)
-    labels = [label for _, label in species]
-    kept_images, kept_sites = [], []
-    chunk = max(1, _IMAGE_BLOCK // (n_operations * n_operations))
-    for start in range(0, n_sites, chunk):  # images of one site that coincide (a special position)
-        images = np.mod(np.einsum("oij,sj->soi", rotations, np.asarray(positions[start:start + chunk]))
-                        + translations, 1.0)
-        images[images > 1.0 - 1e-12] = 0.0
-        gap = images[:, :, None, :] - images[:, None, :, :]
-        gap -= np.round(gap)
-        close = np.linalg.norm(gap @ lattice, axis=-1) < MERGE_TOLERANCE
-        fresh = ~np.any(np.tril(close, k=-1), axis=2)
-        kept_images.append(images[fresh])
-        kept_sites.append(np.nonzero(fresh)[0] + start)
-        if sum(len(k) for k in kept_images) > MAX_CIF_ATOMS:
-            raise _too_many_atoms(where, f"more than {MAX_CIF_ATOMS:,} after {start + len(images):,} of "
-                                         f"{n_sites:,} sites")
-    images = np.concatenate(kept_images) if kept_images else np.zeros((0, 3))
-    site_of = np.concatenate(kept_sites) if kept_sites else np.zeros(0, dtype=np.int64)
-    pairs = close_pairs(lattice, images, MERGE_TOLERANCE, max_candidates=_CANDIDATES_PER_ATOM * max(len(images), 1))
-    if pairs is None:
-        raise CrystalFourierError(f"{where}: the {len(images):,} atoms crowd together (more than "
-                                  f"{_CANDIDATES_PER_ATOM} near neighbours each within a few "
-                                  f"{MERGE_TOLERANCE} A bins); sites are repeated or the cell is wrong")
-    pairs = pairs[site_of[pairs[:, 0]] != site_of[pairs[:, 1]]]
-    mixed = pairs[numbers[site_of[pairs[:, 0]]] != numbers[site_of[pairs[:, 1]]]]
-    if len(mixed):
-        earlier, later = site_of[mixed[0, 0]], site_of[mixed[0, 1]]
-        raise CrystalFourierError(
-            f"{where}: site {labels[later]!r} ({ELEMENTS[numbers[later]]}) lands on site {labels[earlier]!r} "
-            f"({ELEMENTS[numbers[earlier]]}) under the symmetry operations (closer than "
-            f"{MERGE_TOLERANCE} A); mixed sites are not supported")
-    fresh = np.ones(len(images), dtype=bool)
-    fresh[pairs[:, 1]] = False
-    multiplicities = np.bincount(site_of[fresh], minlength=n_sites).tolist()
-    return images[fresh], numbers[site_of[fresh]], multiplicities
-
-
-def _too_many_atoms(where: str, count: str) -> CrystalFourierError:
-    return CrystalFourierError(f"{where}: the sites expand to {count} atoms; at most MAX_CIF_ATOMS = "
-                               f"{MAX_CIF_ATOMS:,} atoms are read from one CIF (a bound on time and memory)")
-
-
-def _overlap(lattice: np.ndarray, positions: np.ndarray) -> bool:
-    """Whether two atoms are closer than :data:`OVERLAP_DISTANCE` (nearest lattice image of the reduced difference).
-
-    The distance is an upper bound of the minimum-image distance, exact for cells near
-    orthogonal (conventional ITA cells mostly are): a short bond it reports is real, but in a
-    strongly skewed cell it can miss one. XXX:
-    :func:`crystal_fourier.runtime.symmetry._periodic.periodic_distances` is exact for every cell;
-    switching to it changes which origin choices are refused, so it is left for a change that says so.
-    """
-    from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
-
-    pairs = close_pairs(lattice, positions, OVERLAP_DISTANCE,
-                        max_candidates=_CANDIDATES_PER_ATOM * max(len(positions), 1))
-    return pairs is None or len(pairs) > 0
 
 
 # --------------------------------------------------------------------------- formula
@@ -523,16 +438,19 @@ def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> 
     CrystalFourierError
         If the file cannot be read or :func:`parse_cif` fails (the message names the file).
     """
+    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CrystalFourierError(f"cannot read CIF file {str(path)!r}: {error.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")  # old CIFs in ISO-8859-1 (author names); the structure is ASCII
+    text = cif_text(structure_file_bytes(path))
     return parse_cif(text, block=block, source=str(path))
+
+
+def cif_text(data: bytes) -> str:
+    """CIF bytes as text: UTF-8 (a byte-order mark skipped), else ISO-8859-1 (old CIFs' author names)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def write_cif(crystal: Crystal, *, name: str | None = None) -> str:

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._cif_expansion import MAX_CIF_OPERATIONS
 from crystal_fourier.runtime.structure_io._cif_syntax import CifBlock, cif_number
 from crystal_fourier.runtime.structure_io._structures import cell_parameters
 
@@ -65,8 +66,12 @@ def file_operations(block: CifBlock):
     tag, values = block.first_column(_SYMOP_TAGS)
     if not values:
         return None
-    operations = []
+    operations, seen = [], set()
     for row, text in enumerate(values, start=1):
+        spelling = "".join(str(text).split()).lower()
+        if spelling in seen:  # a repeated line is parsed once (6,000 copies of 'x,y,z' cost nothing)
+            continue
+        seen.add(spelling)
         try:
             operations.append(Operation.parse(text))
         except CrystalFourierError as error:
@@ -88,6 +93,14 @@ def _magnetic_operation(text: str, where: str) -> tuple[np.ndarray, tuple]:
     except CrystalFourierError as error:
         raise CrystalFourierError(f"{where}: {error}") from None
     return np.array(rotation, dtype=np.int64), translation
+
+
+def _distinct(operations):
+    """Exact (rotation, translation) pairs without repeats, in file order."""
+    seen = {}
+    for rotation, translation in operations:
+        seen.setdefault((rotation.tobytes(), tuple(t % 1 for t in translation)), (rotation, translation))
+    return list(seen.values())
 
 
 def magnetic_operations(block: CifBlock):
@@ -116,11 +129,16 @@ def magnetic_operations(block: CifBlock):
         raise CrystalFourierError(
             f"{block.where()}: a magnetic CIF without a {_MAGNETIC_OPERATION_TAGS[0]} loop; its symmetry "
             "cannot be read from the magnetic group's symbol here: write the file with its operations")
-    operations = [_magnetic_operation(text, f"{block.where(tag)}: magnetic operation {row} of {tag}")
-                  for row, text in enumerate(values, start=1)]
+    operations = _distinct([_magnetic_operation(text, f"{block.where(tag)}: magnetic operation {row} of {tag}")
+                            for row, text in enumerate(values, start=1)])
     centering_tag, centerings = block.first_column(_MAGNETIC_CENTERING_TAGS)
-    centerings = [_magnetic_operation(text, f"{block.where(centering_tag)}: centring {row} of {centering_tag}")
-                  for row, text in enumerate(centerings or ["x,y,z,+1"], start=1)]
+    centerings = _distinct([_magnetic_operation(text, f"{block.where(centering_tag)}: centring {row} of "
+                                                f"{centering_tag}")
+                            for row, text in enumerate(centerings or ["x,y,z,+1"], start=1)])
+    if len(operations) * len(centerings) > MAX_CIF_OPERATIONS:  # bounded before the product is formed
+        raise CrystalFourierError(
+            f"{block.where(tag)}: {len(operations):,} distinct magnetic operations times {len(centerings):,} "
+            f"centrings is more than MAX_CIF_OPERATIONS = {MAX_CIF_OPERATIONS:,}; refused before expanding its sites")
     combined = {}
     for rotation, translation in operations:
         for centering_rotation, centering_translation in centerings:

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
 from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
 from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
-__all__ = ["extxyz_frames", "extxyz_crystal", "read_extxyz"]
+__all__ = ["extxyz_frames", "extxyz_crystal", "parse_extxyz", "read_extxyz"]
 
 _PAIR = re.compile(r"""([A-Za-z_][\w\-.]*)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|\{[^}]*\}|\S+)|([A-Za-z_][\w\-.]*)""")
 
@@ -57,6 +58,10 @@ def extxyz_frames(path: Path, limit: int | None = None) -> list[tuple[int, int, 
     """
     with open_text(path) as handle:
         lines = handle.read().splitlines()
+    return _frames(lines, path, limit)
+
+
+def _frames(lines: list[str], path, limit: int | None) -> list[tuple[int, int, dict[str, str], list[str]]]:
     frames = []
     index = 0
     while index < len(lines) and (limit is None or len(frames) < limit):
@@ -123,7 +128,7 @@ def extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> 
             raise CrystalFourierError(f"{where}: Properties has neither species:S:1 nor Z:I:1")
     if len(positions) != len(atom_lines) or not atom_lines:
         raise CrystalFourierError(f"{where}: the frame has no atoms")
-    return Crystal.from_arrays(lattice, positions, species, cartesian=True)
+    return check_no_coincident_atoms(Crystal.from_arrays(lattice, positions, species, cartesian=True), where)
 
 
 @file_reader("extxyz")
@@ -135,10 +140,27 @@ def read_extxyz(path: "str | os.PathLike") -> Crystal:
     CrystalFourierError
         A malformed frame (as :func:`extxyz_crystal`), several frames, or none.
     """
-    path = Path(path)
+    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
+
+    return parse_extxyz(str(path), structure_file_bytes(path))
+
+
+@file_reader("extxyz")
+def parse_extxyz(source: str, data: bytes) -> Crystal:
+    """The one structure of extended XYZ content ``data`` (UTF-8 bytes) of the file named ``source``.
+
+    ``source`` comes first: it names the file in every message (:func:`file_reader`).
+
+    Raises
+    ------
+    CrystalFourierError
+        As :func:`read_extxyz`.
+    """
+    path = source
     # The first two frames are read whole, so a bad second frame is reported as such.
+    lines = data.decode("utf-8-sig").splitlines()
     frames = [extxyz_crystal(pairs, atom_lines, f"{path}, frame {number} (line {start + 1})")
-              for number, (start, _count, pairs, atom_lines) in enumerate(extxyz_frames(path, limit=2))]
+              for number, (start, _count, pairs, atom_lines) in enumerate(_frames(lines, path, limit=2))]
     if len(frames) > 1:  # never silently the first of several structures
         raise CrystalFourierError(
             f"{path} holds several structures (extxyz frames); give one structure per file, or use it as a "

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
 from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal, element_number
 
 if TYPE_CHECKING:
@@ -114,8 +115,10 @@ def parse_poscar(text: str, *, species: Iterable[str] | None = None, source: str
                           for i in range(total)])
     numbers = np.repeat([element_number(name) for name in names], counts)
     if mode in ("c", "k"):  # Cartesian positions are scaled like the lattice
-        return Crystal.from_arrays(lattice, positions * factor[None, :], numbers, cartesian=True)
-    return Crystal(lattice, positions, numbers)
+        crystal = Crystal.from_arrays(lattice, positions * factor[None, :], numbers, cartesian=True)
+    else:
+        crystal = Crystal(lattice, positions, numbers)
+    return check_no_coincident_atoms(crystal, source)
 
 
 def _scaled_lattice(lines: list[str], source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -195,11 +198,10 @@ def read_poscar(path: "str | os.PathLike", *, species: Iterable[str] | None = No
     CrystalFourierError
         If the file cannot be read or is malformed (the message names the file).
     """
+    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError as error:
-        raise CrystalFourierError(f"cannot read POSCAR file {str(path)!r}: {error.strerror}") from None
+    text = structure_file_bytes(path).decode("utf-8-sig", errors="replace")
     return parse_poscar(text, species=species, source=str(path))
 
 

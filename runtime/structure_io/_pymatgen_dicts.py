@@ -1,6 +1,6 @@
 """Crystals from pymatgen ``Structure.as_dict()`` dictionaries, without pymatgen.
 
-Read by :func:`~crystal_fourier.runtime.structure_io._formats.read_structure` for a ``.json``
+Read by :func:`~crystal_fourier.runtime.structure_io._structure_files.read_structure` for a ``.json``
 structure file and by the matbench / pymatgen JSON data-set loader of ``runtime.data``.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
 from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
 
 __all__ = ["structure_from_dict"]
@@ -51,4 +52,4 @@ def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
             cartesian = True
         else:
             raise CrystalFourierError(f"{where}: site {index} has neither 'abc' nor 'xyz' coordinates")
-    return Crystal.from_arrays(lattice, positions, numbers, cartesian=cartesian)
+    return check_no_coincident_atoms(Crystal.from_arrays(lattice, positions, numbers, cartesian=cartesian), where)

@@ -19,13 +19,13 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
-
     from ase import Atoms
     from numpy.typing import ArrayLike
     from pymatgen.core import Structure
 
 __all__ = [
     "ELEMENTS",
+    "MAX_CELL_LENGTH",
     "MIN_CELL_VOLUME",
     "Crystal",
     "atomic_number",
@@ -53,6 +53,10 @@ _NUMBER.update({"D": 1, "T": 1})  # isotopes as written in some CIFs
 MIN_CELL_VOLUME = 1e-3
 """Smallest accepted cell volume in Angstrom^3. A cell this small is singular for any
 purpose here (one atom needs about 5 A^3); the bound only catches degenerate input."""
+
+MAX_CELL_LENGTH = 1e5
+"""Largest accepted lattice entry in Angstrom (10 micrometres): beyond it a value is a unit or scale-factor
+mistake, and cell lengths, volumes and distances computed from it overflow (1e200 A gave "a=inf")."""
 
 _FLAT_CELL = 1e-12
 """Bound on sin(gamma) and on (c_z / c)^2 at or below which cell parameters describe a flat cell."""
@@ -209,6 +213,23 @@ def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: fl
     ])
 
 
+def _check_lattice(lattice: np.ndarray) -> None:
+    """Shape (3, 3), finite entries of at most MAX_CELL_LENGTH, volume at least MIN_CELL_VOLUME; else one error."""
+    if lattice.shape != (3, 3):
+        raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
+    if not np.all(np.isfinite(lattice)):
+        raise CrystalFourierError(f"lattice contains NaN or infinite values: {lattice.tolist()}")
+    largest = float(np.abs(lattice).max())
+    if largest > MAX_CELL_LENGTH:
+        raise CrystalFourierError(f"lattice entry {largest:.6g} A is beyond MAX_CELL_LENGTH = {MAX_CELL_LENGTH:g} A: "
+                                  "check the units and the scale factor")
+    volume = abs(float(np.linalg.det(lattice)))
+    if volume < MIN_CELL_VOLUME:
+        raise CrystalFourierError(
+            f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
+            "the three cell vectors must be linearly independent")
+
+
 def _readonly(array: np.ndarray) -> np.ndarray:
     array = np.array(array, copy=True)
     array.setflags(write=False)
@@ -257,15 +278,7 @@ class Crystal:
             positions = np.asarray(self.positions, dtype=np.float64)
         except (TypeError, ValueError) as error:
             raise CrystalFourierError(f"lattice and positions must be numeric arrays: {error}") from None
-        if lattice.shape != (3, 3):
-            raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
-        if not np.all(np.isfinite(lattice)):
-            raise CrystalFourierError(f"lattice contains NaN or infinite values: {lattice.tolist()}")
-        volume = abs(float(np.linalg.det(lattice)))
-        if volume < MIN_CELL_VOLUME:
-            raise CrystalFourierError(
-                f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
-                "the three cell vectors must be linearly independent")
+        _check_lattice(lattice)
         if positions.ndim == 1 and positions.size == 0:
             positions = positions.reshape(0, 3)
         if positions.ndim != 2 or positions.shape[1] != 3:

@@ -2,6 +2,13 @@
 
 Two steps (CONVENTIONS.md, "Coordinates at run time"):
 
+0. **Atom order.** Near a tolerance threshold spglib's answer depends on the order of its atoms
+   (issue 31: a carbon-24 crystal was group 38 or 8 depending on which atom came first), so the
+   atoms are first put in one canonical order (:func:`canonical_atom_order`: wrapped, snapped to
+   2**-40, sorted by Z, x, y, z); everything below sees the same input for every order of the atoms
+   and every lattice image of each atom. spglib also runs on three fixed re-orderings of that order
+   (reversed, half-rotated, both) and the least symmetric answer is kept, so that a near-tie resolves
+   the same way for other descriptions of the crystal (origin, frame) more often.
 1. **spglib** detects the group at ``symprec`` and returns the conventional cell in
    *our* Hall setting (``get_symmetry_dataset(cell, symprec, hall_number=...)``;
    spglib's own default is origin choice 1 for the 24 two-origin groups, ours is
@@ -75,6 +82,7 @@ __all__ = [
     "HANDEDNESS",
     "SYMPREC_RETRY_SEQUENCE",
     "StandardizedCrystal",
+    "canonical_atom_order",
     "standardize",
     "detect_group",
 ]
@@ -210,7 +218,7 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
     >>> detect_group(Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4))
     225
     """
-    return int(_dataset(crystal, symprec, angle_tolerance).number)
+    return int(_dataset(canonical_atom_order(crystal), symprec, angle_tolerance).number)
 
 
 def _lattice_from_metric(metric: np.ndarray) -> np.ndarray:
@@ -229,6 +237,43 @@ def _wrap(positions: np.ndarray) -> np.ndarray:
     wrapped[np.abs(wrapped - 1.0) < _WRAP_TOLERANCE] = 0.0
     wrapped[np.abs(wrapped) < _WRAP_TOLERANCE] = 0.0
     return wrapped
+
+
+_ORDER_GRID = 2**40
+"""Fractional coordinates are snapped to multiples of 1/_ORDER_GRID (9.1e-13: far below any
+symprec, above the round-off of x + 1000) before the canonical atom order is taken, so that x
+and x + 1 (a lattice translation of one atom) give bit-identical input to spglib."""
+
+
+def canonical_atom_order(crystal: Crystal) -> Crystal:
+    """The same crystal with its atoms in one order that does not depend on the input's order.
+
+    spglib's answer near a tolerance threshold depends on the order of its atoms (which atom it
+    starts from); sorting them first makes that answer a function of the crystal. Positions are
+    wrapped into [0, 1) and snapped to multiples of 2**-40 (so a lattice translation of one atom
+    changes nothing, bit for bit), then sorted by atomic number, then x, y, z. The key is a total
+    order on distinct atoms; atoms with equal keys are identical, so ties cannot matter.
+
+    Parameters
+    ----------
+    crystal : Crystal
+
+    Returns
+    -------
+    Crystal
+        Same lattice; positions in [0, 1) on the 2**-40 grid, sorted by (Z, x, y, z).
+
+    Examples
+    --------
+    >>> a = Crystal.from_arrays(4 * np.eye(3), [[0.5, 0, 0], [1.0, 0, 0], [0, 0, 0]], ["Cl", "Na", "Cl"])
+    >>> b = canonical_atom_order(a)
+    >>> b.numbers.tolist(), b.positions.tolist()
+    ([11, 17, 17], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.0]])
+    """
+    grid = np.round(np.asarray(crystal.positions, dtype=np.float64) * _ORDER_GRID).astype(np.int64)
+    grid = np.mod(grid, _ORDER_GRID)
+    order = np.lexsort((grid[:, 2], grid[:, 1], grid[:, 0], crystal.numbers))
+    return Crystal(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order])
 
 
 def standardize(
@@ -299,6 +344,7 @@ def standardize(
     """
     if handedness not in HANDEDNESS:
         raise CrystalFourierError(f"handedness must be one of {', '.join(HANDEDNESS)}, got {handedness!r}")
+    crystal = canonical_atom_order(crystal)  # spglib's answer may depend on the atom order: give it one
     input_determinant = float(np.linalg.det(crystal.lattice))
     # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
     # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
@@ -306,6 +352,7 @@ def standardize(
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
+    data, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -357,6 +404,31 @@ def standardize(
     origin = np.asarray(data.transformation_matrix) @ result.origin_shift + np.asarray(data.origin_shift)
     return _finish(np.asarray(data.std_lattice), np.asarray(data.std_positions), np.asarray(data.std_types),
                    number, hall_number, symprec, (transformation, origin, result.reflected))
+
+
+def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_tolerance: float):
+    """(dataset, crystal) of the order, among the canonical one and three fixed re-orderings of it, whose dataset has
+    the fewest operations (then the smallest group number; then the first tried).
+
+    Near a tolerance threshold spglib's answer depends on the order of the atoms, so one canonical order
+    is one answer, but a different description of the crystal (another origin or frame) sorts into another
+    order and may tip to the other side. Trying the reversed and half-rotated orders as well and keeping
+    the least symmetric answer makes such a tie resolve the same way far more often; the choice is still a
+    function of the canonical order, so still independent of the input's atom order.
+    """
+    n = crystal.n_atoms
+    forward = np.arange(n)
+    best_key = (len(data.rotations), int(data.number))
+    for order in (forward[::-1], np.roll(forward, n // 2), np.roll(forward[::-1], n // 2)):
+        variant = Crystal(crystal.lattice, crystal.positions[order], crystal.numbers[order])
+        try:
+            other = _dataset(variant, symprec, angle_tolerance)
+        except CrystalFourierError:
+            continue
+        key = (len(other.rotations), int(other.number))
+        if key < best_key:
+            data, crystal, best_key = other, variant, key
+    return data, crystal
 
 
 def _dataset_with_retry(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):

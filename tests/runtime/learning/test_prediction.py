@@ -91,3 +91,13 @@ def test_batches_bound_the_padded_attention(monkeypatch):
         chunk = samples[part]
         assert len(chunk) == 1 or len(chunk) * max(len(s.numbers) for s in chunk) ** 2 <= 1000
     assert prediction_batches(samples[:3], batch_size=2) == [slice(0, 2), slice(2, 3)]
+
+
+@pytest.mark.parametrize("heads", [1, 2, 8, 256])
+def test_the_atom_limit_is_the_largest_cell_within_the_memory_limit(heads):
+    trained = SimpleNamespace(config=SimpleNamespace(model=SimpleNamespace(n_heads=heads)))
+    limit = _prediction.prediction_atom_limit(trained)
+    assert _prediction.prediction_memory(trained, limit) <= _prediction.PREDICT_MEMORY_LIMIT
+    assert _prediction.prediction_memory(trained, limit + 1) > _prediction.PREDICT_MEMORY_LIMIT
+    if heads == 8:
+        assert limit == 4378  # the default model: the number predict's --allow-large help quotes (about 4,400)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io import _cif
+from crystal_fourier.runtime.structure_io import _cif_expansion
 from crystal_fourier.runtime import parse_cif
 from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
 
@@ -60,14 +60,14 @@ def test_large_cif_is_read_in_n_log_n():
 
 
 def test_more_sites_than_the_atom_limit_are_refused(monkeypatch):
-    monkeypatch.setattr(_cif, "MAX_CIF_ATOMS", 50)
+    monkeypatch.setattr(_cif_expansion, "MAX_CIF_ATOMS", 50)
     with pytest.raises(CrystalFourierError, match="at least 60 .*MAX_CIF_ATOMS = 50"):
         parse_cif(_p1_cif(60))
     assert parse_cif(_p1_cif(50)).n_atoms == 50
 
 
 def test_expansion_past_the_atom_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(_cif, "MAX_CIF_ATOMS", 100)
+    monkeypatch.setattr(_cif_expansion, "MAX_CIF_ATOMS", 100)
     fm3m = _p1_cif(1).replace("data_big\n", "data_big\n_symmetry_space_group_name_H-M 'F m -3 m'\n")
     with pytest.raises(CrystalFourierError, match="expand to more than 100 .*MAX_CIF_ATOMS = 100"):
         parse_cif(fm3m)  # one site in the general position: 192 images
