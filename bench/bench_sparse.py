@@ -215,8 +215,10 @@ def main(argv=None) -> int:
         return 2
     if args.make_data:
         start = time.perf_counter()
-        path = sparse_split.make_data(Path(args.cache), args.per_group, args.workers, progress=sys.stderr.isatty())
-        log(f"data set {path} ready in {time.perf_counter() - start:.0f} s")
+        path, missing = sparse_split.make_data(Path(args.cache), args.per_group, args.workers,
+                                               progress=sys.stderr.isatty())
+        log(f"data set {path} ready in {time.perf_counter() - start:.0f} s"
+            + (f"; {len(missing)} crystals could not be made: {', '.join(missing)}" if missing else ""))
         return 0
     return run_grid(args)
 
