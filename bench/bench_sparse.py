@@ -114,7 +114,7 @@ def one_run(arm: str, fit_predict, records, setting: str, seed: int, args) -> di
             "test_ids_sha256": hashlib.sha256(",".join(str(r.id) for r in chosen.test).encode()).hexdigest(),
             "heldout_groups": list(chosen.heldout_groups), "predictions": [float(p) for p in predictions],
             "seconds": seconds, "parameters": info.get("parameters"), "config": info,
-            "commit": provenance.commit(), "data": {"seed": sparse_split.DATA_SEED, "per_group": args.per_group,
+            "commit": args.code_commit, "data": {"seed": sparse_split.DATA_SEED, "per_group": args.per_group,
                                          "max_atoms": sparse_split.MAX_ATOMS},
             "threads": torch.get_num_threads(), "torch": torch.__version__,
             "machine": provenance.machine(),
@@ -142,6 +142,7 @@ def run_grid(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     done = read_runs([out, *args.done])
     deterministic(args.threads)
+    args.code_commit = provenance.commit()   # the code this process loaded (read once: later commits don't count)
     # Seed-major order: every arm and setting of seed 0 first, so a stopped grid still pairs its runs.
     todo = [(a, s, seed) for seed in range(args.seeds) for s in settings for a in chosen_arms
             if run_key(a, s, seed, args.steps) not in done and in_shard(run_key(a, s, seed, args.steps), args.shard)]
@@ -156,6 +157,8 @@ def run_grid(args) -> int:
     sparse_arms.preload(list(needed.values()), path.with_name(path.stem + ".samples.pkl"))
     log(f"{len(records)} crystals from {path}, {len(needed)} of them standardized in "
         f"{time.perf_counter() - start:.0f} s; {len(todo)} runs to go")
+    if args.prepare_only:
+        return 0
     for arm, setting, seed in todo:
         record = one_run(arm, arms[arm], records, setting, seed, args)
         with (out / "runs.jsonl").open("a") as stream:   # one line per finished run: resumable
@@ -191,6 +194,8 @@ def main(argv=None) -> int:
     parser.add_argument("--target", default="energy_per_atom", choices=("energy_per_atom", "bulk_modulus"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--shard", type=shard, default=(0, 1), help="I/N: only the runs of shard I of N")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="standardize the crystals the grid needs into the cache's .samples.pkl, then stop")
     parser.add_argument("--done", nargs="*", default=[], help="other runs.jsonl folders whose runs count as done")
     parser.add_argument("--collect", nargs="+", metavar="OUT", help="write the tables from these runs.jsonl folders")
     parser.add_argument("--markdown", default=None, help="with --collect: write the tables here too")

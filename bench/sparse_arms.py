@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,7 @@ def preload(records, path) -> None:
     before = len(_SAMPLES)
     samples_of(records, "")
     if len(_SAMPLES) > before:
-        temporary = path.with_name(path.name + ".tmp")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         temporary.write_bytes(pickle.dumps(_SAMPLES))
         temporary.replace(path)
 
