@@ -125,7 +125,8 @@ def names(text: str, allowed, option: str) -> list:
     given = [n.strip() for n in text.split(",") if n.strip()]
     bad = [n for n in given if n not in allowed]
     if not given or bad:
-        raise SystemExit(f"error: {option} takes names from {','.join(allowed)}; got {text!r}")
+        print(f"error: {option} takes names from {','.join(allowed)}; got {text!r}", file=sys.stderr)
+        raise SystemExit(2)
     return given
 
 

@@ -149,3 +149,20 @@ def test_ablation_variants_pin_every_model_option():
     # the committed cft6 runs (neighbourhood off) had 155,906 parameters: without the pair bias
     model = build_model(bench_ablation.variant_model("cft6", "off"))
     assert sum(p.numel() for p in model.parameters()) == 155_906
+
+
+def test_cft_as_p1_evaluates_the_encoding_as_group_1():
+    import torch
+    import sparse_arms
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.runtime import build_model
+
+    model = build_model(sparse_arms.model_config("cft", True, cutoff=3, d_route=8))
+    features = model.positional.features
+    control = sparse_arms.AsP1(features)
+    positions = torch.tensor([[0.1, 0.2, 0.3], [0.4, 0.1, 0.7]], dtype=torch.float32)
+    hall = torch.full((2,), space_group(225).hall_number)
+    p1 = torch.ones(2, dtype=torch.int64)
+    assert torch.equal(control(positions, hall), features(positions, p1))
+    assert not torch.allclose(control(positions, hall), features(positions, hall))
+    assert sum(p.numel() for p in control.parameters()) == sum(p.numel() for p in features.parameters())
