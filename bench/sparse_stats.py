@@ -185,20 +185,37 @@ def verdict(runs: dict, truth) -> list:
             gaps = [(s, r) for s, r in gaps if r is not None]
             if len(gaps) > 1:
                 text = ", ".join(f"{s} {100 * r['relative']:+.1f}%" for s, r in gaps)
-                shrinks = all(x[1]["relative"] > y[1]["relative"] for x, y in zip(gaps, gaps[1:], strict=False))
-                lines.append(f"- gap of {label(cft)} over {label(rival)} by k: {text}: "
-                             f"{'shrinks' if shrinks else 'does not shrink'} monotonically as k grows.")
+                if gaps[0][1]["relative"] <= 0:
+                    judged = f"the CFT has no advantage at {gaps[0][0]}, so there is no gap to shrink"
+                else:
+                    shrinks = all(x[1]["relative"] > y[1]["relative"]
+                                  for x, y in zip(gaps, gaps[1:], strict=False))
+                    judged = "the CFT's advantage shrinks as k grows" if shrinks else "it does not shrink steadily"
+                lines.append(f"- 1 - MAE(CFT) / MAE({label(rival)}) by k: {text}: {judged}.")
         zero = by_seed(runs, cft, "zs4")
         if zero:
             mine = np.mean([score(r) for r in zero.values()])
             others = {a: np.mean([score(r) for r in by_seed(runs, a, "zs4").values()]) for a in arms_of(runs)
                       if a != cft and by_seed(runs, a, "zs4")}
-            worse = {a: v for a, v in others.items() if v <= mine}
+            beaten = [a for a, v in others.items() if v <= mine]
+            listed = ", ".join(f"{label(a)} {v:.4f}" for a, v in others.items())
             lines.append(f"- zero-shot held-out MAE of {label(cft)}: {mine:.4f}; "
-                         + ("below every other arm run (" if not worse else "NOT below ")
-                         + ", ".join(f"{label(a)} {v:.4f}" for a, v in (worse or others).items()) + ")"
-                         + (f" of {len(others)} arms run" if worse else "") + ".")
+                         + (f"below every other arm run ({listed})." if not beaten else
+                            f"NOT below {len(beaten)} of the {len(others)} other arms run ({listed})."))
     return lines
+
+
+def pairing_check(runs: dict) -> list:
+    """One line: whether every run tests the same crystals, and every arm of a (setting, seed) trains on the
+    same ones (from the id hashes each run records)."""
+    tests = {r["test_ids_sha256"] for r in runs.values()}
+    trains: dict = {}
+    for r in runs.values():
+        trains.setdefault((r["setting"], r["seed"]), set()).add(r["train_ids_sha256"])
+    unpaired = sorted(key for key, hashes in trains.items() if len(hashes) > 1)
+    return [f"Pairing: {'one test set for every run' if len(tests) == 1 else f'{len(tests)} DIFFERENT test sets'}; "
+            + ("every arm of a (setting, seed) trained on the same crystals (checked on the id hashes)." if not unpaired
+               else f"training sets differ between arms at {unpaired} (not paired!).")]
 
 
 def report(runs: dict, records, command: str) -> str:
@@ -246,6 +263,7 @@ def report(runs: dict, records, command: str) -> str:
                       "", *breakdown(runs, truth, s, sparse_split.crystal_system, systems),
                       "", f"## {s}: test MAE by group order |G/Z^3| (centring included)", "",
                       *breakdown(runs, truth, s, sparse_split.order_bin, bins)]
+    lines += ["", *pairing_check(runs)]
     steps = sorted({r["steps"] for r in runs.values()})
     commits = sorted({r["commit"] for r in runs.values()})
     lines += ["", f"{len(runs)} runs; steps {', '.join(map(str, steps))} (batch {sample['batch_size']}); target "
