@@ -27,12 +27,15 @@ if [ ! -f "$CACHE/emt-seed25-20pg-max32.csv" ]; then
 fi
 if [ -f bench/bench_hosts.py ]; then ARMS="$ARMS,schnet,schnet+layer,cgcnn,cgcnn+layer"; fi
 mkdir -p "$OUT"
+START=$(date +%s)
 # Standardize every crystal once, before the shards share the cache (about 4 minutes on one core).
 OMP_NUM_THREADS=1 timeout "$BUDGET" "$PYTHON" bench/bench_sparse.py --cache "$CACHE" --per-group 20 --out "$OUT/prepare" \
     --arms none/on --settings k1,k4,k16,zs4 --seeds 5 --prepare-only || exit 0
+LEFT=$((BUDGET - ($(date +%s) - START)))
+if [ "$LEFT" -lt 30 ]; then echo "prepared the samples; rerun for the runs"; exit 0; fi
 pids=()
 for ((i = 0; i < SHARDS; i++)); do
-    OMP_NUM_THREADS=1 timeout --signal=TERM "$BUDGET" "$PYTHON" bench/bench_sparse.py --cache "$CACHE" \
+    OMP_NUM_THREADS=1 timeout --signal=TERM "$LEFT" "$PYTHON" bench/bench_sparse.py --cache "$CACHE" \
         --per-group 20 --out "$OUT/shard-$i" --arms "$ARMS" --settings k1,k4,k16,zs4 --seeds 5 --steps "$STEPS" \
         --shard "$i/$SHARDS" > "$OUT/shard-$i.log" 2>&1 &
     pids+=($!)
