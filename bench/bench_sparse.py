@@ -190,7 +190,7 @@ def main(argv=None) -> int:
     parser.add_argument("--arms", default=",".join(PRIORITY_ARMS))
     parser.add_argument("--settings", default=",".join(PRIORITY_SETTINGS))
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=600, help="optimizer steps per run, the same at every k")
+    parser.add_argument("--steps", type=int, default=250, help="optimizer steps per run, the same at every k")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--target", default="energy_per_atom", choices=("energy_per_atom", "bulk_modulus"))
     parser.add_argument("--threads", type=int, default=1)
