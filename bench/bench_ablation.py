@@ -25,6 +25,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -37,19 +38,27 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_results as shared   # noqa: E402  (the sibling script: loading, fixed split, pretraining)
+import provenance   # noqa: E402
 
 from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, holdout_groups, zero_shot_report  # noqa: E402
 
+PINNED_MODEL = {**shared.SMALL_MODEL, "cutoff": 6, "shell": "ball", "include_constant": False,
+                "sinusoidal_frequencies": 6, "dropout": 0.0, "max_element": 118, "neighbour_cutoff": 6.0, "n_rbf": 32,
+                "atom_readout": True, "frequency_damping": 1.5, "tensor_head": None, "pair_bias_radius": None}
+"""Every ModelConfig field but ``kind`` and ``neighbourhood``, pinned to the values of the committed runs
+(docs/ablation/runs.jsonl), so that a later change of a default never changes a variant silently (issue 25:
+``pair_bias_radius`` became 3 by default after the runs and leaked into cft5, cft6 and cft6+pretrained)."""
 VARIANTS = {
     "none": ("no positional encoding", {"kind": "none"}),
     "sinusoidal": ("sinusoidal (non-invariant)", {"kind": "sinusoidal"}),
     "augmented": ("sinusoidal + symmetry augmentation", {"kind": "augmented"}),
     "cft5": ("CFT, ball R = 5", {"kind": "cft", "cutoff": 5}),
-    "cft6": ("CFT, ball R = 6", {"kind": "cft"}),
-    "cft6+pretrained": ("CFT, R = 6, encoder pretrained on orbit distances", {"kind": "cft"}),
-    "cft6+pair": ("CFT, R = 6 + orbit-pair attention bias (|n| <= 3)", {"kind": "cft", "pair_bias_radius": 3}),
+    "cft6": ("CFT, ball R = 6", {"kind": "cft", "cutoff": 6}),
+    "cft6+pretrained": ("CFT, R = 6, encoder pretrained on orbit distances", {"kind": "cft", "cutoff": 6}),
+    "cft6+pair": ("CFT, R = 6 + orbit-pair attention bias (|n| <= 3)", {"kind": "cft", "cutoff": 6,
+                                                                          "pair_bias_radius": 3}),
 }
-"""name -> (label, ModelConfig fields beyond bench_results.SMALL_MODEL and the neighbourhood)."""
+"""name -> (label, ModelConfig fields beyond PINNED_MODEL and the neighbourhood)."""
 NEIGHBOURHOODS = {"off": False, "on": True}
 DATASETS = ("demo-emt", "carbon-24", "perov-5")
 
@@ -75,12 +84,19 @@ def read_runs(paths) -> dict:
     return runs
 
 
+def variant_model(variant: str, neighbourhood: str) -> ModelConfig:
+    """The ModelConfig of a variant, every field given explicitly (a field left to its default is an error)."""
+    fields = {**PINNED_MODEL, **VARIANTS[variant][1], "neighbourhood": NEIGHBOURHOODS[neighbourhood]}
+    unpinned = sorted({f.name for f in dataclasses.fields(ModelConfig)} - set(fields))
+    if unpinned:
+        raise RuntimeError(f"variant {variant} leaves ModelConfig fields to their defaults: {', '.join(unpinned)}")
+    return ModelConfig(**fields)
+
+
 def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, holdout=()) -> dict:
-    """Train one model on the seed-0 split (reordered for ``seed``, as bench_results does); its record."""
-    fields = dict(VARIANTS[variant][1])
-    config = TrainConfig(target="target",
-                         model=ModelConfig(**{**shared.SMALL_MODEL, **fields,
-                                              "neighbourhood": NEIGHBOURHOODS[neighbourhood]}),
+    """Train one model on the seed-0 split (reordered for ``seed``, as bench_results does); its record
+    (with the full training config, the parameter count and the code commit)."""
+    config = TrainConfig(target="target", model=variant_model(variant, neighbourhood),
                          epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
                          holdout_groups=tuple(holdout), progress=False)
     order = shared.fixed_split_order(len(samples), seed, config.split)
@@ -95,7 +111,9 @@ def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, h
             "train_mae": result.metrics.get("train", {}).get("mae"),
             "test_metrics": result.metrics["test"], "seconds": seconds,
             "parameters": sum(p.numel() for p in result.model.parameters()),
-            "best_epoch": getattr(result, "best_epoch", None)}
+            "best_epoch": getattr(result, "best_epoch", None), "config": config.to_dict(),
+            "commit": provenance.commit(), "machine": provenance.machine(), "torch": torch.__version__,
+            "threads": torch.get_num_threads()}
 
 
 def run_grid(args) -> int:
@@ -103,6 +121,7 @@ def run_grid(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     done = read_runs([out])
     torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)   # with the fixed thread count: the same numbers on every rerun here
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     neighbourhoods = [n.strip() for n in args.neighbourhoods.split(",") if n.strip()]
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
