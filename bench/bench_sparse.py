@@ -16,7 +16,7 @@ over all). ``--collect OUT [OUT ...]`` writes the tables and the paired tests (b
 Usage:
   python bench/bench_sparse.py --make-data --cache DIR --per-group 20 --workers 2
   python bench/bench_sparse.py --cache DIR --out OUT --arms cft/on,cft-p1/on --settings k1,k4,zs4 --seeds 5
-  python bench/bench_sparse.py --collect OUT [OUT ...] --markdown docs/results-sparse-tables.md
+  python bench/bench_sparse.py --collect OUT [OUT ...] --markdown OUT/tables.md
 
 Exit status: 0 done, 2 bad arguments or missing data (one message, nothing written).
 """
