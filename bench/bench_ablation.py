@@ -71,18 +71,6 @@ def run_key(dataset: str, variant: str, neighbourhood: str, seed: int, holdout: 
     return f"{dataset}|{variant}|{neighbourhood}|{seed}|{holdout}"
 
 
-def read_runs(paths) -> dict:
-    """key -> run, from every runs.jsonl under ``paths`` (a later line replaces an earlier one)."""
-    runs = {}
-    for path in paths:
-        file = Path(path) / "runs.jsonl"
-        if file.is_file():
-            for line in file.read_text().splitlines():
-                if line.strip():
-                    run = json.loads(line)
-                    runs[run["key"]] = run
-    return runs
-
 
 def variant_model(variant: str, neighbourhood: str) -> ModelConfig:
     """The ModelConfig of a variant, every field given explicitly (a field left to its default is an error)."""
@@ -119,7 +107,7 @@ def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, h
 def run_grid(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    done = read_runs([out])
+    done = provenance.read_runs([out])
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)   # with the fixed thread count: the same numbers on every rerun here
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -238,7 +226,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.limit = args.limit or None
     if args.collect:
-        runs = read_runs(args.collect)
+        runs = provenance.read_runs(args.collect)
         if not runs:
             print(f"error: no runs.jsonl with runs under {' '.join(args.collect)}", file=sys.stderr)
             return 2

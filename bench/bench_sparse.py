@@ -64,18 +64,6 @@ def run_key(arm: str, setting: str, seed: int, steps: int) -> str:
     return f"{arm}|{setting}|{seed}|{steps}"
 
 
-def read_runs(paths) -> dict:
-    """key -> run, from every runs.jsonl under ``paths`` (a later line replaces an earlier one)."""
-    runs = {}
-    for path in paths:
-        file = Path(path) / "runs.jsonl"
-        if file.is_file():
-            for line in file.read_text().splitlines():
-                if line.strip():
-                    run = json.loads(line)
-                    runs[run["key"]] = run
-    return runs
-
 
 def in_shard(key: str, shard: tuple[int, int]) -> bool:
     index, count = shard
@@ -141,7 +129,7 @@ def run_grid(args) -> int:
     settings = names(args.settings, sparse_split.SETTINGS, "--settings")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    done = read_runs([out, *args.done])
+    done = provenance.read_runs([out, *args.done])
     deterministic(args.threads)
     args.code_commit = provenance.commit()   # the code this process loaded (read once: later commits don't count)
     # Seed-major order: every arm and setting of seed 0 first, so a stopped grid still pairs its runs.
@@ -204,7 +192,7 @@ def main(argv=None) -> int:
     if args.collect:
         import sparse_stats
 
-        runs = read_runs(args.collect)
+        runs = provenance.read_runs(args.collect)
         if not runs:
             print(f"error: no runs under {' '.join(args.collect)}", file=sys.stderr)
             return 2

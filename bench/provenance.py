@@ -1,7 +1,8 @@
-"""What a bench run records about where its numbers came from: the code commit and the machine."""
+"""Where a bench run's numbers came from (the code commit, the machine), and its runs read back."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -28,3 +29,16 @@ def machine() -> str:
     """The machine in a few words (architecture, cores visible, processor when known)."""
     return f"{platform.machine()}, {os.cpu_count()} CPU cores" + (f" ({platform.processor()})"
                                                                   if platform.processor() else "")
+
+
+def read_runs(paths) -> dict:
+    """key -> run, from every runs.jsonl under ``paths`` (a later line replaces an earlier one)."""
+    runs = {}
+    for path in paths:
+        file = Path(path) / "runs.jsonl"
+        if file.is_file():
+            for line in file.read_text().splitlines():
+                if line.strip():
+                    run = json.loads(line)
+                    runs[run["key"]] = run
+    return runs
