@@ -319,7 +319,8 @@ class TrainedModel:
         if huge:
             raise CrystalFourierError(
                 f"{len(huge)} of {len(samples)} targets of {self.config.target!r} are beyond {MAX_ABS_TARGET:.0e} "
-                f"(first: {huge[0].id!r}); fix the units or drop those rows")
+                f"(first: {huge[0].id!r} = {float(abs(np.asarray(huge[0].target, dtype=float)).max()):.6g}); "
+                "fix the units or drop those rows")
         return evaluate_samples(self.model, self.normalizer, samples, self.config.device, self.target)
 
 
