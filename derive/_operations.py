@@ -173,7 +173,20 @@ def _affine_form(xyz: str) -> tuple[tuple[tuple[int, int, int], ...], tuple[Frac
 
 def operations_as_arrays(operations: Iterable[Operation]) -> tuple[np.ndarray, np.ndarray]:
     """Stack operations into ``rotations`` shape=(n, 3, 3), dtype=int64 and
-    ``translations_24`` shape=(n, 3), dtype=int64 (read-only)."""
+    ``translations_24`` shape=(n, 3), dtype=int64 (read-only).
+
+    Parameters
+    ----------
+    operations : iterable of Operation
+        The operations to stack.
+
+    Returns
+    -------
+    rotations : numpy.ndarray
+        shape=(n, 3, 3), int64, read-only.
+    translations_24 : numpy.ndarray
+        shape=(n, 3), int64, read-only: translations in 24ths.
+    """
     rotations = np.array([op.rotation for op in operations], dtype=np.int64).reshape(-1, 3, 3)
     translations = np.array([op.translation_24 for op in operations], dtype=np.int64).reshape(-1, 3)
     rotations.setflags(write=False)

@@ -115,6 +115,18 @@ def orbit_decomposition(graph: DualGraph) -> OrbitDecomposition:
     canonical representative is the row minimum; k is absent iff some operation
     with R^T k = k has k.t not integer.
 
+    Parameters
+    ----------
+    graph : DualGraph
+        The dual graph of a group on a frequency set.
+
+    Returns
+    -------
+    OrbitDecomposition
+        Orbits (representative = smallest index), absence flags and witnesses, centric flags, Friedel
+        partners and the phase (in 24ths) of each member relative to its representative; read-only
+        arrays.
+
     Examples
     --------
     >>> from crystal_fourier.derive import space_group, frequency_set, dual_graph

@@ -115,6 +115,17 @@ def real_basis(decomposition: OrbitDecomposition) -> RealBasis:
     Its length is the number of present orbits (real dimension = complex
     dimension).
 
+    Parameters
+    ----------
+    decomposition : OrbitDecomposition
+        The orbit decomposition of a frequency set.
+
+    Returns
+    -------
+    RealBasis
+        One function per present centric orbit (``'centric'``) and two per pair of Friedel-partner
+        orbits (``'re'``, ``'im'``), with integer phases in 48ths.
+
     Examples
     --------
     >>> from crystal_fourier.derive import basis
