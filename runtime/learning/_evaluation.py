@@ -98,6 +98,20 @@ def prediction_batches(samples: Sequence[Sample], batch_size: int = 256) -> list
     """Consecutive slices of ``samples``: at most ``batch_size`` each, and structures x (largest cell)^2
     at most :data:`PAIR_BUDGET` unless one structure alone exceeds it.
 
+    Parameters
+    ----------
+    samples : sequence of Sample
+        The crystals, in order (anything with ``numbers``).
+    batch_size : int, default 256
+        Most structures per batch.
+
+    Returns
+    -------
+    list of slice
+        Consecutive, covering ``samples``.
+
+    Examples
+    --------
     >>> from types import SimpleNamespace as S
     >>> prediction_batches([S(numbers=[1] * n) for n in (2, 2, 2000, 2)], batch_size=2)
     [slice(0, 2, None), slice(2, 3, None), slice(3, 4, None)]
@@ -151,6 +165,22 @@ def _neighbour_spec(model: nn.Module):
 def regression_metrics(predictions: ArrayLike, targets: ArrayLike, groups: Iterable[int] | None = None) -> dict:
     """MAE, RMSE and count, overall and per space group (keys are group numbers as strings).
 
+    Parameters
+    ----------
+    predictions : array_like
+        shape=(n,), the predicted values.
+    targets : array_like
+        shape=(n,), the true values, in the same units.
+    groups : iterable of int, optional
+        The space-group number of each crystal; adds ``"per_group"``.
+
+    Returns
+    -------
+    dict
+        ``{"n", "mae", "rmse"}`` (NaN when n = 0), and ``"per_group"``: group -> the same.
+
+    Examples
+    --------
     >>> regression_metrics([1.0, 2.0], [1.5, 2.0], [225, 1])["per_group"]["225"]["mae"]
     0.5
     """

@@ -179,6 +179,19 @@ def check_normalization(path, data: "bytes | None" = None) -> dict:
 def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False, overwrite: bool = False) -> None:
     """Refuse to train into a directory that is not a model's, or holds a model, unless resuming or overwriting.
 
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The model directory to train into.
+    resume : bool, default False
+        Continue the model (or checkpoint) that ``out`` holds.
+    overwrite : bool, default False
+        Replace the model that ``out`` holds.
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     CrystalFourierError
@@ -211,7 +224,23 @@ def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False,
 
 
 def check_device(text: str) -> str:
-    """``text`` if it names a usable torch device (cpu, cuda, cuda:N, mps); else one CrystalFourierError."""
+    """``text`` if it names a usable torch device (cpu, cuda, cuda:N, mps); else one CrystalFourierError.
+
+    Parameters
+    ----------
+    text : str
+        A torch device name such as ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or ``'mps'``.
+
+    Returns
+    -------
+    str
+        ``text`` unchanged.
+
+    Raises
+    ------
+    CrystalFourierError
+        For an unknown device, or one this machine does not have.
+    """
     import torch
 
     try:

@@ -388,6 +388,17 @@ def build_model(config: ModelConfig) -> CrystalTransformer:
     """The model named by ``config.kind``: the CFT, the sinusoidal baseline (also used by 'augmented'), or the
     transformer without positional encoding ('none').
 
+    Parameters
+    ----------
+    config : ModelConfig
+        The model's configuration; ``config.kind`` is ``'cft'``, ``'sinusoidal'``, ``'augmented'`` or
+        ``'none'``.
+
+    Returns
+    -------
+    CrystalTransformer
+        A new, untrained model (torch's default initialization under the current seed).
+
     Raises
     ------
     CrystalFourierError

@@ -65,6 +65,16 @@ _FLAT_CELL = 1e-12
 def atomic_number(species: str | int) -> int:
     """Atomic number of an element symbol (``'Fe'``, ``'fe'``) or a number 1-118.
 
+    Parameters
+    ----------
+    species : str or int
+        An element symbol in any case, or an atomic number.
+
+    Returns
+    -------
+    int
+        The atomic number, 1-118.
+
     Raises
     ------
     CrystalFourierError
@@ -133,6 +143,25 @@ def element_number(text, *, where: str = "") -> int:
 def element_symbol(text: str, *, where: str = "") -> str:
     """The element symbol of :func:`element_number` (``'NA1'`` -> ``'Na'``).
 
+    Parameters
+    ----------
+    text : str
+        A species name, CIF type symbol or site label.
+    where : str, default ""
+        Where ``text`` comes from, to prefix the error message.
+
+    Returns
+    -------
+    str
+        The element symbol, capitalized.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``text`` does not start with an element symbol.
+
+    Examples
+    --------
     >>> element_symbol("SI2"), element_symbol("cl")
     ('Si', 'Cl')
     """
