@@ -187,8 +187,8 @@ def operation_sum_expansion(group: "SpaceGroup", residue: "tuple[int, int, int]"
     Returns
     -------
     dict
-        The rotation R as the bilinear form h^T R x (9 ints, entry 3 j + i = R_ji) -> {phase in turns: exact rational coefficient}, with the
-        phases folded at h = ``residue`` as :func:`at_residue` does.
+        The rotation R as the bilinear form h^T R x (9 ints, entry 3 j + i = R_ji) -> {phase in turns:
+        exact rational coefficient}, with the phases folded at h = ``residue`` as :func:`at_residue` does.
     """
     result: Expansion = {}
     for op in group.operations:
