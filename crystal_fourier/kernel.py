@@ -59,6 +59,18 @@ DEVICE_CHUNK_ELEMENTS = 1 << 23
 def parse_integers(text: str) -> np.ndarray:
     """Space-separated integers (the compact form of generated tables) as int64.
 
+    Parameters
+    ----------
+    text : str
+        Integers separated by whitespace.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(n,), int64.
+
+    Examples
+    --------
     >>> parse_integers("3 -1 0").tolist()
     [3, -1, 0]
     """

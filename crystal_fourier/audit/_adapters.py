@@ -153,6 +153,17 @@ def torch_dtype(model: object) -> "np.dtype | None":
     """The floating dtype of the first torch parameter of ``model`` (or of its ``model`` / ``net``
     attribute, as ASE calculators of torch potentials hold them), as numpy's; None when there is none.
 
+    Parameters
+    ----------
+    model : object
+        Any model or calculator.
+
+    Returns
+    -------
+    numpy.dtype or None
+
+    Examples
+    --------
     >>> torch_dtype(lambda crystal: 0.0) is None
     True
     """
@@ -326,7 +337,23 @@ def _chgnet_float64():
 def as_model(model: object) -> ModelAdapter:
     """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
     an ASE calculator instance (reused for every call) or class (instantiated once), or any callable
-    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some)."""
+    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some).
+
+    Parameters
+    ----------
+    model : object
+        A :class:`ModelAdapter`; a spec string or path (``'ase:EMT'``, a saved model directory); an
+        ASE calculator instance or class; or a callable ``Crystal -> float | dict``.
+
+    Returns
+    -------
+    ModelAdapter
+
+    Raises
+    ------
+    CrystalFourierError
+        For anything else.
+    """
     if isinstance(model, ModelAdapter):
         return model
     if isinstance(model, (str, Path)):

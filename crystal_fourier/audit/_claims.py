@@ -92,6 +92,25 @@ class Claim:
 def audit_tolerance(dtype: "np.typing.DTypeLike", scale: float) -> float:
     """:data:`AUDIT_TOLERANCE` of ``dtype`` times max(1, ``scale``).
 
+    Parameters
+    ----------
+    dtype : numpy.typing.DTypeLike
+        The model's floating type, float32 or float64.
+    scale : float
+        The scale of the reference output: max |value| of the quantity (eV, eV/A or eV/A^3).
+
+    Returns
+    -------
+    float
+        The absolute tolerance, in the quantity's unit.
+
+    Raises
+    ------
+    CrystalFourierError
+        For another dtype.
+
+    Examples
+    --------
     >>> audit_tolerance(np.float64, 20.0)
     2e-08
     """

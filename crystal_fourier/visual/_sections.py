@@ -168,6 +168,17 @@ def section_values(basis: Basis, index: int, section: Section | str,
                    resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
     """Real basis function ``index`` of ``basis`` on the vertex grid of ``section``.
 
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    index : int
+        Index of the real function in ``basis.real``.
+    section : Section or str
+        The plane, such as ``'z=0'`` or ``'x=1/4'``.
+    resolution : int, default 96
+        n, the grid's cells per side.
+
     Returns
     -------
     np.ndarray
@@ -398,6 +409,26 @@ def render_sections(basis: Basis, indices: Iterable[int] | None = None, section:
     """A grid of heat maps: the functions ``indices`` (default the first :data:`MAX_GRID`) on ``section``.
 
     Each panel has its own symmetric colour scale (red positive, blue negative).
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    indices : iterable of int, optional
+        The functions to show (at most :data:`MAX_GRID`).
+    section : Section or str, default "z=0"
+        The plane, such as ``'z=0'`` or ``'x=1/4'``.
+    resolution : int, default 48
+        Grid cells per side of each panel.
+    fmt : {'png', 'svg'}, default 'png'
+        The picture format.
+    dpi : int, default DPI
+        Resolution of a PNG.
+
+    Returns
+    -------
+    bytes
+        The picture.
 
     Raises
     ------
