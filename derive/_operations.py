@@ -71,7 +71,19 @@ class Operation:
 
     @classmethod
     def from_arrays(cls, rotation: ArrayLike, translation_24: ArrayLike) -> "Operation":
-        """Build from array-likes ``rotation`` (3, 3) int and ``translation_24`` (3,) int."""
+        """Build from array-likes ``rotation`` (3, 3) int and ``translation_24`` (3,) int.
+
+        Parameters
+        ----------
+        rotation : array_like
+            shape=(3, 3), integers: R.
+        translation_24 : array_like
+            shape=(3,), integers: t in 24ths.
+
+        Returns
+        -------
+        Operation
+        """
         return cls(tuple(tuple(int(v) for v in row) for row in np.asarray(rotation)),
                    tuple(int(v) for v in np.asarray(translation_24)))
 
@@ -83,6 +95,16 @@ class Operation:
     @classmethod
     def parse(cls, xyz: str) -> "Operation":
         """Parse crystallographic notation such as ``'-y,x-y,z+1/3'`` (gemmi/ITA style).
+
+        Parameters
+        ----------
+        xyz : str
+            Three comma-separated affine forms, such as ``'-x,y+1/2,-z'``.
+
+        Returns
+        -------
+        Operation
+            Its translation in 24ths, as written (not reduced modulo 1).
 
         Raises
         ------
@@ -131,7 +153,17 @@ class Operation:
         return Operation.from_arrays(r_inv, (-(r_inv @ np.array(self.translation_24))) % DEN)
 
     def apply(self, position: ArrayLike) -> tuple[float, float, float]:
-        """Image R x + t of a fractional position (floats; not wrapped into the cell)."""
+        """Image R x + t of a fractional position (floats; not wrapped into the cell).
+
+        Parameters
+        ----------
+        position : array_like
+            shape=(3,), fractional coordinates.
+
+        Returns
+        -------
+        tuple of float
+        """
         r = np.array(self.rotation, dtype=float)
         image = r @ np.asarray(position, dtype=float) + np.array(self.translation_24) / DEN
         return tuple(float(v) for v in image)

@@ -86,11 +86,34 @@ class OrbitDecomposition:
         return len(self.representative)
 
     def members(self, orbit: int) -> np.ndarray:
-        """Frequency indices of the members of ``orbit``, ascending."""
+        """Frequency indices of the members of ``orbit``, ascending.
+
+        Parameters
+        ----------
+        orbit : int
+            Index of the orbit.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 indices into the frequency set.
+        """
         return np.flatnonzero(self.orbit_of == orbit)
 
     def orbit(self, index: int) -> Orbit:
-        """The orbit ``index`` as an :class:`Orbit` value."""
+        """The orbit ``index`` as an :class:`Orbit` value.
+
+        Parameters
+        ----------
+        index : int
+            Index of the orbit.
+
+        Returns
+        -------
+        Orbit
+            Representative, members, their phases in 24ths (None when absent), absence, witness and
+            centric flag.
+        """
         hkl = self.graph.frequencies.hkl
         members = self.members(index)
         absent = bool(self.absent[index])

@@ -73,7 +73,17 @@ class ZoneCondition:
         return f"{self.zone}: " + "; ".join(parts)
 
     def allows(self, coordinates: "Sequence[int]") -> bool:
-        """True when zone coordinates ``coordinates`` satisfy every condition."""
+        """True when zone coordinates ``coordinates`` satisfy every condition.
+
+        Parameters
+        ----------
+        coordinates : sequence of int
+            The reflection's coordinates in the zone's basis, as from :func:`zone_coordinates`.
+
+        Returns
+        -------
+        bool
+        """
         return all(sum(a * n for a, n in zip(c, coordinates, strict=True)) % m == 0 for m, c in self.congruences)
 
 

@@ -72,7 +72,17 @@ class Claim:
             object.__setattr__(self, "kinds", parse_kinds(",".join(self.kinds)))
 
     def checks(self, kind: str) -> bool:
-        """Whether the claim covers re-descriptions of ``kind``."""
+        """Whether the claim covers re-descriptions of ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A re-description kind, or ``'derivatives'``.
+
+        Returns
+        -------
+        bool
+        """
         if self.kinds is not None and kind not in self.kinds:
             return False
         if kind == "derivatives":   # forces and stress are derivatives of a total energy only

@@ -188,6 +188,31 @@ class Redescription:
 
         The lattice translations are solved for; ``origin`` None takes it from atom 0.
 
+        Parameters
+        ----------
+        original : Crystal
+            The description the map starts from.
+        crystal : Crystal
+            The new description.
+        atom_map : array_like
+            shape=(n_new,), ints: new atom i is old atom ``atom_map[i]``.
+        rotation : array_like, optional
+            Q, shape=(3, 3), orthogonal; the identity by default.
+        basis : array_like, optional
+            B, exact: new cell rows L' = B L Q^T; the identity by default.
+        origin : array_like, optional
+            o in Angstrom.
+        kind : str, default "custom"
+            The family name.
+        label : str, default ""
+            The member's label.
+
+        Returns
+        -------
+        Redescription
+
+        Examples
+        --------
         >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
         >>> moved = Crystal(c.lattice, c.positions + [[1, 0, 0], [0, 0, 0]], c.numbers)
         >>> Redescription.from_map(c, moved, [0, 1], origin=[0, 0, 0]).translations.tolist()

@@ -79,6 +79,15 @@ class Section:
     def parse(cls, text: str) -> "Section":
         """Parse ``'z=0.25'``, ``'z = 1/4'``, ``'x=0'``: an axis, '=', a decimal or a fraction.
 
+        Parameters
+        ----------
+        text : str
+            The section's text.
+
+        Returns
+        -------
+        Section
+
         Raises
         ------
         CrystalFourierError
@@ -110,6 +119,15 @@ class Section:
 
         ``points[j, i]`` has u = i/n along ``plane[0]``, v = j/n along ``plane[1]``
         and the section's level along ``axis`` (rows are v, as in an image).
+
+        Parameters
+        ----------
+        resolution : int, default DEFAULT_RESOLUTION
+            n, grid cells per side (96 by default).
+
+        Returns
+        -------
+        numpy.ndarray
         """
         n = _check_resolution(resolution)
         grid = np.linspace(0.0, 1.0, n + 1)

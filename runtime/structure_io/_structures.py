@@ -342,6 +342,23 @@ class Crystal:
                     cartesian: bool = False) -> "Crystal":
         """Build from plain arrays; ``cartesian=True`` takes positions in Angstrom.
 
+        Parameters
+        ----------
+        lattice : array_like
+            shape=(3, 3), rows = cell vectors in Angstrom.
+        positions : array_like
+            shape=(n, 3): fractional coordinates, or Cartesian (Angstrom) with ``cartesian``.
+        numbers : array_like
+            shape=(n,): atomic numbers or element symbols.
+        cartesian : bool, default False
+            Positions are Cartesian.
+
+        Returns
+        -------
+        Crystal
+
+        Examples
+        --------
         >>> Crystal.from_arrays(2 * np.eye(3), [[1.0, 0, 0]], [29], cartesian=True).positions.tolist()
         [[0.5, 0.0, 0.0]]
         """
@@ -355,6 +372,15 @@ class Crystal:
     @classmethod
     def from_pymatgen(cls, structure: Structure) -> "Crystal":
         """Build from a pymatgen ``Structure`` (ordered: one element per site).
+
+        Parameters
+        ----------
+        structure : pymatgen.core.Structure
+            An ordered structure.
+
+        Returns
+        -------
+        Crystal
 
         Raises
         ------
@@ -377,6 +403,15 @@ class Crystal:
     @classmethod
     def from_ase(cls, atoms: Atoms) -> "Crystal":
         """Build from an ASE ``Atoms`` object with a full 3-d cell.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms
+            Periodic in all three directions.
+
+        Returns
+        -------
+        Crystal
 
         Raises
         ------
