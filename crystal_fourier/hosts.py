@@ -213,7 +213,17 @@ class HostModel(nn.Module):
         return self.network.embedding.encoding
 
     def forward(self, batch) -> torch.Tensor:
-        """One prediction per crystal of ``batch``, shape=(n_crystals,), the model's dtype."""
+        """One prediction per crystal of ``batch``, shape=(n_crystals,), the model's dtype.
+
+        Parameters
+        ----------
+        batch : torch_geometric.data.Batch
+            Graphs of :func:`crystal_graph` joined by :func:`collate_graphs`.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         self._inputs.graph = batch
         try:
             if self.kind == "schnet":

@@ -52,7 +52,25 @@ class Normalizer:
 
     @classmethod
     def fit(cls, targets: ArrayLike, log_target: bool = False) -> Normalizer:
-        """Mean and standard deviation of ``targets`` in the metric space (log10 first when ``log_target``)."""
+        """Mean and standard deviation of ``targets`` in the metric space (log10 first when ``log_target``).
+
+        Parameters
+        ----------
+        targets : array_like
+            shape=(n,), the training targets in their units (positive when log_target).
+        log_target : bool, default False
+            Standardize log10 of the targets.
+
+        Returns
+        -------
+        Normalizer
+            With std 1 in place of a standard deviation below 1e-12 (constant targets).
+
+        Raises
+        ------
+        CrystalFourierError
+            Targets that overflow double precision, or non-positive ones with log_target.
+        """
         values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(values.mean()) if len(values) else 0.0
@@ -65,7 +83,25 @@ class Normalizer:
 
     @staticmethod
     def to_metric_space(values: ArrayLike | torch.Tensor, log_target: bool) -> np.ndarray | torch.Tensor:
-        """log10 of positive targets when ``log_target``; errors are reported in this space."""
+        """log10 of positive targets when ``log_target``; errors are reported in this space.
+
+        Parameters
+        ----------
+        values : array_like or torch.Tensor
+            Targets in their units.
+        log_target : bool
+            Take log10.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            values unchanged, or their log10.
+
+        Raises
+        ------
+        CrystalFourierError
+            Values <= 0 in a NumPy input with log_target.
+        """
         if not log_target:
             return values
         if isinstance(values, torch.Tensor):
@@ -76,11 +112,32 @@ class Normalizer:
         return np.log10(values)
 
     def normalize(self, targets: torch.Tensor) -> torch.Tensor:
-        """Targets -> the standardized values the model learns (metric space, mean 0, std 1)."""
+        """Targets -> the standardized values the model learns (metric space, mean 0, std 1).
+
+        Parameters
+        ----------
+        targets : torch.Tensor
+            Targets in their units.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         return (self.to_metric_space(targets, self.log_target) - self.mean) / self.std
 
     def denormalize(self, outputs: np.ndarray) -> np.ndarray:
-        """Model outputs -> metric space (log10 units when ``log_target``)."""
+        """Model outputs -> metric space (log10 units when ``log_target``).
+
+        Parameters
+        ----------
+        outputs : numpy.ndarray
+            Standardized model outputs.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, in the metric space (log10 of the units when log_target; apply 10**x for the units).
+        """
         return np.asarray(outputs, dtype=np.float64) * self.std + self.mean
 
     def to_dict(self) -> dict:
