@@ -245,16 +245,16 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     timeout : float, optional
         Seconds one model call may take (POSIX, main thread); a call past it is a model error.
 
+    Returns
+    -------
+    AuditReport
+
     Notes
     -----
     A model call that raises or times out is recorded in ``report.errors`` (crystal and
     re-description named) and the audit goes on; when the crystal as given fails, its
     re-descriptions are skipped. Under ``Claim(symmetry='SE3')`` the group operations with an
     improper frame change (det Q = -1) are skipped, and counted in ``report.skipped_improper``.
-
-    Returns
-    -------
-    AuditReport
 
     Examples
     --------
