@@ -40,6 +40,20 @@ def cache_directory() -> Path:
 def extend_package_path(path: list[str], name: str) -> list[str]:
     """``path`` of package ``name`` plus its directory in the user cache (appended, once).
 
+    Parameters
+    ----------
+    path : list of str
+        The package's ``__path__``.
+    name : str
+        The package's dotted name; only ``crystal_fourier.generated`` and its subpackages are extended.
+
+    Returns
+    -------
+    list of str
+        A new list.
+
+    Examples
+    --------
     >>> extend_package_path(["/x"], "crystal_fourier.generated.ball_7")[1].endswith("ball_7")
     True
     """
@@ -74,7 +88,19 @@ def sync_package_paths() -> None:
 
 
 def is_shipped(path: str | os.PathLike[str], shipped: Path) -> bool:
-    """Whether ``path`` lies inside the installed ``crystal_fourier/generated`` directory ``shipped``."""
+    """Whether ``path`` lies inside the installed ``crystal_fourier/generated`` directory ``shipped``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file or directory.
+    shipped : pathlib.Path
+        The resolved shipped directory.
+
+    Returns
+    -------
+    bool
+    """
     try:
         Path(path).resolve().relative_to(shipped)
     except ValueError:

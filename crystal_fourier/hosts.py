@@ -103,7 +103,17 @@ def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = Non
 
 
 def collate_graphs(graphs: Sequence):
-    """One PyG ``Batch`` of ``graphs`` (edges offset, ``batch`` vector, ``group`` one per crystal)."""
+    """One PyG ``Batch`` of ``graphs`` (edges offset, ``batch`` vector, ``group`` one per crystal).
+
+    Parameters
+    ----------
+    graphs : sequence of torch_geometric.data.Data
+        Graphs of :func:`crystal_graph`.
+
+    Returns
+    -------
+    torch_geometric.data.Batch
+    """
     _require_torch_geometric()
     from torch_geometric.data import Batch
 
@@ -203,7 +213,17 @@ class HostModel(nn.Module):
         return self.network.embedding.encoding
 
     def forward(self, batch) -> torch.Tensor:
-        """One prediction per crystal of ``batch``, shape=(n_crystals,), the model's dtype."""
+        """One prediction per crystal of ``batch``, shape=(n_crystals,), the model's dtype.
+
+        Parameters
+        ----------
+        batch : torch_geometric.data.Batch
+            Graphs of :func:`crystal_graph` joined by :func:`collate_graphs`.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         self._inputs.graph = batch
         try:
             if self.kind == "schnet":
@@ -268,6 +288,18 @@ def host_predictor(model: HostModel, *, cutoff: float = 5.0):
     ``crystal_fourier.audit.audit(host_predictor(model), crystals, claim=Claim(energy="intensive", forces=False,
     stress=False))`` checks the host on every re-description; build the model in float64 (``.double()``) to hold
     it to the float64 tolerance. ``cutoff`` must be the one the model was built with.
+
+    Parameters
+    ----------
+    model : HostModel
+        A host model of :func:`build_host`.
+    cutoff : float, default 5.0
+        Neighbour cutoff in Angstrom, the model's.
+
+    Returns
+    -------
+    callable
+        ``Crystal -> float``.
     """
     def predict(crystal) -> float:
         was_training = model.training

@@ -59,6 +59,18 @@ DEVICE_CHUNK_ELEMENTS = 1 << 23
 def parse_integers(text: str) -> np.ndarray:
     """Space-separated integers (the compact form of generated tables) as int64.
 
+    Parameters
+    ----------
+    text : str
+        Integers separated by whitespace.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(n,), int64.
+
+    Examples
+    --------
     >>> parse_integers("3 -1 0").tolist()
     [3, -1, 0]
     """
@@ -195,6 +207,15 @@ class CosineSums(nn.Module):
     def forward(self, positions: torch.Tensor) -> torch.Tensor:
         """Values at fractional ``positions`` shape=(..., 3): shape=(..., dim), in :attr:`dtype`.
 
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(..., 3), fractional coordinates (any floating type; evaluated in :attr:`dtype`).
+
+        Returns
+        -------
+        torch.Tensor
+
         Raises
         ------
         CrystalFourierError
@@ -329,7 +350,18 @@ class GeneratedBasis(CosineSums):
         self.register_buffer("term_function", torch.from_numpy(np.repeat(np.arange(self.dim), np.diff(offsets))))
 
     def forward_reference(self, positions: torch.Tensor) -> torch.Tensor:
-        """The same values by the direct formula, one cosine per term and ``index_add_`` (reference path)."""
+        """The same values by the direct formula, one cosine per term and ``index_add_`` (reference path).
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(..., 3), fractional coordinates.
+
+        Returns
+        -------
+        torch.Tensor
+            shape=(..., dim), in :attr:`dtype`.
+        """
         x = positions.to(self.dtype).reshape(-1, 3)
         m = self.frequencies[self.term_frequency].to(x.dtype)
         terms = torch.cos(2 * math.pi * (x @ m.T + self.term_phase_48.to(x.dtype) / 48))

@@ -123,6 +123,22 @@ def _like(array: np.ndarray, template):
 def tolerance_for(dtype: DTypeLike | torch.dtype) -> float:
     """The :data:`FLOAT_TOLERANCE` entry for a numpy or torch dtype.
 
+    Parameters
+    ----------
+    dtype : numpy.typing.DTypeLike or torch.dtype
+        A floating or complex type (complex: that of its real part).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        For a type without an entry.
+
+    Examples
+    --------
     >>> tolerance_for(np.float64), tolerance_for(np.complex64)
     (1e-12, 1e-05)
     """
@@ -561,6 +577,21 @@ def crystal_of(number: int, *, seeds: Iterable[int] = range(200),
                lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
                min_distance: float = MIN_TEST_DISTANCE) -> Crystal:
     """The first of :func:`crystals_of` (same parameters): one crystal of exactly group ``number``.
+
+    Parameters
+    ----------
+    number : int
+        Space-group number, 1-230.
+    seeds : iterable of int, default range(200)
+        numpy seeds tried in order.
+    lattice : callable, optional
+        ``(rng, n_atoms) -> shape=(3, 3)`` lattice rows (Angstrom); as for :func:`crystals_of`.
+    min_distance : float, default MIN_TEST_DISTANCE
+        Closest approach of two atoms, Angstrom.
+
+    Returns
+    -------
+    Crystal
 
     Raises
     ------

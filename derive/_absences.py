@@ -21,6 +21,19 @@ __all__ = ["absence_witness", "systematic_absences", "is_witness"]
 def absence_witness(decomposition: OrbitDecomposition, orbit: int) -> Operation | None:
     """The operation proving that ``orbit`` is absent, or None if it is present.
 
+    Parameters
+    ----------
+    decomposition : OrbitDecomposition
+        The orbit decomposition of a frequency set under a space group.
+    orbit : int
+        Index of the orbit in ``decomposition`` (0-based, canonical order).
+
+    Returns
+    -------
+    Operation or None
+        The first operation of the group that fixes the orbit's representative k0 (R^T k0 = k0) with
+        k0.t not an integer, or None when the orbit is present.
+
     Examples
     --------
     >>> from crystal_fourier.derive import basis
@@ -38,6 +51,20 @@ def absence_witness(decomposition: OrbitDecomposition, orbit: int) -> Operation 
 def is_witness(operation: Operation, hkl: ArrayLike) -> bool:
     """True iff ``operation`` fixes k = ``hkl`` (R^T k = k) with k.t not an integer.
 
+    Parameters
+    ----------
+    operation : Operation
+        A space-group operation x -> R x + t, t in 24ths.
+    hkl : array_like
+        Three integers, the frequency k (Miller indices).
+
+    Returns
+    -------
+    bool
+        True iff R^T k = k and k.t is not an integer (exact, modulo 24).
+
+    Examples
+    --------
     >>> is_witness(Operation.parse("-x,y+1/2,-z"), (0, 1, 0))
     True
     >>> is_witness(Operation.parse("-x,y+1/2,-z"), (0, 2, 0))
@@ -55,6 +82,16 @@ def systematic_absences(decomposition: OrbitDecomposition) -> list[tuple[tuple[i
     The witness of an orbit is stated for its representative k0; for another
     member m = R^T k0 the conjugate witness is used, so each pair satisfies
     :func:`is_witness` itself.
+
+    Parameters
+    ----------
+    decomposition : OrbitDecomposition
+        The orbit decomposition of a frequency set under a space group.
+
+    Returns
+    -------
+    list of (tuple of int, Operation)
+        One ``((h, k, l), witness)`` pair per absent frequency of the set, in the set's order.
     """
     graph = decomposition.graph
     operations = graph.group.operations

@@ -174,6 +174,19 @@ def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAU
 def check_work(estimate: WorkEstimate, what: str, allow_large: bool = False) -> None:
     """Refuse ``estimate`` beyond the limits unless ``allow_large``, naming the estimate and the flag.
 
+    Parameters
+    ----------
+    estimate : WorkEstimate
+        The estimated time and peak memory of a derivation.
+    what : str
+        What is being derived, for the message (for example ``"group 227, ball cutoff 12"``).
+    allow_large : bool, default False
+        Go ahead whatever the estimate (the CLI's ``--allow-large``).
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     CrystalFourierError

@@ -36,6 +36,23 @@ def cyclotomic_sum(counts: ArrayLike) -> tuple[int, ...]:
     of Z[zeta_24]); the sum is a rational integer n iff the result is
     (n, 0, ..., 0).
 
+    Parameters
+    ----------
+    counts : array_like
+        24 integers; ``counts[p]`` is the multiplicity of zeta_24^p.
+
+    Returns
+    -------
+    tuple of int
+        The 8 coefficients of the canonical remainder, from z^0 upwards.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``counts`` does not have exactly 24 entries.
+
+    Examples
+    --------
     >>> cyclotomic_sum([0] * 12 + [1] + [0] * 11)   # zeta^12 = -1
     (-1, 0, 0, 0, 0, 0, 0, 0)
     >>> cyclotomic_sum([1] * 24)                    # all roots sum to 0
@@ -57,6 +74,19 @@ def character_dimension(group: SpaceGroup, hkl: np.ndarray) -> int:
     """Dimension of the invariant space on frequencies ``hkl`` (shape=(n, 3), int).
 
     Valid when the set is closed under the point group (both shells are).
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group, centring operations included.
+    hkl : numpy.ndarray
+        shape=(n, 3), integer frequencies, closed under the point group.
+
+    Returns
+    -------
+    int
+        The complex dimension of the G-invariant functions spanned by e(k.x), k in ``hkl`` (exact,
+        from the character sum in Z[zeta_24]).
 
     Raises
     ------

@@ -60,6 +60,19 @@ _PART_LETTER = {"centric": "c", "re": "r", "im": "i"}
 def directory_name(shell: str, cutoff: int) -> str:
     """``'<shell>_<cutoff>'``, the package of one frequency set.
 
+    Parameters
+    ----------
+    shell : str
+        The frequency shell, ``'ball'`` or ``'box'``.
+    cutoff : int
+        The frequency cutoff.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> directory_name("ball", 5)
     'ball_5'
     """
@@ -278,6 +291,18 @@ def render_index(shell: str, cutoff: int, version: str = GENERATOR_VERSION) -> s
 def render_package(version: str = GENERATOR_VERSION) -> str:
     """The stamped ``generated/__init__.py``: names the shipped sets and adds the user cache to the path.
 
+    Parameters
+    ----------
+    version : str, default GENERATOR_VERSION
+        The generator version stamped into the file.
+
+    Returns
+    -------
+    str
+        The file's text.
+
+    Examples
+    --------
     >>> render_package().splitlines()[2]
     '# package shipped=ball_5,ball_6'
     """
@@ -322,6 +347,24 @@ def render_directory(shell: str, cutoff: int, groups: Iterable[int] | None = Non
                      progress: Callable[[list[_Request]], Iterable[_Request]] | None = None,
                      version: str = GENERATOR_VERSION) -> dict[str, str]:
     """All files of ``<shell>_<cutoff>/`` (:func:`iter_directory`): file name -> text.
+
+    Parameters
+    ----------
+    shell : str
+        ``'ball'`` or ``'box'``.
+    cutoff : int
+        The frequency cutoff.
+    groups : iterable of int, optional
+        Space-group numbers to render; all 230 by default.
+    progress : callable, optional
+        Wraps the list of work requests and yields them (a progress bar); by default none.
+    version : str, default GENERATOR_VERSION
+        The generator version stamped into each file.
+
+    Returns
+    -------
+    dict of str to str
+        File name to file text, sorted by name, including ``__init__.py``.
 
     Examples
     --------

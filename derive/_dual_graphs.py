@@ -50,6 +50,18 @@ def dual_graph(group: SpaceGroup, frequencies: FrequencySet) -> DualGraph:
     Every edge k -> R^T k carries the phase k.t (CONVENTIONS.md: an invariant
     function has c_{R^T k} = e(k.t) c_k).
 
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group, centring operations included.
+    frequencies : FrequencySet
+        The frequencies (nodes), closed under the point group.
+
+    Returns
+    -------
+    DualGraph
+        ``image[k, g]`` the index of R_g^T k and ``phase_24[k, g]`` = k.t_g mod 24, both read-only.
+
     Raises
     ------
     CrystalFourierError
@@ -90,7 +102,19 @@ def _edges(graph: DualGraph):
 
 def graph_to_json(graph: DualGraph) -> str:
     """JSON with "nodes" ([h,k,l] per frequency) and "edges" ({source, target,
-    phase24, operation}), one edge per distinct labelled pair, keys sorted."""
+    phase24, operation}), one edge per distinct labelled pair, keys sorted.
+
+    Parameters
+    ----------
+    graph : DualGraph
+        The graph to write.
+
+    Returns
+    -------
+    str
+        The JSON text (also with ``sg``, ``hall_number``, ``shell``, ``cutoff`` and the operations as
+        xyz strings), ending in a newline.
+    """
     edges = [
         {"source": int(s), "target": int(t), "phase24": int(p), "operation": int(o)}
         for s, t, p, o in _edges(graph)
@@ -110,7 +134,22 @@ def graph_to_json(graph: DualGraph) -> str:
 def graph_to_dot(graph: DualGraph, orbit_of: np.ndarray | None = None, absent: np.ndarray | None = None) -> str:
     """Graphviz DOT text: one node per frequency (labelled hkl), one edge per
     distinct labelled pair (label = phase in 24ths); self-loops with phase 0
-    are omitted since they carry no constraint."""
+    are omitted since they carry no constraint.
+
+    Parameters
+    ----------
+    graph : DualGraph
+        The graph to draw.
+    orbit_of : numpy.ndarray, optional
+        shape=(n,), int: the orbit of each frequency, written as each node's ``group`` attribute.
+    absent : numpy.ndarray, optional
+        shape=(n,), bool: frequencies drawn dashed (systematically absent ones).
+
+    Returns
+    -------
+    str
+        The DOT text, ending in a newline.
+    """
     lines = [f'digraph "sg{graph.group.number}" {{', "  node [shape=box, fontname=monospace];"]
     for index, (h, k, l) in enumerate(graph.frequencies.hkl.tolist()):
         attributes = [f'label="{h} {k} {l}"']

@@ -94,7 +94,19 @@ def _factored(basis: Basis) -> list:
 
 def to_json(basis: Basis, *, factored: bool = False) -> str:
     """JSON text of :func:`basis_document`, keys sorted, trailing newline; ``factored`` adds each
-    function's product form under "factored"."""
+    function's product form under "factored".
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    factored : bool, default False
+        Add each function's product form (or null) under ``"factored"``.
+
+    Returns
+    -------
+    str
+    """
     return json.dumps(basis_document(basis, factored=factored), sort_keys=True, indent=1) + "\n"
 
 
@@ -127,6 +139,19 @@ def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str
 
     ``quiet`` prints only the closed forms, one ``f_i = ...`` per line; ``factored`` prints them in
     the structure-factor product form (equal to the sum form exactly; ``proofs.factored_basis_certificate``).
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    quiet : bool, default False
+        Only the closed forms.
+    factored : bool, default False
+        Closed forms in product form.
+
+    Returns
+    -------
+    str
     """
     group = basis.group
     expressions = _factored(basis) if factored else [closed_form(f) for f in basis.real.functions()]
@@ -158,7 +183,18 @@ def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str
 
 
 def to_latex(basis: Basis) -> str:
-    """A LaTeX ``align*`` block with one line per basis function."""
+    """A LaTeX ``align*`` block with one line per basis function.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+
+    Returns
+    -------
+    str
+        The block, preceded by a comment line naming the setting and the cutoff, ending in a newline.
+    """
     group = basis.group
     lines = [
         f"% {group.symbol} (No. {group.number}), Hall number {group.hall_number}, "

@@ -36,6 +36,21 @@ _QUARTER_TURNS = {0: (1, 0), 12: (0, 1), 24: (-1, 0), 36: (0, -1)}
 def factored_scales(basis: Basis, index: int) -> tuple[tuple[int, int, int], Fraction, Fraction] | None:
     """(k0, alpha, beta) with function ``index`` = alpha A(k0) + beta B(k0), or None if irrational.
 
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    index : int
+        Index of the real function in ``basis.real``.
+
+    Returns
+    -------
+    tuple or None
+        ``(k0, alpha, beta)``: the orbit representative (three ints) and two exact
+        :class:`fractions.Fraction` scales; None when the phase of -k0 is not a quarter turn.
+
+    Examples
+    --------
     >>> from crystal_fourier.derive import basis
     >>> factored_scales(basis(14, 1, "box"), 1)        # P2_1/c, orbit of (1, 0, 0): A / 2
     ((1, 0, 0), Fraction(1, 4), Fraction(0, 1))
@@ -61,7 +76,24 @@ def factored_scales(basis: Basis, index: int) -> tuple[tuple[int, int, int], Fra
 
 
 def factored_form(basis: Basis, index: int, *, shifts: str = "auto") -> sp.Expr | None:
-    """Function ``index`` of ``basis`` as alpha A(k0) + beta B(k0) in product form, or None (see module)."""
+    """Function ``index`` of ``basis`` as alpha A(k0) + beta B(k0) in product form, or None (see module).
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    index : int
+        Index of the real function in ``basis.real``.
+    shifts : str, default "auto"
+        ``'auto'``, ``'always'`` or ``'never'``: when phases move into the arguments as shifts linear
+        in h, passed to :func:`structure_factor_form` (``'auto'``: for non-centrosymmetric groups).
+
+    Returns
+    -------
+    sympy.Expr or None
+        The function as alpha A(k0) + beta B(k0) in the Miller symbols, or None when the scales are
+        irrational (see :func:`factored_scales`).
+    """
     scales = factored_scales(basis, index)
     if scales is None:
         return None
@@ -80,5 +112,18 @@ def factored_form(basis: Basis, index: int, *, shifts: str = "auto") -> sp.Expr 
 
 
 def factored_forms(basis: Basis, *, shifts: str = "auto") -> tuple[sp.Expr | None, ...]:
-    """:func:`factored_form` of every function of ``basis``."""
+    """:func:`factored_form` of every function of ``basis``.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    shifts : str, default "auto"
+        ``'auto'``, ``'always'`` or ``'never'``, as for :func:`factored_form`.
+
+    Returns
+    -------
+    tuple of (sympy.Expr or None)
+        One entry per real function, in basis order.
+    """
     return tuple(factored_form(basis, i, shifts=shifts) for i in range(len(basis.real)))

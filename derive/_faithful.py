@@ -134,6 +134,22 @@ def basis_symmetry(group: SpaceGroup | int | str | None, cutoff: int, shell: str
     checked on the present frequencies, then the translations t24 in
     (Z/24)^3 solving m.t24 = phi_{R^T m} - phi_m (mod 24) are kept.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        The space group (number, symbol or group).
+    cutoff : int
+        The frequency cutoff.
+    shell : str, default "ball"
+        ``'ball'`` or ``'box'``.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    BasisSymmetry
+        The order of G/Z^3 and every operation (translation in 24ths) that fixes the whole basis.
+
     Examples
     --------
     >>> basis_symmetry(1, 0).index   # only k = 0: +-1 with any translation in 24ths
@@ -154,6 +170,23 @@ def is_faithful(group: SpaceGroup | int | str | None, cutoff: int, shell: str = 
                 hall_number: int | None = None) -> bool:
     """True iff the basis at ``cutoff`` is invariant under G's operations only.
 
+    Parameters
+    ----------
+    group : SpaceGroup, int, str or None
+        The space group (number, symbol or group).
+    cutoff : int
+        The frequency cutoff.
+    shell : str, default "ball"
+        ``'ball'`` or ``'box'``.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> is_faithful(227, 5), is_faithful(228, 5)
     (True, False)
     """

@@ -137,6 +137,16 @@ class FrequencySet:
         """Positions of the rows of ``hkl`` (shape=(..., 3), int) in this set; -1 where absent.
 
         Exact integer lookup by a packed key and binary search.
+
+        Parameters
+        ----------
+        hkl : numpy.ndarray
+            shape=(..., 3), integer frequencies.
+
+        Returns
+        -------
+        numpy.ndarray
+            shape=(...), int64: the index of each row in ``self.hkl``, or -1.
         """
         hkl = np.asarray(hkl, dtype=np.int64)
         table_keys, order = _lookup_table(self)

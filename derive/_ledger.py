@@ -28,6 +28,18 @@ LEDGER = "VERSIONS.txt"
 def reference_render_sha256(version: str = GENERATOR_VERSION) -> str:
     """SHA-256 of the reference render (:data:`REFERENCE_RENDER`), the ledger's entry for ``version``.
 
+    Parameters
+    ----------
+    version : str, default GENERATOR_VERSION
+        The generator version stamped into the rendered files.
+
+    Returns
+    -------
+    str
+        64 lowercase hex digits.
+
+    Examples
+    --------
     >>> len(reference_render_sha256())
     64
     """
@@ -58,6 +70,20 @@ def read_ledger(text: str) -> dict[str, str]:
 
 def check_ledger(text: str, version: str = GENERATOR_VERSION, reference: str | None = None) -> None:
     """Check that the ledger records ``version`` with the hash of today's reference render.
+
+    Parameters
+    ----------
+    text : str
+        The ledger file's text: one ``<version> <sha256>`` line per generator version.
+    version : str, default GENERATOR_VERSION
+        The generator version to look up.
+    reference : str, optional
+        The sha256 hex digest of the reference render; computed by :func:`reference_render_sha256`
+        when omitted.
+
+    Returns
+    -------
+    None
 
     Raises
     ------

@@ -71,7 +71,19 @@ class Operation:
 
     @classmethod
     def from_arrays(cls, rotation: ArrayLike, translation_24: ArrayLike) -> "Operation":
-        """Build from array-likes ``rotation`` (3, 3) int and ``translation_24`` (3,) int."""
+        """Build from array-likes ``rotation`` (3, 3) int and ``translation_24`` (3,) int.
+
+        Parameters
+        ----------
+        rotation : array_like
+            shape=(3, 3), integers: R.
+        translation_24 : array_like
+            shape=(3,), integers: t in 24ths.
+
+        Returns
+        -------
+        Operation
+        """
         return cls(tuple(tuple(int(v) for v in row) for row in np.asarray(rotation)),
                    tuple(int(v) for v in np.asarray(translation_24)))
 
@@ -83,6 +95,16 @@ class Operation:
     @classmethod
     def parse(cls, xyz: str) -> "Operation":
         """Parse crystallographic notation such as ``'-y,x-y,z+1/3'`` (gemmi/ITA style).
+
+        Parameters
+        ----------
+        xyz : str
+            Three comma-separated affine forms, such as ``'-x,y+1/2,-z'``.
+
+        Returns
+        -------
+        Operation
+            Its translation in 24ths, as written (not reduced modulo 1).
 
         Raises
         ------
@@ -131,7 +153,17 @@ class Operation:
         return Operation.from_arrays(r_inv, (-(r_inv @ np.array(self.translation_24))) % DEN)
 
     def apply(self, position: ArrayLike) -> tuple[float, float, float]:
-        """Image R x + t of a fractional position (floats; not wrapped into the cell)."""
+        """Image R x + t of a fractional position (floats; not wrapped into the cell).
+
+        Parameters
+        ----------
+        position : array_like
+            shape=(3,), fractional coordinates.
+
+        Returns
+        -------
+        tuple of float
+        """
         r = np.array(self.rotation, dtype=float)
         image = r @ np.asarray(position, dtype=float) + np.array(self.translation_24) / DEN
         return tuple(float(v) for v in image)
@@ -173,7 +205,20 @@ def _affine_form(xyz: str) -> tuple[tuple[tuple[int, int, int], ...], tuple[Frac
 
 def operations_as_arrays(operations: Iterable[Operation]) -> tuple[np.ndarray, np.ndarray]:
     """Stack operations into ``rotations`` shape=(n, 3, 3), dtype=int64 and
-    ``translations_24`` shape=(n, 3), dtype=int64 (read-only)."""
+    ``translations_24`` shape=(n, 3), dtype=int64 (read-only).
+
+    Parameters
+    ----------
+    operations : iterable of Operation
+        The operations to stack.
+
+    Returns
+    -------
+    rotations : numpy.ndarray
+        shape=(n, 3, 3), int64, read-only.
+    translations_24 : numpy.ndarray
+        shape=(n, 3), int64, read-only: translations in 24ths.
+    """
     rotations = np.array([op.rotation for op in operations], dtype=np.int64).reshape(-1, 3, 3)
     translations = np.array([op.translation_24 for op in operations], dtype=np.int64).reshape(-1, 3)
     rotations.setflags(write=False)

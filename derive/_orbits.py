@@ -86,11 +86,34 @@ class OrbitDecomposition:
         return len(self.representative)
 
     def members(self, orbit: int) -> np.ndarray:
-        """Frequency indices of the members of ``orbit``, ascending."""
+        """Frequency indices of the members of ``orbit``, ascending.
+
+        Parameters
+        ----------
+        orbit : int
+            Index of the orbit.
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 indices into the frequency set.
+        """
         return np.flatnonzero(self.orbit_of == orbit)
 
     def orbit(self, index: int) -> Orbit:
-        """The orbit ``index`` as an :class:`Orbit` value."""
+        """The orbit ``index`` as an :class:`Orbit` value.
+
+        Parameters
+        ----------
+        index : int
+            Index of the orbit.
+
+        Returns
+        -------
+        Orbit
+            Representative, members, their phases in 24ths (None when absent), absence, witness and
+            centric flag.
+        """
         hkl = self.graph.frequencies.hkl
         members = self.members(index)
         absent = bool(self.absent[index])
@@ -114,6 +137,18 @@ def orbit_decomposition(graph: DualGraph) -> OrbitDecomposition:
     Integer array work only: the orbit of k is the row ``graph.image[k]``, so its
     canonical representative is the row minimum; k is absent iff some operation
     with R^T k = k has k.t not integer.
+
+    Parameters
+    ----------
+    graph : DualGraph
+        The dual graph of a group on a frequency set.
+
+    Returns
+    -------
+    OrbitDecomposition
+        Orbits (representative = smallest index), absence flags and witnesses, centric flags, Friedel
+        partners and the phase (in 24ths) of each member relative to its representative; read-only
+        arrays.
 
     Examples
     --------

@@ -54,6 +54,24 @@ def _check_embedding(group: SpaceGroup) -> None:
 def plane_group(group: "int | str") -> PlaneGroup:
     """Look a plane group up by number 1-17 or Volume A symbol (``'p4gm'``, ``'c2mm'``, ``'p31m'``).
 
+    Parameters
+    ----------
+    group : int or str
+        Plane-group number 1-17 (an int or a string of digits) or symbol; spaces and underscores are
+        ignored.
+
+    Returns
+    -------
+    PlaneGroup
+        Number, symbol and the space group (setting) that embeds it.
+
+    Raises
+    ------
+    CrystalFourierError
+        For a number outside 1-17 or an unknown symbol.
+
+    Examples
+    --------
     >>> g = plane_group("p4gm")
     >>> g.number, g.embedding.symbol, g.operations[:3]
     (12, 'P4bm', ('x,y', '-y,x', '-x,-y'))
@@ -80,6 +98,18 @@ def plane_reflection_conditions(group: "int | str") -> tuple[str, ...]:
     indices; the conditions on every other zone do not reach l = 0 (an operation fixing a vector
     of the plane fixes the plane's zone through it, which is listed).
 
+    Parameters
+    ----------
+    group : int or str
+        Plane-group number 1-17 or symbol, as for :func:`plane_group`.
+
+    Returns
+    -------
+    tuple of str
+        One ``"zone: condition"`` text per zone with a condition, in Volume A's order.
+
+    Examples
+    --------
     >>> plane_reflection_conditions("p4gm"), plane_reflection_conditions("c2mm")[:1]
     (('h0: h=2n',), ('hk: h+k=2n',))
     """
@@ -121,6 +151,20 @@ def _document(symbol: str, shifts: str) -> dict:
 def plane_group_document(group: "int | str", *, shifts: str = "auto") -> dict:
     """The structure-factor forms of a plane group (the JSON of ``structure-factor p4gm``), in h, k, x, y.
 
+    Parameters
+    ----------
+    group : int or str
+        Plane-group number 1-17 or symbol, as for :func:`plane_group`.
+    shifts : {'auto', 'always', 'never'}, default 'auto'
+        When phases move into the arguments as shifts linear in h (see :func:`structure_factor_form`).
+
+    Returns
+    -------
+    dict
+        JSON-ready; its ``"classes"`` hold one condition with its A and B expressions each.
+
+    Examples
+    --------
     >>> [(c["condition"], c["A"]) for c in plane_group_document("p2")["classes"]]
     [('True', '2*cos(pi*(2*h*x + 2*k*y))')]
     """

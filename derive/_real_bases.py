@@ -88,7 +88,18 @@ class RealBasis:
         return len(self.orbit)
 
     def function(self, index: int) -> RealFunction:
-        """Function ``index`` as a :class:`RealFunction` value."""
+        """Function ``index`` as a :class:`RealFunction` value.
+
+        Parameters
+        ----------
+        index : int
+            Index of the function in this basis.
+
+        Returns
+        -------
+        RealFunction
+            Its orbit, part and cosine terms (frequencies and phases in 48ths).
+        """
         rows = self.term_function == index
         hkl = self.decomposition.graph.frequencies.hkl[self.term_frequency[rows]]
         return RealFunction(int(self.orbit[index]), self.part[index],
@@ -114,6 +125,17 @@ def real_basis(decomposition: OrbitDecomposition) -> RealBasis:
 
     Its length is the number of present orbits (real dimension = complex
     dimension).
+
+    Parameters
+    ----------
+    decomposition : OrbitDecomposition
+        The orbit decomposition of a frequency set.
+
+    Returns
+    -------
+    RealBasis
+        One function per present centric orbit (``'centric'``) and two per pair of Friedel-partner
+        orbits (``'re'``, ``'im'``), with integer phases in 48ths.
 
     Examples
     --------

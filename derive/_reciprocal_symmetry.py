@@ -107,6 +107,20 @@ def _centric_zones_of_hall(hall_number: int) -> tuple[CentricZone, ...]:
 def centric_zones(group: "int | str | SpaceGroup", *, hall_number: int | None = None) -> tuple[CentricZone, ...]:
     """The centric zones of a setting, one per class of equivalent zones, with their restricted phases.
 
+    Parameters
+    ----------
+    group : int, str or SpaceGroup
+        Space-group number, Hermann-Mauguin symbol or group.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    tuple of CentricZone
+        The classes of centric zones with their restricted phases.
+
+    Examples
+    --------
     >>> [z.text for z in centric_zones("P2_1/c")]
     ['hkl: phi = 0 or pi']
     >>> [z.text for z in centric_zones("P2_12_12_1")]
@@ -126,6 +140,22 @@ def epsilon_factors(group: SpaceGroup, hkl: ArrayLike, *, with_centring: bool = 
 
     ``with_centring`` counts every operation of G/Z^3 (gemmi's ``epsilon_factor``).
 
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group.
+    hkl : array_like
+        shape=(n, 3), integer Miller indices.
+    with_centring : bool, default False
+        Count all operations of G/Z^3 instead of the point-group operations only.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(n,), int64: the epsilon factor of each reflection.
+
+    Examples
+    --------
     >>> int(epsilon_factors(space_group(14), [[0, 2, 0]])[0]), int(epsilon_factors(space_group(14), [[1, 2, 3]])[0])
     (2, 1)
     """
@@ -136,7 +166,20 @@ def epsilon_factors(group: SpaceGroup, hkl: ArrayLike, *, with_centring: bool = 
 
 
 def centric_flags(group: SpaceGroup, hkl: ArrayLike) -> np.ndarray:
-    """True where some R maps h to -h (``hkl`` shape=(n, 3) int), shape=(n,) bool."""
+    """True where some R maps h to -h (``hkl`` shape=(n, 3) int), shape=(n,) bool.
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group.
+    hkl : array_like
+        shape=(n, 3), integer Miller indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(n,), bool: True for centric reflections.
+    """
     hkl = np.asarray(hkl, dtype=np.int64).reshape(-1, 3)
     return np.any(np.all(_images(group, hkl) == -hkl[None], axis=2), axis=0)
 
@@ -144,6 +187,20 @@ def centric_flags(group: SpaceGroup, hkl: ArrayLike) -> np.ndarray:
 def restricted_phase(group: SpaceGroup, hkl: Sequence[int]) -> Fraction | None:
     """phi / (2 pi) modulo 1/2 of a centric reflection (phi = pi h . t), or None when h is acentric.
 
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group.
+    hkl : sequence of int
+        The Miller indices (h, k, l).
+
+    Returns
+    -------
+    fractions.Fraction or None
+        The restricted phase in turns, in [0, 1/2), from the first operation with R^T h = -h.
+
+    Examples
+    --------
     >>> restricted_phase(space_group("P2_12_12_1"), (0, 1, 2)), restricted_phase(space_group(1), (1, 0, 0))
     (Fraction(1, 4), None)
     """
@@ -158,6 +215,20 @@ def restricted_phase(group: SpaceGroup, hkl: Sequence[int]) -> Fraction | None:
 def equivalent_reflections(group: SpaceGroup, hkl: Sequence[int]) -> list[tuple[tuple[int, int, int], Fraction]]:
     """Each R^T h with its phase shift -h . t (in turns, modulo 1), one per distinct image, in operation order.
 
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group.
+    hkl : sequence of int
+        The Miller indices (h, k, l).
+
+    Returns
+    -------
+    list of (tuple of int, fractions.Fraction)
+        Each distinct image R^T h with the phase shift -h.t in turns, in [0, 1), of its first operation.
+
+    Examples
+    --------
     >>> equivalent_reflections(space_group(4), (1, 1, 1))    # P2_1: (-h, k, -l) with -k/2
     [((1, 1, 1), Fraction(0, 1)), ((-1, 1, -1), Fraction(1, 2))]
     """

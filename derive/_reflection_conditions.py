@@ -73,7 +73,17 @@ class ZoneCondition:
         return f"{self.zone}: " + "; ".join(parts)
 
     def allows(self, coordinates: "Sequence[int]") -> bool:
-        """True when zone coordinates ``coordinates`` satisfy every condition."""
+        """True when zone coordinates ``coordinates`` satisfy every condition.
+
+        Parameters
+        ----------
+        coordinates : sequence of int
+            The reflection's coordinates in the zone's basis, as from :func:`zone_coordinates`.
+
+        Returns
+        -------
+        bool
+        """
         return all(sum(a * n for a, n in zip(c, coordinates, strict=True)) % m == 0 for m, c in self.congruences)
 
 
@@ -309,6 +319,18 @@ def reflection_conditions(group: "int | str | SpaceGroup", *, hall_number: int |
                           ) -> tuple[ZoneCondition, ...]:
     """The general reflection conditions of a setting, zone by zone, in Volume A's order.
 
+    Parameters
+    ----------
+    group : int, str or SpaceGroup
+        Space-group number, Hermann-Mauguin symbol or group.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    tuple of ZoneCondition
+        One entry per zone with a condition.
+
     Examples
     --------
     >>> [z.text for z in reflection_conditions("P2_1/c")]
@@ -322,6 +344,19 @@ def reflection_conditions(group: "int | str | SpaceGroup", *, hall_number: int |
 def is_allowed(conditions: tuple[ZoneCondition, ...], hkl: "Sequence[int]") -> bool:
     """True when no zone containing ``hkl`` has a condition that ``hkl`` fails (not systematically absent).
 
+    Parameters
+    ----------
+    conditions : tuple of ZoneCondition
+        The zone conditions of a group, as from :func:`reflection_conditions`.
+    hkl : sequence of int
+        The Miller indices (h, k, l).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> is_allowed(reflection_conditions(14), (0, 1, 0)), is_allowed(reflection_conditions(14), (0, 2, 0))
     (False, True)
     """
@@ -338,6 +373,18 @@ def allowed_mask(conditions: tuple[ZoneCondition, ...], hkl: ArrayLike) -> np.nd
 
     Exact integer work: zone membership and coordinates by Cramer's rule on a nonzero minor of the
     zone's basis, a reflection being in the zone when the coordinates are integers that map back to it.
+
+    Parameters
+    ----------
+    conditions : tuple of ZoneCondition
+        The zone conditions of a group, as from :func:`reflection_conditions`.
+    hkl : array_like
+        shape=(n, 3), integer Miller indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(n,), bool: True where the reflection is allowed.
     """
     hkl = np.asarray(hkl, dtype=np.int64).reshape(-1, 3)
     allowed = np.ones(len(hkl), dtype=bool)

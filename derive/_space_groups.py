@@ -209,6 +209,24 @@ def _integer_rank(rows) -> int:
 def crystal_system(number: int) -> str:
     """Crystal system of group ``number`` (1-230), by the ITA number ranges.
 
+    Parameters
+    ----------
+    number : int
+        ITA space-group number, 1-230.
+
+    Returns
+    -------
+    str
+        One of ``'triclinic'``, ``'monoclinic'``, ``'orthorhombic'``, ``'tetragonal'``, ``'trigonal'``,
+        ``'hexagonal'``, ``'cubic'``.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``number`` is outside 1-230.
+
+    Examples
+    --------
     >>> crystal_system(194)
     'hexagonal'
     """
@@ -230,6 +248,23 @@ def _setting_types() -> tuple:
 def standard_hall_number(number: int) -> int:
     """Hall number of the ITA standard setting of group ``number`` (CONVENTIONS.md).
 
+    Parameters
+    ----------
+    number : int
+        ITA space-group number, 1-230.
+
+    Returns
+    -------
+    int
+        The spglib Hall number (1-530) of the standard setting.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``number`` is outside 1-230.
+
+    Examples
+    --------
     >>> standard_hall_number(227), standard_hall_number(14), standard_hall_number(166)
     (526, 81, 458)
     """
@@ -364,6 +399,16 @@ def parse_groups(text: str | None) -> list[int]:
     None, '' and 'all' mean all 230. Used by the CLI's ``--groups`` options and by
     :func:`crystal_fourier.runtime.learning._zero_shot.holdout_groups`.
 
+    Parameters
+    ----------
+    text : str or None
+        Comma-separated items, each a number, a range ``LOW-HIGH`` or a Hermann-Mauguin symbol.
+
+    Returns
+    -------
+    list of int
+        The distinct group numbers, sorted.
+
     Raises
     ------
     CrystalFourierError
@@ -403,6 +448,15 @@ def check_group_axioms(group: SpaceGroup) -> None:
 
     Checks closure (every product is in the set), the identity, inverses, and
     that no two operations coincide. Uses exact integer arithmetic.
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The group to check; its ``operations`` are read as given (translations in 24ths).
+
+    Returns
+    -------
+    None
 
     Raises
     ------

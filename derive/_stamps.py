@@ -116,6 +116,18 @@ def stamp(body: str, *, version: str, template: str, fields: str, inputs: str) -
 def read_stamp(text: str, path: str | os.PathLike[str] | None = None) -> Stamp:
     """Parse the header of a generated file.
 
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    path : str or os.PathLike, optional
+        The file's path, only for the error message.
+
+    Returns
+    -------
+    Stamp
+        The generator version, template, fields, the two sha256 hex digests and the body after the header.
+
     Raises
     ------
     CrystalFourierError

@@ -27,6 +27,23 @@ def structure_factor_document(group: "int | str | SpaceGroup | None", *, hall_nu
                               shifts: str = "auto") -> dict:
     """The forms of a setting as a JSON-ready dict (strings that ``sympy.sympify`` parses).
 
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+    shifts : {'auto', 'always', 'never'}, default 'auto'
+        When phases move into the arguments as shifts linear in h (see :func:`structure_factor_form`).
+
+    Returns
+    -------
+    dict
+        The setting, the parity classes with their A and B expressions, factor counts, reflection
+        conditions and centric zones.
+
+    Examples
+    --------
     >>> doc = structure_factor_document("P2_1/c")
     >>> [(c["condition"], c["B"]) for c in doc["classes"]]
     [('Eq(Mod(k + l, 2), 0)', '0'), ('Eq(Mod(k + l, 2), 1)', '0')]
@@ -81,7 +98,29 @@ def _latex(document: dict) -> str:
 
 def render_structure_factor(group: "int | str | SpaceGroup | None", output_format: str = "text", *,
                             hall_number: int | None = None, shifts: str = "auto") -> str:
-    """The forms as ``'text'``, ``'latex'`` or ``'json'`` (the document above, indented)."""
+    """The forms as ``'text'``, ``'latex'`` or ``'json'`` (the document above, indented).
+
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    output_format : str, default "text"
+        One of :data:`STRUCTURE_FACTOR_FORMATS`: ``'text'``, ``'latex'``, ``'json'``.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+    shifts : {'auto', 'always', 'never'}, default 'auto'
+        When phases move into the arguments as shifts linear in h (see :func:`structure_factor_form`).
+
+    Returns
+    -------
+    str
+        The rendered text, ending in a newline.
+
+    Raises
+    ------
+    CrystalFourierError
+        For an unknown format or group.
+    """
     document = structure_factor_document(group, hall_number=hall_number, shifts=shifts)
     if output_format == "json":
         return json.dumps(document, indent=1) + "\n"

@@ -149,7 +149,18 @@ class StructureFactorForm:
 
 
 def plain_factor_count(group: SpaceGroup) -> int:
-    """Factors of the plain operation sum: one cosine (A) and one sine (B) per operation of G/Z^3."""
+    """Factors of the plain operation sum: one cosine (A) and one sine (B) per operation of G/Z^3.
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group, centring operations included.
+
+    Returns
+    -------
+    int
+        Twice the number of operations of G/Z^3.
+    """
     return 2 * len(group.operations)
 
 

@@ -37,6 +37,16 @@ X, Y, Z = sp.symbols("x y z", real=True)
 def closed_form(function: RealFunction) -> sp.Expr:
     """The exact SymPy expression of one real basis function.
 
+    Parameters
+    ----------
+    function : RealFunction
+        A function of a real basis: frequencies and phases in 48ths.
+
+    Returns
+    -------
+    sympy.Expr
+        sum cos(2 pi k.x + 2 pi p/48) over its terms, in the symbols x, y, z (fractional coordinates).
+
     Examples
     --------
     >>> from crystal_fourier.derive import basis
@@ -77,6 +87,18 @@ def closed_forms(basis: Basis) -> tuple[sp.Expr, ...]:
 def latex(expression: sp.Expr) -> str:
     """LaTeX of a closed form, terms in a stable order.
 
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A closed form, as from :func:`closed_form`.
+
+    Returns
+    -------
+    str
+        The LaTeX text (SymPy's ``latex`` with lexicographic term order).
+
+    Examples
+    --------
     >>> latex(sp.cos(2 * sp.pi * X))
     '\\\\cos{\\\\left(2 \\\\pi x \\\\right)}'
     """
@@ -154,6 +176,18 @@ def invariance_residual(expression: sp.Expr, operation: Operation) -> sp.Expr:
     :func:`laurent_form` (exact rationals over Q(zeta_48)). The residual is 0
     exactly when the forms agree; otherwise it is the (automatically evaluated)
     difference, which is then certainly not identically zero.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        f(x, y, z) in fractional coordinates, as from :func:`closed_form`.
+    operation : Operation
+        x -> R x + t, t in 24ths.
+
+    Returns
+    -------
+    sympy.Expr
+        ``0`` when f is invariant, else the expanded difference f(R x + t) - f(x).
 
     Examples
     --------

@@ -55,6 +55,21 @@ def _latex(form: VoigtForm, expression: sp.Expr) -> str:
 def tensor_document(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> dict:
     """The JSON-ready description of the ``kind`` tensors a setting allows.
 
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    kind : str, default "elastic"
+        One of :data:`TENSOR_KINDS`.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    dict
+        The setting, point group, kind, rank, dimension, conventions, Cartesian frame, independent
+        components, the Voigt matrix (plain and LaTeX) and the relations between components.
+
     Examples
     --------
     >>> doc = tensor_document(225, "elastic")
@@ -91,6 +106,21 @@ def tensor_document(group: object = None, kind: str = "elastic", *, hall_number:
 def tensor_to_json(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> str:
     """JSON text of :func:`tensor_document`, keys sorted, trailing newline.
 
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    kind : str, default "elastic"
+        One of :data:`TENSOR_KINDS`.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> json.loads(tensor_to_json(221, "piezoelectric"))["dimension"]
     0
     """
@@ -100,6 +130,21 @@ def tensor_to_json(group: object = None, kind: str = "elastic", *, hall_number: 
 def tensor_to_text(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> str:
     """Human-readable text: header, independent components, the Voigt matrix, relations.
 
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    kind : str, default "elastic"
+        One of :data:`TENSOR_KINDS`.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> print(tensor_to_text(194, "symmetric2"))  # doctest: +NORMALIZE_WHITESPACE
     P6_3/mmc (No. 194), Hall number 488 [-P 6c 2c], point group 6/mmm
     symmetric rank-2 tensor (dielectric permittivity, thermal expansion): 2 independent components: eps11, eps33
@@ -128,6 +173,21 @@ def tensor_to_text(group: object = None, kind: str = "elastic", *, hall_number: 
 def tensor_to_latex(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> str:
     """A LaTeX ``pmatrix`` of the Voigt matrix, preceded by a comment naming setting and frame.
 
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    kind : str, default "elastic"
+        One of :data:`TENSOR_KINDS`.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> print(tensor_to_latex(225, "symmetric2"))
     % Fm-3m (No. 225), Hall number 523, point group m-3m, symmetric2: 1 independent
     \\begin{pmatrix}
@@ -151,6 +211,22 @@ def tensor_to_latex(group: object = None, kind: str = "elastic", *, hall_number:
 def render_tensor(group: object = None, kind: str = "elastic", fmt: str = "text", *,
                   hall_number: int | None = None) -> str:
     """Render in one of :data:`TENSOR_FORMATS`.
+
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    kind : str, default "elastic"
+        One of :data:`TENSOR_KINDS`.
+    fmt : str, default "text"
+        One of :data:`TENSOR_FORMATS`: ``'text'``, ``'latex'``, ``'json'``.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    str
+        The rendered text, ending in a newline.
 
     Raises
     ------

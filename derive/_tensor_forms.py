@@ -45,6 +45,18 @@ _RANK2_NAMES = {1: "11", 2: "22", 3: "33", 4: "23", 5: "13", 6: "12"}
 def standard_lattice(group: object = None, *, hall_number: int | None = None) -> sp.Matrix:
     """The exact lattice (rows = cell vectors) of the closed forms' Cartesian frame for a setting.
 
+    Parameters
+    ----------
+    group : int, str, SpaceGroup or None
+        Space-group number, Hermann-Mauguin symbol or group.
+    hall_number : int, optional
+        Setting (spglib Hall number); the standard setting by default.
+
+    Returns
+    -------
+    sympy.Matrix
+        3x3, exact: the hexagonal cell with a = c = 1 for settings on hexagonal axes, else the identity.
+
     Examples
     --------
     >>> standard_lattice(194)
@@ -128,6 +140,20 @@ class VoigtForm:
 def component_name(kind: str, label: tuple[int, ...]) -> str:
     """Plain name of a component given by its Voigt label: ('elastic', (1, 2)) -> 'C12', (4,) of symmetric2 -> 'eps23'.
 
+    Parameters
+    ----------
+    kind : str
+        A tensor kind: ``'elastic'``, ``'piezoelectric'``, ``'symmetric2'`` or ``'axial2'``.
+    label : tuple of int
+        The component's Voigt label: one index 1-6 for rank 2, (i, J) or (I, J) otherwise.
+
+    Returns
+    -------
+    str
+        The component's name, such as ``'C12'``, ``'e33'`` or ``'eps23'``.
+
+    Examples
+    --------
     >>> component_name("piezoelectric", (3, 3)), component_name("axial2", (6,))
     ('e33', 'g12')
     """

@@ -73,6 +73,16 @@ def tensor_table_record() -> dict:
 def render_tensor_module(version: str = GENERATOR_VERSION) -> str:
     """The stamped source of generated/tensor_bases.py.
 
+    Parameters
+    ----------
+    version : str, default GENERATOR_VERSION
+        The generator version stamped into the file.
+
+    Returns
+    -------
+    str
+        The module's text.
+
     Examples
     --------
     >>> render_tensor_module().splitlines()[2]

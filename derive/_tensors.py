@@ -84,6 +84,16 @@ def tensor_components(kind: str) -> tuple[tuple[int, ...], ...]:
     ``symmetric2``/``axial2``: (I,) for I = 1-6; ``piezoelectric``: (i, J), i = 1-3, J = 1-6;
     ``elastic``: (I, J) with I <= J. The matching full index of a label is its Voigt pairs.
 
+    Parameters
+    ----------
+    kind : str
+        One of :data:`TENSOR_KINDS`: ``'symmetric2'``, ``'piezoelectric'``, ``'elastic'``, ``'axial2'``.
+
+    Returns
+    -------
+    tuple of tuple of int
+        The 1-based Voigt labels (6, 18, 21 or 6 of them).
+
     Raises
     ------
     CrystalFourierError
@@ -318,6 +328,18 @@ def voigt_matrix(tensor: ArrayLike, kind: str) -> np.ndarray:
 
     symmetric2/axial2: (..., 3, 3) unchanged; piezoelectric: (..., 3, 6), e_{iJ} = e_{ijk};
     elastic: (..., 6, 6), C_{IJ} = c_{ijkl}; Voigt pairs 1 = 11, 2 = 22, 3 = 33, 4 = 23, 5 = 13, 6 = 12.
+
+    Parameters
+    ----------
+    tensor : array_like
+        shape=(..., 3, ..., 3): full tensors with ``rank`` trailing axes of length 3.
+    kind : str
+        One of :data:`TENSOR_KINDS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(..., 3, 3), (..., 3, 6) or (..., 6, 6), a new array.
 
     Raises
     ------

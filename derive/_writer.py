@@ -41,7 +41,17 @@ class Change:
 
 
 def read_text(path: Path) -> str | None:
-    """The UTF-8 text of ``path`` without newline translation, or None if it does not exist."""
+    """The UTF-8 text of ``path`` without newline translation, or None if it does not exist.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to read.
+
+    Returns
+    -------
+    str or None
+    """
     try:
         return Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -81,7 +91,19 @@ def write_files(files: Mapping[str | os.PathLike[str], str], *, dry_run: bool = 
 
 
 def unified_diff(change: Change) -> str:
-    """A unified diff from the file on disk to what the generator produces."""
+    """A unified diff from the file on disk to what the generator produces.
+
+    Parameters
+    ----------
+    change : Change
+        A file whose content differs from the generator's: its path, the text on disk (None when
+        the file does not exist) and the new text.
+
+    Returns
+    -------
+    str
+        The diff text (from ``/dev/null`` for a new file).
+    """
     old = [] if change.old is None else change.old.splitlines(keepends=True)
     return "".join(difflib.unified_diff(
         old, change.new.splitlines(keepends=True),

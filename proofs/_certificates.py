@@ -43,6 +43,20 @@ def complex_coefficients(real_basis: RealBasis) -> tuple[np.ndarray, np.ndarray,
     function has coefficient (1/2) e(phase_48/48) at that frequency index
     (the cosine term (m, p) gives 1/2 e(p/48) at m and 1/2 e(-p/48) at -m).
     The constant k = 0 term appears twice with phase 0 (1/2 + 1/2 = 1).
+
+    Parameters
+    ----------
+    real_basis : RealBasis
+        The real basis whose terms are expanded.
+
+    Returns
+    -------
+    function : numpy.ndarray
+        shape=(2 t,), int64: the function index of each coefficient (t = number of cosine terms).
+    frequency : numpy.ndarray
+        shape=(2 t,), int64: the frequency index.
+    phase_48 : numpy.ndarray
+        shape=(2 t,), int64: the phase in 48ths, 0-47.
     """
     frequencies = real_basis.decomposition.graph.frequencies
     negatives = frequencies.index(-frequencies.hkl)
@@ -57,6 +71,17 @@ def check_invariance(basis: Basis) -> dict:
 
     The coefficient table is keyed by (function, frequency); the image of each
     term under each operation must be present with phase p + 2 (m . t24) mod 48.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "terms_checked", "failures"}`` (at most 20 failures, each a function, operation and
+        frequency).
     """
     function, frequency, phase = complex_coefficients(basis.real)
     n_frequencies = len(basis.frequencies)
@@ -82,7 +107,19 @@ def check_invariance(basis: Basis) -> dict:
 
 
 def check_absences(basis: Basis) -> dict:
-    """Every absent frequency with its witness (re-checked), and no function touches one."""
+    """Every absent frequency with its witness (re-checked), and no function touches one.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "n_absent_frequencies", "absent", "failures"}``: ``absent`` lists each absent
+        frequency with its witness (operation index and xyz).
+    """
     absences = systematic_absences(basis.decomposition)
     records = []
     failures = []
@@ -107,13 +144,35 @@ def check_absences(basis: Basis) -> dict:
 
 
 def check_completeness(basis: Basis) -> dict:
-    """dim == character formula (independent of the orbit code)."""
+    """dim == character formula (independent of the orbit code).
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "dim", "character_formula"}``.
+    """
     expected = character_dimension(basis.group, basis.frequencies.hkl)
     return {"ok": expected == basis.dim, "dim": basis.dim, "character_formula": expected}
 
 
 def check_independence(basis: Basis) -> dict:
-    """Supports of distinct functions are disjoint unless they are the Re/Im pair of one orbit."""
+    """Supports of distinct functions are disjoint unless they are the Re/Im pair of one orbit.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "failures"}`` (at most 20 failures, each a shared frequency and its functions).
+    """
     function, frequency, _ = complex_coefficients(basis.real)
     owners: dict[int, set[int]] = {}
     for f, m in zip(function.tolist(), frequency.tolist(), strict=True):
@@ -130,7 +189,20 @@ def check_independence(basis: Basis) -> dict:
 
 
 def check_sympy(basis: Basis, max_functions: int | None = None) -> dict:
-    """SymPy's exact residual f(g x) - f(x) is 0 for every function and operation."""
+    """SymPy's exact residual f(g x) - f(x) is 0 for every function and operation.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    max_functions : int, optional
+        Check only the first ``max_functions`` functions; all by default.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "functions_checked", "failures"}`` (at most 20 failures, each with its residual).
+    """
     from crystal_fourier.derive._symbolic_forms import closed_form, invariance_residual
 
     functions = basis.real.functions()[:max_functions]
@@ -192,5 +264,16 @@ def certificate(basis: Basis, *, sympy: bool = False) -> dict:
 
 
 def certificate_json(document: dict) -> str:
-    """Stable JSON text of a certificate (sorted keys, trailing newline)."""
+    """Stable JSON text of a certificate (sorted keys, trailing newline).
+
+    Parameters
+    ----------
+    document : dict
+        A JSON-ready certificate.
+
+    Returns
+    -------
+    str
+        Indented JSON with sorted keys and a trailing newline.
+    """
     return json.dumps(document, sort_keys=True, indent=1) + "\n"

@@ -123,11 +123,24 @@ def _trig_expansion(expression: sp.Expr) -> Expansion:
 def exponential_expansion(expression: sp.Expr) -> Expansion:
     """An expression built from rationals, +, *, integer powers, cos and sin of 2 pi (h^T M x + c), expanded exactly.
 
+    Parameters
+    ----------
+    expression : sympy.Expr
+        An expression in the Miller symbols h, k, l and the fractional coordinates x, y, z.
+
+    Returns
+    -------
+    dict
+        Bilinear form M (9 ints, entry 3 j + i the coefficient of h_j x_i) -> {phase (q, a_h, a_k, a_l):
+        exact rational coefficient c}, meaning the sum of c e(q + a . h) e(h^T M x).
+
     Raises
     ------
     ValueError
         On anything else (a symbol outside a trigonometric function, an irrational constant).
 
+    Examples
+    --------
     >>> e = exponential_expansion(sp.sympify("2*cos(2*pi*h*x)"))    # e(hx) + e(-hx)
     >>> sorted((key[0], [str(v) for v in bucket.values()]) for key, bucket in e.items())
     [(-1, ['1']), (1, ['1'])]
@@ -162,7 +175,21 @@ def exponential_expansion(expression: sp.Expr) -> Expansion:
 
 def operation_sum_expansion(group: "SpaceGroup", residue: "tuple[int, int, int]"
                             ) -> dict[Key, dict[Fraction, Fraction]]:
-    """sum over G/Z^3 of e(r . t) E_R for h = ``residue`` (+ m n), straight from the operations."""
+    """sum over G/Z^3 of e(r . t) E_R for h = ``residue`` (+ m n), straight from the operations.
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group, centring operations included.
+    residue : tuple of int
+        The Miller indices h modulo the form's modulus.
+
+    Returns
+    -------
+    dict
+        The rotation R as the bilinear form h^T R x (9 ints, entry 3 j + i = R_ji) -> {phase in turns:
+        exact rational coefficient}, with the phases folded at h = ``residue`` as :func:`at_residue` does.
+    """
     result: Expansion = {}
     for op in group.operations:
         key = tuple(op.rotation[j][i] for j in range(3) for i in range(3))
@@ -333,6 +360,15 @@ def factored_basis_certificate(basis: "Basis", *, shifts: str = "auto", document
     own cosine terms (the stored sum form) are the reference. Both sides are expanded into
     exponentials e(m . x) at h = k0 and compared in Q(zeta_N). ``document`` replaces the derived
     structure-factor document (to check a given one).
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    shifts : {'auto', 'always', 'never'}, default 'auto'
+        Passed to :func:`~crystal_fourier.derive.structure_factor_document` when ``document`` is None.
+    document : dict, optional
+        A structure-factor document to check instead of the derived one.
 
     Returns
     -------

@@ -60,6 +60,17 @@ _INDEX_SYMMETRIES = {
 def power_traces(rotation: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
     """(tr R, tr R^2, tr R^3, tr R^4) of an integer 3x3 matrix, exactly.
 
+    Parameters
+    ----------
+    rotation : sequence of sequence of int
+        A 3x3 integer matrix.
+
+    Returns
+    -------
+    tuple of int
+
+    Examples
+    --------
     >>> power_traces(((0, -1, 0), (1, 0, 0), (0, 0, 1)))   # 4-fold about z
     (1, -1, 1, 3)
     """
@@ -73,6 +84,18 @@ def power_traces(rotation: Sequence[Sequence[int]]) -> tuple[int, int, int, int]
 
 def tensor_character(kind: str, rotation: Sequence[Sequence[int]]) -> int:
     """The character of ``rotation`` on the tensors of ``kind``, from its power traces alone.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`TENSOR_KINDS`.
+    rotation : sequence of sequence of int
+        A 3x3 integer rotation matrix (proper or improper).
+
+    Returns
+    -------
+    int
+        The trace of the rotation's action on the kind's tensors (with det R for ``axial2``).
 
     Raises
     ------
@@ -103,6 +126,17 @@ def tensor_character(kind: str, rotation: Sequence[Sequence[int]]) -> int:
 
 def character_tensor_dimension(group: SpaceGroup, kind: str) -> int:
     """dim of the invariant tensors = (1/|P|) sum over the distinct rotations R of chi(R), exactly.
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group; only its point group's rotations are used.
+    kind : str
+        One of :data:`TENSOR_KINDS`.
+
+    Returns
+    -------
+    int
 
     Raises
     ------
@@ -141,7 +175,20 @@ def _act(rotation: np.ndarray, tensor: np.ndarray) -> np.ndarray:
 
 
 def check_tensor_invariance(basis: TensorBasis, group: SpaceGroup) -> dict:
-    """(R ⊗ ... ⊗ R) T == T (det R times it for axial2) for every basis tensor and rotation, in integers."""
+    """(R ⊗ ... ⊗ R) T == T (det R times it for axial2) for every basis tensor and rotation, in integers.
+
+    Parameters
+    ----------
+    basis : TensorBasis
+        A derived tensor basis (components in the crystal basis).
+    group : SpaceGroup
+        The group whose rotations (integer matrices) act.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "pairs_checked", "failures"}`` (at most 20, each a tensor index and rotation).
+    """
     failures, checked = [], 0
     for index, tensor in enumerate(_integer_tensors(basis)):
         for rotation in group.rotations:
@@ -154,7 +201,18 @@ def check_tensor_invariance(basis: TensorBasis, group: SpaceGroup) -> dict:
 
 
 def check_index_symmetry(basis: TensorBasis) -> dict:
-    """Every basis tensor equals its transposes under the kind's index permutations."""
+    """Every basis tensor equals its transposes under the kind's index permutations.
+
+    Parameters
+    ----------
+    basis : TensorBasis
+        A derived tensor basis.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "failures"}`` (at most 20, each a tensor index and the axes it is not symmetric in).
+    """
     failures = [{"tensor": index, "axes": list(axes)}
                 for index, tensor in enumerate(_integer_tensors(basis))
                 for axes in _INDEX_SYMMETRIES[basis.kind] if not np.array_equal(tensor.transpose(axes), tensor)]
@@ -162,7 +220,18 @@ def check_index_symmetry(basis: TensorBasis) -> dict:
 
 
 def check_tensor_independence(basis: TensorBasis) -> dict:
-    """The pivot components of the basis form an identity matrix, so the tensors are independent."""
+    """The pivot components of the basis form an identity matrix, so the tensors are independent.
+
+    Parameters
+    ----------
+    basis : TensorBasis
+        A derived tensor basis.
+
+    Returns
+    -------
+    dict
+        ``{"ok", "pivots"}``.
+    """
     pivots = basis.pivots
     ok = len(set(pivots)) == len(pivots) and all(
         row[pivot] == (r == s) for r, row in enumerate(basis.components) for s, pivot in enumerate(pivots))

@@ -32,11 +32,33 @@ class ModelAdapter:
     dtype: np.dtype = np.dtype(np.float64)
 
     def evaluate(self, crystal: Crystal) -> dict:  # pragma: no cover - abstract
-        """The outputs for one crystal (see the module docstring)."""
+        """The outputs for one crystal (see the module docstring).
+
+        Parameters
+        ----------
+        crystal : Crystal
+            The crystal.
+
+        Returns
+        -------
+        dict
+            Quantity name -> value.
+        """
         raise NotImplementedError
 
     def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
-        """Outputs for several crystals (one call each unless a subclass batches)."""
+        """Outputs for several crystals (one call each unless a subclass batches).
+
+        Parameters
+        ----------
+        crystals : list of Crystal
+            The crystals.
+
+        Returns
+        -------
+        list of dict
+            One :meth:`evaluate` result per crystal, in order.
+        """
         return [self.evaluate(c) for c in crystals]
 
     def in_float64(self) -> "ModelAdapter | None":
@@ -87,7 +109,18 @@ class CallableModel(ModelAdapter):
         self._float64 = float64
 
     def evaluate(self, crystal: Crystal) -> dict:
-        """``fn(crystal)``."""
+        """``fn(crystal)``.
+
+        Parameters
+        ----------
+        crystal : Crystal
+            The crystal.
+
+        Returns
+        -------
+        dict or float
+            What the callable returns.
+        """
         return self.fn(crystal)
 
     def in_float64(self) -> "ModelAdapter | None":
@@ -131,7 +164,19 @@ class ASEModel(ModelAdapter):
         self.dtype = np.dtype(dtype if dtype is not None else (found or np.float64))
 
     def evaluate(self, crystal: Crystal) -> dict:
-        """Energy (eV), forces (eV/A) and stress (eV/A^3, full 3x3) from the calculator."""
+        """Energy (eV), forces (eV/A) and stress (eV/A^3, full 3x3) from the calculator.
+
+        Parameters
+        ----------
+        crystal : Crystal
+            The crystal.
+
+        Returns
+        -------
+        dict
+            ``"energy"`` and, when the calculator provides them, ``"forces"`` (shape=(n, 3)) and
+            ``"stress"`` (shape=(3, 3)).
+        """
         atoms = crystal.to_ase()
         if hasattr(self.calculator, "reset"):
             self.calculator.reset()
@@ -153,6 +198,17 @@ def torch_dtype(model: object) -> "np.dtype | None":
     """The floating dtype of the first torch parameter of ``model`` (or of its ``model`` / ``net``
     attribute, as ASE calculators of torch potentials hold them), as numpy's; None when there is none.
 
+    Parameters
+    ----------
+    model : object
+        Any model or calculator.
+
+    Returns
+    -------
+    numpy.dtype or None
+
+    Examples
+    --------
     >>> torch_dtype(lambda crystal: 0.0) is None
     True
     """
@@ -188,11 +244,33 @@ class SavedModel(ModelAdapter):
         self.dtype = np.dtype(np.float32)
 
     def evaluate(self, crystal: Crystal) -> dict:
-        """The model's prediction for one crystal."""
+        """The model's prediction for one crystal.
+
+        Parameters
+        ----------
+        crystal : Crystal
+            The crystal.
+
+        Returns
+        -------
+        dict
+            ``{"energy": value}`` for a scalar target; the elastic outputs for the elastic tensor.
+        """
         return self.evaluate_many([crystal])[0]
 
     def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
-        """One batched prediction for all crystals."""
+        """One batched prediction for all crystals.
+
+        Parameters
+        ----------
+        crystals : list of Crystal
+            The crystals.
+
+        Returns
+        -------
+        list of dict
+            One per crystal, as :meth:`evaluate`.
+        """
         if getattr(self, "network64", None) is not None:
             values = self._predict64(list(crystals))
         else:
@@ -269,7 +347,18 @@ class CHGNetModel(ModelAdapter):
         self.dtype = np.dtype(np.float32)
 
     def evaluate(self, crystal: Crystal) -> dict:
-        """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet."""
+        """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet.
+
+        Parameters
+        ----------
+        crystal : Crystal
+            The crystal.
+
+        Returns
+        -------
+        dict
+            ``"energy"`` (float), ``"forces"`` (shape=(n, 3)), ``"stress"`` (shape=(3, 3)).
+        """
         prediction = self._predict(crystal.to_pymatgen())
         gpa_to_ev_per_a3 = 1.0 / 160.21766208
         return {"energy": float(prediction["e"]) * crystal.n_atoms, "forces": prediction["f"],
@@ -326,7 +415,23 @@ def _chgnet_float64():
 def as_model(model: object) -> ModelAdapter:
     """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
     an ASE calculator instance (reused for every call) or class (instantiated once), or any callable
-    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some)."""
+    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some).
+
+    Parameters
+    ----------
+    model : object
+        A :class:`ModelAdapter`; a spec string or path (``'ase:EMT'``, a saved model directory); an
+        ASE calculator instance or class; or a callable ``Crystal -> float | dict``.
+
+    Returns
+    -------
+    ModelAdapter
+
+    Raises
+    ------
+    CrystalFourierError
+        For anything else.
+    """
     if isinstance(model, ModelAdapter):
         return model
     if isinstance(model, (str, Path)):

@@ -112,13 +112,36 @@ class AuditReport:
         return not any(c.failed for c in self.checks)
 
     def write(self, out: "str | os.PathLike[str]", *, picture: bool = True) -> dict:
-        """Write the report files into directory ``out`` (see :func:`~crystal_fourier.audit.write_report`)."""
+        """Write the report files into directory ``out`` (see :func:`~crystal_fourier.audit.write_report`).
+
+        Parameters
+        ----------
+        out : str or os.PathLike
+            The directory to write (created if needed).
+        picture : bool, default True
+            Also draw summary.png.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            File name -> path written, as :func:`~crystal_fourier.audit.write_report` returns.
+        """
         return write_report(self, out, picture=picture)
 
     def summary(self, worst: int = 3) -> list[dict]:
         """One row per (kind, quantity): n, max, median, above (count over tolerance, round-off
         excluded), roundoff, tolerance (largest used) and the ``worst`` crystals with their group,
-        re-description, error and error / tolerance (``ratio``)."""
+        re-description, error and error / tolerance (``ratio``).
+
+        Parameters
+        ----------
+        worst : int, default 3
+            How many of the worst checks to list per row.
+
+        Returns
+        -------
+        list of dict
+        """
         rows = []
         for kind in self.kinds:
             for quantity in QUANTITIES:
@@ -222,16 +245,16 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     timeout : float, optional
         Seconds one model call may take (POSIX, main thread); a call past it is a model error.
 
+    Returns
+    -------
+    AuditReport
+
     Notes
     -----
     A model call that raises or times out is recorded in ``report.errors`` (crystal and
     re-description named) and the audit goes on; when the crystal as given fails, its
     re-descriptions are skipped. Under ``Claim(symmetry='SE3')`` the group operations with an
     improper frame change (det Q = -1) are skipped, and counted in ``report.skipped_improper``.
-
-    Returns
-    -------
-    AuditReport
 
     Examples
     --------

@@ -72,7 +72,17 @@ class Claim:
             object.__setattr__(self, "kinds", parse_kinds(",".join(self.kinds)))
 
     def checks(self, kind: str) -> bool:
-        """Whether the claim covers re-descriptions of ``kind``."""
+        """Whether the claim covers re-descriptions of ``kind``.
+
+        Parameters
+        ----------
+        kind : str
+            A re-description kind, or ``'derivatives'``.
+
+        Returns
+        -------
+        bool
+        """
         if self.kinds is not None and kind not in self.kinds:
             return False
         if kind == "derivatives":   # forces and stress are derivatives of a total energy only
@@ -92,6 +102,25 @@ class Claim:
 def audit_tolerance(dtype: "np.typing.DTypeLike", scale: float) -> float:
     """:data:`AUDIT_TOLERANCE` of ``dtype`` times max(1, ``scale``).
 
+    Parameters
+    ----------
+    dtype : numpy.typing.DTypeLike
+        The model's floating type, float32 or float64.
+    scale : float
+        The scale of the reference output: max |value| of the quantity (eV, eV/A or eV/A^3).
+
+    Returns
+    -------
+    float
+        The absolute tolerance, in the quantity's unit.
+
+    Raises
+    ------
+    CrystalFourierError
+        For another dtype.
+
+    Examples
+    --------
     >>> audit_tolerance(np.float64, 20.0)
     2e-08
     """

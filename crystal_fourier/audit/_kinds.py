@@ -26,6 +26,23 @@ _SUPERCELLS = ((2, 1, 1), (1, 2, 1), (1, 1, 2), (2, 2, 1), (1, 2, 2), (2, 1, 2),
 def parse_kinds(text: str | None) -> tuple[str, ...]:
     """``'all'`` / None or a comma list of :data:`KINDS` -> a tuple in report order.
 
+    Parameters
+    ----------
+    text : str or None
+        ``'all'``, empty, None, or kinds separated by commas.
+
+    Returns
+    -------
+    tuple of str
+        The chosen kinds in the order of :data:`KINDS`.
+
+    Raises
+    ------
+    CrystalFourierError
+        For an unknown kind.
+
+    Examples
+    --------
     >>> parse_kinds("supercell,rotation")
     ('rotation', 'supercell')
     """

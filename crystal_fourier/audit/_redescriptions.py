@@ -188,6 +188,31 @@ class Redescription:
 
         The lattice translations are solved for; ``origin`` None takes it from atom 0.
 
+        Parameters
+        ----------
+        original : Crystal
+            The description the map starts from.
+        crystal : Crystal
+            The new description.
+        atom_map : array_like
+            shape=(n_new,), ints: new atom i is old atom ``atom_map[i]``.
+        rotation : array_like, optional
+            Q, shape=(3, 3), orthogonal; the identity by default.
+        basis : array_like, optional
+            B, exact: new cell rows L' = B L Q^T; the identity by default.
+        origin : array_like, optional
+            o in Angstrom.
+        kind : str, default "custom"
+            The family name.
+        label : str, default ""
+            The member's label.
+
+        Returns
+        -------
+        Redescription
+
+        Examples
+        --------
         >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
         >>> moved = Crystal(c.lattice, c.positions + [[1, 0, 0], [0, 0, 0]], c.numbers)
         >>> Redescription.from_map(c, moved, [0, 1], origin=[0, 0, 0]).translations.tolist()
@@ -233,6 +258,24 @@ def _finish(kind: str, label: str, original: Crystal, crystal: Crystal, atom_map
 def permuted(crystal: Crystal, order: ArrayLike) -> Redescription:
     """The atoms listed in another ``order`` (new atom i is old atom ``order[i]``).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    order : array_like
+        A permutation of 0..n_atoms-1.
+
+    Returns
+    -------
+    Redescription
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``order`` is not a permutation of the atoms.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
     >>> permuted(c, [1, 0]).crystal.symbols
     ('Au', 'Cu')
@@ -247,6 +290,24 @@ def permuted(crystal: Crystal, order: ArrayLike) -> Redescription:
 def translated_atoms(crystal: Crystal, shifts: ArrayLike) -> Redescription:
     """Each atom moved by its own integer lattice vector ``shifts[i]`` (fractional, shape=(n_atoms, 3)).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    shifts : array_like
+        shape=(n_atoms, 3), integers.
+
+    Returns
+    -------
+    Redescription
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``shifts`` has another shape or non-integer entries.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0], [.5, .5, .5]], ["Cu", "Au"])
     >>> translated_atoms(c, [[0, 0, 0], [1, -2, 0]]).translations.tolist()
     [[0, 0, 0], [1, -2, 0]]
@@ -262,6 +323,20 @@ def translated_atoms(crystal: Crystal, shifts: ArrayLike) -> Redescription:
 def origin_shifted(crystal: Crystal, shift: ArrayLike) -> Redescription:
     """Every atom moved by the same fractional ``shift`` (shape=(3,)): another origin.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    shift : array_like
+        shape=(3,), fractional coordinates.
+
+    Returns
+    -------
+    Redescription
+        Its ``origin`` is the Cartesian shift (Angstrom).
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
     >>> origin_shifted(c, [.25, 0, 0]).origin.tolist()
     [0.75, 0.0, 0.0]
@@ -275,6 +350,20 @@ def origin_shifted(crystal: Crystal, shift: ArrayLike) -> Redescription:
 def random_rotation(rng: np.random.Generator, *, proper: bool = True) -> np.ndarray:
     """A uniformly random orthogonal 3x3 matrix, det +1 (``proper``) or -1.
 
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random source.
+    proper : bool, default True
+        det +1 when True, -1 when False.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(3, 3), float64.
+
+    Examples
+    --------
     >>> q = random_rotation(np.random.default_rng(0), proper=False)
     >>> round(float(np.linalg.det(q))), bool(np.allclose(q @ q.T, np.eye(3)))
     (-1, True)
@@ -296,6 +385,24 @@ def _check_orthogonal(rotation) -> np.ndarray:
 def rotated(crystal: Crystal, rotation: ArrayLike) -> Redescription:
     """The crystal in a rotated Cartesian frame r' = Q r (Q proper orthogonal); same fractional coordinates.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    rotation : array_like
+        shape=(3, 3), a proper orthogonal matrix Q.
+
+    Returns
+    -------
+    Redescription
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``rotation`` is not orthogonal with det +1.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
     >>> rotated(c, random_rotation(np.random.default_rng(1))).proper
     True
@@ -315,6 +422,26 @@ def reflected(crystal: Crystal, rotation: ArrayLike, *, right_handed: bool = Tru
     described in a right-handed cell and this kind tests reflection alone, not handedness
     of the basis (that is :func:`random_unimodular_basis` with det -1).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    rotation : array_like
+        shape=(3, 3), an improper orthogonal matrix Q.
+    right_handed : bool, default True
+        Describe the mirror image in a right-handed cell.
+
+    Returns
+    -------
+    Redescription
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``rotation`` is not orthogonal with det -1.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0.1, 0.2, 0.3]], ["Cu"])
     >>> r = reflected(c, np.diag([-1.0, 1, 1]))
     >>> r.proper, r.left_handed
@@ -450,6 +577,17 @@ def supercell(crystal: Crystal, repeats: "Iterable[int]") -> Redescription:
 def niggli_basis(crystal: Crystal) -> Redescription:
     """The crystal in its Niggli-reduced cell (spglib; an exact unimodular basis change).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal (lattice in Angstrom).
+
+    Returns
+    -------
+    Redescription
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays([[3.0, 0, 0], [9.0, 3, 0], [0, 0, 3]], [[0, 0, 0]], ["Cu"])
     >>> np.abs(niggli_basis(c).crystal.lattice).max().round(9)
     np.float64(3.0)
@@ -466,6 +604,26 @@ def random_unimodular_basis(crystal: Crystal, rng: np.random.Generator, *, deter
     The matrix is a product of three random {-1, 0, 1} unimodular matrices (derive's
     ``unimodular_matrices``), so cells are sheared but stay reasonably short.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    rng : numpy.random.Generator
+        The random source.
+    determinant : int, default 1
+        +1 or -1.
+
+    Returns
+    -------
+    Redescription
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``determinant`` is not +1 or -1.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3, [[0, 0, 0]], ["Cu"])
     >>> random_unimodular_basis(c, np.random.default_rng(0), determinant=-1).left_handed
     True

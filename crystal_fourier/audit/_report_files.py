@@ -54,6 +54,16 @@ def markdown_table(report: AuditReport) -> str:
     Columns: kind, quantity, n, max error, median, max error / tolerance, above tolerance (round-off
     in parentheses when a float64 rerun explained some), and the worst case: its crystal, group and
     re-description (e.g. ``det -1 [[...]]``). Model errors and skipped improper operations follow.
+
+    Parameters
+    ----------
+    report : AuditReport
+        A finished audit.
+
+    Returns
+    -------
+    str
+        The Markdown text, ending in a newline.
     """
     verdict = ("**all within tolerance**" if report.ok else f"**FAILS** {', '.join(report.failing_kinds)}")
     if report.errors:
@@ -122,6 +132,26 @@ def reproducer_script(report: AuditReport, case: Redescription, reference: dict,
     audit held this check to, prints the error again and exits 1 exactly when the error is
     above it (the audit's verdict, for a deterministic model); 2 when ``MODEL`` is still to be
     filled in (a model without a spec); 3 when the model raises (as the audit's statuses).
+
+    Parameters
+    ----------
+    report : AuditReport
+        The audit that found the failure (model, spec, claim).
+    case : Redescription
+        The failing re-description.
+    reference : dict
+        The model's outputs on the original crystal, quantity -> value.
+    got : dict
+        The model's outputs on the re-described crystal.
+    quantity : str
+        ``'energy'``, ``'forces'`` or ``'stress'``.
+    tolerance : float
+        The absolute tolerance the check was held to (eV, eV/A or eV/A^3).
+
+    Returns
+    -------
+    str
+        The script's source.
     """
     mapping = {"energy": "scalar", "forces": "vectors", "stress": "tensor"}[quantity]
     extensive = report.claim.energy == "extensive"

@@ -32,6 +32,18 @@ def crystals(draw: st.DrawFn, groups: Iterable[int] = range(1, 231), max_atoms: 
     """A :class:`~crystal_fourier.runtime.Crystal` of one of ``groups`` with at most ``max_atoms`` atoms.
 
     Groups whose smallest orbit does not fit are rejected (``assume``), not silently replaced.
+
+    Parameters
+    ----------
+    groups : iterable of int, default range(1, 231)
+        Space-group numbers to draw from.
+    max_atoms : int, default 16
+        The most atoms in the crystal.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Of :class:`~crystal_fourier.runtime.Crystal`.
     """
     from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
 
@@ -51,6 +63,18 @@ def redescribed(draw: st.DrawFn, crystal_strategy: "st.SearchStrategy | None" = 
     """A :class:`~crystal_fourier.audit.Redescription` of a drawn crystal, of one of ``kinds``.
 
     Kinds without a member for the crystal (a P lattice has no primitive kind) are rejected.
+
+    Parameters
+    ----------
+    crystal_strategy : hypothesis.strategies.SearchStrategy, optional
+        Draws the crystal; :func:`crystals` by default.
+    kinds : iterable of str or str, default KINDS
+        The kinds to draw from (a comma list as for :func:`parse_kinds`).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Of :class:`~crystal_fourier.audit.Redescription`.
     """
     crystal = draw(crystals() if crystal_strategy is None else crystal_strategy)
     chosen = parse_kinds(kinds) if isinstance(kinds, str) else parse_kinds(",".join(kinds))
@@ -63,7 +87,18 @@ def redescribed(draw: st.DrawFn, crystal_strategy: "st.SearchStrategy | None" = 
 
 @st.composite
 def operations(draw: st.DrawFn, crystal_strategy: "st.SearchStrategy | None" = None):
-    """One operation of a drawn crystal's own space group applied to all its atoms (kind ``group``)."""
+    """One operation of a drawn crystal's own space group applied to all its atoms (kind ``group``).
+
+    Parameters
+    ----------
+    crystal_strategy : hypothesis.strategies.SearchStrategy, optional
+        Draws the crystal; :func:`crystals` by default.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Of :class:`~crystal_fourier.audit.Redescription`.
+    """
     from crystal_fourier.audit._symmetry_redescriptions import _standard, group_operations
     from crystal_fourier.derive._space_groups import space_group
 

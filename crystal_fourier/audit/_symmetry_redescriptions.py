@@ -60,6 +60,20 @@ def primitive_and_conventional(crystal: Crystal, *, symprec: float | None = None
     Both start from ``standardize(crystal).crystal`` (exactly symmetric, conventional cell of
     the standard setting); the primitive basis is spglib's for the centring (rational B).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal.
+    symprec : float, optional
+        spglib's symmetry tolerance in Angstrom; the standardization's default when None.
+
+    Returns
+    -------
+    tuple of Redescription
+        Two for a centred lattice, none for P.
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
     >>> [(r.original.n_atoms, r.crystal.n_atoms, str(r.cells)) for r in primitive_and_conventional(c)]
     [(4, 1, '1/4'), (1, 4, '4')]
@@ -87,6 +101,21 @@ def group_operations(crystal: Crystal, *, symprec: float | None = None,
     change. Improper operations give det Q = -1 without producing a mirror image (the
     crystal is its own image), so every model, E(3) or SE(3), must pass them.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal; its standardized form (exactly symmetric) is the one transformed.
+    symprec : float, optional
+        spglib's symmetry tolerance in Angstrom; the standardization's default when None.
+    indices : iterable of int, optional
+        Positions of the operations in the group's list (modulo its length); all by default.
+
+    Returns
+    -------
+    tuple of Redescription
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
     >>> len(group_operations(c))
     192
@@ -124,6 +153,23 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     frame is not rotated (Q = I). With ``limit``, at most that many, the matrices taken in the
     order of ``rng`` (random) or as listed, so only their shift tables are derived.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal; its standardized form is the one transformed.
+    symprec : float, optional
+        spglib's symmetry tolerance in Angstrom; the standardization's default when None.
+    limit : int, optional
+        The most re-descriptions returned; all by default.
+    rng : numpy.random.Generator, optional
+        Shuffles the matrices before ``limit`` applies; listed order by default.
+
+    Returns
+    -------
+    tuple of Redescription
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays(np.eye(3) * 3.6, [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], ["Cu"] * 4)
     >>> len(normalizer_cosets(c)) >= 2
     True
@@ -175,6 +221,21 @@ def near_degenerate_bases(crystal: Crystal, *, symprec: float | None = None,
     (standardization, a reduction, a neighbour cutoff) can flip; a crystal without such ties
     gives none. At most ``limit`` are returned, nearest ties first.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal (lattice in Angstrom).
+    symprec : float, optional
+        The tie tolerance in Angstrom; the standardization's default when None.
+    limit : int, default 6
+        The most re-descriptions returned.
+
+    Returns
+    -------
+    tuple of Redescription
+
+    Examples
+    --------
     >>> c = Crystal.from_arrays([[3.0, 0, 0], [0, 3.00001, 0], [0, 0, 5.0]], [[0, 0, 0]], ["Cu"])
     >>> len(near_degenerate_bases(c)) > 0
     True

@@ -193,6 +193,20 @@ def render_graph(basis: Basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
 def write_graph_picture(basis: Basis, fmt: str, out: str | os.PathLike[str] | None) -> bool:
     """Render :func:`render_graph` and write it atomically to ``out`` (a path); False if unchanged.
 
+    Parameters
+    ----------
+    basis : Basis
+        A basis with at most :data:`MAX_NODES` frequencies.
+    fmt : {'png', 'svg'}
+        The picture format.
+    out : str, os.PathLike or None
+        The file to write.
+
+    Returns
+    -------
+    bool
+        True when the file was written, False when it already held these bytes.
+
     Raises
     ------
     CrystalFourierError

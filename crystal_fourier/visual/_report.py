@@ -176,6 +176,25 @@ def _environment():
 def render_report(basis: Basis, *, section: Section | str = "z=0", max_formulas: int = MAX_FORMULAS) -> str:
     """The HTML text of the report of ``basis`` (same inputs, same text).
 
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    section : Section or str, default "z=0"
+        The plane of the heat maps.
+    max_formulas : int, default MAX_FORMULAS
+        Closed forms typeset on the page (64 by default).
+
+    Returns
+    -------
+    str
+        A self-contained HTML page (pictures embedded, nothing fetched).
+
+    Raises
+    ------
+    CrystalFourierError
+        Bad section or ``max_formulas``, or no matplotlib.
+
     Examples
     --------
     >>> from crystal_fourier.derive import basis

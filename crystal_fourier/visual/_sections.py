@@ -79,6 +79,15 @@ class Section:
     def parse(cls, text: str) -> "Section":
         """Parse ``'z=0.25'``, ``'z = 1/4'``, ``'x=0'``: an axis, '=', a decimal or a fraction.
 
+        Parameters
+        ----------
+        text : str
+            The section's text.
+
+        Returns
+        -------
+        Section
+
         Raises
         ------
         CrystalFourierError
@@ -110,6 +119,15 @@ class Section:
 
         ``points[j, i]`` has u = i/n along ``plane[0]``, v = j/n along ``plane[1]``
         and the section's level along ``axis`` (rows are v, as in an image).
+
+        Parameters
+        ----------
+        resolution : int, default DEFAULT_RESOLUTION
+            n, grid cells per side (96 by default).
+
+        Returns
+        -------
+        numpy.ndarray
         """
         n = _check_resolution(resolution)
         grid = np.linspace(0.0, 1.0, n + 1)
@@ -167,6 +185,17 @@ def check_function_index(basis: Basis, index: int | np.integer) -> int:
 def section_values(basis: Basis, index: int, section: Section | str,
                    resolution: int = DEFAULT_RESOLUTION) -> np.ndarray:
     """Real basis function ``index`` of ``basis`` on the vertex grid of ``section``.
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    index : int
+        Index of the real function in ``basis.real``.
+    section : Section or str
+        The plane, such as ``'z=0'`` or ``'x=1/4'``.
+    resolution : int, default 96
+        n, the grid's cells per side.
 
     Returns
     -------
@@ -398,6 +427,26 @@ def render_sections(basis: Basis, indices: Iterable[int] | None = None, section:
     """A grid of heat maps: the functions ``indices`` (default the first :data:`MAX_GRID`) on ``section``.
 
     Each panel has its own symmetric colour scale (red positive, blue negative).
+
+    Parameters
+    ----------
+    basis : Basis
+        A derived basis.
+    indices : iterable of int, optional
+        The functions to show (at most :data:`MAX_GRID`).
+    section : Section or str, default "z=0"
+        The plane, such as ``'z=0'`` or ``'x=1/4'``.
+    resolution : int, default 48
+        Grid cells per side of each panel.
+    fmt : {'png', 'svg'}, default 'png'
+        The picture format.
+    dpi : int, default DPI
+        Resolution of a PNG.
+
+    Returns
+    -------
+    bytes
+        The picture.
 
     Raises
     ------

@@ -179,6 +179,19 @@ def write_cdvae_csv(path: "str | os.PathLike", rows: Iterable[Mapping[str, objec
 
     ``columns`` fixes the order (default: material_id, cif, then the other keys of
     the first row in their order).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file to write.
+    rows : iterable of mapping
+        One dict per crystal; keys not in ``columns`` are left out.
+    columns : sequence of str, optional
+        The column order.
+
+    Returns
+    -------
+    None
     """
     rows = list(rows)
     if columns is None:
@@ -261,7 +274,19 @@ def load_extxyz(path: "str | os.PathLike", *, targets: Iterable[str] | None = No
 
 
 def write_extxyz(path: "str | os.PathLike", records: Iterable[Record]) -> None:
-    """Write records as extended XYZ (Cartesian positions, targets as key=value), atomically."""
+    """Write records as extended XYZ (Cartesian positions, targets as key=value), atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    records : iterable of Record
+        The crystals (Angstrom) with their targets.
+
+    Returns
+    -------
+    None
+    """
     lines = []
     for record in records:
         crystal = record.crystal
@@ -309,6 +334,20 @@ def load_matbench_json(path: "str | os.PathLike", *, targets: Iterable[str] | No
     Accepts a matbench table ``{"index": [...], "columns": ["structure", "e_form"], "data": [[{...}, -0.5], ...]}``,
     a list of objects ``{"structure": {...}, "material_id": ..., <target>: value}``, or one
     Structure dict.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The JSON file, gzip-compressed when it ends in ``.gz``.
+    targets : iterable of str, optional
+        The target columns or keys to keep; all numeric ones by default.
+    limit : int, optional
+        Read at most this many records.
+
+    Returns
+    -------
+    list of Record
+        One record per structure: id, crystal (Angstrom, fractional positions) and targets.
 
     Raises
     ------

@@ -116,6 +116,20 @@ def cartesian_to_voigt(tensor: "ArrayLike") -> np.ndarray:
 def rotate_stiffness(voigt: "ArrayLike", rotation: "ArrayLike") -> np.ndarray:
     """C' of the frame r' = Q r: C'_ijkl = Q_ia Q_jb Q_kc Q_ld C_abcd, Voigt in and out.
 
+    Parameters
+    ----------
+    voigt : array_like
+        shape=(..., 6, 6): stiffness in Voigt notation (GPa).
+    rotation : array_like
+        shape=(3, 3): the orthogonal matrix Q.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(..., 6, 6), float64, the rotated stiffness (GPa).
+
+    Examples
+    --------
     >>> q = np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])   # 90 degrees about z: C11 <-> C22
     >>> c = np.zeros((6, 6)); c[0, 0] = 1.0
     >>> float(rotate_stiffness(c, q)[1, 1])
@@ -146,6 +160,16 @@ def vrh_moduli(voigt: "ArrayLike") -> dict[str, float]:
     15/G_R = 4(S11+S22+S33) - 4(S12+S13+S23) + 3(S44+S55+S66); Hill = the means.
     K_V is also the response to isotropic strain, V d2E/dV2: the equation-of-state bulk modulus
     of a cell scaled with its atoms (clamped ions).
+
+    Parameters
+    ----------
+    voigt : array_like
+        shape=(6, 6): stiffness in Voigt notation (GPa).
+
+    Returns
+    -------
+    dict of str to float
+        ``K_V``, ``K_R``, ``K_VRH``, ``G_V``, ``G_R``, ``G_VRH`` in GPa.
 
     Raises
     ------
@@ -216,6 +240,23 @@ def symmetry_violation(voigt: "ArrayLike", projector: np.ndarray, *, relative: b
     Zero exactly for an allowed tensor (up to round-off); the norm is that of the 81 components, so it
     does not depend on the frame.
 
+    Parameters
+    ----------
+    voigt : array_like
+        shape=(..., 6, 6): stiffness in Voigt notation (GPa).
+    projector : numpy.ndarray
+        shape=(81, d): orthonormal columns spanning the allowed tensors, as from
+        :func:`symmetry_projector`.
+    relative : bool, default False
+        Divide by |C|.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for one matrix, else shape=(...).
+
+    Examples
+    --------
     >>> u = symmetry_projector(523, 4.0 * np.eye(3))
     >>> c = np.zeros((6, 6)); c[0, 0] = 1.0    # C11 alone is not cubic
     >>> round(float(symmetry_violation(c, u)), 6)

@@ -373,6 +373,22 @@ def dataset_estimate(size: int, max_atoms: int = 32, workers: int = 1) -> tuple[
     and 1.6 KB of CSV per row; the rows are held in memory about three times (finished
     rows, the CSV text, its bytes), with 600 bytes of task per crystal.
 
+    Parameters
+    ----------
+    size : int
+        Number of crystals.
+    max_atoms : int, default 32
+        Most atoms per crystal.
+    workers : int, default 1
+        Processes sharing the work (divides the time only).
+
+    Returns
+    -------
+    tuple of (float, int)
+        Wall-clock seconds and peak bytes.
+
+    Examples
+    --------
     >>> seconds, memory = dataset_estimate(10**9)
     >>> memory > 2**40
     True

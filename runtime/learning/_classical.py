@@ -152,6 +152,25 @@ def feature_matrix(samples: Iterable[Sample], *, distance: bool = True, workers:
     The distance part is computed from each sample's fractional positions and the lattice
     with its lattice features' metric (:func:`lattice_from_features`); ``workers`` > 1 uses
     that many processes for it. Every value is rounded to :data:`FEATURE_DECIMALS` decimals.
+
+    Parameters
+    ----------
+    samples : iterable of Sample
+        The crystals (at least one).
+    distance : bool, default True
+        Append the 52 distance features.
+    workers : int, default 1
+        Processes for the distance features.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(S, 125) or (S, 177), float64.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``samples`` is empty.
     """
     samples = list(samples)
     if not samples:
@@ -344,6 +363,27 @@ def classical_zero_shot(samples: Sequence[Sample], config: TrainConfig, holdout:
     the report of :func:`~crystal_fourier.runtime.learning._zero_shot.zero_shot_report` with
     ``test_mae_zero_shot``, ``test_mae_all_data`` and ``seconds`` added, the same keys
     as a transformer's zero-shot report.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+        The crystals with their targets.
+    config : TrainConfig
+        The split (seed, fractions) and target; its ``holdout_groups`` is replaced by ``holdout`` or ().
+    holdout : iterable of int
+        The space-group numbers held out of training and validation in the zero-shot fit.
+    kinds : iterable of str, default CLASSICAL_KINDS
+        The baselines to fit.
+    features : numpy.ndarray, optional
+        The rows of :func:`feature_matrix` for ``samples``, when already computed; else computed here
+        (with the distance features when some kind ends in ``'+distance'``).
+    workers : int, default 1
+        Processes for the distance features.
+
+    Returns
+    -------
+    dict
+        Baseline kind -> its zero-shot report.
     """
     import dataclasses
 

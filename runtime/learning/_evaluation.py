@@ -52,7 +52,25 @@ class Normalizer:
 
     @classmethod
     def fit(cls, targets: ArrayLike, log_target: bool = False) -> Normalizer:
-        """Mean and standard deviation of ``targets`` in the metric space (log10 first when ``log_target``)."""
+        """Mean and standard deviation of ``targets`` in the metric space (log10 first when ``log_target``).
+
+        Parameters
+        ----------
+        targets : array_like
+            shape=(n,), the training targets in their units (positive when log_target).
+        log_target : bool, default False
+            Standardize log10 of the targets.
+
+        Returns
+        -------
+        Normalizer
+            With std 1 in place of a standard deviation below 1e-12 (constant targets).
+
+        Raises
+        ------
+        CrystalFourierError
+            Targets that overflow double precision, or non-positive ones with log_target.
+        """
         values = cls.to_metric_space(np.asarray(targets, dtype=np.float64), log_target)
         with np.errstate(over="ignore", invalid="ignore"):
             mean = float(values.mean()) if len(values) else 0.0
@@ -65,7 +83,25 @@ class Normalizer:
 
     @staticmethod
     def to_metric_space(values: ArrayLike | torch.Tensor, log_target: bool) -> np.ndarray | torch.Tensor:
-        """log10 of positive targets when ``log_target``; errors are reported in this space."""
+        """log10 of positive targets when ``log_target``; errors are reported in this space.
+
+        Parameters
+        ----------
+        values : array_like or torch.Tensor
+            Targets in their units.
+        log_target : bool
+            Take log10.
+
+        Returns
+        -------
+        numpy.ndarray or torch.Tensor
+            values unchanged, or their log10.
+
+        Raises
+        ------
+        CrystalFourierError
+            Values <= 0 in a NumPy input with log_target.
+        """
         if not log_target:
             return values
         if isinstance(values, torch.Tensor):
@@ -76,11 +112,32 @@ class Normalizer:
         return np.log10(values)
 
     def normalize(self, targets: torch.Tensor) -> torch.Tensor:
-        """Targets -> the standardized values the model learns (metric space, mean 0, std 1)."""
+        """Targets -> the standardized values the model learns (metric space, mean 0, std 1).
+
+        Parameters
+        ----------
+        targets : torch.Tensor
+            Targets in their units.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         return (self.to_metric_space(targets, self.log_target) - self.mean) / self.std
 
     def denormalize(self, outputs: np.ndarray) -> np.ndarray:
-        """Model outputs -> metric space (log10 units when ``log_target``)."""
+        """Model outputs -> metric space (log10 units when ``log_target``).
+
+        Parameters
+        ----------
+        outputs : numpy.ndarray
+            Standardized model outputs.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, in the metric space (log10 of the units when log_target; apply 10**x for the units).
+        """
         return np.asarray(outputs, dtype=np.float64) * self.std + self.mean
 
     def to_dict(self) -> dict:
@@ -98,6 +155,20 @@ def prediction_batches(samples: Sequence[Sample], batch_size: int = 256) -> list
     """Consecutive slices of ``samples``: at most ``batch_size`` each, and structures x (largest cell)^2
     at most :data:`PAIR_BUDGET` unless one structure alone exceeds it.
 
+    Parameters
+    ----------
+    samples : sequence of Sample
+        The crystals, in order (anything with ``numbers``).
+    batch_size : int, default 256
+        Most structures per batch.
+
+    Returns
+    -------
+    list of slice
+        Consecutive, covering ``samples``.
+
+    Examples
+    --------
     >>> from types import SimpleNamespace as S
     >>> prediction_batches([S(numbers=[1] * n) for n in (2, 2, 2000, 2)], batch_size=2)
     [slice(0, 2, None), slice(2, 3, None), slice(3, 4, None)]
@@ -151,6 +222,22 @@ def _neighbour_spec(model: nn.Module):
 def regression_metrics(predictions: ArrayLike, targets: ArrayLike, groups: Iterable[int] | None = None) -> dict:
     """MAE, RMSE and count, overall and per space group (keys are group numbers as strings).
 
+    Parameters
+    ----------
+    predictions : array_like
+        shape=(n,), the predicted values.
+    targets : array_like
+        shape=(n,), the true values, in the same units.
+    groups : iterable of int, optional
+        The space-group number of each crystal; adds ``"per_group"``.
+
+    Returns
+    -------
+    dict
+        ``{"n", "mae", "rmse"}`` (NaN when n = 0), and ``"per_group"``: group -> the same.
+
+    Examples
+    --------
     >>> regression_metrics([1.0, 2.0], [1.5, 2.0], [225, 1])["per_group"]["225"]["mae"]
     0.5
     """

@@ -179,6 +179,19 @@ def check_normalization(path, data: "bytes | None" = None) -> dict:
 def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False, overwrite: bool = False) -> None:
     """Refuse to train into a directory that is not a model's, or holds a model, unless resuming or overwriting.
 
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The model directory to train into.
+    resume : bool, default False
+        Continue the model (or checkpoint) that ``out`` holds.
+    overwrite : bool, default False
+        Replace the model that ``out`` holds.
+
+    Returns
+    -------
+    None
+
     Raises
     ------
     CrystalFourierError
@@ -211,7 +224,23 @@ def check_output_directory(out: str | os.PathLike[str], *, resume: bool = False,
 
 
 def check_device(text: str) -> str:
-    """``text`` if it names a usable torch device (cpu, cuda, cuda:N, mps); else one CrystalFourierError."""
+    """``text`` if it names a usable torch device (cpu, cuda, cuda:N, mps); else one CrystalFourierError.
+
+    Parameters
+    ----------
+    text : str
+        A torch device name such as ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or ``'mps'``.
+
+    Returns
+    -------
+    str
+        ``text`` unchanged.
+
+    Raises
+    ------
+    CrystalFourierError
+        For an unknown device, or one this machine does not have.
+    """
     import torch
 
     try:
@@ -251,7 +280,25 @@ class TrainedModel:
 
     def predict_samples(self, samples: Iterable[Sample], batch_size: int = 256) -> "np.ndarray":
         """Predictions in the target's original units (10**log10 undone), shape=(n, *target.label_shape), in the
-        standardized frame of each sample."""
+        standardized frame of each sample.
+
+        Parameters
+        ----------
+        samples : iterable of Sample
+            Standardized crystals.
+        batch_size : int, default 256
+            Most crystals per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64.
+
+        Raises
+        ------
+        CrystalFourierError
+            If the model gives non-finite predictions.
+        """
         import numpy as np
 
         from crystal_fourier.runtime.learning._evaluation import predict_samples
@@ -274,6 +321,25 @@ class TrainedModel:
         error messages, e.g. a file name for a crystal that lacks its declared symmetry. The
         crystals go through :func:`~crystal_fourier.runtime.learning._prediction.stream_predictions`
         (the path of ``crystal-fourier predict``), chunk by chunk.
+
+        Parameters
+        ----------
+        crystals : iterable of Crystal
+            The crystals, in any setting (lattice in Angstrom).
+        batch_size : int, default 256
+            Most crystals per forward pass.
+        names : iterable of str, optional
+            One label per crystal for error messages.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64.
+
+        Raises
+        ------
+        CrystalFourierError
+            A crystal that cannot be standardized or predicted (named), or as many names as crystals not given.
         """
         import numpy as np
 
@@ -292,6 +358,16 @@ class TrainedModel:
 
     def evaluate(self, samples: Iterable[Sample]) -> dict:
         """:func:`~crystal_fourier.runtime.learning._evaluation.evaluate_samples` on labelled samples.
+
+        Parameters
+        ----------
+        samples : iterable of Sample
+            Standardized crystals with finite targets.
+
+        Returns
+        -------
+        dict
+            The metrics of :func:`~crystal_fourier.runtime.learning._evaluation.evaluate_samples`.
 
         Raises
         ------

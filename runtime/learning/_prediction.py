@@ -50,6 +50,16 @@ def prediction_atom_limit(trained: TrainedModel) -> int:
     """Most atoms one structure may have for :func:`prediction_memory` to stay within :data:`PREDICT_MEMORY_LIMIT`.
 
     4,378 atoms for the default model (8 heads).
+
+    Parameters
+    ----------
+    trained : TrainedModel
+        A loaded model; only its number of attention heads matters.
+
+    Returns
+    -------
+    int
+        The largest n with 7 bytes x heads x n^2 <= 1 GiB.
     """
     per_pair = BYTES_PER_PAIR_PER_HEAD * trained.config.model.n_heads
     limit = int((PREDICT_MEMORY_LIMIT // per_pair) ** 0.5)

@@ -239,6 +239,15 @@ def pretrain(config: PretrainConfig, out_dir: str | os.PathLike[str] | None = No
              encoder: PositionalEncoding | None = None) -> tuple[PositionalEncoding, dict]:
     """Pretrain the positional encoder of ``config.model`` on exact orbit distances.
 
+    Parameters
+    ----------
+    config : PretrainConfig
+        The model, groups, pairs per group, optimizer settings, epochs and seed.
+    out_dir : str or os.PathLike, optional
+        Directory to save the encoder and summary in; nothing is saved by default.
+    encoder : PositionalEncoding, optional
+        The encoder to train further; by default a new one from ``config.model``.
+
     Returns
     -------
     (PositionalEncoding, dict)
@@ -301,6 +310,16 @@ def save_pretrained(out_dir, encoder: PositionalEncoding, summary: dict) -> None
 
 def load_pretrained(directory: str | os.PathLike[str]) -> tuple[dict, dict]:
     """(state_dict, summary) of a pretrained encoder directory.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        A directory written by :func:`pretrain` (``crystal-fourier pretrain --out DIR``).
+
+    Returns
+    -------
+    tuple of (dict, dict)
+        The encoder's state dict and the summary read from ``pretrain.json``.
 
     Raises
     ------

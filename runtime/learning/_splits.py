@@ -28,6 +28,22 @@ def split_indices(n: int, seed: int,
                   fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A seeded random split of range(n) into train, validation and test index arrays.
 
+    Parameters
+    ----------
+    n : int
+        Number of items.
+    seed : int
+        Seed of the permutation (``numpy.random.default_rng``).
+    fractions : sequence of float, default (0.8, 0.1, 0.1)
+        Train and validation fractions (rounded); the test set takes the rest.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Train, validation and test indices, each sorted.
+
+    Examples
+    --------
     >>> [len(part) for part in split_indices(10, 0)]
     [8, 1, 1]
     """
@@ -42,6 +58,18 @@ def training_split(samples: Sequence[Sample], config: TrainConfig) -> dict[str, 
 
     The split itself does not depend on the hold-out, so a zero-shot run and an
     all-data run with the same seed share their test set exactly.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+        All crystals.
+    config : TrainConfig
+        Its ``seed``, ``split`` fractions and ``holdout_groups`` are used.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``"train"``, ``"val"``, ``"test"`` -> indices into ``samples``.
 
     Raises
     ------

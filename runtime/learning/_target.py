@@ -58,25 +58,81 @@ class Target:
 
     # ---------------------------------------------------------------- model and labels
     def check_model(self, model: ModelConfig) -> None:
-        """Raise CrystalFourierError when ``model``'s head cannot predict this target."""
+        """Raise CrystalFourierError when ``model``'s head cannot predict this target.
+
+        Parameters
+        ----------
+        model : ModelConfig
+            The model's configuration (its ``tensor_head``).
+
+        Returns
+        -------
+        None
+        """
         raise NotImplementedError
 
     def raw_label(self, targets: Mapping[str, float], ident: str) -> Any:
         """The label's values read from a record's ``targets`` (None: missing, the record is skipped).
 
-        Raises CrystalFourierError naming ``ident`` when a column is absent."""
+        Raises CrystalFourierError naming ``ident`` when a column is absent.
+
+        Parameters
+        ----------
+        targets : mapping of str to float
+            A record's target columns.
+        ident : str
+            The record's id, for the message.
+
+        Returns
+        -------
+        object or None
+        """
         raise NotImplementedError
 
     def standardized_label(self, raw: Any, crystal: Crystal, standardized: StandardizedCrystal) -> Any:
-        """The label in the standardized crystal's frame, where the model predicts (a scalar: as it is)."""
+        """The label in the standardized crystal's frame, where the model predicts (a scalar: as it is).
+
+        Parameters
+        ----------
+        raw : object
+            The label of :meth:`raw_label`.
+        crystal : Crystal
+            The crystal as read.
+        standardized : StandardizedCrystal
+            Its standardization.
+
+        Returns
+        -------
+        object
+        """
         return raw
 
     def check_labels(self, labels: np.ndarray) -> None:
-        """Raise CrystalFourierError when training labels (shape=(n, *label_shape)) cannot be learnt."""
+        """Raise CrystalFourierError when training labels (shape=(n, *label_shape)) cannot be learnt.
+
+        Parameters
+        ----------
+        labels : numpy.ndarray
+            shape=(n, *label_shape): the training labels.
+
+        Returns
+        -------
+        None
+        """
         raise NotImplementedError
 
     def fit_normalizer(self, labels: np.ndarray) -> Normalizer:
-        """The normalisation of the training labels (saved as ``normalization.json``)."""
+        """The normalisation of the training labels (saved as ``normalization.json``).
+
+        Parameters
+        ----------
+        labels : numpy.ndarray
+            shape=(n, *label_shape): the training labels.
+
+        Returns
+        -------
+        Normalizer
+        """
         raise NotImplementedError
 
     # ---------------------------------------------------------------- training
@@ -87,39 +143,150 @@ class Target:
         ``share / count`` is the weight of one crystal of the global batch of ``count`` crystals on
         this rank (``share`` is the rank's weight times the world size), so that DDP's average over
         ranks equals the single-process loss of the global batch.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The network (or its DDP wrapper).
+        batch : Batch
+            The collated shard.
+        shard : sequence of Sample
+            The shard's crystals, with their labels.
+        normalizer : Normalizer
+            The training labels' normalization.
+        share : float
+            This rank's weight times the world size.
+        count : int
+            Crystals in the global batch.
+
+        Returns
+        -------
+        tuple of (torch.Tensor, float)
         """
         raise NotImplementedError
 
     # ---------------------------------------------------------------- evaluation and output
     def metrics(self, predictions: np.ndarray, samples: Sequence[Sample], normalizer: Normalizer) -> dict:
         """Metrics of ``predictions`` (:meth:`denormalize`'d, shape=(n, *label_shape)) against the samples'
-        labels; must hold ``n`` and :attr:`score`, and accept n = 0."""
+        labels; must hold ``n`` and :attr:`score`, and accept n = 0.
+
+        Parameters
+        ----------
+        predictions : numpy.ndarray
+            shape=(n, *label_shape), denormalized.
+        samples : sequence of Sample
+            The labelled crystals, in the same order.
+        normalizer : Normalizer
+            The training labels' normalization.
+
+        Returns
+        -------
+        dict
+        """
         raise NotImplementedError
 
     def denormalize(self, outputs: np.ndarray, normalizer: Normalizer) -> np.ndarray:
-        """Model outputs (shape=(n, *label_shape)) -> the space the metrics are in (standardized frame)."""
+        """Model outputs (shape=(n, *label_shape)) -> the space the metrics are in (standardized frame).
+
+        Parameters
+        ----------
+        outputs : numpy.ndarray
+            shape=(n, *label_shape): model outputs.
+        normalizer : Normalizer
+            The training labels' normalization.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return normalizer.denormalize(outputs)
 
     def to_units(self, values: np.ndarray, normalizer: Normalizer) -> np.ndarray:
-        """:meth:`denormalize`'d values -> the target's own units (e.g. 10**x of a log10 target)."""
+        """:meth:`denormalize`'d values -> the target's own units (e.g. 10**x of a log10 target).
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Denormalized values.
+        normalizer : Normalizer
+            The training labels' normalization.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return values
 
     def frame(self, crystal: Crystal, standardized: StandardizedCrystal) -> Any:
-        """What :meth:`to_input_frame` needs of a crystal's standardization (None for a frame-free value)."""
+        """What :meth:`to_input_frame` needs of a crystal's standardization (None for a frame-free value).
+
+        Parameters
+        ----------
+        crystal : Crystal
+            The crystal as read.
+        standardized : StandardizedCrystal
+            Its standardization.
+
+        Returns
+        -------
+        object or None
+        """
         return None
 
     def to_input_frame(self, value: Any, frame: Any) -> Any:
-        """One prediction, in units, from the standardized frame back to the input's (a scalar: as it is)."""
+        """One prediction, in units, from the standardized frame back to the input's (a scalar: as it is).
+
+        Parameters
+        ----------
+        value : object
+            One prediction in units, in the standardized frame.
+        frame : object
+            What :meth:`frame` returned for the crystal.
+
+        Returns
+        -------
+        object
+        """
         return value
 
     def csv_values(self, value: Any) -> list[str]:
-        """One prediction as the strings of :attr:`output_columns`."""
+        """One prediction as the strings of :attr:`output_columns`.
+
+        Parameters
+        ----------
+        value : object
+            One prediction in units.
+
+        Returns
+        -------
+        list of str
+        """
         raise NotImplementedError
 
     def summary(self, test: dict) -> str:
-        """One line on the test metrics, for ``train``'s output."""
+        """One line on the test metrics, for ``train``'s output.
+
+        Parameters
+        ----------
+        test : dict
+            The test metrics of :meth:`metrics`.
+
+        Returns
+        -------
+        str
+        """
         raise NotImplementedError
 
     def recorded(self, normalizer: Normalizer) -> dict:
-        """Entries this target adds to ``metrics.json`` (its options)."""
+        """Entries this target adds to ``metrics.json`` (its options).
+
+        Parameters
+        ----------
+        normalizer : Normalizer
+            The training labels' normalization.
+
+        Returns
+        -------
+        dict
+        """
         return {}

@@ -22,6 +22,17 @@ TARGETS: dict[str, type[Target]] = {ELASTIC_TARGET: ElasticTarget}
 def target_for(name: str, log_target: bool = False) -> Target:
     """The target that ``TrainConfig(target=name, log_target=...)`` trains.
 
+    Parameters
+    ----------
+    name : str
+        The target's name: a tensor target (``'elastic_tensor'``) or any scalar column.
+    log_target : bool, default False
+        Train on the logarithm of a positive scalar.
+
+    Returns
+    -------
+    Target
+
     Raises
     ------
     CrystalFourierError

@@ -53,6 +53,17 @@ def centrosymmetric_groups() -> tuple[int, ...]:
 def holdout_groups(spec: str | Iterable[int] | None) -> tuple[int, ...]:
     """Parse a hold-out: None/'' (none), 'centrosymmetric', or a list such as '2,14,225' or '195-230'.
 
+    Parameters
+    ----------
+    spec : str, iterable of int or None
+        The hold-out: a name (``'centrosymmetric'``), numbers, ranges and symbols as for
+        :func:`~crystal_fourier.derive.parse_groups`, or the numbers themselves.
+
+    Returns
+    -------
+    tuple of int
+        The held-out space-group numbers, sorted; empty for none.
+
     Raises
     ------
     CrystalFourierError
@@ -98,6 +109,15 @@ def gb_gap(zero_shot: dict, all_data: dict) -> float:
 
 def zero_shot_report(metrics_zero_shot: dict, metrics_all_data: dict, holdout: Iterable[int]) -> dict:
     """Per-group comparison of two test metrics (``regression_metrics`` with ``per_group``).
+
+    Parameters
+    ----------
+    metrics_zero_shot : dict
+        Test metrics of the run without the held-out groups.
+    metrics_all_data : dict
+        Test metrics of the run on all data.
+    holdout : iterable of int
+        The held-out space-group numbers.
 
     Returns
     -------

@@ -95,7 +95,35 @@ class Sample:
 
 def sample_from_arrays(lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, hall_number: int, number: int,
                        target: float = math.nan, id: str = "") -> Sample:
-    """A :class:`Sample` from the arrays of a crystal already in its standard setting."""
+    """A :class:`Sample` from the arrays of a crystal already in its standard setting.
+
+    Parameters
+    ----------
+    lattice : array_like
+        shape=(3, 3), rows = cell vectors in Angstrom.
+    positions : array_like
+        shape=(n, 3), fractional coordinates (wrapped into [0, 1)).
+    numbers : array_like
+        shape=(n,), atomic numbers.
+    hall_number : int
+        spglib Hall number of the setting.
+    number : int
+        ITA space-group number, 1-230.
+    target : float, default nan
+        The label; NaN for none.
+    id : str, default ""
+        The crystal's name.
+
+    Returns
+    -------
+    Sample
+
+    Raises
+    ------
+    CrystalFourierError
+        No atoms, positions and numbers of different lengths, or an atomic number outside the
+        supported range.
+    """
     lattice = np.asarray(lattice, dtype=np.float64)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
     numbers = np.asarray(numbers, dtype=np.int64).reshape(-1)
@@ -118,6 +146,19 @@ def sample_from_standardized(standardized: StandardizedCrystal, target: float = 
 
     Uses its standardized conventional ``lattice`` (rows, Angstrom), ``positions``
     (fractional), ``numbers``, ``hall_number`` (ITA standard setting) and ``number``.
+
+    Parameters
+    ----------
+    standardized : StandardizedCrystal
+        The crystal in its standard setting.
+    target : float, default nan
+        The label; NaN for none.
+    id : str, default ""
+        The crystal's name.
+
+    Returns
+    -------
+    Sample
     """
     return sample_from_arrays(standardized.lattice, standardized.positions, standardized.numbers,
                               standardized.hall_number, standardized.number, target=target, id=id)
@@ -175,6 +216,25 @@ def collate(samples: Sequence[Sample], dtype: torch.dtype = torch.float32,
     ``neighbours`` = (cutoff, n_rbf) adds the atoms' neighbourhoods
     (:func:`crystal_fourier.runtime.network._neighbourhood.batch_neighbours`): taken from each sample's
     cache when it has them at that cutoff and n_rbf, computed (in float64) otherwise.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+        One or more crystals.
+    dtype : torch.dtype, default torch.float32
+        Floating type of the positions and the other real tensors.
+    neighbours : tuple of (float, int), optional
+        (cutoff in Angstrom, n_rbf) of the neighbourhoods to add; none by default.
+
+    Returns
+    -------
+    Batch
+        Tensors padded to the largest crystal, with ``mask`` True on real atoms.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``samples`` is empty.
 
     Examples
     --------

@@ -73,6 +73,19 @@ def lattice_from_features(features: ArrayLike) -> np.ndarray:
     G = L L^T; this returns its Cholesky factor, a rotated copy of the original cell, so
     every distance computed from it is the original's (up to rounding).
 
+    Parameters
+    ----------
+    features : array_like
+        Six numbers: log(a / LENGTH_SCALE), log(b / LENGTH_SCALE), log(c / LENGTH_SCALE), cos alpha,
+        cos beta, cos gamma.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(3, 3), float64: lower-triangular, rows = cell vectors in Angstrom.
+
+    Examples
+    --------
     >>> cell = np.array([[3.0, 0, 0], [1.0, 4.0, 0], [0.5, 0.2, 5.0]])
     >>> bool(np.allclose(lattice_from_features(lattice_features(cell))
     ...                  @ lattice_from_features(lattice_features(cell)).T, cell @ cell.T, rtol=0, atol=1e-12))

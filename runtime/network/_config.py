@@ -262,7 +262,22 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         """The config of ``to_dict``; a key added since (:data:`ADDED_FIELDS`) that is missing takes the value
-        that reproduces the model as it was trained (e.g. no ``neighbourhood``: False)."""
+        that reproduces the model as it was trained (e.g. no ``neighbourhood``: False).
+
+        Parameters
+        ----------
+        data : dict
+            The dictionary of :meth:`to_dict` (read from a model's config.json).
+
+        Returns
+        -------
+        ModelConfig
+
+        Raises
+        ------
+        CrystalFourierError
+            For an unknown key.
+        """
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -349,7 +364,17 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         """The config of :meth:`to_dict` (``config.json``); unknown keys or malformed values raise
-        :class:`~crystal_fourier.errors.CrystalFourierError`."""
+        :class:`~crystal_fourier.errors.CrystalFourierError`.
+
+        Parameters
+        ----------
+        data : dict
+            The dictionary of :meth:`to_dict`, with the model's config under "model".
+
+        Returns
+        -------
+        TrainConfig
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         if not isinstance(data, dict) or set(data) - known or not isinstance(data.get("model"), dict):
             raise CrystalFourierError(f"a training configuration has the keys {sorted(known)} (model an object)")

@@ -255,12 +255,32 @@ class CrystalTransformer(nn.Module):
                              torch.tensor(np.array(group_descriptor_table()), dtype=torch.float32), persistent=False)
 
     def context(self, batch: Batch) -> torch.Tensor:
-        """Per-crystal context (B, N_LATTICE_FEATURES + N_GROUP_DESCRIPTORS): cell parameters and group descriptors."""
+        """Per-crystal context (B, N_LATTICE_FEATURES + N_GROUP_DESCRIPTORS): cell parameters and group descriptors.
+
+        Parameters
+        ----------
+        batch : Batch
+            A collated batch of B crystals.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         descriptors = self.descriptor_table[batch.hall_numbers].to(batch.lattice.dtype)
         return torch.cat([batch.lattice, descriptors], dim=-1)
 
     def embed(self, batch: Batch) -> torch.Tensor:
-        """Per-crystal representation: pooled atoms, context and density, shape=(B, d_model + 27)."""
+        """Per-crystal representation: pooled atoms, context and density, shape=(B, d_model + 27).
+
+        Parameters
+        ----------
+        batch : Batch
+            A collated batch of B crystals.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         return self._encode(batch)[0]
 
     def _encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -313,7 +333,17 @@ class CrystalTransformer(nn.Module):
 
     def head_outputs(self, batch: Batch) -> torch.Tensor:
         """The head's raw outputs (pooled head plus per-atom readout), shape=(B, 1), or (B, 21) with a
-        ``tensor_head`` (the upper triangle of a Voigt matrix before any projection)."""
+        ``tensor_head`` (the upper triangle of a Voigt matrix before any projection).
+
+        Parameters
+        ----------
+        batch : Batch
+            A collated batch of B crystals.
+
+        Returns
+        -------
+        torch.Tensor
+        """
         embedded, hidden = self._encode(batch)
         out = self.head(embedded)
         if self.atom_head is not None:
@@ -325,7 +355,19 @@ class CrystalTransformer(nn.Module):
     def forward(self, batch: Batch, head_outputs: bool = False) -> "torch.Tensor | tuple[torch.Tensor, torch.Tensor]":
         """One prediction per crystal of ``batch`` (normalized target units): shape=(B,), or (B, 6, 6) Voigt
         matrices in the standardized frame with a ``tensor_head``; with ``head_outputs``, the pair (prediction,
-        :meth:`head_outputs`) from one pass (a loss on both goes through DDP's forward)."""
+        :meth:`head_outputs`) from one pass (a loss on both goes through DDP's forward).
+
+        Parameters
+        ----------
+        batch : Batch
+            A collated batch of B crystals (:func:`collate`).
+        head_outputs : bool, default False
+            Also return the raw head outputs.
+
+        Returns
+        -------
+        torch.Tensor or tuple of torch.Tensor
+        """
         out = self.head_outputs(batch)
         if self.config.tensor_head is None:
             prediction = out.squeeze(-1)
@@ -387,6 +429,17 @@ def damp_frequencies(features: nn.Module, sigma: float) -> None:
 def build_model(config: ModelConfig) -> CrystalTransformer:
     """The model named by ``config.kind``: the CFT, the sinusoidal baseline (also used by 'augmented'), or the
     transformer without positional encoding ('none').
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The model's configuration; ``config.kind`` is ``'cft'``, ``'sinusoidal'``, ``'augmented'`` or
+        ``'none'``.
+
+    Returns
+    -------
+    CrystalTransformer
+        A new, untrained model (torch's default initialization under the current seed).
 
     Raises
     ------

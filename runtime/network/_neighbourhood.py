@@ -366,6 +366,23 @@ def with_neighbours(samples: Iterable[Sample], cutoff: float = DEFAULT_CUTOFF, n
     calling this again (every epoch, every seed) costs nothing; :func:`batch_neighbours`
     then only concatenates. ``workers`` > 1 spreads the neighbour lists over processes.
 
+    Parameters
+    ----------
+    samples : iterable of Sample
+        The crystals.
+    cutoff : float, default 6.0
+        Neighbour cutoff radius in Angstrom.
+    n_rbf : int, default 16
+        Number of radial basis functions.
+    workers : int, default 1
+        Processes for the neighbour lists.
+
+    Returns
+    -------
+    list of Sample
+
+    Examples
+    --------
     >>> from crystal_fourier.runtime.network._batching import sample_from_arrays
     >>> s = with_neighbours([sample_from_arrays(np.eye(3) * 2.0, [[0, 0, 0]], [29], 1, 1)], cutoff=2.5, n_rbf=2)[0]
     >>> s.neighbours.species.tolist(), with_neighbours([s], cutoff=2.5, n_rbf=2)[0] is s

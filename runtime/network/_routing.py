@@ -138,7 +138,17 @@ class RoutingEncoder(nn.Module):
                 f"cutoff={self.cutoff}, include_constant={self.include_constant}")
 
     def table(self, hall_number: int) -> SettingRouting:
-        """The :class:`~crystal_fourier.runtime.network._routing_tables.SettingRouting` of one setting."""
+        """The :class:`~crystal_fourier.runtime.network._routing_tables.SettingRouting` of one setting.
+
+        Parameters
+        ----------
+        hall_number : int
+            spglib Hall number, 1-530.
+
+        Returns
+        -------
+        SettingRouting
+        """
         return setting_routing(self.shell, self.cutoff, int(hall_number), self.include_constant)
 
     def _prepare(self, hall_number: int, device: torch.device, dtype: torch.dtype) -> _Prepared:
@@ -177,7 +187,19 @@ class RoutingEncoder(nn.Module):
                 f"{int(hall_numbers.max())}; use crystal_fourier.derive.standard_hall_number(group) for a group number")
 
     def plan(self, hall_numbers: torch.Tensor) -> RoutingPlan:
-        """Split a batch by setting (eager: reads the Hall numbers); see :meth:`forward_planned`."""
+        """Split a batch by setting (eager: reads the Hall numbers); see :meth:`forward_planned`.
+
+        Parameters
+        ----------
+        hall_numbers : torch.Tensor
+            shape=(N,), int: the setting of each atom.
+
+        Returns
+        -------
+        RoutingPlan
+            The distinct Hall numbers in ascending order, their counts, the stable sorting order of the atoms
+            and its inverse.
+        """
         hall_numbers = hall_numbers.to(self.weight_re.device)
         order = torch.argsort(hall_numbers, stable=True)
         halls, counts = torch.unique_consecutive(hall_numbers[order], return_counts=True)
@@ -189,6 +211,13 @@ class RoutingEncoder(nn.Module):
 
     def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
         """Encode fractional ``positions`` shape=(N, 3) of atoms in settings ``hall_numbers`` shape=(N,).
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(N, 3), fractional coordinates.
+        hall_numbers : torch.Tensor
+            shape=(N,), int: spglib Hall numbers 1-530.
 
         Returns
         -------
@@ -206,6 +235,20 @@ class RoutingEncoder(nn.Module):
 
         ``functions``: :meth:`function_blocks` of these positions and plan, computed earlier (then the
         generated modules are not evaluated again; ``positions`` only sets the dtype and device).
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(N, 3), fractional coordinates.
+        plan : RoutingPlan
+            The split of :meth:`plan` for these atoms' Hall numbers.
+        functions : list of torch.Tensor, optional
+            The blocks of :meth:`function_blocks`.
+
+        Returns
+        -------
+        torch.Tensor
+            shape=(N, out_features), the dtype of the weights.
         """
         return self._forward_planned(positions, plan, None, functions)[0]
 
@@ -217,6 +260,22 @@ class RoutingEncoder(nn.Module):
         The first nonzero index of each kept slot is positive (the slot of ``-n`` is left out:
         z_{-n} = conj(z_n) carries nothing new). Returns the slot indices, ascending, int64.
 
+        Parameters
+        ----------
+        radius : int
+            Positive: the largest |n| kept.
+
+        Returns
+        -------
+        torch.Tensor
+
+        Raises
+        ------
+        CrystalFourierError
+            If ``radius`` is not a positive integer.
+
+        Examples
+        --------
         >>> encoder = RoutingEncoder(4, cutoff=3)
         >>> encoder.slot_hkl[encoder.pair_slots(1)].tolist()
         [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
@@ -252,6 +311,22 @@ class RoutingEncoder(nn.Module):
         features of :meth:`slot_features`, restricted to low frequencies, for the orbit-pair
         attention bias (:class:`~crystal_fourier.runtime.network._pair_bias.OrbitPairBias`). ``functions``
         as in :meth:`forward_planned`.
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(N, 3), fractional coordinates.
+        plan : RoutingPlan
+            The split of :meth:`plan` for these atoms' Hall numbers.
+        radius : int
+            The radius of :meth:`pair_slots`.
+        functions : list of torch.Tensor, optional
+            The blocks of :meth:`function_blocks`.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            Features shape=(N, out_features) and pair features shape=(N, 2 len(pair_slots(radius))).
         """
         return self._forward_planned(positions, plan, radius, functions)
 
@@ -260,6 +335,18 @@ class RoutingEncoder(nn.Module):
 
         They depend on the positions only, never on the weights: a model that trains on fixed crystals may
         compute them once and pass them to :meth:`forward_planned` as ``functions`` on every step.
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(N, 3), fractional coordinates.
+        plan : RoutingPlan
+            The split of :meth:`plan` for these atoms' Hall numbers.
+
+        Returns
+        -------
+        list of torch.Tensor
+            In the order of ``plan.hall_numbers``, the atoms in ``plan.order``.
         """
         dtype, device = self.weight_re.dtype, self.weight_re.device
         x = positions.to(device, dtype).index_select(0, plan.order)
@@ -320,6 +407,18 @@ class RoutingEncoder(nn.Module):
         Zero where a slot is absent for the atom's group (or outside its shell). ``forward``
         equals ``slot_features @ [W_re, W_im]^T + bias``; the tests check z against the direct
         group average (1/|G|) sum_g e(n . g x).
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(N, 3), fractional coordinates.
+        hall_numbers : torch.Tensor
+            shape=(N,), int: spglib Hall numbers 1-530.
+
+        Returns
+        -------
+        torch.Tensor
+            In the dtype of the weights.
         """
         self._validate(positions, hall_numbers)
         dtype, device = self.weight_re.dtype, self.weight_re.device

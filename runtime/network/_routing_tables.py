@@ -52,6 +52,19 @@ def _slot_maps(shell: str, cutoff: int, include_constant: bool):
 def slot_frequencies(shell: str = "ball", cutoff: int = 6, include_constant: bool = False) -> np.ndarray:
     """Miller indices of the encoder's slots, shape=(n_slots, 3), dtype=int64.
 
+    Parameters
+    ----------
+    shell : str, default "ball"
+        ``'ball'`` or ``'box'``.
+    cutoff : int, default 6
+        The frequency cutoff.
+    include_constant : bool, default False
+        Keep the k = 0 slot.
+
+    Returns
+    -------
+    numpy.ndarray
+
     Examples
     --------
     >>> len(slot_frequencies("ball", 5, True)), len(slot_frequencies("box", 2))
@@ -92,6 +105,22 @@ class SettingRouting:
 @lru_cache(maxsize=2048)
 def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant: bool = False) -> SettingRouting:
     """The routing of Hall number ``hall_number`` in the encoder's slot indices (module docstring).
+
+    Parameters
+    ----------
+    shell : str
+        ``'ball'`` or ``'box'``.
+    cutoff : int
+        The frequency cutoff.
+    hall_number : int
+        spglib Hall number, 1-530.
+    include_constant : bool, default False
+        Keep the k = 0 slot.
+
+    Returns
+    -------
+    SettingRouting
+        Per term: slot, function, and the real and imaginary parts of its coefficient.
 
     Raises
     ------

@@ -137,6 +137,22 @@ class SpaceGroupEncoding(nn.Module):
                  batch: "torch.Tensor | None" = None, *, hall_numbers: "torch.Tensor | None" = None) -> torch.Tensor:
         """The checked Hall number of every atom, shape=(n,), int64 (see the class docstring for the inputs).
 
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(n, 3), floating: fractional coordinates of the atoms, in the setting that ``groups`` (the
+            standard one) or ``hall_numbers`` names.
+        groups : torch.Tensor, optional
+            Integer space-group numbers 1-230, one per atom or one per crystal; give this or ``hall_numbers``.
+        batch : torch.Tensor, optional
+            shape=(n,), int: the crystal of each atom (PyTorch Geometric's ``batch``); one crystal when None.
+        hall_numbers : torch.Tensor, optional
+            Integer Hall numbers 1-530 instead of ``groups`` (settings other than the standard one).
+
+        Returns
+        -------
+        torch.Tensor
+
         Raises
         ------
         CrystalFourierError
@@ -191,6 +207,24 @@ class SpaceGroupEncoding(nn.Module):
         ``basis``: :meth:`basis` of these atoms, computed earlier (e.g. once per crystal of a training set,
         then concatenated by PyTorch Geometric like any node attribute); the generated modules are then not
         evaluated again. The result is the same to round-off.
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(n, 3), floating: fractional coordinates of the atoms, in the setting that ``groups`` (the
+            standard one) or ``hall_numbers`` names.
+        groups : torch.Tensor, optional
+            Integer space-group numbers 1-230, one per atom or one per crystal; give this or ``hall_numbers``.
+        batch : torch.Tensor, optional
+            shape=(n,), int: the crystal of each atom (PyTorch Geometric's ``batch``); one crystal when None.
+        hall_numbers : torch.Tensor, optional
+            Integer Hall numbers 1-530 instead of ``groups`` (settings other than the standard one).
+        basis : torch.Tensor, optional
+            The flat values of :meth:`basis` for these atoms.
+
+        Returns
+        -------
+        torch.Tensor
         """
         halls = self.settings(positions, groups, batch, hall_numbers=hall_numbers)
         return self._encode(positions, halls, None, basis)[0]
@@ -203,6 +237,22 @@ class SpaceGroupEncoding(nn.Module):
         invariant functions in the shell); the values depend on the positions only, never on the weights,
         so for fixed crystals they can be computed once and passed to ``forward(..., basis=...)`` on every
         training step. Flat, so that crystals concatenate (PyG ``Batch``) whatever their groups.
+
+        Parameters
+        ----------
+        positions : torch.Tensor
+            shape=(n, 3), floating: fractional coordinates of the atoms, in the setting that ``groups`` (the
+            standard one) or ``hall_numbers`` names.
+        groups : torch.Tensor, optional
+            Integer space-group numbers 1-230, one per atom or one per crystal; give this or ``hall_numbers``.
+        batch : torch.Tensor, optional
+            shape=(n,), int: the crystal of each atom (PyTorch Geometric's ``batch``); one crystal when None.
+        hall_numbers : torch.Tensor, optional
+            Integer Hall numbers 1-530 instead of ``groups`` (settings other than the standard one).
+
+        Returns
+        -------
+        torch.Tensor
         """
         halls = self.settings(positions, groups, batch, hall_numbers=hall_numbers)
         if positions.shape[0] == 0:

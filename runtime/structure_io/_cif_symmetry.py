@@ -180,7 +180,18 @@ def _origin_choice_table() -> dict[int, dict[str, int]]:
 
 
 def origin_choices(number: int) -> dict[str, int]:
-    """{'1': hall, '2': hall} for the 24 groups with two origin choices, else {}."""
+    """{'1': hall, '2': hall} for the 24 groups with two origin choices, else {}.
+
+    Parameters
+    ----------
+    number : int
+        ITA space-group number, 1-230.
+
+    Returns
+    -------
+    dict of str to int
+        Origin choice (``'1'``, ``'2'``) -> spglib Hall number.
+    """
     return {k: v for k, v in _origin_choice_table().get(number, {}).items() if k in ("1", "2")}
 
 

@@ -193,6 +193,18 @@ def _comment_species(comment: str, count: int) -> list[str] | None:
 def read_poscar(path: "str | os.PathLike", *, species: Iterable[str] | None = None) -> Crystal:
     """Read a POSCAR/CONTCAR file; see :func:`parse_poscar`.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The POSCAR or CONTCAR file.
+    species : iterable of str, optional
+        Element of each species block, for VASP 4 files without a species line; checked against the
+        species line of a VASP 5 file.
+
+    Returns
+    -------
+    Crystal
+
     Raises
     ------
     CrystalFourierError
@@ -208,6 +220,19 @@ def read_poscar(path: "str | os.PathLike", *, species: Iterable[str] | None = No
 def write_poscar(crystal: Crystal, *, comment: str | None = None) -> str:
     """POSCAR text (VASP 5, Direct) of ``crystal``, atoms grouped by species in first-seen order.
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal (lattice in Angstrom, fractional positions).
+    comment : str, optional
+        The first line; the formula by default.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> cu = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5]], [29, 29])
     >>> parse_poscar(write_poscar(cu)).formula
     'Cu2'

@@ -24,6 +24,24 @@ def structure_from_dict(data: dict, *, where: str = "<dict>") -> Crystal:
     Uses ``lattice.matrix`` and each site's ``species[0].element`` with its ``abc``
     (or Cartesian ``xyz``); a site with several species or occupancy below 1 is an error.
 
+    Parameters
+    ----------
+    data : dict
+        The ``Structure.as_dict()`` dictionary.
+    where : str, default "<dict>"
+        Where the dictionary comes from, for error messages.
+
+    Returns
+    -------
+    Crystal
+
+    Raises
+    ------
+    CrystalFourierError
+        Not a Structure dict, no lattice matrix, or a disordered or unknown site.
+
+    Examples
+    --------
     >>> structure_from_dict({"lattice": {"matrix": [[3, 0, 0], [0, 3, 0], [0, 0, 3]]},
     ...                      "sites": [{"species": [{"element": "Cu", "occu": 1}], "abc": [0, 0, 0]}]}).formula
     'Cu'

@@ -65,6 +65,16 @@ _FLAT_CELL = 1e-12
 def atomic_number(species: str | int) -> int:
     """Atomic number of an element symbol (``'Fe'``, ``'fe'``) or a number 1-118.
 
+    Parameters
+    ----------
+    species : str or int
+        An element symbol in any case, or an atomic number.
+
+    Returns
+    -------
+    int
+        The atomic number, 1-118.
+
     Raises
     ------
     CrystalFourierError
@@ -133,6 +143,25 @@ def element_number(text, *, where: str = "") -> int:
 def element_symbol(text: str, *, where: str = "") -> str:
     """The element symbol of :func:`element_number` (``'NA1'`` -> ``'Na'``).
 
+    Parameters
+    ----------
+    text : str
+        A species name, CIF type symbol or site label.
+    where : str, default ""
+        Where ``text`` comes from, to prefix the error message.
+
+    Returns
+    -------
+    str
+        The element symbol, capitalized.
+
+    Raises
+    ------
+    CrystalFourierError
+        If ``text`` does not start with an element symbol.
+
+    Examples
+    --------
     >>> element_symbol("SI2"), element_symbol("cl")
     ('Si', 'Cl')
     """
@@ -313,6 +342,23 @@ class Crystal:
                     cartesian: bool = False) -> "Crystal":
         """Build from plain arrays; ``cartesian=True`` takes positions in Angstrom.
 
+        Parameters
+        ----------
+        lattice : array_like
+            shape=(3, 3), rows = cell vectors in Angstrom.
+        positions : array_like
+            shape=(n, 3): fractional coordinates, or Cartesian (Angstrom) with ``cartesian``.
+        numbers : array_like
+            shape=(n,): atomic numbers or element symbols.
+        cartesian : bool, default False
+            Positions are Cartesian.
+
+        Returns
+        -------
+        Crystal
+
+        Examples
+        --------
         >>> Crystal.from_arrays(2 * np.eye(3), [[1.0, 0, 0]], [29], cartesian=True).positions.tolist()
         [[0.5, 0.0, 0.0]]
         """
@@ -326,6 +372,15 @@ class Crystal:
     @classmethod
     def from_pymatgen(cls, structure: Structure) -> "Crystal":
         """Build from a pymatgen ``Structure`` (ordered: one element per site).
+
+        Parameters
+        ----------
+        structure : pymatgen.core.Structure
+            An ordered structure.
+
+        Returns
+        -------
+        Crystal
 
         Raises
         ------
@@ -348,6 +403,15 @@ class Crystal:
     @classmethod
     def from_ase(cls, atoms: Atoms) -> "Crystal":
         """Build from an ASE ``Atoms`` object with a full 3-d cell.
+
+        Parameters
+        ----------
+        atoms : ase.Atoms
+            Periodic in all three directions.
+
+        Returns
+        -------
+        Crystal
 
         Raises
         ------

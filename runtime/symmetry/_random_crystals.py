@@ -181,7 +181,18 @@ def orbit(number_or_group: int | SpaceGroup, point: ArrayLike, *, tolerance: flo
 
 @lru_cache(maxsize=None)
 def operations_with_fixed_points(hall_number: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Every (R, t24 + 24 n), n in {-1, 0, 1}^3, R != I, that fixes some point (no screw or glide part)."""
+    """Every (R, t24 + 24 n), n in {-1, 0, 1}^3, R != I, that fixes some point (no screw or glide part).
+
+    Parameters
+    ----------
+    hall_number : int
+        The setting, a spglib Hall number 1-530.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        Pairs (R, t): R shape=(3, 3) int64, t shape=(3,) int64 in 24ths (within -24 to 47).
+    """
     rotations, translations_24 = space_group(hall_number=hall_number).arrays
     identity = np.eye(3, dtype=np.int64)
     shifts = DEN * np.array(list(itertools.product((-1, 0, 1), repeat=3)), dtype=np.int64)
