@@ -99,7 +99,10 @@ def group_operations(crystal: Crystal, *, symprec: float | None = None,
     Redescription maps atom i to its image (identity map, frame change Q = L^T R L^-T and
     origin t L), so a model's forces must obey f(g x_i) = Q f(x_i) and its energy must not
     change. Improper operations give det Q = -1 without producing a mirror image (the
-    crystal is its own image), so every model, E(3) or SE(3), must pass them.
+    crystal is its own image); the relation f(g x_i) = Q f(x_i) for them holds for a model
+    that is invariant under reflections (E(3)) but need not for one that is only SE(3)
+    invariant (its forces may break the crystal's improper symmetry), so ``audit`` under
+    ``Claim(symmetry='SE3')`` skips them and counts them in the report.
 
     Parameters
     ----------
