@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 	# PyTorch Geometric (extra `hosts`, pure Python, keeps the CPU torch) runs the host-model tests
 	# (tests/test_hosts.py); they skip cleanly without it, so a failed install only warns.
 	$(BIN)/pip install --quiet -e ".[hosts]" || echo "warning: torch_geometric not installed; tests/test_hosts.py will skip"
+	# Dask distributed (extra `cluster`) runs the --scheduler tests on a LocalCluster; they skip without it.
+	$(BIN)/pip install --quiet -e ".[cluster]" || echo "warning: dask[distributed] not installed; the --scheduler tests will skip"
+	# SevenNet (extra `sevenn`, weights in its wheel) runs the audit's SevenNet tests; they skip without it.
+	$(BIN)/pip install --quiet -e ".[sevenn]" || echo "warning: sevenn not installed; the SevenNet audit tests will skip"
 	touch $(STAMP)
 
 # Headless Chromium renders the HTML report in the tests (Debian's package; needs root and apt).
