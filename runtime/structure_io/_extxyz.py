@@ -21,7 +21,7 @@ from crystal_fourier.runtime.structure_io._coincident import check_no_coincident
 from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
 from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
-__all__ = ["extxyz_frames", "extxyz_crystal", "parse_extxyz", "read_extxyz"]
+__all__ = ["extxyz_frames", "extxyz_crystal", "parse_extxyz", "read_extxyz", "scan_extxyz"]
 
 _PAIR = re.compile(r"""([A-Za-z_][\w\-.]*)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|\{[^}]*\}|\S+)|([A-Za-z_][\w\-.]*)""")
 
@@ -51,6 +51,13 @@ def extxyz_frames(path: Path, limit: int | None = None) -> list[tuple[int, int, 
     """The frames of the extended XYZ file ``path``, unread: (index of the count line, atom count,
     the comment line's ``key=value`` pairs, the atom lines), at most ``limit`` of them.
 
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (gzip-compressed when its name ends in ``.gz``).
+    limit : int, optional
+        Most frames returned (default all).
+
     Raises
     ------
     CrystalFourierError
@@ -58,28 +65,120 @@ def extxyz_frames(path: Path, limit: int | None = None) -> list[tuple[int, int, 
     """
     with open_text(path) as handle:
         lines = handle.read().splitlines()
-    return _frames(lines, path, limit)
+    return _frames(iter(lines), path, limit)
 
 
-def _frames(lines: list[str], path, limit: int | None) -> list[tuple[int, int, dict[str, str], list[str]]]:
+def _frames(lines, path, limit: int | None) -> list[tuple[int, int, dict[str, str], list[str]]]:
+    """The frames of ``lines`` (str), raising the first framing error."""
     frames = []
-    index = 0
-    while index < len(lines) and (limit is None or len(frames) < limit):
-        if not lines[index].strip():
-            index += 1
-            continue
-        where = f"{path}, line {index + 1}"
-        try:
-            count = int(lines[index].split()[0])
-        except ValueError:
-            raise CrystalFourierError(f"{where}: expected the number of atoms of a frame, "
-                                      f"got {lines[index]!r}") from None
-        if index + 2 + count > len(lines):
-            raise CrystalFourierError(f"{where}: the frame announces {count} atoms but the file ends first")
-        pairs = _comment_pairs(lines[index + 1])
-        frames.append((index, count, pairs, lines[index + 2:index + 2 + count]))
-        index += 2 + count
+    for start, pairs, atom_lines, error in scan_extxyz(((line, None) for line in lines)):
+        if error is not None:
+            raise CrystalFourierError(f"{path}, line {start + 1}: {error}")
+        frames.append((start, len(atom_lines), pairs, atom_lines))
+        if limit is not None and len(frames) >= limit:
+            break
     return frames
+
+
+class _Lines:
+    """An iterator of (line index, text or None, problem or None) with a look-ahead of any depth."""
+
+    def __init__(self, lines):
+        self._lines = enumerate(lines)
+        self._ahead: list = []
+
+    def peek(self, depth: int = 0):
+        while len(self._ahead) <= depth:
+            entry = next(self._lines, None)
+            if entry is None:
+                return None
+            self._ahead.append((entry[0], *entry[1]))
+        return self._ahead[depth]
+
+    def take(self):
+        entry = self.peek()
+        if entry is not None:
+            self._ahead.pop(0)
+        return entry
+
+
+def _count(text: "str | None") -> int | None:
+    """The atom count a frame's first line announces, or None when it is not a count."""
+    fields = (text or "").split()
+    if not fields or not fields[0].isdigit():
+        return None
+    return int(fields[0])
+
+
+def _frame_start(lines: _Lines) -> bool:
+    """Whether the next line is a count and the one after it a comment line with a lattice (resynchronising)."""
+    first, second = lines.peek(), lines.peek(1)
+    return (first is not None and second is not None and _count(first[1]) is not None
+            and "lattice=" in (second[1] or "").lower())
+
+
+def scan_extxyz(lines, *, max_frame_bytes: int | None = None):
+    """The frames of extended XYZ ``lines``, one at a time: (count line index, pairs, atom lines, error).
+
+    Framing only (a count line, a comment line, that many atom lines); :func:`extxyz_crystal` reads a frame.
+    Memory holds one frame: its lines are let go when the next frame is read.
+
+    Parameters
+    ----------
+    lines : iterable of (str or None, str or None)
+        Each physical line of the file in order: its text without the line end, or None with the reason it
+        could not be read (longer than the bound, not UTF-8).
+    max_frame_bytes : int, optional
+        Most characters of one frame (count, comment and atom lines); a longer frame is an error, its lines
+        skipped unkept. Default: no bound.
+
+    Yields
+    ------
+    tuple
+        ``(index of the count line, the comment line's pairs, atom lines, None)`` for a well-framed frame,
+        ``(index, None, None, reason)`` for one that is not (the caller names the file and line). After a count line that is not a
+        count, lines are skipped up to the next count line followed by a comment line with ``Lattice=``, so
+        the frames after a damaged one are still read; a file cut short ends with its error.
+    """
+    lines = _Lines(lines)
+    while True:
+        while (entry := lines.peek()) is not None and entry[1] is not None and not entry[1].strip():
+            lines.take()
+        entry = lines.take()
+        if entry is None:
+            return
+        index, text, problem = entry
+        count = _count(text)
+        if count is None:
+            while lines.peek() is not None and not _frame_start(lines):
+                lines.take()
+            yield index, None, None, problem or f"expected the number of atoms of a frame, got {text!r}"
+            continue
+        comment = lines.take()
+        atom_lines, size = [], len(text) + len((comment or (0, ""))[1] or "")
+        problem = None if comment is None else comment[2]
+        for _ in range(count):
+            atom = lines.take()
+            if atom is None:
+                comment = None
+                break
+            if problem is None and atom[2] is not None:
+                problem = f"line {atom[0] + 1}: {atom[2]}"
+            size += len(atom[1] or "")
+            if problem is None and max_frame_bytes is not None and size > max_frame_bytes:
+                problem = (f"the frame holds more than MAX_FRAME_BYTES = {max_frame_bytes:,} characters "
+                           f"({count:,} atoms announced); skipped")
+            if problem is None:
+                atom_lines.append(atom[1])
+            else:
+                atom_lines = []  # let the lines go; the frame is refused
+        if comment is None:
+            yield index, None, None, problem or f"the frame announces {count} atoms but the file ends first"
+            return
+        if problem is not None:
+            yield index, None, None, problem
+            continue
+        yield index, _comment_pairs(comment[1]), atom_lines, None
 
 
 def extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> Crystal:
@@ -160,11 +259,11 @@ def parse_extxyz(source: str, data: bytes) -> Crystal:
     # The first two frames are read whole, so a bad second frame is reported as such.
     lines = data.decode("utf-8-sig").splitlines()
     frames = [extxyz_crystal(pairs, atom_lines, f"{path}, frame {number} (line {start + 1})")
-              for number, (start, _count, pairs, atom_lines) in enumerate(_frames(lines, path, limit=2))]
+              for number, (start, _count, pairs, atom_lines) in enumerate(_frames(iter(lines), path, limit=2))]
     if len(frames) > 1:  # never silently the first of several structures
         raise CrystalFourierError(
-            f"{path} holds several structures (extxyz frames); give one structure per file, or use it as a "
-            "data file (crystal-fourier evaluate --data, or load_dataset)")
+            f"{path} holds several structures (extxyz frames); read them with iter_structures (crystal-fourier "
+            "predict and audit --structures read every frame), or use it as a data file (load_dataset)")
     if not frames:
         raise CrystalFourierError(f"{path} holds no structure")
     return frames[0]

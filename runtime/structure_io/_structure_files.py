@@ -49,8 +49,12 @@ _KINDS = ((stat.S_ISDIR, "is a directory, not a structure file: give the files i
           (stat.S_ISBLK, "is a block device, not a regular file"))
 
 
-def _examined(path: Path) -> int:
-    """The size of the regular file ``path`` (symbolic links followed); one error naming what else it is."""
+def _examined(path: Path, *, bounded: bool = True) -> int:
+    """The size of the regular file ``path`` (symbolic links followed); one error naming what else it is.
+
+    ``bounded=False`` skips the size check, for files read a bounded piece at a time (the sources of
+    ``_structure_sources``: trajectories, CSV files, databases).
+    """
     if str(path) == "-":
         raise CrystalFourierError("'-' (standard input) is not read: structure files are read by name, their format "
                                   "from the name or content; save the structure to a file and give its name")
@@ -68,7 +72,8 @@ def _examined(path: Path) -> int:
     for is_kind, message in _KINDS:
         if is_kind(status.st_mode):
             raise CrystalFourierError(f"{path} {message}")
-    _check_size(path, status.st_size, "")
+    if bounded:
+        _check_size(path, status.st_size, "")
     return status.st_size
 
 
