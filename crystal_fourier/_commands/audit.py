@@ -8,7 +8,8 @@ frame change; the derivatives kind checks forces and stress against central diff
 model's energy (in the cell and its left-handed twin). Writes report.json, report.md, summary.png
 and a reproducer script per failure into --out; the last line names the worst kind with its
 error / tolerance. Exit status: 0 every check within tolerance; 1 the model fails its claim;
-2 bad input (one line, nothing written); 3 the model raised or timed out on at least one call
+2 bad input (one line, nothing written; an unreadable structure in --structures is bad input,
+named with its frame and the count of the others); 3 the model raised or timed out on at least one call
 (each call named in report.md, every other check reported; takes precedence over 1); 130 interrupted.
 
 Notes
@@ -48,8 +49,11 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--model", required=True, metavar="SPEC",
                         help="a saved model DIR, ase:NAME (e.g. ase:EMT), chgnet, or module:callable "
                              "(a callable Crystal -> float | dict with energy, forces, stress)")
-    parser.add_argument("--structures", nargs="+", default=[], metavar="FILE",
-                        help="structure files (CIF, POSCAR, extxyz, JSON)")
+    parser.add_argument("--structures", nargs="+", default=[], metavar="SOURCE",
+                        help="structure files (CIF, POSCAR, extxyz, JSON), directories, extxyz trajectories (every "
+                             "frame), ASE databases (.db, .json), CSV files with a cif column, or @LIST (one source "
+                             "per line); a structure is named 'file', or 'file, frame N' ('id N', 'material_id X', "
+                             "'row N') in the report")
     parser.add_argument("--random", type=nonnegative_int, default=0, metavar="N",
                         help="also audit N random crystals of the package (random_crystal), their groups drawn "
                              "with --seed from --groups (default all 230; without repetition while N allows)")
@@ -83,21 +87,30 @@ def add_parser(subparsers) -> None:
 def _crystals(args) -> tuple[list, list[str]]:
     from crystal_fourier.audit import random_groups
     from crystal_fourier.derive import parse_groups
-    from crystal_fourier.runtime import read_structure, random_crystal
+    from crystal_fourier.runtime import iter_structures, random_crystal
 
-    crystals, names = [], []
-    for path in args.structures:
-        crystal = read_structure(path)
+    crystals, names, unreadable = [], [], []
+    for item in iter_structures(args.structures):
+        try:
+            crystal = item.load()
+        except CrystalFourierError as error:
+            message = " ".join(str(error).split())
+            unreadable.append(message if item.name in message else f"{item.name}: {message}")
+            continue
         if crystal.n_atoms > args.max_atoms:
-            raise CrystalFourierError(f"{path}: {crystal.n_atoms} atoms is more than --max-atoms {args.max_atoms}")
+            unreadable.append(f"{item.name}: {crystal.n_atoms} atoms is more than --max-atoms {args.max_atoms}")
+            continue
         crystals.append(crystal)
-        names.append(str(path))
+        names.append(item.name)
+    if unreadable:  # every structure is read before the audit starts: bad input costs no model time
+        more = f" (and {len(unreadable) - 1} more unreadable structures)" if len(unreadable) > 1 else ""
+        raise CrystalFourierError(unreadable[0] + more)
     for index, number in enumerate(random_groups(parse_groups(args.groups), args.random, args.seed)):
         made = random_crystal(number, seed=args.seed + index, max_atoms=min(args.max_atoms, RANDOM_MAX_ATOMS))
         crystals.append(made.crystal)
         names.append(f"random sg{number} seed {args.seed + index}")
     if not crystals:
-        raise CrystalFourierError("nothing to audit: give --structures FILE... and/or --random N")
+        raise CrystalFourierError("nothing to audit: give --structures SOURCE... and/or --random N")
     return crystals, names
 
 

@@ -136,9 +136,10 @@ def scan_extxyz(lines, *, max_frame_bytes: int | None = None):
     ------
     tuple
         ``(index of the count line, the comment line's pairs, atom lines, None)`` for a well-framed frame,
-        ``(index, None, None, reason)`` for one that is not (the caller names the file and line). After a count line that is not a
-        count, lines are skipped up to the next count line followed by a comment line with ``Lattice=``, so
-        the frames after a damaged one are still read; a file cut short ends with its error.
+        ``(index, None, None, reason)`` for one that is not (the caller names the file and line). After a
+        count line that is not a count, lines are skipped up to the next count line followed by a comment
+        line with ``Lattice=``, so the frames after a damaged one are still read; a file cut short ends
+        with its error.
     """
     lines = _Lines(lines)
     while True:
@@ -155,30 +156,38 @@ def scan_extxyz(lines, *, max_frame_bytes: int | None = None):
             yield index, None, None, problem or f"expected the number of atoms of a frame, got {text!r}"
             continue
         comment = lines.take()
-        atom_lines, size = [], len(text) + len((comment or (0, ""))[1] or "")
-        problem = None if comment is None else comment[2]
-        for _ in range(count):
-            atom = lines.take()
-            if atom is None:
-                comment = None
-                break
-            if problem is None and atom[2] is not None:
-                problem = f"line {atom[0] + 1}: {atom[2]}"
-            size += len(atom[1] or "")
-            if problem is None and max_frame_bytes is not None and size > max_frame_bytes:
-                problem = (f"the frame holds more than MAX_FRAME_BYTES = {max_frame_bytes:,} characters "
-                           f"({count:,} atoms announced); skipped")
-            if problem is None:
-                atom_lines.append(atom[1])
-            else:
-                atom_lines = []  # let the lines go; the frame is refused
-        if comment is None:
+        atom_lines, problem, ended = _atom_lines(lines, count, comment, len(text), max_frame_bytes)
+        if ended:
             yield index, None, None, problem or f"the frame announces {count} atoms but the file ends first"
             return
         if problem is not None:
             yield index, None, None, problem
             continue
         yield index, _comment_pairs(comment[1]), atom_lines, None
+
+
+def _atom_lines(lines: _Lines, count: int, comment, size: int, max_frame_bytes: int | None):
+    """(the frame's atom lines, the first problem or None, whether the file ended first); a refused frame's
+    lines are read on and let go, so memory never holds more than ``max_frame_bytes`` of them."""
+    if comment is None:
+        return [], None, True
+    atom_lines, problem = [], comment[2]
+    size += len(comment[1] or "")
+    for _ in range(count):
+        atom = lines.take()
+        if atom is None:
+            return [], problem, True
+        if problem is None and atom[2] is not None:
+            problem = f"line {atom[0] + 1}: {atom[2]}"
+        size += len(atom[1] or "")
+        if problem is None and max_frame_bytes is not None and size > max_frame_bytes:
+            problem = (f"the frame holds more than MAX_FRAME_BYTES = {max_frame_bytes:,} characters "
+                       f"({count:,} atoms announced); skipped")
+        if problem is None:
+            atom_lines.append(atom[1])
+        else:
+            atom_lines = []  # let the lines go; the frame is refused
+    return atom_lines, problem, False
 
 
 def extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> Crystal:

@@ -452,10 +452,10 @@ def _listed(argument: str, species) -> Iterator[StructureItem]:
             if problem is not None:
                 yield _failure(argument, f"list file {argument}, line {number}: {problem}")
                 continue
-            text = text.strip()
-            if not text or text.startswith("#"):
+            entry = text.strip()
+            if not entry or entry.startswith("#"):
                 continue
             listed += 1
-            yield from _items(text, species)
+            yield from _items(entry, species)
     if not listed:
         yield _failure(argument, f"list file {argument} lists no sources (one path per line)")

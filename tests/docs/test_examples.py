@@ -85,9 +85,10 @@ def test_readme_examples_run(tmp_path):
     assert (scratch / "audit-out" / "report.md").is_file()
     # The command line's prediction: one CSV row for the CIF, a finite number and no error.
     header, row = outputs["predict"].strip().splitlines()
-    assert header == "file,prediction,error,symprec"
-    file, prediction, error, _ = row.split(",")
+    assert header == "file,frame,prediction,error,symprec"
+    file, frame, prediction, error, _ = row.split(",")
     assert file == "docs/examples/Cu.cif"
+    assert frame == ""
     assert error == ""
     assert abs(float(prediction)) < 100
     # The Python prediction (the last block prints it): one finite energy per atom for the one crystal.

@@ -212,13 +212,14 @@ def test_cli_predict_writes_each_files_tensor_in_its_own_frame(trained, elastic_
     (tmp_path / "bad.cif").write_text("not a cif")
     assert main(["predict", "--model", str(loaded.directory), *paths, str(tmp_path / "bad.cif")]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split(",") == ["file", *ELASTIC_COLUMNS, "error", "symprec"]
-    rows = [np.array([float(v) for v in line.split(",")[1:22]]) for line in lines[1:3]]
+    assert lines[0].split(",") == ["file", "frame", *ELASTIC_COLUMNS, "error", "symprec"]
+    assert [line.split(",")[1] for line in lines[1:]] == ["0", "0", ""]   # extxyz frames are numbered
+    rows = [np.array([float(v) for v in line.split(",")[2:23]]) for line in lines[1:3]]
     upper = np.triu_indices(6)
     expected = loaded.predict_crystals([Crystal(crystal.lattice @ q.T, crystal.positions, crystal.numbers)])[0]
     np.testing.assert_allclose(rows[1], expected[upper], rtol=1e-6, atol=1e-5)
     assert np.abs(rows[1] - rows[0]).max() > 1e-3   # the rotated file gets the rotated tensor
-    assert lines[3].split(",")[1] == ""
+    assert lines[3].split(",")[2] == ""
     assert main(["evaluate", "--model", str(loaded.directory), "--data", paths[0]]) == 2
 
 

@@ -202,10 +202,10 @@ def test_train_evaluate_predict_from_the_command_line(data_files, tmp_path, caps
     files = [str(folder / "one.cif"), str(folder / "POSCAR")]
     assert main(["predict", "--model", str(out), *files]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "file,prediction,error,symprec"
-    assert [line.split(",")[0] for line in lines[1:]] == files
+    assert lines[0] == "file,frame,prediction,error,symprec"
+    assert [line.split(",")[:2] for line in lines[1:]] == [[file, ""] for file in files]
     expected = load_trained(out).predict_crystals([crystals[0], crystals[5]])
-    np.testing.assert_allclose([float(line.split(",")[1]) for line in lines[1:]], expected, rtol=1e-6, atol=0)
+    np.testing.assert_allclose([float(line.split(",")[2]) for line in lines[1:]], expected, rtol=1e-6, atol=0)
 
 
 def test_command_line_errors_are_one_line(data_files, tmp_path, capsys):
