@@ -179,3 +179,72 @@ def test_species_option_is_on_predict():
     from crystal_fourier.cli import help_texts
 
     assert "--species LIST" in help_texts()["predict"]
+
+
+def test_a_trajectory_predicts_as_its_frames_given_as_single_files(folder, model, tmp_path, capsys):
+    """Issue 29: every frame of a multi-frame extxyz (written by ASE) gets the row its frame gets as a file of
+    its own, with the same numbers (the same crystals in the same order make the same batches: exact); a
+    corrupt frame gets its own row and the frames after it are predicted."""
+    ase_io = pytest.importorskip("ase.io")
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime import random_crystal
+
+    atoms = [random_crystal(number, seed=seed, max_atoms=8).crystal.to_ase()
+             for seed, number in enumerate((2, 14, 62, 225))]
+    trajectory = tmp_path / "t.extxyz"
+    ase_io.write(trajectory, atoms, format="extxyz")
+    singles = []
+    for index, frame in enumerate(atoms):
+        singles.append(str(tmp_path / f"frame{index}.extxyz"))
+        ase_io.write(singles[-1], frame, format="extxyz")
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), str(trajectory)]) == 0
+    framed = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert main(["predict", "--model", str(model), *singles]) == 0
+    alone = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert framed[0] == alone[0] == ["file", "frame", "prediction", "error", "symprec"]
+    assert [row[:2] for row in framed[1:]] == [[str(trajectory), str(n)] for n in range(4)]
+    assert [row[:2] for row in alone[1:]] == [[single, "0"] for single in singles]
+    assert [row[2:] for row in framed[1:]] == [row[2:] for row in alone[1:]]
+    assert all(row[3] == "" and row[2] for row in framed[1:])
+
+    lines = trajectory.read_text().splitlines()
+    second = int(lines[0]) + 2
+    lines[second] = "two"                                    # frame 1 loses its count line
+    broken = tmp_path / "broken.extxyz"
+    broken.write_text("\n".join(lines) + "\n")
+    assert main(["predict", "--model", str(model), str(broken)]) == 1
+    captured = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(captured.out)))[1:]
+    assert [row[:2] for row in rows] == [[str(broken), str(n)] for n in range(4)]
+    assert rows[1][2] == ""
+    assert rows[1][3] == f"{broken}, frame 1 (line {second + 1}): expected the number of atoms of a frame, got 'two'"
+    kept = [float(row[2]) for row in (rows[0], rows[2], rows[3])]   # three crystals batched, not four: float32
+    assert kept == pytest.approx([float(framed[n][2]) for n in (1, 3, 4)], abs=1e-5)
+    assert "1 of 4 structure(s) failed" in captured.err
+
+
+def test_directories_databases_csv_and_list_files_in_one_call(folder, model, tmp_path, capsys, monkeypatch):
+    ase_db = pytest.importorskip("ase.db")
+    from crystal_fourier.cli import main
+    from crystal_fourier.runtime import read_structure
+
+    monkeypatch.chdir(tmp_path)
+    crystal = read_structure(folder / "good.cif")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "good.cif").write_text((folder / "good.cif").read_text())
+    (tmp_path / "empty").mkdir()
+    ase_db.connect(tmp_path / "rows.db").write(crystal.to_ase())
+    (tmp_path / "labels.csv").write_text("material_id,energy\nm0,1\n")
+    (tmp_path / "paths.txt").write_text(f"{folder / 'train.csv'}\n")
+    capsys.readouterr()
+    assert main(["predict", "--model", str(model), "dir", "empty", "rows.db", "labels.csv", "@paths.txt"]) == 1
+    captured = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(captured.out)))[1:]
+    assert [row[:2] for row in rows] == [["dir/good.cif", ""], ["empty", ""], ["rows.db", "1"], ["labels.csv", ""],
+                                         *[[str(folder / "train.csv"), f"m{n}"] for n in range(6)]]
+    assert float(rows[2][2]) == pytest.approx(float(rows[0][2]), abs=1e-5)   # the same crystal, another batch
+    assert "a directory with no structure files" in rows[1][3]
+    assert "labels.csv: no 'cif' column" in rows[3][3]
+    assert all(row[3] == "" for row in rows[4:])
+    assert "2 of 10 structure(s) failed" in captured.err

@@ -134,3 +134,32 @@ def test_a_saved_model_reruns_in_float64(tmp_path):
     assert (adapter.dtype, twin.dtype) == (np.float32, np.float64)
     np.testing.assert_allclose(double, single, rtol=1e-4, atol=1e-5)
     assert not np.array_equal(double, single)   # really another precision
+
+
+def test_structures_of_a_trajectory_are_named_by_frame_and_a_corrupt_frame_is_bad_input(tmp_path, capsys):
+    """Issue 26/29: --structures reads every frame; an unreadable frame is bad input (exit 2, one line, nothing
+    written) that names the frame and counts the others."""
+    import json
+
+    ase_io = pytest.importorskip("ase.io")
+    from ase.build import bulk
+
+    path = tmp_path / "t.extxyz"
+    ase_io.write(path, [bulk("Cu", "fcc", a=3.6), bulk("Au", "fcc", a=4.08)], format="extxyz")
+    status = main(["audit", "--model", "ase:EMT", "--structures", str(path), "--kinds", "permutation",
+                   "--out", str(tmp_path / "out")])
+    assert status == 0
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["crystals"] == 2
+    assert f"{path}, frame " in (tmp_path / "out" / "report.md").read_text()   # the worst case, named by frame
+    lines = path.read_text().splitlines()
+    broken = tmp_path / "broken.extxyz"
+    broken.write_text("\n".join([lines[0], lines[1], "Cu 0 zero 0", *lines[3:]]) + "\n")
+    capsys.readouterr()
+    status = main(["audit", "--model", "ase:EMT", "--structures", str(broken), str(tmp_path / "none.cif"),
+                   "--kinds", "permutation", "--out", str(tmp_path / "out2")])
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert f"{broken}, frame 0 (line 1): atom line 1: position is not numeric" in err[0]
+    assert err[0].endswith("(and 1 more unreadable structures)")
+    assert not (tmp_path / "out2").exists()
