@@ -1,7 +1,8 @@
 """Reading one structure file: what the path is, a bounded read, gzip, then the reader its format names.
 
-:func:`read_structure` is the one door of ``predict``, ``audit`` and the Python API to a structure
-file. Before a byte is parsed:
+:func:`read_structure` is the one door to a structure file: ``predict``, ``audit`` and the Python API reach
+it through :func:`~crystal_fourier.runtime.iter_structures` (``_structure_sources``), which also reads the
+inputs that hold many structures. Before a byte is parsed:
 
 * the path is examined without opening it: standard input (``-``), a pipe (FIFO), a directory, a
   socket or device, a loop of symbolic links, a dangling link and a missing file each get their own
@@ -178,8 +179,9 @@ def read_structure(path: "str | os.PathLike", *, format: str | None = None,
     POSCAR/CONTCAR (``POSCAR*``, ``CONTCAR*``, ``.vasp``, ``.poscar``), extended XYZ
     (``.extxyz``, ``.xyz``; one frame) and pymatgen ``Structure`` JSON (``.json``), each also
     gzip-compressed (``x.cif.gz``). A file with several structures is refused, never read as its
-    first. The path is examined and the size bounded before anything is read
-    (:func:`structure_file_bytes`); every reader refuses two atoms on one point.
+    first (:func:`~crystal_fourier.runtime.iter_structures` reads every frame). The path is examined
+    and the size bounded before anything is read (:func:`structure_file_bytes`); every reader refuses
+    two atoms on one point.
 
     Parameters
     ----------
