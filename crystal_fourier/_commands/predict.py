@@ -73,26 +73,25 @@ def run(args) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["file", "frame", *target.output_columns, "error", "symprec"])
     failed = total = 0
-    pending = deque()  # the items read but not yet written: one Prediction comes back per item, in order
+    pending = deque()  # (source, frame, name) of the items read, not yet written: one Prediction per item, in order
 
     def items():
         for item in iter_structures(args.files, species=species):
-            pending.append(item)
+            pending.append((item.source, "" if item.frame is None else item.frame, item.name))
             yield item.name, item
 
     stream = stream_predictions(trained, items(), symprec=symprec, load=_load,
                                 max_atoms=None if args.allow_large else prediction_atom_limit(trained))
     for prediction in stream:  # rows are written chunk by chunk, in input order
-        item = pending.popleft()
+        source, frame, name = pending.popleft()
         total += 1
-        frame = "" if item.frame is None else item.frame
         tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
         if prediction.error is not None:
             failed += 1
-            writer.writerow([item.source, frame, *[""] * len(target.output_columns),
-                             _located(item.name, prediction.error), tolerance])
+            writer.writerow([source, frame, *[""] * len(target.output_columns),
+                             _located(name, prediction.error), tolerance])
         else:
-            writer.writerow([item.source, frame, *target.csv_values(prediction.value), "", tolerance])
+            writer.writerow([source, frame, *target.csv_values(prediction.value), "", tolerance])
     sys.stdout.flush()
     if failed:
         print(f"crystal-fourier predict: {failed} of {total} structure(s) failed (empty prediction, "

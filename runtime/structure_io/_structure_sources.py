@@ -194,7 +194,7 @@ def _kind(path: Path) -> str:
         return "csv"
     if name.endswith(".db"):
         return "database"
-    if path.name.lower().endswith(".json"):
+    if path.name.lower().endswith(".json") and path.is_file():  # never open a pipe or device to look
         try:
             with open(path, "rb") as handle:
                 head = handle.read(64)
