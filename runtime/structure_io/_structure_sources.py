@@ -96,8 +96,11 @@ class StructureItem:
         return self.source if self.frame is None else f"{self.source}, {self.label} {self.frame}"
 
     def load(self) -> Crystal:
-        """The crystal; raises one ``CrystalFourierError`` naming :attr:`name` when it cannot be read."""
-        return self._read(self.name, *self._args)
+        """The crystal; raises one ``CrystalFourierError`` naming :attr:`name` when it cannot be read.
+
+        An item made by hand (``StructureItem("x.cif", None)``) reads its source as one structure file.
+        """
+        return (self._read or _read_file)(self.name, *self._args)
 
 
 def iter_structures(sources: "str | os.PathLike | Iterable[str | os.PathLike]", *,
@@ -147,7 +150,7 @@ def _failed(name: str, message: str) -> Crystal:
     raise CrystalFourierError(message)
 
 
-def _read_file(name: str, species) -> Crystal:
+def _read_file(name: str, species=None) -> Crystal:
     return read_structure(name, species=species)
 
 

@@ -130,6 +130,13 @@ def test_an_empty_trajectory_and_a_missing_one_are_one_item_each(tmp_path):
                          f"error: structure file {str(tmp_path / 'absent.xyz')!r} does not exist")]
 
 
+def test_an_item_made_by_hand_reads_its_file(trajectory, tmp_path):
+    from crystal_fourier.runtime import StructureItem
+
+    ase_io.write(tmp_path / "one.cif", _frames()[1])
+    assert StructureItem(str(tmp_path / "one.cif"), None).load().formula == "ClNa"
+
+
 def test_items_pickle_for_worker_processes(trajectory):
     for item in iter_structures(trajectory):
         copy = pickle.loads(pickle.dumps(item))
