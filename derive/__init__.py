@@ -57,6 +57,7 @@ _LAZY = {
     "factored_form": "_factored_bases", "factored_forms": "_factored_bases", "factored_scales": "_factored_bases",
     "PLANE_GROUPS": "_plane_groups", "PlaneGroup": "_plane_groups", "plane_group": "_plane_groups",
     "plane_group_document": "_plane_groups", "plane_reflection_conditions": "_plane_groups",
+    "as_plane_group": "_plane_groups", "plane_zone_conditions": "_plane_groups",
     "ZoneCondition": "_reflection_conditions", "reflection_conditions": "_reflection_conditions",
     "is_allowed": "_reflection_conditions", "allowed_mask": "_reflection_conditions",
     "CentricZone": "_reciprocal_symmetry", "centric_zones": "_reciprocal_symmetry",
