@@ -100,7 +100,7 @@ def plane_group(group: "int | str") -> PlaneGroup:
     return PlaneGroup(symbols.index(symbol) + 1, symbol, embedding)
 
 
-def as_plane_group(group) -> PlaneGroup | None:
+def as_plane_group(group: object) -> PlaneGroup | None:
     """``group`` as a :class:`PlaneGroup` when it names one (a PlaneGroup or a Volume A symbol), else None.
 
     Plane-group symbols are written in lower case (``p4gm``) and never collide with a space-group

@@ -48,7 +48,7 @@ def test_plane_basis_is_the_embedding_on_l_zero():
 
 def test_a_wrong_plane_condition_is_caught(monkeypatch):
     """Dropping p2gg's conditions makes the reflection-condition check fail, naming an absent (h, 0)."""
-    import crystal_fourier.derive._plane_groups as module
+    import crystal_fourier.derive as module
 
     derived = basis("p2gg", 3, "box")
     monkeypatch.setattr(module, "plane_zone_conditions", lambda group: ())
@@ -59,7 +59,7 @@ def test_a_wrong_plane_condition_is_caught(monkeypatch):
 
 
 def test_a_wrong_plane_form_fails_verify(monkeypatch):
-    import crystal_fourier.derive._plane_groups as module
+    import crystal_fourier.derive as module
 
     original = module.plane_group_document
 
