@@ -12,8 +12,9 @@ from crystal_fourier.derive import PLANE_GROUPS, basis, closed_forms, plane_grou
 from crystal_fourier.proofs import PLANE_CHECKS, certificate, verify_group
 
 # dim of each plane group at box cutoff 3 (a 7 x 7 square or the 37-point hexagon), k = 0 included. Counted
-# by hand from Burnside's lemma where there are no absences: p2 (49 + 1)/2 = 25, p4 (49 + 1 + 2*1 + 1)/4 = 13,
-# p4mm (49 + 1 + 2 + 1 + 2*7 + 2*7)/8 = 10, p3 (37 + 2)/3 = 13, p6 (37 + 1 + 2 + 2)/6 = 7.
+# by hand from Burnside's lemma where there are no absences (the rotations fix only k = 0, each mirror the 7 points
+# of its line): p2 (49 + 1)/2 = 25, p4 (49 + 3)/4 = 13, p4mm (49 + 3 + 4*7)/8 = 10, p3 (37 + 2)/3 = 13,
+# p6 (37 + 5)/6 = 7.
 DIMS_BOX_3 = {"p1": 49, "p2": 25, "pm": 28, "pg": 24, "cm": 14, "p2mm": 16, "p2mg": 14, "p2gg": 12, "c2mm": 8,
               "p4": 13, "p4mm": 10, "p4gm": 8, "p3": 13, "p3m1": 10, "p31m": 8, "p6": 7, "p6mm": 6}
 
