@@ -57,7 +57,7 @@ def product_tables(number: int, radius: int):
     monomials = []
     for index, (function, form) in enumerate(zip(derived.real.functions(), forms, strict=True)):
         expression = closed_form(function) if form is None else form
-        for term in sp.Add.make_args(expression):
+        for term in sp.Add.make_args(sp.expand(expression)):   # common factors multiplied back in
             coefficient, rest = term.as_coeff_Mul()
             columns = []
             for item in sp.Mul.make_args(rest):
