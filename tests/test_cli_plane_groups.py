@@ -32,7 +32,8 @@ def test_every_plane_group_is_certified(symbol):
     document = certificate(derived)
     assert document["ok"], [name for name in document if isinstance(document[name], dict)
                             and not document[name]["ok"]]
-    assert document["plane_group"] == plane_group(symbol).number and document["symbol"] == symbol
+    assert document["plane_group"] == plane_group(symbol).number
+    assert document["symbol"] == symbol
     assert derived.dim == document["completeness"]["character_formula"] == DIMS_BOX_3[symbol]
     assert all(name in document for name in PLANE_CHECKS)
     assert not derived.frequencies.hkl[:, 2].any()
@@ -54,9 +55,11 @@ def test_a_wrong_plane_condition_is_caught(monkeypatch):
     derived = basis("p2gg", 3, "box")
     monkeypatch.setattr(module, "plane_zone_conditions", lambda group: ())
     document = certificate(derived)
-    assert not document["reflection_conditions"]["ok"] and not document["ok"]
+    assert not document["reflection_conditions"]["ok"]
+    assert not document["ok"]
     failures = document["reflection_conditions"]["failures"]
-    assert [1, 0] in failures and all(h % 2 or k % 2 for h, k in failures)
+    assert [1, 0] in failures
+    assert all(h % 2 or k % 2 for h, k in failures)
 
 
 def test_a_wrong_plane_form_fails_verify(monkeypatch):
@@ -79,7 +82,8 @@ def test_basis_text(capsys):
     assert status == 0
     lines = out.splitlines()
     assert lines[0] == "p4gm (plane group No. 12), the action on (x, y) of P4bm, Hall number 377"
-    assert "  (5) -x+1/2,y+1/2" in lines and "  h0: h=2n" in lines
+    assert "  (5) -x+1/2,y+1/2" in lines
+    assert "  h0: h=2n" in lines
     assert "  [1] (1 0)  x4  absent, witness x+1/2,-y+1/2" in lines
     assert "basis functions f_i(x, y):" in lines
     assert "  f_2 [orbit 3, centric] = cos(4*pi*x) + cos(4*pi*y)" in lines
@@ -99,7 +103,8 @@ def test_basis_json(capsys):
     assert status == 0
     document = json.loads(out)
     assert (document["plane_group"], document["symbol"], document["embedding_hall_number"]) == (15, "p31m", 447)
-    assert "sg" not in document and "hall_symbol" not in document
+    assert "sg" not in document
+    assert "hall_symbol" not in document
     assert document["operations"][3] == {"rotation": [[0, 1], [1, 0]], "translation24": [0, 0], "xyz": "y,x"}
     assert all(len(m) == 2 for orbit in document["orbits"] for m in orbit["members"])
     assert document["dim"] == len(document["functions"]) == 2   # k = 0 and the one orbit of the six (h, k) != 0
@@ -108,11 +113,13 @@ def test_basis_json(capsys):
 def test_graph(capsys):
     status, out, _ = run(capsys, "graph", "p4gm", "--cutoff", "1", "--shell", "box")
     assert status == 0
-    assert out.startswith('digraph "p4gm" {') and 'n1 [label="1 0", group="orbit1", style=dashed];' in out
+    assert out.startswith('digraph "p4gm" {')
+    assert 'n1 [label="1 0", group="orbit1", style=dashed];' in out
     status, out, _ = run(capsys, "graph", "pg", "--cutoff", "1", "--shell", "box", "--format", "json")
     document = json.loads(out)
     assert (document["plane_group"], document["symbol"]) == (4, "pg")
-    assert document["nodes"][:3] == [[0, 0], [1, 0], [0, 1]] and document["operations"] == ["x,y", "-x,y+1/2"]
+    assert document["nodes"][:3] == [[0, 0], [1, 0], [0, 1]]
+    assert document["operations"] == ["x,y", "-x,y+1/2"]
 
 
 def test_summary(capsys):
@@ -130,9 +137,12 @@ def test_summary(capsys):
 def test_verify(capsys, tmp_path):
     status, out, _ = run(capsys, "verify", "--groups", "p6mm,p2mg", "--cutoff", "2", "--out", str(tmp_path))
     assert status == 0
-    assert re.search(r"^ +7 +p2mg +137 +4 .* ok$", out, re.M) and "structure-factor forms" in out
+    assert re.search(r"^ +7 +p2mg +137 +4 .* ok$", out, re.M)
+    assert "structure-factor forms" in out
     written = json.loads((tmp_path / "plane17_p6mm_ball2.json").read_text())
-    assert written["ok"] and written["structure_factor"]["ok"] and written["symbol"] == "p6mm"
+    assert written["ok"]
+    assert written["structure_factor"]["ok"]
+    assert written["symbol"] == "p6mm"
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -143,8 +153,10 @@ def test_verify(capsys, tmp_path):
 ])
 def test_bad_plane_input(capsys, argv, message):
     status, out, err = run(capsys, *argv)
-    assert status == 2 and not out
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert status == 2
+    assert not out
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_plane_evaluation_is_two_dimensional():
