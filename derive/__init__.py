@@ -52,11 +52,13 @@ _LAZY = {
     # Structure-factor forms (issue 30): International Tables Vol. B, A1.4.3, derived and factored.
     "ParityClass": "_structure_factors", "SHIFTS": "_structure_factors", "StructureFactorForm": "_structure_factors",
     "structure_factor_form": "_structure_factors", "plain_factor_count": "_structure_factors",
+    "factor_lower_bound": "_structure_factors",
     "STRUCTURE_FACTOR_FORMATS": "_structure_factor_export", "structure_factor_document": "_structure_factor_export",
     "render_structure_factor": "_structure_factor_export",
     "factored_form": "_factored_bases", "factored_forms": "_factored_bases", "factored_scales": "_factored_bases",
     "PLANE_GROUPS": "_plane_groups", "PlaneGroup": "_plane_groups", "plane_group": "_plane_groups",
     "plane_group_document": "_plane_groups", "plane_reflection_conditions": "_plane_groups",
+    "as_plane_group": "_plane_groups", "plane_zone_conditions": "_plane_groups",
     "ZoneCondition": "_reflection_conditions", "reflection_conditions": "_reflection_conditions",
     "is_allowed": "_reflection_conditions", "allowed_mask": "_reflection_conditions",
     "CentricZone": "_reciprocal_symmetry", "centric_zones": "_reciprocal_symmetry",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from crystal_fourier.derive._dual_graphs import DualGraph, dual_graph
 from crystal_fourier.derive._frequency_sets import FrequencySet, check_shell_cutoff, frequency_set
 from crystal_fourier.derive._orbits import OrbitDecomposition, orbit_decomposition
+from crystal_fourier.derive._plane_groups import PlaneGroup, as_plane_group
 from crystal_fourier.derive._real_bases import RealBasis, real_basis
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
@@ -41,6 +42,9 @@ class Basis:
     graph : DualGraph
     decomposition : OrbitDecomposition
     real : RealBasis
+    plane_group : PlaneGroup or None
+        For a plane group: the group; ``group`` is then its embedding and the frequencies are
+        (h, k, 0) (see :mod:`~crystal_fourier.derive._plane_groups`).
     """
 
     group: SpaceGroup
@@ -48,6 +52,7 @@ class Basis:
     graph: DualGraph
     decomposition: OrbitDecomposition
     real: RealBasis
+    plane_group: PlaneGroup | None = None
 
     @property
     def dim(self) -> int:
@@ -58,10 +63,11 @@ class Basis:
         """The counts of ``crystal-fourier summary`` (k = 0 included in every count)."""
         d = self.decomposition
         present = ~d.absent
+        plane = self.plane_group
         return {
-            "sg": self.group.number,
+            "sg": self.group.number if plane is None else plane.number,
             "hall_number": self.group.hall_number,
-            "symbol": self.group.symbol,
+            "symbol": self.group.symbol if plane is None else plane.symbol,
             "n_operations": len(self.group.operations),
             "n_frequencies": len(self.frequencies),
             "n_present_frequencies": int(present[d.orbit_of].sum()),
@@ -118,16 +124,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _frequency_count(cutoff: int, shell: str, hexagonal: bool) -> int:
+def _frequency_count(cutoff: int, shell: str, hexagonal: bool, plane: bool = False) -> int:
     """The number of frequencies, from the volume of the shell (exact for small cutoffs is not needed)."""
     if shell == "box":
-        plane = 3 * cutoff * cutoff + 3 * cutoff + 1 if hexagonal else (2 * cutoff + 1) ** 2
-        return plane * (2 * cutoff + 1)
+        section = 3 * cutoff * cutoff + 3 * cutoff + 1 if hexagonal else (2 * cutoff + 1) ** 2
+        return section if plane else section * (2 * cutoff + 1)
+    if plane:
+        return int(math.pi * cutoff ** 2 * (math.sqrt(3.0) / 2.0 if hexagonal else 1.0)) + 1
     volume = 4.0 / 3.0 * math.pi * cutoff ** 3
     return int(volume * (math.sqrt(3.0) / 2.0 if hexagonal else 1.0)) + 1
 
 
-def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAULT_SHELL, *,
+def work_estimate(group: SpaceGroup | PlaneGroup | int | str, cutoff: int, shell: str = DEFAULT_SHELL, *,
                   hall_number: int | None = None, render: bool = False) -> WorkEstimate:
     """Predicted cost of :func:`basis` for ``group`` at ``cutoff`` (no derivation is done).
 
@@ -136,8 +144,8 @@ def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAU
 
     Parameters
     ----------
-    group : SpaceGroup, int or str
-        Number, symbol or :class:`SpaceGroup`.
+    group : SpaceGroup, PlaneGroup, int or str
+        Number, symbol, :class:`SpaceGroup` or plane group (``'p4gm'``, :class:`PlaneGroup`).
     cutoff : int
         Ball radius or box size.
     shell : {'ball', 'box'}
@@ -158,9 +166,10 @@ def work_estimate(group: SpaceGroup | int | str, cutoff: int, shell: str = DEFAU
     >>> estimate.n_operations, estimate.peak_bytes > 2**31
     (192, True)
     """
-    resolved = space_group(group, hall_number=hall_number)
+    plane = as_plane_group(group)
+    resolved = plane.embedding if plane is not None else space_group(group, hall_number=hall_number)
     cutoff = check_shell_cutoff(shell, cutoff)
-    n = _frequency_count(cutoff, shell, resolved.hexagonal_axes)
+    n = _frequency_count(cutoff, shell, resolved.hexagonal_axes, plane is not None)
     operations = len(resolved.operations)
     edges, orbits = n * operations, n / resolved.point_group_order
     seconds = edges * _SECONDS_PER_EDGE + orbits * _SECONDS_PER_ORBIT
@@ -245,17 +254,17 @@ class _BoundedCache:
 _CACHE = _BoundedCache(CACHE_BYTES)
 
 
-def _basis(hall_number: int, cutoff: int, shell: str) -> Basis:
-    key = (hall_number, cutoff, shell)
+def _basis(hall_number: int, cutoff: int, shell: str, plane: PlaneGroup | None = None) -> Basis:
+    key = (hall_number, cutoff, shell) if plane is None else (hall_number, cutoff, shell, plane.symbol)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     group = space_group(hall_number=hall_number)
-    frequencies = frequency_set(group, cutoff, shell)
+    frequencies = frequency_set(group, cutoff, shell, plane=plane is not None)
     graph = dual_graph(group, frequencies)
     decomposition = orbit_decomposition(graph)
-    result = Basis(group, frequencies, graph, decomposition, real_basis(decomposition))
-    _CACHE.put(key, result, work_estimate(group, cutoff, shell).kept_bytes)
+    result = Basis(group, frequencies, graph, decomposition, real_basis(decomposition), plane)
+    _CACHE.put(key, result, work_estimate(plane or group, cutoff, shell).kept_bytes)
     return result
 
 
@@ -275,8 +284,8 @@ def clear_caches() -> None:
     _CACHE.clear()
 
 
-def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL, *,
-          hall_number: int | None = None) -> Basis:
+def basis(group: SpaceGroup | PlaneGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF,
+          shell: str = DEFAULT_SHELL, *, hall_number: int | None = None) -> Basis:
     """Derive the exact symmetry-adapted basis of ``group`` (number, symbol or SpaceGroup).
 
     Pure integer work (no SymPy). Cached per (Hall number, cutoff, shell), the cache
@@ -285,10 +294,13 @@ def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, sh
 
     Parameters
     ----------
-    group : SpaceGroup, int, str or None
+    group : SpaceGroup, PlaneGroup, int, str or None
         A space-group number (1-230, its ITA standard setting), a symbol in any usual spelling
         (``"Fd-3m"``, ``"F d -3 m"``, ``"Fd-3m:1"``, a Hall or Schoenflies symbol) or a
-        :class:`SpaceGroup`; None when ``hall_number`` is given.
+        :class:`SpaceGroup`; None when ``hall_number`` is given. Or one of the 17 plane groups,
+        by its symbol as Volume A writes it (``"p4gm"``, ``"c2mm"``, lower case) or a
+        :class:`~crystal_fourier.derive.PlaneGroup` (``plane_group(12)``): the basis in (h, k)
+        and (x, y), derived as the embedding space group's on the frequencies with l = 0.
     cutoff : int
         Ball radius R or box size K, >= 0 (CONVENTIONS.md, frequency shells).
     shell : {'ball', 'box'}
@@ -313,7 +325,14 @@ def basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, sh
     (125, 515)
     >>> basis("Fm-3m").summary()["n_present_orbits"] - 1   # without k = 0
     9
+    >>> basis("p4gm", 2, "box").summary()["dim"]
+    5
     """
     cutoff = check_shell_cutoff(shell, cutoff)
+    plane = as_plane_group(group)
+    if plane is not None:
+        if hall_number is not None:
+            raise CrystalFourierError(f"{plane} has one setting: give no Hall number")
+        return _basis(plane.hall_number, cutoff, shell, plane)
     resolved = space_group(group, hall_number=hall_number)
     return _basis(resolved.hall_number, cutoff, shell)

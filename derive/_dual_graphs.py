@@ -100,6 +100,15 @@ def _edges(graph: DualGraph):
     return table[np.sort(first)]
 
 
+def _axes(graph: DualGraph):
+    """(3, None) for a space group; (2, the plane group) for a plane group's graph (frequencies (h, k, 0))."""
+    if not graph.frequencies.plane:
+        return 3, None
+    from crystal_fourier.derive._plane_groups import PLANE_GROUPS, plane_group
+
+    return 2, plane_group(next(s for s, hall in PLANE_GROUPS.items() if hall == graph.group.hall_number))
+
+
 def graph_to_json(graph: DualGraph) -> str:
     """JSON with "nodes" ([h,k,l] per frequency) and "edges" ({source, target,
     phase24, operation}), one edge per distinct labelled pair, keys sorted.
@@ -113,19 +122,22 @@ def graph_to_json(graph: DualGraph) -> str:
     -------
     str
         The JSON text (also with ``sg``, ``hall_number``, ``shell``, ``cutoff`` and the operations as
-        xyz strings), ending in a newline.
+        xyz strings), ending in a newline. A plane group's graph has ``plane_group``, ``symbol`` and
+        ``embedding_hall_number`` instead of ``sg`` and ``hall_number``, nodes [h,k] and operations on (x, y).
     """
     edges = [
         {"source": int(s), "target": int(t), "phase24": int(p), "operation": int(o)}
         for s, t, p, o in _edges(graph)
     ]
+    n, plane = _axes(graph)
+    head = ({"sg": graph.group.number, "hall_number": graph.group.hall_number} if plane is None else
+            {"plane_group": plane.number, "symbol": plane.symbol, "embedding_hall_number": graph.group.hall_number})
     document = {
-        "sg": graph.group.number,
-        "hall_number": graph.group.hall_number,
+        **head,
         "shell": graph.frequencies.shell,
         "cutoff": graph.frequencies.cutoff,
-        "operations": [op.xyz for op in graph.group.operations],
-        "nodes": graph.frequencies.hkl.tolist(),
+        "operations": [",".join(op.xyz.split(",")[:n]) for op in graph.group.operations],
+        "nodes": graph.frequencies.hkl[:, :n].tolist(),
         "edges": edges,
     }
     return json.dumps(document, sort_keys=True, indent=1) + "\n"
@@ -150,9 +162,11 @@ def graph_to_dot(graph: DualGraph, orbit_of: np.ndarray | None = None, absent: n
     str
         The DOT text, ending in a newline.
     """
-    lines = [f'digraph "sg{graph.group.number}" {{', "  node [shape=box, fontname=monospace];"]
-    for index, (h, k, l) in enumerate(graph.frequencies.hkl.tolist()):
-        attributes = [f'label="{h} {k} {l}"']
+    n, plane = _axes(graph)
+    name = f"sg{graph.group.number}" if plane is None else plane.symbol
+    lines = [f'digraph "{name}" {{', "  node [shape=box, fontname=monospace];"]
+    for index, hkl in enumerate(graph.frequencies.hkl[:, :n].tolist()):
+        attributes = [f'label="{" ".join(map(str, hkl))}"']
         if orbit_of is not None:
             attributes.append(f'group="orbit{int(orbit_of[index])}"')
         if absent is not None and absent[index]:

@@ -5,6 +5,10 @@ The JSON document is the interface other tools rely on (issue 2): "sg",
 "translation24", "xyz"}), "orbits" (each {"representative", "members",
 "phases24", "absent", "witness", "centric"}), and "functions" (each {"orbit",
 "part", "frequencies", "phases48", "sympy", "latex"}). Counts include k = 0.
+
+A plane group's document (``basis p4gm``) has "plane_group" (1-17), "symbol" (``'p4gm'``) and
+"embedding_hall_number" instead of "sg", "hall_number" and "hall_symbol"; its operations have 2 x 2
+rotations and two translation components, and its frequencies two indices (h, k).
 """
 
 from __future__ import annotations
@@ -36,15 +40,17 @@ def basis_document(basis, *, with_closed_forms: bool = True, factored: bool = Fa
     'cos(2*pi*x)'
     """
     group = basis.group
+    n = _axes(basis)
     operations = [
-        {"rotation": [list(row) for row in op.rotation], "translation24": list(op.translation_24), "xyz": op.xyz}
+        {"rotation": [list(row[:n]) for row in op.rotation[:n]], "translation24": list(op.translation_24[:n]),
+         "xyz": ",".join(op.xyz.split(",")[:n])}
         for op in group.operations
     ]
     orbits = []
     for orbit in basis.decomposition.orbits():
         orbits.append({
-            "representative": list(orbit.representative),
-            "members": [list(m) for m in orbit.members],
+            "representative": list(orbit.representative[:n]),
+            "members": [list(m[:n]) for m in orbit.members],
             "phases24": None if orbit.phases_24 is None else list(orbit.phases_24),
             "absent": orbit.absent,
             "witness": orbit.witness,
@@ -56,7 +62,7 @@ def basis_document(basis, *, with_closed_forms: bool = True, factored: bool = Fa
         entry = {
             "orbit": function.orbit,
             "part": function.part,
-            "frequencies": [list(m) for m in function.frequencies],
+            "frequencies": [list(m[:n]) for m in function.frequencies],
             "phases48": list(function.phases_48),
         }
         if with_closed_forms:
@@ -66,21 +72,43 @@ def basis_document(basis, *, with_closed_forms: bool = True, factored: bool = Fa
         if factored_expressions is not None:
             entry["factored"] = str(factored_expressions[index])
         functions.append(entry)
+    plane = basis.plane_group
+    head = ({"sg": group.number, "hall_number": group.hall_number, "symbol": group.symbol,
+             "hall_symbol": group.hall_symbol} if plane is None else
+            {"plane_group": plane.number, "symbol": plane.symbol, "embedding_hall_number": group.hall_number})
     return {
-        "sg": group.number,
-        "hall_number": group.hall_number,
-        "symbol": group.symbol,
-        "hall_symbol": group.hall_symbol,
+        **head,
         "shell": basis.frequencies.shell,
         "cutoff": basis.frequencies.cutoff,
         "conventions": "CONVENTIONS.md: f(x) = sum_j cos(2 pi m_j.x + 2 pi phases48_j/48); phases24 of an orbit "
                        "member m = R^T k0 is 24 (k0.t) mod 24; counts include k = 0",
         "dim": basis.dim,
         "operations": operations,
-        "reflection_conditions": [zone.text for zone in reflection_conditions(group)],
+        "reflection_conditions": _conditions(basis),
         "orbits": orbits,
         "functions": functions,
     }
+
+
+def _axes(basis: Basis) -> int:
+    """How many indices a frequency (and coordinates a point) has: 2 for a plane group, else 3."""
+    return 3 if basis.plane_group is None else 2
+
+
+def _conditions(basis: Basis) -> list[str]:
+    if basis.plane_group is not None:
+        from crystal_fourier.derive._plane_groups import plane_reflection_conditions
+
+        return list(plane_reflection_conditions(basis.plane_group))
+    return [zone.text for zone in reflection_conditions(basis.group)]
+
+
+def _title(basis: Basis) -> str:
+    group, plane = basis.group, basis.plane_group
+    if plane is not None:
+        return (f"{plane.symbol} (plane group No. {plane.number}), the action on (x, y) of {group.symbol}, "
+                f"Hall number {group.hall_number}")
+    return f"{group.symbol} (No. {group.number}), Hall number {group.hall_number}"
 
 
 def _factored(basis: Basis) -> list:
@@ -110,9 +138,22 @@ def to_json(basis: Basis, *, factored: bool = False) -> str:
     return json.dumps(basis_document(basis, factored=factored), sort_keys=True, indent=1) + "\n"
 
 
-def operation_lines(group) -> list[str]:
+def operation_lines(group, axes: int = 3) -> list[str]:
     """The operations as Volume A lists them: the centring translations once, then one line per coset.
 
+    Parameters
+    ----------
+    group : SpaceGroup
+        The group (for a plane group, its embedding).
+    axes : int, default 3
+        2 for a plane group: only the (x, y) parts are written.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
     >>> from crystal_fourier.derive import space_group
     >>> operation_lines(space_group("C2/c"))[:3]
     ['4 x 2 operations: (0,0,0)+ (1/2,1/2,0)+', '  (1) x,y,z', '  (2) -x,-y,-z']
@@ -127,11 +168,11 @@ def operation_lines(group) -> list[str]:
         first.setdefault(op.rotation, op)
     representatives = list(first.values())
     if len(centring) > 1:
-        translations = " ".join("(" + ",".join(str(Fraction(v, DEN)) for v in t) + ")+" for t in centring)
+        translations = " ".join("(" + ",".join(str(Fraction(v, DEN)) for v in t[:axes]) + ")+" for t in centring)
         head = f"{len(representatives)} x {len(centring)} operations: {translations}"
     else:
         head = f"{len(representatives)} operations:"
-    return [head, *(f"  ({i}) {op.xyz}" for i, op in enumerate(representatives, start=1))]
+    return [head, *(f"  ({i}) {','.join(op.xyz.split(',')[:axes])}" for i, op in enumerate(representatives, start=1))]
 
 
 def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str:
@@ -158,13 +199,14 @@ def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str
     if quiet:
         return "".join(f"f_{i} = {e}\n" for i, e in enumerate(expressions))
     summary = basis.summary()
-    conditions = [zone.text for zone in reflection_conditions(group)]
+    conditions = _conditions(basis)
+    n = _axes(basis)
     lines = [
-        f"{group.symbol} (No. {group.number}), Hall number {group.hall_number} [{group.hall_symbol}]",
+        _title(basis) + ("" if basis.plane_group else f" [{group.hall_symbol}]"),
         f"shell {basis.frequencies.shell}, cutoff {basis.frequencies.cutoff}: "
         f"{summary['n_frequencies']} frequencies, {summary['n_present_orbits']} present orbits, "
         f"{summary['n_absent_orbits']} absent orbits, dim {summary['dim']} (k = 0 included)",
-        *operation_lines(group),
+        *operation_lines(group, n),
         "reflection conditions:" + ("" if conditions else " none"),
         *(f"  {text}" for text in conditions),
         "",
@@ -172,11 +214,12 @@ def to_text(basis: Basis, *, quiet: bool = False, factored: bool = False) -> str
     ]
     for index, orbit in enumerate(basis.decomposition.orbits()):
         if orbit.absent:
-            status = f"absent, witness {group.operations[orbit.witness].xyz}"
+            status = f"absent, witness {','.join(group.operations[orbit.witness].xyz.split(',')[:n])}"
         else:
             status = "centric" if orbit.centric else "acentric"
-        lines.append(f"  [{index}] ({' '.join(map(str, orbit.representative))})  x{len(orbit.members)}  {status}")
-    lines += ["", "basis functions f_i(x, y, z):"]
+        representative = " ".join(map(str, orbit.representative[:n]))
+        lines.append(f"  [{index}] ({representative})  x{len(orbit.members)}  {status}")
+    lines += ["", "basis functions f_i(x, y, z):" if n == 3 else "basis functions f_i(x, y):"]
     for index, function in enumerate(basis.real.functions()):
         lines.append(f"  f_{index} [orbit {function.orbit}, {function.part}] = {expressions[index]}")
     return "\n".join(lines) + "\n"
@@ -195,9 +238,8 @@ def to_latex(basis: Basis) -> str:
     str
         The block, preceded by a comment line naming the setting and the cutoff, ending in a newline.
     """
-    group = basis.group
     lines = [
-        f"% {group.symbol} (No. {group.number}), Hall number {group.hall_number}, "
+        f"% {_title(basis)}, "
         f"{basis.frequencies.shell} cutoff {basis.frequencies.cutoff}, dim {basis.dim}",
         "\\begin{align*}",
     ]

@@ -64,8 +64,11 @@ def check_shell_cutoff(shell: str, cutoff) -> int:
     return check_int("cutoff", cutoff, 0, allow_numpy=True)
 
 
-def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:
+def shell_frequencies(shell: str, cutoff: int, hexagonal: bool, plane: bool = False) -> np.ndarray:
     """All k of one shell, shape=(n, 3), dtype=int64, read-only, canonically ordered.
+
+    With ``plane`` only the frequencies with l = 0 (a plane group's (h, k), the shell's section
+    by the plane: the same metric, the same order).
 
     Parameters
     ----------
@@ -76,6 +79,13 @@ def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:
         Radius R or size K, an integer >= 0.
     hexagonal : bool
         Use the hexagonal-axes metric (groups 143-194, not on rhombohedral axes).
+    plane : bool, default False
+        Keep only l = 0 (the frequencies of a plane group).
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(n, 3), dtype=int64.
 
     Examples
     --------
@@ -97,6 +107,8 @@ def shell_frequencies(shell: str, cutoff: int, hexagonal: bool) -> np.ndarray:
             keep = (np.maximum(np.maximum(np.abs(h), np.abs(k)), np.abs(h + k)) <= cutoff) & (np.abs(l) <= cutoff)
         else:
             keep = np.max(np.abs(grid), axis=1) <= cutoff
+    if plane:
+        keep &= grid[:, 2] == 0
     grid, q3 = grid[keep], q3[keep]
     order = np.lexsort((-grid[:, 2], -grid[:, 1], -grid[:, 0], q3))
     result = np.ascontiguousarray(grid[order])
@@ -118,12 +130,15 @@ class FrequencySet:
         Whether the hexagonal-axes metric was used.
     hkl : np.ndarray
         shape=(n, 3), dtype=int64, read-only, canonically ordered (k = 0 first).
+    plane : bool
+        Whether only l = 0 is kept (a plane group's frequencies (h, k, 0)).
     """
 
     shell: str
     cutoff: int
     hexagonal: bool
     hkl: np.ndarray
+    plane: bool = False
 
     def __len__(self) -> int:
         return len(self.hkl)
@@ -165,8 +180,8 @@ def _pack(hkl: np.ndarray, span: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _lookup_table_cached(shell: str, cutoff: int, hexagonal: bool):
-    hkl = shell_frequencies(shell, cutoff, hexagonal)
+def _lookup_table_cached(shell: str, cutoff: int, hexagonal: bool, plane: bool):
+    hkl = shell_frequencies(shell, cutoff, hexagonal, plane)
     span = int(np.abs(hkl).max(initial=0))
     keys = _pack(hkl, span)
     order = np.argsort(keys)
@@ -174,10 +189,10 @@ def _lookup_table_cached(shell: str, cutoff: int, hexagonal: bool):
 
 
 def _lookup_table(fs: FrequencySet):
-    return _lookup_table_cached(fs.shell, fs.cutoff, fs.hexagonal)
+    return _lookup_table_cached(fs.shell, fs.cutoff, fs.hexagonal, fs.plane)
 
 
-def frequency_set(group: SpaceGroup, cutoff: int, shell: str = "ball") -> FrequencySet:
+def frequency_set(group: SpaceGroup, cutoff: int, shell: str = "ball", *, plane: bool = False) -> FrequencySet:
     """The frequency set of CONVENTIONS.md serving ``group`` at ``cutoff``.
 
     The metric (cubic or hexagonal axes) follows the group's setting. The set
@@ -189,6 +204,13 @@ def frequency_set(group: SpaceGroup, cutoff: int, shell: str = "ball") -> Freque
     cutoff : int
         Radius R of the ball or size K of the box, >= 0.
     shell : {'ball', 'box'}
+    plane : bool, default False
+        Only the frequencies with l = 0, for a plane group embedded in ``group``
+        (:func:`~crystal_fourier.derive.plane_group`).
+
+    Returns
+    -------
+    FrequencySet
 
     Raises
     ------
@@ -204,7 +226,7 @@ def frequency_set(group: SpaceGroup, cutoff: int, shell: str = "ball") -> Freque
     """
     fs = FrequencySet(shell, int(cutoff) if isinstance(cutoff, (int, np.integer)) and not isinstance(cutoff, bool)
                       else cutoff, group.hexagonal_axes,
-                      shell_frequencies(shell, cutoff, group.hexagonal_axes))
+                      shell_frequencies(shell, cutoff, group.hexagonal_axes, plane), plane)
     rotations, _ = group.arrays
     images = np.einsum("ni,gij->ngj", fs.hkl, rotations)
     if np.any(fs.index(images) < 0):

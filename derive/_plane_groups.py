@@ -16,12 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import sympy as sp
-
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["PLANE_GROUPS", "PlaneGroup", "plane_group", "plane_group_document", "plane_reflection_conditions"]
+__all__ = ["PLANE_GROUPS", "PlaneGroup", "plane_group", "plane_group_document", "plane_reflection_conditions",
+           "as_plane_group", "plane_zone_conditions"]
 
 PLANE_GROUPS = {
     "p1": 1, "p2": 4, "pm": 20, "pg": 27, "cm": 37, "p2mm": 125, "p2mg": 137, "p2gg": 161, "c2mm": 173,
@@ -43,6 +42,14 @@ class PlaneGroup:
         """The operations on (x, y), e.g. ``'-x+1/2,y+1/2'``."""
         return tuple(",".join(op.xyz.split(",")[:2]) for op in self.embedding.operations)
 
+    @property
+    def hall_number(self) -> int:
+        """The Hall number of the embedding space-group setting."""
+        return self.embedding.hall_number
+
+    def __str__(self) -> str:
+        return f"plane group {self.symbol} (No. {self.number})"
+
 
 def _check_embedding(group: SpaceGroup) -> None:
     for op in group.operations:
@@ -56,9 +63,9 @@ def plane_group(group: "int | str") -> PlaneGroup:
 
     Parameters
     ----------
-    group : int or str
+    group : int, str or PlaneGroup
         Plane-group number 1-17 (an int or a string of digits) or symbol; spaces and underscores are
-        ignored.
+        ignored (a PlaneGroup is returned as it is).
 
     Returns
     -------
@@ -76,6 +83,8 @@ def plane_group(group: "int | str") -> PlaneGroup:
     >>> g.number, g.embedding.symbol, g.operations[:3]
     (12, 'P4bm', ('x,y', '-y,x', '-x,-y'))
     """
+    if isinstance(group, PlaneGroup):
+        return group
     symbols = list(PLANE_GROUPS)
     if isinstance(group, int) or (isinstance(group, str) and group.strip().isdigit()):
         number = int(group)
@@ -89,6 +98,33 @@ def plane_group(group: "int | str") -> PlaneGroup:
     embedding = space_group(hall_number=PLANE_GROUPS[symbol])
     _check_embedding(embedding)
     return PlaneGroup(symbols.index(symbol) + 1, symbol, embedding)
+
+
+def as_plane_group(group: object) -> PlaneGroup | None:
+    """``group`` as a :class:`PlaneGroup` when it names one (a PlaneGroup or a Volume A symbol), else None.
+
+    Plane-group symbols are written in lower case (``p4gm``) and never collide with a space-group
+    symbol (``P4gm`` is refused, not read as ``p4gm``); numbers always mean space groups.
+
+    Parameters
+    ----------
+    group : object
+        What a caller passed as a group: a :class:`PlaneGroup`, a string, a number, a SpaceGroup.
+
+    Returns
+    -------
+    PlaneGroup or None
+
+    Examples
+    --------
+    >>> as_plane_group("p31m").number, as_plane_group("P31m"), as_plane_group(12)
+    (15, None, None)
+    """
+    if isinstance(group, PlaneGroup):
+        return group
+    if isinstance(group, str) and group.strip().replace(" ", "").replace("_", "") in PLANE_GROUPS:
+        return plane_group(group)
+    return None
 
 
 def plane_reflection_conditions(group: "int | str") -> tuple[str, ...]:
@@ -113,19 +149,39 @@ def plane_reflection_conditions(group: "int | str") -> tuple[str, ...]:
     >>> plane_reflection_conditions("p4gm"), plane_reflection_conditions("c2mm")[:1]
     (('h0: h=2n',), ('hk: h+k=2n',))
     """
+    result = []
+    for zone in plane_zone_conditions(group):
+        label, rest = zone.text.split(":", 1)
+        result.append(f"{label[:-1]}:{rest}")
+    return tuple(result)
+
+
+def plane_zone_conditions(group: "int | str | PlaneGroup") -> tuple:
+    """The zones of :func:`plane_reflection_conditions` as objects (three indices, l = 0).
+
+    For :func:`~crystal_fourier.derive.allowed_mask` on frequencies (h, k, 0): the plane group's
+    reflection conditions, checked against the absences by :func:`crystal_fourier.proofs.certificate`.
+
+    Parameters
+    ----------
+    group : int, str or PlaneGroup
+        Plane-group number 1-17 or symbol, as for :func:`plane_group`.
+
+    Returns
+    -------
+    tuple of ZoneCondition
+        The embedding's zones that lie in the plane l = 0, with their conditions.
+    """
     from crystal_fourier.derive._reflection_conditions import reflection_conditions
 
     embedding = plane_group(group).embedding
-    result = []
-    for zone in reflection_conditions(embedding):
-        if all(vector[2] == 0 for vector in zone.basis):
-            label, rest = zone.text.split(":", 1)
-            result.append(f"{label[:-1]}:{rest}")
-    return tuple(result)
+    return tuple(zone for zone in reflection_conditions(embedding) if all(vector[2] == 0 for vector in zone.basis))
 
 
 @lru_cache(maxsize=None)
 def _document(symbol: str, shifts: str) -> dict:
+    import sympy as sp  # only here: importing the plane groups (as derive._bases does) stays light
+
     from crystal_fourier.derive._structure_factor_export import structure_factor_document
 
     group = plane_group(symbol)

@@ -40,7 +40,8 @@ from crystal_fourier.derive._trig_products import (
     factor_plane_wave_sum,
 )
 
-__all__ = ["SHIFTS", "ParityClass", "StructureFactorForm", "structure_factor_form", "plain_factor_count", "Congruence"]
+__all__ = ["SHIFTS", "ParityClass", "StructureFactorForm", "structure_factor_form", "plain_factor_count", "Congruence",
+           "factor_lower_bound"]
 
 _IDENTITY = ((1, 0, 0), (0, 1, 0), (0, 0, 1))
 _INVERSION = ((-1, 0, 0), (0, -1, 0), (0, 0, -1))
@@ -162,6 +163,44 @@ def plain_factor_count(group: SpaceGroup) -> int:
         Twice the number of operations of G/Z^3.
     """
     return 2 * len(group.operations)
+
+
+def factor_lower_bound(group: SpaceGroup) -> int:
+    """Fewest trigonometric factors that A and B of one present class can have together, in any form.
+
+    A product, sum or any expression of f factors cos/sin 2pi(a_j . x + c_j) is a function of the f
+    linear forms a_j . x, so it is constant along every direction orthogonal to them; A and B are
+    constant along no direction of the span of their frequencies. For a generic h of a present
+    class F = A + iB has the |P| distinct frequencies R^T h (P the point group), spanning a space of
+    dimension r; without -1 in P, A and B each have all of +-R^T h (no R^T h equals -R'^T h), so
+    f_A, f_B >= r and the bound is 2r; with -1, the spans of A's and B's frequencies together
+    cover it, and the bound is r. (P2_12_12_1: r = 3, bound 6, met by A = 4 cos cos cos,
+    B = -4 sin sin sin; half the plain sum is 4, so the factor-count goal cannot be met.)
+
+    Parameters
+    ----------
+    group : SpaceGroup
+        The space group.
+
+    Returns
+    -------
+    int
+        2r, or r for a centrosymmetric group.
+
+    Examples
+    --------
+    >>> from crystal_fourier.derive import space_group
+    >>> [factor_lower_bound(space_group(n)) for n in (4, 14, 19, 225)]
+    [4, 2, 6, 3]
+    """
+    import numpy as np
+
+    rotations = sorted({op.rotation for op in group.operations})
+    # A generic h: the rank of the orbit's span is the largest over h, reached off a finite union of
+    # proper subspaces; three unrelated h with coprime entries avoid them for every crystallographic P.
+    rank = max(int(np.linalg.matrix_rank(np.array([np.array(r).T @ np.array(h) for r in rotations], dtype=float)))
+               for h in ((1, 10, 101), (7, -3, 29), (2, 31, -5)))
+    return rank if _INVERSION in rotations else 2 * rank
 
 
 def _pulled_factor_count(terms: tuple[TrigTerm, ...]) -> int:

@@ -3,12 +3,14 @@
 from crystal_fourier._lazy import lazy_attributes
 from crystal_fourier.proofs._certificates import (
     CHECKS,
+    PLANE_CHECKS,
     certificate,
     certificate_json,
     check_absences,
     check_completeness,
     check_independence,
     check_invariance,
+    check_plane_group,
     check_sympy,
     complex_coefficients,
 )
@@ -29,6 +31,7 @@ from crystal_fourier.proofs._verify import GroupResult, verify_group, verify_gro
 __all__ = [
     "CHECKS", "certificate", "certificate_json", "check_absences", "check_completeness",
     "check_independence", "check_invariance", "check_sympy", "complex_coefficients",
+    "PLANE_CHECKS", "check_plane_group",
     "GroupResult", "verify_group", "verify_groups",
     "TENSOR_CHECKS", "TensorResult", "character_tensor_dimension", "check_index_symmetry", "check_tensor_independence",
     "check_tensor_invariance", "power_traces", "tensor_certificate", "tensor_character", "verify_tensors",

@@ -31,9 +31,12 @@ if TYPE_CHECKING:
     from crystal_fourier.derive import Basis, RealBasis
 
 __all__ = ["CHECKS", "certificate", "complex_coefficients", "check_invariance", "check_absences",
-           "check_completeness", "check_independence", "check_sympy", "certificate_json"]
+           "check_completeness", "check_independence", "check_sympy", "certificate_json", "check_plane_group",
+           "PLANE_CHECKS"]
 
 CHECKS = ("invariance", "absences", "completeness", "independence")
+PLANE_CHECKS = ("reflection_conditions", "structure_factor")
+"""The checks a plane group's certificate adds to :data:`CHECKS` (:func:`check_plane_group`)."""
 
 
 def complex_coefficients(real_basis: RealBasis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -216,6 +219,41 @@ def check_sympy(basis: Basis, max_functions: int | None = None) -> dict:
     return {"ok": not failures, "functions_checked": len(functions), "failures": failures[:20]}
 
 
+def check_plane_group(basis: Basis) -> dict:
+    """A plane group's own checks: its reflection conditions and its structure-factor forms.
+
+    ``reflection_conditions``: on every frequency (h, k) of the basis, Volume A's conditions
+    (:func:`~crystal_fourier.derive.plane_reflection_conditions`) hold exactly where the orbit is
+    present. ``structure_factor``: the plane group's forms in h, k and x, y are certified by
+    :func:`structure_factor_certificate` (``plane=True``), an exact identity.
+
+    Parameters
+    ----------
+    basis : Basis
+        A plane group's basis (``basis("p4gm", ...)``).
+
+    Returns
+    -------
+    dict
+        ``{"reflection_conditions": {...}, "structure_factor": {...}}``, each with ``ok``.
+    """
+    from crystal_fourier.derive import allowed_mask, plane_group_document, plane_zone_conditions
+    from crystal_fourier.proofs._structure_factor_certificates import structure_factor_certificate
+
+    plane = basis.plane_group
+    decomposition = basis.decomposition
+    present = ~decomposition.absent[decomposition.orbit_of]
+    allowed = allowed_mask(plane_zone_conditions(plane), basis.frequencies.hkl)
+    wrong = np.flatnonzero(allowed != present)
+    forms = structure_factor_certificate(plane_group_document(plane), plane=True)
+    return {
+        "reflection_conditions": {"ok": not len(wrong), "frequencies_checked": len(present),
+                                  "failures": [basis.frequencies.hkl[i, :2].tolist() for i in wrong[:20]]},
+        "structure_factor": {"ok": bool(forms["ok"]), "classes": len(plane_group_document(plane)["classes"]),
+                             "failures": forms["failures"][:20]},
+    }
+
+
 def certificate(basis: Basis, *, sympy: bool = False) -> dict:
     """The certificate of one derived basis: all checks, exact, in a JSON-ready dict.
 
@@ -231,7 +269,10 @@ def certificate(basis: Basis, *, sympy: bool = False) -> dict:
     dict
         ``ok`` (all checks passed) and one entry per check: ``invariance``, ``absences``,
         ``completeness`` (``dim`` against the exact character formula), ``independence``
-        (and ``sympy`` when asked), each with its own ``ok`` and the numbers it checked.
+        (and ``sympy`` when asked), each with its own ``ok`` and the numbers it checked. A plane
+        group's certificate also has ``reflection_conditions`` and ``structure_factor``
+        (:func:`check_plane_group`), and ``plane_group``, ``symbol``, ``embedding_hall_number``
+        in place of ``sg``, ``hall_number``, ``symbol``.
 
     Examples
     --------
@@ -248,11 +289,15 @@ def certificate(basis: Basis, *, sympy: bool = False) -> dict:
     }
     if sympy:
         checks["sympy"] = check_sympy(basis)
+    plane = basis.plane_group
+    if plane is not None:
+        checks.update(check_plane_group(basis))
+    head = ({"sg": basis.group.number, "hall_number": basis.group.hall_number, "symbol": basis.group.symbol}
+            if plane is None else
+            {"plane_group": plane.number, "symbol": plane.symbol, "embedding_hall_number": basis.group.hall_number})
     return {
         "generator": f"crystal_fourier {__version__}",
-        "sg": basis.group.number,
-        "hall_number": basis.group.hall_number,
-        "symbol": basis.group.symbol,
+        **head,
         "shell": basis.frequencies.shell,
         "cutoff": basis.frequencies.cutoff,
         "n_operations": len(basis.group.operations),

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from crystal_fourier._atomic import atomic_write_text
 from crystal_fourier.derive import basis
-from crystal_fourier.proofs._certificates import CHECKS, certificate, certificate_json
+from crystal_fourier.proofs._certificates import CHECKS, PLANE_CHECKS, certificate, certificate_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from crystal_fourier.derive import SpaceGroup
+    from crystal_fourier.derive import PlaneGroup, SpaceGroup
 
 __all__ = ["GroupResult", "verify_group", "verify_groups"]
 
@@ -38,17 +38,20 @@ class GroupResult:
         return not self.failed
 
 
-def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str = "ball", *,
+def verify_group(group: SpaceGroup | PlaneGroup | int | str | None, cutoff: int, shell: str = "ball", *,
                  hall_number: int | None = None, sympy: bool = False, out: Path | None = None) -> GroupResult:
     """Derive, certify and (optionally) write the certificate of one group.
 
-    The certificate file ``sg{number:03d}_h{hall:03d}_{shell}{cutoff}.json`` is
-    written atomically, so an interrupted run never leaves a partial file.
+    The certificate file ``sg{number:03d}_h{hall:03d}_{shell}{cutoff}.json`` (a plane group's:
+    ``plane{number:02d}_{symbol}_{shell}{cutoff}.json``) is written atomically, so an interrupted
+    run never leaves a partial file.
 
     Parameters
     ----------
-    group : SpaceGroup, int, str or None
-        Number, symbol or :class:`~crystal_fourier.derive.SpaceGroup` (None with ``hall_number``).
+    group : SpaceGroup, PlaneGroup, int, str or None
+        Number, symbol or :class:`~crystal_fourier.derive.SpaceGroup` (None with ``hall_number``),
+        or a plane group (``'p4gm'`` or a :class:`~crystal_fourier.derive.PlaneGroup`): its
+        certificate adds the reflection conditions and the structure-factor forms.
     cutoff : int
         Ball radius or box size.
     shell : {'ball', 'box'}
@@ -63,7 +66,8 @@ def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str =
     Returns
     -------
     GroupResult
-        ``ok``, the group (number, Hall number, symbol), its dimension against the character
+        ``ok``, the group (number, Hall number, symbol; a plane group's number 1-17 and symbol with
+        the Hall number of its embedding), its dimension against the character
         formula, the number of terms checked and the failed checks.
 
     Examples
@@ -73,14 +77,16 @@ def verify_group(group: SpaceGroup | int | str | None, cutoff: int, shell: str =
     """
     derived = basis(group, cutoff, shell, hall_number=hall_number)
     document = certificate(derived, sympy=sympy)
+    plane = derived.plane_group
     if out is not None:
-        name = f"sg{derived.group.number:03d}_h{derived.group.hall_number:03d}_{shell}{cutoff}.json"
+        name = (f"sg{derived.group.number:03d}_h{derived.group.hall_number:03d}_{shell}{cutoff}.json" if plane is None
+                else f"plane{plane.number:02d}_{plane.symbol}_{shell}{cutoff}.json")
         atomic_write_text(Path(out) / name, certificate_json(document))
-    checks = CHECKS + (("sympy",) if sympy else ())
+    checks = CHECKS + (("sympy",) if sympy else ()) + (PLANE_CHECKS if plane is not None else ())
     return GroupResult(
-        sg=derived.group.number,
+        sg=derived.group.number if plane is None else plane.number,
         hall_number=derived.group.hall_number,
-        symbol=derived.group.symbol,
+        symbol=derived.group.symbol if plane is None else plane.symbol,
         n_operations=len(derived.group.operations),
         dim=derived.dim,
         character_formula=document["completeness"]["character_formula"],
@@ -96,8 +102,8 @@ def verify_groups(groups: Iterable[int], cutoff: int, shell: str = "ball", *, sy
 
     Parameters
     ----------
-    groups : iterable of int
-        Group numbers (1-230), each in its ITA standard setting.
+    groups : iterable of int or PlaneGroup
+        Group numbers (1-230), each in its ITA standard setting, or plane groups.
     cutoff : int
         Ball radius or box size.
     shell : {'ball', 'box'}

@@ -10,7 +10,11 @@ from crystal_fourier.errors import CrystalFourierError
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
            "nonnegative_int", "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
-           "parse_species", "ConfigDefault", "scientific", "resolve_defaults", "add_command"]
+           "parse_species", "ConfigDefault", "scientific", "resolve_defaults", "add_command", "parse_group_list",
+           "PLANE_COMMANDS"]
+
+PLANE_COMMANDS = ("basis", "graph", "structure-factor", "summary", "verify")
+"""The commands that accept the 17 plane groups (``p4gm``), where a 2D crystal makes sense."""
 
 
 def add_command(subparsers, name: str, doc: str | None, **fields) -> argparse.ArgumentParser:
@@ -191,28 +195,73 @@ def check_cutoff_work(groups, args, what: str, *, render: bool = False):
     return total
 
 
-def add_group_argument(parser: argparse.ArgumentParser) -> None:
-    """GROUP (number 1-230 or symbol) and --hall H (1-530) for another setting."""
+def add_group_argument(parser: argparse.ArgumentParser, *, plane: bool = False) -> None:
+    """GROUP (number 1-230 or symbol; with ``plane`` also a plane-group symbol) and --hall H (1-530)."""
     parser.add_argument("group", metavar="GROUP", nargs="?",
-                        help="space group: number 1-230 or symbol such as Fd-3m, 'P 1 21/c 1' (standard setting)")
+                        help="space group: number 1-230 or symbol such as Fd-3m, 'P 1 21/c 1' (standard setting)"
+                             + ("; or a plane group as Volume A writes it, in lower case: p1, p2, pm, pg, cm, p2mm, "
+                                "p2mg, p2gg, c2mm, p4, p4mm, p4gm, p3, p3m1, p31m, p6, p6mm" if plane else ""))
     parser.add_argument("--hall", type=positive_int, default=None, metavar="H",
                         help="Hall number 1-530 selecting a setting (origin choice 1, other axes, ...)")
 
 
-def resolve_group(args):
-    """The SpaceGroup named by GROUP and/or --hall."""
-    from crystal_fourier.derive import space_group
+def _plane_only(plane_group) -> CrystalFourierError:
+    return CrystalFourierError(f"{plane_group.symbol} is a plane group; plane groups are accepted by "
+                               f"{', '.join(PLANE_COMMANDS)}")
+
+
+def resolve_group(args, *, plane: bool = False):
+    """The SpaceGroup named by GROUP and/or --hall; with ``plane``, a PlaneGroup for a plane-group symbol."""
+    from crystal_fourier.derive import as_plane_group, space_group
 
     if args.group is None and args.hall is None:
         raise CrystalFourierError("give a GROUP (number 1-230 or symbol) or --hall H")
+    found = None if args.group is None else as_plane_group(args.group)
+    if found is not None:
+        if not plane:
+            raise _plane_only(found)
+        if args.hall is not None:
+            raise CrystalFourierError(f"{found} has one setting: --hall does not apply")
+        return found
     return space_group(args.group, hall_number=args.hall)
 
 
-def add_groups_option(parser: argparse.ArgumentParser) -> None:
-    """--groups LIST: numbers, ranges or symbols, comma-separated (default all 230)."""
+def parse_group_list(text: str | None, *, plane: bool = False) -> list:
+    """``--groups`` of a command that takes plane groups too: group numbers, then PlaneGroup objects.
+
+    Items that name plane groups (``p4gm``, or ``plane`` for all 17) become
+    :class:`~crystal_fourier.derive.PlaneGroup` objects; the rest go to :func:`parse_groups` (None,
+    '' and 'all' mean all 230 space groups, and a list of plane groups alone names no space group).
+
+    >>> [getattr(g, "symbol", g) for g in parse_group_list("225,p4gm,c2mm", plane=True)]
+    [225, 'c2mm', 'p4gm']
+    """
+    from crystal_fourier.derive import as_plane_group, plane_group
+
+    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    planes, rest = [], []
+    for item in items:
+        found = plane_group(1) if item == "plane" else as_plane_group(item)
+        if found is not None and not plane:
+            raise _plane_only(found)
+        if item == "plane":
+            planes.extend(plane_group(n) for n in range(1, 18))
+        elif found is not None:
+            planes.append(found)
+        else:
+            rest.append(item)
+    unique = sorted({g.number: g for g in planes}.values(), key=lambda g: g.number)
+    numbers = parse_groups(",".join(rest)) if rest or not unique else []
+    return numbers + unique
+
+
+def add_groups_option(parser: argparse.ArgumentParser, *, plane: bool = False) -> None:
+    """--groups LIST: numbers, ranges or symbols, comma-separated (default all 230); with ``plane`` also
+    plane-group symbols and ``plane`` (all 17)."""
     parser.add_argument("--groups", default=None, metavar="LIST",
                         help="comma-separated numbers, ranges or symbols, e.g. '1-230' or '225,Fd-3m' "
-                             "(default: all 230)")
+                             + ("(default: all 230); plane groups by their lower-case symbols (p4gm, c2mm) or "
+                                "'plane' for all 17" if plane else "(default: all 230)"))
 
 
 def add_symprec_option(parser: argparse.ArgumentParser, *, from_model: bool) -> None:

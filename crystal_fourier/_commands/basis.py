@@ -4,6 +4,8 @@ Print the exact real basis of GROUP: operations (one per line, centring translat
 reflection conditions as International Tables Vol. A states them, orbits, absences with witnesses,
 closed forms. --quiet prints only the functions; --form factored prints each function in the
 structure-factor product form (International Tables Vol. B, A1.4.3; equal to the sum form exactly).
+GROUP may also be one of the 17 plane groups as Volume A writes them (p4gm, c2mm, p31m): the basis
+in (h, k) and (x, y).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from crystal_fourier._commands._options import (
 
 def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "basis", __doc__)
-    add_group_argument(parser)
+    add_group_argument(parser, plane=True)
     add_cutoff_arguments(parser, allow_large=True)
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
     parser.add_argument("--quiet", action="store_true", help="print only the functions, one f_i = ... per line (text)")
@@ -33,9 +35,12 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from crystal_fourier.derive import basis, render
 
-    group = resolve_group(args)
-    check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}",
+    group = resolve_group(args, plane=True)
+    name = str(group) if hasattr(group, "embedding") else f"group {group.number}"  # a PlaneGroup has an embedding
+    check_cutoff_work([group], args, f"the basis of {name} at {args.shell} cutoff {args.cutoff}",
                       render=True)
-    sys.stdout.write(render(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.format,
-                            quiet=args.quiet, factored=args.form == "factored"))
+    derived = basis(group, args.cutoff, args.shell) if args.hall is None else basis(None, args.cutoff, args.shell,
+                                                                                  hall_number=group.hall_number)
+    sys.stdout.write(render(derived, args.format, quiet=args.quiet, factored=args.form == "factored"))
     return 0
+

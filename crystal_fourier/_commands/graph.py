@@ -1,7 +1,7 @@
 """export the dual graph of one group
 
 Nodes are frequencies; each operation (R, t) gives an edge k -> R^T k labelled with the phase k.t in
-24ths.
+24ths. GROUP may also be one of the 17 plane groups (p4gm, c2mm, p31m): nodes (h, k).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from crystal_fourier._commands._options import (
 
 def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "graph", __doc__)
-    add_group_argument(parser)
+    add_group_argument(parser, plane=True)
     add_cutoff_arguments(parser, default_cutoff=2, allow_large=True)
     parser.add_argument("--format", choices=("dot", "json", "png", "svg"), default="dot",
                         help="output format (png, svg: a picture, needs --out and matplotlib)")
@@ -39,9 +39,11 @@ def run(args) -> int:
         if suffix != f".{args.format}":
             raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
                                       f"name it FILE.{args.format} (or choose --format {suffix[1:] or 'png'})")
-    group = resolve_group(args)
-    check_cutoff_work([group], args, f"the dual graph of group {group.number} at {args.shell} cutoff {args.cutoff}")
-    derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
+    group = resolve_group(args, plane=True)
+    name = str(group) if hasattr(group, "embedding") else f"group {group.number}"  # a PlaneGroup has an embedding
+    check_cutoff_work([group], args, f"the dual graph of {name} at {args.shell} cutoff {args.cutoff}")
+    derived = basis(group, args.cutoff, args.shell) if args.hall is None else basis(None, args.cutoff, args.shell,
+                                                                                  hall_number=group.hall_number)
     if args.format in ("png", "svg"):
         from crystal_fourier.visual import write_graph_picture
 

@@ -19,7 +19,7 @@ from crystal_fourier._commands._options import add_command, add_group_argument, 
 
 def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "structure-factor", __doc__)
-    add_group_argument(parser)
+    add_group_argument(parser, plane=True)
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
     parser.add_argument("--shifts", choices=("auto", "always", "never"), default="auto",
                         help="phases linear in h as shifts of the arguments, cos 2pi(hx - (h+k)/4): auto (as Vol. B: "
@@ -29,12 +29,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import PLANE_GROUPS, render_structure_factor
+    from crystal_fourier.derive import render_structure_factor
 
-    if args.group in PLANE_GROUPS and args.hall is None:
-        sys.stdout.write(_render_plane(args.group, args.format, args.shifts))
+    group = resolve_group(args, plane=True)
+    if hasattr(group, "embedding"):  # a PlaneGroup
+        sys.stdout.write(_render_plane(group.symbol, args.format, args.shifts))
         return 0
-    group = resolve_group(args)
     sys.stdout.write(render_structure_factor(group, args.format, shifts=args.shifts))
     return 0
 

@@ -142,7 +142,7 @@ def render_graph(basis: Basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
     columns = int(np.ceil(np.sqrt(n_panels)))
     rows = int(np.ceil(n_panels / columns))
     extent = float(np.abs(layout.position).max(initial=0.0)) + 0.6
-    panel_size = 2.6
+    panel_size = 2.6 if basis.plane_group is None else 6.0  # one panel: room for the title and legend
     marker = float(np.clip(70.0 / (2 * extent + 1), 2.5, 9.0))
 
     def draw(figure):
@@ -172,12 +172,15 @@ def render_graph(basis: Basis, fmt: str = "png", *, dpi: int = DPI) -> bytes:
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"l = {layer}", fontsize=9)
-        group = basis.group
+            if basis.plane_group is None:  # a plane group has the one layer l = 0, (h, k) only
+                ax.set_title(f"l = {layer}", fontsize=9)
+        group, plane = basis.group, basis.plane_group
         summary = basis.summary()
+        name = (f"{group.symbol} (No. {group.number}, Hall {group.hall_number})" if plane is None
+                else f"the plane group {plane.symbol} (No. {plane.number})")
         figure.suptitle(
-            f"dual graph of {group.symbol} (No. {group.number}, Hall {group.hall_number}), "
-            f"{basis.frequencies.shell} cutoff {basis.frequencies.cutoff}: {summary['n_frequencies']} frequencies, "
+            f"dual graph of {name}," + (" " if plane is None else "\n")
+            + f"{basis.frequencies.shell} cutoff {basis.frequencies.cutoff}: {summary['n_frequencies']} frequencies, "
             f"{summary['n_present_orbits']} present and {summary['n_absent_orbits']} absent orbits", fontsize=9)
         handles = [
             Line2D([], [], marker="o", linestyle="none", markerfacecolor=palette(0), markeredgecolor="black",

@@ -1,0 +1,62 @@
+"""The factor-count goal of issue 30: counts per group, the lower bound no form can beat, and where the goal is out of
+reach (factor_lower_bound's argument: f factors make a function of f linear forms)."""
+
+import pytest
+
+from crystal_fourier.derive import factor_lower_bound, plain_factor_count, space_group, structure_factor_form
+
+# (group, shifts) -> (classes, factors, plain-sum factors), as derived today; a change in factoring must show here.
+COUNTS = {
+    (14, "auto"): (2, 4, 8),        # P2_1/c: Volume B's 2 classes, 2 factors each
+    (19, "auto"): (1, 6, 8),        # P2_12_12_1: 4 cos cos cos and -4 sin sin sin, the lower bound
+    (16, "always"): (1, 6, 8),      # P222
+    (62, "always"): (1, 3, 16),     # Pnma
+    (99, "always"): (1, 10, 16),    # P4mm
+    (194, "always"): (1, 7, 48),    # P6_3/mmc: 4 cos 2pi lz times a sum of six cosines
+    (212, "always"): (1, 36, 48),   # P4_332
+    (225, "always"): (1, 18, 384),  # Fm-3m: 32 times a sum over the six permutations of cos hx cos ky cos lz
+    (227, "always"): (2, 42, 384),  # Fd-3m
+}
+
+
+@pytest.mark.parametrize(("key", "expected"), sorted(COUNTS.items()))
+def test_factor_counts(key, expected):
+    number, shifts = key
+    form = structure_factor_form(number, shifts=shifts)
+    present = [c for c in form.classes if not c.absent]
+    assert (len(present), form.n_factors, plain_factor_count(form.group)) == expected
+
+
+@pytest.mark.parametrize("number", [1, 2, 4, 14, 16, 19, 62, 75, 99, 143, 168, 194, 212, 225, 227, 230])
+def test_no_class_beats_the_lower_bound(number):
+    """A class with fewer factors than the bound would be a wrong form: the bound is a theorem."""
+    group = space_group(number)
+    bound = factor_lower_bound(group)
+    for shifts in ("auto", "always", "never"):
+        for parity_class in structure_factor_form(number, shifts=shifts).classes:
+            if not parity_class.absent:
+                assert parity_class.n_factors >= bound, (number, shifts)
+
+
+def test_lower_bounds():
+    # P1: one cosine and one sine of a 3D form (r = 3 but |P| = 1: the orbit spans 1 direction).
+    assert [factor_lower_bound(space_group(n)) for n in (1, 2, 3, 16, 75, 143, 168, 221)] == [2, 1, 4, 6, 6, 6, 6, 3]
+
+
+def test_the_goal_is_out_of_reach_exactly_for_the_primitive_non_centrosymmetric_groups_of_order_4():
+    unreachable = [n for n in range(1, 231)
+                   if len(space_group(n).operations) >= 4
+                   and 2 * factor_lower_bound(space_group(n)) > plain_factor_count(space_group(n))]
+    assert unreachable == [16, 17, 18, 19, *range(25, 35), 75, 76, 77, 78, 81]
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize(("shifts", "meeting"), [("auto", 108), ("always", 137), ("never", 87)])
+def test_how_many_groups_meet_the_goal(shifts, meeting):
+    """Of the 221 standard groups with >= 4 operations (19 of them out of reach)."""
+    met = 0
+    for number in range(1, 231):
+        form = structure_factor_form(number, shifts=shifts)
+        if len(form.group.operations) >= 4 and 2 * form.n_factors <= plain_factor_count(form.group):
+            met += 1
+    assert met == meeting
