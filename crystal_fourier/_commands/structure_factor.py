@@ -29,13 +29,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import PLANE_GROUPS, render_structure_factor
+    from crystal_fourier.derive import PLANE_GROUPS, render, structure_factor_form
 
     if args.group in PLANE_GROUPS and args.hall is None:
         sys.stdout.write(_render_plane(args.group, args.format, args.shifts))
         return 0
     group = resolve_group(args)
-    sys.stdout.write(render_structure_factor(group, args.format, shifts=args.shifts))
+    sys.stdout.write(render(structure_factor_form(group, shifts=args.shifts), args.format))
     return 0
 
 
