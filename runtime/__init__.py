@@ -51,7 +51,7 @@ _EXPORTS = {
     # What the repository's own clients (the command line, bench/, tests) need (issue 21: clients use the
     # public API, tests/test_client_imports.py):
     "cell_parameters": "structure_io._structures", "lattice_from_parameters": "structure_io._structures",
-    "element_symbol": "structure_io._structures", "atomic_number": "structure_io._structures",
+    "element_symbol": "structure_io._elements", "atomic_number": "structure_io._elements",
     "parse_poscar": "structure_io._poscar", "write_poscar": "structure_io._poscar",
     "write_extxyz": "data._datasets", "write_cdvae_csv": "data._datasets", "load_extxyz": "data._datasets",
     "load_matbench_json": "data._datasets",

@@ -70,13 +70,8 @@ from crystal_fourier.runtime.structure_io._cif_expansion import (  # re-exported
     too_many_atoms as _too_many_atoms,
 )
 from crystal_fourier.runtime.structure_io._cif_syntax import CifBlock, cif_number, cif_numbers, data_blocks
-from crystal_fourier.runtime.structure_io._structures import (
-    ELEMENTS,
-    Crystal,
-    cell_parameters,
-    element_number,
-    lattice_from_parameters,
-)
+from crystal_fourier.runtime.structure_io._elements import ELEMENTS, element_number
+from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 
 __all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "cif_text", "parse_cif", "parse_cif_blocks",
            "read_cif", "write_cif", "cif_blocks"]
