@@ -20,7 +20,7 @@ from crystal_fourier._lazy import lazy_attributes
 
 _EXPORTS = {
     "Crystal": "structure_io._structures", "read_structure": "structure_io._structure_files",
-    "parse_cif": "structure_io._cif", "read_cif": "structure_io._cif", "write_cif": "structure_io._cif",
+    "parse_cif": "structure_io._cif", "read_cif": "structure_io._cif", "write_cif": "structure_io._cif_writer",
     "read_poscar": "structure_io._poscar",
     "standardize": "symmetry._standardization", "StandardizedCrystal": "symmetry._standardization",
     "DEFAULT_SYMPREC": "symmetry._standardization",

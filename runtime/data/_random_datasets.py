@@ -60,7 +60,7 @@ def labelled_random_row(task: tuple) -> dict:
         standardized conventional cell (:func:`~crystal_fourier.runtime.standardize`) and the tensor is
         in its Cartesian frame (clamped ions, :func:`crystal_fourier.runtime.data._elastic.elastic_tensor`).
     """
-    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.structure_io._cif_writer import write_cif
     from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
 
     material_id, group, seed, index, species, max_atoms = task[:6]
@@ -87,7 +87,7 @@ def labelled_random_row(task: tuple) -> dict:
 def _elastic_row(material_id: str, crystal: Crystal, labels: EMTLabels) -> dict:
     """The row of target ``elastic_tensor``: the standardized cell and the tensor in its frame."""
     from crystal_fourier.runtime.data._elastic import elastic_tensor, vrh_moduli
-    from crystal_fourier.runtime.structure_io._cif import write_cif
+    from crystal_fourier.runtime.structure_io._cif_writer import write_cif
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
     standardized = standardize(crystal)
