@@ -6,13 +6,13 @@ from crystal_fourier.derive._bases import DEFAULT_CUTOFF, DEFAULT_SHELL, Basis, 
 from crystal_fourier.derive._characters import character_dimension, cyclotomic_sum
 from crystal_fourier.derive._dual_graphs import DualGraph, dual_graph, graph_to_dot, graph_to_json
 from crystal_fourier.derive._frequency_sets import SHELLS, FrequencySet, frequency_set, shell_frequencies
+from crystal_fourier.derive._group_axioms import check_group_axioms
 from crystal_fourier.derive._operations import DEN, Operation
 from crystal_fourier.derive._orbits import Orbit, OrbitDecomposition, orbit_decomposition
 from crystal_fourier.derive._real_bases import PHASE_DEN, RealBasis, RealFunction, real_basis
 from crystal_fourier.derive._space_groups import (
     SpaceGroup,
     all_space_groups,
-    check_group_axioms,
     crystal_system,
     parse_groups,
     space_group,
