@@ -3,7 +3,7 @@
 ``HOST_ARMS`` maps an arm name to ``fit_predict(train, test, *, seed, steps, batch_size, target)``: train
 the arm on ``train`` (a list of :class:`crystal_fourier.runtime.Record`) for exactly ``steps`` optimizer
 steps, seeded, and return float64 predictions of ``target`` for ``test`` in order
-(issue 25; bench/bench_sparse.py imports it). Arms: ``schnet`` (PyG's SchNet, unmodified),
+(/work/briefs/i25.md; bench/bench_sparse.py imports it). Arms: ``schnet`` (PyG's SchNet, unmodified),
 ``cgcnn`` (a CGCNN from PyG's CGConv), each ``+layer`` with :class:`~crystal_fourier.runtime.SpaceGroupEncoding`
 features concatenated to the node embedding (:mod:`crystal_fourier.hosts`).
 

@@ -1,6 +1,6 @@
 """The sparse-data protocol's own arms: the package's transformer variants and GBM, one function each.
 
-Every arm has the signature of the issue-25 interface (issue 25, bench_hosts.HOST_ARMS)::
+Every arm has the signature of the issue-25 interface (docs: /work/briefs/i25.md, bench_hosts.HOST_ARMS)::
 
     fit_predict(train, test, *, seed, steps, batch_size, target, info=None) -> numpy.ndarray
 
