@@ -24,6 +24,9 @@ held-out groups excluded, so zero-shot stays leak-free); it answers whether pret
    symmetry-equivalent descriptions of the same carbon-24 test crystals.
 4. Throughput: bench/bench_training.py, run as it is, its printed numbers included.
 
+Sibling scripts hold the parts: results_kinds.py (the kinds compared and their labels),
+results_invariance.py (table 3) and results_tables.py (the markdown).
+
 Usage: python bench/bench_results.py [--quick] [--out DIR] [--seeds 3] [--epochs N] [--limit N]
                                      [--data DIR] [--invariance 50] [--threads 2] [--no-throughput]
                                      [--kinds cft,sinusoidal,...] [--markdown docs/results.md]
@@ -34,7 +37,6 @@ Usage: python bench/bench_results.py [--quick] [--out DIR] [--seeds 3] [--epochs
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import math
 import os
@@ -48,19 +50,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Sibling scripts: the kinds compared, the invariance study (table 3), the markdown tables.
+from results_invariance import invariance_study  # noqa: E402
+from results_kinds import CLASSICAL_KINDS, KINDS  # noqa: E402
+from results_tables import markdown, spread  # noqa: E402,F401  (spread: bench_ablation.py reads it from here)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 DATASETS = {"carbon-24": ("carbon_24", "energy_per_atom", "eV/atom"),
             "perov-5": ("perov_5", "heat_ref", "eV/atom"),
             "demo-emt": (None, "energy_per_atom", "eV/atom")}
 """name -> (folder under --data, target, units); demo-emt is the demo's own EMT set, a CSV given by --demo-csv."""
-TRANSFORMER_KINDS = ("cft", "cft+pretrained", "sinusoidal", "augmented")
-CLASSICAL_KINDS = ("ridge", "gbm", "ridge+distance", "gbm+distance")   # runtime.network.classical.CLASSICAL_KINDS
-KINDS = TRANSFORMER_KINDS + CLASSICAL_KINDS
-LABELS = {"cft": "CFT", "cft+pretrained": "CFT, encoder pretrained on orbit distances", "sinusoidal": "sinusoidal",
-          "augmented": "sinusoidal + augmentation",
-          "ridge": "ridge (composition + density + cell)", "gbm": "GBM (composition + density + cell)",
-          "ridge+distance": "ridge + distance features", "gbm+distance": "GBM + distance features"}
 SMALL_MODEL = {"d_model": 64, "n_heads": 4, "n_layers": 2, "d_ff": 128, "d_route": 32, "d_position": 64,
                "d_head": 64}
 
@@ -172,301 +173,6 @@ def split_test_samples(samples, fractions=(0.8, 0.1, 0.1)):
     from crystal_fourier.runtime import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
-
-
-def predict(result, samples, features=None) -> np.ndarray:
-    """A model's predictions; a classical one uses ``features`` (``feature_matrix`` of ``samples``) when given."""
-    from crystal_fourier.runtime import predict_samples
-
-    if hasattr(result, "predict_samples"):   # runtime.network.classical.ClassicalResult
-        return result.predict(features) if features is not None else result.predict_samples(list(samples))
-    return result.normalizer.denormalize(predict_samples(result.model, list(samples)))
-
-
-# --------------------------------------------------------------------------- invariance
-
-
-def _rotation(rng) -> np.ndarray:
-    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    return q * np.sign(np.linalg.det(q))  # proper: an improper rotation gives the mirror image
-
-
-def structure_descriptions(crystal, rng, symprec: float) -> dict:
-    """The same crystal given in other ways (each standardized afterwards like any input)."""
-    import spglib
-    from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime import detect_group
-    from crystal_fourier.runtime import Crystal
-
-    out = {}
-    out["rotated frame"] = [Crystal(crystal.lattice @ _rotation(rng).T, crystal.positions, crystal.numbers)
-                            for _ in range(3)]
-    variants = []
-    for _ in range(3):
-        order = rng.permutation(crystal.n_atoms)
-        moved = crystal.positions[order] + rng.integers(-2, 3, size=crystal.positions.shape)
-        variants.append(Crystal(crystal.lattice, moved, crystal.numbers[order]))
-    out["permuted atoms (+ lattice translations)"] = variants
-    variants = []
-    for basis in (np.array([[1, 1, 0], [0, 1, 0], [0, -1, 1]]), np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]])):
-        shifted = (crystal.positions + rng.random(3)) @ np.linalg.inv(basis)
-        variants.append(Crystal(basis @ crystal.lattice, shifted, crystal.numbers))
-    out["origin shift + change of basis / cyclic axes (exact)"] = variants
-    exact = spglib.standardize_cell(crystal.spglib_cell, to_primitive=True, no_idealize=True, symprec=symprec)
-    out["primitive cell, rotated frame (exact: spglib no_idealize)"] = (
-        [] if exact is None else [Crystal(exact[0] @ _rotation(rng).T, exact[1], exact[2])])
-    # find_primitive and the std cell of another Hall number are *idealized* by spglib at symprec: atoms are moved
-    # onto exactly symmetric positions (up to symprec), so these are slightly different inputs, not re-descriptions.
-    primitive = spglib.find_primitive(crystal.spglib_cell, symprec=symprec)
-    out["primitive cell (spglib find_primitive, idealized)"] = (
-        [] if primitive is None else [Crystal(primitive[0] @ _rotation(rng).T, primitive[1], primitive[2])])
-    number = detect_group(crystal, symprec=symprec)
-    standard = space_group(number).hall_number
-    others = [h for h in range(1, 531) if space_group(hall_number=h).number == number and h != standard]
-    variants = []
-    for hall in rng.permutation(others)[:2] if others else []:
-        data = spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=symprec, hall_number=int(hall))
-        if data is not None and data.number == number:
-            variants.append(Crystal(data.std_lattice, data.std_positions, data.std_types))
-    out["another setting (other Hall number; spglib std cell, idealized)"] = variants
-    return out
-
-
-def operation_descriptions(sample, rng) -> dict:
-    """Group operations applied to the standardized cell (no re-standardization)."""
-    from crystal_fourier.derive import space_group
-
-    rotations, translations_24 = space_group(hall_number=sample.hall_number).arrays
-    pick = rng.permutation(len(rotations))[:24]
-    whole = []
-    for k in pick:
-        moved = sample.positions @ rotations[k].T + translations_24[k] / 24.0
-        order = rng.permutation(len(sample))
-        whole.append(dataclasses.replace(sample.with_positions(moved[order]), numbers=sample.numbers[order]))
-    per_atom = []
-    for _ in range(8):
-        k = rng.integers(len(rotations), size=len(sample))
-        moved = np.einsum("nij,nj->ni", rotations[k], sample.positions) + translations_24[k] / 24.0
-        per_atom.append(sample.with_positions(moved))
-    return {"operation of G on all atoms (+ permutation)": whole,
-            "own operation of G per atom (orbit representatives)": per_atom}
-
-
-def sees_distances(kind: str) -> bool:
-    """Whether a model sees interatomic distances: the classical '+ distance' ones, and the transformers
-    when they embed neighbourhoods (``ModelConfig.neighbourhood``, on by default)."""
-    from crystal_fourier.runtime import ModelConfig
-
-    return kind.endswith("+distance") or (kind in TRANSFORMER_KINDS and ModelConfig().neighbourhood)
-
-
-def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
-    """Spread of each model's predictions over descriptions of ``count`` test crystals."""
-    from crystal_fourier.runtime import sample_from_standardized
-    from crystal_fourier.runtime import feature_matrix
-    from crystal_fourier.runtime import standardize
-
-    rng = np.random.default_rng(2026)
-    chosen = tests[:count]
-    spreads = {}   # category -> kind -> list of spreads
-    overall = {kind: [] for kind in results}   # per crystal: the spread over all its descriptions
-    overall_exact = {kind: [] for kind in results}   # the same without the idealized ones
-    changed = Counter()   # category -> crystals whose detected group differs from the original's
-    n_descriptions = Counter()
-    for sample in chosen:
-        crystal = records_by_id[sample.id].crystal
-        groups = {}
-        for category, crystals in structure_descriptions(crystal, rng, symprec).items():
-            if not crystals:
-                continue
-            standardized = [standardize(c, symprec=symprec) for c in crystals]
-            groups[category] = [sample] + [sample_from_standardized(s, target=sample.target, id=sample.id)
-                                           for s in standardized]
-            if any(s.number != sample.number for s in standardized):
-                changed[category] += 1
-        groups.update({k: [sample] + v for k, v in operation_descriptions(sample, rng).items()})
-        lows, highs = {kind: math.inf for kind in results}, {kind: -math.inf for kind in results}
-        exact_lows, exact_highs = dict(lows), dict(highs)
-        for category, variants in groups.items():
-            n_descriptions[category] += len(variants) - 1
-            features = feature_matrix(variants) if set(results) & set(CLASSICAL_KINDS) else None
-            for kind, result in results.items():
-                values = predict(result, variants, features)
-                spreads.setdefault(category, {}).setdefault(kind, []).append(float(values.max() - values.min()))
-                lows[kind], highs[kind] = min(lows[kind], values.min()), max(highs[kind], values.max())
-                # Per-atom operations are not a re-description of the crystal (see markdown()); models that
-                # see distances are not expected to be invariant to them.
-                if "idealized" not in category and not (sees_distances(kind) and "per atom" in category):
-                    exact_lows[kind] = min(exact_lows[kind], values.min())
-                    exact_highs[kind] = max(exact_highs[kind], values.max())
-        for kind in results:
-            overall[kind].append(float(highs[kind] - lows[kind]))
-            overall_exact[kind].append(float(exact_highs[kind] - exact_lows[kind]))
-    report = {"crystals": len(chosen), "symprec": symprec, "categories": {}}
-    for category, by_kind in spreads.items():
-        report["categories"][category] = {
-            "descriptions": int(n_descriptions[category]), "group_changed": int(changed[category]),
-            **{kind: {"max": float(np.max(v)), "median": float(np.median(v))} for kind, v in by_kind.items()}}
-    report["all"] = {kind: {"max": float(np.max(v)), "median": float(np.median(v))} for kind, v in overall.items()}
-    report["exact"] = {kind: {"max": float(np.max(v)), "median": float(np.median(v))}
-                       for kind, v in overall_exact.items()}
-    return report
-
-
-# --------------------------------------------------------------------------- output
-
-
-def fmt(value, digits=4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    return f"{value:.{digits}f}"
-
-
-SEED_KEYS = ("gb_gap", "heldout_mae_zero_shot", "heldout_mae_all_data", "test_mae_zero_shot", "test_mae_all_data")
-"""Zero-shot numbers reported as mean +- std over seeds."""
-
-
-def spread(values) -> str:
-    """'mean +- std' over seeds (std with ddof 1; just the value for one seed)."""
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{np.mean(values):.4f} +- {np.std(values, ddof=1):.4f}"
-
-
-def sci(value) -> str:
-    return f"{value:.1e}"
-
-
-def markdown(summary: dict) -> str:
-    lines = []
-    s = summary["setup"]
-    lines.append("# Results: CFT against its baselines (non-invariant transformers, classical regressors)\n")
-    lines.append(f"Produced by `{s['command']}` ({s['date']}), wall time {s['wall_minutes']:.1f} min.\n")
-    lines.append(f"- Machine: {s['machine']}; torch {s['torch']} with {s['threads']} threads, CPU only.")
-    lines.append(f"- Data (read from `../shared/data`, not copied): {s['data_note']}")
-    for name, d in summary["data"].items():
-        lines.append(f"  - {name} (target `{d['target']}`, {d['units']}): {d['crystals']} crystals "
-                     f"({d['groups']} space groups after detection at symprec {s['symprec']}), split "
-                     f"{d['train']}/{d['val']}/{d['test']} (train/val/test, seed-0 split for every run); "
-                     f"standardization {d['standardize_s']:.0f} s.")
-    lines.append(f"- Models (every kind the same size): {s['model']}; parameters: "
-                 + ", ".join(f"{LABELS[k]} {v}" for k, v in s["parameters"].items()) + ".")
-    lines.append(f"- Budget (same for every model): {s['epochs']} epochs, batch {s['batch_size']}, AdamW lr {s['lr']}, "
-                 "warm-up + cosine, best epoch on validation MAE"
-                 + (f", early stopping after {s['patience']} epochs without a better one" if s.get("patience") else "")
-                 + ". Seeds " + ", ".join(map(str, s["seeds"]))
-                 + " vary initialisation, batch order and augmentation draws, never the split.")
-    lines.append("- These are small, short runs sized to a ~30-minute budget on 2 CPU cores: the MAEs are far "
-                 "from converged and from published numbers; they compare models under one budget.\n")
-
-    lines.append(f"## Test MAE (mean +- std over {len(s['seeds'])} seeds)\n")
-    names = list(summary["accuracy"])
-    kinds = [k for k in KINDS if all(k in summary["accuracy"][n] for n in names)]
-    lines.append("| model | " + " | ".join(f"{n} MAE ({summary['data'][n]['units']})" for n in names)
-                 + " | train s/run |")
-    lines.append("|---|" + "---|" * len(names) + "---|")
-    for kind in kinds:
-        cells = []
-        seconds = []
-        for n in names:
-            r = summary["accuracy"][n][kind]
-            cells.append(f"{r['mean']:.4f} +- {r['std']:.4f}")
-            seconds += r["seconds"]
-        lines.append(f"| {LABELS[kind]} | " + " | ".join(cells) + f" | {np.mean(seconds):.0f} |")
-    lines.append("\n'train s/run' is wall time per run averaged over both data sets and seeds, including the first "
-                 "run's one-time setup (routing tables of each group for the CFT); on a shared machine it varies "
-                 "several-fold between identical runs, so use the throughput section for speed.")
-    lines.append("\nThe classical baselines (`runtime/learning/_classical.py`) are ridge regression on all "
-                 "quadratic monomials "
-                 "and scikit-learn's HistGradientBoostingRegressor, on element fractions, log volume per atom and "
-                 "the six cell parameters of the standardized cell ('composition + density + cell'), and on those "
-                 "plus exactly invariant distance features (per-atom pair-distance histogram within 6 A, unlike-"
-                 "species histogram, nearest-neighbour distance statistics). Ridge penalty and number of trees are "
-                 "chosen on the validation set. Both fits are deterministic given the training set, so with the "
-                 "fixed split their spread over seeds is 0; their 'train s/run' excludes the featurization "
-                 + ", ".join(f"({n}: {summary['data'][n].get('features_s', math.nan):.0f} s)" for n in names)
-                 + ".\n")
-
-    if summary.get("zero_shot"):
-        lines.append(f"## Zero-shot on carbon-24 (mean +- std over {len(s['seeds'])} seeds)\n")
-        lines.append("The zero-shot model never sees the held-out groups (train and validation); seed s's zero-shot "
-                     "model is compared with seed s's all-data model above. Both are scored on the same test crystals "
-                     "of each held-out group. GB-Gap = mean over held-out groups with test crystals of |MAE zero-shot "
-                     "- MAE all data|. The per-group table is seed 0.\n")
-        for name, study in summary["zero_shot"].items():
-            held = study["holdout_groups"]
-            lines.append(f"### Hold-out: {name} ({len(held)} groups; {study['present']} present in the data, "
-                         f"{study['train_crystals']} training crystals left of {study['train_all']})\n")
-            lines.append("| model | GB-Gap | held-out MAE zero-shot | held-out MAE all data | test MAE zero-shot "
-                         "(all test) | test MAE all data |")
-            lines.append("|---|---|---|---|---|---|")
-            kinds = [k for k in KINDS if k in study["models"]]
-            for kind in kinds:
-                r = study["models"][kind]
-                lines.append(f"| {LABELS[kind]} | " + " | ".join(
-                    spread([run[key] for run in r.get("seeds", [r])]) for key in SEED_KEYS) + " |")
-            lines.append("")
-            lines.append("| group | n test | " + " | ".join(f"{LABELS[k]} zero-shot / all data" for k in kinds) + " |")
-            lines.append("|---|---|" + "---|" * len(kinds))
-            rows = {k: {r["group"]: r for r in study["models"][k]["groups"]} for k in kinds}
-            for group in sorted(rows[kinds[0]]):
-                cells = [f"{fmt(rows[k][group]['mae_zero_shot'])} / {fmt(rows[k][group]['mae_all_data'])}"
-                         if group in rows[k] else "-" for k in kinds]
-                lines.append(f"| {group} | {rows[kinds[0]][group]['n']} | " + " | ".join(cells) + " |")
-            lines.append("")
-
-    if summary.get("invariance"):
-        inv = summary["invariance"]
-        lines.append(f"## Invariance in practice (carbon-24, {inv['crystals']} test crystals, seed-0 models)\n")
-        lines.append("Spread = max - min of a model's predictions (eV/atom) over the descriptions of one crystal "
-                     "(the original included); max and median over the crystals. Structure-level descriptions go "
-                     f"through `standardize` (symprec {inv['symprec']}) like any input; 'group changed' counts "
-                     "crystals for which spglib detected another group for some description (detection, not the "
-                     "model). Operation-level descriptions act on the standardized cell directly. Rows marked "
-                     "*idealized* take spglib's symmetrized cell, whose atoms spglib has moved by up to symprec: "
-                     "they are nearby inputs, not exact re-descriptions, so no model need agree on them; the "
-                     "**exact** total excludes them. 'Own operation of G per atom' moves each atom to another point "
-                     "of its orbit independently: the CFT's Fourier encoding is invariant to it by construction, but "
-                     "it is not a re-description of the crystal (two atoms of one orbit can land on one site), so "
-                     "models that see interatomic distances (the classical '+ distance' rows, and the transformers "
-                     "with their neighbourhood embedding, whose neighbourhoods are recomputed from the moved atoms) "
-                     "rightly change under it; it is not counted in their exact total.\n")
-        kinds = [k for k in KINDS if k in inv["all"]]
-        lines.append("| description | n desc. | group changed | " + " | ".join(
-            f"{LABELS[k]} max / median" for k in kinds) + " |")
-        lines.append("|---|---|---|" + "---|" * len(kinds))
-        for category, row in inv["categories"].items():
-            cells = [f"{sci(row[k]['max'])} / {sci(row[k]['median'])}" for k in kinds]
-            lines.append(f"| {category} | {row['descriptions']} | {row['group_changed']} | " + " | ".join(cells) + " |")
-        cells = [f"{sci(inv['exact'][k]['max'])} / {sci(inv['exact'][k]['median'])}" for k in kinds]
-        lines.append("| **all exact descriptions** | | | " + " | ".join(cells) + " |")
-        cells = [f"{sci(inv['all'][k]['max'])} / {sci(inv['all'][k]['median'])}" for k in kinds]
-        lines.append("| all, idealized included | | | " + " | ".join(cells) + " |")
-        lines.append("")
-
-    if summary.get("throughput"):
-        t = summary["throughput"]
-        lines.append("## Throughput (bench/bench_training.py, same run, CFT vs sinusoidal baseline)\n")
-        lines.append(f"`{t['command']}` ({t['seconds']:.0f} s): {t.get('crystals')} {t.get('source')}, "
-                     f"mean {fmt(t.get('mean_atoms'), 1)} atoms, {t.get('threads')} threads, batch 64, "
-                     "ModelConfig default sizes (not the small models above).\n")
-        if "train_crystals_per_s" in t:
-            lines.append("| | CFT | sinusoidal | CFT overhead |")
-            lines.append("|---|---|---|---|")
-            tr, inf = t["train_crystals_per_s"], t["inference_s"]
-            lines.append(f"| training crystals/s (best round) | {tr['cft']:.1f} | {tr['sinusoidal']:.1f} | "
-                         f"{100 * t['train_overhead_vs_baseline']:+.1f}% |")
-            md = t["train_crystals_per_s_median"]
-            lines.append(f"| training crystals/s (median round) | {md['cft']:.1f} | {md['sinusoidal']:.1f} | |")
-            scale = 10000 / t["inference_crystals"]
-            lines.append(f"| inference s per 10,000 crystals | {scale * inf['cft']:.2f} | "
-                         f"{scale * inf['sinusoidal']:.2f} | {100 * t['inference_overhead_vs_baseline']:+.1f}% |")
-            lines.append(f"| standardization ms/crystal (both) | {t['standardize_ms_per_crystal']:.2f} | | |")
-        lines.append("\nIts printed output:\n\n```\n" + t["stdout"].rstrip() + "\n```\n")
-    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- main

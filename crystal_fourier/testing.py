@@ -19,6 +19,9 @@ the measured errors so that a test can assert more than pass/fail.
 numbers of non-standard settings) are the default-suite sets shared by the
 project's tests. Inputs may be numpy arrays or torch tensors; torch is
 imported only when a torch tensor is passed in.
+
+This module is the public face; the tolerances and conversions live in ``_test_numerics``, the
+absence helper in ``_absence_assertions`` and the test crystals in ``_test_crystals``.
 """
 
 from __future__ import annotations
@@ -27,18 +30,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crystal_fourier.derive._operations import DEN, Operation
+from crystal_fourier._absence_assertions import assert_vanishes_on_absences
+from crystal_fourier._test_crystals import MIN_TEST_DISTANCE, crystal_of, crystals_of
+from crystal_fourier._test_numerics import (
+    FLOAT_TOLERANCE,
+    _like,
+    _resolve_group,
+    _to_numpy,
+    operation_images,
+    tolerance_for,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable
 
     import torch
-    from numpy.typing import ArrayLike, DTypeLike
+    from numpy.typing import ArrayLike
 
     from crystal_fourier.derive._bases import Basis
-    from crystal_fourier.derive._frequency_sets import FrequencySet
     from crystal_fourier.derive._space_groups import SpaceGroup
-    from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = [
     "FLOAT_TOLERANCE",
@@ -53,23 +63,6 @@ __all__ = [
     "crystals_of",
     "crystal_of",
 ]
-
-FLOAT_TOLERANCE = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
-"""Absolute tolerance per floating dtype, for values of magnitude about 1.
-
-Rationale: a basis function is a sum of cosines cos(2 pi (m.x) + phase) with
-|m.x| up to about 3 R (R the cutoff). Rounding the argument costs about
-eps * 2 pi * 3 R, i.e. 2e-14 in float64 and 1e-5 in float32 at R = 5 (float32's
-eps = 1.2e-7 is already spent once by rounding the positions themselves), and
-one image g x adds one more rounding of x. The worst float64 invariance error
-measured over all 230 groups at R = 5 (32 random points in [-1, 1]^3) is
-4.4e-14 before scaling, so 1e-12 leaves a margin of over 20 (the sweep in
-``tests/test_testing.py`` keeps it at least 10) while any wrong phase gives an
-error of order 1. Sums of many plane waves have values, and rounding errors, that
-grow with the number of terms, so when no ``tolerance`` is given the helpers
-scale this constant by max(1, max |reference value|); an explicit ``tolerance``
-is used as given (absolute, unscaled). Complex dtypes use their real dtype.
-"""
 
 REPRESENTATIVE_GROUPS = (
     1, 2, 4, 5, 14, 15, 20, 22, 38, 43, 62, 70, 76, 91, 122, 141,
@@ -96,95 +89,6 @@ REPRESENTATIVE_SETTINGS = (434, 459, 525)
 """Hall numbers of non-standard settings in the default suite: R3 and R-3m on
 rhombohedral axes (434, 459) and Fd-3m in origin choice 1 (525), whose origin
 is not on an inversion centre."""
-
-
-# --------------------------------------------------------------------------- conversions
-
-def _is_torch(value) -> bool:
-    return type(value).__module__.split(".")[0] == "torch"
-
-
-def _to_numpy(value) -> np.ndarray:
-    """A numpy view/copy of a numpy array or torch tensor (detached, on CPU)."""
-    if _is_torch(value):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
-def _like(array: np.ndarray, template):
-    """``array`` (float64) converted to the kind, dtype and device of ``template``."""
-    if _is_torch(template):
-        import torch
-
-        return torch.as_tensor(array, dtype=template.dtype, device=template.device)
-    return np.asarray(array, dtype=np.asarray(template).dtype)
-
-
-def tolerance_for(dtype: DTypeLike | torch.dtype) -> float:
-    """The :data:`FLOAT_TOLERANCE` entry for a numpy or torch dtype.
-
-    Parameters
-    ----------
-    dtype : numpy.typing.DTypeLike or torch.dtype
-        A floating or complex type (complex: that of its real part).
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    TypeError
-        For a type without an entry.
-
-    Examples
-    --------
-    >>> tolerance_for(np.float64), tolerance_for(np.complex64)
-    (1e-12, 1e-05)
-    """
-    if _is_torch(dtype):
-        dtype = str(dtype).replace("torch.", "")
-    numpy_dtype = np.dtype(dtype)
-    if numpy_dtype.kind == "c":
-        numpy_dtype = np.dtype(f"f{numpy_dtype.itemsize // 2}")
-    if numpy_dtype not in FLOAT_TOLERANCE:
-        raise TypeError(f"no tolerance for dtype {dtype}: expected one of "
-                        f"{', '.join(str(d) for d in FLOAT_TOLERANCE)}, or pass tolerance=")
-    return FLOAT_TOLERANCE[numpy_dtype]
-
-
-def _resolve_group(group):
-    from crystal_fourier.derive._space_groups import SpaceGroup, space_group
-
-    # A SpaceGroup is used as given (its own operations), so hand-built groups work too.
-    return group if isinstance(group, SpaceGroup) else space_group(group)
-
-
-def operation_images(operations: Sequence[Operation], positions: np.ndarray) -> np.ndarray:
-    """Images R x + t of ``positions`` under every operation, in float64.
-
-    Parameters
-    ----------
-    operations : sequence of Operation
-    positions : np.ndarray
-        shape=(n, 3), fractional coordinates.
-
-    Returns
-    -------
-    np.ndarray
-        shape=(n_operations, n, 3), dtype=float64, not wrapped into the cell.
-        R is an integer matrix, so R x costs at most two roundings per
-        coordinate, and t = t24 / 24 is correctly rounded: as exact as float64 allows.
-
-    Examples
-    --------
-    >>> operation_images([Operation.parse("-y,x,z+1/4")], np.array([[0.1, 0.2, 0.3]]))
-    array([[[-0.2 ,  0.1 ,  0.55]]])
-    """
-    x = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
-    rotations = np.array([op.rotation for op in operations], dtype=np.float64).reshape(-1, 3, 3)
-    translations = np.array([op.translation_24 for op in operations], dtype=np.float64).reshape(-1, 3) / DEN
-    return np.einsum("gij,nj->gni", rotations, x) + translations[:, None, :]
 
 
 # --------------------------------------------------------------------------- invariance
@@ -265,175 +169,6 @@ def assert_invariant(fn: Callable[[np.ndarray], ArrayLike] | Callable[[torch.Ten
     return errors
 
 
-# --------------------------------------------------------------------------- absences
-
-def _absent_frequencies(operations, hkl: np.ndarray):
-    """Absent rows of ``hkl`` and a witness per row, straight from the operations.
-
-    Independent of the orbit code: k is absent iff some (R, t) has R^T k = k and
-    24 (k.t) not divisible by 24 (CONVENTIONS.md).
-    """
-    rotations = np.array([op.rotation for op in operations], dtype=np.int64).reshape(-1, 3, 3)
-    translations = np.array([op.translation_24 for op in operations], dtype=np.int64).reshape(-1, 3)
-    images = np.einsum("ni,gij->ngj", hkl, rotations)            # row k times R = (R^T k)^T
-    fixed = np.all(images == hkl[:, None, :], axis=-1)
-    violates = fixed & ((hkl @ translations.T) % DEN != 0)
-    absent = violates.any(axis=1)
-    return absent, violates.argmax(axis=1)
-
-
-def _is_zero_sum_of_roots(counts: np.ndarray) -> bool:
-    """Exact test: sum_p counts[p] zeta_48^p == 0 (reduce modulo Phi_48 = z^16 - z^8 + 1)."""
-    poly = [int(c) for c in counts]
-    for degree in range(47, 15, -1):
-        lead = poly[degree]
-        if lead:
-            poly[degree] = 0
-            poly[degree - 8] += lead       # z^16 = z^8 - 1
-            poly[degree - 16] -= lead
-    return not any(poly[:16])
-
-
-def _exact_absence_violations(basis):
-    """(function, frequency index, |c_k|) for every nonzero coefficient on an absent k."""
-    from crystal_fourier.derive._real_bases import PHASE_DEN
-
-    real = basis.real
-    hkl = basis.frequencies.hkl
-    absent, _ = _absent_frequencies(basis.group.operations, hkl)
-    negative = basis.frequencies.index(-hkl)
-    # cos(2 pi m.x + 2 pi p/48) = (zeta_48^p e(m.x) + zeta_48^-p e(-m.x)) / 2:
-    # c_m gets zeta^p / 2 and c_{-m} gets zeta^-p / 2; accumulate exact phase counts.
-    counts = {}
-    for function, frequency, phase in zip(real.term_function.tolist(), real.term_frequency.tolist(),
-                                          real.term_phase_48.tolist(), strict=True):
-        for k, p in ((frequency, phase), (int(negative[frequency]), -phase)):
-            if k < 0 or not absent[k]:
-                continue
-            counts.setdefault((function, k), np.zeros(PHASE_DEN, dtype=np.int64))[p % PHASE_DEN] += 1
-    violations = []
-    roots = np.exp(2j * np.pi * np.arange(PHASE_DEN) / PHASE_DEN)
-    for (function, k), phase_counts in sorted(counts.items()):
-        if not _is_zero_sum_of_roots(phase_counts):
-            violations.append((function, k, float(abs(phase_counts @ roots)) / 2))
-    return violations
-
-
-def assert_vanishes_on_absences(target: Basis | Callable[[np.ndarray], ArrayLike],
-                                group: SpaceGroup | int | str | None = None,
-                                frequencies: ArrayLike | FrequencySet | None = None, *, grid: int | None = None,
-                                tolerance: float | None = None) -> np.ndarray:
-    """Assert that every Fourier coefficient on every systematically absent k is 0.
-
-    Absences are found directly from the group's operations (some (R, t) with
-    R^T k = k and k.t not an integer, CONVENTIONS.md), independently of the
-    orbit code; the message names the witness operation.
-
-    Two modes:
-
-    * ``target`` is a derive :class:`~crystal_fourier.derive.Basis`: **exact**. The
-      coefficients of each real function sum_j cos(2 pi m_j.x + 2 pi p_j/48) are
-      c_{m_j} += zeta_48^{p_j}/2 and c_{-m_j} += zeta_48^{-p_j}/2; each one on an
-      absent k is tested to be exactly 0 in Z[zeta_48] (no floating point).
-      ``group`` and ``frequencies`` default to the basis' own.
-    * ``target`` is a callable f (positions shape=(n, 3) float64 -> values
-      shape=(n,) or (n, dim)): **numerical**. c_k = N^-3 sum_x f(x) e(-k.x) by a
-      discrete Fourier transform on the regular grid x in {0, 1/N, ..., (N-1)/N}^3.
-      This is exact up to rounding for a trigonometric polynomial whose
-      frequencies lie in [-(N - S - 1), N - S - 1]^3, S the largest |index| of
-      ``frequencies`` (no aliasing); the default N = 2 S + 1 covers f with
-      frequencies in the same shell. Pass a larger ``grid`` for higher frequencies.
-
-    Parameters
-    ----------
-    target : Basis or callable
-    group : SpaceGroup, optional
-        Required for a callable.
-    frequencies : np.ndarray or FrequencySet, optional
-        shape=(m, 3), int: the k to check. Required for a callable.
-    grid : int, optional
-        N of the numerical mode.
-    tolerance : float, optional
-        Numerical mode only; default ``FLOAT_TOLERANCE[float64]`` times
-        max(1, max |f|) on the grid.
-
-    Returns
-    -------
-    np.ndarray
-        shape=(m,), dtype=float64: max over functions of |c_k| for each k of
-        ``frequencies`` that is absent, in order (exact mode: the magnitude of
-        the exact coefficient, so 0.0 when the assertion passes).
-
-    Raises
-    ------
-    AssertionError
-        Naming the absent hkl, its witness operation, the function index and |c_k|.
-
-    Examples
-    --------
-    >>> from crystal_fourier.derive import basis
-    >>> b = basis(4, 2, "box")  # P2_1: (0 k 0) with k odd is absent
-    >>> assert_vanishes_on_absences(b).shape
-    (2,)
-    >>> assert_vanishes_on_absences(lambda p: np.cos(2 * np.pi * p[:, 1]), b.group, b.frequencies)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    AssertionError: nonzero Fourier coefficient on an absent frequency ...
-    """
-    __tracebackhide__ = True
-    from crystal_fourier.derive._bases import Basis
-
-    if isinstance(target, Basis):
-        if group is not None or frequencies is not None:
-            raise TypeError("a Basis carries its own group and frequencies; do not pass them")
-        group = target.group
-        hkl = np.asarray(target.frequencies.hkl, dtype=np.int64)
-        absent, witness = _absent_frequencies(group.operations, hkl)
-        magnitude = np.zeros(len(hkl))
-        violations = _exact_absence_violations(target)
-        for _, k, size in violations:
-            magnitude[k] = max(magnitude[k], size)
-        if violations:
-            function, k, size = max(violations, key=lambda v: v[2])
-            raise AssertionError(
-                f"nonzero Fourier coefficient on an absent frequency of {group.symbol} (sg {group.number}): "
-                f"function {function} ({target.real.part[function]}) has |c_k| = {size:.3e} (exact, not 0) "
-                f"at hkl {tuple(int(v) for v in hkl[k])}, absent by witness "
-                f"{group.operations[int(witness[k])].xyz}; {len(violations)} coefficient(s) fail")
-        return magnitude[absent]
-
-    if group is None or frequencies is None:
-        raise TypeError("a callable needs group= and frequencies= (shape=(m, 3) int)")
-    group = _resolve_group(group)
-    hkl = np.asarray(getattr(frequencies, "hkl", frequencies), dtype=np.int64).reshape(-1, 3)
-    absent, witness = _absent_frequencies(group.operations, hkl)
-    span = int(np.abs(hkl).max(initial=0))
-    n = 2 * span + 1 if grid is None else int(grid)
-    axis = np.arange(n) / n
-    points = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1).reshape(-1, 3)
-    values = _to_numpy(target(points)).reshape(len(points), -1)
-    absent_hkl = hkl[absent]
-    # c_k = mean_x f(x) e(-k.x); the integer phase k.(n x) mod n is exact, so no argument rounding.
-    integer_points = np.rint(points * n).astype(np.int64)
-    phases = (integer_points @ absent_hkl.T) % n
-    plane_waves = np.exp(-2j * np.pi * phases / n)
-    coefficients = plane_waves.T @ values.astype(np.complex128) / len(points)
-    magnitudes = np.abs(coefficients)
-    per_frequency = magnitudes.max(axis=1, initial=0.0)
-    scale = max(1.0, float(np.abs(values).max(initial=0.0)))
-    limit = tolerance if tolerance is not None else tolerance_for(np.float64) * scale
-    if len(per_frequency):
-        worst = int(np.argmax(np.where(np.isnan(per_frequency), np.inf, per_frequency)))
-        if not per_frequency[worst] <= limit:
-            function = int(np.argmax(magnitudes[worst]))
-            operation = group.operations[int(witness[absent][worst])]
-            raise AssertionError(
-                f"nonzero Fourier coefficient on an absent frequency of {group.symbol} (sg {group.number}): "
-                f"function {function} has |c_k| = {per_frequency[worst]:.3e} > tolerance {limit:.1e} "
-                f"at hkl {tuple(int(v) for v in absent_hkl[worst])}, absent by witness {operation.xyz} "
-                f"(DFT on a {n}^3 grid)")
-    return per_frequency
-
-
 # --------------------------------------------------------------------------- generated vs symbolic
 
 def assert_generated_matches_symbolic(
@@ -504,109 +239,3 @@ def assert_generated_matches_symbolic(
                 f"|module - symbolic| = {errors[worst]:.3e} > tolerance {limit:.1e} ({output.dtype}); "
                 f"{int((~(errors <= limit)).sum())} function(s) fail")
     return errors
-
-
-# --------------------------------------------------------------------------- test crystals of one group
-
-MIN_TEST_DISTANCE = 1.2
-"""Angstrom: test crystals whose atoms come closer (nearest image of the fractional difference) are skipped."""
-
-
-def crystals_of(number: int, *, seeds: Iterable[int] = range(200),
-                lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
-                min_distance: float = MIN_TEST_DISTANCE) -> Iterator[Crystal]:
-    """Crystals of exactly space group ``number`` (standard setting): a special orbit (Cu) and a general one (Al).
-
-    For each seed, in order: the special point is drawn on the common fixed set of 1-3 random
-    operations of the group (as :func:`~crystal_fourier.runtime.random_crystal` does), the general
-    point uniformly; both are expanded into orbits, put on ``lattice(rng, n_atoms)``, and the crystal
-    is yielded when its atoms are at least ``min_distance`` apart (nearest image of each fractional
-    difference) and spglib detects exactly ``number`` (a special point can raise the symmetry).
-
-    Parameters
-    ----------
-    number : int
-        Space-group number, 1-230.
-    seeds : iterable of int
-        numpy seeds tried in order (default 0-199); the same seed gives the same crystal.
-    lattice : callable, optional
-        ``(rng, n_atoms) -> shape=(3, 3) float64`` lattice rows (Angstrom), drawn after the
-        positions; default :func:`~crystal_fourier.runtime.random_lattice` of the group's system at
-        18 cubic Angstrom per atom.
-    min_distance : float
-        Closest approach of two atoms, Angstrom.
-
-    Yields
-    ------
-    Crystal
-        Lazily, one per accepted seed.
-
-    Examples
-    --------
-    >>> from crystal_fourier.runtime import detect_group
-    >>> detect_group(crystal_of(227))
-    227
-    """
-    from crystal_fourier.derive._space_groups import space_group
-    from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
-    from crystal_fourier.runtime.symmetry._standardization import detect_group
-
-    if lattice is None:
-        def lattice(rng, n_atoms):
-            return random_lattice(number, rng, volume=18.0 * n_atoms)
-
-    group = space_group(number)
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        cell = lattice(rng, len(positions))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ cell, axis=-1) + np.eye(len(positions)) * 1e9
-        if distance.min() < min_distance:
-            continue
-        crystal = Crystal(cell, positions, [29] * len(special) + [13] * len(general))
-        if detect_group(crystal) == number:
-            yield crystal
-
-
-def crystal_of(number: int, *, seeds: Iterable[int] = range(200),
-               lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
-               min_distance: float = MIN_TEST_DISTANCE) -> Crystal:
-    """The first of :func:`crystals_of` (same parameters): one crystal of exactly group ``number``.
-
-    Parameters
-    ----------
-    number : int
-        Space-group number, 1-230.
-    seeds : iterable of int, default range(200)
-        numpy seeds tried in order.
-    lattice : callable, optional
-        ``(rng, n_atoms) -> shape=(3, 3)`` lattice rows (Angstrom); as for :func:`crystals_of`.
-    min_distance : float, default MIN_TEST_DISTANCE
-        Closest approach of two atoms, Angstrom.
-
-    Returns
-    -------
-    Crystal
-
-    Raises
-    ------
-    CrystalFourierError
-        No seed gives a crystal of exactly that group.
-
-    Examples
-    --------
-    >>> crystal_of(2).n_atoms
-    3
-    """
-    from crystal_fourier.errors import CrystalFourierError
-
-    seeds = tuple(seeds)
-    for crystal in crystals_of(number, seeds=seeds, lattice=lattice, min_distance=min_distance):
-        return crystal
-    raise CrystalFourierError(f"no crystal of exactly group {number} in {len(seeds)} seeds "
-                              f"(atoms at least {min_distance} A apart)")

@@ -111,6 +111,8 @@ class StructureFactorForm:
         The forms whose residues state every class's condition.
     classes : tuple of ParityClass
         Present classes first, the class of h = 0 first of all; absent classes (A = B = 0) last.
+    shifts : {'auto', 'always', 'never'}
+        The rule the form was derived with (:data:`SHIFTS`), so that a printed form says it.
 
     Examples
     --------
@@ -125,6 +127,7 @@ class StructureFactorForm:
     modulus: tuple[int, int, int]
     congruences: tuple[Congruence, ...]
     classes: tuple[ParityClass, ...]
+    shifts: str = "auto"
 
     @property
     def n_factors(self) -> int:
@@ -378,7 +381,7 @@ def _form_of_hall(hall_number: int, shifts: str = "auto") -> StructureFactorForm
         alternatives = tuple(sorted({tuple(c.value(r) for c in own) for r in members}))
         realized = tuple(sorted({tuple(c.value(r) for c in own) for r in residues}))
         classes.append(ParityClass(tuple(sorted(members)), own, alternatives, realized, a_terms, b_terms, factored))
-    return StructureFactorForm(group, modulus, congruences, tuple(classes))
+    return StructureFactorForm(group, modulus, congruences, tuple(classes), shifts)
 
 
 def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int | None = None,

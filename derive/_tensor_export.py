@@ -1,7 +1,8 @@
-"""Export of an allowed-tensor basis as text, LaTeX and JSON (stable key order), like derive/_export.py.
+"""The JSON-ready document of an allowed-tensor basis (what ``crystal-fourier tensor --format json`` prints).
 
-The JSON document: "sg", "hall_number", "symbol", "hall_symbol", "point_group", "kind", "rank",
-"dimension", "conventions", "frame", "independent" (names), "voigt" (rows of SymPy strings),
+The printers of :mod:`~crystal_fourier.derive._printers` print it. The document: "sg", "hall_number",
+"symbol", "hall_symbol", "point_group", "kind", "rank", "dimension", "conventions", "frame",
+"independent" (names), "voigt" (rows of SymPy strings),
 "voigt_latex", "relations" ({name: SymPy string}), "zeros", "components" (Voigt labels of the
 crystal-basis components) and "crystal_basis" (each basis tensor's components in the crystal
 basis as exact "p/q" strings, row echelon form; see derive/_tensors.py).
@@ -9,25 +10,15 @@ basis as exact "p/q" strings, row echelon form; see derive/_tensors.py).
 
 from __future__ import annotations
 
-import json
-
 import sympy as sp
 
 from crystal_fourier._spglib import spacegroup_type
 from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.derive._tensor_forms import SYMBOLS, VoigtForm, voigt_form
 from crystal_fourier.derive._tensors import TensorBasis, tensor_basis, tensor_components
-from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["TENSOR_FORMATS", "tensor_document", "tensor_to_text", "tensor_to_latex", "tensor_to_json",
-           "render_tensor"]
+__all__ = ["tensor_document"]
 
-TENSOR_FORMATS = ("text", "latex", "json")
-
-_TITLES = {"symmetric2": "symmetric rank-2 tensor (dielectric permittivity, thermal expansion)",
-           "axial2": "axial symmetric rank-2 tensor (gyration, optical activity)",
-           "piezoelectric": "piezoelectric tensor e_ijk = e_ikj",
-           "elastic": "elastic stiffness tensor c_ijkl"}
 _CONVENTIONS = ("Voigt pairs 1=11, 2=22, 3=33, 4=23, 5=13, 6=12; entries are tensor components without "
                 "factors of 2 (stiffness C_IJ = c_ijkl, piezoelectric e_iJ = e_ijk); crystal_basis holds "
                 "contravariant components T^{ij..} in the conventional cell basis, T_cart = L^T T L per index "
@@ -101,144 +92,3 @@ def tensor_document(group: object = None, kind: str = "elastic", *, hall_number:
         "components": ["".join(map(str, label)) for label in tensor_components(basis.kind)],
         "crystal_basis": [[str(value) for value in row] for row in basis.components],
     }
-
-
-def tensor_to_json(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> str:
-    """JSON text of :func:`tensor_document`, keys sorted, trailing newline.
-
-    Parameters
-    ----------
-    group : int, str, SpaceGroup or None
-        Space-group number, Hermann-Mauguin symbol or group.
-    kind : str, default "elastic"
-        One of :data:`TENSOR_KINDS`.
-    hall_number : int, optional
-        Setting (spglib Hall number); the standard setting by default.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> json.loads(tensor_to_json(221, "piezoelectric"))["dimension"]
-    0
-    """
-    return json.dumps(tensor_document(group, kind, hall_number=hall_number), sort_keys=True, indent=1) + "\n"
-
-
-def tensor_to_text(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> str:
-    """Human-readable text: header, independent components, the Voigt matrix, relations.
-
-    Parameters
-    ----------
-    group : int, str, SpaceGroup or None
-        Space-group number, Hermann-Mauguin symbol or group.
-    kind : str, default "elastic"
-        One of :data:`TENSOR_KINDS`.
-    hall_number : int, optional
-        Setting (spglib Hall number); the standard setting by default.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> print(tensor_to_text(194, "symmetric2"))  # doctest: +NORMALIZE_WHITESPACE
-    P6_3/mmc (No. 194), Hall number 488 [-P 6c 2c], point group 6/mmm
-    symmetric rank-2 tensor (dielectric permittivity, thermal expansion): 2 independent components: eps11, eps33
-    frame: Cartesian: a along x, b in the xy plane (gamma = 120 degrees), c along z
-      eps11      0      0
-          0  eps11      0
-          0      0  eps33
-    relations: eps22 = eps11
-    <BLANKLINE>
-    """
-    doc = tensor_document(group, kind, hall_number=hall_number)
-    independent = ", ".join(doc["independent"]) or "none (the property is forbidden)"
-    lines = [
-        f"{doc['symbol']} (No. {doc['sg']}), Hall number {doc['hall_number']} [{doc['hall_symbol']}], "
-        f"point group {doc['point_group']}",
-        f"{_TITLES[doc['kind']]}: {doc['dimension']} independent components: {independent}",
-        f"frame: {doc['frame']}",
-    ]
-    width = max(len(entry) for row in doc["voigt"] for entry in row)
-    lines += ["  " + "  ".join(entry.rjust(width) for entry in row) for row in doc["voigt"]]
-    if doc["relations"]:
-        lines.append("relations: " + ", ".join(f"{name} = {value}" for name, value in doc["relations"].items()))
-    return "\n".join(lines) + "\n"
-
-
-def tensor_to_latex(group: object = None, kind: str = "elastic", *, hall_number: int | None = None) -> str:
-    """A LaTeX ``pmatrix`` of the Voigt matrix, preceded by a comment naming setting and frame.
-
-    Parameters
-    ----------
-    group : int, str, SpaceGroup or None
-        Space-group number, Hermann-Mauguin symbol or group.
-    kind : str, default "elastic"
-        One of :data:`TENSOR_KINDS`.
-    hall_number : int, optional
-        Setting (spglib Hall number); the standard setting by default.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> print(tensor_to_latex(225, "symmetric2"))
-    % Fm-3m (No. 225), Hall number 523, point group m-3m, symmetric2: 1 independent
-    \\begin{pmatrix}
-    \\varepsilon_{11} & 0 & 0 \\\\
-    0 & \\varepsilon_{11} & 0 \\\\
-    0 & 0 & \\varepsilon_{11}
-    \\end{pmatrix}
-    <BLANKLINE>
-    """
-    doc = tensor_document(group, kind, hall_number=hall_number)
-    rows = [" & ".join(row) for row in doc["voigt_latex"]]
-    return "\n".join([
-        f"% {doc['symbol']} (No. {doc['sg']}), Hall number {doc['hall_number']}, point group {doc['point_group']}, "
-        f"{doc['kind']}: {doc['dimension']} independent",
-        "\\begin{pmatrix}",
-        " \\\\\n".join(rows),
-        "\\end{pmatrix}",
-    ]) + "\n"
-
-
-def render_tensor(group: object = None, kind: str = "elastic", fmt: str = "text", *,
-                  hall_number: int | None = None) -> str:
-    """Render in one of :data:`TENSOR_FORMATS`.
-
-    Parameters
-    ----------
-    group : int, str, SpaceGroup or None
-        Space-group number, Hermann-Mauguin symbol or group.
-    kind : str, default "elastic"
-        One of :data:`TENSOR_KINDS`.
-    fmt : str, default "text"
-        One of :data:`TENSOR_FORMATS`: ``'text'``, ``'latex'``, ``'json'``.
-    hall_number : int, optional
-        Setting (spglib Hall number); the standard setting by default.
-
-    Returns
-    -------
-    str
-        The rendered text, ending in a newline.
-
-    Raises
-    ------
-    CrystalFourierError
-        For an unknown format, kind or group.
-
-    Examples
-    --------
-    >>> render_tensor(1, "elastic", "json").startswith("{")
-    True
-    """
-    renderers = {"text": tensor_to_text, "latex": tensor_to_latex, "json": tensor_to_json}
-    if fmt not in renderers:
-        raise CrystalFourierError(f"unknown format {fmt!r}: expected one of {', '.join(TENSOR_FORMATS)}")
-    return renderers[fmt](group, kind, hall_number=hall_number)

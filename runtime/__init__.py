@@ -21,11 +21,12 @@ from crystal_fourier._lazy import lazy_attributes
 _EXPORTS = {
     "Crystal": "structure_io._structures", "read_structure": "structure_io._structure_files",
     "iter_structures": "structure_io._structure_sources", "StructureItem": "structure_io._structure_sources",
-    "parse_cif": "structure_io._cif", "read_cif": "structure_io._cif", "write_cif": "structure_io._cif",
+    "parse_cif": "structure_io._cif", "read_cif": "structure_io._cif", "write_cif": "structure_io._cif_writer",
     "read_poscar": "structure_io._poscar",
     "standardize": "symmetry._standardization", "StandardizedCrystal": "symmetry._standardization",
     "DEFAULT_SYMPREC": "symmetry._standardization",
-    "random_crystal": "symmetry._random_crystals", "emt_labels": "data._labels", "make_dataset": "data._labels",
+    "random_crystal": "symmetry._random_crystals", "emt_labels": "data._labels",
+    "make_dataset": "data._random_datasets",
     "Record": "data._datasets", "load_dataset": "data._datasets", "load_cdvae_csv": "data._datasets",
     "RoutingEncoder": "network._routing", "invariant_basis": "network._invariant_bases",
     "SpaceGroupEncoding": "network._space_group_encoding",
@@ -51,7 +52,7 @@ _EXPORTS = {
     # What the repository's own clients (the command line, bench/, tests) need (issue 21: clients use the
     # public API, tests/test_client_imports.py):
     "cell_parameters": "structure_io._structures", "lattice_from_parameters": "structure_io._structures",
-    "element_symbol": "structure_io._structures", "atomic_number": "structure_io._structures",
+    "element_symbol": "structure_io._elements", "atomic_number": "structure_io._elements",
     "parse_poscar": "structure_io._poscar", "write_poscar": "structure_io._poscar",
     "write_extxyz": "data._datasets", "write_cdvae_csv": "data._datasets", "load_extxyz": "data._datasets",
     "load_matbench_json": "data._datasets",
@@ -59,7 +60,7 @@ _EXPORTS = {
     "fixed_points": "symmetry._random_crystals",
     "operations_with_fixed_points": "symmetry._random_crystals", "periodic_distances": "symmetry._periodic",
     "ENANTIOMORPHIC_PARTNERS": "symmetry._standardization",
-    "dataset_estimate": "data._labels", "ELASTIC_LABEL_COLUMNS": "data._labels",
+    "dataset_estimate": "data._random_datasets", "ELASTIC_LABEL_COLUMNS": "data._labels",
     "ELASTIC_COLUMNS": "data._elastic", "symmetry_projector": "data._elastic", "symmetry_violation": "data._elastic",
     "rotate_stiffness": "data._elastic",
     "sample_from_arrays": "network._batching",

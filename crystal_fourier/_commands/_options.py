@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crystal_fourier.derive import parse_groups
+from crystal_fourier.derive import DEFAULT_CUTOFF, parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
@@ -160,7 +160,7 @@ def dropout_float(text: str) -> float:
     return value
 
 
-def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int | ConfigDefault = 5, *,
+def add_cutoff_arguments(parser: argparse.ArgumentParser, default_cutoff: int | ConfigDefault = DEFAULT_CUTOFF, *,
                          allow_large: bool = False) -> None:
     """--cutoff N (ball radius R or box size K) and --shell ball|box; with ``allow_large`` also --allow-large."""
     parser.add_argument("--cutoff", type=nonnegative_int, default=default_cutoff,

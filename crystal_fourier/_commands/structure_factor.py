@@ -29,13 +29,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import render_structure_factor
+    from crystal_fourier.derive import render, structure_factor_form
 
     group = resolve_group(args, plane=True)
     if hasattr(group, "embedding"):  # a PlaneGroup
         sys.stdout.write(_render_plane(group.symbol, args.format, args.shifts))
         return 0
-    sys.stdout.write(render_structure_factor(group, args.format, shifts=args.shifts))
+    sys.stdout.write(render(structure_factor_form(group, shifts=args.shifts), args.format))
     return 0
 
 

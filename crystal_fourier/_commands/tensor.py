@@ -26,8 +26,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import render_tensor
+    from crystal_fourier.derive import render, tensor_basis
 
     group = resolve_group(args)
-    sys.stdout.write(render_tensor(hall_number=group.hall_number, kind=args.kind, fmt=args.format))
+    sys.stdout.write(render(tensor_basis(hall_number=group.hall_number, kind=args.kind), args.format))
     return 0

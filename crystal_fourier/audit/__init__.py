@@ -14,8 +14,8 @@ from crystal_fourier._lazy import lazy_attributes
 _EXPORTS = {
     "EXACT_TOLERANCE": "_redescriptions", "Redescription": "_redescriptions", "permuted": "_redescriptions",
     "translated_atoms": "_redescriptions", "origin_shifted": "_redescriptions", "rotated": "_redescriptions",
-    "reflected": "_redescriptions", "in_basis": "_redescriptions", "supercell": "_redescriptions",
-    "niggli_basis": "_redescriptions", "random_unimodular_basis": "_redescriptions",
+    "reflected": "_redescriptions", "in_basis": "_basis_changes", "supercell": "_basis_changes",
+    "niggli_basis": "_basis_changes", "random_unimodular_basis": "_basis_changes",
     "primitive_and_conventional": "_symmetry_redescriptions", "group_operations": "_symmetry_redescriptions",
     "normalizer_cosets": "_symmetry_redescriptions", "near_degenerate_bases": "_symmetry_redescriptions",
     "random_rotation": "_redescriptions",

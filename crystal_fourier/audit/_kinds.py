@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from crystal_fourier.audit import _basis_changes as bc
 from crystal_fourier.audit import _redescriptions as r
 from crystal_fourier.audit import _symmetry_redescriptions as sr
 from crystal_fourier.errors import CrystalFourierError
@@ -116,11 +117,11 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
         return [r.reflected(crystal, r.random_rotation(rng, proper=False)) for _ in range(min(count, 8))]
     if kind == "supercell":
         chosen = _SUPERCELLS if exhaustive else _sample(_SUPERCELLS[:6], rng, count)
-        return [r.supercell(crystal, repeats) for repeats in chosen]
+        return [bc.supercell(crystal, repeats) for repeats in chosen]
     if kind == "niggli":
-        return [r.niggli_basis(crystal)]
+        return [bc.niggli_basis(crystal)]
     if kind == "unimodular":
-        return [r.random_unimodular_basis(crystal, rng, determinant=(-1) ** (i + 1)) for i in range(min(count, 8))]
+        return [bc.random_unimodular_basis(crystal, rng, determinant=(-1) ** (i + 1)) for i in range(min(count, 8))]
     if kind == "primitive":
         return list(sr.primitive_and_conventional(crystal, symprec=symprec))[:max(count, 2)]
     if kind == "group":

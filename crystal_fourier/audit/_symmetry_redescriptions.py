@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from crystal_fourier.audit._redescriptions import (
-    Redescription, _finish, in_basis)
+from crystal_fourier.audit._basis_changes import in_basis
+from crystal_fourier.audit._redescriptions import Redescription, _finish
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["primitive_and_conventional", "group_operations", "normalizer_cosets", "near_degenerate_bases"]

@@ -134,7 +134,7 @@ def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | 
     --------
     >>> import tempfile, pathlib
     >>> import numpy as np
-    >>> from crystal_fourier.runtime.structure_io._cif import write_cif
+    >>> from crystal_fourier.runtime.structure_io._cif_writer import write_cif
     >>> cu = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.csv"
     >>> write_cdvae_csv(path, [{"material_id": "cu-1", "cif": write_cif(cu), "spacegroup": 225, "energy": -0.1}])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import ELEMENTS
+from crystal_fourier.runtime.structure_io._elements import ELEMENTS
 from crystal_fourier.runtime.symmetry._random_crystals import EMT_SPECIES
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
-"""The configuration of a model and of a training run, in one module that imports neither torch nor numpy.
+"""The configuration of a model and of a training run, in one module that does not import torch.
 
-* :class:`CutoffSpec`: the frequency set of the invariant encoding (shell and cutoff), validated once;
+* :class:`CutoffSpec`: the frequency set of the invariant encoding (shell and cutoff), validated once where an
+  encoder is made and handed, as one argument, to the table functions below it;
 * :class:`ModelConfig`: the transformer's sizes and encoding choices (its ``cutoff_spec`` is a CutoffSpec);
   :data:`MODEL_KINDS` are the model kinds;
 * :class:`TrainConfig`: everything that determines a training run, the model's config and the one
@@ -19,11 +20,12 @@ import math
 from dataclasses import dataclass, field
 
 from crystal_fourier._checks import check_float, check_int
+from crystal_fourier.derive._frequency_sets import check_shell_cutoff
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._tolerances import DEFAULT_SYMPREC
 
-__all__ = ["MODEL_KINDS", "SHELLS", "TENSOR_HEADS", "MAX_CUTOFF", "CutoffSpec", "ModelConfig", "TrainConfig",
-           "PretrainConfig"]
+__all__ = ["MODEL_KINDS", "SHELLS", "TENSOR_HEADS", "MAX_CUTOFF", "ENCODING_CUTOFF", "CutoffSpec", "ModelConfig",
+           "TrainConfig", "PretrainConfig"]
 
 MODEL_KINDS = ("cft", "sinusoidal", "augmented", "none")
 """``cft``: invariant routing encoding; ``sinusoidal``: the non-invariant baseline;
@@ -41,7 +43,14 @@ _MIN_FREQUENCY_DAMPING, _MAX_FREQUENCY_DAMPING = 0.1, 100.0
 """Accepted range of the Gaussian prior's sigma on the positional encoding's frequencies."""
 MAX_N_RBF = 128
 MAX_CUTOFF = 16
-"""Largest frequency cutoff of the positional encoding (ball R = 16: about 17,000 frequencies)."""
+"""Largest frequency cutoff of a model's positional encoding (ball R = 16: about 17,000 frequencies)."""
+ENCODING_CUTOFF = 6
+"""The default cutoff of the invariant encoding (ball R = 6), written once: :class:`CutoffSpec`, ModelConfig,
+RoutingEncoder and SpaceGroupEncoding take it. It is the smallest ball cutoff faithful for all 230 groups
+(a sweep test proves it), the demo's and the trained models'. The derivation's default,
+``crystal_fourier.derive.DEFAULT_CUTOFF`` (R = 5, the paper's, used by ``basis``, ``invariant_basis`` and the
+``--cutoff`` of basis, summary, generate ...), is the other documented default: making them one would change
+either the models' encoding or every printed basis."""
 MAX_PARAMETERS = 200_000_000
 """Most transformer parameters (0.75 GiB of float32) a config may ask for."""
 
@@ -58,12 +67,18 @@ the model) or ``free`` (the unconstrained 21-component head); :mod:`crystal_four
 class CutoffSpec:
     """The frequency set of the invariant encoding: a shell and its cutoff (CONVENTIONS.md, "Frequency sets").
 
+    Made once from the user's values where an encoder is built (``ModelConfig``, ``RoutingEncoder``,
+    ``SpaceGroupEncoding``, ``invariant_basis``), with the one check of derive
+    (``check_shell_cutoff``); the functions below them (``slot_frequencies``, ``setting_routing``,
+    ``shell_index``, ``basis_class``) take the spec as one argument and check nothing again.
+
     Attributes
     ----------
     shell : str
         ``"ball"`` (radius R) or ``"box"`` (size K).
     cutoff : int
-        R or K, an integer in 0-:data:`MAX_CUTOFF`.
+        R or K, an integer >= 0 (a model's is at most :data:`MAX_CUTOFF`, checked by ModelConfig);
+        :data:`ENCODING_CUTOFF` by default.
 
     Examples
     --------
@@ -72,17 +87,15 @@ class CutoffSpec:
     >>> CutoffSpec("sphere", 6)
     Traceback (most recent call last):
     ...
-    crystal_fourier.errors.CrystalFourierError: shell must be 'ball' or 'box', got 'sphere'
+    crystal_fourier.errors.CrystalFourierError: unknown shell 'sphere': expected one of ball, box
     """
 
     shell: str = "ball"
-    cutoff: int = 6
+    cutoff: int = ENCODING_CUTOFF
 
     def __post_init__(self) -> None:
-        if self.shell not in SHELLS:
-            raise CrystalFourierError(f"shell must be 'ball' or 'box', got {self.shell!r}")
-        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or not 0 <= self.cutoff <= MAX_CUTOFF:
-            raise CrystalFourierError(f"model cutoff must be an integer in 0-{MAX_CUTOFF}, got {self.cutoff!r}")
+        # The one check of derive (same messages everywhere); a numpy integer becomes an int, so equal sets hash equal.
+        object.__setattr__(self, "cutoff", check_shell_cutoff(self.shell, self.cutoff))
 
 
 ADDED_FIELDS = {"neighbourhood": False, "atom_readout": False, "frequency_damping": None, "tensor_head": None,
@@ -170,7 +183,7 @@ class ModelConfig:
     d_ff: int = 256
     d_route: int = 64
     d_position: int = 128
-    cutoff: int = 6
+    cutoff: int = ENCODING_CUTOFF
     shell: str = "ball"
     include_constant: bool = False
     sinusoidal_frequencies: int = 6
@@ -192,7 +205,9 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
                 raise CrystalFourierError(f"model size {name} must be an integer in 1-{largest}, got {value!r}")
-        CutoffSpec(self.shell, self.cutoff)   # the one check of shell and cutoff
+        CutoffSpec(self.shell, self.cutoff)   # the one check of shell and cutoff; then a model's own bound
+        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or self.cutoff > MAX_CUTOFF:
+            raise CrystalFourierError(f"model cutoff must be an integer in 0-{MAX_CUTOFF}, got {self.cutoff!r}")
         if not isinstance(self.include_constant, bool):
             raise CrystalFourierError(f"include_constant must be true or false, got {self.include_constant!r}")
         if isinstance(self.max_element, bool) or self.max_element != 118:

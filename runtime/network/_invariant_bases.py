@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 import torch
 
 from crystal_fourier.cache import cache_directory, sync_package_paths
-from crystal_fourier.derive._frequency_sets import check_shell_cutoff
+from crystal_fourier.derive._bases import DEFAULT_CUTOFF, DEFAULT_SHELL
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.network._config import CutoffSpec
 
 if TYPE_CHECKING:
     from crystal_fourier.derive._space_groups import SpaceGroup
@@ -28,11 +29,11 @@ if TYPE_CHECKING:
 __all__ = ["invariant_basis", "cache_directory", "basis_class", "shell_index"]
 
 
-def _module_path(shell: str, cutoff: int, module: str) -> str:
-    return f"crystal_fourier.generated.{shell}_{cutoff}.{module}"
+def _module_path(spec: CutoffSpec, module: str) -> str:
+    return f"crystal_fourier.generated.{spec.shell}_{spec.cutoff}.{module}"
 
 
-def _import_class(shell: str, cutoff: int, module: str, name: str):
+def _import_class(spec: CutoffSpec, module: str, name: str):
     """The class if its module is shipped or in the current cache directory, else None.
 
     A module imported earlier in this process from another cache directory (``$CRYSTAL_FOURIER_CACHE``
@@ -44,7 +45,7 @@ def _import_class(shell: str, cutoff: int, module: str, name: str):
     import crystal_fourier.generated as package
     from crystal_fourier.cache import is_shipped
 
-    full = _module_path(shell, cutoff, module)
+    full = _module_path(spec, module)
     shipped = Path(package.__file__).resolve().parent
     current = cache_directory()
 
@@ -79,11 +80,22 @@ def _write(files: dict, directory) -> None:
 
 
 @lru_cache(maxsize=None)
-def shell_index(shell: str, cutoff: int):
-    """The generated index package of one set (its shell tables), shipped or rendered into the cache."""
-    check_shell_cutoff(shell, cutoff)
+def shell_index(spec: CutoffSpec):
+    """The generated index package of one set (its shell tables), shipped or rendered into the cache.
+
+    Parameters
+    ----------
+    spec : CutoffSpec
+        The frequency set, validated when it was made.
+
+    Returns
+    -------
+    module
+        ``crystal_fourier.generated.<shell>_<cutoff>``.
+    """
     import crystal_fourier.generated  # noqa: F401 - its __path__ holds the cache
 
+    shell, cutoff = spec.shell, spec.cutoff
     sync_package_paths()
     name = f"crystal_fourier.generated.{shell}_{cutoff}"
     try:
@@ -99,8 +111,20 @@ def shell_index(shell: str, cutoff: int):
 
 
 @lru_cache(maxsize=None)
-def basis_class(shell: str, cutoff: int, hall_number: int) -> type:
+def basis_class(spec: CutoffSpec, hall_number: int) -> type:
     """The generated class of one setting: shipped, in the cache, or rendered into the cache now.
+
+    Parameters
+    ----------
+    spec : CutoffSpec
+        The frequency set, validated when it was made.
+    hall_number : int
+        spglib Hall number, 1-530.
+
+    Returns
+    -------
+    type
+        The generated :class:`~crystal_fourier.kernel.GeneratedBasis` subclass.
 
     Raises
     ------
@@ -112,8 +136,9 @@ def basis_class(shell: str, cutoff: int, hall_number: int) -> type:
 
     group = space_group(None, hall_number=hall_number)
     module, name = module_name(group), class_name(group)
-    shell_index(shell, cutoff)
-    cls = _import_class(shell, cutoff, module, name)
+    shell_index(spec)
+    shell, cutoff = spec.shell, spec.cutoff
+    cls = _import_class(spec, module, name)
     if cls is not None:
         return cls
     from crystal_fourier.derive import basis
@@ -125,15 +150,15 @@ def basis_class(shell: str, cutoff: int, hall_number: int) -> type:
     # The index too: a cache directory is a complete package wherever the set was first imported from.
     _write({directory / "__init__.py": render_index(shell, cutoff),
             directory / f"{module}.py": render_group_module(derived)}, directory)
-    cls = _import_class(shell, cutoff, module, name)
+    cls = _import_class(spec, module, name)
     if cls is None:
         raise CrystalFourierError(
-            f"the module generated into {directory} does not import as {_module_path(shell, cutoff, module)}: "
+            f"the module generated into {directory} does not import as {_module_path(spec, module)}: "
             "was CRYSTAL_FOURIER_CACHE changed after crystal_fourier.generated was imported?")
     return cls
 
 
-def invariant_basis(group: SpaceGroup | int | str | None, cutoff: int = 5, shell: str = "ball",
+def invariant_basis(group: SpaceGroup | int | str | None, cutoff: int = DEFAULT_CUTOFF, shell: str = DEFAULT_SHELL,
                     dtype: torch.dtype = torch.float64, *, hall_number: int | None = None) -> torch.nn.Module:
     """The symmetry-adapted real Fourier basis of one space group as a torch module.
 
@@ -172,8 +197,8 @@ def invariant_basis(group: SpaceGroup | int | str | None, cutoff: int = 5, shell
     """
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise CrystalFourierError(f"dtype must be a floating torch dtype such as torch.float64, got {dtype!r}")
-    check_shell_cutoff(shell, cutoff)
+    spec = CutoffSpec(shell, cutoff)   # the one check of shell and cutoff
     from crystal_fourier.derive import space_group
 
     resolved = space_group(group, hall_number=hall_number)
-    return basis_class(shell, cutoff, resolved.hall_number)(dtype=dtype)
+    return basis_class(spec, resolved.hall_number)(dtype=dtype)

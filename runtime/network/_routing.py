@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.derive._frequency_sets import check_shell_cutoff
+from crystal_fourier.runtime.network._config import ENCODING_CUTOFF, CutoffSpec
 from crystal_fourier.runtime.network._routing_tables import SettingRouting, setting_routing, slot_frequencies
 
 __all__ = ["RoutingEncoder", "RoutingPlan"]
@@ -78,14 +78,17 @@ class RoutingEncoder(nn.Module):
     ----------
     out_features : int
     cutoff : int
-        Ball radius R or box size K (default 6; at R = 5 a few cubic groups are not faithful,
-        see derive/_faithful.py).
+        Ball radius R or box size K (default ``ENCODING_CUTOFF`` = 6; at R = 5 a few cubic groups are not
+        faithful, see derive/_faithful.py).
     shell : {'ball', 'box'}
+        Validated with ``cutoff`` once, into :attr:`spec` (a ``CutoffSpec``), which the routing tables take.
     include_constant : bool
         Keep the k = 0 slot (z_0 = 1 for every group).
 
     Attributes
     ----------
+    spec : CutoffSpec
+        The frequency set (also as ``shell`` and ``cutoff``).
     n_slots : int
     weight_re, weight_im : nn.Parameter
         shape=(out_features, n_slots): W_re, W_im, shared by all groups.
@@ -102,16 +105,17 @@ class RoutingEncoder(nn.Module):
     torch.Size([5, 8])
     """
 
-    def __init__(self, out_features: int, cutoff: int = 6, shell: str = "ball", include_constant: bool = False):
+    def __init__(self, out_features: int, cutoff: int = ENCODING_CUTOFF, shell: str = "ball",
+                 include_constant: bool = False):
         super().__init__()
-        check_shell_cutoff(shell, cutoff)
+        self.spec = CutoffSpec(shell, cutoff)   # the one check of shell and cutoff; the tables take the spec
         if isinstance(out_features, bool) or not isinstance(out_features, int) or out_features < 1:
             raise CrystalFourierError(f"out_features must be a positive integer, got {out_features!r}")
         self.out_features = out_features
-        self.cutoff = int(cutoff)
-        self.shell = shell
+        self.cutoff = self.spec.cutoff
+        self.shell = self.spec.shell
         self.include_constant = bool(include_constant)
-        hkl = slot_frequencies(shell, self.cutoff, self.include_constant)
+        hkl = slot_frequencies(self.spec, self.include_constant)
         self.n_slots = len(hkl)
         self.register_buffer("slot_hkl", torch.from_numpy(hkl))
         # Slot of -n for every slot n (both shells are closed under k -> -k), and 0 where -n = n (k = 0).
@@ -149,7 +153,7 @@ class RoutingEncoder(nn.Module):
         -------
         SettingRouting
         """
-        return setting_routing(self.shell, self.cutoff, int(hall_number), self.include_constant)
+        return setting_routing(self.spec, int(hall_number), self.include_constant)
 
     def _prepare(self, hall_number: int, device: torch.device, dtype: torch.dtype) -> _Prepared:
         key = (hall_number, device, dtype)

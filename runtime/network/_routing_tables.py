@@ -24,20 +24,27 @@ from functools import lru_cache
 
 import numpy as np
 
-from crystal_fourier.derive._frequency_sets import check_shell_cutoff
 from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.kernel import parse_integers
+from crystal_fourier.runtime.network._config import CutoffSpec
 
 __all__ = ["SettingRouting", "slot_frequencies", "setting_routing"]
 
 
+def _check_spec(spec: object) -> CutoffSpec:
+    """``spec`` itself when it is a :class:`CutoffSpec` (validated when it was made), else one clear error."""
+    if not isinstance(spec, CutoffSpec):
+        raise CrystalFourierError(f"expected a CutoffSpec(shell, cutoff), got {spec!r}; e.g. CutoffSpec('ball', 6)")
+    return spec
+
+
 @lru_cache(maxsize=None)
-def _slot_maps(shell: str, cutoff: int, include_constant: bool):
+def _slot_maps(spec: CutoffSpec, include_constant: bool):
     """(slot hkl, {(h, k, l): slot}); the k = 0 slot is left out without ``include_constant``."""
     from crystal_fourier.runtime.network._invariant_bases import shell_index
 
-    index = shell_index(shell, int(cutoff))
+    index = shell_index(spec)
     cubic = parse_integers(index.CUBIC_FREQUENCIES).reshape(-1, 3)
     hexagonal = parse_integers(index.HEXAGONAL_FREQUENCIES).reshape(-1, 3)
     known = {tuple(row) for row in cubic.tolist()}
@@ -49,15 +56,13 @@ def _slot_maps(shell: str, cutoff: int, include_constant: bool):
     return union, {tuple(row): slot for slot, row in enumerate(union.tolist())}
 
 
-def slot_frequencies(shell: str = "ball", cutoff: int = 6, include_constant: bool = False) -> np.ndarray:
+def slot_frequencies(spec: CutoffSpec = CutoffSpec(), include_constant: bool = False) -> np.ndarray:  # noqa: B008
     """Miller indices of the encoder's slots, shape=(n_slots, 3), dtype=int64.
 
     Parameters
     ----------
-    shell : str, default "ball"
-        ``'ball'`` or ``'box'``.
-    cutoff : int, default 6
-        The frequency cutoff.
+    spec : CutoffSpec, default CutoffSpec() (ball, R = 6)
+        The frequency set (shell and cutoff), validated when it was made.
     include_constant : bool, default False
         Keep the k = 0 slot.
 
@@ -67,11 +72,10 @@ def slot_frequencies(shell: str = "ball", cutoff: int = 6, include_constant: boo
 
     Examples
     --------
-    >>> len(slot_frequencies("ball", 5, True)), len(slot_frequencies("box", 2))
+    >>> len(slot_frequencies(CutoffSpec("ball", 5), True)), len(slot_frequencies(CutoffSpec("box", 2)))
     (549, 124)
     """
-    check_shell_cutoff(shell, cutoff)
-    return _slot_maps(shell, int(cutoff), bool(include_constant))[0].copy()
+    return _slot_maps(_check_spec(spec), bool(include_constant))[0].copy()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -103,15 +107,13 @@ class SettingRouting:
 
 
 @lru_cache(maxsize=2048)
-def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant: bool = False) -> SettingRouting:
+def setting_routing(spec: CutoffSpec, hall_number: int, include_constant: bool = False) -> SettingRouting:
     """The routing of Hall number ``hall_number`` in the encoder's slot indices (module docstring).
 
     Parameters
     ----------
-    shell : str
-        ``'ball'`` or ``'box'``.
-    cutoff : int
-        The frequency cutoff.
+    spec : CutoffSpec
+        The frequency set (shell and cutoff), validated when it was made.
     hall_number : int
         spglib Hall number, 1-530.
     include_constant : bool, default False
@@ -129,22 +131,22 @@ def setting_routing(shell: str, cutoff: int, hall_number: int, include_constant:
 
     Examples
     --------
-    >>> routing = setting_routing("ball", 5, 523)  # Fm-3m: 136 present frequencies without k = 0
+    >>> routing = setting_routing(CutoffSpec("ball", 5), 523)  # Fm-3m: 136 present frequencies without k = 0
     >>> len(routing.slot), routing.n_functions
     (136, 10)
     """
-    check_shell_cutoff(shell, cutoff)
+    _check_spec(spec)
     check_int("Hall number", hall_number, 1, 530, allow_numpy=True)
     from crystal_fourier.runtime.network._invariant_bases import basis_class
 
-    cls = basis_class(shell, int(cutoff), int(hall_number))
+    cls = basis_class(spec, int(hall_number))
     hkl, function, phase_48, numerator, denominator = cls.slot_entries()
-    _, position = _slot_maps(shell, int(cutoff), bool(include_constant))
+    _, position = _slot_maps(spec, bool(include_constant))
     slot = np.array([position.get(tuple(row), -1) for row in hkl.tolist()], dtype=np.int64)
     constant = np.all(hkl == 0, axis=1)
     if np.any((slot < 0) & ~constant):
         raise CrystalFourierError(f"generated module {cls.__name__} uses frequencies outside the "
-                                  f"{shell} {cutoff} slots")
+                                  f"{spec.shell} {spec.cutoff} slots")
     keep = slot >= 0
     scale = numerator[keep] / denominator[keep]
     angle = (2 * math.pi / 48) * phase_48[keep]

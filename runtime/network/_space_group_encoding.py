@@ -18,6 +18,7 @@ from torch import nn
 
 from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.runtime.network._config import ENCODING_CUTOFF
 from crystal_fourier.runtime.network._pair_bias import OrbitPairBias
 from crystal_fourier.runtime.network._routing import RoutingEncoder
 
@@ -111,8 +112,8 @@ class SpaceGroupEncoding(nn.Module):
     True
     """
 
-    def __init__(self, cutoff: int = 6, dim: int = 64, *, shell: str = "ball", include_constant: bool = False,
-                 pair_radius: "int | None" = None, pair_heads: int = 1) -> None:
+    def __init__(self, cutoff: int = ENCODING_CUTOFF, dim: int = 64, *, shell: str = "ball",
+                 include_constant: bool = False, pair_radius: "int | None" = None, pair_heads: int = 1) -> None:
         super().__init__()
         self.routing = RoutingEncoder(dim, cutoff=cutoff, shell=shell, include_constant=include_constant)
         self.dim = int(dim)

@@ -13,7 +13,7 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
 from crystal_fourier.runtime.structure_io._coincident import COINCIDENT_DISTANCE, coincident_atoms_error, periodic_gap
-from crystal_fourier.runtime.structure_io._structures import ELEMENTS
+from crystal_fourier.runtime.structure_io._elements import ELEMENTS
 
 __all__ = ["MAX_CIF_ATOMS", "MAX_CIF_OPERATIONS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "distinct_operations",
            "expand_sites", "has_overlap", "too_many_atoms"]

@@ -16,7 +16,8 @@ import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
-from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal
+from crystal_fourier.runtime.structure_io._elements import ELEMENTS
+from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["COINCIDENT_DISTANCE", "check_no_coincident_atoms", "coincident_atoms_error", "periodic_gap"]
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
-from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
+from crystal_fourier.runtime.structure_io._elements import element_number
+from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
 __all__ = ["extxyz_frames", "extxyz_crystal", "parse_extxyz", "read_extxyz", "scan_extxyz"]

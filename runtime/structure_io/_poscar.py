@@ -24,7 +24,8 @@ import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
-from crystal_fourier.runtime.structure_io._structures import ELEMENTS, Crystal, element_number
+from crystal_fourier.runtime.structure_io._elements import ELEMENTS, element_number
+from crystal_fourier.runtime.structure_io._structures import Crystal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

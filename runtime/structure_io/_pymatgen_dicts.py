@@ -10,7 +10,8 @@ import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._coincident import check_no_coincident_atoms
-from crystal_fourier.runtime.structure_io._structures import Crystal, element_number
+from crystal_fourier.runtime.structure_io._elements import element_number
+from crystal_fourier.runtime.structure_io._structures import Crystal
 
 __all__ = ["structure_from_dict"]
 

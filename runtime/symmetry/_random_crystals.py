@@ -33,7 +33,8 @@ from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._periodic import periodic_distances
-from crystal_fourier.runtime.structure_io._structures import Crystal, atomic_number, lattice_from_parameters
+from crystal_fourier.runtime.structure_io._elements import atomic_number
+from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -169,11 +169,3 @@ def test_every_kind_is_exact_in_every_group(number):
     for d in redescriptions(crystal, KINDS, rng=number, per_kind=None):
         assert d.residual <= EXACT_TOLERANCE, repr(d)
         assert d.crystal.n_atoms == d.original.n_atoms * d.cells
-
-
-def test_the_tolerance_merge_joins_images_across_the_cell_wall():
-    """The fallback of in_basis when two images of one atom straddle a grid boundary."""
-    from crystal_fourier.audit._redescriptions import _merged
-
-    points = np.array([[0.0, 0.5, 0.5], [1.0 - 1e-12, 0.5, 0.5], [0.25, 0.5, 0.5], [0.25 + 1e-12, 0.5, 0.5]])
-    assert _merged(points, np.eye(3) * 4.0).tolist() == [0, 2]

@@ -153,7 +153,7 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
 
 def _callers():
     from crystal_fourier.derive import basis, work_estimate, iter_directory
-    from crystal_fourier.runtime import invariant_basis, RoutingEncoder, slot_frequencies
+    from crystal_fourier.runtime import CutoffSpec, invariant_basis, RoutingEncoder, slot_frequencies
 
     return {
         "check_shell_cutoff": check_shell_cutoff,
@@ -162,7 +162,8 @@ def _callers():
         "work_estimate": lambda shell, cutoff: work_estimate(1, cutoff, shell),
         "codegen.iter_directory": lambda shell, cutoff: next(iter(iter_directory(shell, cutoff, [1]))),
         "invariant_basis": lambda shell, cutoff: invariant_basis(1, cutoff, shell),
-        "routing_tables.slot_frequencies": slot_frequencies,
+        "CutoffSpec": CutoffSpec,
+        "routing_tables.slot_frequencies": lambda shell, cutoff: slot_frequencies(CutoffSpec(shell, cutoff)),
         "RoutingEncoder": lambda shell, cutoff: RoutingEncoder(4, cutoff=cutoff, shell=shell),
     }
 

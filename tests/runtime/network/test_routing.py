@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from crystal_fourier.derive import basis, shell_frequencies, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._routing import RoutingEncoder
-from crystal_fourier.runtime import invariant_basis, setting_routing, slot_frequencies
+from crystal_fourier.runtime import CutoffSpec, invariant_basis, setting_routing, slot_frequencies
 from crystal_fourier.testing import REPRESENTATIVE_SETTINGS, operation_images
 
 GROUPS = (1, 2, 14, 76, 91, 144, 146, 166, 169, 194, 210, 225, 227, 230)
@@ -151,11 +151,11 @@ def test_hexagonal_only_slot_reaches_hexagonal_groups_only():
 
 def test_slots_mean_fixed_frequencies():
     cubic, hexagonal = shell_frequencies("ball", 5, False), shell_frequencies("ball", 5, True)
-    slots = slot_frequencies("ball", 5, include_constant=True)
+    slots = slot_frequencies(CutoffSpec("ball", 5), include_constant=True)
     np.testing.assert_array_equal(slots[:len(cubic)], cubic)
     union = {tuple(r) for r in cubic.tolist()} | {tuple(r) for r in hexagonal.tolist()}
     assert {tuple(r) for r in slots.tolist()} == union
-    np.testing.assert_array_equal(slot_frequencies("ball", 5), slots[1:])  # k = 0 dropped
+    np.testing.assert_array_equal(slot_frequencies(CutoffSpec("ball", 5)), slots[1:])  # k = 0 dropped
     assert RoutingEncoder(4, cutoff=6).n_slots == 998
     assert RoutingEncoder(4, 5, include_constant=True).n_slots == 549
 
@@ -165,8 +165,8 @@ def test_present_slots_are_the_derived_present_frequencies(number):
     derived = basis(number, 5, "ball")
     d = derived.decomposition
     present = derived.frequencies.hkl[~d.absent[d.orbit_of]]  # the members of the present orbits, from derive
-    routing = setting_routing("ball", 5, standard_hall_number(number), include_constant=True)
-    hkl = slot_frequencies("ball", 5, include_constant=True)
+    routing = setting_routing(CutoffSpec("ball", 5), standard_hall_number(number), include_constant=True)
+    hkl = slot_frequencies(CutoffSpec("ball", 5), include_constant=True)
     assert {tuple(r) for r in hkl[routing.slot].tolist()} == {tuple(r) for r in present.tolist()}
     assert routing.n_functions == derived.dim
     # One entry per slot of a centric orbit, two (Re and Im functions) per slot of a pair O, -O.
@@ -178,7 +178,7 @@ def test_present_slots_are_the_derived_present_frequencies(number):
 
 def test_tables_are_sparse():
     # A few exact entries per present slot, never |U| x |U|: Fm-3m keeps 136 slots at R = 5 (k = 0 dropped).
-    routing = setting_routing("ball", 5, standard_hall_number(225))
+    routing = setting_routing(CutoffSpec("ball", 5), standard_hall_number(225))
     assert len(routing.slot) == 136
     assert len(routing.entry_slot) == 136  # centrosymmetric: one entry per slot
     assert routing.n_functions == 10

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif, write_cif
+from crystal_fourier.runtime import write_cif
+from crystal_fourier.runtime.structure_io._cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif
 from crystal_fourier.runtime import Crystal, cell_parameters
 
 CELL = """_cell_length_a 5.6402(3)

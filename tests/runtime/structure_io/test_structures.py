@@ -9,9 +9,9 @@ import pytest
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import write_cif, Record, write_extxyz, parse_poscar, write_poscar, read_structure
+from crystal_fourier.runtime import atomic_number
 from crystal_fourier.runtime.structure_io._structures import (
     Crystal,
-    atomic_number,
     cell_parameters,
     lattice_from_parameters,
 )
