@@ -25,7 +25,13 @@ from __future__ import annotations
 import csv
 import sys
 
-from crystal_fourier._commands._options import add_command, add_species_option, add_symprec_option
+from crystal_fourier._commands._options import (
+    add_command,
+    add_engine_options,
+    add_species_option,
+    add_symprec_option,
+)
+from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
@@ -40,6 +46,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--allow-large", action="store_true",
                         help="predict structures estimated to need more than 1 GiB (about 4,400 atoms at 8 heads); "
                              "by default such a structure gets an error row")
+    add_engine_options(parser, resume="keep the rows already in --out FILE (same inputs, same order) and predict "
+                                      "only the rest")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="write the CSV to FILE, chunk by chunk (default: stdout); needed by --resume")
     parser.set_defaults(func=run)
 
 
@@ -50,34 +60,97 @@ def _located(path: str, error: Exception) -> str:
 
 
 def run(args) -> int:
+    import functools
+
     from crystal_fourier._commands._options import parse_species
+    from crystal_fourier._engine import check_engine_options
     from crystal_fourier.runtime import (check_device, load_trained, prediction_atom_limit, read_structure,
                                          stream_predictions)
 
+    check_engine_options(args.workers, args.scheduler)
+    if args.resume and args.out is None:
+        raise CrystalFourierError("--resume needs --out FILE (the CSV of the run to finish)")
     species = parse_species(args.species)
     if args.device is not None:
         check_device(args.device)
     trained = load_trained(args.model, device=args.device)
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
     target = trained.target
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["file", *target.output_columns, "error", "symprec"])
-    failed = 0
-    stream = stream_predictions(trained, ((str(path), path) for path in args.files), symprec=symprec,
-                                load=lambda path: read_structure(path, species=species),
-                                max_atoms=None if args.allow_large else prediction_atom_limit(trained))
-    for prediction in stream:  # rows are written chunk by chunk, in input order
-        tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
-        if prediction.error is not None:
-            failed += 1
-            writer.writerow([prediction.name, *[""] * len(target.output_columns),
-                             _located(prediction.name, prediction.error), tolerance])
-        else:
-            writer.writerow([prediction.name, *target.csv_values(prediction.value), "", tolerance])
-    sys.stdout.flush()
+    header = ["file", *target.output_columns, "error", "symprec"]
+    out = _Rows(args.out, header, resume=args.resume)
+    items = [(str(path), path) for path in args.files]
+    done = out.check_done([name for name, _ in items])
+    failed = sum(1 for row in out.kept if row[-2])
+    stream = stream_predictions(trained, items[done:], symprec=symprec,
+                                load=functools.partial(read_structure, species=species),
+                                max_atoms=None if args.allow_large else prediction_atom_limit(trained),
+                                workers=args.workers, scheduler=args.scheduler)
+    try:
+        for prediction in stream:  # rows are written chunk by chunk, in input order
+            tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
+            if prediction.error is not None:
+                failed += 1
+                out.add([prediction.name, *[""] * len(target.output_columns),
+                         _located(prediction.name, prediction.error), tolerance])
+            else:
+                out.add([prediction.name, *target.csv_values(prediction.value), "", tolerance])
+    except BaseException:
+        if out.pending:  # the rows computed before an interruption or a lost worker are kept for --resume
+            out.flush()
+        raise
+    out.flush()
     if failed:
         print(f"crystal-fourier predict: {failed} of {len(args.files)} file(s) failed (empty prediction, "
               "reason in the error column)", file=sys.stderr)
         return 1
     return 0
 
+
+class _Rows:
+    """The CSV rows: to stdout, or appended chunk by chunk to a resumable file (:class:`~crystal_fourier._journal.Journal`)."""
+
+    def __init__(self, path: "str | None", header: list[str], *, resume: bool) -> None:
+        from crystal_fourier._engine import CHUNK_FLUSH_ROWS
+        from crystal_fourier._journal import Journal
+
+        self.pending: list[list[str]] = []
+        self.limit = CHUNK_FLUSH_ROWS
+        self.kept: list[list[str]] = []
+        self.journal = None
+        if path is None:
+            csv.writer(sys.stdout, lineterminator="\n").writerow(header)
+            return
+        self.journal = Journal(path, _line(header), resume=resume)
+        self.kept = [next(csv.reader([record])) for record in self.journal.records]
+
+    def check_done(self, names: list[str]) -> int:
+        """How many inputs the kept rows already answer; they must be the first ones, in order."""
+        for index, row in enumerate(self.kept):
+            if index >= len(names) or row[0] != names[index]:
+                raise CrystalFourierError(
+                    f"{self.journal.path}: cannot resume: row {index + 2} is for {row[0]!r}, but input {index + 1} "
+                    f"is {names[index] if index < len(names) else 'missing'!r}; give the same files in the same order")
+        return len(self.kept)
+
+    def add(self, row: list[str]) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.journal is None:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerows(self.pending)
+            sys.stdout.flush()
+        else:
+            self.journal.append([_line(row) for row in self.pending])
+        self.pending = []
+
+
+def _line(row: list[str]) -> str:
+    """One CSV row as one line (a newline inside a file name or message would split a record: it becomes a space)."""
+    import io
+
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow([" ".join(str(value).splitlines()) for value in row])
+    return text.getvalue()[:-1]
