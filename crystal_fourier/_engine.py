@@ -147,13 +147,12 @@ def _worker_setup() -> None:
     from crystal_fourier._processes import die_with_parent
 
     die_with_parent()
-    for name in _THREAD_VARIABLES:
+    import sys
+
+    for name in _THREAD_VARIABLES:  # read by torch and BLAS when they load: a worker that never needs torch skips it
         os.environ[name] = "1"
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency; a worker of a torch-free function is fine
-        return
-    torch.set_num_threads(1)
+    if "torch" in sys.modules:  # pragma: no cover - a spawned or forkserver worker has not loaded it yet
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _context():
