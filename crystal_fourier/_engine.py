@@ -27,12 +27,12 @@ import os
 from collections import deque
 from typing import TYPE_CHECKING
 
-from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.errors import CrystalFourierError, WorkerLost
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["EXIT_WORKER_LOST", "CHUNK_FLUSH_ROWS", "WorkerLost", "chunked", "map_in_order", "check_engine_options"]
+__all__ = ["EXIT_WORKER_LOST", "CHUNK_FLUSH_ROWS", "chunked", "map_in_order", "check_engine_options"]
 
 EXIT_WORKER_LOST = 4
 """Exit status of a command whose worker died mid-run: the finished chunks are written; rerun with --resume."""
@@ -41,10 +41,6 @@ CONNECT_SECONDS = 10.0
 """How long to wait for a Dask scheduler to answer before calling it unreachable."""
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-class WorkerLost(CrystalFourierError):
-    """A worker process died (killed, out of memory) while it held a chunk; earlier chunks are complete."""
 
 
 def chunked(items: Iterable, size: int) -> Iterator[list]:

@@ -102,7 +102,8 @@ def write_help_docs(directory: str | os.PathLike[str]) -> list[str]:
 
 def _status_of(error: BaseException) -> int:
     """2 for bad input; EXIT_WORKER_LOST (4) when a worker process died (the finished chunks are kept: --resume)."""
-    from crystal_fourier._engine import EXIT_WORKER_LOST, WorkerLost
+    from crystal_fourier._engine import EXIT_WORKER_LOST
+    from crystal_fourier.errors import WorkerLost
 
     return EXIT_WORKER_LOST if isinstance(error, WorkerLost) else 2
 

@@ -81,7 +81,7 @@ def run(args) -> int:
     items = [(str(path), path) for path in args.files]
     done = out.check_done([name for name, _ in items])
     failed = sum(1 for row in out.kept if row[-2])
-    stream = stream_predictions(trained, items[done:], symprec=symprec,
+    stream = stream_predictions(trained, items, skip=done, symprec=symprec,
                                 load=functools.partial(read_structure, species=species),
                                 max_atoms=None if args.allow_large else prediction_atom_limit(trained),
                                 workers=args.workers, scheduler=args.scheduler)

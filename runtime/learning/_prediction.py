@@ -12,6 +12,7 @@ forms batches whose padded attention (structures x largest cell squared) stays u
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,7 @@ class Prediction:
 def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]], *,  # noqa: PLR0913
                        load: Callable[[object], object] | None = None, symprec: float | None = None,
                        batch_size: int = 256, max_atoms: int | None = None, workers: int = 1,
-                       scheduler: str | None = None) -> Iterator[Prediction]:
+                       scheduler: str | None = None, skip: int = 0) -> Iterator[Prediction]:
     """Predictions for ``items`` = (name, source) pairs, in order, computed chunk by chunk.
 
     Parameters
@@ -122,6 +123,10 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
     scheduler : str, optional
         Address of a Dask distributed scheduler to run the chunks on instead (its workers must see
         the model directory and the files at the same paths).
+    skip : int, default 0
+        Leave out the first ``skip`` items (already predicted: ``predict --resume``). The chunk that holds
+        item ``skip`` is still predicted whole and its first rows dropped, so that every other
+        prediction is the same bytes as in a run from the start.
 
     Yields
     ------
@@ -132,7 +137,7 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
 
     Notes
     -----
-    The chunks are the same for any number of workers (:data:`CHUNK_STRUCTURES` items, split
+    The chunks are the same for any number of workers and any ``skip`` (:data:`CHUNK_STRUCTURES` items, split
     further where their atoms pass :data:`CHUNK_ATOMS`), so the model sees the same batches and
     the predictions are the same bytes for 1, 2 or N workers.
     """
@@ -143,8 +148,12 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
     options = (load, symprec, batch_size, max_atoms)
     model = trained if workers == 1 and scheduler is None else _ModelFiles(str(trained.directory), _device(trained))
     job = functools.partial(_predict_chunk, model, options)
-    for predictions in map_in_order(job, chunked(items, CHUNK_STRUCTURES), workers=workers, scheduler=scheduler):
-        yield from predictions
+    if skip < 0:
+        raise CrystalFourierError(f"skip must be >= 0, got {skip}")
+    start = skip - skip % CHUNK_STRUCTURES  # whole chunks only: a batch's padding changes the last bits
+    chunks = chunked(itertools.islice(items, start, None), CHUNK_STRUCTURES)
+    predictions = itertools.chain.from_iterable(map_in_order(job, chunks, workers=workers, scheduler=scheduler))
+    yield from itertools.islice(predictions, skip - start, None)
 
 
 @dataclass(frozen=True)
