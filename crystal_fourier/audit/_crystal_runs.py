@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -86,10 +87,19 @@ def audit_models(model: object, dtype: "str | None") -> "tuple[ModelAdapter, Mod
     return adapter, (adapter.in_float64() if adapter.dtype != np.float64 else None)
 
 
-@functools.lru_cache(maxsize=2)
+_BUILT = threading.local()
+
+
 def _worker_models(spec: str, dtype: "str | None"):
-    """The model of a worker process, built once per process from its spec (not once per crystal)."""
-    return audit_models(spec, dtype)
+    """The model of a worker, built once per process and thread from its spec (not once per crystal).
+
+    Per thread: a Dask worker runs tasks in threads, and a model such as an ASE calculator keeps
+    per-call state (its atoms, its neighbour list) that two threads would overwrite.
+    """
+    built = getattr(_BUILT, "models", None)
+    if built is None or built[0] != (spec, dtype):
+        built = _BUILT.models = ((spec, dtype), audit_models(spec, dtype))
+    return built[1]
 
 
 def audit_crystal(models: tuple, settings: AuditSettings, item: tuple) -> CrystalResult:
