@@ -5,8 +5,8 @@ chunks (lists of picklable items) and hand them to :func:`map_in_order`, which y
 ``function(chunk)`` for each chunk **in input order**, whatever finished first:
 
 * ``workers=1`` (the default): in this process, one chunk after another, as a plain loop would;
-* ``workers=N``: N local processes (forkserver where there is one, else spawn: never fork a
-  process that holds torch threads), each ending with its parent
+* ``workers=N``: N local processes (forked from a fork server that has imported torch and the
+  package once, else spawned: never forked from this process, which may hold torch threads), each ending with its parent
   (:func:`~crystal_fourier._processes.die_with_parent`) and running torch and BLAS on one thread;
 * ``scheduler=ADDRESS``: an existing Dask distributed cluster (the optional extra ``cluster``).
 
@@ -151,11 +151,19 @@ def _worker_setup() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+PRELOAD = ("torch", "crystal_fourier.runtime")
+"""Modules the fork server imports once, so that each worker forks with them loaded (torch alone takes
+seconds to import); importing them starts no thread, so forking after it is safe."""
+
+
 def _context():
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - macOS, Windows
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))  # takes effect when the server starts (the first pool)
+    return context
 
 
 def _in_processes(function: Callable, chunks: Iterable, workers: int, window: int) -> Iterator:
