@@ -59,7 +59,8 @@ class Journal:
             except UnicodeDecodeError as error:
                 raise CrystalFourierError(f"{self.path}: cannot resume, not a UTF-8 file this command wrote") from error
             if not lines or lines[0] != header:
-                raise CrystalFourierError(f"{self.path}: cannot resume: {_difference(lines[0] if lines else None, header)}"
+                difference = _difference(lines[0] if lines else None, header)
+                raise CrystalFourierError(f"{self.path}: cannot resume: {difference}"
                                           "; give the same options and inputs, or drop --resume")
             self.records = lines[1:]
             if len(complete) != len(data):
@@ -104,6 +105,7 @@ def _difference(found: "str | None", header: str) -> str:
     """Where the file's header departs from this run's, in a few words (the common start left out)."""
     if found is None:
         return "the file is empty"
-    start = next((i for i, (a, b) in enumerate(zip(found, header)) if a != b), min(len(found), len(header)))
+    pairs = enumerate(zip(found, header, strict=False))
+    start = next((i for i, (a, b) in pairs if a != b), min(len(found), len(header)))
     start = max(0, start - 20)
     return f"it was written with ...{found[start:start + 70]!r}..., this run has ...{header[start:start + 70]!r}..."

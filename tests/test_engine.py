@@ -22,7 +22,8 @@ def test_chunks_are_consecutive_and_lazy():
             yield i
 
     chunks = chunked(items(), 3)
-    assert next(chunks) == [0, 1, 2] and pulled == [0, 1, 2]
+    assert next(chunks) == [0, 1, 2]
+    assert pulled == [0, 1, 2]
     assert list(chunks) == [[3, 4, 5], [6]]
     with pytest.raises(CrystalFourierError, match="at least 1"):
         list(chunked([1], 0))
@@ -37,7 +38,8 @@ def test_in_process_yields_each_result_before_reading_the_next_chunk():
             yield chunk
 
     results = map_in_order(sum, chunks())
-    assert next(results) == 3 and len(seen) == 1
+    assert next(results) == 3
+    assert len(seen) == 1
     assert list(results) == [3, 15]
 
 
@@ -79,7 +81,8 @@ def test_an_unreachable_scheduler_is_one_line(monkeypatch):
 
 def test_a_dask_local_cluster_gives_the_results_in_order():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
         chunks = [[i, i] for i in range(9)] + [[0, 0]]  # equal chunks are separate tasks (pure=False)
         assert list(map_in_order(sum, chunks, scheduler=cluster.scheduler_address, window=3)) == [
             *range(0, 18, 2), 0]

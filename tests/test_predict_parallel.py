@@ -64,7 +64,8 @@ def reference(folder, tmp_path_factory) -> bytes:
 def test_the_file_output_is_the_stdout_output(folder, reference, capsys):
     assert _predict(folder) == 1
     assert capsys.readouterr().out.encode() == reference
-    assert reference.count(b"\n") == 12 and b"c05.cif,," in reference
+    assert reference.count(b"\n") == 12
+    assert b"c05.cif,," in reference
 
 
 @pytest.mark.sweep  # two worker processes that each import torch: 10-15 s on the shared machine
@@ -77,7 +78,8 @@ def test_two_workers_write_the_same_bytes(folder, reference, tmp_path):
 def test_a_dask_local_cluster_writes_the_same_bytes(folder, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     out = tmp_path / "dask.csv"
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
         assert _predict(folder, "--scheduler", cluster.scheduler_address, "--out", str(out)) == 1
     assert out.read_bytes() == reference
 
@@ -90,7 +92,8 @@ def test_resume_after_a_kill_mid_write_finishes_the_same_bytes(folder, reference
     assert out.read_bytes() == reference
 
 
-def test_a_lost_worker_exits_4_keeping_the_finished_rows_and_resume_finishes(folder, reference, tmp_path, monkeypatch, capsys):
+def test_a_lost_worker_exits_4_keeping_the_finished_rows_and_resume_finishes(folder, reference, tmp_path,
+                                                                              monkeypatch, capsys):
     real = crystal_fourier.runtime.stream_predictions
 
     def dying(*args, **kwargs):
@@ -124,7 +127,9 @@ def test_bad_engine_options_are_one_line_exit_2_and_write_nothing(folder, tmp_pa
     except SystemExit as exit:  # argparse refuses --workers 0 itself
         status = exit.code
     err = capsys.readouterr().err
-    assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert status == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 
@@ -133,5 +138,6 @@ def test_resume_refuses_a_file_of_other_inputs(folder, reference, tmp_path, caps
     out.write_bytes(reference)
     status = main(["predict", "--model", str(folder / "model"), *reversed(_files(folder)), "--out", str(out),
                    "--resume"])
-    assert status == 2 and "give the same files in the same order" in capsys.readouterr().err
+    assert status == 2
+    assert "give the same files in the same order" in capsys.readouterr().err
     assert out.read_bytes() == reference

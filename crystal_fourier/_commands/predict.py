@@ -5,7 +5,10 @@ units (an elastic-tensor model: `file,elastic_c11,...,elastic_c66,error,symprec`
 Cartesian frame of each file). A file that cannot be read or standardized gets an empty prediction
 and the reason in the error column; the others are still predicted, and the exit status is then 1.
 symprec is the tolerance (A) at which the symmetry was found: the model's (or --symprec), or the
-first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.
+first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there. --workers N (local
+processes) and --scheduler ADDRESS (Dask) give the same bytes; --out FILE --resume finishes a run that
+stopped. Exit status: 0 all predicted; 1 some files failed; 2 bad input; 4 a worker died (the rows
+before it are in --out FILE: rerun with --resume).
 
 Notes
 -----
@@ -107,7 +110,8 @@ def run(args) -> int:
 
 
 class _Rows:
-    """The CSV rows: to stdout, or appended chunk by chunk to a resumable file (:class:`~crystal_fourier._journal.Journal`)."""
+    """The CSV rows: to stdout, or appended chunk by chunk to a resumable file
+    (:class:`~crystal_fourier._journal.Journal`)."""
 
     def __init__(self, path: "str | None", header: list[str], *, resume: bool) -> None:
         from crystal_fourier._engine import CHUNK_FLUSH_ROWS

@@ -229,7 +229,8 @@ def _record(result: CrystalResult) -> str:
         "checks": [[c.group, c.kind, c.label, c.quantity, c.error, c.scale, c.tolerance, c.float64_error]
                    for c in result.checks],
         "errors": [[e.kind, e.label, e.message] for e in result.errors],
-        "cases": [[kind, label, _outputs(base), _outputs(got)] for (kind, label), (_, base, got) in result.cases.items()],
+        "cases": [[kind, label, _outputs(base), _outputs(got)]
+                  for (kind, label), (_, base, got) in result.cases.items()],
     }, sort_keys=True)
 
 
@@ -244,7 +245,8 @@ def _resumed(book, models: tuple, settings: AuditSettings, labels: list[str], cr
             data = json.loads(line)
             index, name = data["index"], data["crystal"]
         except (ValueError, KeyError, TypeError) as error:
-            raise CrystalFourierError(f"{book.path}: line {number} is not a crystal this audit wrote ({error})") from None
+            raise CrystalFourierError(
+                f"{book.path}: line {number} is not a crystal this audit wrote ({error})") from None
         if not (isinstance(index, int) and 0 <= index < len(labels) and labels[index] == name):
             raise CrystalFourierError(f"{book.path}: line {number} is crystal {name!r} at position {index}, not one "
                                       "of this run's inputs; give the same crystals in the same order, or no --resume")
