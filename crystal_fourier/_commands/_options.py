@@ -11,7 +11,7 @@ __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "p
            "nonnegative_int", "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
            "parse_species", "ConfigDefault", "scientific", "resolve_defaults", "add_command", "parse_group_list",
-           "PLANE_COMMANDS"]
+           "PLANE_COMMANDS", "add_engine_options"]
 
 PLANE_COMMANDS = ("basis", "graph", "structure-factor", "summary", "verify")
 """The commands that accept the 17 plane groups (``p4gm``), where a 2D crystal makes sense."""
@@ -305,3 +305,22 @@ def add_species_option(parser: argparse.ArgumentParser) -> None:
                         help="elements of VASP 4 POSCAR files (no species line), in the order of their counts, "
                              "e.g. Na,Cl (without it, a comment line that lists the elements is used); where a "
                              "file has a species line, it must agree")
+
+
+def add_engine_options(parser: argparse.ArgumentParser, *, resume: str) -> None:
+    """--workers N, --scheduler ADDRESS and --resume: where the engine runs the chunks (:mod:`crystal_fourier._engine`).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    resume : str
+        What --resume keeps, in the command's words (its help text).
+    """
+    parser.add_argument("--workers", type=worker_count, default=1, metavar="N",
+                        help="local worker processes (default 1: this process); the output is the same bytes "
+                             "for any N")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the chunks on an existing Dask distributed cluster, e.g. tcp://host:8786 "
+                             "(needs the extra 'cluster'; its workers must see the same files)")
+    parser.add_argument("--resume", action="store_true", help=resume)

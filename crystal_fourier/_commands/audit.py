@@ -10,12 +10,16 @@ and a reproducer script per failure into --out; the last line names the worst ki
 error / tolerance. Exit status: 0 every check within tolerance; 1 the model fails its claim;
 2 bad input (one line, nothing written; an unreadable structure in --structures is bad input,
 named with its frame and the count of the others); 3 the model raised or timed out on at least one call
-(each call named in report.md, every other check reported; takes precedence over 1); 130 interrupted.
+(each call named in report.md, every other check reported; takes precedence over 1); 4 a worker
+process died (the crystals finished before are kept in OUT/checks.jsonl: rerun with --resume);
+130 interrupted. --workers N and --scheduler ADDRESS (Dask) give the same report.json.
 
 Notes
 -----
 Writes OUT/report.json, OUT/report.md, OUT/summary.png and OUT/reproducers/*.py (one per failure,
-each exiting 1 exactly when its check failed), prints the Markdown table. The statuses are
+each exiting 1 exactly when its check failed), prints the Markdown table. OUT/checks.jsonl holds
+every check of every finished crystal (one JSON line per crystal, appended as crystals finish);
+``--resume`` keeps the crystals it holds. The statuses are
 EXIT_FAILS_CLAIM and EXIT_MODEL_ERROR below; 2 and 130 come from crystal_fourier.cli.main.
 """
 
@@ -25,6 +29,7 @@ import sys
 
 from crystal_fourier._commands._options import (
     add_command,
+    add_engine_options,
     add_groups_option,
     nonnegative_int,
     positive_float,
@@ -39,6 +44,10 @@ EXIT_FAILS_CLAIM = 1
 """Exit status: at least one check above its tolerance."""
 EXIT_MODEL_ERROR = 3
 """Exit status: at least one model call raised or ran past --timeout (takes precedence over 1)."""
+
+JOURNAL = "checks.jsonl"
+"""In --out: every check of every finished crystal, one JSON line per crystal, appended as crystals finish
+(report.json summarises it); --resume reads it back."""
 
 RANDOM_MAX_ATOMS = 30
 """Atoms per random crystal at most (or --max-atoms when smaller)."""
@@ -81,6 +90,8 @@ def add_parser(subparsers) -> None:
                         help="time limit of one model call; a call past it is a model error (exit 3)")
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the random crystals and draws")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for the report files")
+    add_engine_options(parser, resume="keep the crystals OUT/checks.jsonl already holds (a run with the same "
+                                      "inputs and options that stopped) and audit only the rest")
     parser.set_defaults(func=run)
 
 
@@ -117,13 +128,19 @@ def _crystals(args) -> tuple[list, list[str]]:
 def run(args) -> int:
     from crystal_fourier.audit import Claim, audit, model_from_spec, parse_kinds
 
+    from pathlib import Path
+
+    from crystal_fourier._engine import check_engine_options
+
+    check_engine_options(args.workers, args.scheduler)
     kinds = parse_kinds(args.kinds)
     claim = Claim(symmetry=args.claim, energy=args.energy)
     crystals, names = _crystals(args)
     model = model_from_spec(args.model)
     report = audit(model, crystals, claim=claim, kinds=kinds, per_kind=args.per_kind, seed=args.seed, names=names,
                    symprec=args.symprec, max_atoms=args.max_atoms, progress=None, dtype=args.dtype,
-                   timeout=args.timeout)
+                   timeout=args.timeout, workers=args.workers, scheduler=args.scheduler,
+                   journal=Path(args.out) / JOURNAL, resume=args.resume)
     written = report.write(args.out)
     sys.stdout.write(report_table(report))
     sys.stdout.flush()

@@ -9,7 +9,10 @@ column (the CDVAE format; frame = material_id, else the row index from 0) or @LI
 source per line. A structure that cannot be read or standardized, and a source that cannot be read at
 all, gets an empty prediction and the reason in the error column; the others are still predicted, and
 the exit status is then 1. symprec is the tolerance (A) at which the symmetry was found: the model's
-(or --symprec), or the first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there.
+(or --symprec), or the first of 0.01, 0.001, 0.0001, 1e-05 below it when spglib finds none there. --workers N (local
+processes) and --scheduler ADDRESS (Dask) give the same bytes; --out FILE --resume finishes a run that
+stopped. Exit status: 0 all predicted; 1 some structures failed; 2 bad input; 4 a worker died (the rows
+before it are in --out FILE: rerun with --resume).
 
 Notes
 -----
@@ -31,7 +34,13 @@ from __future__ import annotations
 import csv
 import sys
 
-from crystal_fourier._commands._options import add_command, add_species_option, add_symprec_option
+from crystal_fourier._commands._options import (
+    add_command,
+    add_engine_options,
+    add_species_option,
+    add_symprec_option,
+)
+from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_parser", "run"]
 
@@ -48,6 +57,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--allow-large", action="store_true",
                         help="predict structures estimated to need more than 1 GiB (about 4,400 atoms at 8 heads); "
                              "by default such a structure gets an error row")
+    add_engine_options(parser, resume="keep the rows already in --out FILE (same inputs, same order) and predict "
+                                      "only the rest")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="write the CSV to FILE, chunk by chunk (default: stdout); needed by --resume")
     parser.set_defaults(func=run)
 
 
@@ -61,38 +74,57 @@ def run(args) -> int:
     from collections import deque
 
     from crystal_fourier._commands._options import parse_species
+    from crystal_fourier._engine import check_engine_options
     from crystal_fourier.runtime import (check_device, iter_structures, load_trained, prediction_atom_limit,
                                          stream_predictions)
 
+    check_engine_options(args.workers, args.scheduler)
+    if args.resume and args.out is None:
+        raise CrystalFourierError("--resume needs --out FILE (the CSV of the run to finish)")
     species = parse_species(args.species)
     if args.device is not None:
         check_device(args.device)
     trained = load_trained(args.model, device=args.device)
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
     target = trained.target
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["file", "frame", *target.output_columns, "error", "symprec"])
-    failed = total = 0
+    header = ["file", "frame", *target.output_columns, "error", "symprec"]
+    out = _Rows(args.out, header, resume=args.resume)
+    done = len(out.kept)
+    failed = sum(1 for row in out.kept if row[-2])
+    total = done
     pending = deque()  # (source, frame, name) of the items read, not yet written: one Prediction per item, in order
 
     def items():
-        for item in iter_structures(args.files, species=species):
-            pending.append((item.source, "" if item.frame is None else item.frame, item.name))
+        count = 0
+        for index, item in enumerate(iter_structures(args.files, species=species)):
+            count = index + 1
+            frame = "" if item.frame is None else str(item.frame)
+            if index < done:  # already in --out FILE: the same inputs, in the same order, or no resume
+                out.check_kept(index, item.source, frame)
+            else:
+                pending.append((item.source, frame, item.name))
             yield item.name, item
+        out.check_all_kept(count)
 
-    stream = stream_predictions(trained, items(), symprec=symprec, load=_load,
-                                max_atoms=None if args.allow_large else prediction_atom_limit(trained))
-    for prediction in stream:  # rows are written chunk by chunk, in input order
-        source, frame, name = pending.popleft()
-        total += 1
-        tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
-        if prediction.error is not None:
-            failed += 1
-            writer.writerow([source, frame, *[""] * len(target.output_columns),
-                             _located(name, prediction.error), tolerance])
-        else:
-            writer.writerow([source, frame, *target.csv_values(prediction.value), "", tolerance])
-    sys.stdout.flush()
+    stream = stream_predictions(trained, items(), skip=done, symprec=symprec, load=_load,
+                                max_atoms=None if args.allow_large else prediction_atom_limit(trained),
+                                workers=args.workers, scheduler=args.scheduler)
+    try:
+        for prediction in stream:  # rows are written chunk by chunk, in input order
+            source, frame, name = pending.popleft()
+            total += 1
+            tolerance = "" if prediction.symprec is None else f"{prediction.symprec:g}"
+            if prediction.error is not None:
+                failed += 1
+                out.add([source, frame, *[""] * len(target.output_columns), _located(name, prediction.error),
+                         tolerance])
+            else:
+                out.add([source, frame, *target.csv_values(prediction.value), "", tolerance])
+    except BaseException:
+        if out.pending:  # the rows computed before an interruption or a lost worker are kept for --resume
+            out.flush()
+        raise
+    out.flush()
     if failed:
         print(f"crystal-fourier predict: {failed} of {total} structure(s) failed (empty prediction, "
               "reason in the error column)", file=sys.stderr)
@@ -102,3 +134,61 @@ def run(args) -> int:
 
 def _load(item):
     return item.load()
+
+
+class _Rows:
+    """The CSV rows: to stdout, or appended chunk by chunk to a resumable file
+    (:class:`~crystal_fourier._journal.Journal`)."""
+
+    def __init__(self, path: "str | None", header: list[str], *, resume: bool) -> None:
+        from crystal_fourier._engine import CHUNK_FLUSH_ROWS
+        from crystal_fourier._journal import Journal
+
+        self.pending: list[list[str]] = []
+        self.limit = CHUNK_FLUSH_ROWS
+        self.kept: list[list[str]] = []
+        self.journal = None
+        if path is None:
+            csv.writer(sys.stdout, lineterminator="\n").writerow(header)
+            return
+        self.journal = Journal(path, _line(header), resume=resume)
+        self.kept = [next(csv.reader([record])) for record in self.journal.records]
+
+    def check_kept(self, index: int, source: str, frame: str) -> None:
+        """The kept row ``index`` must be for structure ``index`` of the inputs (same source and frame)."""
+        row = self.kept[index]
+        if row[0] != source or row[1] != frame:
+            raise CrystalFourierError(
+                f"{self.journal.path}: cannot resume: row {index + 2} is for {row[0]!r} frame {row[1]!r}, but "
+                f"structure {index + 1} of the inputs is {source!r} frame {frame!r}; give the same sources in the "
+                "same order")
+
+    def check_all_kept(self, count: int) -> None:
+        """Every kept row was matched: the inputs hold at least as many structures as the file has rows."""
+        if count < len(self.kept):
+            raise CrystalFourierError(
+                f"{self.journal.path}: cannot resume: it holds {len(self.kept)} rows but the inputs only {count} "
+                "structures; give the same sources in the same order")
+
+    def add(self, row: list[str]) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.journal is None:
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerows(self.pending)
+            sys.stdout.flush()
+        else:
+            self.journal.append([_line(row) for row in self.pending])
+        self.pending = []
+
+
+def _line(row: list[str]) -> str:
+    """One CSV row as one line (a newline inside a file name or message would split a record: it becomes a space)."""
+    import io
+
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow([" ".join(str(value).splitlines()) for value in row])
+    return text.getvalue()[:-1]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crystal_fourier.audit._adapters import ModelAdapter, as_model
+from crystal_fourier.audit._adapters import ModelAdapter
 from crystal_fourier.audit._calls import ModelError, guarded_calls
 from crystal_fourier.audit._claims import Claim, audit_tolerance
 from crystal_fourier.audit._kinds import KINDS, parse_kinds, redescriptions
@@ -204,7 +204,8 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
           claim: Claim | None = None, kinds: "Iterable[str] | str" = KINDS, per_kind: int | None = 2,
           seed: int = 0, names: Iterable[str] | None = None, symprec: float | None = None,
           progress: bool | None = False, max_atoms: int | None = None, dtype: "str | None" = None,
-          timeout: float | None = None) -> AuditReport:
+          timeout: float | None = None, workers: int = 1, scheduler: str | None = None,
+          journal: "str | os.PathLike[str] | None" = None, resume: bool = False) -> AuditReport:
     """Check ``model`` on every chosen exact re-description of each crystal.
 
     For each crystal the model is called once on each description; outputs are carried from
@@ -244,6 +245,15 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         for a float32 adapter with a float64 twin (:meth:`ModelAdapter.in_float64`) runs the twin.
     timeout : float, optional
         Seconds one model call may take (POSIX, main thread); a call past it is a model error.
+    workers : int, default 1
+        Local worker processes, one crystal per chunk (:func:`crystal_fourier._engine.map_in_order`);
+        each builds the model once from its spec (a model without one is pickled to them).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler to audit the crystals on instead.
+    journal : str or os.PathLike, optional
+        A JSON-lines file that receives each finished crystal (``audit`` writes OUT/checks.jsonl).
+    resume : bool, default False
+        Keep the crystals ``journal`` already holds (written with the same options) and audit the rest.
 
     Returns
     -------
@@ -265,14 +275,13 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     """
     import time
 
+    from crystal_fourier._engine import check_engine_options
     from crystal_fourier._progress import progress_bar
-    from crystal_fourier.audit._derivatives import derivative_checks
-    from crystal_fourier.audit._symmetry_redescriptions import _standard
+    from crystal_fourier.audit._crystal_runs import AuditSettings, audit_crystals, audit_models
 
     start = time.perf_counter()
-    adapter: ModelAdapter = as_model(model)
-    if dtype not in (None, "auto"):
-        adapter = _with_dtype(adapter, dtype)
+    check_engine_options(workers, scheduler)
+    adapter, float64 = audit_models(model, dtype)
     claim = Claim() if claim is None else claim
     kinds = parse_kinds(kinds) if isinstance(kinds, str) else parse_kinds(",".join(kinds))
     kinds = tuple(k for k in kinds if claim.checks(k))
@@ -282,33 +291,18 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
         raise CrystalFourierError(f"{len(labels)} names for {len(crystals)} crystals")
     if not crystals:
         raise CrystalFourierError("no crystals to audit")
-    float64 = adapter.in_float64() if adapter.dtype != np.float64 else None
-    checks: list[Check] = []
-    cases: dict = {}
-    errors: list[ModelError] = []
-    skipped = 0
-    model_seconds = 0.0
+    settings = AuditSettings(claim, kinds, seed, per_kind, symprec, max_atoms, timeout)
     with progress_bar(total=len(crystals), description=f"audit {adapter.name}", enabled=progress,
                       unit="crystal") as bar:
-        for index, (name, crystal) in enumerate(zip(labels, crystals, strict=True)):
-            chosen, improper = _chosen(crystal, index, kinds, claim, seed=seed, per_kind=per_kind, symprec=symprec,
-                                       max_atoms=max_atoms)
-            skipped += improper
-            group = _standard(crystal, symprec).number
-            model_seconds += _run_crystal(adapter, float64, claim, name=name, group=group, crystal=crystal,
-                                          chosen=chosen, timeout=timeout, into=(checks, cases, errors))
-            if "derivatives" in kinds:
-                found, failed, seconds = derivative_checks(
-                    adapter, crystal, claim, name=name, group=group, timeout=timeout, count=per_kind or 3,
-                    rng=np.random.default_rng([seed, index, KINDS.index("derivatives")]))
-                checks += found
-                errors += failed
-                model_seconds += seconds
-            bar.update(1)
+        results = audit_crystals((adapter, float64), settings, labels, crystals, dtype=dtype, workers=workers,
+                                 scheduler=scheduler, journal=journal, resume=resume, progress=bar)
+    checks = tuple(c for r in results for c in r.checks)
+    cases = {(r.name, kind, label): case for r in results for (kind, label), case in r.cases.items()}
     return AuditReport(model=adapter.name, spec=adapter.spec, claim=claim, dtype=str(adapter.dtype),
-                       checks=tuple(checks), kinds=kinds, crystals=len(crystals),
-                       seconds=time.perf_counter() - start, model_seconds=model_seconds, cases=cases,
-                       errors=tuple(errors), skipped_improper=skipped)
+                       checks=checks, kinds=kinds, crystals=len(crystals),
+                       seconds=time.perf_counter() - start, model_seconds=sum(r.model_seconds for r in results),
+                       cases=cases, errors=tuple(e for r in results for e in r.errors),
+                       skipped_improper=sum(r.skipped for r in results))
 
 
 def _chosen(crystal: Crystal, index: int, kinds: tuple[str, ...], claim: Claim, *, seed: int, per_kind: "int | None",

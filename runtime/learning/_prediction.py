@@ -11,6 +11,8 @@ forms batches whose padded attention (structures x largest cell squared) stays u
 
 from __future__ import annotations
 
+import functools
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -94,9 +96,10 @@ class Prediction:
     symprec: float | None = None
 
 
-def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]], *,
+def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]], *,  # noqa: PLR0913
                        load: Callable[[object], object] | None = None, symprec: float | None = None,
-                       batch_size: int = 256, max_atoms: int | None = None) -> Iterator[Prediction]:
+                       batch_size: int = 256, max_atoms: int | None = None, workers: int = 1,
+                       scheduler: str | None = None, skip: int = 0) -> Iterator[Prediction]:
     """Predictions for ``items`` = (name, source) pairs, in order, computed chunk by chunk.
 
     Parameters
@@ -114,6 +117,16 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
     max_atoms : int, optional
         A structure with more atoms, as read or standardized, gets an error instead of a prediction
         (``crystal-fourier predict`` passes :func:`prediction_atom_limit` unless ``--allow-large``); default no limit.
+    workers : int, default 1
+        Local worker processes (:func:`crystal_fourier._engine.map_in_order`); each loads the model
+        from ``trained.directory`` once. ``load`` and the sources must then be picklable.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler to run the chunks on instead (its workers must see
+        the model directory and the files at the same paths).
+    skip : int, default 0
+        Leave out the first ``skip`` items (already predicted: ``predict --resume``). The chunk that holds
+        item ``skip`` is still predicted whole and its first rows dropped, so that every other
+        prediction is the same bytes as in a run from the start.
 
     Yields
     ------
@@ -121,18 +134,80 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
         One per item, in input order; a structure that cannot be read, standardized or
         predicted carries its exception and the others are still predicted. The value is the
         model's target (:attr:`TrainedModel.target`) back in the input's frame.
+
+    Notes
+    -----
+    The chunks are the same for any number of workers and any ``skip`` (:data:`CHUNK_STRUCTURES` items, split
+    further where their atoms pass :data:`CHUNK_ATOMS`), so the model sees the same batches and
+    the predictions are the same bytes for 1, 2 or N workers.
     """
+    from crystal_fourier._engine import chunked, check_engine_options, map_in_order
+
+    check_engine_options(workers, scheduler)
     symprec = trained.config.symprec if symprec is None else symprec
-    chunk, atoms = [], 0
+    options = (load, symprec, batch_size, max_atoms)
+    model = trained if workers == 1 and scheduler is None else _ModelFiles(str(trained.directory), _device(trained))
+    job = functools.partial(_predict_chunk, model, options)
+    if skip < 0:
+        raise CrystalFourierError(f"skip must be >= 0, got {skip}")
+    start = skip - skip % CHUNK_STRUCTURES  # whole chunks only: a batch's padding changes the last bits
+    chunks = chunked(itertools.islice(items, start, None), CHUNK_STRUCTURES)
+    predictions = itertools.chain.from_iterable(map_in_order(job, chunks, workers=workers, scheduler=scheduler))
+    yield from itertools.islice(predictions, skip - start, None)
+
+
+@dataclass(frozen=True)
+class _ModelFiles:
+    """What a worker needs to load the model itself: its directory and device (a model is not sent per chunk)."""
+
+    directory: str
+    device: str
+
+
+def _device(trained: TrainedModel) -> str:
+    parameter = next(trained.model.parameters(), None)
+    return "cpu" if parameter is None else str(parameter.device)
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded(model: _ModelFiles) -> TrainedModel:
+    """The model of a worker process, loaded once per process (not once per chunk)."""
+    from crystal_fourier.runtime.learning._model_files import load_trained
+
+    return load_trained(model.directory, device=model.device)
+
+
+def _predict_chunk(model: "TrainedModel | _ModelFiles", options: tuple, items: list) -> list[Prediction]:
+    """The predictions of one chunk of (name, source) items, in order (what each engine worker runs).
+
+    Parameters
+    ----------
+    model : TrainedModel or model files
+        The model, or where a worker loads it from (once per process).
+    options : tuple
+        (load, symprec, batch_size, max_atoms) as :func:`stream_predictions` takes them.
+    items : list of (str, object)
+        The chunk.
+
+    Returns
+    -------
+    list of Prediction
+        One per item.
+    """
+    trained = _loaded(model) if isinstance(model, _ModelFiles) else model
+    load, symprec, batch_size, max_atoms = options
+    found: list[Prediction] = []
+    part, atoms = [], 0
     for name, source in items:
         entry = _prepared(name, source, load, symprec, trained, max_atoms)
-        chunk.append(entry)
+        part.append(entry)
         atoms += 0 if entry[1] is None else len(entry[1].numbers)
-        if len(chunk) >= CHUNK_STRUCTURES or atoms >= CHUNK_ATOMS:
-            yield from _predicted(trained, chunk, batch_size)
-            chunk, atoms = [], 0
-    if chunk:
-        yield from _predicted(trained, chunk, batch_size)
+        if atoms >= CHUNK_ATOMS:  # many atoms: predict them before reading more
+            found += _predicted(trained, part, batch_size)
+            part, atoms = [], 0
+    if part:
+        found += _predicted(trained, part, batch_size)
+    return found
 
 
 def _prepared(name: str, source, load, symprec: float, trained: TrainedModel, max_atoms: int | None):
