@@ -62,7 +62,8 @@ def main() -> None:
     parser.add_argument("--all-settings", action="store_true", help="the 530 Hall settings, not the 230 standard ones")
     parser.add_argument("--certify", action="store_true", help="also time the exact certificates")
     parser.add_argument("--shifts", choices=("auto", "always", "never"), default="auto",
-                        help="where phases become shifts linear in h (default auto, as Vol. B)")
+                        help="where phases become shifts linear in h (default auto: as Vol. B unless that misses "
+                             "the factor goal)")
     parser.add_argument("--json", type=Path, default=None, help="write the per-group numbers here")
     args = parser.parse_args()
     halls = list(range(1, 531)) if args.all_settings else [standard_hall_number(n) for n in range(1, 231)]
