@@ -86,7 +86,8 @@ def factored_form(basis: Basis, index: int, *, shifts: str = "auto") -> sp.Expr 
         Index of the real function in ``basis.real``.
     shifts : str, default "auto"
         ``'auto'``, ``'always'`` or ``'never'``: when phases move into the arguments as shifts linear
-        in h, passed to :func:`structure_factor_form` (``'auto'``: for non-centrosymmetric groups).
+        in h, passed to :func:`structure_factor_form` (``'auto'``: Volume B's choice unless it misses
+        the factor goal; see ``SHIFTS``).
 
     Returns
     -------

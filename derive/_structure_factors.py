@@ -347,13 +347,30 @@ def _smallest_description(congruences, residues, members) -> tuple[Congruence, .
 
 SHIFTS = ("auto", "always", "never")
 """When phases move into the arguments as shifts linear in h (:mod:`~crystal_fourier.derive._phase_shifts`):
-``'auto'`` as International Tables Vol. B does, for the non-centrosymmetric groups only (P2_12_12_1: one
-form; P2_1/c keeps its two parity classes); ``'always'`` wherever classes merge (fewest classes and
-factors); ``'never'``: parity classes with constant phases only."""
+``'always'`` wherever classes merge (fewest classes); ``'never'``: parity classes with constant phases
+only; ``'auto'`` (the default) as International Tables Vol. B does, shifts for the non-centrosymmetric
+groups only (P2_12_12_1: one form; P2_1/c keeps its two parity classes), except where that choice
+misses the factor-count goal of issue 30 (no more than half the plain sum's factors) and the other
+mode has fewer (29 of the 230 standard settings, all centrosymmetric with one shift-merged class:
+Pnma 12 -> 3, P4/nnc 40 -> 5, Ia-3d 144 -> 18); so ``'auto'`` meets the goal wherever either mode does."""
+
+
+def _meets_factor_goal(form: StructureFactorForm) -> bool:
+    """Issue 30's goal: A and B of all classes together have no more than half the plain sum's factors."""
+    return 2 * form.n_factors <= plain_factor_count(form.group)
 
 
 @lru_cache(maxsize=None)
 def _form_of_hall(hall_number: int, shifts: str = "auto") -> StructureFactorForm:
+    if shifts == "auto":
+        # Volume B's choice where it meets the goal (its own forms, e.g. P2_1/c's two classes);
+        # otherwise whichever mode has fewer factors, Volume B's on a tie.
+        volume_b = "never" if space_group(hall_number=hall_number).centrosymmetric else "always"
+        chosen = _form_of_hall(hall_number, volume_b)
+        if _meets_factor_goal(chosen):
+            return chosen
+        other = _form_of_hall(hall_number, "always" if volume_b == "never" else "never")
+        return other if other.n_factors < chosen.n_factors else chosen
     group = space_group(hall_number=hall_number)
     modulus = _modulus(group)
     _, translations = group.arrays
@@ -365,7 +382,7 @@ def _form_of_hall(hall_number: int, shifts: str = "auto") -> StructureFactorForm
     # formulas agree; the class of h = 0 comes first, absent classes last.
     computed = [(members, *_class_terms(group, members[0])) for members in sorted(signatures.values())]
     mergeable = [(m, a, b) for m, a, b, factored in computed if factored and (a or b)]
-    use_shifts = shifts == "always" or (shifts == "auto" and not group.centrosymmetric)
+    use_shifts = shifts == "always"
     merged = [(m, a, b, True) for m, a, b in (merge_by_shifts(mergeable, modulus) if use_shifts else mergeable)]
     merged += [entry for entry in computed if not (entry[3] and (entry[1] or entry[2]))]
     by_formula: dict[tuple, list] = {}

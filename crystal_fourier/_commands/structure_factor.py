@@ -23,8 +23,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text", help="output format")
     parser.add_argument("--shifts", choices=("auto", "always", "never"), default="auto",
                         help="phases linear in h as shifts of the arguments, cos 2pi(hx - (h+k)/4): auto (as Vol. B: "
-                             "non-centrosymmetric groups only), always (fewest classes and factors), never (parity "
-                             "classes only); default auto")
+                             "non-centrosymmetric groups only, unless that misses half the plain sum's factors and "
+                             "the other mode has fewer), always (fewest classes), never (parity classes only); "
+                             "default auto")
     parser.set_defaults(func=run)
 
 

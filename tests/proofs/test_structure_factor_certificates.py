@@ -29,7 +29,7 @@ def test_certificate_passes_other_settings(hall):
 @pytest.mark.parametrize("shifts", ["always", "never"])
 @pytest.mark.parametrize("hall", range(1, 531), ids=lambda h: f"hall{h}")
 def test_certificate_sweep_every_setting(hall, shifts):
-    """'auto' is 'always' on the non-centrosymmetric settings and 'never' on the others: both are covered."""
+    """'auto' picks one of 'always' and 'never' per setting: both are covered."""
     result = structure_factor_certificate(structure_factor_document(None, hall_number=hall, shifts=shifts))
     assert result["ok"], result["failures"]
 
