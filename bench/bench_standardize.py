@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 import spglib
 
-from crystal_fourier.runtime import orbit, standardize, Crystal
+from crystal_fourier.runtime import Crystal, standardize
+from crystal_fourier.runtime.symmetry._random_crystals import orbit
 
 MIN_DISTANCE = 1.2  # Angstrom
 VOLUME_PER_ATOM = 14.0  # Angstrom^3

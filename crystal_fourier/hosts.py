@@ -31,7 +31,7 @@ from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["HOST_KINDS", "crystal_graph", "collate_graphs", "build_host", "HostModel", "host_predictor"]
+__all__ = ["crystal_graph", "collate_graphs", "build_host", "host_predictor"]
 
 HOST_KINDS = ("schnet", "cgcnn")
 """The host networks :func:`build_host` makes."""

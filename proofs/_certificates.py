@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier._version import __version__
-from crystal_fourier.derive import DEN, PHASE_DEN, character_dimension, is_witness, systematic_absences
+from crystal_fourier.derive import DEN, character_dimension, systematic_absences
+from crystal_fourier.derive._absences import is_witness
+from crystal_fourier.derive._real_bases import PHASE_DEN
 
 if TYPE_CHECKING:
     from crystal_fourier.derive import Basis, RealBasis

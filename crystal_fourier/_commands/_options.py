@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from crystal_fourier.derive import parse_groups
+from crystal_fourier.derive._space_groups import parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
@@ -179,7 +179,7 @@ def check_cutoff_work(groups, args, what: str, *, render: bool = False):
     ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
     Returns that estimate (a :class:`~crystal_fourier.derive._bases.WorkEstimate`; None without groups).
     """
-    from crystal_fourier.derive import check_work, work_estimate
+    from crystal_fourier.derive._bases import check_work, work_estimate
 
     total = None
     for group in groups:
@@ -240,7 +240,7 @@ def parse_species(text: str | None) -> list[str] | None:
     >>> parse_species("Na, cl")
     ['Na', 'Cl']
     """
-    from crystal_fourier.runtime import element_symbol
+    from crystal_fourier.runtime.structure_io._structures import element_symbol
 
     if text is None:
         return None

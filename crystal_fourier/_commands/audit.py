@@ -81,8 +81,8 @@ def add_parser(subparsers) -> None:
 
 
 def _crystals(args) -> tuple[list, list[str]]:
-    from crystal_fourier.audit import random_groups
-    from crystal_fourier.derive import parse_groups
+    from crystal_fourier.audit._kinds import random_groups
+    from crystal_fourier.derive._space_groups import parse_groups
     from crystal_fourier.runtime import read_structure, random_crystal
 
     crystals, names = [], []
@@ -102,7 +102,8 @@ def _crystals(args) -> tuple[list, list[str]]:
 
 
 def run(args) -> int:
-    from crystal_fourier.audit import Claim, audit, model_from_spec, parse_kinds
+    from crystal_fourier.audit import Claim, audit, model_from_spec
+    from crystal_fourier.audit._kinds import parse_kinds
 
     kinds = parse_kinds(args.kinds)
     claim = Claim(symmetry=args.claim, energy=args.energy)

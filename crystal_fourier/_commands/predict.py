@@ -51,8 +51,9 @@ def _located(path: str, error: Exception) -> str:
 
 def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
-    from crystal_fourier.runtime import (check_device, load_trained, prediction_atom_limit, read_structure,
-                                         stream_predictions)
+    from crystal_fourier.runtime import load_trained, read_structure, stream_predictions
+    from crystal_fourier.runtime.learning._model_files import check_device
+    from crystal_fourier.runtime.learning._prediction import prediction_atom_limit
 
     species = parse_species(args.species)
     if args.device is not None:

@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import PLANE_GROUPS, render_structure_factor
+    from crystal_fourier.derive import render_structure_factor
+    from crystal_fourier.derive._plane_groups import PLANE_GROUPS
 
     if args.group in PLANE_GROUPS and args.hall is None:
         sys.stdout.write(_render_plane(args.group, args.format, args.shifts))
@@ -44,7 +45,7 @@ def _render_plane(symbol: str, output_format: str, shifts: str) -> str:
 
     import sympy as sp
 
-    from crystal_fourier.derive import plane_group_document
+    from crystal_fourier.derive._plane_groups import plane_group_document
 
     document = plane_group_document(symbol, shifts=shifts)
     if output_format == "json":

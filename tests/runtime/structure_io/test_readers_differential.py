@@ -26,7 +26,10 @@ import pytest
 from crystal_fourier import testing
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import parse_cif, parse_poscar, standardize, Crystal, cell_parameters
+from crystal_fourier.runtime import Crystal, standardize
+from crystal_fourier.runtime.structure_io._cif import parse_cif
+from crystal_fourier.runtime.structure_io._poscar import parse_poscar
+from crystal_fourier.runtime.structure_io._structures import cell_parameters
 
 gemmi = pytest.importorskip("gemmi")
 ase_io = pytest.importorskip("ase.io")

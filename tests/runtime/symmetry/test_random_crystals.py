@@ -17,7 +17,8 @@ from crystal_fourier.runtime.symmetry._random_crystals import (
     random_crystal,
     random_lattice,
 )
-from crystal_fourier.runtime import periodic_distances, atomic_number, cell_parameters
+from crystal_fourier.runtime.structure_io._structures import atomic_number, cell_parameters
+from crystal_fourier.runtime.symmetry._periodic import periodic_distances
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
 MAX_ATOMS = 16
