@@ -93,11 +93,15 @@ def test_the_scanner_sees_lazy_and_relative_imports(tmp_path):
 
 
 def _runtime_exports() -> dict[str, str]:
-    """runtime's lazy table: public name -> private module relative to crystal_fourier.runtime (read from source)."""
-    tree = ast.parse((ROOT / "runtime" / "__init__.py").read_text())
-    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in node.targets))
-    return ast.literal_eval(table)
+    """runtime's public names -> private module relative to crystal_fourier.runtime, read from the source of its
+    re-exports (the ``from crystal_fourier.runtime.<module> import <name>`` statements of its ``__init__``)."""
+    exports = {}
+    for node in ast.walk(ast.parse((ROOT / "runtime" / "__init__.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("crystal_fourier.runtime."):
+            for alias in node.names:
+                exports[alias.asname or alias.name] = node.module.removeprefix("crystal_fourier.runtime.")
+    assert exports, "runtime/__init__.py re-exports nothing"
+    return exports
 
 
 def _runtime_layer(name: str, exports: dict[str, str]) -> str | None:
