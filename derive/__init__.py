@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         restricted_phase,
     )
     from crystal_fourier.derive._reflection_conditions import reflection_conditions
-    from crystal_fourier.derive._structure_factor_export import render_structure_factor
+    from crystal_fourier.derive._structure_factor_export import render_structure_factor, structure_factor_document
     from crystal_fourier.derive._structure_factors import structure_factor_form
     from crystal_fourier.derive._symbolic_forms import closed_form, closed_forms, latex
     from crystal_fourier.derive._tensor_export import render_tensor
@@ -39,8 +39,9 @@ __all__ = [
     "FrequencySet", "dual_graph", "DualGraph", "orbit_decomposition", "OrbitDecomposition", "Orbit", "real_basis",
     "RealBasis", "systematic_absences", "absence_witness", "character_dimension", "closed_form", "closed_forms",
     "latex", "faithful_cutoff", "tensor_basis", "TensorBasis", "TENSOR_KINDS", "voigt_form", "exact_cartesian_basis",
-    "render", "render_tensor", "render_structure_factor", "structure_factor_form", "reflection_conditions",
-    "centric_zones", "epsilon_factors", "equivalent_reflections", "restricted_phase", "centric_flags", "plane_group",
+    "render", "render_tensor", "render_structure_factor", "structure_factor_document", "structure_factor_form",
+    "reflection_conditions", "centric_zones", "epsilon_factors", "equivalent_reflections", "restricted_phase",
+    "centric_flags", "plane_group",
 ]
 
 __getattr__ = lazy_imports(__name__, __file__)

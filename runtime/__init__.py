@@ -63,7 +63,7 @@ if TYPE_CHECKING:
         detect_group,
         standardize,
     )
-    from crystal_fourier.runtime.symmetry._tensor_bases import crystal_tensor_basis
+    from crystal_fourier.runtime.symmetry._tensor_bases import cartesian_tensor_basis
 __all__ = [
     "Crystal", "read_structure", "write_cif", "write_poscar", "standardize", "detect_group", "StandardizedCrystal",
     "DEFAULT_SYMPREC", "random_crystal", "load_dataset", "write_cdvae_csv", "make_dataset", "emt_labels",
@@ -71,7 +71,7 @@ __all__ = [
     "RoutingEncoder", "invariant_basis", "MODEL_KINDS", "ModelConfig", "TrainConfig", "PretrainConfig", "CutoffSpec",
     "build_model", "fit", "TrainResult", "TrainedModel", "load_trained", "prepare_samples", "predict_samples",
     "stream_predictions", "Prediction", "pretrain", "fit_classical", "holdout_groups", "Target", "ScalarTarget",
-    "ElasticTarget", "target_for", "elastic_tensor", "vrh_moduli", "compare_tensor_models", "crystal_tensor_basis",
+    "ElasticTarget", "target_for", "elastic_tensor", "vrh_moduli", "compare_tensor_models", "cartesian_tensor_basis",
     "neighbour_list", "collate", "sample_from_standardized",
 ]
 
