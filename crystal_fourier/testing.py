@@ -12,8 +12,8 @@ the measured errors so that a test can assert more than pass/fail.
 * :func:`assert_generated_matches_symbolic` -- a generated module (numpy or
   torch) agrees with the exact derivation's numpy reference ``basis.real``.
 
-* :func:`crystals_of` / :func:`crystal_of` -- test crystals of exactly one group (a special
-  and a general orbit), the one builder the tests and benchmarks share.
+Test crystals of exactly one group come from :func:`crystal_fourier.runtime.crystal_of` /
+:func:`~crystal_fourier.runtime.crystals_of`, the one builder the tests and benchmarks share.
 
 ``REPRESENTATIVE_GROUPS`` (group numbers) and ``REPRESENTATIVE_SETTINGS`` (Hall
 numbers of non-standard settings) are the default-suite sets shared by the
@@ -27,18 +27,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crystal_fourier.derive._operations import DEN, Operation
+from crystal_fourier.derive import DEN, Operation
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
     import torch
     from numpy.typing import ArrayLike, DTypeLike
 
-    from crystal_fourier.derive._bases import Basis
-    from crystal_fourier.derive._frequency_sets import FrequencySet
-    from crystal_fourier.derive._space_groups import SpaceGroup
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.derive import Basis, FrequencySet, SpaceGroup
 
 # The helpers a user's tests call. The tolerances, representative groups and operation images behind them are
 # this module's own (the project's tests use them too) and stay outside the public list.
@@ -46,8 +43,6 @@ __all__ = [
     "assert_invariant",
     "assert_vanishes_on_absences",
     "assert_generated_matches_symbolic",
-    "crystals_of",
-    "crystal_of",
 ]
 
 FLOAT_TOLERANCE = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
@@ -150,7 +145,7 @@ def tolerance_for(dtype: DTypeLike | torch.dtype) -> float:
 
 
 def _resolve_group(group):
-    from crystal_fourier.derive._space_groups import SpaceGroup, space_group
+    from crystal_fourier.derive import SpaceGroup, space_group
 
     # A SpaceGroup is used as given (its own operations), so hand-built groups work too.
     return group if isinstance(group, SpaceGroup) else space_group(group)
@@ -292,7 +287,7 @@ def _is_zero_sum_of_roots(counts: np.ndarray) -> bool:
 
 def _exact_absence_violations(basis):
     """(function, frequency index, |c_k|) for every nonzero coefficient on an absent k."""
-    from crystal_fourier.derive._real_bases import PHASE_DEN
+    phase_den = 48   # real.term_phase_48: phases in 48ths
 
     real = basis.real
     hkl = basis.frequencies.hkl
@@ -306,9 +301,9 @@ def _exact_absence_violations(basis):
         for k, p in ((frequency, phase), (int(negative[frequency]), -phase)):
             if k < 0 or not absent[k]:
                 continue
-            counts.setdefault((function, k), np.zeros(PHASE_DEN, dtype=np.int64))[p % PHASE_DEN] += 1
+            counts.setdefault((function, k), np.zeros(phase_den, dtype=np.int64))[p % phase_den] += 1
     violations = []
-    roots = np.exp(2j * np.pi * np.arange(PHASE_DEN) / PHASE_DEN)
+    roots = np.exp(2j * np.pi * np.arange(phase_den) / phase_den)
     for (function, k), phase_counts in sorted(counts.items()):
         if not _is_zero_sum_of_roots(phase_counts):
             violations.append((function, k, float(abs(phase_counts @ roots)) / 2))
@@ -376,7 +371,7 @@ def assert_vanishes_on_absences(target: Basis | Callable[[np.ndarray], ArrayLike
     AssertionError: nonzero Fourier coefficient on an absent frequency ...
     """
     __tracebackhide__ = True
-    from crystal_fourier.derive._bases import Basis
+    from crystal_fourier.derive import Basis
 
     if isinstance(target, Basis):
         if group is not None or frequencies is not None:
@@ -500,109 +495,3 @@ def assert_generated_matches_symbolic(
                 f"|module - symbolic| = {errors[worst]:.3e} > tolerance {limit:.1e} ({output.dtype}); "
                 f"{int((~(errors <= limit)).sum())} function(s) fail")
     return errors
-
-
-# --------------------------------------------------------------------------- test crystals of one group
-
-MIN_TEST_DISTANCE = 1.2
-"""Angstrom: test crystals whose atoms come closer (nearest image of the fractional difference) are skipped."""
-
-
-def crystals_of(number: int, *, seeds: Iterable[int] = range(200),
-                lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
-                min_distance: float = MIN_TEST_DISTANCE) -> Iterator[Crystal]:
-    """Crystals of exactly space group ``number`` (standard setting): a special orbit (Cu) and a general one (Al).
-
-    For each seed, in order: the special point is drawn on the common fixed set of 1-3 random
-    operations of the group (as :func:`~crystal_fourier.runtime.random_crystal` does), the general
-    point uniformly; both are expanded into orbits, put on ``lattice(rng, n_atoms)``, and the crystal
-    is yielded when its atoms are at least ``min_distance`` apart (nearest image of each fractional
-    difference) and spglib detects exactly ``number`` (a special point can raise the symmetry).
-
-    Parameters
-    ----------
-    number : int
-        Space-group number, 1-230.
-    seeds : iterable of int
-        numpy seeds tried in order (default 0-199); the same seed gives the same crystal.
-    lattice : callable, optional
-        ``(rng, n_atoms) -> shape=(3, 3) float64`` lattice rows (Angstrom), drawn after the
-        positions; default :func:`~crystal_fourier.runtime.random_lattice` of the group's system at
-        18 cubic Angstrom per atom.
-    min_distance : float
-        Closest approach of two atoms, Angstrom.
-
-    Yields
-    ------
-    Crystal
-        Lazily, one per accepted seed.
-
-    Examples
-    --------
-    >>> from crystal_fourier.runtime import detect_group
-    >>> detect_group(crystal_of(227))
-    227
-    """
-    from crystal_fourier.derive._space_groups import space_group
-    from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._random_crystals import _candidate_point, orbit, random_lattice
-    from crystal_fourier.runtime.symmetry._standardization import detect_group
-
-    if lattice is None:
-        def lattice(rng, n_atoms):
-            return random_lattice(number, rng, volume=18.0 * n_atoms)
-
-    group = space_group(number)
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        special = orbit(group, _candidate_point(group, rng, 0))
-        general = orbit(group, rng.random(3))
-        positions = np.vstack([special, general])
-        cell = lattice(rng, len(positions))
-        gap = positions[:, None, :] - positions[None, :, :]
-        gap -= np.round(gap)
-        distance = np.linalg.norm(gap @ cell, axis=-1) + np.eye(len(positions)) * 1e9
-        if distance.min() < min_distance:
-            continue
-        crystal = Crystal(cell, positions, [29] * len(special) + [13] * len(general))
-        if detect_group(crystal) == number:
-            yield crystal
-
-
-def crystal_of(number: int, *, seeds: Iterable[int] = range(200),
-               lattice: Callable[[np.random.Generator, int], np.ndarray] | None = None,
-               min_distance: float = MIN_TEST_DISTANCE) -> Crystal:
-    """The first of :func:`crystals_of` (same parameters): one crystal of exactly group ``number``.
-
-    Parameters
-    ----------
-    number : int
-        Space-group number, 1-230.
-    seeds : iterable of int, default range(200)
-        numpy seeds tried in order.
-    lattice : callable, optional
-        ``(rng, n_atoms) -> shape=(3, 3)`` lattice rows (Angstrom); as for :func:`crystals_of`.
-    min_distance : float, default MIN_TEST_DISTANCE
-        Closest approach of two atoms, Angstrom.
-
-    Returns
-    -------
-    Crystal
-
-    Raises
-    ------
-    CrystalFourierError
-        No seed gives a crystal of exactly that group.
-
-    Examples
-    --------
-    >>> crystal_of(2).n_atoms
-    3
-    """
-    from crystal_fourier.errors import CrystalFourierError
-
-    seeds = tuple(seeds)
-    for crystal in crystals_of(number, seeds=seeds, lattice=lattice, min_distance=min_distance):
-        return crystal
-    raise CrystalFourierError(f"no crystal of exactly group {number} in {len(seeds)} seeds "
-                              f"(atoms at least {min_distance} A apart)")

@@ -56,7 +56,8 @@ if TYPE_CHECKING:
     from crystal_fourier.runtime.structure_io._poscar import write_poscar
     from crystal_fourier.runtime.structure_io._structure_files import read_structure
     from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime.symmetry._normalizer import normalizer_elements
+    from crystal_fourier.runtime.symmetry._random_crystals import crystal_of, crystals_of, random_crystal
     from crystal_fourier.runtime.symmetry._standardization import (
         DEFAULT_SYMPREC,
         StandardizedCrystal,
@@ -65,14 +66,14 @@ if TYPE_CHECKING:
     )
     from crystal_fourier.runtime.symmetry._tensor_bases import cartesian_tensor_basis
 __all__ = [
-    "Crystal", "read_structure", "write_cif", "write_poscar", "standardize", "detect_group", "StandardizedCrystal",
-    "DEFAULT_SYMPREC", "random_crystal", "load_dataset", "write_cdvae_csv", "make_dataset", "emt_labels",
-    "SpaceGroupEncoding",
-    "RoutingEncoder", "invariant_basis", "MODEL_KINDS", "ModelConfig", "TrainConfig", "PretrainConfig", "CutoffSpec",
-    "build_model", "fit", "TrainResult", "TrainedModel", "load_trained", "prepare_samples", "predict_samples",
-    "stream_predictions", "Prediction", "pretrain", "fit_classical", "holdout_groups", "Target", "ScalarTarget",
-    "ElasticTarget", "target_for", "elastic_tensor", "vrh_moduli", "compare_tensor_models", "cartesian_tensor_basis",
-    "neighbour_list", "collate", "sample_from_standardized",
+    "Crystal", "read_structure", "write_cif", "write_poscar", "standardize", "detect_group", "normalizer_elements",
+    "StandardizedCrystal", "DEFAULT_SYMPREC", "random_crystal", "crystal_of", "crystals_of", "load_dataset",
+    "write_cdvae_csv", "make_dataset", "emt_labels", "SpaceGroupEncoding", "RoutingEncoder", "invariant_basis",
+    "MODEL_KINDS", "ModelConfig", "TrainConfig", "PretrainConfig", "CutoffSpec", "build_model", "fit", "TrainResult",
+    "TrainedModel", "load_trained", "prepare_samples", "predict_samples", "stream_predictions", "Prediction",
+    "pretrain", "fit_classical", "holdout_groups", "Target", "ScalarTarget", "ElasticTarget", "target_for",
+    "elastic_tensor", "vrh_moduli", "compare_tensor_models", "cartesian_tensor_basis", "neighbour_list", "collate",
+    "sample_from_standardized",
 ]
 
 __getattr__ = lazy_imports(__name__, __file__)

@@ -8,7 +8,10 @@ The rule, checked on every import statement (lazy imports inside functions inclu
   may import ``crystal_fourier.visual._sections`` and the package-wide helper
   ``crystal_fourier._atomic``, but not ``crystal_fourier.derive._symbolic_forms``.
 * Clients are the command line (``crystal_fourier/cli.py`` and ``crystal_fourier/_commands/``),
-  the ``crystal_fourier.visual`` package, the scripts in ``bench/`` and every file under ``tests/``.
+  the ``crystal_fourier.visual`` and ``crystal_fourier.audit`` packages, the modules
+  ``crystal_fourier.testing`` and ``crystal_fourier.hosts``, the scripts in ``bench/`` and every file under
+  ``tests/``. The foundation helpers at the top of the package (``crystal_fourier._atomic``, ``_spglib``,
+  ``_figures``, ``_unimodular``, ...) are inside ``crystal_fourier``, so every client within it may use them.
   They import public names from the packages: ``crystal_fourier.derive``, ``crystal_fourier.proofs``,
   ``crystal_fourier.runtime``, ``crystal_fourier.audit``, ``crystal_fourier.visual``, ``crystal_fourier``.
 * **The package's own command line and benchmarks** (``crystal_fourier/cli.py``, ``crystal_fourier/_commands/``,
@@ -77,8 +80,9 @@ TEST_DIRS = {
 
 def client_files(root: Path = ROOT) -> list[Path]:
     """Every client file of the repository (see the module docstring), sorted."""
-    files = [root / "crystal_fourier" / "cli.py", root / "conftest.py"]
-    for folder in ("crystal_fourier/_commands", "crystal_fourier/visual", "bench", "tests"):
+    files = [root / "crystal_fourier" / "cli.py", root / "conftest.py", root / "crystal_fourier" / "testing.py",
+             root / "crystal_fourier" / "hosts.py"]
+    for folder in ("crystal_fourier/_commands", "crystal_fourier/visual", "crystal_fourier/audit", "bench", "tests"):
         files.extend((root / folder).rglob("*.py"))
     return sorted(files)
 
@@ -221,6 +225,7 @@ def test_clients_import_only_public_names():
 def test_client_files_cover_the_command_line_bench_and_tests():
     names = {str(path.relative_to(ROOT)) for path in client_files()}
     assert {"crystal_fourier/cli.py", "crystal_fourier/_commands/predict.py", "crystal_fourier/visual/_report.py",
+            "crystal_fourier/audit/_adapters.py", "crystal_fourier/testing.py", "crystal_fourier/hosts.py",
             "bench/bench_training.py", "tests/test_cli.py"} <= names
     assert "runtime/learning/_training.py" not in names
 
@@ -241,6 +246,9 @@ def test_client_files_cover_the_command_line_bench_and_tests():
     ("tests/derive/test_bases.py", "from crystal_fourier.runtime.network._routing import RoutingEncoder\n"),
     ("tests/test_predict.py", "from crystal_fourier.runtime.data._datasets import write_extxyz\n"),
     ("crystal_fourier/visual/_report.py", "from crystal_fourier.derive._symbolic_forms import X\n"),
+    # the audit and the testing module are clients too (issue 27)
+    ("crystal_fourier/audit/_adapters.py", "from crystal_fourier.runtime.learning._evaluation import predict_samples\n"),
+    ("crystal_fourier/testing.py", "from crystal_fourier.derive._real_bases import PHASE_DEN\n"),
     # fault injection: only as the object of monkeypatch.setattr, never read from
     ("tests/test_x.py", "from crystal_fourier.runtime.learning import _prediction\n"
                         "def test(monkeypatch):\n    monkeypatch.setattr(_prediction, 'CHUNK_STRUCTURES', 2)\n"
@@ -269,6 +277,8 @@ def test_the_check_finds_a_private_import(relative, source):
     ("crystal_fourier/_commands/demo.py", "from crystal_fourier._atomic import atomic_write_text\n"),
     ("crystal_fourier/visual/_report.py", "from crystal_fourier.visual._sections import Section\n"),
     ("crystal_fourier/visual/_report.py", "from ._sections import Section\n"),
+    ("crystal_fourier/audit/_adapters.py", "from crystal_fourier.audit._calls import ModelError\n"),
+    ("crystal_fourier/audit/_report_files.py", "from crystal_fourier._figures import render_figure\n"),
     ("tests/runtime/learning/test_training.py",
      "from crystal_fourier.runtime.learning._training import _distributed\n"),
     ("tests/test_atomic.py", "from crystal_fourier._atomic import atomic_write_text\n"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from crystal_fourier.visual._render import render_figure
+from crystal_fourier._figures import render_figure
 
 __all__ = ["TERMS_PER_LINE", "MAX_LINES", "mathtext_terms", "mathtext_lines", "formula_svg"]
 

@@ -347,11 +347,11 @@ def test_symbol_only_files_never_become_another_crystal_all_groups(number, choic
 
 
 def _crystals_of(number, count):
-    """``count`` crystals of exactly group ``number`` (:func:`crystal_fourier.testing.crystals_of`) whose
+    """``count`` crystals of exactly group ``number`` (:func:`crystal_fourier.runtime.crystals_of`) whose
     shortest periodic bond is over 1.2 A."""
     from itertools import islice
 
-    from crystal_fourier.testing import crystals_of
+    from crystal_fourier.runtime import crystals_of
 
     return list(islice((c for c in crystals_of(number) if shortest_bond(c) > 1.2), count))
 

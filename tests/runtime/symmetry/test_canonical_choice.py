@@ -26,7 +26,7 @@ import pytest
 import spglib
 
 from crystal_fourier.derive import space_group, standard_hall_number
-from crystal_fourier import testing
+from crystal_fourier import runtime
 from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import standardize
@@ -44,8 +44,8 @@ REPRESENTATIVE = (2, 14, 70, 76, 141, 166, 194, 201, 222, 226, 227, 228, 230)
 
 @lru_cache(maxsize=None)
 def crystal_of(number: int) -> Crystal:
-    """:func:`crystal_fourier.testing.crystal_of` (a special orbit of Cu and a general one of Al), cached."""
-    return testing.crystal_of(number)
+    """:func:`crystal_fourier.runtime.crystal_of` (a special orbit of Cu and a general one of Al), cached."""
+    return runtime.crystal_of(number)
 
 
 def descriptions(crystal: Crystal, number: int):
@@ -140,7 +140,7 @@ def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int)
 @lru_cache(maxsize=None)
 def near_degenerate_crystal_of(number: int, seed: int = 0) -> Crystal:
     """Like :func:`crystal_of`, on a :func:`near_degenerate_lattice` (first seed whose group is ``number``)."""
-    return testing.crystal_of(number, seeds=range(1000 * seed, 1000 * seed + 200),
+    return runtime.crystal_of(number, seeds=range(1000 * seed, 1000 * seed + 200),
                               lattice=lambda rng, n_atoms: near_degenerate_lattice(number, rng, n_atoms))
 
 
