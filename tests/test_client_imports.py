@@ -247,7 +247,7 @@ def test_client_files_cover_the_command_line_bench_and_tests():
     ("tests/test_predict.py", "from crystal_fourier.runtime.data._datasets import write_extxyz\n"),
     ("crystal_fourier/visual/_report.py", "from crystal_fourier.derive._symbolic_forms import X\n"),
     # the audit and the testing module are clients too (issue 27)
-    ("crystal_fourier/audit/_adapters.py", "from crystal_fourier.runtime.learning._evaluation import predict_samples\n"),
+    ("crystal_fourier/audit/_adapters.py", "from crystal_fourier.runtime.learning._samples import prepare_samples\n"),
     ("crystal_fourier/testing.py", "from crystal_fourier.derive._real_bases import PHASE_DEN\n"),
     # fault injection: only as the object of monkeypatch.setattr, never read from
     ("tests/test_x.py", "from crystal_fourier.runtime.learning import _prediction\n"
