@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         standardize,
     )
     from crystal_fourier.runtime.symmetry._tensor_bases import cartesian_tensor_basis
+
 __all__ = [
     "Crystal", "read_structure", "write_cif", "write_poscar", "standardize", "detect_group", "normalizer_elements",
     "StandardizedCrystal", "DEFAULT_SYMPREC", "random_crystal", "crystal_of", "crystals_of", "load_dataset",

@@ -106,7 +106,7 @@ def _runtime_exports() -> dict[str, str]:
 
 def _runtime_layer(name: str, exports: dict[str, str]) -> str | None:
     """The sub-package that importing ``name`` reaches: its own, that of a public name of
-    ``crystal_fourier.runtime`` (through the lazy table), or "runtime" for the whole package; None outside."""
+    ``crystal_fourier.runtime`` (through its re-exports), or "runtime" for the whole package; None outside."""
     parts = name.split(".")
     if parts[:2] != ["crystal_fourier", "runtime"]:
         return None
@@ -121,7 +121,7 @@ def _runtime_layer(name: str, exports: dict[str, str]) -> str | None:
 
 def _upward_runtime_imports(own: str, names, exports: dict[str, str]) -> list[str]:
     """The names among ``names`` that a module of runtime sub-package ``own`` must not import: a later
-    sub-package, or the top-level package (whose lazy table reaches every sub-package)."""
+    sub-package, or the top-level package (whose re-exports reach every sub-package)."""
     bad = []
     for name in names:
         layer = _runtime_layer(name, exports)
