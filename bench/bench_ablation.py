@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_results as shared   # noqa: E402  (the sibling script: loading, fixed split, pretraining)
 import provenance   # noqa: E402
 
-from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, holdout_groups, zero_shot_report  # noqa: E402
+from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, holdout_groups
+from crystal_fourier.runtime.learning._zero_shot import zero_shot_report  # noqa: E402
 
 PINNED_MODEL = {**shared.SMALL_MODEL, "cutoff": 6, "shell": "ball", "include_constant": False,
                 "sinusoidal_frequencies": 6, "dropout": 0.0, "max_element": 118, "neighbour_cutoff": 6.0, "n_rbf": 32,

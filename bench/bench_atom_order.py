@@ -27,7 +27,8 @@ import numpy as np
 from ase.data import chemical_symbols
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import Crystal, parse_cif, read_structure
+from crystal_fourier.runtime import Crystal, read_structure
+from crystal_fourier.runtime.structure_io._cif import parse_cif
 from crystal_fourier.runtime import standardize
 
 # The baseline ("before") is standardize with spglib given the atoms as listed: the step 0 of its

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from crystal_fourier.audit import KINDS, ASEModel, audit
+from crystal_fourier.audit import KINDS, audit
+from crystal_fourier.audit._adapters import ASEModel
 from crystal_fourier.runtime import random_crystal
 
 

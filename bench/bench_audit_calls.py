@@ -14,7 +14,8 @@ import copy
 import subprocess
 import time
 
-from crystal_fourier.audit import KINDS, ASEModel, as_model, audit
+from crystal_fourier.audit import KINDS, as_model, audit
+from crystal_fourier.audit._adapters import ASEModel
 from crystal_fourier.runtime import random_crystal
 
 

@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from crystal_fourier.audit import KINDS, CHGNetModel, as_model, audit
+from crystal_fourier.audit import KINDS, as_model, audit
+from crystal_fourier.audit._adapters import CHGNetModel
 from crystal_fourier.runtime import random_crystal
 
 
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from ase.calculators.emt import EMT
 
-    from crystal_fourier.audit import random_groups
+    from crystal_fourier.audit._kinds import random_groups
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             check=False).stdout.strip()

@@ -14,7 +14,9 @@ import argparse
 import time
 from collections import deque
 
-from crystal_fourier.derive import basis, clear_caches, closed_forms, shell_frequencies, space_group
+from crystal_fourier.derive import basis, closed_forms, space_group
+from crystal_fourier.derive._bases import clear_caches
+from crystal_fourier.derive._frequency_sets import shell_frequencies
 
 
 def derive_all(shell: str, cutoff: int) -> tuple[float, int]:

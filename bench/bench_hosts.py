@@ -185,7 +185,8 @@ def step_times(kind: str, graphs, args) -> dict:
 
 def smoke(args) -> dict:
     """Every arm on a few EMT-labelled crystals (a check that the arms run, not a measurement of accuracy)."""
-    from crystal_fourier.runtime import Record, emt_labels, random_crystal
+    from crystal_fourier.runtime import emt_labels, random_crystal
+    from crystal_fourier.runtime.data._datasets import Record
 
     records = []
     for i, number in enumerate((2, 14, 62, 139, 166, 194, 221, 225, 227, 229, 12, 71)):

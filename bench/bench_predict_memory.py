@@ -43,7 +43,8 @@ print(status, len(rows), sum(1 for r in rows if r.split(",")[1]), resource.getru
 
 
 def _model(folder: Path) -> Path:
-    from crystal_fourier.runtime import sample_from_arrays, TrainConfig, fit, ModelConfig, random_crystal
+    from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, random_crystal
+    from crystal_fourier.runtime.network._batching import sample_from_arrays
     from crystal_fourier.derive import space_group
 
     samples = []

@@ -28,7 +28,8 @@ import numpy as np
 import sympy as sp
 import torch
 
-from crystal_fourier.derive import basis, closed_form, factored_forms
+from crystal_fourier.derive import basis, closed_form
+from crystal_fourier.derive._factored_bases import factored_forms
 from crystal_fourier.runtime import invariant_basis
 
 GROUPS = (1, 2, 14, 62, 139, 166, 194, 221, 225, 227, 229)

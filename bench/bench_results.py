@@ -76,11 +76,11 @@ def log(message: str) -> None:
 def load(data_root: Path, name: str, limit: int | None, workers: int, demo_csv: "str | None" = None):
     """(records, samples) of val.csv + test.csv (the first limit/2 rows of each when limited); for demo-emt
     the first ``limit`` rows of ``demo_csv``. The samples carry their neighbourhoods (computed once here)."""
-    from crystal_fourier.runtime import load_cdvae_csv
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
     from crystal_fourier.runtime import prepare_samples
 
     from crystal_fourier.runtime import ModelConfig
-    from crystal_fourier.runtime import with_neighbours
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
     folder, target, _ = DATASETS[name]
     records = []
@@ -103,7 +103,7 @@ def fixed_split_order(n: int, seed: int, fractions) -> np.ndarray:
     holds sample p[j], and the positions seed ``seed`` assigns to each part receive the
     members of seed 0's part, so every seed trains, validates and tests on the same crystals.
     """
-    from crystal_fourier.runtime import split_indices
+    from crystal_fourier.runtime.learning._splits import split_indices
 
     base = split_indices(n, 0, fractions)
     mine = split_indices(n, seed, fractions)
@@ -144,7 +144,7 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
     (``runtime.network.classical.feature_matrix`` of ``samples``) and report fit time without featurization."""
     from crystal_fourier.runtime import fit_classical
     from crystal_fourier.runtime import ModelConfig
-    from crystal_fourier.runtime import split_indices
+    from crystal_fourier.runtime.learning._splits import split_indices
     from crystal_fourier.runtime import TrainConfig, fit
 
     classical = kind in CLASSICAL_KINDS
@@ -170,7 +170,7 @@ def train(samples, kind: str, seed: int, args, out: Path, holdout=(), features=N
 
 
 def split_test_samples(samples, fractions=(0.8, 0.1, 0.1)):
-    from crystal_fourier.runtime import split_indices
+    from crystal_fourier.runtime.learning._splits import split_indices
 
     return [samples[i] for i in split_indices(len(samples), 0, fractions)[2]]
 
@@ -253,10 +253,11 @@ def main(argv=None) -> int:
         return 2
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime import feature_matrix
+    from crystal_fourier.runtime.learning._classical import feature_matrix
     from crystal_fourier.runtime import ModelConfig
     from crystal_fourier.runtime import DEFAULT_SYMPREC
-    from crystal_fourier.runtime import holdout_groups, zero_shot_report
+    from crystal_fourier.runtime import holdout_groups
+    from crystal_fourier.runtime.learning._zero_shot import zero_shot_report
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -271,7 +272,7 @@ def main(argv=None) -> int:
         records, samples = load(data_root, name, args.limit, args.workers, args.demo_csv)
         seconds = time.perf_counter() - start
         n = len(samples)
-        from crystal_fourier.runtime import split_indices
+        from crystal_fourier.runtime.learning._splits import split_indices
 
         parts = split_indices(n, 0, (0.8, 0.1, 0.1))
         summary["data"][name] = {"target": target, "units": units, "crystals": n, "train": len(parts[0]),

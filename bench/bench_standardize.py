@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 import spglib
 
-from crystal_fourier.runtime import orbit, standardize, Crystal
+from crystal_fourier.runtime import Crystal, standardize
+from crystal_fourier.runtime.symmetry._random_crystals import orbit
 
 MIN_DISTANCE = 1.2  # Angstrom
 VOLUME_PER_ATOM = 14.0  # Angstrom^3
@@ -78,8 +79,8 @@ def measure(label: str, crystal: Crystal):
 
 def crystal_of(number: int) -> Crystal:
     """A crystal of exactly group ``number``: a special orbit (Cu) and a general orbit (Al)
-    (:func:`crystal_fourier.testing.crystal_of`, atoms at least MIN_DISTANCE apart)."""
-    from crystal_fourier.testing import crystal_of as first_crystal
+    (:func:`crystal_fourier.runtime.crystal_of`, atoms at least MIN_DISTANCE apart)."""
+    from crystal_fourier.runtime import crystal_of as first_crystal
 
     return first_crystal(number, min_distance=MIN_DISTANCE)
 

@@ -22,13 +22,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from crystal_fourier.derive import (
-    factor_lower_bound,
-    plain_factor_count,
-    space_group,
-    standard_hall_number,
-    structure_factor_form,
-)
+from crystal_fourier.derive import space_group, standard_hall_number, structure_factor_form
+from crystal_fourier.derive._structure_factors import factor_lower_bound, plain_factor_count
 
 
 def _commit() -> str:
@@ -82,7 +77,7 @@ def main() -> None:
     baseline_s = plain_sums(halls)
     certify_s = None
     if args.certify:
-        from crystal_fourier.derive import structure_factor_document
+        from crystal_fourier.derive._structure_factor_export import structure_factor_document
         from crystal_fourier.proofs import structure_factor_certificate
 
         start = time.perf_counter()

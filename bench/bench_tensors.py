@@ -81,8 +81,11 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
     import torch
 
     torch.set_num_threads(args.threads)
-    from crystal_fourier.runtime import load_cdvae_csv, compare_tensor_models, TENSOR_MODELS, prepare_samples
-    from crystal_fourier.runtime import TrainConfig, centrosymmetric_groups, ModelConfig
+    from crystal_fourier.runtime import compare_tensor_models, prepare_samples
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+    from crystal_fourier.runtime.learning._tensor_comparison import TENSOR_MODELS
+    from crystal_fourier.runtime import ModelConfig, TrainConfig
+    from crystal_fourier.runtime.learning._zero_shot import centrosymmetric_groups
 
     if args.groups == "all":
         from crystal_fourier.derive import space_group
@@ -145,7 +148,7 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one script: arguments, data, runs
 
 def _smallest_orbit(group) -> int:
     """Atoms in the smallest orbit of the conventional cell (the centring times the smallest site)."""
-    from crystal_fourier.runtime import fixed_points, operations_with_fixed_points, orbit
+    from crystal_fourier.runtime.symmetry._random_crystals import fixed_points, operations_with_fixed_points, orbit
 
     best = len(group.operations)
     for operations in operations_with_fixed_points(group.hall_number)[:64]:

@@ -132,7 +132,7 @@ def main(argv=None) -> int:
     source = "random crystals of 30 groups" if args.data is None else args.data
     print(f"read {len(crystals)} crystals ({source}) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     samples, standardize_seconds = standardized_samples(crystals, symprec=0.01)
-    from crystal_fourier.runtime import with_neighbours
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
     samples = with_neighbours(samples, *ModelConfig().neighbour_spec)   # once, as training does
     n_atoms = np.array([len(s) for s in samples])

@@ -57,8 +57,11 @@ def classical_lines(summary: dict) -> dict:
 
 def size_curves(csv: Path, fractions, epochs: int, kinds=("cft", "sinusoidal", "ridge+distance")) -> dict:
     """{kind: [(training crystals, test MAE)]} on the fixed seed-0 test set of ``csv``."""
-    from crystal_fourier.runtime import fit_classical, load_cdvae_csv, ModelConfig, with_neighbours
-    from crystal_fourier.runtime import TrainConfig, fit, predict_samples, prepare_samples, split_indices
+    from crystal_fourier.runtime import ModelConfig, fit_classical
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime import TrainConfig, fit, predict_samples, prepare_samples
+    from crystal_fourier.runtime.learning._splits import split_indices
 
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_results import SMALL_MODEL

@@ -101,7 +101,7 @@ def sees_distances(kind: str) -> bool:
 def invariance_study(records_by_id, tests, results: dict, count: int, symprec: float) -> dict:
     """Spread of each model's predictions over descriptions of ``count`` test crystals."""
     from crystal_fourier.runtime import sample_from_standardized
-    from crystal_fourier.runtime import feature_matrix
+    from crystal_fourier.runtime.learning._classical import feature_matrix
     from crystal_fourier.runtime import standardize
 
     rng = np.random.default_rng(2026)

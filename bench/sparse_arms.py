@@ -46,7 +46,8 @@ _FEATURES: dict = {}
 
 def samples_of(records, target: str) -> list:
     """Standardized samples (neighbourhoods attached) of ``records`` with ``target`` as label, cached by id."""
-    from crystal_fourier.runtime import ModelConfig, prepare_samples, with_neighbours
+    from crystal_fourier.runtime import ModelConfig, prepare_samples
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
     missing = [r for r in records if str(r.id) not in _SAMPLES]
     if missing:
@@ -77,7 +78,7 @@ def preload(records, path) -> None:
 
 def features_of(records, target: str) -> np.ndarray:
     """``feature_matrix`` rows (composition, density, cell, distance features) of ``records``, cached by id."""
-    from crystal_fourier.runtime import feature_matrix
+    from crystal_fourier.runtime.learning._classical import feature_matrix
 
     missing = [r for r in records if str(r.id) not in _FEATURES]
     if missing:
@@ -137,7 +138,8 @@ def _schedule(optimizer, steps: int):
 def train_transformer(config, train, *, seed: int, steps: int, batch_size: int, as_p1: bool = False,
                       augmented: bool = False) -> tuple[nn.Module, object]:
     """(model after ``steps`` steps, its Normalizer) trained on the samples ``train``."""
-    from crystal_fourier.runtime import Normalizer, build_model, collate
+    from crystal_fourier.runtime import build_model, collate
+    from crystal_fourier.runtime.learning._training import Normalizer
 
     normalizer = Normalizer.fit([s.target for s in train])
     torch.manual_seed(seed)

@@ -40,7 +40,8 @@ ROW = Path(__file__).resolve().parents[1] / "docs" / "sparse" / "regression-row.
 
 def regression_row(workdir: Path) -> dict:
     """Make the tiny data set under ``workdir``, train, predict: the row (ids, predictions, MAE, config)."""
-    from crystal_fourier.runtime import load_cdvae_csv, make_dataset
+    from crystal_fourier.runtime import make_dataset
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 
     path = make_dataset(Path(workdir) / "tiny.csv", groups=list(GROUPS), size=SIZE, seed=DATA_SEED,
                         max_atoms=MAX_ATOMS, progress=False)

@@ -116,7 +116,7 @@ def index_of(record) -> tuple[int, int]:
 
 def load_records(path: Path, target: str = "energy_per_atom") -> list:
     """The records of ``path``, sorted by row index."""
-    from crystal_fourier.runtime import load_cdvae_csv
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 
     records = load_cdvae_csv(Path(path), targets=[target])
     return sorted(records, key=lambda r: index_of(r)[0])

@@ -4,13 +4,19 @@ Subpackages follow the data flow derive -> generated -> runtime, with proofs
 reading derive's output. Conventions: docs/CONVENTIONS.md (summarised in docs/guide/basis.md).
 """
 
-from crystal_fourier._lazy import lazy_attributes
+from typing import TYPE_CHECKING
+
+from crystal_fourier._lazy import lazy_imports
 from crystal_fourier._version import GENERATOR_VERSION, __version__
 from crystal_fourier.errors import CrystalFourierError
 
+# Loaded on first use from the block below, so that `import crystal_fourier` stays cheap and never
+# imports torch or spglib.
+if TYPE_CHECKING:
+    from crystal_fourier.derive._bases import basis
+    from crystal_fourier.derive._space_groups import space_group
+    from crystal_fourier.runtime.network._invariant_bases import invariant_basis
+
 __all__ = ["__version__", "GENERATOR_VERSION", "CrystalFourierError", "space_group", "basis", "invariant_basis"]
 
-
-# Lazy so that `import crystal_fourier` stays cheap and never imports torch or spglib.
-__getattr__ = lazy_attributes(__name__, {"space_group": "derive", "basis": "derive",
-                                         "invariant_basis": "runtime.network._invariant_bases"})
+__getattr__ = lazy_imports(__name__, __file__)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import warnings
 from functools import lru_cache
 
+import numpy as np
+
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["call", "check_symprec", "spacegroup_type", "symmetry_from_database", "symmetry_dataset",
-           "niggli_reduce"]
+           "niggli_reduce", "niggli_reduced"]
 
 # What spglib's message slot holds when nothing went wrong (it varies between versions).
 _NO_ERROR = ("", "no error", "none", "spglib_success")
@@ -134,3 +136,33 @@ def niggli_reduce(lattice, *, eps: float = 1e-5):
     [1.0, 1.0, 1.0]
     """
     return call("niggli_reduce", lattice, eps=eps, action="Niggli-reduce the lattice")
+
+
+_UNIMODULAR_TOLERANCE = 1e-6
+"""How far spglib's Niggli transformation may be from an integer matrix (float round-off of a 3x3 inverse)."""
+
+
+def niggli_reduced(lattice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(reduced, U)`` with reduced = U @ lattice and U integer unimodular; ``(lattice, I)`` when spglib declines.
+
+    Parameters
+    ----------
+    lattice : numpy.ndarray, shape=(3, 3), dtype=float64, rows a, b, c in Angstrom
+
+    Examples
+    --------
+    >>> reduced, u = niggli_reduced(np.array([[1.0, 0, 0], [5.0, 1.0, 0], [0, 0, 1.0]]))
+    >>> np.linalg.norm(reduced, axis=1).round(12).tolist(), abs(round(np.linalg.det(u)))
+    ([1.0, 1.0, 1.0], 1)
+    """
+    try:
+        reduced = niggli_reduce(lattice)
+    except CrystalFourierError:  # spglib declined: fall back to no reduction
+        reduced = None
+    if reduced is not None:
+        transform = np.asarray(reduced) @ np.linalg.inv(lattice)
+        rounded = np.rint(transform)
+        if (np.max(np.abs(transform - rounded)) < _UNIMODULAR_TOLERANCE
+                and abs(round(np.linalg.det(rounded))) == 1):
+            return rounded @ lattice, rounded
+    return lattice.copy(), np.eye(3)

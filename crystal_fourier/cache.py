@@ -15,7 +15,7 @@ from pathlib import Path
 
 from crystal_fourier._version import GENERATOR_VERSION
 
-__all__ = ["cache_directory", "extend_package_path", "sync_package_paths", "is_shipped"]
+__all__ = ["cache_directory"]
 
 _ROOT_PACKAGE = "crystal_fourier.generated"
 

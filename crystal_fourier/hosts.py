@@ -23,7 +23,8 @@ same for every description of the crystal, so a host predicts the same value for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -31,7 +32,12 @@ from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["HOST_KINDS", "crystal_graph", "collate_graphs", "build_host", "HostModel", "host_predictor"]
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch, Data
+
+    from crystal_fourier.runtime import Crystal, SpaceGroupEncoding
+
+__all__ = ["crystal_graph", "collate_graphs", "build_host", "host_predictor"]
 
 HOST_KINDS = ("schnet", "cgcnn")
 """The host networks :func:`build_host` makes."""
@@ -48,7 +54,8 @@ def _require_torch_geometric():
     return torch_geometric
 
 
-def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = None, basis_of=None):
+def crystal_graph(crystal: Crystal, *, cutoff: float = 5.0, symprec: float | None = None,
+                  basis_of: SpaceGroupEncoding | None = None) -> Data:
     """The PyG graph of the standardized cell of ``crystal`` (module docstring).
 
     Parameters
@@ -102,7 +109,7 @@ def crystal_graph(crystal, *, cutoff: float = 5.0, symprec: "float | None" = Non
                 edge_weight=torch.tensor(np.array(pairs.distances), dtype=torch.float64), num_nodes=standard.n_atoms)
 
 
-def collate_graphs(graphs: Sequence):
+def collate_graphs(graphs: Sequence[Data]) -> Batch:
     """One PyG ``Batch`` of ``graphs`` (edges offset, ``batch`` vector, ``group`` one per crystal).
 
     Parameters
@@ -282,7 +289,7 @@ def build_host(kind: str, *, encoding: "nn.Module | None" = None, width: int = 6
     return HostModel(kind, network, inputs)
 
 
-def host_predictor(model: HostModel, *, cutoff: float = 5.0):
+def host_predictor(model: HostModel, *, cutoff: float = 5.0) -> Callable[[Crystal], float]:
     """``crystal -> float``: the model's prediction for one crystal (eval mode, no gradients), for the audit.
 
     ``crystal_fourier.audit.audit(host_predictor(model), crystals, claim=Claim(energy="intensive", forces=False,

@@ -43,7 +43,7 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-__all__ = ["CHUNK_ELEMENTS", "DEVICE_CHUNK_ELEMENTS", "CosineSums", "GeneratedBasis", "parse_integers", "slot_entries"]
+__all__ = ["CosineSums", "GeneratedBasis"]
 
 CHUNK_ELEMENTS = 1 << 17
 """(rows x terms) block evaluated at once on the CPU without autograd: 512 KB in float32, about the

@@ -12,8 +12,8 @@ the measured errors so that a test can assert more than pass/fail.
 * :func:`assert_generated_matches_symbolic` -- a generated module (numpy or
   torch) agrees with the exact derivation's numpy reference ``basis.real``.
 
-* :func:`crystals_of` / :func:`crystal_of` -- test crystals of exactly one group (a special
-  and a general orbit), the one builder the tests and benchmarks share.
+Test crystals of exactly one group come from :func:`crystal_fourier.runtime.crystal_of` /
+:func:`crystal_fourier.runtime.crystals_of` (a special and a general orbit).
 
 ``REPRESENTATIVE_GROUPS`` (group numbers) and ``REPRESENTATIVE_SETTINGS`` (Hall
 numbers of non-standard settings) are the default-suite sets shared by the
@@ -21,7 +21,7 @@ project's tests. Inputs may be numpy arrays or torch tensors; torch is
 imported only when a torch tensor is passed in.
 
 This module is the public face; the tolerances and conversions live in ``_test_numerics``, the
-absence helper in ``_absence_assertions`` and the test crystals in ``_test_crystals``.
+absence helper in ``_absence_assertions``.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier._absence_assertions import assert_vanishes_on_absences
-from crystal_fourier._test_crystals import MIN_TEST_DISTANCE, crystal_of, crystals_of
 from crystal_fourier._test_numerics import (
-    FLOAT_TOLERANCE,
     _like,
     _resolve_group,
     _to_numpy,
@@ -47,21 +45,12 @@ if TYPE_CHECKING:
     import torch
     from numpy.typing import ArrayLike
 
-    from crystal_fourier.derive._bases import Basis
-    from crystal_fourier.derive._space_groups import SpaceGroup
+    from crystal_fourier.derive import Basis, SpaceGroup
 
 __all__ = [
-    "FLOAT_TOLERANCE",
-    "REPRESENTATIVE_GROUPS",
-    "REPRESENTATIVE_SETTINGS",
-    "tolerance_for",
-    "operation_images",
     "assert_invariant",
     "assert_vanishes_on_absences",
     "assert_generated_matches_symbolic",
-    "MIN_TEST_DISTANCE",
-    "crystals_of",
-    "crystal_of",
 ]
 
 REPRESENTATIVE_GROUPS = (

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.derive._bases import basis
-from crystal_fourier.derive._operations import DEN, Operation, unimodular_matrices
+from crystal_fourier._unimodular import unimodular_matrices
+from crystal_fourier.derive._operations import DEN, Operation
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:

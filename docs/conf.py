@@ -98,8 +98,9 @@ API_PACKAGES = (
                                 "the transformer, training and prediction."),
     ("crystal_fourier.audit", "The invariance audit of any crystal model."),
     ("crystal_fourier.visual", "Sections, dual-graph pictures and the per-group HTML report."),
-    ("crystal_fourier.testing", "Property helpers for tests: invariance assertions and test crystals."),
+    ("crystal_fourier.testing", "Property helpers for tests: invariance and absence assertions."),
     ("crystal_fourier.cache", "The user cache of generated modules."),
+    ("crystal_fourier.hosts", "Host graph networks (SchNet, CGCNN) with the invariant encoding in their nodes."),
 )
 
 

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier._version import __version__
-from crystal_fourier.derive import DEN, PHASE_DEN, character_dimension, is_witness, systematic_absences
+from crystal_fourier.derive import DEN, character_dimension, systematic_absences
+from crystal_fourier.derive._absences import is_witness
+from crystal_fourier.derive._real_bases import PHASE_DEN
 
 if TYPE_CHECKING:
     from crystal_fourier.derive import Basis, RealBasis
@@ -237,7 +239,8 @@ def check_plane_group(basis: Basis) -> dict:
     dict
         ``{"reflection_conditions": {...}, "structure_factor": {...}}``, each with ``ok``.
     """
-    from crystal_fourier.derive import allowed_mask, plane_group_document, plane_zone_conditions
+    from crystal_fourier.derive._reflection_conditions import allowed_mask
+    from crystal_fourier.derive._plane_groups import plane_group_document, plane_zone_conditions
     from crystal_fourier.proofs._structure_factor_certificates import structure_factor_certificate
 
     plane = basis.plane_group

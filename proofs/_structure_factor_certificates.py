@@ -382,7 +382,8 @@ def factored_basis_certificate(basis: "Basis", *, shifts: str = "auto", document
     >>> factored_basis_certificate(basis(19, 2, "box"))["ok"]
     True
     """
-    from crystal_fourier.derive import factored_scales, structure_factor_document
+    from crystal_fourier.derive._factored_bases import factored_scales
+    from crystal_fourier.derive._structure_factor_export import structure_factor_document
 
     if document is None:
         document = structure_factor_document(basis.group, shifts=shifts)

@@ -13,7 +13,8 @@ from crystal_fourier.proofs._certificates import CHECKS, PLANE_CHECKS, certifica
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from crystal_fourier.derive import PlaneGroup, SpaceGroup
+    from crystal_fourier.derive import SpaceGroup
+    from crystal_fourier.derive._plane_groups import PlaneGroup
 
 __all__ = ["GroupResult", "verify_group", "verify_groups"]
 

@@ -93,16 +93,20 @@ def test_the_scanner_sees_lazy_and_relative_imports(tmp_path):
 
 
 def _runtime_exports() -> dict[str, str]:
-    """runtime's lazy table: public name -> private module relative to crystal_fourier.runtime (read from source)."""
-    tree = ast.parse((ROOT / "runtime" / "__init__.py").read_text())
-    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "_EXPORTS" for t in node.targets))
-    return ast.literal_eval(table)
+    """runtime's public names -> private module relative to crystal_fourier.runtime, read from the source of its
+    re-exports (the ``from crystal_fourier.runtime.<module> import <name>`` statements of its ``__init__``)."""
+    exports = {}
+    for node in ast.walk(ast.parse((ROOT / "runtime" / "__init__.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("crystal_fourier.runtime."):
+            for alias in node.names:
+                exports[alias.asname or alias.name] = node.module.removeprefix("crystal_fourier.runtime.")
+    assert exports, "runtime/__init__.py re-exports nothing"
+    return exports
 
 
 def _runtime_layer(name: str, exports: dict[str, str]) -> str | None:
     """The sub-package that importing ``name`` reaches: its own, that of a public name of
-    ``crystal_fourier.runtime`` (through the lazy table), or "runtime" for the whole package; None outside."""
+    ``crystal_fourier.runtime`` (through its re-exports), or "runtime" for the whole package; None outside."""
     parts = name.split(".")
     if parts[:2] != ["crystal_fourier", "runtime"]:
         return None
@@ -117,7 +121,7 @@ def _runtime_layer(name: str, exports: dict[str, str]) -> str | None:
 
 def _upward_runtime_imports(own: str, names, exports: dict[str, str]) -> list[str]:
     """The names among ``names`` that a module of runtime sub-package ``own`` must not import: a later
-    sub-package, or the top-level package (whose lazy table reaches every sub-package)."""
+    sub-package, or the top-level package (whose re-exports reach every sub-package)."""
     bad = []
     for name in names:
         layer = _runtime_layer(name, exports)

@@ -56,7 +56,8 @@ def test_every_public_function_with_parameters_has_a_parameters_section():
         module = importlib.import_module(package)
         checked += len(list(_public_callables(module)))
         missing += functions_without_parameters_section(module)
-    assert checked > 300, f"only {checked} public functions and methods found: the enumeration is broken"
+    # 189 when the public API was cut to the names users call (issue 27); far fewer means a broken enumeration.
+    assert checked > 150, f"only {checked} public functions and methods found: the enumeration is broken"
     assert not missing, (f"{len(missing)} public functions or methods take parameters but have no numpy-style "
                          "'Parameters' section:\n" + "\n".join(missing))
 

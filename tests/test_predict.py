@@ -27,7 +27,7 @@ OVERLAPPING_ATOMS = "overlap\n1.0\n3 0 0\n0 3 0\n0 0 3\nCu\n2\nDirect\n0 0 0\n1e
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    from crystal_fourier.runtime import write_cif, write_cdvae_csv, write_poscar, random_crystal
+    from crystal_fourier.runtime import random_crystal, write_cdvae_csv, write_cif, write_poscar
 
     folder = tmp_path_factory.mktemp("predict")
     rows = []

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 PACKAGES = ("crystal_fourier", "crystal_fourier.derive", "crystal_fourier.runtime", "crystal_fourier.proofs",
             "crystal_fourier.visual", "crystal_fourier.testing", "crystal_fourier.kernel", "crystal_fourier.cache",
-            "crystal_fourier.audit")
+            "crystal_fourier.audit", "crystal_fourier.hosts", "crystal_fourier.errors")
 
 _UNRESOLVED = object()
 

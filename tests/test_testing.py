@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from crystal_fourier.derive import Operation, basis
-from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import (
     FLOAT_TOLERANCE,
     REPRESENTATIVE_GROUPS,
@@ -259,28 +258,3 @@ def test_float64_tolerance_has_a_margin_of_ten(number):
     b = basis(number)
     errors = assert_invariant(b.real, b.group, _positions(32, seed=number), tolerance=1.0)
     assert errors.max() <= FLOAT_TOLERANCE[np.dtype(np.float64)] / 10
-
-
-@pytest.mark.parametrize("number", [2, 14, 166, 227], ids=lambda n: f"sg{n}")
-def test_crystal_of_has_exactly_the_group_and_no_close_atoms(number):
-    from crystal_fourier.runtime import detect_group
-    from crystal_fourier.testing import MIN_TEST_DISTANCE, crystal_of
-
-    crystal = crystal_of(number)
-    assert detect_group(crystal) == number
-    assert set(crystal.numbers.tolist()) == {13, 29}  # a special orbit (Cu) and a general one (Al)
-    gap = crystal.positions[:, None, :] - crystal.positions[None, :, :]
-    gap -= np.round(gap)  # the documented measure: nearest image of each fractional difference
-    distances = np.linalg.norm(gap @ crystal.lattice, axis=-1) + np.eye(crystal.n_atoms) * 1e9
-    assert distances.min() >= MIN_TEST_DISTANCE
-
-
-def test_crystal_of_is_deterministic_and_says_when_no_seed_fits():
-    from crystal_fourier.testing import crystal_of, crystals_of
-
-    first = crystal_of(70)
-    np.testing.assert_array_equal(first.positions, next(crystals_of(70)).positions)
-    with pytest.raises(CrystalFourierError, match="no crystal of exactly group 70 in 0 seeds"):
-        crystal_of(70, seeds=())
-    with pytest.raises(CrystalFourierError, match="no crystal of exactly group 227"):
-        crystal_of(227, min_distance=1e6)  # no seed passes: it refuses rather than return a crystal with close atoms

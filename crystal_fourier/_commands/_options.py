@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from crystal_fourier.derive import DEFAULT_CUTOFF, parse_groups
+from crystal_fourier.derive import DEFAULT_CUTOFF
+from crystal_fourier.derive._space_groups import parse_groups
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "parse_groups", "integer",
@@ -183,7 +184,7 @@ def check_cutoff_work(groups, args, what: str, *, render: bool = False):
     ``groups`` are SpaceGroup objects or numbers; the estimate adds their times and takes the largest memory.
     Returns that estimate (a :class:`~crystal_fourier.derive._bases.WorkEstimate`; None without groups).
     """
-    from crystal_fourier.derive import check_work, work_estimate
+    from crystal_fourier.derive._bases import check_work, work_estimate
 
     total = None
     for group in groups:
@@ -212,7 +213,8 @@ def _plane_only(plane_group) -> CrystalFourierError:
 
 def resolve_group(args, *, plane: bool = False):
     """The SpaceGroup named by GROUP and/or --hall; with ``plane``, a PlaneGroup for a plane-group symbol."""
-    from crystal_fourier.derive import as_plane_group, space_group
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.derive._plane_groups import as_plane_group
 
     if args.group is None and args.hall is None:
         raise CrystalFourierError("give a GROUP (number 1-230 or symbol) or --hall H")
@@ -236,7 +238,8 @@ def parse_group_list(text: str | None, *, plane: bool = False) -> list:
     >>> [getattr(g, "symbol", g) for g in parse_group_list("225,p4gm,c2mm", plane=True)]
     [225, 'c2mm', 'p4gm']
     """
-    from crystal_fourier.derive import as_plane_group, plane_group
+    from crystal_fourier.derive import plane_group
+    from crystal_fourier.derive._plane_groups import as_plane_group
 
     items = [item.strip() for item in (text or "").split(",") if item.strip()]
     planes, rest = [], []
@@ -289,7 +292,7 @@ def parse_species(text: str | None) -> list[str] | None:
     >>> parse_species("Na, cl")
     ['Na', 'Cl']
     """
-    from crystal_fourier.runtime import element_symbol
+    from crystal_fourier.runtime.structure_io._elements import element_symbol
 
     if text is None:
         return None

@@ -96,8 +96,8 @@ def add_parser(subparsers) -> None:
 
 
 def _crystals(args) -> tuple[list, list[str]]:
-    from crystal_fourier.audit import random_groups
-    from crystal_fourier.derive import parse_groups
+    from crystal_fourier.audit._kinds import random_groups
+    from crystal_fourier.derive._space_groups import parse_groups
     from crystal_fourier.runtime import iter_structures, random_crystal
 
     crystals, names, unreadable = [], [], []
@@ -126,7 +126,8 @@ def _crystals(args) -> tuple[list, list[str]]:
 
 
 def run(args) -> int:
-    from crystal_fourier.audit import Claim, audit, model_from_spec, parse_kinds
+    from crystal_fourier.audit import Claim, audit, model_from_spec
+    from crystal_fourier.audit._kinds import parse_kinds
 
     from pathlib import Path
 

@@ -66,7 +66,8 @@ def run_make(args) -> int:
     -----
     Runs ``dataset make``; returns the exit status.
     """
-    from crystal_fourier.runtime import make_dataset, dataset_estimate
+    from crystal_fourier.runtime import make_dataset
+    from crystal_fourier.runtime.data._random_datasets import dataset_estimate
 
     seconds, memory = dataset_estimate(args.size, args.max_atoms, args.workers)
     if memory > DATASET_MEMORY_LIMIT and not args.allow_large:

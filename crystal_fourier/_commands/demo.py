@@ -104,8 +104,9 @@ def _example_cif(out: Path, records: list) -> Path:
 def run(args) -> int:
     from crystal_fourier.errors import CrystalFourierError
     from crystal_fourier.proofs import verify_groups
-    from crystal_fourier.runtime import load_cdvae_csv, make_dataset, ModelConfig, TrainConfig, prepare_samples
-    from crystal_fourier.runtime import run_zero_shot
+    from crystal_fourier.runtime import ModelConfig, TrainConfig, make_dataset, prepare_samples
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+    from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 
     if args.size < 50 or args.epochs < 1:
         raise CrystalFourierError(f"--size must be >= 50 and --epochs >= 1, got {args.size} and {args.epochs}")
@@ -133,7 +134,7 @@ def run(args) -> int:
                      max_atoms=32, progress=progress)
     records = load_cdvae_csv(data)
     samples = prepare_samples(records, args.target, symprec=args.symprec, progress=progress, workers=args.workers)
-    from crystal_fourier.runtime import with_neighbours
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
     samples = with_neighbours(samples, *ModelConfig().neighbour_spec, workers=args.workers)   # once for all runs
     groups = sorted({s.number for s in samples})
@@ -149,7 +150,7 @@ def run(args) -> int:
                                       overwrite=True)   # a rerun retrains: the demo owns out/cft, out/sinusoidal
         print(f"{kind} trained in {time.perf_counter() - start:.1f} s")
 
-    from crystal_fourier.runtime import classical_zero_shot
+    from crystal_fourier.runtime.learning._classical import classical_zero_shot
 
     start = _step("3/4 classical baselines on the same split: ridge and gradient-boosted trees on composition, "
                   "density and cell, without and with distance features")

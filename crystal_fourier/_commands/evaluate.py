@@ -40,7 +40,10 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
     """
     import numpy as np
 
-    from crystal_fourier.runtime import Normalizer, regression_metrics, CLASSICAL_KINDS, feature_matrix, fit_classical
+    from crystal_fourier.runtime import fit_classical
+    from crystal_fourier.runtime.learning._classical import CLASSICAL_KINDS, feature_matrix
+    from crystal_fourier.runtime.learning._evaluation import regression_metrics
+    from crystal_fourier.runtime.learning._training import Normalizer
 
     training_features = feature_matrix(train_samples)
     features = feature_matrix(samples)
@@ -56,7 +59,8 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
 
 def run(args) -> int:
     from crystal_fourier._commands.train import load_samples
-    from crystal_fourier.runtime import check_device, load_trained
+    from crystal_fourier.runtime import load_trained
+    from crystal_fourier.runtime.learning._model_files import check_device
 
     if args.device is not None:
         check_device(args.device)

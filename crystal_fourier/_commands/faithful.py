@@ -20,7 +20,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis_symmetry, faithful_cutoff
+    from crystal_fourier.derive import faithful_cutoff
+    from crystal_fourier.derive._faithful import basis_symmetry
 
     group = resolve_group(args)
     print(f"{group.symbol} (No. {group.number}), Hall number {group.hall_number}")

@@ -65,7 +65,8 @@ def _progress(label: str):
 
 def _hand_edits(directory: Path, command: str) -> list[str]:
     """Messages for the generated files in ``directory`` whose body no longer matches their output_sha256."""
-    from crystal_fourier.derive import verify_stamp, read_text
+    from crystal_fourier.derive._stamps import verify_stamp
+    from crystal_fourier.derive._writer import read_text
 
     messages = []
     for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
@@ -79,7 +80,7 @@ def _hand_edits(directory: Path, command: str) -> list[str]:
 
 def _compared(rendered, directory: Path, produced: set[str], counts: dict):
     """Pass ``rendered`` (name, text) pairs through, recording each name and counting texts unlike the files on disk."""
-    from crystal_fourier.derive import read_text
+    from crystal_fourier.derive._writer import read_text
 
     for name, text in rendered:
         produced.add(name)
@@ -115,7 +116,8 @@ def _report_check(directory: Path, command: str, n_produced: int, changed: int, 
 
 def _hand_edit(path: Path, command: str) -> list[str]:
     """The message for ``path`` if it exists and its body no longer matches its output_sha256, else nothing."""
-    from crystal_fourier.derive import verify_stamp, read_text
+    from crystal_fourier.derive._stamps import verify_stamp
+    from crystal_fourier.derive._writer import read_text
 
     text = read_text(path)
     try:
@@ -129,7 +131,9 @@ def _hand_edit(path: Path, command: str) -> list[str]:
 def _write_package_files(out: Path, args: argparse.Namespace) -> int:
     """The files of ``--shipped`` outside the sets: generated/__init__.py (it names the shipped sets) and the
     tensor tables generated/tensor_bases.py; returns 1 if ``--check`` found a difference, else 0."""
-    from crystal_fourier.derive import render_package, render_tensor_module, TENSOR_MODULE, unified_diff, write_files
+    from crystal_fourier.derive._codegen import render_package
+    from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, render_tensor_module
+    from crystal_fourier.derive._writer import unified_diff, write_files
 
     status = 0
     edits = _hand_edit(out / TENSOR_MODULE, f"crystal-fourier generate --shipped --out {out}")
@@ -155,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     hand-edited files are looked for before anything is written.
     """
     from crystal_fourier._atomic import atomic_write_directory
-    from crystal_fourier.derive import SHIPPED, directory_name, iter_directory, unified_diff, write_files
+    from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory
+    from crystal_fourier.derive._writer import unified_diff, write_files
 
     out = args.out
     if out.exists() and not out.is_dir():

@@ -28,7 +28,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis, graph_to_dot, graph_to_json
+    from crystal_fourier.derive import basis
+    from crystal_fourier.derive._dual_graphs import graph_to_dot, graph_to_json
 
     if args.format in ("png", "svg") and args.out is not None:
         from pathlib import Path
@@ -45,7 +46,7 @@ def run(args) -> int:
     derived = basis(group, args.cutoff, args.shell) if args.hall is None else basis(None, args.cutoff, args.shell,
                                                                                   hall_number=group.hall_number)
     if args.format in ("png", "svg"):
-        from crystal_fourier.visual import write_graph_picture
+        from crystal_fourier.visual._graph_picture import write_graph_picture
 
         write_graph_picture(derived, args.format, args.out)
         return 0

@@ -43,7 +43,9 @@ def run(args) -> int:
 
     from crystal_fourier.derive import basis
     from crystal_fourier._atomic import atomic_write_bytes
-    from crystal_fourier.visual import DEFAULT_RESOLUTION, Section, render_section, render_sections, require_matplotlib
+    from crystal_fourier.visual import render_section
+    from crystal_fourier._figures import require_matplotlib
+    from crystal_fourier.visual._sections import DEFAULT_RESOLUTION, Section, render_sections
 
     out = Path(args.out)
     fmt = _SUFFIXES.get(out.suffix.lower())

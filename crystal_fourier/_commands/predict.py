@@ -75,8 +75,9 @@ def run(args) -> int:
 
     from crystal_fourier._commands._options import parse_species
     from crystal_fourier._engine import check_engine_options
-    from crystal_fourier.runtime import (check_device, iter_structures, load_trained, prediction_atom_limit,
-                                         stream_predictions)
+    from crystal_fourier.runtime import iter_structures, load_trained, stream_predictions
+    from crystal_fourier.runtime.learning._model_files import check_device
+    from crystal_fourier.runtime.learning._prediction import prediction_atom_limit
 
     check_engine_options(args.workers, args.scheduler)
     if args.resume and args.out is None:

@@ -29,7 +29,9 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     from crystal_fourier.derive import basis
-    from crystal_fourier.visual import Section, require_matplotlib, write_report
+    from crystal_fourier.visual import write_report
+    from crystal_fourier._figures import require_matplotlib
+    from crystal_fourier.visual._sections import Section
 
     section = Section.parse(args.section)
     require_matplotlib()

@@ -45,7 +45,7 @@ def _render_plane(symbol: str, output_format: str, shifts: str) -> str:
 
     import sympy as sp
 
-    from crystal_fourier.derive import plane_group_document
+    from crystal_fourier.derive._plane_groups import plane_group_document
 
     document = plane_group_document(symbol, shifts=shifts)
     if output_format == "json":

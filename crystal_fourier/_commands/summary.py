@@ -40,7 +40,8 @@ def add_parser(subparsers) -> None:
 
 def rows(groups, cutoff: int, shell: str, faithful: bool = False, conditions: bool = False) -> list[dict]:
     """Summary rows for the given group numbers (and plane groups, :class:`~crystal_fourier.derive.PlaneGroup`)."""
-    from crystal_fourier.derive import basis, plane_reflection_conditions, reflection_conditions
+    from crystal_fourier.derive import basis, reflection_conditions
+    from crystal_fourier.derive._plane_groups import plane_reflection_conditions
 
     result = []
     for number in groups:

@@ -30,7 +30,8 @@ from crystal_fourier._commands._options import (
     worker_count,
 )
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import MODEL_KINDS, TENSOR_HEADS  # the torch-free config module (runtime.network._config)
+from crystal_fourier.runtime import MODEL_KINDS
+from crystal_fourier.runtime.network._config import TENSOR_HEADS  # torch-free
 
 __all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples"]
 
@@ -176,12 +177,14 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.runtime import (
-        TrainConfig, check_device, distributed_rank, fit, holdout_groups, run_zero_shot, target_for)
+    from crystal_fourier.runtime import TrainConfig, fit, holdout_groups, target_for
+    from crystal_fourier.runtime.learning._model_files import check_device
+    from crystal_fourier.runtime.learning._training import distributed_rank
+    from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 
     check_device(args.device)
     if not args.compare_all_data:
-        from crystal_fourier.runtime import check_output_directory
+        from crystal_fourier.runtime.learning._model_files import check_output_directory
 
         check_output_directory(args.out, resume=args.resume, overwrite=args.overwrite)  # before the data is read
     holdout = holdout_groups(args.holdout_groups)

@@ -9,27 +9,26 @@ model claims (:class:`Claim`), and reports (:class:`AuditReport`: JSON, Markdown
 reproducer script per failure). ``crystal-fourier audit`` is the command line.
 """
 
-from crystal_fourier._lazy import lazy_attributes
+from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "EXACT_TOLERANCE": "_redescriptions", "Redescription": "_redescriptions", "permuted": "_redescriptions",
-    "translated_atoms": "_redescriptions", "origin_shifted": "_redescriptions", "rotated": "_redescriptions",
-    "reflected": "_redescriptions", "in_basis": "_basis_changes", "supercell": "_basis_changes",
-    "niggli_basis": "_basis_changes", "random_unimodular_basis": "_basis_changes",
-    "primitive_and_conventional": "_symmetry_redescriptions", "group_operations": "_symmetry_redescriptions",
-    "normalizer_cosets": "_symmetry_redescriptions", "near_degenerate_bases": "_symmetry_redescriptions",
-    "random_rotation": "_redescriptions",
-    "KINDS": "_kinds", "parse_kinds": "_kinds", "redescriptions": "_kinds", "random_groups": "_kinds",
-    "DERIVATIVE_STEP": "_derivatives", "DERIVATIVE_TOLERANCE": "_derivatives",
-    "AUDIT_TOLERANCE": "_claims", "Claim": "_claims", "audit_tolerance": "_claims",
-    "Check": "_audit", "AuditReport": "_audit", "audit": "_audit",
-    "ModelAdapter": "_adapters", "CallableModel": "_adapters", "ASEModel": "_adapters", "SavedModel": "_adapters",
-    "CHGNetModel": "_adapters", "as_model": "_adapters", "model_from_spec": "_adapters", "torch_dtype": "_adapters",
-    "ModelError": "_calls",
-    "write_report": "_report_files", "reproducer_script": "_report_files", "markdown_table": "_report_files",
-    "crystals": "_strategies", "redescribed": "_strategies", "operations": "_strategies",
-}
+from crystal_fourier._lazy import lazy_imports
 
-__all__ = sorted(_EXPORTS)
+# Loaded on first use from this block, so that importing the package imports neither hypothesis nor torch.
+if TYPE_CHECKING:
+    from crystal_fourier.audit._adapters import ModelAdapter, SavedModel, as_model, model_from_spec
+    from crystal_fourier.audit._audit import AuditReport, audit
+    from crystal_fourier.audit._claims import AUDIT_TOLERANCE, Claim
+    from crystal_fourier.audit._kinds import KINDS, redescriptions
+    from crystal_fourier.audit._basis_changes import in_basis, niggli_basis, supercell
+    from crystal_fourier.audit._redescriptions import Redescription, origin_shifted, permuted, rotated
+    from crystal_fourier.audit._report_files import markdown_table
+    from crystal_fourier.audit._strategies import crystals, redescribed
+    from crystal_fourier.audit._symmetry_redescriptions import group_operations, normalizer_cosets
 
-__getattr__ = lazy_attributes(__name__, _EXPORTS)
+__all__ = [
+    "audit", "AuditReport", "Claim", "KINDS", "redescriptions", "Redescription", "as_model", "ModelAdapter",
+    "SavedModel", "model_from_spec", "permuted", "rotated", "supercell", "in_basis", "origin_shifted", "niggli_basis",
+    "normalizer_cosets", "group_operations", "crystals", "redescribed", "AUDIT_TOLERANCE", "markdown_table",
+]
+
+__getattr__ = lazy_imports(__name__, __file__)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "CHGNetModel", "as_model", "model_from_spec",
            "torch_dtype"]
@@ -236,7 +236,7 @@ class SavedModel(ModelAdapter):
     """
 
     def __init__(self, directory: "str | Path", *, device: str | None = None) -> None:
-        from crystal_fourier.runtime.learning._model_files import load_trained
+        from crystal_fourier.runtime import load_trained
 
         self.trained = load_trained(directory, device=device)
         self.name = f"saved model {Path(directory).name}"
@@ -292,16 +292,15 @@ class SavedModel(ModelAdapter):
     def _predict64(self, crystals: list[Crystal]) -> np.ndarray:
         import torch
 
-        from crystal_fourier.runtime.network._batching import collate
-        from crystal_fourier.runtime.learning._evaluation import _neighbour_spec
-        from crystal_fourier.runtime.learning._samples import prepare_samples
+        from crystal_fourier.runtime import collate, prepare_samples
 
         target = self.trained.target
         if target.label_shape:
             return self._predict64_in_frames(crystals)
         samples = prepare_samples([(c, {}, str(i)) for i, c in enumerate(crystals)], None, self.trained.config.symprec)
+        neighbours = self.trained.config.model.neighbour_spec   # the spec the network was built with
         with torch.no_grad():
-            raw = self.network64(collate(samples, dtype=torch.float64, neighbours=_neighbour_spec(self.network64)))
+            raw = self.network64(collate(samples, dtype=torch.float64, neighbours=neighbours))
         outputs = self.trained.normalizer.denormalize(raw.double().cpu().numpy())
         return 10.0 ** outputs if self.trained.normalizer.log_target else outputs
 

@@ -15,7 +15,7 @@ from crystal_fourier.audit._kinds import KINDS, parse_kinds, redescriptions
 from crystal_fourier.audit._redescriptions import Redescription
 from crystal_fourier.audit._report_files import write_report
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = ["Check", "AuditReport", "audit"]
 

@@ -18,7 +18,7 @@ from crystal_fourier.audit._redescriptions import (
     _fractions,
 )
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = ["in_basis", "supercell", "niggli_basis", "random_unimodular_basis"]
 
@@ -160,7 +160,7 @@ def niggli_basis(crystal: Crystal) -> Redescription:
     >>> np.abs(niggli_basis(c).crystal.lattice).max().round(9)
     np.float64(3.0)
     """
-    from crystal_fourier.runtime.symmetry._periodic import niggli_reduced
+    from crystal_fourier._spglib import niggli_reduced
 
     _, matrix = niggli_reduced(crystal.lattice)
     return in_basis(crystal, np.rint(matrix).astype(np.int64), kind="niggli", label="Niggli-reduced cell")
@@ -196,7 +196,7 @@ def random_unimodular_basis(crystal: Crystal, rng: np.random.Generator, *, deter
     >>> random_unimodular_basis(c, np.random.default_rng(0), determinant=-1).left_handed
     True
     """
-    from crystal_fourier.derive._operations import unimodular_matrices
+    from crystal_fourier._unimodular import unimodular_matrices
 
     if determinant not in (1, -1):
         raise CrystalFourierError(f"determinant must be 1 or -1, got {determinant}")

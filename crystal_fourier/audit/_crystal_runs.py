@@ -28,7 +28,7 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from crystal_fourier.audit._adapters import ModelAdapter
     from crystal_fourier.audit._claims import Claim
-    from crystal_fourier.runtime.structure_io._structures import Crystal
+    from crystal_fourier.runtime import Crystal
 
 __all__ = ["AuditSettings", "CrystalResult", "audit_crystal", "audit_crystals", "audit_models"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = ["DERIVATIVE_STEP", "DERIVATIVE_TOLERANCE", "derivative_probes", "derivative_errors", "derivative_checks"]
 

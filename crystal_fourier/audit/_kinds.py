@@ -10,7 +10,7 @@ from crystal_fourier.audit import _basis_changes as bc
 from crystal_fourier.audit import _redescriptions as r
 from crystal_fourier.audit import _symmetry_redescriptions as sr
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = ["KINDS", "parse_kinds", "redescriptions", "random_groups"]
 
@@ -127,7 +127,7 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
     if kind == "group":
         if exhaustive:
             return list(sr.group_operations(crystal, symprec=symprec))
-        from crystal_fourier.derive._space_groups import space_group
+        from crystal_fourier.derive import space_group
 
         size = len(space_group(sr._standard(crystal, symprec).number).operations)
         indices = rng.choice(np.arange(1, size), size=min(count, size - 1), replace=False) if size > 1 else [0]

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = [
     "EXACT_TOLERANCE",

@@ -93,7 +93,7 @@ def _cell(text: str) -> str:
 
 def summary_picture(report: AuditReport) -> bytes:
     """PNG: per kind, the largest error / tolerance of each quantity (log scale; 1 is the tolerance)."""
-    from crystal_fourier.visual._render import render_figure
+    from crystal_fourier._figures import render_figure
 
     rows = report.summary(worst=1)
     kinds = [k for k in report.kinds if any(r["kind"] == k for r in rows)]

@@ -45,7 +45,7 @@ def crystals(draw: st.DrawFn, groups: Iterable[int] = range(1, 231), max_atoms: 
     hypothesis.strategies.SearchStrategy
         Of :class:`~crystal_fourier.runtime.Crystal`.
     """
-    from crystal_fourier.runtime.symmetry._random_crystals import random_crystal
+    from crystal_fourier.runtime import random_crystal
 
     group = draw(st.sampled_from(sorted(set(groups))))
     bound = draw(st.integers(min_value=1, max_value=max_atoms))
@@ -100,7 +100,7 @@ def operations(draw: st.DrawFn, crystal_strategy: "st.SearchStrategy | None" = N
         Of :class:`~crystal_fourier.audit.Redescription`.
     """
     from crystal_fourier.audit._symmetry_redescriptions import _standard, group_operations
-    from crystal_fourier.derive._space_groups import space_group
+    from crystal_fourier.derive import space_group
 
     crystal = draw(crystals() if crystal_strategy is None else crystal_strategy)
     size = len(space_group(_standard(crystal, None).number).operations)

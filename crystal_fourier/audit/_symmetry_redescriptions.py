@@ -17,7 +17,7 @@ import numpy as np
 
 from crystal_fourier.audit._basis_changes import in_basis
 from crystal_fourier.audit._redescriptions import Redescription, _finish
-from crystal_fourier.runtime.structure_io._structures import Crystal
+from crystal_fourier.runtime import Crystal
 
 __all__ = ["primitive_and_conventional", "group_operations", "normalizer_cosets", "near_degenerate_bases"]
 
@@ -38,7 +38,7 @@ _PRIMITIVE = {
 
 def _standard(crystal: Crystal, symprec: float | None):
     """``standardize(crystal)``, computed once per crystal and symprec (three kinds need it)."""
-    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+    from crystal_fourier.runtime import DEFAULT_SYMPREC
 
     return _standard_of(crystal.lattice.tobytes(), crystal.positions.tobytes(), crystal.numbers.tobytes(),
                         DEFAULT_SYMPREC if symprec is None else float(symprec))
@@ -46,7 +46,7 @@ def _standard(crystal: Crystal, symprec: float | None):
 
 @lru_cache(maxsize=16)
 def _standard_of(lattice: bytes, positions: bytes, numbers: bytes, symprec: float):
-    from crystal_fourier.runtime.symmetry._standardization import standardize
+    from crystal_fourier.runtime import standardize
 
     crystal = Crystal(np.frombuffer(lattice).reshape(3, 3), np.frombuffer(positions).reshape(-1, 3),
                       np.frombuffer(numbers, dtype=np.int64))
@@ -79,7 +79,7 @@ def primitive_and_conventional(crystal: Crystal, *, symprec: float | None = None
     [(4, 1, '1/4'), (1, 4, '4')]
     """
     standard = _standard(crystal, symprec)
-    from crystal_fourier.derive._space_groups import space_group
+    from crystal_fourier.derive import space_group
 
     centring = space_group(hall_number=standard.hall_number).centring
     if centring == "P":
@@ -125,8 +125,8 @@ def group_operations(crystal: Crystal, *, symprec: float | None = None,
 
     ``indices`` (optional) selects operations by their position in the group's list (identity first).
     """
-    from crystal_fourier.derive._operations import DEN
-    from crystal_fourier.derive._space_groups import space_group
+    from crystal_fourier.derive import DEN
+    from crystal_fourier.derive import space_group
 
     standard = _standard(crystal, symprec)
     base = standard.crystal
@@ -177,36 +177,18 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     >>> len(normalizer_cosets(c)) >= 2
     True
     """
-    from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _linear_parts, _origin_shifts
+    from crystal_fourier.runtime import normalizer_elements
 
     standard = _standard(crystal, symprec)
     base = standard.crystal
-    metric = base.lattice @ base.lattice.T
     found: list[Redescription] = []
-    from crystal_fourier.derive._space_groups import space_group
-
-    proper = _linear_parts(standard.hall_number, metric)
-    # Improper elements: M R M^-1 = (-M) R (-M)^-1, so -M normalizes the point group when M does; its
-    # shifts are solved separately (none when x -> -M x + s maps no G-invariant set to one). In a
-    # centrosymmetric group -M is M composed with an inversion of G: the same coset, nothing new.
-    improper = () if space_group(hall_number=standard.hall_number).centrosymmetric else tuple(-m for m in proper)
-    matrices = [*proper, *improper]
-    if rng is not None:
-        matrices = [matrices[i] for i in rng.permutation(len(matrices))]
-    for m in matrices:
-        if limit is not None and len(found) >= limit:
-            break
+    for m, shift_48 in normalizer_elements(standard.hall_number, base.lattice @ base.lattice.T, limit=limit, rng=rng):
         m_inv_t = np.rint(np.linalg.inv(m).T).astype(np.int64)
-        shifts = _origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist())))
-        if limit is not None and len(shifts) > limit - len(found):
-            chosen = np.arange(len(shifts)) if rng is None else np.sort(rng.permutation(len(shifts)))
-            shifts = shifts[chosen[:limit - len(found)]]
-        for shift_48 in shifts:
-            shift = shift_48 / _SHIFT_DEN
-            new = Crystal(m_inv_t @ base.lattice, base.positions @ m.T + shift, base.numbers)
-            label = f"M={m.tolist()} s={[str(Fraction(int(v), _SHIFT_DEN)) for v in shift_48]}"
-            found.append(_finish("normalizer", label, base, new, np.arange(base.n_atoms), basis=m_inv_t,
-                                 origin=shift @ new.lattice))
+        shift = shift_48 / 48   # normalizer_elements gives the shifts in 48ths
+        new = Crystal(m_inv_t @ base.lattice, base.positions @ m.T + shift, base.numbers)
+        label = f"M={m.tolist()} s={[str(Fraction(int(v), 48)) for v in shift_48]}"
+        found.append(_finish("normalizer", label, base, new, np.arange(base.n_atoms), basis=m_inv_t,
+                             origin=shift @ new.lattice))
     return tuple(found)
 
 
@@ -243,8 +225,8 @@ def near_degenerate_bases(crystal: Crystal, *, symprec: float | None = None,
     >>> len(near_degenerate_bases(c)) > 0
     True
     """
-    from crystal_fourier.runtime.symmetry._periodic import niggli_reduced
-    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
+    from crystal_fourier._spglib import niggli_reduced
+    from crystal_fourier.runtime import DEFAULT_SYMPREC
 
     symprec = DEFAULT_SYMPREC if symprec is None else symprec
     reduced, to_reduced = niggli_reduced(crystal.lattice)

@@ -10,24 +10,11 @@ The headless-browser harness that the report tests use is test infrastructure an
 them (tests/visual/browser.py).
 """
 
-from crystal_fourier.visual._graph_picture import MAX_NODES, render_graph, write_graph_picture
-from crystal_fourier.visual._render import require_matplotlib
-from crystal_fourier.visual._report import MAX_FORMULAS, render_report, write_report
-from crystal_fourier.visual._sections import (
-    DEFAULT_RESOLUTION,
-    MAX_GRID,
-    Section,
-    render_section,
-    render_sections,
-    section_values,
-)
+from crystal_fourier.visual._graph_picture import render_graph
+from crystal_fourier.visual._report import render_report, write_report
+from crystal_fourier.visual._sections import render_section
 
-# What users call: a section's values and pictures, the dual-graph picture, the report, and the limits
-# they check. The layout, symmetry-element and mathtext helpers behind them are private to this package.
-__all__ = [
-    "DEFAULT_RESOLUTION", "MAX_GRID", "MAX_NODES", "MAX_FORMULAS",
-    "Section", "section_values", "render_section", "render_sections",
-    "render_graph", "write_graph_picture",
-    "render_report", "write_report",
-    "require_matplotlib",
-]
+# What users call: a section's picture, the dual-graph picture and the per-group report. The limits, the
+# several-section layout, the file writers the command line uses and the helpers behind them are private
+# to this package.
+__all__ = ["render_section", "render_graph", "render_report", "write_report"]

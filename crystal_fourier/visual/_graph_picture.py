@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.visual._render import DPI, FORMATS, render_figure, write_bytes_atomic
+from crystal_fourier._figures import DPI, FORMATS, render_figure, write_bytes_atomic
 
 if TYPE_CHECKING:
     import os

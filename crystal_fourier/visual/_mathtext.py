@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import sympy as sp
 
-from crystal_fourier.derive import X, Y, Z
-from crystal_fourier.visual._render import render_figure
+from crystal_fourier._figures import render_figure
 
 __all__ = ["TERMS_PER_LINE", "MAX_LINES", "mathtext_terms", "mathtext_lines", "formula_svg"]
 
 TERMS_PER_LINE = 4
 MAX_LINES = 6
+# The fractional coordinates of derive's closed forms (``closed_form``). SymPy symbols with one name and one set of
+# assumptions are one symbol, so these are derive's own x, y, z without reaching into its private module.
+X, Y, Z = sp.symbols("x y z", real=True)
 _TRIG = {sp.cos: r"\cos", sp.sin: r"\sin"}
 
 

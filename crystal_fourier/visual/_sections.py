@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.visual._render import DPI, render_figure
+from crystal_fourier._figures import DPI, render_figure
 from crystal_fourier.visual._symmetry_elements import in_plane_axes, section_elements
 
 if TYPE_CHECKING:

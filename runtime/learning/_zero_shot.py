@@ -82,7 +82,7 @@ def holdout_groups(spec: str | Iterable[int] | None) -> tuple[int, ...]:
             return ()
         if text.lower() in NAMED_HOLDOUTS:
             return centrosymmetric_groups()
-        from crystal_fourier.derive import parse_groups
+        from crystal_fourier.derive._space_groups import parse_groups
 
         if text == "all":
             raise CrystalFourierError("holding out all 230 groups leaves nothing to train on")

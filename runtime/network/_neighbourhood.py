@@ -131,7 +131,7 @@ def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEF
     >>> len(nl), nl.distances[:6].round(12).tolist()
     (6, [2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
     """
-    from crystal_fourier.runtime.symmetry._periodic import niggli_reduced as _niggli
+    from crystal_fourier._spglib import niggli_reduced as _niggli
 
     lattice = np.asarray(lattice, dtype=np.float64)
     positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)

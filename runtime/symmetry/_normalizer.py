@@ -15,11 +15,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from crystal_fourier.derive._operations import DEN, unimodular_matrices
+from crystal_fourier._unimodular import unimodular_matrices
+from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["METRIC_TIE_TOLERANCE"]
+__all__ = ["METRIC_TIE_TOLERANCE", "normalizer_elements"]
 
 _SHIFT_DEN = 2 * DEN  # origin shifts of the normalizer are multiples of 1/48
 
@@ -154,7 +155,7 @@ def _normalizer_matrices(hall_number: int, proper: bool = True) -> tuple[np.ndar
     one per coset M P of the point group, with their inverses: shape=(k, 3, 3), dtype=int64.
 
     Vectorized over the 3,480 (6,960 with ``proper=False``) matrices of
-    :func:`~crystal_fourier.derive._operations.unimodular_matrices`; cached per Hall number.
+    :func:`~crystal_fourier._unimodular.unimodular_matrices`; cached per Hall number.
     """
     table = _group_table(hall_number)
     matrices, inverses = unimodular_matrices(proper=proper)
@@ -246,3 +247,55 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
         m.setflags(write=False)
         kept.append(m)
     return tuple(kept)
+
+
+def normalizer_elements(hall_number: int, metric: np.ndarray, *, limit: int | None = None,
+                        rng: np.random.Generator | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Elements x -> M x + s of the Euclidean normalizer of a setting that keep a reduced cell: (M, 48 s) pairs.
+
+    The linear parts M (integer, {-1, 0, 1}) are those of :func:`_linear_parts` for ``metric`` (every
+    tie of a near-degenerate cell kept), followed, for a group without inversion, by their negatives
+    (improper: M R M^-1 = (-M) R (-M)^-1, so -M normalizes the point group when M does; in a
+    centrosymmetric group -M is M composed with an inversion of G, the same coset). Each M comes with
+    every origin shift s that makes x -> M x + s map G-invariant descriptions to G-invariant ones, as
+    exact integer numerators over 48 (:func:`_origin_shifts`). The audit's normalizer re-descriptions
+    are these elements applied to the standardized crystal.
+
+    Parameters
+    ----------
+    hall_number : int
+        The setting, 1-530.
+    metric : numpy.ndarray
+        shape=(3, 3), dtype=float64: L L^T of the standardized cell (rows a, b, c).
+    limit : int, optional
+        Stop after this many elements.
+    rng : numpy.random.Generator, optional
+        Visit the linear parts, and the shifts of each, in a random order drawn from ``rng``
+        (lattice parts first, then per part its shifts); default the fixed order.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        (M, shift_48): M shape=(3, 3), dtype=int64; shift_48 shape=(3,), dtype=int64, s = shift_48 / 48.
+
+    Examples
+    --------
+    >>> elements = normalizer_elements(523, np.eye(3) * 3.6 ** 2)   # Fm-3m, a cubic cell
+    >>> len(elements) >= 2, all(m.dtype == s.dtype == np.int64 for m, s in elements)
+    (True, True)
+    """
+    proper = _linear_parts(hall_number, metric)
+    improper = () if space_group(hall_number=hall_number).centrosymmetric else tuple(-m for m in proper)
+    matrices = [*proper, *improper]
+    if rng is not None:
+        matrices = [matrices[i] for i in rng.permutation(len(matrices))]
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for m in matrices:
+        if limit is not None and len(found) >= limit:
+            break
+        shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist())))
+        if limit is not None and len(shifts) > limit - len(found):
+            chosen = np.arange(len(shifts)) if rng is None else np.sort(rng.permutation(len(shifts)))
+            shifts = shifts[chosen[:limit - len(found)]]
+        found.extend((m, shift_48) for shift_48 in shifts)
+    return found

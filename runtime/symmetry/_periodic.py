@@ -20,44 +20,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from crystal_fourier._spglib import niggli_reduced
 from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-__all__ = ["niggli_reduced", "minimum_image_norms", "periodic_distances"]
-
-_UNIMODULAR_TOLERANCE = 1e-6
-"""How far spglib's Niggli transformation may be from an integer matrix (float round-off of a 3x3 inverse)."""
-
-
-def niggli_reduced(lattice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(reduced, U)`` with reduced = U @ lattice and U integer unimodular; ``(lattice, I)`` when spglib declines.
-
-    Parameters
-    ----------
-    lattice : numpy.ndarray, shape=(3, 3), dtype=float64, rows a, b, c in Angstrom
-
-    Examples
-    --------
-    >>> reduced, u = niggli_reduced(np.array([[1.0, 0, 0], [5.0, 1.0, 0], [0, 0, 1.0]]))
-    >>> np.linalg.norm(reduced, axis=1).round(12).tolist(), abs(round(np.linalg.det(u)))
-    ([1.0, 1.0, 1.0], 1)
-    """
-    from crystal_fourier._spglib import niggli_reduce
-
-    try:
-        reduced = niggli_reduce(lattice)
-    except CrystalFourierError:  # spglib declined: fall back to no reduction
-        reduced = None
-    if reduced is not None:
-        transform = np.asarray(reduced) @ np.linalg.inv(lattice)
-        rounded = np.rint(transform)
-        if (np.max(np.abs(transform - rounded)) < _UNIMODULAR_TOLERANCE
-                and abs(round(np.linalg.det(rounded))) == 1):
-            return rounded @ lattice, rounded
-    return lattice.copy(), np.eye(3)
-
+__all__ = ["minimum_image_norms", "periodic_distances"]
 
 def minimum_image_norms(lattice, delta, *, over_images: bool = False) -> np.ndarray:
     """min over n in Z^3 of |(delta + n) L| for every fractional difference ``delta``, exactly.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crystal_fourier.audit import ASEModel, CallableModel, as_model, model_from_spec
+from crystal_fourier.audit import as_model, model_from_spec
+from crystal_fourier.audit._adapters import ASEModel, CallableModel
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import Crystal
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crystal_fourier.audit import DERIVATIVE_TOLERANCE, Claim, audit, markdown_table
+from crystal_fourier.audit import Claim, audit, markdown_table
+from crystal_fourier.audit._derivatives import DERIVATIVE_TOLERANCE
 from crystal_fourier.audit._derivatives import derivative_probes, left_handed
 from crystal_fourier.runtime import Crystal
 

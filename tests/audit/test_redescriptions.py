@@ -13,22 +13,19 @@ import numpy as np
 import pytest
 
 from crystal_fourier.audit import (
-    EXACT_TOLERANCE,
     KINDS,
     group_operations,
     in_basis,
-    near_degenerate_bases,
     normalizer_cosets,
-    parse_kinds,
     permuted,
-    primitive_and_conventional,
-    random_rotation,
-    random_unimodular_basis,
     redescriptions,
-    reflected,
     rotated,
     supercell,
 )
+from crystal_fourier.audit._kinds import parse_kinds
+from crystal_fourier.audit._redescriptions import EXACT_TOLERANCE, random_rotation, reflected
+from crystal_fourier.audit._basis_changes import random_unimodular_basis
+from crystal_fourier.audit._symmetry_redescriptions import near_degenerate_bases, primitive_and_conventional
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import Crystal, random_crystal
 
@@ -132,7 +129,7 @@ def test_near_degenerate_bases_find_a_tie_within_symprec():
 def test_emt_forces_and_stress_follow_the_frame_change(number):
     """Forces (vectors) and stress (rank-2 tensor) of EMT carried by the map agree to 1e-9 (float64)."""
     pytest.importorskip("ase")
-    from crystal_fourier.audit import ASEModel
+    from crystal_fourier.audit._adapters import ASEModel
     from ase.calculators.emt import EMT
 
     model = ASEModel(EMT)

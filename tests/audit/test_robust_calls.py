@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from crystal_fourier.audit import ASEModel, ModelError, as_model, audit, model_from_spec
+from crystal_fourier.audit import as_model, audit, model_from_spec
+from crystal_fourier.audit._adapters import ASEModel
+from crystal_fourier.audit._calls import ModelError
 from crystal_fourier.cli import main
 from crystal_fourier.runtime import Crystal
 

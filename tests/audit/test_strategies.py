@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, find, given, settings
 
-from crystal_fourier.audit import EXACT_TOLERANCE, crystals, operations, redescribed
+from crystal_fourier.audit import crystals, redescribed
+from crystal_fourier.audit._redescriptions import EXACT_TOLERANCE
+from crystal_fourier.audit._strategies import operations
 from crystal_fourier.derive import space_group
 from crystal_fourier.runtime import detect_group
 

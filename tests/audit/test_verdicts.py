@@ -13,7 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from crystal_fourier.audit import Claim, as_model, audit, markdown_table, torch_dtype
+from crystal_fourier.audit import Claim, as_model, audit, markdown_table
+from crystal_fourier.audit._adapters import torch_dtype
 from crystal_fourier.cli import main
 from crystal_fourier.runtime import Crystal
 
@@ -109,7 +110,7 @@ def test_each_kind_draws_the_same_cases_whichever_other_kinds_run():
 
 
 def test_random_spreads_over_the_groups_with_the_seed():
-    from crystal_fourier.audit import random_groups
+    from crystal_fourier.audit._kinds import random_groups
 
     ten = random_groups(range(1, 231), 10, 0)
     assert len(set(ten)) == 10

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crystal_fourier.derive import DEN, Operation, character_dimension, cyclotomic_sum, shell_frequencies, space_group
-from crystal_fourier.derive import operations_as_arrays
+from crystal_fourier.derive import DEN, Operation, character_dimension, space_group
+from crystal_fourier.derive._characters import cyclotomic_sum
+from crystal_fourier.derive._frequency_sets import shell_frequencies
+from crystal_fourier.derive._operations import operations_as_arrays
 from crystal_fourier.errors import CrystalFourierError
 
 ZERO = (0,) * 8

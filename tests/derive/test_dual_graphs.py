@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from crystal_fourier.derive import DEN, Operation, dual_graph, frequency_set, graph_to_dot, graph_to_json, space_group
+from crystal_fourier.derive import DEN, Operation, dual_graph, frequency_set, space_group
+from crystal_fourier.derive._dual_graphs import graph_to_dot, graph_to_json
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
 

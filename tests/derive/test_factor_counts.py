@@ -3,7 +3,8 @@ reach (factor_lower_bound's argument: f factors make a function of f linear form
 
 import pytest
 
-from crystal_fourier.derive import factor_lower_bound, plain_factor_count, space_group, structure_factor_form
+from crystal_fourier.derive import space_group, structure_factor_form
+from crystal_fourier.derive._structure_factors import factor_lower_bound, plain_factor_count
 
 # (group, shifts) -> (classes, factors, plain-sum factors), as derived today; a change in factoring must show here.
 COUNTS = {

@@ -9,7 +9,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from crystal_fourier.derive import basis, frequency_set, shell_frequencies, space_group
+from crystal_fourier.derive import basis, frequency_set, space_group
+from crystal_fourier.derive._frequency_sets import shell_frequencies
 from crystal_fourier.derive._frequency_sets import FrequencySet, check_shell_cutoff, norm3
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
@@ -152,8 +153,10 @@ def test_bad_cutoff_or_shell_raises(cutoff, shell, fragment):
 
 
 def _callers():
-    from crystal_fourier.derive import basis, work_estimate, iter_directory
-    from crystal_fourier.runtime import CutoffSpec, invariant_basis, RoutingEncoder, slot_frequencies
+    from crystal_fourier.derive import basis
+    from crystal_fourier.derive._bases import work_estimate
+    from crystal_fourier.derive._codegen import iter_directory
+    from crystal_fourier.runtime import CutoffSpec, RoutingEncoder, invariant_basis
 
     return {
         "check_shell_cutoff": check_shell_cutoff,
@@ -163,7 +166,6 @@ def _callers():
         "codegen.iter_directory": lambda shell, cutoff: next(iter(iter_directory(shell, cutoff, [1]))),
         "invariant_basis": lambda shell, cutoff: invariant_basis(1, cutoff, shell),
         "CutoffSpec": CutoffSpec,
-        "routing_tables.slot_frequencies": lambda shell, cutoff: slot_frequencies(CutoffSpec(shell, cutoff)),
         "RoutingEncoder": lambda shell, cutoff: RoutingEncoder(4, cutoff=cutoff, shell=shell),
     }
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crystal_fourier.derive import (
-    DEN,
-    Orbit,
-    basis,
-    character_dimension,
-    is_witness,
-    space_group,
-)
+from crystal_fourier.derive import DEN, Orbit, basis, character_dimension, space_group
+from crystal_fourier.derive._absences import is_witness
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
 

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from crystal_fourier.derive import PLANE_GROUPS, plane_group, plane_group_document
+from crystal_fourier.derive import plane_group
+from crystal_fourier.derive._plane_groups import PLANE_GROUPS, plane_group_document
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.proofs import structure_factor_certificate
 
@@ -54,7 +55,7 @@ def test_plane_reflection_conditions_match_the_absence_rule(symbol):
     import itertools
     import re
 
-    from crystal_fourier.derive import plane_reflection_conditions
+    from crystal_fourier.derive._plane_groups import plane_reflection_conditions
 
     group = plane_group(symbol).embedding
     conditions = plane_reflection_conditions(symbol)
@@ -82,7 +83,7 @@ def test_plane_reflection_conditions_match_the_absence_rule(symbol):
 
 
 def test_plane_reflection_conditions_volume_a():
-    from crystal_fourier.derive import plane_reflection_conditions
+    from crystal_fourier.derive._plane_groups import plane_reflection_conditions
 
     assert plane_reflection_conditions("pg") == ("0k: k=2n",)
     assert plane_reflection_conditions("p2gg") == ("h0: h=2n", "0k: k=2n")

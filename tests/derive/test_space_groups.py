@@ -8,15 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from crystal_fourier.derive import (
-    Operation,
-    basis,
-    check_group_axioms,
-    crystal_system,
-    parse_groups,
-    space_group,
-    standard_hall_number,
-)
+from crystal_fourier.derive import Operation, basis, space_group, standard_hall_number
+from crystal_fourier.derive._space_groups import crystal_system, parse_groups
+from crystal_fourier.derive._group_axioms import check_group_axioms
 from crystal_fourier.derive._space_groups import STANDARD_CHOICES
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS

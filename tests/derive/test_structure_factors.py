@@ -7,7 +7,8 @@ import random
 import pytest
 import sympy as sp
 
-from crystal_fourier.derive import plain_factor_count, space_group, structure_factor_form
+from crystal_fourier.derive import space_group, structure_factor_form
+from crystal_fourier.derive._structure_factors import plain_factor_count
 
 # Every crystal system and centring, screws 4_1, 6_1, d-glides, hexagonal and rhombohedral axes.
 SAMPLE = (1, 2, 4, 14, 19, 43, 62, 76, 88, 141, 146, 166, 169, 194, 198, 212, 225, 227, 230)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from crystal_fourier.derive import Operation, basis
 from crystal_fourier.derive._symbolic_forms import X, Y, Z, closed_form, closed_forms, invariance_residual, laurent_form
-from crystal_fourier.derive import RealFunction
+from crystal_fourier.derive._real_bases import RealFunction
 
 # Screws 4_1, 3_1, 6_1, d-glides, hexagonal and rhombohedral axes, every centring.
 SAMPLE = (1, 2, 4, 15, 43, 76, 91, 144, 146, 169, 194, 210, 227, 230)

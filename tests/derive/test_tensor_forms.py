@@ -13,11 +13,11 @@ from crystal_fourier.derive import (
     exact_cartesian_basis,
     render,
     space_group,
-    standard_lattice,
     tensor_basis,
-    tensor_document,
     voigt_form,
 )
+from crystal_fourier.derive._tensor_export import tensor_document
+from crystal_fourier.derive._tensor_forms import standard_lattice
 from crystal_fourier.errors import CrystalFourierError
 
 
@@ -124,7 +124,7 @@ def test_every_voigt_matrix_is_invariant_under_the_cartesian_rotations(hall_numb
 
 
 def _first_halls() -> list[int]:
-    from crystal_fourier.derive import tensor_table_record
+    from crystal_fourier.derive._tensor_tables import tensor_table_record
 
     return [group["first_hall"] for group in tensor_table_record()["point_groups"]]
 

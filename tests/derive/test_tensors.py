@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 
 import spglib
-from crystal_fourier.derive import (
-    TENSOR_KINDS,
-    TensorBasis,
-    all_space_groups,
-    space_group,
-    tensor_basis,
-    tensor_components,
-    voigt_matrix,
-)
+from crystal_fourier.derive import TENSOR_KINDS, TensorBasis, space_group, tensor_basis
+from crystal_fourier.derive._space_groups import all_space_groups
+from crystal_fourier.derive._tensors import tensor_components, voigt_matrix
 from crystal_fourier.errors import CrystalFourierError
 
 # point group (spglib's symbol) -> (first space group with it, textbook counts of

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PUBLIC_PACKAGES = ("crystal_fourier", "crystal_fourier.derive", "crystal_fourier.proofs", "crystal_fourier.kernel",
                    "crystal_fourier.runtime", "crystal_fourier.audit", "crystal_fourier.visual",
-                   "crystal_fourier.testing", "crystal_fourier.cache")
+                   "crystal_fourier.testing", "crystal_fourier.cache", "crystal_fourier.hosts")
 PAGES = ("auto_examples/plot_basis_function.html", "results-overview.html", "api/index.html")
 """The pages opened in Chromium: the gallery's pictures, a results page's figure, the API index."""
 

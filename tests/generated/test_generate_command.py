@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive import render_directory
+from crystal_fourier.derive._codegen import render_directory
 
 ARGS = ["generate", "--shell", "box", "--cutoff", "1", "--groups", "1,14,Fm-3m"]
 
@@ -109,7 +109,8 @@ def test_check_reports_stray_temporaries_and_unknown_modules(tmp_path, capsys):
 def _interrupted_run(tmp_path, monkeypatch):
     """Run generate for groups 1-5 with the third group's rendering failing; returns the groups rendered."""
     from crystal_fourier import GENERATOR_VERSION
-    from crystal_fourier.derive import _codegen as codegen, render_group_module as real
+    from crystal_fourier.derive import _codegen as codegen
+    from crystal_fourier.derive._codegen import render_group_module as real
 
     calls = []
 

@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from crystal_fourier.derive import basis, SHIPPED, directory_name
+from crystal_fourier.derive import basis
+from crystal_fourier.derive._codegen import SHIPPED, directory_name
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import invariant_basis
 from crystal_fourier.testing import assert_generated_matches_symbolic, assert_invariant

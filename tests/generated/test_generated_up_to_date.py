@@ -12,9 +12,12 @@ import pytest
 
 from crystal_fourier import __version__, GENERATOR_VERSION
 from crystal_fourier.cli import main
-from crystal_fourier.derive import SHIPPED
-from crystal_fourier.derive import LEDGER, check_ledger, directory_name, reference_render_sha256, render_package
-from crystal_fourier.derive import read_stamp, verify_stamp, _tensor_tables as tensor_tables, TENSOR_MODULE
+from crystal_fourier.derive._codegen import SHIPPED
+from crystal_fourier.derive._codegen import directory_name, render_package
+from crystal_fourier.derive._ledger import LEDGER, check_ledger, reference_render_sha256
+from crystal_fourier.derive import _tensor_tables as tensor_tables
+from crystal_fourier.derive._stamps import read_stamp, verify_stamp
+from crystal_fourier.derive._tensor_tables import TENSOR_MODULE
 from crystal_fourier.errors import CrystalFourierError
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive import render_tensor_module, TENSOR_MODULE, tensor_table_record
+from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, render_tensor_module, tensor_table_record
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from crystal_fourier.derive import basis
-from crystal_fourier.proofs import certificate, certificate_json, check_invariance, verify_group
+from crystal_fourier.proofs import certificate
+from crystal_fourier.proofs._verify import verify_group
+from crystal_fourier.proofs._certificates import certificate_json, check_invariance
 
 SAMPLE = (1, 2, 4, 14, 15, 43, 62, 70, 76, 91, 122, 141, 144, 146, 166, 169, 176, 194, 198, 210, 225, 227, 230)
 

@@ -4,8 +4,10 @@ import copy
 
 import pytest
 
-from crystal_fourier.derive import structure_factor_document
-from crystal_fourier.proofs import exponential_expansion, structure_factor_certificate
+from crystal_fourier.derive._structure_factor_export import structure_factor_document
+from crystal_fourier.proofs import structure_factor_certificate
+from crystal_fourier.derive import basis
+from crystal_fourier.proofs._structure_factor_certificates import exponential_expansion, factored_basis_certificate
 
 SAMPLE = (1, 2, 4, 14, 19, 43, 62, 76, 88, 141, 146, 166, 169, 194, 198, 225, 227, 230)
 SETTINGS = (525, 434, 92, 30)   # Fd-3m origin 1, R3 on rhombohedral axes, another monoclinic cell, P2 unique c
@@ -96,3 +98,25 @@ def test_expansion_rejects_a_non_bilinear_argument():
 
     with pytest.raises(ValueError, match="not 2 pi"):
         exponential_expansion(sp.sympify("cos(2*pi*h**2*x)"))
+
+
+# The factored forms (basis --form factored) equal the sum forms exactly.
+FACTORED_SAMPLE = (1, 2, 4, 14, 19, 76, 146, 169, 194, 225, 227, 230)
+
+
+@pytest.mark.parametrize("shifts", ["auto", "never"])
+@pytest.mark.parametrize("number", FACTORED_SAMPLE, ids=lambda n: f"sg{n}")
+def test_factored_equals_sum_form_exactly(number, shifts):
+    result = factored_basis_certificate(basis(number, 2, "box"), shifts=shifts)
+    assert result["ok"], result["failures"]
+    assert result["n_checked"] + result["n_sum_form"] == result["n_functions"]
+    assert result["n_checked"] > 0
+
+
+def test_a_wrong_factored_form_fails():
+    derived = basis(14, 2, "box")
+    broken = copy.deepcopy(structure_factor_document(14))
+    broken["classes"][1]["A"] = broken["classes"][1]["A"].lstrip("-")
+    result = factored_basis_certificate(derived, document=broken)
+    assert not result["ok"]
+    assert "differs at frequencies" in result["failures"][0]

@@ -11,16 +11,16 @@ import pytest
 
 from crystal_fourier.cli import main
 from crystal_fourier.derive import TENSOR_KINDS, space_group, tensor_basis
-from crystal_fourier.proofs import (
+from crystal_fourier.proofs import tensor_certificate, verify_tensors
+from crystal_fourier.proofs._tensor_certificates import (
+    TensorResult,
     TENSOR_CHECKS,
     character_tensor_dimension,
     check_index_symmetry,
     check_tensor_independence,
     check_tensor_invariance,
     power_traces,
-    tensor_certificate,
     tensor_character,
-    verify_tensors,
 )
 from crystal_fourier.errors import CrystalFourierError
 
@@ -159,7 +159,7 @@ def test_verify_command_with_tensors(capsys, tmp_path):
 def test_verify_command_reports_a_tensor_failure(capsys, monkeypatch):
     from crystal_fourier import proofs
 
-    failing = proofs.TensorResult(sg=194, hall_number=488, symbol="P6_3/mmc", dimensions=(2, 0, 4, 0),
+    failing = TensorResult(sg=194, hall_number=488, symbol="P6_3/mmc", dimensions=(2, 0, 4, 0),
                                   failed=("elastic:completeness",))
     monkeypatch.setattr(proofs, "verify_tensors", lambda halls, out=None: [failing])
     status = main(["verify", "--groups", "194", "--shell", "box", "--cutoff", "1", "--tensors"])

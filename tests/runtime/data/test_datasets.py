@@ -22,8 +22,9 @@ from crystal_fourier.runtime.data._datasets import (
     write_cdvae_csv,
     write_extxyz,
 )
-from crystal_fourier.runtime import Crystal, cell_parameters
-from crystal_fourier.runtime import structure_from_dict
+from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime.structure_io._structures import cell_parameters
+from crystal_fourier.runtime.structure_io._pymatgen_dicts import structure_from_dict
 
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 FCC = [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]]

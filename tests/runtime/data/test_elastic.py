@@ -9,11 +9,12 @@ pytest.importorskip("ase")
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.data import _elastic
-from crystal_fourier.runtime import load_cdvae_csv
+from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 from crystal_fourier.runtime.data._elastic import (
     ELASTIC_COLUMNS, ELASTIC_SYMMETRY_TOLERANCE, elastic_tensor, frame_rotation, project_stiffness,
     rotate_stiffness, symmetry_projector, symmetry_violation, voigt_to_cartesian, cartesian_to_voigt, vrh_moduli)
-from crystal_fourier.runtime import emt_labels, make_dataset, ELASTIC_LABEL_COLUMNS, Crystal, random_crystal
+from crystal_fourier.runtime import Crystal, emt_labels, make_dataset, random_crystal
+from crystal_fourier.runtime.data._labels import ELASTIC_LABEL_COLUMNS
 from crystal_fourier.runtime import standardize
 
 FCC = [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]]

@@ -11,7 +11,7 @@ pytest.importorskip("ase", reason="EMT labels need ASE (the data extra)")
 
 from crystal_fourier.cli import main  # noqa: E402
 from crystal_fourier.errors import CrystalFourierError  # noqa: E402
-from crystal_fourier.runtime import load_cdvae_csv
+from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 from crystal_fourier.runtime.data._random_datasets import (  # noqa: E402
     EMT_ELEMENTS, LABEL_COLUMNS, _partial_options, _stamp_line, emt_labels, make_dataset)
 from crystal_fourier.runtime import detect_group

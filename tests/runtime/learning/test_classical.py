@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import sample_from_arrays
+from crystal_fourier.runtime.network._batching import sample_from_arrays
 from crystal_fourier.runtime.learning._classical import (
     CLASSICAL_KINDS,
     N_BASE_FEATURES,
@@ -16,8 +16,10 @@ from crystal_fourier.runtime.learning._classical import (
     feature_matrix,
     fit_classical,
 )
-from crystal_fourier.runtime import INVARIANCE_TOLERANCE, lattice_from_features, random_crystal, TrainConfig
-from crystal_fourier.runtime import training_split
+from crystal_fourier.runtime import TrainConfig, random_crystal
+from crystal_fourier.runtime.network._cell_features import lattice_from_features
+from crystal_fourier.runtime.network._neighbourhood import INVARIANCE_TOLERANCE
+from crystal_fourier.runtime.learning._training import training_split
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 
@@ -190,3 +192,19 @@ def test_zero_shot_report_like_the_transformers(synthetic):
         assert row["group"] == 2
         assert row["mae_zero_shot"] == zero_shot.metrics["test"]["per_group"]["2"]["mae"]
         assert report["gb_gap"] == pytest.approx(abs(row["mae_zero_shot"] - row["mae_all_data"]), abs=1e-12)
+
+
+def test_our_classical_baseline_features_pass_every_audit_kind():
+    from crystal_fourier.audit import Claim, audit
+    from crystal_fourier.runtime import prepare_samples
+
+    crystals = [random_crystal(n, seed=n, max_atoms=12).crystal for n in (2, 14, 19, 148)]
+
+    head = np.random.default_rng(0).normal(size=177)
+
+    def baseline(crystal):
+        sample = prepare_samples([(crystal, {}, "x")], None)[0]
+        return {"energy": float((feature_matrix([sample]) @ head)[0])}
+
+    report = audit(baseline, crystals, per_kind=1, claim=Claim(energy="intensive"))
+    report.assert_ok()

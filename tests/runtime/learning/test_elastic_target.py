@@ -12,10 +12,12 @@ import torch
 pytest.importorskip("ase")
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import load_cdvae_csv, rotate_stiffness, symmetry_projector, symmetry_violation
+from crystal_fourier.runtime.data._datasets import load_cdvae_csv
+from crystal_fourier.runtime.data._elastic import rotate_stiffness, symmetry_projector, symmetry_violation
 from crystal_fourier.runtime import make_dataset, collate, load_trained, fit, prepare_samples, predict_samples
 from crystal_fourier.runtime.learning._elastic_target import project_predictions, tensor_metrics
-from crystal_fourier.runtime import TrainConfig, ModelConfig, build_model, lattice_from_features, Crystal
+from crystal_fourier.runtime import Crystal, ModelConfig, TrainConfig, build_model
+from crystal_fourier.runtime.network._cell_features import lattice_from_features
 
 SMALL = ModelConfig(d_model=16, n_heads=2, n_layers=1, d_ff=32, d_route=16, d_position=16, d_head=16, n_rbf=8)
 RELATIVE_FLOAT32 = 1e-6
@@ -176,7 +178,8 @@ def test_cli_resumes_a_tensor_model(tmp_path, capsys):
 
 
 def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(elastic_set):
-    from crystal_fourier.runtime import compare_tensor_models, training_split
+    from crystal_fourier.runtime import compare_tensor_models
+    from crystal_fourier.runtime.learning._training import training_split
 
     (samples, tensors), _ = elastic_set
     config = TrainConfig(target="elastic_tensor", model=SMALL, epochs=1, batch_size=8, progress=False,
@@ -198,7 +201,8 @@ def test_comparison_scores_every_model_on_one_split_with_the_held_out_groups(ela
 
 def test_cli_predict_writes_each_files_tensor_in_its_own_frame(trained, elastic_set, tmp_path, capsys):
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime import Record, write_extxyz, ELASTIC_COLUMNS
+    from crystal_fourier.runtime.data._datasets import Record, write_extxyz
+    from crystal_fourier.runtime.data._elastic import ELASTIC_COLUMNS
 
     _, loaded = trained
     _, records = elastic_set

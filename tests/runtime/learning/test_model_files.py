@@ -233,7 +233,7 @@ def test_a_huge_target_is_refused_not_trained_to_infinity(tmp_path):
     with pytest.raises(CrystalFourierError, match="magnitude 1e\\+300"):
         fit(samples, tiny_config(epochs=1), tmp_path / "m")
     assert not (tmp_path / "m").exists() or not any((tmp_path / "m").iterdir())
-    from crystal_fourier.runtime import Normalizer
+    from crystal_fourier.runtime.learning._training import Normalizer
 
     with pytest.raises(CrystalFourierError, match="overflow"):
         Normalizer.fit([1e300, -1e300, 1.0])
@@ -287,7 +287,8 @@ def test_a_deeply_nested_config_is_one_error(saved, tmp_path):
 ])
 def test_evaluate_refuses_non_finite_targets(saved, tmp_path, capsys, values, message):
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime import write_cdvae_csv, write_cif, Crystal
+    from crystal_fourier.runtime import Crystal, write_cif
+    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
 
     copper = Crystal(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     path = tmp_path / "labelled.csv"

@@ -10,7 +10,8 @@ import pytest
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.learning import _evaluation, _prediction
 from crystal_fourier.runtime.learning._prediction import stream_predictions
-from crystal_fourier.runtime import fit, load_trained, prediction_batches
+from crystal_fourier.runtime import fit, load_trained
+from crystal_fourier.runtime.learning._evaluation import prediction_batches
 
 from .test_training import tiny_config, tiny_samples
 

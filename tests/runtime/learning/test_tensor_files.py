@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import build_model, fit, load_pretrained, load_trained
+from crystal_fourier.runtime import build_model, fit, load_trained
+from crystal_fourier.runtime.learning._pretraining import load_pretrained
 from crystal_fourier.runtime.learning._tensor_files import expected_tensor_bytes, load_torch_file
 
 from .test_training import tiny_config, tiny_samples

@@ -12,8 +12,12 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import sample_from_arrays, ModelConfig
-from crystal_fourier.runtime import predict_samples, regression_metrics, split_indices, training_split
+from crystal_fourier.runtime import ModelConfig
+from crystal_fourier.runtime.network._batching import sample_from_arrays
+from crystal_fourier.runtime import predict_samples
+from crystal_fourier.runtime.learning._evaluation import regression_metrics
+from crystal_fourier.runtime.learning._splits import split_indices
+from crystal_fourier.runtime.learning._training import training_split
 from crystal_fourier.runtime.learning._training import (
     TrainConfig,
     fit,
@@ -165,7 +169,8 @@ def test_load_trained_names_missing_files(tmp_path):
 @pytest.fixture(scope="module")
 def data_files(tmp_path_factory):
     """A CDVAE CSV of random crystals (P1 CIFs, as in carbon-24), plus one CIF and one POSCAR."""
-    from crystal_fourier.runtime import write_cif, write_cdvae_csv, write_poscar, random_crystal
+    from crystal_fourier.runtime import random_crystal, write_cif, write_poscar
+    from crystal_fourier.runtime.data._datasets import write_cdvae_csv
 
     folder = tmp_path_factory.mktemp("data")
     rows, crystals = [], []
@@ -320,7 +325,8 @@ def test_model_and_stopping_options_reach_the_saved_model(data_files, tmp_path, 
 
 def test_evaluate_reports_the_classical_baselines_beside_the_model(data_files, tmp_path, capsys):
     from crystal_fourier.cli import main
-    from crystal_fourier.runtime import CLASSICAL_KINDS, fit_classical, load_dataset, load_trained, prepare_samples
+    from crystal_fourier.runtime import fit_classical, load_dataset, load_trained, prepare_samples
+    from crystal_fourier.runtime.learning._classical import CLASSICAL_KINDS
 
     folder, crystals = data_files
     out = tmp_path / "model"

@@ -55,7 +55,9 @@ def test_report_rows_and_gap():
 
 
 def test_zero_shot_study_end_to_end(tmp_path):
-    from crystal_fourier.runtime import sample_from_arrays, ModelConfig, PretrainConfig, load_pretrained, random_crystal
+    from crystal_fourier.runtime import ModelConfig, PretrainConfig, random_crystal
+    from crystal_fourier.runtime.learning._pretraining import load_pretrained
+    from crystal_fourier.runtime.network._batching import sample_from_arrays
     from crystal_fourier.runtime import TrainConfig
     from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 

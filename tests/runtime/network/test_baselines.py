@@ -4,7 +4,7 @@ import numpy as np
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.runtime.network._baselines import SymmetryAugmentation
-from crystal_fourier.runtime import sample_from_arrays
+from crystal_fourier.runtime.network._batching import sample_from_arrays
 
 
 def _orbit(hall_number, position):

@@ -11,7 +11,8 @@ import pytest
 
 from crystal_fourier.derive import DEFAULT_CUTOFF
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import RoutingEncoder, SpaceGroupEncoding, invariant_basis, slot_frequencies
+from crystal_fourier.runtime import RoutingEncoder, SpaceGroupEncoding, invariant_basis
+from crystal_fourier.runtime.network._routing_tables import slot_frequencies
 from crystal_fourier.runtime.network import _config
 from crystal_fourier.runtime.network._config import ENCODING_CUTOFF, MAX_CUTOFF, CutoffSpec, ModelConfig
 

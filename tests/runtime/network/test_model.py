@@ -26,7 +26,9 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import collate, lattice_features, sample_from_arrays, sample_from_standardized
+from crystal_fourier.runtime import collate, sample_from_standardized
+from crystal_fourier.runtime.network._batching import sample_from_arrays
+from crystal_fourier.runtime.network._cell_features import lattice_features
 from crystal_fourier.runtime.network._model import (
     N_GROUP_DESCRIPTORS,
     ModelConfig,
@@ -146,7 +148,7 @@ def test_invariant_atom_by_atom(number):
 def test_invariant_atom_by_atom_with_the_neighbourhoods_of_the_crystal(number):
     """With the neighbourhood on, each atom keeps the neighbourhood it has in the crystal (as the
     augmentation does): g_i maps the crystal onto itself, so the atom at g_i x_i has the same neighbours."""
-    from crystal_fourier.runtime import with_neighbours
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
     original = with_neighbours([variants_under_group(number, np.random.default_rng(0))[0]],
                                *model().config.neighbour_spec)[0]

@@ -10,7 +10,7 @@ import torch
 
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import sample_from_arrays
+from crystal_fourier.runtime.network._batching import sample_from_arrays
 from crystal_fourier.runtime.network._neighbourhood import (
     INVARIANCE_TOLERANCE,
     NeighbourhoodEmbedding,
@@ -19,7 +19,8 @@ from crystal_fourier.runtime.network._neighbourhood import (
     neighbourhood_features,
     radial_basis,
 )
-from crystal_fourier.runtime import orbit_distance, random_crystal
+from crystal_fourier.runtime import random_crystal
+from crystal_fourier.runtime.learning._pretraining import orbit_distance
 
 TOL = INVARIANCE_TOLERANCE[np.float64]
 A_NACL = 5.64

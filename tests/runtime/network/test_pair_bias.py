@@ -13,14 +13,8 @@ import torch
 
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import (
-    ModelConfig,
-    RoutingEncoder,
-    build_model,
-    collate,
-    random_crystal,
-    sample_from_arrays,
-)
+from crystal_fourier.runtime import ModelConfig, RoutingEncoder, build_model, collate, random_crystal
+from crystal_fourier.runtime.network._batching import sample_from_arrays
 from crystal_fourier.runtime.network._pair_bias import OrbitPairBias
 from crystal_fourier.testing import operation_images
 

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from crystal_fourier.derive import basis, shell_frequencies, space_group, standard_hall_number
+from crystal_fourier.derive import basis, frequency_set, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._routing import RoutingEncoder
-from crystal_fourier.runtime import CutoffSpec, invariant_basis, setting_routing, slot_frequencies
+from crystal_fourier.runtime import CutoffSpec, invariant_basis
+from crystal_fourier.runtime.network._routing_tables import setting_routing, slot_frequencies
 from crystal_fourier.testing import REPRESENTATIVE_SETTINGS, operation_images
 
 GROUPS = (1, 2, 14, 76, 91, 144, 146, 166, 169, 194, 210, 225, 227, 230)
@@ -141,7 +142,7 @@ def test_zeroing_one_slot_changes_exactly_the_groups_where_it_is_present(shell, 
 def test_hexagonal_only_slot_reaches_hexagonal_groups_only():
     encoder = _encoder("ball", 5)
     hkl = encoder.slot_hkl.numpy()
-    cubic = {tuple(r) for r in shell_frequencies("ball", 5, False).tolist()}
+    cubic = {tuple(r) for r in frequency_set(space_group(1), 5, "ball").hkl.tolist()}
     hexagonal_only = [i for i, row in enumerate(hkl.tolist()) if tuple(row) not in cubic]
     assert len(hexagonal_only) == 549 - 515
     assert (np.asarray(hexagonal_only) >= 514).all()  # after the cubic shell (k = 0 dropped)
@@ -150,7 +151,7 @@ def test_hexagonal_only_slot_reaches_hexagonal_groups_only():
 
 
 def test_slots_mean_fixed_frequencies():
-    cubic, hexagonal = shell_frequencies("ball", 5, False), shell_frequencies("ball", 5, True)
+    cubic, hexagonal = frequency_set(space_group(1), 5, "ball").hkl, frequency_set(space_group(191), 5, "ball").hkl
     slots = slot_frequencies(CutoffSpec("ball", 5), include_constant=True)
     np.testing.assert_array_equal(slots[:len(cubic)], cubic)
     union = {tuple(r) for r in cubic.tolist()} | {tuple(r) for r in hexagonal.tolist()}

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import write_cif
+from crystal_fourier.runtime import Crystal, write_cif
 from crystal_fourier.runtime.structure_io._cif import cif_blocks, parse_cif, parse_cif_blocks, read_cif
-from crystal_fourier.runtime import Crystal, cell_parameters
+from crystal_fourier.runtime.structure_io._structures import cell_parameters
 
 CELL = """_cell_length_a 5.6402(3)
 _cell_length_b 5.6402(3)
@@ -323,7 +323,7 @@ def _symbol_only_cif(crystal, hall_number, symbol) -> str:
 
 
 def _two_origin_groups():
-    from crystal_fourier.runtime import origin_choices
+    from crystal_fourier.runtime.structure_io._cif_symmetry import origin_choices
 
     return [n for n in range(1, 231) if origin_choices(n)]
 
@@ -347,18 +347,18 @@ def test_symbol_only_files_never_become_another_crystal_all_groups(number, choic
 
 
 def _crystals_of(number, count):
-    """``count`` crystals of exactly group ``number`` (:func:`crystal_fourier.testing.crystals_of`) whose
+    """``count`` crystals of exactly group ``number`` (:func:`crystal_fourier.runtime.crystals_of`) whose
     shortest periodic bond is over 1.2 A."""
     from itertools import islice
 
-    from crystal_fourier.testing import crystals_of
+    from crystal_fourier.runtime import crystals_of
 
     return list(islice((c for c in crystals_of(number) if shortest_bond(c) > 1.2), count))
 
 
 def _check_symbol_only(number, choice):
     from crystal_fourier.derive import space_group
-    from crystal_fourier.runtime import origin_choices
+    from crystal_fourier.runtime.structure_io._cif_symmetry import origin_choices
     from crystal_fourier.runtime import standardize
 
     hall = origin_choices(number)[choice]
@@ -388,7 +388,7 @@ def _check_symbol_only(number, choice):
 
 
 def test_bare_rhombohedral_symbol_takes_the_axes_from_the_cell():
-    from crystal_fourier.runtime import lattice_from_parameters
+    from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
 
     hexagonal = lattice_from_parameters(4.0, 4.0, 10.0, 90, 90, 120)
     rhombohedral = lattice_from_parameters(4.1, 4.1, 4.1, 60.0, 60.0, 60.0)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import Crystal, parse_cif, write_cif
+from crystal_fourier.runtime import Crystal, write_cif
+from crystal_fourier.runtime.structure_io._cif import parse_cif
 from crystal_fourier.runtime.structure_io._cif_expansion import MAX_CIF_OPERATIONS
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io import _cif_expansion
-from crystal_fourier.runtime import parse_cif
+from crystal_fourier.runtime.structure_io._cif import parse_cif
 from crystal_fourier.runtime.structure_io._close_pairs import close_pairs
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import Crystal, parse_cif, read_structure, write_cif
+from crystal_fourier.runtime import Crystal, read_structure, write_cif
+from crystal_fourier.runtime.structure_io._cif import parse_cif
 from crystal_fourier.runtime.structure_io._coincident import COINCIDENT_DISTANCE
 
 A = 5.64  # Angstrom

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import parse_cif
+from crystal_fourier.runtime.structure_io._cif import parse_cif
 
 # Mn3Ge in P6_3'/m'm'c-like magnetic symmetry: 24 operations, time reversal on the improper ones.
 MN3GE_OPERATIONS = """1 x,y,z,+1

@@ -17,8 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import write_cif, Record, load_cdvae_csv, load_extxyz, load_matbench_json, write_extxyz
-from crystal_fourier.runtime import read_poscar, write_poscar, Crystal
+from crystal_fourier.runtime import write_cif
+from crystal_fourier.runtime.data._datasets import Record, load_cdvae_csv, load_extxyz, load_matbench_json, write_extxyz
+from crystal_fourier.runtime import Crystal, write_poscar
+from crystal_fourier.runtime.structure_io._poscar import read_poscar
 
 _CRYSTAL = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
 
@@ -39,7 +41,7 @@ def _valid_files() -> dict[str, bytes]:
 
 
 def _read_cif(path):
-    from crystal_fourier.runtime import read_cif
+    from crystal_fourier.runtime.structure_io._cif import read_cif
 
     return [Record("cif", read_cif(path), {})]
 

@@ -23,10 +23,13 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from crystal_fourier import testing
+from crystal_fourier import runtime
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import parse_cif, parse_poscar, standardize, Crystal, cell_parameters
+from crystal_fourier.runtime import Crystal, standardize
+from crystal_fourier.runtime.structure_io._cif import parse_cif
+from crystal_fourier.runtime.structure_io._poscar import parse_poscar
+from crystal_fourier.runtime.structure_io._structures import cell_parameters
 
 gemmi = pytest.importorskip("gemmi")
 ase_io = pytest.importorskip("ase.io")
@@ -46,8 +49,8 @@ def pymatgen_or_skip():
 
 @lru_cache(maxsize=None)
 def crystal_of(number: int) -> Crystal:
-    """:func:`crystal_fourier.testing.crystal_of` (standard setting; a special orbit of Cu, a general one of Al)."""
-    return testing.crystal_of(number)
+    """:func:`crystal_fourier.runtime.crystal_of` (standard setting; a special orbit of Cu, a general one of Al)."""
+    return runtime.crystal_of(number)
 
 
 def in_setting(number: int, hall_number: int) -> Crystal:

@@ -259,7 +259,8 @@ def _cdvae_rows(count: int) -> list[dict]:
 
 
 def test_a_csv_of_cifs_is_read_as_load_cdvae_csv_reads_it(tmp_path):
-    from crystal_fourier.runtime import load_cdvae_csv, write_cdvae_csv
+    from crystal_fourier.runtime import write_cdvae_csv
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 
     path = tmp_path / "set.csv"
     write_cdvae_csv(path, _cdvae_rows(4))
@@ -273,7 +274,7 @@ def test_a_csv_of_cifs_is_read_as_load_cdvae_csv_reads_it(tmp_path):
 
 
 def test_a_real_cdvae_csv_slice(tmp_path):
-    from crystal_fourier.runtime import load_cdvae_csv
+    from crystal_fourier.runtime.data._datasets import load_cdvae_csv
 
     source = SHARED / "perov_5" / "test.csv"
     if not source.is_file():

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import write_cif, Record, write_extxyz, parse_poscar, write_poscar, read_structure
-from crystal_fourier.runtime import atomic_number
+from crystal_fourier.runtime import read_structure, write_cif, write_poscar
+from crystal_fourier.runtime.data._datasets import Record, write_extxyz
+from crystal_fourier.runtime.structure_io._elements import atomic_number
+from crystal_fourier.runtime.structure_io._poscar import parse_poscar
 from crystal_fourier.runtime.structure_io._structures import (
     Crystal,
     cell_parameters,

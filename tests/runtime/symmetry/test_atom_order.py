@@ -38,7 +38,7 @@ def near_tie_crystal() -> Crystal:
 def carbon_24_crystal(material_id: str) -> Crystal | None:
     if not CARBON_24.exists():
         return None
-    from crystal_fourier.runtime import parse_cif
+    from crystal_fourier.runtime.structure_io._cif import parse_cif
 
     csv.field_size_limit(1 << 26)
     with CARBON_24.open(newline="") as handle:

@@ -25,13 +25,16 @@ import numpy as np
 import pytest
 import spglib
 
-from crystal_fourier.derive import crystal_system, space_group, standard_hall_number
-from crystal_fourier import testing
+from crystal_fourier.derive import space_group, standard_hall_number
+from crystal_fourier import runtime
 from crystal_fourier.audit import in_basis, niggli_basis, normalizer_cosets, origin_shifted, permuted, supercell
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import orbit, standardize, ENANTIOMORPHIC_PARTNERS
+from crystal_fourier.runtime import standardize
+from crystal_fourier.runtime.symmetry._random_crystals import orbit
+from crystal_fourier.runtime.symmetry._standardization import ENANTIOMORPHIC_PARTNERS
 from crystal_fourier.runtime.symmetry._canonical_choice import _set_key, canonical_description
-from crystal_fourier.runtime import Crystal, lattice_from_parameters
+from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
 
 POSITION_TOLERANCE = 1e-9   # fractional; exact re-descriptions differ by round-off only
 CELL_TOLERANCE = 1e-8       # Angstrom and degrees
@@ -41,8 +44,8 @@ REPRESENTATIVE = (2, 14, 70, 76, 141, 166, 194, 201, 222, 226, 227, 228, 230)
 
 @lru_cache(maxsize=None)
 def crystal_of(number: int) -> Crystal:
-    """:func:`crystal_fourier.testing.crystal_of` (a special orbit of Cu and a general one of Al), cached."""
-    return testing.crystal_of(number)
+    """:func:`crystal_fourier.runtime.crystal_of` (a special orbit of Cu and a general one of Al), cached."""
+    return runtime.crystal_of(number)
 
 
 def descriptions(crystal: Crystal, number: int):
@@ -114,7 +117,7 @@ def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int)
     cell vectors, off by up to 1%; orthorhombic: b = a; tetragonal, trigonal and hexagonal: c = a, each
     off by up to 1%. Cubic cells have no free length. Scaled to 18 A^3 per atom.
     """
-    system = crystal_system(number)
+    system = space_group(number).crystal_system
     a, c = rng.uniform(1.3, 1.8), rng.uniform(0.8, 1.2)
     off = 1.0 + rng.uniform(-NEAR_TIE, NEAR_TIE)
     alpha = beta = gamma = 90.0
@@ -137,7 +140,7 @@ def near_degenerate_lattice(number: int, rng: np.random.Generator, n_atoms: int)
 @lru_cache(maxsize=None)
 def near_degenerate_crystal_of(number: int, seed: int = 0) -> Crystal:
     """Like :func:`crystal_of`, on a :func:`near_degenerate_lattice` (first seed whose group is ``number``)."""
-    return testing.crystal_of(number, seeds=range(1000 * seed, 1000 * seed + 200),
+    return runtime.crystal_of(number, seeds=range(1000 * seed, 1000 * seed + 200),
                               lattice=lambda rng, n_atoms: near_degenerate_lattice(number, rng, n_atoms))
 
 

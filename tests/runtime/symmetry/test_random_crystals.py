@@ -17,7 +17,8 @@ from crystal_fourier.runtime.symmetry._random_crystals import (
     random_crystal,
     random_lattice,
 )
-from crystal_fourier.runtime import periodic_distances, atomic_number, cell_parameters
+from crystal_fourier.runtime.structure_io._structures import atomic_number, cell_parameters
+from crystal_fourier.runtime.symmetry._periodic import periodic_distances
 from crystal_fourier.testing import REPRESENTATIVE_GROUPS
 
 MAX_ATOMS = 16
@@ -145,3 +146,28 @@ def test_impossible_requests_are_clear_errors():
         random_crystal(1, seed=0, species=["Unobtainium"])
     with pytest.raises(CrystalFourierError, match="1-230"):
         random_crystal(231, seed=0)
+
+
+@pytest.mark.parametrize("number", [2, 14, 166, 227], ids=lambda n: f"sg{n}")
+def test_crystal_of_has_exactly_the_group_and_no_close_atoms(number):
+    from crystal_fourier.runtime import detect_group
+    from crystal_fourier.runtime.symmetry._random_crystals import MIN_TEST_DISTANCE, crystal_of
+
+    crystal = crystal_of(number)
+    assert detect_group(crystal) == number
+    assert set(crystal.numbers.tolist()) == {13, 29}  # a special orbit (Cu) and a general one (Al)
+    gap = crystal.positions[:, None, :] - crystal.positions[None, :, :]
+    gap -= np.round(gap)  # the documented measure: nearest image of each fractional difference
+    distances = np.linalg.norm(gap @ crystal.lattice, axis=-1) + np.eye(crystal.n_atoms) * 1e9
+    assert distances.min() >= MIN_TEST_DISTANCE
+
+
+def test_crystal_of_is_deterministic_and_says_when_no_seed_fits():
+    from crystal_fourier.runtime import crystal_of, crystals_of
+
+    first = crystal_of(70)
+    np.testing.assert_array_equal(first.positions, next(crystals_of(70)).positions)
+    with pytest.raises(CrystalFourierError, match="no crystal of exactly group 70 in 0 seeds"):
+        crystal_of(70, seeds=())
+    with pytest.raises(CrystalFourierError, match="no crystal of exactly group 227"):
+        crystal_of(227, min_distance=1e6)  # no seed passes: it refuses rather than return a crystal with close atoms

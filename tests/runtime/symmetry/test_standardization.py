@@ -19,14 +19,16 @@ import spglib
 
 from crystal_fourier.derive import DEN, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import random_crystal, orbit
+from crystal_fourier.runtime import random_crystal
+from crystal_fourier.runtime.symmetry._random_crystals import orbit
 from crystal_fourier.runtime.symmetry._standardization import (
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
     detect_group,
     standardize,
 )
-from crystal_fourier.runtime import Crystal, lattice_from_parameters
+from crystal_fourier.runtime import Crystal
+from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
 
 # triclinic, monoclinic P and C, orthorhombic P and F (two origins), tetragonal polar chiral,
 # tetragonal I with two origins, trigonal R (hexagonal axes), hexagonal, cubic P/F/I

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import spglib
 
-from crystal_fourier import testing
+from crystal_fourier import runtime
 from crystal_fourier.audit import supercell
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.runtime import Crystal
@@ -32,7 +32,7 @@ def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
 
 def test_assignment_without_spglib_mappings_gives_the_same_sites():
     """The chunked fallback (all sites of a species as candidates) agrees with the mapping path."""
-    crystal = supercell(testing.crystal_of(227), (2, 1, 1)).crystal
+    crystal = supercell(runtime.crystal_of(227), (2, 1, 1)).crystal
     rng = np.random.default_rng(1)
     noisy = Crystal(crystal.lattice, crystal.positions + rng.normal(scale=2e-4, size=crystal.positions.shape),
                     crystal.numbers)

@@ -10,7 +10,8 @@ import pytest
 from crystal_fourier.derive import TENSOR_KINDS, tensor_basis
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.testing import FLOAT_TOLERANCE
-from crystal_fourier.runtime import cartesian_tensor_basis, crystal_tensor_basis
+from crystal_fourier.runtime import cartesian_tensor_basis
+from crystal_fourier.runtime.symmetry._tensor_bases import crystal_tensor_basis
 
 # Every crystal system, every centring, both rhombohedral settings, monoclinic unique axes b and c,
 # origin choices 1 and 2.

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive import PLANE_GROUPS, basis, closed_forms, plane_group
-from crystal_fourier.proofs import PLANE_CHECKS, certificate, verify_group
+from crystal_fourier.derive import basis, closed_forms, plane_group
+from crystal_fourier.derive._plane_groups import PLANE_GROUPS
+from crystal_fourier.proofs import certificate
+from crystal_fourier.proofs._certificates import PLANE_CHECKS
+from crystal_fourier.proofs._verify import verify_group
 
 # dim of each plane group at box cutoff 3 (a 7 x 7 square or the 37-point hexagon), k = 0 included. Counted
 # by hand from Burnside's lemma where there are no absences (the rotations fix only k = 0, each mirror the 7 points

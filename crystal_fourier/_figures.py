@@ -8,6 +8,9 @@ backend switch: every figure is a :class:`matplotlib.figure.Figure` on its own
 with ``matplotlib.style.context`` so that a user's matplotlibrc cannot change
 the picture; PNG and SVG metadata carry no software version or date, so the
 same inputs give the same bytes on the same matplotlib.
+
+It sits at the foundation of the package (it imports only the atomic writer and the error type) because
+two clients draw with it: the pictures of ``crystal_fourier.visual`` and the audit's summary picture.
 """
 
 from __future__ import annotations
