@@ -88,6 +88,8 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
         chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
         factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
+        if np.all(np.ptp(keys, axis=0) <= tolerance):
+            continue  # every column keeps every candidate (the usual case for descriptions of one set)
         for column in range(keys.shape[1]):
             values = keys[:, column]
             keep = values >= values.max() - tolerance

@@ -70,7 +70,7 @@ from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standa
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
-from crystal_fourier.runtime.symmetry._symmetrization import symmetrized
+from crystal_fourier.runtime.symmetry._symmetrization import symmetrized, symmetry_residual
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -406,9 +406,22 @@ def standardize(
                    number, hall_number, symprec, (transformation, origin, result.reflected))
 
 
+NEAR_TIE_FRACTION = 0.25
+"""The re-orderings of :func:`_least_symmetric_order` run only when the canonical order's answer has a
+:func:`~crystal_fourier.runtime.symmetry._symmetrization.symmetry_residual` above this fraction of symprec.
+Below it no operation is near spglib's threshold, so another order cannot drop one (the least symmetric
+answer is the canonical order's); measured on 4,034 answers (spglib's 785 test POSCARs, 1,000 CDVAE test
+crystals, 231 noisy random crystals, symprec 0.1 and 0.01): every answer a re-ordering changed had a
+residual of at least 0.49 symprec, and 21% of the answers (5% of the POSCARs) are above 0.25."""
+
+
 def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_tolerance: float):
     """(dataset, crystal) of the order, among the canonical one and three fixed re-orderings of it, whose dataset has
     the fewest operations (then the smallest group number; then the first tried).
+
+    The re-orderings are tried only for a near tie (:data:`NEAR_TIE_FRACTION`): otherwise the canonical
+    order's answer is returned after one spglib call. The decision is a function of the canonical order, so
+    the result still does not depend on the input's order.
 
     Near a tolerance threshold spglib's answer depends on the order of the atoms, so one canonical order
     is one answer, but a different description of the crystal (another origin or frame) sorts into another
@@ -416,6 +429,8 @@ def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_toleran
     the least symmetric answer makes such a tie resolve the same way far more often; the choice is still a
     function of the canonical order, so still independent of the input's atom order.
     """
+    if symmetry_residual(crystal, data) <= NEAR_TIE_FRACTION * symprec:
+        return data, crystal
     n = crystal.n_atoms
     forward = np.arange(n)
     best_key = (len(data.rotations), int(data.number))

@@ -19,7 +19,7 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["symmetrized"]
+__all__ = ["symmetry_residual", "symmetrized"]
 
 
 def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,48 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     inverse = np.linalg.inv(group_rotations.astype(np.float64))  # (n_ops, 3, 3)
     averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
     return metric, ideal + averaged
+
+
+def symmetry_residual(crystal: Crystal, data) -> float:
+    """How far ``crystal`` is from exactly having the symmetry spglib found, in Angstrom.
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+
+    Returns
+    -------
+    float
+        2 d + e: d the largest Cartesian distance of an input atom from its ideal site in spglib's
+        conventional cell (an operation then moves an atom onto an atom within 2 d), e the largest
+        length change that the input lattice's departure from spglib's ideal metric can make to a
+        cell vector no longer than the input's longest (spectral norm of the Cartesian strain of
+        the metrics, times that length). ``inf`` when the sites cannot be assigned.
+
+    Notes
+    -----
+    spglib accepts an operation when it moves every atom within ``symprec`` of an atom and keeps
+    the lattice within ``symprec``; an answer whose residual is well below ``symprec`` has no
+    operation near that threshold, so no other order of the same atoms can lose one of them.
+    """
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    ideal = np.asarray(data.std_positions, dtype=np.float64)
+    assigned = _assign_to_sites(raw, crystal.numbers, ideal, np.asarray(data.std_types), lattice_raw,
+                                np.zeros((1, 3), dtype=np.int64), data)
+    if assigned is None:
+        return float("inf")
+    ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
+    # metric difference in the conventional basis, as a Cartesian strain of the input frame
+    difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
+    to_cartesian = np.linalg.inv(lattice_raw)
+    strain = np.linalg.norm(to_cartesian @ difference @ to_cartesian.T, 2)
+    longest = float(np.max(np.linalg.norm(crystal.lattice, axis=1)))
+    return 2.0 * float(np.sqrt(np.max(assigned[2], initial=0.0))) + float(strain) * longest
 
 
 _ASSIGN_CHUNK = 256
