@@ -152,17 +152,26 @@ def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEF
     reach = np.floor(cutoff * np.linalg.norm(np.linalg.inv(reduced), axis=0) + 0.5 + 1e-9).astype(np.int64)
     offsets = np.stack(np.meshgrid(*(np.arange(-r, r + 1) for r in reach), indexing="ij"), -1).reshape(-1, 3)
     shifts = offsets.astype(np.float64) @ reduced   # (K, 3)
+    # an image n can hold a pair within the cutoff only if |n L| < cutoff + max |delta L| (triangle
+    # inequality; |delta_k| <= 1/2): the others are dropped, the kept ones keep their order
+    reach_cartesian = cutoff + 0.5 * float(np.sum(np.linalg.norm(reduced, axis=1))) + 1e-9
+    keep = np.linalg.norm(shifts, axis=1) < reach_cartesian
+    offsets, shifts = offsets[keep], shifts[keep]
     zero = int(np.flatnonzero(~offsets.any(axis=1))[0])
+    squared_cutoff = cutoff * cutoff * (1 + 1e-12)   # a loose first test; the exact one is on the distance
     centres, neighbours, distances = [], [], []
     rows = max(1, _PAIR_BLOCK // max(1, n * len(shifts)))   # centres per block: memory O(_PAIR_BLOCK), not n^2 K
     for start in range(0, n, rows):
         block = np.arange(start, min(n, start + rows))
-        d = np.linalg.norm(cartesian[block][:, :, None, :] + shifts[None, None, :, :], axis=-1)   # (rows, n, K)
+        gaps = cartesian[block][:, :, None, :] + shifts[None, None, :, :]   # (rows, n, K, 3)
+        # sqrt(add.reduce(v * v)) is np.linalg.norm's own sum for real v: the same bytes
+        squared = np.add.reduce(gaps * gaps, axis=-1)
+        squared[block - start, block, zero] = np.inf
+        i, j, k = np.nonzero(squared < squared_cutoff)
+        d = np.sqrt(squared[i, j, k])
         inside = d < cutoff
-        inside[block - start, block, zero] = False
-        i, j, _ = np.nonzero(inside)
-        centres.append(i + start)
-        neighbours.append(j)
+        centres.append(i[inside] + start)
+        neighbours.append(j[inside])
         distances.append(d[inside])
     centres, neighbours, distances = (np.concatenate(a) if a else np.zeros(0) for a in (centres, neighbours, distances))
     order = np.lexsort((neighbours, distances, centres))
