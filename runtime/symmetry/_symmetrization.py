@@ -11,6 +11,7 @@ images of the sites under the operations are found by exact lookup (:func:`_site
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,7 +41,6 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
         Averaged positions in the order of spglib's ``std_positions``.
     """
     table = _group_table(hall_number)
-    group_rotations, group_translations = space_group(hall_number=hall_number).arrays
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
     metric_raw = lattice_raw @ lattice_raw.T
@@ -59,16 +59,26 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     counts = np.bincount(nearest, minlength=len(ideal))
     if np.any(counts == 0) or np.sqrt(np.max(distance)) > 4 * symprec:
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    displacement = np.zeros_like(ideal)
-    np.add.at(displacement, nearest, difference)
+    # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster
+    displacement = np.stack([np.bincount(nearest, weights=difference[:, k], minlength=len(ideal)) for k in range(3)],
+                            axis=1)
     displacement /= counts[:, None]
-    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2)
-    images = np.einsum("gij,nj->gni", group_rotations.astype(np.float64), ideal) + group_translations[:, None, :] / DEN
-    match = _site_index(images.reshape(-1, 3), ideal, tolerance=1e-6)
-    if match is None or np.any(match < 0) or np.any(types[match] != np.tile(types, len(images))):
+    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2);
+    # an operation is a coset representative followed by a centring translation, so only the images under
+    # the representatives and under the centrings are looked up (1/n_centring of the work), then composed
+    representative, centring = _cosets(hall_number)
+    rep_images = ideal @ table.rotations.astype(np.float64).transpose(0, 2, 1) + table.translations_24[:, None, :] / DEN
+    centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
+    rep_match = _site_index(rep_images.reshape(-1, 3), ideal, tolerance=1e-6)
+    centring_match = _site_index(centred.reshape(-1, 3), ideal, tolerance=1e-6)
+    if rep_match is None or centring_match is None or np.any(rep_match < 0) or np.any(centring_match < 0):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    match = match.reshape(len(images), len(ideal))
-    inverse = np.linalg.inv(group_rotations.astype(np.float64))  # (n_ops, 3, 3)
+    rep_match = rep_match.reshape(len(table.rotations), len(ideal))
+    centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
+    match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
+    if np.any(types[match] != types[None, :]):
+        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
+    inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
     averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
     return metric, ideal + averaged
 
@@ -113,6 +123,26 @@ def symmetry_residual(crystal: Crystal, data) -> float:
     strain = np.linalg.norm(to_cartesian @ difference @ to_cartesian.T, 2)
     longest = float(np.max(np.linalg.norm(crystal.lattice, axis=1)))
     return 2.0 * float(np.sqrt(np.max(assigned[2], initial=0.0))) + float(strain) * longest
+
+
+@lru_cache(maxsize=None)
+def _cosets(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each operation (R, t) of the setting, in the order of ``space_group(...).arrays``: the index of
+    its rotation's representative in ``_group_table`` and of the centring c with t = t_rep + c (mod 1)."""
+    table = _group_table(hall_number)
+    rotations, translations_24 = space_group(hall_number=hall_number).arrays
+    representative = np.array([table.rotation_keys[r.tobytes()] for r in rotations], dtype=np.int64)
+    offsets = _encode(translations_24 - table.translations_24[representative], DEN)
+    centring_keys = _encode(table.centrings_24, DEN)
+    centring = np.array([int(np.flatnonzero(centring_keys == o)[0]) for o in offsets], dtype=np.int64)
+    return representative, centring
+
+
+@lru_cache(maxsize=None)
+def _inverse_rotations(hall_number: int) -> np.ndarray:
+    inverse = np.linalg.inv(space_group(hall_number=hall_number).arrays[0].astype(np.float64))
+    inverse.setflags(write=False)
+    return inverse
 
 
 _ASSIGN_CHUNK = 256
