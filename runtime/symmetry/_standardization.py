@@ -70,7 +70,7 @@ from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standa
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
-from crystal_fourier.runtime.symmetry._symmetrization import symmetrized, symmetry_residual
+from crystal_fourier.runtime.symmetry._symmetrization import site_assignment, symmetrized, symmetry_residual
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -351,8 +351,7 @@ def standardize(
     before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
-    data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
-    data, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
+    data, crystal, symprec, assigned = _spglib_answer(crystal, symprec, angle_tolerance, retry)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -369,15 +368,17 @@ def standardize(
         before = -before
         data = _dataset(crystal, symprec, angle_tolerance)
         number = int(data.number)
+        assigned = None
     standard = standard_hall_number(number)
     if int(data.hall_number) != standard:  # the 24 groups where spglib's default is origin choice 1
         data = _dataset(crystal, symprec, angle_tolerance, hall_number=standard)
+        assigned = None
     if int(data.number) != number:  # pragma: no cover - spglib is self-consistent
         raise CrystalFourierError(f"spglib changed its mind about the group ({number} -> {data.number})")
     std_numbers = np.asarray(data.std_types, dtype=np.int64)
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     origin = np.asarray(data.origin_shift, dtype=np.float64)
-    metric, positions = symmetrized(crystal, data, standard, symprec)
+    metric, positions = symmetrized(crystal, data, standard, symprec, assigned=assigned)
     m, shift, positions = canonical_description(positions, std_numbers, metric, standard, proper=handedness == "keep")
     m_inv = np.linalg.inv(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
@@ -415,12 +416,24 @@ crystals, 231 noisy random crystals, symprec 0.1 and 0.01): every answer a re-or
 residual of at least 0.49 symprec, and 21% of the answers (5% of the POSCARs) are above 0.25."""
 
 
+def _spglib_answer(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):
+    """(dataset, crystal, symprec used, site assignment or None): spglib's answer for the canonical order,
+    or, for a near tie (:data:`NEAR_TIE_FRACTION`), the least symmetric of :func:`_least_symmetric_order`."""
+    data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
+    assigned = site_assignment(crystal, data)   # used twice: the near-tie test and (usually) the symmetrization
+    if symmetry_residual(crystal, data, assigned) > NEAR_TIE_FRACTION * symprec:
+        chosen, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
+        if chosen is not data:
+            data, assigned = chosen, None
+    return data, crystal, symprec, assigned
+
+
 def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_tolerance: float):
     """(dataset, crystal) of the order, among the canonical one and three fixed re-orderings of it, whose dataset has
     the fewest operations (then the smallest group number; then the first tried).
 
-    The re-orderings are tried only for a near tie (:data:`NEAR_TIE_FRACTION`): otherwise the canonical
-    order's answer is returned after one spglib call. The decision is a function of the canonical order, so
+    :func:`standardize` calls this only for a near tie (:data:`NEAR_TIE_FRACTION`): otherwise the canonical
+    order's answer is kept after one spglib call. The decision is a function of the canonical order, so
     the result still does not depend on the input's order.
 
     Near a tolerance threshold spglib's answer depends on the order of the atoms, so one canonical order
@@ -429,8 +442,6 @@ def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_toleran
     the least symmetric answer makes such a tie resolve the same way far more often; the choice is still a
     function of the canonical order, so still independent of the input's atom order.
     """
-    if symmetry_residual(crystal, data) <= NEAR_TIE_FRACTION * symprec:
-        return data, crystal
     n = crystal.n_atoms
     forward = np.arange(n)
     best_key = (len(data.rotations), int(data.number))

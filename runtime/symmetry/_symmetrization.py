@@ -20,10 +20,11 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["symmetry_residual", "symmetrized"]
+__all__ = ["site_assignment", "symmetry_residual", "symmetrized"]
 
 
-def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tuple[np.ndarray, np.ndarray]:
+def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
+                assigned=None) -> tuple[np.ndarray, np.ndarray]:
     """Metric and positions of the conventional cell, projected onto G-symmetric ones (Reynolds average).
 
     spglib's own idealized cell depends, at the level of the input's noise, on the
@@ -32,6 +33,19 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     not: a change of p moves the average only along polar axes, which the
     canonical choice fixes afterwards. For an exactly symmetric input this is the
     identity (to round-off).
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``, in the setting ``hall_number``.
+    hall_number : int
+    symprec : float
+        spglib's tolerance (Angstrom); an input atom farther than 4 symprec from its site falls back
+        to spglib's idealization.
+    assigned : tuple, optional
+        :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
 
     Returns
     -------
@@ -52,7 +66,8 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     # Every image of an input atom under the centring translations, assigned to its nearest ideal site
     # of the same species; a site's displacement is the mean over all images assigned to it, so the
     # result does not depend on which of several translation-equivalent input atoms comes first.
-    assigned = _assign_to_sites(raw, crystal.numbers, ideal, types, lattice_raw, table.centrings_24, data)
+    if assigned is None:
+        assigned = _assign_to_sites(raw, crystal.numbers, ideal, types, lattice_raw, table.centrings_24, data)
     if assigned is None:
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     nearest, difference, distance = assigned
@@ -83,8 +98,8 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     return metric, ideal + averaged
 
 
-def symmetry_residual(crystal: Crystal, data) -> float:
-    """How far ``crystal`` is from exactly having the symmetry spglib found, in Angstrom.
+def site_assignment(crystal: Crystal, data):
+    """The nearest ideal site of every centring image of every input atom (see :func:`symmetrized`).
 
     Parameters
     ----------
@@ -95,12 +110,39 @@ def symmetry_residual(crystal: Crystal, data) -> float:
 
     Returns
     -------
+    tuple or None
+        ``(nearest, difference, squared_distance)``, images in the order (centring, atom), distances in
+        Angstrom^2; None when an image has no site of its species.
+    """
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    return _assign_to_sites(raw, crystal.numbers, np.asarray(data.std_positions, dtype=np.float64),
+                            np.asarray(data.std_types), lattice_raw, _group_table(int(data.hall_number)).centrings_24,
+                            data)
+
+
+def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
+    """How far ``crystal`` is from exactly having the symmetry spglib found, in Angstrom.
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+    assigned : tuple, optional
+        :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+
+    Returns
+    -------
     float
-        2 d + e: d the largest Cartesian distance of an input atom from its ideal site in spglib's
-        conventional cell (an operation then moves an atom onto an atom within 2 d), e the largest
-        length change that the input lattice's departure from spglib's ideal metric can make to a
-        cell vector no longer than the input's longest (spectral norm of the Cartesian strain of
-        the metrics, times that length). ``inf`` when the sites cannot be assigned.
+        2 d + e: d the largest Cartesian distance of an input atom (or its image under a centring
+        translation) from its ideal site in spglib's conventional cell, so that an operation moves an
+        atom onto an atom within 2 d; e the largest length change that the input lattice's departure
+        from spglib's ideal metric can make to a cell vector no longer than the input's longest
+        (spectral norm of the Cartesian strain between the metrics, times that length). ``inf`` when
+        the sites cannot be assigned.
 
     Notes
     -----
@@ -108,14 +150,12 @@ def symmetry_residual(crystal: Crystal, data) -> float:
     the lattice within ``symprec``; an answer whose residual is well below ``symprec`` has no
     operation near that threshold, so no other order of the same atoms can lose one of them.
     """
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
-    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
-    ideal = np.asarray(data.std_positions, dtype=np.float64)
-    assigned = _assign_to_sites(raw, crystal.numbers, ideal, np.asarray(data.std_types), lattice_raw,
-                                np.zeros((1, 3), dtype=np.int64), data)
+    if assigned is None:
+        assigned = site_assignment(crystal, data)
     if assigned is None:
         return float("inf")
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
     ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
     # metric difference in the conventional basis, as a Cartesian strain of the input frame
     difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
