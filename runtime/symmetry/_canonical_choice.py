@@ -82,9 +82,21 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     stacked = np.stack([c[2] for c in candidates])                        # (k, n, 3)
     tolerance = TIE_TOLERANCE * float(np.sum(weights))
     alive = np.arange(len(candidates))
+    set_keys = {}
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
     for start in range(0, len(frequencies), _SCORE_CHUNK):
+        if start == _SCORE_CHUNK:
+            # Still tied after the first frequencies: often because candidates are one atom set (equal F at
+            # every h). Keep the first candidate of each set (the one the final tie-break would pick among
+            # them); a single set left is the answer without the other 116 frequencies.
+            set_keys = {int(i): _set_key(candidates[int(i)][2], numbers) for i in alive}
+            firsts = {}
+            for i in alive:
+                firsts.setdefault(set_keys[int(i)], int(i))
+            alive = np.array(sorted(firsts.values()), dtype=np.int64)
+            if len(alive) == 1:
+                return candidates[int(alive[0])]
         chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
         factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
@@ -98,7 +110,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
                 return candidates[int(alive[0])]
     # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
     # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
-    keys = [_set_key(candidates[int(i)][2], numbers) for i in alive]
+    keys = [set_keys.get(int(i)) or _set_key(candidates[int(i)][2], numbers) for i in alive]
     return candidates[int(alive[min(range(len(keys)), key=keys.__getitem__)])]
 
 
