@@ -158,7 +158,8 @@ def against_spglib(folder: str, repeats: int) -> int:
     import bench_atom_order   # the sibling script: one reader of spglib's POSCARs (VASP 4 files included)
 
     from crystal_fourier.errors import CrystalFourierError
-    from crystal_fourier.runtime.symmetry import _standardization
+
+    _standardization = sys.modules[standardize.__module__]   # its one spglib door, counted below
 
     class Sources:
         poscars, cifs, data, limit = folder, None, None, 0

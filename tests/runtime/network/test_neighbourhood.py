@@ -233,8 +233,11 @@ def test_blocked_neighbour_list_has_exactly_the_brute_force_pairs(crystal, cutof
 
 def test_sample_sums_are_the_sequential_sums(crystal):
     """The per-(atom, species) sums equal np.add.at's left-to-right sums bit for bit (predictions keep their bytes)."""
-    from crystal_fourier.runtime.network._cell_features import MAX_ATOMIC_NUMBER, lattice_from_features
-    from crystal_fourier.runtime.network._neighbourhood import sample_neighbours
+    from crystal_fourier.runtime.network._neighbourhood import (
+        MAX_ATOMIC_NUMBER,
+        lattice_from_features,
+        sample_neighbours,
+    )
 
     lattice, positions, numbers = crystal
     sample = sample_from_arrays(lattice, positions, numbers, 2, 2)
