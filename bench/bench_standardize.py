@@ -22,7 +22,8 @@ CFT's float32 predictions over the descriptions, and the standardization time pe
 ``--poscars DIR``: ``standardize`` against ``spglib.get_symmetry_dataset`` (symprec 0.1) on real crystals,
 spglib's test POSCARs (``test/functional/python/data`` of the spglib repository, flattened into DIR;
 read as :mod:`bench_atom_order` reads them), timed crystal by crystal in the same process, alternating,
-best of ``--repeats`` per crystal after a warm-up pass; prints the ratio of total times, the median of
+in CPU time of the thread (so that other jobs on a shared machine do not count), best of ``--repeats``
+per crystal after a warm-up pass; prints the ratio of total times, the median of
 per-crystal ratios (overall and by size), and how many spglib calls ``standardize`` made per crystal.
 """
 
@@ -191,9 +192,9 @@ def against_spglib(folder: str, repeats: int) -> int:
     for _ in range(repeats):
         for index, crystal in enumerate(items):
             for function in (theirs, ours):
-                start = time.perf_counter()
+                start = time.thread_time()   # CPU time of this thread: the shared machine's waits left out
                 function(crystal)
-                best[function][index] = min(best[function][index], time.perf_counter() - start)
+                best[function][index] = min(best[function][index], time.thread_time() - start)
     ratio = best[ours] / best[theirs]
     atoms = np.array([c.n_atoms for c in items])
     print(f"{len(items)} POSCARs from {folder}; best of {repeats}; "
