@@ -158,18 +158,23 @@ def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEF
     keep = np.linalg.norm(shifts, axis=1) < reach_cartesian
     offsets, shifts = offsets[keep], shifts[keep]
     zero = int(np.flatnonzero(~offsets.any(axis=1))[0])
-    squared_cutoff = cutoff * cutoff * (1 + 1e-12)   # a loose first test; the exact one is on the distance
+    # A first test from |c + s|^2 = |c|^2 + 2 c.s + |s|^2 (one matrix product, no (n, n, K, 3) array), with a
+    # margin far above its round-off; the pairs it keeps get their distance as np.linalg.norm computes it,
+    # sqrt(add.reduce(v * v)) over the three components of v = c + s, and the exact test d < cutoff.
+    scale = cutoff + reach_cartesian
+    loose = cutoff * cutoff + 1e-9 * scale * scale
+    shift_squared = np.sum(shifts * shifts, axis=1)
     centres, neighbours, distances = [], [], []
     rows = max(1, _PAIR_BLOCK // max(1, n * len(shifts)))   # centres per block: memory O(_PAIR_BLOCK), not n^2 K
     for start in range(0, n, rows):
-        block = np.arange(start, min(n, start + rows))
-        gaps = cartesian[block][:, :, None, :] + shifts[None, None, :, :]   # (rows, n, K, 3)
-        # sqrt(add.reduce(v * v)) is np.linalg.norm's own sum for real v: the same bytes
-        squared = np.add.reduce(gaps * gaps, axis=-1)
-        squared[block - start, block, zero] = np.inf
-        i, j, k = np.nonzero(squared < squared_cutoff)
-        d = np.sqrt(squared[i, j, k])
-        inside = d < cutoff
+        block = cartesian[start:start + rows].reshape(-1, 3)                      # (rows n, 3)
+        estimate = (np.sum(block * block, axis=1)[:, None] + 2.0 * (block @ shifts.T)
+                    + shift_squared[None, :])                                      # (rows n, K)
+        pair, k = np.nonzero(estimate < loose)
+        i, j = np.divmod(pair, n)
+        gaps = cartesian[i + start, j] + shifts[k]
+        d = np.sqrt(np.add.reduce(gaps * gaps, axis=-1))
+        inside = (d < cutoff) & ~((i + start == j) & (k == zero))
         centres.append(i[inside] + start)
         neighbours.append(j[inside])
         distances.append(d[inside])
