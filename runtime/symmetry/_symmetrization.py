@@ -83,9 +83,12 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     # the representatives and under the centrings are looked up (1/n_centring of the work), then composed
     representative, centring = _cosets(hall_number)
     rep_images = ideal @ table.rotations.astype(np.float64).transpose(0, 2, 1) + table.translations_24[:, None, :] / DEN
-    centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
     rep_match = _site_index(rep_images.reshape(-1, 3), ideal, tolerance=1e-6)
-    centring_match = _site_index(centred.reshape(-1, 3), ideal, tolerance=1e-6)
+    if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
+        centring_match = np.arange(len(ideal))
+    else:
+        centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
+        centring_match = _site_index(centred.reshape(-1, 3), ideal, tolerance=1e-6)
     if rep_match is None or centring_match is None or np.any(rep_match < 0) or np.any(centring_match < 0):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     rep_match = rep_match.reshape(len(table.rotations), len(ideal))
