@@ -6,9 +6,12 @@ Two steps (CONVENTIONS.md, "Coordinates at run time"):
    (issue 31: a carbon-24 crystal was group 38 or 8 depending on which atom came first), so the
    atoms are first put in one canonical order (:func:`canonical_atom_order`: wrapped, snapped to
    2**-40, sorted by Z, x, y, z); everything below sees the same input for every order of the atoms
-   and every lattice image of each atom. spglib also runs on three fixed re-orderings of that order
+   and every lattice image of each atom. When that answer is a near tie (its
+   :func:`~crystal_fourier.runtime.symmetry._symmetrization.symmetry_residual` above
+   :data:`NEAR_TIE_FRACTION` of symprec), spglib also runs on three fixed re-orderings of that order
    (reversed, half-rotated, both) and the least symmetric answer is kept, so that a near-tie resolves
-   the same way for other descriptions of the crystal (origin, frame) more often.
+   the same way for other descriptions of the crystal (origin, frame) more often; otherwise spglib
+   runs once.
 1. **spglib** detects the group at ``symprec`` and returns the conventional cell in
    *our* Hall setting (``get_symmetry_dataset(cell, symprec, hall_number=...)``;
    spglib's own default is origin choice 1 for the 24 two-origin groups, ours is
