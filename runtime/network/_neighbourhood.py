@@ -67,8 +67,7 @@ DEFAULT_CUTOFF = 6.0
 DEFAULT_N_RBF = 16
 """Gaussians on [0, cutoff]; spacing 0.4 Angstrom at the default cutoff."""
 _PAIR_BLOCK = 1 << 16
-"""Candidate pairs (centre, atom, lattice image) whose distances :func:`neighbour_list` computes at once:
-one vectorized pass over a block of centres, with memory bounded by it (about 2 MiB of float64 triples)."""
+"""Candidate pairs (centre, atom, lattice image) :func:`neighbour_list` tests at once (bounds its memory)."""
 _DEGENERATE_VOLUME = 1e-8
 """Angstrom^3; a lattice whose |det| is below this has no volume (no neighbour list)."""
 INVARIANCE_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-4}
@@ -152,17 +151,14 @@ def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEF
     reach = np.floor(cutoff * np.linalg.norm(np.linalg.inv(reduced), axis=0) + 0.5 + 1e-9).astype(np.int64)
     offsets = np.stack(np.meshgrid(*(np.arange(-r, r + 1) for r in reach), indexing="ij"), -1).reshape(-1, 3)
     shifts = offsets.astype(np.float64) @ reduced   # (K, 3)
-    # an image n can hold a pair within the cutoff only if |n L| < cutoff + max |delta L| (triangle
-    # inequality; |delta_k| <= 1/2): the others are dropped, the kept ones keep their order
+    # image n can hold a pair only if |n L| < cutoff + max |delta L| (|delta_k| <= 1/2); kept ones keep their order
     reach_cartesian = cutoff + 0.5 * float(np.sum(np.linalg.norm(reduced, axis=1))) + 1e-9
     keep = np.linalg.norm(shifts, axis=1) < reach_cartesian
     offsets, shifts = offsets[keep], shifts[keep]
     zero = int(np.flatnonzero(~offsets.any(axis=1))[0])
-    # A first test from |c + s|^2 = |c|^2 + 2 c.s + |s|^2 (one matrix product, no (n, n, K, 3) array), with a
-    # margin far above its round-off; the pairs it keeps get their distance as np.linalg.norm computes it,
-    # sqrt(add.reduce(v * v)) over the three components of v = c + s, and the exact test d < cutoff.
-    scale = cutoff + reach_cartesian
-    loose = cutoff * cutoff + 1e-9 * scale * scale
+    # First test |c + s|^2 = |c|^2 + 2 c.s + |s|^2 < cutoff^2 + a margin over its round-off (one matrix product);
+    # kept pairs get d = sqrt(add.reduce(v * v)), v = c + s, as np.linalg.norm computes it, and the exact d < cutoff.
+    loose = cutoff * cutoff + 1e-9 * (cutoff + reach_cartesian) ** 2
     shift_squared = np.sum(shifts * shifts, axis=1)
     centres, neighbours, distances = [], [], []
     rows = max(1, _PAIR_BLOCK // max(1, n * len(shifts)))   # centres per block: memory O(_PAIR_BLOCK), not n^2 K
@@ -358,8 +354,7 @@ def sample_neighbours(sample, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAU
     numbers = np.asarray(sample.numbers, dtype=np.int64)
     nl = neighbour_list(lattice_from_features(sample.lattice), sample.positions, cutoff)
     keys, row = np.unique(nl.centres * (MAX_ATOMIC_NUMBER + 1) + numbers[nl.neighbours], return_inverse=True)
-    # Sums per (atom, species) row: one np.bincount over (row, basis function) adds each entry's terms in the
-    # pairs' order, starting from 0, exactly as np.add.at did (same bytes), without its slow scatter.
+    # one np.bincount over (row, basis function) adds in the pairs' order from 0, as np.add.at did (same bytes)
     basis = radial_basis(nl.distances, cutoff, n_rbf)
     flat = (row.reshape(-1, 1) * n_rbf + np.arange(n_rbf)).reshape(-1)
     summed = np.bincount(flat, weights=basis.reshape(-1), minlength=len(keys) * n_rbf).reshape(len(keys), n_rbf)
