@@ -17,6 +17,14 @@ CFT's float32 predictions over the descriptions, and the standardization time pe
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_standardize.py [--atoms 2000] [--group 226]
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_standardize.py --sweep
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_standardize.py --poscars DIR [--repeats 5]
+
+``--poscars DIR``: ``standardize`` against ``spglib.get_symmetry_dataset`` (symprec 0.1) on real crystals,
+spglib's test POSCARs (``test/functional/python/data`` of the spglib repository, flattened into DIR;
+read as :mod:`bench_atom_order` reads them), timed crystal by crystal in the same process, alternating,
+in CPU time of the thread (so that other jobs on a shared machine do not count), best of ``--repeats``
+per crystal after a warm-up pass; prints the ratio of total times, the median of
+per-crystal ratios (overall and by size), and how many spglib calls ``standardize`` made per crystal.
 """
 
 from __future__ import annotations
@@ -144,13 +152,77 @@ def sweep() -> int:
     return 0
 
 
+def against_spglib(folder: str, repeats: int) -> int:
+    """Ratios of standardize to spglib's get_symmetry_dataset on the POSCARs of ``folder`` (see the docstring)."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_atom_order   # the sibling script: one reader of spglib's POSCARs (VASP 4 files included)
+
+    from crystal_fourier.errors import CrystalFourierError
+
+    _standardization = sys.modules[standardize.__module__]   # its one spglib door, counted below
+
+    class Sources:
+        poscars, cifs, data, limit = folder, None, None, 0
+
+    items = [crystal for _, crystal in bench_atom_order.crystals(Sources)]
+    warnings.simplefilter("ignore")
+
+    def ours(crystal):
+        try:
+            standardize(crystal)
+        except CrystalFourierError:
+            pass
+
+    def theirs(crystal):
+        spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=0.1)
+
+    calls = [0]
+    dataset = _standardization._dataset
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return dataset(*args, **kwargs)
+
+    _standardization._dataset = counted
+    for crystal in items:  # warm-up: per-group tables, and the spglib calls counted once
+        ours(crystal)
+    _standardization._dataset = dataset
+    best = {ours: np.full(len(items), np.inf), theirs: np.full(len(items), np.inf)}
+    for _ in range(repeats):
+        for index, crystal in enumerate(items):
+            for function in (theirs, ours):
+                start = time.thread_time()   # CPU time of this thread: the shared machine's waits left out
+                function(crystal)
+                best[function][index] = min(best[function][index], time.thread_time() - start)
+    ratio = best[ours] / best[theirs]
+    atoms = np.array([c.n_atoms for c in items])
+    print(f"{len(items)} POSCARs from {folder}; best of {repeats}; "
+          f"{calls[0] / len(items):.2f} spglib calls per crystal")
+    print(f"spglib {1e3 * best[theirs].mean():.2f} ms/crystal, standardize {1e3 * best[ours].mean():.2f} ms/crystal")
+    print(f"total {best[ours].sum() / best[theirs].sum():.2f}x (goal <= 1.5), "
+          f"median per crystal {np.median(ratio):.2f}x (goal <= 2)")
+    for low, high in ((1, 8), (9, 60), (61, 10**9)):
+        chosen = (atoms >= low) & (atoms <= high)
+        if chosen.any():
+            print(f"  {low}-{high if high < 10**9 else ''} atoms: {chosen.sum()} crystals, "
+                  f"median {np.median(ratio[chosen]):.2f}x, "
+                  f"total {best[ours][chosen].sum() / best[theirs][chosen].sum():.2f}x")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--atoms", type=int, default=2000)
     parser.add_argument("--group", type=int, default=226, help="a cubic group (195-230); default Fm-3c")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sweep", action="store_true", help="canonicity and time over all 230 groups instead")
+    parser.add_argument("--poscars", help="folder of spglib's test POSCARs: ratios against get_symmetry_dataset")
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes with --poscars (best per crystal)")
     args = parser.parse_args(argv)
+    if args.poscars:
+        return against_spglib(args.poscars, args.repeats)
     if args.sweep:
         return sweep()
     crystal = large_cubic(args.group, args.atoms, args.seed)

@@ -66,6 +66,8 @@ DEFAULT_CUTOFF = 6.0
 """Angstrom; about the second to third neighbour shell of typical inorganic crystals."""
 DEFAULT_N_RBF = 16
 """Gaussians on [0, cutoff]; spacing 0.4 Angstrom at the default cutoff."""
+_PAIR_BLOCK = 1 << 16
+"""Candidate pairs (centre, atom, lattice image) :func:`neighbour_list` tests at once (bounds its memory)."""
 _DEGENERATE_VOLUME = 1e-8
 """Angstrom^3; a lattice whose |det| is below this has no volume (no neighbour list)."""
 INVARIANCE_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-4}
@@ -149,15 +151,28 @@ def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEF
     reach = np.floor(cutoff * np.linalg.norm(np.linalg.inv(reduced), axis=0) + 0.5 + 1e-9).astype(np.int64)
     offsets = np.stack(np.meshgrid(*(np.arange(-r, r + 1) for r in reach), indexing="ij"), -1).reshape(-1, 3)
     shifts = offsets.astype(np.float64) @ reduced   # (K, 3)
+    # image n can hold a pair only if |n L| < cutoff + max |delta L| (|delta_k| <= 1/2); kept ones keep their order
+    reach_cartesian = cutoff + 0.5 * float(np.sum(np.linalg.norm(reduced, axis=1))) + 1e-9
+    keep = np.linalg.norm(shifts, axis=1) < reach_cartesian
+    offsets, shifts = offsets[keep], shifts[keep]
     zero = int(np.flatnonzero(~offsets.any(axis=1))[0])
+    # First test |c + s|^2 = |c|^2 + 2 c.s + |s|^2 < cutoff^2 + a margin over its round-off (one matrix product);
+    # kept pairs get d = sqrt(add.reduce(v * v)), v = c + s, as np.linalg.norm computes it, and the exact d < cutoff.
+    loose = cutoff * cutoff + 1e-9 * (cutoff + reach_cartesian) ** 2
+    shift_squared = np.sum(shifts * shifts, axis=1)
     centres, neighbours, distances = [], [], []
-    for i in range(n):
-        d = np.linalg.norm(cartesian[i][:, None, :] + shifts[None, :, :], axis=-1)   # (n, K)
-        inside = d < cutoff
-        inside[i, zero] = False
-        j, _ = np.nonzero(inside)
-        centres.append(np.full(len(j), i, dtype=np.int64))
-        neighbours.append(j.astype(np.int64))
+    rows = max(1, _PAIR_BLOCK // max(1, n * len(shifts)))   # centres per block: memory O(_PAIR_BLOCK), not n^2 K
+    for start in range(0, n, rows):
+        block = cartesian[start:start + rows].reshape(-1, 3)                      # (rows n, 3)
+        estimate = (np.sum(block * block, axis=1)[:, None] + 2.0 * (block @ shifts.T)
+                    + shift_squared[None, :])                                      # (rows n, K)
+        pair, k = np.nonzero(estimate < loose)
+        i, j = np.divmod(pair, n)
+        gaps = cartesian[i + start, j] + shifts[k]
+        d = np.sqrt(np.add.reduce(gaps * gaps, axis=-1))
+        inside = (d < cutoff) & ~((i + start == j) & (k == zero))
+        centres.append(i[inside] + start)
+        neighbours.append(j[inside])
         distances.append(d[inside])
     centres, neighbours, distances = (np.concatenate(a) if a else np.zeros(0) for a in (centres, neighbours, distances))
     order = np.lexsort((neighbours, distances, centres))
@@ -339,8 +354,10 @@ def sample_neighbours(sample, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAU
     numbers = np.asarray(sample.numbers, dtype=np.int64)
     nl = neighbour_list(lattice_from_features(sample.lattice), sample.positions, cutoff)
     keys, row = np.unique(nl.centres * (MAX_ATOMIC_NUMBER + 1) + numbers[nl.neighbours], return_inverse=True)
-    summed = np.zeros((len(keys), n_rbf))
-    np.add.at(summed, row.reshape(-1), radial_basis(nl.distances, cutoff, n_rbf))
+    # one np.bincount over (row, basis function) adds in the pairs' order from 0, as np.add.at did (same bytes)
+    basis = radial_basis(nl.distances, cutoff, n_rbf)
+    flat = (row.reshape(-1, 1) * n_rbf + np.arange(n_rbf)).reshape(-1)
+    summed = np.bincount(flat, weights=basis.reshape(-1), minlength=len(keys) * n_rbf).reshape(len(keys), n_rbf)
     return SampleNeighbours(atoms=(keys // (MAX_ATOMIC_NUMBER + 1)).astype(np.int64),
                             species=(keys % (MAX_ATOMIC_NUMBER + 1)).astype(np.int64),
                             sums=summed.reshape(-1, n_rbf), cutoff=float(cutoff), n_rbf=int(n_rbf))

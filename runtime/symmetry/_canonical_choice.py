@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from crystal_fourier.derive._operations import DEN
+from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _group_table, _linear_parts, _origin_shifts
 
@@ -33,10 +35,28 @@ _SCORE_CHUNK = 8
 
 
 @lru_cache(maxsize=1)
-def _score_frequencies() -> np.ndarray:
+def _score_box() -> np.ndarray:
     box = np.array(list(itertools.product(range(-2, 3), repeat=3)), dtype=np.int64)
     order = np.lexsort((box[:, 2], box[:, 1], box[:, 0], np.sum(box * box, axis=1)))
     return box[order][1:]  # drop k = 0, which every description shares
+
+
+@lru_cache(maxsize=None)
+def _score_frequencies(hall_number: int) -> np.ndarray:
+    """The box |h| <= 2 in the order of the comparison, without the systematic absences of the setting.
+
+    F(h) = 0 for every G-invariant set when some operation (R, t) has h R = h and h . t not an integer
+    (F(h) = e(h . t) F(h R)); every candidate is such a set, so an absent h would tie all of them (its
+    values are round-off, far below :data:`TIE_TOLERANCE`) and leaving it out changes no choice. It
+    saves the first chunks of centred groups, whose lowest frequencies are all absent.
+    """
+    box = _score_box()
+    rotations, translations_24 = space_group(hall_number=hall_number).arrays
+    fixed = np.all(np.einsum("ki,gij->gkj", box, rotations) == box[None], axis=-1)     # (ops, k): h R = h
+    phase = np.mod(translations_24 @ box.T, DEN) != 0                                 # (ops, k): h . t not in Z
+    present = box[~np.any(fixed & phase, axis=0)]
+    present.setflags(write=False)
+    return present
 
 
 def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
@@ -67,7 +87,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     improper M (the mirror image of the crystal, in the same setting) as candidates."""
     table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
-    frequencies = _score_frequencies()
+    frequencies = _score_frequencies(hall_number)
     candidates = []  # (M, s, positions)
     for m in _linear_parts(hall_number, metric, proper=proper):
         moved = positions @ m.T
@@ -82,12 +102,26 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     stacked = np.stack([c[2] for c in candidates])                        # (k, n, 3)
     tolerance = TIE_TOLERANCE * float(np.sum(weights))
     alive = np.arange(len(candidates))
+    set_keys = {}
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
     for start in range(0, len(frequencies), _SCORE_CHUNK):
+        if start == _SCORE_CHUNK:
+            # Still tied after the first frequencies: often because candidates are one atom set (equal F at
+            # every h). Keep the first candidate of each set (the one the final tie-break would pick among
+            # them); a single set left is the answer without the other 116 frequencies.
+            set_keys = {int(i): _set_key(candidates[int(i)][2], numbers) for i in alive}
+            firsts = {}
+            for i in alive:
+                firsts.setdefault(set_keys[int(i)], int(i))
+            alive = np.array(sorted(firsts.values()), dtype=np.int64)
+            if len(alive) == 1:
+                return candidates[int(alive[0])]
         chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
         factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
+        if np.all(np.ptp(keys, axis=0) <= tolerance):
+            continue  # every column keeps every candidate (the usual case for descriptions of one set)
         for column in range(keys.shape[1]):
             values = keys[:, column]
             keep = values >= values.max() - tolerance
@@ -96,7 +130,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
                 return candidates[int(alive[0])]
     # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
     # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
-    keys = [_set_key(candidates[int(i)][2], numbers) for i in alive]
+    keys = [set_keys.get(int(i)) or _set_key(candidates[int(i)][2], numbers) for i in alive]
     return candidates[int(alive[min(range(len(keys)), key=keys.__getitem__)])]
 
 

@@ -11,6 +11,7 @@ images of the sites under the operations are found by exact lookup (:func:`_site
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,10 +20,11 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["symmetrized"]
+__all__ = ["site_assignment", "symmetry_residual", "symmetrized"]
 
 
-def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tuple[np.ndarray, np.ndarray]:
+def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
+                assigned=None) -> tuple[np.ndarray, np.ndarray]:
     """Metric and positions of the conventional cell, projected onto G-symmetric ones (Reynolds average).
 
     spglib's own idealized cell depends, at the level of the input's noise, on the
@@ -32,6 +34,19 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     canonical choice fixes afterwards. For an exactly symmetric input this is the
     identity (to round-off).
 
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``, in the setting ``hall_number``.
+    hall_number : int
+    symprec : float
+        spglib's tolerance (Angstrom); an input atom farther than 4 symprec from its site falls back
+        to spglib's idealization.
+    assigned : tuple, optional
+        :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+
     Returns
     -------
     metric : numpy.ndarray, shape=(3, 3), dtype=float64
@@ -40,7 +55,6 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
         Averaged positions in the order of spglib's ``std_positions``.
     """
     table = _group_table(hall_number)
-    group_rotations, group_translations = space_group(hall_number=hall_number).arrays
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
     metric_raw = lattice_raw @ lattice_raw.T
@@ -52,25 +66,126 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float) -> tup
     # Every image of an input atom under the centring translations, assigned to its nearest ideal site
     # of the same species; a site's displacement is the mean over all images assigned to it, so the
     # result does not depend on which of several translation-equivalent input atoms comes first.
-    assigned = _assign_to_sites(raw, crystal.numbers, ideal, types, lattice_raw, table.centrings_24, data)
+    if assigned is None:
+        assigned = _assign_to_sites(raw, crystal.numbers, ideal, types, lattice_raw, table.centrings_24, data)
     if assigned is None:
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     nearest, difference, distance = assigned
     counts = np.bincount(nearest, minlength=len(ideal))
     if np.any(counts == 0) or np.sqrt(np.max(distance)) > 4 * symprec:
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    displacement = np.zeros_like(ideal)
-    np.add.at(displacement, nearest, difference)
+    # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster
+    displacement = np.stack([np.bincount(nearest, weights=difference[:, k], minlength=len(ideal)) for k in range(3)],
+                            axis=1)
     displacement /= counts[:, None]
-    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2)
-    images = np.einsum("gij,nj->gni", group_rotations.astype(np.float64), ideal) + group_translations[:, None, :] / DEN
-    match = _site_index(images.reshape(-1, 3), ideal, tolerance=1e-6)
-    if match is None or np.any(match < 0) or np.any(types[match] != np.tile(types, len(images))):
+    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2);
+    # an operation is a coset representative followed by a centring translation, so only the images under
+    # the representatives and under the centrings are looked up (1/n_centring of the work), then composed
+    representative, centring = _cosets(hall_number)
+    rep_images = ideal @ table.rotations.astype(np.float64).transpose(0, 2, 1) + table.translations_24[:, None, :] / DEN
+    rep_match = _site_index(rep_images.reshape(-1, 3), ideal, tolerance=1e-6)
+    if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
+        centring_match = np.arange(len(ideal))
+    else:
+        centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
+        centring_match = _site_index(centred.reshape(-1, 3), ideal, tolerance=1e-6)
+    if rep_match is None or centring_match is None or np.any(rep_match < 0) or np.any(centring_match < 0):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    match = match.reshape(len(images), len(ideal))
-    inverse = np.linalg.inv(group_rotations.astype(np.float64))  # (n_ops, 3, 3)
+    rep_match = rep_match.reshape(len(table.rotations), len(ideal))
+    centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
+    match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
+    if np.any(types[match] != types[None, :]):
+        return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
+    inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
     averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
     return metric, ideal + averaged
+
+
+def site_assignment(crystal: Crystal, data):
+    """The nearest ideal site of every centring image of every input atom (see :func:`symmetrized`).
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+
+    Returns
+    -------
+    tuple or None
+        ``(nearest, difference, squared_distance)``, images in the order (centring, atom), distances in
+        Angstrom^2; None when an image has no site of its species.
+    """
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    return _assign_to_sites(raw, crystal.numbers, np.asarray(data.std_positions, dtype=np.float64),
+                            np.asarray(data.std_types), lattice_raw, _group_table(int(data.hall_number)).centrings_24,
+                            data)
+
+
+def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
+    """How far ``crystal`` is from exactly having the symmetry spglib found, in Angstrom.
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+    assigned : tuple, optional
+        :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+
+    Returns
+    -------
+    float
+        2 d + e: d the largest Cartesian distance of an input atom (or its image under a centring
+        translation) from its ideal site in spglib's conventional cell, so that an operation moves an
+        atom onto an atom within 2 d; e the largest length change that the input lattice's departure
+        from spglib's ideal metric can make to a cell vector no longer than the input's longest
+        (spectral norm of the Cartesian strain between the metrics, times that length). ``inf`` when
+        the sites cannot be assigned.
+
+    Notes
+    -----
+    spglib accepts an operation when it moves every atom within ``symprec`` of an atom and keeps
+    the lattice within ``symprec``; an answer whose residual is well below ``symprec`` has no
+    operation near that threshold, so no other order of the same atoms can lose one of them.
+    """
+    if assigned is None:
+        assigned = site_assignment(crystal, data)
+    if assigned is None:
+        return float("inf")
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
+    # metric difference in the conventional basis, as a Cartesian strain of the input frame
+    difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
+    to_cartesian = np.linalg.inv(lattice_raw)
+    strain = np.linalg.norm(to_cartesian @ difference @ to_cartesian.T, 2)
+    longest = float(np.max(np.linalg.norm(crystal.lattice, axis=1)))
+    return 2.0 * float(np.sqrt(np.max(assigned[2], initial=0.0))) + float(strain) * longest
+
+
+@lru_cache(maxsize=None)
+def _cosets(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each operation (R, t) of the setting, in the order of ``space_group(...).arrays``: the index of
+    its rotation's representative in ``_group_table`` and of the centring c with t = t_rep + c (mod 1)."""
+    table = _group_table(hall_number)
+    rotations, translations_24 = space_group(hall_number=hall_number).arrays
+    representative = np.array([table.rotation_keys[r.tobytes()] for r in rotations], dtype=np.int64)
+    offsets = _encode(translations_24 - table.translations_24[representative], DEN)
+    centring_keys = _encode(table.centrings_24, DEN)
+    centring = np.array([int(np.flatnonzero(centring_keys == o)[0]) for o in offsets], dtype=np.int64)
+    return representative, centring
+
+
+@lru_cache(maxsize=None)
+def _inverse_rotations(hall_number: int) -> np.ndarray:
+    inverse = np.linalg.inv(space_group(hall_number=hall_number).arrays[0].astype(np.float64))
+    inverse.setflags(write=False)
+    return inverse
 
 
 _ASSIGN_CHUNK = 256

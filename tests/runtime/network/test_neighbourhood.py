@@ -196,3 +196,55 @@ def test_batch_sums_are_the_dense_features(crystal):
     assert np.all(dense[1:n] == 0.0)   # padding rows of the 1-atom crystal
     with pytest.raises(CrystalFourierError, match="expects 16 at 6.0"):
         NeighbourhoodEmbedding(4)(batch_neighbours([tiny], n_rbf=8))
+
+
+def _reference_pairs(lattice, positions, cutoff):
+    """Every pair within the cutoff by brute force over a generous box of images (no reduction, no pruning)."""
+    rows = []
+    n = len(positions)
+    for i in range(n):
+        for j in range(n):
+            for t in itertools.product(range(-6, 7), repeat=3):
+                if i == j and not any(t):
+                    continue
+                d = float(np.linalg.norm((positions[j] + np.array(t) - positions[i]) @ lattice))
+                if d < cutoff:
+                    rows.append((i, round(d, 9), j))
+    return sorted(rows)
+
+
+@pytest.mark.parametrize("cutoff", [3.0, 6.0])
+def test_blocked_neighbour_list_has_exactly_the_brute_force_pairs(crystal, cutoff, monkeypatch):
+    """The vectorized list, also split into blocks of one centre and with the far images pruned, finds the
+    same pairs and distances as a brute-force search over 13^3 images."""
+    import crystal_fourier.runtime.network._neighbourhood as module
+
+    lattice, positions, _ = crystal
+    reference = _reference_pairs(lattice, np.mod(positions, 1.0), cutoff)
+    whole = neighbour_list(lattice, positions, cutoff)
+    monkeypatch.setattr(module, "_PAIR_BLOCK", 1)   # one centre per block
+    blocked = neighbour_list(lattice, positions, cutoff)
+    for nl in (whole, blocked):
+        found = sorted(zip(nl.centres.tolist(), np.round(nl.distances, 9).tolist(), nl.neighbours.tolist(),
+                           strict=True))
+        assert found == reference
+    for name in ("centres", "neighbours", "distances"):
+        assert getattr(whole, name).tobytes() == getattr(blocked, name).tobytes()
+
+
+def test_sample_sums_are_the_sequential_sums(crystal):
+    """The per-(atom, species) sums equal np.add.at's left-to-right sums bit for bit (predictions keep their bytes)."""
+    from crystal_fourier.runtime.network._neighbourhood import (
+        MAX_ATOMIC_NUMBER,
+        lattice_from_features,
+        sample_neighbours,
+    )
+
+    lattice, positions, numbers = crystal
+    sample = sample_from_arrays(lattice, positions, numbers, 2, 2)
+    nl = neighbour_list(lattice_from_features(sample.lattice), sample.positions, 6.0)
+    keys, row = np.unique(nl.centres * (MAX_ATOMIC_NUMBER + 1) + np.asarray(sample.numbers)[nl.neighbours],
+                          return_inverse=True)
+    expected = np.zeros((len(keys), 16))
+    np.add.at(expected, row.reshape(-1), radial_basis(nl.distances, 6.0, 16))
+    assert sample_neighbours(sample, 6.0, 16).sums.tobytes() == expected.tobytes()

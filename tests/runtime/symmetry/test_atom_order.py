@@ -8,6 +8,7 @@ canonically before spglib sees them, so every order gives one answer at any symp
 from __future__ import annotations
 
 import csv
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -95,3 +96,29 @@ def test_random_permutations_and_lattice_translations_change_nothing(data, sympr
     shifts = np.array(data.draw(st.lists(st.lists(st.integers(-2, 2), min_size=3, max_size=3),
                                          min_size=crystal.n_atoms, max_size=crystal.n_atoms), label="shifts"))
     assert_same(standardize(reordered(crystal, order, shifts), symprec=symprec), standardize(crystal, symprec=symprec))
+
+
+
+# standardize's module, reached by attribute (the gate's constant, its spglib door, its residual)
+_standardization = sys.modules[standardize.__module__]
+
+
+@pytest.mark.parametrize("name_crystal", list(crystals()), ids=lambda item: item[0])
+def test_near_ties_still_pay_for_the_reorderings(name_crystal, monkeypatch):
+    """standardize tries the re-orderings only for near ties; these crystals are detected as near ties (residual
+    above NEAR_TIE_FRACTION x symprec) and get the answer of the full rule (re-orderings for every crystal),
+    for every first atom. Without the re-orderings the built crystal would get another group."""
+    name, crystal = name_crystal
+    ordered = _standardization.canonical_atom_order(crystal)
+    residual = _standardization.symmetry_residual(ordered, _standardization._dataset(ordered, 0.1, -1.0))
+    assert residual > _standardization.NEAR_TIE_FRACTION * 0.1
+    gated = [standardize(reordered(crystal, np.roll(np.arange(crystal.n_atoms), -k))) for k in range(crystal.n_atoms)]
+    with monkeypatch.context() as patch:
+        patch.setattr(_standardization, "NEAR_TIE_FRACTION", 0.0)
+        full = standardize(crystal)
+    for result in gated:
+        assert_same(result, full)
+    if name == "near-tie Amm2":  # the witness that the re-orderings matter here
+        with monkeypatch.context() as patch:
+            patch.setattr(_standardization, "NEAR_TIE_FRACTION", np.inf)
+            assert standardize(crystal).number != full.number

@@ -254,3 +254,37 @@ def test_tolerance_retry_sequence():
         standardize(crystal, retry=False)
     with pytest.raises(CrystalFourierError, match="symprec must be a positive"):
         standardize(crystal, symprec=float("nan"))
+
+
+# ------------------------------------------------------------------ the re-orderings only for near ties
+# (the near-tie crystals themselves: tests/runtime/symmetry/test_atom_order.py)
+def _same(a, b) -> bool:
+    return ((a.number, a.hall_number, a.n_atoms) == (b.number, b.hall_number, b.n_atoms)
+            and np.allclose(a.cell_parameters, b.cell_parameters, rtol=0, atol=1e-9)
+            and a.numbers.tolist() == b.numbers.tolist()
+            and np.allclose(a.positions, b.positions, rtol=0, atol=1e-9))
+
+
+def _with_fraction(monkeypatch, fraction, crystal, symprec=0.1):
+    """standardize with NEAR_TIE_FRACTION = fraction: 0 tries the re-orderings for every crystal (the rule
+    before the gate), inf never."""
+    from crystal_fourier.runtime.symmetry import _standardization
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_standardization, "NEAR_TIE_FRACTION", fraction)
+        return standardize(crystal, symprec=symprec)
+
+
+def test_exact_crystals_make_one_spglib_call(monkeypatch):
+    """Far from any threshold (exact positions) one spglib call is made, and the answer is the full rule's."""
+    from crystal_fourier.runtime.symmetry import _standardization
+
+    calls = []
+    dataset = _standardization._dataset
+    monkeypatch.setattr(_standardization, "_dataset", lambda *a, **k: calls.append(a) or dataset(*a, **k))
+    for number in (2, 14, 38, 62, 139, 166, 194, 225):   # no origin choice 1 default, no enantiomorphic partner
+        crystal = random_crystal(number, seed=number, max_atoms=24).crystal
+        calls.clear()
+        result = standardize(crystal)
+        assert len(calls) == 1
+        assert _same(result, _with_fraction(monkeypatch, 0.0, crystal))

@@ -15,7 +15,13 @@ from crystal_fourier import runtime
 from crystal_fourier.audit import supercell
 from crystal_fourier.derive import space_group, standard_hall_number
 from crystal_fourier.runtime import Crystal
-from crystal_fourier.runtime.symmetry._symmetrization import _LOOKUP_GRID, _assign_to_sites, _site_index
+from crystal_fourier.runtime import random_crystal
+from crystal_fourier.runtime.symmetry._symmetrization import (
+    _LOOKUP_GRID,
+    _assign_to_sites,
+    _site_index,
+    symmetry_residual,
+)
 
 
 def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
@@ -52,3 +58,21 @@ def test_assignment_without_spglib_mappings_gives_the_same_sites():
     assert mapped[0].tolist() == brute[0].tolist()
     np.testing.assert_allclose(mapped[1], brute[1], rtol=0, atol=1e-12)
     assert np.bincount(mapped[0], minlength=len(ideal)).min() > 0
+
+
+def test_symmetry_residual_measures_the_displacement():
+    """0 (to round-off) for an exact crystal; between the displacement and 4x it when one atom is moved."""
+    made = random_crystal(139, seed=1, max_atoms=24).crystal
+
+    def dataset(crystal):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=0.1)
+
+    assert symmetry_residual(made, dataset(made)) < 1e-9
+    moved = made.positions.copy()
+    moved[0] += np.array([0.03, 0.0, 0.0]) / np.linalg.norm(made.lattice[0])   # 0.03 A along a
+    shifted = Crystal(made.lattice, moved, made.numbers)
+    data = dataset(shifted)
+    assert data.number == 139
+    assert 0.03 <= symmetry_residual(shifted, data) <= 0.12
