@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crystal_fourier._absence_assertions import assert_vanishes_on_absences
-from crystal_fourier._test_numerics import (
+from crystal_fourier._test_numerics import (  # FLOAT_TOLERANCE: the default tolerances, read by the tests
+    FLOAT_TOLERANCE,  # noqa: F401
     _like,
     _resolve_group,
     _to_numpy,
