@@ -153,8 +153,9 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     left-handed basis of the same crystal; in a centrosymmetric group they repeat cosets), s over
     the origin shifts that map the group to itself (the standardization's exact tables).
     Each gives the crystal in another basis of the same setting (rows M^-T L) and origin; the
-    frame is not rotated (Q = I). With ``limit``, at most that many, the matrices taken in the
-    order of ``rng`` (random) or as listed, so only their shift tables are derived.
+    frame is not rotated (Q = I). With ``limit``, at most that many, drawn by ``rng`` uniformly
+    and without replacement from all cosets (M, s) (every origin shift of every M can be drawn;
+    the shift tables are those standardization derives, cached), or the first ones as listed.
 
     Parameters
     ----------
@@ -165,7 +166,7 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     limit : int, optional
         The most re-descriptions returned; all by default.
     rng : numpy.random.Generator, optional
-        Shuffles the matrices before ``limit`` applies; listed order by default.
+        Draws the ``limit`` cosets at random; the first ones as listed by default.
 
     Returns
     -------
@@ -191,22 +192,22 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     # centrosymmetric group -M is M composed with an inversion of G: the same coset, nothing new.
     improper = () if space_group(hall_number=standard.hall_number).centrosymmetric else tuple(-m for m in proper)
     matrices = [*proper, *improper]
-    if rng is not None:
-        matrices = [matrices[i] for i in rng.permutation(len(matrices))]
-    for m in matrices:
-        if limit is not None and len(found) >= limit:
-            break
+    tables = [_origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist()))) for m in matrices]
+    pairs = [(i, j) for i, shifts in enumerate(tables) for j in range(len(shifts))]
+    if limit is not None and len(pairs) > limit:
+        # uniform over the cosets (M, s), without replacement: every shift of every M can be drawn
+        if rng is None:
+            pairs = pairs[:limit]
+        else:
+            pairs = [pairs[k] for k in sorted(rng.choice(len(pairs), size=limit, replace=False).tolist())]
+    for i, j in pairs:
+        m, shift_48 = matrices[i], tables[i][j]
         m_inv_t = np.rint(np.linalg.inv(m).T).astype(np.int64)
-        shifts = _origin_shifts(standard.hall_number, tuple(map(tuple, m.tolist())))
-        if limit is not None and len(shifts) > limit - len(found):
-            chosen = np.arange(len(shifts)) if rng is None else np.sort(rng.permutation(len(shifts)))
-            shifts = shifts[chosen[:limit - len(found)]]
-        for shift_48 in shifts:
-            shift = shift_48 / _SHIFT_DEN
-            new = Crystal(m_inv_t @ base.lattice, base.positions @ m.T + shift, base.numbers)
-            label = f"M={m.tolist()} s={[str(Fraction(int(v), _SHIFT_DEN)) for v in shift_48]}"
-            found.append(_finish("normalizer", label, base, new, np.arange(base.n_atoms), basis=m_inv_t,
-                                 origin=shift @ new.lattice))
+        shift = shift_48 / _SHIFT_DEN
+        new = Crystal(m_inv_t @ base.lattice, base.positions @ m.T + shift, base.numbers)
+        label = f"M={m.tolist()} s={[str(Fraction(int(v), _SHIFT_DEN)) for v in shift_48]}"
+        found.append(_finish("normalizer", label, base, new, np.arange(base.n_atoms), basis=m_inv_t,
+                             origin=shift @ new.lattice))
     return tuple(found)
 
 

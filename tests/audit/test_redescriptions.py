@@ -177,3 +177,19 @@ def test_the_tolerance_merge_joins_images_across_the_cell_wall():
 
     points = np.array([[0.0, 0.5, 0.5], [1.0 - 1e-12, 0.5, 0.5], [0.25, 0.5, 0.5], [0.25 + 1e-12, 0.5, 0.5]])
     assert _merged(points, np.eye(3) * 4.0).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("number", (2, 47), ids=lambda n: f"sg{n}")
+def test_normalizer_draws_reach_every_coset(number):
+    """150 draws of one coset each (the audit's per-(crystal, kind) streams) reach all 8 cosets, origin
+    shifts included, each at least 10 times (expected 150/8 = 19; before: only the first one or two)."""
+    from collections import Counter
+
+    crystal = crystal_of(number, max_atoms=12)
+    every = {d.label for d in normalizer_cosets(crystal)}
+    drawn = Counter(d.label for seed in range(150)
+                    for d in normalizer_cosets(crystal, limit=1, rng=np.random.default_rng([seed, 0, 10])))
+    assert set(drawn) == every and len(every) == 8
+    assert min(drawn.values()) >= 10
+    pair = normalizer_cosets(crystal, limit=2, rng=np.random.default_rng(3))
+    assert len({d.label for d in pair}) == 2
