@@ -46,7 +46,7 @@ RANDOM_MAX_ATOMS = 30
 def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "audit", __doc__)
     parser.add_argument("--model", required=True, metavar="SPEC",
-                        help="a saved model DIR, ase:NAME (e.g. ase:EMT), chgnet, or module:callable "
+                        help="a saved model DIR, ase:NAME (e.g. ase:EMT), chgnet, sevennet[:NAME], or module:callable "
                              "(a callable Crystal -> float | dict with energy, forces, stress)")
     parser.add_argument("--structures", nargs="+", default=[], metavar="FILE",
                         help="structure files (CIF, POSCAR, extxyz, JSON)")
@@ -56,8 +56,9 @@ def add_parser(subparsers) -> None:
     add_groups_option(parser)
     parser.add_argument("--kinds", default="all", metavar="LIST",
                         help="comma-separated kinds of re-description, or 'all' (default)")
-    parser.add_argument("--claim", choices=("E3", "SE3"), default="E3",
-                        help="E3: invariant under rotations and reflections (default); SE3: rotations only")
+    parser.add_argument("--claim", choices=("E3", "SE3"), default=None,
+                        help="E3: invariant under rotations and reflections; SE3: rotations only (default: what "
+                             "the model declares, e.g. SE3 for a SevenNet checkpoint built without parity, else E3)")
     parser.add_argument("--energy", choices=("extensive", "intensive"), default="extensive",
                         help="the energy is a total that scales with supercells (default), or a per-atom or "
                              "material property (e.g. a saved model's target)")
@@ -105,9 +106,11 @@ def run(args) -> int:
     from crystal_fourier.audit import Claim, audit, model_from_spec, parse_kinds
 
     kinds = parse_kinds(args.kinds)
-    claim = Claim(symmetry=args.claim, energy=args.energy)
     crystals, names = _crystals(args)
     model = model_from_spec(args.model)
+    claim = Claim(symmetry=args.claim or model.symmetry or "E3", energy=args.energy)
+    if args.claim is None and model.note:
+        print(f"crystal-fourier audit: {model.note}", file=sys.stderr)
     report = audit(model, crystals, claim=claim, kinds=kinds, per_kind=args.per_kind, seed=args.seed, names=names,
                    symprec=args.symprec, max_atoms=args.max_atoms, progress=None, dtype=args.dtype,
                    timeout=args.timeout)

@@ -12,24 +12,36 @@ Outputs may be numbers, numpy arrays or torch tensors (detached, moved to the CP
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
-__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "CHGNetModel", "as_model", "model_from_spec",
-           "torch_dtype"]
+__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "as_model", "model_from_spec", "torch_dtype"]
 
 
 class ModelAdapter:
-    """Base class: ``adapter(crystal) -> dict``; subclasses implement :meth:`evaluate`."""
+    """Base class: ``adapter(crystal) -> dict``; subclasses implement :meth:`evaluate`.
+
+    ``outputs`` declares outputs beyond energy, forces and stress, name -> how they transform
+    (``'vectors'``, ``'tensor'``, ``'pseudovectors'``, ``'pseudotensor'``: see
+    :meth:`~crystal_fourier.audit.Redescription.expected`). ``batches`` says that
+    :meth:`evaluate_many` is a real batch (the ``batch`` kind checks it against single calls).
+    ``symmetry`` is what the model is built to respect (``'E3'``, ``'SE3'``; None: not declared),
+    the command's default ``--claim``; ``note`` says why, for the report.
+    """
 
     name: str = "model"
     spec: "str | None" = None
     dtype: np.dtype = np.dtype(np.float64)
+    outputs: "Mapping[str, str]" = MappingProxyType({})
+    batches: bool = False
+    symmetry: "str | None" = None
+    note: "str | None" = None
 
     def evaluate(self, crystal: Crystal) -> dict:  # pragma: no cover - abstract
         """The outputs for one crystal (see the module docstring).
@@ -101,8 +113,9 @@ class CallableModel(ModelAdapter):
 
     def __init__(self, fn: Callable[[Crystal], "float | dict"], *, name: str | None = None,
                  spec: str | None = None, dtype: "np.typing.DTypeLike" = np.float64,
-                 float64: "Callable | None" = None) -> None:
+                 float64: "Callable | None" = None, outputs: "Mapping[str, str] | None" = None) -> None:
         self.fn = fn
+        self.outputs = MappingProxyType(dict(outputs or {}))
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.spec = spec
         self.dtype = np.dtype(dtype)
@@ -129,7 +142,7 @@ class CallableModel(ModelAdapter):
             return self
         if self._float64 is None:
             return None
-        return CallableModel(self._float64, name=f"{self.name} (float64)", spec=self.spec)
+        return CallableModel(self._float64, name=f"{self.name} (float64)", spec=self.spec, outputs=self.outputs)
 
 
 class ASEModel(ModelAdapter):
@@ -242,6 +255,7 @@ class SavedModel(ModelAdapter):
         self.name = f"saved model {Path(directory).name}"
         self.spec = str(directory)
         self.dtype = np.dtype(np.float32)
+        self.batches = True
 
     def evaluate(self, crystal: Crystal) -> dict:
         """The model's prediction for one crystal.
@@ -333,85 +347,6 @@ def _elastic_outputs(voigt: np.ndarray) -> dict:
     return {"energy": bulk, "elastic": full}
 
 
-class CHGNetModel(ModelAdapter):
-    """CHGNet's pretrained potential (``pip install 'crystal-fourier[chgnet]'``; weights ship in its wheel)."""
-
-    def __init__(self) -> None:
-        try:
-            from chgnet.model import CHGNet
-        except ImportError:
-            raise CrystalFourierError("the chgnet model needs CHGNet: pip install 'crystal-fourier[chgnet]'") from None
-        self.model = CHGNet.load(verbose=False)
-        self.name = "CHGNet"
-        self.spec = "chgnet"
-        self.dtype = np.dtype(np.float32)
-
-    def evaluate(self, crystal: Crystal) -> dict:
-        """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet.
-
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal.
-
-        Returns
-        -------
-        dict
-            ``"energy"`` (float), ``"forces"`` (shape=(n, 3)), ``"stress"`` (shape=(3, 3)).
-        """
-        prediction = self._predict(crystal.to_pymatgen())
-        gpa_to_ev_per_a3 = 1.0 / 160.21766208
-        return {"energy": float(prediction["e"]) * crystal.n_atoms, "forces": prediction["f"],
-                "stress": np.asarray(prediction["s"]) * gpa_to_ev_per_a3}
-
-    def in_float64(self) -> "ModelAdapter | None":
-        """The same weights in float64: a double copy of the network, run with CHGNet's module-level
-        dtype (``TORCH_DTYPE``, float32) and torch's default dtype set to float64 during each call only."""
-        import copy
-
-        twin = copy.copy(self)
-        twin.model = copy.deepcopy(self.model).double()
-        assemble = twin.model.composition_model._assemble_graphs   # AtomRef casts its features to float32
-        twin.model.composition_model._assemble_graphs = lambda graphs: assemble(graphs).double()
-        twin.name = f"{self.name} (float64)"
-        twin.dtype = np.dtype(np.float64)
-        twin.computes_float64 = True
-        return twin
-
-    computes_float64 = False
-
-    def _predict(self, structure):
-        if not self.computes_float64:
-            return self.model.predict_structure(structure)
-        with _chgnet_float64():
-            return self.model.predict_structure(structure)
-
-
-def _chgnet_float64():
-    """Context: CHGNet's graph tensors and torch's default dtype in float64, restored on exit."""
-    import contextlib
-    import importlib
-
-    import torch
-
-    @contextlib.contextmanager
-    def switched():
-        modules = [importlib.import_module(f"chgnet.{name}") for name in
-                   ("graph.converter", "graph.crystalgraph", "model.model", "data.dataset")]
-        previous = [m.TORCH_DTYPE for m in modules], torch.get_default_dtype()
-        try:
-            for module in modules:
-                module.TORCH_DTYPE = torch.float64
-            torch.set_default_dtype(torch.float64)
-            yield
-        finally:
-            for module, dtype in zip(modules, previous[0], strict=True):
-                module.TORCH_DTYPE = dtype
-            torch.set_default_dtype(previous[1])
-
-    return switched()
-
-
 def as_model(model: object) -> ModelAdapter:
     """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
     an ASE calculator instance (reused for every call) or class (instantiated once), or any callable
@@ -445,14 +380,16 @@ def as_model(model: object) -> ModelAdapter:
 
 
 def model_from_spec(spec: str) -> ModelAdapter:
-    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet``, ``module:callable``
-    or ``module:Class`` (an ASE calculator class, e.g. ``ase.calculators.emt:EMT``, instantiated once).
+    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet``, ``sevennet[:NAME]``,
+    ``module:callable`` or ``module:Class`` (an ASE calculator class, e.g. ``ase.calculators.emt:EMT``,
+    instantiated once).
 
     Parameters
     ----------
     spec : str
         A directory written by ``crystal-fourier train``; ``ase:NAME`` for an ASE calculator class;
-        ``chgnet`` for CHGNet with the weights in its wheel; or ``module:callable`` for a function
+        ``chgnet`` for CHGNet with the weights in its wheel; ``sevennet`` or ``sevennet:NAME`` for a
+        SevenNet checkpoint in its wheel (default ``7net-0``); or ``module:callable`` for a function
         ``Crystal -> float | dict`` (``energy``, optionally ``forces`` and ``stress``).
 
     Returns
@@ -466,8 +403,10 @@ def model_from_spec(spec: str) -> ModelAdapter:
     >>> model_from_spec("ase:EMT").name
     'EMT'
     """
-    if spec == "chgnet":
-        return CHGNetModel()
+    if spec in ("chgnet", "sevennet") or spec.startswith("sevennet:"):
+        from crystal_fourier.audit._pretrained import pretrained_model
+
+        return pretrained_model(spec)
     if spec.startswith("ase:"):
         name = spec[4:]
         try:

@@ -79,7 +79,8 @@ class AuditReport:
     ``cases`` maps (crystal, kind, label) to the Redescription and the two output dicts
     (reference mapped, and got), kept for the reproducer scripts of failures. ``errors`` lists
     the model calls that raised or timed out (:class:`~crystal_fourier.audit.ModelError`);
-    ``skipped_improper`` counts the improper group operations left out under an SE3 claim.
+    ``skipped_improper`` counts the improper group operations left out under an SE3 claim;
+    ``notes`` are lines for the reader (the model's declared symmetry, kinds that had nothing to check).
     """
 
     model: str
@@ -94,6 +95,7 @@ class AuditReport:
     cases: dict = field(default_factory=dict, repr=False)
     errors: "tuple[ModelError, ...]" = ()
     skipped_improper: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def failures(self) -> tuple[Check, ...]:
@@ -143,8 +145,9 @@ class AuditReport:
         list of dict
         """
         rows = []
+        quantities = [*QUANTITIES, *sorted({c.quantity for c in self.checks} - set(QUANTITIES))]
         for kind in self.kinds:
-            for quantity in QUANTITIES:
+            for quantity in quantities:
                 chosen = [c for c in self.checks if c.kind == kind and c.quantity == quantity]
                 if not chosen:
                     continue
@@ -182,15 +185,18 @@ class AuditReport:
         return {kind: np.array([c.error / c.tolerance for c in self.checks if c.kind == kind]) for kind in self.kinds}
 
 
-def _compare(case: Redescription, reference: dict, got: dict, claim: Claim) -> list[tuple[str, float, float]]:
-    """(quantity, error, scale) for each claimed quantity both outputs have."""
+def _compare(case: Redescription, reference: dict, got: dict, claim: Claim,
+             declared: "dict[str, str] | None" = None) -> list[tuple[str, float, float]]:
+    """(quantity, error, scale) for each claimed quantity both outputs have; ``declared`` adds the
+    adapter's other outputs, name -> how they transform (``'vectors'``, ``'pseudotensor'``, ...)."""
     found = []
     expected_energy = case.expected("scalar", reference["energy"], extensive=claim.energy == "extensive")
     scale = max(1.0, abs(float(expected_energy)))
     found.append(("energy", float(abs(expected_energy - got["energy"])), scale))
     # elastic: a model's rank-4 stiffness tensor (3, 3, 3, 3), checked whenever the model returns it
+    extra = [(name, mapping, True) for name, mapping in (declared or {}).items()]
     for quantity, mapping, wanted in (("forces", "vectors", claim.forces), ("stress", "tensor", claim.stress),
-                                      ("elastic", "tensor", True)):
+                                      ("elastic", "tensor", True), *extra):
         if wanted and quantity in reference and quantity in got:
             expected = case.expected(mapping, reference[quantity])
             if expected.shape != got[quantity].shape:
@@ -266,6 +272,8 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
     import time
 
     from crystal_fourier._progress import progress_bar
+    from crystal_fourier.audit._batch import batch_checks
+    from crystal_fourier.audit._continuity import continuity_checks
     from crystal_fourier.audit._derivatives import derivative_checks
     from crystal_fourier.audit._symmetry_redescriptions import _standard
 
@@ -297,18 +305,26 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
             group = _standard(crystal, symprec).number
             model_seconds += _run_crystal(adapter, float64, claim, name=name, group=group, crystal=crystal,
                                           chosen=chosen, timeout=timeout, into=(checks, cases, errors))
-            if "derivatives" in kinds:
-                found, failed, seconds = derivative_checks(
-                    adapter, crystal, claim, name=name, group=group, timeout=timeout, count=per_kind or 3,
-                    rng=np.random.default_rng([seed, index, KINDS.index("derivatives")]))
-                checks += found
-                errors += failed
-                model_seconds += seconds
+            for kind, probe in (("derivatives", derivative_checks), ("continuity", continuity_checks)):
+                if kind in kinds:
+                    found, failed, seconds = probe(
+                        adapter, crystal, claim, name=name, group=group, timeout=timeout,
+                        count=per_kind or 3 if kind == "derivatives" else min(per_kind or 2, 2),
+                        rng=np.random.default_rng([seed, index, KINDS.index(kind)]))
+                    checks, errors, model_seconds = checks + found, errors + failed, model_seconds + seconds
+            if "batch" in kinds:
+                found, failed, seconds = batch_checks(
+                    adapter, crystals, index, claim, name=name, group=group, timeout=timeout, count=per_kind or 3,
+                    rng=np.random.default_rng([seed, index, KINDS.index("batch")]))
+                checks, errors, model_seconds = checks + found, errors + failed, model_seconds + seconds
             bar.update(1)
+    notes = [adapter.note] if adapter.note else []
+    if "batch" in kinds and not adapter.batches:
+        notes.append(f"batch: {adapter.name} does not batch (one call per crystal), nothing to compare")
     return AuditReport(model=adapter.name, spec=adapter.spec, claim=claim, dtype=str(adapter.dtype),
                        checks=tuple(checks), kinds=kinds, crystals=len(crystals),
                        seconds=time.perf_counter() - start, model_seconds=model_seconds, cases=cases,
-                       errors=tuple(errors), skipped_improper=skipped)
+                       errors=tuple(errors), skipped_improper=skipped, notes=tuple(notes))
 
 
 def _chosen(crystal: Crystal, index: int, kinds: tuple[str, ...], claim: Claim, *, seed: int, per_kind: "int | None",
@@ -344,7 +360,7 @@ def _run_crystal(adapter: ModelAdapter, float64: "ModelAdapter | None", claim: C
         if isinstance(got, str):
             errors.append(ModelError(name, case.kind, case.label, got))
             continue
-        for quantity, error, scale in _compare(case, base, got, claim):
+        for quantity, error, scale in _compare(case, base, got, claim, adapter.outputs):
             tolerance = audit_tolerance(adapter.dtype, scale)
             rerun = None
             if error > tolerance and float64 is not None:
@@ -361,7 +377,7 @@ def _rerun_error(float64: ModelAdapter, case: Redescription, claim: Claim, quant
     outputs, _ = guarded_calls(float64, [case.original, case.crystal])
     if any(isinstance(o, str) for o in outputs):
         return None
-    return dict((q, e) for q, e, _ in _compare(case, outputs[0], outputs[1], claim)).get(quantity)
+    return dict((q, e) for q, e, _ in _compare(case, outputs[0], outputs[1], claim, float64.outputs)).get(quantity)
 
 
 def _with_dtype(adapter: ModelAdapter, dtype: str) -> ModelAdapter:

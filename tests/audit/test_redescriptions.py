@@ -179,7 +179,7 @@ def test_the_tolerance_merge_joins_images_across_the_cell_wall():
     assert _merged(points, np.eye(3) * 4.0).tolist() == [0, 2]
 
 
-@pytest.mark.parametrize("number", (2, 47), ids=lambda n: f"sg{n}")
+@pytest.mark.parametrize("number", [2, 47], ids=lambda n: f"sg{n}")
 def test_normalizer_draws_reach_every_coset(number):
     """150 draws of one coset each (the audit's per-(crystal, kind) streams) reach all 8 cosets, origin
     shifts included, each at least 10 times (expected 150/8 = 19; before: only the first one or two)."""
@@ -189,7 +189,8 @@ def test_normalizer_draws_reach_every_coset(number):
     every = {d.label for d in normalizer_cosets(crystal)}
     drawn = Counter(d.label for seed in range(150)
                     for d in normalizer_cosets(crystal, limit=1, rng=np.random.default_rng([seed, 0, 10])))
-    assert set(drawn) == every and len(every) == 8
+    assert set(drawn) == every
+    assert len(every) == 8
     assert min(drawn.values()) >= 10
     pair = normalizer_cosets(crystal, limit=2, rng=np.random.default_rng(3))
     assert len({d.label for d in pair}) == 2
