@@ -5,16 +5,17 @@ rotations, reflections, supercells, Niggli and unimodular bases of both handedne
 conventional cells, the crystal's own space-group operations, normalizer cosets, near-degenerate
 bases), calls the model on every description, and compares its outputs after the exact atom map and
 frame change; the derivatives kind checks forces and stress against central differences of the
-model's energy (in the cell and its left-handed twin). Writes report.json, report.md, summary.png
-and a reproducer script per failure into --out; the last line names the worst kind with its
-error / tolerance. Exit status: 0 every check within tolerance; 1 the model fails its claim;
-2 bad input (one line, nothing written); 3 the model raised or timed out on at least one call
+model's energy (in the cell and its left-handed twin), continuity that outputs change smoothly along
+small random displacements and strains, batch that a batch gives what single calls give. Writes
+report.json, report.md, report.html, summary.png and a reproducer script per failure into --out;
+the last line names the worst kind with its error / tolerance. Exit status: 0 every check within
+tolerance; 1 the model fails its claim; 2 bad input (one line, nothing written); 3 the model raised or timed out on at least one call
 (each call named in report.md, every other check reported; takes precedence over 1); 130 interrupted.
 
 Notes
 -----
-Writes OUT/report.json, OUT/report.md, OUT/summary.png and OUT/reproducers/*.py (one per failure,
-each exiting 1 exactly when its check failed), prints the Markdown table. The statuses are
+Writes OUT/report.json, OUT/report.md, OUT/report.html, OUT/summary.png and OUT/reproducers/*.py
+(one per failure, each exiting 1 exactly when its check failed), prints the Markdown table. The statuses are
 EXIT_FAILS_CLAIM and EXIT_MODEL_ERROR below; 2 and 130 come from crystal_fourier.cli.main.
 """
 

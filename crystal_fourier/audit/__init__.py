@@ -26,7 +26,7 @@ _EXPORTS = {
     "Check": "_audit", "AuditReport": "_audit", "audit": "_audit",
     "ModelAdapter": "_adapters", "CallableModel": "_adapters", "ASEModel": "_adapters", "SavedModel": "_adapters",
     "CHGNetModel": "_pretrained", "SevenNetModel": "_pretrained",
-    "as_model": "_adapters", "model_from_spec": "_adapters", "torch_dtype": "_adapters",
+    "as_model": "_specs", "model_from_spec": "_specs", "torch_dtype": "_adapters",
     "ModelError": "_calls",
     "write_report": "_report_files", "reproducer_script": "_report_files", "markdown_table": "_report_files",
     "crystals": "_strategies", "redescribed": "_strategies", "operations": "_strategies",

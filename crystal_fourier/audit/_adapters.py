@@ -1,17 +1,17 @@
-"""Models an audit can call: a Python callable, an ASE calculator, a saved model of this package, CHGNet.
+"""Models an audit can call: a Python callable, an ASE calculator, a saved model of this package.
 
 Every adapter maps one :class:`~crystal_fourier.runtime.Crystal` to a dict of outputs in the
 crystal's own Cartesian frame: ``energy`` (float, eV for a potential), optionally ``forces``
 (shape=(n_atoms, 3)) and ``stress`` (shape=(3, 3), full tensor). ``dtype`` is the precision the
 model computes in; ``in_float64()`` returns the same model in float64 where that is possible
-(None otherwise), so an audit can tell float32 round-off from a bug. ``spec`` is the text that
-:func:`model_from_spec` turns back into the model (reproducer scripts use it), None when there is none.
+(None otherwise), so an audit can tell float32 round-off from a bug. ``spec`` is the text
+that :func:`~crystal_fourier.audit.model_from_spec` turns back into the model (reproducer scripts
+use it), None when there is none.
 Outputs may be numbers, numpy arrays or torch tensors (detached, moved to the CPU and read as float64).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -21,7 +21,7 @@ import numpy as np
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal
 
-__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "as_model", "model_from_spec", "torch_dtype"]
+__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "torch_dtype"]
 
 
 class ModelAdapter:
@@ -345,89 +345,3 @@ def _elastic_outputs(voigt: np.ndarray) -> dict:
     full = np.asarray(voigt, dtype=np.float64)[index[:, :, None, None], index[None, None, :, :]]
     bulk = float(np.einsum("iijj->", full)) / 9.0
     return {"energy": bulk, "elastic": full}
-
-
-def as_model(model: object) -> ModelAdapter:
-    """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
-    an ASE calculator instance (reused for every call) or class (instantiated once), or any callable
-    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some).
-
-    Parameters
-    ----------
-    model : object
-        A :class:`ModelAdapter`; a spec string or path (``'ase:EMT'``, a saved model directory); an
-        ASE calculator instance or class; or a callable ``Crystal -> float | dict``.
-
-    Returns
-    -------
-    ModelAdapter
-
-    Raises
-    ------
-    CrystalFourierError
-        For anything else.
-    """
-    if isinstance(model, ModelAdapter):
-        return model
-    if isinstance(model, (str, Path)):
-        return model_from_spec(str(model))
-    if _is_ase_calculator(model) or (isinstance(model, type) and hasattr(model, "get_potential_energy")):
-        return ASEModel(model)
-    if callable(model):
-        return CallableModel(model, dtype=torch_dtype(model) or np.float64)
-    raise CrystalFourierError(f"cannot audit a {type(model).__name__}: give a callable Crystal -> float | dict, "
-                              "an ASE calculator, a saved model directory, or a spec such as 'ase:EMT'")
-
-
-def model_from_spec(spec: str) -> ModelAdapter:
-    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet``, ``sevennet[:NAME]``,
-    ``module:callable`` or ``module:Class`` (an ASE calculator class, e.g. ``ase.calculators.emt:EMT``,
-    instantiated once).
-
-    Parameters
-    ----------
-    spec : str
-        A directory written by ``crystal-fourier train``; ``ase:NAME`` for an ASE calculator class;
-        ``chgnet`` for CHGNet with the weights in its wheel; ``sevennet`` or ``sevennet:NAME`` for a
-        SevenNet checkpoint in its wheel (default ``7net-0``); or ``module:callable`` for a function
-        ``Crystal -> float | dict`` (``energy``, optionally ``forces`` and ``stress``).
-
-    Returns
-    -------
-    ModelAdapter
-        The model behind one interface: called on a crystal, it returns its energy, forces and
-        stress as float arrays (what the model provides).
-
-    Examples
-    --------
-    >>> model_from_spec("ase:EMT").name
-    'EMT'
-    """
-    if spec in ("chgnet", "sevennet") or spec.startswith("sevennet:"):
-        from crystal_fourier.audit._pretrained import pretrained_model
-
-        return pretrained_model(spec)
-    if spec.startswith("ase:"):
-        name = spec[4:]
-        try:
-            module = importlib.import_module(f"ase.calculators.{name.lower()}")
-            factory = getattr(module, name)
-        except (ImportError, AttributeError):
-            raise CrystalFourierError(f"no ASE calculator {name!r} (expected ase.calculators.{name.lower()}.{name}; "
-                                      "is ASE installed?)") from None
-        return ASEModel(factory, name=name, spec=spec)
-    if Path(spec).is_dir():
-        return SavedModel(spec)
-    module_name, _, attribute = spec.partition(":")
-    if not attribute:
-        raise CrystalFourierError(f"model {spec!r}: expected a saved model directory, ase:NAME, chgnet "
-                                  "or module:callable")
-    try:
-        target = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise CrystalFourierError(f"model {spec!r}: cannot import {attribute} from {module_name} ({error})") from None
-    adapter = as_model(target)
-    adapter.spec = spec
-    if adapter.name in ("model", "<lambda>"):
-        adapter.name = spec
-    return adapter

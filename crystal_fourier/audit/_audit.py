@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crystal_fourier.audit._adapters import ModelAdapter, as_model
+from crystal_fourier.audit._adapters import ModelAdapter
+from crystal_fourier.audit._specs import as_model
 from crystal_fourier.audit._calls import ModelError, guarded_calls
 from crystal_fourier.audit._claims import Claim, audit_tolerance
 from crystal_fourier.audit._kinds import KINDS, parse_kinds, redescriptions
