@@ -9,8 +9,9 @@ model's energy (in the cell and its left-handed twin), continuity that outputs c
 small random displacements and strains, batch that a batch gives what single calls give. Writes
 report.json, report.md, report.html, summary.png and a reproducer script per failure into --out;
 the last line names the worst kind with its error / tolerance. Exit status: 0 every check within
-tolerance; 1 the model fails its claim; 2 bad input (one line, nothing written); 3 the model raised or timed out on at least one call
-(each call named in report.md, every other check reported; takes precedence over 1); 130 interrupted.
+tolerance; 1 the model fails its claim; 2 bad input (one line, nothing written); 3 the model
+raised or timed out on at least one call (each call named in report.md, every other check
+reported; takes precedence over 1); 130 interrupted.
 
 Notes
 -----
