@@ -1,6 +1,6 @@
 """Issue 26's goal run: CHGNet (float32, float64 reruns of failures) on real crystals, every kind.
 
-Reads the first N/2 structures of perov_5/test.csv and of carbon_24/test.csv (CIF column) from
+Reads the first N / len(--sets) structures of each set's test.csv (default perov_5 and carbon_24; CIF column) from
 ../shared/data (read in place, never copied), audits them with --per-kind 1, writes the report
 (report.html included) to --out and prints, per kind, checks, failures and the worst error / tolerance.
 
@@ -41,11 +41,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--crystals", type=int, default=100)
     parser.add_argument("--kinds", default="all")
+    parser.add_argument("--sets", default="perov_5,carbon_24", help="data sets, the crystals split evenly")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", default="/tmp/goal-chgnet")
     args = parser.parse_args(argv)
-    half = args.crystals // 2
-    named = _read(args.data, "perov_5", args.crystals - half) + _read(args.data, "carbon_24", half)
+    sets = args.sets.split(",")
+    named = [item for i, name in enumerate(sets)
+             for item in _read(args.data, name, args.crystals // len(sets) + (i < args.crystals % len(sets)))]
     start = time.perf_counter()
     report = audit(CHGNetModel(), [c for _, c in named], names=[n for n, _ in named], kinds=args.kinds,
                    per_kind=1, seed=0)

@@ -41,6 +41,9 @@ class Check:
         max(1, max |reference|) and the tolerance it gives (:func:`audit_tolerance`).
     float64_error : float or None
         The error of a float64 rerun, when the model is float32, failed, and can run in float64.
+    float64_tolerance : float or None
+        What the rerun is held to (None: :func:`audit_tolerance` in float64; the ``continuity``
+        kind gives its own).
     """
 
     crystal: str
@@ -52,6 +55,7 @@ class Check:
     scale: float
     tolerance: float
     float64_error: "float | None" = None
+    float64_tolerance: "float | None" = None
 
     @property
     def failed(self) -> bool:
@@ -60,7 +64,8 @@ class Check:
             return False
         if self.float64_error is None:
             return True
-        return not self.float64_error <= audit_tolerance(np.float64, self.scale)
+        limit = audit_tolerance(np.float64, self.scale) if self.float64_tolerance is None else self.float64_tolerance
+        return not self.float64_error <= limit
 
     @property
     def ratio(self) -> float:
@@ -308,8 +313,9 @@ def audit(model: object, crystals: Iterable[Crystal], *,  # noqa: PLR0913 - keyw
                                           chosen=chosen, timeout=timeout, into=(checks, cases, errors))
             for kind, probe in (("derivatives", derivative_checks), ("continuity", continuity_checks)):
                 if kind in kinds:
+                    extra = {"float64": float64} if kind == "continuity" else {}
                     found, failed, seconds = probe(
-                        adapter, crystal, claim, name=name, group=group, timeout=timeout,
+                        adapter, crystal, claim, name=name, group=group, timeout=timeout, **extra,
                         count=per_kind or 3 if kind == "derivatives" else min(per_kind or 2, 2),
                         rng=np.random.default_rng([seed, index, KINDS.index(kind)]))
                     checks, errors, model_seconds = checks + found, errors + failed, model_seconds + seconds

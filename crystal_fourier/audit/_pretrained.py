@@ -16,6 +16,9 @@ from crystal_fourier.runtime.structure_io._structures import Crystal
 __all__ = ["CHGNetModel", "SevenNetModel", "pretrained_model"]
 
 GPA_TO_EV_PER_A3 = 1.0 / 160.21766208
+CHGNET_BATCH_ATOMS = 48
+"""Atoms per CHGNet batch at most: its graphs (bonds and angles) grow fast with the batch; one call
+with every description of a 24-atom crystal (supercells included) used over 20 GB."""
 
 
 def pretrained_model(spec: str) -> ModelAdapter:
@@ -67,7 +70,7 @@ class CHGNetModel(ModelAdapter):
         return self.evaluate_many([crystal])[0]
 
     def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
-        """One batched ``predict_structure`` call for all crystals (CHGNet's own batching).
+        """Batched ``predict_structure`` calls (CHGNet's own batching), :data:`CHGNET_BATCH_ATOMS` atoms at most each.
 
         Parameters
         ----------
@@ -79,9 +82,15 @@ class CHGNetModel(ModelAdapter):
         list of dict
             One per crystal, as :meth:`evaluate`.
         """
-        structures = [c.to_pymatgen() for c in crystals]
-        predictions = self._predict(structures[0] if len(structures) == 1 else structures)
-        predictions = [predictions] if isinstance(predictions, dict) else list(predictions)
+        predictions, chunk, atoms = [], [], 0
+        for crystal in [*crystals, None]:
+            if chunk and (crystal is None or atoms + crystal.n_atoms > CHGNET_BATCH_ATOMS):
+                found = self._predict(chunk[0] if len(chunk) == 1 else chunk)
+                predictions += [found] if isinstance(found, dict) else list(found)
+                chunk, atoms = [], 0
+            if crystal is not None:
+                chunk.append(crystal.to_pymatgen())
+                atoms += crystal.n_atoms
         return [{"energy": float(p["e"]) * c.n_atoms, "forces": p["f"],
                  "stress": np.asarray(p["s"]) * GPA_TO_EV_PER_A3} for p, c in zip(predictions, crystals, strict=True)]
 

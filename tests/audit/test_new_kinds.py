@@ -115,3 +115,19 @@ def test_pseudovectors_flip_under_reflection_and_vectors_do_not():
     assert [c.quantity for c in bad.failures] == ["axial"]
     assert {c.kind for c in bad.failures} == {"reflection"}
     ok.assert_ok()
+
+
+def test_continuity_reruns_a_float32_failure_in_the_float64_twin(crystals):
+    """A stand-in for float32 round-off (a rapidly varying 0.01 eV term) jumps; its float64 twin does not."""
+    def lossy(crystal):
+        noise = 0.01 * np.sin(1e4 * float(np.sum(crystal.cartesian_positions)))
+        return {"energy": pair_potential(crystal)["energy"] + noise}
+
+    model = CallableModel(lossy, name="lossy", dtype=np.float32, float64=pair_potential)
+    report = audit(model, crystals, kinds="continuity", per_kind=1)
+    flagged = [c for c in report.checks if c.error > c.tolerance]
+    assert flagged
+    assert all(c.roundoff and c.float64_error is not None for c in flagged)
+    assert report.ok
+    alone = audit(CallableModel(lossy, name="lossy", dtype=np.float32), crystals, kinds="continuity", per_kind=1)
+    assert not alone.ok
