@@ -50,7 +50,7 @@ def main(argv=None) -> int:
              for item in _read(args.data, name, args.crystals // len(sets) + (i < args.crystals % len(sets)))]
     start = time.perf_counter()
     report = audit(CHGNetModel(), [c for _, c in named], names=[n for n, _ in named], kinds=args.kinds,
-                   per_kind=1, seed=0)
+                   per_kind=1, seed=0, progress=True)
     report.write(args.out)
     print(f"{len(named)} crystals, {len(report.checks)} checks, {time.perf_counter() - start:.0f} s "
           f"(model {report.model_seconds:.0f} s), {len(report.failures)} failed, "
