@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from crystal_fourier.audit import KINDS, as_model, audit
-from crystal_fourier.audit._adapters import CHGNetModel
+from crystal_fourier.audit._pretrained import CHGNetModel
 from crystal_fourier.runtime import random_crystal
 
 

@@ -5,21 +5,23 @@ rotations, reflections, supercells, Niggli and unimodular bases of both handedne
 conventional cells, the crystal's own space-group operations, normalizer cosets, near-degenerate
 bases), calls the model on every description, and compares its outputs after the exact atom map and
 frame change; the derivatives kind checks forces and stress against central differences of the
-model's energy (in the cell and its left-handed twin). Writes report.json, report.md, summary.png
-and a reproducer script per failure into --out; the last line names the worst kind with its
-error / tolerance. Exit status: 0 every check within tolerance; 1 the model fails its claim;
-2 bad input (one line, nothing written; an unreadable structure in --structures is bad input,
-named with its frame and the count of the others); 3 the model raised or timed out on at least one call
-(each call named in report.md, every other check reported; takes precedence over 1); 4 a worker
-process died (the crystals finished before are kept in OUT/checks.jsonl: rerun with --resume);
-130 interrupted. --workers N and --scheduler ADDRESS (Dask) give the same report.json.
+model's energy (in the cell and its left-handed twin), continuity that outputs change smoothly along
+small random displacements and strains, batch that a batch gives what single calls give. Writes
+report.json, report.md, report.html, summary.png and a reproducer script per failure into --out;
+the last line names the worst kind with its error / tolerance. Exit status: 0 every check within
+tolerance; 1 the model fails its claim; 2 bad input (one line, nothing written; an unreadable
+structure in --structures is bad input, named with its frame and the count of the others); 3 the
+model raised or timed out on at least one call (each call named in report.md, every other check
+reported; takes precedence over 1); 4 a worker process died (the crystals finished before are kept
+in OUT/checks.jsonl: rerun with --resume); 130 interrupted. --workers N and --scheduler ADDRESS
+(Dask) give the same report.json.
 
 Notes
 -----
-Writes OUT/report.json, OUT/report.md, OUT/summary.png and OUT/reproducers/*.py (one per failure,
-each exiting 1 exactly when its check failed), prints the Markdown table. OUT/checks.jsonl holds
-every check of every finished crystal (one JSON line per crystal, appended as crystals finish);
-``--resume`` keeps the crystals it holds. The statuses are
+Writes OUT/report.json, OUT/report.md, OUT/report.html, OUT/summary.png and OUT/reproducers/*.py
+(one per failure, each exiting 1 exactly when its check failed), prints the Markdown table.
+OUT/checks.jsonl holds every check of every finished crystal (one JSON line per crystal, appended as
+crystals finish); ``--resume`` keeps the crystals it holds. The statuses are
 EXIT_FAILS_CLAIM and EXIT_MODEL_ERROR below; 2 and 130 come from crystal_fourier.cli.main.
 """
 
@@ -56,7 +58,7 @@ RANDOM_MAX_ATOMS = 30
 def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "audit", __doc__)
     parser.add_argument("--model", required=True, metavar="SPEC",
-                        help="a saved model DIR, ase:NAME (e.g. ase:EMT), chgnet, or module:callable "
+                        help="a saved model DIR, ase:NAME (e.g. ase:EMT), chgnet, sevennet[:NAME], or module:callable "
                              "(a callable Crystal -> float | dict with energy, forces, stress)")
     parser.add_argument("--structures", nargs="+", default=[], metavar="SOURCE",
                         help="structure files (CIF, POSCAR, extxyz, JSON), directories, extxyz trajectories (every "
@@ -69,8 +71,9 @@ def add_parser(subparsers) -> None:
     add_groups_option(parser)
     parser.add_argument("--kinds", default="all", metavar="LIST",
                         help="comma-separated kinds of re-description, or 'all' (default)")
-    parser.add_argument("--claim", choices=("E3", "SE3"), default="E3",
-                        help="E3: invariant under rotations and reflections (default); SE3: rotations only")
+    parser.add_argument("--claim", choices=("E3", "SE3"), default=None,
+                        help="E3: invariant under rotations and reflections; SE3: rotations only (default: what "
+                             "the model declares, e.g. SE3 for a SevenNet checkpoint built without parity, else E3)")
     parser.add_argument("--energy", choices=("extensive", "intensive"), default="extensive",
                         help="the energy is a total that scales with supercells (default), or a per-atom or "
                              "material property (e.g. a saved model's target)")
@@ -135,9 +138,11 @@ def run(args) -> int:
 
     check_engine_options(args.workers, args.scheduler)
     kinds = parse_kinds(args.kinds)
-    claim = Claim(symmetry=args.claim, energy=args.energy)
     crystals, names = _crystals(args)
     model = model_from_spec(args.model)
+    claim = Claim(symmetry=args.claim or model.symmetry or "E3", energy=args.energy)
+    if args.claim is None and model.note:
+        print(f"crystal-fourier audit: {model.note}", file=sys.stderr)
     report = audit(model, crystals, claim=claim, kinds=kinds, per_kind=args.per_kind, seed=args.seed, names=names,
                    symprec=args.symprec, max_atoms=args.max_atoms, progress=None, dtype=args.dtype,
                    timeout=args.timeout, workers=args.workers, scheduler=args.scheduler,

@@ -15,7 +15,8 @@ from crystal_fourier._lazy import lazy_imports
 
 # Loaded on first use from this block, so that importing the package imports neither hypothesis nor torch.
 if TYPE_CHECKING:
-    from crystal_fourier.audit._adapters import ModelAdapter, SavedModel, as_model, model_from_spec
+    from crystal_fourier.audit._adapters import ModelAdapter, SavedModel
+    from crystal_fourier.audit._specs import as_model, model_from_spec
     from crystal_fourier.audit._audit import AuditReport, audit
     from crystal_fourier.audit._claims import AUDIT_TOLERANCE, Claim
     from crystal_fourier.audit._kinds import KINDS, redescriptions

@@ -1,35 +1,47 @@
-"""Models an audit can call: a Python callable, an ASE calculator, a saved model of this package, CHGNet.
+"""Models an audit can call: a Python callable, an ASE calculator, a saved model of this package.
 
 Every adapter maps one :class:`~crystal_fourier.runtime.Crystal` to a dict of outputs in the
 crystal's own Cartesian frame: ``energy`` (float, eV for a potential), optionally ``forces``
 (shape=(n_atoms, 3)) and ``stress`` (shape=(3, 3), full tensor). ``dtype`` is the precision the
 model computes in; ``in_float64()`` returns the same model in float64 where that is possible
-(None otherwise), so an audit can tell float32 round-off from a bug. ``spec`` is the text that
-:func:`model_from_spec` turns back into the model (reproducer scripts use it), None when there is none.
+(None otherwise), so an audit can tell float32 round-off from a bug. ``spec`` is the text
+that :func:`~crystal_fourier.audit.model_from_spec` turns back into the model (reproducer scripts
+use it), None when there is none.
 Outputs may be numbers, numpy arrays or torch tensors (detached, moved to the CPU and read as float64).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import Crystal
 
-__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "CHGNetModel", "as_model", "model_from_spec",
-           "torch_dtype"]
+__all__ = ["ModelAdapter", "CallableModel", "ASEModel", "SavedModel", "torch_dtype"]
 
 
 class ModelAdapter:
-    """Base class: ``adapter(crystal) -> dict``; subclasses implement :meth:`evaluate`."""
+    """Base class: ``adapter(crystal) -> dict``; subclasses implement :meth:`evaluate`.
+
+    ``outputs`` declares outputs beyond energy, forces and stress, name -> how they transform
+    (``'vectors'``, ``'tensor'``, ``'pseudovectors'``, ``'pseudotensor'``: see
+    :meth:`~crystal_fourier.audit.Redescription.expected`). ``batches`` says that
+    :meth:`evaluate_many` is a real batch (the ``batch`` kind checks it against single calls).
+    ``symmetry`` is what the model is built to respect (``'E3'``, ``'SE3'``; None: not declared),
+    the command's default ``--claim``; ``note`` says why, for the report.
+    """
 
     name: str = "model"
     spec: "str | None" = None
     dtype: np.dtype = np.dtype(np.float64)
+    outputs: "Mapping[str, str]" = MappingProxyType({})
+    batches: bool = False
+    symmetry: "str | None" = None
+    note: "str | None" = None
 
     def evaluate(self, crystal: Crystal) -> dict:  # pragma: no cover - abstract
         """The outputs for one crystal (see the module docstring).
@@ -101,8 +113,9 @@ class CallableModel(ModelAdapter):
 
     def __init__(self, fn: Callable[[Crystal], "float | dict"], *, name: str | None = None,
                  spec: str | None = None, dtype: "np.typing.DTypeLike" = np.float64,
-                 float64: "Callable | None" = None) -> None:
+                 float64: "Callable | None" = None, outputs: "Mapping[str, str] | None" = None) -> None:
         self.fn = fn
+        self.outputs = MappingProxyType(dict(outputs or {}))
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         self.spec = spec
         self.dtype = np.dtype(dtype)
@@ -129,7 +142,7 @@ class CallableModel(ModelAdapter):
             return self
         if self._float64 is None:
             return None
-        return CallableModel(self._float64, name=f"{self.name} (float64)", spec=self.spec)
+        return CallableModel(self._float64, name=f"{self.name} (float64)", spec=self.spec, outputs=self.outputs)
 
 
 class ASEModel(ModelAdapter):
@@ -242,6 +255,7 @@ class SavedModel(ModelAdapter):
         self.name = f"saved model {Path(directory).name}"
         self.spec = str(directory)
         self.dtype = np.dtype(np.float32)
+        self.batches = True
 
     def evaluate(self, crystal: Crystal) -> dict:
         """The model's prediction for one crystal.
@@ -330,164 +344,3 @@ def _elastic_outputs(voigt: np.ndarray) -> dict:
     full = np.asarray(voigt, dtype=np.float64)[index[:, :, None, None], index[None, None, :, :]]
     bulk = float(np.einsum("iijj->", full)) / 9.0
     return {"energy": bulk, "elastic": full}
-
-
-class CHGNetModel(ModelAdapter):
-    """CHGNet's pretrained potential (``pip install 'crystal-fourier[chgnet]'``; weights ship in its wheel)."""
-
-    def __init__(self) -> None:
-        try:
-            from chgnet.model import CHGNet
-        except ImportError:
-            raise CrystalFourierError("the chgnet model needs CHGNet: pip install 'crystal-fourier[chgnet]'") from None
-        self.model = CHGNet.load(verbose=False)
-        self.name = "CHGNet"
-        self.spec = "chgnet"
-        self.dtype = np.dtype(np.float32)
-
-    def evaluate(self, crystal: Crystal) -> dict:
-        """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet.
-
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal.
-
-        Returns
-        -------
-        dict
-            ``"energy"`` (float), ``"forces"`` (shape=(n, 3)), ``"stress"`` (shape=(3, 3)).
-        """
-        prediction = self._predict(crystal.to_pymatgen())
-        gpa_to_ev_per_a3 = 1.0 / 160.21766208
-        return {"energy": float(prediction["e"]) * crystal.n_atoms, "forces": prediction["f"],
-                "stress": np.asarray(prediction["s"]) * gpa_to_ev_per_a3}
-
-    def in_float64(self) -> "ModelAdapter | None":
-        """The same weights in float64: a double copy of the network, run with CHGNet's module-level
-        dtype (``TORCH_DTYPE``, float32) and torch's default dtype set to float64 during each call only."""
-        import copy
-
-        twin = copy.copy(self)
-        twin.model = copy.deepcopy(self.model).double()
-        assemble = twin.model.composition_model._assemble_graphs   # AtomRef casts its features to float32
-        twin.model.composition_model._assemble_graphs = lambda graphs: assemble(graphs).double()
-        twin.name = f"{self.name} (float64)"
-        twin.dtype = np.dtype(np.float64)
-        twin.computes_float64 = True
-        return twin
-
-    computes_float64 = False
-
-    def _predict(self, structure):
-        if not self.computes_float64:
-            return self.model.predict_structure(structure)
-        with _chgnet_float64():
-            return self.model.predict_structure(structure)
-
-
-def _chgnet_float64():
-    """Context: CHGNet's graph tensors and torch's default dtype in float64, restored on exit."""
-    import contextlib
-    import importlib
-
-    import torch
-
-    @contextlib.contextmanager
-    def switched():
-        modules = [importlib.import_module(f"chgnet.{name}") for name in
-                   ("graph.converter", "graph.crystalgraph", "model.model", "data.dataset")]
-        previous = [m.TORCH_DTYPE for m in modules], torch.get_default_dtype()
-        try:
-            for module in modules:
-                module.TORCH_DTYPE = torch.float64
-            torch.set_default_dtype(torch.float64)
-            yield
-        finally:
-            for module, dtype in zip(modules, previous[0], strict=True):
-                module.TORCH_DTYPE = dtype
-            torch.set_default_dtype(previous[1])
-
-    return switched()
-
-
-def as_model(model: object) -> ModelAdapter:
-    """An adapter for ``model``: an adapter as is, a spec string or path via :func:`model_from_spec`,
-    an ASE calculator instance (reused for every call) or class (instantiated once), or any callable
-    ``Crystal -> float | dict`` (its dtype read from its torch parameters when it has some).
-
-    Parameters
-    ----------
-    model : object
-        A :class:`ModelAdapter`; a spec string or path (``'ase:EMT'``, a saved model directory); an
-        ASE calculator instance or class; or a callable ``Crystal -> float | dict``.
-
-    Returns
-    -------
-    ModelAdapter
-
-    Raises
-    ------
-    CrystalFourierError
-        For anything else.
-    """
-    if isinstance(model, ModelAdapter):
-        return model
-    if isinstance(model, (str, Path)):
-        return model_from_spec(str(model))
-    if _is_ase_calculator(model) or (isinstance(model, type) and hasattr(model, "get_potential_energy")):
-        return ASEModel(model)
-    if callable(model):
-        return CallableModel(model, dtype=torch_dtype(model) or np.float64)
-    raise CrystalFourierError(f"cannot audit a {type(model).__name__}: give a callable Crystal -> float | dict, "
-                              "an ASE calculator, a saved model directory, or a spec such as 'ase:EMT'")
-
-
-def model_from_spec(spec: str) -> ModelAdapter:
-    """``DIR`` (saved model), ``ase:NAME`` (ase.calculators.<name lower>.NAME), ``chgnet``, ``module:callable``
-    or ``module:Class`` (an ASE calculator class, e.g. ``ase.calculators.emt:EMT``, instantiated once).
-
-    Parameters
-    ----------
-    spec : str
-        A directory written by ``crystal-fourier train``; ``ase:NAME`` for an ASE calculator class;
-        ``chgnet`` for CHGNet with the weights in its wheel; or ``module:callable`` for a function
-        ``Crystal -> float | dict`` (``energy``, optionally ``forces`` and ``stress``).
-
-    Returns
-    -------
-    ModelAdapter
-        The model behind one interface: called on a crystal, it returns its energy, forces and
-        stress as float arrays (what the model provides).
-
-    Examples
-    --------
-    >>> model_from_spec("ase:EMT").name
-    'EMT'
-    """
-    if spec == "chgnet":
-        return CHGNetModel()
-    if spec.startswith("ase:"):
-        name = spec[4:]
-        try:
-            module = importlib.import_module(f"ase.calculators.{name.lower()}")
-            factory = getattr(module, name)
-        except (ImportError, AttributeError):
-            raise CrystalFourierError(f"no ASE calculator {name!r} (expected ase.calculators.{name.lower()}.{name}; "
-                                      "is ASE installed?)") from None
-        return ASEModel(factory, name=name, spec=spec)
-    if Path(spec).is_dir():
-        return SavedModel(spec)
-    module_name, _, attribute = spec.partition(":")
-    if not attribute:
-        raise CrystalFourierError(f"model {spec!r}: expected a saved model directory, ase:NAME, chgnet "
-                                  "or module:callable")
-    try:
-        target = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
-        raise CrystalFourierError(f"model {spec!r}: cannot import {attribute} from {module_name} ({error})") from None
-    adapter = as_model(target)
-    adapter.spec = spec
-    if adapter.name in ("model", "<lambda>"):
-        adapter.name = spec
-    return adapter

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditSettings", "CrystalResult", "audit_crystal", "audit_crystals", "audit_models"]
 
-JOURNAL_FORMAT = "crystal-fourier audit checks 1"
+JOURNAL_FORMAT = "crystal-fourier audit checks 2"
 """Names the journal's format in its header line (a resumed run refuses another)."""
 
 
@@ -78,8 +78,8 @@ def audit_models(model: object, dtype: "str | None") -> "tuple[ModelAdapter, Mod
     (ModelAdapter, ModelAdapter or None)
         The adapter, and the twin (None for a float64 adapter, or one without a twin).
     """
-    from crystal_fourier.audit._adapters import as_model
     from crystal_fourier.audit._audit import _with_dtype
+    from crystal_fourier.audit._specs import as_model
 
     adapter = as_model(model)
     if dtype not in (None, "auto"):
@@ -111,20 +111,23 @@ def audit_crystal(models: tuple, settings: AuditSettings, item: tuple) -> Crysta
         The adapter and its float64 twin (:func:`audit_models`).
     settings : AuditSettings
         The audit's options.
-    item : (int, str, Crystal)
-        The crystal's index (which seeds its random streams), its name and the crystal.
+    item : (int, str, Crystal, list of Crystal)
+        The crystal's index (which seeds its random streams), its name, the crystal, and its partners in
+        the ``batch`` kind's batch (:func:`~crystal_fourier.audit._batch.batch_partners`; empty without it).
 
     Returns
     -------
     CrystalResult
     """
     from crystal_fourier.audit._audit import _chosen, _run_crystal
+    from crystal_fourier.audit._batch import batch_checks
+    from crystal_fourier.audit._continuity import continuity_checks
     from crystal_fourier.audit._derivatives import derivative_checks
     from crystal_fourier.audit._kinds import KINDS
     from crystal_fourier.audit._symmetry_redescriptions import _standard
 
     adapter, float64 = models
-    index, name, crystal = item
+    index, name, crystal, partners = item
     claim = settings.claim
     chosen, improper = _chosen(crystal, index, settings.kinds, claim, seed=settings.seed, per_kind=settings.per_kind,
                                symprec=settings.symprec, max_atoms=settings.max_atoms)
@@ -132,10 +135,20 @@ def audit_crystal(models: tuple, settings: AuditSettings, item: tuple) -> Crysta
     checks, cases, errors = [], {}, []
     seconds = _run_crystal(adapter, float64, claim, name=name, group=group, crystal=crystal, chosen=chosen,
                            timeout=settings.timeout, into=(checks, cases, errors))
-    if "derivatives" in settings.kinds:
-        found, failed, more = derivative_checks(
-            adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, count=settings.per_kind or 3,
-            rng=np.random.default_rng([settings.seed, index, KINDS.index("derivatives")]))
+    for kind, probe in (("derivatives", derivative_checks), ("continuity", continuity_checks)):
+        if kind in settings.kinds:
+            extra = {"float64": float64} if kind == "continuity" else {}
+            found, failed, more = probe(
+                adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, **extra,
+                count=settings.per_kind or 3 if kind == "derivatives" else min(settings.per_kind or 2, 2),
+                rng=np.random.default_rng([settings.seed, index, KINDS.index(kind)]))
+            checks += found
+            errors += failed
+            seconds += more
+    if "batch" in settings.kinds:
+        found, failed, more = batch_checks(
+            adapter, crystal, partners, claim, name=name, group=group, timeout=settings.timeout,
+            rng=np.random.default_rng([settings.seed, index, KINDS.index("batch"), 1]))
         checks += found
         errors += failed
         seconds += more
@@ -196,7 +209,8 @@ def audit_crystals(models: tuple, settings: AuditSettings, labels: list[str], cr
         progress.update(len(done))
     parallel = workers != 1 or scheduler is not None
     model = ("spec", adapter.spec, dtype) if parallel and adapter.spec is not None else models
-    todo = [(i, labels[i], crystals[i]) for i in range(len(crystals)) if i not in done]
+    todo = [(i, labels[i], crystals[i], _partners(adapter, settings, crystals, i))
+            for i in range(len(crystals)) if i not in done]
     job = functools.partial(_audit_chunk, model, settings)
     for results in map_in_order(job, chunked(todo, 1), workers=workers, scheduler=scheduler):
         if book is not None:
@@ -208,6 +222,17 @@ def audit_crystals(models: tuple, settings: AuditSettings, labels: list[str], cr
     if book is not None and not todo:
         book.append([])
     return [done[i] for i in range(len(crystals))]
+
+
+def _partners(adapter: ModelAdapter, settings: AuditSettings, crystals: list, index: int) -> list:
+    """Crystal ``index``'s partners in its ``batch`` batch, drawn here: a worker needs no other crystal."""
+    from crystal_fourier.audit._batch import batch_partners
+    from crystal_fourier.audit._kinds import KINDS
+
+    if "batch" not in settings.kinds or not adapter.batches:
+        return []
+    rng = np.random.default_rng([settings.seed, index, KINDS.index("batch"), 0])
+    return [crystals[i] for i in batch_partners(len(crystals), index, rng, count=settings.per_kind or 3)]
 
 
 def _header(adapter: ModelAdapter, settings: AuditSettings) -> str:
@@ -226,7 +251,8 @@ def _record(result: CrystalResult) -> str:
     return json.dumps({
         "index": result.index, "crystal": result.name, "skipped": result.skipped,
         "model_seconds": result.model_seconds,
-        "checks": [[c.group, c.kind, c.label, c.quantity, c.error, c.scale, c.tolerance, c.float64_error]
+        "checks": [[c.group, c.kind, c.label, c.quantity, c.error, c.scale, c.tolerance, c.float64_error,
+                    c.float64_tolerance]
                    for c in result.checks],
         "errors": [[e.kind, e.label, e.message] for e in result.errors],
         "cases": [[kind, label, _outputs(base), _outputs(got)]

@@ -15,11 +15,14 @@ from crystal_fourier.runtime import Crystal
 __all__ = ["KINDS", "parse_kinds", "redescriptions", "random_groups"]
 
 KINDS = ("permutation", "translation", "origin", "rotation", "reflection", "supercell", "niggli", "unimodular",
-         "primitive", "group", "normalizer", "near_degenerate", "derivatives")
+         "primitive", "group", "normalizer", "near_degenerate", "derivatives", "continuity", "batch")
 """Every kind, in report order. ``unimodular`` draws det +1 and det -1 (left-handed) bases alternately;
 ``primitive`` is conventional -> primitive and back; ``reflection`` gives the mirror image.
-``derivatives`` is no re-description: forces and stress against central differences of the energy
-(:mod:`~crystal_fourier.audit._derivatives`); :func:`redescriptions` gives nothing for it."""
+``derivatives``, ``continuity`` and ``batch`` are no re-descriptions (:func:`redescriptions` gives
+nothing for them): forces and stress against central differences of the energy
+(:mod:`~crystal_fourier.audit._derivatives`), outputs along a small random path of displacements
+and strains (:mod:`~crystal_fourier.audit._continuity`), and a batch against single calls
+(:mod:`~crystal_fourier.audit._batch`)."""
 
 _SUPERCELLS = ((2, 1, 1), (1, 2, 1), (1, 1, 2), (2, 2, 1), (1, 2, 2), (2, 1, 2), (2, 2, 2), (3, 1, 1))
 
@@ -136,7 +139,7 @@ def _draw(kind, crystal, rng, count, symprec, *, exhaustive):  # noqa: PLR0911, 
         if exhaustive:
             return list(sr.normalizer_cosets(crystal, symprec=symprec))
         return list(sr.normalizer_cosets(crystal, symprec=symprec, limit=count, rng=rng))
-    if kind == "derivatives":
+    if kind in ("derivatives", "continuity", "batch"):
         return []
     if kind == "near_degenerate":
         return list(sr.near_degenerate_bases(crystal, symprec=symprec, limit=count))

@@ -151,7 +151,8 @@ class Redescription:
             ``'scalar'`` (energy: times :attr:`cells` when ``extensive``), ``'atoms'`` (per-atom
             values of any shape (n, ...): re-indexed, not rotated), ``'vectors'`` (per-atom vectors
             (n, 3), e.g. forces: Q f[atom_map[i]]) or ``'tensor'`` (a cell tensor of any rank,
-            e.g. stress (3, 3): Q on every index; intensive, not scaled).
+            e.g. stress (3, 3): Q on every index; intensive, not scaled); ``'pseudovectors'`` and
+            ``'pseudotensor'`` as those times det Q (axial outputs flip sign under reflections).
         value : array_like
         extensive : bool
             For ``'scalar'``: scale by :attr:`cells` (total energy) or not (energy per atom).
@@ -165,6 +166,8 @@ class Redescription:
         (-3.0, [10.0, 20.0, 10.0, 20.0])
         """
         value = np.asarray(value, dtype=np.float64)
+        if quantity.startswith("pseudo"):   # as e3nn's parity -1: the true tensor times det Q
+            return self.expected(quantity[6:], value) * float(np.sign(np.linalg.det(self.rotation)))
         if quantity == "scalar":
             return value * float(self.cells) if extensive else value.copy()
         if quantity == "atoms":
@@ -175,7 +178,8 @@ class Redescription:
             for axis in range(value.ndim):
                 value = np.moveaxis(np.tensordot(self.rotation, value, axes=([1], [axis])), 0, axis)
             return value
-        raise CrystalFourierError(f"quantity must be one of scalar, atoms, vectors, tensor; got {quantity!r}")
+        raise CrystalFourierError("quantity must be one of scalar, atoms, vectors, tensor, pseudovectors, "
+                                  f"pseudotensor; got {quantity!r}")
 
     @classmethod
     def from_map(cls, original: Crystal, crystal: Crystal, atom_map: ArrayLike, *, rotation: ArrayLike | None = None,

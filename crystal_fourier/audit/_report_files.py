@@ -26,6 +26,7 @@ def report_data(report: AuditReport) -> dict:
         "failing_kinds": list(report.failing_kinds), "seconds": round(report.seconds, 3),
         "model_seconds": round(report.model_seconds, 3), "summary": report.summary(),
         "tolerances": _tolerance_rule(report), "skipped_improper": report.skipped_improper,
+        "notes": list(report.notes),
         "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label,
                       "quantity": c.quantity, "error": c.error, "tolerance": c.tolerance, "ratio": c.ratio,
                       "float64_error": c.float64_error} for c in report.failures],
@@ -45,6 +46,15 @@ def _tolerance_rule(report: AuditReport) -> str:
     if "derivatives" in report.kinds:
         rule += (f"; derivatives: central differences with step {DERIVATIVE_STEP[dtype]:g} (A, strain), "
                  f"tolerance {DERIVATIVE_TOLERANCE[dtype]:g} x max(1, max |output|)")
+    if "continuity" in report.kinds:
+        from crystal_fourier.audit._continuity import (
+            CONTINUITY_DISPLACEMENT, CONTINUITY_POINTS, CONTINUITY_STRAIN, CONTINUITY_TOLERANCE)
+
+        rule += (f"; continuity: max |fourth difference| of each output along random paths of {CONTINUITY_POINTS} "
+                 f"points (all atoms displaced by up to {CONTINUITY_DISPLACEMENT:g} A in all, strain up to "
+                 f"{CONTINUITY_STRAIN:g}), tolerance {CONTINUITY_TOLERANCE[dtype]:g} x max(1, max |output|)")
+    if "batch" in report.kinds:
+        rule += "; batch: one crystal in a batch against the same crystal alone, at the audit tolerance"
     return rule
 
 
@@ -81,6 +91,8 @@ def markdown_table(report: AuditReport) -> str:
                      f"{_cell(worst['label'])} |")
     if report.skipped_improper:
         lines += ["", f"Claim SE3: {report.skipped_improper} improper group operations (det Q = -1) skipped."]
+    if report.notes:
+        lines += ["", *(f"Note: {_cell(note)}." for note in report.notes)]
     if report.errors:
         lines += ["", "Model errors (these calls gave no output; their checks are missing):", ""]
         lines += [f"- {e.crystal}, {e.kind} '{_cell(e.label)}': {_cell(e.message)}" for e in report.errors]
@@ -209,8 +221,9 @@ if __name__ == "__main__":
 
 
 def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture: bool = True) -> dict[str, Path]:
-    """Write report.json, report.md, summary.png (when matplotlib is installed and ``picture``) and
-    reproducers/NN_kind_quantity.py for the worst :data:`MAX_REPRODUCERS` failures, atomically.
+    """Write report.json, report.md, report.html (one page, :func:`~crystal_fourier.visual.render_audit_page`),
+    summary.png (when matplotlib is installed and ``picture``) and reproducers/NN_kind_quantity.py for the
+    worst :data:`MAX_REPRODUCERS` failures, atomically.
 
     Parameters
     ----------
@@ -224,15 +237,19 @@ def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture:
     Returns
     -------
     dict
-        Role -> path written (``json``, ``markdown``, ``picture``, and ``reproducer-N``).
+        Role -> path written (``json``, ``markdown``, ``html``, ``picture``, and ``reproducer-N``).
     """
     from crystal_fourier._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+    from crystal_fourier.visual import render_audit_page
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = {"json": out / "report.json", "markdown": out / "report.md"}
+    written = {"json": out / "report.json", "markdown": out / "report.md", "html": out / "report.html"}
     atomic_write_json(written["json"], report_data(report))
     atomic_write_text(written["markdown"], markdown_table(report))
+    reproducers = _reproducer_names(report)
+    atomic_write_text(written["html"], render_audit_page(report, tolerance=_tolerance_rule(report),
+                                                                reproducers=reproducers))
     if picture:
         from crystal_fourier.errors import CrystalFourierError
 
@@ -243,18 +260,23 @@ def write_report(report: AuditReport, out: "str | os.PathLike[str]", *, picture:
         if data is not None:
             written["picture"] = out / "summary.png"
             atomic_write_bytes(written["picture"], data)
-    seen = set()
-    count = 0
+    for count, (check, relative) in enumerate(reproducers.items()):
+        case, reference, got = report.cases[(check.crystal, check.kind, check.label)]
+        path = out / relative
+        path.parent.mkdir(exist_ok=True)
+        atomic_write_text(path, reproducer_script(report, case, reference, got, check.quantity, check.tolerance))
+        written[f"reproducer-{count}"] = path
+    return written
+
+
+def _reproducer_names(report: AuditReport) -> dict:
+    """Failed check -> its reproducer's path relative to the report directory (the worst
+    :data:`MAX_REPRODUCERS` re-description cases, one per case)."""
+    seen, names = set(), {}
     for check in report.failures:
         key = (check.crystal, check.kind, check.label)
-        if key in seen or key not in report.cases or count >= MAX_REPRODUCERS:
+        if key in seen or key not in report.cases or len(names) >= MAX_REPRODUCERS:
             continue
         seen.add(key)
-        case, reference, got = report.cases[key]
-        path = out / "reproducers" / f"{count:02d}_{check.kind}_{check.quantity}.py"
-        path.parent.mkdir(exist_ok=True)
-        atomic_write_text(path, reproducer_script(report, case, reference, got, check.quantity,
-                                                      check.tolerance))
-        written[f"reproducer-{count}"] = path
-        count += 1
-    return written
+        names[check] = f"reproducers/{len(names):02d}_{check.kind}_{check.quantity}.py"
+    return names

@@ -153,8 +153,9 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     left-handed basis of the same crystal; in a centrosymmetric group they repeat cosets), s over
     the origin shifts that map the group to itself (the standardization's exact tables).
     Each gives the crystal in another basis of the same setting (rows M^-T L) and origin; the
-    frame is not rotated (Q = I). With ``limit``, at most that many, the matrices taken in the
-    order of ``rng`` (random) or as listed, so only their shift tables are derived.
+    frame is not rotated (Q = I). With ``limit``, at most that many, drawn by ``rng`` uniformly
+    and without replacement from all cosets (M, s) (every origin shift of every M can be drawn;
+    the shift tables are those standardization derives, cached), or the first ones as listed.
 
     Parameters
     ----------
@@ -165,7 +166,7 @@ def normalizer_cosets(crystal: Crystal, *, symprec: float | None = None, limit: 
     limit : int, optional
         The most re-descriptions returned; all by default.
     rng : numpy.random.Generator, optional
-        Shuffles the matrices before ``limit`` applies; listed order by default.
+        Draws the ``limit`` cosets at random; the first ones as listed by default.
 
     Returns
     -------

@@ -10,6 +10,7 @@ The headless-browser harness that the report tests use is test infrastructure an
 them (tests/visual/browser.py).
 """
 
+from crystal_fourier.visual._audit_page import render_audit_page
 from crystal_fourier.visual._graph_picture import render_graph
 from crystal_fourier.visual._report import render_report, write_report
 from crystal_fourier.visual._sections import render_section
@@ -17,4 +18,4 @@ from crystal_fourier.visual._sections import render_section
 # What users call: a section's picture, the dual-graph picture and the per-group report. The limits, the
 # several-section layout, the file writers the command line uses and the helpers behind them are private
 # to this package.
-__all__ = ["render_section", "render_graph", "render_report", "write_report"]
+__all__ = ["render_section", "render_graph", "render_report", "write_report", "render_audit_page"]

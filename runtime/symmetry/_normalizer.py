@@ -270,8 +270,8 @@ def normalizer_elements(hall_number: int, metric: np.ndarray, *, limit: int | No
     limit : int, optional
         Stop after this many elements.
     rng : numpy.random.Generator, optional
-        Visit the linear parts, and the shifts of each, in a random order drawn from ``rng``
-        (lattice parts first, then per part its shifts); default the fixed order.
+        With ``limit``: draw the elements uniformly from all (M, s) pairs, without replacement, from
+        ``rng`` (kept in the fixed order); default the first ``limit`` in the fixed order.
 
     Returns
     -------
@@ -287,15 +287,13 @@ def normalizer_elements(hall_number: int, metric: np.ndarray, *, limit: int | No
     proper = _linear_parts(hall_number, metric)
     improper = () if space_group(hall_number=hall_number).centrosymmetric else tuple(-m for m in proper)
     matrices = [*proper, *improper]
-    if rng is not None:
-        matrices = [matrices[i] for i in rng.permutation(len(matrices))]
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    for m in matrices:
-        if limit is not None and len(found) >= limit:
-            break
-        shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist())))
-        if limit is not None and len(shifts) > limit - len(found):
-            chosen = np.arange(len(shifts)) if rng is None else np.sort(rng.permutation(len(shifts)))
-            shifts = shifts[chosen[:limit - len(found)]]
-        found.extend((m, shift_48) for shift_48 in shifts)
-    return found
+    tables = [_origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) for m in matrices]
+    pairs = [(i, j) for i, shifts in enumerate(tables) for j in range(len(shifts))]
+    if limit is not None and len(pairs) > limit:
+        # uniform over the cosets (M, s), without replacement, so that every shift of every M can be drawn
+        # (sorting a permutation of each M's shifts kept the first ones: 150 of 150 draws took one of two)
+        if rng is None:
+            pairs = pairs[:limit]
+        else:
+            pairs = [pairs[k] for k in sorted(rng.choice(len(pairs), size=limit, replace=False).tolist())]
+    return [(matrices[i], tables[i][j]) for i, j in pairs]

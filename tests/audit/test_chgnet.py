@@ -17,7 +17,7 @@ pytest.importorskip("chgnet")
 
 @pytest.fixture(scope="module")
 def chgnet():
-    from crystal_fourier.audit._adapters import CHGNetModel
+    from crystal_fourier.audit._pretrained import CHGNetModel
 
     return CHGNetModel()
 

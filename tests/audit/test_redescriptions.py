@@ -51,8 +51,9 @@ def test_parse_kinds_orders_and_refuses():
 def test_atom_map_recomputes_every_atom(number):
     crystal = crystal_of(number)
     found = all_kinds(crystal)
-    # primitive and near_degenerate exist for some cells only; derivatives is no re-description
-    assert {d.kind for d in found} >= set(KINDS) - {"primitive", "near_degenerate", "derivatives"}
+    # primitive and near_degenerate exist for some cells only; derivatives, continuity and batch are no re-descriptions
+    assert {d.kind for d in found} >= set(KINDS) - {"primitive", "near_degenerate", "derivatives", "continuity",
+                                                    "batch"}
     for d in found:
         original = d.original
         back = ((d.crystal.cartesian_positions - d.origin) @ d.rotation)
@@ -166,3 +167,20 @@ def test_every_kind_is_exact_in_every_group(number):
     for d in redescriptions(crystal, KINDS, rng=number, per_kind=None):
         assert d.residual <= EXACT_TOLERANCE, repr(d)
         assert d.crystal.n_atoms == d.original.n_atoms * d.cells
+
+
+@pytest.mark.parametrize("number", [2, 47], ids=lambda n: f"sg{n}")
+def test_normalizer_draws_reach_every_coset(number):
+    """150 draws of one coset each (the audit's per-(crystal, kind) streams) reach all 8 cosets, origin
+    shifts included, each at least 10 times (expected 150/8 = 19; before: only the first one or two)."""
+    from collections import Counter
+
+    crystal = crystal_of(number, max_atoms=12)
+    every = {d.label for d in normalizer_cosets(crystal)}
+    drawn = Counter(d.label for seed in range(150)
+                    for d in normalizer_cosets(crystal, limit=1, rng=np.random.default_rng([seed, 0, 10])))
+    assert set(drawn) == every
+    assert len(every) == 8
+    assert min(drawn.values()) >= 10
+    pair = normalizer_cosets(crystal, limit=2, rng=np.random.default_rng(3))
+    assert len({d.label for d in pair}) == 2

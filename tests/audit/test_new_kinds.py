@@ -1,0 +1,137 @@
+"""The continuity and batch kinds, and outputs declared as pseudo-tensors: each passes a correct model
+and fails a model broken in its way."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crystal_fourier.audit import Claim, audit
+from crystal_fourier.audit._continuity import CONTINUITY_TOLERANCE, continuity_path
+from crystal_fourier.audit._adapters import CallableModel
+from crystal_fourier.audit._redescriptions import reflected
+from crystal_fourier.audit._redescriptions import random_rotation
+from crystal_fourier.runtime import random_crystal
+
+from .models import STRENGTH, _heights_reach, _images, pair_potential
+
+
+@pytest.fixture(scope="module")
+def crystals():
+    return [random_crystal(n, seed=n, max_atoms=8).crystal for n in (14, 225)]
+
+
+def _nearest(crystal) -> float:
+    shifts = _images(crystal.lattice, _heights_reach(crystal.lattice))
+    r = crystal.wrapped().cartesian_positions
+    gap = np.linalg.norm(r[None, :, None, :] - r[:, None, None, :] + shifts[None, None, :, :], axis=-1)
+    return float(gap[gap > 1e-9].min())
+
+
+def _hard_cutoff(rc: float):
+    """BROKEN: the pair term plus 1 meV per pair inside rc: the energy jumps where a pair crosses rc."""
+    def model(crystal):
+        shifts = _images(crystal.lattice, [h + 1 for h in _heights_reach(crystal.lattice)])
+        r = crystal.wrapped().cartesian_positions
+        gap = np.linalg.norm(r[None, :, None, :] - r[:, None, None, :] + shifts[None, None, :, :], axis=-1).ravel()
+        inside = gap[(gap > 1e-9) & (gap < rc)]
+        return {"energy": 0.5 * float(np.sum(STRENGTH * (1.0 - inside / rc) ** 3 + 1e-3))}
+    return model
+
+
+def test_continuity_path_is_small_and_seeded(crystals):
+    path, label = continuity_path(crystals[0], np.random.default_rng(0))
+    again, _ = continuity_path(crystals[0], np.random.default_rng(0))
+    assert len(path) == 41
+    assert "strain" in label
+    assert np.array_equal(path[5].lattice, again[5].lattice)
+    middle = path[20]   # t = 0: the crystal itself
+    assert np.allclose(middle.lattice, crystals[0].lattice, atol=1e-14)
+    moved = np.linalg.norm(path[-1].cartesian_positions - crystals[0].cartesian_positions, axis=1)
+    assert 0 < moved.max() < 0.2
+
+
+def test_continuity_passes_smooth_models_and_fails_a_jump(crystals):
+    smooth = audit("ase:EMT", crystals, kinds="continuity", per_kind=1)
+    smooth.assert_ok()
+    assert {c.quantity for c in smooth.checks} == {"energy", "forces", "stress"}
+    assert max(c.ratio for c in smooth.checks) < 0.1
+    pair = audit(pair_potential, crystals, kinds="continuity", per_kind=1)
+    pair.assert_ok()
+    # a switch at the nearest-neighbour distance (+5 mA) of the crystal: crossed by the path, found
+    jumping = audit(_hard_cutoff(_nearest(crystals[1]) + 0.005), crystals[1:], kinds="continuity", per_kind=1)
+    assert jumping.failing_kinds == ("continuity",)
+    worst = jumping.failures[0]
+    assert worst.error >= 1e-3 - 1e-9
+    assert worst.ratio > 10
+    assert worst.tolerance == pytest.approx(CONTINUITY_TOLERANCE[np.dtype(np.float64)] * worst.scale)
+
+
+class Batched(CallableModel):
+    """The pair potential with a batch call; ``leak`` adds the other crystals' atom counts to each energy (a
+    batch that leaks between its members, wherever the audited crystal sits in it)."""
+
+    batches = True
+
+    def __init__(self, leak: bool) -> None:
+        super().__init__(pair_potential, name="leaky batch" if leak else "batch")
+        self.leak = leak
+
+    def evaluate_many(self, crystals):
+        out = [pair_potential(c) for c in crystals]
+        if self.leak:
+            total = sum(c.n_atoms for c in crystals)
+            out = [{"energy": o["energy"] + 1e-3 * (total - c.n_atoms)} for o, c in zip(out, crystals, strict=True)]
+        return out
+
+
+def test_batch_kind_compares_a_batch_with_single_calls(crystals):
+    good = audit(Batched(leak=False), crystals, kinds="batch", per_kind=2)
+    good.assert_ok()
+    assert len(good.checks) == 2
+    assert all("batch of" in c.label for c in good.checks)
+    leaky = audit(Batched(leak=True), crystals, kinds="batch", per_kind=2, seed=1)
+    assert leaky.failing_kinds == ("batch",)
+    unbatched = audit(pair_potential, crystals, kinds="batch")
+    assert unbatched.checks == ()
+    assert any("does not batch" in note for note in unbatched.notes)
+
+
+def _with_axial(sign_flips: bool):
+    """Energy plus an axial vector on every atom: a x b of the cell, made right-handed. The audit's mirror
+    images come in right-handed cells, so it transforms as det Q times Q: it passes reflections only when
+    declared ``pseudovectors``."""
+    def model(crystal):
+        lattice = crystal.lattice
+        normal = np.cross(lattice[0], lattice[1]) * np.sign(np.linalg.det(lattice))
+        return {"energy": pair_potential(crystal)["energy"], "axial": np.tile(normal, (crystal.n_atoms, 1))}
+    return CallableModel(model, name="axial", outputs={"axial": "pseudovectors" if sign_flips else "vectors"})
+
+
+def test_pseudovectors_flip_under_reflection_and_vectors_do_not():
+    crystal = random_crystal(1, seed=3, max_atoms=4).crystal
+    mirror = reflected(crystal, random_rotation(np.random.default_rng(0), proper=False))
+    value = np.ones((crystal.n_atoms, 3))
+    assert np.allclose(mirror.expected("pseudovectors", value), -mirror.expected("vectors", value))
+    ok = audit(_with_axial(True), [crystal], kinds="reflection,rotation", per_kind=1, claim=Claim(stress=False))
+    assert "axial" in {c.quantity for c in ok.checks}
+    bad = audit(_with_axial(False), [crystal], kinds="reflection,rotation", per_kind=1, claim=Claim(stress=False))
+    assert [c.quantity for c in bad.failures] == ["axial"]
+    assert {c.kind for c in bad.failures} == {"reflection"}
+    ok.assert_ok()
+
+
+def test_continuity_reruns_a_float32_failure_in_the_float64_twin(crystals):
+    """A stand-in for float32 round-off (a rapidly varying 0.01 eV term) jumps; its float64 twin does not."""
+    def lossy(crystal):
+        noise = 0.01 * np.sin(1e4 * float(np.sum(crystal.cartesian_positions)))
+        return {"energy": pair_potential(crystal)["energy"] + noise}
+
+    model = CallableModel(lossy, name="lossy", dtype=np.float32, float64=pair_potential)
+    report = audit(model, crystals, kinds="continuity", per_kind=1)
+    flagged = [c for c in report.checks if c.error > c.tolerance]
+    assert flagged
+    assert all(c.roundoff and c.float64_error is not None for c in flagged)
+    assert report.ok
+    alone = audit(CallableModel(lossy, name="lossy", dtype=np.float32), crystals, kinds="continuity", per_kind=1)
+    assert not alone.ok
