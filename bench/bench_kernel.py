@@ -2,20 +2,26 @@
 
 For each group and ball radius: the module's ``forward`` (the kernel of crystal_fourier.kernel),
 its ``forward_reference`` (one cosine per term, then ``index_add_``) and the **cosine floor**,
-one ``torch.cos`` over an (N x n_terms) tensor into a preallocated output, all in the same
-process, best of ``--repeat``. (The floor once allocated its output on every call: whether the
-allocator then reused memory or faulted in fresh pages depended on the block's size and the
-process's history, which moved Fd-3m at R = 5, the one block under glibc's 32 MB mmap limit,
-between 1.2x and 2.6x with no change of code; the preallocated floor is the cosines alone.)
+one ``torch.cos`` over an (N x n_terms) tensor, all in the same process, best of ``--repeat``.
+The floor allocates its output, as ``forward`` does: whether the allocator reuses memory or
+faults in fresh pages depends on the block's size (glibc maps blocks over its threshold, at most
+32 MB, afresh) and on the process's history, so a small block such as Fd-3m's at R = 5 (22 MB)
+may cost the cosines alone in one run and twice that in another (its ratio moved between 1.2x and
+2.6x with no change of code); compare rounds of one run, and the CPU-time ratio.
 Default: 100,000 random points, one thread, float32 and float64. Ratios of wall time and of CPU
 (process) time, each the best of the rounds.
 
     python bench/bench_kernel.py [--points 100000] [--threads 1] [--device cpu]
+                                 [--baseline-kernel OLD_KERNEL.py]
+
+``--baseline-kernel`` (e.g. ``git show REV:crystal_fourier/kernel.py > /tmp/old.py``) also times that
+file's no-grad evaluation on the same modules and points, interleaved: a before/after in one process.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 
 import torch
@@ -44,6 +50,14 @@ def best_of(functions, repeat: int, device: str) -> tuple[list[float], list[floa
     return best, best_cpu
 
 
+def _baseline(path):
+    """The ``CosineSums`` class of another kernel.py (its ``_evaluate_no_grad`` is applied to today's modules)."""
+    spec = importlib.util.spec_from_file_location("baseline_kernel", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CosineSums
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000)
@@ -51,11 +65,15 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--baseline-kernel", default=None, help="another kernel.py to time beside this one")
     args = parser.parse_args(argv)
+    baseline = _baseline(args.baseline_kernel) if args.baseline_kernel else None
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(0)
-    print("| group, ball R | dtype | terms | forward | reference | cosine floor | forward / floor | same, CPU time |")
-    print("|---|---|---|---|---|---|---|---|")
+    extra = " baseline / floor | same, CPU time |" if baseline else ""
+    print("| group, ball R | dtype | terms | forward | reference | cosine floor | forward / floor | same, CPU time |"
+          + extra)
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if baseline else ""))
     with torch.no_grad():
         for dtype_name in args.dtypes.split(","):
             dtype = getattr(torch, dtype_name)
@@ -63,15 +81,18 @@ def main(argv=None) -> None:
             for number, radius in CASES:
                 module = invariant_basis(number, radius, dtype=dtype).to(args.device)
                 angles = torch.rand(args.points, module.n_terms, generator=generator, dtype=dtype).to(args.device)
-                cosines = torch.empty_like(angles)
-                (forward, reference, floor), (forward_cpu, _, floor_cpu) = best_of(
-                    [lambda module=module, x=x: module(x), lambda module=module, x=x: module.forward_reference(x),
-                     lambda angles=angles, cosines=cosines: torch.cos(angles, out=cosines)],
-                    args.repeat, args.device)
-                del angles, cosines
+                functions = [lambda module=module, x=x: module(x),
+                             lambda module=module, x=x: module.forward_reference(x),
+                             lambda angles=angles: torch.cos(angles)]
+                if baseline:  # the old no-grad path on the same module (forward reduces x the same way first)
+                    functions.append(lambda module=module, x=x: baseline._evaluate_no_grad(module, x - torch.round(x)))
+                wall, cpu = best_of(functions, args.repeat, args.device)
+                (forward, reference, floor), (forward_cpu, _, floor_cpu) = wall[:3], cpu[:3]
+                del angles
+                extra = f" {wall[3] / floor:.2f}x | {cpu[3] / floor_cpu:.2f}x |" if baseline else ""
                 print(f"| {module.symbol}, {radius} | {dtype_name} | {module.n_terms} | {forward:.3f} s | "
-                      f"{reference:.3f} s | {floor:.3f} s | {forward / floor:.2f}x | {forward_cpu / floor_cpu:.2f}x |",
-                      flush=True)
+                      f"{reference:.3f} s | {floor:.3f} s | {forward / floor:.2f}x | {forward_cpu / floor_cpu:.2f}x |"
+                      + extra, flush=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ _LAZY = {
     "work_estimate": "_bases", "check_work": "_bases", "clear_caches": "_bases", "operations_as_arrays": "_operations",
     "X": "_symbolic_forms", "Y": "_symbolic_forms", "Z": "_symbolic_forms", "render": "_export",
     "directory_name": "_codegen", "iter_directory": "_codegen", "render_package": "_codegen", "LEDGER": "_ledger",
+    "generation_estimate": "_generation_cost", "generation_features": "_generation_cost",
     "check_ledger": "_ledger", "reference_render_sha256": "_ledger",
     "read_stamp": "_stamps", "verify_stamp": "_stamps",
     "read_text": "_writer", "write_files": "_writer", "unified_diff": "_writer",

@@ -30,4 +30,5 @@ def test_run_with_fewer_atoms_than_the_old_warm_up(capsys):
     printed = capsys.readouterr().out
     assert "50 atoms over all 230 groups" in printed
     differences = [float(v) for v in re.findall(r"max \|\(a\) - \([bc]\)\| = ([0-9.e+-]+)", printed)]
-    assert len(differences) == 2 and max(differences) < 1e-4   # the three forms agree (float32)
+    assert len(differences) == 2
+    assert max(differences) < 1e-4   # the three forms agree (float32)
