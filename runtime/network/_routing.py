@@ -394,26 +394,6 @@ class RoutingEncoder(nn.Module):
                                       folded_im.index_select(0, slot), coefficient[:, 1:])
         return contributions.new_zeros(offsets[-1], self.out_features).index_add_(0, function, contributions)
 
-    def _block_diagonal_product(self, functions: "list[torch.Tensor]", routed: torch.Tensor, plan: RoutingPlan,
-                                tables: "list[_Prepared]", dtype: torch.dtype) -> torch.Tensor:
-        """bias + diag(f_1, f_2, ...) @ routed: the atoms in ``plan.order``, one CSR product (constant values)."""
-        widths = torch.tensor([table.n_functions for table in tables], dtype=torch.int64)
-        counts = torch.tensor(plan.counts, dtype=torch.int64)
-        starts = torch.cumsum(widths, 0) - widths  # first row of routed of each setting
-        row_width = torch.repeat_interleave(widths, counts)  # per atom
-        rows = torch.zeros(len(row_width) + 1, dtype=torch.int64)
-        torch.cumsum(row_width, 0, out=rows[1:])
-        # column of each nonzero: its setting's start plus its position within the atom's row
-        position = torch.arange(int(rows[-1])) - torch.repeat_interleave(rows[:-1], row_width)
-        columns = torch.repeat_interleave(torch.repeat_interleave(starts, counts), row_width) + position
-        values = torch.cat([block.to(dtype).reshape(-1) for block in functions])
-        device = routed.device
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used is stable
-            warnings.simplefilter("ignore", UserWarning)
-            matrix = torch.sparse_csr_tensor(rows.to(device), columns.to(device), values.to(device),
-                                             (len(row_width), routed.shape[0]))
-        return torch.mm(matrix, routed) + self.bias
-
     def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan, radius: "int | None",
                          functions: "list[torch.Tensor] | None" = None) -> tuple[torch.Tensor, "torch.Tensor | None"]:
         dtype, device = self.weight_re.dtype, self.weight_re.device
@@ -429,12 +409,6 @@ class RoutingEncoder(nn.Module):
         blocks = torch.split(routed, [table.n_functions for table in tables])
         pieces, pair_pieces, start = [], [], 0
         n_pair = 0 if radius is None else len(self.pair_slots(radius))
-        if functions is not None and radius is None and not torch.compiler.is_compiling() \
-                and not any(block.requires_grad for block in functions):
-            # Values computed once by the caller (training on fixed crystals): every setting's product
-            # values @ W_G^T as one block-diagonal sparse product instead of one addmm per setting.
-            return self._block_diagonal_product(functions, routed, plan, tables, dtype).index_select(
-                0, plan.inverse), None
         for k, (hall, table, size, block) in enumerate(zip(plan.hall_numbers, tables, plan.counts, blocks,
                                                             strict=True)):
             # (size, n_functions): the generated module, or its values computed once by the caller
