@@ -11,7 +11,8 @@ Writes ``<out>/<shell>_<cutoff>/sg001.py ... sg230.py`` and the index ``__init__
 (bounded memory at any cutoff) into a temporary sibling directory that replaces the old one in
 one rename (:func:`crystal_fourier._atomic.atomic_write_directory`), so an interrupted run leaves
 the old directory or none, never a partial one; a directory whose files all stay the same is
-left untouched. The work is estimated first and printed; beyond the limits of the README
+left untouched. The work is estimated first and printed (:func:`crystal_fourier.derive.generation_estimate`,
+fitted by bench/bench_generate_estimate.py); beyond the limits of the README
 ("Resource limits") it is refused unless ``--allow-large``. ``--check``
 writes nothing and exits 1 with a unified diff when the files on disk differ from what the
 generator produces now, or when a directory holds stray files (temporaries of an interrupted
@@ -31,7 +32,6 @@ from crystal_fourier._commands._options import (
     add_command,
     add_cutoff_arguments,
     add_groups_option,
-    check_cutoff_work,
     parse_groups,
 )
 from crystal_fourier.errors import CrystalFourierError
@@ -159,7 +159,9 @@ def run(args: argparse.Namespace) -> int:
     hand-edited files are looked for before anything is written.
     """
     from crystal_fourier._atomic import atomic_write_directory
+    from crystal_fourier.derive._bases import check_work
     from crystal_fourier.derive._codegen import SHIPPED, directory_name, iter_directory
+    from crystal_fourier.derive._generation_cost import generation_estimate
     from crystal_fourier.derive._writer import unified_diff, write_files
 
     out = args.out
@@ -168,9 +170,9 @@ def run(args: argparse.Namespace) -> int:
     groups = None if args.groups is None else parse_groups(args.groups)
     requests = SHIPPED if args.shipped else ((args.shell, args.cutoff),)
     for shell, cutoff in requests:  # every request estimated (and refused) before any is rendered
-        estimate = check_cutoff_work(range(1, 231) if groups is None else groups,
-                                     argparse.Namespace(cutoff=cutoff, shell=shell, allow_large=args.allow_large),
-                                     f"generate --shell {shell} --cutoff {cutoff}")
+        # The command's own cost model (derivation, rendering and its process), fitted to measured runs.
+        estimate = generation_estimate(shell, cutoff, groups)
+        check_work(estimate, f"generate --shell {shell} --cutoff {cutoff}", args.allow_large)
         print(f"{out / directory_name(shell, cutoff)}: estimated {estimate.describe()}", file=sys.stderr)
     status = 0
     for shell, cutoff in requests:

@@ -26,6 +26,7 @@ same (h, k, l)) and the tables are described in :mod:`crystal_fourier.runtime.ne
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,7 +166,9 @@ class RoutingEncoder(nn.Module):
         # nonzero index positive, and k = 0); forward folds the weights of -n into n (see there).
         hkl = self.slot_hkl.cpu().numpy()[routing.entry_slot]
         first = np.take_along_axis(hkl, np.argmax(hkl != 0, axis=1)[:, None], axis=1)[:, 0]
-        half = first >= 0
+        # Kept entries in function order (stable): the rows of the sparse routing matrix (_routed_weights).
+        half = np.flatnonzero(first >= 0)
+        half = half[np.argsort(routing.entry_function[half], kind="stable")]
         prepared = _Prepared(
             module=routing.basis_class(dtype=dtype).to(device),
             slot=torch.from_numpy(routing.entry_slot[half].copy()).to(device, _INDEX),
@@ -357,6 +360,44 @@ class RoutingEncoder(nn.Module):
         tables = [self._prepare(hall, device, dtype) for hall in plan.hall_numbers]
         return [table.module(part) for table, part in zip(tables, torch.split(x, list(plan.counts)), strict=True)]
 
+    def _routed_weights(self, tables: "list[_Prepared]") -> torch.Tensor:
+        """W_G^T of every setting of the batch, stacked: shape=(sum of n_functions, out_features).
+
+        W_G^T[i] = sum over the kept entries (n, i) of Re T W'_re[:, n] + Im T W'_im[:, n] (W' the folded
+        weights, see :meth:`_forward_planned`). Eagerly this is one sparse (CSR) matrix product,
+        [Re T, Im T] (rows: the functions of all settings; columns: 2 n_slots) times [W'_re; W'_im]^T:
+        its cost, paid once per call whatever the batch size, was a gather, two products and an
+        ``index_add_`` over every entry (each again in the backward), about 3x the time. Under
+        ``torch.compile`` (no sparse tensors in a full graph) the same sums are the gather and ``index_add_``.
+        """
+        offsets = [0]
+        for table in tables:
+            offsets.append(offsets[-1] + table.n_functions)
+        slot = torch.cat([table.slot for table in tables])
+        # offsets has one entry more than tables (the total): each table takes its own start.
+        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets, strict=False)])
+        coefficient = torch.cat([table.coefficient for table in tables])
+        negative, paired = self._negative_slot, self._paired
+        folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T  # (n_slots, out)
+        folded_im = (self.weight_im - self.weight_im[:, negative] * paired).T
+        if not torch.compiler.is_compiling():
+            # Entries are in function order (_prepare), settings in offset order: CSR rows as they come.
+            # Each entry gives two nonzeros of its row, Re T at column n and Im T at column n_slots + n.
+            counts = torch.bincount(function.to(torch.int64), minlength=offsets[-1])
+            rows = torch.zeros(offsets[-1] + 1, dtype=torch.int64, device=counts.device)
+            torch.cumsum(2 * counts, 0, out=rows[1:])
+            columns = torch.stack([slot, slot + self.n_slots], dim=1).reshape(-1).to(torch.int64)
+            with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used is stable
+                warnings.simplefilter("ignore", UserWarning)
+                matrix = torch.sparse_csr_tensor(rows, columns, coefficient.reshape(-1),
+                                                 (offsets[-1], 2 * self.n_slots))
+            return torch.mm(matrix, torch.cat([folded_re, folded_im]))
+        folded_re, folded_im = folded_re.contiguous(), folded_im.contiguous()
+        # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
+        contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
+                                      folded_im.index_select(0, slot), coefficient[:, 1:])
+        return contributions.new_zeros(offsets[-1], self.out_features).index_add_(0, function, contributions)
+
     def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan, radius: "int | None",
                          functions: "list[torch.Tensor] | None" = None) -> tuple[torch.Tensor, "torch.Tensor | None"]:
         dtype, device = self.weight_re.dtype, self.weight_re.device
@@ -366,22 +407,8 @@ class RoutingEncoder(nn.Module):
         # (W_re[:, n] + W_re[:, -n]) Re z_n + (W_im[:, n] - W_im[:, -n]) Im z_n, so the weights are
         # folded once per step and only half the entries are gathered (k = 0 is its own pair).
         # W_G^T[i] = sum over the kept entries (n, i) of Re T W'_re[:, n] + Im T W'_im[:, n], for every
-        # setting of the batch at once (functions stacked): one gather and one index_add_.
-        offsets = [0]
-        for table in tables:
-            offsets.append(offsets[-1] + table.n_functions)
-        slot = torch.cat([table.slot for table in tables])
-        # offsets has one entry more than tables (the total): each table takes its own start.
-        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets, strict=False)])
-        coefficient = torch.cat([table.coefficient for table in tables])
-        negative, paired = self._negative_slot, self._paired
-        folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T.contiguous()  # (n_slots, out)
-        folded_im = (self.weight_im - self.weight_im[:, negative] * paired).T.contiguous()
-        # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
-        contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
-                                      folded_im.index_select(0, slot), coefficient[:, 1:])
-        out = self.out_features
-        routed = contributions.new_zeros(offsets[-1], out).index_add_(0, function, contributions)
+        # setting of the batch at once (functions stacked): one sparse product, :meth:`_routed_weights`.
+        routed = self._routed_weights(tables)
         # split (not slicing): its backward is one cat, where each slice's would zero-fill all of routed.
         blocks = torch.split(routed, [table.n_functions for table in tables])
         pieces, pair_pieces, start = [], [], 0

@@ -264,7 +264,10 @@ def test_works_under_torch_compile(dtype):
     groups, batch = torch.tensor([225, 14]), torch.tensor([0, 0, 0, 1, 1, 1])
     out = compiled(x, groups, batch)
     assert out.dtype == dtype
-    torch.testing.assert_close(out, layer(x, groups, batch), rtol=0, atol=INVARIANCE_TOLERANCE)
+    # Eagerly the routing weights are one sparse product, compiled the same sums by index_add_ (no sparse
+    # tensors in a full graph): equal to round-off, 1e-12 in float64 and 1e-6 in float32 (7e-9 seen).
+    tolerance = INVARIANCE_TOLERANCE if dtype == torch.float64 else 1e-6
+    torch.testing.assert_close(out, layer(x, groups, batch), rtol=0, atol=tolerance)
     out.sum().backward()
     assert layer.routing.weight_re.grad is not None
 
