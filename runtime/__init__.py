@@ -75,6 +75,9 @@ _EXPORTS = {
     "stream_predictions": "learning._prediction", "prediction_atom_limit": "learning._prediction",
     "check_device": "learning._model_files",
     "check_output_directory": "learning._model_files", "distributed_rank": "learning._training",
+    "distributed_backend": "learning._training", "SampleStore": "learning._sample_store",
+    "open_sample_store": "learning._sample_store", "write_sample_store": "learning._sample_store",
+    "is_sample_store": "learning._sample_store",
 }
 
 __all__ = sorted(_EXPORTS)
