@@ -1,4 +1,4 @@
-"""`dataset prepare` and `train --data STORE`: the same model as from the data file; bad stores are one line, status 2."""
+"""`dataset prepare` and `train --data STORE`: the model the data file gives; a bad store is one line, status 2."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_training_from_the_store_equals_training_from_the_file(data, tmp_path, c
 @pytest.mark.parametrize(("option", "message"), [
     (["--target", "bulk_modulus"], "was prepared with --target energy, training asks for bulk_modulus"),
     (["--target", "energy", "--symprec", "0.01"], "was prepared with --symprec 0.1, training asks for 0.01"),
-    (["--target", "energy", "--handedness", "keep"], "was prepared with --handedness canonical, training asks for keep"),
+    (["--target", "energy", "--handedness", "keep"], "prepared with --handedness canonical, training asks for keep"),
 ])
 def test_a_store_of_another_target_or_symprec_is_refused(data, tmp_path, capsys, option, message):
     err = _one_line_error(capsys, ["train", "--data", str(data / "store"), "--out", str(tmp_path / "m"), *option,
@@ -64,7 +64,8 @@ def test_a_damaged_store_is_one_line(data, tmp_path, capsys):
     (tmp_path / "copy" / "targets.npy").write_bytes((tmp_path / "copy" / "targets.npy").read_bytes()[:-8])
     err = _one_line_error(capsys, ["train", "--data", str(tmp_path / "copy"), "--target", "energy",
                                    "--out", str(tmp_path / "m"), *SIZES])
-    assert "targets.npy" in err and "(truncated or damaged)" in err
+    assert "targets.npy" in err
+    assert "(truncated or damaged)" in err
     assert not (tmp_path / "m" / "metrics.json").exists()
 
 

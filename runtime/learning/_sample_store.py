@@ -105,7 +105,7 @@ def _store_arrays(samples: list[Sample], label_shape: tuple, neighbours: "tuple[
     return arrays
 
 
-def write_sample_store(path, samples: Iterable[Sample], *, symprec: float, handedness: str, target: str,
+def write_sample_store(path, samples: Iterable[Sample], *, symprec: float, handedness: str, target: str | None,
                        label_shape: tuple = (), neighbours: "tuple[float, int] | None" = None) -> Path:
     """Write ``samples`` as a sample store at ``path``, as a whole (all files or none).
 
@@ -119,8 +119,8 @@ def write_sample_store(path, samples: Iterable[Sample], *, symprec: float, hande
         spglib tolerance they were standardized with (recorded; ``train`` must use the same).
     handedness : {"canonical", "keep"}
         The standardization's handedness (recorded).
-    target : str
-        Name of the target whose labels the samples hold (recorded).
+    target : str or None
+        Name of the target whose labels the samples hold (recorded); None for unlabelled samples.
     label_shape : tuple of int, default ()
         Shape of one label: () for a scalar, (6, 6) for the elastic tensor.
     neighbours : tuple of (float, int), optional
@@ -143,7 +143,8 @@ def write_sample_store(path, samples: Iterable[Sample], *, symprec: float, hande
     manifest = {
         "format": _FORMAT, "format_version": _FORMAT_VERSION, "version": __version__,
         "count": len(samples), "atoms": int(arrays["atom_offsets"][-1]),
-        "symprec": float(symprec), "handedness": str(handedness), "target": str(target),
+        "symprec": float(symprec), "handedness": str(handedness),
+        "target": None if target is None else str(target),
         "label_shape": [int(n) for n in label_shape],
         "neighbours": None if neighbours is None else {"cutoff": float(neighbours[0]), "n_rbf": int(neighbours[1])},
         "arrays": {},

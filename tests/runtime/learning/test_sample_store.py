@@ -60,16 +60,19 @@ def test_samples_read_back_bit_for_bit(samples, tmp_path, tensor):
     write_sample_store(tmp_path / "s", written, symprec=0.01, handedness="keep", target="y",
                        label_shape=(6, 6) if tensor else (), neighbours=SPEC)
     store = open_sample_store(tmp_path / "s")
-    assert is_sample_store(tmp_path / "s") and not is_sample_store(tmp_path)
+    assert is_sample_store(tmp_path / "s")
+    assert not is_sample_store(tmp_path)
     assert len(store) == len(written)
-    assert store.manifest["handedness"] == "keep" and store.neighbour_spec == SPEC
+    assert store.manifest["handedness"] == "keep"
+    assert store.neighbour_spec == SPEC
     for old, new in zip(written, store, strict=True):
         for name in ("numbers", "positions", "lattice"):
             assert getattr(new, name).dtype == getattr(old, name).dtype
             assert np.array_equal(getattr(new, name), getattr(old, name))
         assert (new.hall_number, new.number, new.id) == (old.hall_number, old.number, old.id)
         assert new.log_volume_per_atom == old.log_volume_per_atom
-        assert np.array_equal(new.target, old.target) and type(new.target) is type(old.target)
+        assert np.array_equal(new.target, old.target)
+        assert type(new.target) is type(old.target)
         for name in ("atoms", "species", "sums"):
             assert np.array_equal(getattr(new.neighbours, name), getattr(old.neighbours, name))
     assert [s.id for s in store.take([3, 0])] == [written[3].id, written[0].id]
