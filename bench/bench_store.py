@@ -1,8 +1,9 @@
 """Training at scale on CPU: preprocessing once (`dataset prepare`) against per rank, and memory per torchrun rank.
 
-For 1 and 2 torchrun ranks (gloo, one thread each), ``train --data FILE`` (today: every rank reads and
-standardizes the whole data set and holds every sample) against ``train --data STORE`` (the store of
-``dataset prepare``, memory-mapped). Each rank records, from /proc/self:
+For 1 and 2 torchrun ranks (gloo, one thread each), what ``train --data FILE`` does (today: every rank
+reads and standardizes the whole data set and holds every sample) against ``train --data STORE`` (the
+store of ``dataset prepare``, memory-mapped), through the public API (:func:`worker`), one epoch of a
+tiny model. Each rank records, from /proc/self:
 
 * its preprocessing seconds (reading, standardizing and the neighbourhoods; with a store, opening and
   checking it);
@@ -36,8 +37,9 @@ import threading
 import time
 from pathlib import Path
 
-MODEL = ["--d-model", "16", "--heads", "2", "--layers", "1", "--d-route", "16", "--d-position", "16",
-         "--epochs", "1", "--batch-size", "64", "--no-progress"]
+MODEL = {"kind": "cft", "d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 32, "d_route": 16, "d_position": 16}
+"""A tiny model (train's options --d-model 16 --heads 2 --layers 1 --d-route 16 --d-position 16): the data's
+memory, not the model's, is measured."""
 SAMPLE_SECONDS = 0.2
 _ROLLUP = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Private_Clean", "Private_Dirty")
 
@@ -74,40 +76,39 @@ class Sampler(threading.Thread):
 
 
 def worker(out_dir: str, argv: list[str]) -> int:
-    """One rank: ``crystal-fourier train argv`` in this process, timed and sampled; writes RANK.json."""
-    from crystal_fourier._commands import train
-    import crystal_fourier.runtime.network._neighbourhood as neighbourhood
-    from crystal_fourier.cli import main
-    from crystal_fourier.runtime import fit  # noqa: F401 - torch and the model imported before the baseline
+    """One rank: what ``train --data PATH`` does, through the public API, timed and sampled; writes RANK.json.
 
-    seconds = {"preprocess": 0.0}
+    ``argv`` is ``PATH TARGET LIMIT OUT``. A data file is read and standardized (``load_dataset``,
+    ``prepare_samples``: ``train``'s ``load_samples``) and given its neighbourhoods (``with_neighbours``,
+    as ``fit`` does first); a store is opened and checked (``open_sample_store``). Then ``fit``.
+    """
+    from crystal_fourier.runtime import (
+        ModelConfig, TrainConfig, fit, is_sample_store, load_dataset, open_sample_store, prepare_samples,
+        with_neighbours)
 
-    def timed(function):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                seconds["preprocess"] += time.perf_counter() - start
-        return wrapper
-
-    train.load_samples = timed(train.load_samples)
-    train.store_samples = timed(train.store_samples)
-    neighbourhood.with_neighbours = timed(neighbourhood.with_neighbours)
+    path, target, limit, out = argv[0], argv[1], int(argv[2]), argv[3]
+    config = TrainConfig(target=target, model=ModelConfig(**MODEL), epochs=1, batch_size=64, progress=False)
     baseline = memory()
     sampler = Sampler()
     sampler.start()
     start = time.perf_counter()
-    status = main(["train", *argv])
+    if is_sample_store(path):
+        samples = open_sample_store(path)
+        samples = samples.take(range(min(limit, len(samples))))
+    else:
+        samples = prepare_samples(load_dataset(path, targets=[target], limit=limit), target,
+                                  symprec=config.symprec)
+        samples = with_neighbours(samples, *config.model.neighbour_spec)
+    preprocess = time.perf_counter() - start
+    fit(samples, config, out)
     total = time.perf_counter() - start
     sampler.stopped.set()
     sampler.join()
     rank = int(os.environ.get("RANK", "0"))
-    result = {"rank": rank, "world": int(os.environ.get("WORLD_SIZE", "1")), "status": status,
-              "preprocess_s": seconds["preprocess"], "total_s": total, "peak_rss_kb": peak_rss_kb(),
-              "peak": sampler.peak, "baseline": baseline}
+    result = {"rank": rank, "world": int(os.environ.get("WORLD_SIZE", "1")), "preprocess_s": preprocess,
+              "total_s": total, "peak_rss_kb": peak_rss_kb(), "peak": sampler.peak, "baseline": baseline}
     Path(out_dir, f"rank{rank}.json").write_text(json.dumps(result))
-    return status
+    return 0
 
 
 def launch(ranks: int, argv: list[str], work: Path, name: str) -> list[dict]:
@@ -167,8 +168,7 @@ def main() -> int:
             for path, data in (("file", args.data), ("store", str(work / "store"))):
                 runs = {}
                 for limit in (args.reference, args.limit):
-                    argv = ["--data", data, "--target", args.target, "--limit", str(limit),
-                            "--out", str(work / f"model-{path}-{ranks}-{limit}"), *MODEL]
+                    argv = [data, args.target, str(limit), str(work / f"model-{path}-{ranks}-{limit}")]
                     runs[limit] = launch(ranks, argv, work, f"{path}-{ranks}-{limit}")
                 rows.append(_row(path, ranks, runs[args.limit], runs[args.reference]))
                 print(json.dumps(rows[-1]), flush=True)

@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +47,8 @@ from crystal_fourier.runtime.network._neighbourhood import SampleNeighbours
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from numpy.typing import ArrayLike
+
 __all__ = ["SampleStore", "write_sample_store", "open_sample_store", "is_sample_store", "STORE_MANIFEST"]
 
 STORE_MANIFEST = "manifest.json"
@@ -57,7 +60,7 @@ _MAX_MANIFEST_BYTES = 1 << 20
 _CHUNK = 1 << 22
 
 
-def is_sample_store(path) -> bool:
+def is_sample_store(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a directory holding a store manifest.
 
     Parameters
@@ -105,8 +108,8 @@ def _store_arrays(samples: list[Sample], label_shape: tuple, neighbours: "tuple[
     return arrays
 
 
-def write_sample_store(path, samples: Iterable[Sample], *, symprec: float, handedness: str, target: str | None,
-                       label_shape: tuple = (), neighbours: "tuple[float, int] | None" = None) -> Path:
+def write_sample_store(path: str | os.PathLike[str], samples: Iterable[Sample], *, symprec: float, handedness: str,
+                       target: str | None,                       label_shape: tuple = (), neighbours: "tuple[float, int] | None" = None) -> Path:
     """Write ``samples`` as a sample store at ``path``, as a whole (all files or none).
 
     Parameters
@@ -246,7 +249,7 @@ def _check_contents(arrays: dict, manifest: dict) -> None:
         raise CrystalFourierError("neighbour_atoms: an atom index outside its crystal")
 
 
-def open_sample_store(path) -> "SampleStore":
+def open_sample_store(path: str | os.PathLike[str]) -> "SampleStore":
     """Open the sample store at ``path``, checked (see the module's notes), memory-mapped.
 
     Parameters
@@ -356,7 +359,7 @@ class SampleStore(Sequence):
                       id=a["id_bytes"][id_start:id_stop].tobytes().decode("utf-8", errors="replace"),
                       neighbours=neighbours)
 
-    def take(self, indices) -> "SampleStore":
+    def take(self, indices: ArrayLike) -> "SampleStore":
         """The samples at ``indices`` (positions in this store), in that order, as a store that reads the same maps.
 
         Parameters
