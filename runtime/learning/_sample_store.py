@@ -109,7 +109,8 @@ def _store_arrays(samples: list[Sample], label_shape: tuple, neighbours: "tuple[
 
 
 def write_sample_store(path: str | os.PathLike[str], samples: Iterable[Sample], *, symprec: float, handedness: str,
-                       target: str | None,                       label_shape: tuple = (), neighbours: "tuple[float, int] | None" = None) -> Path:
+                       target: str | None, label_shape: tuple = (),
+                       neighbours: "tuple[float, int] | None" = None) -> Path:
     """Write ``samples`` as a sample store at ``path``, as a whole (all files or none).
 
     Parameters

@@ -14,9 +14,13 @@
   once that many epochs have passed without a better one; a checkpoint after every epoch
   (model, optimizer, scheduler, epoch, best state, RNG states) lets an
   interrupted run resume and finish exactly as an uninterrupted one would.
-* Data-parallel over processes with torch.distributed (``torchrun``; gloo on
-  CPU): each global batch is split across ranks and the loss is scaled so the
-  averaged gradient equals the single-process one.
+* Data-parallel over processes with torch.distributed (``torchrun``; NCCL on
+  CUDA, gloo on CPU, :func:`distributed_backend`): each global batch is split across
+  ranks and the loss is scaled so the averaged gradient equals the single-process one.
+* The samples are a list, or a memory-mapped
+  :class:`~crystal_fourier.runtime.learning._sample_store.SampleStore` (``dataset prepare``):
+  then each rank reads only the crystals of its shard of each batch, and the
+  neighbourhoods come from the store.
 
 A saved model directory holds ``config.json``, ``weights.pt``,
 ``normalization.json``, ``metrics.json`` and ``checkpoint.pt`` (for resuming),
