@@ -10,9 +10,10 @@ tiny model. Each rank records, from /proc/self:
 * its peak RSS (VmHWM), and the peaks of PSS, anonymous PSS, file PSS and USS (Private_Clean +
   Private_Dirty) of /proc/self/smaps_rollup, sampled every 0.2 s.
 
-The same runs on ``--reference`` crystals give the memory that does not grow with the data (torch's
-libraries, the model, the optimizer: about 330 MiB RSS); the data's share per rank is the peak on
-``--limit`` crystals less the peak on ``--reference``.
+The same runs on ``--reference`` crystals (400: enough to fill the evaluation's batches of 256) give the
+memory that does not grow with the data (torch's libraries, the model, the optimizer, the activations:
+about 340 MiB RSS); the data's share per rank is the peak on ``--limit`` crystals less the peak on
+``--reference``, the memory of ``limit - reference`` crystals.
 
 RSS counts every page of the store a rank has touched in full although the ranks share them in the
 page cache; PSS divides each shared page among the processes mapping it, so it is the per-rank figure
@@ -154,7 +155,8 @@ def main() -> int:
     parser.add_argument("--data", default="/work/shared/data/perov_5/val.csv")
     parser.add_argument("--target", default="heat_ref")
     parser.add_argument("--limit", type=int, default=2000)
-    parser.add_argument("--reference", type=int, default=50, help="crystals of the reference runs")
+    parser.add_argument("--reference", type=int, default=400,
+                        help="crystals of the reference runs (over 256: the evaluation's batches are full)")
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", default=None, help="write the results here too")
     args = parser.parse_args()
