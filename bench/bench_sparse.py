@@ -143,7 +143,7 @@ def run_grid(args) -> int:
               for r in sparse_split.split(records, s, seed).train}
     needed.update({str(r.id): r for r in sparse_split.test_records(records)})
     start = time.perf_counter()
-    sparse_arms.preload(list(needed.values()), path.with_name(path.stem + ".samples.pkl"))
+    sparse_arms.preload(list(needed.values()), path.with_name(path.stem + ".samples"))
     log(f"{len(records)} crystals from {path}, {len(needed)} of them standardized in "
         f"{time.perf_counter() - start:.0f} s; {len(todo)} runs to go")
     if args.prepare_only:
@@ -184,7 +184,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--shard", type=shard, default=(0, 1), help="I/N: only the runs of shard I of N")
     parser.add_argument("--prepare-only", action="store_true",
-                        help="standardize the crystals the grid needs into the cache's .samples.pkl, then stop")
+                        help="standardize the crystals the grid needs into the cache's .samples store, then stop")
     parser.add_argument("--done", nargs="*", default=[], help="other runs.jsonl folders whose runs count as done")
     parser.add_argument("--collect", nargs="+", metavar="OUT", help="write the tables from these runs.jsonl folders")
     parser.add_argument("--markdown", default=None, help="with --collect: write the tables here too")

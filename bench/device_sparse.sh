@@ -6,7 +6,8 @@
 # Usage (from the repository root, with the data set made beforehand on the CPU machine and carried):
 #   bash bench/device_sparse.sh CACHE OUT [BUDGET]
 # CACHE holds emt-seed25-20pg-max32.csv (python bench/bench_sparse.py --make-data --cache CACHE
-# --per-group 20 --workers N; about 0.4 CPU s a crystal, 4,600 crystals) and its .samples.pkl.
+# --per-group 20 --workers N; about 0.4 CPU s a crystal, 4,600 crystals) and its .samples store
+# (sample store directory of sparse_arms.preload).
 #
 # The GPU machine has 16 cores: the grid is split over 14 shard processes, each one torch thread,
 # each its own runs.jsonl (OUT/shard-I); a training step of these small models is too small for the GPU

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -59,21 +58,22 @@ def samples_of(records, target: str) -> list:
 
 
 def preload(records, path) -> None:
-    """Fill the sample cache for ``records``, from the pickle ``path`` when it has them; save it when it grew.
+    """Fill the sample cache for ``records``, from the sample store ``path`` when it has them; save it when it grew.
 
-    The pickle is a cache of this process's own making (samples of the protocol's data set), never input
-    from elsewhere; delete it to recompute."""
-    import pickle
+    The store (``crystal_fourier.runtime.write_sample_store``: numpy arrays and a manifest with their sha256,
+    checked when opened, never unpickled) holds the unlabelled samples with their neighbourhoods; delete it
+    to recompute."""
+    from crystal_fourier.runtime import DEFAULT_SYMPREC, ModelConfig
+    from crystal_fourier.runtime.learning._sample_store import is_sample_store, open_sample_store, write_sample_store
 
     path = Path(path)
-    if path.is_file() and not _SAMPLES:
-        _SAMPLES.update(pickle.loads(path.read_bytes()))
+    if is_sample_store(path) and not _SAMPLES:
+        _SAMPLES.update((sample.id, sample) for sample in open_sample_store(path))
     before = len(_SAMPLES)
     samples_of(records, "")
     if len(_SAMPLES) > before:
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(pickle.dumps(_SAMPLES))
-        temporary.replace(path)
+        write_sample_store(path, list(_SAMPLES.values()), symprec=DEFAULT_SYMPREC, handedness="canonical",
+                           target=None, neighbours=ModelConfig().neighbour_spec)
 
 
 def features_of(records, target: str) -> np.ndarray:

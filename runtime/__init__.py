@@ -33,12 +33,13 @@ if TYPE_CHECKING:
     from crystal_fourier.runtime.learning._model_files import TrainedModel
     from crystal_fourier.runtime.learning._prediction import Prediction, stream_predictions
     from crystal_fourier.runtime.learning._pretraining import pretrain
+    from crystal_fourier.runtime.learning._sample_store import open_sample_store, write_sample_store
     from crystal_fourier.runtime.learning._samples import prepare_samples
     from crystal_fourier.runtime.learning._scalar_target import ScalarTarget
     from crystal_fourier.runtime.learning._target import Target
     from crystal_fourier.runtime.learning._targets import target_for
     from crystal_fourier.runtime.learning._tensor_comparison import compare_tensor_models
-    from crystal_fourier.runtime.learning._training import TrainResult, fit, load_trained
+    from crystal_fourier.runtime.learning._training import TrainResult, distributed_backend, fit, load_trained
     from crystal_fourier.runtime.learning._zero_shot import holdout_groups
     from crystal_fourier.runtime.network._batching import collate, sample_from_standardized
     from crystal_fourier.runtime.network._config import (
@@ -77,7 +78,7 @@ __all__ = [
     "TrainedModel", "load_trained", "prepare_samples", "predict_samples", "stream_predictions", "Prediction",
     "pretrain", "fit_classical", "holdout_groups", "Target", "ScalarTarget", "ElasticTarget", "target_for",
     "elastic_tensor", "vrh_moduli", "compare_tensor_models", "cartesian_tensor_basis", "neighbour_list", "collate",
-    "sample_from_standardized",
+    "sample_from_standardized", "open_sample_store", "write_sample_store", "distributed_backend",
 ]
 
 __getattr__ = lazy_imports(__name__, __file__)

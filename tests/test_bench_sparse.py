@@ -166,3 +166,32 @@ def test_cft_as_p1_evaluates_the_encoding_as_group_1():
     assert torch.equal(control(positions, hall), features(positions, p1))
     assert not torch.allclose(control(positions, hall), features(positions, hall))
     assert sum(p.numel() for p in control.parameters()) == sum(p.numel() for p in features.parameters())
+
+
+def test_preload_caches_samples_in_a_store_and_reads_the_same_back(tmp_path):
+    import sparse_arms
+
+    from crystal_fourier.runtime import random_crystal
+
+    records = [SimpleNamespace(id=f"c{seed}", crystal=random_crystal(number, seed=seed, max_atoms=6).crystal,
+                               targets={}) for seed, number in enumerate((1, 14, 225))]
+    saved = dict(sparse_arms._SAMPLES)
+    try:
+        sparse_arms._SAMPLES.clear()
+        sparse_arms.preload(records, tmp_path / "cache.samples")
+        fresh = dict(sparse_arms._SAMPLES)
+        sparse_arms._SAMPLES.clear()
+        written = (tmp_path / "cache.samples" / "manifest.json").stat().st_mtime_ns
+        sparse_arms.preload(records, tmp_path / "cache.samples")   # read back from the store, nothing computed
+        assert (tmp_path / "cache.samples" / "manifest.json").stat().st_mtime_ns == written   # not rewritten
+        assert list(sparse_arms._SAMPLES) == ["c0", "c1", "c2"]
+        for name, sample in fresh.items():
+            again = sparse_arms._SAMPLES[name]
+            assert np.array_equal(again.positions, sample.positions)
+            assert np.array_equal(again.numbers, sample.numbers)
+            assert np.array_equal(again.neighbours.sums, sample.neighbours.sums)
+            assert again.hall_number == sample.hall_number
+    finally:
+        sparse_arms._SAMPLES.clear()
+        sparse_arms._SAMPLES.update(saved)
+    assert not list(tmp_path.glob("*.pkl"))

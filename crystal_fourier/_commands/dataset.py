@@ -1,27 +1,34 @@
-"""make labelled data sets of random symmetric crystals
+"""make labelled data sets of random symmetric crystals, or prepare a data file for training
 
 Data sets the package makes itself: random crystals of chosen space groups, labelled with ASE's EMT
-potential (energy per atom at equilibrium, bulk modulus).
+potential (energy per atom at equilibrium, bulk modulus); and sample stores: a data file read and
+standardized once, for `train --data STORE` on many processes.
 
 Notes
 -----
-``dataset make`` (:func:`run_make`, whose docstring is its help) writes a CDVAE CSV.
+``dataset make`` (:func:`run_make`, whose docstring is its help) writes a CDVAE CSV; ``dataset prepare``
+(:func:`run_prepare`) writes a sample store (docs/guide/training-at-scale.md).
 """
 
 from __future__ import annotations
 
+import os
+
 from crystal_fourier._commands._options import (
+    ConfigDefault,
     add_allow_large_option,
     add_command,
     add_groups_option,
+    add_symprec_option,
     parse_groups,
+    positive_float,
     positive_int,
     seed_int,
     worker_count,
 )
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["add_parser", "run_make", "DATASET_MEMORY_LIMIT"]
+__all__ = ["add_parser", "run_make", "run_prepare", "DATASET_MEMORY_LIMIT"]
 
 DATASET_MEMORY_LIMIT = 2 * 2**30
 """Estimated memory (2 GiB) beyond which `dataset make` refuses to start without --allow-large."""
@@ -52,6 +59,34 @@ def add_parser(subparsers) -> None:
     make.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_allow_large_option(make)
     make.set_defaults(func=run_make)
+    _add_prepare_parser(actions)
+
+
+def _add_prepare_parser(actions) -> None:
+    prepare = add_command(actions, "prepare", run_prepare.__doc__)
+    prepare.add_argument("--data", required=True, metavar="FILE", help="data file (CDVAE CSV, .extxyz, matbench .json)")
+    prepare.add_argument("--target", required=True, metavar="NAME",
+                         help="property column whose labels to store, or elastic_tensor (as train's --target)")
+    prepare.add_argument("--out", required=True, metavar="STORE", help="the store directory to write")
+    prepare.add_argument("--workers", type=worker_count, default=1, metavar="N",
+                         help="processes for standardizing the structures (default 1)")
+    add_symprec_option(prepare, from_model=False)
+    prepare.add_argument("--handedness", choices=("canonical", "keep"), default="canonical",
+                         help="canonical (default) or keep, as train's --handedness (recorded in the store)")
+    prepare.add_argument("--no-neighbourhood", dest="neighbourhood", action="store_false",
+                         help="store no neighbourhoods (a model that embeds them then computes them batch by batch, "
+                              "every epoch)")
+    prepare.add_argument("--neighbour-cutoff", type=positive_float, default=ConfigDefault("ModelConfig",
+                         "neighbour_cutoff"), metavar="A",
+                         help="radius of the stored neighbourhoods in Angstrom, as train's (default %(default)s)")
+    prepare.add_argument("--radial-functions", dest="n_rbf", type=positive_int,
+                         default=ConfigDefault("ModelConfig", "n_rbf"), metavar="N",
+                         help="radial functions of the stored neighbourhoods, as train's (default %(default)s)")
+    prepare.add_argument("--limit", type=positive_int, default=None, metavar="N",
+                         help="use only the first N structures")
+    prepare.add_argument("--overwrite", action="store_true", help="replace the store already at STORE")
+    prepare.add_argument("--no-progress", action="store_true", help="no progress bars")
+    prepare.set_defaults(func=run_prepare)
 
 
 def run_make(args) -> int:
@@ -83,4 +118,42 @@ def run_make(args) -> int:
                        max_atoms=args.max_atoms, species=species, progress=not args.no_progress,
                        target=args.target)
     print(f"wrote {args.size} crystals of {len(groups)} group(s) to {out}")
+    return 0
+
+
+def run_prepare(args) -> int:
+    """read and standardize a data file once, into a sample store for train --data STORE
+
+    Reads the data file, standardizes every structure (--workers processes) and labels it with
+    --target, exactly as `train` does, computes the atoms' neighbourhoods at --neighbour-cutoff and
+    --radial-functions (unless --no-neighbourhood), and writes STORE: a directory of numpy arrays and a
+    manifest (sizes, symprec, handedness, target, package version, sha256 of every array), as a whole.
+    `train --data STORE` then memory-maps it on every rank instead of reading the file again. An
+    existing STORE is replaced only with --overwrite; any other existing path is refused.
+
+    Notes
+    -----
+    Runs ``dataset prepare``; returns the exit status.
+    """
+    from pathlib import Path
+
+    from crystal_fourier._commands.train import load_samples
+    from crystal_fourier.runtime import target_for
+    from crystal_fourier.runtime.learning._sample_store import is_sample_store, write_sample_store
+    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+
+    out = Path(args.out)
+    if os.path.lexists(out) and not (args.overwrite and is_sample_store(out)):
+        raise CrystalFourierError(f"{out} exists; pass --overwrite to replace a store" if is_sample_store(out)
+                                  else f"{out} exists and is not a sample store; choose a new --out")
+    target = target_for(args.target)   # an unknown name is refused before the data is read
+    progress = not args.no_progress
+    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers,
+                           handedness=args.handedness)
+    spec = (float(args.neighbour_cutoff), int(args.n_rbf)) if args.neighbourhood else None
+    if spec is not None:
+        samples = with_neighbours(samples, *spec, workers=args.workers)
+    write_sample_store(out, samples, symprec=args.symprec, handedness=args.handedness, target=args.target,
+                       label_shape=target.label_shape, neighbours=spec)
+    print(f"wrote {len(samples)} samples of {args.target} to {out}")
     return 0

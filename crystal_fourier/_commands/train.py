@@ -6,8 +6,9 @@ and metrics.json under --out.
 
 Notes
 -----
-Runs data-parallel when launched with torchrun (gloo on CPU), e.g.
-``torchrun --nproc_per_node 2 $(which crystal-fourier) train --data d.csv --target y --out m``.
+Runs data-parallel when launched with torchrun (NCCL with --device cuda, gloo on CPU), e.g.
+``torchrun --nproc_per_node 2 $(which crystal-fourier) train --data d.csv --target y --out m``; with
+--data STORE (`dataset prepare`) the ranks share one memory-mapped copy of the standardized samples.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import MODEL_KINDS
 from crystal_fourier.runtime.network._config import TENSOR_HEADS  # torch-free
 
-__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples"]
+__all__ = ["add_parser", "run", "add_model_arguments", "model_config_from_args", "load_samples", "store_samples"]
 
 
 def damping_value(text: str) -> float | None:
@@ -129,9 +130,61 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
                            handedness=handedness)
 
 
+def _is_store(path) -> bool:
+    from crystal_fourier.runtime.learning._sample_store import is_sample_store
+
+    return is_sample_store(path)
+
+
+def store_samples(path, config, limit: int | None = None, rank: int = 0):
+    """Open the sample store ``path`` (``dataset prepare``) for training with ``config`` (a TrainConfig).
+
+    Parameters
+    ----------
+    path : path-like
+        The store directory.
+    config : TrainConfig
+        Its ``target``, ``symprec`` and ``handedness`` must be the store's; its model's neighbourhood
+        spec, if other than the store's, is computed batch by batch (a warning on rank 0 says so).
+    limit : int, optional
+        Use only the first ``limit`` samples of the store.
+    rank : int, default 0
+        This process's rank (only rank 0 warns).
+
+    Returns
+    -------
+    SampleStore
+
+    Raises
+    ------
+    CrystalFourierError
+        A damaged store, or one prepared for another target, symprec or handedness.
+    """
+    import warnings
+
+    from crystal_fourier.runtime.learning._sample_store import open_sample_store
+
+    store = open_sample_store(path)
+    manifest = store.manifest
+    for name, option in (("target", "--target"), ("symprec", "--symprec"), ("handedness", "--handedness")):
+        if manifest[name] != getattr(config, name):
+            raise CrystalFourierError(
+                f"sample store {path} was prepared with {option} {manifest[name]}, training asks for "
+                f"{getattr(config, name)}: train with {option} {manifest[name]} or prepare the store again")
+    spec = config.model.neighbour_spec
+    if spec is not None and store.neighbour_spec != spec and rank == 0:
+        warnings.warn(f"sample store {path} holds neighbourhoods at {store.neighbour_spec} (cutoff, radial "
+                      f"functions), the model needs {spec}: computed batch by batch, every epoch", stacklevel=2)
+    if limit is not None:
+        store = store.take(range(min(limit, len(store))))
+    return store
+
+
 def add_parser(subparsers) -> None:
     parser = add_command(subparsers, "train", __doc__)
-    parser.add_argument("--data", required=True, metavar="PATH", help="data file (CDVAE CSV, .extxyz, matbench .json)")
+    parser.add_argument("--data", required=True, metavar="PATH",
+                        help="data file (CDVAE CSV, .extxyz, matbench .json), or a sample store directory of "
+                             "`dataset prepare` (read memory-mapped, not standardized again)")
     parser.add_argument("--target", required=True, metavar="NAME",
                         help="property column to learn, or elastic_tensor: the 21 columns elastic_c11..elastic_c66 "
                              "of `dataset make --target elastic_tensor`, learnt as one tensor")
@@ -190,7 +243,7 @@ def run(args) -> int:
     holdout = holdout_groups(args.holdout_groups)
     if args.compare_all_data and not holdout:
         raise CrystalFourierError("--compare-all-data needs --holdout-groups")
-    rank, _ = distributed_rank()
+    rank, _ = distributed_rank(args.device)
     progress = not args.no_progress and rank == 0
     target = target_for(args.target, args.log_target)
     model = model_config_from_args(args)
@@ -205,8 +258,11 @@ def run(args) -> int:
         raise CrystalFourierError(f"--compare-all-data is not supported with --target {args.target} (the zero-shot "
                                   "report compares scalar errors)")
     # symprec and handedness travel in the config, which the model directory records: one value for both
-    samples = load_samples(args.data, config.target, config.symprec, args.limit, progress, args.workers,
-                           handedness=config.handedness)
+    if _is_store(args.data):
+        samples = store_samples(args.data, config, args.limit, rank=rank)
+    else:
+        samples = load_samples(args.data, config.target, config.symprec, args.limit, progress, args.workers,
+                               handedness=config.handedness)
     if args.compare_all_data:
         report = run_zero_shot(samples, dataclasses.replace(config, holdout_groups=()), holdout, args.out,
                                pretrained=args.pretrained, overwrite=args.overwrite)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._batching import collate
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     from numpy.typing import ArrayLike
 
@@ -264,8 +265,9 @@ def evaluate_samples(model: nn.Module, normalizer: Normalizer, samples, device: 
         from crystal_fourier.runtime.learning._scalar_target import ScalarTarget
 
         target = ScalarTarget(log_target=normalizer.log_target)
-    samples = list(samples)
-    if samples:
+    if not isinstance(samples, Sequence):  # a sequence (a list, a sample store) is read as it is
+        samples = list(samples)
+    if len(samples) > 0:
         predicted = target.denormalize(predict_samples(model, samples, device=device), normalizer)
     else:
         predicted = np.zeros((0, *target.label_shape))

@@ -81,7 +81,7 @@ def training_split(samples: Sequence[Sample], config: TrainConfig) -> dict[str, 
     if holdout:
         train = np.array([i for i in train if samples[i].number not in holdout], dtype=np.int64)
         val = np.array([i for i in val if samples[i].number not in holdout], dtype=np.int64)
-    check_holdout([samples[i] for i in np.concatenate([train, val])], holdout, "training or validation")
+    check_holdout((samples[i] for i in np.concatenate([train, val])), holdout, "training or validation")
     if len(train) == 0:
         raise CrystalFourierError(f"no training crystal left (of {len(samples)}) after the split and hold-out")
     return {"train": train, "val": val, "test": test}

@@ -14,9 +14,13 @@
   once that many epochs have passed without a better one; a checkpoint after every epoch
   (model, optimizer, scheduler, epoch, best state, RNG states) lets an
   interrupted run resume and finish exactly as an uninterrupted one would.
-* Data-parallel over processes with torch.distributed (``torchrun``; gloo on
-  CPU): each global batch is split across ranks and the loss is scaled so the
-  averaged gradient equals the single-process one.
+* Data-parallel over processes with torch.distributed (``torchrun``; NCCL on
+  CUDA, gloo on CPU, :func:`distributed_backend`): each global batch is split across
+  ranks and the loss is scaled so the averaged gradient equals the single-process one.
+* The samples are a list, or a memory-mapped
+  :class:`~crystal_fourier.runtime.learning._sample_store.SampleStore` (``dataset prepare``):
+  then each rank reads only the crystals of its shard of each batch, and the
+  neighbourhoods come from the store.
 
 A saved model directory holds ``config.json``, ``weights.pt``,
 ``normalization.json``, ``metrics.json`` and ``checkpoint.pt`` (for resuming),
@@ -48,6 +52,7 @@ from crystal_fourier.runtime.learning._evaluation import Normalizer, evaluate_sa
 from crystal_fourier.runtime.learning._scalar_target import MAX_ABS_TARGET
 from crystal_fourier.runtime.learning._targets import target_for
 from crystal_fourier.runtime.learning._splits import check_holdout, training_split
+from crystal_fourier.runtime.learning._sample_store import SampleStore
 from crystal_fourier.runtime.network._batching import Sample, collate
 from crystal_fourier.runtime.network._config import ModelConfig, TrainConfig
 from crystal_fourier.runtime.network._model import build_model, check_cutoff_faithful
@@ -65,6 +70,7 @@ __all__ = [
     "TrainResult",
     "TrainedModel",
     "distributed_rank",
+    "distributed_backend",
     "warmup_cosine",
     "fit",
     "load_trained",
@@ -93,16 +99,41 @@ def warmup_cosine(optimizer, total_steps: int, warmup_fraction: float = 0.05):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def distributed_rank() -> tuple[int, int]:
+def distributed_backend(device: str) -> str:
+    """The torch.distributed backend for ``device``: ``"nccl"`` on CUDA, ``"gloo"`` otherwise (CPU).
+
+    Parameters
+    ----------
+    device : str
+        A torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+
+    >>> distributed_backend("cuda"), distributed_backend("cpu")
+    ('nccl', 'gloo')
+    """
+    return "nccl" if torch.device(device).type == "cuda" else "gloo"
+
+
+def distributed_rank(device: str = "cpu") -> tuple[int, int]:
     """(rank, world size) of this process: (0, 1) alone; under torchrun with WORLD_SIZE > 1, the
-    process group (gloo, CPU) is initialized first. :func:`fit` trains data-parallel across it; a caller
-    prints and shows progress on rank 0 only."""
+    process group is initialized first, with :func:`distributed_backend` of ``device`` (NCCL on CUDA, each
+    rank on the GPU of its LOCAL_RANK; gloo on CPU). :func:`fit` trains data-parallel across it; a caller
+    prints and shows progress on rank 0 only.
+
+    Parameters
+    ----------
+    device : str, default "cpu"
+        The torch device the ranks train on; it picks the backend of the first call (later calls find
+        the group initialized).
+    """
     import torch.distributed as dist
 
     if not dist.is_available():
         return 0, 1
     if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        dist.init_process_group("gloo")
+        backend = distributed_backend(device)
+        if backend == "nccl":  # "cuda" then means this rank's own GPU
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend)
     if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -197,13 +228,14 @@ def fit(samples: Iterable[Sample], config: TrainConfig, out_dir: str | os.PathLi
     -------
     TrainResult
     """
-    samples = list(samples)
+    if not isinstance(samples, SampleStore):  # a store stays on disk, read batch by batch
+        samples = list(samples)
     target = target_for(config.target, config.log_target) if target is None else target
     if target.name != config.target:
         raise CrystalFourierError(f"the target {target.name!r} is not the configuration's {config.target!r}")
     target.check_model(config.model)
-    target.check_labels(np.array([s.target for s in samples], dtype=np.float64).reshape(-1, *target.label_shape))
-    rank, world = distributed_rank()
+    target.check_labels(_labels(samples).reshape(-1, *target.label_shape))
+    rank, world = distributed_rank(config.device)
     out = Path(out_dir) if out_dir is not None else None
     if out is None or rank != 0:
         return _fit(samples, config, target, out, (rank, world), resume, pretrained, stop_after, None)
@@ -268,20 +300,20 @@ def _fit(samples, config, target, out, place, resume, pretrained, stop_after,  #
     rank, world = place
     main = rank == 0
     spec = config.model.neighbour_spec
-    if spec is not None:  # once per sample, not per epoch (a no-op for samples that already hold them)
+    if spec is not None and not isinstance(samples, SampleStore):
+        # once per sample, not per epoch (a no-op for samples that already hold them); a store holds them
+        # (`dataset prepare`), or, prepared at another cutoff, has them computed batch by batch
         from crystal_fourier.runtime.network._neighbourhood import with_neighbours
 
         samples = with_neighbours(samples, *spec)
     split = training_split(samples, config)
-    train_set = [samples[i] for i in split["train"]]
-    val_set = [samples[i] for i in split["val"]]
-    test_set = [samples[i] for i in split["test"]]
-    check_holdout(train_set + val_set, config.holdout_groups, "training or validation")
-    normalizer = target.fit_normalizer(np.array([s.target for s in train_set], dtype=np.float64)
-                                       .reshape(-1, *target.label_shape))
+    train_set, val_set, test_set = (_subset(samples, split[name]) for name in ("train", "val", "test"))
+    check_holdout(_subset(samples, np.concatenate([split["train"], split["val"]])), config.holdout_groups,
+                  "training or validation")
+    normalizer = target.fit_normalizer(_labels(train_set).reshape(-1, *target.label_shape))
     if config.model.kind == "cft" and main:
-        check_cutoff_faithful(config.model.cutoff, config.model.shell,
-                              {s.number for s in samples} | set(config.holdout_groups))
+        groups = set(samples.groups().tolist()) if isinstance(samples, SampleStore) else {s.number for s in samples}
+        check_cutoff_faithful(config.model.cutoff, config.model.shell, groups | set(config.holdout_groups))
 
     torch.manual_seed(config.seed)
     model = build_model(config.model).to(config.device)
@@ -320,12 +352,16 @@ def _fit(samples, config, target, out, place, resume, pretrained, stop_after,  #
         total = torch.zeros(2, dtype=torch.float64)
         bar = progress_bar(range(steps_per_epoch), f"epoch {epoch + 1}/{config.epochs}", config.progress and main)
         for step in bar:
-            chosen = [train_set[i] for i in order[step * config.batch_size:(step + 1) * config.batch_size].tolist()]
+            indices = order[step * config.batch_size:(step + 1) * config.batch_size].tolist()
             if augmentation is not None:  # the same draws on every rank, before sharding
-                chosen = augmentation(chosen, augment_rng)
+                chosen = augmentation([train_set[i] for i in indices], augment_rng)
+            else:  # a rank reads only the crystals of its shard
+                chosen = indices
             shard, weight = chosen[rank::world], 1.0
             if not shard:  # fewer crystals than ranks in the last batch: take part with zero weight
                 shard, weight = chosen[:1], 0.0
+            if augmentation is None:
+                shard = [train_set[i] for i in shard]
             batch = collate(shard, neighbours=spec).to(config.device)
             # Scaled so that DDP's average over ranks equals the mean over the global batch.
             loss, logged = target.loss(network, batch, shard, normalizer, weight * world, len(chosen))
@@ -341,7 +377,9 @@ def _fit(samples, config, target, out, place, resume, pretrained, stop_after,  #
         if world > 1:
             import torch.distributed as dist
 
-            dist.all_reduce(total)
+            reduced = total.to(config.device)  # NCCL reduces device tensors only
+            dist.all_reduce(reduced)
+            total = reduced.cpu()
         train_loss = float(total[0] / max(total[1], 1.0))
         val = evaluate_samples(model, normalizer, val_set, config.device, target) if val_set else None
         score = val[target.score] if val else train_loss
@@ -387,6 +425,20 @@ def _fit(samples, config, target, out, place, resume, pretrained, stop_after,  #
 
         dist.barrier()
     return TrainResult(model=model, normalizer=normalizer, metrics=metrics, history=state["history"], split=split)
+
+
+def _subset(samples, indices):
+    """The samples at ``indices``: a list, or for a store a store of those samples (nothing read yet)."""
+    if isinstance(samples, SampleStore):
+        return samples.take(indices)
+    return [samples[i] for i in indices]
+
+
+def _labels(samples) -> np.ndarray:
+    """The samples' labels as one float64 array (a store's read from its targets array)."""
+    if isinstance(samples, SampleStore):
+        return samples.targets()
+    return np.array([s.target for s in samples], dtype=np.float64)
 
 
 def _stopped_early(history: list, patience: "int | None", score: str = "mae") -> bool:
