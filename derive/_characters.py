@@ -96,7 +96,8 @@ def character_dimension(group: SpaceGroup, hkl: np.ndarray) -> int:
 
     Examples
     --------
-    >>> from crystal_fourier.derive import space_group, shell_frequencies
+    >>> from crystal_fourier.derive import space_group
+    >>> from crystal_fourier.derive._frequency_sets import shell_frequencies
     >>> character_dimension(space_group(1), shell_frequencies("box", 2, False))
     125
     >>> character_dimension(space_group(227), shell_frequencies("ball", 5, False)) - 1

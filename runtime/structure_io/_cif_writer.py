@@ -29,7 +29,7 @@ def write_cif(crystal: Crystal, *, name: str | None = None) -> str:
 
     Examples
     --------
-    >>> from crystal_fourier.runtime import parse_cif
+    >>> from crystal_fourier.runtime.structure_io._cif import parse_cif
     >>> cu = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
     >>> again = parse_cif(write_cif(cu))
     >>> again.formula, bool(np.allclose(again.positions, cu.positions))

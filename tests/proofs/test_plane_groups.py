@@ -53,10 +53,10 @@ def test_plane_basis_is_the_embedding_on_l_zero():
 
 def test_a_wrong_plane_condition_is_caught(monkeypatch):
     """Dropping p2gg's conditions makes the reflection-condition check fail, naming an absent (h, 0)."""
-    import crystal_fourier.derive as module
+    from crystal_fourier.derive import _plane_groups
 
     derived = basis("p2gg", 3, "box")
-    monkeypatch.setattr(module, "plane_zone_conditions", lambda group: ())
+    monkeypatch.setattr(_plane_groups, "plane_zone_conditions", lambda group: ())
     document = certificate(derived)
     assert not document["reflection_conditions"]["ok"]
     assert not document["ok"]
@@ -66,16 +66,15 @@ def test_a_wrong_plane_condition_is_caught(monkeypatch):
 
 
 def test_a_wrong_plane_form_fails_verify(monkeypatch):
-    import crystal_fourier.derive as module
-
-    original = module.plane_group_document
+    from crystal_fourier.derive import _plane_groups
+    from crystal_fourier.derive._plane_groups import plane_group_document as original
 
     def broken(group, shifts="auto"):
         document = copy.deepcopy(original(group, shifts=shifts))
         document["classes"][0]["A"] = "2*" + document["classes"][0]["A"]
         return document
 
-    monkeypatch.setattr(module, "plane_group_document", broken)
+    monkeypatch.setattr(_plane_groups, "plane_group_document", broken)
     result = verify_group("p4gm", 2, "box")
     assert result.failed == ("structure_factor",)
 
