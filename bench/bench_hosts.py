@@ -1,11 +1,13 @@
 """Host GNNs with and without the invariant layer (issue 25): the sparse-data arms and the layer's step-time cost.
 
-``HOST_ARMS`` maps an arm name to ``fit_predict(train, test, *, seed, steps, batch_size, target)``: train
+``HOST_ARMS`` maps an arm name to ``fit_predict(train, test, *, seed, steps, batch_size, target, info=None)``: train
 the arm on ``train`` (a list of :class:`crystal_fourier.runtime.Record`) for exactly ``steps`` optimizer
-steps, seeded, and return float64 predictions of ``target`` for ``test`` in order
-(bench/bench_sparse.py imports it; protocol: docs/guide/sparse-data.md). Arms: ``schnet`` (PyG's SchNet, unmodified),
-``cgcnn`` (a CGCNN from PyG's CGConv), each ``+layer`` with :class:`~crystal_fourier.runtime.SpaceGroupEncoding`
-features concatenated to the node embedding (:mod:`crystal_fourier.hosts`).
+steps, seeded, and return float64 predictions of ``target`` for ``test`` in order; ``info`` (a dict) receives the
+full config and the parameter count (bench/bench_sparse.py imports it; protocol: docs/guide/sparse-data.md).
+Arms: ``schnet`` (PyG's SchNet, unmodified), ``cgcnn`` (a CGCNN from PyG's CGConv), each ``+layer`` with
+:class:`~crystal_fourier.runtime.SpaceGroupEncoding` features concatenated to the node embedding
+(:mod:`crystal_fourier.hosts`), and each ``+layer-p1``: the same layer and parameters evaluated as P1 (the
+group averaging removed; the control, as ``cft-p1`` is the transformer's).
 
 Run as a script it measures, in one process, the training-step CPU time of each host alone and with the
 layer (alternating rounds on the same batches; the goal is at most +10%), and with ``--smoke`` runs every
@@ -36,7 +38,10 @@ LAYER_CONFIG = {"cutoff": 6, "dim": 16}
 TRAIN_CONFIG = {"lr": 2e-3, "weight_decay": 0.0, "loss": "l1", "predict_batch": 64}
 """Adam on the L1 loss of the standardized target (train mean and SD), the same for every arm."""
 
-_GRAPHS: dict[int, tuple] = {}
+ARM_SUFFIXES = {"": (False, False), "+layer": (True, False), "+layer-p1": (True, True)}
+"""Arm name suffix -> (with the layer, the layer evaluated as P1)."""
+
+_GRAPHS: dict[tuple[int, bool], tuple] = {}
 
 
 def commit() -> str:
@@ -52,30 +57,34 @@ def commit() -> str:
     return head + ("-dirty" if dirty else "")
 
 
-def graph_of(crystal):
-    """:func:`crystal_fourier.hosts.crystal_graph` of ``crystal``, computed once per object in this process."""
+def graph_of(crystal, as_p1: bool = False):
+    """:func:`crystal_fourier.hosts.crystal_graph` of ``crystal``, computed once per object in this process.
+
+    ``as_p1``: the graph carries the P1 basis values (``basis_p1``) that the ``+layer-p1`` arms read, instead of
+    the group's (``basis``)."""
     from crystal_fourier.hosts import crystal_graph
 
     from crystal_fourier.runtime import SpaceGroupEncoding
 
-    cached = _GRAPHS.get(id(crystal))
+    cached = _GRAPHS.get((id(crystal), as_p1))
     if cached is None or cached[0] is not crystal:
         # the layer's basis values depend on the positions only: computed here, once per crystal (any layer of
         # the same cutoff gives them), so that the +layer arms do not evaluate them on every step
         basis_of = SpaceGroupEncoding(cutoff=LAYER_CONFIG["cutoff"], dim=1)
-        cached = (crystal, crystal_graph(crystal, cutoff=HOST_CONFIG["cutoff"], basis_of=basis_of))
-        _GRAPHS[id(crystal)] = cached
+        cached = (crystal, crystal_graph(crystal, cutoff=HOST_CONFIG["cutoff"], basis_of=basis_of,
+                                         basis_as_p1=as_p1))
+        _GRAPHS[(id(crystal), as_p1)] = cached
     return cached[1]
 
 
-def build(kind: str, layer: bool, seed: int):
-    """The host ``kind`` with or without the layer, weights drawn from ``seed``."""
+def build(kind: str, layer: bool, seed: int, as_p1: bool = False):
+    """The host ``kind`` with or without the layer (evaluated as P1 when ``as_p1``), weights drawn from ``seed``."""
     from crystal_fourier.hosts import build_host
     from crystal_fourier.runtime import SpaceGroupEncoding
 
     torch.manual_seed(seed)
     encoding = SpaceGroupEncoding(**LAYER_CONFIG) if layer else None
-    return build_host(kind, encoding=encoding, **HOST_CONFIG)
+    return build_host(kind, encoding=encoding, as_p1=as_p1, **HOST_CONFIG)
 
 
 def n_parameters(model) -> int:
@@ -86,19 +95,28 @@ def _targets(records, target: str) -> np.ndarray:
     return np.array([float(record.targets[target]) for record in records], dtype=np.float64)
 
 
-def fit_predict(kind: str, layer: bool, train, test, *, seed: int, steps: int, batch_size: int,
-                target: str) -> np.ndarray:
-    """Train host ``kind`` (with the layer when ``layer``) for ``steps`` Adam steps; predict ``test``."""
+def fit_predict(arm: str, train, test, *, seed: int, steps: int, batch_size: int, target: str,
+                info: dict | None = None) -> np.ndarray:
+    """Train the host of ``arm`` (a key of ``HOST_ARMS``) for ``steps`` Adam steps; predict ``test``; fill ``info``
+    with the config and the parameter count."""
     from crystal_fourier.hosts import collate_graphs
+
+    kind = arm.split("+", maxsplit=1)[0]
+    layer, as_p1 = ARM_SUFFIXES[arm[len(kind):]]
 
     values = _targets(train, target)
     known = np.flatnonzero(np.isfinite(values))
     if len(known) == 0:
         raise ValueError(f"no training record has a finite {target!r}")
     mean, scale = float(values[known].mean()), float(values[known].std()) or 1.0
-    graphs = [graph_of(train[i].crystal) for i in known]
+    graphs = [graph_of(train[i].crystal, as_p1) for i in known]
     labels = torch.tensor((values[known] - mean) / scale, dtype=torch.float32)
-    model = build(kind, layer, seed)
+    model = build(kind, layer, seed, as_p1)
+    if info is not None:
+        info.update({"model_config": {"host": kind, **HOST_CONFIG, "layer": dict(LAYER_CONFIG) if layer else None,
+                                      "layer_as_p1": as_p1},
+                     "as_p1": as_p1, "parameters": n_parameters(model),
+                     "optimizer": {"name": "Adam", **TRAIN_CONFIG}})
     optimizer = torch.optim.Adam(model.parameters(), lr=TRAIN_CONFIG["lr"], weight_decay=TRAIN_CONFIG["weight_decay"])
     generator = torch.Generator().manual_seed(seed)
     order, cursor = torch.randperm(len(graphs), generator=generator), 0
@@ -117,21 +135,21 @@ def fit_predict(kind: str, layer: bool, train, test, *, seed: int, steps: int, b
     out = []
     with torch.no_grad():
         for start in range(0, len(test), TRAIN_CONFIG["predict_batch"]):
-            chunk = [graph_of(record.crystal) for record in test[start:start + TRAIN_CONFIG["predict_batch"]]]
+            chunk = [graph_of(record.crystal, as_p1) for record in test[start:start + TRAIN_CONFIG["predict_batch"]]]
             out.append(model(collate_graphs(chunk)).double().numpy())
     return np.concatenate(out) * scale + mean if out else np.zeros(0)
 
 
-def _arm(kind: str, layer: bool):
-    def arm(train, test, *, seed: int, steps: int, batch_size: int, target: str) -> np.ndarray:
-        return fit_predict(kind, layer, train, test, seed=seed, steps=steps, batch_size=batch_size, target=target)
+def _arm(name: str):
+    def arm(train, test, *, seed: int, steps: int, batch_size: int, target: str, info: dict | None = None
+            ) -> np.ndarray:
+        return fit_predict(name, train, test, seed=seed, steps=steps, batch_size=batch_size, target=target, info=info)
 
-    arm.__name__ = f"{kind}{'+layer' if layer else ''}"
+    arm.__name__ = name
     return arm
 
 
-HOST_ARMS = {f"{kind}{suffix}": _arm(kind, layer) for kind in ("schnet", "cgcnn")
-             for suffix, layer in (("", False), ("+layer", True))}
+HOST_ARMS = {f"{kind}{suffix}": _arm(f"{kind}{suffix}") for kind in ("schnet", "cgcnn") for suffix in ARM_SUFFIXES}
 """Arm name -> fit_predict (module docstring)."""
 
 

@@ -6,7 +6,8 @@ atoms (``z`` atomic numbers, ``frac`` fractional positions in the standard setti
 space-group number, and edges every periodic neighbour within ``cutoff`` Angstrom, all lattice
 images included (:func:`~crystal_fourier.runtime.neighbour_list`), with their exact distances.
 Two hosts read such graphs, each with or without the layer's invariant features concatenated to
-its node embedding and mixed back to the host's width by one linear map:
+its node embedding and mixed back to the host's width by one linear map (or, as the control of the
+group averaging, the same layer evaluated as P1: ``build_host(..., as_p1=True)``):
 
 * ``schnet``: PyTorch Geometric's own ``torch_geometric.nn.models.SchNet``, unmodified: the
   periodic edges reach it through its ``interaction_graph`` argument and the layer through its
@@ -17,7 +18,11 @@ its node embedding and mixed back to the host's width by one linear map:
 
 Every input the hosts see (distances, atomic numbers, the standardized positions and group) is the
 same for every description of the crystal, so a host predicts the same value for all of them
-(``crystal-fourier audit``, claim E3, intensive). Needs the ``hosts`` extra
+(``crystal-fourier audit``, claim E3, intensive). The P1 control keeps the standardized positions
+and the parameters but reads every crystal as P1 (Hall number 1): its features are plain plane waves of
+the standard-setting coordinates, not averaged over the group, so they are not invariant under the
+group's operations (only the canonical standardization makes the prediction invariant, as for the
+transformer's ``cft-p1`` arm of the sparse-data protocol). Needs the ``hosts`` extra
 (``pip install crystal-fourier[hosts]``: torch_geometric).
 """
 
@@ -43,6 +48,8 @@ HOST_KINDS = ("schnet", "cgcnn")
 """The host networks :func:`build_host` makes."""
 
 _MAX_Z = 100   # SchNet's embedding table has 100 rows (atomic numbers 0-99)
+P1_HALL_NUMBER = 1
+"""spglib Hall number of P1 (group 1): a layer evaluated as P1 reads every crystal as this."""
 
 
 def _require_torch_geometric():
@@ -55,7 +62,7 @@ def _require_torch_geometric():
 
 
 def crystal_graph(crystal: Crystal, *, cutoff: float = 5.0, symprec: float | None = None,
-                  basis_of: SpaceGroupEncoding | None = None) -> Data:
+                  basis_of: SpaceGroupEncoding | None = None, basis_as_p1: bool = False) -> Data:
     """The PyG graph of the standardized cell of ``crystal`` (module docstring).
 
     Parameters
@@ -69,13 +76,18 @@ def crystal_graph(crystal: Crystal, *, cutoff: float = 5.0, symprec: float | Non
         Also store ``basis``: the layer's basis values of the atoms (:meth:`SpaceGroupEncoding.basis`), which
         depend on the positions only; a host given such graphs skips their evaluation on every step. Any
         layer with the same cutoff and shell as the host's gives the same values.
+    basis_as_p1 : bool
+        With ``basis_of``: store ``basis_p1`` instead, the basis values of the atoms evaluated as P1 (Hall number
+        1 for every atom), which a host built with ``as_p1=True`` reads (it never reads ``basis``, nor the group
+        host ``basis_p1``: the two are different functions of the same positions).
 
     Returns
     -------
     torch_geometric.data.Data
         ``z`` shape=(n,) int64; ``frac`` shape=(n, 3) float64 (standard setting); ``group`` shape=(1,)
         int64; ``edge_index`` shape=(2, E) int64 (source neighbour, target centre);
-        ``edge_weight`` shape=(E,) float64 distances in Angstrom; ``basis`` (with ``basis_of``) float64, flat.
+        ``edge_weight`` shape=(E,) float64 distances in Angstrom; ``basis`` (with ``basis_of``) or ``basis_p1``
+        (with ``basis_as_p1`` too) float64, flat.
 
     Examples
     --------
@@ -101,7 +113,10 @@ def crystal_graph(crystal: Crystal, *, cutoff: float = 5.0, symprec: float | Non
     if basis_of is not None:
         frac = torch.tensor(np.array(standard.positions), dtype=torch.float64)
         with torch.no_grad():
-            extra["basis"] = basis_of.basis(frac, torch.tensor([standard.number]))
+            if basis_as_p1:
+                extra["basis_p1"] = basis_of.basis(frac, hall_numbers=torch.tensor([P1_HALL_NUMBER]))
+            else:
+                extra["basis"] = basis_of.basis(frac, torch.tensor([standard.number]))
     return Data(**extra, z=torch.tensor(np.array(standard.numbers), dtype=torch.int64),
                 frac=torch.tensor(np.array(standard.positions), dtype=torch.float64),
                 group=torch.tensor([standard.number], dtype=torch.int64),
@@ -134,12 +149,16 @@ class _Inputs:
 
 
 class _NodeEmbedding(nn.Module):
-    """The host's own embedding of ``z``, with the layer's features concatenated and mixed back when given."""
+    """The host's own embedding of ``z``, with the layer's features concatenated and mixed back when given.
 
-    def __init__(self, embedding: nn.Module, width: int, encoding: "nn.Module | None", inputs: _Inputs) -> None:
+    ``as_p1``: the layer reads every crystal as P1 (the control of the group averaging; same parameters)."""
+
+    def __init__(self, embedding: nn.Module, width: int, encoding: "nn.Module | None", inputs: _Inputs,
+                 as_p1: bool = False) -> None:
         super().__init__()
         self.embedding = embedding
         self.encoding = encoding
+        self.as_p1 = as_p1
         self.mix = None if encoding is None else nn.Linear(width + encoding.dim, width)
         self._inputs = inputs
 
@@ -154,11 +173,19 @@ class _NodeEmbedding(nn.Module):
         h = self.embedding(z)
         if self.encoding is None:
             return h
-        graph = self._inputs.graph
+        return self.mix(torch.cat([h, self.features(self._inputs.graph, h.dtype)], dim=-1))
+
+    def features(self, graph, dtype: torch.dtype) -> torch.Tensor:
+        """The layer's features of the atoms of ``graph`` (a Batch), shape=(n, dim), in ``dtype``."""
+        frac = graph.frac.to(dtype)
+        if self.as_p1:
+            # the cached values must be the P1 ones (another attribute name: a group host's basis never fits here)
+            basis = getattr(graph, "basis_p1", None)
+            halls = torch.full_like(graph.z, P1_HALL_NUMBER)
+            return self.encoding(frac, batch=graph.batch, hall_numbers=halls,
+                                 basis=None if basis is None else basis.to(dtype))
         basis = getattr(graph, "basis", None)
-        features = self.encoding(graph.frac.to(h.dtype), graph.group, graph.batch,
-                                 basis=None if basis is None else basis.to(h.dtype))
-        return self.mix(torch.cat([h, features], dim=-1))
+        return self.encoding(frac, graph.group, graph.batch, basis=None if basis is None else basis.to(dtype))
 
 
 class _PeriodicEdges(nn.Module):
@@ -219,6 +246,32 @@ class HostModel(nn.Module):
         """The SpaceGroupEncoding inside the host's node embedding, or None."""
         return self.network.embedding.encoding
 
+    @property
+    def as_p1(self) -> bool:
+        """Whether the layer is evaluated as P1 (the control of the group averaging)."""
+        return self.network.embedding.as_p1
+
+    def layer_features(self, batch) -> torch.Tensor:
+        """The layer's features of the atoms of ``batch`` as this host computes them, shape=(n, dim), model dtype.
+
+        Parameters
+        ----------
+        batch : torch_geometric.data.Batch
+            Graphs of :func:`crystal_graph` joined by :func:`collate_graphs`.
+
+        Returns
+        -------
+        torch.Tensor
+
+        Raises
+        ------
+        CrystalFourierError
+            The host has no layer.
+        """
+        if self.encoding is None:
+            raise CrystalFourierError("this host has no layer (build_host(..., encoding=SpaceGroupEncoding(...)))")
+        return self.network.embedding.features(batch, next(self.parameters()).dtype)
+
     def forward(self, batch) -> torch.Tensor:
         """One prediction per crystal of ``batch``, shape=(n_crystals,), the model's dtype.
 
@@ -243,8 +296,8 @@ class HostModel(nn.Module):
         return out.reshape(-1)
 
 
-def build_host(kind: str, *, encoding: "nn.Module | None" = None, width: int = 64, cutoff: float = 5.0,
-               n_interactions: int = 3, n_gaussians: int = 32) -> HostModel:
+def build_host(kind: str, *, encoding: "nn.Module | None" = None, as_p1: bool = False, width: int = 64,
+               cutoff: float = 5.0, n_interactions: int = 3, n_gaussians: int = 32) -> HostModel:
     """A host network of ``kind`` (:data:`HOST_KINDS`), with ``encoding``'s features in its node embedding.
 
     Parameters
@@ -252,6 +305,9 @@ def build_host(kind: str, *, encoding: "nn.Module | None" = None, width: int = 6
     kind : {'schnet', 'cgcnn'}
     encoding : SpaceGroupEncoding, optional
         The invariant layer (None: the host alone).
+    as_p1 : bool
+        Evaluate the layer as P1 (Hall number 1 for every crystal): the control of the group averaging, with the
+        same parameters (module docstring). Needs ``encoding``.
     width : int
         Hidden width of the host (SchNet's hidden channels and filters; CGCNN's atom features).
     cutoff : float
@@ -275,6 +331,8 @@ def build_host(kind: str, *, encoding: "nn.Module | None" = None, width: int = 6
     _require_torch_geometric()
     if kind not in HOST_KINDS:
         raise CrystalFourierError(f"unknown host {kind!r}: expected one of {', '.join(HOST_KINDS)}")
+    if as_p1 and encoding is None:
+        raise CrystalFourierError("as_p1 evaluates the layer as P1: give encoding=SpaceGroupEncoding(...) too")
     inputs = _Inputs()
     if kind == "schnet":
         from torch_geometric.nn.models import SchNet
@@ -282,9 +340,9 @@ def build_host(kind: str, *, encoding: "nn.Module | None" = None, width: int = 6
         network = SchNet(hidden_channels=width, num_filters=width, num_interactions=n_interactions,
                          num_gaussians=n_gaussians, cutoff=cutoff, interaction_graph=_PeriodicEdges(inputs),
                          readout="mean")
-        network.embedding = _NodeEmbedding(network.embedding, width, encoding, inputs)
+        network.embedding = _NodeEmbedding(network.embedding, width, encoding, inputs, as_p1)
     else:
-        embedding = _NodeEmbedding(nn.Embedding(_MAX_Z, width), width, encoding, inputs)
+        embedding = _NodeEmbedding(nn.Embedding(_MAX_Z, width), width, encoding, inputs, as_p1)
         network = _CGCNN(embedding, width, cutoff, n_gaussians, n_interactions, inputs)
     return HostModel(kind, network, inputs)
 
