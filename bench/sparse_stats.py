@@ -29,9 +29,14 @@ RESAMPLES = 5_000
 GOAL_RELATIVE = 0.15
 GOAL_PAIRED_SDS = 2.0
 ARM_ORDER = ("cft/on", "cft-p1/on", "cft+pair/on", "sinusoidal/on", "augmented/on", "none/on",
-             "cft/off", "cft-p1/off", "cft+pair/off", "sinusoidal/off", "augmented/off", "none/off", "gbm+distance")
+             "cft/off", "cft-p1/off", "cft+pair/off", "sinusoidal/off", "augmented/off", "none/off", "gbm+distance",
+             "schnet", "schnet+layer", "schnet+layer-p1", "cgcnn", "cgcnn+layer", "cgcnn+layer-p1")
 LABELS = {"cft": "CFT", "cft-p1": "CFT as P1 (control)", "cft+pair": "CFT + pair bias", "sinusoidal": "sinusoidal",
-          "augmented": "sinusoidal + augmentation", "none": "no encoding", "gbm+distance": "GBM + distance features"}
+          "augmented": "sinusoidal + augmentation", "none": "no encoding", "gbm+distance": "GBM + distance features",
+          "schnet": "SchNet", "schnet+layer": "SchNet + layer", "schnet+layer-p1": "SchNet + layer as P1 (control)",
+          "cgcnn": "CGCNN", "cgcnn+layer": "CGCNN + layer", "cgcnn+layer-p1": "CGCNN + layer as P1 (control)"}
+HOSTS = ("schnet", "cgcnn")
+"""The host GNNs of bench_hosts.HOST_ARMS: each compared with the layer, without it and with the layer as P1."""
 
 
 def label(arm: str) -> str:
@@ -254,7 +259,17 @@ def report(runs: dict, records, command: str) -> str:
                 if r is not None:
                     results.append(r)
     lines += ["", "## Paired comparisons (A = the CFT; in zs4 on the held-out groups' test crystals only)", "",
-              *comparison_rows(results), "", "## The issue's goals, from these runs", "", *verdict(runs, truth)]
+              *comparison_rows(results)]
+    # the layer in the host GNNs: against the host alone, and against its own P1 control (the group averaging
+    # removed, the same parameters); the control against the host alone says what the features as such cost
+    hosts = [r for s in settings for host in HOSTS for a, b in ((f"{host}+layer", host),
+                                                                (f"{host}+layer", f"{host}+layer-p1"),
+                                                                (f"{host}+layer-p1", host))
+             if (r := compare(runs, a, b, s, truth)) is not None]
+    if hosts:
+        lines += ["", "## Paired comparisons of the host GNNs (A = the host with the layer, or its P1 control)", "",
+                  *comparison_rows(hosts)]
+    lines += ["", "## The issue's goals, from these runs", "", *verdict(runs, truth)]
     if truth is not None:
         systems = [name for name, _, _ in sparse_split.CRYSTAL_SYSTEMS]
         bins = [f"{a}-{b}" for a, b in sparse_split.ORDER_BINS]
