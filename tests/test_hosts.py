@@ -66,11 +66,15 @@ def test_the_layer_changes_the_predictions_of_a_batch_by_crystal(kind, crystals)
 
 @pytest.mark.parametrize("kind", HOST_KINDS)
 def test_host_with_the_layer_passes_the_audit_exactly_as_the_host_alone(kind, crystals):
-    reports = {layer: audit(host_predictor(_host(kind, layer)), crystals, claim=CLAIM, per_kind=1, seed=0)
-               for layer in (False, True)}
+    # "p1": the P1 control, whose features are not invariant under the group (the test below) but whose
+    # prediction is, through the canonical standardization: the two arms compared differ in the averaging only
+    reports = {layer: audit(host_predictor(_host(kind, bool(layer), as_p1=layer == "p1")), crystals, claim=CLAIM,
+                            per_kind=1, seed=0)
+               for layer in (False, True, "p1")}
     verdicts = {layer: [(c.crystal, c.kind, c.label, c.quantity, c.failed) for c in report.checks]
                 for layer, report in reports.items()}
     assert verdicts[True] == verdicts[False]
+    assert verdicts["p1"] == verdicts[False]
     assert len(verdicts[True]) >= 30
     # every kind; `derivatives` is skipped for an energy claimed intensive (CLAIM), `batch` for a model
     # called one crystal at a time (a plain callable)
