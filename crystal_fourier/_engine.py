@@ -173,19 +173,9 @@ def _in_processes(function: Callable, chunks: Iterable, workers: int, window: in
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_setup)
     pending: deque = deque()
-    done = 0
     broken = False
     try:
-        iterator = iter(chunks)
-        while True:
-            while len(pending) < window:
-                chunk = next(iterator, _END)
-                if chunk is _END:
-                    break
-                pending.append(pool.submit(function, chunk))
-            if not pending:
-                return
-            future = pending.popleft()
+        for done, future in enumerate(_submitted(lambda chunk: pool.submit(function, chunk), chunks, window, pending)):
             try:
                 result = future.result()
             except BrokenProcessPool as error:
@@ -198,7 +188,6 @@ def _in_processes(function: Callable, chunks: Iterable, workers: int, window: in
                     raise
                 raise CrystalFourierError(f"cannot send the work to worker processes ({error}); use --workers 1 "
                                           "or picklable inputs") from error
-            done += 1
             yield result
     finally:
         for future in pending:
@@ -207,6 +196,23 @@ def _in_processes(function: Callable, chunks: Iterable, workers: int, window: in
 
 
 _END = object()
+
+
+def _submitted(submit: Callable, chunks: Iterable, window: int, pending: deque) -> Iterator:
+    """The futures of ``chunks`` in input order, with at most ``window`` submitted ahead of the one handed out.
+
+    ``pending`` holds the submitted futures not yet handed out, so that the caller can cancel them.
+    """
+    iterator = iter(chunks)
+    while True:
+        while len(pending) < window:
+            chunk = next(iterator, _END)
+            if chunk is _END:
+                break
+            pending.append(submit(chunk))
+        if not pending:
+            return
+        yield pending.popleft()
 
 
 def _client(address: str):
@@ -228,27 +234,17 @@ def _on_dask(function: Callable, chunks: Iterable, address: str, window: int | N
 
     client = _client(address)
     pending: deque = deque()
-    done = 0
     try:
         threads = sum(client.nthreads().values()) or 1
         window = window or 2 * threads
-        iterator = iter(chunks)
-        while True:
-            while len(pending) < window:
-                chunk = next(iterator, _END)
-                if chunk is _END:
-                    break
-                # pure=False: two equal chunks are two tasks (Dask would otherwise share one key)
-                pending.append(client.submit(function, chunk, pure=False))
-            if not pending:
-                return
-            future = pending.popleft()
+        # pure=False: two equal chunks are two tasks (Dask would otherwise share one key)
+        for done, future in enumerate(_submitted(lambda chunk: client.submit(function, chunk, pure=False), chunks,
+                                                 window, pending)):
             try:
                 result = future.result()
             except KilledWorker as error:
                 raise WorkerLost(f"Dask workers died on chunk {done + 1} ({error}); the {done} chunks before it are "
                                  "complete; run again with --resume to finish") from error
-            done += 1
             yield result
     finally:
         for future in pending:
