@@ -137,9 +137,8 @@ def audit_crystal(models: tuple, settings: AuditSettings, item: tuple) -> Crysta
                            timeout=settings.timeout, into=(checks, cases, errors))
     for kind, probe in (("derivatives", derivative_checks), ("continuity", continuity_checks)):
         if kind in settings.kinds:
-            extra = {"float64": float64} if kind == "continuity" else {}
             found, failed, more = probe(
-                adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, **extra,
+                adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, float64=float64,
                 count=settings.per_kind or 3 if kind == "derivatives" else min(settings.per_kind or 2, 2),
                 rng=np.random.default_rng([settings.seed, index, KINDS.index(kind)]))
             checks += found
