@@ -100,13 +100,17 @@ def continuity_path(crystal: Crystal, rng: np.random.Generator) -> ContinuityPat
 
 
 def continuity_checks(adapter, crystal: Crystal, claim, *, name: str, group: int, rng: np.random.Generator,  # noqa: PLR0913
-                      count: int, timeout: "float | None" = None, float64=None) -> tuple[list, list, float]:
+                      count: int, timeout: "float | None" = None, float64=None, symprec: "float | None" = None
+                      ) -> tuple[list, list, float]:
     """The ``continuity`` checks of one crystal: (checks, model errors, seconds in the model).
 
     ``count`` paths (:func:`continuity_path`, evaluated at the steps h and h / 2); per path and
     quantity (energy, forces and stress as the claim and the model have them) one check, the
     persistent fourth difference P of the output (:func:`persistent_difference`) in its own (fixed)
-    Cartesian frame. The check's label gives D(h) and D(h / 2).
+    Cartesian frame. The check's label gives D(h) and D(h / 2) (and D(h / 4) when refined); a failed
+    path's label also names the space groups spglib detects along it at ``symprec`` when there are
+    several (:func:`~crystal_fourier.runtime.standardize`): a model that standardizes with a tolerance
+    jumps where the detected group switches.
 
     Parameters
     ----------
@@ -129,6 +133,9 @@ def continuity_checks(adapter, crystal: Crystal, claim, *, name: str, group: int
     float64 : ModelAdapter, optional
         The float32 model's float64 twin: a failed path is rerun in it (both steps), and the check
         counts as round-off when the twin is within the float64 tolerance.
+    symprec : float, optional
+        Tolerance (A) of the standardization that annotates a failed path (default
+        :data:`~crystal_fourier.runtime.DEFAULT_SYMPREC`).
 
     Returns
     -------
@@ -150,11 +157,15 @@ def continuity_checks(adapter, crystal: Crystal, claim, *, name: str, group: int
         above = [q for q, (error, scale, _) in found.items() if error > relative * scale]
         rerun = {} if float64 is None or not above else _judged(
             float64, path, above, CONTINUITY_TOLERANCE[np.dtype(np.float64)], None)[0]
+        failing = [q for q in above if q not in rerun or rerun[q][0] > CONTINUITY_TOLERANCE[np.dtype(np.float64)]
+                   * found[q][1]]
+        groups = _groups(path, symprec) if failing else ""
         for quantity, (error, scale, steps) in found.items():
             twin = rerun[quantity][0] if quantity in rerun else None
             differences = ", ".join(f"D({step}) {value:.3g}" for step, value in zip(STEPS, steps, strict=False))
-            checks.append(Check(name, group, KIND, f"{path.label}; {differences}", quantity, error, scale,
-                                relative * scale, twin, CONTINUITY_TOLERANCE[np.dtype(np.float64)] * scale))
+            label = f"{path.label}; {differences}{groups if quantity in failing else ''}"
+            checks.append(Check(name, group, KIND, label, quantity, error, scale, relative * scale, twin,
+                                CONTINUITY_TOLERANCE[np.dtype(np.float64)] * scale))
     return checks, errors, seconds
 
 
@@ -225,6 +236,24 @@ def persistent_difference(values: np.ndarray) -> tuple[float, float, float]:
     coarse = float(np.max(np.abs(np.diff(values[::2], n=4, axis=0)), initial=0.0))
     shrink = 2.0 ** CONTINUITY_ORDER
     return max(0.0, (shrink * fine - coarse) / (shrink - 1.0)), coarse, fine
+
+
+def _groups(path: ContinuityPath, symprec: "float | None") -> str:
+    """``'; groups on the path (symprec S): 4, 19'`` when :func:`~crystal_fourier.runtime.standardize` finds several
+    along it (step h/2), else ``''``. Its group is what a model that standardizes sees: spglib's at symprec,
+    and near a tie (a residual above a fraction of symprec) the least symmetric of four atom orders."""
+    from crystal_fourier.errors import CrystalFourierError
+    from crystal_fourier.runtime import DEFAULT_SYMPREC, standardize
+
+    symprec = DEFAULT_SYMPREC if symprec is None else float(symprec)
+    found = set()
+    for crystal in path.crystals(np.linspace(-1.0, 1.0, 2 * CONTINUITY_POINTS - 1)):
+        try:
+            found.add(standardize(crystal, symprec=symprec, handedness="keep").number)
+        except CrystalFourierError:
+            found.add(0)
+    found.discard(0)
+    return f"; groups on the path (symprec {symprec:g}): {', '.join(map(str, sorted(found)))}" if len(found) > 1 else ""
 
 
 def _values(outputs: list, quantity: str) -> np.ndarray:

@@ -139,6 +139,7 @@ def audit_crystal(models: tuple, settings: AuditSettings, item: tuple) -> Crysta
         if kind in settings.kinds:
             found, failed, more = probe(
                 adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, float64=float64,
+                **({"symprec": settings.symprec} if kind == "continuity" else {}),
                 count=settings.per_kind or 3 if kind == "derivatives" else min(settings.per_kind or 2, 2),
                 rng=np.random.default_rng([settings.seed, index, KINDS.index(kind)]))
             checks += found
