@@ -50,9 +50,11 @@ def _tolerance_rule(report: AuditReport) -> str:
         from crystal_fourier.audit._continuity import (
             CONTINUITY_DISPLACEMENT, CONTINUITY_POINTS, CONTINUITY_STRAIN, CONTINUITY_TOLERANCE)
 
-        rule += (f"; continuity: max |fourth difference| of each output along random paths of {CONTINUITY_POINTS} "
-                 f"points (all atoms displaced by up to {CONTINUITY_DISPLACEMENT:g} A in all, strain up to "
-                 f"{CONTINUITY_STRAIN:g}), tolerance {CONTINUITY_TOLERANCE[dtype]:g} x max(1, max |output|)")
+        rule += (f"; continuity: along random paths (all atoms displaced by up to {CONTINUITY_DISPLACEMENT:g} A "
+                 f"in all, strain up to {CONTINUITY_STRAIN:g}) at the steps h = {2 / (CONTINUITY_POINTS - 1):g} and "
+                 "h/2, the part of the largest |fourth difference| that does not shrink like h^2, "
+                 "P = max(0, (4 D(h/2) - D(h)) / 3) (a jump J gives 3J; judged again at h/2 and h/4 when above), "
+                 f"tolerance {CONTINUITY_TOLERANCE[dtype]:g} x max(1, max |output|)")
     if "batch" in report.kinds:
         rule += "; batch: one crystal in a batch against the same crystal alone, at the audit tolerance"
     return rule
