@@ -59,14 +59,17 @@ def test_continuity_path_is_small_and_seeded(crystals):
 
 def test_persistent_difference_keeps_a_jump_and_drops_what_shrinks():
     t = np.linspace(-1, 1, 81)
-    assert persistent_difference(np.exp(t))[0] == 0.0                      # shrinks 16x
-    assert persistent_difference(np.abs(t - 0.013))[0] == 0.0              # a kink: continuous, shrinks 2x ... 4x
-    found, coarse, fine = persistent_difference(np.cos(t) + 0.01 * (t > 0.013))
-    assert found == pytest.approx(0.03, rel=1e-3)                          # 3J for a jump J, at both steps
-    assert coarse == pytest.approx(fine, rel=0.01)
-    # two equal jumps in one coarse interval, one in each half: D(h) = 6J, D(h/2) = 2J, still P > 0
+    assert persistent_difference(np.exp(t), 2)[0] == 0.0                   # shrinks 16x
+    kink = np.abs(t - 0.0137)                                              # continuous, shrinks 3.7x here: the screen
+    assert persistent_difference(kink, 2)[0] > 0.0                         # refines it, the verdict passes it
+    assert persistent_difference(kink, 1)[0] == 0.0
+    for order in (1, 2):
+        found, coarse, fine = persistent_difference(np.cos(t) + 0.01 * (t > 0.013), order)
+        assert found == pytest.approx(0.03, rel=1e-3)                      # 3J for a jump J, at both steps
+        assert coarse == pytest.approx(fine, rel=0.01)
+    # two equal jumps in one coarse interval, one in each half: D(h) = 6J, D(h/2) = 2J; the screen still fails it
     twice = 0.01 * ((t > 0.013).astype(float) + (t > 0.037))
-    assert persistent_difference(twice)[0] == pytest.approx(2 * 0.01 / 3)
+    assert persistent_difference(twice, 2)[0] == pytest.approx(2 * 0.01 / 3)
 
 
 def test_continuity_passes_smooth_models_and_fails_a_jump(crystals):
