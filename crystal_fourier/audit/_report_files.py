@@ -52,8 +52,9 @@ def _tolerance_rule(report: AuditReport) -> str:
 
         rule += (f"; continuity: along random paths (all atoms displaced by up to {CONTINUITY_DISPLACEMENT:g} A "
                  f"in all, strain up to {CONTINUITY_STRAIN:g}) at the steps h = {2 / (CONTINUITY_POINTS - 1):g} and "
-                 "h/2, the part of the largest |fourth difference| that does not shrink like h^2, "
-                 "P = max(0, (4 D(h/2) - D(h)) / 3) (a jump J gives 3J; judged again at h/2 and h/4 when above), "
+                 "h/2, the part of the largest |fourth difference| D that does not shrink like h^2, "
+                 "P = max(0, (4 D(h/2) - D(h)) / 3); above it, the part that does not shrink like h at (h/2, h/4), "
+                 "P = max(0, 2 D(h/4) - D(h/2)) (a jump J gives 3J, a kink 0), "
                  f"tolerance {CONTINUITY_TOLERANCE[dtype]:g} x max(1, max |output|)")
     if "batch" in report.kinds:
         rule += "; batch: one crystal in a batch against the same crystal alone, at the audit tolerance"
