@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditSettings", "CrystalResult", "audit_crystal", "audit_crystals", "audit_models"]
 
-JOURNAL_FORMAT = "crystal-fourier audit checks 2"
-"""Names the journal's format in its header line (a resumed run refuses another)."""
+JOURNAL_FORMAT = "crystal-fourier audit checks 3"
+"""Names the journal's format in its header line (a resumed run refuses another). 3: the two-step
+``continuity`` check and the ``derivatives`` float64 reruns (their checks differ from format 2's)."""
 
 
 @dataclass(frozen=True)
