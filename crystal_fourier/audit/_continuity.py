@@ -115,8 +115,8 @@ def continuity_checks(adapter, crystal: Crystal, claim, *, name: str, group: int
     ``count`` paths (:func:`continuity_path`, evaluated at the steps h and h / 2); per path and
     quantity (energy, forces and stress as the claim and the model have them) one check, the
     persistent fourth difference P of the output (:func:`persistent_difference`) in its own (fixed)
-    Cartesian frame. The check's label gives D(h) and D(h / 2) (and D(h / 4) when refined); a failed
-    path's label also names the space groups spglib detects along it at ``symprec`` when there are
+    Cartesian frame. The check's detail gives D(h) and D(h / 2) (and D(h / 4) when refined); a failed
+    path's detail also names the space groups spglib detects along it at ``symprec`` when there are
     several (:func:`~crystal_fourier.runtime.standardize`): a model that standardizes with a tolerance
     jumps where the detected group switches.
 
@@ -171,9 +171,9 @@ def continuity_checks(adapter, crystal: Crystal, claim, *, name: str, group: int
         for quantity, (error, scale, steps) in found.items():
             twin = rerun[quantity][0] if quantity in rerun else None
             differences = ", ".join(f"D({step}) {value:.3g}" for step, value in zip(STEPS, steps, strict=False))
-            label = f"{path.label}; {differences}{groups if quantity in failing else ''}"
-            checks.append(Check(name, group, KIND, label, quantity, error, scale, relative * scale, twin,
-                                CONTINUITY_TOLERANCE[np.dtype(np.float64)] * scale))
+            detail = f"{differences}{groups if quantity in failing else ''}"
+            checks.append(Check(name, group, KIND, path.label, quantity, error, scale, relative * scale, twin,
+                                CONTINUITY_TOLERANCE[np.dtype(np.float64)] * scale, detail))
     return checks, errors, seconds
 
 

@@ -253,7 +253,7 @@ def _record(result: CrystalResult) -> str:
         "index": result.index, "crystal": result.name, "skipped": result.skipped,
         "model_seconds": result.model_seconds,
         "checks": [[c.group, c.kind, c.label, c.quantity, c.error, c.scale, c.tolerance, c.float64_error,
-                    c.float64_tolerance]
+                    c.float64_tolerance, c.detail]
                    for c in result.checks],
         "errors": [[e.kind, e.label, e.message] for e in result.errors],
         "cases": [[kind, label, _outputs(base), _outputs(got)]

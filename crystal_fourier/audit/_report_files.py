@@ -27,7 +27,7 @@ def report_data(report: AuditReport) -> dict:
         "model_seconds": round(report.model_seconds, 3), "summary": report.summary(),
         "tolerances": _tolerance_rule(report), "skipped_improper": report.skipped_improper,
         "notes": list(report.notes),
-        "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label,
+        "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label, "detail": c.detail,
                       "quantity": c.quantity, "error": c.error, "tolerance": c.tolerance, "ratio": c.ratio,
                       "float64_error": c.float64_error} for c in report.failures],
         "model_errors": [{"crystal": e.crystal, "kind": e.kind, "label": e.label, "message": e.message}
@@ -91,7 +91,7 @@ def markdown_table(report: AuditReport) -> str:
         above = f"{row['above']}" + (f" (+{row['roundoff']} round-off)" if row["roundoff"] else "")
         lines.append(f"| {row['kind']} | {row['quantity']} | {row['n']} | {row['max']:.2e} | {row['median']:.2e} | "
                      f"{worst['ratio']:.3g} | {above} | {worst['crystal']} (sg{worst['group']}) "
-                     f"{_cell(worst['label'])} |")
+                     f"{_cell(worst['label'] + ('; ' + worst['detail'] if worst['detail'] else ''))} |")
     if report.skipped_improper:
         lines += ["", f"Claim SE3: {report.skipped_improper} improper group operations (det Q = -1) skipped."]
     if report.notes:

@@ -166,7 +166,7 @@ def test_our_transformer_jumps_where_its_symmetry_detection_switches(crystals):
     # sg166 -> sg12, 0.0072 on sg213 <-> sg5); the paths of sg2, sg12 and sg225 keep their group and pass (P <= 5e-7,
     # float32 round-off)
     assert {f.group for f in report.failures} == {19, 166, 213}
-    assert all("groups on the path (symprec 0.1): " in f.label and "D(h/4)" in f.label for f in report.failures)
+    assert all("groups on the path (symprec 0.1): " in f.detail and "D(h/4)" in f.detail for f in report.failures)
     assert max(c.ratio for c in report.checks if not c.failed) < 1e-3
 
 

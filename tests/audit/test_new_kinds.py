@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crystal_fourier.audit import Claim, audit
+from crystal_fourier.audit import Claim, audit, markdown_table
 from crystal_fourier.audit._continuity import (
     CONTINUITY_POINTS, CONTINUITY_TOLERANCE, continuity_path, persistent_difference)
 from crystal_fourier.audit._adapters import CallableModel
@@ -89,7 +89,9 @@ def test_continuity_passes_smooth_models_and_fails_a_jump(crystals):
     assert worst.error >= 1e-3 - 1e-9                      # P = 3J at least, J = 0.5 meV
     assert worst.ratio > 100
     assert worst.tolerance == pytest.approx(CONTINUITY_TOLERANCE[np.dtype(np.float64)] * worst.scale)
-    assert "D(h/4)" in worst.label                           # judged again one step finer, and still a jump
+    assert "D(h/4)" in worst.detail                          # judged again one step finer, and still a jump
+    assert "D(h/4)" in markdown_table(jumping)                 # the detail is in the report's worst case
+    assert all("D(h" not in c.label for c in jumping.checks)  # the label names the path only, as for any model
 
 
 def test_continuity_refines_a_sharp_smooth_switch_and_passes_it(crystals):
@@ -99,7 +101,7 @@ def test_continuity_refines_a_sharp_smooth_switch_and_passes_it(crystals):
     report = audit(_switch(rc, 1e-3), crystals[1:], kinds="continuity", per_kind=1)
     report.assert_ok()
     (check,) = report.checks
-    steps = dict(part.split(" ") for part in check.label.split("; ")[1].split(", "))
+    steps = dict(part.split(" ") for part in check.detail.split(", "))
     coarse, middle, fine = (float(steps[f"D({s})"]) for s in ("h", "h/2", "h/4"))
     assert (4 * middle - coarse) / 3 > check.tolerance     # the one-step test alone would call it a jump
     assert check.error == 0.0
