@@ -43,6 +43,9 @@ class Check:
     float64_tolerance : float or None
         What the rerun is held to (None: :func:`audit_tolerance` in float64; the ``continuity``
         kind gives its own).
+    detail : str
+        What the model gave on this case, beyond the error, in words (``continuity``: the fourth
+        differences per step, and the groups on a failed path); the label names the case only.
     """
 
     crystal: str
@@ -55,6 +58,7 @@ class Check:
     tolerance: float
     float64_error: "float | None" = None
     float64_tolerance: "float | None" = None
+    detail: str = ""
 
     @property
     def failed(self) -> bool:
@@ -162,8 +166,8 @@ class AuditReport:
                     "kind": kind, "quantity": quantity, "n": len(chosen), "max": float(errors.max()),
                     "median": float(np.median(errors)), "above": sum(c.failed for c in chosen),
                     "roundoff": sum(c.roundoff for c in chosen), "tolerance": max(c.tolerance for c in chosen),
-                    "worst": [{"crystal": c.crystal, "group": c.group, "label": c.label, "error": c.error,
-                               "ratio": c.ratio} for c in ranked]})
+                    "worst": [{"crystal": c.crystal, "group": c.group, "label": c.label, "detail": c.detail,
+                               "error": c.error, "ratio": c.ratio} for c in ranked]})
         return rows
 
     def assert_ok(self) -> dict[str, np.ndarray]:
@@ -186,7 +190,7 @@ class AuditReport:
                 f"{self.model} breaks its claim ({self.claim.describe()}) in {len(failures)} of "
                 f"{len(self.checks)} checks, kinds {kinds}; worst: {worst.quantity} of crystal {worst.crystal} "
                 f"(sg{worst.group}) under {worst.kind} '{worst.label}': error {worst.error:.3g} > tolerance "
-                f"{worst.tolerance:.3g}")
+                f"{worst.tolerance:.3g}" + (f" ({worst.detail})" if worst.detail else ""))
         return {kind: np.array([c.error / c.tolerance for c in self.checks if c.kind == kind]) for kind in self.kinds}
 
 

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AuditSettings", "CrystalResult", "audit_crystal", "audit_crystals", "audit_models"]
 
-JOURNAL_FORMAT = "crystal-fourier audit checks 2"
-"""Names the journal's format in its header line (a resumed run refuses another)."""
+JOURNAL_FORMAT = "crystal-fourier audit checks 3"
+"""Names the journal's format in its header line (a resumed run refuses another). 3: the two-step
+``continuity`` check and the ``derivatives`` float64 reruns (their checks differ from format 2's)."""
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,9 @@ def audit_crystal(models: tuple, settings: AuditSettings, item: tuple) -> Crysta
                            timeout=settings.timeout, into=(checks, cases, errors))
     for kind, probe in (("derivatives", derivative_checks), ("continuity", continuity_checks)):
         if kind in settings.kinds:
-            extra = {"float64": float64} if kind == "continuity" else {}
             found, failed, more = probe(
-                adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, **extra,
+                adapter, crystal, claim, name=name, group=group, timeout=settings.timeout, float64=float64,
+                **({"symprec": settings.symprec} if kind == "continuity" else {}),
                 count=settings.per_kind or 3 if kind == "derivatives" else min(settings.per_kind or 2, 2),
                 rng=np.random.default_rng([settings.seed, index, KINDS.index(kind)]))
             checks += found
@@ -252,7 +253,7 @@ def _record(result: CrystalResult) -> str:
         "index": result.index, "crystal": result.name, "skipped": result.skipped,
         "model_seconds": result.model_seconds,
         "checks": [[c.group, c.kind, c.label, c.quantity, c.error, c.scale, c.tolerance, c.float64_error,
-                    c.float64_tolerance]
+                    c.float64_tolerance, c.detail]
                    for c in result.checks],
         "errors": [[e.kind, e.label, e.message] for e in result.errors],
         "cases": [[kind, label, _outputs(base), _outputs(got)]

@@ -102,38 +102,85 @@ def derivative_errors(probe: DerivativeProbe, outputs: dict, energy_plus: float,
     return abs(predicted - expected), scale, expected
 
 
-def derivative_checks(adapter, crystal: Crystal, claim, *, name: str, group: int, rng: np.random.Generator,
-                      count: int, timeout: "float | None" = None) -> tuple[list, list, float]:
+def derivative_checks(adapter, crystal: Crystal, claim, *, name: str, group: int, rng: np.random.Generator,  # noqa: PLR0913
+                      count: int, timeout: "float | None" = None, float64=None) -> tuple[list, list, float]:
     """The ``derivatives`` checks of one crystal: (checks, model errors, seconds in the model).
 
     ``count`` random probes per quantity and handedness (:func:`derivative_probes`); the step and
     tolerance are :data:`DERIVATIVE_STEP` and :data:`DERIVATIVE_TOLERANCE` of the adapter's dtype.
     Quantities the claim leaves out (``Claim(forces=False)``) or the model does not return are not checked.
+
+    Parameters
+    ----------
+    adapter : ModelAdapter
+        The model.
+    crystal : Crystal
+        The crystal.
+    claim : Claim
+        Which quantities are checked.
+    name : str
+        The crystal's name in the report.
+    group : int
+        Its space-group number.
+    rng : numpy.random.Generator
+        The (crystal, kind) stream.
+    count : int
+        Probes per quantity and handedness.
+    timeout : float, optional
+        Seconds one model call may take.
+    float64 : ModelAdapter, optional
+        The float32 model's float64 twin: each probe above its tolerance is rerun in it with the
+        float64 step and held to the float64 tolerance; within it, the check counts as round-off.
+
+    Returns
+    -------
+    (list of Check, list of ModelError, float)
     """
     from crystal_fourier.audit._audit import Check
-    from crystal_fourier.audit._calls import ModelError, guarded_calls
+    from crystal_fourier.audit._calls import ModelError
 
     dtype = np.dtype(adapter.dtype)
     step, relative = DERIVATIVE_STEP[dtype], DERIVATIVE_TOLERANCE[dtype]
     probes = [p for p in derivative_probes(crystal, rng, count) if getattr(claim, p.quantity)]
-    cells = (crystal, probes[-1].crystal) if probes else ()
-    calls = list(cells) + [c for p in probes for c in (p.displaced(step), p.displaced(-step))]
+    found, failed, seconds = _differences(adapter, crystal, probes, step, timeout)
+    errors = [ModelError(name, KIND, label, message) for label, message in failed]
+    above = [p for p, value in zip(probes, found, strict=True) if value is not None and value[0] > relative * value[1]]
+    twins = dict(zip(map(id, above), _differences(float64, crystal, above, DERIVATIVE_STEP[np.dtype(np.float64)],
+                                                  None)[0], strict=True)) if above and float64 is not None else {}
+    checks = []
+    for probe, value in zip(probes, found, strict=True):
+        if value is None:
+            continue
+        error, scale, _ = value
+        twin = twins.get(id(probe))
+        checks.append(Check(name, group, KIND, probe.label, probe.quantity, error, scale, relative * scale,
+                            None if twin is None else twin[0],
+                            None if twin is None else DERIVATIVE_TOLERANCE[np.dtype(np.float64)] * twin[1]))
+    return checks, errors, seconds
+
+
+def _differences(adapter, crystal: Crystal, probes: list, step: float, timeout: "float | None"
+                 ) -> tuple[list, list, float]:
+    """Per probe (error, scale, central difference) or None, the failed calls as (label, message), and the seconds.
+
+    One batch of calls: the cells of the probes (as given, left-handed), and each probe at +step and -step.
+    """
+    from crystal_fourier.audit._calls import guarded_calls
+
+    cells = list({id(p.crystal): p.crystal for p in probes}.values())   # the cell as given, its left-handed twin
+    calls = cells + [c for p in probes for c in (p.displaced(step), p.displaced(-step))]
     outputs, seconds = guarded_calls(adapter, calls, timeout=timeout)
-    checks, errors = [], []
-    for cell, got in zip(HANDEDNESS, outputs[:len(cells)], strict=False):
-        if isinstance(got, str):
-            errors.append(ModelError(name, KIND, cell, got))
+    failed = [(HANDEDNESS[cell is not crystal], got) for cell, got in zip(cells, outputs, strict=False)
+              if isinstance(got, str)]
+    found = []
     for i, probe in enumerate(probes):
-        reference = outputs[0] if probe.crystal is crystal else outputs[1]
+        reference = outputs[next(j for j, cell in enumerate(cells) if cell is probe.crystal)]
         plus, minus = outputs[len(cells) + 2 * i], outputs[len(cells) + 2 * i + 1]
         if isinstance(reference, str):
-            continue
-        if isinstance(plus, str) or isinstance(minus, str):
-            message = plus if isinstance(plus, str) else minus
-            errors.append(ModelError(name, KIND, f"{probe.label} (step {step:g})", message))
-            continue
-        found = derivative_errors(probe, reference, plus["energy"], minus["energy"], step)
-        if found is not None:
-            error, scale, _ = found
-            checks.append(Check(name, group, KIND, probe.label, probe.quantity, error, scale, relative * scale))
-    return checks, errors, seconds
+            found.append(None)
+        elif isinstance(plus, str) or isinstance(minus, str):
+            failed.append((f"{probe.label} (step {step:g})", plus if isinstance(plus, str) else minus))
+            found.append(None)
+        else:
+            found.append(derivative_errors(probe, reference, plus["energy"], minus["energy"], step))
+    return found, failed, seconds

@@ -27,7 +27,7 @@ def report_data(report: AuditReport) -> dict:
         "model_seconds": round(report.model_seconds, 3), "summary": report.summary(),
         "tolerances": _tolerance_rule(report), "skipped_improper": report.skipped_improper,
         "notes": list(report.notes),
-        "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label,
+        "failures": [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label, "detail": c.detail,
                       "quantity": c.quantity, "error": c.error, "tolerance": c.tolerance, "ratio": c.ratio,
                       "float64_error": c.float64_error} for c in report.failures],
         "model_errors": [{"crystal": e.crystal, "kind": e.kind, "label": e.label, "message": e.message}
@@ -50,9 +50,12 @@ def _tolerance_rule(report: AuditReport) -> str:
         from crystal_fourier.audit._continuity import (
             CONTINUITY_DISPLACEMENT, CONTINUITY_POINTS, CONTINUITY_STRAIN, CONTINUITY_TOLERANCE)
 
-        rule += (f"; continuity: max |fourth difference| of each output along random paths of {CONTINUITY_POINTS} "
-                 f"points (all atoms displaced by up to {CONTINUITY_DISPLACEMENT:g} A in all, strain up to "
-                 f"{CONTINUITY_STRAIN:g}), tolerance {CONTINUITY_TOLERANCE[dtype]:g} x max(1, max |output|)")
+        rule += (f"; continuity: along random paths (all atoms displaced by up to {CONTINUITY_DISPLACEMENT:g} A "
+                 f"in all, strain up to {CONTINUITY_STRAIN:g}) at the steps h = {2 / (CONTINUITY_POINTS - 1):g} and "
+                 "h/2, the part of the largest |fourth difference| D that does not shrink like h^2, "
+                 "P = max(0, (4 D(h/2) - D(h)) / 3); above it, the part that does not shrink like h at (h/2, h/4), "
+                 "P = max(0, 2 D(h/4) - D(h/2)) (a jump J gives 3J, a kink 0), "
+                 f"tolerance {CONTINUITY_TOLERANCE[dtype]:g} x max(1, max |output|)")
     if "batch" in report.kinds:
         rule += "; batch: one crystal in a batch against the same crystal alone, at the audit tolerance"
     return rule
@@ -88,7 +91,7 @@ def markdown_table(report: AuditReport) -> str:
         above = f"{row['above']}" + (f" (+{row['roundoff']} round-off)" if row["roundoff"] else "")
         lines.append(f"| {row['kind']} | {row['quantity']} | {row['n']} | {row['max']:.2e} | {row['median']:.2e} | "
                      f"{worst['ratio']:.3g} | {above} | {worst['crystal']} (sg{worst['group']}) "
-                     f"{_cell(worst['label'])} |")
+                     f"{_cell(worst['label'] + ('; ' + worst['detail'] if worst['detail'] else ''))} |")
     if report.skipped_improper:
         lines += ["", f"Claim SE3: {report.skipped_improper} improper group operations (det Q = -1) skipped."]
     if report.notes:

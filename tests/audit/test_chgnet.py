@@ -50,12 +50,15 @@ def test_chgnet_stress_changes_sign_in_a_left_handed_cell(chgnet, crystals):
 
 def test_the_derivatives_kind_flags_the_stress_sign_on_a_single_structure(chgnet, crystals):
     """Stress against (1/V) dE/d(strain) of CHGNet's own energy: right in the cell as given, of the
-    wrong sign in its left-handed twin (-a,-b,-c); forces match -dE/dr in both (float32 tolerance)."""
+    wrong sign in its left-handed twin (-a,-b,-c), in float32 and in its float64 twin; forces match
+    -dE/dr in both (float32 tolerance)."""
     report = audit(chgnet, crystals[:1], per_kind=1, kinds="derivatives")
     assert len(report.checks) == 4
     failed = [(c.quantity, c.label.split(":")[0]) for c in report.failures]
     assert failed == [("stress", "left-handed (-a,-b,-c)")]
     assert report.failures[0].ratio > 5
+    # rerun in the float64 twin (step 1e-4): the sign bug stays, far above the float64 tolerance
+    assert report.failures[0].float64_error > 100 * report.failures[0].float64_tolerance
 
 
 def test_the_float64_twin_clears_round_off_and_keeps_the_sign_bug(chgnet, crystals):

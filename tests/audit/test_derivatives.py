@@ -72,3 +72,31 @@ def test_the_left_handed_twin_is_the_same_crystal_and_probes_are_unit():
         assert np.linalg.norm(probe.direction) == pytest.approx(1.0)
         if probe.quantity == "stress":
             np.testing.assert_allclose(probe.direction, probe.direction.T, atol=0)
+
+
+def test_a_float32_failure_is_rerun_in_the_float64_twin():
+    """A stand-in for float32 round-off (a rapidly varying 1 meV term) spoils the central differences at the
+    float32 step; the float64 twin (EMT itself) is rerun at the float64 step and clears them. A twin with the
+    same bug (stress over the signed volume) does not clear it."""
+    from crystal_fourier.audit._adapters import CallableModel
+
+    def noisy(crystal, out):
+        return {**out, "energy": out["energy"] + 1e-3 * np.sin(1e4 * float(np.sum(crystal.cartesian_positions)))}
+
+    def signed(crystal, out):
+        return {**out, "stress": out["stress"] * np.sign(np.linalg.det(crystal.lattice))}
+
+    model = CallableModel(emt(noisy), name="noisy", dtype=np.float32, float64=emt())
+    report = audit(model, [CU], kinds="derivatives", per_kind=2)
+    flagged = [c for c in report.checks if c.error > c.tolerance]
+    assert flagged
+    assert all(c.roundoff and c.float64_error < 1e-6 for c in flagged)
+    assert {c.float64_tolerance for c in flagged} == {DERIVATIVE_TOLERANCE[np.dtype(np.float64)]}
+    assert all(c.float64_error is None for c in report.checks if c.error <= c.tolerance)   # no rerun when not needed
+    assert report.ok
+    assert not audit(CallableModel(emt(noisy), name="noisy", dtype=np.float32), [CU], kinds="derivatives",
+                     per_kind=2).ok
+    bug = audit(CallableModel(emt(signed), name="signed", dtype=np.float32, float64=emt(signed)), [CU],
+                kinds="derivatives", per_kind=2)
+    assert {(c.quantity, c.label.split(":")[0]) for c in bug.failures} == {("stress", "left-handed (-a,-b,-c)")}
+    assert all(c.float64_error > c.float64_tolerance for c in bug.failures)
