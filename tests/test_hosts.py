@@ -75,8 +75,8 @@ def test_host_with_the_layer_passes_the_audit_exactly_as_the_host_alone(kind, cr
     # every kind; `derivatives` is skipped for an energy claimed intensive (CLAIM), `batch` for a model
     # called one crystal at a time (a plain callable)
     assert {c.kind for c in reports[True].checks} == set(KINDS) - {"derivatives", "batch"}
-    # continuity may fail for both alike: the standardization's symmetry detection (symprec) switches along a
-    # path of small displacements, and the energy jumps with it (issue 26's finding, the CFT's too)
+    # continuity may fail for both alike: CGCNN has no smooth envelope at its cutoff, so its energy jumps when an
+    # edge enters or leaves along a path of small displacements (issue 26's finding; SchNet's envelope is smooth)
     assert not [f for f in reports[True].failures if f.kind != "continuity"], reports[True].summary()
 
 
