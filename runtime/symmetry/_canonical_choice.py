@@ -21,7 +21,13 @@ import numpy as np
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _group_table, _linear_parts, _origin_shifts
+from crystal_fourier.runtime.symmetry._normalizer import (
+    _SHIFT_DEN,
+    _encode,
+    _group_table,
+    _linear_parts,
+    _origin_shifts,
+)
 
 __all__ = ["TIE_TOLERANCE", "canonical_description"]
 
@@ -91,15 +97,22 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     candidates = []  # (M, s, positions)
     for m in _linear_parts(hall_number, metric, proper=proper):
         moved = positions @ m.T
-        for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
+        shifts_48 = _origin_shifts(hall_number, tuple(map(tuple, m.tolist())))
+        # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
+        # polar coordinates, are the same for every shift of this M: computed once (x + 0.0 == x, bit for bit).
+        polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else None
+        for shift_48 in shifts_48:
             shifted = moved + shift_48 / _SHIFT_DEN
-            for polar in _polar_shifts(shifted, weights, table.polar_axes):
+            for polar in polars if polars is not None else [np.zeros(3)]:
                 candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
     if not candidates:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
     if len(candidates) == 1:
         return candidates[0]
-    stacked = np.stack([c[2] for c in candidates])                        # (k, n, 3)
+    # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
+    # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
+    matrices = np.stack([c[0] for c in candidates])                       # (k, 3, 3), int64
+    shifts = np.stack([c[1] for c in candidates])                         # (k, 3)
     tolerance = TIE_TOLERANCE * float(np.sum(weights))
     alive = np.arange(len(candidates))
     set_keys = {}
@@ -117,8 +130,15 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
                 return candidates[int(alive[0])]
-        chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
-        factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
+        chunk = frequencies[start:start + _SCORE_CHUNK]                           # (f, 3), int64
+        images = (chunk @ matrices[alive]).reshape(-1, 3)                           # rows (M^T h)^T = h M
+        bound = int(np.max(np.abs(images)))                  # one integer key per frequency, in base 2 bound + 1
+        base = 2 * bound + 1
+        distinct, inverse = np.unique(_encode(images + bound, base), return_inverse=True)
+        vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
+        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors.T.astype(np.float64)))  # F(M^T h), (distinct,)
+        phases = np.exp(2j * np.pi * (shifts[alive] @ chunk.T.astype(np.float64)))     # e(h . s), (alive, f)
+        factors = at_images[inverse.reshape(len(alive), -1)] * phases
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
         if np.all(np.ptp(keys, axis=0) <= tolerance):
             continue  # every column keeps every candidate (the usual case for descriptions of one set)

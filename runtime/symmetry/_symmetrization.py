@@ -97,7 +97,7 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     if np.any(types[match] != types[None, :]):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
-    averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
+    averaged = np.mean(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0)   # R^-1 d, per op
     return metric, ideal + averaged
 
 
