@@ -257,22 +257,30 @@ def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "
     sorted_keys = keys[order]
     if np.any(sorted_keys[1:] == sorted_keys[:-1]):
         return None
-    scaled = np.mod(points, 1.0) * _LOOKUP_GRID
+    scaled = points * _LOOKUP_GRID        # no wrapping needed: _encode reduces the cells, gap the differences
     base = np.rint(scaled)
-    side = np.where(scaled < base, -1, 1)   # the nearer wall of the point's cell
-    base = base.astype(np.int64)
-    result = np.full(len(points), -1, dtype=np.int64)
-    for combination in itertools.product((0, 1), repeat=3):
-        open_ = np.flatnonzero(result < 0)  # almost every point is found by the first probe (its own cell)
-        if len(open_) == 0:
-            break
-        probe = _encode(base[open_] + side[open_] * np.array(combination), _LOOKUP_GRID)
-        where = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
+
+    def probe(indices, cells):
+        where = np.minimum(np.searchsorted(sorted_keys, cells), len(sorted_keys) - 1)
         candidate = order[where]
-        gap = points[open_] - sites[candidate]
+        gap = points[indices] - sites[candidate]
         gap -= np.round(gap)
-        found = (sorted_keys[where] == probe) & (np.max(np.abs(gap), axis=1) <= tolerance)
-        result[open_[found]] = candidate[found]
+        found = (sorted_keys[where] == cells) & np.all(np.abs(gap) <= tolerance, axis=1)
+        return candidate, found
+
+    # the first probe (the point's own cell) finds almost every point: no indexing by the open points
+    result, found = probe(slice(None), _encode(base.astype(np.int64), _LOOKUP_GRID))
+    result[~found] = -1
+    open_ = np.flatnonzero(~found)
+    if len(open_):
+        side = np.where(scaled[open_] < base[open_], -1, 1)   # the nearer wall of the point's cell
+        cells = base[open_].astype(np.int64)
+        for combination in list(itertools.product((0, 1), repeat=3))[1:]:
+            candidate, found = probe(open_, _encode(cells + side * np.array(combination), _LOOKUP_GRID))
+            result[open_[found]] = candidate[found]
+            open_, cells, side = open_[~found], cells[~found], side[~found]
+            if len(open_) == 0:
+                break
     return result
 
 
