@@ -65,26 +65,46 @@ def _score_frequencies(hall_number: int) -> np.ndarray:
     return present
 
 
-def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
-    """Shifts along the polar axes making F(m e_i) real and positive, m the first harmonic with |F| > 0."""
-    options = []
+def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[np.ndarray]]:
+    """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
+    F(m e_i) real and positive, m the first harmonic with |F| > 0.
+
+    Vectorized over the arrays and the axes (one exponential per harmonic for all of them); each F is the
+    same sum, row by row, as for one array alone, so the shifts are the same to the bit.
+    """
     total = float(np.sum(weights))
-    for axis in axes:
-        for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
-            value = np.sum(weights * np.exp(2j * np.pi * harmonic * positions[:, axis]))
-            if abs(value) > 1e3 * TIE_TOLERANCE * total:
-                base = -np.angle(value) / (2 * np.pi * harmonic)
-                options.append([(axis, base + k / harmonic) for k in range(harmonic)])
-                break
-        else:  # every low harmonic vanishes: keep the origin where it is
-            options.append([(axis, 0.0)])
-    shifts = []
-    for combination in itertools.product(*options):
-        shift = np.zeros(3)
-        for axis, value in combination:
-            shift[axis] = value
-        shifts.append(shift)
-    return shifts or [np.zeros(3)]
+    n_axes = len(axes)
+    # rows (array, axis) of the polar coordinates, contiguous: shape=(len(moved) * n_axes, n_atoms)
+    rows = np.ascontiguousarray(np.stack([x[:, list(axes)].T for x in moved])).reshape(len(moved) * n_axes, -1)
+    chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
+    open_ = np.arange(len(rows))
+    for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
+        values = np.sum(weights * np.exp(2j * np.pi * harmonic * rows[open_]), axis=1)
+        found = np.abs(values) > 1e3 * TIE_TOLERANCE * total
+        for row, value in zip(open_[found].tolist(), values[found], strict=True):
+            chosen[row] = (harmonic, value)
+        open_ = open_[~found]
+        if len(open_) == 0:
+            break
+    result = []
+    for index in range(len(moved)):
+        options = []
+        for a, axis in enumerate(axes):
+            pick = chosen[index * n_axes + a]
+            if pick is None:   # every low harmonic vanishes: keep the origin where it is
+                options.append([(axis, 0.0)])
+                continue
+            harmonic, value = pick
+            base = -np.angle(value) / (2 * np.pi * harmonic)
+            options.append([(axis, base + k / harmonic) for k in range(harmonic)])
+        shifts = []
+        for combination in itertools.product(*options):
+            shift = np.zeros(3)
+            for axis, value in combination:
+                shift[axis] = value
+            shifts.append(shift)
+        result.append(shifts or [np.zeros(3)])
+    return result
 
 
 def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
@@ -95,15 +115,15 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
     candidates = []  # (M, s, positions)
-    for m in _linear_parts(hall_number, metric, proper=proper):
-        moved = positions @ m.T
-        shifts_48 = _origin_shifts(hall_number, tuple(map(tuple, m.tolist())))
-        # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
-        # polar coordinates, are the same for every shift of this M: computed once (x + 0.0 == x, bit for bit).
-        polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else None
-        for shift_48 in shifts_48:
-            shifted = moved + shift_48 / _SHIFT_DEN
-            for polar in polars if polars is not None else [np.zeros(3)]:
+    linear = _linear_parts(hall_number, metric, proper=proper)
+    moved = [positions @ m.T for m in linear]
+    # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
+    # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
+    polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else [[np.zeros(3)]] * len(moved)
+    for m, moved_m, polars_m in zip(linear, moved, polars, strict=True):
+        for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
+            shifted = moved_m + shift_48 / _SHIFT_DEN
+            for polar in polars_m:
                 candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
     if not candidates:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
