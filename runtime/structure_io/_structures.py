@@ -215,6 +215,18 @@ class Crystal:
 
     # ----------------------------------------------------------------- constructors
     @classmethod
+    def _checked(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
+        """A Crystal from arrays that already pass every check of the constructor (a finite non-singular
+        float64 lattice, finite float64 positions of shape (n, 3), int64 numbers 1-118, one per atom),
+        e.g. another Crystal's arrays reordered: copied and made read-only, not checked again (~25 us
+        a crystal, paid twice per ``standardize``)."""
+        crystal = object.__new__(cls)
+        object.__setattr__(crystal, "lattice", _readonly(lattice))
+        object.__setattr__(crystal, "positions", _readonly(positions))
+        object.__setattr__(crystal, "numbers", _readonly(numbers))
+        return crystal
+
+    @classmethod
     def from_arrays(cls, lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,
                     cartesian: bool = False) -> "Crystal":
         """Build from plain arrays; ``cartesian=True`` takes positions in Angstrom.

@@ -21,7 +21,13 @@ import numpy as np
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _group_table, _linear_parts, _origin_shifts
+from crystal_fourier.runtime.symmetry._normalizer import (
+    _SHIFT_DEN,
+    _encode,
+    _group_table,
+    _linear_parts,
+    _origin_shifts,
+)
 
 __all__ = ["TIE_TOLERANCE", "canonical_description"]
 
@@ -59,26 +65,46 @@ def _score_frequencies(hall_number: int) -> np.ndarray:
     return present
 
 
-def _polar_shifts(positions: np.ndarray, weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
-    """Shifts along the polar axes making F(m e_i) real and positive, m the first harmonic with |F| > 0."""
-    options = []
+def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[np.ndarray]]:
+    """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
+    F(m e_i) real and positive, m the first harmonic with |F| > 0.
+
+    Vectorized over the arrays and the axes (one exponential per harmonic for all of them); each F is the
+    same sum, row by row, as for one array alone, so the shifts are the same to the bit.
+    """
     total = float(np.sum(weights))
-    for axis in axes:
-        for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
-            value = np.sum(weights * np.exp(2j * np.pi * harmonic * positions[:, axis]))
-            if abs(value) > 1e3 * TIE_TOLERANCE * total:
-                base = -np.angle(value) / (2 * np.pi * harmonic)
-                options.append([(axis, base + k / harmonic) for k in range(harmonic)])
-                break
-        else:  # every low harmonic vanishes: keep the origin where it is
-            options.append([(axis, 0.0)])
-    shifts = []
-    for combination in itertools.product(*options):
-        shift = np.zeros(3)
-        for axis, value in combination:
-            shift[axis] = value
-        shifts.append(shift)
-    return shifts or [np.zeros(3)]
+    n_axes = len(axes)
+    # rows (array, axis) of the polar coordinates, contiguous: shape=(len(moved) * n_axes, n_atoms)
+    rows = np.ascontiguousarray(np.stack([x[:, list(axes)].T for x in moved])).reshape(len(moved) * n_axes, -1)
+    chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
+    open_ = np.arange(len(rows))
+    for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
+        values = np.sum(weights * np.exp(2j * np.pi * harmonic * rows[open_]), axis=1)
+        found = np.abs(values) > 1e3 * TIE_TOLERANCE * total
+        for row, value in zip(open_[found].tolist(), values[found], strict=True):
+            chosen[row] = (harmonic, value)
+        open_ = open_[~found]
+        if len(open_) == 0:
+            break
+    result = []
+    for index in range(len(moved)):
+        options = []
+        for a, axis in enumerate(axes):
+            pick = chosen[index * n_axes + a]
+            if pick is None:   # every low harmonic vanishes: keep the origin where it is
+                options.append([(axis, 0.0)])
+                continue
+            harmonic, value = pick
+            base = -np.angle(value) / (2 * np.pi * harmonic)
+            options.append([(axis, base + k / harmonic) for k in range(harmonic)])
+        shifts = []
+        for combination in itertools.product(*options):
+            shift = np.zeros(3)
+            for axis, value in combination:
+                shift[axis] = value
+            shifts.append(shift)
+        result.append(shifts or [np.zeros(3)])
+    return result
 
 
 def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
@@ -89,17 +115,24 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
     candidates = []  # (M, s, positions)
-    for m in _linear_parts(hall_number, metric, proper=proper):
-        moved = positions @ m.T
+    linear = _linear_parts(hall_number, metric, proper=proper)
+    moved = [positions @ m.T for m in linear]
+    # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
+    # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
+    polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else [[np.zeros(3)]] * len(moved)
+    for m, moved_m, polars_m in zip(linear, moved, polars, strict=True):
         for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
-            shifted = moved + shift_48 / _SHIFT_DEN
-            for polar in _polar_shifts(shifted, weights, table.polar_axes):
+            shifted = moved_m + shift_48 / _SHIFT_DEN
+            for polar in polars_m:
                 candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
     if not candidates:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
     if len(candidates) == 1:
         return candidates[0]
-    stacked = np.stack([c[2] for c in candidates])                        # (k, n, 3)
+    # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
+    # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
+    matrices = np.stack([c[0] for c in candidates])                       # (k, 3, 3), int64
+    shifts = np.stack([c[1] for c in candidates])                         # (k, 3)
     tolerance = TIE_TOLERANCE * float(np.sum(weights))
     alive = np.arange(len(candidates))
     set_keys = {}
@@ -117,8 +150,15 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
                 return candidates[int(alive[0])]
-        chunk = frequencies[start:start + _SCORE_CHUNK].T.astype(np.float64)
-        factors = weights @ np.exp(2j * np.pi * (stacked[alive] @ chunk))      # (alive, chunk)
+        chunk = frequencies[start:start + _SCORE_CHUNK]                           # (f, 3), int64
+        images = (chunk @ matrices[alive]).reshape(-1, 3)                           # rows (M^T h)^T = h M
+        bound = int(np.max(np.abs(images)))                  # one integer key per frequency, in base 2 bound + 1
+        base = 2 * bound + 1
+        distinct, inverse = np.unique(_encode(images + bound, base), return_inverse=True)
+        vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
+        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors.T.astype(np.float64)))  # F(M^T h), (distinct,)
+        phases = np.exp(2j * np.pi * (shifts[alive] @ chunk.T.astype(np.float64)))     # e(h . s), (alive, f)
+        factors = at_images[inverse.reshape(len(alive), -1)] * phases
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
         if np.all(np.ptp(keys, axis=0) <= tolerance):
             continue  # every column keeps every candidate (the usual case for descriptions of one set)

@@ -206,6 +206,25 @@ def _has_shifts(hall_number: int, m: np.ndarray) -> bool:
     return len(_origin_shifts(hall_number, tuple(map(tuple, m.tolist())))) > 0
 
 
+@lru_cache(maxsize=None)
+def _shift_mask(hall_number: int, proper: bool = True) -> np.ndarray:
+    """Which of :func:`_normalizer_matrices` admit an origin shift (:func:`_has_shifts`), shape=(k,), dtype=bool.
+
+    The linear parts that admit a shift are those of the affine normalizer, a group L; so for R in L,
+    M R is in L exactly when M is; :func:`_linear_parts` (whose reduction R is always in L) reads this
+    mask instead of solving the congruences for every product.
+    """
+    matrices = _normalizer_matrices(hall_number, proper)[0]
+    if all(np.any(allowed == 0) for allowed in _group_table(hall_number).allowed):
+        # every rotation comes with the translation 0: s = 0 solves M t + (I - R') s = t' (mod 1) for every
+        # M (t = 0, and (R', 0) is an operation), e.g. the 3,480 matrices of P1 and P-1
+        mask = np.ones(len(matrices), dtype=bool)
+    else:
+        mask = np.array([_has_shifts(hall_number, m) for m in matrices], dtype=bool)
+    mask.setflags(write=False)
+    return mask
+
+
 def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> tuple[np.ndarray, ...]:
     """Integer bases M (x -> M x) of the lattice in which the crystal is described in the same setting
     with the most reduced cell: one per coset of the point group (M and M R give the same
@@ -222,6 +241,7 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     description. With ``proper=False``, improper M (mirror images) are candidates too.
     """
     matrices, inverses = _normalizer_matrices(hall_number, proper)
+    admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L
     tolerance = METRIC_TIE_TOLERANCE * float(np.max(np.abs(np.diag(metric))))
     reduction = np.eye(3, dtype=np.int64)
     transposed = np.transpose(inverses, (0, 2, 1))
@@ -230,14 +250,15 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
         keys = _metric_keys(metrics)
         current = float(np.trace(metric))
         shorter = np.flatnonzero(keys[:, 0] < current - tolerance)
-        step = next((int(i) for i in shorter[np.argsort(keys[shorter, 0], kind="stable")]
-                     if _has_shifts(hall_number, matrices[i] @ reduction)), None)
+        ordered = shorter[np.argsort(keys[shorter, 0], kind="stable")]
+        ordered = ordered[admits_shift[ordered]]
+        step = int(ordered[0]) if len(ordered) else None
         if step is None:
             break
         reduction = matrices[step] @ reduction
         metric = metrics[step]
     near = np.flatnonzero(keys[:, 0] <= float(np.trace(metric)) + tolerance)
-    alive = np.array([i for i in near if _has_shifts(hall_number, matrices[i] @ reduction)], dtype=np.int64)
+    alive = near[admits_shift[near]]
     for column in range(keys.shape[1]):
         values = keys[alive, column]
         alive = alive[values <= values.min() + tolerance]

@@ -97,7 +97,7 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     if np.any(types[match] != types[None, :]):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
-    averaged = np.mean(np.einsum("gij,gnj->gni", inverse, displacement[match]), axis=0)
+    averaged = np.mean(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0)   # R^-1 d, per op
     return metric, ideal + averaged
 
 
@@ -236,7 +236,6 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
 
 
 _LOOKUP_GRID = 2 ** 16
-_HALF_CELL = 0.5  # a point in the lower half of its grid cell is nearer the lower wall
 
 
 def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "np.ndarray | None":
@@ -244,32 +243,44 @@ def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "
 
     Sites are hashed by their cell on a 1/2**16 grid (coarser than ``tolerance``) and looked
     up by binary search; a point within ``tolerance`` of a site lies in the site's cell or in
-    the neighbouring one towards its nearer cell wall, so 8 probes per point suffice. Time
+    the neighbouring one towards its nearer cell wall, so 8 probes per point suffice. The cells
+    are centred on the grid points (a coordinate's cell is its nearest multiple of 2**-16), so
+    that the special coordinates (multiples of 1/48: 2**16 k / 48 is a multiple of 1/3) lie at
+    least a third of a cell from every wall and their images are found by the first probe. Time
     O((n_points + n_sites) log n_sites), memory O(n_points). Returns None if two sites share a
     cell (atoms closer than ~1e-5, which spglib would not accept).
     """
     sites = np.mod(sites, 1.0)
-    cells = np.floor(sites * _LOOKUP_GRID).astype(np.int64)
+    cells = np.rint(sites * _LOOKUP_GRID).astype(np.int64)   # _encode reduces the cell 2**16 to 0
     keys = _encode(cells, _LOOKUP_GRID)
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     if np.any(sorted_keys[1:] == sorted_keys[:-1]):
         return None
-    scaled = np.mod(points, 1.0) * _LOOKUP_GRID
-    base = np.floor(scaled).astype(np.int64)
-    side = np.where(scaled - base < _HALF_CELL, -1, 1)
-    result = np.full(len(points), -1, dtype=np.int64)
-    for combination in itertools.product((0, 1), repeat=3):
-        open_ = np.flatnonzero(result < 0)  # almost every point is found by the first probe (its own cell)
-        if len(open_) == 0:
-            break
-        probe = _encode(base[open_] + side[open_] * np.array(combination), _LOOKUP_GRID)
-        where = np.minimum(np.searchsorted(sorted_keys, probe), len(sorted_keys) - 1)
+    scaled = points * _LOOKUP_GRID        # no wrapping needed: _encode reduces the cells, gap the differences
+    base = np.rint(scaled)
+
+    def probe(indices, cells):
+        where = np.minimum(np.searchsorted(sorted_keys, cells), len(sorted_keys) - 1)
         candidate = order[where]
-        gap = points[open_] - sites[candidate]
+        gap = points[indices] - sites[candidate]
         gap -= np.round(gap)
-        found = (sorted_keys[where] == probe) & (np.max(np.abs(gap), axis=1) <= tolerance)
-        result[open_[found]] = candidate[found]
+        found = (sorted_keys[where] == cells) & np.all(np.abs(gap) <= tolerance, axis=1)
+        return candidate, found
+
+    # the first probe (the point's own cell) finds almost every point: no indexing by the open points
+    result, found = probe(slice(None), _encode(base.astype(np.int64), _LOOKUP_GRID))
+    result[~found] = -1
+    open_ = np.flatnonzero(~found)
+    if len(open_):
+        side = np.where(scaled[open_] < base[open_], -1, 1)   # the nearer wall of the point's cell
+        cells = base[open_].astype(np.int64)
+        for combination in list(itertools.product((0, 1), repeat=3))[1:]:
+            candidate, found = probe(open_, _encode(cells + side * np.array(combination), _LOOKUP_GRID))
+            result[open_[found]] = candidate[found]
+            open_, cells, side = open_[~found], cells[~found], side[~found]
+            if len(open_) == 0:
+                break
     return result
 
 

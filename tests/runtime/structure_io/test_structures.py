@@ -57,6 +57,20 @@ def test_crystal_arrays_are_read_only_copies(copper):
     assert crystal.positions[0, 0] == 0.0
 
 
+def test_checked_constructor_gives_the_same_read_only_crystal(copper):
+    """Crystal._checked (arrays already valid, e.g. standardize's canonical atom order) equals the checked
+    constructor: same arrays and dtypes, read-only copies."""
+    positions = np.array(copper.positions[::-1])
+    fast = Crystal._checked(copper.lattice, positions, copper.numbers[::-1])
+    slow = Crystal(copper.lattice, positions, copper.numbers[::-1])
+    for a, b in ((fast.lattice, slow.lattice), (fast.positions, slow.positions), (fast.numbers, slow.numbers)):
+        assert a.dtype == b.dtype
+        assert a.tobytes() == b.tobytes()
+        assert not a.flags.writeable
+    positions[0] = 0.3
+    assert fast.positions[0].tolist() != [0.3, 0.3, 0.3]
+
+
 def test_numbers_accept_symbols_ints_and_floats():
     crystal = Crystal(np.eye(3) * 3, [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0.5, 0]], ["na", 17, 6.0])
     assert crystal.numbers.tolist() == [11, 17, 6]

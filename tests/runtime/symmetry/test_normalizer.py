@@ -47,3 +47,21 @@ def test_solved_shifts_are_the_grid_filter(number):
             np.testing.assert_array_equal(_solved_shifts(identity - image, offset, table.allowed[index]), brute)
             checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("number", [1, 2, 4, 14, 17, 18, 19, 43, 146, 161, 227], ids=lambda n: f"sg{n}")
+def test_shift_mask_is_closed_under_products(number):
+    """_linear_parts reads _shift_mask[i] for matrices[i] @ reduction: sound because the linear parts that
+    admit an origin shift form a group L, so for N in L, M N admits one exactly when M does. Checked on
+    products of the listed matrices (all pairs, or the first 40 x 40 of P1 and P-1's 3,480)."""
+    from crystal_fourier.runtime.symmetry._normalizer import _has_shifts, _normalizer_matrices, _shift_mask
+
+    hall = standard_hall_number(number)
+    for proper in (True, False):
+        matrices = _normalizer_matrices(hall, proper)[0][:40]
+        mask = _shift_mask(hall, proper)[:40]
+        assert mask.tolist() == [_has_shifts(hall, m) for m in matrices]   # the shortcut of P1 and P-1 included
+        for n in matrices[mask]:
+            assert [_has_shifts(hall, m @ n) for m in matrices] == mask.tolist()
+    if number in (17, 18):   # groups where some normalizing M admit no shift: the mask is not trivially true
+        assert not _shift_mask(hall, True).all()

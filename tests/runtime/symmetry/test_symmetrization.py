@@ -29,6 +29,8 @@ def test_site_lookup_finds_every_site_across_cell_walls_and_periodic_images():
     sites = rng.random((500, 3))
     sites[:100] = np.round(sites[:100] * _LOOKUP_GRID) / _LOOKUP_GRID   # exactly on cell walls
     sites[100:110] = 0.0 + np.arange(10)[:, None] * 1e-3                  # near the origin
+    sites[110:160] = (np.floor(sites[110:160] * _LOOKUP_GRID) + 0.5) / _LOOKUP_GRID   # halfway between grid points
+    sites[160:170] = np.arange(10)[:, None] / 48.0 + [0.0, 0.5, 1.0 - 2.0**-50]       # special coordinates
     order = rng.permutation(len(sites))
     noise = rng.uniform(-1e-7, 1e-7, size=sites.shape)
     points = sites[order] + noise + rng.integers(-2, 3, size=sites.shape)
