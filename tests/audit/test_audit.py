@@ -178,3 +178,30 @@ def test_our_transformer_gives_mirror_images_one_answer():
                    claim=Claim(symmetry="E3", energy="intensive"))
     errors = report.assert_ok()
     assert set(errors) == {"reflection", "rotation"}
+
+
+def test_float64_reruns_count_as_model_time_and_run_once_per_case():
+    """A float32 model whose errors exceed the float32 tolerance is rerun in its float64 twin: once per failing
+    case (not once per failing quantity), and the twin's calls count in ``model_seconds``."""
+    import time
+
+    calls, noisy_calls = [], []
+
+    def noisy(crystal):   # other noise on every call, on energy and forces: both fail the float32 tolerance
+        noisy_calls.append(crystal.n_atoms)
+        noise = 1e-3 * np.random.default_rng(len(noisy_calls)).normal(size=crystal.n_atoms)
+        return {"energy": float(noise.sum()), "forces": np.outer(noise, [1.0, 0.0, 0.0])}
+
+    def exact(crystal):
+        calls.append(crystal.n_atoms)
+        time.sleep(0.02)
+        return {"energy": 0.0, "forces": np.zeros((crystal.n_atoms, 3))}
+
+    model = CallableModel(noisy, name="noisy", dtype="float32", float64=exact)
+    report = audit(model, [random_crystal(14, seed=1, max_atoms=8).crystal], kinds="translation,permutation",
+                   per_kind=1, claim=Claim(stress=False))
+    reruns = [c for c in report.checks if c.float64_error is not None]
+    assert {c.quantity for c in reruns} == {"energy", "forces"}
+    assert len(calls) == 2 * len({(c.kind, c.label) for c in reruns})   # two calls per case, whatever fails in it
+    assert report.model_seconds >= 0.02 * len(calls)
+    assert report.ok   # the float64 twin agrees exactly: float32 round-off, not a bug
