@@ -4,7 +4,7 @@ Reads the first N / len(--sets) structures of each set's test.csv (default perov
 ../shared/data (read in place, never copied), audits them with --per-kind 1, writes the report
 (report.html included) to --out and prints, per kind, checks, failures and the worst error / tolerance.
 
-    OMP_NUM_THREADS=1 python bench/goal_audit_chgnet.py --crystals 100 --out /tmp/goal-chgnet
+    OMP_NUM_THREADS=1 python bench/goal_audit_chgnet.py --crystals 100 --out /tmp/goal-chgnet [--workers 2]
 """
 
 from __future__ import annotations
@@ -45,13 +45,14 @@ def main(argv=None) -> int:
     parser.add_argument("--sets", default="perov_5,carbon_24", help="data sets, the crystals split evenly")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", default="/tmp/goal-chgnet")
+    parser.add_argument("--workers", type=int, default=1, help="local worker processes (each loads CHGNet once)")
     args = parser.parse_args(argv)
     sets = args.sets.split(",")
     named = [item for i, name in enumerate(sets)
              for item in _read(args.data, name, args.crystals // len(sets) + (i < args.crystals % len(sets)))]
     start = time.perf_counter()
     report = audit(CHGNetModel(), [c for _, c in named], names=[n for n, _ in named], kinds=args.kinds,
-                   per_kind=1, seed=0, progress=True)
+                   per_kind=1, seed=0, progress=True, workers=args.workers)
     report.write(args.out)
     print(f"{len(named)} crystals, {len(report.checks)} checks, {time.perf_counter() - start:.0f} s "
           f"(model {report.model_seconds:.0f} s), {len(report.failures)} failed, "
