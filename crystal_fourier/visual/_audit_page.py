@@ -64,8 +64,10 @@ def render_audit_page(report: object, *, tolerance: str, reproducers: "dict | No
     for row in report.summary(worst=1):
         worst = row["worst"][0]
         rows.append({**row, "ratio": worst["ratio"], "bar": ratio_bar(worst["ratio"]),
-                     "case": f"{worst['crystal']} (sg{worst['group']}) {worst['label']}"})
-    failures = [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label, "quantity": c.quantity,
+                     "case": f"{worst['crystal']} (sg{worst['group']}) {worst['label']}"
+                             + (f" ({worst['detail']})" if worst.get("detail") else "")})
+    failures = [{"crystal": c.crystal, "group": c.group, "kind": c.kind, "label": c.label, "detail": c.detail,
+                 "quantity": c.quantity,
                  "error": c.error, "tolerance": c.tolerance, "ratio": c.ratio, "bar": ratio_bar(c.ratio),
                  "float64_error": c.float64_error, "reproducer": reproducers.get(c)}
                 for c in report.failures]

@@ -78,3 +78,17 @@ def test_chromium_renders_the_audit_page_without_console_errors(written, chromiu
     red = (rgb[..., 0] > 0.7) & (rgb[..., 1] < 0.4) & (rgb[..., 2] < 0.5)
     assert red.sum() > 50, "no red (over tolerance) bar drawn"
     assert page.console == (), page.console
+
+
+def test_a_failing_case_shows_its_detail(tmp_path):
+    """A check's ``detail`` (continuity's fourth differences and the groups along the path) is on the page,
+    escaped, beside its case."""
+    import dataclasses
+
+    crystal = random_crystal(225, seed=0, max_atoms=4).crystal
+    report = audit(_raises_on_supercells, [crystal], kinds="translation", per_kind=1)
+    check = dataclasses.replace(report.checks[0], error=1.0, tolerance=1e-6, detail="D(h) = 0.3, groups <225>")
+    report = dataclasses.replace(report, checks=(check, *report.checks[1:]))
+    html = report.write(tmp_path, picture=False)["html"].read_text()
+    assert 'class="failure"' in html
+    assert "D(h) = 0.3, groups &lt;225&gt;" in html
