@@ -101,17 +101,7 @@ class ElasticTarget(Target):
         return _elastic_columns()
 
     def check_model(self, model: ModelConfig) -> None:
-        """The model needs a tensor head.
-
-        Parameters
-        ----------
-        model : ModelConfig
-            The model's configuration (its ``tensor_head``).
-
-        Returns
-        -------
-        None
-        """
+        """The model needs a tensor head."""
         if model.tensor_head is None:
             raise CrystalFourierError("a tensor target needs a model with a tensor head (ModelConfig.tensor_head "
                                       "'symmetric' or 'free')")
@@ -167,17 +157,7 @@ class ElasticTarget(Target):
         return label
 
     def check_labels(self, labels: np.ndarray) -> None:
-        """Finite labels of shape (n, 6, 6).
-
-        Parameters
-        ----------
-        labels : numpy.ndarray
-            shape=(n, *label_shape): the training labels.
-
-        Returns
-        -------
-        None
-        """
+        """Finite labels of shape (n, 6, 6)."""
         import numpy as np
 
         labels = np.asarray(labels, dtype=np.float64)
@@ -185,17 +165,7 @@ class ElasticTarget(Target):
             raise CrystalFourierError(f"elastic labels must be finite, shape (n, 6, 6); got {labels.shape}")
 
     def fit_normalizer(self, labels: np.ndarray) -> Normalizer:
-        """Mean 0 and std the RMS of the training labels' 21 components (1 when they are all 0).
-
-        Parameters
-        ----------
-        labels : numpy.ndarray
-            shape=(n, *label_shape): the training labels.
-
-        Returns
-        -------
-        Normalizer
-        """
+        """Mean 0 and std the RMS of the training labels' 21 components (1 when they are all 0)."""
         import numpy as np
 
         from crystal_fourier.runtime.learning._evaluation import Normalizer
@@ -207,27 +177,7 @@ class ElasticTarget(Target):
 
     def loss(self, model: torch.nn.Module, batch: Batch, shard: Sequence[Sample], normalizer: Normalizer,
              share: float, count: int) -> tuple[torch.Tensor, float]:
-        """Mean loss over the shard's 21 scaled components, times ``share * len(shard) / count``.
-
-        Parameters
-        ----------
-        model : torch.nn.Module
-            The network (or its DDP wrapper).
-        batch : Batch
-            The collated shard.
-        shard : sequence of Sample
-            The shard's crystals, with their labels.
-        normalizer : Normalizer
-            The training labels' normalization.
-        share : float
-            This rank's weight times the world size.
-        count : int
-            Crystals in the global batch.
-
-        Returns
-        -------
-        tuple of (torch.Tensor, float)
-        """
+        """Mean loss over the shard's 21 scaled components, times ``share * len(shard) / count``."""
         import numpy as np
         import torch
 
@@ -249,21 +199,7 @@ class ElasticTarget(Target):
         return (error ** 2).mean() if self.loss_kind == "mse" else error.abs().mean()
 
     def metrics(self, predictions: np.ndarray, samples: Sequence[Sample], normalizer: Normalizer) -> dict:
-        """:func:`tensor_metrics` against the samples' labels.
-
-        Parameters
-        ----------
-        predictions : numpy.ndarray
-            shape=(n, *label_shape), denormalized.
-        samples : sequence of Sample
-            The labelled crystals, in the same order.
-        normalizer : Normalizer
-            The training labels' normalization.
-
-        Returns
-        -------
-        dict
-        """
+        """:func:`tensor_metrics` against the samples' labels."""
         import numpy as np
 
         labels = np.array([s.target for s in samples], dtype=np.float64).reshape(-1, 6, 6)
@@ -306,49 +242,19 @@ class ElasticTarget(Target):
         return rotate_stiffness(value, frame.T)
 
     def csv_values(self, value: Any) -> list[str]:
-        """The 21 upper-triangle components, ``%.8g``.
-
-        Parameters
-        ----------
-        value : object
-            One prediction in units.
-
-        Returns
-        -------
-        list of str
-        """
+        """The 21 upper-triangle components, ``%.8g``."""
         import numpy as np
 
         return [f"{v:.8g}" for v in value[np.triu_indices(6)]]
 
     def summary(self, test: dict) -> str:
-        """Component, bulk and shear MAE and the largest symmetry violation.
-
-        Parameters
-        ----------
-        test : dict
-            The test metrics of :meth:`metrics`.
-
-        Returns
-        -------
-        str
-        """
+        """Component, bulk and shear MAE and the largest symmetry violation."""
         return (f"test component MAE {test['component_mae']:.4g} GPa, bulk {test['bulk_mae']:.4g}, shear "
                 f"{test['shear_mae']:.4g} GPa, symmetry violation {test['violation_max']:.3g} GPa at most, on "
                 f"{test['n']} crystals")
 
     def recorded(self, normalizer: Normalizer) -> dict:
-        """The scale (GPa), the loss and whether the auxiliary loss was on.
-
-        Parameters
-        ----------
-        normalizer : Normalizer
-            The training labels' normalization.
-
-        Returns
-        -------
-        dict
-        """
+        """The scale (GPa), the loss and whether the auxiliary loss was on."""
         return {"scale": normalizer.std, "loss": self.loss_kind, "auxiliary": self.auxiliary}
 
 
