@@ -1,25 +1,41 @@
 """An interface's Parameters and Returns, written once for all its implementations.
 
-An override of an interface method documents what it does in its own words (its summary, its notes)
-and takes the interface's ``Parameters``, ``Returns``, ... sections, so that the numpy-style sections
-(which the API reference renders and tests/test_parameters_sections.py requires) are not copied into
-every subclass. pandas' ``@doc`` and matplotlib's ``_docstring`` do the same for their families.
+An override of an interface method documents what it does in its own words (its summary, its notes,
+a Returns section where it returns something more specific) and takes the interface's ``Parameters``
+and ``Returns`` sections where it has none, so that the numpy-style sections (which the API reference
+renders and tests/test_parameters_sections.py requires) are not copied into every subclass. pandas'
+``@doc`` and matplotlib's ``_docstring`` do the same for their families.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 
 __all__ = ["complete_docstrings"]
 
-_HEADING = "\nParameters\n----------\n"
+_HEADING = re.compile(r"^([A-Z][A-Za-z ]*)\n-{3,}\n", re.MULTILINE)
+_ORDER = ("Parameters", "Returns", "Yields", "Raises", "Warns", "See Also", "Notes", "References", "Examples")
+"""numpydoc's order of the sections."""
+_INHERITED = ("Parameters", "Returns")
+
+
+def _rank(heading: str) -> int:
+    return _ORDER.index(heading) if heading in _ORDER else len(_ORDER)
+
+
+def _split(doc: str) -> tuple[str, dict[str, str]]:
+    """(the text before the first section, section heading -> body) of a numpy-style docstring."""
+    parts = _HEADING.split(inspect.cleandoc(doc))
+    return parts[0].rstrip(), {heading: body.rstrip() for heading, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def complete_docstrings(cls: type, interface: type) -> None:
-    """Append to each method of ``cls`` that overrides one of ``interface`` the interface method's sections.
+    """Give each method of ``cls`` that overrides one of ``interface`` the interface's Parameters and Returns.
 
-    Only a docstring without a ``Parameters`` section of its own is completed; one that documents its
-    parameters itself (because they differ) is left as it is. Meant for ``__init_subclass__``.
+    A method whose docstring has a ``Parameters`` section of its own is left as it is; otherwise the
+    interface method's ``Parameters`` and ``Returns`` are added, the method's own ``Returns`` (or any
+    other section it has) taking precedence. Meant for ``__init_subclass__``.
 
     Parameters
     ----------
@@ -29,10 +45,14 @@ def complete_docstrings(cls: type, interface: type) -> None:
         The class whose methods document the parameters.
     """
     for name, member in vars(cls).items():
-        documented = vars(interface).get(name)
+        documented = getattr(vars(interface).get(name), "__doc__", None)
         own = getattr(member, "__doc__", None)
-        if not callable(member) or documented is None or not own or _HEADING in "\n" + inspect.cleandoc(own):
+        if not callable(member) or not documented or not own:
             continue
-        text = "\n" + inspect.cleandoc(documented.__doc__ or "")
-        if _HEADING in text:
-            member.__doc__ = inspect.cleandoc(own) + "\n\n" + text[text.index(_HEADING) + 1:]
+        summary, sections = _split(own)
+        inherited = {heading: body for heading, body in _split(documented)[1].items() if heading in _INHERITED}
+        if "Parameters" in sections or "Parameters" not in inherited:
+            continue
+        sections = {**inherited, **sections}
+        member.__doc__ = summary + "".join(f"\n\n{heading}\n{'-' * len(heading)}\n{sections[heading]}"
+                                           for heading in sorted(sections, key=_rank))

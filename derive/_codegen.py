@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SHIPPED", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE",
     "group_record", "directory_name", "module_name", "class_name",
-    "render_group_module", "render_index", "render_package", "iter_directory", "render_directory", "groups_text",
+    "render_group_module", "render_index", "render_package", "iter_directory", "render_directory",
 ]
 
 SHIPPED = (("ball", 5), ("ball", 6))
@@ -245,22 +245,6 @@ def render_group_module(derived: Basis, version: str = GENERATOR_VERSION) -> str
     fields = (f"sg={record['sg']} hall_number={record['hall_number']} "
               f"shell={record['shell']} cutoff={record['cutoff']}")
     return _render(GROUP_TEMPLATE, record, context, fields, version)
-
-
-def groups_text(numbers) -> str:
-    """Sorted group numbers as ranges.
-
-    >>> groups_text([1, 2, 3, 225, 227, 228])
-    '1-3,225,227-228'
-    """
-    numbers = sorted(set(int(n) for n in numbers))
-    runs = []
-    for number in numbers:
-        if runs and number == runs[-1][1] + 1:
-            runs[-1][1] = number
-        else:
-            runs.append([number, number])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def render_index(shell: str, cutoff: int, version: str = GENERATOR_VERSION) -> str:

@@ -109,13 +109,6 @@ class ElasticTarget(Target):
     def raw_label(self, targets: Mapping[str, float], ident: str) -> tuple[float, ...] | None:
         """The 21 values; None when one is not finite.
 
-        Parameters
-        ----------
-        targets : mapping of str to float
-            A record's target columns.
-        ident : str
-            The record's id, for the message.
-
         Returns
         -------
         tuple of float or None
@@ -130,15 +123,6 @@ class ElasticTarget(Target):
 
     def standardized_label(self, raw: Any, crystal: Crystal, standardized: StandardizedCrystal) -> np.ndarray:
         """The Voigt matrix rotated into the standardized frame, shape=(6, 6), float64, read-only.
-
-        Parameters
-        ----------
-        raw : object
-            The label of :meth:`raw_label`.
-        crystal : Crystal
-            The crystal as read.
-        standardized : StandardizedCrystal
-            Its standardization.
 
         Returns
         -------
@@ -208,13 +192,6 @@ class ElasticTarget(Target):
     def frame(self, crystal: Crystal, standardized: StandardizedCrystal) -> np.ndarray:
         """The frame rotation Q of the input (:func:`~crystal_fourier.runtime.data._elastic.frame_rotation`).
 
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal as read.
-        standardized : StandardizedCrystal
-            Its standardization.
-
         Returns
         -------
         numpy.ndarray
@@ -225,13 +202,6 @@ class ElasticTarget(Target):
 
     def to_input_frame(self, value: np.ndarray, frame: np.ndarray) -> np.ndarray:
         """C_in = Q^T C_std Q.
-
-        Parameters
-        ----------
-        value : object
-            One prediction in units, in the standardized frame.
-        frame : object
-            What :meth:`frame` returned for the crystal.
 
         Returns
         -------

@@ -68,13 +68,6 @@ class ScalarTarget(Target):
     def raw_label(self, targets: Mapping[str, float], ident: str) -> float | None:
         """The column's value; None when it is NaN.
 
-        Parameters
-        ----------
-        targets : mapping of str to float
-            A record's target columns.
-        ident : str
-            The record's id, for the message.
-
         Returns
         -------
         float or None
