@@ -15,7 +15,7 @@ from pathlib import Path
 
 from crystal_fourier._version import GENERATOR_VERSION
 
-__all__ = ["cache_directory"]
+__all__ = ["cache_directory", "extend_package_path"]
 
 _ROOT_PACKAGE = "crystal_fourier.generated"
 
@@ -67,7 +67,7 @@ def extend_package_path(path: list[str], name: str) -> list[str]:
     return entries
 
 
-def sync_package_paths() -> None:
+def _sync_package_paths() -> None:
     """Put the current cache directory first among the cache entries of ``__path__`` of
     ``crystal_fourier.generated`` and its imported set packages (after ``$CRYSTAL_FOURIER_CACHE``
     changed in this process): shipped directories, then the current cache, then older caches."""
@@ -82,12 +82,12 @@ def sync_package_paths() -> None:
             continue
         current = extend_package_path([], name)[-1]
         entries = [entry for entry in module.__path__ if entry != current]
-        first_cache = next((i for i, entry in enumerate(entries) if not is_shipped(entry, shipped)), len(entries))
+        first_cache = next((i for i, entry in enumerate(entries) if not _is_shipped(entry, shipped)), len(entries))
         entries.insert(first_cache, current)
         module.__path__[:] = entries
 
 
-def is_shipped(path: str | os.PathLike[str], shipped: Path) -> bool:
+def _is_shipped(path: str | os.PathLike[str], shipped: Path) -> bool:
     """Whether ``path`` lies inside the installed ``crystal_fourier/generated`` directory ``shipped``.
 
     Parameters

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HELP_WIDTH = 100
+_HELP_WIDTH = 100
 """Fixed width of the committed help texts, so they do not depend on the terminal."""
 
 
@@ -75,7 +75,7 @@ def help_texts() -> dict[str, str]:
     import functools
 
     parser = build_parser()
-    formatter = functools.partial(argparse.HelpFormatter, width=HELP_WIDTH)
+    formatter = functools.partial(argparse.HelpFormatter, width=_HELP_WIDTH)
     parser.formatter_class = formatter
     texts = {"crystal-fourier": parser.format_help()}
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -24,9 +24,9 @@ columns of an (N x n_terms) block cost as much as the cosines); the differentiab
 (N x n_terms) layout and sums an (N, n, w) view over its last axis.
 
 Inputs are processed in row chunks: without autograd on the CPU, chunks of
-:data:`CHUNK_ELEMENTS` written into one reused scratch block (cache-resident, no large
+``_CHUNK_ELEMENTS`` written into one reused scratch block (cache-resident, no large
 temporaries: the cost is that of the cosines); with autograd, under ``torch.compile`` or on an
-accelerator, chunks of :data:`DEVICE_CHUNK_ELEMENTS` (bounded peak memory). Works in float32 and float64, on any
+accelerator, chunks of ``_DEVICE_CHUNK_ELEMENTS`` (bounded peak memory). Works in float32 and float64, on any
 device, is differentiable, and compiles with ``torch.compile(fullgraph=True)``.
 
 The module imports torch and numpy only (never derive/ or runtime/), so generated code can
@@ -49,21 +49,21 @@ if TYPE_CHECKING:
 
 __all__ = ["CosineSums", "GeneratedBasis"]
 
-CHUNK_ELEMENTS = 1 << 17
+_CHUNK_ELEMENTS = 1 << 17
 """(rows x terms) block evaluated at once on the CPU without autograd: 512 KB in float32, about the
 size of a core's L2 cache, so the cosines are computed where the angles were just written."""
 
-MIN_CHUNK_ROWS = 4096
+_MIN_CHUNK_ROWS = 4096
 """Fewest rows of a CPU chunk (groups with few terms would otherwise pay per-chunk overhead)."""
 
 _STRIDE_PAD = 16
 """Extra columns of the transposed scratch blocks (64 bytes in float32), so that no row stride is a power of two."""
 
-DEVICE_CHUNK_ELEMENTS = 1 << 23
+_DEVICE_CHUNK_ELEMENTS = 1 << 23
 """Block size on accelerators and on the differentiable path (fewer, larger kernels): 32 MB in float32."""
 
 
-def parse_integers(text: str) -> np.ndarray:
+def _parse_integers(text: str) -> np.ndarray:
     """Space-separated integers (the compact form of generated tables) as int64.
 
     Parameters
@@ -78,7 +78,7 @@ def parse_integers(text: str) -> np.ndarray:
 
     Examples
     --------
-    >>> parse_integers("3 -1 0").tolist()
+    >>> _parse_integers("3 -1 0").tolist()
     [3, -1, 0]
     """
     return np.array(text.split(), dtype=np.int64)
@@ -186,10 +186,10 @@ class CosineSums(nn.Module):
         """
         table = self._angle_table
         rows = x.shape[0]
-        if x.device.type == "cpu":  # at least MIN_CHUNK_ROWS: few-term groups would pay per-chunk overhead
-            chunk = max(MIN_CHUNK_ROWS, CHUNK_ELEMENTS // self.n_terms)
+        if x.device.type == "cpu":  # at least _MIN_CHUNK_ROWS: few-term groups would pay per-chunk overhead
+            chunk = max(_MIN_CHUNK_ROWS, _CHUNK_ELEMENTS // self.n_terms)
         else:
-            chunk = max(1, DEVICE_CHUNK_ELEMENTS // self.n_terms)
+            chunk = max(1, _DEVICE_CHUNK_ELEMENTS // self.n_terms)
         chunk = min(chunk, rows)
         out = x.new_empty(rows, self.dim)
         if self._buckets == ((1, self.dim),) and not self._reorder:  # one term per function (P1, P-1):
@@ -245,7 +245,7 @@ class CosineSums(nn.Module):
         if self.dim == 0 or rows == 0:
             out = x.new_zeros(rows, self.dim)
         elif torch.compiler.is_compiling() or (torch.is_grad_enabled() and x.requires_grad):
-            chunk = max(1, DEVICE_CHUNK_ELEMENTS // self.n_terms)
+            chunk = max(1, _DEVICE_CHUNK_ELEMENTS // self.n_terms)
             out = self._evaluate(x) if rows <= chunk else torch.cat([self._evaluate(p) for p in torch.split(x, chunk)])
         else:
             out = self._evaluate_no_grad(x)
@@ -256,7 +256,7 @@ class CosineSums(nn.Module):
         return f"dim={self.dim}, n_terms={self.n_terms}, widths={[w for w, _ in self._buckets]}"
 
 
-def slot_entries(frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | torch.Tensor,
+def _slot_entries(frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | torch.Tensor,
                  offsets: ArrayLike | torch.Tensor,
                  parts: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The slot features z_m (docs/design.md) written through the real functions: z_m = sum_i T[m, i] f_i.
@@ -290,7 +290,7 @@ def slot_entries(frequencies: ArrayLike | torch.Tensor, phase_48: ArrayLike | to
 
     Examples
     --------
-    >>> hkl, function, phase, numerator, denominator = slot_entries([[0, 0, 0], [1, 0, 0]], [0, 0], [0, 1, 2], "cc")
+    >>> hkl, function, phase, numerator, denominator = _slot_entries([[0, 0, 0], [1, 0, 0]], [0, 0], [0, 1, 2], "cc")
     >>> hkl.tolist(), function.tolist(), (numerator / denominator).tolist()  # P-1, box K = 1 row
     ([[0, 0, 0], [1, 0, 0], [-1, 0, 0]], [0, 1, 1], [1.0, 1.0, 1.0])
     """
@@ -329,7 +329,7 @@ class GeneratedBasis(CosineSums):
     ``cutoff``, ``shell``, ``symbol``, ``shell_frequencies`` (space-separated h k l of the
     shell in canonical order, from its package index) and ``tables``, a tuple of four strings:
     the shell row of each term, its phase in 48ths, the function offsets, and the part letter
-    of each function (see :func:`slot_entries`).
+    of each function (see ``_slot_entries``).
 
     No trainable parameters. Persistent int64 buffers ``frequencies`` shape=(n_frequencies, 3)
     (the frequencies the terms use, canonical order), ``term_frequency`` (row of
@@ -349,8 +349,8 @@ class GeneratedBasis(CosineSums):
     def _tables(cls):
         """The class's exact tables parsed: (shell hkl, shell row, phase_48, offsets, parts) of its terms."""
         rows_text, phase_text, offsets_text, parts = cls.tables
-        shell = parse_integers(cls.shell_frequencies).reshape(-1, 3)
-        return shell, parse_integers(rows_text), parse_integers(phase_text), parse_integers(offsets_text), parts
+        shell = _parse_integers(cls.shell_frequencies).reshape(-1, 3)
+        return shell, _parse_integers(rows_text), _parse_integers(phase_text), _parse_integers(offsets_text), parts
 
     def __init__(self, dtype: torch.dtype = torch.float64) -> None:
         shell, rows, phase, offsets, parts = self._tables()
@@ -386,9 +386,9 @@ class GeneratedBasis(CosineSums):
 
     @classmethod
     def slot_entries(cls) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """This group's routing table in real form, from its own exact tables: :func:`slot_entries`.
+        """This group's routing table in real form, from its own exact tables: ``_slot_entries``.
 
         A class method: the routing needs the tables, not an instance with float buffers.
         """
         shell, rows, phase, offsets, parts = cls._tables()
-        return slot_entries(shell[rows], phase, offsets, parts)
+        return _slot_entries(shell[rows], phase, offsets, parts)

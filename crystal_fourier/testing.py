@@ -17,7 +17,7 @@ Test crystals of exactly one group come from :func:`crystal_fourier.runtime.crys
 
 ``REPRESENTATIVE_GROUPS`` (group numbers) and ``REPRESENTATIVE_SETTINGS`` (Hall
 numbers of non-standard settings) are the default-suite sets shared by the
-project's tests. Inputs may be numpy arrays or torch tensors; torch is
+project's tests, for users to parametrize their own tests over. Inputs may be numpy arrays or torch tensors; torch is
 imported only when a torch tensor is passed in.
 
 This module is the public face; the tolerances and conversions live in ``_test_numerics``, the
@@ -52,6 +52,8 @@ __all__ = [
     "assert_invariant",
     "assert_vanishes_on_absences",
     "assert_generated_matches_symbolic",
+    "REPRESENTATIVE_GROUPS",
+    "REPRESENTATIVE_SETTINGS",
 ]
 
 REPRESENTATIVE_GROUPS = (

@@ -35,12 +35,10 @@ from crystal_fourier.errors import CrystalFourierError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    _Request = tuple[int | None, int | None]  # (group number, Hall number) of one module to render
-
 __all__ = [
     "SHIPPED", "TEMPLATE_DIR", "GROUP_TEMPLATE", "INDEX_TEMPLATE", "PACKAGE_TEMPLATE",
     "group_record", "directory_name", "module_name", "class_name",
-    "render_group_module", "render_index", "render_package", "iter_directory", "render_directory", "groups_text",
+    "render_group_module", "render_index", "render_package", "iter_directory",
 ]
 
 SHIPPED = (("ball", 5), ("ball", 6))
@@ -247,22 +245,6 @@ def render_group_module(derived: Basis, version: str = GENERATOR_VERSION) -> str
     return _render(GROUP_TEMPLATE, record, context, fields, version)
 
 
-def groups_text(numbers) -> str:
-    """Sorted group numbers as ranges.
-
-    >>> groups_text([1, 2, 3, 225, 227, 228])
-    '1-3,225,227-228'
-    """
-    numbers = sorted(set(int(n) for n in numbers))
-    runs = []
-    for number in numbers:
-        if runs and number == runs[-1][1] + 1:
-            runs[-1][1] = number
-        else:
-            runs.append([number, number])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
-
-
 def render_index(shell: str, cutoff: int, version: str = GENERATOR_VERSION) -> str:
     """The stamped index ``__init__.py`` of one set: the shell on both axes and the module lookup.
 
@@ -341,34 +323,3 @@ def iter_directory(shell: str, cutoff: int, groups: Iterable[int] | None = None,
     for number, hall in (progress(requests) if progress is not None else requests):
         derived = basis(number, cutoff, shell, hall_number=hall)
         yield f"{module_name(derived.group)}.py", render_group_module(derived, version)
-
-
-def render_directory(shell: str, cutoff: int, groups: Iterable[int] | None = None, *,
-                     progress: Callable[[list[_Request]], Iterable[_Request]] | None = None,
-                     version: str = GENERATOR_VERSION) -> dict[str, str]:
-    """All files of ``<shell>_<cutoff>/`` (:func:`iter_directory`): file name -> text.
-
-    Parameters
-    ----------
-    shell : str
-        ``'ball'`` or ``'box'``.
-    cutoff : int
-        The frequency cutoff.
-    groups : iterable of int, optional
-        Space-group numbers to render; all 230 by default.
-    progress : callable, optional
-        Wraps the list of work requests and yields them (a progress bar); by default none.
-    version : str, default GENERATOR_VERSION
-        The generator version stamped into each file.
-
-    Returns
-    -------
-    dict of str to str
-        File name to file text, sorted by name, including ``__init__.py``.
-
-    Examples
-    --------
-    >>> sorted(render_directory("box", 1, [1, 2]))
-    ['__init__.py', 'sg001.py', 'sg002.py']
-    """
-    return dict(sorted(iter_directory(shell, cutoff, groups, progress=progress, version=version)))

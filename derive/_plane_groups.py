@@ -19,8 +19,8 @@ from functools import lru_cache
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 from crystal_fourier.errors import CrystalFourierError
 
-__all__ = ["PLANE_GROUPS", "PlaneGroup", "plane_group", "plane_group_document", "plane_reflection_conditions",
-           "as_plane_group", "plane_zone_conditions"]
+__all__ = ["PLANE_GROUPS", "PlaneGroup", "PlaneStructureFactorForm", "plane_group", "plane_group_document",
+           "plane_reflection_conditions", "as_plane_group", "plane_zone_conditions"]
 
 PLANE_GROUPS = {
     "p1": 1, "p2": 4, "pm": 20, "pg": 27, "cm": 37, "p2mm": 125, "p2mg": 137, "p2gg": 161, "c2mm": 173,
@@ -49,6 +49,25 @@ class PlaneGroup:
 
     def __str__(self) -> str:
         return f"plane group {self.symbol} (No. {self.number})"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaneStructureFactorForm:
+    """The structure-factor forms of a plane group, as ``structure_factor_form("p4gm")`` gives them to ``render``.
+
+    Attributes
+    ----------
+    group : PlaneGroup
+    shifts : {'auto', 'always', 'never'}
+        The rule the forms are derived with (see :func:`~crystal_fourier.derive.structure_factor_form`).
+    """
+
+    group: PlaneGroup
+    shifts: str = "auto"
+
+    def document(self) -> dict:
+        """The forms in h, k and x, y: :func:`plane_group_document` of the group."""
+        return plane_group_document(self.group, shifts=self.shifts)
 
 
 def _check_embedding(group: SpaceGroup) -> None:

@@ -2,14 +2,16 @@
 
 :class:`TextPrinter`, :class:`LatexPrinter` and :class:`JsonPrinter` differ only in their
 ``_print_<Type>`` methods; :meth:`Printer.doprint` walks the printed object's class hierarchy and
-calls the first method that names one of its classes. Three things are printed:
+calls the first method that names one of its classes. Four things are printed:
 
 - a :class:`~crystal_fourier.derive.Basis` (``crystal-fourier basis``): the JSON document of
   :func:`~crystal_fourier.derive._export.basis_document`, keys sorted;
 - a :class:`~crystal_fourier.derive.TensorBasis` (``crystal-fourier tensor``): the document of
   :func:`~crystal_fourier.derive.tensor_document`, keys sorted;
 - a :class:`~crystal_fourier.derive.StructureFactorForm` (``crystal-fourier structure-factor``): the
-  document of :func:`~crystal_fourier.derive.structure_factor_document`, in its own key order.
+  document of :func:`~crystal_fourier.derive.structure_factor_document`, in its own key order;
+- a :class:`~crystal_fourier.derive._plane_groups.PlaneStructureFactorForm` (``crystal-fourier
+  structure-factor p4gm``): the document of :func:`~crystal_fourier.derive._plane_groups.plane_group_document`.
 
 The documents (what JSON prints) live beside the objects they describe; text and LaTeX are drawn
 from the same documents or objects, so a format is one class and a printed thing one method per
@@ -34,6 +36,7 @@ from crystal_fourier.errors import CrystalFourierError
 
 if TYPE_CHECKING:
     from crystal_fourier.derive._bases import Basis
+    from crystal_fourier.derive._plane_groups import PlaneStructureFactorForm
     from crystal_fourier.derive._space_groups import SpaceGroup
     from crystal_fourier.derive._structure_factors import StructureFactorForm
     from crystal_fourier.derive._tensors import TensorBasis
@@ -94,7 +97,7 @@ class Printer:
             if method is not None:
                 return method(obj)
         raise CrystalFourierError(f"the {self.format} printer cannot print a {type(obj).__name__}: expected a Basis, "
-                                  "a TensorBasis or a StructureFactorForm")
+                                  "a TensorBasis or a (Plane)StructureFactorForm")
 
 
 def operation_lines(group: SpaceGroup, axes: int = 3) -> list[str]:
@@ -139,6 +142,20 @@ def _structure_factor_lines(document: dict) -> list[str]:
     lines += ["", "reflection conditions (International Tables Vol. A):"]
     lines += [f"  {text}" for text in document["reflection_conditions"]] or ["  none"]
     return lines
+
+
+def _latex_classes(title: str, document: dict, evaluate: bool = False) -> str:
+    """An ``align*`` row per class of a structure-factor document, its strings parsed back (unevaluated, so that
+    LaTeX shows what text shows; a plane group's evaluated, as its LaTeX has always been printed)."""
+    locals_ = {s: sp.Symbol(s) for s in "hklxyz"}
+    rows = []
+    for c in document["classes"]:
+        condition = sp.latex(sp.sympify(c["condition"], locals=locals_))
+        a = sp.latex(sp.sympify(c["A"], locals=locals_, evaluate=evaluate))
+        b = sp.latex(sp.sympify(c["B"], locals=locals_, evaluate=evaluate))
+        rows.append(rf"&\text{{if }} {condition}: & A &= {a}, & B &= {b}")
+    return "\n".join([f"% Structure-factor forms of {title}", r"\begin{align*}", " \\\\\n".join(rows),
+                      r"\end{align*}"]) + "\n"
 
 
 class TextPrinter(Printer):
@@ -214,6 +231,13 @@ class TextPrinter(Printer):
         lines += [f"  {text}" for text in document["centric_zones"]] or ["  none"]
         return "\n".join(lines) + "\n"
 
+    def _print_PlaneStructureFactorForm(self, form: PlaneStructureFactorForm) -> str:
+        document = form.document()
+        lines = [f"# Structure-factor forms of the plane group {document['symbol']} (No. {document['plane_group']}): "
+                 f"{document['n_operations']} operations: " + "; ".join(document["operations"]),
+                 f"# {document['convention']}", *_structure_factor_lines(document)]
+        return "\n".join(lines) + "\n"
+
 
 class LatexPrinter(Printer):
     """LaTeX: an ``align*`` block per basis or structure-factor form, a ``pmatrix`` per tensor.
@@ -258,18 +282,13 @@ class LatexPrinter(Printer):
         ]) + "\n"
 
     def _print_StructureFactorForm(self, form: StructureFactorForm) -> str:
-        # Printed from the document's strings, parsed back unevaluated, so LaTeX shows what text shows.
         document = form_document(form)
-        locals_ = {s: sp.Symbol(s) for s in "hklxyz"}
-        rows = []
-        for c in document["classes"]:
-            condition = sp.latex(sp.sympify(c["condition"], locals=locals_))
-            a = sp.latex(sp.sympify(c["A"], locals=locals_, evaluate=False))
-            b = sp.latex(sp.sympify(c["B"], locals=locals_, evaluate=False))
-            rows.append(rf"&\text{{if }} {condition}: & A &= {a}, & B &= {b}")
-        return "\n".join([f"% Structure-factor forms of {document['symbol']} (No. {document['sg']}, Hall number "
-                          f"{document['hall_number']})", r"\begin{align*}", " \\\\\n".join(rows),
-                          r"\end{align*}"]) + "\n"
+        return _latex_classes(f"{document['symbol']} (No. {document['sg']}, Hall number {document['hall_number']})",
+                              document)
+
+    def _print_PlaneStructureFactorForm(self, form: PlaneStructureFactorForm) -> str:
+        document = form.document()
+        return _latex_classes(f"the plane group {document['symbol']}", document, evaluate=True)
 
 
 class JsonPrinter(Printer):
@@ -295,6 +314,9 @@ class JsonPrinter(Printer):
         # The document's own key order (setting, classes, conditions) is the published contract (issue 30).
         return json.dumps(form_document(form), indent=1) + "\n"
 
+    def _print_PlaneStructureFactorForm(self, form: PlaneStructureFactorForm) -> str:
+        return json.dumps(form.document(), indent=1) + "\n"
+
 
 PRINTERS: dict[str, type[Printer]] = {"text": TextPrinter, "latex": LatexPrinter, "json": JsonPrinter}
 """The printer of each output format, by the name ``--format`` takes."""
@@ -304,13 +326,13 @@ FORMATS = tuple(PRINTERS)
 
 
 def render(obj: object, fmt: str = "text", *, quiet: bool = False, factored: bool = False) -> str:
-    """Print a basis, an allowed-tensor basis or a structure-factor form in one of :data:`FORMATS`.
+    """Print a basis, an allowed-tensor basis or a (plane group's) structure-factor form in one of :data:`FORMATS`.
 
     What ``crystal-fourier basis``, ``tensor`` and ``structure-factor`` print with ``--format``.
 
     Parameters
     ----------
-    obj : Basis, TensorBasis or StructureFactorForm
+    obj : Basis, TensorBasis, StructureFactorForm or PlaneStructureFactorForm
         From :func:`~crystal_fourier.derive.basis`, :func:`~crystal_fourier.derive.tensor_basis` or
         :func:`~crystal_fourier.derive.structure_factor_form`.
     fmt : {'text', 'latex', 'json'}, default 'text'

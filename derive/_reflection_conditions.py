@@ -12,7 +12,7 @@ where it has a condition. Then, for every h:
 
 because an operation fixing h fixes the zone {v : R^T v = v}, which is listed (its own fixed
 lattice) whenever the operation imposes something. This is the statement
-:func:`is_allowed` evaluates and the tests compare with gemmi's ``is_systematically_absent``.
+:func:`allowed_mask` evaluates and the tests compare with gemmi's ``is_systematically_absent``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 
-__all__ = ["ZoneCondition", "reflection_conditions", "is_allowed", "zone_coordinates", "allowed_mask"]
+__all__ = ["ZoneCondition", "reflection_conditions", "zone_coordinates", "allowed_mask"]
 
 _LETTERS = "hkl"
 _ORDER = ("hkl", "0kl", "h0l", "hk0", "hhl", "hkh", "hkk", "h-hl", "hh0", "h-h0", "hhh", "h00", "0k0", "00l")
@@ -341,35 +341,8 @@ def reflection_conditions(group: "int | str | SpaceGroup", *, hall_number: int |
     return _conditions_of_hall(space_group(group, hall_number=hall_number).hall_number)
 
 
-def is_allowed(conditions: tuple[ZoneCondition, ...], hkl: "Sequence[int]") -> bool:
-    """True when no zone containing ``hkl`` has a condition that ``hkl`` fails (not systematically absent).
-
-    Parameters
-    ----------
-    conditions : tuple of ZoneCondition
-        The zone conditions of a group, as from :func:`reflection_conditions`.
-    hkl : sequence of int
-        The Miller indices (h, k, l).
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> is_allowed(reflection_conditions(14), (0, 1, 0)), is_allowed(reflection_conditions(14), (0, 2, 0))
-    (False, True)
-    """
-    for zone in conditions:
-        for basis in zone.equivalent_bases or (zone.basis,):
-            coordinates = zone_coordinates(basis, hkl)
-            if coordinates is not None and not zone.allows(coordinates):
-                return False
-    return True
-
-
 def allowed_mask(conditions: tuple[ZoneCondition, ...], hkl: ArrayLike) -> np.ndarray:
-    """:func:`is_allowed` for many reflections at once: ``hkl`` shape=(n, 3) int -> shape=(n,) bool.
+    """Which reflections no zone containing them forbids (not systematically absent): shape=(n, 3) int -> (n,) bool.
 
     Exact integer work: zone membership and coordinates by Cramer's rule on a nonzero minor of the
     zone's basis, a reflection being in the zone when the coordinates are integers that map back to it.

@@ -29,6 +29,7 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import product
 from math import gcd
+from typing import TYPE_CHECKING
 
 from crystal_fourier.derive._operations import DEN
 from crystal_fourier.derive._phase_shifts import merge_by_shifts
@@ -39,6 +40,9 @@ from crystal_fourier.derive._trig_products import (
     canonical_factor,
     factor_plane_wave_sum,
 )
+
+if TYPE_CHECKING:
+    from crystal_fourier.derive._plane_groups import PlaneGroup, PlaneStructureFactorForm
 
 __all__ = ["SHIFTS", "ParityClass", "StructureFactorForm", "structure_factor_form", "plain_factor_count", "Congruence",
            "factor_lower_bound"]
@@ -401,24 +405,26 @@ def _form_of_hall(hall_number: int, shifts: str = "auto") -> StructureFactorForm
     return StructureFactorForm(group, modulus, congruences, tuple(classes), shifts)
 
 
-def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int | None = None,
-                          shifts: str = "auto") -> StructureFactorForm:
-    """The factored structure-factor forms of a setting (default: the ITA standard one).
+def structure_factor_form(group: "int | str | SpaceGroup | PlaneGroup", *, hall_number: int | None = None,
+                          shifts: str = "auto") -> "StructureFactorForm | PlaneStructureFactorForm":
+    """The factored structure-factor forms of a setting (default: the ITA standard one) or a plane group.
 
     Parameters
     ----------
-    group : int or str or SpaceGroup
-        As for :func:`~crystal_fourier.derive.space_group`.
+    group : int or str or SpaceGroup or PlaneGroup
+        As for :func:`~crystal_fourier.derive.space_group`, or a plane group (``'p4gm'``, a
+        :class:`~crystal_fourier.derive._plane_groups.PlaneGroup`).
     hall_number : int, optional
-        Another setting (1-530).
+        Another setting (1-530); not for a plane group.
     shifts : {'auto', 'always', 'never'}
         Where phases become shifts linear in h (see :data:`SHIFTS`).
 
     Returns
     -------
-    StructureFactorForm
+    StructureFactorForm or PlaneStructureFactorForm
         Its classes cover Z^3 exactly once; on each, A + i B = sum over G/Z^3 of e(h . (R x + t))
-        (certified by :func:`crystal_fourier.proofs.structure_factor_certificate`).
+        (certified by :func:`crystal_fourier.proofs.structure_factor_certificate`). For a plane
+        group, its forms in h, k and x, y, for :func:`~crystal_fourier.derive.render`.
 
     Examples
     --------
@@ -430,4 +436,10 @@ def structure_factor_form(group: "int | str | SpaceGroup", *, hall_number: int |
         from crystal_fourier.errors import CrystalFourierError
 
         raise CrystalFourierError(f"shifts must be one of {', '.join(SHIFTS)}, got {shifts!r}")
+    # Not at the top: _plane_groups' lazy import of the exporter (which imports this module) would hide a cycle.
+    from crystal_fourier.derive._plane_groups import PlaneStructureFactorForm, as_plane_group
+
+    plane = as_plane_group(group)
+    if plane is not None:
+        return PlaneStructureFactorForm(plane, shifts)
     return _form_of_hall(space_group(group, hall_number=hall_number).hall_number, shifts)

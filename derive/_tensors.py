@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
     from crystal_fourier.derive._space_groups import SpaceGroup
 
-__all__ = ["TENSOR_KINDS", "TensorBasis", "tensor_basis", "tensor_components", "voigt_matrix"]
+__all__ = ["TENSOR_KINDS", "TensorBasis", "tensor_basis", "tensor_components"]
 
 TENSOR_KINDS = ("symmetric2", "piezoelectric", "elastic", "axial2")
 """The tensor kinds, in the order the generated tables list them."""
@@ -321,50 +321,6 @@ def to_cartesian(tensors: np.ndarray, lattice: ArrayLike) -> np.ndarray:
     for axis in range(1, rank + 1):
         result = np.moveaxis(np.tensordot(result, matrix, axes=([axis], [0])), -1, axis)
     return result
-
-
-def voigt_matrix(tensor: ArrayLike, kind: str) -> np.ndarray:
-    """A tensor (shape=(..., 3, ..., 3)) as its Voigt matrix, without factors of 2.
-
-    symmetric2/axial2: (..., 3, 3) unchanged; piezoelectric: (..., 3, 6), e_{iJ} = e_{ijk};
-    elastic: (..., 6, 6), C_{IJ} = c_{ijkl}; Voigt pairs 1 = 11, 2 = 22, 3 = 33, 4 = 23, 5 = 13, 6 = 12.
-
-    Parameters
-    ----------
-    tensor : array_like
-        shape=(..., 3, ..., 3): full tensors with ``rank`` trailing axes of length 3.
-    kind : str
-        One of :data:`TENSOR_KINDS`.
-
-    Returns
-    -------
-    numpy.ndarray
-        shape=(..., 3, 3), (..., 3, 6) or (..., 6, 6), a new array.
-
-    Raises
-    ------
-    CrystalFourierError
-        For an unknown kind or trailing axes that are not (3,) * rank.
-
-    Examples
-    --------
-    >>> voigt_matrix(tensor_basis(225, "elastic").array(), "elastic")[2].astype(int)[3:, 3:]
-    array([[1, 0, 0],
-           [0, 1, 0],
-           [0, 0, 1]])
-    """
-    kind = _check_kind(kind)
-    array = np.asarray(tensor)
-    rank = _RANKS[kind]
-    if array.ndim < rank or array.shape[array.ndim - rank:] != (3,) * rank:
-        raise CrystalFourierError(f"a {kind} tensor has trailing shape {(3,) * rank}, got {array.shape}")
-    if rank == 2:
-        return array.copy()
-    rows, columns = zip(*_VOIGT_PAIRS, strict=True)
-    if kind == "piezoelectric":
-        return array[..., :, list(rows), list(columns)]
-    first = array[..., list(rows), list(columns), :, :]
-    return first[..., list(rows), list(columns)]
 
 
 def tensor_basis(group: int | str | SpaceGroup | None = None, kind: str = "elastic", *,

@@ -5,8 +5,8 @@ be the way a cycle is kept from failing at import time. The rule checked here: a
 may not import a module M of the package from which C is reachable through top-level imports (M, or a
 module M imports at load time, and so on, imports C). Such a pair is a cycle that only the laziness keeps
 working; ASE's ``ase/io/formats.py`` shows the fix (one registry module, readers that import only the
-structure type), and so do ``runtime/structure_io/_structure_files.py``, ``runtime/data/_emt.py``,
-``runtime/network/_cell_features.py`` and ``derive/_ledger.py``.
+structure type), and so do ``runtime/structure_io/_structure_files.py``, ``runtime/data/_emt.py`` and
+``runtime/network/_cell_features.py``.
 
 Top-level imports are those that run when a module loads (``if TYPE_CHECKING:`` blocks excluded); the
 packages above a module are already loaded when its functions run, so they do not count as a way back.

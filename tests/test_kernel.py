@@ -10,7 +10,7 @@ import torch
 
 from crystal_fourier import kernel
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.kernel import CosineSums, slot_entries
+from crystal_fourier.kernel import CosineSums
 
 
 def _random_tables(seed: int, functions: int = 40):
@@ -45,10 +45,10 @@ def test_chunked_evaluation_equals_one_block(monkeypatch):
     module = CosineSums(frequencies, phases, offsets)
     x = torch.from_numpy(np.random.default_rng(4).uniform(0, 1, (1000, 3)))
     whole = module(x)
-    monkeypatch.setattr(kernel, "CHUNK_ELEMENTS", 7)
-    monkeypatch.setattr(kernel, "MIN_CHUNK_ROWS", 33)  # 1000 rows in chunks of 33 (the last one short)
+    monkeypatch.setattr(kernel, "_CHUNK_ELEMENTS", 7)
+    monkeypatch.setattr(kernel, "_MIN_CHUNK_ROWS", 33)  # 1000 rows in chunks of 33 (the last one short)
     torch.testing.assert_close(module(x), whole, rtol=0, atol=1e-13)  # matmul blocking: last-bit differences
-    monkeypatch.setattr(kernel, "DEVICE_CHUNK_ELEMENTS", 3 * module.n_terms)
+    monkeypatch.setattr(kernel, "_DEVICE_CHUNK_ELEMENTS", 3 * module.n_terms)
     torch.testing.assert_close(module(x.clone().requires_grad_()).detach(), whole, rtol=0, atol=1e-13)
 
 
@@ -103,7 +103,8 @@ def test_shapes_dtype_switch_and_bad_input():
 def test_slot_entries_of_a_pair_are_the_symmetrised_plane_waves():
     # P1, box K = 1 row: f_re = cos(2 pi x), f_im = sin(2 pi x) for the orbit {(1, 0, 0)};
     # z_(1,0,0) = e(x) = f_re + i f_im and z_(-1,0,0) = conj.
-    hkl, function, phase, numerator, denominator = slot_entries([[1, 0, 0], [1, 0, 0]], [0, -12], [0, 1, 2], "ri")
+    entries = kernel._slot_entries([[1, 0, 0], [1, 0, 0]], [0, -12], [0, 1, 2], "ri")
+    hkl, function, phase, numerator, denominator = entries
     value = numerator / denominator * np.exp(2j * np.pi * phase / 48)
     table = {(tuple(h), int(f)): complex(v) for h, f, v in zip(hkl.tolist(), function.tolist(), value, strict=True)}
     assert table[((1, 0, 0), 0)] == pytest.approx(1)
@@ -111,5 +112,5 @@ def test_slot_entries_of_a_pair_are_the_symmetrised_plane_waves():
     assert table[((-1, 0, 0), 0)] == pytest.approx(1)
     assert table[((-1, 0, 0), 1)] == pytest.approx(-1j)
     with pytest.raises(CrystalFourierError, match="one of 'c', 'r', 'i'"):
-        slot_entries([[1, 0, 0]], [0], [0, 1], "x")
+        kernel._slot_entries([[1, 0, 0]], [0], [0, 1], "x")
     assert math.isclose(float(numerator.sum()), 4.0)

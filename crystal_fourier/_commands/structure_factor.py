@@ -33,33 +33,5 @@ def run(args) -> int:
     from crystal_fourier.derive import render, structure_factor_form
 
     group = resolve_group(args, plane=True)
-    if hasattr(group, "embedding"):  # a PlaneGroup
-        sys.stdout.write(_render_plane(group.symbol, args.format, args.shifts))
-        return 0
     sys.stdout.write(render(structure_factor_form(group, shifts=args.shifts), args.format))
     return 0
-
-
-def _render_plane(symbol: str, output_format: str, shifts: str) -> str:
-    import json
-
-    import sympy as sp
-
-    from crystal_fourier.derive._plane_groups import plane_group_document
-
-    document = plane_group_document(symbol, shifts=shifts)
-    if output_format == "json":
-        return json.dumps(document, indent=1) + "\n"
-    if output_format == "latex":
-        rows = [rf"&\text{{if }} {sp.latex(sp.sympify(c['condition']))}: & A &= {sp.latex(sp.sympify(c['A']))}, & "
-                rf"B &= {sp.latex(sp.sympify(c['B']))}" for c in document["classes"]]
-        return "\n".join([f"% Structure-factor forms of the plane group {symbol}", r"\begin{align*}",
-                          " \\\\\n".join(rows), r"\end{align*}"]) + "\n"
-    lines = [f"# Structure-factor forms of the plane group {symbol} (No. {document['plane_group']}): "
-             f"{document['n_operations']} operations: " + "; ".join(document["operations"]),
-             f"# {document['convention']}"]
-    for c in document["classes"]:
-        lines += ["", f"{c['condition']}:", f"  A = {c['A']}", f"  B = {c['B']}"]
-    lines += ["", "reflection conditions (International Tables Vol. A):"]
-    lines += [f"  {text}" for text in document["reflection_conditions"]] or ["  none"]
-    return "\n".join(lines) + "\n"

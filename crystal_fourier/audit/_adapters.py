@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from crystal_fourier._docstrings import complete_docstrings
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import Crystal
 
@@ -42,6 +43,10 @@ class ModelAdapter:
     batches: bool = False
     symmetry: "str | None" = None
     note: "str | None" = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        complete_docstrings(cls, ModelAdapter)  # a subclass's methods take their Parameters from here
 
     def evaluate(self, crystal: Crystal) -> dict:  # pragma: no cover - abstract
         """The outputs for one crystal (see the module docstring).
@@ -124,11 +129,6 @@ class CallableModel(ModelAdapter):
     def evaluate(self, crystal: Crystal) -> dict:
         """``fn(crystal)``.
 
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal.
-
         Returns
         -------
         dict or float
@@ -178,11 +178,6 @@ class ASEModel(ModelAdapter):
 
     def evaluate(self, crystal: Crystal) -> dict:
         """Energy (eV), forces (eV/A) and stress (eV/A^3, full 3x3) from the calculator.
-
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal.
 
         Returns
         -------
@@ -260,11 +255,6 @@ class SavedModel(ModelAdapter):
     def evaluate(self, crystal: Crystal) -> dict:
         """The model's prediction for one crystal.
 
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal.
-
         Returns
         -------
         dict
@@ -274,11 +264,6 @@ class SavedModel(ModelAdapter):
 
     def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
         """One batched prediction for all crystals.
-
-        Parameters
-        ----------
-        crystals : list of Crystal
-            The crystals.
 
         Returns
         -------

@@ -57,11 +57,6 @@ class CHGNetModel(ModelAdapter):
     def evaluate(self, crystal: Crystal) -> dict:
         """Energy (eV, total), forces (eV/A) and stress (GPa -> eV/A^3) of CHGNet.
 
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal.
-
         Returns
         -------
         dict
@@ -71,11 +66,6 @@ class CHGNetModel(ModelAdapter):
 
     def evaluate_many(self, crystals: list[Crystal]) -> list[dict]:
         """Batched ``predict_structure`` calls (CHGNet's own batching), :data:`CHGNET_BATCH_ATOMS` atoms at most each.
-
-        Parameters
-        ----------
-        crystals : list of Crystal
-            The crystals.
 
         Returns
         -------

@@ -101,30 +101,13 @@ class ElasticTarget(Target):
         return _elastic_columns()
 
     def check_model(self, model: ModelConfig) -> None:
-        """The model needs a tensor head.
-
-        Parameters
-        ----------
-        model : ModelConfig
-            The model's configuration (its ``tensor_head``).
-
-        Returns
-        -------
-        None
-        """
+        """The model needs a tensor head."""
         if model.tensor_head is None:
             raise CrystalFourierError("a tensor target needs a model with a tensor head (ModelConfig.tensor_head "
                                       "'symmetric' or 'free')")
 
     def raw_label(self, targets: Mapping[str, float], ident: str) -> tuple[float, ...] | None:
         """The 21 values; None when one is not finite.
-
-        Parameters
-        ----------
-        targets : mapping of str to float
-            A record's target columns.
-        ident : str
-            The record's id, for the message.
 
         Returns
         -------
@@ -140,15 +123,6 @@ class ElasticTarget(Target):
 
     def standardized_label(self, raw: Any, crystal: Crystal, standardized: StandardizedCrystal) -> np.ndarray:
         """The Voigt matrix rotated into the standardized frame, shape=(6, 6), float64, read-only.
-
-        Parameters
-        ----------
-        raw : object
-            The label of :meth:`raw_label`.
-        crystal : Crystal
-            The crystal as read.
-        standardized : StandardizedCrystal
-            Its standardization.
 
         Returns
         -------
@@ -167,17 +141,7 @@ class ElasticTarget(Target):
         return label
 
     def check_labels(self, labels: np.ndarray) -> None:
-        """Finite labels of shape (n, 6, 6).
-
-        Parameters
-        ----------
-        labels : numpy.ndarray
-            shape=(n, *label_shape): the training labels.
-
-        Returns
-        -------
-        None
-        """
+        """Finite labels of shape (n, 6, 6)."""
         import numpy as np
 
         labels = np.asarray(labels, dtype=np.float64)
@@ -185,17 +149,7 @@ class ElasticTarget(Target):
             raise CrystalFourierError(f"elastic labels must be finite, shape (n, 6, 6); got {labels.shape}")
 
     def fit_normalizer(self, labels: np.ndarray) -> Normalizer:
-        """Mean 0 and std the RMS of the training labels' 21 components (1 when they are all 0).
-
-        Parameters
-        ----------
-        labels : numpy.ndarray
-            shape=(n, *label_shape): the training labels.
-
-        Returns
-        -------
-        Normalizer
-        """
+        """Mean 0 and std the RMS of the training labels' 21 components (1 when they are all 0)."""
         import numpy as np
 
         from crystal_fourier.runtime.learning._evaluation import Normalizer
@@ -207,27 +161,7 @@ class ElasticTarget(Target):
 
     def loss(self, model: torch.nn.Module, batch: Batch, shard: Sequence[Sample], normalizer: Normalizer,
              share: float, count: int) -> tuple[torch.Tensor, float]:
-        """Mean loss over the shard's 21 scaled components, times ``share * len(shard) / count``.
-
-        Parameters
-        ----------
-        model : torch.nn.Module
-            The network (or its DDP wrapper).
-        batch : Batch
-            The collated shard.
-        shard : sequence of Sample
-            The shard's crystals, with their labels.
-        normalizer : Normalizer
-            The training labels' normalization.
-        share : float
-            This rank's weight times the world size.
-        count : int
-            Crystals in the global batch.
-
-        Returns
-        -------
-        tuple of (torch.Tensor, float)
-        """
+        """Mean loss over the shard's 21 scaled components, times ``share * len(shard) / count``."""
         import numpy as np
         import torch
 
@@ -249,21 +183,7 @@ class ElasticTarget(Target):
         return (error ** 2).mean() if self.loss_kind == "mse" else error.abs().mean()
 
     def metrics(self, predictions: np.ndarray, samples: Sequence[Sample], normalizer: Normalizer) -> dict:
-        """:func:`tensor_metrics` against the samples' labels.
-
-        Parameters
-        ----------
-        predictions : numpy.ndarray
-            shape=(n, *label_shape), denormalized.
-        samples : sequence of Sample
-            The labelled crystals, in the same order.
-        normalizer : Normalizer
-            The training labels' normalization.
-
-        Returns
-        -------
-        dict
-        """
+        """:func:`tensor_metrics` against the samples' labels."""
         import numpy as np
 
         labels = np.array([s.target for s in samples], dtype=np.float64).reshape(-1, 6, 6)
@@ -271,13 +191,6 @@ class ElasticTarget(Target):
 
     def frame(self, crystal: Crystal, standardized: StandardizedCrystal) -> np.ndarray:
         """The frame rotation Q of the input (:func:`~crystal_fourier.runtime.data._elastic.frame_rotation`).
-
-        Parameters
-        ----------
-        crystal : Crystal
-            The crystal as read.
-        standardized : StandardizedCrystal
-            Its standardization.
 
         Returns
         -------
@@ -290,13 +203,6 @@ class ElasticTarget(Target):
     def to_input_frame(self, value: np.ndarray, frame: np.ndarray) -> np.ndarray:
         """C_in = Q^T C_std Q.
 
-        Parameters
-        ----------
-        value : object
-            One prediction in units, in the standardized frame.
-        frame : object
-            What :meth:`frame` returned for the crystal.
-
         Returns
         -------
         numpy.ndarray
@@ -306,49 +212,19 @@ class ElasticTarget(Target):
         return rotate_stiffness(value, frame.T)
 
     def csv_values(self, value: Any) -> list[str]:
-        """The 21 upper-triangle components, ``%.8g``.
-
-        Parameters
-        ----------
-        value : object
-            One prediction in units.
-
-        Returns
-        -------
-        list of str
-        """
+        """The 21 upper-triangle components, ``%.8g``."""
         import numpy as np
 
         return [f"{v:.8g}" for v in value[np.triu_indices(6)]]
 
     def summary(self, test: dict) -> str:
-        """Component, bulk and shear MAE and the largest symmetry violation.
-
-        Parameters
-        ----------
-        test : dict
-            The test metrics of :meth:`metrics`.
-
-        Returns
-        -------
-        str
-        """
+        """Component, bulk and shear MAE and the largest symmetry violation."""
         return (f"test component MAE {test['component_mae']:.4g} GPa, bulk {test['bulk_mae']:.4g}, shear "
                 f"{test['shear_mae']:.4g} GPa, symmetry violation {test['violation_max']:.3g} GPa at most, on "
                 f"{test['n']} crystals")
 
     def recorded(self, normalizer: Normalizer) -> dict:
-        """The scale (GPa), the loss and whether the auxiliary loss was on.
-
-        Parameters
-        ----------
-        normalizer : Normalizer
-            The training labels' normalization.
-
-        Returns
-        -------
-        dict
-        """
+        """The scale (GPa), the loss and whether the auxiliary loss was on."""
         return {"scale": normalizer.std, "loss": self.loss_kind, "auxiliary": self.auxiliary}
 
 

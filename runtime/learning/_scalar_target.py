@@ -60,30 +60,13 @@ class ScalarTarget(Target):
         return (self.name,)
 
     def check_model(self, model: ModelConfig) -> None:
-        """A scalar needs the one-output head.
-
-        Parameters
-        ----------
-        model : ModelConfig
-            The model's configuration (its ``tensor_head``).
-
-        Returns
-        -------
-        None
-        """
+        """A scalar needs the one-output head."""
         if model.tensor_head is not None:
             raise CrystalFourierError(f"target {self.name!r} is one number per crystal; the model has a "
                                       f"{model.tensor_head!r} tensor head (set tensor_head None)")
 
     def raw_label(self, targets: Mapping[str, float], ident: str) -> float | None:
         """The column's value; None when it is NaN.
-
-        Parameters
-        ----------
-        targets : mapping of str to float
-            A record's target columns.
-        ident : str
-            The record's id, for the message.
 
         Returns
         -------
@@ -96,17 +79,7 @@ class ScalarTarget(Target):
         return None if math.isnan(value) else value
 
     def check_labels(self, labels: np.ndarray) -> None:
-        """Every label finite and at most :data:`MAX_ABS_TARGET` in magnitude.
-
-        Parameters
-        ----------
-        labels : numpy.ndarray
-            shape=(n, *label_shape): the training labels.
-
-        Returns
-        -------
-        None
-        """
+        """Every label finite and at most :data:`MAX_ABS_TARGET` in magnitude."""
         import numpy as np
 
         labels = np.asarray(labels, dtype=np.float64)
@@ -119,63 +92,19 @@ class ScalarTarget(Target):
                                       "units)")
 
     def fit_normalizer(self, labels: np.ndarray) -> Normalizer:
-        """:meth:`Normalizer.fit` of the labels (log10 first with ``log_target``).
-
-        Parameters
-        ----------
-        labels : numpy.ndarray
-            shape=(n, *label_shape): the training labels.
-
-        Returns
-        -------
-        Normalizer
-        """
+        """:meth:`Normalizer.fit` of the labels (log10 first with ``log_target``)."""
         from crystal_fourier.runtime.learning._evaluation import Normalizer
 
         return Normalizer.fit(labels, self.log_target)
 
     def loss(self, model: torch.nn.Module, batch: Batch, shard: Sequence[Sample], normalizer: Normalizer,
              share: float, count: int) -> tuple[torch.Tensor, float]:
-        """Squared error of the normalised prediction, summed over the shard, times ``share / count``.
-
-        Parameters
-        ----------
-        model : torch.nn.Module
-            The network (or its DDP wrapper).
-        batch : Batch
-            The collated shard.
-        shard : sequence of Sample
-            The shard's crystals, with their labels.
-        normalizer : Normalizer
-            The training labels' normalization.
-        share : float
-            This rank's weight times the world size.
-        count : int
-            Crystals in the global batch.
-
-        Returns
-        -------
-        tuple of (torch.Tensor, float)
-        """
+        """Squared error of the normalised prediction, summed over the shard, times ``share / count``."""
         errors = (model(batch) - normalizer.normalize(batch.targets)) ** 2
         return errors.sum() * (share / count), float(errors.detach().sum())
 
     def metrics(self, predictions: np.ndarray, samples: Sequence[Sample], normalizer: Normalizer) -> dict:
-        """:func:`regression_metrics` in the metric space, with ``space`` "log10" or "target".
-
-        Parameters
-        ----------
-        predictions : numpy.ndarray
-            shape=(n, *label_shape), denormalized.
-        samples : sequence of Sample
-            The labelled crystals, in the same order.
-        normalizer : Normalizer
-            The training labels' normalization.
-
-        Returns
-        -------
-        dict
-        """
+        """:func:`regression_metrics` in the metric space, with ``space`` "log10" or "target"."""
         import numpy as np
 
         from crystal_fourier.runtime.learning._evaluation import Normalizer, regression_metrics
@@ -188,48 +117,16 @@ class ScalarTarget(Target):
         return metrics
 
     def to_units(self, values: np.ndarray, normalizer: Normalizer) -> np.ndarray:
-        """10**x of a log10 target (overflow gives inf, which the caller refuses).
-
-        Parameters
-        ----------
-        values : numpy.ndarray
-            Denormalized values.
-        normalizer : Normalizer
-            The training labels' normalization.
-
-        Returns
-        -------
-        numpy.ndarray
-        """
+        """10**x of a log10 target (overflow gives inf, which the caller refuses)."""
         import numpy as np
 
         with np.errstate(over="ignore"):
             return 10.0 ** values if normalizer.log_target else values
 
     def csv_values(self, value: Any) -> list[str]:
-        """The value with eight significant digits, one CSV cell.
-
-        Parameters
-        ----------
-        value : object
-            One prediction in units.
-
-        Returns
-        -------
-        list of str
-        """
+        """The value with eight significant digits, one CSV cell."""
         return [f"{value:.8g}"]
 
     def summary(self, test: dict) -> str:
-        """One line for the command line: the test MAE and RMSE and the number of crystals.
-
-        Parameters
-        ----------
-        test : dict
-            The test metrics of :meth:`metrics`.
-
-        Returns
-        -------
-        str
-        """
+        """One line for the command line: the test MAE and RMSE and the number of crystals."""
         return f"test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} on {test['n']} crystals"

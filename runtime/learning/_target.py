@@ -7,7 +7,8 @@ prediction made in the standardized frame goes back to the input's frame, and th
 prediction in CSV. :func:`~crystal_fourier.runtime.learning._training.fit`,
 :func:`~crystal_fourier.runtime.learning._prediction.stream_predictions` and
 :meth:`~crystal_fourier.runtime.learning._model_files.TrainedModel.evaluate` take any target; a new
-target is a new subclass registered in :mod:`crystal_fourier.runtime.learning._targets` (docs/guide/targets.md).
+target is a new subclass registered in :mod:`crystal_fourier.runtime.learning._targets` (docs/guide/targets.md),
+whose methods document what they do and take their Parameters and Returns from :class:`Target`'s.
 
 This module and the targets' modules import neither torch nor numpy at load time: their methods do,
 when they are called.
@@ -16,6 +17,8 @@ when they are called.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from crystal_fourier._docstrings import complete_docstrings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -55,6 +58,10 @@ class Target:
     label_shape: tuple[int, ...]
     output_columns: tuple[str, ...]
     score: str
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        complete_docstrings(cls, Target)  # an implementation's methods say what they do; Target their parameters
 
     # ---------------------------------------------------------------- model and labels
     def check_model(self, model: ModelConfig) -> None:

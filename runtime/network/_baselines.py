@@ -21,7 +21,7 @@ from torch import nn
 
 from crystal_fourier.runtime.network._batching import Sample
 
-__all__ = ["SinusoidalFeatures", "SymmetryAugmentation", "apply_operation"]
+__all__ = ["SinusoidalFeatures", "SymmetryAugmentation"]
 
 
 class SinusoidalFeatures(nn.Module):
@@ -66,13 +66,6 @@ def _operations(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
 
     rotations, translations_24 = space_group(hall_number=hall_number).arrays
     return rotations.astype(np.float64), translations_24.astype(np.float64) / 24.0
-
-
-def apply_operation(sample: Sample, index: int) -> Sample:
-    """``sample`` with operation ``index`` of its setting's group applied to every atom (x -> R x + t mod 1)."""
-    rotations, translations = _operations(sample.hall_number)
-    moved = sample.positions @ rotations[index].T + translations[index]
-    return sample.with_positions(moved)
 
 
 class SymmetryAugmentation:

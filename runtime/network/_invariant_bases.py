@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from crystal_fourier.cache import cache_directory, sync_package_paths
+from crystal_fourier.cache import cache_directory, _sync_package_paths
 from crystal_fourier.derive._bases import DEFAULT_CUTOFF, DEFAULT_SHELL
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._config import CutoffSpec
@@ -43,7 +43,7 @@ def _import_class(spec: CutoffSpec, module: str, name: str):
     import sys
 
     import crystal_fourier.generated as package
-    from crystal_fourier.cache import is_shipped
+    from crystal_fourier.cache import _is_shipped
 
     full = _module_path(spec, module)
     shipped = Path(package.__file__).resolve().parent
@@ -53,7 +53,7 @@ def _import_class(spec: CutoffSpec, module: str, name: str):
         if origin is None:
             return False
         path = Path(origin).resolve()
-        return is_shipped(path, shipped) or path.is_relative_to(current.resolve())
+        return _is_shipped(path, shipped) or path.is_relative_to(current.resolve())
 
     loaded = sys.modules.get(full)
     if loaded is not None and not acceptable(getattr(loaded, "__file__", None)):
@@ -96,7 +96,7 @@ def shell_index(spec: CutoffSpec):
     import crystal_fourier.generated  # noqa: F401 - its __path__ holds the cache
 
     shell, cutoff = spec.shell, spec.cutoff
-    sync_package_paths()
+    _sync_package_paths()
     name = f"crystal_fourier.generated.{shell}_{cutoff}"
     try:
         found = importlib.util.find_spec(name) is not None
@@ -146,7 +146,7 @@ def basis_class(spec: CutoffSpec, hall_number: int) -> type:
 
     directory = cache_directory() / directory_name(shell, cutoff)
     derived = basis(None, cutoff, shell, hall_number=hall_number)
-    sync_package_paths()
+    _sync_package_paths()
     # The index too: a cache directory is a complete package wherever the set was first imported from.
     _write({directory / "__init__.py": render_index(shell, cutoff),
             directory / f"{module}.py": render_group_module(derived)}, directory)

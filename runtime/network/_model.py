@@ -9,7 +9,7 @@ an MLP with the crystal's context. The context is frame-independent:
 
 * the lattice enters only through the six cell parameters of the standardized
   conventional cell (:func:`crystal_fourier.runtime.network._batching.lattice_features`);
-* the group enters only through its routing and :func:`group_descriptors`, which
+* the group enters only through its routing and :func:`group_descriptor_table`, which
   are defined for every setting of every group (never a learned per-group
   embedding, which an unseen group would lack).
 
@@ -51,7 +51,6 @@ from crystal_fourier.runtime.network._config import ModelConfig
 
 __all__ = [
     "N_GROUP_DESCRIPTORS",
-    "group_descriptors",
     "group_descriptor_table",
     "PositionalEncoding",
     "CrystalTransformer",
@@ -62,15 +61,16 @@ __all__ = [
 _CRYSTAL_SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic")
 _CENTRINGS = ("P", "A", "B", "C", "I", "F", "R")
 N_GROUP_DESCRIPTORS = len(_CRYSTAL_SYSTEMS) + len(_CENTRINGS) + 6
-"""Length of :func:`group_descriptors`."""
+"""Length of a row of :func:`group_descriptor_table`."""
 
 
 
 # --------------------------------------------------------------------------- group descriptors
 
 
-def group_descriptors(hall_number: int) -> np.ndarray:
-    """Frame-independent descriptors of one setting of a space group, defined for all 530.
+@lru_cache(maxsize=1)
+def group_descriptor_table() -> np.ndarray:
+    """Frame-independent descriptors of every setting of every space group, one row per Hall number 0-530.
 
     Entries: crystal-system one-hot (7), centring one-hot (P, A, B, C, I, F, R),
     log|P| / log 48, log|G/Z^3| / log 192, centrosymmetric (contains -1),
@@ -79,28 +79,17 @@ def group_descriptors(hall_number: int) -> np.ndarray:
     These are the only ways the group enters the model besides the routing, so
     a group never seen in training still gets meaningful inputs.
 
-    Parameters
-    ----------
-    hall_number : int
-        spglib Hall number 1-530.
-
     Returns
     -------
     np.ndarray
-        shape=(N_GROUP_DESCRIPTORS,), dtype=float64.
+        shape=(531, N_GROUP_DESCRIPTORS), float64, read-only; row 0 is zeros.
 
     Examples
     --------
-    >>> d = group_descriptors(526)   # Fd-3m, origin choice 2
+    >>> d = group_descriptor_table()[526]   # Fd-3m, origin choice 2
     >>> int(d[:7].argmax()), int(d[7:14].argmax()), float(d[16])  # cubic, F, centrosymmetric
     (6, 5, 1.0)
     """
-    return group_descriptor_table()[hall_number].copy()
-
-
-@lru_cache(maxsize=1)
-def group_descriptor_table() -> np.ndarray:
-    """:func:`group_descriptors` of Hall numbers 0-530 (row 0 is zeros), shape=(531, N_GROUP_DESCRIPTORS)."""
     from crystal_fourier.derive import space_group
 
     table = np.zeros((531, N_GROUP_DESCRIPTORS), dtype=np.float64)

@@ -9,7 +9,7 @@ Without ``include_constant`` the k = 0 slot is dropped. Both shells come from th
 index package of the set (``crystal_fourier.generated.<shell>_<cutoff>``).
 
 One encoding. A setting's routing is the generated per-group module itself (its exact real-term
-tables, derive/_real_bases.py) plus :func:`crystal_fourier.kernel.slot_entries`, which writes the
+tables, derive/_real_bases.py) plus :meth:`crystal_fourier.kernel.GeneratedBasis.slot_entries`, which writes the
 slot features z_n = (1/|G|) sum_g e(n . g x) (docs/design.md) through the module's functions:
 z = T f with one or two exact entries T[n, i] = (a/b) e(q/48) per present slot. Nothing here
 re-derives orbits, phases or the centric/pair split: the transformer is assembled from the same
@@ -26,7 +26,7 @@ import numpy as np
 
 from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.kernel import parse_integers
+from crystal_fourier.kernel import _parse_integers
 from crystal_fourier.runtime.network._config import CutoffSpec
 
 __all__ = ["SettingRouting", "slot_frequencies", "setting_routing"]
@@ -45,8 +45,8 @@ def _slot_maps(spec: CutoffSpec, include_constant: bool):
     from crystal_fourier.runtime.network._invariant_bases import shell_index
 
     index = shell_index(spec)
-    cubic = parse_integers(index.CUBIC_FREQUENCIES).reshape(-1, 3)
-    hexagonal = parse_integers(index.HEXAGONAL_FREQUENCIES).reshape(-1, 3)
+    cubic = _parse_integers(index.CUBIC_FREQUENCIES).reshape(-1, 3)
+    hexagonal = _parse_integers(index.HEXAGONAL_FREQUENCIES).reshape(-1, 3)
     known = {tuple(row) for row in cubic.tolist()}
     extra = np.asarray([row for row in hexagonal.tolist() if tuple(row) not in known], dtype=np.int64).reshape(-1, 3)
     union = np.concatenate([cubic, extra])

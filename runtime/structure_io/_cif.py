@@ -45,10 +45,8 @@ source, the data block, the tag or site and the line:
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -73,8 +71,7 @@ from crystal_fourier.runtime.structure_io._cif_syntax import CifBlock, cif_numbe
 from crystal_fourier.runtime.structure_io._elements import ELEMENTS, element_number
 from crystal_fourier.runtime.structure_io._structures import Crystal, lattice_from_parameters
 
-__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "cif_text", "parse_cif", "parse_cif_blocks",
-           "read_cif", "cif_blocks"]
+__all__ = ["MAX_CIF_ATOMS", "MERGE_TOLERANCE", "OVERLAP_DISTANCE", "cif_text", "parse_cif", "parse_cif_blocks"]
 
 _OCCUPANCY_TOLERANCE = 1e-3
 """Largest |occupancy - 1| of an atom site that still counts as fully occupied (ordered)."""
@@ -311,15 +308,6 @@ def _decide_origin(block, lattice, positions, species, settings, named, formula,
 
 
 # --------------------------------------------------------------------------- public
-def cif_blocks(text: str, *, source: str = "<string>") -> list[str]:
-    """Names of the data blocks in CIF ``text``, in file order.
-
-    >>> cif_blocks("data_a\\n_cell_length_a 1\\ndata_b\\n")
-    ['a', 'b']
-    """
-    return [block.name for block in data_blocks(text, source)]
-
-
 def parse_cif_blocks(text: str, *, source: str = "<string>") -> dict[str, Crystal]:
     """Every structure of CIF ``text``: {block name: Crystal} for each block with atom sites, in file order.
 
@@ -409,33 +397,6 @@ def parse_cif(text: str, *, block: "str | int | None" = None, source: str = "<st
                                       f"{', '.join(repr(b.name) for b in blocks)}")
         chosen = matches[0]
     return _crystal(chosen)
-
-
-def read_cif(path: "str | os.PathLike", *, block: "str | int | None" = None) -> Crystal:
-    """Read the crystal of one data block of a CIF file; see :func:`parse_cif`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The CIF file (``.cif`` or ``.mcif``).
-    block : str or int, optional
-        The data block by name or position; needed only when several blocks hold atom sites.
-
-    Returns
-    -------
-    Crystal
-        The atoms of the conventional cell, symmetry images expanded exactly.
-
-    Raises
-    ------
-    CrystalFourierError
-        If the file cannot be read or :func:`parse_cif` fails (the message names the file).
-    """
-    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
-
-    path = Path(path)
-    text = cif_text(structure_file_bytes(path))
-    return parse_cif(text, block=block, source=str(path))
 
 
 def cif_text(data: bytes) -> str:

@@ -4,13 +4,12 @@ A frame is a count line; a comment line with ``Lattice="ax ay az bx by bz cx cy 
 ``Properties=species:S:1:pos:R:3[:...]`` (or ``Z:I:1`` instead of species) and other
 ``key=value`` pairs; then one line per atom, Cartesian positions in Angstrom.
 :func:`extxyz_frames` splits a file into frames, :func:`extxyz_crystal` reads one frame's
-crystal and :func:`read_extxyz` reads a file that holds exactly one structure. The numeric
+crystal and :func:`parse_extxyz` the content of a file that holds exactly one structure. The numeric
 ``key=value`` pairs become targets in ``runtime.data`` (``load_extxyz``), which builds on these.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from crystal_fourier.runtime.structure_io._elements import element_number
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.structure_io._text_files import file_reader, open_text
 
-__all__ = ["extxyz_frames", "extxyz_crystal", "parse_extxyz", "read_extxyz", "scan_extxyz"]
+__all__ = ["extxyz_frames", "extxyz_crystal", "parse_extxyz", "scan_extxyz"]
 
 _PAIR = re.compile(r"""([A-Za-z_][\w\-.]*)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|\{[^}]*\}|\S+)|([A-Za-z_][\w\-.]*)""")
 
@@ -241,20 +240,6 @@ def extxyz_crystal(pairs: dict[str, str], atom_lines: list[str], where: str) -> 
 
 
 @file_reader("extxyz")
-def read_extxyz(path: "str | os.PathLike") -> Crystal:
-    """The one structure of an extended XYZ file; a file with several frames is refused, never read as its first.
-
-    Raises
-    ------
-    CrystalFourierError
-        A malformed frame (as :func:`extxyz_crystal`), several frames, or none.
-    """
-    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
-
-    return parse_extxyz(str(path), structure_file_bytes(path))
-
-
-@file_reader("extxyz")
 def parse_extxyz(source: str, data: bytes) -> Crystal:
     """The one structure of extended XYZ content ``data`` (UTF-8 bytes) of the file named ``source``.
 
@@ -263,7 +248,7 @@ def parse_extxyz(source: str, data: bytes) -> Crystal:
     Raises
     ------
     CrystalFourierError
-        As :func:`read_extxyz`.
+        A malformed frame (as :func:`extxyz_crystal`), several frames, or none.
     """
     path = source
     # The first two frames are read whole, so a bad second frame is reported as such.

@@ -16,8 +16,6 @@ too, the two must agree. Species names are read by
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,7 +28,7 @@ from crystal_fourier.runtime.structure_io._structures import Crystal
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["parse_poscar", "read_poscar", "write_poscar"]
+__all__ = ["parse_poscar", "write_poscar"]
 
 
 def _floats(line: str, count: int, what: str, source: str, number: int) -> list[float]:
@@ -189,33 +187,6 @@ def _comment_species(comment: str, count: int) -> list[str] | None:
             return None
         names.append(key)
     return names
-
-
-def read_poscar(path: "str | os.PathLike", *, species: Iterable[str] | None = None) -> Crystal:
-    """Read a POSCAR/CONTCAR file; see :func:`parse_poscar`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The POSCAR or CONTCAR file.
-    species : iterable of str, optional
-        Element of each species block, for VASP 4 files without a species line; checked against the
-        species line of a VASP 5 file.
-
-    Returns
-    -------
-    Crystal
-
-    Raises
-    ------
-    CrystalFourierError
-        If the file cannot be read or is malformed (the message names the file).
-    """
-    from crystal_fourier.runtime.structure_io._structure_files import structure_file_bytes
-
-    path = Path(path)
-    text = structure_file_bytes(path).decode("utf-8-sig", errors="replace")
-    return parse_poscar(text, species=species, source=str(path))
 
 
 def write_poscar(crystal: Crystal, *, comment: str | None = None) -> str:

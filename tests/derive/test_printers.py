@@ -5,6 +5,7 @@ import json
 import pytest
 
 from crystal_fourier.derive import basis, render, structure_factor_document, structure_factor_form, tensor_basis
+from crystal_fourier.derive._plane_groups import plane_group_document
 from crystal_fourier.derive._printers import FORMATS, PRINTERS, JsonPrinter, LatexPrinter, Printer, TextPrinter
 from crystal_fourier.errors import CrystalFourierError
 
@@ -63,7 +64,7 @@ def test_one_printer_per_format_each_printing_the_same_things():
     assert [PRINTERS[f] for f in FORMATS] == [TextPrinter, LatexPrinter, JsonPrinter]
     methods = [{name for name in vars(printer) if name.startswith("_print_")} for printer in PRINTERS.values()]
     assert methods[0] == methods[1] == methods[2] == {"_print_Basis", "_print_TensorBasis",
-                                                      "_print_StructureFactorForm"}
+                                                      "_print_StructureFactorForm", "_print_PlaneStructureFactorForm"}
     assert all(issubclass(printer, Printer) and printer.format == fmt for fmt, printer in PRINTERS.items())
 
 
@@ -76,6 +77,18 @@ def test_tensor_and_structure_factor_through_the_same_render():
     assert json.loads(render(form, "json")) == structure_factor_document("P2_12_12_1", shifts="never")
     assert render(structure_factor_form(14)).splitlines()[2] == (
         "# 2 classes, 4 trigonometric factors (the plain operation sum has 8)")
+
+
+def test_plane_group_forms_through_the_same_render():
+    form = structure_factor_form("p4gm", shifts="never")
+    assert (form.group.number, form.shifts) == (12, "never")
+    assert json.loads(render(form, "json")) == plane_group_document("p4gm", shifts="never")
+    assert render(form).splitlines()[0] == ("# Structure-factor forms of the plane group p4gm (No. 12): 8 operations: "
+                                            "x,y; -y,x; -x,-y; y,-x; -x+1/2,y+1/2; y+1/2,x+1/2; x+1/2,-y+1/2; "
+                                            "-y+1/2,-x+1/2")
+    assert render(structure_factor_form("p2mm"), "latex").splitlines()[:3] == [
+        "% Structure-factor forms of the plane group p2mm", r"\begin{align*}",
+        r"&\text{if } \text{True}: & A &= 4 \cos{\left(2 \pi h x \right)} \cos{\left(2 \pi k y \right)}, & B &= 0"]
 
 
 def test_dispatch_follows_the_class_hierarchy():

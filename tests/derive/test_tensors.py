@@ -10,7 +10,7 @@ import pytest
 import spglib
 from crystal_fourier.derive import TENSOR_KINDS, TensorBasis, space_group, tensor_basis
 from crystal_fourier.derive._space_groups import all_space_groups
-from crystal_fourier.derive._tensors import tensor_components, voigt_matrix
+from crystal_fourier.derive._tensors import tensor_components
 from crystal_fourier.errors import CrystalFourierError
 
 # point group (spglib's symbol) -> (first space group with it, textbook counts of
@@ -152,16 +152,6 @@ def test_cartesian_of_the_identity_lattice_is_the_crystal_form():
     basis = tensor_basis(194, "elastic")
     np.testing.assert_array_equal(basis.cartesian(np.eye(3)), basis.array())
     assert basis.array()[basis.dimension - 1].shape == (3, 3, 3, 3)
-
-
-def test_voigt_matrix_of_the_cubic_basis():
-    cubic = voigt_matrix(tensor_basis(225, "elastic").array(), "elastic")
-    c11, c12, c44 = (np.round(m).astype(int) for m in cubic)
-    assert c11.tolist() == np.diag([1, 1, 1, 0, 0, 0]).tolist()
-    assert c12.tolist() == [[0, 1, 1, 0, 0, 0], [1, 0, 1, 0, 0, 0], [1, 1, 0, 0, 0, 0]] + [[0] * 6] * 3
-    assert c44.tolist() == np.diag([0, 0, 0, 1, 1, 1]).tolist()
-    piezo = voigt_matrix(tensor_basis(215, "piezoelectric").array(), "piezoelectric")
-    assert np.round(piezo[0]).astype(int).tolist() == [[0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 1]]
 
 
 def test_components_are_voigt_labels():

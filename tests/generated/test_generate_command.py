@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crystal_fourier.cli import main
-from crystal_fourier.derive._codegen import render_directory
+from crystal_fourier.derive._codegen import iter_directory
 
 ARGS = ["generate", "--shell", "box", "--cutoff", "1", "--groups", "1,14,Fm-3m"]
 
@@ -19,7 +19,7 @@ def out(tmp_path):
 def test_writes_the_requested_groups_only(out):
     files = sorted(p.name for p in (out / "box_1").iterdir())
     assert files == ["__init__.py", "sg001.py", "sg014.py", "sg225.py"]  # the index holds only the shell
-    assert (out / "box_1" / "sg225.py").read_text() == render_directory("box", 1, [225])["sg225.py"]
+    assert (out / "box_1" / "sg225.py").read_text() == dict(iter_directory("box", 1, [225]))["sg225.py"]
 
 
 def test_second_run_leaves_files_untouched(out, capsys):
@@ -33,7 +33,7 @@ def test_second_run_leaves_files_untouched(out, capsys):
 
 
 def test_render_is_deterministic():
-    assert render_directory("box", 1, [1, 166]) == render_directory("box", 1, [1, 166])
+    assert dict(iter_directory("box", 1, [1, 166])) == dict(iter_directory("box", 1, [1, 166]))
 
 
 def test_check_passes_when_up_to_date(out, capsys):
@@ -74,9 +74,9 @@ def test_hand_edit_check_write_and_force(out, capsys):
 
 def test_stale_but_unedited_file_is_rewritten(out):
     path = out / "box_1" / "sg001.py"
-    path.write_text(render_directory("box", 1, [1], version="0.0.0")["sg001.py"])
+    path.write_text(dict(iter_directory("box", 1, [1], version="0.0.0"))["sg001.py"])
     assert main([*ARGS, "--out", str(out)]) == 0
-    assert path.read_text() == render_directory("box", 1, [1])["sg001.py"]
+    assert path.read_text() == dict(iter_directory("box", 1, [1]))["sg001.py"]
 
 
 @pytest.mark.parametrize("bad", [["--groups", "231"], ["--groups", "Xyz"], ["--cutoff", "-1"], ["--shell", "sphere"]])
@@ -134,7 +134,7 @@ def test_an_interrupted_generate_leaves_no_partial_directory(tmp_path, monkeypat
 
 def test_an_interrupted_generate_leaves_the_old_directory_whole(out, monkeypatch):
     before = {p.name: p.read_bytes() for p in (out / "box_1").iterdir()}
-    (out / "box_1" / "sg001.py").write_text(render_directory("box", 1, [1], version="0.0.0")["sg001.py"])
+    (out / "box_1" / "sg001.py").write_text(dict(iter_directory("box", 1, [1], version="0.0.0"))["sg001.py"])
     stale = (out / "box_1" / "sg001.py").read_bytes()
     _interrupted_run(out, monkeypatch)
     after = {p.name: p.read_bytes() for p in (out / "box_1").iterdir()}

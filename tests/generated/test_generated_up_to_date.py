@@ -1,7 +1,8 @@
 """The committed generated/ is exactly what the generator produces now (a stamped, byte-compared output).
 
 Regenerates every shipped set with the real command into ``tmp_path`` and compares bytes;
-re-checks every file's ``output_sha256`` (hand edits) and the VERSIONS.txt ledger.
+re-checks every file's ``output_sha256`` (hand edits) and the VERSIONS.txt ledger (its check lives here: only the
+tests read the ledger).
 """
 
 from __future__ import annotations
@@ -13,15 +14,62 @@ import pytest
 from crystal_fourier import __version__, GENERATOR_VERSION
 from crystal_fourier.cli import main
 from crystal_fourier.derive._codegen import SHIPPED
-from crystal_fourier.derive._codegen import directory_name, render_package
-from crystal_fourier.derive._ledger import LEDGER, check_ledger, reference_render_sha256
-from crystal_fourier.derive import _tensor_tables as tensor_tables
-from crystal_fourier.derive._stamps import read_stamp, verify_stamp
-from crystal_fourier.derive._tensor_tables import TENSOR_MODULE
+from crystal_fourier.derive._codegen import directory_name, render_group_module, render_index, render_package
+from crystal_fourier.derive import basis
+from crystal_fourier.derive._stamps import read_stamp, sha256_text, verify_stamp
+from crystal_fourier.derive._tensor_tables import TENSOR_MODULE, render_tensor_module
 from crystal_fourier.errors import CrystalFourierError
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"
 SETS = [directory_name(shell, cutoff) for shell, cutoff in SHIPPED]
+
+REFERENCE_RENDER = ("box", 2, (1, 2, 194, 225))
+"""(shell, cutoff, groups) whose modules and index the ledger generated/VERSIONS.txt hashes, with
+generated/__init__.py and the tensor tables: one hash per generator version. If the output changes and
+the version does not, :func:`check_ledger` fails and names the constant to bump (numpy's ``cversions.txt``)."""
+
+LEDGER = "VERSIONS.txt"
+
+
+def reference_render_sha256(version: str = GENERATOR_VERSION, tensor_module=render_tensor_module) -> str:
+    """SHA-256 of the reference render (:data:`REFERENCE_RENDER`) stamped with ``version``: the ledger's entry."""
+    shell, cutoff, numbers = REFERENCE_RENDER
+    texts = [render_group_module(basis(n, cutoff, shell), version) for n in numbers]
+    return sha256_text("".join(texts) + render_index(shell, cutoff, version) + render_package(version)
+                       + tensor_module(version))
+
+
+def read_ledger(text: str) -> dict[str, str]:
+    """The ledger's ``<version> <sha256>`` lines (``#`` comments), one per version."""
+    ledger = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2 or parts[0] in ledger:
+            raise CrystalFourierError(
+                f"{LEDGER} line {number}: expected '<version> <sha256>' once per version, got {line!r}")
+        ledger[parts[0]] = parts[1]
+    return ledger
+
+
+def check_ledger(text: str, version: str = GENERATOR_VERSION, reference: str | None = None) -> None:
+    """Raise CrystalFourierError unless the ledger records ``version`` with the hash of today's reference
+    render, naming the constant to bump (the output changed, the version did not) or the line to add."""
+    reference = reference_render_sha256(version) if reference is None else reference
+    ledger = read_ledger(text)
+    if version not in ledger:
+        raise CrystalFourierError(
+            f"generated/{LEDGER} has no entry for generator version {version}: add the line "
+            f"'{version} {reference}' (and regenerate: crystal-fourier generate --shipped --out generated/)")
+    if ledger[version] != reference:
+        raise CrystalFourierError(
+            f"The generated code changed but the generator version did not: the reference render "
+            f"{REFERENCE_RENDER} hashes to {reference}, generated/{LEDGER} records {ledger[version]} for "
+            f"{version}. Bump crystal_fourier._version.GENERATOR_VERSION (crystal_fourier/_version.py), add "
+            f"'<new version> <hash>' to generated/{LEDGER}, and run "
+            "`crystal-fourier generate --shipped --out generated/`.")
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -72,11 +120,9 @@ def test_committed_tensor_tables_equal_generator_output(regenerated):
     assert stamp.version == GENERATOR_VERSION
 
 
-def test_tensor_tables_are_part_of_the_reference_render(monkeypatch):
+def test_tensor_tables_are_part_of_the_reference_render():
     # a change of the tensor tables alone must move the ledger's hash, and so ask for a version bump
-    before = reference_render_sha256()
-    monkeypatch.setattr(tensor_tables, "render_tensor_module", lambda version: "# changed\n")
-    assert reference_render_sha256() != before
+    assert reference_render_sha256(tensor_module=lambda version: "# changed\n") != reference_render_sha256()
 
 
 def test_package_marker_is_generated():

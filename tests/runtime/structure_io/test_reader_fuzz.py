@@ -17,10 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime import write_cif
+from crystal_fourier.runtime import read_structure, write_cif
 from crystal_fourier.runtime.data._datasets import Record, load_cdvae_csv, load_extxyz, load_matbench_json, write_extxyz
 from crystal_fourier.runtime import Crystal, write_poscar
-from crystal_fourier.runtime.structure_io._poscar import read_poscar
 
 _CRYSTAL = Crystal.from_arrays(3.6 * np.eye(3), [[0, 0, 0], [0, .5, .5], [.5, 0, .5], [.5, .5, 0]], [29] * 4)
 
@@ -40,19 +39,13 @@ def _valid_files() -> dict[str, bytes]:
             ".vasp": write_poscar(_CRYSTAL).encode()}
 
 
-def _read_cif(path):
-    from crystal_fourier.runtime.structure_io._cif import read_cif
-
-    return [Record("cif", read_cif(path), {})]
-
-
-def _read_poscar(path):
-    return [Record("poscar", read_poscar(path), {})]
+def _read_one(path):
+    return [Record(path.suffix, read_structure(path), {})]
 
 
 VALID = _valid_files()
-READERS = {".csv": load_cdvae_csv, ".extxyz": load_extxyz, ".json": load_matbench_json, ".cif": _read_cif,
-           ".vasp": _read_poscar}
+READERS = {".csv": load_cdvae_csv, ".extxyz": load_extxyz, ".json": load_matbench_json, ".cif": _read_one,
+           ".vasp": _read_one}
 
 
 def _read(suffix: str, data: bytes) -> None:
