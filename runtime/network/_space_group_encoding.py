@@ -339,6 +339,10 @@ class _Planned(nn.Module):
 
     def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor, radius: "int | None",
                 basis: "torch.Tensor | None", blocks_only: bool = False):
+        if basis is not None and radius is None and not blocks_only and not torch.compiler.is_compiling():
+            _check_basis(basis, None)
+            if not basis.requires_grad:   # cached values (the hosts' step): no split by setting, two sparse products
+                return self.routing.forward_flat(hall_numbers, basis), None
         plan = _plan(self.routing, hall_numbers)
         if blocks_only:   # SpaceGroupEncoding.basis
             return plan, self.routing.function_blocks(positions, plan)
@@ -402,12 +406,15 @@ def _basis_layout(routing: RoutingEncoder, plan, hall_numbers: torch.Tensor) -> 
     return indices, int(per_atom.sum())
 
 
-def _check_basis(basis, total: int) -> None:
+def _check_basis(basis, total: "int | None") -> None:
+    """One clear error unless ``basis`` is a flat float tensor of length ``total`` (None: any length; the flat
+    routing checks it)."""
     if not isinstance(basis, torch.Tensor) or basis.dim() != 1 or not basis.is_floating_point() \
-            or basis.shape[0] != total:
+            or (total is not None and basis.shape[0] != total):
         got = f"{tuple(basis.shape)} {basis.dtype}" if isinstance(basis, torch.Tensor) else type(basis).__name__
-        raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector of "
-                                  f"length {total}, got {got}")
+        length = "" if total is None else f" of length {total}"
+        raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector"
+                                  f"{length}, got {got}")
 
 
 def _check_integer_vector(name: str, value) -> None:
