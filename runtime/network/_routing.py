@@ -421,15 +421,16 @@ class RoutingEncoder(nn.Module):
             ``basis`` does not have one value per function of every atom.
         """
         dtype, device = self.weight_re.dtype, self.weight_re.device
-        halls, setting = torch.unique(hall_numbers.to(device), return_inverse=True)
+        halls, setting, counts = torch.unique(hall_numbers.to(device), return_inverse=True, return_counts=True)
         tables = [self._prepare(hall, device, dtype) for hall in halls.tolist()]
         n_functions = torch.tensor([table.n_functions for table in tables], dtype=torch.int64, device=device)
-        expected = int(n_functions[setting].sum())
+        expected = int((n_functions * counts).sum())
         if basis.dim() != 1 or basis.shape[0] != expected:
             raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector "
                                       f"of length {expected}, got {tuple(basis.shape)}")
-        matrix, transposed = basis_matrices(basis.detach().to(device, dtype), setting, n_functions)
-        return SparseProduct.apply(matrix, transposed, self._routed_weights(tables)) + self.bias
+        matrices = basis_matrices(basis.detach().to(device, dtype), setting, n_functions, counts)
+        routed = self._routed_weights(tables)
+        return SparseProduct.apply(matrices[0], matrices[1], routed, matrices[2]) + self.bias
 
     def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan, radius: "int | None",
                          functions: "list[torch.Tensor] | None" = None) -> tuple[torch.Tensor, "torch.Tensor | None"]:

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+_INDEX = torch.int32
+"""Index dtype of the CSR matrices: the products read int32 indices without a copy (int64 ones are converted on
+every call), and every size here is far below 2^31."""
+
 __all__ = ["SettingEntries", "setting_entries", "SparseProduct", "fold_matrices", "routing_matrices",
            "basis_matrices"]
 
@@ -39,8 +43,9 @@ class SettingEntries:
     slot_counts: torch.Tensor     # (n_slots,) int64: entries of each slot
     by_slot: torch.Tensor         # (n_entries,) int64: the entries' slots, ascending (stable over functions)
     rank: torch.Tensor            # (n_entries,) int64: place of each entry among those of its slot
-    function: torch.Tensor        # (n_entries,) int64: function i of each entry, in ``by_slot`` order
-    coefficients: torch.Tensor    # (n_entries, 2) float: Re T, Im T in ``by_slot`` order
+    function: torch.Tensor        # (n_entries,) int32: function i of each entry, in ``by_slot`` order
+    coefficients: torch.Tensor    # (2, n_entries) float: Re T, Im T in ``by_slot`` order
+    n_entries: int
 
 
 def setting_entries(slot: torch.Tensor, function: torch.Tensor, coefficient: torch.Tensor, n_functions: int,
@@ -68,14 +73,15 @@ def setting_entries(slot: torch.Tensor, function: torch.Tensor, coefficient: tor
     slot_counts = torch.bincount(slot, minlength=n_slots)
     first = torch.cumsum(slot_counts, 0) - slot_counts
     return SettingEntries(
-        row_counts=2 * torch.bincount(function, minlength=n_functions),
-        columns=torch.stack([slot, slot + n_slots], dim=1).reshape(-1),
+        row_counts=(2 * torch.bincount(function, minlength=n_functions)).to(_INDEX),
+        columns=torch.stack([slot, slot + n_slots], dim=1).reshape(-1).to(_INDEX),
         values=coefficient.reshape(-1),
-        slot_counts=slot_counts,
-        by_slot=by_slot,
-        rank=torch.arange(len(slot), device=slot.device) - first[by_slot],
-        function=function[order],
-        coefficients=coefficient[order].contiguous(),
+        slot_counts=slot_counts.to(_INDEX),
+        by_slot=by_slot.to(_INDEX),
+        rank=(torch.arange(len(slot), device=slot.device) - first[by_slot]).to(_INDEX),
+        function=function[order].to(_INDEX),
+        coefficients=coefficient[order].T.contiguous(),
+        n_entries=len(slot),
     )
 
 
@@ -87,8 +93,12 @@ def _csr(rows: torch.Tensor, columns: torch.Tensor, values: torch.Tensor, shape:
 
 def _row_pointers(counts: torch.Tensor) -> torch.Tensor:
     rows = counts.new_zeros(len(counts) + 1)
-    torch.cumsum(counts, 0, out=rows[1:])
+    torch.cumsum(counts, 0, dtype=counts.dtype, out=rows[1:])
     return rows
+
+
+def _exclusive_sum(counts: torch.Tensor) -> torch.Tensor:
+    return torch.cumsum(counts, 0, dtype=counts.dtype) - counts
 
 
 def fold_matrices(negative: torch.Tensor, paired: torch.Tensor, dtype: torch.dtype,
@@ -152,32 +162,35 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int],
     matrix = _csr(rows, torch.cat([e.columns for e in entries]), torch.cat([e.values for e in entries]),
                   (total, 2 * n_slots))
     counts = torch.stack([e.slot_counts for e in entries])       # (settings, n_slots)
-    per_slot = counts.sum(0)
+    per_slot = counts.sum(0, dtype=_INDEX)
     # first place of slot n of setting k in T^T: after every entry of lower slots, and of slot n in settings < k
-    first = (torch.cumsum(counts, 0) - counts).add_(torch.cumsum(per_slot, 0) - per_slot).reshape(-1)
+    first = (torch.cumsum(counts, 0, dtype=_INDEX) - counts).add_(_exclusive_sum(per_slot)).reshape(-1)
     device = per_slot.device
-    sizes = torch.tensor([len(e.by_slot) for e in entries], device=device)
-    nnz = int(sizes.sum())
-    setting = torch.repeat_interleave(torch.arange(len(entries), device=device), sizes, output_size=nnz)
+    nnz = sum(e.n_entries for e in entries)
+    setting = torch.repeat_interleave(torch.tensor([e.n_entries for e in entries], dtype=_INDEX, device=device),
+                                      output_size=nnz)
     place = first.index_select(0, torch.cat([e.by_slot for e in entries]).add_(setting * n_slots))
-    place += torch.cat([e.rank for e in entries])
-    offsets = torch.tensor(np.cumsum([0, *n_functions[:-1]]), dtype=torch.int64, device=device)
+    place = place.add_(torch.cat([e.rank for e in entries])).to(torch.int64)   # index_copy_ takes int64 only
+    offsets = torch.tensor(np.cumsum([0, *n_functions[:-1]]), dtype=_INDEX, device=device)
     function = torch.cat([e.function for e in entries]).add_(offsets.index_select(0, setting))
-    columns = torch.empty_like(place).index_copy_(0, place, function)
-    values = torch.cat([e.coefficients for e in entries])
-    values = torch.empty_like(values).index_copy_(0, place, values).T.reshape(-1)   # Re rows, then Im rows
-    rows_t = torch.cat([_row_pointers(per_slot), nnz + torch.cumsum(per_slot, 0)])
-    transposed = _csr(rows_t, torch.cat([columns, columns]), values, (2 * n_slots, total))
+    columns = torch.empty_like(function).index_copy_(0, place, function)
+    values = torch.cat([e.coefficients for e in entries], dim=1)
+    transposed_values = torch.empty_like(values)
+    for part, source in zip(transposed_values, values, strict=True):   # Re rows, then Im rows
+        part.index_copy_(0, place, source)
+    rows_t = torch.cat([_row_pointers(per_slot), nnz + torch.cumsum(per_slot, 0, dtype=_INDEX)])
+    transposed = _csr(rows_t, torch.cat([columns, columns]), transposed_values.reshape(-1), (2 * n_slots, total))
     return matrix, transposed
 
 
-def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, B^T): the atoms' basis values as a CSR matrix over the rows of :func:`routing_matrices`'s T.
+def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torch.Tensor, counts: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(B, B^T, order): the atoms' basis values as a CSR matrix over the rows of :func:`routing_matrices`'s T.
 
     Row a of B holds atom a's values f_1..f_m (the flat ``basis``, atoms in batch order) at the
     columns offset_k + 1..m of its setting k, so B @ (T W') is every atom's W_G f + nothing else.
-    B^T lists, for each row of T, the atoms of that setting in batch order.
+    B^T is the transpose with its columns (the atoms) in ``order``, the atoms sorted by setting (stable):
+    B^T @ g[order] = B.T @ g, and each row of B^T is one contiguous run of columns.
 
     Parameters
     ----------
@@ -186,71 +199,76 @@ def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torc
     setting : torch.Tensor
         shape=(n_atoms,), int64: index of each atom's setting in the batch's list of settings.
     n_functions : torch.Tensor
-        shape=(n_settings,), int64: functions of each setting.
+        shape=(n_settings,), integer: functions of each setting.
+    counts : torch.Tensor
+        shape=(n_settings,), integer: atoms of each setting.
 
     Returns
     -------
     tuple of torch.Tensor
-        shape=(n_atoms, sum n_functions) and its transpose, CSR, the dtype of ``basis``.
+        shape=(n_atoms, sum n_functions) and its transpose (atoms in ``order``), CSR, the dtype of ``basis``;
+        ``order`` shape=(n_atoms,), int64.
     """
     device = basis.device
-    size = len(basis)
+    size, n_atoms = len(basis), len(setting)
+    n_functions = n_functions.to(_INDEX)
     total = int(n_functions.sum())
-    offsets = torch.cumsum(n_functions, 0) - n_functions
+    offsets = _exclusive_sum(n_functions)
     per_atom = n_functions.index_select(0, setting)
     rows = _row_pointers(per_atom)
-    positions = torch.arange(size, device=device)
+    positions = torch.arange(size, device=device, dtype=_INDEX)
     shift = offsets.index_select(0, setting) - rows[:-1]
-    columns = torch.repeat_interleave(shift, per_atom, output_size=size).add_(positions)
-    matrix = _csr(rows, columns, basis, (len(setting), total))
-    # B^T: row offset_k + i lists the atoms of setting k (batch order, q-th of them: sorted[first_k + q])
-    # with their value f_i, at flat position rows[atom] + i.
-    n_settings = len(n_functions)
-    sorted_atoms = torch.argsort(setting, stable=True)
-    counts = torch.bincount(setting, minlength=n_settings)
-    first = torch.cumsum(counts, 0) - counts
-    row_setting = torch.repeat_interleave(torch.arange(n_settings, device=device), n_functions, output_size=total)
+    columns = shift.index_select(0, torch.repeat_interleave(per_atom, output_size=size)).add_(positions)
+    matrix = _csr(rows, columns, basis, (n_atoms, total))
+    # B^T over the atoms sorted by setting (stable): row offset_k + i lists the atoms first_k, first_k + 1, ...
+    # of setting k, each with its value f_i at flat position rows[atom] + i.
+    order = torch.argsort(setting, stable=True)
+    counts = counts.to(_INDEX)
+    row_setting = torch.repeat_interleave(n_functions, output_size=total)
     row_length = counts.index_select(0, row_setting)
     rows_t = _row_pointers(row_length)
-    function = torch.arange(total, device=device) - offsets.index_select(0, row_setting)
-    # per row: where its run of sorted atoms starts, and the function, as one shift each (two repeats)
-    start = torch.repeat_interleave(first.index_select(0, row_setting) - rows_t[:-1], row_length,
-                                    output_size=size).add_(positions)
-    atom = sorted_atoms.index_select(0, start)
-    flat = rows.index_select(0, sorted_atoms).index_select(0, start)
-    flat += torch.repeat_interleave(function, row_length, output_size=size)
-    return matrix, _csr(rows_t, atom, basis.index_select(0, flat), (total, len(setting)))
+    function = torch.arange(total, device=device, dtype=_INDEX) - offsets.index_select(0, row_setting)
+    entry_row = torch.repeat_interleave(row_length, output_size=size)
+    place = (_exclusive_sum(counts).index_select(0, row_setting) - rows_t[:-1]).index_select(0, entry_row)
+    place += positions
+    flat = rows.index_select(0, order).index_select(0, place).add_(function.index_select(0, entry_row))
+    return matrix, _csr(rows_t, place, basis.index_select(0, flat), (total, n_atoms)), order
 
 
 class SparseProduct(torch.autograd.Function):
     """``matrix @ dense`` for a constant CSR ``matrix``; the backward is ``transposed @ grad`` (given, not sorted).
 
-    Call as ``SparseProduct.apply(matrix, transposed, dense)``; no gradient reaches the matrices.
+    Call as ``SparseProduct.apply(matrix, transposed, dense, order)``; ``order`` (or None) permutes the rows
+    of the gradient first, for a ``transposed`` whose columns are in that order (:func:`basis_matrices`). No
+    gradient reaches the matrices.
     """
 
     @staticmethod
-    def forward(ctx, matrix: torch.Tensor, transposed: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, matrix: torch.Tensor, transposed: torch.Tensor, dense: torch.Tensor,
+                order: "torch.Tensor | None" = None) -> torch.Tensor:
         """``matrix @ dense``.
 
         Parameters
         ----------
         ctx : autograd context
         matrix, transposed : torch.Tensor
-            A CSR matrix shape=(r, c) and its transpose, shape=(c, r).
+            A CSR matrix shape=(r, c) and its transpose, shape=(c, r), columns in ``order``.
         dense : torch.Tensor
             shape=(c, k).
+        order : torch.Tensor or None
+            shape=(r,), int64: the row of the gradient that each column of ``transposed`` reads.
 
         Returns
         -------
         torch.Tensor
         """
-        ctx.transposed = transposed
+        ctx.transposed, ctx.order = transposed, order
         return torch.mm(matrix, dense.contiguous())
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor):
-        """``transposed @ grad`` for ``dense``; nothing for the matrices.
+        """``transposed @ grad[order]`` for ``dense``; nothing for the matrices.
 
         Parameters
         ----------
@@ -262,4 +280,5 @@ class SparseProduct(torch.autograd.Function):
         -------
         tuple
         """
-        return None, None, torch.mm(ctx.transposed, grad.contiguous())
+        grad = grad.contiguous() if ctx.order is None else grad.index_select(0, ctx.order)
+        return None, None, torch.mm(ctx.transposed, grad), None
