@@ -376,7 +376,8 @@ class RoutingEncoder(nn.Module):
                 self._prepared[key] = fold_matrices(self._negative_slot, self._paired, *key[2:0:-1])
             folded = SparseProduct.apply(*self._prepared[key], torch.cat([self.weight_re, self.weight_im], 1).T)
             matrix, transposed = routing_matrices([table.entries for table in tables],
-                                                  [table.n_functions for table in tables], self.n_slots)
+                                                  [table.n_functions for table in tables], self.n_slots,
+                                                  transpose=torch.is_grad_enabled() and folded.requires_grad)
             return SparseProduct.apply(matrix, transposed, folded)
         negative, paired = self._negative_slot, self._paired
         folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T  # (n_slots, out)
@@ -428,8 +429,9 @@ class RoutingEncoder(nn.Module):
         if basis.dim() != 1 or basis.shape[0] != expected:
             raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector "
                                       f"of length {expected}, got {tuple(basis.shape)}")
-        matrices = basis_matrices(basis.detach().to(device, dtype), setting, n_functions, counts)
         routed = self._routed_weights(tables)
+        matrices = basis_matrices(basis.detach().to(device, dtype), setting, n_functions, counts,
+                                  transpose=torch.is_grad_enabled() and routed.requires_grad)
         return SparseProduct.apply(matrices[0], matrices[1], routed, matrices[2]) + self.bias
 
     def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan, radius: "int | None",

@@ -136,8 +136,8 @@ def fold_matrices(negative: torch.Tensor, paired: torch.Tensor, dtype: torch.dty
         return fold.to_sparse_csr().to(device), fold.t().coalesce().to_sparse_csr().to(device)
 
 
-def routing_matrices(entries: list[SettingEntries], n_functions: list[int],
-                     n_slots: int) -> tuple[torch.Tensor, torch.Tensor]:
+def routing_matrices(entries: list[SettingEntries], n_functions: list[int], n_slots: int,
+                     transpose: bool = True) -> tuple[torch.Tensor, "torch.Tensor | None"]:
     """(T, T^T) of the settings ``entries`` (in batch order), as CSR matrices.
 
     T has the settings' functions stacked as rows (setting k's function i is row offset_k + i) and
@@ -151,6 +151,8 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int],
     n_functions : list of int
         Their numbers of functions.
     n_slots : int
+    transpose : bool
+        Also lay out T^T (needed for a backward only); None in its place otherwise.
 
     Returns
     -------
@@ -161,6 +163,8 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int],
     rows = _row_pointers(torch.cat([e.row_counts for e in entries]))
     matrix = _csr(rows, torch.cat([e.columns for e in entries]), torch.cat([e.values for e in entries]),
                   (total, 2 * n_slots))
+    if not transpose:
+        return matrix, None
     counts = torch.stack([e.slot_counts for e in entries])       # (settings, n_slots)
     per_slot = counts.sum(0, dtype=_INDEX)
     # first place of slot n of setting k in T^T: after every entry of lower slots, and of slot n in settings < k
@@ -183,8 +187,8 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int],
     return matrix, transposed
 
 
-def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torch.Tensor, counts: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torch.Tensor, counts: torch.Tensor,
+                   transpose: bool = True) -> tuple[torch.Tensor, "torch.Tensor | None", "torch.Tensor | None"]:
     """(B, B^T, order): the atoms' basis values as a CSR matrix over the rows of :func:`routing_matrices`'s T.
 
     Row a of B holds atom a's values f_1..f_m (the flat ``basis``, atoms in batch order) at the
@@ -202,6 +206,8 @@ def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torc
         shape=(n_settings,), integer: functions of each setting.
     counts : torch.Tensor
         shape=(n_settings,), integer: atoms of each setting.
+    transpose : bool
+        Also lay out B^T and ``order`` (needed for a backward only); None in their place otherwise.
 
     Returns
     -------
@@ -220,6 +226,8 @@ def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torc
     shift = offsets.index_select(0, setting) - rows[:-1]
     columns = shift.index_select(0, torch.repeat_interleave(per_atom, output_size=size)).add_(positions)
     matrix = _csr(rows, columns, basis, (n_atoms, total))
+    if not transpose:
+        return matrix, None, None
     # B^T over the atoms sorted by setting (stable): row offset_k + i lists the atoms first_k, first_k + 1, ...
     # of setting k, each with its value f_i at flat position rows[atom] + i.
     order = torch.argsort(setting, stable=True)
