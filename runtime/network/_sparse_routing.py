@@ -40,11 +40,12 @@ class SettingEntries:
     row_counts: torch.Tensor      # (n_functions,) int64: nonzeros of each row of T (two per entry: Re, Im)
     columns: torch.Tensor         # (2 n_entries,) int64: slot n (Re T) and n_slots + n (Im T) of each entry
     values: torch.Tensor          # (2 n_entries,) float: Re T, Im T interleaved
-    slot_counts: torch.Tensor     # (n_slots,) int64: entries of each slot
+    slot_counts: torch.Tensor     # (n_slots,) int64: entries of each slot (int64: T^T's places index with it)
     by_slot: torch.Tensor         # (n_entries,) int64: the entries' slots, ascending (stable over functions)
     rank: torch.Tensor            # (n_entries,) int64: place of each entry among those of its slot
     function: torch.Tensor        # (n_entries,) int32: function i of each entry, in ``by_slot`` order
-    coefficients: torch.Tensor    # (2, n_entries) float: Re T, Im T in ``by_slot`` order
+    re: torch.Tensor              # (n_entries,) float: Re T in ``by_slot`` order
+    im: torch.Tensor              # (n_entries,) float: Im T in ``by_slot`` order
     n_entries: int
 
 
@@ -76,11 +77,12 @@ def setting_entries(slot: torch.Tensor, function: torch.Tensor, coefficient: tor
         row_counts=(2 * torch.bincount(function, minlength=n_functions)).to(_INDEX),
         columns=torch.stack([slot, slot + n_slots], dim=1).reshape(-1).to(_INDEX),
         values=coefficient.reshape(-1),
-        slot_counts=slot_counts.to(_INDEX),
-        by_slot=by_slot.to(_INDEX),
-        rank=(torch.arange(len(slot), device=slot.device) - first[by_slot]).to(_INDEX),
+        slot_counts=slot_counts,
+        by_slot=by_slot,
+        rank=torch.arange(len(slot), device=slot.device) - first[by_slot],
         function=function[order].to(_INDEX),
-        coefficients=coefficient[order].T.contiguous(),
+        re=coefficient[order, 0].contiguous(),
+        im=coefficient[order, 1].contiguous(),
         n_entries=len(slot),
     )
 
@@ -166,24 +168,23 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int], n_sl
     if not transpose:
         return matrix, None
     counts = torch.stack([e.slot_counts for e in entries])       # (settings, n_slots)
-    per_slot = counts.sum(0, dtype=_INDEX)
+    per_slot = counts.sum(0)
     # first place of slot n of setting k in T^T: after every entry of lower slots, and of slot n in settings < k
-    first = (torch.cumsum(counts, 0, dtype=_INDEX) - counts).add_(_exclusive_sum(per_slot)).reshape(-1)
+    first = (torch.cumsum(counts, 0) - counts).add_(_exclusive_sum(per_slot)).reshape(-1)
     device = per_slot.device
     nnz = sum(e.n_entries for e in entries)
-    setting = torch.repeat_interleave(torch.tensor([e.n_entries for e in entries], dtype=_INDEX, device=device),
-                                      output_size=nnz)
+    setting = torch.repeat_interleave(torch.tensor([e.n_entries for e in entries], device=device), output_size=nnz)
     place = first.index_select(0, torch.cat([e.by_slot for e in entries]).add_(setting * n_slots))
-    place = place.add_(torch.cat([e.rank for e in entries])).to(torch.int64)   # index_copy_ takes int64 only
+    place += torch.cat([e.rank for e in entries])
     offsets = torch.tensor(np.cumsum([0, *n_functions[:-1]]), dtype=_INDEX, device=device)
     function = torch.cat([e.function for e in entries]).add_(offsets.index_select(0, setting))
     columns = torch.empty_like(function).index_copy_(0, place, function)
-    values = torch.cat([e.coefficients for e in entries], dim=1)
-    transposed_values = torch.empty_like(values)
-    for part, source in zip(transposed_values, values, strict=True):   # Re rows, then Im rows
-        part.index_copy_(0, place, source)
+    values = torch.empty(2, nnz, dtype=entries[0].re.dtype, device=device)   # Re rows, then Im rows
+    values[0].index_copy_(0, place, torch.cat([e.re for e in entries]))
+    values[1].index_copy_(0, place, torch.cat([e.im for e in entries]))
+    per_slot = per_slot.to(_INDEX)
     rows_t = torch.cat([_row_pointers(per_slot), nnz + torch.cumsum(per_slot, 0, dtype=_INDEX)])
-    transposed = _csr(rows_t, torch.cat([columns, columns]), transposed_values.reshape(-1), (2 * n_slots, total))
+    transposed = _csr(rows_t, torch.cat([columns, columns]), values.reshape(-1), (2 * n_slots, total))
     return matrix, transposed
 
 
