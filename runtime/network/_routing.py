@@ -13,11 +13,10 @@ weights W_re, W_im (out_features x n_slots, indexed by slot, shared by every gro
 where z = T_G f writes the slot features through the group's real basis functions f_i, the
 very functions of the generated per-group module (``crystal_fourier.generated``, evaluated by the
 one kernel of :mod:`crystal_fourier.kernel`), with one or two exact entries e(q/48) a/b per slot
-(:func:`~crystal_fourier.runtime.network._routing_tables.setting_routing`). So per step W_G is a
-gather-and-sum over the slots of every setting in the batch (one ``index_add_`` for all of
-them), and per atom the cost is the module's cosines plus n_functions x out_features; no dense
-|U| x |U| matrix is ever formed. Atoms are sorted by setting; each setting's block is one kernel
-call and one matrix product.
+(:func:`~crystal_fourier.runtime.network._routing_tables.setting_routing`). Per step W_G of every
+setting in the batch is one sparse product (:mod:`._sparse_routing`); per atom the cost is the
+module's cosines (or its cached values: :meth:`RoutingEncoder.forward_flat`) plus n_functions x
+out_features. No dense |U| x |U| matrix is ever formed.
 
 The slot set (the union of the cubic and hexagonal shells, so that slot n always means the
 same (h, k, l)) and the tables are described in :mod:`crystal_fourier.runtime.network._routing_tables`.
@@ -37,7 +36,8 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._config import ENCODING_CUTOFF, CutoffSpec
 from crystal_fourier.runtime.network._routing_tables import SettingRouting, setting_routing, slot_frequencies
 from crystal_fourier.runtime.network._sparse_routing import (SettingEntries, SparseProduct, basis_matrices,
-                                                             fold_matrices, routing_matrices, setting_entries)
+                                                             fold_matrices, gathered_product, routing_matrices,
+                                                             setting_entries)
 
 __all__ = ["RoutingEncoder", "RoutingPlan"]
 
@@ -371,10 +371,11 @@ class RoutingEncoder(nn.Module):
         ``torch.compile`` (no sparse tensors in a full graph) the same sums are a gather and ``index_add_``.
         """
         if not torch.compiler.is_compiling():
-            key = ("fold", self.weight_re.device, self.weight_re.dtype)
-            if key not in self._prepared:
-                self._prepared[key] = fold_matrices(self._negative_slot, self._paired, *key[2:0:-1])
-            folded = SparseProduct.apply(*self._prepared[key], torch.cat([self.weight_re, self.weight_im], 1).T)
+            device, dtype = self.weight_re.device, self.weight_re.dtype
+            if ("fold", device, dtype) not in self._prepared:   # made once per device and dtype
+                self._prepared["fold", device, dtype] = fold_matrices(self._negative_slot, self._paired, dtype, device)
+            folded = SparseProduct.apply(*self._prepared["fold", device, dtype],
+                                         torch.cat([self.weight_re, self.weight_im], 1).T)
             matrix, transposed = routing_matrices([table.entries for table in tables],
                                                   [table.n_functions for table in tables], self.n_slots,
                                                   transpose=torch.is_grad_enabled() and folded.requires_grad)
@@ -382,27 +383,14 @@ class RoutingEncoder(nn.Module):
         negative, paired = self._negative_slot, self._paired
         folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T  # (n_slots, out)
         folded_im = (self.weight_im - self.weight_im[:, negative] * paired).T
-        offsets = [0]
-        for table in tables:
-            offsets.append(offsets[-1] + table.n_functions)
-        slot = torch.cat([table.slot for table in tables])
-        # offsets has one entry more than tables (the total): each table takes its own start.
-        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets, strict=False)])
-        coefficient = torch.cat([table.coefficient for table in tables])
-        folded_re, folded_im = folded_re.contiguous(), folded_im.contiguous()
-        # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
-        contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
-                                      folded_im.index_select(0, slot), coefficient[:, 1:])
-        return contributions.new_zeros(offsets[-1], self.out_features).index_add_(0, function, contributions)
+        return gathered_product(tables, folded_re.contiguous(), folded_im.contiguous())
 
     def forward_flat(self, hall_numbers: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
         """:meth:`forward` from the atoms' basis values given flat (eager; no gradient reaches ``basis``).
 
-        ``basis`` holds, atom by atom in batch order, the values f_i(x) of its setting's functions (the
-        layout of :meth:`SpaceGroupEncoding.basis`, e.g. cached per crystal and concatenated by PyTorch
-        Geometric). No split by setting: y = B (T W') + b with two sparse products whose transposes are
-        laid out without sorting (:mod:`._sparse_routing`); the same sums as :meth:`forward_planned` to
-        round-off.
+        ``basis``: atom by atom, the values f_i(x) of its setting's functions (:meth:`SpaceGroupEncoding.basis`,
+        e.g. cached per crystal). No split by setting: y = B (T W') + b, two sparse products whose transposes
+        are laid out without sorting (:mod:`._sparse_routing`); :meth:`forward_planned`'s sums, to round-off.
 
         Parameters
         ----------

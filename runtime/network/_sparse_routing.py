@@ -1,20 +1,21 @@
-"""The routing form's two sparse products, with their transposes built by counting, never by sorting.
+"""The routing form's sparse products, with their transposes laid out by counting, never by sorting.
 
 Per training step the routing form (:mod:`crystal_fourier.runtime.network._routing`) computes
 
-    routed = T W'          T: (sum of n_functions, 2 n_slots), the batch's settings' routing entries
-    y      = B routed + b  B: (n_atoms, sum of n_functions), each atom's basis values f_i(x) in its
-                              setting's rows (given by the caller, e.g. cached per crystal)
+    routed = T F W         W = [W_re; W_im]^T, F the fold of slot -n into n (z_{-n} = conj z_n),
+                           T: (sum of n_functions, 2 n_slots), the routing entries of the batch's settings
+    y      = B routed + b  B: (n_atoms, sum of n_functions), each atom's basis values f_i(x) in the rows of
+                           its setting (given flat by the caller, e.g. cached per crystal)
 
-with W' the folded slot weights. Both matrices are exact constants of the batch (no gradient), so
-the backward needs only their transposes: grad W' = T^T B^T grad y. A CSR product is fast (tens of
-microseconds at the hosts' batch), but autograd's backward of ``torch.mm(csr, dense)`` transposes the
-CSR matrix with a sort on every step (measured: about 1 ms for the 50,000 basis values of 32 crystals,
-more than the products themselves). Here each transpose is laid out directly from what is known of
-the rows: T^T by counting the entries of every slot per setting (precomputed once per setting), B^T
-by the atoms of each setting in batch order; :class:`SparseProduct` then uses it in the backward.
-The entries of every row of a transpose are in the order a stable sort would give, so the sums are
-the same as autograd's.
+F, T and B are exact constants of the batch (no gradient), so the backward needs only their transposes:
+grad W = F^T T^T B^T grad y. A CSR product is fast (tens of microseconds at the hosts' batch), but
+autograd's backward of ``torch.mm(csr, dense)`` transposes the CSR matrix with a sort on every step
+(measured: about 1 ms for the 50,000 basis values of 32 crystals, more than the products). Here F^T is
+made once; T^T is laid out by counting the entries of every slot per setting (precomputed once per
+setting) and B^T from the atoms of each setting in batch order; :class:`SparseProduct` uses them in the
+backward, and neither is made when no gradient is needed. The entries of each row of a transpose are in
+the order a stable sort would give. Under ``torch.compile`` (no sparse tensors in a full graph) T F W is
+:func:`gathered_product` instead.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _INDEX = torch.int32
 every call), and every size here is far below 2^31."""
 
 __all__ = ["SettingEntries", "setting_entries", "SparseProduct", "fold_matrices", "routing_matrices",
-           "basis_matrices"]
+           "basis_matrices", "gathered_product"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -242,6 +243,36 @@ def basis_matrices(basis: torch.Tensor, setting: torch.Tensor, n_functions: torc
     place += positions
     flat = rows.index_select(0, order).index_select(0, place).add_(function.index_select(0, entry_row))
     return matrix, _csr(rows_t, place, basis.index_select(0, flat), (total, n_atoms)), order
+
+
+def gathered_product(tables: list, folded_re: torch.Tensor, folded_im: torch.Tensor) -> torch.Tensor:
+    """T [W'_re; W'_im]^T by gathers and one ``index_add_``: the routing product under ``torch.compile``.
+
+    No sparse tensors in a full graph; the same sums as :func:`routing_matrices`'s T times the folded weights.
+
+    Parameters
+    ----------
+    tables : list
+        The settings' prepared tables (``slot``, ``function``, ``coefficient``, ``n_functions``), in batch order.
+    folded_re, folded_im : torch.Tensor
+        shape=(n_slots, out_features), contiguous: the folded weights.
+
+    Returns
+    -------
+    torch.Tensor
+        shape=(sum n_functions, out_features).
+    """
+    offsets = [0]
+    for table in tables:
+        offsets.append(offsets[-1] + table.n_functions)
+    slot = torch.cat([table.slot for table in tables])
+    # offsets has one entry more than tables (the total): each table takes its own start.
+    function = torch.cat([table.function + offset for table, offset in zip(tables, offsets, strict=False)])
+    coefficient = torch.cat([table.coefficient for table in tables])
+    # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
+    contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
+                                  folded_im.index_select(0, slot), coefficient[:, 1:])
+    return contributions.new_zeros(offsets[-1], folded_re.shape[1]).index_add_(0, function, contributions)
 
 
 class SparseProduct(torch.autograd.Function):
