@@ -168,14 +168,14 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int], n_sl
                   (total, 2 * n_slots))
     if not transpose:
         return matrix, None
-    counts = torch.stack([e.slot_counts for e in entries])       # (settings, n_slots)
-    per_slot = counts.sum(0)
-    # first place of slot n of setting k in T^T: after every entry of lower slots, and of slot n in settings < k
-    first = (torch.cumsum(counts, 0) - counts).add_(_exclusive_sum(per_slot)).reshape(-1)
-    device = per_slot.device
+    # Place of the first entry of slot n of setting k in T^T: after every entry of the lower slots and those of
+    # slot n in settings before k, i.e. the exclusive running sum of the counts laid out slot-major (n, k).
+    counts = torch.stack([e.slot_counts for e in entries], dim=1).reshape(-1)   # (n_slots * settings,)
+    first = torch.cumsum(counts, 0).sub_(counts)
+    device = counts.device
     nnz = sum(e.n_entries for e in entries)
     setting = torch.repeat_interleave(torch.tensor([e.n_entries for e in entries], device=device), output_size=nnz)
-    place = first.index_select(0, torch.cat([e.by_slot for e in entries]).add_(setting * n_slots))
+    place = first.index_select(0, torch.cat([e.by_slot for e in entries]).mul_(len(entries)).add_(setting))
     place += torch.cat([e.rank for e in entries])
     offsets = torch.tensor(np.cumsum([0, *n_functions[:-1]]), dtype=_INDEX, device=device)
     function = torch.cat([e.function for e in entries]).add_(offsets.index_select(0, setting))
@@ -183,8 +183,8 @@ def routing_matrices(entries: list[SettingEntries], n_functions: list[int], n_sl
     values = torch.empty(2, nnz, dtype=entries[0].re.dtype, device=device)   # Re rows, then Im rows
     values[0].index_copy_(0, place, torch.cat([e.re for e in entries]))
     values[1].index_copy_(0, place, torch.cat([e.im for e in entries]))
-    per_slot = per_slot.to(_INDEX)
-    rows_t = torch.cat([_row_pointers(per_slot), nnz + torch.cumsum(per_slot, 0, dtype=_INDEX)])
+    starts = first[::len(entries)].to(_INDEX)   # each slot's first place (setting 0)
+    rows_t = torch.cat([starts, starts + nnz, starts.new_full((1,), 2 * nnz)])
     transposed = _csr(rows_t, torch.cat([columns, columns]), values.reshape(-1), (2 * n_slots, total))
     return matrix, transposed
 
