@@ -13,8 +13,12 @@ Run as a script it measures, in one process, the training-step CPU time of each 
 layer (alternating rounds on the same batches; the goal is at most +10%), and with ``--smoke`` runs every
 arm on a few EMT-labelled crystals. It prints the commit, the configuration and the parameter counts.
 
+With ``--profile`` it also profiles the host + layer's training step and the layer's own forward + backward at
+the same batches (cProfile and torch.profiler, process CPU time; profilers inflate small operations, so read
+the shares, not the milliseconds).
+
 Usage: python bench/bench_hosts.py [--crystals 64] [--batch-size 32] [--rounds 5] [--steps 5] [--threads 1]
-                                   [--smoke] [--json FILE]
+                                   [--smoke] [--profile [KIND]] [--json FILE]
 """
 
 from __future__ import annotations
@@ -201,6 +205,52 @@ def step_times(kind: str, graphs, args) -> dict:
             "parameters": n_parameters(models[False]), "parameters_with_layer": n_parameters(models[True])}
 
 
+def profile(kind: str, graphs, args, rows: int = 15) -> None:
+    """Print where the training step of ``kind`` + layer and the layer's forward + backward spend their time."""
+    import cProfile
+    import pstats
+
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from crystal_fourier.hosts import collate_graphs
+
+    batches = [collate_graphs(graphs[i:i + args.batch_size]) for i in range(0, len(graphs), args.batch_size)]
+    model = build(kind, True, 0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    embedding = model.network.embedding
+
+    def step(index: int) -> None:
+        loss = model(batches[index % len(batches)]).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    def layer(index: int) -> None:   # the layer alone: its features of the batch and their backward
+        embedding.features(batches[index % len(batches)], torch.float32).sum().backward()
+
+    for index in range(4):
+        step(index)
+        layer(index)
+    for name, function in (("step", step), ("layer", layer)):
+        tick = time.process_time()
+        for index in range(20):
+            function(index)
+        print(f"{kind} {name}: {(time.process_time() - tick) / 20 * 1e3:.2f} ms CPU time (mean of 20, no profiler)")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for index in range(20):
+        step(index)
+    profiler.disable()
+    print(f"cProfile, {kind} + layer training step (20 steps), by own time:")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(rows)
+    with torch_profile(activities=[ProfilerActivity.CPU]) as traced:
+        for index in range(20):
+            layer(index)
+    print("torch.profiler, the layer's forward + backward (20 batches), by own CPU time:")
+    print(traced.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+
+
 def smoke(args) -> dict:
     """Every arm on a few EMT-labelled crystals (a check that the arms run, not a measurement of accuracy)."""
     from crystal_fourier.runtime import emt_labels, random_crystal
@@ -234,6 +284,8 @@ def main(argv=None) -> int:
                         help="SchNet interactions / CGCNN convolutions (SchNet's default: 6)")
     parser.add_argument("--layer-dim", type=int, default=LAYER_CONFIG["dim"])
     parser.add_argument("--layer-cutoff", type=int, default=LAYER_CONFIG["cutoff"])
+    parser.add_argument("--profile", nargs="?", const="schnet", choices=("schnet", "cgcnn"),
+                        help="also profile the host (default schnet) + layer's step and the layer alone")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args(argv)
     # the timed configuration (the arms keep HOST_ARMS's defaults when imported)
@@ -250,6 +302,8 @@ def main(argv=None) -> int:
               "step_times": [step_times(kind, graphs, args) for kind in ("schnet", "cgcnn")]}
     if args.smoke:
         report["smoke"] = smoke(args)
+    if args.profile:
+        profile(args.profile, graphs, args)
     print(f"commit {report['commit']}, torch {report['torch']}, {args.threads} thread(s); host {HOST_CONFIG}; "
           f"layer {LAYER_CONFIG}; {args.crystals} crystals ({report['atoms']} atoms, {report['edges']} edges), "
           f"batch {args.batch_size}, best of {args.rounds} rounds of {args.steps} steps (process CPU time)")

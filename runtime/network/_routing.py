@@ -13,11 +13,10 @@ weights W_re, W_im (out_features x n_slots, indexed by slot, shared by every gro
 where z = T_G f writes the slot features through the group's real basis functions f_i, the
 very functions of the generated per-group module (``crystal_fourier.generated``, evaluated by the
 one kernel of :mod:`crystal_fourier.kernel`), with one or two exact entries e(q/48) a/b per slot
-(:func:`~crystal_fourier.runtime.network._routing_tables.setting_routing`). So per step W_G is a
-gather-and-sum over the slots of every setting in the batch (one ``index_add_`` for all of
-them), and per atom the cost is the module's cosines plus n_functions x out_features; no dense
-|U| x |U| matrix is ever formed. Atoms are sorted by setting; each setting's block is one kernel
-call and one matrix product.
+(:func:`~crystal_fourier.runtime.network._routing_tables.setting_routing`). Per step W_G of every
+setting in the batch is one sparse product (:mod:`._sparse_routing`); per atom the cost is the
+module's cosines (or its cached values: :meth:`RoutingEncoder.forward_flat`) plus n_functions x
+out_features. No dense |U| x |U| matrix is ever formed.
 
 The slot set (the union of the cubic and hexagonal shells, so that slot n always means the
 same (h, k, l)) and the tables are described in :mod:`crystal_fourier.runtime.network._routing_tables`.
@@ -26,7 +25,6 @@ same (h, k, l)) and the tables are described in :mod:`crystal_fourier.runtime.ne
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +35,9 @@ from torch import nn
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._config import ENCODING_CUTOFF, CutoffSpec
 from crystal_fourier.runtime.network._routing_tables import SettingRouting, setting_routing, slot_frequencies
+from crystal_fourier.runtime.network._sparse_routing import (SettingEntries, SparseProduct, basis_matrices,
+                                                             fold_matrices, gathered_product, routing_matrices,
+                                                             setting_entries)
 
 __all__ = ["RoutingEncoder", "RoutingPlan"]
 
@@ -66,6 +67,7 @@ class _Prepared:
     function: torch.Tensor  # (n_entries,): function i
     coefficient: torch.Tensor  # (n_entries, 2): Re T[n, i], Im T[n, i]
     n_functions: int
+    entries: SettingEntries  # the same entries as pieces of the CSR matrices T and T^T (_sparse_routing)
 
 
 class RoutingEncoder(nn.Module):
@@ -169,14 +171,13 @@ class RoutingEncoder(nn.Module):
         # Kept entries in function order (stable): the rows of the sparse routing matrix (_routed_weights).
         half = np.flatnonzero(first >= 0)
         half = half[np.argsort(routing.entry_function[half], kind="stable")]
-        prepared = _Prepared(
-            module=routing.basis_class(dtype=dtype).to(device),
-            slot=torch.from_numpy(routing.entry_slot[half].copy()).to(device, _INDEX),
-            function=torch.from_numpy(routing.entry_function[half].copy()).to(device, _INDEX),
-            coefficient=torch.from_numpy(np.stack([routing.entry_re[half], routing.entry_im[half]], axis=1)).to(
-                device, dtype),
-            n_functions=routing.n_functions,
-        )
+        slot = torch.from_numpy(routing.entry_slot[half].copy()).to(device, _INDEX)
+        function = torch.from_numpy(routing.entry_function[half].copy()).to(device, _INDEX)
+        coefficient = torch.from_numpy(np.stack([routing.entry_re[half], routing.entry_im[half]], axis=1)).to(
+            device, dtype)
+        prepared = _Prepared(module=routing.basis_class(dtype=dtype).to(device), slot=slot, function=function,
+                             coefficient=coefficient, n_functions=routing.n_functions,
+                             entries=setting_entries(slot, function, coefficient, routing.n_functions, self.n_slots))
         self._prepared[key] = prepared
         return prepared
 
@@ -365,38 +366,61 @@ class RoutingEncoder(nn.Module):
 
         W_G^T[i] = sum over the kept entries (n, i) of Re T W'_re[:, n] + Im T W'_im[:, n] (W' the folded
         weights, see :meth:`_forward_planned`). Eagerly this is one sparse (CSR) matrix product,
-        [Re T, Im T] (rows: the functions of all settings; columns: 2 n_slots) times [W'_re; W'_im]^T:
-        its cost, paid once per call whatever the batch size, was a gather, two products and an
-        ``index_add_`` over every entry (each again in the backward), about 3x the time. Under
-        ``torch.compile`` (no sparse tensors in a full graph) the same sums are the gather and ``index_add_``.
+        [Re T, Im T] (rows: the functions of all settings; columns: 2 n_slots) times [W'_re; W'_im]^T,
+        whose backward multiplies by T^T laid out without a sort (:mod:`._sparse_routing`). Under
+        ``torch.compile`` (no sparse tensors in a full graph) the same sums are a gather and ``index_add_``.
         """
-        offsets = [0]
-        for table in tables:
-            offsets.append(offsets[-1] + table.n_functions)
-        slot = torch.cat([table.slot for table in tables])
-        # offsets has one entry more than tables (the total): each table takes its own start.
-        function = torch.cat([table.function + offset for table, offset in zip(tables, offsets, strict=False)])
-        coefficient = torch.cat([table.coefficient for table in tables])
+        if not torch.compiler.is_compiling():
+            device, dtype = self.weight_re.device, self.weight_re.dtype
+            if ("fold", device, dtype) not in self._prepared:   # made once per device and dtype
+                self._prepared["fold", device, dtype] = fold_matrices(self._negative_slot, self._paired, dtype, device)
+            folded = SparseProduct.apply(*self._prepared["fold", device, dtype],
+                                         torch.cat([self.weight_re, self.weight_im], 1).T)
+            matrix, transposed = routing_matrices([table.entries for table in tables],
+                                                  [table.n_functions for table in tables], self.n_slots,
+                                                  transpose=torch.is_grad_enabled() and folded.requires_grad)
+            return SparseProduct.apply(matrix, transposed, folded)
         negative, paired = self._negative_slot, self._paired
         folded_re = (self.weight_re + self.weight_re[:, negative] * paired).T  # (n_slots, out)
         folded_im = (self.weight_im - self.weight_im[:, negative] * paired).T
-        if not torch.compiler.is_compiling():
-            # Entries are in function order (_prepare), settings in offset order: CSR rows as they come.
-            # Each entry gives two nonzeros of its row, Re T at column n and Im T at column n_slots + n.
-            counts = torch.bincount(function.to(torch.int64), minlength=offsets[-1])
-            rows = torch.zeros(offsets[-1] + 1, dtype=torch.int64, device=counts.device)
-            torch.cumsum(2 * counts, 0, out=rows[1:])
-            columns = torch.stack([slot, slot + self.n_slots], dim=1).reshape(-1).to(torch.int64)
-            with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used is stable
-                warnings.simplefilter("ignore", UserWarning)
-                matrix = torch.sparse_csr_tensor(rows, columns, coefficient.reshape(-1),
-                                                 (offsets[-1], 2 * self.n_slots))
-            return torch.mm(matrix, torch.cat([folded_re, folded_im]))
-        folded_re, folded_im = folded_re.contiguous(), folded_im.contiguous()
-        # Two gathers, no slicing of a joint one (a slice's backward zero-fills the whole gather).
-        contributions = torch.addcmul(folded_re.index_select(0, slot) * coefficient[:, :1],
-                                      folded_im.index_select(0, slot), coefficient[:, 1:])
-        return contributions.new_zeros(offsets[-1], self.out_features).index_add_(0, function, contributions)
+        return gathered_product(tables, folded_re.contiguous(), folded_im.contiguous())
+
+    def forward_flat(self, hall_numbers: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` from the atoms' basis values given flat (eager; no gradient reaches ``basis``).
+
+        ``basis``: atom by atom, the values f_i(x) of its setting's functions (:meth:`SpaceGroupEncoding.basis`,
+        e.g. cached per crystal). No split by setting: y = B (T W') + b, two sparse products whose transposes
+        are laid out without sorting (:mod:`._sparse_routing`); :meth:`forward_planned`'s sums, to round-off.
+
+        Parameters
+        ----------
+        hall_numbers : torch.Tensor
+            shape=(N,), int: the setting of each atom.
+        basis : torch.Tensor
+            shape=(sum over atoms of their n_functions,), floating.
+
+        Returns
+        -------
+        torch.Tensor
+            shape=(N, out_features), the dtype of the weights.
+
+        Raises
+        ------
+        CrystalFourierError
+            ``basis`` does not have one value per function of every atom.
+        """
+        dtype, device = self.weight_re.dtype, self.weight_re.device
+        halls, setting, counts = torch.unique(hall_numbers.to(device), return_inverse=True, return_counts=True)
+        tables = [self._prepare(hall, device, dtype) for hall in halls.tolist()]
+        n_functions = torch.tensor([table.n_functions for table in tables], dtype=torch.int64, device=device)
+        expected = int((n_functions * counts).sum())
+        if basis.dim() != 1 or basis.shape[0] != expected:
+            raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector "
+                                      f"of length {expected}, got {tuple(basis.shape)}")
+        routed = self._routed_weights(tables)
+        matrices = basis_matrices(basis.detach().to(device, dtype), setting, n_functions, counts,
+                                  transpose=torch.is_grad_enabled() and routed.requires_grad)
+        return SparseProduct.apply(matrices[0], matrices[1], routed, matrices[2]) + self.bias
 
     def _forward_planned(self, positions: torch.Tensor, plan: RoutingPlan, radius: "int | None",
                          functions: "list[torch.Tensor] | None" = None) -> tuple[torch.Tensor, "torch.Tensor | None"]:

@@ -274,14 +274,14 @@ class SpaceGroupEncoding(nn.Module):
         """(features (n, dim), pair features (n, 2 S) or None) from one evaluation of the generated modules."""
         if positions.shape[0] == 0:
             return positions.new_zeros(0, self.dim), positions.new_zeros(0, 0)
-        planned = _Planned(self.routing)
         arguments = (positions, halls, radius, basis)
         moved = self._moved(self.routing, positions)
         if moved is None:   # the layer is in the positions' dtype and on their device: no cast
-            return planned(*arguments)
+            return _evaluate(self.routing, *arguments)
         # A float32 layer on float64 positions (or on another device): the same routing with its weights cast
         # (the cast is differentiable, so the layer's own parameters still train).
-        return torch.func.functional_call(planned, {f"routing.{k}": v for k, v in moved.items()}, arguments)
+        return torch.func.functional_call(_Planned(self.routing), {f"routing.{k}": v for k, v in moved.items()},
+                                          arguments)
 
     def pair_bias(self, positions: torch.Tensor, groups: "torch.Tensor | None" = None,
                   batch: "torch.Tensor | None" = None, *, hall_numbers: "torch.Tensor | None" = None,
@@ -331,7 +331,7 @@ class SpaceGroupEncoding(nn.Module):
 
 
 class _Planned(nn.Module):
-    """``RoutingEncoder._forward_planned`` as a forward, so that ``torch.func.functional_call`` can cast its weights."""
+    """:func:`_evaluate` as a forward, so that ``torch.func.functional_call`` can cast the routing's weights."""
 
     def __init__(self, routing: RoutingEncoder) -> None:
         super().__init__()
@@ -339,17 +339,27 @@ class _Planned(nn.Module):
 
     def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor, radius: "int | None",
                 basis: "torch.Tensor | None", blocks_only: bool = False):
-        plan = _plan(self.routing, hall_numbers)
-        if blocks_only:   # SpaceGroupEncoding.basis
-            return plan, self.routing.function_blocks(positions, plan)
-        functions = None
-        if basis is not None:
-            indices, total = _basis_layout(self.routing, plan, hall_numbers)
-            _check_basis(basis, total)
-            functions = [basis[index] for index in indices]
-        if radius is None:
-            return self.routing.forward_planned(positions, plan, functions), None
-        return self.routing.forward_with_pair_features(positions, plan, radius, functions)
+        return _evaluate(self.routing, positions, hall_numbers, radius, basis, blocks_only)
+
+
+def _evaluate(routing: RoutingEncoder, positions: torch.Tensor, hall_numbers: torch.Tensor, radius: "int | None",
+              basis: "torch.Tensor | None", blocks_only: bool = False):
+    """(features, pair features or None) of the atoms, or (plan, basis blocks) with ``blocks_only``."""
+    if basis is not None and radius is None and not blocks_only and not torch.compiler.is_compiling():
+        _check_basis(basis, None)
+        if not basis.requires_grad:   # cached values (the hosts' step): no split by setting, two sparse products
+            return routing.forward_flat(hall_numbers, basis), None
+    plan = _plan(routing, hall_numbers)
+    if blocks_only:   # SpaceGroupEncoding.basis
+        return plan, routing.function_blocks(positions, plan)
+    functions = None
+    if basis is not None:
+        indices, total = _basis_layout(routing, plan, hall_numbers)
+        _check_basis(basis, total)
+        functions = [basis[index] for index in indices]
+    if radius is None:
+        return routing.forward_planned(positions, plan, functions), None
+    return routing.forward_with_pair_features(positions, plan, radius, functions)
 
 
 @torch.compiler.disable   # reads the Hall numbers and builds the settings' tables: eager, outside any graph
@@ -402,12 +412,15 @@ def _basis_layout(routing: RoutingEncoder, plan, hall_numbers: torch.Tensor) -> 
     return indices, int(per_atom.sum())
 
 
-def _check_basis(basis, total: int) -> None:
+def _check_basis(basis, total: "int | None") -> None:
+    """One clear error unless ``basis`` is a flat float tensor of length ``total`` (None: any length; the flat
+    routing checks it)."""
     if not isinstance(basis, torch.Tensor) or basis.dim() != 1 or not basis.is_floating_point() \
-            or basis.shape[0] != total:
+            or (total is not None and basis.shape[0] != total):
         got = f"{tuple(basis.shape)} {basis.dtype}" if isinstance(basis, torch.Tensor) else type(basis).__name__
-        raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector of "
-                                  f"length {total}, got {got}")
+        length = "" if total is None else f" of length {total}"
+        raise CrystalFourierError(f"basis must be SpaceGroupEncoding.basis(...) of these atoms: a float vector"
+                                  f"{length}, got {got}")
 
 
 def _check_integer_vector(name: str, value) -> None:

@@ -270,6 +270,10 @@ def test_works_under_torch_compile(dtype):
     torch.testing.assert_close(out, layer(x, groups, batch), rtol=0, atol=tolerance)
     out.sum().backward()
     assert layer.routing.weight_re.grad is not None
+    # with cached basis values: eagerly the flat path (two sparse products), compiled the per-setting one
+    basis = layer.basis(x, groups, batch)
+    torch.testing.assert_close(compiled(x, groups, batch, basis=basis), layer(x, groups, batch, basis=basis), rtol=0,
+                               atol=tolerance)
 
 
 # --------------------------------------------------------------------------- the guide
