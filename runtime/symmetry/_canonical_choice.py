@@ -114,28 +114,36 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
-    candidates = []  # (M, s, positions)
     linear = _linear_parts(hall_number, metric, proper=proper)
     moved = [positions @ m.T for m in linear]
     # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
     # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
     polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else [[np.zeros(3)]] * len(moved)
-    for m, moved_m, polars_m in zip(linear, moved, polars, strict=True):
-        for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
-            shifted = moved_m + shift_48 / _SHIFT_DEN
-            for polar in polars_m:
-                candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
-    if not candidates:  # pragma: no cover - the identity is always a candidate
+    # Candidate c is (M, s) = (linear[owner[c]], origin[c] + slide[c]), in the order (M, origin shift, polar slide);
+    # its positions (moved_M + origin) + slide are formed only for the few candidates that need them.
+    owner, origin, slide = [], [], []
+    for index, (m, polars_m) in enumerate(zip(linear, polars, strict=True)):
+        shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
+        count = len(shifts) * len(polars_m)
+        owner.append(np.full(count, index))
+        origin.append(np.repeat(shifts, len(polars_m), axis=0))
+        slide.append(np.tile(np.array(polars_m), (len(shifts), 1)))
+    owner, origin, slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
+
+    def candidate(c: int):
+        k = int(owner[c])
+        return linear[k], origin[c] + slide[c], (moved[k] + origin[c]) + slide[c]
+
+    if len(owner) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
-    if len(candidates) == 1:
-        return candidates[0]
+    if len(owner) == 1:
+        return candidate(0)
     # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
     # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
-    matrices = np.stack([c[0] for c in candidates])                       # (k, 3, 3), int64
-    shifts = np.stack([c[1] for c in candidates])                         # (k, 3)
+    matrices = np.stack(linear)[owner]                                    # (k, 3, 3), int64
+    shifts = origin + slide                                               # (k, 3)
     tolerance = TIE_TOLERANCE * float(np.sum(weights))
-    alive = np.arange(len(candidates))
-    set_keys = {}
+    alive = np.arange(len(owner))
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
     for start in range(0, len(frequencies), _SCORE_CHUNK):
@@ -143,13 +151,12 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             # Still tied after the first frequencies: often because candidates are one atom set (equal F at
             # every h). Keep the first candidate of each set (the one the final tie-break would pick among
             # them); a single set left is the answer without the other 116 frequencies.
-            set_keys = {int(i): _set_key(candidates[int(i)][2], numbers) for i in alive}
             firsts = {}
-            for i in alive:
-                firsts.setdefault(set_keys[int(i)], int(i))
+            for i in alive.tolist():
+                firsts.setdefault(_set_bytes(candidate(i)[2], numbers), i)
             alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
-                return candidates[int(alive[0])]
+                return candidate(int(alive[0]))
         chunk = frequencies[start:start + _SCORE_CHUNK]                           # (f, 3), int64
         images = (chunk @ matrices[alive]).reshape(-1, 3)                           # rows (M^T h)^T = h M
         bound = int(np.max(np.abs(images)))                  # one integer key per frequency, in base 2 bound + 1
@@ -160,24 +167,39 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
         phases = np.exp(2j * np.pi * (shifts[alive] @ chunk.T.astype(np.float64)))     # e(h . s), (alive, f)
         factors = at_images[inverse.reshape(len(alive), -1)] * phases
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
-        if np.all(np.ptp(keys, axis=0) <= tolerance):
-            continue  # every column keeps every candidate (the usual case for descriptions of one set)
-        for column in range(keys.shape[1]):
-            values = keys[:, column]
+        # Column by column, keep the candidates within the tolerance of the column's maximum. A column whose
+        # spread is within the tolerance keeps every candidate, and filtering only shrinks the spreads of
+        # the later columns, so only the first column with a larger spread filters, then the next, ...
+        while True:
+            spread = np.flatnonzero(np.ptp(keys, axis=0) > tolerance)
+            if len(spread) == 0:
+                break
+            values = keys[:, spread[0]]
             keep = values >= values.max() - tolerance
-            alive, keys = alive[keep], keys[keep]
+            alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
             if len(alive) == 1:
-                return candidates[int(alive[0])]
+                return candidate(int(alive[0]))
     # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
     # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
-    keys = [set_keys.get(int(i)) or _set_key(candidates[int(i)][2], numbers) for i in alive]
-    return candidates[int(alive[min(range(len(keys)), key=keys.__getitem__)])]
+    keys = [_set_key(candidate(int(i))[2], numbers) for i in alive]
+    return candidate(int(alive[min(range(len(keys)), key=keys.__getitem__)]))
 
 
 _KEY_GRID = 2 ** 20
 """Snapping grid of the tie-break key, 1/2**20 ~ 1e-6 fractional. A power of two: the rounding
 boundaries (2j + 1)/2**21 stay far (>= 1/(24 * 2**21)) from every special coordinate, whose
 denominators divide 24 or 48, so round-off (~1e-12) cannot push a special position across one."""
+
+
+def _set_rows(positions: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
+    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), snapped])
+    return rows[np.lexsort(rows.T[::-1])]
+
+
+def _set_bytes(positions: np.ndarray, numbers: np.ndarray) -> bytes:
+    """:func:`_set_key` as bytes: equal exactly when the keys are (for telling sets apart, not ordering them)."""
+    return _set_rows(positions, numbers).tobytes()
 
 
 def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
@@ -187,7 +209,4 @@ def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
     the lexicographic order of keys cannot tie between different atom sets; the same set
     given in another order or with another lattice translation of an atom gets the same key.
     """
-    snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
-    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), snapped])
-    order = np.lexsort(rows.T[::-1])
-    return tuple(rows[order].ravel().tolist())
+    return tuple(_set_rows(positions, numbers).ravel().tolist())

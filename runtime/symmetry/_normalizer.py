@@ -225,6 +225,16 @@ def _shift_mask(hall_number: int, proper: bool = True) -> np.ndarray:
     return mask
 
 
+@lru_cache(maxsize=None)
+def _trace_forms(hall_number: int, proper: bool = True) -> np.ndarray:
+    """M^-1 M^-T of each of :func:`_normalizer_matrices`, flattened, shape=(k, 9), dtype=float64: the trace of
+    M^-T G M^-1 is this row dotted with G, so one matrix-vector product gives every transformed cell's trace."""
+    inverses = _normalizer_matrices(hall_number, proper)[1]
+    forms = (inverses @ np.transpose(inverses, (0, 2, 1))).reshape(-1, 9).astype(np.float64)
+    forms.setflags(write=False)
+    return forms
+
+
 def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> tuple[np.ndarray, ...]:
     """Integer bases M (x -> M x) of the lattice in which the crystal is described in the same setting
     with the most reduced cell: one per coset of the point group (M and M R give the same
@@ -242,26 +252,31 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     """
     matrices, inverses = _normalizer_matrices(hall_number, proper)
     admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L
+    quadratic = _trace_forms(hall_number, proper)
     tolerance = METRIC_TIE_TOLERANCE * float(np.max(np.abs(np.diag(metric))))
-    reduction = np.eye(3, dtype=np.int64)
-    transposed = np.transpose(inverses, (0, 2, 1))
+    reduction = None   # the identity
     for _ in range(_MAX_REDUCTION_STEPS):
-        metrics = transposed @ metric @ inverses
-        keys = _metric_keys(metrics)
-        current = float(np.trace(metric))
-        shorter = np.flatnonzero(keys[:, 0] < current - tolerance)
-        ordered = shorter[np.argsort(keys[shorter, 0], kind="stable")]
-        ordered = ordered[admits_shift[ordered]]
-        step = int(ordered[0]) if len(ordered) else None
-        if step is None:
+        traces = quadratic @ metric.ravel()                  # trace of M^-T G M^-1 for every M
+        shorter = np.flatnonzero((traces < float(np.trace(metric)) - tolerance) & admits_shift)
+        if len(shorter) == 0:
             break
-        reduction = matrices[step] @ reduction
-        metric = metrics[step]
-    near = np.flatnonzero(keys[:, 0] <= float(np.trace(metric)) + tolerance)
+        step = int(shorter[np.argmin(traces[shorter])])      # the shortest; the first of equals
+        reduction = matrices[step] if reduction is None else matrices[step] @ reduction
+        metric = inverses[step].T @ metric @ inverses[step]
+    near = np.flatnonzero(traces <= float(np.trace(metric)) + tolerance)
     alive = near[admits_shift[near]]
-    for column in range(keys.shape[1]):
-        values = keys[alive, column]
-        alive = alive[values <= values.min() + tolerance]
+    keys = _metric_keys(np.transpose(inverses[alive], (0, 2, 1)) @ metric @ inverses[alive])
+    # Column by column, keep the cells within the tolerance of the column's least value. A column whose spread
+    # is within the tolerance keeps every cell, and filtering only shrinks the spreads of the later columns.
+    while len(alive) > 1:
+        spread = np.flatnonzero(np.ptp(keys, axis=0) > tolerance)
+        if len(spread) == 0:
+            break
+        values = keys[:, spread[0]]
+        keep = values <= values.min() + tolerance
+        alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
+    if reduction is None:
+        return tuple(matrices[alive])   # read-only views
     kept = []
     for index in alive:
         m = matrices[index] @ reduction
