@@ -65,6 +65,41 @@ def _score_frequencies(hall_number: int) -> np.ndarray:
     return present
 
 
+@lru_cache(maxsize=4096)
+def _candidates(hall_number: int, linear: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, origin) of the candidates of a group without polar axes: for the linear parts ``linear`` (their
+    int64 bytes, shape=(k, 3, 3)), the index of each candidate's M and its origin shift S/48 (:func:`_origin_shifts`),
+    in the order (M, shift). A function of the setting and the linear parts only, so cached on both."""
+    matrices = np.frombuffer(linear, dtype=np.int64).reshape(-1, 3, 3)
+    tables = [_origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN for m in matrices]
+    owner = np.concatenate([np.full(len(t), index) for index, t in enumerate(tables)])
+    origin = np.concatenate(tables)
+    owner.setflags(write=False)
+    origin.setflags(write=False)
+    return owner, origin
+
+
+@lru_cache(maxsize=4096)
+def _chunk_images(hall_number: int, linear: bytes, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frequencies ``start:start + _SCORE_CHUNK`` of :func:`_score_frequencies` mapped by each linear part,
+    h -> M^T h (rows h M), for ``linear`` (the parts' int64 bytes, shape=(k, 3, 3)): the distinct images as
+    columns, shape=(3, d), float64; for each M and frequency the column of its image, shape=(k, f); and the
+    frequencies as columns, shape=(3, f), float64. A function of the setting and the linear parts only, so
+    cached on both (the box's absences depend on the setting)."""
+    chunk = _score_frequencies(hall_number)[start:start + _SCORE_CHUNK]                   # (f, 3), int64
+    matrices = np.frombuffer(linear, dtype=np.int64).reshape(-1, 3, 3)
+    images = (chunk @ matrices).reshape(-1, 3)                                          # rows h M
+    bound = int(np.max(np.abs(images)))                      # one integer key per frequency, in base 2 bound + 1
+    base = 2 * bound + 1
+    distinct, inverse = np.unique(_encode(images + bound, base), return_inverse=True)
+    vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
+    result = (np.ascontiguousarray(vectors.T, dtype=np.float64), inverse.reshape(len(matrices), len(chunk)),
+              np.ascontiguousarray(chunk.T, dtype=np.float64))
+    for array in result:
+        array.setflags(write=False)
+    return result
+
+
 def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[np.ndarray]]:
     """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
     F(m e_i) real and positive, m the first harmonic with |F| > 0.
@@ -115,24 +150,32 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
     linear = _linear_parts(hall_number, metric, proper=proper)
-    moved = [positions @ m.T for m in linear]
-    # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
-    # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-    polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else [[np.zeros(3)]] * len(moved)
+    key = np.stack(linear).tobytes()
+    if table.polar_axes:
+        moved = [positions @ m.T for m in linear]
+        # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
+        # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
+        polars = _polar_shifts(moved, weights, table.polar_axes)
+        owner, origin, slide = [], [], []
+        for index, (m, polars_m) in enumerate(zip(linear, polars, strict=True)):
+            shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
+            owner.append(np.full(len(shifts) * len(polars_m), index))
+            origin.append(np.repeat(shifts, len(polars_m), axis=0))
+            slide.append(np.tile(np.array(polars_m), (len(shifts), 1)))
+        owner, origin, slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
+    else:
+        moved = [None] * len(linear)   # formed when needed
+        owner, origin = _candidates(hall_number, key)
+        slide = np.zeros(3)
     # Candidate c is (M, s) = (linear[owner[c]], origin[c] + slide[c]), in the order (M, origin shift, polar slide);
-    # its positions (moved_M + origin) + slide are formed only for the few candidates that need them.
-    owner, origin, slide = [], [], []
-    for index, (m, polars_m) in enumerate(zip(linear, polars, strict=True)):
-        shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
-        count = len(shifts) * len(polars_m)
-        owner.append(np.full(count, index))
-        origin.append(np.repeat(shifts, len(polars_m), axis=0))
-        slide.append(np.tile(np.array(polars_m), (len(shifts), 1)))
-    owner, origin, slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
+    # its positions (M x + origin) + slide are formed only for the few candidates that need them.
 
     def candidate(c: int):
         k = int(owner[c])
-        return linear[k], origin[c] + slide[c], (moved[k] + origin[c]) + slide[c]
+        if moved[k] is None:
+            moved[k] = positions @ linear[k].T
+        polar = slide[c] if slide.ndim == 2 else slide
+        return linear[k], origin[c] + polar, (moved[k] + origin[c]) + polar
 
     if len(owner) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
@@ -140,7 +183,6 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
         return candidate(0)
     # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
     # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
-    matrices = np.stack(linear)[owner]                                    # (k, 3, 3), int64
     shifts = origin + slide                                               # (k, 3)
     tolerance = TIE_TOLERANCE * float(np.sum(weights))
     alive = np.arange(len(owner))
@@ -157,15 +199,10 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
                 return candidate(int(alive[0]))
-        chunk = frequencies[start:start + _SCORE_CHUNK]                           # (f, 3), int64
-        images = (chunk @ matrices[alive]).reshape(-1, 3)                           # rows (M^T h)^T = h M
-        bound = int(np.max(np.abs(images)))                  # one integer key per frequency, in base 2 bound + 1
-        base = 2 * bound + 1
-        distinct, inverse = np.unique(_encode(images + bound, base), return_inverse=True)
-        vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
-        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors.T.astype(np.float64)))  # F(M^T h), (distinct,)
-        phases = np.exp(2j * np.pi * (shifts[alive] @ chunk.T.astype(np.float64)))     # e(h . s), (alive, f)
-        factors = at_images[inverse.reshape(len(alive), -1)] * phases
+        vectors, images, chunk = _chunk_images(hall_number, key, start)
+        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors))       # F(M^T h) at the distinct images
+        phases = np.exp(2j * np.pi * (shifts[alive] @ chunk))                 # e(h . s), (alive, f)
+        factors = at_images[images[owner[alive]]] * phases
         keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
         # Column by column, keep the candidates within the tolerance of the column's maximum. A column whose
         # spread is within the tolerance keeps every candidate, and filtering only shrinks the spreads of
