@@ -73,7 +73,12 @@ from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standa
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
-from crystal_fourier.runtime.symmetry._symmetrization import site_assignment, symmetrized, symmetry_residual
+from crystal_fourier.runtime.symmetry._symmetrization import (
+    input_frame,
+    site_assignment,
+    symmetrized,
+    symmetry_residual,
+)
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -354,7 +359,7 @@ def standardize(
     before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
-    data, crystal, symprec, assigned = _spglib_answer(crystal, symprec, angle_tolerance, retry)
+    data, crystal, symprec, prepared = _spglib_answer(crystal, symprec, angle_tolerance, retry)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -371,17 +376,18 @@ def standardize(
         before = -before
         data = _dataset(crystal, symprec, angle_tolerance)
         number = int(data.number)
-        assigned = None
+        prepared = None
     standard = standard_hall_number(number)
     if int(data.hall_number) != standard:  # the 24 groups where spglib's default is origin choice 1
         data = _dataset(crystal, symprec, angle_tolerance, hall_number=standard)
-        assigned = None
+        prepared = None
     if int(data.number) != number:  # pragma: no cover - spglib is self-consistent
         raise CrystalFourierError(f"spglib changed its mind about the group ({number} -> {data.number})")
     std_numbers = np.asarray(data.std_types, dtype=np.int64)
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     origin = np.asarray(data.origin_shift, dtype=np.float64)
-    metric, positions = symmetrized(crystal, data, standard, symprec, assigned=assigned)
+    frame, assigned = prepared if prepared is not None else (None, None)
+    metric, positions = symmetrized(crystal, data, standard, symprec, assigned=assigned, frame=frame)
     m, shift, positions = canonical_description(positions, std_numbers, metric, standard, proper=handedness == "keep")
     m_inv = np.linalg.inv(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
@@ -421,15 +427,17 @@ of the first 500 carbon-24 and perov-5 test crystals (relaxed, noisier cells).""
 
 
 def _spglib_answer(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):
-    """(dataset, crystal, symprec used, site assignment or None): spglib's answer for the canonical order,
-    or, for a near tie (:data:`NEAR_TIE_FRACTION`), the least symmetric of :func:`_least_symmetric_order`."""
+    """(dataset, crystal, symprec used, (input frame, site assignment) or None): spglib's answer for the canonical
+    order, or, for a near tie (:data:`NEAR_TIE_FRACTION`), the least symmetric of :func:`_least_symmetric_order`."""
     data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
-    assigned = site_assignment(crystal, data)   # used twice: the near-tie test and (usually) the symmetrization
-    if symmetry_residual(crystal, data, assigned) > NEAR_TIE_FRACTION * symprec:
+    frame = input_frame(crystal, data)
+    assigned = site_assignment(crystal, data, frame)   # used twice: the near-tie test and (usually) the symmetrization
+    prepared = (frame, assigned)
+    if symmetry_residual(crystal, data, assigned, frame) > NEAR_TIE_FRACTION * symprec:
         chosen, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
         if chosen is not data:
-            data, assigned = chosen, None
-    return data, crystal, symprec, assigned
+            data, prepared = chosen, None
+    return data, crystal, symprec, prepared
 
 
 def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_tolerance: float):

@@ -20,11 +20,11 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["site_assignment", "symmetry_residual", "symmetrized"]
+__all__ = ["input_frame", "site_assignment", "symmetry_residual", "symmetrized"]
 
 
 def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
-                assigned=None) -> tuple[np.ndarray, np.ndarray]:
+                assigned=None, frame=None) -> tuple[np.ndarray, np.ndarray]:
     """Metric and positions of the conventional cell, projected onto G-symmetric ones (Reynolds average).
 
     spglib's own idealized cell depends, at the level of the input's noise, on the
@@ -46,6 +46,8 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         to spglib's idealization.
     assigned : tuple, optional
         :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+    frame : tuple, optional
+        :func:`input_frame` of ``(crystal, data)``, when the caller already has it.
 
     Returns
     -------
@@ -55,14 +57,13 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         Averaged positions in the order of spglib's ``std_positions``.
     """
     table = _group_table(hall_number)
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    _, lattice_raw, raw = frame if frame is not None else input_frame(crystal, data)
     metric_raw = lattice_raw @ lattice_raw.T
-    rotations = table.rotations.astype(np.float64)
-    metric = np.mean(np.transpose(rotations, (0, 2, 1)) @ metric_raw @ rotations, axis=0)
+    rotations, translations = _float_operations(hall_number)
+    # np.add.reduce / n is np.mean's own arithmetic (the same bytes) without its Python-level checks
+    metric = np.add.reduce(np.transpose(rotations, (0, 2, 1)) @ metric_raw @ rotations, axis=0) / len(rotations)
     ideal = np.asarray(data.std_positions, dtype=np.float64)
     types = np.asarray(data.std_types)
-    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
     # Every image of an input atom under the centring translations, assigned to its nearest ideal site
     # of the same species; a site's displacement is the mean over all images assigned to it, so the
     # result does not depend on which of several translation-equivalent input atoms comes first.
@@ -82,13 +83,14 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     # an operation is a coset representative followed by a centring translation, so only the images under
     # the representatives and under the centrings are looked up (1/n_centring of the work), then composed
     representative, centring = _cosets(hall_number)
-    rep_images = ideal @ table.rotations.astype(np.float64).transpose(0, 2, 1) + table.translations_24[:, None, :] / DEN
-    rep_match = _site_index(rep_images.reshape(-1, 3), ideal, tolerance=1e-6)
+    rep_images = (ideal @ rotations.transpose(0, 2, 1) + translations[:, None, :]).reshape(-1, 3)
     if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
+        rep_match = _site_index(rep_images, ideal, tolerance=1e-6)
         centring_match = np.arange(len(ideal))
-    else:
+    else:  # one lookup for the images under the representatives and under the centrings (row by row the same)
         centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
-        centring_match = _site_index(centred.reshape(-1, 3), ideal, tolerance=1e-6)
+        both = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
+        rep_match, centring_match = (None, None) if both is None else (both[:len(rep_images)], both[len(rep_images):])
     if rep_match is None or centring_match is None or np.any(rep_match < 0) or np.any(centring_match < 0):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     rep_match = rep_match.reshape(len(table.rotations), len(ideal))
@@ -97,12 +99,14 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     if np.any(types[match] != types[None, :]):
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
-    averaged = np.mean(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0)   # R^-1 d, per op
+    averaged = np.add.reduce(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0) / len(inverse)
     return metric, ideal + averaged
 
 
-def site_assignment(crystal: Crystal, data):
-    """The nearest ideal site of every centring image of every input atom (see :func:`symmetrized`).
+def input_frame(crystal: Crystal, data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """spglib's transformation P, the input lattice in the conventional basis and the input positions mapped
+    into the conventional cell (x_std = P x + p), for :func:`site_assignment`, :func:`symmetry_residual` and
+    :func:`symmetrized`, which all need them (computed once by a caller that calls all three).
 
     Parameters
     ----------
@@ -113,19 +117,40 @@ def site_assignment(crystal: Crystal, data):
 
     Returns
     -------
-    tuple or None
-        ``(nearest, difference, squared_distance)``, images in the order (centring, atom), distances in
-        Angstrom^2; None when an image has no site of its species.
+    tuple of numpy.ndarray
+        ``(P, lattice_raw, raw)``: shapes (3, 3), (3, 3) and (n_atoms, 3), float64.
     """
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
     raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    return transformation, lattice_raw, raw
+
+
+def site_assignment(crystal: Crystal, data, frame=None):
+    """The nearest ideal site of every centring image of every input atom (see :func:`symmetrized`).
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+    frame : tuple, optional
+        :func:`input_frame` of ``(crystal, data)``, when the caller already has it.
+
+    Returns
+    -------
+    tuple or None
+        ``(nearest, difference, squared_distance)``, images in the order (centring, atom), distances in
+        Angstrom^2; None when an image has no site of its species.
+    """
+    _, lattice_raw, raw = frame if frame is not None else input_frame(crystal, data)
     return _assign_to_sites(raw, crystal.numbers, np.asarray(data.std_positions, dtype=np.float64),
                             np.asarray(data.std_types), lattice_raw, _group_table(int(data.hall_number)).centrings_24,
                             data)
 
 
-def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
+def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> float:
     """How far ``crystal`` is from exactly having the symmetry spglib found, in Angstrom.
 
     Parameters
@@ -136,6 +161,8 @@ def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
         spglib's answer for ``crystal``.
     assigned : tuple, optional
         :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+    frame : tuple, optional
+        :func:`input_frame` of ``(crystal, data)``, when the caller already has it.
 
     Returns
     -------
@@ -153,18 +180,18 @@ def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
     the lattice within ``symprec``; an answer whose residual is well below ``symprec`` has no
     operation near that threshold, so no other order of the same atoms can lose one of them.
     """
+    frame = frame if frame is not None else input_frame(crystal, data)
     if assigned is None:
-        assigned = site_assignment(crystal, data)
+        assigned = site_assignment(crystal, data, frame)
     if assigned is None:
         return float("inf")
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    lattice_raw = frame[1]
     ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
     # metric difference in the conventional basis, as a Cartesian strain of the input frame
     difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
     to_cartesian = np.linalg.inv(lattice_raw)
-    strain = np.linalg.norm(to_cartesian @ difference @ to_cartesian.T, 2)
-    longest = float(np.max(np.linalg.norm(crystal.lattice, axis=1)))
+    strain = np.linalg.svd(to_cartesian @ difference @ to_cartesian.T, compute_uv=False)[0]   # norm(., 2)
+    longest = float(np.sqrt(np.max(np.add.reduce(crystal.lattice * crystal.lattice, axis=1))))
     return 2.0 * float(np.sqrt(np.max(assigned[2], initial=0.0))) + float(strain) * longest
 
 
@@ -179,6 +206,17 @@ def _cosets(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
     centring_keys = _encode(table.centrings_24, DEN)
     centring = np.array([int(np.flatnonzero(centring_keys == o)[0]) for o in offsets], dtype=np.int64)
     return representative, centring
+
+
+@lru_cache(maxsize=None)
+def _float_operations(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rotations of ``_group_table`` as float64, shape=(n, 3, 3), and their translations t24 / 24,
+    shape=(n, 3): read-only, cached per setting."""
+    table = _group_table(hall_number)
+    rotations, translations = table.rotations.astype(np.float64), table.translations_24 / DEN
+    rotations.setflags(write=False)
+    translations.setflags(write=False)
+    return rotations, translations
 
 
 @lru_cache(maxsize=None)
