@@ -193,10 +193,14 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             # Still tied after the first frequencies: often because candidates are one atom set (equal F at
             # every h). Keep the first candidate of each set (the one the final tie-break would pick among
             # them); a single set left is the answer without the other 116 frequencies.
-            firsts = {}
-            for i in alive.tolist():
-                firsts.setdefault(_set_bytes(candidate(i)[2], numbers), i)
-            alive = np.array(sorted(firsts.values()), dtype=np.int64)
+            owners = owner[alive].tolist()
+            for k in owners:
+                if moved[k] is None:
+                    moved[k] = positions @ linear[k].T
+            polar = slide[alive][:, None, :] if slide.ndim == 2 else slide
+            sets = (np.stack([moved[k] for k in owners]) + origin[alive][:, None, :]) + polar   # candidate(i)[2]
+            _, first = np.unique(_set_rows(sets, numbers).reshape(len(alive), -1), axis=0, return_index=True)
+            alive = alive[np.sort(first)]
             if len(alive) == 1:
                 return candidate(int(alive[0]))
         vectors, images, chunk = _chunk_images(hall_number, key, start)
@@ -229,14 +233,13 @@ denominators divide 24 or 48, so round-off (~1e-12) cannot push a special positi
 
 
 def _set_rows(positions: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """The rows (Z, x, y, z) of :func:`_set_key`, sorted, for one atom set, shape=(n, 4), or for a stack of sets
+    of the same atoms, shape=(..., n, 4): positions shape=(..., n, 3), int64."""
     snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
-    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), snapped])
-    return rows[np.lexsort(rows.T[::-1])]
-
-
-def _set_bytes(positions: np.ndarray, numbers: np.ndarray) -> bytes:
-    """:func:`_set_key` as bytes: equal exactly when the keys are (for telling sets apart, not ordering them)."""
-    return _set_rows(positions, numbers).tobytes()
+    z = np.broadcast_to(np.asarray(numbers, dtype=np.int64), snapped.shape[:-1])
+    rows = np.concatenate([z[..., None], snapped], axis=-1)
+    order = np.lexsort((snapped[..., 2], snapped[..., 1], snapped[..., 0], z), axis=-1)
+    return np.take_along_axis(rows, order[..., None], axis=-2)
 
 
 def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:

@@ -71,7 +71,12 @@ import numpy as np
 from crystal_fourier._spglib import check_symprec, symmetry_dataset
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
+from crystal_fourier.runtime.structure_io._structures import (
+    Crystal,
+    _check_lattice,
+    cell_parameters,
+    lattice_from_parameters,
+)
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
 from crystal_fourier.runtime.symmetry._symmetrization import (
     input_frame,
@@ -496,7 +501,13 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     origin = np.array(origin, dtype=np.float64)
     transformation.setflags(write=False)
     origin.setflags(write=False)
+    numbers = np.asarray(numbers, dtype=np.int64)[order]
+    if np.isfinite(positions).all():   # spglib's types are the input's numbers: only the lattice is new
+        _check_lattice(canonical_lattice)
+        crystal = Crystal._checked(canonical_lattice, positions[order], numbers)
+    else:  # pragma: no cover - symmetrized positions of finite input are finite; the constructor says why not
+        crystal = Crystal(canonical_lattice, positions[order], numbers)
     return StandardizedCrystal(
-        crystal=Crystal(canonical_lattice, positions[order], np.asarray(numbers, dtype=np.int64)[order]),
+        crystal=crystal,
         number=int(number), hall_number=int(hall_number), symprec=float(symprec),
         transformation=transformation, origin_shift=origin, reflected=bool(reflected))

@@ -241,7 +241,8 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
     (centring, atom), or None when an image has no candidate.
     """
     images = (raw[None, :, :] + centrings_24[:, None, :] / DEN).reshape(-1, 3)
-    numbers = np.tile(np.asarray(raw_numbers), len(centrings_24))
+    n_centrings = len(centrings_24)
+    numbers = np.broadcast_to(np.asarray(raw_numbers), (n_centrings, len(raw))).reshape(-1)   # np.tile, cheaper
     mapping = getattr(data, "mapping_to_primitive", None)
     std_mapping = getattr(data, "std_mapping_to_primitive", None)
     candidates = None
@@ -251,7 +252,8 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
         per_site = np.bincount(std_mapping, minlength=n_primitive)
         if len(ideal) and np.all(per_site == per_site[0]) and per_site[0] > 0:
             sites_of = np.argsort(std_mapping, kind="stable").reshape(n_primitive, per_site[0])
-            candidates = np.tile(sites_of[mapping], (len(centrings_24), 1))           # (n_images, k)
+            per_atom = sites_of[mapping]
+            candidates = np.broadcast_to(per_atom, (n_centrings, *per_atom.shape)).reshape(-1, per_atom.shape[1])
     if candidates is None:  # brute force over all sites, in chunks
         nearest = np.empty(len(images), dtype=np.int64)
         for start in range(0, len(images), _ASSIGN_CHUNK):
@@ -268,9 +270,10 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
     squared[types[candidates] != numbers[:, None]] = np.inf
     best = np.argmin(squared, axis=1)
     rows = np.arange(len(images))
-    if not np.all(np.isfinite(squared[rows, best])):
+    nearest = squared[rows, best]
+    if not np.isfinite(nearest).all():
         return None
-    return candidates[rows, best], gap[rows, best], squared[rows, best]
+    return candidates[rows, best], gap[rows, best], nearest
 
 
 _LOOKUP_GRID = 2 ** 16
