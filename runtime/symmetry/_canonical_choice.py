@@ -199,8 +199,10 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
                     moved[k] = positions @ linear[k].T
             polar = slide[alive][:, None, :] if slide.ndim == 2 else slide
             sets = (np.stack([moved[k] for k in owners]) + origin[alive][:, None, :]) + polar   # candidate(i)[2]
-            _, first = np.unique(_set_rows(sets, numbers).reshape(len(alive), -1), axis=0, return_index=True)
-            alive = alive[np.sort(first)]
+            firsts = {}
+            for i, row in zip(alive.tolist(), _set_rows(sets, numbers), strict=True):
+                firsts.setdefault(row.tobytes(), i)   # equal bytes exactly when the set keys are equal
+            alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
                 return candidate(int(alive[0]))
         vectors, images, chunk = _chunk_images(hall_number, key, start)
