@@ -80,6 +80,17 @@ def _candidates(hall_number: int, linear: bytes) -> tuple[np.ndarray, np.ndarray
 
 
 @lru_cache(maxsize=4096)
+def _chunk_phases(hall_number: int, linear: bytes, start: int) -> np.ndarray:
+    """e(h . s) for the shifts s of :func:`_candidates` (plus a zero polar slide, as for one crystal) and the
+    frequencies h of :func:`_chunk_images`: shape=(candidates, f), complex128, cached on the same key."""
+    _, origin = _candidates(hall_number, linear)
+    chunk = _chunk_images(hall_number, linear, start)[2]
+    phases = np.exp(2j * np.pi * ((origin + np.zeros(3)) @ chunk))
+    phases.setflags(write=False)
+    return phases
+
+
+@lru_cache(maxsize=4096)
 def _chunk_images(hall_number: int, linear: bytes, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The frequencies ``start:start + _SCORE_CHUNK`` of :func:`_score_frequencies` mapped by each linear part,
     h -> M^T h (rows h M), for ``linear`` (the parts' int64 bytes, shape=(k, 3, 3)): the distinct images as
@@ -207,14 +218,17 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
                 return candidate(int(alive[0]))
         vectors, images, chunk = _chunk_images(hall_number, key, start)
         at_images = weights @ np.exp(2j * np.pi * (positions @ vectors))       # F(M^T h) at the distinct images
-        phases = np.exp(2j * np.pi * (shifts[alive] @ chunk))                 # e(h . s), (alive, f)
+        if table.polar_axes:
+            phases = np.exp(2j * np.pi * (shifts[alive] @ chunk))             # e(h . s), (alive, f)
+        else:   # the shifts are the setting's: their phases are cached with them
+            phases = _chunk_phases(hall_number, key, start)[alive]
         factors = at_images[images[owner[alive]]] * phases
-        keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
+        keys = factors.view(np.float64)   # (Re F(h1), Im F(h1), Re F(h2), ...) per candidate, (alive, 2 f)
         # Column by column, keep the candidates within the tolerance of the column's maximum. A column whose
         # spread is within the tolerance keeps every candidate, and filtering only shrinks the spreads of
         # the later columns, so only the first column with a larger spread filters, then the next, ...
         while True:
-            spread = np.flatnonzero(np.ptp(keys, axis=0) > tolerance)
+            spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
             if len(spread) == 0:
                 break
             values = keys[:, spread[0]]

@@ -226,11 +226,14 @@ def _shift_mask(hall_number: int, proper: bool = True) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def _trace_forms(hall_number: int, proper: bool = True) -> np.ndarray:
-    """M^-1 M^-T of each of :func:`_normalizer_matrices`, flattened, shape=(k, 9), dtype=float64: the trace of
-    M^-T G M^-1 is this row dotted with G, so one matrix-vector product gives every transformed cell's trace."""
+def _key_forms(hall_number: int, proper: bool = True) -> np.ndarray:
+    """The :func:`_metric_keys` of M^-T G M^-1 as linear forms in G, for each of :func:`_normalizer_matrices`:
+    shape=(7, k, 9), dtype=float64, so that ``forms @ G.ravel()`` gives every key of every cell at once
+    (entry (a, b) of M^-T G M^-1 is sum_ij A_ia A_jb G_ij, A = M^-1)."""
     inverses = _normalizer_matrices(hall_number, proper)[1]
-    forms = (inverses @ np.transpose(inverses, (0, 2, 1))).reshape(-1, 9).astype(np.float64)
+    entry = np.einsum("kia,kjb->abkij", inverses, inverses).reshape(3, 3, len(inverses), 9)
+    forms = np.stack([entry[0, 0] + entry[1, 1] + entry[2, 2], entry[0, 0], entry[1, 1], entry[2, 2],
+                      entry[1, 2], entry[0, 2], entry[0, 1]]).astype(np.float64)
     forms.setflags(write=False)
     return forms
 
@@ -252,11 +255,11 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     """
     matrices, inverses = _normalizer_matrices(hall_number, proper)
     admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L
-    quadratic = _trace_forms(hall_number, proper)
+    forms = _key_forms(hall_number, proper)
     tolerance = METRIC_TIE_TOLERANCE * float(np.max(np.abs(np.diag(metric))))
     reduction = None   # the identity
     for _ in range(_MAX_REDUCTION_STEPS):
-        traces = quadratic @ metric.ravel()                  # trace of M^-T G M^-1 for every M
+        traces = forms[0] @ metric.ravel()                   # trace of M^-T G M^-1 for every M
         shorter = np.flatnonzero((traces < float(np.trace(metric)) - tolerance) & admits_shift)
         if len(shorter) == 0:
             break
@@ -265,7 +268,8 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
         metric = inverses[step].T @ metric @ inverses[step]
     near = np.flatnonzero(traces <= float(np.trace(metric)) + tolerance)
     alive = near[admits_shift[near]]
-    keys = _metric_keys(np.transpose(inverses[alive], (0, 2, 1)) @ metric @ inverses[alive])
+    keys = forms[:, alive] @ metric.ravel()
+    keys = keys.T   # _metric_keys of M^-T G M^-1, (alive, 7)
     # Column by column, keep the cells within the tolerance of the column's least value. A column whose spread
     # is within the tolerance keeps every cell, and filtering only shrinks the spreads of the later columns.
     while len(alive) > 1:
