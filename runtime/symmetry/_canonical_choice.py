@@ -25,7 +25,7 @@ from crystal_fourier.runtime.symmetry._normalizer import (
     _SHIFT_DEN,
     _encode,
     _group_table,
-    _linear_parts,
+    _linear_stack,
     _origin_shifts,
 )
 
@@ -160,8 +160,8 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
-    linear = _linear_parts(hall_number, metric, proper=proper)
-    key = np.stack(linear).tobytes()
+    linear = _linear_stack(hall_number, metric, proper=proper)      # (k, 3, 3), int64
+    key = linear.tobytes()
     if table.polar_axes:
         moved = [positions @ m.T for m in linear]
         # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
@@ -211,7 +211,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             polar = slide[alive][:, None, :] if slide.ndim == 2 else slide
             sets = (np.stack([moved[k] for k in owners]) + origin[alive][:, None, :]) + polar   # candidate(i)[2]
             firsts = {}
-            for i, row in zip(alive.tolist(), _set_rows(sets, numbers), strict=True):
+            for i, row in zip(alive.tolist(), _set_codes(sets, numbers), strict=True):
                 firsts.setdefault(row.tobytes(), i)   # equal bytes exactly when the set keys are equal
             alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
@@ -248,14 +248,21 @@ boundaries (2j + 1)/2**21 stay far (>= 1/(24 * 2**21)) from every special coordi
 denominators divide 24 or 48, so round-off (~1e-12) cannot push a special position across one."""
 
 
-def _set_rows(positions: np.ndarray, numbers: np.ndarray) -> np.ndarray:
-    """The rows (Z, x, y, z) of :func:`_set_key`, sorted, for one atom set, shape=(n, 4), or for a stack of sets
-    of the same atoms, shape=(..., n, 4): positions shape=(..., n, 3), int64."""
-    snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
-    z = np.broadcast_to(np.asarray(numbers, dtype=np.int64), snapped.shape[:-1])
-    rows = np.concatenate([z[..., None], snapped], axis=-1)
-    order = np.lexsort((snapped[..., 2], snapped[..., 1], snapped[..., 0], z), axis=-1)
-    return np.take_along_axis(rows, order[..., None], axis=-2)
+def _snapped(positions: np.ndarray) -> np.ndarray:
+    return np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
+
+
+def _set_codes(sets: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """For a stack of atom sets of the same atoms (positions shape=(k, n, 3)): per set, its :func:`_set_key`
+    rows coded as two int64 (Z x y in base 2**20, and z) and sorted, shape=(k, 2 n). The code is one-to-one,
+    so two sets have equal rows exactly when their keys are equal; cheaper than the keys (one lexsort of two
+    columns for all sets)."""
+    snapped = _snapped(sets)
+    high = ((np.asarray(numbers, dtype=np.int64) * _KEY_GRID + snapped[..., 0]) * _KEY_GRID) + snapped[..., 1]
+    low = snapped[..., 2]
+    order = np.lexsort((low, high), axis=-1)
+    rows = np.arange(len(sets))[:, None]
+    return np.concatenate([high[rows, order], low[rows, order]], axis=1)
 
 
 def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
@@ -265,4 +272,5 @@ def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
     the lexicographic order of keys cannot tie between different atom sets; the same set
     given in another order or with another lattice translation of an atom gets the same key.
     """
-    return tuple(_set_rows(positions, numbers).ravel().tolist())
+    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), _snapped(positions)])
+    return tuple(rows[np.lexsort(rows.T[::-1])].ravel().tolist())

@@ -239,6 +239,11 @@ def _key_forms(hall_number: int, proper: bool = True) -> np.ndarray:
 
 
 def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> tuple[np.ndarray, ...]:
+    """:func:`_linear_stack` as a tuple of read-only (3, 3) arrays."""
+    return tuple(_linear_stack(hall_number, metric, proper=proper))
+
+
+def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> np.ndarray:
     """Integer bases M (x -> M x) of the lattice in which the crystal is described in the same setting
     with the most reduced cell: one per coset of the point group (M and M R give the same
     descriptions up to a shift).
@@ -279,14 +284,9 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
         values = keys[:, spread[0]]
         keep = values <= values.min() + tolerance
         alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
-    if reduction is None:
-        return tuple(matrices[alive])   # read-only views
-    kept = []
-    for index in alive:
-        m = matrices[index] @ reduction
-        m.setflags(write=False)
-        kept.append(m)
-    return tuple(kept)
+    kept = matrices[alive] if reduction is None else matrices[alive] @ reduction
+    kept.setflags(write=False)
+    return kept
 
 
 def normalizer_elements(hall_number: int, metric: np.ndarray, *, limit: int | None = None,
