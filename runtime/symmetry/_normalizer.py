@@ -26,8 +26,15 @@ _SHIFT_DEN = 2 * DEN  # origin shifts of the normalizer are multiples of 1/48
 
 
 def _encode(vectors: np.ndarray, modulus: int) -> np.ndarray:
-    vectors = np.mod(vectors, modulus)
-    return (vectors[..., 0] * modulus + vectors[..., 1]) * modulus + vectors[..., 2]
+    """(v0 mod m) m^2 + (v1 mod m) m + (v2 mod m) of integer vectors, shape=(...), exact in int64 (m^3 < 2^63)."""
+    return np.mod(vectors, modulus) @ _place_values(modulus)
+
+
+@lru_cache(maxsize=16)
+def _place_values(modulus: int) -> np.ndarray:
+    values = np.array([modulus * modulus, modulus, 1], dtype=np.int64)
+    values.setflags(write=False)
+    return values
 
 
 @dataclass(frozen=True, eq=False)

@@ -247,8 +247,7 @@ _WRAP_TOLERANCE = 1e-12
 
 def _wrap(positions: np.ndarray) -> np.ndarray:
     wrapped = np.mod(positions, 1.0)
-    wrapped[np.abs(wrapped - 1.0) < _WRAP_TOLERANCE] = 0.0
-    wrapped[np.abs(wrapped) < _WRAP_TOLERANCE] = 0.0
+    wrapped[(np.abs(wrapped - 1.0) < _WRAP_TOLERANCE) | (np.abs(wrapped) < _WRAP_TOLERANCE)] = 0.0
     return wrapped
 
 
@@ -287,6 +286,12 @@ def canonical_atom_order(crystal: Crystal) -> Crystal:
     grid = np.mod(grid, _ORDER_GRID)
     order = np.lexsort((grid[:, 2], grid[:, 1], grid[:, 0], crystal.numbers))
     return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order])  # a Crystal's arrays
+
+
+_IDENTITY = np.eye(3)
+_FLIP_C = np.diag([1.0, 1.0, -1.0])
+_IDENTITY.setflags(write=False)
+_FLIP_C.setflags(write=False)
 
 
 def standardize(
@@ -361,7 +366,7 @@ def standardize(
     input_determinant = float(np.linalg.det(crystal.lattice))
     # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
     # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
-    before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
+    before = _FLIP_C if input_determinant < 0 else _IDENTITY
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data, crystal, symprec, prepared = _spglib_answer(crystal, symprec, angle_tolerance, retry)

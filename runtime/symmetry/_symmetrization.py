@@ -73,11 +73,12 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     nearest, difference, distance = assigned
     counts = np.bincount(nearest, minlength=len(ideal))
-    if np.any(counts == 0) or np.sqrt(np.max(distance)) > 4 * symprec:
+    if (counts == 0).any() or np.sqrt(distance.max()) > 4 * symprec:
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster
-    displacement = np.stack([np.bincount(nearest, weights=difference[:, k], minlength=len(ideal)) for k in range(3)],
-                            axis=1)
+    # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster;
+    # one bincount over (site, component) bins adds each bin's terms in the same order as one per component
+    bins = (3 * nearest[:, None] + _COMPONENTS).ravel()
+    displacement = np.bincount(bins, weights=difference.ravel(), minlength=3 * len(ideal)).reshape(-1, 3)
     displacement /= counts[:, None]
     # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2);
     # an operation is a coset representative followed by a centring translation, so only the images under
@@ -91,12 +92,12 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
         both = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
         rep_match, centring_match = (None, None) if both is None else (both[:len(rep_images)], both[len(rep_images):])
-    if rep_match is None or centring_match is None or np.any(rep_match < 0) or np.any(centring_match < 0):
+    if rep_match is None or centring_match is None or (rep_match < 0).any() or (centring_match < 0).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     rep_match = rep_match.reshape(len(table.rotations), len(ideal))
     centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
     match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
-    if np.any(types[match] != types[None, :]):
+    if (types[match] != types[None, :]).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
     averaged = np.add.reduce(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0) / len(inverse)
@@ -227,6 +228,7 @@ def _inverse_rotations(hall_number: int) -> np.ndarray:
 
 
 _ASSIGN_CHUNK = 256
+_COMPONENTS = np.arange(3)
 
 
 def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data):
@@ -250,8 +252,8 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
         mapping, std_mapping = np.asarray(mapping, dtype=np.int64), np.asarray(std_mapping, dtype=np.int64)
         n_primitive = int(max(mapping.max(initial=-1), std_mapping.max(initial=-1))) + 1
         per_site = np.bincount(std_mapping, minlength=n_primitive)
-        if len(ideal) and np.all(per_site == per_site[0]) and per_site[0] > 0:
-            sites_of = np.argsort(std_mapping, kind="stable").reshape(n_primitive, per_site[0])
+        if len(ideal) and (per_site == per_site[0]).all() and per_site[0] > 0:
+            sites_of = std_mapping.argsort(kind="stable").reshape(n_primitive, per_site[0])
             per_atom = sites_of[mapping]
             candidates = np.broadcast_to(per_atom, (n_centrings, *per_atom.shape)).reshape(-1, per_atom.shape[1])
     if candidates is None:  # brute force over all sites, in chunks
@@ -265,10 +267,10 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
             nearest[start:stop] = np.argmin(squared, axis=1)
         candidates = nearest[:, None]
     gap = images[:, None, :] - ideal[candidates]
-    gap -= np.round(gap)
-    squared = np.sum((gap @ lattice) ** 2, axis=-1)
+    gap -= np.rint(gap)                       # np.round's own arithmetic for 0 decimals
+    squared = ((gap @ lattice) ** 2).sum(axis=-1)
     squared[types[candidates] != numbers[:, None]] = np.inf
-    best = np.argmin(squared, axis=1)
+    best = squared.argmin(axis=1)
     rows = np.arange(len(images))
     nearest = squared[rows, best]
     if not np.isfinite(nearest).all():
@@ -294,23 +296,25 @@ def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "
     sites = np.mod(sites, 1.0)
     cells = np.rint(sites * _LOOKUP_GRID).astype(np.int64)   # _encode reduces the cell 2**16 to 0
     keys = _encode(cells, _LOOKUP_GRID)
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     sorted_keys = keys[order]
-    if np.any(sorted_keys[1:] == sorted_keys[:-1]):
+    if (sorted_keys[1:] == sorted_keys[:-1]).any():
         return None
     scaled = points * _LOOKUP_GRID        # no wrapping needed: _encode reduces the cells, gap the differences
     base = np.rint(scaled)
 
     def probe(indices, cells):
-        where = np.minimum(np.searchsorted(sorted_keys, cells), len(sorted_keys) - 1)
+        where = np.minimum(sorted_keys.searchsorted(cells), len(sorted_keys) - 1)
         candidate = order[where]
         gap = points[indices] - sites[candidate]
-        gap -= np.round(gap)
-        found = (sorted_keys[where] == cells) & np.all(np.abs(gap) <= tolerance, axis=1)
+        gap -= np.rint(gap)
+        found = (sorted_keys[where] == cells) & (np.abs(gap) <= tolerance).all(axis=1)
         return candidate, found
 
     # the first probe (the point's own cell) finds almost every point: no indexing by the open points
     result, found = probe(slice(None), _encode(base.astype(np.int64), _LOOKUP_GRID))
+    if found.all():
+        return result
     result[~found] = -1
     open_ = np.flatnonzero(~found)
     if len(open_):
