@@ -38,6 +38,13 @@ same crystal agree to ~1e-12; genuinely different descriptions differ by far mor
 
 _MAX_POLAR_HARMONIC = 6
 _SCORE_CHUNK = 8
+_SCORE_WORK = 2048
+
+
+def _chunks(count: int, later: int) -> list[tuple[int, int]]:
+    """(start, stop) of the frequency chunks: the first _SCORE_CHUNK, then ``later`` at a time."""
+    bounds = [0, *range(_SCORE_CHUNK, count, later), count] if count > _SCORE_CHUNK else [0, count]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 @lru_cache(maxsize=1)
@@ -80,31 +87,36 @@ def _candidates(hall_number: int, linear: bytes) -> tuple[np.ndarray, np.ndarray
 
 
 @lru_cache(maxsize=4096)
-def _chunk_phases(hall_number: int, linear: bytes, start: int) -> np.ndarray:
+def _chunk_phases(hall_number: int, linear: bytes, start: int, stop: int) -> np.ndarray:
     """e(h . s) for the shifts s of :func:`_candidates` (plus a zero polar slide, as for one crystal) and the
     frequencies h of :func:`_chunk_images`: shape=(candidates, f), complex128, cached on the same key."""
     _, origin = _candidates(hall_number, linear)
-    chunk = _chunk_images(hall_number, linear, start)[2]
+    chunk = _chunk_images(hall_number, linear, start, stop)[3]
     phases = np.exp(2j * np.pi * ((origin + np.zeros(3)) @ chunk))
     phases.setflags(write=False)
     return phases
 
 
 @lru_cache(maxsize=4096)
-def _chunk_images(hall_number: int, linear: bytes, start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The frequencies ``start:start + _SCORE_CHUNK`` of :func:`_score_frequencies` mapped by each linear part,
-    h -> M^T h (rows h M), for ``linear`` (the parts' int64 bytes, shape=(k, 3, 3)): the distinct images as
-    columns, shape=(3, d), float64; for each M and frequency the column of its image, shape=(k, f); and the
-    frequencies as columns, shape=(3, f), float64. A function of the setting and the linear parts only, so
-    cached on both (the box's absences depend on the setting)."""
-    chunk = _score_frequencies(hall_number)[start:start + _SCORE_CHUNK]                   # (f, 3), int64
+def _chunk_images(hall_number: int, linear: bytes, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """The frequencies ``start:stop`` of :func:`_score_frequencies` mapped by each linear part, h -> M^T h (rows
+    h M), for ``linear`` (the parts' int64 bytes, shape=(k, 3, 3)). The images v and -v share one column (the
+    structure factor of real weights has F(-v) = conj F(v), so half the exponentials): the distinct columns,
+    shape=(3, d), float64; for each M and frequency the column of its image, shape=(k, f), and whether the
+    image is minus that column, shape=(k, f), bool; and the frequencies as columns, shape=(3, f), float64.
+    A function of the setting and the linear parts only, so cached on both (the absences depend on the setting)."""
+    chunk = _score_frequencies(hall_number)[start:stop]                                   # (f, 3), int64
     matrices = np.frombuffer(linear, dtype=np.int64).reshape(-1, 3, 3)
     images = (chunk @ matrices).reshape(-1, 3)                                          # rows h M
     bound = int(np.max(np.abs(images)))                      # one integer key per frequency, in base 2 bound + 1
     base = 2 * bound + 1
-    distinct, inverse = np.unique(_encode(images + bound, base), return_inverse=True)
+    codes = _encode(images + bound, base)
+    flipped = codes > _encode(np.full(3, bound), base)       # the code of -v is reflected about the code of 0
+    codes = np.where(flipped, _encode(bound - images, base), codes)
+    distinct, inverse = np.unique(codes, return_inverse=True)
     vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
-    result = (np.ascontiguousarray(vectors.T, dtype=np.float64), inverse.reshape(len(matrices), len(chunk)),
+    shape = (len(matrices), len(chunk))
+    result = (np.ascontiguousarray(vectors.T, dtype=np.float64), inverse.reshape(shape), flipped.reshape(shape),
               np.ascontiguousarray(chunk.T, dtype=np.float64))
     for array in result:
         array.setflags(write=False)
@@ -125,7 +137,7 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
     chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
     open_ = np.arange(len(rows))
     for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
-        values = np.sum(weights * np.exp(2j * np.pi * harmonic * rows[open_]), axis=1)
+        values = (weights * np.exp(2j * np.pi * harmonic * rows[open_])).sum(axis=1)
         found = np.abs(values) > 1e3 * TIE_TOLERANCE * total
         for row, value in zip(open_[found].tolist(), values[found], strict=True):
             chosen[row] = (harmonic, value)
@@ -141,7 +153,7 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
                 options.append([(axis, 0.0)])
                 continue
             harmonic, value = pick
-            base = -np.angle(value) / (2 * np.pi * harmonic)
+            base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
             options.append([(axis, base + k / harmonic) for k in range(harmonic)])
         shifts = []
         for combination in itertools.product(*options):
@@ -172,7 +184,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
             owner.append(np.full(len(shifts) * len(polars_m), index))
             origin.append(np.repeat(shifts, len(polars_m), axis=0))
-            slide.append(np.tile(np.array(polars_m), (len(shifts), 1)))
+            slide.append(np.array(polars_m * len(shifts)).reshape(-1, 3))      # np.tile(polars_m, (k, 1))
         owner, origin, slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
     else:
         moved = [None] * len(linear)   # formed when needed
@@ -199,7 +211,8 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     alive = np.arange(len(owner))
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
-    for start in range(0, len(frequencies), _SCORE_CHUNK):
+    later = max(_SCORE_CHUNK, min(_SCORE_WORK // (len(positions) * len(linear)), len(frequencies)))
+    for start, stop in _chunks(len(frequencies), later):
         if start == _SCORE_CHUNK:
             # Still tied after the first frequencies: often because candidates are one atom set (equal F at
             # every h). Keep the first candidate of each set (the one the final tie-break would pick among
@@ -216,13 +229,22 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             alive = np.array(sorted(firsts.values()), dtype=np.int64)
             if len(alive) == 1:
                 return candidate(int(alive[0]))
-        vectors, images, chunk = _chunk_images(hall_number, key, start)
-        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors))       # F(M^T h) at the distinct images
+        owners = owner[alive]
+        used = sorted(set(owners.tolist()))
+        if len(used) == len(linear):
+            vectors, images, flipped, chunk = _chunk_images(hall_number, key, start, stop)
+        else:   # only the linear parts of the candidates still alive: fewer images to evaluate
+            vectors, images, flipped, chunk = _chunk_images(hall_number, linear[used].tobytes(), start, stop)
+            renumber = np.zeros(len(linear), dtype=np.int64)
+            renumber[used] = np.arange(len(used))
+            owners = renumber[owners]
+        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors))       # F(v) at the distinct images +-v
         if table.polar_axes:
             phases = np.exp(2j * np.pi * (shifts[alive] @ chunk))             # e(h . s), (alive, f)
         else:   # the shifts are the setting's: their phases are cached with them
-            phases = _chunk_phases(hall_number, key, start)[alive]
-        factors = at_images[images[owner[alive]]] * phases
+            phases = _chunk_phases(hall_number, key, start, stop)[alive]
+        factors = at_images[images[owners]]
+        factors = np.where(flipped[owners], factors.conj(), factors) * phases   # F(-v) = conj F(v): real weights
         keys = factors.view(np.float64)   # (Re F(h1), Im F(h1), Re F(h2), ...) per candidate, (alive, 2 f)
         # Column by column, keep the candidates within the tolerance of the column's maximum. A column whose
         # spread is within the tolerance keeps every candidate, and filtering only shrinks the spreads of

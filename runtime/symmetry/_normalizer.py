@@ -268,24 +268,24 @@ def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     matrices, inverses = _normalizer_matrices(hall_number, proper)
     admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L
     forms = _key_forms(hall_number, proper)
-    tolerance = METRIC_TIE_TOLERANCE * float(np.max(np.abs(np.diag(metric))))
+    tolerance = METRIC_TIE_TOLERANCE * float(np.abs(metric.diagonal()).max())
     reduction = None   # the identity
     for _ in range(_MAX_REDUCTION_STEPS):
         traces = forms[0] @ metric.ravel()                   # trace of M^-T G M^-1 for every M
-        shorter = np.flatnonzero((traces < float(np.trace(metric)) - tolerance) & admits_shift)
+        shorter = ((traces < float(metric.trace()) - tolerance) & admits_shift).nonzero()[0]
         if len(shorter) == 0:
             break
         step = int(shorter[np.argmin(traces[shorter])])      # the shortest; the first of equals
         reduction = matrices[step] if reduction is None else matrices[step] @ reduction
         metric = inverses[step].T @ metric @ inverses[step]
-    near = np.flatnonzero(traces <= float(np.trace(metric)) + tolerance)
+    near = (traces <= float(metric.trace()) + tolerance).nonzero()[0]
     alive = near[admits_shift[near]]
     keys = forms[:, alive] @ metric.ravel()
     keys = keys.T   # _metric_keys of M^-T G M^-1, (alive, 7)
     # Column by column, keep the cells within the tolerance of the column's least value. A column whose spread
     # is within the tolerance keeps every cell, and filtering only shrinks the spreads of the later columns.
     while len(alive) > 1:
-        spread = np.flatnonzero(np.ptp(keys, axis=0) > tolerance)
+        spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
         if len(spread) == 0:
             break
         values = keys[:, spread[0]]
