@@ -235,10 +235,11 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
 
 
 def _lattice_from_metric(metric: np.ndarray) -> np.ndarray:
-    lengths = np.sqrt(np.diag(metric))
-    cosines = [metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
-               metric[0, 1] / (lengths[0] * lengths[1])]
-    return lattice_from_parameters(*lengths, *np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0))))
+    lengths = np.sqrt(metric.diagonal())
+    cosines = np.array([metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
+                        metric[0, 1] / (lengths[0] * lengths[1])])
+    angles = np.degrees(np.arccos(np.minimum(np.maximum(cosines, -1.0), 1.0)))   # np.clip, without its wrapper
+    return lattice_from_parameters(*lengths.tolist(), *angles.tolist())
 
 
 _WRAP_TOLERANCE = 1e-12
