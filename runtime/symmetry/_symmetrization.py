@@ -95,8 +95,11 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     if rep_match is None or centring_match is None or (rep_match < 0).any() or (centring_match < 0).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     rep_match = rep_match.reshape(len(table.rotations), len(ideal))
-    centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
-    match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
+    if len(table.centrings_24) == 1:
+        match = rep_match[representative]                                             # (n_ops, n_std)
+    else:
+        centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
+        match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
     if (types[match] != types[None, :]).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
@@ -256,6 +259,13 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
             sites_of = std_mapping.argsort(kind="stable").reshape(n_primitive, per_site[0])
             per_atom = sites_of[mapping]
             candidates = np.broadcast_to(per_atom, (n_centrings, *per_atom.shape)).reshape(-1, per_atom.shape[1])
+    if candidates is not None and candidates.shape[1] == 1:   # one candidate site per image: no nearest to pick
+        nearest = candidates[:, 0]
+        gap = images - ideal[nearest]
+        gap -= np.rint(gap)
+        if (types[nearest] != numbers).any():
+            return None
+        return nearest, gap, ((gap @ lattice) ** 2).sum(axis=-1)
     if candidates is None:  # brute force over all sites, in chunks
         nearest = np.empty(len(images), dtype=np.int64)
         for start in range(0, len(images), _ASSIGN_CHUNK):
