@@ -38,13 +38,6 @@ same crystal agree to ~1e-12; genuinely different descriptions differ by far mor
 
 _MAX_POLAR_HARMONIC = 6
 _SCORE_CHUNK = 8
-_SCORE_WORK = 2048
-
-
-def _chunks(count: int, later: int) -> list[tuple[int, int]]:
-    """(start, stop) of the frequency chunks: the first _SCORE_CHUNK, then ``later`` at a time."""
-    bounds = [0, *range(_SCORE_CHUNK, count, later), count] if count > _SCORE_CHUNK else [0, count]
-    return list(zip(bounds[:-1], bounds[1:]))
 
 
 @lru_cache(maxsize=1)
@@ -211,8 +204,8 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     alive = np.arange(len(owner))
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
-    later = max(_SCORE_CHUNK, min(_SCORE_WORK // (len(positions) * len(linear)), len(frequencies)))
-    for start, stop in _chunks(len(frequencies), later):
+    for start in range(0, len(frequencies), _SCORE_CHUNK):
+        stop = start + _SCORE_CHUNK
         if start == _SCORE_CHUNK:
             # Still tied after the first frequencies: often because candidates are one atom set (equal F at
             # every h). Keep the first candidate of each set (the one the final tie-break would pick among
