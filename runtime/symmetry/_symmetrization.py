@@ -195,8 +195,8 @@ def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> floa
     difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
     to_cartesian = np.linalg.inv(lattice_raw)
     strain = np.linalg.svd(to_cartesian @ difference @ to_cartesian.T, compute_uv=False)[0]   # norm(., 2)
-    longest = float(np.sqrt(np.max(np.add.reduce(crystal.lattice * crystal.lattice, axis=1))))
-    return 2.0 * float(np.sqrt(np.max(assigned[2], initial=0.0))) + float(strain) * longest
+    longest = float(np.sqrt((crystal.lattice * crystal.lattice).sum(axis=1).max()))   # np.linalg.norm's arithmetic
+    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + float(strain) * longest
 
 
 @lru_cache(maxsize=None)
@@ -247,7 +247,9 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
     """
     images = (raw[None, :, :] + centrings_24[:, None, :] / DEN).reshape(-1, 3)
     n_centrings = len(centrings_24)
-    numbers = np.broadcast_to(np.asarray(raw_numbers), (n_centrings, len(raw))).reshape(-1)   # np.tile, cheaper
+    numbers = np.asarray(raw_numbers)
+    if n_centrings > 1:
+        numbers = np.broadcast_to(numbers, (n_centrings, len(raw))).reshape(-1)   # np.tile, cheaper
     mapping = getattr(data, "mapping_to_primitive", None)
     std_mapping = getattr(data, "std_mapping_to_primitive", None)
     candidates = None
@@ -257,8 +259,9 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
         per_site = np.bincount(std_mapping, minlength=n_primitive)
         if len(ideal) and (per_site == per_site[0]).all() and per_site[0] > 0:
             sites_of = std_mapping.argsort(kind="stable").reshape(n_primitive, per_site[0])
-            per_atom = sites_of[mapping]
-            candidates = np.broadcast_to(per_atom, (n_centrings, *per_atom.shape)).reshape(-1, per_atom.shape[1])
+            candidates = sites_of[mapping]
+            if n_centrings > 1:
+                candidates = np.broadcast_to(candidates, (n_centrings, *candidates.shape)).reshape(-1, per_site[0])
     if candidates is not None and candidates.shape[1] == 1:   # one candidate site per image: no nearest to pick
         nearest = candidates[:, 0]
         gap = images - ideal[nearest]
