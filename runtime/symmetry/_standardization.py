@@ -79,7 +79,9 @@ from crystal_fourier.runtime.structure_io._structures import (
 )
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
 from crystal_fourier.runtime.symmetry._symmetrization import (
+    determinant_3x3,
     input_frame,
+    inverse_3x3,
     site_assignment,
     symmetrized,
     symmetry_residual,
@@ -248,7 +250,8 @@ _WRAP_TOLERANCE = 1e-12
 
 def _wrap(positions: np.ndarray) -> np.ndarray:
     wrapped = np.mod(positions, 1.0)
-    wrapped[(np.abs(wrapped - 1.0) < _WRAP_TOLERANCE) | (np.abs(wrapped) < _WRAP_TOLERANCE)] = 0.0
+    # within the tolerance of 0 or of 1 (the nearest integer of a value in [0, 1]) -> 0
+    wrapped[np.abs(wrapped - np.rint(wrapped)) < _WRAP_TOLERANCE] = 0.0
     return wrapped
 
 
@@ -400,13 +403,15 @@ def standardize(
     frame, assigned = prepared if prepared is not None else (None, None)
     metric, positions = symmetrized(crystal, data, standard, symprec, assigned=assigned, frame=frame)
     m, shift, positions = canonical_description(positions, std_numbers, metric, standard, proper=handedness == "keep")
-    m_inv = np.linalg.inv(m)
+    m_inv = inverse_3x3(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
+    # det(M T B) = det M det T det B; only its sign is used, and each factor is a cached exact-shape 3x3
+    determinant = determinant_3x3(m) * determinant_3x3(transformation) * determinant_3x3(before)
     transformation = m @ transformation @ before
     origin = m @ origin + shift
     # the output lattice is right-handed (lattice_from_parameters): the map is improper when det T and
     # the input's handedness disagree
-    reflected = bool(np.linalg.det(transformation) * input_determinant < 0)
+    reflected = bool(determinant * input_determinant < 0)
     if reflected and handedness == "keep":  # pragma: no cover - spglib's transformations are proper
         raise CrystalFourierError("standardization reflected the crystal although handedness='keep'")
     result = _finish(lattice, positions, std_numbers, number, standard, symprec, (transformation, origin, reflected))

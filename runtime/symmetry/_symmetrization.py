@@ -20,7 +20,7 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["input_frame", "site_assignment", "symmetry_residual", "symmetrized"]
+__all__ = ["input_frame", "inverse_3x3", "site_assignment", "symmetry_residual", "symmetrized"]
 
 
 def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
@@ -107,6 +107,46 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     return metric, ideal + averaged
 
 
+def inverse_3x3(matrix) -> np.ndarray:
+    """``np.linalg.inv(matrix)`` of a 3x3 matrix, the same bytes, cached by the matrix's float64 bytes: spglib's
+    transformations and the normalizer's integer matrices repeat from crystal to crystal (read-only).
+
+    Parameters
+    ----------
+    matrix : array_like
+        shape=(3, 3), invertible.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(3, 3), dtype=float64, read-only.
+    """
+    return _inverse(np.ascontiguousarray(matrix, dtype=np.float64).tobytes())
+
+
+def determinant_3x3(matrix) -> float:
+    """``float(np.linalg.det(matrix))`` of a 3x3 matrix, cached like :func:`inverse_3x3`.
+
+    Parameters
+    ----------
+    matrix : array_like
+        shape=(3, 3).
+    """
+    return _determinant(np.ascontiguousarray(matrix, dtype=np.float64).tobytes())
+
+
+@lru_cache(maxsize=4096)
+def _inverse(key: bytes) -> np.ndarray:
+    inverse = np.linalg.inv(np.frombuffer(key, dtype=np.float64).reshape(3, 3))
+    inverse.setflags(write=False)
+    return inverse
+
+
+@lru_cache(maxsize=4096)
+def _determinant(key: bytes) -> float:
+    return float(np.linalg.det(np.frombuffer(key, dtype=np.float64).reshape(3, 3)))
+
+
 def input_frame(crystal: Crystal, data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """spglib's transformation P, the input lattice in the conventional basis and the input positions mapped
     into the conventional cell (x_std = P x + p), for :func:`site_assignment`, :func:`symmetry_residual` and
@@ -125,7 +165,7 @@ def input_frame(crystal: Crystal, data) -> tuple[np.ndarray, np.ndarray, np.ndar
         ``(P, lattice_raw, raw)``: shapes (3, 3), (3, 3) and (n_atoms, 3), float64.
     """
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    lattice_raw = inverse_3x3(transformation).T @ crystal.lattice
     raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
     return transformation, lattice_raw, raw
 
@@ -249,7 +289,7 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
     n_centrings = len(centrings_24)
     numbers = np.asarray(raw_numbers)
     if n_centrings > 1:
-        numbers = np.broadcast_to(numbers, (n_centrings, len(raw))).reshape(-1)   # np.tile, cheaper
+        numbers = np.concatenate([numbers] * n_centrings)   # np.tile, cheaper
     mapping = getattr(data, "mapping_to_primitive", None)
     std_mapping = getattr(data, "std_mapping_to_primitive", None)
     candidates = None
@@ -261,7 +301,7 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
             sites_of = std_mapping.argsort(kind="stable").reshape(n_primitive, per_site[0])
             candidates = sites_of[mapping]
             if n_centrings > 1:
-                candidates = np.broadcast_to(candidates, (n_centrings, *candidates.shape)).reshape(-1, per_site[0])
+                candidates = np.concatenate([candidates] * n_centrings)
     if candidates is not None and candidates.shape[1] == 1:   # one candidate site per image: no nearest to pick
         nearest = candidates[:, 0]
         gap = images - ideal[nearest]
