@@ -123,10 +123,10 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
     Vectorized over the arrays and the axes (one exponential per harmonic for all of them); each F is the
     same sum, row by row, as for one array alone, so the shifts are the same to the bit.
     """
-    total = float(np.sum(weights))
+    total = float(weights.sum())
     n_axes = len(axes)
     # rows (array, axis) of the polar coordinates, contiguous: shape=(len(moved) * n_axes, n_atoms)
-    rows = np.ascontiguousarray(np.stack([x[:, list(axes)].T for x in moved])).reshape(len(moved) * n_axes, -1)
+    rows = np.stack([x[:, axis] for x in moved for axis in axes])
     chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
     open_ = np.arange(len(rows))
     for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
@@ -200,7 +200,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
     # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
     shifts = origin + slide                                               # (k, 3)
-    tolerance = TIE_TOLERANCE * float(np.sum(weights))
+    tolerance = TIE_TOLERANCE * float(weights.sum())
     alive = np.arange(len(owner))
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
