@@ -72,6 +72,8 @@ from crystal_fourier._spglib import check_symprec, symmetry_dataset
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import (
+    MAX_CELL_LENGTH,
+    MIN_CELL_VOLUME,
     Crystal,
     _check_lattice,
     cell_parameters,
@@ -505,7 +507,7 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     """The StandardizedCrystal; ``mapping`` = (transformation, origin shift, reflected) from the input."""
     transformation, origin, reflected = mapping
     positions = _wrap(np.asarray(positions, dtype=np.float64))
-    rounded = np.round(positions, 8)
+    rounded = positions.round(8)
     order = np.lexsort((rounded[:, 0], rounded[:, 1], rounded[:, 2], numbers))
     canonical_lattice = lattice_from_parameters(*cell_parameters(lattice))
     transformation = np.array(transformation, dtype=np.float64)
@@ -514,7 +516,11 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     origin.setflags(write=False)
     numbers = np.asarray(numbers, dtype=np.int64)[order]
     if np.isfinite(positions).all():   # spglib's types are the input's numbers: only the lattice is new
-        _check_lattice(canonical_lattice)
+        # the lattice is lower triangular (lattice_from_parameters), finite, its volume the product of its
+        # diagonal: far inside the bounds needs no determinant; near them the constructor's check decides
+        if (np.abs(canonical_lattice).max() > MAX_CELL_LENGTH
+                or canonical_lattice.diagonal().prod() < 2 * MIN_CELL_VOLUME):
+            _check_lattice(canonical_lattice)
         crystal = Crystal._checked(canonical_lattice, positions[order], numbers)
     else:  # pragma: no cover - symmetrized positions of finite input are finite; the constructor says why not
         crystal = Crystal(canonical_lattice, positions[order], numbers)
