@@ -124,8 +124,10 @@ def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: fl
     ])
 
 
-def _check_lattice(lattice: np.ndarray) -> None:
-    """Shape (3, 3), finite entries of at most MAX_CELL_LENGTH, volume at least MIN_CELL_VOLUME; else one error."""
+def _check_lattice(lattice: np.ndarray, *, triangular: bool = False) -> None:
+    """Shape (3, 3), finite entries of at most MAX_CELL_LENGTH, volume at least MIN_CELL_VOLUME; else one error.
+    ``triangular``: the lattice is lower triangular (:func:`lattice_from_parameters`), its volume the product of
+    its diagonal (no determinant)."""
     if lattice.shape != (3, 3):
         raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
     if not np.all(np.isfinite(lattice)):
@@ -134,7 +136,7 @@ def _check_lattice(lattice: np.ndarray) -> None:
     if largest > MAX_CELL_LENGTH:
         raise CrystalFourierError(f"lattice entry {largest:.6g} A is beyond MAX_CELL_LENGTH = {MAX_CELL_LENGTH:g} A: "
                                   "check the units and the scale factor")
-    volume = abs(float(np.linalg.det(lattice)))
+    volume = abs(float(lattice.diagonal().prod() if triangular else np.linalg.det(lattice)))
     if volume < MIN_CELL_VOLUME:
         raise CrystalFourierError(
             f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
@@ -230,6 +232,16 @@ class Crystal:
         object.__setattr__(crystal, "positions", _readonly(positions))
         object.__setattr__(crystal, "numbers", _readonly(numbers))
         return crystal
+
+    @classmethod
+    def _standardized(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
+        """A Crystal from a lower-triangular lattice (:func:`lattice_from_parameters`) with float64 positions and
+        int64 numbers made from another Crystal's: the lattice's bounds and the positions' finiteness are checked
+        (with the constructor's errors), the numbers are not checked again."""
+        if not np.isfinite(positions).all():
+            return cls(lattice, positions, numbers)   # raises the constructor's error
+        _check_lattice(lattice, triangular=True)
+        return cls._checked(lattice, positions, numbers)
 
     @classmethod
     def from_arrays(cls, lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,

@@ -9,6 +9,12 @@ the lexicographically largest weighted structure factors (Re F(h), Im F(h)) over
 compared to within :data:`TIE_TOLERANCE`; a tie in all of them is broken by the atom set itself
 (:func:`_set_key`), which cannot tie between different sets. Every description of one crystal
 gives the same candidates, hence the same choice.
+
+What depends only on the setting and the linear parts (the candidates' origin shifts, the images
+M^T h of each chunk of frequencies with v and -v sharing one exponential, the phases e(h . s) of a
+setting without polar axes) is cached per (Hall number, linear parts, chunk) (:func:`_candidates`,
+:func:`_chunk_images`, :func:`_chunk_phases`); per crystal remain the structure factors at the
+distinct images and the filtering. Only the chosen candidate's positions are formed.
 """
 
 from __future__ import annotations
@@ -158,103 +164,132 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
     return result
 
 
+class _Candidates:
+    """The candidate descriptions of one crystal: candidate c is (M, s) = (linear[owner[c]], origin[c] + slide[c]),
+    in the order (M, origin shift, polar slide). Its positions (M x + origin) + slide are formed only for the few
+    candidates that need them (:meth:`description`, :meth:`sets`)."""
+
+    def __init__(self, positions: np.ndarray, weights: np.ndarray, linear: np.ndarray, hall_number: int,
+                 polar_axes: tuple):
+        self.positions, self.weights, self.linear, self.hall_number = positions, weights, linear, hall_number
+        self.key = linear.tobytes()
+        self.polar = bool(polar_axes)
+        if polar_axes:
+            self.moved = [positions @ m.T for m in linear]
+            # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
+            # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
+            polars = _polar_shifts(self.moved, weights, polar_axes)
+            owner, origin, slide = [], [], []
+            for index, (m, polars_m) in enumerate(zip(linear, polars, strict=True)):
+                shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
+                owner.append(np.full(len(shifts) * len(polars_m), index))
+                origin.append(np.repeat(shifts, len(polars_m), axis=0))
+                slide.append(np.array(polars_m * len(shifts)).reshape(-1, 3))      # np.tile(polars_m, (k, 1))
+            self.owner, self.origin, self.slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
+        else:
+            self.moved = [None] * len(linear)   # formed when needed
+            self.owner, self.origin = _candidates(hall_number, self.key)
+            self.slide = np.zeros(3)
+        self.shifts = self.origin + self.slide                                   # (k, 3)
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def _moved(self, k: int) -> np.ndarray:
+        if self.moved[k] is None:
+            self.moved[k] = self.positions @ self.linear[k].T
+        return self.moved[k]
+
+    def description(self, c: int):
+        """(M, s, positions) of candidate ``c``."""
+        k = int(self.owner[c])
+        polar = self.slide[c] if self.polar else self.slide
+        return self.linear[k], self.origin[c] + polar, (self._moved(k) + self.origin[c]) + polar
+
+    def first_of_each_set(self, alive: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """The first of the candidates ``alive`` (ascending) that describe each distinct atom set."""
+        owners = self.owner[alive].tolist()
+        polar = self.slide[alive][:, None, :] if self.polar else self.slide
+        sets = (np.stack([self._moved(k) for k in owners]) + self.origin[alive][:, None, :]) + polar   # description
+        firsts = {}
+        for i, row in zip(alive.tolist(), _set_codes(sets, numbers), strict=True):
+            firsts.setdefault(row.tobytes(), i)   # equal bytes exactly when the set keys are equal
+        return np.array(sorted(firsts.values()), dtype=np.int64)
+
+    def keys(self, alive: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """(Re F(h1), Im F(h1), Re F(h2), ...) of the candidates ``alive`` for the frequencies ``start:stop``,
+        shape=(alive, 2 f).
+
+        F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input
+        positions at the frequencies M^T h (few distinct ones: the M permute the box), times a phase.
+        """
+        owners = self.owner[alive]
+        used = sorted(set(owners.tolist()))
+        if len(used) == len(self.linear):
+            vectors, images, flipped, chunk = _chunk_images(self.hall_number, self.key, start, stop)
+        else:   # only the linear parts of the candidates still alive: fewer images to evaluate
+            vectors, images, flipped, chunk = _chunk_images(self.hall_number, self.linear[used].tobytes(), start, stop)
+            renumber = np.zeros(len(self.linear), dtype=np.int64)
+            renumber[used] = np.arange(len(used))
+            owners = renumber[owners]
+        at_images = self.weights @ np.exp(2j * np.pi * (self.positions @ vectors))   # F(v) at the distinct +-v
+        if self.polar:
+            phases = np.exp(2j * np.pi * (self.shifts[alive] @ chunk))              # e(h . s), (alive, f)
+        else:   # the shifts are the setting's: their phases are cached with them
+            phases = _chunk_phases(self.hall_number, self.key, start, stop)[alive]
+        factors = at_images[images[owners]]
+        factors = np.where(flipped[owners], factors.conj(), factors) * phases   # F(-v) = conj F(v): real weights
+        return factors.view(np.float64)
+
+
+def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.ndarray:
+    """The candidates ``alive`` whose ``keys`` rows are lexicographically largest, column by column within
+    ``tolerance`` of the column's maximum.
+
+    A column whose spread is within the tolerance keeps every candidate, and filtering only shrinks the
+    spreads of the later columns, so only the first column with a larger spread filters, then the next, ...
+    """
+    while len(alive) > 1:
+        spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
+        if len(spread) == 0:
+            break
+        values = keys[:, spread[0]]
+        keep = values >= values.max() - tolerance
+        alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
+    return alive
+
+
 def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
                proper: bool = True):
     """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
     improper M (the mirror image of the crystal, in the same setting) as candidates."""
-    table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
     linear = _linear_stack(hall_number, metric, proper=proper)      # (k, 3, 3), int64
-    key = linear.tobytes()
-    if table.polar_axes:
-        moved = [positions @ m.T for m in linear]
-        # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
-        # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-        polars = _polar_shifts(moved, weights, table.polar_axes)
-        owner, origin, slide = [], [], []
-        for index, (m, polars_m) in enumerate(zip(linear, polars, strict=True)):
-            shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
-            owner.append(np.full(len(shifts) * len(polars_m), index))
-            origin.append(np.repeat(shifts, len(polars_m), axis=0))
-            slide.append(np.array(polars_m * len(shifts)).reshape(-1, 3))      # np.tile(polars_m, (k, 1))
-        owner, origin, slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
-    else:
-        moved = [None] * len(linear)   # formed when needed
-        owner, origin = _candidates(hall_number, key)
-        slide = np.zeros(3)
-    # Candidate c is (M, s) = (linear[owner[c]], origin[c] + slide[c]), in the order (M, origin shift, polar slide);
-    # its positions (M x + origin) + slide are formed only for the few candidates that need them.
-
-    def candidate(c: int):
-        k = int(owner[c])
-        if moved[k] is None:
-            moved[k] = positions @ linear[k].T
-        polar = slide[c] if slide.ndim == 2 else slide
-        return linear[k], origin[c] + polar, (moved[k] + origin[c]) + polar
-
-    if len(owner) == 0:  # pragma: no cover - the identity is always a candidate
+    candidates = _Candidates(positions, weights, linear, hall_number, _group_table(hall_number).polar_axes)
+    if len(candidates) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
-    if len(owner) == 1:
-        return candidate(0)
-    # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
-    # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
-    shifts = origin + slide                                               # (k, 3)
     tolerance = TIE_TOLERANCE * float(weights.sum())
-    alive = np.arange(len(owner))
+    alive = np.arange(len(candidates))
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
     for start in range(0, len(frequencies), _SCORE_CHUNK):
-        stop = start + _SCORE_CHUNK
+        if len(alive) == 1:
+            return candidates.description(int(alive[0]))
         if start == _SCORE_CHUNK:
             # Still tied after the first frequencies: often because candidates are one atom set (equal F at
             # every h). Keep the first candidate of each set (the one the final tie-break would pick among
             # them); a single set left is the answer without the other 116 frequencies.
-            owners = owner[alive].tolist()
-            for k in owners:
-                if moved[k] is None:
-                    moved[k] = positions @ linear[k].T
-            polar = slide[alive][:, None, :] if slide.ndim == 2 else slide
-            sets = (np.stack([moved[k] for k in owners]) + origin[alive][:, None, :]) + polar   # candidate(i)[2]
-            firsts = {}
-            for i, row in zip(alive.tolist(), _set_codes(sets, numbers), strict=True):
-                firsts.setdefault(row.tobytes(), i)   # equal bytes exactly when the set keys are equal
-            alive = np.array(sorted(firsts.values()), dtype=np.int64)
+            alive = candidates.first_of_each_set(alive, numbers)
             if len(alive) == 1:
-                return candidate(int(alive[0]))
-        owners = owner[alive]
-        used = sorted(set(owners.tolist()))
-        if len(used) == len(linear):
-            vectors, images, flipped, chunk = _chunk_images(hall_number, key, start, stop)
-        else:   # only the linear parts of the candidates still alive: fewer images to evaluate
-            vectors, images, flipped, chunk = _chunk_images(hall_number, linear[used].tobytes(), start, stop)
-            renumber = np.zeros(len(linear), dtype=np.int64)
-            renumber[used] = np.arange(len(used))
-            owners = renumber[owners]
-        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors))       # F(v) at the distinct images +-v
-        if table.polar_axes:
-            phases = np.exp(2j * np.pi * (shifts[alive] @ chunk))             # e(h . s), (alive, f)
-        else:   # the shifts are the setting's: their phases are cached with them
-            phases = _chunk_phases(hall_number, key, start, stop)[alive]
-        factors = at_images[images[owners]]
-        factors = np.where(flipped[owners], factors.conj(), factors) * phases   # F(-v) = conj F(v): real weights
-        keys = factors.view(np.float64)   # (Re F(h1), Im F(h1), Re F(h2), ...) per candidate, (alive, 2 f)
-        # Column by column, keep the candidates within the tolerance of the column's maximum. A column whose
-        # spread is within the tolerance keeps every candidate, and filtering only shrinks the spreads of
-        # the later columns, so only the first column with a larger spread filters, then the next, ...
-        while True:
-            spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
-            if len(spread) == 0:
-                break
-            values = keys[:, spread[0]]
-            keep = values >= values.max() - tolerance
-            alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
-            if len(alive) == 1:
-                return candidate(int(alive[0]))
+                continue
+        alive = _keep_largest(alive, candidates.keys(alive, start, start + _SCORE_CHUNK), tolerance)
+    if len(alive) == 1:
+        return candidates.description(int(alive[0]))
     # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
     # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
-    keys = [_set_key(candidate(int(i))[2], numbers) for i in alive]
-    return candidate(int(alive[min(range(len(keys)), key=keys.__getitem__)]))
+    keys = [_set_key(candidates.description(int(i))[2], numbers) for i in alive]
+    return candidates.description(int(alive[min(range(len(keys)), key=keys.__getitem__)]))
 
 
 _KEY_GRID = 2 ** 20

@@ -263,7 +263,8 @@ def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     is returned (composed with the reduction). So the set depends on the lattice, not on the basis
     spglib happened to return: two cells within symprec of a tie (a Pc cell with |a + c| = |a|)
     are both kept whenever they tie to round-off, and otherwise the shorter one wins for every
-    description. With ``proper=False``, improper M (mirror images) are candidates too.
+    description. With ``proper=False``, improper M (mirror images) are candidates too. Returns
+    shape=(k, 3, 3), dtype=int64, read-only; the traces and keys are read from :func:`_key_forms`.
     """
     matrices, inverses = _normalizer_matrices(hall_number, proper)
     admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L

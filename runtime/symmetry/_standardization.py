@@ -71,23 +71,10 @@ import numpy as np
 from crystal_fourier._spglib import check_symprec, symmetry_dataset
 from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standard_hall_number
 from crystal_fourier.errors import CrystalFourierError
-from crystal_fourier.runtime.structure_io._structures import (
-    MAX_CELL_LENGTH,
-    MIN_CELL_VOLUME,
-    Crystal,
-    _check_lattice,
-    cell_parameters,
-    lattice_from_parameters,
-)
+from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
-from crystal_fourier.runtime.symmetry._symmetrization import (
-    determinant_3x3,
-    input_frame,
-    inverse_3x3,
-    site_assignment,
-    symmetrized,
-    symmetry_residual,
-)
+from crystal_fourier.runtime.symmetry._symmetrization import determinant_3x3, input_frame, inverse_3x3
+from crystal_fourier.runtime.symmetry._symmetrization import site_assignment, symmetrized, symmetry_residual
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -252,8 +239,7 @@ _WRAP_TOLERANCE = 1e-12
 
 def _wrap(positions: np.ndarray) -> np.ndarray:
     wrapped = np.mod(positions, 1.0)
-    # within the tolerance of 0 or of 1 (the nearest integer of a value in [0, 1]) -> 0
-    wrapped[np.abs(wrapped - np.rint(wrapped)) < _WRAP_TOLERANCE] = 0.0
+    wrapped[np.abs(wrapped - np.rint(wrapped)) < _WRAP_TOLERANCE] = 0.0   # near 0 or 1 (in [0, 1]) -> 0
     return wrapped
 
 
@@ -292,12 +278,6 @@ def canonical_atom_order(crystal: Crystal) -> Crystal:
     grid = np.mod(grid, _ORDER_GRID)
     order = np.lexsort((grid[:, 2], grid[:, 1], grid[:, 0], crystal.numbers))
     return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order])  # a Crystal's arrays
-
-
-_IDENTITY = np.eye(3)
-_FLIP_C = np.diag([1.0, 1.0, -1.0])
-_IDENTITY.setflags(write=False)
-_FLIP_C.setflags(write=False)
 
 
 def standardize(
@@ -372,7 +352,7 @@ def standardize(
     input_determinant = float(np.linalg.det(crystal.lattice))
     # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
     # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
-    before = _FLIP_C if input_determinant < 0 else _IDENTITY
+    before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data, crystal, symprec, prepared = _spglib_answer(crystal, symprec, angle_tolerance, retry)
@@ -407,8 +387,7 @@ def standardize(
     m, shift, positions = canonical_description(positions, std_numbers, metric, standard, proper=handedness == "keep")
     m_inv = inverse_3x3(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
-    # det(M T B) = det M det T det B; only its sign is used, and each factor is a cached exact-shape 3x3
-    determinant = determinant_3x3(m) * determinant_3x3(transformation) * determinant_3x3(before)
+    determinant = determinant_3x3(m) * determinant_3x3(transformation) * determinant_3x3(before)   # its sign only
     transformation = m @ transformation @ before
     origin = m @ origin + shift
     # the output lattice is right-handed (lattice_from_parameters): the map is improper when det T and
@@ -514,17 +493,7 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     origin = np.array(origin, dtype=np.float64)
     transformation.setflags(write=False)
     origin.setflags(write=False)
-    numbers = np.asarray(numbers, dtype=np.int64)[order]
-    if np.isfinite(positions).all():   # spglib's types are the input's numbers: only the lattice is new
-        # the lattice is lower triangular (lattice_from_parameters), finite, its volume the product of its
-        # diagonal: far inside the bounds needs no determinant; near them the constructor's check decides
-        if (np.abs(canonical_lattice).max() > MAX_CELL_LENGTH
-                or canonical_lattice.diagonal().prod() < 2 * MIN_CELL_VOLUME):
-            _check_lattice(canonical_lattice)
-        crystal = Crystal._checked(canonical_lattice, positions[order], numbers)
-    else:  # pragma: no cover - symmetrized positions of finite input are finite; the constructor says why not
-        crystal = Crystal(canonical_lattice, positions[order], numbers)
-    return StandardizedCrystal(
-        crystal=crystal,
+    return StandardizedCrystal(   # spglib's types are the input's numbers: Crystal._standardized checks the rest
+        crystal=Crystal._standardized(canonical_lattice, positions[order], np.asarray(numbers, dtype=np.int64)[order]),
         number=int(number), hall_number=int(hall_number), symprec=float(symprec),
         transformation=transformation, origin_shift=origin, reflected=bool(reflected))
