@@ -73,8 +73,8 @@ def _score_frequencies(hall_number: int) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def _candidates(hall_number: int, linear: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, origin) of the candidates of a group without polar axes: for the linear parts ``linear`` (their
-    int64 bytes, shape=(k, 3, 3)), the index of each candidate's M and its origin shift S/48 (:func:`_origin_shifts`),
+    """(owner, origin) of the candidates before any polar slide: for the linear parts ``linear`` (their int64
+    bytes, shape=(k, 3, 3)), the index of each candidate's M and its origin shift S/48 (:func:`_origin_shifts`),
     in the order (M, shift). A function of the setting and the linear parts only, so cached on both."""
     matrices = np.frombuffer(linear, dtype=np.int64).reshape(-1, 3, 3)
     tables = [_origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN for m in matrices]
@@ -178,14 +178,11 @@ class _Candidates:
             self.moved = [positions @ m.T for m in linear]
             # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
             # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-            polars = _polar_shifts(self.moved, weights, polar_axes)
-            owner, origin, slide = [], [], []
-            for index, (m, polars_m) in enumerate(zip(linear, polars, strict=True)):
-                shifts = _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN   # (k, 3)
-                owner.append(np.full(len(shifts) * len(polars_m), index))
-                origin.append(np.repeat(shifts, len(polars_m), axis=0))
-                slide.append(np.array(polars_m * len(shifts)).reshape(-1, 3))      # np.tile(polars_m, (k, 1))
-            self.owner, self.origin, self.slide = np.concatenate(owner), np.concatenate(origin), np.concatenate(slide)
+            polars = [np.array(p) for p in _polar_shifts(self.moved, weights, polar_axes)]   # per M, (p_M, 3)
+            owner, origin = _candidates(hall_number, self.key)                    # per (M, origin shift)
+            counts = np.array([len(p) for p in polars])[owner]                    # each shift with M's slides
+            self.owner, self.origin = np.repeat(owner, counts), np.repeat(origin, counts, axis=0)
+            self.slide = np.concatenate([polars[k] for k in owner.tolist()])
         else:
             self.moved = [None] * len(linear)   # formed when needed
             self.owner, self.origin = _candidates(hall_number, self.key)
