@@ -122,17 +122,26 @@ def _chunk_images(hall_number: int, linear: bytes, start: int, stop: int) -> tup
     return result
 
 
-def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[np.ndarray]]:
+def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
     """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
-    F(m e_i) real and positive, m the first harmonic with |F| > 0.
+    F(m e_i) real and positive, m the first harmonic with |F| > 0, as rows of shape=(p_M, 3).
 
-    Vectorized over the arrays and the axes (one exponential per harmonic for all of them); each F is the
-    same sum, row by row, as for one array alone, so the shifts are the same to the bit.
+    Vectorized over the arrays and the axes (one exponential per harmonic for all of them), each distinct
+    coordinate column once (linear parts that keep a polar axis give the same column); each F is the same sum,
+    row by row, as for one array alone, so the shifts are the same to the bit.
     """
     total = float(weights.sum())
     n_axes = len(axes)
-    # rows (array, axis) of the polar coordinates, contiguous: shape=(len(moved) * n_axes, n_atoms)
-    rows = np.stack([x[:, axis] for x in moved for axis in axes])
+    distinct: dict[bytes, int] = {}
+    columns, which = [], []   # the distinct polar coordinate columns; for each (array, axis) its column
+    for x in moved:
+        for axis in axes:
+            column = x[:, axis]
+            index = distinct.setdefault(column.tobytes(), len(columns))
+            if index == len(columns):
+                columns.append(column)
+            which.append(index)
+    rows = np.stack(columns)                 # contiguous: shape=(distinct columns, n_atoms)
     chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
     open_ = np.arange(len(rows))
     for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
@@ -143,24 +152,23 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
         open_ = open_[~found]
         if len(open_) == 0:
             break
+    slides = [None] * len(rows)   # per row: the slides along its axis
+    for row, pick in enumerate(chosen):
+        if pick is None:   # every low harmonic vanishes: keep the origin where it is
+            slides[row] = [0.0]
+            continue
+        harmonic, value = pick
+        base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
+        slides[row] = [base + k / harmonic for k in range(harmonic)]
     result = []
     for index in range(len(moved)):
-        options = []
-        for a, axis in enumerate(axes):
-            pick = chosen[index * n_axes + a]
-            if pick is None:   # every low harmonic vanishes: keep the origin where it is
-                options.append([(axis, 0.0)])
-                continue
-            harmonic, value = pick
-            base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
-            options.append([(axis, base + k / harmonic) for k in range(harmonic)])
-        shifts = []
-        for combination in itertools.product(*options):
-            shift = np.zeros(3)
+        options = [[(axis, value) for value in slides[which[index * n_axes + a]]] for a, axis in enumerate(axes)]
+        combinations = list(itertools.product(*options))
+        shifts = np.zeros((max(len(combinations), 1), 3))
+        for r, combination in enumerate(combinations):
             for axis, value in combination:
-                shift[axis] = value
-            shifts.append(shift)
-        result.append(shifts or [np.zeros(3)])
+                shifts[r, axis] = value
+        result.append(shifts)
     return result
 
 
@@ -178,7 +186,7 @@ class _Candidates:
             self.moved = [positions @ m.T for m in linear]
             # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
             # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-            polars = [np.array(p) for p in _polar_shifts(self.moved, weights, polar_axes)]   # per M, (p_M, 3)
+            polars = _polar_shifts(self.moved, weights, polar_axes)                 # per M, (p_M, 3)
             owner, origin = _candidates(hall_number, self.key)                    # per (M, origin shift)
             counts = np.array([len(p) for p in polars])[owner]                    # each shift with M's slides
             self.owner, self.origin = np.repeat(owner, counts), np.repeat(origin, counts, axis=0)
