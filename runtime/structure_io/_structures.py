@@ -12,6 +12,8 @@ time"). Nothing about the space group is stored: it is detected later
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,10 +67,10 @@ def cell_parameters(lattice: ArrayLike) -> np.ndarray:
     [2.0, 3.0, 4.0, 90.0, 90.0, 90.0]
     """
     lattice = np.asarray(lattice, dtype=np.float64)
-    lengths = np.linalg.norm(lattice, axis=1)
+    lengths = np.sqrt(np.add.reduce(lattice * lattice, axis=1))   # np.linalg.norm(lattice, axis=1), its arithmetic
     pairs = ((1, 2), (0, 2), (0, 1))
-    cosines = [np.dot(lattice[i], lattice[j]) / (lengths[i] * lengths[j]) for i, j in pairs]
-    angles = np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0)))
+    cosines = np.array([np.dot(lattice[i], lattice[j]) / (lengths[i] * lengths[j]) for i, j in pairs])
+    angles = np.degrees(np.arccos(np.minimum(np.maximum(cosines, -1.0), 1.0)))   # np.clip, without its wrapper
     return np.concatenate([lengths, angles])
 
 
@@ -101,26 +103,31 @@ def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: fl
     [[3.0, 0.0, 0.0], [-1.5, 2.598076, 0.0], [0.0, 0.0, 5.0]]
     """
     values = np.array([a, b, c, alpha, beta, gamma], dtype=np.float64)
-    if not np.all(np.isfinite(values)) or np.any(values[:3] <= 0):
+    if not np.isfinite(values).all() or (values[:3] <= 0).any():
         raise CrystalFourierError(f"cell lengths must be finite and positive, got {values[:3].tolist()}")
-    cos_alpha, cos_beta, cos_gamma = np.cos(np.radians(values[3:]))
-    sin_gamma = np.sin(np.radians(values[5]))
+    # numpy's cos and sin on the float64 values; the rest in Python floats (the same IEEE arithmetic as numpy's
+    # float64 scalars, without their overhead)
+    cos_alpha, cos_beta, cos_gamma = np.cos(np.radians(values[3:])).tolist()
+    sin_gamma = float(np.sin(np.radians(values[5])))
+    length_a, length_b, length_c = values[:3].tolist()
     cx = cos_beta
-    cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > _FLAT_CELL else np.nan
+    cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > _FLAT_CELL else math.nan
     cz2 = 1.0 - cx * cx - cy * cy
-    if not np.isfinite(cz2) or cz2 <= _FLAT_CELL:
+    if not math.isfinite(cz2) or cz2 <= _FLAT_CELL:
         raise CrystalFourierError(
             f"cell angles alpha={values[3]}, beta={values[4]}, gamma={values[5]} do not form a cell "
             "(the volume would be zero or imaginary)")
     return np.array([
-        [values[0], 0.0, 0.0],
-        [values[1] * cos_gamma, values[1] * sin_gamma, 0.0],
-        [values[2] * cx, values[2] * cy, values[2] * np.sqrt(cz2)],
+        [length_a, 0.0, 0.0],
+        [length_b * cos_gamma, length_b * sin_gamma, 0.0],
+        [length_c * cx, length_c * cy, length_c * math.sqrt(cz2)],
     ])
 
 
-def _check_lattice(lattice: np.ndarray) -> None:
-    """Shape (3, 3), finite entries of at most MAX_CELL_LENGTH, volume at least MIN_CELL_VOLUME; else one error."""
+def _check_lattice(lattice: np.ndarray, *, triangular: bool = False) -> None:
+    """Shape (3, 3), finite entries of at most MAX_CELL_LENGTH, volume at least MIN_CELL_VOLUME; else one error.
+    ``triangular``: the lattice is lower triangular (:func:`lattice_from_parameters`), its volume the product of
+    its diagonal (no determinant)."""
     if lattice.shape != (3, 3):
         raise CrystalFourierError(f"lattice must have shape (3, 3) (cell vectors as rows), got {lattice.shape}")
     if not np.all(np.isfinite(lattice)):
@@ -129,7 +136,7 @@ def _check_lattice(lattice: np.ndarray) -> None:
     if largest > MAX_CELL_LENGTH:
         raise CrystalFourierError(f"lattice entry {largest:.6g} A is beyond MAX_CELL_LENGTH = {MAX_CELL_LENGTH:g} A: "
                                   "check the units and the scale factor")
-    volume = abs(float(np.linalg.det(lattice)))
+    volume = abs(float(lattice.diagonal().prod() if triangular else np.linalg.det(lattice)))
     if volume < MIN_CELL_VOLUME:
         raise CrystalFourierError(
             f"lattice is singular (cell volume {volume:.3g} A^3 < {MIN_CELL_VOLUME} A^3): "
@@ -225,6 +232,16 @@ class Crystal:
         object.__setattr__(crystal, "positions", _readonly(positions))
         object.__setattr__(crystal, "numbers", _readonly(numbers))
         return crystal
+
+    @classmethod
+    def _standardized(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
+        """A Crystal from a lower-triangular lattice (:func:`lattice_from_parameters`) with float64 positions and
+        int64 numbers made from another Crystal's: the lattice's bounds and the positions' finiteness are checked
+        (with the constructor's errors), the numbers are not checked again."""
+        if not np.isfinite(positions).all():
+            return cls(lattice, positions, numbers)   # raises the constructor's error
+        _check_lattice(lattice, triangular=True)
+        return cls._checked(lattice, positions, numbers)
 
     @classmethod
     def from_arrays(cls, lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,

@@ -9,6 +9,12 @@ the lexicographically largest weighted structure factors (Re F(h), Im F(h)) over
 compared to within :data:`TIE_TOLERANCE`; a tie in all of them is broken by the atom set itself
 (:func:`_set_key`), which cannot tie between different sets. Every description of one crystal
 gives the same candidates, hence the same choice.
+
+What depends only on the setting and the linear parts (the candidates' origin shifts, the images
+M^T h of each chunk of frequencies with v and -v sharing one exponential, the phases e(h . s) of a
+setting without polar axes) is cached per (Hall number, linear parts, chunk) (:func:`_candidates`,
+:func:`_chunk_images`, :func:`_chunk_phases`); per crystal remain the structure factors at the
+distinct images and the filtering. Only the chosen candidate's positions are formed.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from crystal_fourier.runtime.symmetry._normalizer import (
     _SHIFT_DEN,
     _encode,
     _group_table,
-    _linear_parts,
+    _linear_stack,
     _origin_shifts,
 )
 
@@ -65,119 +71,253 @@ def _score_frequencies(hall_number: int) -> np.ndarray:
     return present
 
 
-def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[np.ndarray]]:
-    """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
-    F(m e_i) real and positive, m the first harmonic with |F| > 0.
+@lru_cache(maxsize=4096)
+def _candidates(hall_number: int, linear: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, origin) of the candidates before any polar slide: for the linear parts ``linear`` (their int64
+    bytes, shape=(k, 3, 3)), the index of each candidate's M and its origin shift S/48 (:func:`_origin_shifts`),
+    in the order (M, shift). A function of the setting and the linear parts only, so cached on both."""
+    matrices = np.frombuffer(linear, dtype=np.int64).reshape(-1, 3, 3)
+    tables = [_origin_shifts(hall_number, tuple(map(tuple, m.tolist()))) / _SHIFT_DEN for m in matrices]
+    owner = np.concatenate([np.full(len(t), index) for index, t in enumerate(tables)])
+    origin = np.concatenate(tables)
+    owner.setflags(write=False)
+    origin.setflags(write=False)
+    return owner, origin
 
-    Vectorized over the arrays and the axes (one exponential per harmonic for all of them); each F is the
-    same sum, row by row, as for one array alone, so the shifts are the same to the bit.
+
+@lru_cache(maxsize=4096)
+def _chunk_phases(hall_number: int, linear: bytes, start: int, stop: int) -> np.ndarray:
+    """e(h . s) for the shifts s of :func:`_candidates` (plus a zero polar slide, as for one crystal) and the
+    frequencies h of :func:`_chunk_images`: shape=(candidates, f), complex128, cached on the same key."""
+    _, origin = _candidates(hall_number, linear)
+    chunk = _chunk_images(hall_number, linear, start, stop)[3]
+    phases = np.exp(2j * np.pi * ((origin + np.zeros(3)) @ chunk))
+    phases.setflags(write=False)
+    return phases
+
+
+@lru_cache(maxsize=4096)
+def _chunk_images(hall_number: int, linear: bytes, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """The frequencies ``start:stop`` of :func:`_score_frequencies` mapped by each linear part, h -> M^T h (rows
+    h M), for ``linear`` (the parts' int64 bytes, shape=(k, 3, 3)). The images v and -v share one column (the
+    structure factor of real weights has F(-v) = conj F(v), so half the exponentials): the distinct columns,
+    shape=(3, d), float64; for each M and frequency the column of its image, shape=(k, f), and whether the
+    image is minus that column, shape=(k, f), bool; and the frequencies as columns, shape=(3, f), float64.
+    A function of the setting and the linear parts only, so cached on both (the absences depend on the setting)."""
+    chunk = _score_frequencies(hall_number)[start:stop]                                   # (f, 3), int64
+    matrices = np.frombuffer(linear, dtype=np.int64).reshape(-1, 3, 3)
+    images = (chunk @ matrices).reshape(-1, 3)                                          # rows h M
+    bound = int(np.max(np.abs(images)))                      # one integer key per frequency, in base 2 bound + 1
+    base = 2 * bound + 1
+    codes = _encode(images + bound, base)
+    flipped = codes > _encode(np.full(3, bound), base)       # the code of -v is reflected about the code of 0
+    codes = np.where(flipped, _encode(bound - images, base), codes)
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
+    shape = (len(matrices), len(chunk))
+    result = (np.ascontiguousarray(vectors.T, dtype=np.float64), inverse.reshape(shape), flipped.reshape(shape),
+              np.ascontiguousarray(chunk.T, dtype=np.float64))
+    for array in result:
+        array.setflags(write=False)
+    return result
+
+
+def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
+    """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
+    F(m e_i) real and positive, m the first harmonic with |F| > 0, as rows of shape=(p_M, 3).
+
+    Vectorized over the arrays and the axes (one exponential per harmonic for all of them), each distinct
+    coordinate column once (linear parts that keep a polar axis give the same column); each F is the same sum,
+    row by row, as for one array alone, so the shifts are the same to the bit.
     """
-    total = float(np.sum(weights))
+    total = float(weights.sum())
     n_axes = len(axes)
-    # rows (array, axis) of the polar coordinates, contiguous: shape=(len(moved) * n_axes, n_atoms)
-    rows = np.ascontiguousarray(np.stack([x[:, list(axes)].T for x in moved])).reshape(len(moved) * n_axes, -1)
+    distinct: dict[bytes, int] = {}
+    columns, which = [], []   # the distinct polar coordinate columns; for each (array, axis) its column
+    for x in moved:
+        for axis in axes:
+            column = x[:, axis]
+            index = distinct.setdefault(column.tobytes(), len(columns))
+            if index == len(columns):
+                columns.append(column)
+            which.append(index)
+    rows = np.stack(columns)                 # contiguous: shape=(distinct columns, n_atoms)
     chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
     open_ = np.arange(len(rows))
     for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
-        values = np.sum(weights * np.exp(2j * np.pi * harmonic * rows[open_]), axis=1)
+        values = (weights * np.exp(2j * np.pi * harmonic * rows[open_])).sum(axis=1)
         found = np.abs(values) > 1e3 * TIE_TOLERANCE * total
         for row, value in zip(open_[found].tolist(), values[found], strict=True):
             chosen[row] = (harmonic, value)
         open_ = open_[~found]
         if len(open_) == 0:
             break
+    slides = [None] * len(rows)   # per row: the slides along its axis
+    for row, pick in enumerate(chosen):
+        if pick is None:   # every low harmonic vanishes: keep the origin where it is
+            slides[row] = [0.0]
+            continue
+        harmonic, value = pick
+        base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
+        slides[row] = [base + k / harmonic for k in range(harmonic)]
     result = []
     for index in range(len(moved)):
-        options = []
-        for a, axis in enumerate(axes):
-            pick = chosen[index * n_axes + a]
-            if pick is None:   # every low harmonic vanishes: keep the origin where it is
-                options.append([(axis, 0.0)])
-                continue
-            harmonic, value = pick
-            base = -np.angle(value) / (2 * np.pi * harmonic)
-            options.append([(axis, base + k / harmonic) for k in range(harmonic)])
-        shifts = []
-        for combination in itertools.product(*options):
-            shift = np.zeros(3)
+        options = [[(axis, value) for value in slides[which[index * n_axes + a]]] for a, axis in enumerate(axes)]
+        combinations = list(itertools.product(*options))
+        shifts = np.zeros((max(len(combinations), 1), 3))
+        for r, combination in enumerate(combinations):
             for axis, value in combination:
-                shift[axis] = value
-            shifts.append(shift)
-        result.append(shifts or [np.zeros(3)])
+                shifts[r, axis] = value
+        result.append(shifts)
     return result
+
+
+class _Candidates:
+    """The candidate descriptions of one crystal: candidate c is (M, s) = (linear[owner[c]], origin[c] + slide[c]),
+    in the order (M, origin shift, polar slide). Its positions (M x + origin) + slide are formed only for the few
+    candidates that need them (:meth:`description`, :meth:`sets`)."""
+
+    def __init__(self, positions: np.ndarray, weights: np.ndarray, linear: np.ndarray, hall_number: int,
+                 polar_axes: tuple):
+        self.positions, self.weights, self.linear, self.hall_number = positions, weights, linear, hall_number
+        self.key = linear.tobytes()
+        self.polar = bool(polar_axes)
+        if polar_axes:
+            self.moved = [positions @ m.T for m in linear]
+            # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
+            # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
+            polars = _polar_shifts(self.moved, weights, polar_axes)                 # per M, (p_M, 3)
+            owner, origin = _candidates(hall_number, self.key)                    # per (M, origin shift)
+            counts = np.array([len(p) for p in polars])[owner]                    # each shift with M's slides
+            self.owner, self.origin = np.repeat(owner, counts), np.repeat(origin, counts, axis=0)
+            self.slide = np.concatenate([polars[k] for k in owner.tolist()])
+        else:
+            self.moved = [None] * len(linear)   # formed when needed
+            self.owner, self.origin = _candidates(hall_number, self.key)
+            self.slide = np.zeros(3)
+        self.shifts = self.origin + self.slide                                   # (k, 3)
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def _moved(self, k: int) -> np.ndarray:
+        if self.moved[k] is None:
+            self.moved[k] = self.positions @ self.linear[k].T
+        return self.moved[k]
+
+    def description(self, c: int):
+        """(M, s, positions) of candidate ``c``."""
+        k = int(self.owner[c])
+        polar = self.slide[c] if self.polar else self.slide
+        return self.linear[k], self.origin[c] + polar, (self._moved(k) + self.origin[c]) + polar
+
+    def first_of_each_set(self, alive: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """The first of the candidates ``alive`` (ascending) that describe each distinct atom set."""
+        owners = self.owner[alive].tolist()
+        polar = self.slide[alive][:, None, :] if self.polar else self.slide
+        sets = (np.stack([self._moved(k) for k in owners]) + self.origin[alive][:, None, :]) + polar   # description
+        firsts = {}
+        for i, row in zip(alive.tolist(), _set_codes(sets, numbers), strict=True):
+            firsts.setdefault(row.tobytes(), i)   # equal bytes exactly when the set keys are equal
+        return np.array(sorted(firsts.values()), dtype=np.int64)
+
+    def keys(self, alive: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """(Re F(h1), Im F(h1), Re F(h2), ...) of the candidates ``alive`` for the frequencies ``start:stop``,
+        shape=(alive, 2 f).
+
+        F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input
+        positions at the frequencies M^T h (few distinct ones: the M permute the box), times a phase.
+        """
+        owners = self.owner[alive]
+        used = sorted(set(owners.tolist()))
+        if len(used) == len(self.linear):
+            vectors, images, flipped, chunk = _chunk_images(self.hall_number, self.key, start, stop)
+        else:   # only the linear parts of the candidates still alive: fewer images to evaluate
+            vectors, images, flipped, chunk = _chunk_images(self.hall_number, self.linear[used].tobytes(), start, stop)
+            renumber = np.zeros(len(self.linear), dtype=np.int64)
+            renumber[used] = np.arange(len(used))
+            owners = renumber[owners]
+        at_images = self.weights @ np.exp(2j * np.pi * (self.positions @ vectors))   # F(v) at the distinct +-v
+        if self.polar:
+            phases = np.exp(2j * np.pi * (self.shifts[alive] @ chunk))              # e(h . s), (alive, f)
+        else:   # the shifts are the setting's: their phases are cached with them
+            phases = _chunk_phases(self.hall_number, self.key, start, stop)[alive]
+        factors = at_images[images[owners]]
+        factors = np.where(flipped[owners], factors.conj(), factors) * phases   # F(-v) = conj F(v): real weights
+        return factors.view(np.float64)
+
+
+def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.ndarray:
+    """The candidates ``alive`` whose ``keys`` rows are lexicographically largest, column by column within
+    ``tolerance`` of the column's maximum.
+
+    A column whose spread is within the tolerance keeps every candidate, and filtering only shrinks the
+    spreads of the later columns, so only the first column with a larger spread filters, then the next, ...
+    """
+    while len(alive) > 1:
+        spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
+        if len(spread) == 0:
+            break
+        values = keys[:, spread[0]]
+        keep = values >= values.max() - tolerance
+        alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
+    return alive
 
 
 def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
                proper: bool = True):
     """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
     improper M (the mirror image of the crystal, in the same setting) as candidates."""
-    table = _group_table(hall_number)
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
-    candidates = []  # (M, s, positions)
-    linear = _linear_parts(hall_number, metric, proper=proper)
-    moved = [positions @ m.T for m in linear]
-    # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
-    # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-    polars = _polar_shifts(moved, weights, table.polar_axes) if table.polar_axes else [[np.zeros(3)]] * len(moved)
-    for m, moved_m, polars_m in zip(linear, moved, polars, strict=True):
-        for shift_48 in _origin_shifts(hall_number, tuple(map(tuple, m.tolist()))):
-            shifted = moved_m + shift_48 / _SHIFT_DEN
-            for polar in polars_m:
-                candidates.append((m, shift_48 / _SHIFT_DEN + polar, shifted + polar))
-    if not candidates:  # pragma: no cover - the identity is always a candidate
+    linear = _linear_stack(hall_number, metric, proper=proper)      # (k, 3, 3), int64
+    candidates = _Candidates(positions, weights, linear, hall_number, _group_table(hall_number).polar_axes)
+    if len(candidates) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
-    if len(candidates) == 1:
-        return candidates[0]
-    # F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input positions
-    # at the frequencies M^T h (few distinct ones: the M permute the box), times a phase per candidate.
-    matrices = np.stack([c[0] for c in candidates])                       # (k, 3, 3), int64
-    shifts = np.stack([c[1] for c in candidates])                         # (k, 3)
-    tolerance = TIE_TOLERANCE * float(np.sum(weights))
+    tolerance = TIE_TOLERANCE * float(weights.sum())
     alive = np.arange(len(candidates))
-    set_keys = {}
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
     for start in range(0, len(frequencies), _SCORE_CHUNK):
+        if len(alive) == 1:
+            return candidates.description(int(alive[0]))
         if start == _SCORE_CHUNK:
             # Still tied after the first frequencies: often because candidates are one atom set (equal F at
             # every h). Keep the first candidate of each set (the one the final tie-break would pick among
             # them); a single set left is the answer without the other 116 frequencies.
-            set_keys = {int(i): _set_key(candidates[int(i)][2], numbers) for i in alive}
-            firsts = {}
-            for i in alive:
-                firsts.setdefault(set_keys[int(i)], int(i))
-            alive = np.array(sorted(firsts.values()), dtype=np.int64)
+            alive = candidates.first_of_each_set(alive, numbers)
             if len(alive) == 1:
-                return candidates[int(alive[0])]
-        chunk = frequencies[start:start + _SCORE_CHUNK]                           # (f, 3), int64
-        images = (chunk @ matrices[alive]).reshape(-1, 3)                           # rows (M^T h)^T = h M
-        bound = int(np.max(np.abs(images)))                  # one integer key per frequency, in base 2 bound + 1
-        base = 2 * bound + 1
-        distinct, inverse = np.unique(_encode(images + bound, base), return_inverse=True)
-        vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
-        at_images = weights @ np.exp(2j * np.pi * (positions @ vectors.T.astype(np.float64)))  # F(M^T h), (distinct,)
-        phases = np.exp(2j * np.pi * (shifts[alive] @ chunk.T.astype(np.float64)))     # e(h . s), (alive, f)
-        factors = at_images[inverse.reshape(len(alive), -1)] * phases
-        keys = np.stack([factors.real, factors.imag], axis=-1).reshape(len(alive), -1)
-        if np.all(np.ptp(keys, axis=0) <= tolerance):
-            continue  # every column keeps every candidate (the usual case for descriptions of one set)
-        for column in range(keys.shape[1]):
-            values = keys[:, column]
-            keep = values >= values.max() - tolerance
-            alive, keys = alive[keep], keys[keep]
-            if len(alive) == 1:
-                return candidates[int(alive[0])]
+                continue
+        alive = _keep_largest(alive, candidates.keys(alive, start, start + _SCORE_CHUNK), tolerance)
+    if len(alive) == 1:
+        return candidates.description(int(alive[0]))
     # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
     # different origins can agree on every |h| <= 2): break it by the atom sets themselves.
-    keys = [set_keys.get(int(i)) or _set_key(candidates[int(i)][2], numbers) for i in alive]
-    return candidates[int(alive[min(range(len(keys)), key=keys.__getitem__)])]
+    keys = [_set_key(candidates.description(int(i))[2], numbers) for i in alive]
+    return candidates.description(int(alive[min(range(len(keys)), key=keys.__getitem__)]))
 
 
 _KEY_GRID = 2 ** 20
 """Snapping grid of the tie-break key, 1/2**20 ~ 1e-6 fractional. A power of two: the rounding
 boundaries (2j + 1)/2**21 stay far (>= 1/(24 * 2**21)) from every special coordinate, whose
 denominators divide 24 or 48, so round-off (~1e-12) cannot push a special position across one."""
+
+
+def _snapped(positions: np.ndarray) -> np.ndarray:
+    return np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
+
+
+def _set_codes(sets: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """For a stack of atom sets of the same atoms (positions shape=(k, n, 3)): per set, its :func:`_set_key`
+    rows coded as two int64 (Z x y in base 2**20, and z) and sorted, shape=(k, 2 n). The code is one-to-one,
+    so two sets have equal rows exactly when their keys are equal; cheaper than the keys (one lexsort of two
+    columns for all sets)."""
+    snapped = _snapped(sets)
+    high = ((np.asarray(numbers, dtype=np.int64) * _KEY_GRID + snapped[..., 0]) * _KEY_GRID) + snapped[..., 1]
+    low = snapped[..., 2]
+    order = np.lexsort((low, high), axis=-1)
+    rows = np.arange(len(sets))[:, None]
+    return np.concatenate([high[rows, order], low[rows, order]], axis=1)
 
 
 def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
@@ -187,7 +327,5 @@ def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:
     the lexicographic order of keys cannot tie between different atom sets; the same set
     given in another order or with another lattice translation of an atom gets the same key.
     """
-    snapped = np.mod(np.rint(np.asarray(positions, dtype=np.float64) * _KEY_GRID).astype(np.int64), _KEY_GRID)
-    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), snapped])
-    order = np.lexsort(rows.T[::-1])
-    return tuple(rows[order].ravel().tolist())
+    rows = np.column_stack([np.asarray(numbers, dtype=np.int64), _snapped(positions)])
+    return tuple(rows[np.lexsort(rows.T[::-1])].ravel().tolist())

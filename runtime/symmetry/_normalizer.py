@@ -26,8 +26,15 @@ _SHIFT_DEN = 2 * DEN  # origin shifts of the normalizer are multiples of 1/48
 
 
 def _encode(vectors: np.ndarray, modulus: int) -> np.ndarray:
-    vectors = np.mod(vectors, modulus)
-    return (vectors[..., 0] * modulus + vectors[..., 1]) * modulus + vectors[..., 2]
+    """(v0 mod m) m^2 + (v1 mod m) m + (v2 mod m) of integer vectors, shape=(...), exact in int64 (m^3 < 2^63)."""
+    return np.mod(vectors, modulus) @ _place_values(modulus)
+
+
+@lru_cache(maxsize=16)
+def _place_values(modulus: int) -> np.ndarray:
+    values = np.array([modulus * modulus, modulus, 1], dtype=np.int64)
+    values.setflags(write=False)
+    return values
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,7 +232,25 @@ def _shift_mask(hall_number: int, proper: bool = True) -> np.ndarray:
     return mask
 
 
+@lru_cache(maxsize=None)
+def _key_forms(hall_number: int, proper: bool = True) -> np.ndarray:
+    """The :func:`_metric_keys` of M^-T G M^-1 as linear forms in G, for each of :func:`_normalizer_matrices`:
+    shape=(7, k, 9), dtype=float64, so that ``forms @ G.ravel()`` gives every key of every cell at once
+    (entry (a, b) of M^-T G M^-1 is sum_ij A_ia A_jb G_ij, A = M^-1)."""
+    inverses = _normalizer_matrices(hall_number, proper)[1]
+    entry = np.einsum("kia,kjb->abkij", inverses, inverses).reshape(3, 3, len(inverses), 9)
+    forms = np.stack([entry[0, 0] + entry[1, 1] + entry[2, 2], entry[0, 0], entry[1, 1], entry[2, 2],
+                      entry[1, 2], entry[0, 2], entry[0, 1]]).astype(np.float64)
+    forms.setflags(write=False)
+    return forms
+
+
 def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> tuple[np.ndarray, ...]:
+    """:func:`_linear_stack` as a tuple of read-only (3, 3) arrays."""
+    return tuple(_linear_stack(hall_number, metric, proper=proper))
+
+
+def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) -> np.ndarray:
     """Integer bases M (x -> M x) of the lattice in which the crystal is described in the same setting
     with the most reduced cell: one per coset of the point group (M and M R give the same
     descriptions up to a shift).
@@ -238,36 +263,38 @@ def _linear_parts(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     is returned (composed with the reduction). So the set depends on the lattice, not on the basis
     spglib happened to return: two cells within symprec of a tie (a Pc cell with |a + c| = |a|)
     are both kept whenever they tie to round-off, and otherwise the shorter one wins for every
-    description. With ``proper=False``, improper M (mirror images) are candidates too.
+    description. With ``proper=False``, improper M (mirror images) are candidates too. Returns
+    shape=(k, 3, 3), dtype=int64, read-only; the traces and keys are read from :func:`_key_forms`.
     """
     matrices, inverses = _normalizer_matrices(hall_number, proper)
     admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L
-    tolerance = METRIC_TIE_TOLERANCE * float(np.max(np.abs(np.diag(metric))))
-    reduction = np.eye(3, dtype=np.int64)
-    transposed = np.transpose(inverses, (0, 2, 1))
+    forms = _key_forms(hall_number, proper)
+    tolerance = METRIC_TIE_TOLERANCE * float(np.abs(metric.diagonal()).max())
+    reduction = None   # the identity
     for _ in range(_MAX_REDUCTION_STEPS):
-        metrics = transposed @ metric @ inverses
-        keys = _metric_keys(metrics)
-        current = float(np.trace(metric))
-        shorter = np.flatnonzero(keys[:, 0] < current - tolerance)
-        ordered = shorter[np.argsort(keys[shorter, 0], kind="stable")]
-        ordered = ordered[admits_shift[ordered]]
-        step = int(ordered[0]) if len(ordered) else None
-        if step is None:
+        traces = forms[0] @ metric.ravel()                   # trace of M^-T G M^-1 for every M
+        shorter = ((traces < float(metric.trace()) - tolerance) & admits_shift).nonzero()[0]
+        if len(shorter) == 0:
             break
-        reduction = matrices[step] @ reduction
-        metric = metrics[step]
-    near = np.flatnonzero(keys[:, 0] <= float(np.trace(metric)) + tolerance)
+        step = int(shorter[np.argmin(traces[shorter])])      # the shortest; the first of equals
+        reduction = matrices[step] if reduction is None else matrices[step] @ reduction
+        metric = inverses[step].T @ metric @ inverses[step]
+    near = (traces <= float(metric.trace()) + tolerance).nonzero()[0]
     alive = near[admits_shift[near]]
-    for column in range(keys.shape[1]):
-        values = keys[alive, column]
-        alive = alive[values <= values.min() + tolerance]
-    kept = []
-    for index in alive:
-        m = matrices[index] @ reduction
-        m.setflags(write=False)
-        kept.append(m)
-    return tuple(kept)
+    keys = forms[:, alive] @ metric.ravel()
+    keys = keys.T   # _metric_keys of M^-T G M^-1, (alive, 7)
+    # Column by column, keep the cells within the tolerance of the column's least value. A column whose spread
+    # is within the tolerance keeps every cell, and filtering only shrinks the spreads of the later columns.
+    while len(alive) > 1:
+        spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
+        if len(spread) == 0:
+            break
+        values = keys[:, spread[0]]
+        keep = values <= values.min() + tolerance
+        alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
+    kept = matrices[alive] if reduction is None else matrices[alive] @ reduction
+    kept.setflags(write=False)
+    return kept
 
 
 def normalizer_elements(hall_number: int, metric: np.ndarray, *, limit: int | None = None,

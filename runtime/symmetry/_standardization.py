@@ -73,6 +73,7 @@ from crystal_fourier.derive._space_groups import SpaceGroup, space_group, standa
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
+from crystal_fourier.runtime.symmetry._symmetrization import determinant_3x3, input_frame, inverse_3x3
 from crystal_fourier.runtime.symmetry._symmetrization import site_assignment, symmetrized, symmetry_residual
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
@@ -225,10 +226,11 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
 
 
 def _lattice_from_metric(metric: np.ndarray) -> np.ndarray:
-    lengths = np.sqrt(np.diag(metric))
-    cosines = [metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
-               metric[0, 1] / (lengths[0] * lengths[1])]
-    return lattice_from_parameters(*lengths, *np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0))))
+    lengths = np.sqrt(metric.diagonal())
+    cosines = np.array([metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
+                        metric[0, 1] / (lengths[0] * lengths[1])])
+    angles = np.degrees(np.arccos(np.minimum(np.maximum(cosines, -1.0), 1.0)))   # np.clip, without its wrapper
+    return lattice_from_parameters(*lengths.tolist(), *angles.tolist())
 
 
 _WRAP_TOLERANCE = 1e-12
@@ -237,8 +239,7 @@ _WRAP_TOLERANCE = 1e-12
 
 def _wrap(positions: np.ndarray) -> np.ndarray:
     wrapped = np.mod(positions, 1.0)
-    wrapped[np.abs(wrapped - 1.0) < _WRAP_TOLERANCE] = 0.0
-    wrapped[np.abs(wrapped) < _WRAP_TOLERANCE] = 0.0
+    wrapped[np.abs(wrapped - np.rint(wrapped)) < _WRAP_TOLERANCE] = 0.0   # near 0 or 1 (in [0, 1]) -> 0
     return wrapped
 
 
@@ -354,7 +355,7 @@ def standardize(
     before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
-    data, crystal, symprec, assigned = _spglib_answer(crystal, symprec, angle_tolerance, retry)
+    data, crystal, symprec, prepared = _spglib_answer(crystal, symprec, angle_tolerance, retry)
     number = int(data.number)
     if declared is not None:
         wanted = space_group(declared)
@@ -371,25 +372,27 @@ def standardize(
         before = -before
         data = _dataset(crystal, symprec, angle_tolerance)
         number = int(data.number)
-        assigned = None
+        prepared = None
     standard = standard_hall_number(number)
     if int(data.hall_number) != standard:  # the 24 groups where spglib's default is origin choice 1
         data = _dataset(crystal, symprec, angle_tolerance, hall_number=standard)
-        assigned = None
+        prepared = None
     if int(data.number) != number:  # pragma: no cover - spglib is self-consistent
         raise CrystalFourierError(f"spglib changed its mind about the group ({number} -> {data.number})")
     std_numbers = np.asarray(data.std_types, dtype=np.int64)
     transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
     origin = np.asarray(data.origin_shift, dtype=np.float64)
-    metric, positions = symmetrized(crystal, data, standard, symprec, assigned=assigned)
+    frame, assigned = prepared if prepared is not None else (None, None)
+    metric, positions = symmetrized(crystal, data, standard, symprec, assigned=assigned, frame=frame)
     m, shift, positions = canonical_description(positions, std_numbers, metric, standard, proper=handedness == "keep")
-    m_inv = np.linalg.inv(m)
+    m_inv = inverse_3x3(m)
     lattice = _lattice_from_metric(m_inv.T @ metric @ m_inv)  # basis change that goes with x -> M x
+    determinant = determinant_3x3(m) * determinant_3x3(transformation) * determinant_3x3(before)   # its sign only
     transformation = m @ transformation @ before
     origin = m @ origin + shift
     # the output lattice is right-handed (lattice_from_parameters): the map is improper when det T and
     # the input's handedness disagree
-    reflected = bool(np.linalg.det(transformation) * input_determinant < 0)
+    reflected = bool(determinant * input_determinant < 0)
     if reflected and handedness == "keep":  # pragma: no cover - spglib's transformations are proper
         raise CrystalFourierError("standardization reflected the crystal although handedness='keep'")
     result = _finish(lattice, positions, std_numbers, number, standard, symprec, (transformation, origin, reflected))
@@ -421,15 +424,17 @@ of the first 500 carbon-24 and perov-5 test crystals (relaxed, noisier cells).""
 
 
 def _spglib_answer(crystal: Crystal, symprec: float, angle_tolerance: float, retry: bool):
-    """(dataset, crystal, symprec used, site assignment or None): spglib's answer for the canonical order,
-    or, for a near tie (:data:`NEAR_TIE_FRACTION`), the least symmetric of :func:`_least_symmetric_order`."""
+    """(dataset, crystal, symprec used, (input frame, site assignment) or None): spglib's answer for the canonical
+    order, or, for a near tie (:data:`NEAR_TIE_FRACTION`), the least symmetric of :func:`_least_symmetric_order`."""
     data, symprec = _dataset_with_retry(crystal, symprec, angle_tolerance, retry)
-    assigned = site_assignment(crystal, data)   # used twice: the near-tie test and (usually) the symmetrization
-    if symmetry_residual(crystal, data, assigned) > NEAR_TIE_FRACTION * symprec:
+    frame = input_frame(crystal, data)
+    assigned = site_assignment(crystal, data, frame)   # used twice: the near-tie test and (usually) the symmetrization
+    prepared = (frame, assigned)
+    if symmetry_residual(crystal, data, assigned, frame) > NEAR_TIE_FRACTION * symprec:
         chosen, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
         if chosen is not data:
-            data, assigned = chosen, None
-    return data, crystal, symprec, assigned
+            data, prepared = chosen, None
+    return data, crystal, symprec, prepared
 
 
 def _least_symmetric_order(data, crystal: Crystal, symprec: float, angle_tolerance: float):
@@ -481,14 +486,14 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     """The StandardizedCrystal; ``mapping`` = (transformation, origin shift, reflected) from the input."""
     transformation, origin, reflected = mapping
     positions = _wrap(np.asarray(positions, dtype=np.float64))
-    rounded = np.round(positions, 8)
+    rounded = positions.round(8)
     order = np.lexsort((rounded[:, 0], rounded[:, 1], rounded[:, 2], numbers))
     canonical_lattice = lattice_from_parameters(*cell_parameters(lattice))
     transformation = np.array(transformation, dtype=np.float64)
     origin = np.array(origin, dtype=np.float64)
     transformation.setflags(write=False)
     origin.setflags(write=False)
-    return StandardizedCrystal(
-        crystal=Crystal(canonical_lattice, positions[order], np.asarray(numbers, dtype=np.int64)[order]),
+    return StandardizedCrystal(   # spglib's types are the input's numbers: Crystal._standardized checks the rest
+        crystal=Crystal._standardized(canonical_lattice, positions[order], np.asarray(numbers, dtype=np.int64)[order]),
         number=int(number), hall_number=int(hall_number), symprec=float(symprec),
         transformation=transformation, origin_shift=origin, reflected=bool(reflected))

@@ -20,11 +20,11 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["site_assignment", "symmetry_residual", "symmetrized"]
+__all__ = ["input_frame", "inverse_3x3", "site_assignment", "symmetry_residual", "symmetrized"]
 
 
 def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
-                assigned=None) -> tuple[np.ndarray, np.ndarray]:
+                assigned=None, frame=None) -> tuple[np.ndarray, np.ndarray]:
     """Metric and positions of the conventional cell, projected onto G-symmetric ones (Reynolds average).
 
     spglib's own idealized cell depends, at the level of the input's noise, on the
@@ -46,6 +46,8 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         to spglib's idealization.
     assigned : tuple, optional
         :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+    frame : tuple, optional
+        :func:`input_frame` of ``(crystal, data)``, when the caller already has it.
 
     Returns
     -------
@@ -55,14 +57,13 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         Averaged positions in the order of spglib's ``std_positions``.
     """
     table = _group_table(hall_number)
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    _, lattice_raw, raw = frame if frame is not None else input_frame(crystal, data)
     metric_raw = lattice_raw @ lattice_raw.T
-    rotations = table.rotations.astype(np.float64)
-    metric = np.mean(np.transpose(rotations, (0, 2, 1)) @ metric_raw @ rotations, axis=0)
+    rotations, translations = _float_operations(hall_number)
+    # np.add.reduce / n is np.mean's own arithmetic (the same bytes) without its Python-level checks
+    metric = np.add.reduce(np.transpose(rotations, (0, 2, 1)) @ metric_raw @ rotations, axis=0) / len(rotations)
     ideal = np.asarray(data.std_positions, dtype=np.float64)
     types = np.asarray(data.std_types)
-    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
     # Every image of an input atom under the centring translations, assigned to its nearest ideal site
     # of the same species; a site's displacement is the mean over all images assigned to it, so the
     # result does not depend on which of several translation-equivalent input atoms comes first.
@@ -72,37 +73,84 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     nearest, difference, distance = assigned
     counts = np.bincount(nearest, minlength=len(ideal))
-    if np.any(counts == 0) or np.sqrt(np.max(distance)) > 4 * symprec:
+    if (counts == 0).any() or np.sqrt(distance.max()) > 4 * symprec:
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster
-    displacement = np.stack([np.bincount(nearest, weights=difference[:, k], minlength=len(ideal)) for k in range(3)],
-                            axis=1)
+    # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster;
+    # one bincount over (site, component) bins adds each bin's terms in the same order as one per component
+    bins = (3 * nearest[:, None] + _COMPONENTS).ravel()
+    displacement = np.bincount(bins, weights=difference.ravel(), minlength=3 * len(ideal)).reshape(-1, 3)
     displacement /= counts[:, None]
     # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2);
     # an operation is a coset representative followed by a centring translation, so only the images under
     # the representatives and under the centrings are looked up (1/n_centring of the work), then composed
     representative, centring = _cosets(hall_number)
-    rep_images = ideal @ table.rotations.astype(np.float64).transpose(0, 2, 1) + table.translations_24[:, None, :] / DEN
-    rep_match = _site_index(rep_images.reshape(-1, 3), ideal, tolerance=1e-6)
+    rep_images = (ideal @ rotations.transpose(0, 2, 1) + translations[:, None, :]).reshape(-1, 3)
     if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
+        rep_match = _site_index(rep_images, ideal, tolerance=1e-6)
         centring_match = np.arange(len(ideal))
-    else:
+    else:  # one lookup for the images under the representatives and under the centrings (row by row the same)
         centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
-        centring_match = _site_index(centred.reshape(-1, 3), ideal, tolerance=1e-6)
-    if rep_match is None or centring_match is None or np.any(rep_match < 0) or np.any(centring_match < 0):
+        both = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
+        rep_match, centring_match = (None, None) if both is None else (both[:len(rep_images)], both[len(rep_images):])
+    if rep_match is None or centring_match is None or (rep_match < 0).any() or (centring_match < 0).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     rep_match = rep_match.reshape(len(table.rotations), len(ideal))
-    centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
-    match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
-    if np.any(types[match] != types[None, :]):
+    if len(table.centrings_24) == 1:
+        match = rep_match[representative]                                             # (n_ops, n_std)
+    else:
+        centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
+        match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
+    if (types[match] != types[None, :]).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
-    averaged = np.mean(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0)   # R^-1 d, per op
+    averaged = np.add.reduce(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0) / len(inverse)
     return metric, ideal + averaged
 
 
-def site_assignment(crystal: Crystal, data):
-    """The nearest ideal site of every centring image of every input atom (see :func:`symmetrized`).
+def inverse_3x3(matrix) -> np.ndarray:
+    """``np.linalg.inv(matrix)`` of a 3x3 matrix, the same bytes, cached by the matrix's float64 bytes: spglib's
+    transformations and the normalizer's integer matrices repeat from crystal to crystal (read-only).
+
+    Parameters
+    ----------
+    matrix : array_like
+        shape=(3, 3), invertible.
+
+    Returns
+    -------
+    numpy.ndarray
+        shape=(3, 3), dtype=float64, read-only.
+    """
+    return _inverse(np.ascontiguousarray(matrix, dtype=np.float64).tobytes())
+
+
+def determinant_3x3(matrix) -> float:
+    """``float(np.linalg.det(matrix))`` of a 3x3 matrix, cached like :func:`inverse_3x3`.
+
+    Parameters
+    ----------
+    matrix : array_like
+        shape=(3, 3).
+    """
+    return _determinant(np.ascontiguousarray(matrix, dtype=np.float64).tobytes())
+
+
+@lru_cache(maxsize=4096)
+def _inverse(key: bytes) -> np.ndarray:
+    inverse = np.linalg.inv(np.frombuffer(key, dtype=np.float64).reshape(3, 3))
+    inverse.setflags(write=False)
+    return inverse
+
+
+@lru_cache(maxsize=4096)
+def _determinant(key: bytes) -> float:
+    return float(np.linalg.det(np.frombuffer(key, dtype=np.float64).reshape(3, 3)))
+
+
+def input_frame(crystal: Crystal, data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """spglib's transformation P, the input lattice in the conventional basis and the input positions mapped
+    into the conventional cell (x_std = P x + p), for :func:`site_assignment`, :func:`symmetry_residual` and
+    :func:`symmetrized`, which all need them (computed once by a caller that calls all three).
 
     Parameters
     ----------
@@ -113,19 +161,40 @@ def site_assignment(crystal: Crystal, data):
 
     Returns
     -------
+    tuple of numpy.ndarray
+        ``(P, lattice_raw, raw)``: shapes (3, 3), (3, 3) and (n_atoms, 3), float64.
+    """
+    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
+    lattice_raw = inverse_3x3(transformation).T @ crystal.lattice
+    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    return transformation, lattice_raw, raw
+
+
+def site_assignment(crystal: Crystal, data, frame=None):
+    """The nearest ideal site of every centring image of every input atom (see :func:`symmetrized`).
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+    frame : tuple, optional
+        :func:`input_frame` of ``(crystal, data)``, when the caller already has it.
+
+    Returns
+    -------
     tuple or None
         ``(nearest, difference, squared_distance)``, images in the order (centring, atom), distances in
         Angstrom^2; None when an image has no site of its species.
     """
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
-    raw = crystal.positions @ transformation.T + np.asarray(data.origin_shift, dtype=np.float64)
+    _, lattice_raw, raw = frame if frame is not None else input_frame(crystal, data)
     return _assign_to_sites(raw, crystal.numbers, np.asarray(data.std_positions, dtype=np.float64),
                             np.asarray(data.std_types), lattice_raw, _group_table(int(data.hall_number)).centrings_24,
                             data)
 
 
-def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
+def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> float:
     """How far ``crystal`` is from exactly having the symmetry spglib found, in Angstrom.
 
     Parameters
@@ -136,6 +205,8 @@ def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
         spglib's answer for ``crystal``.
     assigned : tuple, optional
         :func:`site_assignment` of ``(crystal, data)``, when the caller already has it.
+    frame : tuple, optional
+        :func:`input_frame` of ``(crystal, data)``, when the caller already has it.
 
     Returns
     -------
@@ -153,19 +224,19 @@ def symmetry_residual(crystal: Crystal, data, assigned=None) -> float:
     the lattice within ``symprec``; an answer whose residual is well below ``symprec`` has no
     operation near that threshold, so no other order of the same atoms can lose one of them.
     """
+    frame = frame if frame is not None else input_frame(crystal, data)
     if assigned is None:
-        assigned = site_assignment(crystal, data)
+        assigned = site_assignment(crystal, data, frame)
     if assigned is None:
         return float("inf")
-    transformation = np.asarray(data.transformation_matrix, dtype=np.float64)
-    lattice_raw = np.linalg.inv(transformation).T @ crystal.lattice
+    lattice_raw = frame[1]
     ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
     # metric difference in the conventional basis, as a Cartesian strain of the input frame
     difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
     to_cartesian = np.linalg.inv(lattice_raw)
-    strain = np.linalg.norm(to_cartesian @ difference @ to_cartesian.T, 2)
-    longest = float(np.max(np.linalg.norm(crystal.lattice, axis=1)))
-    return 2.0 * float(np.sqrt(np.max(assigned[2], initial=0.0))) + float(strain) * longest
+    strain = np.linalg.svd(to_cartesian @ difference @ to_cartesian.T, compute_uv=False)[0]   # norm(., 2)
+    longest = float(np.sqrt((crystal.lattice * crystal.lattice).sum(axis=1).max()))   # np.linalg.norm's arithmetic
+    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + float(strain) * longest
 
 
 @lru_cache(maxsize=None)
@@ -182,6 +253,17 @@ def _cosets(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=None)
+def _float_operations(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rotations of ``_group_table`` as float64, shape=(n, 3, 3), and their translations t24 / 24,
+    shape=(n, 3): read-only, cached per setting."""
+    table = _group_table(hall_number)
+    rotations, translations = table.rotations.astype(np.float64), table.translations_24 / DEN
+    rotations.setflags(write=False)
+    translations.setflags(write=False)
+    return rotations, translations
+
+
+@lru_cache(maxsize=None)
 def _inverse_rotations(hall_number: int) -> np.ndarray:
     inverse = np.linalg.inv(space_group(hall_number=hall_number).arrays[0].astype(np.float64))
     inverse.setflags(write=False)
@@ -189,6 +271,7 @@ def _inverse_rotations(hall_number: int) -> np.ndarray:
 
 
 _ASSIGN_CHUNK = 256
+_COMPONENTS = np.arange(3)
 
 
 def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data):
@@ -203,7 +286,10 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
     (centring, atom), or None when an image has no candidate.
     """
     images = (raw[None, :, :] + centrings_24[:, None, :] / DEN).reshape(-1, 3)
-    numbers = np.tile(np.asarray(raw_numbers), len(centrings_24))
+    n_centrings = len(centrings_24)
+    numbers = np.asarray(raw_numbers)
+    if n_centrings > 1:
+        numbers = np.concatenate([numbers] * n_centrings)   # np.tile, cheaper
     mapping = getattr(data, "mapping_to_primitive", None)
     std_mapping = getattr(data, "std_mapping_to_primitive", None)
     candidates = None
@@ -211,9 +297,18 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
         mapping, std_mapping = np.asarray(mapping, dtype=np.int64), np.asarray(std_mapping, dtype=np.int64)
         n_primitive = int(max(mapping.max(initial=-1), std_mapping.max(initial=-1))) + 1
         per_site = np.bincount(std_mapping, minlength=n_primitive)
-        if len(ideal) and np.all(per_site == per_site[0]) and per_site[0] > 0:
-            sites_of = np.argsort(std_mapping, kind="stable").reshape(n_primitive, per_site[0])
-            candidates = np.tile(sites_of[mapping], (len(centrings_24), 1))           # (n_images, k)
+        if len(ideal) and (per_site == per_site[0]).all() and per_site[0] > 0:
+            sites_of = std_mapping.argsort(kind="stable").reshape(n_primitive, per_site[0])
+            candidates = sites_of[mapping]
+            if n_centrings > 1:
+                candidates = np.concatenate([candidates] * n_centrings)
+    if candidates is not None and candidates.shape[1] == 1:   # one candidate site per image: no nearest to pick
+        nearest = candidates[:, 0]
+        gap = images - ideal[nearest]
+        gap -= np.rint(gap)
+        if (types[nearest] != numbers).any():
+            return None
+        return nearest, gap, ((gap @ lattice) ** 2).sum(axis=-1)
     if candidates is None:  # brute force over all sites, in chunks
         nearest = np.empty(len(images), dtype=np.int64)
         for start in range(0, len(images), _ASSIGN_CHUNK):
@@ -225,14 +320,15 @@ def _assign_to_sites(raw, raw_numbers, ideal, types, lattice, centrings_24, data
             nearest[start:stop] = np.argmin(squared, axis=1)
         candidates = nearest[:, None]
     gap = images[:, None, :] - ideal[candidates]
-    gap -= np.round(gap)
-    squared = np.sum((gap @ lattice) ** 2, axis=-1)
+    gap -= np.rint(gap)                       # np.round's own arithmetic for 0 decimals
+    squared = ((gap @ lattice) ** 2).sum(axis=-1)
     squared[types[candidates] != numbers[:, None]] = np.inf
-    best = np.argmin(squared, axis=1)
+    best = squared.argmin(axis=1)
     rows = np.arange(len(images))
-    if not np.all(np.isfinite(squared[rows, best])):
+    nearest = squared[rows, best]
+    if not np.isfinite(nearest).all():
         return None
-    return candidates[rows, best], gap[rows, best], squared[rows, best]
+    return candidates[rows, best], gap[rows, best], nearest
 
 
 _LOOKUP_GRID = 2 ** 16
@@ -253,23 +349,25 @@ def _site_index(points: np.ndarray, sites: np.ndarray, *, tolerance: float) -> "
     sites = np.mod(sites, 1.0)
     cells = np.rint(sites * _LOOKUP_GRID).astype(np.int64)   # _encode reduces the cell 2**16 to 0
     keys = _encode(cells, _LOOKUP_GRID)
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     sorted_keys = keys[order]
-    if np.any(sorted_keys[1:] == sorted_keys[:-1]):
+    if (sorted_keys[1:] == sorted_keys[:-1]).any():
         return None
     scaled = points * _LOOKUP_GRID        # no wrapping needed: _encode reduces the cells, gap the differences
     base = np.rint(scaled)
 
     def probe(indices, cells):
-        where = np.minimum(np.searchsorted(sorted_keys, cells), len(sorted_keys) - 1)
+        where = np.minimum(sorted_keys.searchsorted(cells), len(sorted_keys) - 1)
         candidate = order[where]
         gap = points[indices] - sites[candidate]
-        gap -= np.round(gap)
-        found = (sorted_keys[where] == cells) & np.all(np.abs(gap) <= tolerance, axis=1)
+        gap -= np.rint(gap)
+        found = (sorted_keys[where] == cells) & (np.abs(gap) <= tolerance).all(axis=1)
         return candidate, found
 
     # the first probe (the point's own cell) finds almost every point: no indexing by the open points
     result, found = probe(slice(None), _encode(base.astype(np.int64), _LOOKUP_GRID))
+    if found.all():
+        return result
     result[~found] = -1
     open_ = np.flatnonzero(~found)
     if len(open_):

@@ -190,3 +190,23 @@ def test_read_structure_dispatches_by_name_and_content(tmp_path, copper):
         read_structure(tmp_path / "missing.cif")
     with pytest.raises(CrystalFourierError, match="unknown structure format"):
         read_structure(tmp_path / "cu.cif", format="pdb")
+
+
+def test_standardized_crystal_checks_the_triangular_lattice_and_the_positions():
+    """Crystal._standardized (the standardized cell of an already checked crystal) skips the numbers' checks but
+    keeps the constructor's errors for the lattice (volume as the product of the diagonal) and the positions."""
+    from crystal_fourier.runtime.structure_io._structures import Crystal, _check_lattice, lattice_from_parameters
+
+    lattice = lattice_from_parameters(3.0, 4.0, 5.0, 80.0, 95.0, 100.0)
+    positions, numbers = np.array([[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]]), np.array([11, 17])
+    made = Crystal._standardized(lattice, positions, numbers)
+    assert made.lattice.tobytes() == lattice.tobytes()
+    assert made.positions.tolist() == positions.tolist()
+    assert made.numbers.tolist() == [11, 17]
+    assert abs(float(np.prod(np.diag(lattice))) - abs(np.linalg.det(lattice))) < 1e-12
+    with pytest.raises(CrystalFourierError, match="singular"):
+        _check_lattice(lattice_from_parameters(0.05, 0.05, 0.05, 90, 90, 90), triangular=True)
+    with pytest.raises(CrystalFourierError, match="MAX_CELL_LENGTH"):
+        _check_lattice(lattice_from_parameters(2e5, 1.0, 1.0, 90, 90, 90), triangular=True)
+    with pytest.raises(CrystalFourierError, match="not finite"):
+        Crystal._standardized(lattice, np.array([[0.0, np.nan, 0.0], [0.5, 0.5, 0.5]]), numbers)

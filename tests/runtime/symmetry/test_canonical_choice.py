@@ -32,6 +32,7 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime import standardize
 from crystal_fourier.runtime.symmetry._random_crystals import orbit
 from crystal_fourier.runtime.symmetry._standardization import ENANTIOMORPHIC_PARTNERS
+from crystal_fourier.runtime.symmetry import _canonical_choice
 from crystal_fourier.runtime.symmetry._canonical_choice import _set_key, canonical_description
 from crystal_fourier.runtime import Crystal
 from crystal_fourier.runtime.structure_io._structures import lattice_from_parameters
@@ -358,3 +359,46 @@ def test_mirror_images_get_one_prediction(network):
         assert spread < PREDICTION_TOLERANCE, f"sg{number}: mirror images predict with spread {spread:.3g}"
         kept = predict_samples(network, prepare_samples(records, None, handedness="keep"))
         assert float(np.max(kept) - np.min(kept)) > PREDICTION_TOLERANCE, f"sg{number}: keep must tell hands apart"
+
+
+# --------------------------------------------------------------------------- per-setting caches of the scoring
+# Each cached table is recomputed from its definition for settings that share the other key parts (the same linear
+# parts and chunk), read in both orders: a cache that dropped the Hall number (or the linear parts, or the chunk
+# bounds) from its key would hand one setting's entry to another and fail here.
+_IDENTITY = np.eye(3, dtype=np.int64)
+_SWAP = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.int64)
+_CACHE_SETTINGS = [standard_hall_number(number) for number in (2, 221, 225, 230)]   # shifts and absences differ
+
+
+def _expected_images(hall: int, linear: np.ndarray, start: int, stop: int):
+    chunk = _canonical_choice._score_frequencies(hall)[start:stop]
+    return chunk, np.einsum("fi,kij->kfj", chunk, linear)   # image of frequency f under M_k: the row h M_k
+
+
+def _signed_images(table) -> list:
+    vectors, images, flipped, _ = table
+    return (np.where(flipped, -1, 1)[..., None] * vectors.T[images]).tolist()
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_scoring_caches_are_keyed_by_setting_linear_parts_and_chunk(order):
+    linear = np.stack([_IDENTITY])
+    for hall in _CACHE_SETTINGS[::order]:
+        shifts = _canonical_choice._origin_shifts(hall, tuple(map(tuple, _IDENTITY.tolist())))
+        for stop in (8, 12):
+            owner, origin = _canonical_choice._candidates(hall, linear.tobytes())
+            assert owner.tolist() == [0] * len(shifts)
+            assert origin.tolist() == (shifts / _canonical_choice._SHIFT_DEN).tolist()
+            table = _canonical_choice._chunk_images(hall, linear.tobytes(), 0, stop)
+            frequencies, want = _expected_images(hall, linear, 0, stop)
+            assert table[3].T.tolist() == frequencies.tolist()
+            assert _signed_images(table) == want.tolist()
+            phases = _canonical_choice._chunk_phases(hall, linear.tobytes(), 0, stop)
+            assert np.allclose(phases, np.exp(2j * np.pi * (origin @ frequencies.T)), atol=1e-12)
+
+
+def test_chunk_images_depend_on_the_linear_parts():
+    hall = _CACHE_SETTINGS[1]
+    for linear in (np.stack([_IDENTITY]), np.stack([_IDENTITY, _SWAP]), np.stack([_SWAP])):
+        table = _canonical_choice._chunk_images(hall, linear.tobytes(), 0, 8)
+        assert _signed_images(table) == _expected_images(hall, linear, 0, 8)[1].tolist()

@@ -65,3 +65,21 @@ def test_shift_mask_is_closed_under_products(number):
             assert [_has_shifts(hall, m @ n) for m in matrices] == mask.tolist()
     if number in (17, 18):   # groups where some normalizing M admit no shift: the mask is not trivially true
         assert not _shift_mask(hall, True).all()
+
+
+@pytest.mark.parametrize("proper", [True, False])
+def test_metric_key_forms_are_keyed_by_setting_and_handedness(proper):
+    """_key_forms (cached per Hall number and ``proper``) gives every normalizer matrix's _metric_keys of
+    M^-T G M^-1; read for several settings in turn, so an entry keyed without the setting would fail."""
+    from crystal_fourier.runtime.symmetry._normalizer import _key_forms, _metric_keys, _normalizer_matrices
+
+    rng = np.random.default_rng(3)
+    basis = rng.normal(size=(3, 3))
+    metric = basis @ basis.T
+    for number in (2, 10, 75, 221, 225, 230):
+        hall = standard_hall_number(number)
+        inverses = _normalizer_matrices(hall, proper)[1]
+        forms = _key_forms(hall, proper)
+        want = _metric_keys(np.transpose(inverses, (0, 2, 1)) @ metric @ inverses)
+        assert forms.shape == (7, len(inverses), 9)
+        assert np.allclose((forms @ metric.ravel()).T, want, rtol=1e-12, atol=1e-12)

@@ -78,3 +78,26 @@ def test_symmetry_residual_measures_the_displacement():
     data = dataset(shifted)
     assert data.number == 139
     assert 0.03 <= symmetry_residual(shifted, data) <= 0.12
+
+
+def test_float_operation_tables_are_the_settings_own():
+    """_float_operations is cached per Hall number: each setting reads its own rotations and translations."""
+    from crystal_fourier.runtime.symmetry import _symmetrization
+
+    for number in (2, 221, 225, 230, 2):
+        hall = standard_hall_number(number)
+        rotations, translations = _symmetrization._float_operations(hall)
+        table = _symmetrization._group_table(hall)
+        assert rotations.tolist() == table.rotations.tolist()
+        assert (translations * 24).round().astype(int).tolist() == table.translations_24.tolist()
+
+
+def test_cached_inverse_and_determinant_are_numpys_bytes_per_matrix():
+    from crystal_fourier.runtime.symmetry._symmetrization import determinant_3x3, inverse_3x3
+
+    rng = np.random.default_rng(5)
+    matrices = [np.eye(3), np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]) / 2, rng.normal(size=(3, 3)), -np.eye(3)]
+    for _ in range(2):   # the second pass reads the cache
+        for matrix in matrices:
+            assert inverse_3x3(matrix).tobytes() == np.linalg.inv(matrix).tobytes()
+            assert determinant_3x3(matrix) == float(np.linalg.det(matrix))
