@@ -222,3 +222,21 @@ def test_a_failure_mid_stream_leaves_no_store_and_the_old_store_untouched(sample
         write_sample_store(tmp_path / "bare", [samples[1], bare], symprec=0.01, handedness="canonical",
                            target="y", neighbours=SPEC)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def test_iter_samples_standardizes_one_record_at_a_time_with_its_neighbourhoods(monkeypatch):
+    from crystal_fourier.runtime.learning import _samples
+
+    crystals = [random_crystal(number, seed=0, max_atoms=6).crystal for number in (2, 14, 225)]
+    records = [(crystal, {"y": float(i)}, f"c{i}") for i, crystal in enumerate(crystals)]
+    calls = []
+    original = _samples._standardized_sample
+    monkeypatch.setattr(_samples, "_standardized_sample", lambda job: calls.append(job[3]) or original(job))
+    stream = _samples.iter_samples(records, "y", neighbours=SPEC)
+    first = next(stream)
+    assert calls == ["c0"]   # the others are not standardized yet
+    assert first.neighbours.matches(*SPEC)
+    listed = with_neighbours(_samples.prepare_samples(records, "y"), *SPEC)
+    for old, new in zip(listed, [first, *stream], strict=True):
+        assert np.array_equal(old.neighbours.sums, new.neighbours.sums)
+        assert old.target == new.target
