@@ -10,7 +10,7 @@ import pytest
 import crystal_fourier.runtime
 from crystal_fourier import _engine
 from crystal_fourier.cli import main
-from crystal_fourier.errors import CrystalFourierError, WorkerLost
+from crystal_fourier.errors import WorkerLost
 from crystal_fourier.runtime.learning import _prediction
 
 EXIT_WORKER_LOST = 4
@@ -197,11 +197,3 @@ def test_a_dask_worker_reloads_a_model_replaced_at_the_same_path(folder, tmp_pat
     assert main([*argv, "--out", str(tmp_path / "one.csv")]) == 1
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
     assert (tmp_path / "a.csv").read_bytes() != (tmp_path / "b.csv").read_bytes()
-
-
-def test_a_worker_refuses_other_files_at_the_model_path(folder):
-    model = _prediction._ModelFiles(str(folder / "model"), "cpu", "0" * 64)
-    with pytest.raises(CrystalFourierError, match="not the one the run started with"):
-        _prediction._loaded(model)
-    files = _prediction._ModelFiles(str(folder / "model"), "cpu", _prediction._files_sha256(str(folder / "model")))
-    assert _prediction._loaded(files) is _prediction._loaded(files)   # loaded once, kept

@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["close_pairs"]
 
-_ALL_PAIRS_UP_TO = 96
+ALL_PAIRS_UP_TO = 96
 """Up to this many points every pair is compared (4,560 pairs at most), with the grid's distance; the grid
 examines at most these pairs too, so the result is the same pairs and ``max_candidates`` (always
 over the n^2 / 2 pairs of callers that allow thousands per point) is never reached."""
@@ -53,7 +53,7 @@ def close_pairs(lattice, positions, distance: float, *, max_candidates: int | No
     n = len(points)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    if n <= _ALL_PAIRS_UP_TO:  # the grid's 27 bin shifts cost ~1 ms of numpy calls; these few pairs ~0.05 ms
+    if n <= ALL_PAIRS_UP_TO:  # the grid's 27 bin shifts cost ~1 ms of numpy calls; these few pairs ~0.05 ms
         first, second = np.triu_indices(n, 1)
         return _sorted([_near(lattice, points, first, second, distance)])
     reach = distance * np.linalg.norm(np.linalg.inv(lattice), axis=0)  # fractional extent per axis

@@ -225,18 +225,20 @@ def test_a_failure_mid_stream_leaves_no_store_and_the_old_store_untouched(sample
 
 
 def test_iter_samples_standardizes_one_record_at_a_time_with_its_neighbourhoods(monkeypatch):
-    from crystal_fourier.runtime.learning import _samples
+    from crystal_fourier.runtime import prepare_samples, standardize
+    from crystal_fourier.runtime.learning._samples import iter_samples
 
     crystals = [random_crystal(number, seed=0, max_atoms=6).crystal for number in (2, 14, 225)]
     records = [(crystal, {"y": float(i)}, f"c{i}") for i, crystal in enumerate(crystals)]
+    listed = with_neighbours(prepare_samples(records, "y"), *SPEC)
     calls = []
-    original = _samples._standardized_sample
-    monkeypatch.setattr(_samples, "_standardized_sample", lambda job: calls.append(job[3]) or original(job))
-    stream = _samples.iter_samples(records, "y", neighbours=SPEC)
+    monkeypatch.setattr("crystal_fourier.runtime.symmetry._standardization.standardize",
+                        lambda *args, **options: calls.append(1) or standardize(*args, **options))
+    stream = iter_samples(records, "y", neighbours=SPEC)
     first = next(stream)
-    assert calls == ["c0"]   # the others are not standardized yet
+    assert len(calls) == 1   # the others are not standardized yet
     assert first.neighbours.matches(*SPEC)
-    listed = with_neighbours(_samples.prepare_samples(records, "y"), *SPEC)
     for old, new in zip(listed, [first, *stream], strict=True):
         assert np.array_equal(old.neighbours.sums, new.neighbours.sums)
         assert old.target == new.target
+    assert len(calls) == 3

@@ -46,7 +46,7 @@ def test_small_sets_compare_every_pair_and_find_the_grid_pairs(seed, distance, m
     points[60:64] = [0.9999, 0.0, 0.5] + rng.normal(scale=0.0002, size=(4, 3))
     every = close_pairs(lattice, points, distance)
     np.testing.assert_array_equal(every, _all_pairs(lattice, np.mod(points, 1), distance))
-    monkeypatch.setattr(_close_pairs, "_ALL_PAIRS_UP_TO", 1)  # the grid on the same points
+    monkeypatch.setattr(_close_pairs, "ALL_PAIRS_UP_TO", 1)  # the grid on the same points
     np.testing.assert_array_equal(close_pairs(lattice, points, distance), every)
     assert len(every) > 0
 
