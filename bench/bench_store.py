@@ -22,6 +22,7 @@ that adds up to the machine's memory. See docs/guide/training-at-scale.md.
 Usage::
 
     python bench/bench_store.py [--data /work/shared/data/perov_5/val.csv] [--target heat_ref] [--limit 2000]
+    python bench/bench_store.py --prepare-only --limits 1000 3000 [--python OTHER/.venv/bin/python]
 
 The data file is read in place (never copied). Results are printed and written to ``--json``.
 """
@@ -125,17 +126,39 @@ def launch(ranks: int, argv: list[str], work: Path, name: str) -> list[dict]:
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(ranks)]
 
 
-def prepare(args, store: Path) -> dict:
-    """``dataset prepare`` in a child process: its seconds and its peak RSS (kB)."""
-    import resource
-
-    command = [sys.executable, "-m", "crystal_fourier", "dataset", "prepare", "--data", args.data, "--target",
-               args.target, "--out", str(store), "--limit", str(args.limit), "--no-progress"]
+def prepare(args, store: Path, limit: int | None = None, python: str | None = None) -> dict:
+    """``dataset prepare`` in a child process (of ``python``, default this one): its seconds and peak RSS (kB)."""
+    command = [python or sys.executable, "-m", "crystal_fourier", "dataset", "prepare", "--data", args.data,
+               "--target", args.target, "--out", str(store), "--limit", str(limit or args.limit), "--no-progress"]
     start = time.perf_counter()
-    subprocess.run(command, env=dict(os.environ, OMP_NUM_THREADS="1"), check=True, capture_output=True)
+    checkout = Path(python).absolute().parents[2] if python else None  # OTHER/.venv/bin/python: run OTHER's code
+    child = subprocess.Popen(command, env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, cwd=checkout)
+    _, _, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children so far
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    errors = child.stderr.read().decode(errors="replace")
+    if not store.is_dir():
+        raise SystemExit(f"dataset prepare failed: {command}\n{errors[-2000:]}")
+    return {"seconds": seconds, "peak_rss_kb": usage.ru_maxrss,
             "store_bytes": sum(p.stat().st_size for p in store.iterdir())}
+
+
+def prepare_only(args) -> int:
+    """``--prepare-only``: peak RSS of ``dataset prepare`` at each of ``--limits``, here and with ``--python``."""
+    import hashlib
+
+    pythons = {"this": sys.executable, **({"other": args.python} if args.python else {})}
+    print(f"{'crystals':>9} {'run':>6} {'seconds':>8} {'peak RSS MiB':>13} {'store MiB':>10}  store sha256")
+    for limit in args.limits:
+        for name, python in pythons.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                found = prepare(args, Path(tmp) / "store", limit, python)
+                digest = hashlib.sha256()
+                for path in sorted((Path(tmp) / "store").glob("*.npy")):
+                    digest.update(path.read_bytes())
+                print(f"{limit:>9} {name:>6} {found['seconds']:8.1f} {found['peak_rss_kb'] / 1024:13.1f} "
+                      f"{found['store_bytes'] / 2**20:10.1f}  {digest.hexdigest()[:16]} (arrays)", flush=True)
+    return 0
 
 
 def _row(path: str, ranks: int, results: list[dict], reference: list[dict]) -> dict:
@@ -159,7 +182,13 @@ def main() -> int:
                         help="crystals of the reference runs (over 256: the evaluation's batches are full)")
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", default=None, help="write the results here too")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="only dataset prepare's peak RSS at each of --limits (and with --python's checkout)")
+    parser.add_argument("--limits", type=int, nargs="+", default=[1000, 3000])
+    parser.add_argument("--python", default=None, help="another checkout's interpreter, for --prepare-only")
     args = parser.parse_args()
+    if args.prepare_only:
+        return prepare_only(args)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -27,8 +27,8 @@ from pathlib import Path
 from crystal_fourier.errors import CrystalFourierError
 
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_torch_save",
-           "atomic_write_directory", "exclusive_lock", "json_safe", "json_text", "remove_stale_temporaries",
-           "torch_bytes", "STALE_SECONDS"]
+           "atomic_write_directory", "atomic_directory", "exclusive_lock", "json_safe", "json_text",
+           "remove_stale_temporaries", "torch_bytes", "STALE_SECONDS"]
 
 STALE_SECONDS = 2.0
 """A temporary older than this whose writer holds no lock is a leftover of a killed writer."""
@@ -231,11 +231,15 @@ def _write_entries(temporary: Path, path: Path, files) -> set[str]:
     return written
 
 
+class _Unchanged(Exception):
+    """Raised inside :func:`atomic_directory` to leave the target untouched (its temporary is removed)."""
+
+
 def atomic_write_directory(path, files, keep=(), *, unchanged=None) -> bool:
     """Write the directory ``path`` as a whole: exactly ``files`` (name -> bytes or str), all or nothing.
 
-    The files go into a temporary sibling directory, which then replaces ``path``
-    in one atomic exchange, so a reader (or a writer killed at any point) sees the
+    The files go into a temporary sibling directory (:func:`atomic_directory`), which then replaces
+    ``path`` in one atomic exchange, so a reader (or a writer killed at any point) sees the
     old directory or the new one, never a mixture. Entries of the old directory
     named in ``keep`` (and not in ``files``) are moved into the new one first; every
     other old entry is removed with the old directory.
@@ -246,6 +250,40 @@ def atomic_write_directory(path, files, keep=(), *, unchanged=None) -> bool:
     Returns whether ``path`` was replaced.
     """
     path = Path(path)
+    try:
+        with atomic_directory(path, keep) as temporary:
+            _write_entries(temporary, path, files)
+            if unchanged is not None and unchanged():
+                raise _Unchanged
+    except _Unchanged:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def atomic_directory(path, keep=()):
+    """A temporary sibling directory that replaces the directory ``path`` as a whole when the block ends.
+
+    The block writes the new directory's entries into the yielded temporary (a
+    ``.NAME.XXXXXXXX.tmp`` sibling, locked while it lives) at its own pace, e.g. appending
+    to files as data streams in; when the block ends normally the temporary takes ``path``'s place
+    in one atomic exchange (a reader sees the old directory or the new one, never a mixture).
+    If the block raises, the temporary is removed and ``path`` is untouched; a writer killed
+    mid-block leaves a stale temporary that the next write of ``path`` removes.
+
+    Parameters
+    ----------
+    path : path-like
+        The directory to replace (or create).
+    keep : iterable of str, default ()
+        Entries of the old directory to move into the new one when the block has not written them.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary directory to fill.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     temporary = Path(_in_directory(path, tempfile.mkdtemp))
@@ -253,13 +291,10 @@ def atomic_write_directory(path, files, keep=(), *, unchanged=None) -> bool:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         os.chmod(temporary, _mode(path, 0o755))
-        written = _write_entries(temporary, path, files)
-        if unchanged is not None and unchanged():
-            shutil.rmtree(temporary, ignore_errors=True)
-            return False
+        yield temporary
         if path.is_dir():
             for name in keep:
-                if name not in written and os.path.lexists(path / name):
+                if not os.path.lexists(temporary / name) and os.path.lexists(path / name):
                     os.rename(path / name, temporary / name)
         if path.is_dir() and _exchange(temporary, path):
             pass  # the old directory now sits at `temporary`, removed below
@@ -279,7 +314,6 @@ def atomic_write_directory(path, files, keep=(), *, unchanged=None) -> bool:
         os.close(lock)
     if temporary is not None:
         shutil.rmtree(temporary, ignore_errors=True)
-    return True
 
 
 @contextlib.contextmanager

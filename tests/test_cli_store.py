@@ -81,3 +81,12 @@ def test_prepare_replaces_only_a_store_and_only_when_asked(data, tmp_path, capsy
     assert "wrote 12 samples of energy" in capsys.readouterr().out
     _one_line_error(capsys, [*argv, "--out", str(tmp_path / "x"), "--target", "nothing"])
     assert not (tmp_path / "x").exists()
+
+
+def test_prepare_streams_the_same_store_with_workers(data, tmp_path):
+    """Two workers (the engine's, two chunks each in flight) write the bytes one process writes."""
+    argv = ["dataset", "prepare", "--data", str(data / "train.csv"), "--target", "energy", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    one = {p.name: p.read_bytes() for p in (data / "store").iterdir()}
+    assert {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()} == one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["two"]

@@ -176,3 +176,24 @@ def _as_atoms(crystal):
     from ase import Atoms
 
     return Atoms(numbers=crystal.numbers, cell=crystal.lattice, scaled_positions=crystal.positions, pbc=True)
+
+
+def test_a_dask_worker_reloads_a_model_replaced_at_the_same_path(folder, tmp_path):
+    """Workers keep their model between jobs, keyed by the files' sha256: another model at the path is reloaded."""
+    import json
+    import shutil
+
+    distributed = pytest.importorskip("distributed")
+    copy = tmp_path / "model"
+    shutil.copytree(folder / "model", copy)
+    argv = ["predict", "--model", str(copy), *_files(folder)]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        assert main([*argv, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "a.csv")]) == 1
+        normalization = json.loads((copy / "normalization.json").read_text())
+        normalization["mean"] = normalization["mean"] + 1.0   # another model, same path
+        (copy / "normalization.json").write_text(json.dumps(normalization))
+        assert main([*argv, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "b.csv")]) == 1
+    assert main([*argv, "--out", str(tmp_path / "one.csv")]) == 1
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert (tmp_path / "a.csv").read_bytes() != (tmp_path / "b.csv").read_bytes()

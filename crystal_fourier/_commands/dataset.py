@@ -135,25 +135,24 @@ def run_prepare(args) -> int:
     -----
     Runs ``dataset prepare``; returns the exit status.
     """
+    import json
     from pathlib import Path
 
-    from crystal_fourier._commands.train import load_samples
+    from crystal_fourier._commands.train import iter_file_samples
     from crystal_fourier.runtime import target_for
-    from crystal_fourier.runtime.learning._sample_store import is_sample_store, write_sample_store
-    from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+    from crystal_fourier.runtime.learning._sample_store import STORE_MANIFEST, is_sample_store, write_sample_store
 
     out = Path(args.out)
     if os.path.lexists(out) and not (args.overwrite and is_sample_store(out)):
         raise CrystalFourierError(f"{out} exists; pass --overwrite to replace a store" if is_sample_store(out)
                                   else f"{out} exists and is not a sample store; choose a new --out")
     target = target_for(args.target)   # an unknown name is refused before the data is read
-    progress = not args.no_progress
-    samples = load_samples(args.data, args.target, args.symprec, args.limit, progress, args.workers,
-                           handedness=args.handedness)
     spec = (float(args.neighbour_cutoff), int(args.n_rbf)) if args.neighbourhood else None
-    if spec is not None:
-        samples = with_neighbours(samples, *spec, workers=args.workers)
+    # a stream: each sample is appended to the store's files as it is standardized (memory of a few chunks)
+    samples = iter_file_samples(args.data, args.target, args.symprec, args.limit, not args.no_progress,
+                                args.workers, handedness=args.handedness, neighbours=spec)
     write_sample_store(out, samples, symprec=args.symprec, handedness=args.handedness, target=args.target,
                        label_shape=target.label_shape, neighbours=spec)
-    print(f"wrote {len(samples)} samples of {args.target} to {out}")
+    count = json.loads((out / STORE_MANIFEST).read_bytes())["count"]
+    print(f"wrote {count} samples of {args.target} to {out}")
     return 0

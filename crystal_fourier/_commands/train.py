@@ -118,7 +118,15 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
                  handedness: str = "canonical"):
     """Read a data file (CDVAE CSV, extxyz, matbench JSON) and standardize every structure, labelled with
     ``target`` (a name: a column, or elastic_tensor)."""
-    from crystal_fourier.runtime import load_dataset, prepare_samples, target_for
+    return list(iter_file_samples(path, target, symprec, limit, progress, workers, handedness=handedness))
+
+
+def iter_file_samples(path, target, symprec: float, limit: int | None = None, progress: bool = False,  # noqa: PLR0913
+                      workers: int = 1, handedness: str = "canonical", neighbours=None):
+    """The samples of :func:`load_samples` one at a time, as they are standardized (``dataset prepare`` streams
+    them into its store), with their neighbourhoods at ``neighbours`` = (cutoff, n_rbf) if given."""
+    from crystal_fourier.runtime import load_dataset, target_for
+    from crystal_fourier.runtime.learning._samples import iter_samples
 
     if limit is not None and limit < 1:
         raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
@@ -126,8 +134,8 @@ def load_samples(path, target, symprec: float, limit: int | None = None, progres
     records = load_dataset(path, targets=columns, limit=limit)
     if not records:
         raise CrystalFourierError(f"{path} holds no structures")
-    return prepare_samples(records, target, symprec=symprec, progress=progress, workers=workers,
-                           handedness=handedness)
+    return iter_samples(records, target, symprec=symprec, progress=progress, workers=workers,
+                        handedness=handedness, neighbours=neighbours)
 
 
 def _is_store(path) -> bool:

@@ -146,7 +146,7 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
     check_engine_options(workers, scheduler)
     symprec = trained.config.symprec if symprec is None else symprec
     options = (load, symprec, batch_size, max_atoms)
-    model = trained if workers == 1 and scheduler is None else _ModelFiles(str(trained.directory), _device(trained))
+    model = trained if workers == 1 and scheduler is None else _model_files(trained)
     job = functools.partial(_predict_chunk, model, options)
     if skip < 0:
         raise CrystalFourierError(f"skip must be >= 0, got {skip}")
@@ -158,10 +158,36 @@ def stream_predictions(trained: TrainedModel, items: Iterable[tuple[str, object]
 
 @dataclass(frozen=True)
 class _ModelFiles:
-    """What a worker needs to load the model itself: its directory and device (a model is not sent per chunk)."""
+    """What a worker needs to load the model itself: its directory, device and the sha256 of its files (a model
+    is not sent per chunk; a worker that keeps it between jobs, as a Dask worker does, reloads it when the files
+    at that path are another model's)."""
 
     directory: str
     device: str
+    sha256: str
+
+
+def _model_files(trained: TrainedModel) -> _ModelFiles:
+    directory = str(trained.directory)
+    return _ModelFiles(directory, _device(trained), _files_sha256(directory))
+
+
+def _files_sha256(directory: str) -> str:
+    """sha256 of the files a model is loaded from (config, normalization, weights: a few MB), name by name."""
+    import hashlib
+    from pathlib import Path
+
+    from crystal_fourier.runtime.learning._model_files import CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE
+
+    digest = hashlib.sha256()
+    for name in (CONFIG_FILE, NORMALIZATION_FILE, WEIGHTS_FILE):
+        try:
+            data = (Path(directory) / name).read_bytes()
+        except OSError:
+            data = b""  # load_trained says what is missing
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _device(trained: TrainedModel) -> str:
@@ -171,9 +197,13 @@ def _device(trained: TrainedModel) -> str:
 
 @functools.lru_cache(maxsize=2)
 def _loaded(model: _ModelFiles) -> TrainedModel:
-    """The model of a worker process, loaded once per process (not once per chunk)."""
+    """The model of a worker process, loaded once per process and model (not once per chunk, nor per job on a
+    Dask worker that runs many jobs); files that are not the ones the job started with are refused."""
     from crystal_fourier.runtime.learning._model_files import load_trained
 
+    if _files_sha256(model.directory) != model.sha256:
+        raise CrystalFourierError(f"the model directory {model.directory} seen by this worker is not the one the run "
+                                  "started with (another model at that path?); workers must see the same files")
     return load_trained(model.directory, device=model.device)
 
 

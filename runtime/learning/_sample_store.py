@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crystal_fourier._atomic import atomic_write_directory, json_text
+from crystal_fourier._atomic import atomic_directory, json_text
 from crystal_fourier._version import __version__
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._batching import Sample
@@ -58,6 +58,8 @@ _FORMAT_VERSION = 1
 _MAX_MANIFEST_BYTES = 1 << 20
 """A manifest is a few kB; a larger file is not one (refused before it is parsed)."""
 _CHUNK = 1 << 22
+_APPEND_BUFFER = 1 << 18
+"""Bytes buffered per array while samples are appended (14 arrays: 3.5 MiB in all, whatever the data set)."""
 
 
 def is_sample_store(path: str | os.PathLike[str]) -> bool:
@@ -71,54 +73,118 @@ def is_sample_store(path: str | os.PathLike[str]) -> bool:
     return Path(path).is_dir() and (Path(path) / STORE_MANIFEST).is_file()
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return buffer.getvalue()
+class _Column:
+    """One array of the store, written as it grows: its rows are appended to a raw part file, and the
+    ``.npy`` file (the header ``np.save`` writes, then the rows) is made, and hashed, at the end."""
+
+    def __init__(self, folder: Path, name: str, dtype: str, row_shape: tuple = ()):
+        self.folder, self.name = folder, name
+        self.dtype, self.row_shape = np.dtype(dtype), tuple(row_shape)
+        self.rows = 0
+        self.part = folder / f".{name}.part"
+        self.handle = open(self.part, "wb", buffering=_APPEND_BUFFER)  # noqa: SIM115 - closed by finish
+
+    def append(self, values, rows: int | None = None) -> None:
+        """Append ``values`` (converted to the column's dtype; ``rows`` rows of ``row_shape``, default 1)."""
+        array = np.ascontiguousarray(np.asarray(values, dtype=self.dtype))
+        count = 1 if rows is None else rows
+        if array.size != count * math.prod(self.row_shape):
+            raise CrystalFourierError(f"{self.name}: {array.shape} values, {count} rows of {self.row_shape} expected")
+        self.handle.write(array.tobytes())
+        self.rows += count
+
+    def finish(self) -> dict:
+        """Write ``NAME.npy`` (the bytes ``np.save`` writes for the whole array) and remove the part; its entry."""
+        self.handle.close()
+        shape = (self.rows, *self.row_shape)
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(self.dtype),
+                                                      "fortran_order": False, "shape": shape})
+        digest = hashlib.sha256(header.getvalue())
+        target = self.folder / f"{self.name}.npy"
+        with open(self.part, "rb") as rows, _created(target) as out:
+            out.write(header.getvalue())
+            while chunk := rows.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        self.part.unlink()
+        return {"dtype": self.dtype.str, "shape": list(shape), "sha256": digest.hexdigest()}
 
 
-def _offsets(lengths) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))]).astype(np.int64)
+def _created(path: Path):
+    """``path`` opened for writing, created with mode 0o644 less the umask (the mode of the store's files)."""
+    return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "wb")
 
 
-def _store_arrays(samples: list[Sample], label_shape: tuple, neighbours: "tuple[float, int] | None") -> dict:
-    """The store's arrays, in the dtypes the samples hold (int64 and float64)."""
-    ids = [s.id.encode("utf-8") for s in samples]
-    arrays = {
-        "atom_offsets": _offsets([len(s) for s in samples]),
-        "numbers": np.concatenate([np.asarray(s.numbers, dtype=np.int64) for s in samples]),
-        "positions": np.concatenate([np.asarray(s.positions, dtype=np.float64).reshape(-1, 3) for s in samples]),
-        "hall_numbers": np.array([s.hall_number for s in samples], dtype=np.int64),
-        "groups": np.array([s.number for s in samples], dtype=np.int64),
-        "lattice": np.stack([np.asarray(s.lattice, dtype=np.float64) for s in samples]),
-        "log_volume": np.array([s.log_volume_per_atom for s in samples], dtype=np.float64),
-        "targets": np.array([s.target for s in samples], dtype=np.float64).reshape(len(samples), *label_shape),
-        "id_offsets": _offsets([len(i) for i in ids]),
-        "id_bytes": np.frombuffer(b"".join(ids), dtype=np.uint8),
-    }
-    if neighbours is not None:
-        rows = [s.neighbours for s in samples]
-        if any(r is None or not r.matches(*neighbours) for r in rows):
-            raise CrystalFourierError(f"every sample must hold its neighbourhoods at {neighbours} to store them")
-        arrays["neighbour_offsets"] = _offsets([len(r.atoms) for r in rows])
-        arrays["neighbour_atoms"] = np.concatenate([np.asarray(r.atoms, dtype=np.int64) for r in rows])
-        arrays["neighbour_species"] = np.concatenate([np.asarray(r.species, dtype=np.int64) for r in rows])
-        arrays["neighbour_sums"] = np.concatenate([np.asarray(r.sums, dtype=np.float64).reshape(-1, neighbours[1])
-                                                   for r in rows])
-    return arrays
+class _StoreColumns:
+    """The store's arrays, filled sample by sample (each in the dtype the sample holds: int64, float64)."""
+
+    def __init__(self, folder: Path, label_shape: tuple, neighbours: "tuple[float, int] | None"):
+        self.label_shape, self.neighbours = label_shape, neighbours
+        spec = [("atom_offsets", "<i8", ()), ("numbers", "<i8", ()), ("positions", "<f8", (3,)),
+                ("hall_numbers", "<i8", ()), ("groups", "<i8", ()), ("lattice", "<f8", (6,)),
+                ("log_volume", "<f8", ()), ("targets", "<f8", label_shape), ("id_offsets", "<i8", ()),
+                ("id_bytes", "|u1", ())]
+        if neighbours is not None:
+            spec += [("neighbour_offsets", "<i8", ()), ("neighbour_atoms", "<i8", ()),
+                     ("neighbour_species", "<i8", ()), ("neighbour_sums", "<f8", (neighbours[1],))]
+        self.columns = {name: _Column(folder, name, dtype, shape) for name, dtype, shape in spec}
+        self.count = 0
+        self.totals = {"atom_offsets": 0, "id_offsets": 0, "neighbour_offsets": 0}
+        for name in self.totals:
+            if name in self.columns:
+                self.columns[name].append(0)
+
+    def _offset(self, name: str, length: int) -> None:
+        self.totals[name] += length
+        self.columns[name].append(self.totals[name])
+
+    def append(self, sample: Sample) -> None:
+        c = self.columns
+        atoms = len(sample)
+        ident = sample.id.encode("utf-8")
+        c["numbers"].append(sample.numbers, atoms)
+        c["positions"].append(sample.positions, atoms)
+        self._offset("atom_offsets", atoms)
+        c["hall_numbers"].append(sample.hall_number)
+        c["groups"].append(sample.number)
+        c["lattice"].append(sample.lattice)
+        c["log_volume"].append(sample.log_volume_per_atom)
+        c["targets"].append(sample.target)
+        c["id_bytes"].append(np.frombuffer(ident, dtype=np.uint8), len(ident))
+        self._offset("id_offsets", len(ident))
+        if self.neighbours is not None:
+            rows = sample.neighbours
+            if rows is None or not rows.matches(*self.neighbours):
+                raise CrystalFourierError(f"every sample must hold its neighbourhoods at {self.neighbours} to store "
+                                          f"them; {sample.id!r} does not")
+            c["neighbour_atoms"].append(rows.atoms, len(rows.atoms))
+            c["neighbour_species"].append(rows.species, len(rows.atoms))
+            c["neighbour_sums"].append(rows.sums, len(rows.atoms))
+            self._offset("neighbour_offsets", len(rows.atoms))
+        self.count += 1
+
+    def finish(self) -> dict:
+        """Write every ``.npy`` file; name -> its manifest entry."""
+        return {name: column.finish() for name, column in self.columns.items()}
+
+    def close(self) -> None:
+        for column in self.columns.values():
+            column.handle.close()
 
 
 def write_sample_store(path: str | os.PathLike[str], samples: Iterable[Sample], *, symprec: float, handedness: str,
                        target: str | None, label_shape: tuple = (),
                        neighbours: "tuple[float, int] | None" = None) -> Path:
-    """Write ``samples`` as a sample store at ``path``, as a whole (all files or none).
+    """Write ``samples`` as a sample store at ``path`` as they come, as a whole (all files or none).
 
     Parameters
     ----------
     path : path-like
         The store directory; replaced atomically if it exists (the caller decides whether it may).
     samples : iterable of Sample
-        Standardized, labelled samples (:func:`~crystal_fourier.runtime.learning._samples.prepare_samples`).
+        Standardized, labelled samples (:func:`~crystal_fourier.runtime.learning._samples.prepare_samples`,
+        or :func:`~crystal_fourier.runtime.learning._samples.iter_samples` to stream them).
     symprec : float
         spglib tolerance they were standardized with (recorded; ``train`` must use the same).
     handedness : {"canonical", "keep"}
@@ -139,31 +205,37 @@ def write_sample_store(path: str | os.PathLike[str], samples: Iterable[Sample], 
     ------
     CrystalFourierError
         No samples, or samples without the neighbourhoods asked for.
+
+    Notes
+    -----
+    Memory is bounded by one sample, not by the store: ``samples`` is consumed one sample at a time and each is
+    appended to its arrays' files (in a temporary sibling directory) before the next is taken. When the last
+    is written, each array's ``.npy`` file and sha256 are made and the manifest written last; the directory
+    then replaces ``path`` in one step (:func:`~crystal_fourier._atomic.atomic_directory`). An error
+    raised by ``samples`` (a structure that cannot be standardized) or a kill leaves ``path`` as it was.
     """
-    samples = list(samples)
-    if not samples:
-        raise CrystalFourierError("no samples to store")
-    arrays = _store_arrays(samples, tuple(label_shape), neighbours)
-    manifest = {
-        "format": _FORMAT, "format_version": _FORMAT_VERSION, "version": __version__,
-        "count": len(samples), "atoms": int(arrays["atom_offsets"][-1]),
-        "symprec": float(symprec), "handedness": str(handedness),
-        "target": None if target is None else str(target),
-        "label_shape": [int(n) for n in label_shape],
-        "neighbours": None if neighbours is None else {"cutoff": float(neighbours[0]), "n_rbf": int(neighbours[1])},
-        "arrays": {},
-    }
-
-    def files():
-        for name, array in arrays.items():  # one array's bytes in memory at a time
-            data = _npy_bytes(array)
-            manifest["arrays"][name] = {"dtype": array.dtype.str, "shape": list(array.shape),
-                                        "sha256": hashlib.sha256(data).hexdigest()}
-            yield f"{name}.npy", data
-        yield STORE_MANIFEST, json_text(manifest)
-
+    label_shape = tuple(int(n) for n in label_shape)
     path = Path(path)
-    atomic_write_directory(path, files())
+    with atomic_directory(path) as folder:
+        columns = _StoreColumns(folder, label_shape, neighbours)
+        try:
+            for sample in samples:
+                columns.append(sample)
+        finally:
+            columns.close()
+        if not columns.count:
+            raise CrystalFourierError("no samples to store")
+        manifest = {
+            "format": _FORMAT, "format_version": _FORMAT_VERSION, "version": __version__,
+            "count": columns.count, "atoms": columns.totals["atom_offsets"],
+            "symprec": float(symprec), "handedness": str(handedness),
+            "target": None if target is None else str(target),
+            "label_shape": list(label_shape),
+            "neighbours": None if neighbours is None else {"cutoff": float(neighbours[0]), "n_rbf": int(neighbours[1])},
+            "arrays": columns.finish(),
+        }
+        with _created(folder / STORE_MANIFEST) as handle:  # last: a directory with a manifest is complete
+            handle.write(json_text(manifest).encode("utf-8"))
     return path
 
 

@@ -9,6 +9,7 @@ elastic tensor in the standardized frame); records without a value of the target
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import warnings
 from typing import TYPE_CHECKING
 
@@ -19,13 +20,13 @@ from crystal_fourier.runtime.network._batching import Sample, sample_from_standa
 from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from crystal_fourier.runtime.data._datasets import Record
     from crystal_fourier.runtime.learning._target import Target
     from crystal_fourier.runtime.structure_io._structures import Crystal
 
-__all__ = ["prepare_samples"]
+__all__ = ["prepare_samples", "iter_samples"]
 
 
 def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]],
@@ -59,6 +60,45 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
     CrystalFourierError
         Unknown target column, or a structure that cannot be standardized (naming its id).
     """
+    return list(iter_samples(records, target, symprec, progress, workers, handedness))
+
+
+def iter_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float] | None, str]],  # noqa: PLR0913
+                 target: str | Target | None, symprec: float = DEFAULT_SYMPREC, progress: bool = False,
+                 workers: int = 1, handedness: str = "canonical",
+                 neighbours: "tuple[float, int] | None" = None) -> Iterator[Sample]:
+    """The samples of :func:`prepare_samples`, one at a time, as they are standardized (a stream).
+
+    ``dataset prepare`` writes each to the sample store as it comes
+    (:func:`~crystal_fourier.runtime.learning._sample_store.write_sample_store`), so memory holds a
+    few chunks of samples, never the data set's.
+
+    Parameters
+    ----------
+    records : iterable
+        As :func:`prepare_samples` takes them (scanned once for missing labels before the first is standardized).
+    target : str, Target or None
+        As :func:`prepare_samples`.
+    symprec : float
+        spglib tolerance for the group detection, Angstrom.
+    progress : bool, default False
+        A progress bar on stderr.
+    workers : int
+        Processes (the engine's local workers, :func:`crystal_fourier._engine.map_in_order`: at most two
+        chunks each in flight); 1 runs in this process.
+    handedness : {"canonical", "keep"}
+        As :func:`prepare_samples`.
+    neighbours : tuple of (float, int), optional
+        (cutoff, n_rbf): each sample also gets its neighbourhoods
+        (:func:`~crystal_fourier.runtime.network._neighbourhood.with_neighbours`), in the same worker.
+
+    Yields
+    ------
+    Sample
+        In the records' order, records without a value of the target left out (one warning says how many).
+    """
+    from crystal_fourier._engine import chunked, map_in_order
+
     if isinstance(target, str):
         target = target_for(target)
     jobs = []
@@ -71,30 +111,42 @@ def prepare_samples(records: Iterable[Record | tuple[Crystal, Mapping[str, float
             if raw is None:
                 skipped += 1
                 continue
-        jobs.append((crystal, target, raw, ident, symprec, handedness))
+        jobs.append((crystal, target, raw, ident, symprec, handedness, neighbours))
     if skipped:
-        warnings.warn(f"skipped {skipped} structures without a value of {target.name!r}", stacklevel=2)
+        warnings.warn(f"skipped {skipped} structures without a value of {target.name!r}", stacklevel=3)
     if workers > 1 and len(jobs) > 4 * workers:
-        from crystal_fourier._processes import worker_pool
+        size = max(1, min(_CHUNK_SAMPLES, len(jobs) // (16 * workers)))
+        done = itertools.chain.from_iterable(map_in_order(_standardized_samples, chunked(jobs, size),
+                                                          workers=workers))
+    else:
+        done = map(_standardized_sample, jobs)
+    yield from progress_bar(done, "standardize", progress, total=len(jobs))
 
-        with worker_pool(workers) as pool:
-            results = pool.map(_standardized_sample, jobs, chunksize=max(1, len(jobs) // (16 * workers)))
-            return list(progress_bar(results, "standardize", progress, total=len(jobs)))
-    return [_standardized_sample(job) for job in progress_bar(jobs, "standardize", progress)]
+
+_CHUNK_SAMPLES = 64
+"""Most samples one worker job standardizes (the engine keeps two jobs per worker in flight)."""
+
+
+def _standardized_samples(jobs: list) -> list[Sample]:
+    return [_standardized_sample(job) for job in jobs]
 
 
 def _standardized_sample(job) -> Sample:
     from crystal_fourier.runtime.symmetry._standardization import standardize
 
-    crystal, target, raw, ident, symprec, handedness = job
+    crystal, target, raw, ident, symprec, handedness, neighbours = job
     try:
         standardized = standardize(crystal, symprec=symprec, handedness=handedness)
     except CrystalFourierError as error:
         raise CrystalFourierError(f"structure {ident!r}: {error}") from None
     sample = sample_from_standardized(standardized, id=ident)
-    if target is None:
-        return sample
-    return dataclasses.replace(sample, target=target.standardized_label(raw, crystal, standardized))
+    if target is not None:
+        sample = dataclasses.replace(sample, target=target.standardized_label(raw, crystal, standardized))
+    if neighbours is not None:
+        from crystal_fourier.runtime.network._neighbourhood import with_neighbours
+
+        sample = with_neighbours([sample], *neighbours)[0]
+    return sample
 
 
 def _unpack_record(record):

@@ -15,6 +15,10 @@ import numpy as np
 
 __all__ = ["close_pairs"]
 
+ALL_PAIRS_UP_TO = 96
+"""Up to this many points every pair is compared (4,560 pairs at most), with the grid's distance; the grid
+examines at most these pairs too, so the result is the same pairs and ``max_candidates`` (always
+over the n^2 / 2 pairs of callers that allow thousands per point) is never reached."""
 _MAX_BINS_PER_AXIS = 1024
 """Bins per axis at most (1024**3 keys fit int64); wider bins only mean more candidates per bin."""
 
@@ -49,6 +53,9 @@ def close_pairs(lattice, positions, distance: float, *, max_candidates: int | No
     n = len(points)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
+    if n <= ALL_PAIRS_UP_TO:  # the grid's 27 bin shifts cost ~1 ms of numpy calls; these few pairs ~0.05 ms
+        first, second = np.triu_indices(n, 1)
+        return _sorted([_near(lattice, points, first, second, distance)])
     reach = distance * np.linalg.norm(np.linalg.inv(lattice), axis=0)  # fractional extent per axis
     bins = np.clip(np.floor(1.0 / np.maximum(reach, 1e-300)), 1, _MAX_BINS_PER_AXIS).astype(np.int64)
     cell = np.minimum((points * bins).astype(np.int64), bins - 1)
@@ -74,11 +81,20 @@ def close_pairs(lattice, positions, distance: float, *, max_candidates: int | No
         offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         second = order[np.repeat(low, counts) + offsets]
         keep = first < second
-        first, second = first[keep], second[keep]
-        gap = points[second] - points[first]
-        gap -= np.round(gap)
-        near = np.linalg.norm(gap @ lattice, axis=-1) < distance
-        found.append(np.column_stack([first[near], second[near]]))
+        found.append(_near(lattice, points, first[keep], second[keep], distance))
     # The shifts are distinct modulo the bins, so each pair is found once.
+    return _sorted(found)
+
+
+def _near(lattice: np.ndarray, points: np.ndarray, first: np.ndarray, second: np.ndarray,
+          distance: float) -> np.ndarray:
+    """The candidate pairs (first, second) closer than ``distance``, shape=(m, 2): one distance for both paths."""
+    gap = points[second] - points[first]
+    gap -= np.round(gap)
+    near = np.linalg.norm(gap @ lattice, axis=-1) < distance
+    return np.column_stack([first[near], second[near]])
+
+
+def _sorted(found: list) -> np.ndarray:
     pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
     return pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))].astype(np.int64)

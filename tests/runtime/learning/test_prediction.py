@@ -102,3 +102,12 @@ def test_the_atom_limit_is_the_largest_cell_within_the_memory_limit(heads):
     assert _prediction.prediction_memory(trained, limit + 1) > _prediction.PREDICT_MEMORY_LIMIT
     if heads == 8:
         assert limit == 4378  # the default model: the number predict's --allow-large help quotes (about 4,400)
+
+
+def test_a_worker_refuses_other_files_at_the_model_path_and_keeps_the_model(trained):
+    directory = str(trained.directory)
+    with pytest.raises(CrystalFourierError, match="not the one the run started with"):
+        _prediction._loaded(_prediction._ModelFiles(directory, "cpu", "0" * 64))
+    files = _prediction._model_files(trained)
+    assert files.sha256 == _prediction._files_sha256(directory)
+    assert _prediction._loaded(files) is _prediction._loaded(files)   # loaded once per process, kept

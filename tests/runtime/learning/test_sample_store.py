@@ -155,3 +155,90 @@ def test_a_damaged_store_is_refused_with_one_message(store_path, tmp_path, damag
     assert str(error.value).startswith(f"sample store {path}: ")
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_each_array_file_is_the_bytes_np_save_writes_for_the_whole_array(samples, store_path):
+    import io
+
+    reference = {"positions": np.concatenate([s.positions for s in samples]),
+                 "neighbour_sums": np.concatenate([s.neighbours.sums for s in samples]),
+                 "id_bytes": np.frombuffer("".join(s.id for s in samples).encode("utf-8"), dtype=np.uint8),
+                 "atom_offsets": np.cumsum([0] + [len(s) for s in samples]).astype(np.int64),
+                 "targets": np.array([s.target for s in samples])}
+    for name, array in reference.items():
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        assert (store_path / f"{name}.npy").read_bytes() == buffer.getvalue(), name
+
+
+def test_samples_are_written_as_they_come_not_held(samples, tmp_path):
+    """The old writer listed every sample first: all of them stayed alive until the store was written."""
+    import gc
+    import weakref
+
+    alive = []
+
+    def stream():
+        for sample in samples:
+            copy = dataclasses.replace(sample)
+            alive.append(weakref.ref(copy))
+            yield copy
+            del copy
+            gc.collect()
+            if len(alive) >= 3:  # the writer keeps nothing of a sample once it has taken the next
+                assert alive[-3]() is None
+                assert list(tmp_path.glob(".s.*.tmp")), "writing starts before the last sample"
+
+    write_sample_store(tmp_path / "s", stream(), symprec=0.01, handedness="canonical", target="y", neighbours=SPEC)
+    store = open_sample_store(tmp_path / "s")
+    assert [s.id for s in store] == [s.id for s in samples]
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == sorted(   # no part file left
+        [f"{name}.npy" for name in store.manifest["arrays"]] + ["manifest.json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_failure_mid_stream_leaves_no_store_and_the_old_store_untouched(samples, store_path, tmp_path):
+    import shutil
+
+    def failing(after):
+        yield from samples[:after]
+        raise CrystalFourierError("structure 'x': cannot be standardized")
+
+    with pytest.raises(CrystalFourierError, match="structure 'x'"):
+        write_sample_store(tmp_path / "new", failing(5), symprec=0.01, handedness="canonical", target="y",
+                           neighbours=SPEC)
+    assert list(tmp_path.iterdir()) == []   # neither the store nor a temporary
+    old = tmp_path / "old"
+    shutil.copytree(store_path, old)
+    before = {p.name: p.read_bytes() for p in old.iterdir()}
+    with pytest.raises(CrystalFourierError):
+        write_sample_store(old, failing(7), symprec=0.01, handedness="canonical", target="y", neighbours=SPEC)
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+    with pytest.raises(CrystalFourierError, match="no samples to store"):
+        write_sample_store(tmp_path / "empty", iter(()), symprec=0.01, handedness="canonical", target="y")
+    bare = dataclasses.replace(samples[0], neighbours=None)
+    with pytest.raises(CrystalFourierError, match="every sample must hold its neighbourhoods"):
+        write_sample_store(tmp_path / "bare", [samples[1], bare], symprec=0.01, handedness="canonical",
+                           target="y", neighbours=SPEC)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def test_iter_samples_standardizes_one_record_at_a_time_with_its_neighbourhoods(monkeypatch):
+    from crystal_fourier.runtime import prepare_samples, standardize
+    from crystal_fourier.runtime.learning._samples import iter_samples
+
+    crystals = [random_crystal(number, seed=0, max_atoms=6).crystal for number in (2, 14, 225)]
+    records = [(crystal, {"y": float(i)}, f"c{i}") for i, crystal in enumerate(crystals)]
+    listed = with_neighbours(prepare_samples(records, "y"), *SPEC)
+    calls = []
+    monkeypatch.setattr("crystal_fourier.runtime.symmetry._standardization.standardize",
+                        lambda *args, **options: calls.append(1) or standardize(*args, **options))
+    stream = iter_samples(records, "y", neighbours=SPEC)
+    first = next(stream)
+    assert len(calls) == 1   # the others are not standardized yet
+    assert first.neighbours.matches(*SPEC)
+    for old, new in zip(listed, [first, *stream], strict=True):
+        assert np.array_equal(old.neighbours.sums, new.neighbours.sums)
+        assert old.target == new.target
+    assert len(calls) == 3

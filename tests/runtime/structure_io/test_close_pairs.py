@@ -34,6 +34,23 @@ def test_close_pairs_equal_all_pairs(seed, distance):
                                                                                     distance))
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("distance", [1e-3, 0.5, 3.0])
+def test_small_sets_compare_every_pair_and_find_the_grid_pairs(seed, distance, monkeypatch):
+    from crystal_fourier.runtime.structure_io import _close_pairs
+
+    rng = np.random.default_rng(seed)
+    lattice = np.diag(rng.uniform(4, 12, 3)) + rng.normal(scale=2.0, size=(3, 3))
+    points = rng.random((90, 3))
+    points[:30] = points[30:60] + rng.normal(scale=0.0001, size=(30, 3))  # some closer than 1e-3 A, some not
+    points[60:64] = [0.9999, 0.0, 0.5] + rng.normal(scale=0.0002, size=(4, 3))
+    every = close_pairs(lattice, points, distance)
+    np.testing.assert_array_equal(every, _all_pairs(lattice, np.mod(points, 1), distance))
+    monkeypatch.setattr(_close_pairs, "ALL_PAIRS_UP_TO", 1)  # the grid on the same points
+    np.testing.assert_array_equal(close_pairs(lattice, points, distance), every)
+    assert len(every) > 0
+
+
 def test_a_crowd_of_coincident_points_is_refused_not_quadratic():
     assert close_pairs(np.eye(3) * 5, np.zeros((1000, 3)), 0.1, max_candidates=10_000) is None
 
