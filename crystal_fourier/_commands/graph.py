@@ -7,6 +7,7 @@ Nodes are frequencies; each operation (R, t) gives an edge k -> R^T k labelled w
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from crystal_fourier._commands._options import (
     add_command,
@@ -15,6 +16,7 @@ from crystal_fourier._commands._options import (
     check_cutoff_work,
     resolve_group,
 )
+from crystal_fourier.errors import CrystalFourierError
 
 
 def add_parser(subparsers) -> None:
@@ -32,10 +34,6 @@ def run(args) -> int:
     from crystal_fourier.derive._dual_graphs import graph_to_dot, graph_to_json
 
     if args.format in ("png", "svg") and args.out is not None:
-        from pathlib import Path
-
-        from crystal_fourier.errors import CrystalFourierError
-
         suffix = Path(args.out).suffix.lower()
         if suffix != f".{args.format}":
             raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
@@ -51,8 +49,6 @@ def run(args) -> int:
         write_graph_picture(derived, args.format, args.out)
         return 0
     if args.out is not None:  # was an argparse error before png/svg; never ignore it silently
-        from crystal_fourier.errors import CrystalFourierError
-
         raise CrystalFourierError("--out is for --format png or svg; dot and json are written to standard output")
     if args.format == "json":
         sys.stdout.write(graph_to_json(derived.graph))
