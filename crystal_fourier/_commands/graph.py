@@ -13,8 +13,7 @@ from crystal_fourier._commands._options import (
     add_command,
     add_cutoff_arguments,
     add_group_argument,
-    check_cutoff_work,
-    resolve_group,
+    group_basis,
 )
 from crystal_fourier.errors import CrystalFourierError
 
@@ -30,7 +29,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis
     from crystal_fourier.derive._dual_graphs import graph_to_dot, graph_to_json
 
     if args.format in ("png", "svg") and args.out is not None:
@@ -38,11 +36,7 @@ def run(args) -> int:
         if suffix != f".{args.format}":
             raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
                                       f"name it FILE.{args.format} (or choose --format {suffix[1:] or 'png'})")
-    group = resolve_group(args, plane=True)
-    name = str(group) if hasattr(group, "embedding") else f"group {group.number}"  # a PlaneGroup has an embedding
-    check_cutoff_work([group], args, f"the dual graph of {name} at {args.shell} cutoff {args.cutoff}")
-    derived = basis(group, args.cutoff, args.shell) if args.hall is None else basis(None, args.cutoff, args.shell,
-                                                                                  hall_number=group.hall_number)
+    derived = group_basis(args, "the dual graph", plane=True)
     if args.format in ("png", "svg"):
         from crystal_fourier.visual._graph_picture import write_graph_picture
 
