@@ -128,8 +128,6 @@ def iter_file_samples(path, target, symprec: float, limit: int | None = None, pr
     from crystal_fourier.runtime import load_dataset, target_for
     from crystal_fourier.runtime.learning._samples import iter_samples
 
-    if limit is not None and limit < 1:
-        raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
     columns = None if target is None else list(target_for(target).columns)
     records = load_dataset(path, targets=columns, limit=limit)
     if not records:
