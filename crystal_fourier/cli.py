@@ -16,8 +16,9 @@ import importlib
 import os
 import sys
 
+from crystal_fourier._engine import EXIT_WORKER_LOST
 from crystal_fourier._version import __version__
-from crystal_fourier.errors import CrystalFourierError
+from crystal_fourier.errors import CrystalFourierError, WorkerLost
 
 __all__ = ["main", "build_parser", "help_texts", "write_help_docs", "error_line", "COMMANDS"]
 
@@ -100,14 +101,6 @@ def write_help_docs(directory: str | os.PathLike[str]) -> list[str]:
             if atomic_write_text(directory / f"{name}.txt", text)]
 
 
-def _status_of(error: BaseException) -> int:
-    """2 for bad input; EXIT_WORKER_LOST (4) when a worker process died (the finished chunks are kept: --resume)."""
-    from crystal_fourier._engine import EXIT_WORKER_LOST
-    from crystal_fourier.errors import WorkerLost
-
-    return EXIT_WORKER_LOST if isinstance(error, WorkerLost) else 2
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a check failed, 2 bad input, 4 a worker died)."""
     from crystal_fourier._commands._options import resolve_defaults
@@ -127,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.traceback:
             raise
         print(f"crystal-fourier {args.command}: error: {error_line(error)}", file=sys.stderr)
-        return _status_of(error)
+        # 2 for bad input; 4 when a worker process died (the finished chunks are kept: --resume)
+        return EXIT_WORKER_LOST if isinstance(error, WorkerLost) else 2
     return int(status or 0)
 
 

@@ -186,14 +186,10 @@ def _environment():
     )
 
 
-def _template_text(name: str) -> str:
-    return (TEMPLATE_DIR / name).read_bytes().decode("utf-8")
-
-
 def _render(name: str, record: dict, context: dict, fields: str, version: str) -> str:
     body = _environment().get_template(name).render(**context)
     return stamp(body, version=version, template=f"{_TEMPLATE_PREFIX}/{name}", fields=fields,
-                 inputs=inputs_sha256(record, _template_text(name), version))
+                 inputs=inputs_sha256(record, (TEMPLATE_DIR / name).read_bytes().decode("utf-8"), version))
 
 
 def render_group_module(derived: Basis, version: str = GENERATOR_VERSION) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from crystal_fourier.derive._operations import DEN
-from crystal_fourier.derive._space_groups import SpaceGroup, space_group
+from crystal_fourier.derive._space_groups import SpaceGroup, _determinant, space_group
 
 __all__ = ["ZoneCondition", "reflection_conditions", "zone_coordinates", "allowed_mask"]
 
@@ -120,14 +120,6 @@ def zone_coordinates(basis, hkl) -> tuple[int, ...] | None:
     coordinates = tuple(int(v) for v in solution)
     image = tuple(sum(n * b[i] for n, b in zip(coordinates, basis, strict=True)) for i in range(3))
     return coordinates if image == hkl else None
-
-
-def _determinant(m) -> int:
-    if len(m) == 1:
-        return m[0][0]
-    if len(m) == 2:
-        return m[0][0] * m[1][1] - m[0][1] * m[1][0]
-    return sum((-1) ** j * m[0][j] * _determinant([row[:j] + row[j + 1:] for row in m[1:]]) for j in range(3))
 
 
 def _transpose(r):

@@ -176,10 +176,10 @@ class SpaceGroup:
 
 
 def _determinant(m) -> int:
-    """Exact determinant of a 3x3 integer matrix (tuple of rows)."""
-    return (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]))
+    """Exact determinant of a square integer matrix (rows), by cofactor expansion along the first row."""
+    if len(m) == 1:
+        return m[0][0]
+    return sum((-1) ** j * m[0][j] * _determinant([row[:j] + row[j + 1:] for row in m[1:]]) for j in range(len(m)))
 
 
 def _integer_rank(rows) -> int:

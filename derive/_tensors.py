@@ -57,7 +57,6 @@ _RANKS = {"symmetric2": 2, "axial2": 2, "piezoelectric": 3, "elastic": 4}
 
 # Voigt index of a symmetric index pair (0-based): 11 -> 0, 22 -> 1, 33 -> 2, 23 -> 3, 13 -> 4, 12 -> 5.
 _VOIGT = {(0, 0): 0, (1, 1): 1, (2, 2): 2, (1, 2): 3, (2, 1): 3, (0, 2): 4, (2, 0): 4, (0, 1): 5, (1, 0): 5}
-_VOIGT_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 
 
 def _check_kind(kind: object) -> str:

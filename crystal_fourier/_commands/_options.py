@@ -12,7 +12,7 @@ __all__ = ["add_cutoff_arguments", "add_group_argument", "add_groups_option", "p
            "nonnegative_int", "positive_int", "nonnegative_index", "seed_int", "worker_count", "add_allow_large_option",
            "check_cutoff_work", "positive_float", "dropout_float", "add_symprec_option", "add_species_option",
            "parse_species", "ConfigDefault", "scientific", "resolve_defaults", "add_command", "parse_group_list",
-           "PLANE_COMMANDS", "add_engine_options"]
+           "PLANE_COMMANDS", "add_engine_options", "group_basis"]
 
 PLANE_COMMANDS = ("basis", "graph", "structure-factor", "summary", "verify")
 """The commands that accept the 17 plane groups (``p4gm``), where a 2D crystal makes sense."""
@@ -226,6 +226,17 @@ def resolve_group(args, *, plane: bool = False):
             raise CrystalFourierError(f"{found} has one setting: --hall does not apply")
         return found
     return space_group(args.group, hall_number=args.hall)
+
+
+def group_basis(args, what: str, *, plane: bool = False, render: bool = False):
+    """The basis of GROUP/--hall (:func:`resolve_group`) at --cutoff/--shell, once :func:`check_cutoff_work`
+    allows "``what`` of <group> at <shell> cutoff <cutoff>"."""
+    from crystal_fourier.derive import basis
+
+    group = resolve_group(args, plane=plane)
+    name = str(group) if hasattr(group, "embedding") else f"group {group.number}"  # a PlaneGroup has an embedding
+    check_cutoff_work([group], args, f"{what} of {name} at {args.shell} cutoff {args.cutoff}", render=render)
+    return basis(group, args.cutoff, args.shell)
 
 
 def parse_group_list(text: str | None, *, plane: bool = False) -> list:

@@ -129,7 +129,7 @@ def _crystals(args) -> tuple[list, list[str]]:
 
 
 def run(args) -> int:
-    from crystal_fourier.audit import Claim, audit, model_from_spec
+    from crystal_fourier.audit import Claim, audit, markdown_table, model_from_spec
     from crystal_fourier.audit._kinds import parse_kinds
 
     from pathlib import Path
@@ -148,7 +148,7 @@ def run(args) -> int:
                    timeout=args.timeout, workers=args.workers, scheduler=args.scheduler,
                    journal=Path(args.out) / JOURNAL, resume=args.resume)
     written = report.write(args.out)
-    sys.stdout.write(report_table(report))
+    sys.stdout.write(markdown_table(report))
     sys.stdout.flush()
     status = 0
     if not report.ok:
@@ -165,9 +165,3 @@ def run(args) -> int:
               file=sys.stderr)
         status = EXIT_MODEL_ERROR
     return status
-
-
-def report_table(report) -> str:
-    from crystal_fourier.audit import markdown_table
-
-    return markdown_table(report)

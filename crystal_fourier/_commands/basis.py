@@ -16,8 +16,7 @@ from crystal_fourier._commands._options import (
     add_command,
     add_cutoff_arguments,
     add_group_argument,
-    check_cutoff_work,
-    resolve_group,
+    group_basis,
 )
 
 
@@ -33,14 +32,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis, render
+    from crystal_fourier.derive import render
 
-    group = resolve_group(args, plane=True)
-    name = str(group) if hasattr(group, "embedding") else f"group {group.number}"  # a PlaneGroup has an embedding
-    check_cutoff_work([group], args, f"the basis of {name} at {args.shell} cutoff {args.cutoff}",
-                      render=True)
-    derived = basis(group, args.cutoff, args.shell) if args.hall is None else basis(None, args.cutoff, args.shell,
-                                                                                  hall_number=group.hall_number)
+    derived = group_basis(args, "the basis", plane=True, render=True)
     sys.stdout.write(render(derived, args.format, quiet=args.quiet, factored=args.form == "factored"))
     return 0
 

@@ -60,10 +60,6 @@ def baseline_metrics(train_samples: list, samples: list, config) -> dict:
 def run(args) -> int:
     from crystal_fourier._commands.train import load_samples
     from crystal_fourier.runtime import load_trained
-    from crystal_fourier.runtime.learning._model_files import check_device
-
-    if args.device is not None:
-        check_device(args.device)
     from crystal_fourier._atomic import atomic_write_text, json_safe, json_text
 
     trained = load_trained(args.model, device=args.device)

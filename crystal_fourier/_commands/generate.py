@@ -65,17 +65,8 @@ def _progress(label: str):
 
 def _hand_edits(directory: Path, command: str) -> list[str]:
     """Messages for the generated files in ``directory`` whose body no longer matches their output_sha256."""
-    from crystal_fourier.derive._stamps import verify_stamp
-    from crystal_fourier.derive._writer import read_text
-
-    messages = []
-    for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
-        text = read_text(path)
-        try:
-            verify_stamp(text, path, regenerate=command)
-        except CrystalFourierError as error:
-            messages.append(str(error))
-    return messages
+    return [message for path in (sorted(directory.glob("*.py")) if directory.is_dir() else [])
+            for message in _hand_edit(path, command)]
 
 
 def _compared(rendered, directory: Path, produced: set[str], counts: dict):

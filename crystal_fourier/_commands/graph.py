@@ -7,14 +7,15 @@ Nodes are frequencies; each operation (R, t) gives an edge k -> R^T k labelled w
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from crystal_fourier._commands._options import (
     add_command,
     add_cutoff_arguments,
     add_group_argument,
-    check_cutoff_work,
-    resolve_group,
+    group_basis,
 )
+from crystal_fourier.errors import CrystalFourierError
 
 
 def add_parser(subparsers) -> None:
@@ -28,31 +29,20 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis
     from crystal_fourier.derive._dual_graphs import graph_to_dot, graph_to_json
 
     if args.format in ("png", "svg") and args.out is not None:
-        from pathlib import Path
-
-        from crystal_fourier.errors import CrystalFourierError
-
         suffix = Path(args.out).suffix.lower()
         if suffix != f".{args.format}":
             raise CrystalFourierError(f"--out {args.out!r} does not match --format {args.format}: "
                                       f"name it FILE.{args.format} (or choose --format {suffix[1:] or 'png'})")
-    group = resolve_group(args, plane=True)
-    name = str(group) if hasattr(group, "embedding") else f"group {group.number}"  # a PlaneGroup has an embedding
-    check_cutoff_work([group], args, f"the dual graph of {name} at {args.shell} cutoff {args.cutoff}")
-    derived = basis(group, args.cutoff, args.shell) if args.hall is None else basis(None, args.cutoff, args.shell,
-                                                                                  hall_number=group.hall_number)
+    derived = group_basis(args, "the dual graph", plane=True)
     if args.format in ("png", "svg"):
         from crystal_fourier.visual._graph_picture import write_graph_picture
 
         write_graph_picture(derived, args.format, args.out)
         return 0
     if args.out is not None:  # was an argparse error before png/svg; never ignore it silently
-        from crystal_fourier.errors import CrystalFourierError
-
         raise CrystalFourierError("--out is for --format png or svg; dot and json are written to standard output")
     if args.format == "json":
         sys.stdout.write(graph_to_json(derived.graph))

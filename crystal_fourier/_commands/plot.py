@@ -12,10 +12,9 @@ from crystal_fourier._commands._options import (
     add_command,
     add_cutoff_arguments,
     add_group_argument,
-    check_cutoff_work,
+    group_basis,
     nonnegative_index,
     positive_int,
-    resolve_group,
 )
 from crystal_fourier.errors import CrystalFourierError
 
@@ -41,7 +40,6 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from crystal_fourier.derive import basis
     from crystal_fourier._atomic import atomic_write_bytes
     from crystal_fourier.visual import render_section
     from crystal_fourier._figures import require_matplotlib
@@ -53,9 +51,7 @@ def run(args) -> int:
         raise CrystalFourierError(f"--out {args.out!r}: the picture is PNG or SVG, name it FILE.png or FILE.svg")
     section = Section.parse(args.section)
     require_matplotlib()
-    group = resolve_group(args)
-    check_cutoff_work([group], args, f"the basis of group {group.number} at {args.shell} cutoff {args.cutoff}")
-    derived = basis(group, args.cutoff, args.shell, hall_number=group.hall_number)
+    derived = group_basis(args, "the basis")
     if args.all:
         picture = render_sections(derived, None, section, resolution=args.resolution or 48, fmt=fmt)
     else:

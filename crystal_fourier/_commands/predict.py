@@ -76,15 +76,12 @@ def run(args) -> int:
     from crystal_fourier._commands._options import parse_species
     from crystal_fourier._engine import check_engine_options
     from crystal_fourier.runtime import iter_structures, load_trained, stream_predictions
-    from crystal_fourier.runtime.learning._model_files import check_device
     from crystal_fourier.runtime.learning._prediction import prediction_atom_limit
 
     check_engine_options(args.workers, args.scheduler)
     if args.resume and args.out is None:
         raise CrystalFourierError("--resume needs --out FILE (the CSV of the run to finish)")
     species = parse_species(args.species)
-    if args.device is not None:
-        check_device(args.device)
     trained = load_trained(args.model, device=args.device)
     symprec = args.symprec if args.symprec is not None else trained.config.symprec
     target = trained.target

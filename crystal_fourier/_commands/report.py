@@ -12,8 +12,7 @@ from crystal_fourier._commands._options import (
     add_command,
     add_cutoff_arguments,
     add_group_argument,
-    check_cutoff_work,
-    resolve_group,
+    group_basis,
 )
 
 
@@ -28,16 +27,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from crystal_fourier.derive import basis
     from crystal_fourier.visual import write_report
     from crystal_fourier._figures import require_matplotlib
     from crystal_fourier.visual._sections import Section
 
     section = Section.parse(args.section)
     require_matplotlib()
-    group = resolve_group(args)
-    check_cutoff_work([group], args, f"the report of group {group.number} at {args.shell} cutoff {args.cutoff}")
-    path = write_report(basis(group, args.cutoff, args.shell, hall_number=group.hall_number), args.out,
-                        section=section)
+    path = write_report(group_basis(args, "the report"), args.out, section=section)
     print(f"wrote {path}")
     return 0

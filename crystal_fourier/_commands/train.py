@@ -128,20 +128,12 @@ def iter_file_samples(path, target, symprec: float, limit: int | None = None, pr
     from crystal_fourier.runtime import load_dataset, target_for
     from crystal_fourier.runtime.learning._samples import iter_samples
 
-    if limit is not None and limit < 1:
-        raise CrystalFourierError(f"--limit must be >= 1, got {limit}")
     columns = None if target is None else list(target_for(target).columns)
     records = load_dataset(path, targets=columns, limit=limit)
     if not records:
         raise CrystalFourierError(f"{path} holds no structures")
     return iter_samples(records, target, symprec=symprec, progress=progress, workers=workers,
                         handedness=handedness, neighbours=neighbours)
-
-
-def _is_store(path) -> bool:
-    from crystal_fourier.runtime.learning._sample_store import is_sample_store
-
-    return is_sample_store(path)
 
 
 def store_samples(path, config, limit: int | None = None, rank: int = 0):
@@ -240,6 +232,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from crystal_fourier.runtime import TrainConfig, fit, holdout_groups, target_for
     from crystal_fourier.runtime.learning._model_files import check_device
+    from crystal_fourier.runtime.learning._sample_store import is_sample_store
     from crystal_fourier.runtime.learning._training import distributed_rank
     from crystal_fourier.runtime.learning._zero_shot import run_zero_shot
 
@@ -266,7 +259,7 @@ def run(args) -> int:
         raise CrystalFourierError(f"--compare-all-data is not supported with --target {args.target} (the zero-shot "
                                   "report compares scalar errors)")
     # symprec and handedness travel in the config, which the model directory records: one value for both
-    if _is_store(args.data):
+    if is_sample_store(args.data):
         samples = store_samples(args.data, config, args.limit, rank=rank)
     else:
         samples = load_samples(args.data, config.target, config.symprec, args.limit, progress, args.workers,

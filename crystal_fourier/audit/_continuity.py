@@ -120,34 +120,10 @@ def continuity_checks(adapter, crystal: Crystal, claim, *, name: str, group: int
     several (:func:`~crystal_fourier.runtime.standardize`): a model that standardizes with a tolerance
     jumps where the detected group switches.
 
-    Parameters
-    ----------
-    adapter : ModelAdapter
-        The model.
-    crystal : Crystal
-        The crystal.
-    claim : Claim
-        Which quantities are checked.
-    name : str
-        The crystal's name in the report.
-    group : int
-        Its space-group number.
-    rng : numpy.random.Generator
-        The (crystal, kind) stream.
-    count : int
-        Paths per crystal.
-    timeout : float, optional
-        Seconds one model call may take.
-    float64 : ModelAdapter, optional
-        The float32 model's float64 twin: a failed path is rerun in it (both steps), and the check
-        counts as round-off when the twin is within the float64 tolerance.
-    symprec : float, optional
-        Tolerance (A) of the standardization that annotates a failed path (default
-        :data:`~crystal_fourier.runtime.DEFAULT_SYMPREC`).
-
-    Returns
-    -------
-    (list of Check, list of ModelError, float)
+    The parameters and the result are those of
+    :func:`~crystal_fourier.audit._derivatives.derivative_checks`, but ``count`` counts paths, a failed
+    path is rerun (both steps) in the ``float64`` twin, and ``symprec`` (default
+    :data:`~crystal_fourier.runtime.DEFAULT_SYMPREC`) is the tolerance (A) of the group annotation.
     """
     from crystal_fourier.audit._audit import Check
     from crystal_fourier.audit._calls import ModelError

@@ -115,14 +115,8 @@ def load_cdvae_csv(path: "str | os.PathLike", *, targets: str | Iterable[str] | 
                    limit: int | None = None) -> list[Record]:
     """Read a CDVAE-format CSV: ``material_id``, ``cif`` and property columns.
 
-    Parameters
-    ----------
-    path : str or os.PathLike
-    targets : str or sequence of str, optional
-        Property columns to keep (default: every numeric column except ids and
-        space-group columns).
-    limit : int, optional
-        Read only the first ``limit`` rows.
+    Parameters and Returns as :func:`load_dataset`; the default ``targets`` are every numeric column
+    except ids and space-group columns.
 
     Raises
     ------
@@ -219,15 +213,8 @@ def load_extxyz(path: "str | os.PathLike", *, targets: Iterable[str] | None = No
 
     Each frame: a count line; a comment line with ``Lattice="ax ay az bx by bz cx cy cz"``,
     ``Properties=species:S:1:pos:R:3[:...]`` (or ``Z:I:1`` instead of species) and
-    other ``key=value`` pairs, whose numeric scalars are the targets; then one line per atom.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    targets : str or sequence of str, optional
-        Keys to keep (default: every numeric scalar key).
-    limit : int, optional
-        Read only the first ``limit`` frames.
+    other ``key=value`` pairs, whose numeric scalars are the targets (all by default); then one line
+    per atom. Parameters and Returns as :func:`load_dataset` (``limit`` counts frames).
 
     Raises
     ------
@@ -333,21 +320,7 @@ def load_matbench_json(path: "str | os.PathLike", *, targets: Iterable[str] | No
 
     Accepts a matbench table ``{"index": [...], "columns": ["structure", "e_form"], "data": [[{...}, -0.5], ...]}``,
     a list of objects ``{"structure": {...}, "material_id": ..., <target>: value}``, or one
-    Structure dict.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The JSON file, gzip-compressed when it ends in ``.gz``.
-    targets : iterable of str, optional
-        The target columns or keys to keep; all numeric ones by default.
-    limit : int, optional
-        Read at most this many records.
-
-    Returns
-    -------
-    list of Record
-        One record per structure: id, crystal (Angstrom, fractional positions) and targets.
+    Structure dict. Parameters and Returns as :func:`load_dataset`.
 
     Raises
     ------

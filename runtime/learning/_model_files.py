@@ -435,6 +435,8 @@ def load_trained(directory: str | os.PathLike[str], device: str | None = None) -
     from crystal_fourier.runtime.network._model import build_model
     from crystal_fourier.runtime.learning._evaluation import Normalizer
 
+    if device is not None:
+        check_device(device)  # a bad option is named before the directory is read
     directory = Path(directory)
     if not directory.is_dir():
         raise CrystalFourierError(f"{directory} is not a saved model directory "

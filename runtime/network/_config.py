@@ -202,12 +202,9 @@ class ModelConfig:
         if self.kind not in MODEL_KINDS:
             raise CrystalFourierError(f"unknown model kind {self.kind!r}: expected one of {', '.join(MODEL_KINDS)}")
         for name, largest in MAX_SIZES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
-                raise CrystalFourierError(f"model size {name} must be an integer in 1-{largest}, got {value!r}")
+            check_int(f"model size {name}", getattr(self, name), 1, largest)
         CutoffSpec(self.shell, self.cutoff)   # the one check of shell and cutoff; then a model's own bound
-        if isinstance(self.cutoff, bool) or not isinstance(self.cutoff, int) or self.cutoff > MAX_CUTOFF:
-            raise CrystalFourierError(f"model cutoff must be an integer in 0-{MAX_CUTOFF}, got {self.cutoff!r}")
+        check_int("model cutoff", self.cutoff, 0, MAX_CUTOFF)
         if not isinstance(self.include_constant, bool):
             raise CrystalFourierError(f"include_constant must be true or false, got {self.include_constant!r}")
         if isinstance(self.max_element, bool) or self.max_element != 118:
@@ -251,8 +248,7 @@ class ModelConfig:
             raise CrystalFourierError(f"neighbour_cutoff must be a number of Angstrom in "
                                       f"{_MIN_NEIGHBOUR_CUTOFF:g}-{MAX_NEIGHBOUR_CUTOFF:g}, "
                                       f"got {self.neighbour_cutoff!r}")
-        if isinstance(self.n_rbf, bool) or not isinstance(self.n_rbf, int) or not 2 <= self.n_rbf <= MAX_N_RBF:
-            raise CrystalFourierError(f"n_rbf must be an integer in 2-{MAX_N_RBF}, got {self.n_rbf!r}")
+        check_int("n_rbf", self.n_rbf, 2, MAX_N_RBF)
         if self.frequency_damping is not None and (
                 isinstance(self.frequency_damping, bool) or not isinstance(self.frequency_damping, (int, float))
                 or not _MIN_FREQUENCY_DAMPING <= self.frequency_damping <= _MAX_FREQUENCY_DAMPING):  # NaN fails too
@@ -370,11 +366,8 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         """The JSON-ready form saved as ``config.json`` (the model config nested, tuples as lists)."""
-        data = dataclasses.asdict(self)
-        data["model"] = self.model.to_dict()
-        data["split"] = list(self.split)
-        data["holdout_groups"] = list(self.holdout_groups)
-        return data
+        # asdict nests the model's own to_dict (asdict too); JSON has no tuples
+        return {**dataclasses.asdict(self), "split": list(self.split), "holdout_groups": list(self.holdout_groups)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -430,8 +423,4 @@ class PretrainConfig:
 
     def to_dict(self) -> dict:
         """The JSON-ready form saved in ``pretrain.json`` (the model config nested, tuples as lists)."""
-        data = dataclasses.asdict(self)
-        data["model"] = self.model.to_dict()
-        data["groups"] = list(self.groups)
-        data["exclude"] = list(self.exclude)
-        return data
+        return {**dataclasses.asdict(self), "groups": list(self.groups), "exclude": list(self.exclude)}

@@ -316,7 +316,7 @@ class RoutingEncoder(nn.Module):
 
         The pair features of an atom are [Re z_n(x), Im z_n(x)] over the slots of
         :meth:`pair_slots` (``radius``), shape=(N, 2 len(pair_slots)): the exactly invariant slot
-        features of :meth:`slot_features`, restricted to low frequencies, for the orbit-pair
+        features z (module docstring), restricted to low frequencies, for the orbit-pair
         attention bias (:class:`~crystal_fourier.runtime.network._pair_bias.OrbitPairBias`). ``functions``
         as in :meth:`forward_planned`.
 
@@ -455,42 +455,3 @@ class RoutingEncoder(nn.Module):
         if radius is None:
             return encoded, None
         return encoded, torch.cat(pair_pieces).index_select(0, plan.inverse)
-
-    def slot_features(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
-        """[Re z, Im z] for every slot, shape=(N, 2 n_slots), through the generated modules: z = T f.
-
-        Zero where a slot is absent for the atom's group (or outside its shell). ``forward``
-        equals ``slot_features @ [W_re, W_im]^T + bias``; the tests check z against the direct
-        group average (1/|G|) sum_g e(n . g x).
-
-        Parameters
-        ----------
-        positions : torch.Tensor
-            shape=(N, 3), fractional coordinates.
-        hall_numbers : torch.Tensor
-            shape=(N,), int: spglib Hall numbers 1-530.
-
-        Returns
-        -------
-        torch.Tensor
-            In the dtype of the weights.
-        """
-        self._validate(positions, hall_numbers)
-        dtype, device = self.weight_re.dtype, self.weight_re.device
-        x = positions.to(device, dtype)
-        z = x.new_zeros(x.shape[0], 2 * self.n_slots)
-        hall_numbers = hall_numbers.to(device)
-        for hall in torch.unique(hall_numbers).tolist():
-            table = self._prepare(hall, device, dtype)
-            rows = torch.nonzero(hall_numbers == hall).reshape(-1)
-            functions = table.module(x[rows])  # (rows, n_functions)
-            block = x.new_zeros(len(rows), 2 * self.n_slots)
-            routing = self.table(hall)  # every entry, both n and -n: the reference path folds nothing
-            values = functions[:, torch.from_numpy(routing.entry_function.copy()).to(device)]
-            slot = torch.from_numpy(routing.entry_slot.copy()).to(device)
-            entry_re = torch.from_numpy(routing.entry_re.copy()).to(device, dtype)
-            entry_im = torch.from_numpy(routing.entry_im.copy()).to(device, dtype)
-            block.index_add_(1, slot, values * entry_re)
-            block.index_add_(1, slot + self.n_slots, values * entry_im)
-            z[rows] = block
-        return z

@@ -46,22 +46,38 @@ def _group_average(hkl: np.ndarray, hall: int, x: np.ndarray, shell: str, cutoff
     return np.where(inside, z, 0)
 
 
+def _slot_features(encoder, x, halls) -> np.ndarray:
+    """[Re z, Im z] of every slot read through ``forward`` itself: W_re = identity (then W_im), no bias."""
+    probe = RoutingEncoder(encoder.n_slots, cutoff=encoder.cutoff, shell=encoder.shell,
+                           include_constant=encoder.include_constant).double()
+    identity = torch.eye(encoder.n_slots, dtype=torch.float64)
+    parts = []
+    with torch.no_grad():
+        probe.bias.zero_()
+        for weight_re, weight_im in ((identity, 0 * identity), (0 * identity, identity)):
+            probe.weight_re.copy_(weight_re)
+            probe.weight_im.copy_(weight_im)
+            parts.append(probe(x, halls).numpy())
+    return np.concatenate(parts, axis=1)
+
+
 @pytest.mark.parametrize("include_constant", [False, True])
 @pytest.mark.parametrize(("shell", "cutoff"), CONFIGS)
 def test_forward_equals_dense_reference(shell, cutoff, include_constant):
     encoder = _encoder(shell, cutoff, include_constant)
     x, halls = _batch()
-    z = encoder.slot_features(x, halls)
-    assert z.shape == (len(x), 2 * encoder.n_slots)
-    expected = z @ torch.cat([encoder.weight_re, encoder.weight_im], dim=1).T + encoder.bias
-    torch.testing.assert_close(encoder(x, halls), expected, rtol=0, atol=1e-12)
+    hkl = encoder.slot_hkl.numpy()
+    z = np.stack([_group_average(hkl, hall, x[i].numpy(), shell, cutoff) for i, hall in enumerate(halls.tolist())])
+    weights = torch.cat([encoder.weight_re, encoder.weight_im], dim=1).detach().numpy()
+    expected = np.concatenate([z.real, z.imag], axis=1) @ weights.T + encoder.bias.detach().numpy()
+    np.testing.assert_allclose(encoder(x, halls).detach().numpy(), expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize(("shell", "cutoff"), CONFIGS)
 def test_slot_features_are_symmetrised_plane_waves(shell, cutoff):
     encoder = _encoder(shell, cutoff, include_constant=True)
     x, halls = _batch(seed=1, per=1)
-    z = encoder.slot_features(x, halls).numpy()
+    z = _slot_features(encoder, x, halls)
     hkl = encoder.slot_hkl.numpy()
     for i, hall in enumerate(halls.tolist()):
         expected = _group_average(hkl, hall, x[i].numpy(), shell, cutoff)
@@ -217,7 +233,7 @@ def test_slot_features_through_generated_modules_sweep(number, cutoff):
     encoder = _encoder("ball", cutoff, include_constant=True)
     hall = standard_hall_number(number)
     x = np.random.default_rng(number).uniform(-1, 2, (2, 3))
-    z = encoder.slot_features(torch.from_numpy(x), torch.full((2,), hall)).numpy()
+    z = _slot_features(encoder, torch.from_numpy(x), torch.full((2,), hall))
     hkl = encoder.slot_hkl.numpy()
     for i in range(2):
         expected = _group_average(hkl, hall, x[i], "ball", cutoff)
