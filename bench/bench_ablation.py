@@ -39,8 +39,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_results as shared   # noqa: E402  (the sibling script: loading, fixed split, pretraining)
 import provenance   # noqa: E402
+import sparse_arms   # noqa: E402  (AsP1: the P1 control)
 
 from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, holdout_groups
+from crystal_fourier.runtime.learning import _training as _training_module  # noqa: E402  (the P1 control's hook)
 from crystal_fourier.runtime.learning._zero_shot import zero_shot_report  # noqa: E402
 
 PINNED_MODEL = {**shared.SMALL_MODEL, "cutoff": 6, "shell": "ball", "include_constant": False,
@@ -56,10 +58,14 @@ VARIANTS = {
     "cft5": ("CFT, ball R = 5", {"kind": "cft", "cutoff": 5}),
     "cft6": ("CFT, ball R = 6", {"kind": "cft", "cutoff": 6}),
     "cft6+pretrained": ("CFT, R = 6, encoder pretrained on orbit distances", {"kind": "cft", "cutoff": 6}),
+    "cft6-p1": ("CFT, R = 6, evaluated as P1 (the control: group averaging removed)", {"kind": "cft", "cutoff": 6}),
     "cft6+pair": ("CFT, R = 6 + orbit-pair attention bias (|n| <= 3)", {"kind": "cft", "cutoff": 6,
                                                                           "pair_bias_radius": 3}),
 }
-"""name -> (label, ModelConfig fields beyond PINNED_MODEL and the neighbourhood)."""
+"""name -> (label, ModelConfig fields beyond PINNED_MODEL and the neighbourhood). ``cft6-p1`` is ``cft6`` with its
+feature module wrapped in ``sparse_arms.AsP1`` (every Hall number replaced by P1's), the control of the sparse
+protocol: same frequencies, weights and parameter count, no group averaging."""
+AS_P1_VARIANTS = frozenset({"cft6-p1"})
 NEIGHBOURHOODS = {"off": False, "on": True}
 DATASETS = ("demo-emt", "carbon-24", "perov-5")
 
@@ -92,17 +98,38 @@ def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, h
     reordered = [samples[i] for i in order]
     encoder = (shared.pretrained_encoder(out / "pretrained-encoders", holdout) if variant == "cft6+pretrained"
                else None)
-    start = time.perf_counter()
     directory = out / "models" / dataset / variant / neighbourhood / (f"holdout-{len(holdout)}" if holdout else "all")
-    result = fit(reordered, config, directory / f"seed{seed}", pretrained=encoder, overwrite=True)
+    start = time.perf_counter()
+    if variant in AS_P1_VARIANTS:
+        _build_as_p1(True)
+    try:
+        result = fit(reordered, config, directory / f"seed{seed}", pretrained=encoder, overwrite=True)
+    finally:
+        _build_as_p1(False)
     seconds = time.perf_counter() - start
     return {"test_mae": result.metrics["test"]["mae"], "val_mae": result.metrics["val"]["mae"],
             "train_mae": result.metrics.get("train", {}).get("mae"),
             "test_metrics": result.metrics["test"], "seconds": seconds,
             "parameters": sum(p.numel() for p in result.model.parameters()),
             "best_epoch": getattr(result, "best_epoch", None), "config": config.to_dict(),
+            "as_p1": variant in AS_P1_VARIANTS,
             "commit": provenance.commit(), "machine": provenance.machine(), "torch": torch.__version__,
             "threads": torch.get_num_threads()}
+
+
+_ORIGINAL_BUILD = _training_module.build_model
+
+
+def _build_as_p1(on: bool) -> None:
+    """``fit`` builds its network through ``_training.build_model``: while ``on``, the built CFT's feature module
+    is wrapped in AsP1 (a bench-only switch; the library has no P1 option)."""
+    def build_as_p1(model_config):
+        model = _ORIGINAL_BUILD(model_config)
+        model.positional.features = sparse_arms.AsP1(model.positional.features)
+        return model
+
+    _training_module.build_model = build_as_p1 if on else _ORIGINAL_BUILD
+
 
 
 def run_grid(args) -> int:

@@ -195,3 +195,19 @@ def test_preload_caches_samples_in_a_store_and_reads_the_same_back(tmp_path):
         sparse_arms._SAMPLES.clear()
         sparse_arms._SAMPLES.update(saved)
     assert not list(tmp_path.glob("*.pkl"))
+
+
+def test_ablation_p1_control_wraps_only_while_its_variant_trains():
+    import bench_ablation
+    import sparse_arms
+    from crystal_fourier.runtime.learning import _training
+
+    config = bench_ablation.variant_model("cft6-p1", "off")
+    assert config == bench_ablation.variant_model("cft6", "off")   # the same model; only the evaluation differs
+    bench_ablation._build_as_p1(True)
+    try:
+        assert isinstance(_training.build_model(config).positional.features, sparse_arms.AsP1)
+    finally:
+        bench_ablation._build_as_p1(False)
+    assert not isinstance(_training.build_model(config).positional.features, sparse_arms.AsP1)
+    assert "cft6-p1" in bench_ablation.AS_P1_VARIANTS
