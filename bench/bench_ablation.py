@@ -27,11 +27,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import contextlib
 import os
 import platform
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -41,8 +43,7 @@ import bench_results as shared   # noqa: E402  (the sibling script: loading, fix
 import provenance   # noqa: E402
 import sparse_arms   # noqa: E402  (AsP1: the P1 control)
 
-from crystal_fourier.runtime import ModelConfig, TrainConfig, fit, holdout_groups
-from crystal_fourier.runtime.learning import _training as _training_module  # noqa: E402  (the P1 control's hook)
+from crystal_fourier.runtime import ModelConfig, TrainConfig, build_model, fit, holdout_groups
 from crystal_fourier.runtime.learning._zero_shot import zero_shot_report  # noqa: E402
 
 PINNED_MODEL = {**shared.SMALL_MODEL, "cutoff": 6, "shell": "ball", "include_constant": False,
@@ -100,12 +101,8 @@ def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, h
                else None)
     directory = out / "models" / dataset / variant / neighbourhood / (f"holdout-{len(holdout)}" if holdout else "all")
     start = time.perf_counter()
-    if variant in AS_P1_VARIANTS:
-        _build_as_p1(True)
-    try:
+    with p1_while_fitting() if variant in AS_P1_VARIANTS else contextlib.nullcontext():
         result = fit(reordered, config, directory / f"seed{seed}", pretrained=encoder, overwrite=True)
-    finally:
-        _build_as_p1(False)
     seconds = time.perf_counter() - start
     return {"test_mae": result.metrics["test"]["mae"], "val_mae": result.metrics["val"]["mae"],
             "train_mae": result.metrics.get("train", {}).get("mae"),
@@ -117,19 +114,21 @@ def train_one(samples, dataset, variant, neighbourhood, seed, args, out: Path, h
             "threads": torch.get_num_threads()}
 
 
-_ORIGINAL_BUILD = _training_module.build_model
+def build_as_p1(model_config: ModelConfig):
+    """The network of ``model_config`` with its CFT feature module wrapped in ``sparse_arms.AsP1``."""
+    model = build_model(model_config)
+    model.positional.features = sparse_arms.AsP1(model.positional.features)
+    return model
 
 
-def _build_as_p1(on: bool) -> None:
-    """``fit`` builds its network through ``_training.build_model``: while ``on``, the built CFT's feature module
-    is wrapped in AsP1 (a bench-only switch; the library has no P1 option)."""
-    def build_as_p1(model_config):
-        model = _ORIGINAL_BUILD(model_config)
-        model.positional.features = sparse_arms.AsP1(model.positional.features)
-        return model
+def p1_while_fitting():
+    """A context in which ``fit`` builds its network with :func:`build_as_p1` (the P1 control).
 
-    _training_module.build_model = build_as_p1 if on else _ORIGINAL_BUILD
-
+    ``fit`` builds through the name ``build_model`` of its own module; the library has no P1 option, so this
+    bench-only switch replaces that name for the duration of one fit (``unittest.mock.patch`` restores it on
+    leaving, also after an error).
+    """
+    return mock.patch("crystal_fourier.runtime.learning._training.build_model", build_as_p1)
 
 
 def run_grid(args) -> int:

@@ -157,7 +157,10 @@ def run(shell: str, cutoff: int, atoms: int, out_features: int, repeats: int) ->
         repeats)
 
     tables = [encoder.table(hall) for hall in halls_all.tolist()]
-    modules = [p.module for key, p in encoder._prepared.items() if key[2] == torch.float32]
+    # Each setting's prepared tables (made by the warm-up; read by setting, not by the cache's keys, which
+    # also hold the fold and pair-slot entries).
+    prepared = [encoder._prepare(hall, x.device, torch.float32) for hall in halls_all.tolist()]
+    modules = [p.module for p in prepared]
     # (a) exact tables: the generated modules' integer buffers plus the routing entries (slot, function: int64).
     sparse_bytes = sum(sum(b.numel() * b.element_size() for b in m.state_dict().values()) for m in modules)
     sparse_bytes += sum(t.entry_slot.nbytes + t.entry_function.nbytes for t in tables)
@@ -165,7 +168,7 @@ def run(shell: str, cutoff: int, atoms: int, out_features: int, repeats: int) ->
     prepared_bytes = sum(
         sum(v.numel() * v.element_size() for v in (p.module._angle_table, p.module._function_order, p.slot,
                                                      p.function, p.coefficient))
-        for key, p in encoder._prepared.items() if key[2] == torch.float32)
+        for p in prepared)
     dense_bytes = sum(group["dense"].numel() * group["dense"].element_size() for group in data.values())
     n_cubic = len(basis(1, cutoff, shell).frequencies)
     n_hexagonal = len(basis(191, cutoff, shell).frequencies)

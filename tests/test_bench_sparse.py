@@ -197,17 +197,22 @@ def test_preload_caches_samples_in_a_store_and_reads_the_same_back(tmp_path):
     assert not list(tmp_path.glob("*.pkl"))
 
 
-def test_ablation_p1_control_wraps_only_while_its_variant_trains():
+def test_ablation_p1_control_wraps_only_while_its_variant_trains(tmp_path):
     import bench_ablation
     import sparse_arms
-    from crystal_fourier.runtime.learning import _training
 
-    config = bench_ablation.variant_model("cft6-p1", "off")
-    assert config == bench_ablation.variant_model("cft6", "off")   # the same model; only the evaluation differs
-    bench_ablation._build_as_p1(True)
-    try:
-        assert isinstance(_training.build_model(config).positional.features, sparse_arms.AsP1)
-    finally:
-        bench_ablation._build_as_p1(False)
-    assert not isinstance(_training.build_model(config).positional.features, sparse_arms.AsP1)
+    from crystal_fourier.runtime import TrainConfig, fit, prepare_samples, random_crystal
+
+    assert bench_ablation.variant_model("cft6-p1", "off") == bench_ablation.variant_model("cft6", "off")
     assert "cft6-p1" in bench_ablation.AS_P1_VARIANTS
+    samples = prepare_samples([(random_crystal(number, seed=seed, max_atoms=6).crystal, {"target": float(seed)},
+                                f"c{seed}") for seed, number in enumerate((1, 14, 62, 225) * 3)], "target")
+    config = TrainConfig(model=sparse_arms.model_config("cft", False, cutoff=3, d_route=8), epochs=1, batch_size=4,
+                         progress=False)
+    with bench_ablation.p1_while_fitting():
+        wrapped = fit(samples, config, tmp_path / "p1")
+    plain = fit(samples, config, tmp_path / "plain")   # the name is restored on leaving
+    assert isinstance(wrapped.model.positional.features, sparse_arms.AsP1)
+    assert not isinstance(plain.model.positional.features, sparse_arms.AsP1)
+    assert (sum(p.numel() for p in wrapped.model.parameters())
+            == sum(p.numel() for p in plain.model.parameters()))
