@@ -25,9 +25,9 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
-import contextlib
 import os
 import platform
 import sys
@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_results as shared   # noqa: E402  (the sibling script: loading, fixed split, pretraining)
 import provenance   # noqa: E402
 import sparse_arms   # noqa: E402  (AsP1: the P1 control)
+import sparse_stats   # noqa: E402  (the paired t test of the sparse protocol)
 
 from crystal_fourier.runtime import ModelConfig, TrainConfig, build_model, fit, holdout_groups
 from crystal_fourier.runtime.learning._zero_shot import zero_shot_report  # noqa: E402
@@ -216,6 +217,58 @@ def markdown(runs: dict, command: str) -> str:
     return "\n".join(lines) + "\n" + footer
 
 
+COMPARISONS = (("cft6", "sinusoidal"), ("cft6", "cft6-p1"), ("cft6", "none"), ("cft6-p1", "sinusoidal"),
+               ("cft6+pretrained", "sinusoidal"), ("cft6+pretrained", "cft6"), ("cft6+pair", "cft6"),
+               ("sinusoidal", "none"))
+"""(A, B) pairs of variants compared by :func:`paired_comparisons`: the CFT against its baselines and against its
+P1 control (same features, weights and parameter count without the group averaging), and what pretraining and the
+pair bias add."""
+
+
+def _score(run: dict, zero_shot: bool) -> float:
+    """The test MAE, or for a zero-shot run that of the held-out groups' test crystals (as ``zero_shot_report``)."""
+    if not zero_shot:
+        return run["test_mae"]
+    return zero_shot_report(run["test_metrics"], run["test_metrics"], run["holdout_groups"])["heldout_mae_zero_shot"]
+
+
+def paired_comparisons(runs: dict) -> str:
+    """A against B for every pair of :data:`COMPARISONS` with runs of the same seeds, per data set and neighbourhood.
+
+    Seed s of every variant trains on the same split, reordered by s, from the same seed, so runs pair by seed.
+    Columns: the means, 1 - A/B (positive: A better), the paired differences' SD, the two-sided paired t test over
+    seeds (n - 1 df), Welch's t test over the same runs, and on how many seeds A was better. The zero-shot rows
+    (carbon-24, centrosymmetric groups held out) compare the held-out groups' test MAE of the zero-shot models.
+    """
+    from scipy import stats
+
+    lines = ["| data set | neighbourhood | A | B | A mean | B mean | 1 - A/B | paired SD | paired t p | Welch p "
+             "| seeds A better |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    cases = [(dataset, "none") for dataset in DATASETS] + [("carbon-24", "centrosymmetric")]
+    for dataset, holdout in cases:
+        zero_shot = holdout != "none"
+        for neighbourhood in NEIGHBOURHOODS:
+            for variant_a, variant_b in COMPARISONS:
+                seeds = {}
+                for variant in (variant_a, variant_b):
+                    for run in runs.values():
+                        if (run["dataset"], run["variant"], run["neighbourhood"], run["holdout"]) == (
+                                dataset, variant, neighbourhood, holdout):
+                            seeds.setdefault(run["seed"], {})[variant] = _score(run, zero_shot)
+                common = sorted(s for s, pair in seeds.items() if len(pair) == 2)
+                if len(common) < 2:
+                    continue
+                a = np.array([seeds[s][variant_a] for s in common])
+                b = np.array([seeds[s][variant_b] for s in common])
+                welch = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+                name = f"{dataset} zero-shot (held-out groups)" if zero_shot else dataset
+                lines.append(f"| {name} | {neighbourhood} | {variant_a} | {variant_b} | {a.mean():.4f} | "
+                             f"{b.mean():.4f} | {1 - a.mean() / b.mean():+.1%} | {np.std(a - b, ddof=1):.4f} | "
+                             f"{sparse_stats.paired_t(a - b):.3f} | {welch:.3f} | "
+                             f"{int((a < b).sum())} of {len(common)} |")
+    return "\n".join(lines) + "\n"
+
+
 def per_seed(runs: dict) -> str:
     """Every run's test MAE, for the record (dataset, variant, neighbourhood, seed order)."""
     lines = ["| data set | variant | neighbourhood | hold-out | test MAE per seed | train s per run |",
@@ -258,7 +311,7 @@ def main(argv=None) -> int:
             print(f"error: no runs.jsonl with runs under {' '.join(args.collect)}", file=sys.stderr)
             return 2
         text = markdown(runs, "python bench/bench_ablation.py " + " ".join(argv if argv is not None else sys.argv[1:]))
-        text += "\n" + per_seed(runs)
+        text += "\n" + paired_comparisons(runs) + "\n" + per_seed(runs)
         print(text)
         if args.markdown:
             Path(args.markdown).write_text(text)

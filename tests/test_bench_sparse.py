@@ -216,3 +216,30 @@ def test_ablation_p1_control_wraps_only_while_its_variant_trains(tmp_path):
     assert not isinstance(plain.model.positional.features, sparse_arms.AsP1)
     assert (sum(p.numel() for p in wrapped.model.parameters())
             == sum(p.numel() for p in plain.model.parameters()))
+
+
+def test_ablation_paired_comparisons_pair_runs_by_seed():
+    from scipy import stats
+
+    import bench_ablation
+
+    maes = {"cft6": [0.027, 0.025, 0.028], "sinusoidal": [0.030, 0.034, 0.031], "cft6-p1": [0.029, 0.026]}
+    runs = {}
+    for variant, values in maes.items():
+        for seed, mae in enumerate(values):
+            key = bench_ablation.run_key("carbon-24", variant, "off", seed, "none")
+            runs[key] = {"dataset": "carbon-24", "variant": variant, "neighbourhood": "off", "holdout": "none",
+                         "seed": seed, "test_mae": mae, "test_metrics": {"mae": mae}}
+    table = bench_ablation.paired_comparisons(runs)
+    rows = {tuple(cell.strip() for cell in line.split("|")[3:5]): [c.strip() for c in line.split("|")]
+            for line in table.splitlines()[2:]}
+    assert set(rows) == {("cft6", "sinusoidal"), ("cft6", "cft6-p1"), ("cft6-p1", "sinusoidal")}
+    row = rows["cft6", "sinusoidal"]
+    expected_p = stats.ttest_rel(maes["cft6"], maes["sinusoidal"]).pvalue
+    expected_welch = stats.ttest_ind(maes["cft6"], maes["sinusoidal"], equal_var=False).pvalue
+    assert float(row[9]) == pytest.approx(expected_p, abs=5e-4)
+    assert float(row[10]) == pytest.approx(expected_welch, abs=5e-4)
+    assert row[7] == f"{1 - np.mean(maes['cft6']) / np.mean(maes['sinusoidal']):+.1%}"
+    assert row[11] == "3 of 3"
+    assert rows["cft6", "cft6-p1"][11] == "2 of 2"   # seed 2 has no P1 run: only seeds 0 and 1 pair
+    assert rows["cft6", "cft6-p1"][5] == f"{np.mean(maes['cft6'][:2]):.4f}"
