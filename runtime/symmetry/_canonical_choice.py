@@ -160,16 +160,24 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
         harmonic, value = pick
         base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
         slides[row] = [base + k / harmonic for k in range(harmonic)]
+    # arrays whose polar columns are the same rows get the same shifts: built once (read-only below)
+    built: dict[tuple, np.ndarray] = {}
     result = []
     for index in range(len(moved)):
-        options = [[(axis, value) for value in slides[which[index * n_axes + a]]] for a, axis in enumerate(axes)]
-        combinations = list(itertools.product(*options))
-        shifts = np.zeros((max(len(combinations), 1), 3))
-        for r, combination in enumerate(combinations):
-            for axis, value in combination:
-                shifts[r, axis] = value
-        result.append(shifts)
+        own = tuple(which[index * n_axes:(index + 1) * n_axes])
+        if own not in built:
+            built[own] = _slide_rows([slides[row] for row in own], axes)
+        result.append(built[own])
     return result
+
+
+def _slide_rows(per_axis: list, axes: tuple) -> np.ndarray:
+    """Every combination of one slide per polar axis (``per_axis[a]`` the slides along ``axes[a]``, none empty),
+    in the order of ``itertools.product``, as shift rows: shape=(combinations, 3), 0 off the polar axes."""
+    combinations = list(itertools.product(*per_axis))
+    shifts = np.zeros((len(combinations), 3))
+    shifts[:, list(axes)] = combinations
+    return shifts
 
 
 class _Candidates:
@@ -253,7 +261,11 @@ def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.n
 
     A column whose spread is within the tolerance keeps every candidate, and filtering only shrinks the
     spreads of the later columns, so only the first column with a larger spread filters, then the next, ...
+    A few candidates (the usual case) are filtered in Python floats: the same IEEE comparisons and
+    differences as numpy's, without a dozen calls on tiny arrays per column.
     """
+    if 1 < len(alive) <= _PYTHON_FILTER:
+        return _keep_largest_python(alive, keys.T.tolist(), tolerance)
     while len(alive) > 1:
         spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
         if len(spread) == 0:
@@ -262,6 +274,26 @@ def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.n
         keep = values >= values.max() - tolerance
         alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
     return alive
+
+
+_PYTHON_FILTER = 8
+"""Up to this many candidates :func:`_keep_largest` filters them in Python floats (measured faster than numpy)."""
+
+
+def _keep_largest_python(alive: np.ndarray, columns: list, tolerance: float) -> np.ndarray:
+    """:func:`_keep_largest` on the key columns as Python lists: column by column, a column whose spread
+    (max - min) exceeds ``tolerance`` keeps the rows within ``tolerance`` of its maximum."""
+    kept = None   # every row
+    for column in columns:
+        values = column if kept is None else [column[i] for i in kept]
+        top = max(values)
+        if top - min(values) > tolerance:
+            floor = top - tolerance
+            kept = [i for i, value in enumerate(values) if value >= floor] if kept is None else \
+                [i for i, value in zip(kept, values, strict=True) if value >= floor]
+            if len(kept) == 1:
+                break
+    return alive if kept is None else alive[kept]
 
 
 def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
