@@ -74,7 +74,8 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
 from crystal_fourier.runtime.symmetry._symmetrization import determinant_3x3, input_frame, inverse_3x3
-from crystal_fourier.runtime.symmetry._symmetrization import site_assignment, symmetrized, symmetry_residual
+from crystal_fourier.runtime.symmetry._symmetrization import residual_exceeds, site_assignment, symmetrized
+from crystal_fourier.runtime.symmetry._symmetrization import symmetry_residual  # noqa: F401 - the gate's measure
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -430,7 +431,7 @@ def _spglib_answer(crystal: Crystal, symprec: float, angle_tolerance: float, ret
     frame = input_frame(crystal, data)
     assigned = site_assignment(crystal, data, frame)   # used twice: the near-tie test and (usually) the symmetrization
     prepared = (frame, assigned)
-    if symmetry_residual(crystal, data, assigned, frame) > NEAR_TIE_FRACTION * symprec:
+    if residual_exceeds(crystal, data, NEAR_TIE_FRACTION * symprec, assigned, frame):
         chosen, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
         if chosen is not data:
             data, prepared = chosen, None

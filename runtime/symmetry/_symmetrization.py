@@ -11,6 +11,7 @@ images of the sites under the operations are found by exact lookup (:func:`_site
 from __future__ import annotations
 
 import itertools
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -20,7 +21,7 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["input_frame", "inverse_3x3", "site_assignment", "symmetry_residual", "symmetrized"]
+__all__ = ["input_frame", "inverse_3x3", "residual_exceeds", "site_assignment", "symmetry_residual", "symmetrized"]
 
 
 def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
@@ -229,14 +230,67 @@ def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> floa
         assigned = site_assignment(crystal, data, frame)
     if assigned is None:
         return float("inf")
+    strain = float(_spectral_norm(_strain(frame, data)))
+    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + strain * _longest(crystal)
+
+
+def residual_exceeds(crystal: Crystal, data, threshold: float, assigned=None, frame=None) -> bool:
+    """``symmetry_residual(crystal, data, assigned, frame) > threshold``, the same answer, without the SVD when
+    bounds settle it.
+
+    The residual is 2 d + e with e >= 0, so 2 d above ``threshold`` exceeds it; the strain's Frobenius norm bounds
+    its spectral norm from above (:data:`_FROBENIUS_MARGIN` covers both norms' round-off), so 2 d plus that bound
+    at or below ``threshold`` does not. Only in between is the residual computed, with
+    :func:`symmetry_residual`'s arithmetic.
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+    threshold : float
+        In Angstrom.
+    assigned, frame : tuple, optional
+        As for :func:`symmetry_residual`.
+    """
+    frame = frame if frame is not None else input_frame(crystal, data)
+    if assigned is None:
+        assigned = site_assignment(crystal, data, frame)
+    if assigned is None:
+        return float("inf") > threshold
+    sites = 2.0 * float(np.sqrt(assigned[2].max(initial=0.0)))
+    if sites > threshold:
+        return True
+    strain = _strain(frame, data)
+    longest = _longest(crystal)
+    frobenius = math.sqrt(sum(value * value for value in strain.ravel().tolist()))
+    if sites + frobenius * _FROBENIUS_MARGIN * longest <= threshold:   # NaN compares False: decided below
+        return False
+    return sites + float(_spectral_norm(strain)) * longest > threshold
+
+
+_FROBENIUS_MARGIN = 1.0 + 1e-9
+"""The Frobenius norm times this is at least the computed spectral norm: the norms' round-off (a few 1e-16,
+relative) is far below 1e-9, so the bound of :func:`residual_exceeds` never decides otherwise than the SVD."""
+
+
+def _strain(frame, data) -> np.ndarray:
+    """The input metric's departure from spglib's ideal one, as a Cartesian strain of the input frame, shape=(3, 3)."""
     lattice_raw = frame[1]
     ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
     # metric difference in the conventional basis, as a Cartesian strain of the input frame
     difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
     to_cartesian = np.linalg.inv(lattice_raw)
-    strain = np.linalg.svd(to_cartesian @ difference @ to_cartesian.T, compute_uv=False)[0]   # norm(., 2)
-    longest = float(np.sqrt((crystal.lattice * crystal.lattice).sum(axis=1).max()))   # np.linalg.norm's arithmetic
-    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + float(strain) * longest
+    return to_cartesian @ difference @ to_cartesian.T
+
+
+def _spectral_norm(matrix: np.ndarray) -> np.floating:
+    return np.linalg.svd(matrix, compute_uv=False)[0]   # norm(., 2)
+
+
+def _longest(crystal: Crystal) -> float:
+    return float(np.sqrt((crystal.lattice * crystal.lattice).sum(axis=1).max()))   # np.linalg.norm's arithmetic
 
 
 @lru_cache(maxsize=None)
