@@ -122,9 +122,10 @@ def _chunk_images(hall_number: int, linear: bytes, start: int, stop: int) -> tup
     return result
 
 
-def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
+def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[list]]:
     """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
-    F(m e_i) real and positive, m the first harmonic with |F| > 0, as rows of shape=(p_M, 3).
+    F(m e_i) real and positive, m the first harmonic with |F| > 0, as a list of p_M rows [s_0, s_1, s_2] (floats;
+    the caller makes one array of all of them, cheaper than one small array per M).
 
     Vectorized over the arrays and the axes (one exponential per harmonic for all of them), each distinct
     coordinate column once (linear parts that keep a polar axis give the same column); each F is the same sum,
@@ -141,7 +142,7 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
             if index == len(columns):
                 columns.append(column)
             which.append(index)
-    rows = np.stack(columns)                 # contiguous: shape=(distinct columns, n_atoms)
+    rows = np.array(columns)                 # contiguous: shape=(distinct columns, n_atoms); np.stack's copy
     chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
     open_ = np.arange(len(rows))
     for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
@@ -161,7 +162,7 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
         base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
         slides[row] = [base + k / harmonic for k in range(harmonic)]
     # arrays whose polar columns are the same rows get the same shifts: built once (read-only below)
-    built: dict[tuple, np.ndarray] = {}
+    built: dict[tuple, list] = {}
     result = []
     for index in range(len(moved)):
         own = tuple(which[index * n_axes:(index + 1) * n_axes])
@@ -171,13 +172,16 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
     return result
 
 
-def _slide_rows(per_axis: list, axes: tuple) -> np.ndarray:
+def _slide_rows(per_axis: list, axes: tuple) -> list[list]:
     """Every combination of one slide per polar axis (``per_axis[a]`` the slides along ``axes[a]``, none empty),
-    in the order of ``itertools.product``, as shift rows: shape=(combinations, 3), 0 off the polar axes."""
-    combinations = list(itertools.product(*per_axis))
-    shifts = np.zeros((len(combinations), 3))
-    shifts[:, list(axes)] = combinations
-    return shifts
+    in the order of ``itertools.product``, as shift rows [s_0, s_1, s_2], 0.0 off the polar axes."""
+    rows = []
+    for combination in itertools.product(*per_axis):
+        row = [0.0, 0.0, 0.0]
+        for axis, value in zip(axes, combination, strict=True):
+            row[axis] = value
+        rows.append(row)
+    return rows
 
 
 class _Candidates:
@@ -194,11 +198,11 @@ class _Candidates:
             self.moved = [positions @ m.T for m in linear]
             # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
             # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-            polars = _polar_shifts(self.moved, weights, polar_axes)                 # per M, (p_M, 3)
+            polars = _polar_shifts(self.moved, weights, polar_axes)                 # per M, p_M rows
             owner, origin = _candidates(hall_number, self.key)                    # per (M, origin shift)
             counts = np.array([len(p) for p in polars])[owner]                    # each shift with M's slides
             self.owner, self.origin = np.repeat(owner, counts), np.repeat(origin, counts, axis=0)
-            self.slide = np.concatenate([polars[k] for k in owner.tolist()])
+            self.slide = np.array([row for k in owner.tolist() for row in polars[k]], dtype=np.float64).reshape(-1, 3)
         else:
             self.moved = [None] * len(linear)   # formed when needed
             self.owner, self.origin = _candidates(hall_number, self.key)
