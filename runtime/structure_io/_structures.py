@@ -103,13 +103,15 @@ def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: fl
     [[3.0, 0.0, 0.0], [-1.5, 2.598076, 0.0], [0.0, 0.0, 5.0]]
     """
     values = np.array([a, b, c, alpha, beta, gamma], dtype=np.float64)
-    if not np.isfinite(values).all() or (values[:3] <= 0).any():
-        raise CrystalFourierError(f"cell lengths must be finite and positive, got {values[:3].tolist()}")
+    floats = values.tolist()
+    # the checks in Python floats (math.isfinite is np.isfinite), cheaper than numpy's calls on six numbers
+    if not all(map(math.isfinite, floats)) or min(floats[:3]) <= 0:
+        raise CrystalFourierError(f"cell lengths must be finite and positive, got {floats[:3]}")
     # numpy's cos and sin on the float64 values; the rest in Python floats (the same IEEE arithmetic as numpy's
     # float64 scalars, without their overhead)
     cos_alpha, cos_beta, cos_gamma = np.cos(np.radians(values[3:])).tolist()
     sin_gamma = float(np.sin(np.radians(values[5])))
-    length_a, length_b, length_c = values[:3].tolist()
+    length_a, length_b, length_c = floats[:3]
     cx = cos_beta
     cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > _FLAT_CELL else math.nan
     cz2 = 1.0 - cx * cx - cy * cy

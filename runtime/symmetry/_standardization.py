@@ -227,11 +227,13 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
 
 
 def _lattice_from_metric(metric: np.ndarray) -> np.ndarray:
-    lengths = np.sqrt(metric.diagonal())
-    cosines = np.array([metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
-                        metric[0, 1] / (lengths[0] * lengths[1])])
-    angles = np.degrees(np.arccos(np.minimum(np.maximum(cosines, -1.0), 1.0)))   # np.clip, without its wrapper
-    return lattice_from_parameters(*lengths.tolist(), *angles.tolist())
+    a, b, c = np.sqrt(metric.diagonal()).tolist()
+    g = metric.tolist()
+    # Python floats: the IEEE quotients and products of numpy's float64 scalars, without their overhead;
+    # min(max(x, -1), 1) is np.clip's (NaN stays NaN)
+    cosines = [g[1][2] / (b * c), g[0][2] / (a * c), g[0][1] / (a * b)]
+    angles = np.degrees(np.arccos(np.array([min(max(x, -1.0), 1.0) for x in cosines])))
+    return lattice_from_parameters(a, b, c, *angles.tolist())
 
 
 _WRAP_TOLERANCE = 1e-12
