@@ -151,6 +151,12 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _handed_over(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, made read-only: for arrays made for one crystal alone (no copy needed)."""
+    array.setflags(write=False)
+    return array
+
+
 @dataclass(frozen=True, eq=False)
 class Crystal:
     """A periodic crystal: lattice rows (Angstrom), fractional positions and atomic numbers.
@@ -224,26 +230,30 @@ class Crystal:
 
     # ----------------------------------------------------------------- constructors
     @classmethod
-    def _checked(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
+    def _checked(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray, *,
+                 owned: bool = False) -> "Crystal":
         """A Crystal from arrays that already pass every check of the constructor (a finite non-singular
         float64 lattice, finite float64 positions of shape (n, 3), int64 numbers 1-118, one per atom),
         e.g. another Crystal's arrays reordered: copied and made read-only, not checked again (~25 us
-        a crystal, paid twice per ``standardize``)."""
+        a crystal, paid twice per ``standardize``). ``owned``: each array was made for this crystal alone
+        (or is read-only already), so it is made read-only in place instead of copied."""
+        keep = _handed_over if owned else _readonly
         crystal = object.__new__(cls)
-        object.__setattr__(crystal, "lattice", _readonly(lattice))
-        object.__setattr__(crystal, "positions", _readonly(positions))
-        object.__setattr__(crystal, "numbers", _readonly(numbers))
+        object.__setattr__(crystal, "lattice", keep(lattice))
+        object.__setattr__(crystal, "positions", keep(positions))
+        object.__setattr__(crystal, "numbers", keep(numbers))
         return crystal
 
     @classmethod
     def _standardized(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
         """A Crystal from a lower-triangular lattice (:func:`lattice_from_parameters`) with float64 positions and
         int64 numbers made from another Crystal's: the lattice's bounds and the positions' finiteness are checked
-        (with the constructor's errors), the numbers are not checked again."""
+        (with the constructor's errors), the numbers are not checked again. The arrays must be made for this
+        crystal alone: they are made read-only in place, not copied."""
         if not np.isfinite(positions).all():
             return cls(lattice, positions, numbers)   # raises the constructor's error
         _check_lattice(lattice, triangular=True)
-        return cls._checked(lattice, positions, numbers)
+        return cls._checked(lattice, positions, numbers, owned=True)
 
     @classmethod
     def from_arrays(cls, lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,

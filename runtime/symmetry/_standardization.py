@@ -280,7 +280,8 @@ def canonical_atom_order(crystal: Crystal) -> Crystal:
     grid = np.round(np.asarray(crystal.positions, dtype=np.float64) * _ORDER_GRID).astype(np.int64)
     grid = np.mod(grid, _ORDER_GRID)
     order = np.lexsort((grid[:, 2], grid[:, 1], grid[:, 0], crystal.numbers))
-    return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order])  # a Crystal's arrays
+    # a Crystal's arrays: its read-only lattice, and positions and numbers made here (taken over, not copied)
+    return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order], owned=True)
 
 
 def standardize(
