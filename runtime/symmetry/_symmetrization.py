@@ -230,18 +230,17 @@ def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> floa
         assigned = site_assignment(crystal, data, frame)
     if assigned is None:
         return float("inf")
-    strain = float(_spectral_norm(_strain(frame, data)))
+    strain = float(_spectral_norm(_strain(frame, _metric_difference(frame, data))))
     return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + strain * _longest(crystal)
 
 
 def residual_exceeds(crystal: Crystal, data, threshold: float, assigned=None, frame=None) -> bool:
-    """``symmetry_residual(crystal, data, assigned, frame) > threshold``, the same answer, without the SVD when
-    bounds settle it.
+    """``symmetry_residual(crystal, data, assigned, frame) > threshold``, the same answer, without the inverse and
+    the SVD when bounds settle it.
 
-    The residual is 2 d + e with e >= 0, so 2 d above ``threshold`` exceeds it; the strain's Frobenius norm bounds
-    its spectral norm from above (:data:`_FROBENIUS_MARGIN` covers both norms' round-off), so 2 d plus that bound
-    at or below ``threshold`` does not. Only in between is the residual computed, with
-    :func:`symmetry_residual`'s arithmetic.
+    The residual is 2 d + e with e >= 0, so 2 d above ``threshold`` exceeds it; :func:`_strain_bound` bounds the
+    strain's computed spectral norm from above, so 2 d plus that bound at or below ``threshold`` does not. Only in
+    between is the residual computed, with :func:`symmetry_residual`'s arithmetic.
 
     Parameters
     ----------
@@ -262,26 +261,49 @@ def residual_exceeds(crystal: Crystal, data, threshold: float, assigned=None, fr
     sites = 2.0 * float(np.sqrt(assigned[2].max(initial=0.0)))
     if sites > threshold:
         return True
-    strain = _strain(frame, data)
+    difference = _metric_difference(frame, data)
     longest = _longest(crystal)
-    frobenius = math.sqrt(sum(value * value for value in strain.ravel().tolist()))
-    if sites + frobenius * _FROBENIUS_MARGIN * longest <= threshold:   # NaN compares False: decided below
+    if sites + _strain_bound(frame[1], difference) * longest <= threshold:   # NaN compares False: decided below
         return False
-    return sites + float(_spectral_norm(strain)) * longest > threshold
+    return sites + float(_spectral_norm(_strain(frame, difference))) * longest > threshold
 
 
-_FROBENIUS_MARGIN = 1.0 + 1e-9
-"""The Frobenius norm times this is at least the computed spectral norm: the norms' round-off (a few 1e-16,
-relative) is far below 1e-9, so the bound of :func:`residual_exceeds` never decides otherwise than the SVD."""
+_BOUND_MARGIN = 1.0 + 1e-6
+"""Relative margin of :func:`_strain_bound` over the round-off of both its own arithmetic and the exact path's
+(inverse, products, SVD): each is at most a few hundred ulps times the condition number, below 1e-9 under
+:data:`_CONDITION_LIMIT`."""
+
+_CONDITION_LIMIT = 1e6
+"""Above this Frobenius condition number of the cell :func:`_strain_bound` gives up (returns inf)."""
 
 
-def _strain(frame, data) -> np.ndarray:
-    """The input metric's departure from spglib's ideal one, as a Cartesian strain of the input frame, shape=(3, 3)."""
+def _strain_bound(lattice: np.ndarray, difference: np.ndarray) -> float:
+    """An upper bound on the spectral norm that :func:`symmetry_residual` computes for the strain
+    A D A^T (A the inverse of ``lattice``, D the metric ``difference``): ||A||_F^2 ||D||_F, A from the adjugate
+    in Python floats (no LAPACK call), times :data:`_BOUND_MARGIN`; inf for a cell whose condition number
+    exceeds :data:`_CONDITION_LIMIT` (the margin would not cover the round-off) or a singular one."""
+    (a, b, c), (d, e, f), (g, h, i) = lattice.tolist()
+    minors = (e * i - f * h, f * g - d * i, d * h - e * g, c * h - b * i, a * i - c * g, b * g - a * h,
+              b * f - c * e, c * d - a * f, a * e - b * d)
+    determinant = a * minors[0] + b * minors[1] + c * minors[2]
+    adjugate = sum(m * m for m in minors)                                   # ||adj L||_F^2 = det^2 ||A||_F^2
+    size = sum(x * x for x in (a, b, c, d, e, f, g, h, i))                  # ||L||_F^2
+    squared = determinant * determinant
+    if not squared > 0 or size * adjugate > _CONDITION_LIMIT ** 2 * squared:
+        return math.inf
+    return adjugate / squared * math.sqrt(sum(x * x for x in difference.ravel().tolist())) * _BOUND_MARGIN
+
+
+def _metric_difference(frame, data) -> np.ndarray:
+    """The input metric minus spglib's ideal one, in the conventional basis, shape=(3, 3)."""
     lattice_raw = frame[1]
     ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
-    # metric difference in the conventional basis, as a Cartesian strain of the input frame
-    difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
-    to_cartesian = np.linalg.inv(lattice_raw)
+    return lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
+
+
+def _strain(frame, difference: np.ndarray) -> np.ndarray:
+    """The metric ``difference`` as a Cartesian strain of the input frame, shape=(3, 3)."""
+    to_cartesian = np.linalg.inv(frame[1])
     return to_cartesian @ difference @ to_cartesian.T
 
 

@@ -83,7 +83,7 @@ def test_symmetry_residual_measures_the_displacement():
 
 def test_residual_exceeds_answers_as_the_residual_does():
     """residual_exceeds(t) == (symmetry_residual > t) at thresholds on both sides of the residual, one ulp away
-    included: for an exact crystal (the Frobenius bound decides), a moved atom (2 d decides) and a strained cell
+    included: for an exact crystal (the strain bound decides), a moved atom (2 d decides) and a strained cell
     (the SVD decides)."""
     made = random_crystal(139, seed=1, max_atoms=24).crystal
     moved = made.positions.copy()
