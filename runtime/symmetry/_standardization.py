@@ -195,8 +195,9 @@ _SUBJECT = "the crystal"
 
 
 def _dataset(crystal: Crystal, symprec: float, angle_tolerance: float, hall_number: int = 0):
-    try:
-        return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
+    try:   # the crystal's own read-only arrays: spglib copies its input (Crystal.spglib_cell would copy them first)
+        return symmetry_dataset((crystal.lattice, crystal.positions, crystal.numbers), symprec=symprec,
+                                angle_tolerance=angle_tolerance,
                                 hall_number=hall_number, subject=_SUBJECT)
     except CrystalFourierError as error:  # the crystal's repr (its formula and cell) only when it is needed
         raise CrystalFourierError(str(error).replace(_SUBJECT, repr(crystal), 1)) from None
@@ -284,6 +285,12 @@ def canonical_atom_order(crystal: Crystal) -> Crystal:
     return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order], owned=True)
 
 
+_IDENTITY = np.eye(3)
+_FLIP_C = np.diag([1.0, 1.0, -1.0])
+_IDENTITY.setflags(write=False)
+_FLIP_C.setflags(write=False)
+
+
 def standardize(
     crystal: Crystal,
     *,
@@ -356,7 +363,7 @@ def standardize(
     input_determinant = float(np.linalg.det(crystal.lattice))
     # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
     # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
-    before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
+    before = _FLIP_C if input_determinant < 0 else _IDENTITY   # read-only: replaced, never written
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data, crystal, symprec, prepared = _spglib_answer(crystal, symprec, angle_tolerance, retry)

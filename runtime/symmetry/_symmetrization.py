@@ -74,7 +74,7 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     nearest, difference, distance = assigned
     counts = np.bincount(nearest, minlength=len(ideal))
-    if (counts == 0).any() or np.sqrt(distance.max()) > 4 * symprec:
+    if not counts.all() or np.sqrt(distance.max()) > 4 * symprec:   # a site without atoms, or one too far
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster;
     # one bincount over (site, component) bins adds each bin's terms in the same order as one per component
