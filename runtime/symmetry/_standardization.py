@@ -497,7 +497,9 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     """The StandardizedCrystal; ``mapping`` = (transformation, origin shift, reflected) from the input."""
     transformation, origin, reflected = mapping
     positions = _wrap(np.asarray(positions, dtype=np.float64))
-    rounded = positions.round(8)
+    # sorted by the positions rounded to 8 decimals: positions.round(8) is rint(x * 1e8) / 1e8, and dividing the
+    # integers 0..1e8 by 1e8 keeps them distinct and in order, so rint(x * 1e8) gives the same order, one pass less
+    rounded = np.rint(positions * 1e8)
     order = np.lexsort((rounded[:, 0], rounded[:, 1], rounded[:, 2], numbers))
     canonical_lattice = lattice_from_parameters(*cell_parameters(lattice))
     transformation = np.array(transformation, dtype=np.float64)
