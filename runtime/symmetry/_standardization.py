@@ -278,7 +278,7 @@ def canonical_atom_order(crystal: Crystal) -> Crystal:
     >>> b.numbers.tolist(), b.positions.tolist()
     ([11, 17, 17], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.0]])
     """
-    grid = np.round(np.asarray(crystal.positions, dtype=np.float64) * _ORDER_GRID).astype(np.int64)
+    grid = np.rint(crystal.positions * _ORDER_GRID).astype(np.int64)   # np.round's own ufunc for 0 decimals
     grid = np.mod(grid, _ORDER_GRID)
     order = np.lexsort((grid[:, 2], grid[:, 1], grid[:, 0], crystal.numbers))
     # a Crystal's arrays: its read-only lattice, and positions and numbers made here (taken over, not copied)
