@@ -32,7 +32,9 @@ from crystal_fourier.runtime.symmetry._normalizer import (
     _encode,
     _group_table,
     _linear_stack,
+    _normalizer_matrices,
     _origin_shifts,
+    _shift_mask,
 )
 
 __all__ = ["TIE_TOLERANCE", "canonical_description"]
@@ -240,7 +242,8 @@ class _Candidates:
         F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input
         positions at the frequencies M^T h (few distinct ones: the M permute the box), times a phase.
         """
-        owners = self.owner[alive]
+        every = len(alive) == len(self.owner)   # alive is ascending: every candidate is range(len)
+        owners = self.owner if every else self.owner[alive]
         used = sorted(set(owners.tolist()))
         if len(used) == len(self.linear):
             vectors, images, flipped, chunk = _chunk_images(self.hall_number, self.key, start, stop)
@@ -251,9 +254,10 @@ class _Candidates:
             owners = renumber[owners]
         at_images = self.weights @ np.exp(2j * np.pi * (self.positions @ vectors))   # F(v) at the distinct +-v
         if self.polar:
-            phases = np.exp(2j * np.pi * (self.shifts[alive] @ chunk))              # e(h . s), (alive, f)
+            phases = np.exp(2j * np.pi * ((self.shifts if every else self.shifts[alive]) @ chunk))   # e(h . s)
         else:   # the shifts are the setting's: their phases are cached with them
-            phases = _chunk_phases(self.hall_number, self.key, start, stop)[alive]
+            phases = _chunk_phases(self.hall_number, self.key, start, stop)
+            phases = phases if every else phases[alive]
         factors = at_images[images[owners]]
         factors = np.where(flipped[owners], factors.conj(), factors) * phases   # F(-v) = conj F(v): real weights
         return factors.view(np.float64)
@@ -316,7 +320,13 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     improper M (the mirror image of the crystal, in the same setting) as candidates."""
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
-    linear = _linear_stack(hall_number, metric, proper=proper)      # (k, 3, 3), int64
+    matrices = _normalizer_matrices(hall_number, proper)[0]
+    if len(matrices) == 1 and _shift_mask(hall_number, proper)[0]:
+        # one coset, the point group itself: it keeps the G-invariant metric (to round-off, far below
+        # METRIC_TIE_TOLERANCE), so _linear_stack would return this one matrix without a reduction step
+        linear = matrices
+    else:
+        linear = _linear_stack(hall_number, metric, proper=proper)  # (k, 3, 3), int64
     candidates = _Candidates(positions, weights, linear, hall_number, _group_table(hall_number).polar_axes)
     if len(candidates) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")

@@ -87,19 +87,17 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     representative, centring = _cosets(hall_number)
     rep_images = (ideal @ rotations.transpose(0, 2, 1) + translations[:, None, :]).reshape(-1, 3)
     if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
-        rep_match = _site_index(rep_images, ideal, tolerance=1e-6)
-        centring_match = np.arange(len(ideal))
+        found = _site_index(rep_images, ideal, tolerance=1e-6)
     else:  # one lookup for the images under the representatives and under the centrings (row by row the same)
         centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
-        both = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
-        rep_match, centring_match = (None, None) if both is None else (both[:len(rep_images)], both[len(rep_images):])
-    if rep_match is None or centring_match is None or (rep_match < 0).any() or (centring_match < 0).any():
+        found = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
+    if found is None or (found < 0).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    rep_match = rep_match.reshape(len(table.rotations), len(ideal))
+    rep_match = found[:len(rep_images)].reshape(len(table.rotations), len(ideal))
     if len(table.centrings_24) == 1:
         match = rep_match[representative]                                             # (n_ops, n_std)
     else:
-        centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
+        centring_match = found[len(rep_images):].reshape(len(table.centrings_24), len(ideal))
         match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
     if (types[match] != types[None, :]).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
