@@ -103,13 +103,15 @@ def lattice_from_parameters(a: float, b: float, c: float, alpha: float, beta: fl
     [[3.0, 0.0, 0.0], [-1.5, 2.598076, 0.0], [0.0, 0.0, 5.0]]
     """
     values = np.array([a, b, c, alpha, beta, gamma], dtype=np.float64)
-    if not np.isfinite(values).all() or (values[:3] <= 0).any():
-        raise CrystalFourierError(f"cell lengths must be finite and positive, got {values[:3].tolist()}")
+    floats = values.tolist()
+    # the checks in Python floats (math.isfinite is np.isfinite), cheaper than numpy's calls on six numbers
+    if not all(map(math.isfinite, floats)) or min(floats[:3]) <= 0:
+        raise CrystalFourierError(f"cell lengths must be finite and positive, got {floats[:3]}")
     # numpy's cos and sin on the float64 values; the rest in Python floats (the same IEEE arithmetic as numpy's
     # float64 scalars, without their overhead)
     cos_alpha, cos_beta, cos_gamma = np.cos(np.radians(values[3:])).tolist()
     sin_gamma = float(np.sin(np.radians(values[5])))
-    length_a, length_b, length_c = values[:3].tolist()
+    length_a, length_b, length_c = floats[:3]
     cx = cos_beta
     cy = (cos_alpha - cos_beta * cos_gamma) / sin_gamma if abs(sin_gamma) > _FLAT_CELL else math.nan
     cz2 = 1.0 - cx * cx - cy * cy
@@ -145,6 +147,12 @@ def _check_lattice(lattice: np.ndarray, *, triangular: bool = False) -> None:
 
 def _readonly(array: np.ndarray) -> np.ndarray:
     array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def _handed_over(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, made read-only: for arrays made for one crystal alone (no copy needed)."""
     array.setflags(write=False)
     return array
 
@@ -222,26 +230,30 @@ class Crystal:
 
     # ----------------------------------------------------------------- constructors
     @classmethod
-    def _checked(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
+    def _checked(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray, *,
+                 owned: bool = False) -> "Crystal":
         """A Crystal from arrays that already pass every check of the constructor (a finite non-singular
         float64 lattice, finite float64 positions of shape (n, 3), int64 numbers 1-118, one per atom),
         e.g. another Crystal's arrays reordered: copied and made read-only, not checked again (~25 us
-        a crystal, paid twice per ``standardize``)."""
+        a crystal, paid twice per ``standardize``). ``owned``: each array was made for this crystal alone
+        (or is read-only already), so it is made read-only in place instead of copied."""
+        keep = _handed_over if owned else _readonly
         crystal = object.__new__(cls)
-        object.__setattr__(crystal, "lattice", _readonly(lattice))
-        object.__setattr__(crystal, "positions", _readonly(positions))
-        object.__setattr__(crystal, "numbers", _readonly(numbers))
+        object.__setattr__(crystal, "lattice", keep(lattice))
+        object.__setattr__(crystal, "positions", keep(positions))
+        object.__setattr__(crystal, "numbers", keep(numbers))
         return crystal
 
     @classmethod
     def _standardized(cls, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray) -> "Crystal":
         """A Crystal from a lower-triangular lattice (:func:`lattice_from_parameters`) with float64 positions and
         int64 numbers made from another Crystal's: the lattice's bounds and the positions' finiteness are checked
-        (with the constructor's errors), the numbers are not checked again."""
+        (with the constructor's errors), the numbers are not checked again. The arrays must be made for this
+        crystal alone: they are made read-only in place, not copied."""
         if not np.isfinite(positions).all():
             return cls(lattice, positions, numbers)   # raises the constructor's error
         _check_lattice(lattice, triangular=True)
-        return cls._checked(lattice, positions, numbers)
+        return cls._checked(lattice, positions, numbers, owned=True)
 
     @classmethod
     def from_arrays(cls, lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,

@@ -32,7 +32,9 @@ from crystal_fourier.runtime.symmetry._normalizer import (
     _encode,
     _group_table,
     _linear_stack,
+    _normalizer_matrices,
     _origin_shifts,
+    _shift_mask,
 )
 
 __all__ = ["TIE_TOLERANCE", "canonical_description"]
@@ -122,9 +124,10 @@ def _chunk_images(hall_number: int, linear: bytes, start: int, stop: int) -> tup
     return result
 
 
-def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[np.ndarray]:
+def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> list[list[list]]:
     """For each of the position arrays ``moved`` (one per linear part M): the shifts along the polar axes making
-    F(m e_i) real and positive, m the first harmonic with |F| > 0, as rows of shape=(p_M, 3).
+    F(m e_i) real and positive, m the first harmonic with |F| > 0, as a list of p_M rows [s_0, s_1, s_2] (floats;
+    the caller makes one array of all of them, cheaper than one small array per M).
 
     Vectorized over the arrays and the axes (one exponential per harmonic for all of them), each distinct
     coordinate column once (linear parts that keep a polar axis give the same column); each F is the same sum,
@@ -141,7 +144,7 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
             if index == len(columns):
                 columns.append(column)
             which.append(index)
-    rows = np.stack(columns)                 # contiguous: shape=(distinct columns, n_atoms)
+    rows = np.array(columns)                 # contiguous: shape=(distinct columns, n_atoms); np.stack's copy
     chosen = [None] * len(rows)   # per row: (harmonic, value) of the first harmonic with |F| > 0, or None
     open_ = np.arange(len(rows))
     for harmonic in range(1, _MAX_POLAR_HARMONIC + 1):
@@ -160,16 +163,27 @@ def _polar_shifts(moved: list[np.ndarray], weights: np.ndarray, axes: tuple) -> 
         harmonic, value = pick
         base = -np.arctan2(value.imag, value.real) / (2 * np.pi * harmonic)   # np.angle's own arithmetic
         slides[row] = [base + k / harmonic for k in range(harmonic)]
+    # arrays whose polar columns are the same rows get the same shifts: built once (read-only below)
+    built: dict[tuple, list] = {}
     result = []
     for index in range(len(moved)):
-        options = [[(axis, value) for value in slides[which[index * n_axes + a]]] for a, axis in enumerate(axes)]
-        combinations = list(itertools.product(*options))
-        shifts = np.zeros((max(len(combinations), 1), 3))
-        for r, combination in enumerate(combinations):
-            for axis, value in combination:
-                shifts[r, axis] = value
-        result.append(shifts)
+        own = tuple(which[index * n_axes:(index + 1) * n_axes])
+        if own not in built:
+            built[own] = _slide_rows([slides[row] for row in own], axes)
+        result.append(built[own])
     return result
+
+
+def _slide_rows(per_axis: list, axes: tuple) -> list[list]:
+    """Every combination of one slide per polar axis (``per_axis[a]`` the slides along ``axes[a]``, none empty),
+    in the order of ``itertools.product``, as shift rows [s_0, s_1, s_2], 0.0 off the polar axes."""
+    rows = []
+    for combination in itertools.product(*per_axis):
+        row = [0.0, 0.0, 0.0]
+        for axis, value in zip(axes, combination, strict=True):
+            row[axis] = value
+        rows.append(row)
+    return rows
 
 
 class _Candidates:
@@ -186,11 +200,11 @@ class _Candidates:
             self.moved = [positions @ m.T for m in linear]
             # The origin shifts are 0 on the polar axes (_origin_shifts), so the polar slides, which read only the
             # polar coordinates, are the same for every shift of an M: computed once per M (x + 0.0 == x, bit for bit).
-            polars = _polar_shifts(self.moved, weights, polar_axes)                 # per M, (p_M, 3)
+            polars = _polar_shifts(self.moved, weights, polar_axes)                 # per M, p_M rows
             owner, origin = _candidates(hall_number, self.key)                    # per (M, origin shift)
             counts = np.array([len(p) for p in polars])[owner]                    # each shift with M's slides
             self.owner, self.origin = np.repeat(owner, counts), np.repeat(origin, counts, axis=0)
-            self.slide = np.concatenate([polars[k] for k in owner.tolist()])
+            self.slide = np.array([row for k in owner.tolist() for row in polars[k]], dtype=np.float64).reshape(-1, 3)
         else:
             self.moved = [None] * len(linear)   # formed when needed
             self.owner, self.origin = _candidates(hall_number, self.key)
@@ -215,7 +229,7 @@ class _Candidates:
         """The first of the candidates ``alive`` (ascending) that describe each distinct atom set."""
         owners = self.owner[alive].tolist()
         polar = self.slide[alive][:, None, :] if self.polar else self.slide
-        sets = (np.stack([self._moved(k) for k in owners]) + self.origin[alive][:, None, :]) + polar   # description
+        sets = (np.array([self._moved(k) for k in owners]) + self.origin[alive][:, None, :]) + polar   # description
         firsts = {}
         for i, row in zip(alive.tolist(), _set_codes(sets, numbers), strict=True):
             firsts.setdefault(row.tobytes(), i)   # equal bytes exactly when the set keys are equal
@@ -228,7 +242,8 @@ class _Candidates:
         F_(M, s)(h) = sum_a w_a e(h . (M x_a + s)) = e(h . s) F(M^T h): the structure factor of the input
         positions at the frequencies M^T h (few distinct ones: the M permute the box), times a phase.
         """
-        owners = self.owner[alive]
+        every = len(alive) == len(self.owner)   # alive is ascending: every candidate is range(len)
+        owners = self.owner if every else self.owner[alive]
         used = sorted(set(owners.tolist()))
         if len(used) == len(self.linear):
             vectors, images, flipped, chunk = _chunk_images(self.hall_number, self.key, start, stop)
@@ -239,9 +254,10 @@ class _Candidates:
             owners = renumber[owners]
         at_images = self.weights @ np.exp(2j * np.pi * (self.positions @ vectors))   # F(v) at the distinct +-v
         if self.polar:
-            phases = np.exp(2j * np.pi * (self.shifts[alive] @ chunk))              # e(h . s), (alive, f)
+            phases = np.exp(2j * np.pi * ((self.shifts if every else self.shifts[alive]) @ chunk))   # e(h . s)
         else:   # the shifts are the setting's: their phases are cached with them
-            phases = _chunk_phases(self.hall_number, self.key, start, stop)[alive]
+            phases = _chunk_phases(self.hall_number, self.key, start, stop)
+            phases = phases if every else phases[alive]
         factors = at_images[images[owners]]
         factors = np.where(flipped[owners], factors.conj(), factors) * phases   # F(-v) = conj F(v): real weights
         return factors.view(np.float64)
@@ -253,7 +269,11 @@ def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.n
 
     A column whose spread is within the tolerance keeps every candidate, and filtering only shrinks the
     spreads of the later columns, so only the first column with a larger spread filters, then the next, ...
+    A few candidates (the usual case) are filtered in Python floats: the same IEEE comparisons and
+    differences as numpy's, without a dozen calls on tiny arrays per column.
     """
+    if 1 < len(alive) <= _PYTHON_FILTER:
+        return _keep_largest_python(alive, keys.T.tolist(), tolerance)
     while len(alive) > 1:
         spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
         if len(spread) == 0:
@@ -264,13 +284,49 @@ def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.n
     return alive
 
 
+_PYTHON_FILTER = 8
+"""Up to this many candidates :func:`_keep_largest` filters them in Python floats (measured faster than numpy)."""
+
+
+def _keep_largest_python(alive: np.ndarray, columns: list, tolerance: float) -> np.ndarray:
+    """:func:`_keep_largest` on the key columns as Python lists: column by column, a column whose spread
+    (max - min) exceeds ``tolerance`` keeps the rows within ``tolerance`` of its maximum."""
+    kept = None   # every row
+    for column in columns:
+        values = column if kept is None else [column[i] for i in kept]
+        top = max(values)
+        if top - min(values) > tolerance:
+            floor = top - tolerance
+            kept = [i for i, value in enumerate(values) if value >= floor] if kept is None else \
+                [i for i, value in zip(kept, values, strict=True) if value >= floor]
+            if len(kept) == 1:
+                break
+    return alive if kept is None else alive[kept]
+
+
+def _chunks(count: int):
+    """(start, stop) of the chunks of the ``count`` frequencies that the comparison computes at a time: the first
+    :data:`_SCORE_CHUNK`, then each twice the one before. The filter reads the columns in order, so the chunks
+    change no choice; the first ones almost always decide, and a tie that outlives them costs fewer calls."""
+    start, size = 0, _SCORE_CHUNK
+    while start < count:
+        yield start, start + size
+        start, size = start + size, 2 * size
+
+
 def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np.ndarray, hall_number: int, *,
                proper: bool = True):
     """Choose the canonical description; returns (M, s, new positions). ``proper=False`` admits
     improper M (the mirror image of the crystal, in the same setting) as candidates."""
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
-    linear = _linear_stack(hall_number, metric, proper=proper)      # (k, 3, 3), int64
+    matrices = _normalizer_matrices(hall_number, proper)[0]
+    if len(matrices) == 1 and _shift_mask(hall_number, proper)[0]:
+        # one coset, the point group itself: it keeps the G-invariant metric (to round-off, far below
+        # METRIC_TIE_TOLERANCE), so _linear_stack would return this one matrix without a reduction step
+        linear = matrices
+    else:
+        linear = _linear_stack(hall_number, metric, proper=proper)  # (k, 3, 3), int64
     candidates = _Candidates(positions, weights, linear, hall_number, _group_table(hall_number).polar_axes)
     if len(candidates) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")
@@ -278,7 +334,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     alive = np.arange(len(candidates))
     # Lexicographic maximum of (Re F(h1), Im F(h1), Re F(h2), ...), computed a few frequencies at a
     # time: the first ones almost always decide.
-    for start in range(0, len(frequencies), _SCORE_CHUNK):
+    for start, stop in _chunks(len(frequencies)):
         if len(alive) == 1:
             return candidates.description(int(alive[0]))
         if start == _SCORE_CHUNK:
@@ -288,7 +344,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
             alive = candidates.first_of_each_set(alive, numbers)
             if len(alive) == 1:
                 continue
-        alive = _keep_largest(alive, candidates.keys(alive, start, start + _SCORE_CHUNK), tolerance)
+        alive = _keep_largest(alive, candidates.keys(alive, start, stop), tolerance)
     if len(alive) == 1:
         return candidates.description(int(alive[0]))
     # A tie in every structure factor does not make the sets equal (in Pn-3, Pn-3n, Fm-3c, Fd-3c two
@@ -309,15 +365,15 @@ def _snapped(positions: np.ndarray) -> np.ndarray:
 
 def _set_codes(sets: np.ndarray, numbers: np.ndarray) -> np.ndarray:
     """For a stack of atom sets of the same atoms (positions shape=(k, n, 3)): per set, its :func:`_set_key`
-    rows coded as two int64 (Z x y in base 2**20, and z) and sorted, shape=(k, 2 n). The code is one-to-one,
-    so two sets have equal rows exactly when their keys are equal; cheaper than the keys (one lexsort of two
-    columns for all sets)."""
+    rows coded as one complex number each (real part Z x y in base 2**20, below 2**47 so exact in float64;
+    imaginary part z) and sorted, shape=(k, n), complex128. The code is one-to-one and numpy sorts complex
+    numbers lexicographically (real, then imaginary part), so two sets have equal rows exactly when their keys
+    are equal; cheaper than the keys (one sort for all sets)."""
     snapped = _snapped(sets)
-    high = ((np.asarray(numbers, dtype=np.int64) * _KEY_GRID + snapped[..., 0]) * _KEY_GRID) + snapped[..., 1]
-    low = snapped[..., 2]
-    order = np.lexsort((low, high), axis=-1)
-    rows = np.arange(len(sets))[:, None]
-    return np.concatenate([high[rows, order], low[rows, order]], axis=1)
+    codes = np.empty(snapped.shape[:-1], dtype=np.complex128)
+    codes.real = ((np.asarray(numbers, dtype=np.int64) * _KEY_GRID + snapped[..., 0]) * _KEY_GRID) + snapped[..., 1]
+    codes.imag = snapped[..., 2]
+    return np.sort(codes, axis=-1)
 
 
 def _set_key(positions: np.ndarray, numbers: np.ndarray) -> tuple:

@@ -281,19 +281,42 @@ def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
         metric = inverses[step].T @ metric @ inverses[step]
     near = (traces <= float(metric.trace()) + tolerance).nonzero()[0]
     alive = near[admits_shift[near]]
-    keys = forms[:, alive] @ metric.ravel()
-    keys = keys.T   # _metric_keys of M^-T G M^-1, (alive, 7)
+    keys = forms[:, alive] @ metric.ravel()   # _metric_keys of M^-T G M^-1, as columns (7, alive)
     # Column by column, keep the cells within the tolerance of the column's least value. A column whose spread
     # is within the tolerance keeps every cell, and filtering only shrinks the spreads of the later columns.
-    while len(alive) > 1:
-        spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
-        if len(spread) == 0:
-            break
-        values = keys[:, spread[0]]
-        keep = values <= values.min() + tolerance
-        alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
+    if 1 < len(alive) <= _PYTHON_FILTER:   # a few cells: Python floats, the same comparisons without numpy's calls
+        alive = alive[_least_rows(keys.tolist(), tolerance)]
+    else:
+        keys = keys.T   # (alive, 7)
+        while len(alive) > 1:
+            spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
+            if len(spread) == 0:
+                break
+            values = keys[:, spread[0]]
+            keep = values <= values.min() + tolerance
+            alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
     kept = matrices[alive] if reduction is None else matrices[alive] @ reduction
     kept.setflags(write=False)
+    return kept
+
+
+_PYTHON_FILTER = 8
+"""Up to this many cells :func:`_linear_stack` filters their keys in Python floats (measured faster than numpy)."""
+
+
+def _least_rows(columns: list, tolerance: float) -> list:
+    """The rows that :func:`_linear_stack`'s filter keeps, for key columns given as Python lists: column by
+    column, a column whose spread (max - min) exceeds ``tolerance`` keeps the rows within ``tolerance`` of
+    its least value."""
+    kept = list(range(len(columns[0])))
+    for column in columns:
+        values = column if len(kept) == len(column) else [column[i] for i in kept]
+        low = min(values)
+        if max(values) - low > tolerance:
+            ceiling = low + tolerance
+            kept = [i for i, value in zip(kept, values, strict=True) if value <= ceiling]
+            if len(kept) == 1:
+                break
     return kept
 
 

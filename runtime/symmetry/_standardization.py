@@ -74,7 +74,8 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.structure_io._structures import Crystal, cell_parameters, lattice_from_parameters
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
 from crystal_fourier.runtime.symmetry._symmetrization import determinant_3x3, input_frame, inverse_3x3
-from crystal_fourier.runtime.symmetry._symmetrization import site_assignment, symmetrized, symmetry_residual
+from crystal_fourier.runtime.symmetry._symmetrization import residual_exceeds, site_assignment, symmetrized
+from crystal_fourier.runtime.symmetry._symmetrization import symmetry_residual  # noqa: F401 - the gate's measure
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,
@@ -194,8 +195,9 @@ _SUBJECT = "the crystal"
 
 
 def _dataset(crystal: Crystal, symprec: float, angle_tolerance: float, hall_number: int = 0):
-    try:
-        return symmetry_dataset(crystal.spglib_cell, symprec=symprec, angle_tolerance=angle_tolerance,
+    try:   # the crystal's own read-only arrays: spglib copies its input (Crystal.spglib_cell would copy them first)
+        return symmetry_dataset((crystal.lattice, crystal.positions, crystal.numbers), symprec=symprec,
+                                angle_tolerance=angle_tolerance,
                                 hall_number=hall_number, subject=_SUBJECT)
     except CrystalFourierError as error:  # the crystal's repr (its formula and cell) only when it is needed
         raise CrystalFourierError(str(error).replace(_SUBJECT, repr(crystal), 1)) from None
@@ -226,11 +228,13 @@ def detect_group(crystal: Crystal, *, symprec: float = DEFAULT_SYMPREC, angle_to
 
 
 def _lattice_from_metric(metric: np.ndarray) -> np.ndarray:
-    lengths = np.sqrt(metric.diagonal())
-    cosines = np.array([metric[1, 2] / (lengths[1] * lengths[2]), metric[0, 2] / (lengths[0] * lengths[2]),
-                        metric[0, 1] / (lengths[0] * lengths[1])])
-    angles = np.degrees(np.arccos(np.minimum(np.maximum(cosines, -1.0), 1.0)))   # np.clip, without its wrapper
-    return lattice_from_parameters(*lengths.tolist(), *angles.tolist())
+    a, b, c = np.sqrt(metric.diagonal()).tolist()
+    g = metric.tolist()
+    # Python floats: the IEEE quotients and products of numpy's float64 scalars, without their overhead;
+    # min(max(x, -1), 1) is np.clip's (NaN stays NaN)
+    cosines = [g[1][2] / (b * c), g[0][2] / (a * c), g[0][1] / (a * b)]
+    angles = np.degrees(np.arccos(np.array([min(max(x, -1.0), 1.0) for x in cosines])))
+    return lattice_from_parameters(a, b, c, *angles.tolist())
 
 
 _WRAP_TOLERANCE = 1e-12
@@ -274,10 +278,17 @@ def canonical_atom_order(crystal: Crystal) -> Crystal:
     >>> b.numbers.tolist(), b.positions.tolist()
     ([11, 17, 17], [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.0]])
     """
-    grid = np.round(np.asarray(crystal.positions, dtype=np.float64) * _ORDER_GRID).astype(np.int64)
+    grid = np.rint(crystal.positions * _ORDER_GRID).astype(np.int64)   # np.round's own ufunc for 0 decimals
     grid = np.mod(grid, _ORDER_GRID)
     order = np.lexsort((grid[:, 2], grid[:, 1], grid[:, 0], crystal.numbers))
-    return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order])  # a Crystal's arrays
+    # a Crystal's arrays: its read-only lattice, and positions and numbers made here (taken over, not copied)
+    return Crystal._checked(crystal.lattice, grid[order] / _ORDER_GRID, crystal.numbers[order], owned=True)
+
+
+_IDENTITY = np.eye(3)
+_FLIP_C = np.diag([1.0, 1.0, -1.0])
+_IDENTITY.setflags(write=False)
+_FLIP_C.setflags(write=False)
 
 
 def standardize(
@@ -352,7 +363,7 @@ def standardize(
     input_determinant = float(np.linalg.det(crystal.lattice))
     # x_pre = before @ x_in: a left-handed basis is re-described right-handed (c -> -c, the same crystal),
     # and the higher member of an enantiomorphic pair is replaced by its mirror image (x -> -x).
-    before = np.diag([1.0, 1.0, -1.0]) if input_determinant < 0 else np.eye(3)
+    before = _FLIP_C if input_determinant < 0 else _IDENTITY   # read-only: replaced, never written
     if input_determinant < 0:
         crystal = Crystal(before @ crystal.lattice, crystal.positions @ before, crystal.numbers)
     data, crystal, symprec, prepared = _spglib_answer(crystal, symprec, angle_tolerance, retry)
@@ -430,7 +441,7 @@ def _spglib_answer(crystal: Crystal, symprec: float, angle_tolerance: float, ret
     frame = input_frame(crystal, data)
     assigned = site_assignment(crystal, data, frame)   # used twice: the near-tie test and (usually) the symmetrization
     prepared = (frame, assigned)
-    if symmetry_residual(crystal, data, assigned, frame) > NEAR_TIE_FRACTION * symprec:
+    if residual_exceeds(crystal, data, NEAR_TIE_FRACTION * symprec, assigned, frame):
         chosen, crystal = _least_symmetric_order(data, crystal, symprec, angle_tolerance)
         if chosen is not data:
             data, prepared = chosen, None
@@ -486,7 +497,9 @@ def _finish(lattice, positions, numbers, number, hall_number, symprec, mapping):
     """The StandardizedCrystal; ``mapping`` = (transformation, origin shift, reflected) from the input."""
     transformation, origin, reflected = mapping
     positions = _wrap(np.asarray(positions, dtype=np.float64))
-    rounded = positions.round(8)
+    # sorted by the positions rounded to 8 decimals: positions.round(8) is rint(x * 1e8) / 1e8, and dividing the
+    # integers 0..1e8 by 1e8 keeps them distinct and in order, so rint(x * 1e8) gives the same order, one pass less
+    rounded = np.rint(positions * 1e8)
     order = np.lexsort((rounded[:, 0], rounded[:, 1], rounded[:, 2], numbers))
     canonical_lattice = lattice_from_parameters(*cell_parameters(lattice))
     transformation = np.array(transformation, dtype=np.float64)

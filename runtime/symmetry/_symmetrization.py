@@ -11,6 +11,7 @@ images of the sites under the operations are found by exact lookup (:func:`_site
 from __future__ import annotations
 
 import itertools
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -20,7 +21,7 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.runtime.structure_io._structures import Crystal
 from crystal_fourier.runtime.symmetry._normalizer import _encode, _group_table
 
-__all__ = ["input_frame", "inverse_3x3", "site_assignment", "symmetry_residual", "symmetrized"]
+__all__ = ["input_frame", "inverse_3x3", "residual_exceeds", "site_assignment", "symmetry_residual", "symmetrized"]
 
 
 def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
@@ -73,7 +74,7 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     nearest, difference, distance = assigned
     counts = np.bincount(nearest, minlength=len(ideal))
-    if (counts == 0).any() or np.sqrt(distance.max()) > 4 * symprec:
+    if not counts.all() or np.sqrt(distance.max()) > 4 * symprec:   # a site without atoms, or one too far
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
     # the sums of np.add.at, in the same order (bincount adds left to right from 0): the same bytes, faster;
     # one bincount over (site, component) bins adds each bin's terms in the same order as one per component
@@ -86,19 +87,17 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     representative, centring = _cosets(hall_number)
     rep_images = (ideal @ rotations.transpose(0, 2, 1) + translations[:, None, :]).reshape(-1, 3)
     if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
-        rep_match = _site_index(rep_images, ideal, tolerance=1e-6)
-        centring_match = np.arange(len(ideal))
+        found = _site_index(rep_images, ideal, tolerance=1e-6)
     else:  # one lookup for the images under the representatives and under the centrings (row by row the same)
         centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
-        both = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
-        rep_match, centring_match = (None, None) if both is None else (both[:len(rep_images)], both[len(rep_images):])
-    if rep_match is None or centring_match is None or (rep_match < 0).any() or (centring_match < 0).any():
+        found = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
+    if found is None or (found < 0).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    rep_match = rep_match.reshape(len(table.rotations), len(ideal))
+    rep_match = found[:len(rep_images)].reshape(len(table.rotations), len(ideal))
     if len(table.centrings_24) == 1:
         match = rep_match[representative]                                             # (n_ops, n_std)
     else:
-        centring_match = centring_match.reshape(len(table.centrings_24), len(ideal))
+        centring_match = found[len(rep_images):].reshape(len(table.centrings_24), len(ideal))
         match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
     if (types[match] != types[None, :]).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
@@ -229,14 +228,89 @@ def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> floa
         assigned = site_assignment(crystal, data, frame)
     if assigned is None:
         return float("inf")
+    strain = float(_spectral_norm(_strain(frame, _metric_difference(frame, data))))
+    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + strain * _longest(crystal)
+
+
+def residual_exceeds(crystal: Crystal, data, threshold: float, assigned=None, frame=None) -> bool:
+    """``symmetry_residual(crystal, data, assigned, frame) > threshold``, the same answer, without the inverse and
+    the SVD when bounds settle it.
+
+    The residual is 2 d + e with e >= 0, so 2 d above ``threshold`` exceeds it; :func:`_strain_bound` bounds the
+    strain's computed spectral norm from above, so 2 d plus that bound at or below ``threshold`` does not. Only in
+    between is the residual computed, with :func:`symmetry_residual`'s arithmetic.
+
+    Parameters
+    ----------
+    crystal : Crystal
+        The crystal spglib was given.
+    data : spglib dataset
+        spglib's answer for ``crystal``.
+    threshold : float
+        In Angstrom.
+    assigned, frame : tuple, optional
+        As for :func:`symmetry_residual`.
+    """
+    frame = frame if frame is not None else input_frame(crystal, data)
+    if assigned is None:
+        assigned = site_assignment(crystal, data, frame)
+    if assigned is None:
+        return float("inf") > threshold
+    sites = 2.0 * float(np.sqrt(assigned[2].max(initial=0.0)))
+    if sites > threshold:
+        return True
+    difference = _metric_difference(frame, data)
+    longest = _longest(crystal)
+    if sites + _strain_bound(frame[1], difference) * longest <= threshold:   # NaN compares False: decided below
+        return False
+    return sites + float(_spectral_norm(_strain(frame, difference))) * longest > threshold
+
+
+_BOUND_MARGIN = 1.0 + 1e-6
+"""Relative margin of :func:`_strain_bound` over the round-off of both its own arithmetic and the exact path's
+(inverse, products, SVD): each is at most a few hundred ulps times the condition number, below 1e-9 under
+:data:`_CONDITION_LIMIT`."""
+
+_CONDITION_LIMIT = 1e6
+"""Above this Frobenius condition number of the cell :func:`_strain_bound` gives up (returns inf)."""
+
+
+def _strain_bound(lattice: np.ndarray, difference: np.ndarray) -> float:
+    """An upper bound on the spectral norm that :func:`symmetry_residual` computes for the strain
+    A D A^T (A the inverse of ``lattice``, D the metric ``difference``): ||A||_F^2 ||D||_F, A from the adjugate
+    in Python floats (no LAPACK call), times :data:`_BOUND_MARGIN`; inf for a cell whose condition number
+    exceeds :data:`_CONDITION_LIMIT` (the margin would not cover the round-off) or a singular one."""
+    (a, b, c), (d, e, f), (g, h, i) = lattice.tolist()
+    minors = (e * i - f * h, f * g - d * i, d * h - e * g, c * h - b * i, a * i - c * g, b * g - a * h,
+              b * f - c * e, c * d - a * f, a * e - b * d)
+    determinant = a * minors[0] + b * minors[1] + c * minors[2]
+    adjugate = sum(m * m for m in minors)                                   # ||adj L||_F^2 = det^2 ||A||_F^2
+    size = sum(x * x for x in (a, b, c, d, e, f, g, h, i))                  # ||L||_F^2
+    squared = determinant * determinant
+    if not squared > 0 or size * adjugate > _CONDITION_LIMIT ** 2 * squared:
+        return math.inf
+    return adjugate / squared * math.sqrt(sum(x * x for x in difference.ravel().tolist())) * _BOUND_MARGIN
+
+
+def _metric_difference(frame, data) -> np.ndarray:
+    """The input metric minus spglib's ideal one, in the conventional basis, shape=(3, 3)."""
     lattice_raw = frame[1]
     ideal_lattice = np.asarray(data.std_lattice, dtype=np.float64)
-    # metric difference in the conventional basis, as a Cartesian strain of the input frame
-    difference = lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
-    to_cartesian = np.linalg.inv(lattice_raw)
-    strain = np.linalg.svd(to_cartesian @ difference @ to_cartesian.T, compute_uv=False)[0]   # norm(., 2)
-    longest = float(np.sqrt((crystal.lattice * crystal.lattice).sum(axis=1).max()))   # np.linalg.norm's arithmetic
-    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + float(strain) * longest
+    return lattice_raw @ lattice_raw.T - ideal_lattice @ ideal_lattice.T
+
+
+def _strain(frame, difference: np.ndarray) -> np.ndarray:
+    """The metric ``difference`` as a Cartesian strain of the input frame, shape=(3, 3)."""
+    to_cartesian = np.linalg.inv(frame[1])
+    return to_cartesian @ difference @ to_cartesian.T
+
+
+def _spectral_norm(matrix: np.ndarray) -> np.floating:
+    return np.linalg.svd(matrix, compute_uv=False)[0]   # norm(., 2)
+
+
+def _longest(crystal: Crystal) -> float:
+    return float(np.sqrt((crystal.lattice * crystal.lattice).sum(axis=1).max()))   # np.linalg.norm's arithmetic
 
 
 @lru_cache(maxsize=None)

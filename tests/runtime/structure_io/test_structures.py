@@ -71,6 +71,17 @@ def test_checked_constructor_gives_the_same_read_only_crystal(copper):
     assert fast.positions[0].tolist() != [0.3, 0.3, 0.3]
 
 
+def test_checked_constructor_takes_over_owned_arrays(copper):
+    """Crystal._checked(owned=True) keeps the arrays made for the crystal (no copy) and makes them read-only."""
+    positions, numbers = np.array(copper.positions[::-1]), np.array(copper.numbers[::-1])
+    taken = Crystal._checked(copper.lattice, positions, numbers, owned=True)
+    assert taken.positions is positions
+    assert taken.numbers is numbers
+    assert taken.lattice is copper.lattice
+    assert not positions.flags.writeable
+    assert not numbers.flags.writeable
+
+
 def test_numbers_accept_symbols_ints_and_floats():
     crystal = Crystal(np.eye(3) * 3, [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0.5, 0]], ["na", 17, 6.0])
     assert crystal.numbers.tolist() == [11, 17, 6]

@@ -20,6 +20,7 @@ from crystal_fourier.runtime.symmetry._symmetrization import (
     _LOOKUP_GRID,
     _assign_to_sites,
     _site_index,
+    residual_exceeds,
     symmetry_residual,
 )
 
@@ -78,6 +79,24 @@ def test_symmetry_residual_measures_the_displacement():
     data = dataset(shifted)
     assert data.number == 139
     assert 0.03 <= symmetry_residual(shifted, data) <= 0.12
+
+
+def test_residual_exceeds_answers_as_the_residual_does():
+    """residual_exceeds(t) == (symmetry_residual > t) at thresholds on both sides of the residual, one ulp away
+    included: for an exact crystal (the strain bound decides), a moved atom (2 d decides) and a strained cell
+    (the SVD decides)."""
+    made = random_crystal(139, seed=1, max_atoms=24).crystal
+    moved = made.positions.copy()
+    moved[0] += np.array([0.03, 0.0, 0.0]) / np.linalg.norm(made.lattice[0])
+    strained = made.lattice @ np.array([[1.0, 0.002, 0.0], [0.002, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    for crystal in (made, Crystal(made.lattice, moved, made.numbers), Crystal(strained, made.positions, made.numbers)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            data = spglib.get_symmetry_dataset(crystal.spglib_cell, symprec=0.1)
+        residual = symmetry_residual(crystal, data)
+        for threshold in (0.0, 0.025, np.inf, residual, np.nextafter(residual, 0), np.nextafter(residual, 1),
+                          residual / 2, 2 * residual):
+            assert residual_exceeds(crystal, data, threshold) == (residual > threshold)
 
 
 def test_float_operation_tables_are_the_settings_own():
