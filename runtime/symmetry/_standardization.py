@@ -75,7 +75,6 @@ from crystal_fourier.runtime.structure_io._structures import Crystal, cell_param
 from crystal_fourier.runtime.symmetry._canonical_choice import canonical_description
 from crystal_fourier.runtime.symmetry._symmetrization import determinant_3x3, input_frame, inverse_3x3
 from crystal_fourier.runtime.symmetry._symmetrization import residual_exceeds, site_assignment, symmetrized
-from crystal_fourier.runtime.symmetry._symmetrization import symmetry_residual  # noqa: F401 - the gate's measure
 from crystal_fourier.runtime.symmetry._tolerances import (  # the one default (re-exported here)
     DEFAULT_SYMPREC,
     SYMPREC_RETRY_SEQUENCE,

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crystal_fourier.runtime import Crystal, random_crystal, standardize
+from crystal_fourier.runtime.symmetry._symmetrization import symmetry_residual
 
 # the project's shared data sit beside the checkout (../shared), or beside the worktrees' folder
 _CANDIDATES = [folder / "shared/data/carbon_24/test.csv" for folder in Path(__file__).resolve().parents[4:6]]
@@ -110,7 +111,7 @@ def test_near_ties_still_pay_for_the_reorderings(name_crystal, monkeypatch):
     for every first atom. Without the re-orderings the built crystal would get another group."""
     name, crystal = name_crystal
     ordered = _standardization.canonical_atom_order(crystal)
-    residual = _standardization.symmetry_residual(ordered, _standardization._dataset(ordered, 0.1, -1.0))
+    residual = symmetry_residual(ordered, _standardization._dataset(ordered, 0.1, -1.0))
     assert residual > _standardization.NEAR_TIE_FRACTION * 0.1
     gated = [standardize(reordered(crystal, np.roll(np.arange(crystal.n_atoms), -k))) for k in range(crystal.n_atoms)]
     with monkeypatch.context() as patch:
