@@ -219,7 +219,7 @@ def markdown(runs: dict, command: str) -> str:
 
 COMPARISONS = (("cft6", "sinusoidal"), ("cft6", "cft6-p1"), ("cft6", "none"), ("cft6-p1", "sinusoidal"),
                ("cft6+pretrained", "sinusoidal"), ("cft6+pretrained", "cft6"), ("cft6+pair", "cft6"),
-               ("sinusoidal", "none"))
+               ("cft6+pair", "sinusoidal"), ("cft6+pair", "none"), ("sinusoidal", "none"))
 """(A, B) pairs of variants compared by :func:`paired_comparisons`: the CFT against its baselines and against its
 P1 control (same features, weights and parameter count without the group averaging), and what pretraining and the
 pair bias add."""
