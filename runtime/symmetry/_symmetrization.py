@@ -223,13 +223,22 @@ def symmetry_residual(crystal: Crystal, data, assigned=None, frame=None) -> floa
     the lattice within ``symprec``; an answer whose residual is well below ``symprec`` has no
     operation near that threshold, so no other order of the same atoms can lose one of them.
     """
+    frame, sites = _frame_and_sites(crystal, data, assigned, frame)
+    if sites is None:
+        return float("inf")
+    strain = float(_spectral_norm(_strain(frame, _metric_difference(frame, data))))
+    return sites + strain * _longest(crystal)
+
+
+def _frame_and_sites(crystal: Crystal, data, assigned, frame) -> tuple:
+    """(frame, 2 d) of :func:`symmetry_residual` (d the largest distance from the ideal sites), with the given
+    ``assigned`` and ``frame`` or computed; 2 d is None when the sites cannot be assigned."""
     frame = frame if frame is not None else input_frame(crystal, data)
     if assigned is None:
         assigned = site_assignment(crystal, data, frame)
     if assigned is None:
-        return float("inf")
-    strain = float(_spectral_norm(_strain(frame, _metric_difference(frame, data))))
-    return 2.0 * float(np.sqrt(assigned[2].max(initial=0.0))) + strain * _longest(crystal)
+        return frame, None
+    return frame, 2.0 * float(np.sqrt(assigned[2].max(initial=0.0)))
 
 
 def residual_exceeds(crystal: Crystal, data, threshold: float, assigned=None, frame=None) -> bool:
@@ -242,21 +251,14 @@ def residual_exceeds(crystal: Crystal, data, threshold: float, assigned=None, fr
 
     Parameters
     ----------
-    crystal : Crystal
-        The crystal spglib was given.
-    data : spglib dataset
-        spglib's answer for ``crystal``.
+    crystal, data, assigned, frame
+        As for :func:`symmetry_residual`.
     threshold : float
         In Angstrom.
-    assigned, frame : tuple, optional
-        As for :func:`symmetry_residual`.
     """
-    frame = frame if frame is not None else input_frame(crystal, data)
-    if assigned is None:
-        assigned = site_assignment(crystal, data, frame)
-    if assigned is None:
+    frame, sites = _frame_and_sites(crystal, data, assigned, frame)
+    if sites is None:
         return float("inf") > threshold
-    sites = 2.0 * float(np.sqrt(assigned[2].max(initial=0.0)))
     if sites > threshold:
         return True
     difference = _metric_difference(frame, data)
