@@ -63,11 +63,14 @@ VARIANTS = {
     "cft6-p1": ("CFT, R = 6, evaluated as P1 (the control: group averaging removed)", {"kind": "cft", "cutoff": 6}),
     "cft6+pair": ("CFT, R = 6 + orbit-pair attention bias (|n| <= 3)", {"kind": "cft", "cutoff": 6,
                                                                           "pair_bias_radius": 3}),
+    "cft6+pair-p1": ("CFT, R = 6 + orbit-pair bias, both evaluated as P1 (the pair bias's control)",
+                     {"kind": "cft", "cutoff": 6, "pair_bias_radius": 3}),
 }
 """name -> (label, ModelConfig fields beyond PINNED_MODEL and the neighbourhood). ``cft6-p1`` is ``cft6`` with its
 feature module wrapped in ``sparse_arms.AsP1`` (every Hall number replaced by P1's), the control of the sparse
-protocol: same frequencies, weights and parameter count, no group averaging."""
-AS_P1_VARIANTS = frozenset({"cft6-p1"})
+protocol: same frequencies, weights and parameter count, no group averaging; ``cft6+pair-p1`` is ``cft6+pair`` so
+wrapped, which makes the orbit-pair bias a kernel of x_i - x_j (its products of plain plane waves)."""
+AS_P1_VARIANTS = frozenset({"cft6-p1", "cft6+pair-p1"})
 NEIGHBOURHOODS = {"off": False, "on": True}
 DATASETS = ("demo-emt", "carbon-24", "perov-5")
 
@@ -219,7 +222,8 @@ def markdown(runs: dict, command: str) -> str:
 
 COMPARISONS = (("cft6", "sinusoidal"), ("cft6", "cft6-p1"), ("cft6", "none"), ("cft6-p1", "sinusoidal"),
                ("cft6+pretrained", "sinusoidal"), ("cft6+pretrained", "cft6"), ("cft6+pair", "cft6"),
-               ("cft6+pair", "sinusoidal"), ("cft6+pair", "none"), ("sinusoidal", "none"))
+               ("cft6+pair", "sinusoidal"), ("cft6+pair", "none"), ("cft6+pair", "cft6+pair-p1"),
+               ("cft6+pair-p1", "sinusoidal"), ("sinusoidal", "none"))
 """(A, B) pairs of variants compared by :func:`paired_comparisons`: the CFT against its baselines and against its
 P1 control (same features, weights and parameter count without the group averaging), and what pretraining and the
 pair bias add."""

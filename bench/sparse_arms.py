@@ -109,6 +109,15 @@ class AsP1(nn.Module):
     def forward(self, positions: torch.Tensor, hall_numbers: torch.Tensor) -> torch.Tensor:
         return self.inner(positions, torch.full_like(hall_numbers, P1_HALL_NUMBER))
 
+    def plan(self, hall_numbers: torch.Tensor):
+        """The inner encoder's plan for P1 (the model's pair-bias path asks for a plan, then the pair features)."""
+        return self.inner.plan(torch.full_like(hall_numbers, P1_HALL_NUMBER))
+
+    def forward_with_pair_features(self, positions: torch.Tensor, plan, radius: int):
+        """The inner encoder's features and pair features under a P1 :meth:`plan`: the pair bias's products of
+        plain plane waves, cos 2 pi n.(x_i - x_j), with no group averaging."""
+        return self.inner.forward_with_pair_features(positions, plan, radius)
+
 
 def augment(samples, rng: np.random.Generator) -> list:
     """Each atom moved by its own random operation of its crystal's group (neighbourhoods kept: the

@@ -145,7 +145,7 @@ def test_ablation_variants_pin_every_model_option():
             fields = {**bench_ablation.PINNED_MODEL, **bench_ablation.VARIANTS[variant][1], "neighbourhood": True}
             assert set(fields) == names, variant
             config = bench_ablation.variant_model(variant, neighbourhood)
-            assert config.pair_bias_radius == (3 if variant == "cft6+pair" else None)
+            assert config.pair_bias_radius == (3 if variant.startswith("cft6+pair") else None)
     # the committed cft6 runs (neighbourhood off) had 155,906 parameters: without the pair bias
     model = build_model(bench_ablation.variant_model("cft6", "off"))
     assert sum(p.numel() for p in model.parameters()) == 155_906
@@ -166,6 +166,32 @@ def test_cft_as_p1_evaluates_the_encoding_as_group_1():
     assert torch.equal(control(positions, hall), features(positions, p1))
     assert not torch.allclose(control(positions, hall), features(positions, hall))
     assert sum(p.numel() for p in control.parameters()) == sum(p.numel() for p in features.parameters())
+
+
+def test_as_p1_gives_the_pair_bias_plain_plane_waves():
+    import torch
+    import sparse_arms
+    from crystal_fourier.derive import space_group
+    from crystal_fourier.runtime import build_model
+
+    model = build_model(sparse_arms.model_config("cft", True, cutoff=3, d_route=8, pair_bias_radius=2))
+    features = model.positional.features
+    control = sparse_arms.AsP1(features)
+    positions = torch.tensor([[0.1, 0.2, 0.3], [0.4, 0.1, 0.7]], dtype=torch.float32)
+    hall = torch.full((2,), space_group(225).hall_number)
+    p1 = torch.ones(2, dtype=torch.int64)
+    wrapped = control.forward_with_pair_features(positions, control.plan(hall), 2)
+    plain = features.forward_with_pair_features(positions, features.plan(p1), 2)
+    averaged = features.forward_with_pair_features(positions, features.plan(hall), 2)
+    assert all(torch.equal(a, b) for a, b in zip(wrapped, plain, strict=True))
+    assert not torch.allclose(wrapped[1], averaged[1])
+    # P1's slot features are e(n.x) (up to the encoder's normalisation), so the pair products depend on x_i - x_j
+    shifted = features.forward_with_pair_features(positions + 0.25, features.plan(p1), 2)[1]
+    pair_re, pair_im = plain[1].chunk(2, dim=1)
+    moved_re, moved_im = shifted.chunk(2, dim=1)
+    products = pair_re[0] * pair_re[1] + pair_im[0] * pair_im[1]
+    moved = moved_re[0] * moved_re[1] + moved_im[0] * moved_im[1]
+    assert torch.allclose(products, moved, atol=1e-5)
 
 
 def test_preload_caches_samples_in_a_store_and_reads_the_same_back(tmp_path):
