@@ -30,10 +30,12 @@ from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._normalizer import (
     _SHIFT_DEN,
     _encode,
+    _PYTHON_FILTER,
     _group_table,
     _linear_stack,
     _normalizer_matrices,
     _origin_shifts,
+    _lexicographic_rows,
     _shift_mask,
 )
 
@@ -273,7 +275,7 @@ def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.n
     differences as numpy's, without a dozen calls on tiny arrays per column.
     """
     if 1 < len(alive) <= _PYTHON_FILTER:
-        return _keep_largest_python(alive, keys.T.tolist(), tolerance)
+        return alive[_lexicographic_rows(keys.T.tolist(), tolerance, largest=True)]
     while len(alive) > 1:
         spread = ((keys.max(axis=0) - keys.min(axis=0)) > tolerance).nonzero()[0]
         if len(spread) == 0:
@@ -282,26 +284,6 @@ def _keep_largest(alive: np.ndarray, keys: np.ndarray, tolerance: float) -> np.n
         keep = values >= values.max() - tolerance
         alive, keys = alive[keep], keys[keep][:, spread[0] + 1:]
     return alive
-
-
-_PYTHON_FILTER = 8
-"""Up to this many candidates :func:`_keep_largest` filters them in Python floats (measured faster than numpy)."""
-
-
-def _keep_largest_python(alive: np.ndarray, columns: list, tolerance: float) -> np.ndarray:
-    """:func:`_keep_largest` on the key columns as Python lists: column by column, a column whose spread
-    (max - min) exceeds ``tolerance`` keeps the rows within ``tolerance`` of its maximum."""
-    kept = None   # every row
-    for column in columns:
-        values = column if kept is None else [column[i] for i in kept]
-        top = max(values)
-        if top - min(values) > tolerance:
-            floor = top - tolerance
-            kept = [i for i, value in enumerate(values) if value >= floor] if kept is None else \
-                [i for i, value in zip(kept, values, strict=True) if value >= floor]
-            if len(kept) == 1:
-                break
-    return alive if kept is None else alive[kept]
 
 
 def _chunks(count: int):

@@ -285,7 +285,7 @@ def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     # Column by column, keep the cells within the tolerance of the column's least value. A column whose spread
     # is within the tolerance keeps every cell, and filtering only shrinks the spreads of the later columns.
     if 1 < len(alive) <= _PYTHON_FILTER:   # a few cells: Python floats, the same comparisons without numpy's calls
-        alive = alive[_least_rows(keys.tolist(), tolerance)]
+        alive = alive[_lexicographic_rows(keys.tolist(), tolerance, largest=False)]
     else:
         keys = keys.T   # (alive, 7)
         while len(alive) > 1:
@@ -301,20 +301,26 @@ def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
 
 
 _PYTHON_FILTER = 8
-"""Up to this many cells :func:`_linear_stack` filters their keys in Python floats (measured faster than numpy)."""
+"""Up to this many rows :func:`_lexicographic_rows` filters, for :func:`_linear_stack` and the canonical choice's
+``_keep_largest``, in Python floats (measured faster than numpy's calls on tiny arrays)."""
 
 
-def _least_rows(columns: list, tolerance: float) -> list:
-    """The rows that :func:`_linear_stack`'s filter keeps, for key columns given as Python lists: column by
-    column, a column whose spread (max - min) exceeds ``tolerance`` keeps the rows within ``tolerance`` of
-    its least value."""
+def _lexicographic_rows(columns: list, tolerance: float, *, largest: bool) -> list:
+    """The rows a column-by-column lexicographic filter keeps, for key columns given as Python lists: a column
+    whose spread (max - min) exceeds ``tolerance`` keeps the rows within ``tolerance`` of its maximum
+    (``largest``) or of its minimum; ascending row indices. Python floats make numpy's IEEE comparisons and
+    differences, so the same rows as the numpy filters of the callers."""
     kept = list(range(len(columns[0])))
     for column in columns:
         values = column if len(kept) == len(column) else [column[i] for i in kept]
-        low = min(values)
-        if max(values) - low > tolerance:
-            ceiling = low + tolerance
-            kept = [i for i, value in zip(kept, values, strict=True) if value <= ceiling]
+        low, high = min(values), max(values)
+        if high - low > tolerance:
+            if largest:
+                floor = high - tolerance
+                kept = [i for i, value in zip(kept, values, strict=True) if value >= floor]
+            else:
+                ceiling = low + tolerance
+                kept = [i for i, value in zip(kept, values, strict=True) if value <= ceiling]
             if len(kept) == 1:
                 break
     return kept
