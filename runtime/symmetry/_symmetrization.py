@@ -93,12 +93,14 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     generator_match = found.reshape(len(generator_rotations), len(ideal))
     if (types[generator_match] != types[None, :]).any():   # then every composition keeps the species too
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
-    match = np.empty((len(inverse), len(ideal)), dtype=np.int64)
+    transposed = _transposed_inverse_rotations(hall_number)  # (n_ops, 3, 3)
+    match = np.empty((len(transposed), len(ideal)), dtype=np.int64)
     match[steps[0][0]] = np.arange(len(ideal))                                  # the identity
-    for operations, generators, previous in steps[1:]:
-        match[operations] = generator_match[generators[:, None], match[previous]]   # (n_ops, n_std)
-    averaged = np.add.reduce(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0) / len(inverse)
+    flat = generator_match.ravel()
+    for operations, generators, previous in steps[1:]:   # generator_match[generator, match[previous]], flat
+        match[operations] = flat.take(match[previous] + len(ideal) * generators[:, None])   # (n_ops, n_std)
+    # np.take and a contiguous transpose: the same products and sums as displacement[match] @ inverse^T, faster
+    averaged = np.add.reduce(np.matmul(displacement.take(match, axis=0), transposed), axis=0) / len(transposed)
     return metric, ideal + averaged
 
 
@@ -365,10 +367,12 @@ def _float_operations(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=None)
-def _inverse_rotations(hall_number: int) -> np.ndarray:
+def _transposed_inverse_rotations(hall_number: int) -> np.ndarray:
+    """(R^-1)^T of every operation of the setting, shape=(n_ops, 3, 3), float64, C-contiguous and read-only."""
     inverse = np.linalg.inv(space_group(hall_number=hall_number).arrays[0].astype(np.float64))
-    inverse.setflags(write=False)
-    return inverse
+    transposed = np.ascontiguousarray(np.transpose(inverse, (0, 2, 1)))
+    transposed.setflags(write=False)
+    return transposed
 
 
 _ASSIGN_CHUNK = 256
