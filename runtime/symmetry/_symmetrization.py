@@ -96,9 +96,8 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     transposed = _transposed_inverse_rotations(hall_number)  # (n_ops, 3, 3)
     match = np.empty((len(transposed), len(ideal)), dtype=np.int64)
     match[steps[0][0]] = np.arange(len(ideal))                                  # the identity
-    flat = generator_match.ravel()
     for operations, generators, previous in steps[1:]:   # generator_match[generator, match[previous]], flat
-        match[operations] = flat.take(match[previous] + len(ideal) * generators[:, None])   # (n_ops, n_std)
+        match[operations] = generator_match.ravel().take(match[previous] + len(ideal) * generators[:, None])
     # np.take and a contiguous transpose: the same products and sums as displacement[match] @ inverse^T, faster
     averaged = np.add.reduce(np.matmul(displacement.take(match, axis=0), transposed), axis=0) / len(transposed)
     return metric, ideal + averaged
@@ -370,7 +369,7 @@ def _float_operations(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
 def _transposed_inverse_rotations(hall_number: int) -> np.ndarray:
     """(R^-1)^T of every operation of the setting, shape=(n_ops, 3, 3), float64, C-contiguous and read-only."""
     inverse = np.linalg.inv(space_group(hall_number=hall_number).arrays[0].astype(np.float64))
-    transposed = np.ascontiguousarray(np.transpose(inverse, (0, 2, 1)))
+    transposed = np.ascontiguousarray(inverse.swapaxes(1, 2))
     transposed.setflags(write=False)
     return transposed
 
