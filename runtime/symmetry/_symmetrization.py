@@ -5,7 +5,8 @@ operations of the group (a Reynolds average of the metric and of each site's dis
 result does not depend on the order of the atoms or on which of several translation-equivalent
 atoms comes first, as spglib's own idealized cell can at the level of the input's noise. Each input
 atom is assigned to its nearest ideal site (:func:`_assign_to_sites`, linear in the atoms) and the
-images of the sites under the operations are found by exact lookup (:func:`_site_index`).
+images of the sites under a few generators of the group are found by exact lookup (:func:`_site_index`),
+those under the other operations composed from them (:func:`_generator_steps`).
 """
 
 from __future__ import annotations
@@ -81,28 +82,24 @@ def symmetrized(crystal: Crystal, data, hall_number: int, symprec: float, *,
     bins = (3 * nearest[:, None] + _COMPONENTS).ravel()
     displacement = np.bincount(bins, weights=difference.ravel(), minlength=3 * len(ideal)).reshape(-1, 3)
     displacement /= counts[:, None]
-    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2);
-    # an operation is a coset representative followed by a centring translation, so only the images under
-    # the representatives and under the centrings are looked up (1/n_centring of the work), then composed
-    representative, centring = _cosets(hall_number)
-    rep_images = (ideal @ rotations.transpose(0, 2, 1) + translations[:, None, :]).reshape(-1, 3)
-    if len(table.centrings_24) == 1:  # primitive setting: the only centring is the identity
-        found = _site_index(rep_images, ideal, tolerance=1e-6)
-    else:  # one lookup for the images under the representatives and under the centrings (row by row the same)
-        centred = ideal[None, :, :] + table.centrings_24[:, None, :] / DEN
-        found = _site_index(np.concatenate([rep_images, centred.reshape(-1, 3)]), ideal, tolerance=1e-6)
+    # image index k(i, g): g(ideal_i) == ideal_k, found by exact lookup (memory n_ops x n_std, not n_std^2) for a
+    # few generators of G only; an operation g = a b (a a generator) permutes the sites as a after b, so the other
+    # rows are composed from those (integer gathers, exact): a few lookups instead of one per operation
+    generator_rotations, generator_translations, steps = _generator_steps(hall_number)
+    images = ideal @ generator_rotations.transpose(0, 2, 1) + generator_translations[:, None, :]
+    found = _site_index(images.reshape(-1, 3), ideal, tolerance=1e-6)
     if found is None or (found < 0).any():
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    rep_match = found[:len(rep_images)].reshape(len(table.rotations), len(ideal))
-    if len(table.centrings_24) == 1:
-        match = rep_match[representative]                                             # (n_ops, n_std)
-    else:
-        centring_match = found[len(rep_images):].reshape(len(table.centrings_24), len(ideal))
-        match = centring_match[centring[:, None], rep_match[representative]]          # (n_ops, n_std)
-    if (types[match] != types[None, :]).any():
+    generator_match = found.reshape(len(generator_rotations), len(ideal))
+    if (types[generator_match] != types[None, :]).any():   # then every composition keeps the species too
         return _ideal_metric(data), ideal  # fall back to spglib's idealization (defensive; not seen in tests)
-    inverse = _inverse_rotations(hall_number)  # (n_ops, 3, 3)
-    averaged = np.add.reduce(np.matmul(displacement[match], np.transpose(inverse, (0, 2, 1))), axis=0) / len(inverse)
+    transposed = _transposed_inverse_rotations(hall_number)  # (n_ops, 3, 3)
+    match = np.empty((len(transposed), len(ideal)), dtype=np.int64)
+    match[steps[0][0]] = np.arange(len(ideal))                                  # the identity
+    for operations, generators, previous in steps[1:]:   # generator_match[generator, match[previous]], flat
+        match[operations] = generator_match.ravel().take(match[previous] + len(ideal) * generators[:, None])
+    # np.take and a contiguous transpose: the same products and sums as displacement[match] @ inverse^T, faster
+    averaged = np.add.reduce(np.matmul(displacement.take(match, axis=0), transposed), axis=0) / len(transposed)
     return metric, ideal + averaged
 
 
@@ -316,16 +313,45 @@ def _longest(crystal: Crystal) -> float:
 
 
 @lru_cache(maxsize=None)
-def _cosets(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each operation (R, t) of the setting, in the order of ``space_group(...).arrays``: the index of
-    its rotation's representative in ``_group_table`` and of the centring c with t = t_rep + c (mod 1)."""
-    table = _group_table(hall_number)
+def _generator_steps(hall_number: int) -> tuple:
+    """Generators of the setting's operations and how every operation is composed from them, cached per setting.
+
+    Returns ``(rotations, translations, steps)``: the generators' rotations, shape=(k, 3, 3), and translations
+    t24 / 24, shape=(k, 3), float64; ``steps[0]`` = ([identity], [], []), then per breadth-first level
+    ``(operations, generators, previous)``, index arrays with operation = generator after previous (mod the
+    lattice), operations indexing ``space_group(...).arrays``, every previous one in an earlier level. The
+    generators are taken greedily in the order of the operations (each one not generated by those before).
+    """
     rotations, translations_24 = space_group(hall_number=hall_number).arrays
-    representative = np.array([table.rotation_keys[r.tobytes()] for r in rotations], dtype=np.int64)
-    offsets = _encode(translations_24 - table.translations_24[representative], DEN)
-    centring_keys = _encode(table.centrings_24, DEN)
-    centring = np.array([int(np.flatnonzero(centring_keys == o)[0]) for o in offsets], dtype=np.int64)
-    return representative, centring
+    keys = [(r.tobytes(), tuple(np.mod(t, DEN).tolist())) for r, t in zip(rotations, translations_24, strict=True)]
+    index = {key: i for i, key in enumerate(keys)}
+    identity = index[(np.eye(3, dtype=rotations.dtype).tobytes(), (0, 0, 0))]
+
+    def levels(generators: list) -> list:   # breadth-first levels of rows (operation, generator, previous)
+        seen, found = {identity}, [[(identity, -1, -1)]]
+        while found[-1]:
+            found.append([])
+            for previous, _, _ in found[-2]:
+                for g, a in enumerate(generators):   # x -> R_a (R_p x + t_p) + t_a
+                    key = ((rotations[a] @ rotations[previous]).tobytes(),
+                           tuple(np.mod(rotations[a] @ translations_24[previous] + translations_24[a], DEN).tolist()))
+                    if index[key] not in seen:
+                        seen.add(index[key])
+                        found[-1].append((index[key], g, previous))
+        return found[:-1]
+
+    generators: list[int] = []
+    generated = {identity}
+    for candidate in range(len(keys)):
+        if candidate not in generated:
+            generators.append(candidate)
+            generated = {row[0] for level in levels(generators) for row in level}
+    steps = tuple(tuple(np.array(column, dtype=np.int64).reshape(-1) for column in zip(*level, strict=True))
+                  for level in levels(generators))
+    chosen = (rotations[generators].astype(np.float64), translations_24[generators] / DEN)
+    for array in (*chosen, *[column for step in steps for column in step]):
+        array.setflags(write=False)
+    return (*chosen, steps)
 
 
 @lru_cache(maxsize=None)
@@ -340,10 +366,12 @@ def _float_operations(hall_number: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=None)
-def _inverse_rotations(hall_number: int) -> np.ndarray:
+def _transposed_inverse_rotations(hall_number: int) -> np.ndarray:
+    """(R^-1)^T of every operation of the setting, shape=(n_ops, 3, 3), float64, C-contiguous and read-only."""
     inverse = np.linalg.inv(space_group(hall_number=hall_number).arrays[0].astype(np.float64))
-    inverse.setflags(write=False)
-    return inverse
+    transposed = np.ascontiguousarray(inverse.swapaxes(1, 2))
+    transposed.setflags(write=False)
+    return transposed
 
 
 _ASSIGN_CHUNK = 256

@@ -120,3 +120,26 @@ def test_cached_inverse_and_determinant_are_numpys_bytes_per_matrix():
         for matrix in matrices:
             assert inverse_3x3(matrix).tobytes() == np.linalg.inv(matrix).tobytes()
             assert determinant_3x3(matrix) == float(np.linalg.det(matrix))
+
+
+
+def test_generator_steps_compose_every_operation_once():
+    """_generator_steps: composing the generators level by level gives each operation of the setting exactly
+    once (mod the lattice), each from operations of earlier levels, for all 530 settings."""
+    from crystal_fourier.runtime.symmetry._symmetrization import _generator_steps
+
+    for hall in range(1, 531):
+        rotations, translations_24 = space_group(hall_number=hall).arrays
+        generator_rotations, generator_translations, steps = _generator_steps(hall)
+        assert rotations[steps[0][0][0]].tolist() == np.eye(3).tolist()
+        done = {int(steps[0][0][0])}
+        for operations, generators, previous in steps[1:]:
+            assert set(previous.tolist()) <= done
+            assert not set(operations.tolist()) & done
+            rotation = generator_rotations[generators] @ rotations[previous]      # x -> R_g (R_p x + t_p) + t_g
+            translation = np.einsum("kij,kj->ki", generator_rotations[generators], translations_24[previous])
+            translation += generator_translations[generators] * 24
+            assert (rotation == rotations[operations]).all()
+            assert (np.round(translation - translations_24[operations]) % 24 == 0).all()
+            done |= set(operations.tolist())
+        assert done == set(range(len(rotations)))
