@@ -61,12 +61,8 @@ if TYPE_CHECKING:
     from crystal_fourier.runtime.structure_io._structures import Crystal
     from crystal_fourier.runtime.symmetry._normalizer import normalizer_elements
     from crystal_fourier.runtime.symmetry._random_crystals import crystal_of, crystals_of, random_crystal
-    from crystal_fourier.runtime.symmetry._standardization import (
-        DEFAULT_SYMPREC,
-        StandardizedCrystal,
-        detect_group,
-        standardize,
-    )
+    from crystal_fourier.runtime.symmetry._standardization import DEFAULT_SYMPREC, detect_group, standardize
+    from crystal_fourier.runtime.symmetry._standardized_crystal import StandardizedCrystal
     from crystal_fourier.runtime.symmetry._tensor_bases import cartesian_tensor_basis
 
 __all__ = [

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
+    from crystal_fourier.runtime.symmetry._standardized_crystal import StandardizedCrystal
 
 __all__ = [
     "VOIGT_PAIRS",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from crystal_fourier.runtime.network._batching import Batch, Sample
     from crystal_fourier.runtime.network._config import ModelConfig
     from crystal_fourier.runtime.structure_io._structures import Crystal
-    from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
+    from crystal_fourier.runtime.symmetry._standardized_crystal import StandardizedCrystal
 
 __all__ = ["ELASTIC_TARGET", "TENSOR_LOSSES", "ElasticTarget", "tensor_metrics", "project_predictions"]
 

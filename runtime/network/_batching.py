@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike
 
-    from crystal_fourier.runtime.symmetry._standardization import StandardizedCrystal
+    from crystal_fourier.runtime.symmetry._standardized_crystal import StandardizedCrystal
 
 __all__ = [
     "Sample",
