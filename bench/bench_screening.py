@@ -60,9 +60,12 @@ def timed(function, items) -> np.ndarray:
     return np.array(seconds)
 
 
-def predict_rate(items: list[Crystal], batch_size: int) -> tuple[float, float]:
+def predict_rate(items: list[Crystal], batch_size: int) -> list[tuple[float, float]]:
     """Crystals per second (wall, and per CPU second of this process) through prepare_samples +
-    predict_samples of a default-size CFT (built beforehand)."""
+    predict_samples of a default-size CFT (built beforehand), for two passes over ``items``: the first
+    after a warm-up on one batch, so that it also builds the encoder's tables of the groups that batch
+    did not hold (about 4 ms a group: the generated module's import), the second with every table built
+    (what a screening run of many crystals per group sees)."""
     import torch
 
     from crystal_fourier.runtime import predict_samples, prepare_samples, ModelConfig, build_model
@@ -70,11 +73,14 @@ def predict_rate(items: list[Crystal], batch_size: int) -> tuple[float, float]:
     torch.manual_seed(0)
     model = build_model(ModelConfig()).eval()
     records = [(crystal, {}, str(i)) for i, crystal in enumerate(items)]
+    rates = []
     with torch.no_grad():
         predict_samples(model, prepare_samples(records[:batch_size], None), batch_size)  # warm-up
-        start, cpu = time.perf_counter(), time.process_time()
-        predict_samples(model, prepare_samples(records, None), batch_size)
-    return len(items) / (time.perf_counter() - start), len(items) / (time.process_time() - cpu)
+        for _ in range(2):
+            start, cpu = time.perf_counter(), time.process_time()
+            predict_samples(model, prepare_samples(records, None), batch_size)
+            rates.append((len(items) / (time.perf_counter() - start), len(items) / (time.process_time() - cpu)))
+    return rates
 
 
 def main(argv=None) -> int:
@@ -123,9 +129,10 @@ def main(argv=None) -> int:
         print(f"  slowest relative: {items[i].n_atoms} atoms, {1e3 * ours[i]:.1f} ms "
               f"vs spglib {1e3 * spglib_seconds[i]:.2f} ms")
     if not args.no_predict:
-        rate, cpu_rate = predict_rate(items, args.batch_size)
-        print(f"predict (standardize + batch + default CFT forward, one thread): {rate:.0f} crystals/s wall, "
-              f"{cpu_rate:.0f} per CPU second  (goal >= 100)")
+        rates = predict_rate(items, args.batch_size)
+        for label, (rate, cpu_rate) in zip(("first pass", "tables built"), rates, strict=True):
+            print(f"predict (standardize + batch + default CFT forward, one thread), {label}: {rate:.0f} "
+                  f"crystals/s wall, {cpu_rate:.0f} per CPU second  (issue 29's goal >= 300)")
     return 0
 
 
