@@ -174,21 +174,24 @@ def _in_processes(function: Callable, chunks: Iterable, workers: int, window: in
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_setup)
     pending: deque = deque()
     broken = False
+    done = 0
     try:
-        for done, future in enumerate(_submitted(lambda chunk: pool.submit(function, chunk), chunks, window, pending)):
+        # a dead worker breaks the pool: the next future.result() raises BrokenProcessPool, or, when the
+        # pool learnt of the death first, the next pool.submit() of the window's refill does
+        for future in _submitted(lambda chunk: pool.submit(function, chunk), chunks, window, pending):
             try:
                 result = future.result()
-            except BrokenProcessPool as error:
-                broken = True
-                raise WorkerLost(f"a worker process died (killed, or out of memory) during chunk {done + 1}; "
-                                 f"the {done} chunks before it are complete; run again with --resume to finish"
-                                 ) from error
             except (pickle.PicklingError, AttributeError, TypeError) as error:
                 if "pickle" not in str(error).lower():
                     raise
                 raise CrystalFourierError(f"cannot send the work to worker processes ({error}); use --workers 1 "
                                           "or picklable inputs") from error
             yield result
+            done += 1
+    except BrokenProcessPool as error:
+        broken = True
+        raise WorkerLost(f"a worker process died (killed, or out of memory) during chunk {done + 1}; "
+                         f"the {done} chunks before it are complete; run again with --resume to finish") from error
     finally:
         for future in pending:
             future.cancel()

@@ -67,6 +67,34 @@ def test_a_killed_worker_ends_the_map_with_worker_lost_after_the_finished_chunks
     assert _engine.EXIT_WORKER_LOST == 4
 
 
+def test_a_pool_broken_before_the_next_submit_is_worker_lost_too(monkeypatch):
+    """A worker that dies while the window is refilled: the pool already knows, so ``submit`` itself raises
+    BrokenProcessPool (the race that made the test above fail now and then); it is the same WorkerLost."""
+    import concurrent.futures
+    from concurrent.futures.process import BrokenProcessPool
+
+    class BreaksOnTheThirdSubmit:   # a pool whose worker died while chunks 1 and 2 were being handed out
+        def __init__(self, **options):
+            self.submitted = 0
+
+        def submit(self, function, chunk):
+            self.submitted += 1
+            if self.submitted == 3:
+                raise BrokenProcessPool("A child process terminated abruptly")
+            future = concurrent.futures.Future()
+            future.set_result(function(chunk))
+            return future
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            pass
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", BreaksOnTheThirdSubmit)
+    results = map_in_order(eval, ["1", "2", "3", "4"], workers=2, window=1)
+    assert [next(results), next(results)] == [1, 2]
+    with pytest.raises(WorkerLost, match="died .* chunk 3; the 2 chunks before it are complete; .*--resume"):
+        next(results)
+
+
 def test_a_chunk_that_cannot_be_pickled_is_one_clear_error():
     with pytest.raises(CrystalFourierError, match="cannot send the work to worker processes"):
         list(map_in_order(eval, ["1", lambda: 2], workers=2))
