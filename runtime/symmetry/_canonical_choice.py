@@ -33,10 +33,8 @@ from crystal_fourier.runtime.symmetry._normalizer import (
     _PYTHON_FILTER,
     _group_table,
     _linear_stack,
-    _normalizer_matrices,
     _origin_shifts,
     _lexicographic_rows,
-    _shift_mask,
 )
 
 __all__ = ["TIE_TOLERANCE", "canonical_description"]
@@ -302,13 +300,7 @@ def canonical_description(positions: np.ndarray, numbers: np.ndarray, metric: np
     improper M (the mirror image of the crystal, in the same setting) as candidates."""
     weights = numbers.astype(np.float64)
     frequencies = _score_frequencies(hall_number)
-    matrices = _normalizer_matrices(hall_number, proper)[0]
-    if len(matrices) == 1 and _shift_mask(hall_number, proper)[0]:
-        # one coset, the point group itself: it keeps the G-invariant metric (to round-off, far below
-        # METRIC_TIE_TOLERANCE), so _linear_stack would return this one matrix without a reduction step
-        linear = matrices
-    else:
-        linear = _linear_stack(hall_number, metric, proper=proper)  # (k, 3, 3), int64
+    linear = _linear_stack(hall_number, metric, proper=proper)      # (k, 3, 3), int64
     candidates = _Candidates(positions, weights, linear, hall_number, _group_table(hall_number).polar_axes)
     if len(candidates) == 0:  # pragma: no cover - the identity is always a candidate
         raise CrystalFourierError(f"no canonical description found for Hall number {hall_number}")

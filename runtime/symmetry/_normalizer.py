@@ -268,6 +268,10 @@ def _linear_stack(hall_number: int, metric: np.ndarray, *, proper: bool = True) 
     """
     matrices, inverses = _normalizer_matrices(hall_number, proper)
     admits_shift = _shift_mask(hall_number, proper)   # for matrices[i] @ reduction too: reduction is in L
+    if len(matrices) == 1 and admits_shift[0]:
+        # one coset, the point group itself: it keeps the G-invariant metric (to round-off, far below
+        # METRIC_TIE_TOLERANCE), so there is no step to take and no other cell to compare: the one matrix
+        return matrices
     forms = _key_forms(hall_number, proper)
     tolerance = METRIC_TIE_TOLERANCE * float(np.abs(metric.diagonal()).max())
     reduction = None   # the identity
