@@ -64,7 +64,6 @@ with ``handedness="canonical"`` (the default) both hands give one standardized c
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from crystal_fourier._spglib import check_symprec, symmetry_dataset

@@ -122,7 +122,6 @@ def test_cached_inverse_and_determinant_are_numpys_bytes_per_matrix():
             assert determinant_3x3(matrix) == float(np.linalg.det(matrix))
 
 
-
 def test_generator_steps_compose_every_operation_once():
     """_generator_steps: composing the generators level by level gives each operation of the setting exactly
     once (mod the lattice), each from operations of earlier levels, for all 530 settings."""
