@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     )
     from crystal_fourier.runtime.network._invariant_bases import invariant_basis
     from crystal_fourier.runtime.network._model import build_model
-    from crystal_fourier.runtime.network._neighbourhood import neighbour_list
+    from crystal_fourier.runtime.network._neighbour_list import neighbour_list
     from crystal_fourier.runtime.network._routing import RoutingEncoder
     from crystal_fourier.runtime.network._space_group_encoding import SpaceGroupEncoding
     from crystal_fourier.runtime.structure_io._cif_writer import write_cif

@@ -18,7 +18,7 @@ Distance descriptors (:func:`distance_features`): the per-atom pair-distance his
 summed over every neighbour within the cutoff and divided by the number of atoms), the same
 over unlike-species pairs only, and the min, mean, max and standard deviation over atoms of
 the nearest-neighbour distance. They are computed from the exact periodic neighbour list
-(:func:`~crystal_fourier.runtime.network._neighbourhood.neighbour_list`) and are invariant under
+(:func:`~crystal_fourier.runtime.network._neighbour_list.neighbour_list`) and are invariant under
 permutation, lattice translation, origin shift, rotation, change of basis and supercell, to
 :data:`~crystal_fourier.runtime.network._neighbourhood.INVARIANCE_TOLERANCE`.
 
@@ -38,7 +38,8 @@ import numpy as np
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._cell_features import lattice_from_features
-from crystal_fourier.runtime.network._neighbourhood import neighbour_list, radial_basis
+from crystal_fourier.runtime.network._neighbour_list import neighbour_list
+from crystal_fourier.runtime.network._neighbourhood import radial_basis
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -11,9 +11,8 @@ lattice translation of any atom, an origin shift, a rotation or reflection of th
 frame, a change of cell basis, and a supercell (whose copies of atom i have the same
 neighbourhood). Every feature here is a function of it, and so shares that invariance:
 
-* :func:`neighbour_list`: every pair within the cutoff, found exactly in any cell (the cell is
-  Niggli-reduced with the reduction of :func:`crystal_fourier.runtime.learning._pretraining.orbit_distance`,
-  and the lattice images searched are bounded by the cell's reciprocal lengths, as there);
+* :func:`~crystal_fourier.runtime.network._neighbour_list.neighbour_list` (its own module): every pair
+  within the cutoff, found exactly in any cell;
 * :func:`radial_basis`: Gaussians on a grid of distances times a smooth cosine cutoff, so that
   a neighbour crossing the cutoff changes the features continuously;
 * :func:`neighbourhood_features`: for each atom, the radial basis summed over its neighbours
@@ -29,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +37,7 @@ from torch import nn
 
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._cell_features import MAX_ATOMIC_NUMBER, lattice_from_features
+from crystal_fourier.runtime.network._neighbour_list import DEFAULT_CUTOFF, neighbour_list
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -49,8 +50,6 @@ __all__ = [
     "DEFAULT_CUTOFF",
     "DEFAULT_N_RBF",
     "INVARIANCE_TOLERANCE",
-    "NeighbourList",
-    "neighbour_list",
     "cosine_cutoff",
     "radial_basis",
     "neighbourhood_features",
@@ -62,122 +61,12 @@ __all__ = [
     "NeighbourhoodEmbedding",
 ]
 
-DEFAULT_CUTOFF = 6.0
-"""Angstrom; about the second to third neighbour shell of typical inorganic crystals."""
 DEFAULT_N_RBF = 16
 """Gaussians on [0, cutoff]; spacing 0.4 Angstrom at the default cutoff."""
-_PAIR_BLOCK = 1 << 16
-"""Candidate pairs (centre, atom, lattice image) :func:`neighbour_list` tests at once (bounds its memory)."""
-_DEGENERATE_VOLUME = 1e-8
-"""Angstrom^3; a lattice whose |det| is below this has no volume (no neighbour list)."""
 INVARIANCE_TOLERANCE = {np.float64: 1e-9, np.float32: 1e-4}
 """Absolute tolerance of the invariance of the features (values O(1)-O(10)) under re-descriptions:
 float64 rounding of positions and distances (~1e-15 relative) is amplified by sums over ~100
 neighbours and by exp(); float32 positions (a collated Batch) carry ~1e-7 relative error."""
-
-
-@dataclass(frozen=True, eq=False)
-class NeighbourList:
-    """All pairs (i, j, n) with 0 < |(x_j + n - x_i) L| < cutoff, sorted by centre, then distance.
-
-    Attributes (P pairs)
-    --------------------
-    centres : np.ndarray, shape=(P,), dtype=int64
-        The atom i whose neighbourhood the pair belongs to.
-    neighbours : np.ndarray, shape=(P,), dtype=int64
-        The atom j (i itself for its own lattice images).
-    distances : np.ndarray, shape=(P,), dtype=float64
-        Angstrom.
-    n_atoms : int
-    cutoff : float
-    """
-
-    centres: np.ndarray
-    neighbours: np.ndarray
-    distances: np.ndarray
-    n_atoms: int
-    cutoff: float
-
-    def __len__(self) -> int:
-        return len(self.distances)
-
-    def nearest(self) -> np.ndarray:
-        """shape=(n_atoms,): each atom's nearest-neighbour distance (inf when none within the cutoff)."""
-        out = np.full(self.n_atoms, np.inf)
-        np.minimum.at(out, self.centres, self.distances)
-        return out
-
-
-def neighbour_list(lattice: ArrayLike, positions: ArrayLike, cutoff: float = DEFAULT_CUTOFF) -> NeighbourList:
-    """Every neighbour of every atom within ``cutoff``, all lattice images included; exact in any cell.
-
-    Parameters
-    ----------
-    lattice : array_like, shape=(3, 3), dtype=float64
-        Rows a, b, c in Angstrom.
-    positions : array_like, shape=(n, 3), dtype=float64
-        Fractional coordinates (any integer offsets; they are reduced).
-    cutoff : float
-        Angstrom; pairs at distance < cutoff are listed, the atom itself (d = 0, n = 0) never.
-
-    Returns
-    -------
-    NeighbourList
-        Its ``nearest()`` equals the minimum-image distance of
-        ``orbit_distance(space_group(1), lattice, x_i, x_j)`` over j != i and the shortest lattice
-        vector, where that is below the cutoff.
-
-    Examples
-    --------
-    >>> nl = neighbour_list(np.eye(3) * 2.0, [[0.0, 0.0, 0.0]], cutoff=2.5)   # simple cubic, a = 2
-    >>> len(nl), nl.distances[:6].round(12).tolist()
-    (6, [2.0, 2.0, 2.0, 2.0, 2.0, 2.0])
-    """
-    from crystal_fourier._spglib import niggli_reduced as _niggli
-
-    lattice = np.asarray(lattice, dtype=np.float64)
-    positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
-    if lattice.shape != (3, 3) or not np.all(np.isfinite(lattice)) or abs(np.linalg.det(lattice)) < _DEGENERATE_VOLUME:
-        raise CrystalFourierError(f"lattice must be a finite non-degenerate 3x3 matrix, got {lattice.tolist()}")
-    if not (math.isfinite(cutoff) and cutoff > 0):
-        raise CrystalFourierError(f"cutoff must be a positive number of Angstrom, got {cutoff}")
-    n = len(positions)
-    reduced, unimodular = _niggli(lattice)   # reduced = U L; a fractional row f becomes f U^-1
-    fractional = positions @ np.linalg.inv(unimodular)
-    delta = fractional[None, :, :] - fractional[:, None, :]   # (i, j): x_j - x_i
-    delta -= np.rint(delta)
-    cartesian = delta @ reduced   # (n, n, 3)
-    # |f_k| <= |r| |column k of reduced^-1| for r = f reduced, and |delta_k| <= 1/2.
-    reach = np.floor(cutoff * np.linalg.norm(np.linalg.inv(reduced), axis=0) + 0.5 + 1e-9).astype(np.int64)
-    offsets = np.stack(np.meshgrid(*(np.arange(-r, r + 1) for r in reach), indexing="ij"), -1).reshape(-1, 3)
-    shifts = offsets.astype(np.float64) @ reduced   # (K, 3)
-    # image n can hold a pair only if |n L| < cutoff + max |delta L| (|delta_k| <= 1/2); kept ones keep their order
-    reach_cartesian = cutoff + 0.5 * float(np.sum(np.linalg.norm(reduced, axis=1))) + 1e-9
-    keep = np.linalg.norm(shifts, axis=1) < reach_cartesian
-    offsets, shifts = offsets[keep], shifts[keep]
-    zero = int(np.flatnonzero(~offsets.any(axis=1))[0])
-    # First test |c + s|^2 = |c|^2 + 2 c.s + |s|^2 < cutoff^2 + a margin over its round-off (one matrix product);
-    # kept pairs get d = sqrt(add.reduce(v * v)), v = c + s, as np.linalg.norm computes it, and the exact d < cutoff.
-    loose = cutoff * cutoff + 1e-9 * (cutoff + reach_cartesian) ** 2
-    shift_squared = np.sum(shifts * shifts, axis=1)
-    centres, neighbours, distances = [], [], []
-    rows = max(1, _PAIR_BLOCK // max(1, n * len(shifts)))   # centres per block: memory O(_PAIR_BLOCK), not n^2 K
-    for start in range(0, n, rows):
-        block = cartesian[start:start + rows].reshape(-1, 3)                      # (rows n, 3)
-        estimate = (np.sum(block * block, axis=1)[:, None] + 2.0 * (block @ shifts.T)
-                    + shift_squared[None, :])                                      # (rows n, K)
-        pair, k = np.nonzero(estimate < loose)
-        i, j = np.divmod(pair, n)
-        gaps = cartesian[i + start, j] + shifts[k]
-        d = np.sqrt(np.add.reduce(gaps * gaps, axis=-1))
-        inside = (d < cutoff) & ~((i + start == j) & (k == zero))
-        centres.append(i[inside] + start)
-        neighbours.append(j[inside])
-        distances.append(d[inside])
-    centres, neighbours, distances = (np.concatenate(a) if a else np.zeros(0) for a in (centres, neighbours, distances))
-    order = np.lexsort((neighbours, distances, centres))
-    return NeighbourList(centres=centres[order].astype(np.int64), neighbours=neighbours[order].astype(np.int64),
-                         distances=distances[order].astype(np.float64), n_atoms=n, cutoff=float(cutoff))
 
 
 def cosine_cutoff(distances, cutoff: float = DEFAULT_CUTOFF):
@@ -188,8 +77,14 @@ def cosine_cutoff(distances, cutoff: float = DEFAULT_CUTOFF):
     >>> cosine_cutoff(np.array([0.0, 3.0, 6.0, 7.0]), 6.0).round(12).tolist()
     [1.0, 0.5, 0.0, 0.0]
     """
-    if isinstance(distances, np.ndarray):
-        return np.where(distances < cutoff, 0.5 * (1.0 + np.cos(np.pi * distances / cutoff)), 0.0)
+    if isinstance(distances, np.ndarray):   # in place in one array: the operations of the torch branch, in order
+        value = np.pi * distances
+        value /= cutoff
+        np.cos(value, out=value)
+        value += 1.0
+        value *= 0.5
+        value[~(distances < cutoff)] = 0.0   # NaN too, as np.where(d < cutoff, ..., 0) gives
+        return value
     return torch.where(distances < cutoff, 0.5 * (1.0 + torch.cos(math.pi * distances / cutoff)),
                        torch.zeros_like(distances))
 
@@ -218,12 +113,26 @@ def radial_basis(distances, cutoff: float = DEFAULT_CUTOFF, n_rbf: int = DEFAULT
         raise CrystalFourierError(f"n_rbf must be at least 2, got {n_rbf}")
     spacing = cutoff / (n_rbf - 1)
     if isinstance(distances, np.ndarray):
-        mu = np.linspace(0.0, cutoff, n_rbf)
-        gauss = np.exp(-0.5 * ((distances[:, None] - mu) / spacing) ** 2)
-        return gauss * cosine_cutoff(distances, cutoff)[:, None]
+        # exp(-0.5 ((d - mu) / s)^2) f(d), each step in place in one (P, n_rbf) array: the same operations
+        # in the same order as the expression written out, without its temporaries
+        gauss = distances[:, None] - _centres(float(cutoff), int(n_rbf))
+        gauss /= spacing
+        np.square(gauss, out=gauss)
+        gauss *= -0.5
+        np.exp(gauss, out=gauss)
+        gauss *= cosine_cutoff(distances, cutoff)[:, None]
+        return gauss
     mu = torch.linspace(0.0, cutoff, n_rbf, dtype=distances.dtype, device=distances.device)
     gauss = torch.exp(-0.5 * ((distances[:, None] - mu) / spacing) ** 2)
     return gauss * cosine_cutoff(distances, cutoff)[:, None]
+
+
+@lru_cache(maxsize=16)
+def _centres(cutoff: float, n_rbf: int) -> np.ndarray:
+    """np.linspace(0, cutoff, n_rbf), read-only: the Gaussians' centres mu_k of :func:`radial_basis`, built once."""
+    mu = np.linspace(0.0, cutoff, n_rbf)
+    mu.setflags(write=False)
+    return mu
 
 
 def neighbourhood_features(lattice: ArrayLike, positions: ArrayLike, numbers: ArrayLike, *,

@@ -11,11 +11,11 @@ import torch
 from crystal_fourier.derive import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.network._batching import sample_from_arrays
+from crystal_fourier.runtime.network._neighbour_list import neighbour_list
 from crystal_fourier.runtime.network._neighbourhood import (
     INVARIANCE_TOLERANCE,
     NeighbourhoodEmbedding,
     batch_neighbours,
-    neighbour_list,
     neighbourhood_features,
     radial_basis,
 )
@@ -217,7 +217,7 @@ def _reference_pairs(lattice, positions, cutoff):
 def test_blocked_neighbour_list_has_exactly_the_brute_force_pairs(crystal, cutoff, monkeypatch):
     """The vectorized list, also split into blocks of one centre and with the far images pruned, finds the
     same pairs and distances as a brute-force search over 13^3 images."""
-    import crystal_fourier.runtime.network._neighbourhood as module
+    import crystal_fourier.runtime.network._neighbour_list as module
 
     lattice, positions, _ = crystal
     reference = _reference_pairs(lattice, np.mod(positions, 1.0), cutoff)
@@ -230,6 +230,9 @@ def test_blocked_neighbour_list_has_exactly_the_brute_force_pairs(crystal, cutof
         assert found == reference
     for name in ("centres", "neighbours", "distances"):
         assert getattr(whole, name).tobytes() == getattr(blocked, name).tobytes()
+    for nl in (whole, blocked):   # sorted by centre, then distance, then neighbour (ties of equal distance)
+        order = np.lexsort((nl.neighbours, nl.distances, nl.centres))
+        assert order.tolist() == list(range(len(nl)))
 
 
 def test_sample_sums_are_the_sequential_sums(crystal):
