@@ -60,12 +60,13 @@ def timed(function, items) -> np.ndarray:
     return np.array(seconds)
 
 
-def predict_rate(items: list[Crystal], batch_size: int) -> list[tuple[float, float]]:
+def predict_rate(items: list[Crystal], batch_size: int, passes: int = 5) -> list[tuple[float, float]]:
     """Crystals per second (wall, and per CPU second of this process) through prepare_samples +
-    predict_samples of a default-size CFT (built beforehand), for two passes over ``items``: the first
-    after a warm-up on one batch, so that it also builds the encoder's tables of the groups that batch
-    did not hold (about 4 ms a group: the generated module's import), the second with every table built
-    (what a screening run of many crystals per group sees)."""
+    predict_samples of a default-size CFT (built beforehand): the first pass over ``items`` after a
+    warm-up on one batch, so that it also builds the encoder's tables of the groups that batch did not
+    hold (about 2 ms a group: the generated module's import and its tables), then the best of ``passes``
+    passes with every table built (what a screening run of many crystals per group sees; one pass of
+    138 crystals takes about half a second, so single passes vary by 5-10% on a shared machine)."""
     import torch
 
     from crystal_fourier.runtime import predict_samples, prepare_samples, ModelConfig, build_model
@@ -76,11 +77,14 @@ def predict_rate(items: list[Crystal], batch_size: int) -> list[tuple[float, flo
     rates = []
     with torch.no_grad():
         predict_samples(model, prepare_samples(records[:batch_size], None), batch_size)  # warm-up
-        for _ in range(2):
+        for _ in range(1 + passes):
             start, cpu = time.perf_counter(), time.process_time()
             predict_samples(model, prepare_samples(records, None), batch_size)
             rates.append((len(items) / (time.perf_counter() - start), len(items) / (time.process_time() - cpu)))
-    return rates
+    cpu_rates = sorted(rate[1] for rate in rates[1:])
+    print(f"predict with every table built, {passes} passes: per CPU second min {cpu_rates[0]:.0f}, "
+          f"median {np.median(cpu_rates):.0f}, max {cpu_rates[-1]:.0f}")
+    return [rates[0], max(rates[1:], key=lambda rate: rate[1])]
 
 
 def main(argv=None) -> int:
@@ -89,6 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("--groups", default="every5", help="'all' or 'every5' (default)")
     parser.add_argument("--max-atoms", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--passes", type=int, default=5, help="predict passes with every table built (best printed)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-predict", action="store_true")
     args = parser.parse_args(argv)
@@ -129,8 +134,8 @@ def main(argv=None) -> int:
         print(f"  slowest relative: {items[i].n_atoms} atoms, {1e3 * ours[i]:.1f} ms "
               f"vs spglib {1e3 * spglib_seconds[i]:.2f} ms")
     if not args.no_predict:
-        rates = predict_rate(items, args.batch_size)
-        for label, (rate, cpu_rate) in zip(("first pass", "tables built"), rates, strict=True):
+        rates = predict_rate(items, args.batch_size, args.passes)
+        for label, (rate, cpu_rate) in zip(("first pass", f"tables built, best of {args.passes}"), rates, strict=True):
             print(f"predict (standardize + batch + default CFT forward, one thread), {label}: {rate:.0f} "
                   f"crystals/s wall, {cpu_rate:.0f} per CPU second  (issue 29's goal >= 300)")
     return 0

@@ -10,7 +10,8 @@ Every run is timed in this process, the baseline (one process) first, best of ``
   worker runs include starting the workers and loading the model in each (as the command does).
   "2 workers, 1st pool" is the first pool of the process (its fork server imports torch and the package,
   as the first job on a fresh Dask cluster does in each worker); Dask runs cold (first job on a fresh
-  cluster), warm (later jobs) and cold on workers started with the package preloaded, each against the
+  cluster), warm (later jobs) and cold on workers started with the package preloaded (also without the
+  nanny's ``MALLOC_TRIM_THRESHOLD_``, see docs/guide/parallel.md), each against the
   local run with the same start-up; then the warm engines alternate run by run (the fairer comparison
   on a machine whose speed drifts).
 * audit: ``--crystals`` random crystals audited with ASE's EMT (all kinds, 2 per kind).
@@ -157,13 +158,25 @@ def main() -> None:
                                       preload=list(DASK_PRELOAD)) as cluster:
             dask = lambda: predict_rows(model, paths, scheduler=cluster.scheduler_address)  # noqa: E731
             results["Dask cold, preloaded"] = best(dask, 1)
+        # the same with the nanny's MALLOC_TRIM_THRESHOLD_ unset (None removes it): that variable also pins glibc's
+        # mmap threshold at 128 KiB, so each larger array is mapped and unmapped anew (docs/guide/parallel.md). The
+        # clusters above wrote it into this process's environment (the nanny sets it before spawning): drop it too.
+        from dask import config as dask_config
+
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+        with dask_config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
+                distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                         preload=list(DASK_PRELOAD)) as cluster:
+            dask_run = lambda: predict_rows(model, paths, scheduler=cluster.scheduler_address)  # noqa: E731
+            results["Dask cold, preloaded, no trim variable"] = best(dask_run, 1)
         _table(f"predict, {len(paths)} files (<= 20 atoms), default model size", results, len(paths), "files")
         same = len({tuple(result) for _, _, result in results.values()}) == 1
         print(f"  identical rows in all runs: {same}")
         # like against like: each Dask run against the local run that pays the same start-up (imports in
         # the workers: the first pool; model loading only: a pool forked from the running server)
         pairs = (("Dask cold (1st job)", "2 workers, 1st pool"), ("Dask warm (later)", "2 workers"),
-                 ("Dask cold, preloaded", "2 workers"), ("Dask cold (1st job)", "2 workers"))
+                 ("Dask cold, preloaded", "2 workers"), ("Dask cold, preloaded, no trim variable", "2 workers"),
+                 ("Dask cold (1st job)", "2 workers"))
         for name, local in pairs:
             print(f"  {name} overhead against {local}: {100 * (results[name][0] / results[local][0] - 1):+.1f}% "
                   "(goal <= 10%)")
@@ -190,9 +203,9 @@ def _audit(args) -> None:
 def _table(title: str, results: dict, count: int, unit: str) -> None:
     base = results["1 process"][0]
     print(f"\n{title}")
-    print(f"  {'run':<22} {'wall s':>8} {unit + '/s':>12} {'CPU s':>8} {'speed-up':>9}")
+    print(f"  {'run':<38} {'wall s':>8} {unit + '/s':>12} {'CPU s':>8} {'speed-up':>9}")
     for name, (wall, cpu, _) in results.items():
-        print(f"  {name:<22} {wall:8.2f} {count / wall:12.1f} {cpu:8.2f} {base / wall:8.2f}x")
+        print(f"  {name:<38} {wall:8.2f} {count / wall:12.1f} {cpu:8.2f} {base / wall:8.2f}x")
 
 
 if __name__ == "__main__":
