@@ -217,12 +217,12 @@ def _reference_pairs(lattice, positions, cutoff):
 def test_blocked_neighbour_list_has_exactly_the_brute_force_pairs(crystal, cutoff, monkeypatch):
     """The vectorized list, also split into blocks of one centre and with the far images pruned, finds the
     same pairs and distances as a brute-force search over 13^3 images."""
-    import crystal_fourier.runtime.network._neighbour_list as module
+    import crystal_fourier.runtime.network._neighbour_list as neighbour_list_module
 
     lattice, positions, _ = crystal
     reference = _reference_pairs(lattice, np.mod(positions, 1.0), cutoff)
     whole = neighbour_list(lattice, positions, cutoff)
-    monkeypatch.setattr(module, "_PAIR_BLOCK", 1)   # one centre per block
+    monkeypatch.setattr(neighbour_list_module, "_PAIR_BLOCK", 1)   # one centre per block
     blocked = neighbour_list(lattice, positions, cutoff)
     for nl in (whole, blocked):
         found = sorted(zip(nl.centres.tolist(), np.round(nl.distances, 9).tolist(), nl.neighbours.tolist(),
