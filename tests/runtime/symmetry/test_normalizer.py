@@ -83,3 +83,58 @@ def test_metric_key_forms_are_keyed_by_setting_and_handedness(proper):
         want = _metric_keys(np.transpose(inverses, (0, 2, 1)) @ metric @ inverses)
         assert forms.shape == (7, len(inverses), 9)
         assert np.allclose((forms @ metric.ravel()).T, want, rtol=1e-12, atol=1e-12)
+
+
+def _closure(rotations: list) -> set:
+    """Every product of the integer matrices ``rotations`` (the group they generate), as int64 bytes."""
+    identity = np.eye(3, dtype=np.int64)
+    seen, frontier = {identity.tobytes()}, [identity]
+    while frontier:
+        found = []
+        for element in frontier:
+            for rotation in rotations:
+                product = rotation @ element
+                if product.tobytes() not in seen:
+                    seen.add(product.tobytes())
+                    found.append(product)
+        frontier = found
+    return seen
+
+
+def test_rotation_generators_generate_every_point_group_and_none_is_redundant():
+    """For the 230 standard settings: the generators' closure is the whole point group (so checking them suffices
+    for M P M^-1 = P), each one lies outside the group of those before it, and there are at most four."""
+    from crystal_fourier.runtime.symmetry._normalizer import _rotation_generators
+
+    for number in range(1, 231):
+        rotations = np.ascontiguousarray(_group_table(standard_hall_number(number)).rotations, dtype=np.int64)
+        generators = _rotation_generators(rotations.tobytes()).tolist()
+        assert _closure([rotations[g] for g in generators]) == {r.tobytes() for r in rotations}, number
+        for k, g in enumerate(generators):
+            assert rotations[g].tobytes() not in _closure([rotations[h] for h in generators[:k]]), number
+        assert len(generators) <= 4
+
+
+@pytest.mark.parametrize("number", [1, 2, 10, 15, 47, 68, 99, 146, 167, 191, 216, 227, 230], ids=lambda n: f"sg{n}")
+def test_normalizer_matrices_equal_the_filter_over_every_rotation(number):
+    """The matrices kept by testing the generators are those that map every rotation of P into P, in the same order
+    (the filter written out over all rotations, membership by np.isin)."""
+    from crystal_fourier._unimodular import unimodular_matrices
+    from crystal_fourier.derive._operations import DEN
+    from crystal_fourier.runtime.symmetry._normalizer import _encode, _matrix_keys, _normalizer_matrices
+
+    hall = standard_hall_number(number)
+    table = _group_table(hall)
+    for proper in (True, False):
+        matrices, inverses = unimodular_matrices(proper=proper)
+        images = np.einsum("mij,rjk,mkl->mril", matrices, table.rotations, inverses)   # M R M^-1, (m, r, 3, 3)
+        normalizing = np.all((np.abs(images) <= 1).all(axis=(2, 3))
+                             & np.isin(_matrix_keys(np.clip(images, -1, 1)), _matrix_keys(table.rotations)), axis=1)
+        centrings = np.mod(table.centrings_24, DEN)
+        kept = normalizing & np.all(np.isin(_encode(np.mod(centrings @ np.transpose(matrices, (0, 2, 1)), DEN), DEN),
+                                            _encode(centrings, DEN)), axis=1)
+        expected = {m.tobytes() for m in matrices[kept]}
+        found = _normalizer_matrices(hall, proper)[0]
+        # one per coset M P of the kept matrices: each found one is kept, and every kept one is M R of a found M
+        assert {m.tobytes() for m in found} <= expected
+        assert {(m @ r).tobytes() for m in found for r in table.rotations} >= expected
