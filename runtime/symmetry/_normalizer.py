@@ -93,6 +93,31 @@ def _shift_grid(polar_axes: tuple) -> np.ndarray:
     return grid
 
 
+@lru_cache(maxsize=16)
+def _grid_images(polar_axes: tuple, matrix: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The codes :func:`_encode` (A S, 48) of every S of :func:`_shift_grid`, sorted, and the grid rows in that order
+    (a stable sort, so equal codes keep the grid's order): for the integer 3x3 ``matrix`` A (int64 bytes). Seven
+    singular A occur as the first congruence of the 230 standard settings, 0.9 MiB each at most."""
+    grid = _shift_grid(polar_axes)
+    codes = _encode(grid @ np.frombuffer(matrix, dtype=np.int64).reshape(3, 3).T, _SHIFT_DEN)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    for array in (sorted_codes, order):
+        array.setflags(write=False)
+    return sorted_codes, order
+
+
+def _grid_solutions(polar_axes: tuple, matrix: np.ndarray, offset: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The rows S of :func:`_shift_grid` with matrix @ S + offset = a (mod 48) for some encoded a in ``allowed``,
+    in the grid's order: the filter of the grid, by lookup of the codes a - offset among :func:`_grid_images`
+    (A S + o = a exactly when A S = a - o, componentwise mod 48) instead of a pass over every row."""
+    sorted_codes, order = _grid_images(polar_axes, np.ascontiguousarray(matrix, dtype=np.int64).tobytes())
+    wanted = _encode(_decode(allowed) - offset, _SHIFT_DEN)
+    starts, stops = sorted_codes.searchsorted(wanted, side="left"), sorted_codes.searchsorted(wanted, side="right")
+    rows = np.sort(np.concatenate([order[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]))
+    return _shift_grid(polar_axes)[rows]
+
+
 def _solved_shifts(matrix: np.ndarray, offset: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Every S in [0, 48)^3 with matrix @ S + offset = a (mod 48) for some encoded a in ``allowed``,
     for an invertible integer ``matrix`` A (I - R' of a rotation without a fixed direction, e.g. -1):
@@ -102,14 +127,19 @@ def _solved_shifts(matrix: np.ndarray, offset: np.ndarray, allowed: np.ndarray) 
     determinant = round(float(np.linalg.det(matrix)))
     adjugate = np.rint(np.linalg.inv(matrix) * determinant).astype(np.int64)
     size = abs(determinant)
-    targets = np.stack([allowed // (_SHIFT_DEN * _SHIFT_DEN), (allowed // _SHIFT_DEN) % _SHIFT_DEN,
-                        allowed % _SHIFT_DEN], axis=1)                                   # (k, 3)
+    targets = _decode(allowed)                                                           # (k, 3)
     steps = np.indices((size,) * 3).reshape(3, -1).T                                     # (size^3, 3)
     right = (targets[:, None, :] - offset + _SHIFT_DEN * steps[None, :, :]).reshape(-1, 3)
     numerators = right @ adjugate.T
     integral = np.all(numerators % determinant == 0, axis=1)
-    shifts = np.mod(numerators[integral] // determinant, _SHIFT_DEN)
-    return np.unique(shifts, axis=0).astype(np.int64)   # sorted rows: the grid's lexicographic order
+    codes = np.unique(_encode(numerators[integral] // determinant, _SHIFT_DEN))   # sorted: the grid's order
+    return _decode(codes)
+
+
+def _decode(codes: np.ndarray) -> np.ndarray:
+    """The rows S in [0, 48)^3 of codes of :func:`_encode` (S, 48), shape=(k, 3), int64."""
+    return np.stack([codes // (_SHIFT_DEN * _SHIFT_DEN), (codes // _SHIFT_DEN) % _SHIFT_DEN, codes % _SHIFT_DEN],
+                    axis=1).astype(np.int64)
 
 
 @lru_cache(maxsize=8192)
@@ -131,8 +161,11 @@ def _origin_shifts(hall_number: int, matrix: tuple) -> np.ndarray:
         index = table.rotation_keys.get(image.tobytes())
         if index is None:
             return np.zeros((0, 3), dtype=np.int64)
-        if step == 0 and round(abs(np.linalg.det(identity - image))) > 0:
-            grid = _solved_shifts(identity - image, 2 * (m @ t24), table.allowed[index])
+        if step == 0:   # the whole grid: solved in closed form, or looked up among the grid's images
+            if round(abs(np.linalg.det(identity - image))) > 0:
+                grid = _solved_shifts(identity - image, 2 * (m @ t24), table.allowed[index])
+            else:
+                grid = _grid_solutions(table.polar_axes, identity - image, 2 * (m @ t24), table.allowed[index])
             continue
         values = (2 * (m @ t24))[None, :] + grid @ (identity - image).T
         grid = grid[np.isin(_encode(values, _SHIFT_DEN), table.allowed[index])]

@@ -49,6 +49,37 @@ def test_solved_shifts_are_the_grid_filter(number):
     assert checked > 0
 
 
+@pytest.mark.parametrize("number", [4, 16, 19, 24, 76, 89, 149, 177, 195, 214], ids=lambda n: f"sg{n}")
+def test_grid_solutions_are_the_grid_filter(number):
+    """The looked-up solutions of a congruence over the whole grid (singular I - R' included, polar grids too) equal
+    the brute-force filter of the grid, row for row and in order, for every rotation and normalizer matrix."""
+    from crystal_fourier.runtime.symmetry._normalizer import (
+        _SHIFT_DEN,
+        _encode,
+        _grid_solutions,
+        _normalizer_matrices,
+        _shift_grid,
+    )
+
+    table = _group_table(standard_hall_number(number))
+    grid = _shift_grid(table.polar_axes)
+    identity = np.eye(3, dtype=np.int64)
+    singular = 0
+    for m in _normalizer_matrices(standard_hall_number(number), False)[0][:8]:
+        m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
+        for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
+            image = m @ rotation @ m_inv
+            index = table.rotation_keys.get(image.tobytes())
+            if index is None:
+                continue
+            offset = 2 * (m @ t24)
+            brute = grid[np.isin(_encode(offset + grid @ (identity - image).T, _SHIFT_DEN), table.allowed[index])]
+            np.testing.assert_array_equal(_grid_solutions(table.polar_axes, identity - image, offset,
+                                                          table.allowed[index]), brute)
+            singular += round(abs(np.linalg.det(identity - image))) == 0
+    assert singular > 0
+
+
 @pytest.mark.parametrize("number", [1, 2, 4, 14, 17, 18, 19, 43, 146, 161, 227], ids=lambda n: f"sg{n}")
 def test_shift_mask_is_closed_under_products(number):
     """_linear_parts reads _shift_mask[i] for matrices[i] @ reduction: sound because the linear parts that
