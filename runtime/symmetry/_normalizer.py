@@ -211,8 +211,9 @@ def _normalizer_matrices(hall_number: int, proper: bool = True) -> tuple[np.ndar
         inside = np.all(np.abs(images) <= 1, axis=(1, 2))
         keep[alive] = inside & in_group[_matrix_keys(np.clip(images, -1, 1))]
     centrings = np.mod(table.centrings_24, DEN)
-    images_c = np.mod(centrings @ np.transpose(matrices, (0, 2, 1)), DEN)            # M c, (m, c, 3)
-    keep &= np.all(np.isin(_encode(images_c, DEN), _encode(centrings, DEN)), axis=1)
+    alive = np.flatnonzero(keep)   # the centring test for the normalizing matrices only
+    images_c = np.mod(centrings @ np.transpose(matrices[alive], (0, 2, 1)), DEN)     # M c, (m, c, 3)
+    keep[alive] = np.all(np.isin(_encode(images_c, DEN), _encode(centrings, DEN)), axis=1)
     matrices, inverses = matrices[keep], inverses[keep]
     # proper matrices first, so a coset that has one is represented by it (no needless reflection)
     order = np.argsort(-np.round(np.linalg.det(matrices)).astype(np.int64), kind="stable")
