@@ -36,6 +36,7 @@ subclass it without an import cycle.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,8 +64,11 @@ _DEVICE_CHUNK_ELEMENTS = 1 << 23
 """Block size on accelerators and on the differentiable path (fewer, larger kernels): 32 MB in float32."""
 
 
+@lru_cache(maxsize=4096)
 def _parse_integers(text: str) -> np.ndarray:
-    """Space-separated integers (the compact form of generated tables) as int64.
+    """Space-separated integers (the compact form of generated tables) as int64, read-only and kept: the
+    groups of one crystal family share their shell's text, and a group's tables are read twice (its
+    routing and its module).
 
     Parameters
     ----------
@@ -81,7 +85,9 @@ def _parse_integers(text: str) -> np.ndarray:
     >>> _parse_integers("3 -1 0").tolist()
     [3, -1, 0]
     """
-    return np.array(text.split(), dtype=np.int64)
+    values = np.array(text.split(), dtype=np.int64)
+    values.setflags(write=False)
+    return values
 
 
 def _as_int_array(values, name: str, ndim: int) -> np.ndarray:

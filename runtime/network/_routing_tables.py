@@ -41,7 +41,7 @@ def _check_spec(spec: object) -> CutoffSpec:
 
 @lru_cache(maxsize=None)
 def _slot_maps(spec: CutoffSpec, include_constant: bool):
-    """(slot hkl, {(h, k, l): slot}); the k = 0 slot is left out without ``include_constant``."""
+    """(slot hkl, the slot of a row: :class:`_SlotLookup`); the k = 0 slot is left out without ``include_constant``."""
     from crystal_fourier.runtime.network._invariant_bases import shell_index
 
     index = shell_index(spec)
@@ -53,7 +53,30 @@ def _slot_maps(spec: CutoffSpec, include_constant: bool):
     if not include_constant:
         union = union[np.any(union != 0, axis=1)]
     union.setflags(write=False)
-    return union, {tuple(row): slot for slot, row in enumerate(union.tolist())}
+    return union, _SlotLookup(union)
+
+
+class _SlotLookup:
+    """The slot of each frequency row (-1 for one that is not a slot): a dense table over the box that holds the
+    slots, indexed by the row's code, so that a group's few hundred entries are one gather, not a dict lookup each."""
+
+    def __init__(self, slots: np.ndarray) -> None:
+        self.bound = int(np.abs(slots).max(initial=0))
+        self.base = 2 * self.bound + 1
+        self.table = np.full(self.base ** 3, -1, dtype=np.int64)
+        self.table[self._codes(slots)] = np.arange(len(slots))
+
+    def _codes(self, rows: np.ndarray) -> np.ndarray:
+        shifted = rows + self.bound
+        return (shifted[:, 0] * self.base + shifted[:, 1]) * self.base + shifted[:, 2]
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        """shape=(n,), int64: the slot of each row of ``rows`` (shape=(n, 3), integers), -1 where none."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        inside = np.all(np.abs(rows) <= self.bound, axis=1)
+        slot = np.full(len(rows), -1, dtype=np.int64)
+        slot[inside] = self.table[self._codes(rows[inside])]
+        return slot
 
 
 def slot_frequencies(spec: CutoffSpec = CutoffSpec(), include_constant: bool = False) -> np.ndarray:  # noqa: B008
@@ -142,7 +165,7 @@ def setting_routing(spec: CutoffSpec, hall_number: int, include_constant: bool =
     cls = basis_class(spec, int(hall_number))
     hkl, function, phase_48, numerator, denominator = cls.slot_entries()
     _, position = _slot_maps(spec, bool(include_constant))
-    slot = np.array([position.get(tuple(row), -1) for row in hkl.tolist()], dtype=np.int64)
+    slot = position(hkl)
     constant = np.all(hkl == 0, axis=1)
     if np.any((slot < 0) & ~constant):
         raise CrystalFourierError(f"generated module {cls.__name__} uses frequencies outside the "
