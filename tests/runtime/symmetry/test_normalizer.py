@@ -20,31 +20,35 @@ def test_polar_directions_of_every_standard_setting_are_coordinate_axes():
     assert polar[2] == polar[225] == ()
 
 
-@pytest.mark.parametrize("number", [2, 14, 148, 201, 225, 227], ids=lambda n: f"sg{n}")
-def test_solved_shifts_are_the_grid_filter(number):
-    """The closed-form shifts of an invertible I - R' equal the brute-force filter of the 48^3 grid."""
-    from crystal_fourier.runtime.symmetry._normalizer import (
-        _SHIFT_DEN,
-        _encode,
-        _normalizer_matrices,
-        _shift_grid,
-        _solved_shifts,
-    )
+def _congruences(number: int, polar_axes: tuple, count: int):
+    """(I - R', offset, allowed, brute-force solutions over the grid of ``polar_axes``) of every rotation R of the
+    group's standard setting under each of its first ``count`` normalizer matrices M (R' = M R M^-1 in G)."""
+    from crystal_fourier.runtime.symmetry._normalizer import _SHIFT_DEN, _encode, _normalizer_matrices, _shift_grid
 
     table = _group_table(standard_hall_number(number))
-    grid = _shift_grid(())
+    grid = _shift_grid(polar_axes)
     identity = np.eye(3, dtype=np.int64)
-    checked = 0
-    for m in _normalizer_matrices(standard_hall_number(number), False)[0][:6]:
+    for m in _normalizer_matrices(standard_hall_number(number), False)[0][:count]:
         m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
         for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
             image = m @ rotation @ m_inv
             index = table.rotation_keys.get(image.tobytes())
-            if index is None or round(abs(np.linalg.det(identity - image))) == 0:
+            if index is None:
                 continue
-            offset = 2 * (m @ t24)
-            brute = grid[np.isin(_encode(offset + grid @ (identity - image).T, _SHIFT_DEN), table.allowed[index])]
-            np.testing.assert_array_equal(_solved_shifts(identity - image, offset, table.allowed[index]), brute)
+            offset, allowed = 2 * (m @ t24), table.allowed[index]
+            yield identity - image, offset, allowed, grid[np.isin(_encode(offset + grid @ (identity - image).T,
+                                                                           _SHIFT_DEN), allowed)]
+
+
+@pytest.mark.parametrize("number", [2, 14, 148, 201, 225, 227], ids=lambda n: f"sg{n}")
+def test_solved_shifts_are_the_grid_filter(number):
+    """The closed-form shifts of an invertible I - R' equal the brute-force filter of the 48^3 grid."""
+    from crystal_fourier.runtime.symmetry._normalizer import _solved_shifts
+
+    checked = 0
+    for matrix, offset, allowed, brute in _congruences(number, (), 6):
+        if round(abs(np.linalg.det(matrix))) != 0:
+            np.testing.assert_array_equal(_solved_shifts(matrix, offset, allowed), brute)
             checked += 1
     assert checked > 0
 
@@ -53,30 +57,13 @@ def test_solved_shifts_are_the_grid_filter(number):
 def test_grid_solutions_are_the_grid_filter(number):
     """The looked-up solutions of a congruence over the whole grid (singular I - R' included, polar grids too) equal
     the brute-force filter of the grid, row for row and in order, for every rotation and normalizer matrix."""
-    from crystal_fourier.runtime.symmetry._normalizer import (
-        _SHIFT_DEN,
-        _encode,
-        _grid_solutions,
-        _normalizer_matrices,
-        _shift_grid,
-    )
+    from crystal_fourier.runtime.symmetry._normalizer import _grid_solutions
 
-    table = _group_table(standard_hall_number(number))
-    grid = _shift_grid(table.polar_axes)
-    identity = np.eye(3, dtype=np.int64)
+    polar_axes = _group_table(standard_hall_number(number)).polar_axes
     singular = 0
-    for m in _normalizer_matrices(standard_hall_number(number), False)[0][:8]:
-        m_inv = np.rint(np.linalg.inv(m)).astype(np.int64)
-        for rotation, t24 in zip(table.rotations, table.translations_24, strict=True):
-            image = m @ rotation @ m_inv
-            index = table.rotation_keys.get(image.tobytes())
-            if index is None:
-                continue
-            offset = 2 * (m @ t24)
-            brute = grid[np.isin(_encode(offset + grid @ (identity - image).T, _SHIFT_DEN), table.allowed[index])]
-            np.testing.assert_array_equal(_grid_solutions(table.polar_axes, identity - image, offset,
-                                                          table.allowed[index]), brute)
-            singular += round(abs(np.linalg.det(identity - image))) == 0
+    for matrix, offset, allowed, brute in _congruences(number, polar_axes, 8):
+        np.testing.assert_array_equal(_grid_solutions(polar_axes, matrix, offset, allowed), brute)
+        singular += round(abs(np.linalg.det(matrix))) == 0
     assert singular > 0
 
 
