@@ -137,9 +137,13 @@ def test_rotation_generators_generate_every_point_group_and_none_is_redundant():
 def test_normalizer_matrices_equal_the_filter_over_every_rotation(number):
     """The matrices kept by testing the generators are those that map every rotation of P into P, in the same order
     (the filter written out over all rotations, membership by np.isin)."""
-    from crystal_fourier._unimodular import unimodular_matrices
-    from crystal_fourier.derive._operations import DEN
-    from crystal_fourier.runtime.symmetry._normalizer import _encode, _matrix_keys, _normalizer_matrices
+    from crystal_fourier.derive import DEN
+    from crystal_fourier.runtime.symmetry._normalizer import (   # the candidates the module filters
+        _encode,
+        _matrix_keys,
+        _normalizer_matrices,
+        unimodular_matrices,
+    )
 
     hall = standard_hall_number(number)
     table = _group_table(hall)
