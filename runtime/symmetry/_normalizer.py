@@ -96,12 +96,12 @@ def _shift_grid(polar_axes: tuple) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _grid_images(polar_axes: tuple, matrix: bytes) -> tuple[np.ndarray, np.ndarray]:
     """The codes :func:`_encode` (A S, 48) of every S of :func:`_shift_grid`, sorted, and the grid rows in that order
-    (a stable sort, so equal codes keep the grid's order): for the integer 3x3 ``matrix`` A (int64 bytes). Seven
-    singular A occur as the first congruence of the 230 standard settings, 0.9 MiB each at most."""
+    (a stable sort, so equal codes keep the grid's order), int32: for the integer 3x3 ``matrix`` A (int64 bytes).
+    Seven singular A occur as the first congruence of the 230 standard settings, 0.9 MiB each at most."""
     grid = _shift_grid(polar_axes)
     codes = _encode(grid @ np.frombuffer(matrix, dtype=np.int64).reshape(3, 3).T, _SHIFT_DEN)
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
+    order = np.argsort(codes, kind="stable").astype(np.int32)   # both below 48^3: int32 halves the memory
+    sorted_codes = codes[order].astype(np.int32)
     for array in (sorted_codes, order):
         array.setflags(write=False)
     return sorted_codes, order
