@@ -29,6 +29,7 @@ from crystal_fourier.derive._space_groups import space_group
 from crystal_fourier.errors import CrystalFourierError
 from crystal_fourier.runtime.symmetry._normalizer import (
     _SHIFT_DEN,
+    _decode,
     _encode,
     _PYTHON_FILTER,
     _group_table,
@@ -115,7 +116,7 @@ def _chunk_images(hall_number: int, linear: bytes, start: int, stop: int) -> tup
     flipped = codes > _encode(np.full(3, bound), base)       # the code of -v is reflected about the code of 0
     codes = np.where(flipped, _encode(bound - images, base), codes)
     distinct, inverse = np.unique(codes, return_inverse=True)
-    vectors = np.stack([distinct // (base * base), distinct // base % base, distinct % base], axis=1) - bound
+    vectors = _decode(distinct, base) - bound
     shape = (len(matrices), len(chunk))
     result = (np.ascontiguousarray(vectors.T, dtype=np.float64), inverse.reshape(shape), flipped.reshape(shape),
               np.ascontiguousarray(chunk.T, dtype=np.float64))

@@ -103,36 +103,6 @@ def test_metric_key_forms_are_keyed_by_setting_and_handedness(proper):
         assert np.allclose((forms @ metric.ravel()).T, want, rtol=1e-12, atol=1e-12)
 
 
-def _closure(rotations: list) -> set:
-    """Every product of the integer matrices ``rotations`` (the group they generate), as int64 bytes."""
-    identity = np.eye(3, dtype=np.int64)
-    seen, frontier = {identity.tobytes()}, [identity]
-    while frontier:
-        found = []
-        for element in frontier:
-            for rotation in rotations:
-                product = rotation @ element
-                if product.tobytes() not in seen:
-                    seen.add(product.tobytes())
-                    found.append(product)
-        frontier = found
-    return seen
-
-
-def test_rotation_generators_generate_every_point_group_and_none_is_redundant():
-    """For the 230 standard settings: the generators' closure is the whole point group (so checking them suffices
-    for M P M^-1 = P), each one lies outside the group of those before it, and there are at most four."""
-    from crystal_fourier.runtime.symmetry._normalizer import _rotation_generators
-
-    for number in range(1, 231):
-        rotations = np.ascontiguousarray(_group_table(standard_hall_number(number)).rotations, dtype=np.int64)
-        generators = _rotation_generators(rotations.tobytes()).tolist()
-        assert _closure([rotations[g] for g in generators]) == {r.tobytes() for r in rotations}, number
-        for k, g in enumerate(generators):
-            assert rotations[g].tobytes() not in _closure([rotations[h] for h in generators[:k]]), number
-        assert len(generators) <= 4
-
-
 @pytest.mark.parametrize("number", [1, 2, 10, 15, 47, 68, 99, 146, 167, 191, 216, 227, 230], ids=lambda n: f"sg{n}")
 def test_normalizer_matrices_equal_the_filter_over_every_rotation(number):
     """The matrices kept by testing the generators are those that map every rotation of P into P, in the same order
