@@ -12,10 +12,12 @@ Default: 100,000 random points, one thread, float32 and float64. Ratios of wall 
 (process) time, each the best of the rounds.
 
     python bench/bench_kernel.py [--points 100000] [--threads 1] [--device cpu]
-                                 [--baseline-kernel OLD_KERNEL.py]
+                                 [--baseline-kernel OLD_KERNEL.py] [--all-groups R]
 
 ``--baseline-kernel`` (e.g. ``git show REV:crystal_fourier/kernel.py > /tmp/old.py``) also times that
 file's no-grad evaluation on the same modules and points, interleaved: a before/after in one process.
+``--all-groups R`` times every one of the 230 modules at ball radius R instead of the fixed cases and prints
+the spread of forward / floor (CPU time): median, largest, how many exceed 2x, the five largest.
 """
 
 from __future__ import annotations
@@ -58,6 +60,38 @@ def _baseline(path):
     return module.CosineSums
 
 
+def sweep(args) -> None:
+    """``--all-groups R``: forward / floor (CPU time, best of the rounds) of all 230 modules at ball radius R, per
+    dtype: the median, the largest, how many exceed 2x, and the five largest (beside the baseline's, if given)."""
+    baseline = _baseline(args.baseline_kernel) if args.baseline_kernel else None
+    torch.set_num_threads(args.threads)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for dtype_name in args.dtypes.split(","):
+            dtype = getattr(torch, dtype_name)
+            x = torch.rand(args.points, 3, generator=generator, dtype=torch.float64).to(args.device, dtype)
+            ratios, old = {}, {}
+            for number in range(1, 231):
+                module = invariant_basis(number, args.all_groups, dtype=dtype).to(args.device)
+                angles = torch.rand(args.points, module.n_terms, generator=generator, dtype=dtype).to(args.device)
+                functions = [lambda module=module, x=x: module(x), lambda angles=angles: torch.cos(angles)]
+                if baseline:
+                    functions.append(lambda module=module, x=x: baseline._evaluate_no_grad(module, x - torch.round(x)))
+                _, cpu = best_of(functions, args.repeat, args.device)
+                ratios[module.symbol] = cpu[0] / cpu[1]
+                if baseline:
+                    old[module.symbol] = cpu[2] / cpu[1]
+                del angles
+            for label, found in (("this kernel", ratios), ("baseline", old)):
+                if not found:
+                    continue
+                values = sorted(found.values())
+                worst = sorted(found, key=found.get)[-5:][::-1]
+                print(f"R = {args.all_groups}, {dtype_name}, {label}: forward / floor (CPU) median "
+                      f"{values[len(values) // 2]:.2f}x, max {values[-1]:.2f}x, {sum(v > 2 for v in values)} of 230 "
+                      f"over 2x; largest: " + ", ".join(f"{name} {found[name]:.2f}x" for name in worst), flush=True)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000)
@@ -66,7 +100,11 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--baseline-kernel", default=None, help="another kernel.py to time beside this one")
+    parser.add_argument("--all-groups", type=int, default=None, metavar="R",
+                        help="every one of the 230 groups at ball radius R instead of the fixed cases: the spread")
     args = parser.parse_args(argv)
+    if args.all_groups is not None:
+        return sweep(args)
     baseline = _baseline(args.baseline_kernel) if args.baseline_kernel else None
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(0)
