@@ -60,11 +60,6 @@ _MIN_CHUNK_ROWS = 4096
 _STRIDE_PAD = 16
 """Extra columns of the transposed scratch blocks (64 bytes in float32), so that no row stride is a power of two."""
 
-_PRODUCT_MIN_ROWS = 64
-"""Chunks of fewer rows compute their angles with addmm, as before the augmented product (whose bytes equal
-addmm's from 3 rows up on every group at R = 3-8 tested, but not at 1 or 2 rows): the product's gain is in
-the large chunks."""
-
 _DEVICE_CHUNK_ELEMENTS = 1 << 23
 """Block size on accelerators and on the differentiable path (fewer, larger kernels): 32 MB in float32."""
 
@@ -102,27 +97,6 @@ def _as_int_array(values, name: str, ndim: int) -> np.ndarray:
     if array.ndim != ndim or (array.size and not np.issubdtype(array.dtype, np.integer)):
         raise CrystalFourierError(f"{name} must be an integer array with {ndim} axes, got {array.dtype} {array.shape}")
     return array.astype(np.int64)
-
-
-def _segment_sums(block: torch.Tensor, width: int, count: int, target: torch.Tensor) -> None:
-    """``target[i] = block[w i] + block[w i + 1] + ... + block[w i + w - 1]`` (left to right) for ``i < count``:
-    the sums of ``count`` consecutive runs of ``width`` rows, written into ``target`` (``count`` rows).
-
-    ``torch.sum`` over the middle axis of the (count, width, rows) view adds each run left to right; for
-    many runs of two or three rows, one or two elementwise adds do the same additions in the same order (the
-    same bytes, tested) at a fraction of the reduction's cost (4,096 rows, float32: 29 runs of two 3.4x, 12
-    runs of three 1.8x faster); for a few runs the reduction's one call is cheaper (one run of three: 2.1x).
-    """
-    if width == 1:
-        target.copy_(block)
-        return
-    runs = block.view(count, width, block.shape[-1])
-    if width == 2 and count >= 3:
-        torch.add(runs[:, 0], runs[:, 1], out=target)
-    elif width == 3 and count >= 6:
-        torch.add(runs[:, 0], runs[:, 1], out=target).add_(runs[:, 2])
-    else:
-        torch.sum(runs, dim=1, out=target)
 
 
 class CosineSums(nn.Module):
@@ -208,10 +182,9 @@ class CosineSums(nn.Module):
     def _evaluate_no_grad(self, x: torch.Tensor) -> torch.Tensor:
         """Fast path without autograd: cache-sized row chunks, evaluated **transposed**.
 
-        Each chunk's angles are one (n_terms x rows) block, [2 pi m_j, 2 pi p_j / 48] [x; 1]: one
-        product of the table (the phase its fourth column) with x under a row of ones, written into
-        one reused scratch block, so that the terms of the w functions of a width bucket are w*count
-        contiguous rows: their segment sums (:func:`_segment_sums`) reduce over the middle axis of a
+        Each chunk's angles are one (n_terms x rows) block, [2 pi m_j ; 2 pi p_j / 48]^T [x, 1]^T,
+        written into one reused scratch block, so that the terms of the w functions of a width
+        bucket are w*count contiguous rows: their segment sums reduce over the middle axis of a
         (count, w, rows) view, vectorised along the rows. (The row-major (rows x n_terms) layout
         summed runs of 2-12 adjacent columns, as slow as the cosines themselves: 2.0-2.6x the
         cosine floor for Pnma and Fd-3m at R = 5, bench/bench_kernel.py.) One transposed copy (with
@@ -224,34 +197,28 @@ class CosineSums(nn.Module):
         else:
             chunk = max(1, _DEVICE_CHUNK_ELEMENTS // self.n_terms)
         chunk = min(chunk, rows)
+        out = x.new_empty(rows, self.dim)
         if self._buckets == ((1, self.dim),) and not self._reorder:  # one term per function (P1, P-1):
-            out = x.new_empty(rows, self.dim)
             for start in range(0, rows, chunk):  # the cosines are the values, written in place
                 torch.addmm(table[3], x[start:start + chunk], table[:3], out=out[start:start + chunk]).cos_()
             return out
-        # The phase as the table's fourth column (a transposed view) instead of addmm's copy of it into the
-        # block first: the same sums in the same order, the same bytes (tested), 5-10% less time.
-        table_t = table.T                                                    # (n_terms, 4) view
+        table_t, phase_t = table[:3].T, table[3, :, None]  # (n_terms, 3) and (n_terms, 1) views
         # Row strides padded off powers of two: a stride of 4096 floats put the w terms summed
         # together in one cache set (measured 1.3x slower for Fd-3m at R = 5).
         scratch = x.new_empty(self.n_terms, chunk + _STRIDE_PAD)
-        augmented = x.new_empty(4, chunk + _STRIDE_PAD)
-        augmented[3] = 1.0
-        out = x.new_empty(rows, self.dim)
         staged = x.new_empty(self.dim, chunk + _STRIDE_PAD)
         for start in range(0, rows, chunk):
             stop = min(start + chunk, rows)
             count_rows = stop - start
-            if count_rows >= _PRODUCT_MIN_ROWS:
-                augmented[:3, :count_rows].copy_(x[start:stop].T)
-                terms = torch.mm(table_t, augmented[:, :count_rows], out=scratch[:, :count_rows]).cos_()
-            else:   # few rows: BLAS's small-matrix paths may sum in another order than addmm's (seen at 1 and 2)
-                terms = torch.addmm(table[3, :, None], table[:3].T, x[start:stop].T,
-                                    out=scratch[:, :count_rows]).cos_()
+            terms = torch.addmm(phase_t, table_t, x[start:stop].T, out=scratch[:, :count_rows]).cos_()
             target = staged[:, :count_rows]
             term, function = 0, 0
             for width, count in self._buckets:
-                _segment_sums(terms[term:term + width * count], width, count, target[function:function + count])
+                block = terms[term:term + width * count]
+                if width == 1:
+                    target[function:function + count].copy_(block)
+                else:
+                    torch.sum(block.view(count, width, count_rows), dim=1, out=target[function:function + count])
                 term += width * count
                 function += count
             if self._reorder:

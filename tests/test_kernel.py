@@ -52,41 +52,6 @@ def test_chunked_evaluation_equals_one_block(monkeypatch):
     torch.testing.assert_close(module(x.clone().requires_grad_()).detach(), whole, rtol=0, atol=1e-13)
 
 
-def test_product_and_addmm_chunks_both_equal_brute_force(monkeypatch):
-    # Chunks of at least _PRODUCT_MIN_ROWS rows take the augmented product, shorter ones addmm: 1,030 rows in
-    # chunks of 100 end with a chunk of 30, so both paths run in one call.
-    frequencies, phases, offsets = _random_tables(11)
-    module = CosineSums(frequencies, phases, offsets)
-    monkeypatch.setattr(kernel, "_CHUNK_ELEMENTS", 1)
-    monkeypatch.setattr(kernel, "_MIN_CHUNK_ROWS", 100)
-    assert 30 < kernel._PRODUCT_MIN_ROWS <= 100
-    x = np.random.default_rng(12).uniform(0, 1, (1030, 3))
-    expected = _brute_force(frequencies, phases, offsets, x)
-    np.testing.assert_allclose(module(torch.from_numpy(x)).numpy(), expected, rtol=0, atol=1e-12)
-
-
-@pytest.mark.parametrize(("width", "count"), [(1, 3), (2, 1), (2, 8), (3, 2), (3, 8), (4, 5), (6, 5)])
-def test_segment_sums_add_each_run_left_to_right(width, count):
-    rows = 37
-    block = torch.rand(count * width, rows, generator=torch.Generator().manual_seed(width), dtype=torch.float32)
-    target = torch.empty(count, rows, dtype=torch.float32)
-    kernel._segment_sums(block, width, count, target)
-    for run in range(count):
-        expected = block[run * width].clone()
-        for row in range(1, width):
-            expected += block[run * width + row]
-        if width == 1 or (width <= 3 and count == 8):   # a copy, or elementwise adds: exactly these sums
-            assert torch.equal(target[run], expected)
-        else:                                           # torch.sum's reduction: the same sums to round-off
-            torch.testing.assert_close(target[run], expected, rtol=0, atol=1e-6)
-    # and a wrong width is seen: runs of width + 1 rows sum other rows
-    if width > 1 and count > 2:
-        runs = count * width // (width + 1)
-        wrong = torch.empty(runs, rows, dtype=torch.float32)
-        kernel._segment_sums(block[:runs * (width + 1)], width + 1, runs, wrong)
-        assert (wrong[1] - target[1]).abs().max() > 1e-3
-
-
 def test_float32_within_stated_tolerance():
     frequencies, phases, offsets = _random_tables(5)
     module = CosineSums(frequencies, phases, offsets, dtype=torch.float32)
