@@ -60,7 +60,7 @@ with torch.no_grad():
         cpu = time.process_time()
         predict_samples(model, prepare_samples(records, None), batch_size)
         rates.append(len(crystals) / (time.process_time() - cpu))
-print(json.dumps({"rates": rates}))
+print(json.dumps({"rates": rates, "parameters": sum(p.numel() for p in model.parameters())}))
 """
 
 
@@ -76,13 +76,26 @@ def write_crystals(path: Path, limit: int | None = None) -> int:
     return len(items)
 
 
-def run(python: str, root: Path, path: Path, passes: int, batch_size: int) -> list[float]:
-    """Per-pass rates (crystals per CPU second) of one fresh process of ``python`` started in ``root``."""
+def run(python: str, root: Path, path: Path, passes: int, batch_size: int) -> dict:
+    """``{"rates": per-pass crystals per CPU second, "parameters": the model's parameter count}`` of one fresh
+    process of ``python`` started in ``root``."""
     done = subprocess.run([python, "-c", WORKER, str(path), str(passes), str(batch_size)], cwd=root,
                           capture_output=True, text=True, env={**_environment(), "PYTHONPATH": ""}, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{python} in {root} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])["rates"]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def commit(root: Path) -> str:
+    """The checkout's commit (``git rev-parse --short HEAD``), ``+changes`` when its tree differs; '?' outside git."""
+    def git(*arguments):
+        return subprocess.run(["git", "-C", str(root), *arguments], capture_output=True, text=True, check=False)
+
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode != 0:
+        return "?"
+    changed = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    return head.stdout.strip() + ("+changes" if changed else "")
 
 
 def _environment() -> dict:
@@ -105,13 +118,17 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "crystals.npz"
         count = write_crystals(path, args.crystals)
-        print(f"{count} crystals; {args.passes} timed passes a process after a warm-up pass; batch {args.batch_size}")
+        print(f"{count} crystals; {args.passes} timed passes a process after a warm-up pass; batch {args.batch_size}; "
+              f"this checkout {commit(ROOT)}, other {commit(other[1])}")
         ratios = []
         for round_index in range(args.rounds):
             order = (ours, other) if round_index % 2 == 0 else (other, ours)
-            rates = {label: run(python, root, path, args.passes, args.batch_size)
-                     for label, (python, root) in zip(("a", "b"), order, strict=True)}
-            this, that = (rates["a"], rates["b"]) if order[0] is ours else (rates["b"], rates["a"])
+            runs = {label: run(python, root, path, args.passes, args.batch_size)
+                    for label, (python, root) in zip(("a", "b"), order, strict=True)}
+            mine, theirs = (runs["a"], runs["b"]) if order[0] is ours else (runs["b"], runs["a"])
+            this, that = mine["rates"], theirs["rates"]
+            if round_index == 0:
+                print(f"default CFT: {mine['parameters']:,} parameters here, {theirs['parameters']:,} in the other")
             ratios.append(max(this) / max(that))
             print(f"round {round_index + 1}: this checkout best {max(this):.0f} (median {np.median(this):.0f}), "
                   f"other best {max(that):.0f} (median {np.median(that):.0f}) crystals per CPU second; "
