@@ -56,10 +56,11 @@ class Operation:
     translation_24: tuple[int, int, int]
 
     def __post_init__(self) -> None:
-        rotation = tuple(tuple(int(v) for v in row) for row in self.rotation)
+        rotation = tuple(tuple(map(int, row)) for row in self.rotation)
         if len(rotation) != 3 or any(len(row) != 3 for row in rotation):
             raise CrystalFourierError(f"rotation must be 3x3 integers, got {self.rotation!r}")
-        if round(abs(np.linalg.det(np.array(rotation)))) != 1:
+        (a, b, c), (d, e, f), (g, h, i) = rotation   # the determinant in exact integers
+        if abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)) != 1:
             raise CrystalFourierError(f"rotation {rotation} is not unimodular (det must be +-1)")
         if len(self.translation_24) != 3:
             raise CrystalFourierError(f"translation_24 must hold 3 integers, got {self.translation_24!r}")
@@ -82,8 +83,8 @@ class Operation:
         -------
         Operation
         """
-        return cls(tuple(tuple(int(v) for v in row) for row in np.asarray(rotation)),
-                   tuple(int(v) for v in np.asarray(translation_24)))
+        # tolist: Python numbers in one call (__post_init__ makes them ints and checks the shapes)
+        return cls(tuple(map(tuple, np.asarray(rotation).tolist())), tuple(np.asarray(translation_24).tolist()))
 
     @classmethod
     def identity(cls) -> "Operation":
