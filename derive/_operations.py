@@ -30,6 +30,17 @@ DEN = 24
 _AXES = "xyz"
 
 
+def _determinant(m) -> int:
+    """Exact determinant of a square matrix of integers (or fractions) given as rows: the closed form for 3x3
+    (the rotations, checked for every operation built), else cofactor expansion along the first row."""
+    if len(m) == 3:
+        (a, b, c), (d, e, f), (g, h, i) = m
+        return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    if len(m) == 1:
+        return m[0][0]
+    return sum((-1) ** j * m[0][j] * _determinant([row[:j] + row[j + 1:] for row in m[1:]]) for j in range(len(m)))
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """One coset representative (R, t) of G / Z^3.
@@ -59,8 +70,7 @@ class Operation:
         rotation = tuple(tuple(map(int, row)) for row in self.rotation)
         if len(rotation) != 3 or any(len(row) != 3 for row in rotation):
             raise CrystalFourierError(f"rotation must be 3x3 integers, got {self.rotation!r}")
-        (a, b, c), (d, e, f), (g, h, i) = rotation   # the determinant in exact integers
-        if abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)) != 1:
+        if abs(_determinant(rotation)) != 1:
             raise CrystalFourierError(f"rotation {rotation} is not unimodular (det must be +-1)")
         if len(self.translation_24) != 3:
             raise CrystalFourierError(f"translation_24 must hold 3 integers, got {self.translation_24!r}")

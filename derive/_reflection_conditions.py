@@ -27,8 +27,8 @@ from math import gcd
 import numpy as np
 from numpy.typing import ArrayLike
 
-from crystal_fourier.derive._operations import DEN
-from crystal_fourier.derive._space_groups import SpaceGroup, _determinant, space_group
+from crystal_fourier.derive._operations import DEN, _determinant
+from crystal_fourier.derive._space_groups import SpaceGroup, space_group
 
 __all__ = ["ZoneCondition", "reflection_conditions", "zone_coordinates", "allowed_mask"]
 

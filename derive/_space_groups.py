@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from crystal_fourier._spglib import spacegroup_type, symmetry_from_database
-from crystal_fourier.derive._operations import DEN, Operation, operations_as_arrays
+from crystal_fourier.derive._operations import DEN, Operation, _determinant, operations_as_arrays
 from crystal_fourier._checks import check_int
 from crystal_fourier.errors import CrystalFourierError
 
@@ -173,13 +173,6 @@ class SpaceGroup:
         (True, False)
         """
         return self.origin_freedom > 0
-
-
-def _determinant(m) -> int:
-    """Exact determinant of a square integer matrix (rows), by cofactor expansion along the first row."""
-    if len(m) == 1:
-        return m[0][0]
-    return sum((-1) ** j * m[0][j] * _determinant([row[:j] + row[j + 1:] for row in m[1:]]) for j in range(len(m)))
 
 
 def _integer_rank(rows) -> int:
