@@ -21,12 +21,15 @@ script measures the ratio on one machine in one run:
 
 A frozen checkout of a commit for ``--other``: ``git worktree add ../base 5109f40``, a virtual environment
 there whose ``crystal_fourier`` is that tree (``pip install --no-deps -e .`` after the dependencies).
+A missing ``--other-python`` or ``--other-root`` is one line and exit status 2; a process of either checkout
+that fails ends the run with its last lines of stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,6 +116,10 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=256, help="predict's default (256)")
     parser.add_argument("--crystals", type=int, default=None, help="only the first N crystals (a smoke run)")
     args = parser.parse_args(argv)
+    if shutil.which(args.other_python) is None:
+        parser.error(f"--other-python {args.other_python!r} is not an executable Python")
+    if not Path(args.other_root).is_dir():
+        parser.error(f"--other-root {args.other_root!r} is not a directory")
     ours = (sys.executable, ROOT)
     other = (args.other_python, Path(args.other_root).resolve())
     with tempfile.TemporaryDirectory() as folder:

@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -25,6 +27,13 @@ def test_against_this_checkout_reads_one_crystal_file_in_both_processes(capsys):
     assert min(this, other) > 0
     ratio = float(re.search(r"median ratio over 1 rounds: ([0-9.]+)x", printed).group(1))
     assert abs(ratio / (this / other) - 1) < 0.05   # the printed rates are rounded to whole crystals per second
+
+
+def test_a_missing_other_python_is_one_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        bench_against_commit.main(["--other-python", "/nonexistent/python", "--other-root", str(ROOT)])
+    assert stopped.value.code == 2
+    assert "--other-python '/nonexistent/python' is not an executable Python" in capsys.readouterr().err
 
 
 def test_kernel_sweep_times_all_230_modules(capsys):
